@@ -104,6 +104,28 @@ int kxsig_verify(const void *elf, size_t len, const struct kxsig_pubkey *keys, s
 int kxsig_content_digest(const void *elf, size_t len, uint8_t out[KXSIG_DIGEST_BYTES],
 			 struct kxsig_error *err);
 
+/* Read a whole regular file of at most max bytes into a malloc'd buffer
+ * (the caller frees it).  KXSIG_FILE_MAX is kxsign's limit for ELF files. */
+#define KXSIG_FILE_MAX ((size_t)1 << 30)
+int kxsig_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
+		    struct kxsig_error *err);
+
+/* One covered region of a signed file, for `kxsign show` (kind names as in
+ * docs/signature-format.md: "ELF header", "PT_LOAD", ...). */
+struct kxsig_region_info {
+	const char *kind;  /* static string */
+	uint16_t kind_id;  /* KXSIG_REGION_* of kxsig_abi.h */
+	uint32_t index;
+	uint64_t offset, size;
+	uint8_t hash[KXSIG_DIGEST_BYTES];
+};
+#define KXSIG_MAX_REGIONS 32
+/* Like kxsig_read, and also lists the regions the signature covers (as
+ * recorded in the section; unverified).  regions may be NULL. */
+int kxsig_read_regions(const void *elf, size_t len, struct kxsig_meta *meta,
+		       struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
+		       struct kxsig_error *err);
+
 /* Detached Ed25519 over an arbitrary message (compiled policy files). */
 int kxsig_verify_detached(const struct kxsig_pubkey *key, const void *msg, size_t len,
 			  const uint8_t sig[KXSIG_SIG_BYTES], struct kxsig_error *err);
@@ -122,5 +144,40 @@ void kxsig_seckey_pubkey(const struct kxsig_seckey *key, struct kxsig_pubkey *ou
 
 int kxsig_sign_detached(const struct kxsig_seckey *key, const void *msg, size_t len,
 			uint8_t sig[KXSIG_SIG_BYTES], struct kxsig_error *err);
+
+/* Generate a key pair and write both files atomically (mode 0644 / 0600).
+ * Refuses to replace an existing file unless KXSIG_KEYGEN_FORCE.  Without
+ * KXSIG_KEYGEN_NO_PASSPHRASE the secret key is encrypted under a passphrase
+ * from $KXSIGN_PASSPHRASE_FILE or the terminal (asked twice). */
+#define KXSIG_KEYGEN_NO_PASSPHRASE 1u
+#define KXSIG_KEYGEN_FORCE         2u
+int kxsig_keygen(const char *pub_path, const char *sec_path, const char *comment,
+		 unsigned flags, uint8_t keyid[KXSIG_KEYID_BYTES], struct kxsig_error *err);
+
+/* Parse a secret key file (untrusted bytes).  passphrase is used only if the
+ * key is encrypted (NULL then means KXSIG_ERR_PASSPHRASE). */
+int kxsig_seckey_parse(const void *buf, size_t len, const char *passphrase,
+		       struct kxsig_seckey **out, struct kxsig_error *err);
+
+/* What to put in a library signature. */
+struct kxsig_sign_opts {
+	const char *name;            /* library name, KXSIG_NAME_MAX */
+	const char *version;         /* KXSIG_VERSION_MAX */
+	const char *trusted_comment; /* may be NULL; KXSIG_COMMENT_MAX */
+	uint64_t timestamp;          /* seconds since the epoch */
+};
+
+/* Sign an ELF64 x86-64 shared object or executable: returns a malloc'd copy
+ * with a `.kxsig` section added (or the existing one replaced), after
+ * verifying the new signature with the key's public half. */
+int kxsig_sign_elf(const struct kxsig_seckey *key, const void *elf, size_t len,
+		   const struct kxsig_sign_opts *opts, uint8_t **out, size_t *out_len,
+		   struct kxsig_error *err);
+
+/* Write a file atomically: temporary file in the same directory, fsync,
+ * rename over path (only if overwrite, else KXSIG_ERR_IO when path exists),
+ * fsync of the directory.  On failure nothing is left behind. */
+int kxsig_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode,
+			    int overwrite, struct kxsig_error *err);
 
 #endif /* KX_SIGNER_KXSIG_H */

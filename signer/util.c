@@ -1,5 +1,15 @@
-/* Small helpers shared by the verify and sign halves: hex and error names. */
-#include "signer/kxsig.h"
+/* Small helpers shared by the verify and sign halves: hex, error names and
+ * messages, text checks, bounded file reading. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "signer/internal.h"
 
 static const char hexdigits[] = "0123456789abcdef";
 
@@ -67,4 +77,106 @@ const char *kxsig_err_name(enum kxsig_err err)
 	case KXSIG_ERR_INVAL: return "invalid argument";
 	}
 	return "unknown error";
+}
+
+int kxsig_fail(struct kxsig_error *err, enum kxsig_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* Printable ASCII only: the text ends up on terminals and in JSON, where
+ * control bytes and invalid UTF-8 would do harm. */
+int kxsig_text_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/* Library names and versions: non-empty, [A-Za-z0-9._+-], no leading dot. */
+int kxsig_name_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n == 0 || n > max || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '+' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int kxsig_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
+		    struct kxsig_error *err)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd = -1, rc;
+
+	*out = NULL;
+	*out_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = kxsig_fail(err, KXSIG_ERR_IO, "cannot open: %s", strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = kxsig_fail(err, KXSIG_ERR_IO, "not a regular file");
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = kxsig_fail(err, KXSIG_ERR_MALFORMED, "too large (%lld bytes, limit %zu)",
+				(long long)st.st_size, max);
+		goto out;
+	}
+	/* One spare byte so that growth during the read is noticed. */
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = kxsig_fail(err, KXSIG_ERR_IO, "read error: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > (size_t)st.st_size) {
+			rc = kxsig_fail(err, KXSIG_ERR_IO, "file changed while being read");
+			goto out;
+		}
+	}
+	*out = buf;
+	*out_len = got;
+	buf = NULL;
+	rc = KXSIG_OK;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

@@ -1,0 +1,438 @@
+/*
+ * The signer's own minimal ELF walker: just enough of ELF64 to find the
+ * program headers, the sections the signature covers and the `.kxsig`
+ * section.  The input is an untrusted file: every offset, size and count is
+ * checked against the buffer and against overflow before it is used, and the
+ * struct it fills only ever points at checked bytes.  (The full loader lives
+ * in manager/elf; the signer sits below the manager and does not use it.)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "signer/internal.h"
+
+/* [off, off + size) lies inside [0, len); overflow-safe. */
+static int in_file(uint64_t off, uint64_t size, size_t len)
+{
+	uint64_t end;
+
+	if (__builtin_add_overflow(off, size, &end))
+		return 0;
+	return end <= len;
+}
+
+static int overlaps(uint64_t a_off, uint64_t a_size, uint64_t b_off, uint64_t b_size)
+{
+	/* Both ranges were checked in_file(), so the sums cannot overflow. */
+	return a_size && b_size && a_off < b_off + b_size && b_off < a_off + a_size;
+}
+
+void kxelf_phdr(const struct kxelf *elf, size_t i, Elf64_Phdr *out)
+{
+	memcpy(out, elf->buf + elf->eh.e_phoff + i * sizeof(*out), sizeof(*out));
+}
+
+void kxelf_shdr(const struct kxelf *elf, size_t i, Elf64_Shdr *out)
+{
+	memcpy(out, elf->buf + elf->eh.e_shoff + i * sizeof(*out), sizeof(*out));
+}
+
+const char *kxelf_section_name(const struct kxelf *elf, const Elf64_Shdr *sh)
+{
+	/* sh_name < shstr_size and the table ends in NUL: checked in parse. */
+	return (const char *)elf->buf + elf->shstr_off + sh->sh_name;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kxsig_error *err)
+{
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "not an ELF file (bad magic)");
+	if (eh->e_ident[EI_CLASS] == ELFCLASS32)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "32-bit ELF (ELFCLASS32) is not supported: need ELF64 x86-64");
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad ELF class %u",
+				  eh->e_ident[EI_CLASS]);
+	if (eh->e_ident[EI_DATA] == ELFDATA2MSB)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "big-endian ELF is not supported: need ELF64 x86-64");
+	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad ELF data encoding %u",
+				  eh->e_ident[EI_DATA]);
+	if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad ELF version");
+	if (eh->e_machine != EM_X86_64)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "ELF machine %u is not x86-64", eh->e_machine);
+	if (eh->e_type != ET_DYN && eh->e_type != ET_EXEC)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "ELF type %u is not a shared object or an executable",
+				  eh->e_type);
+	if (eh->e_ehsize != sizeof(Elf64_Ehdr))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_ehsize %u", eh->e_ehsize);
+	if (eh->e_phnum == 0 || eh->e_phnum > KXELF_MAX_PHDRS)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "%u program headers (need 1..%d)", eh->e_phnum, KXELF_MAX_PHDRS);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_phentsize %u",
+				  eh->e_phentsize);
+	if (eh->e_phoff < sizeof(Elf64_Ehdr) ||
+	    !in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "program header table (offset 0x%llx, %u entries) is outside the file",
+				  (unsigned long long)eh->e_phoff, eh->e_phnum);
+	if (eh->e_shoff == 0 || eh->e_shnum == 0)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "no section header table (or extended section numbering)");
+	if (eh->e_shnum > KXELF_MAX_SECTIONS)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "%u sections (limit %d)",
+				  eh->e_shnum, KXELF_MAX_SECTIONS);
+	if (eh->e_shentsize != sizeof(Elf64_Shdr))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_shentsize %u",
+				  eh->e_shentsize);
+	if (eh->e_shoff < sizeof(Elf64_Ehdr) ||
+	    !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), len))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "section header table (offset 0x%llx, %u entries) is outside the file",
+				  (unsigned long long)eh->e_shoff, eh->e_shnum);
+	if (overlaps(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), eh->e_shoff,
+		     (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "program and section header tables overlap");
+	if (eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_shstrndx %u",
+				  eh->e_shstrndx);
+	return KXSIG_OK;
+}
+
+static int check_phdrs(struct kxelf *elf, struct kxsig_error *err)
+{
+	for (size_t i = 0; i < elf->eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		kxelf_phdr(elf, i, &ph);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (!in_file(ph.p_offset, ph.p_filesz, elf->len))
+			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+					  "program header %zu: PT_LOAD (offset 0x%llx, %llu bytes) is outside the file",
+					  i, (unsigned long long)ph.p_offset,
+					  (unsigned long long)ph.p_filesz);
+		elf->end = max_u64(elf->end, ph.p_offset + ph.p_filesz);
+		elf->nloads++;
+	}
+	if (elf->nloads == 0)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "no PT_LOAD segment");
+	return KXSIG_OK;
+}
+
+/* Sections with bytes in the file: not NOBITS, not NULL, not empty. */
+static int has_file_bytes(const Elf64_Shdr *sh)
+{
+	return sh->sh_type != SHT_NOBITS && sh->sh_type != SHT_NULL && sh->sh_size != 0;
+}
+
+static int check_shstrtab(struct kxelf *elf, struct kxsig_error *err)
+{
+	Elf64_Shdr sh;
+
+	kxelf_shdr(elf, elf->eh.e_shstrndx, &sh);
+	if (sh.sh_type != SHT_STRTAB || sh.sh_size == 0 ||
+	    !in_file(sh.sh_offset, sh.sh_size, elf->len))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "section-name table (section %u) is missing or outside the file",
+				  elf->eh.e_shstrndx);
+	if (elf->buf[sh.sh_offset + sh.sh_size - 1] != '\0')
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "section-name table does not end in NUL");
+	elf->shstr_off = sh.sh_offset;
+	elf->shstr_size = sh.sh_size;
+	return KXSIG_OK;
+}
+
+/* One section against the file, the header tables and every later section. */
+static int check_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
+{
+	const Elf64_Ehdr *eh = &elf->eh;
+	Elf64_Shdr sh, other;
+
+	kxelf_shdr(elf, i, &sh);
+	if (sh.sh_name >= elf->shstr_size)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "section %zu: name out of range", i);
+	if (!has_file_bytes(&sh))
+		return KXSIG_OK;
+	if (!in_file(sh.sh_offset, sh.sh_size, elf->len))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "section %zu (%s): offset 0x%llx + %llu bytes is outside the file",
+				  i, kxelf_section_name(elf, &sh), (unsigned long long)sh.sh_offset,
+				  (unsigned long long)sh.sh_size);
+	if (overlaps(sh.sh_offset, sh.sh_size, 0, sizeof(Elf64_Ehdr)) ||
+	    overlaps(sh.sh_offset, sh.sh_size, eh->e_phoff,
+		     (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)) ||
+	    overlaps(sh.sh_offset, sh.sh_size, eh->e_shoff,
+		     (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "section %zu (%s) overlaps the ELF header tables", i,
+				  kxelf_section_name(elf, &sh));
+	for (size_t j = i + 1; j < eh->e_shnum; j++) {
+		kxelf_shdr(elf, j, &other);
+		if (has_file_bytes(&other) && in_file(other.sh_offset, other.sh_size, elf->len) &&
+		    overlaps(sh.sh_offset, sh.sh_size, other.sh_offset, other.sh_size))
+			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+					  "sections %zu and %zu overlap in the file", i, j);
+	}
+	elf->end = max_u64(elf->end, sh.sh_offset + sh.sh_size);
+	return KXSIG_OK;
+}
+
+/* The signature section: one at most, the right type and size, outside every
+ * PT_LOAD (it must never be mapped). */
+static int check_sig_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
+{
+	Elf64_Shdr sh;
+
+	kxelf_shdr(elf, i, &sh);
+	if (strcmp(kxelf_section_name(elf, &sh), KXSIG_ABI_SECTION_NAME) != 0)
+		return KXSIG_OK;
+	if (elf->sig_index != 0)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "two signature sections (sections %zu and %zu)", elf->sig_index, i);
+	if (sh.sh_type != KXSIG_ABI_SECTION_TYPE || sh.sh_size != sizeof(struct kxsig_abi_section) ||
+	    (sh.sh_flags & SHF_ALLOC))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "section %zu (%s): wrong type, size or flags for a signature section",
+				  i, KXSIG_ABI_SECTION_NAME);
+	for (size_t p = 0; p < elf->eh.e_phnum; p++) {
+		Elf64_Phdr ph;
+
+		kxelf_phdr(elf, p, &ph);
+		if (ph.p_type == PT_LOAD &&
+		    overlaps(sh.sh_offset, sh.sh_size, ph.p_offset, ph.p_filesz))
+			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+					  "signature section lies inside a PT_LOAD segment");
+	}
+	elf->sig_index = i;
+	return KXSIG_OK;
+}
+
+int kxelf_parse(struct kxelf *elf, const void *buf, size_t len, struct kxsig_error *err)
+{
+	int rc;
+
+	memset(elf, 0, sizeof(*elf));
+	elf->buf = buf;
+	elf->len = len;
+	if (len == 0)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "empty file");
+	if (len < sizeof(Elf64_Ehdr))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "truncated: %zu bytes is shorter than an ELF64 header", len);
+	memcpy(&elf->eh, buf, sizeof(elf->eh));
+	rc = check_ident(&elf->eh, len, err);
+	if (rc)
+		return rc;
+	elf->end = elf->eh.e_phoff + (uint64_t)elf->eh.e_phnum * sizeof(Elf64_Phdr);
+	rc = check_phdrs(elf, err);
+	if (rc)
+		return rc;
+	rc = check_shstrtab(elf, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < elf->eh.e_shnum; i++) {
+		rc = check_section(elf, i, err);
+		if (!rc)
+			rc = check_sig_section(elf, i, err);
+		if (rc)
+			return rc;
+	}
+	return KXSIG_OK;
+}
+
+/* ---- regions ------------------------------------------------------------ */
+
+static int add_region(const struct kxelf *elf, struct kxsig_abi_region *out, size_t *count,
+		      uint16_t kind, uint32_t index, uint64_t off, uint64_t size,
+		      struct kxsig_error *err)
+{
+	struct kxsig_abi_region *r;
+
+	if (*count >= KXSIG_ABI_MAX_REGIONS)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "more than %d regions to sign (too many PT_LOAD segments or symbol tables)",
+				  KXSIG_ABI_MAX_REGIONS);
+	/* kxelf_parse checked sections with bytes; an empty one may still name
+	 * an offset past the end, and even a zero-length hash needs a valid
+	 * pointer. */
+	if (!in_file(off, size, elf->len))
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+				  "%s (index %u, offset 0x%llx, %llu bytes) is outside the file",
+				  kxsig_region_kind_name(kind), index, (unsigned long long)off,
+				  (unsigned long long)size);
+	r = &out[(*count)++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->index = index;
+	r->offset = off;
+	r->size = size;
+	crypto_generichash(r->hash, sizeof(r->hash), elf->buf + off, size, NULL, 0);
+	return KXSIG_OK;
+}
+
+/* SHT_SYMTAB sections and the string tables they link to. */
+static int add_symtabs(const struct kxelf *elf, struct kxsig_abi_region *out, size_t *count,
+		       struct kxsig_error *err)
+{
+	int rc = KXSIG_OK;
+
+	for (size_t i = 0; i < elf->eh.e_shnum && !rc; i++) {
+		Elf64_Shdr sh, str;
+
+		kxelf_shdr(elf, i, &sh);
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		if (sh.sh_link == SHN_UNDEF || sh.sh_link >= elf->eh.e_shnum)
+			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+					  "symbol table (section %zu) links to no string table", i);
+		kxelf_shdr(elf, sh.sh_link, &str);
+		if (str.sh_type != SHT_STRTAB)
+			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+					  "symbol table (section %zu) links to section %u, not a string table",
+					  i, sh.sh_link);
+		rc = add_region(elf, out, count, KXSIG_REGION_SYMTAB, (uint32_t)i, sh.sh_offset,
+				sh.sh_size, err);
+		if (!rc)
+			rc = add_region(elf, out, count, KXSIG_REGION_STRTAB, sh.sh_link,
+					str.sh_offset, str.sh_size, err);
+	}
+	return rc;
+}
+
+int kxelf_regions(const struct kxelf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
+		  size_t *count, struct kxsig_error *err)
+{
+	const Elf64_Ehdr *eh = &elf->eh;
+	uint32_t load = 0;
+	int rc;
+
+	*count = 0;
+	rc = add_region(elf, out, count, KXSIG_REGION_EHDR, 0, 0, sizeof(Elf64_Ehdr), err);
+	if (!rc)
+		rc = add_region(elf, out, count, KXSIG_REGION_PHDRS, 0, eh->e_phoff,
+				(uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), err);
+	for (size_t i = 0; i < eh->e_phnum && !rc; i++) {
+		Elf64_Phdr ph;
+
+		kxelf_phdr(elf, i, &ph);
+		if (ph.p_type == PT_LOAD)
+			rc = add_region(elf, out, count, KXSIG_REGION_LOAD, load++, ph.p_offset,
+					ph.p_filesz, err);
+	}
+	if (!rc)
+		rc = add_region(elf, out, count, KXSIG_REGION_SHDRS, 0, eh->e_shoff,
+				(uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), err);
+	if (!rc)
+		rc = add_region(elf, out, count, KXSIG_REGION_SHSTRTAB, eh->e_shstrndx,
+				elf->shstr_off, elf->shstr_size, err);
+	if (!rc)
+		rc = add_symtabs(elf, out, count, err);
+	return rc;
+}
+
+const char *kxsig_region_kind_name(uint16_t kind)
+{
+	switch (kind) {
+	case KXSIG_REGION_EHDR: return "ELF header";
+	case KXSIG_REGION_PHDRS: return "program header table";
+	case KXSIG_REGION_LOAD: return "PT_LOAD";
+	case KXSIG_REGION_SHDRS: return "section header table";
+	case KXSIG_REGION_SHSTRTAB: return "section-name table";
+	case KXSIG_REGION_SYMTAB: return "symbol table";
+	case KXSIG_REGION_STRTAB: return "string table";
+	}
+	return "unknown region";
+}
+
+void kxsig_region_describe(const struct kxsig_abi_region *r, char *out, size_t size)
+{
+	const char *kind = kxsig_region_kind_name(r->kind);
+	unsigned long long off = r->offset, bytes = r->size;
+
+	switch (r->kind) {
+	case KXSIG_REGION_LOAD:
+		snprintf(out, size, "%s[%u] (offset 0x%llx, %llu bytes)", kind, r->index, off, bytes);
+		break;
+	case KXSIG_REGION_SHSTRTAB:
+	case KXSIG_REGION_SYMTAB:
+	case KXSIG_REGION_STRTAB:
+		snprintf(out, size, "%s (section %u, offset 0x%llx, %llu bytes)", kind, r->index,
+			 off, bytes);
+		break;
+	default:
+		snprintf(out, size, "%s (offset 0x%llx, %llu bytes)", kind, off, bytes);
+	}
+}
+
+/* BLAKE2b-256 of a region as it reads with the ELF header's section-header
+ * fields zeroed (the region may start or end anywhere). */
+static void normalized_hash(const struct kxelf *elf, const struct kxsig_abi_region *r,
+			    uint8_t out[KXSIG_ABI_HASH_BYTES])
+{
+	crypto_generichash_state st;
+	Elf64_Ehdr eh = elf->eh;
+	const uint8_t *hdr = (const uint8_t *)&eh;
+	uint64_t end = r->offset + r->size, split;
+
+	eh.e_shoff = 0;
+	eh.e_shnum = 0;
+	eh.e_shstrndx = 0;
+	split = end < sizeof(eh) ? end : sizeof(eh);
+	crypto_generichash_init(&st, NULL, 0, KXSIG_ABI_HASH_BYTES);
+	if (r->offset < split)
+		crypto_generichash_update(&st, hdr + r->offset, split - r->offset);
+	if (end > sizeof(eh)) {
+		uint64_t from = r->offset > sizeof(eh) ? r->offset : sizeof(eh);
+
+		crypto_generichash_update(&st, elf->buf + from, end - from);
+	}
+	crypto_generichash_final(&st, out, KXSIG_ABI_HASH_BYTES);
+}
+
+/* The content digest names what the mapper uses, independent of the
+ * signature: every region except the section header table and the
+ * section-name table, each as kind (u16) || index (u32) || size (u64) ||
+ * hash, where regions that overlap the ELF header are hashed with its
+ * e_shoff, e_shnum and e_shstrndx zeroed.  Signing changes only those fields
+ * of the header (and adds bytes after everything the regions cover), so a
+ * file has the same content digest before and after `kxsign sign`. */
+void kxsig_digest_regions(const struct kxelf *elf, const struct kxsig_abi_region *regions,
+			  size_t count, uint8_t out[KXSIG_DIGEST_BYTES])
+{
+	crypto_generichash_state st;
+	uint8_t hash[KXSIG_ABI_HASH_BYTES];
+
+	crypto_generichash_init(&st, NULL, 0, KXSIG_DIGEST_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)KXSIG_ABI_CONTENT_DOMAIN,
+				  sizeof(KXSIG_ABI_CONTENT_DOMAIN));
+	for (size_t i = 0; i < count; i++) {
+		const struct kxsig_abi_region *r = &regions[i];
+
+		if (r->kind == KXSIG_REGION_SHDRS || r->kind == KXSIG_REGION_SHSTRTAB)
+			continue;
+		if (r->offset < sizeof(Elf64_Ehdr))
+			normalized_hash(elf, r, hash);
+		else
+			memcpy(hash, r->hash, sizeof(hash));
+		crypto_generichash_update(&st, (const uint8_t *)&r->kind, sizeof(r->kind));
+		crypto_generichash_update(&st, (const uint8_t *)&r->index, sizeof(r->index));
+		crypto_generichash_update(&st, (const uint8_t *)&r->size, sizeof(r->size));
+		crypto_generichash_update(&st, hash, sizeof(hash));
+	}
+	crypto_generichash_final(&st, out, KXSIG_DIGEST_BYTES);
+}

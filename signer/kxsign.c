@@ -1,0 +1,411 @@
+/*
+ * kxsign — sign shared libraries for kx, verify and show their signatures.
+ *
+ * One command table drives dispatch, `kxsign --help` and each subcommand's
+ * help.  Exit codes: 0 success, 1 verification failed, 2 usage, I/O or
+ * malformed input.  Only this file (and kxsign_show.c) prints.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "signer/kxsign_cli.h"
+
+#define KXSIGN_VERSION "1.0"
+#define MAX_KEYS 256
+
+static const struct kxsign_cmd *current; /* for usage errors */
+
+int kxsign_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kxsign %s: ", current ? current->name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: kxsign %s\n", current ? current->synopsis : "COMMAND ...");
+	return KXSIGN_EXIT_USAGE;
+}
+
+int kxsign_report(const char *file, const char *what, const struct kxsig_error *err)
+{
+	fprintf(stderr, "kxsign: %s: %s%s%s\n", file, what ? what : "", what ? ": " : "",
+		err->msg);
+	return kxsig_err_is_verify(err->code) ? KXSIGN_EXIT_VERIFY : KXSIGN_EXIT_USAGE;
+}
+
+/* ---- keygen ------------------------------------------------------------ */
+
+static int cmd_keygen(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"public", required_argument, NULL, 'p'},
+		{"secret", required_argument, NULL, 's'},
+		{"comment", required_argument, NULL, 'c'},
+		{"no-passphrase", no_argument, NULL, 'n'},
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *pub = NULL, *sec = NULL, *comment = NULL;
+	unsigned flags = 0;
+	uint8_t keyid[KXSIG_KEYID_BYTES];
+	char hex[2 * KXSIG_KEYID_BYTES + 1];
+	struct kxsig_error err = {0};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+p:s:c:f", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pub = optarg; break;
+		case 's': sec = optarg; break;
+		case 'c': comment = optarg; break;
+		case 'n': flags |= KXSIG_KEYGEN_NO_PASSPHRASE; break;
+		case 'f': flags |= KXSIG_KEYGEN_FORCE; break;
+		default: return kxsign_usage_error("bad option");
+		}
+	}
+	if (!pub || !sec)
+		return kxsign_usage_error("-p PUBKEY and -s SECKEY are required");
+	if (optind != argc)
+		return kxsign_usage_error("unexpected argument '%s'", argv[optind]);
+	if (strcmp(pub, sec) == 0)
+		return kxsign_usage_error("the public and secret key files must differ");
+	if (kxsig_keygen(pub, sec, comment, flags, keyid, &err) != KXSIG_OK)
+		return kxsign_report("keygen", NULL, &err);
+	kxsig_keyid_hex(keyid, hex);
+	printf("key id %s\npublic key: %s\nsecret key: %s (%s)\n", hex, pub, sec,
+	       (flags & KXSIG_KEYGEN_NO_PASSPHRASE) ? "unencrypted" : "passphrase-protected");
+	return KXSIGN_EXIT_OK;
+}
+
+/* ---- sign -------------------------------------------------------------- */
+
+/* SOURCE_DATE_EPOCH (reproducible builds) when set, else the clock. */
+static int sign_time(uint64_t *out)
+{
+	const char *env = getenv("SOURCE_DATE_EPOCH");
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!env || !env[0]) {
+		*out = (uint64_t)time(NULL);
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (errno || *end || env[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"secret", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'N'},
+		{"version", required_argument, NULL, 'V'},
+		{"trusted-comment", required_argument, NULL, 't'},
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	struct kxsig_sign_opts opts = {0};
+	const char *sec = NULL, *out = NULL, *file;
+	struct kxsig_seckey *key = NULL;
+	struct kxsig_error err = {0};
+	uint8_t *in = NULL, *signed_buf = NULL, keyid[KXSIG_KEYID_BYTES];
+	size_t in_len = 0, signed_len = 0;
+	char hex[2 * KXSIG_KEYID_BYTES + 1];
+	struct stat st;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "+s:t:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': sec = optarg; break;
+		case 'N': opts.name = optarg; break;
+		case 'V': opts.version = optarg; break;
+		case 't': opts.trusted_comment = optarg; break;
+		case 'o': out = optarg; break;
+		default: return kxsign_usage_error("bad option");
+		}
+	}
+	if (!sec || !opts.name || !opts.version)
+		return kxsign_usage_error("-s SECKEY, --name and --version are required");
+	if (optind + 1 != argc)
+		return kxsign_usage_error("exactly one FILE to sign");
+	file = argv[optind];
+	out = out ? out : file;
+	if (sign_time(&opts.timestamp) != 0)
+		return kxsign_usage_error("SOURCE_DATE_EPOCH is not a number of seconds");
+	if (stat(file, &st) != 0) {
+		fprintf(stderr, "kxsign: %s: %s\n", file, strerror(errno));
+		rc = KXSIGN_EXIT_USAGE;
+		goto out;
+	}
+	rc = kxsig_read_file(file, KXSIG_FILE_MAX, &in, &in_len, &err);
+	if (rc) {
+		rc = kxsign_report(file, NULL, &err);
+		goto out;
+	}
+	rc = kxsig_seckey_open(sec, &key, &err);
+	if (rc) {
+		rc = kxsign_report(sec, NULL, &err);
+		goto out;
+	}
+	rc = kxsig_sign_elf(key, in, in_len, &opts, &signed_buf, &signed_len, &err);
+	if (!rc)
+		rc = kxsig_write_file_atomic(out, signed_buf, signed_len, st.st_mode & 0777, 1, &err);
+	if (rc) {
+		fprintf(stderr, "kxsign: %s: cannot sign: %s\n", file, err.msg);
+		rc = KXSIGN_EXIT_USAGE;
+		goto out;
+	}
+	kxsig_seckey_keyid(key, keyid);
+	kxsig_keyid_hex(keyid, hex);
+	printf("signed %s as %s %s with key %s -> %s\n", file, opts.name, opts.version, hex, out);
+	rc = KXSIGN_EXIT_OK;
+out:
+	kxsig_seckey_free(key);
+	free(signed_buf);
+	free(in);
+	return rc;
+}
+
+/* ---- verify ------------------------------------------------------------ */
+
+static int add_key(struct kxsig_pubkey *keys, size_t *nkeys, const char *path)
+{
+	struct kxsig_error err = {0};
+
+	if (*nkeys >= MAX_KEYS) {
+		fprintf(stderr, "kxsign: %s: more than %d trusted keys\n", path, MAX_KEYS);
+		return KXSIGN_EXIT_USAGE;
+	}
+	if (kxsig_pubkey_load(path, &keys[*nkeys], &err) != KXSIG_OK) {
+		fprintf(stderr, "kxsign: %s: bad public key: %s\n", path, err.msg);
+		return KXSIGN_EXIT_USAGE;
+	}
+	(*nkeys)++;
+	return KXSIGN_EXIT_OK;
+}
+
+static int pub_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && d->d_name[0] != '.' && strcmp(d->d_name + n - 4, ".pub") == 0;
+}
+
+/* Every *.pub in dir, in name order (so messages are stable). */
+static int add_keyring(struct kxsig_pubkey *keys, size_t *nkeys, const char *dir)
+{
+	struct dirent **names = NULL;
+	char path[4096];
+	int n, rc = KXSIGN_EXIT_OK;
+
+	n = scandir(dir, &names, pub_filter, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "kxsign: %s: cannot read keyring: %s\n", dir, strerror(errno));
+		return KXSIGN_EXIT_USAGE;
+	}
+	for (int i = 0; i < n; i++) {
+		if (rc == KXSIGN_EXIT_OK) {
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >=
+			    sizeof(path)) {
+				fprintf(stderr, "kxsign: %s: path too long\n", dir);
+				rc = KXSIGN_EXIT_USAGE;
+			} else {
+				rc = add_key(keys, nkeys, path);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == KXSIGN_EXIT_OK && n == 0) {
+		fprintf(stderr, "kxsign: %s: keyring holds no *.pub key\n", dir);
+		rc = KXSIGN_EXIT_USAGE;
+	}
+	return rc;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"public", required_argument, NULL, 'p'},
+		{"keyring", required_argument, NULL, 'K'},
+		{"quiet", no_argument, NULL, 'q'},
+		{NULL, 0, NULL, 0},
+	};
+	struct kxsig_pubkey *keys = NULL;
+	struct kxsig_meta meta;
+	struct kxsig_error err = {0};
+	uint8_t *buf = NULL;
+	size_t nkeys = 0, len = 0;
+	char hex[2 * KXSIG_KEYID_BYTES + 1], dhex[2 * KXSIG_DIGEST_BYTES + 1];
+	int c, quiet = 0, rc = KXSIGN_EXIT_OK;
+
+	keys = calloc(MAX_KEYS, sizeof(*keys));
+	if (!keys) {
+		fprintf(stderr, "kxsign: out of memory\n");
+		return KXSIGN_EXIT_USAGE;
+	}
+	while (rc == KXSIGN_EXIT_OK &&
+	       (c = getopt_long(argc, argv, "+p:K:q", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': rc = add_key(keys, &nkeys, optarg); break;
+		case 'K': rc = add_keyring(keys, &nkeys, optarg); break;
+		case 'q': quiet = 1; break;
+		default: rc = kxsign_usage_error("bad option");
+		}
+	}
+	if (rc)
+		goto out;
+	if (nkeys == 0 || optind + 1 != argc) {
+		rc = kxsign_usage_error(nkeys == 0 ? "at least one -p PUBKEY or -K KEYRING_DIR"
+						   : "exactly one FILE to verify");
+		goto out;
+	}
+	rc = kxsig_read_file(argv[optind], KXSIG_FILE_MAX, &buf, &len, &err);
+	if (!rc)
+		rc = kxsig_verify(buf, len, keys, nkeys, &meta, &err);
+	if (rc) {
+		rc = kxsign_report(argv[optind],
+				   kxsig_err_is_verify(err.code) ? "verification failed" : NULL, &err);
+		goto out;
+	}
+	kxsig_keyid_hex(meta.keyid, hex);
+	kxsig_digest_hex(meta.digest, dhex);
+	if (!quiet)
+		printf("%s: signature OK: %s %s, signed by key %s, content digest %s\n",
+		       argv[optind], meta.name, meta.version, hex, dhex);
+	rc = KXSIGN_EXIT_OK;
+out:
+	free(buf);
+	free(keys);
+	return rc;
+}
+
+/* ---- digest ------------------------------------------------------------ */
+
+static int cmd_digest(int argc, char **argv)
+{
+	struct kxsig_error err = {0};
+	uint8_t digest[KXSIG_DIGEST_BYTES], *buf = NULL;
+	char hex[2 * KXSIG_DIGEST_BYTES + 1];
+	size_t len = 0;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return kxsign_usage_error("exactly one FILE");
+	rc = kxsig_read_file(argv[1], KXSIG_FILE_MAX, &buf, &len, &err);
+	if (!rc)
+		rc = kxsig_content_digest(buf, len, digest, &err);
+	free(buf);
+	if (rc)
+		return kxsign_report(argv[1], NULL, &err);
+	kxsig_digest_hex(digest, hex);
+	printf("%s  %s\n", hex, argv[1]);
+	return KXSIGN_EXIT_OK;
+}
+
+/* ---- the command table ------------------------------------------------- */
+
+static const struct kxsign_cmd commands[] = {
+	{"keygen", cmd_keygen, "keygen -p PUBKEY -s SECKEY [-c COMMENT] [--no-passphrase] [-f]",
+	 "Generate an Ed25519 key pair.  The secret key is encrypted under a passphrase\n"
+	 "(Argon2id + XSalsa20-Poly1305) read from $KXSIGN_PASSPHRASE_FILE (first line)\n"
+	 "or asked twice on the terminal.\n"
+	 "  -p, --public PUBKEY    public key file to write (mode 0644)\n"
+	 "  -s, --secret SECKEY    secret key file to write (mode 0600)\n"
+	 "  -c, --comment TEXT     comment for the public key's first line\n"
+	 "      --no-passphrase    store the secret key unencrypted (CI and dev keys)\n"
+	 "  -f, --force            replace existing key files\n"},
+	{"sign", cmd_sign,
+	 "sign -s SECKEY --name NAME --version VERSION [-t TRUSTED_COMMENT] [-o OUT] FILE",
+	 "Embed a signature in FILE, an ELF64 x86-64 shared object or executable, as a\n"
+	 ".kxsig section (an existing signature is replaced).  The new signature is\n"
+	 "verified before the file is written atomically.  Sign after strip: strip\n"
+	 "invalidates a signature.  The time is $SOURCE_DATE_EPOCH when set.\n"
+	 "  -s, --secret SECKEY            secret key (passphrase as for keygen)\n"
+	 "      --name NAME                library name, signed ([A-Za-z0-9._+-], <= 63)\n"
+	 "      --version VERSION          library version, signed (same rule, <= 31)\n"
+	 "  -t, --trusted-comment TEXT     signed free text (<= 255 printable ASCII characters)\n"
+	 "  -o, --output OUT               write OUT instead of replacing FILE\n"},
+	{"verify", cmd_verify, "verify -p PUBKEY [-p PUBKEY ...] [-K KEYRING_DIR] [-q] FILE",
+	 "Check FILE's embedded signature against the trusted keys.  Exit 1 names\n"
+	 "what failed: the regions that changed, or the signing and expected key ids.\n"
+	 "  -p, --public PUBKEY    trust this public key (repeatable)\n"
+	 "  -K, --keyring DIR      trust every *.pub in DIR (repeatable)\n"
+	 "  -q, --quiet            print nothing on success\n"},
+	{"show", kxsign_cmd_show, "show [--json] FILE",
+	 "Print FILE's signed metadata, content digest and the regions the signature\n"
+	 "covers, without checking the signature (use verify for that).\n"
+	 "      --json             one JSON object (keys: file, name, version, keyid,\n"
+	 "                         timestamp, trusted_comment, digest, verified, regions)\n"},
+	{"digest", cmd_digest, "digest FILE",
+	 "Print FILE's content digest (signed or not: signing does not change it), the\n"
+	 "value a policy's revoked.digests list names.\n"},
+};
+
+static const char exit_status_help[] =
+	"Exit status: 0 success, 1 verification failed, 2 usage, I/O or malformed input.\n";
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kxsign COMMAND [OPTION...] [FILE]\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  kxsign %s\n", commands[i].synopsis);
+	fprintf(f, "\n  kxsign COMMAND --help    details of one command\n"
+		   "  kxsign --version\n\n%s"
+		   "Environment: KXSIGN_PASSPHRASE_FILE, SOURCE_DATE_EPOCH.  See kxsign(1).\n",
+		exit_status_help);
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return KXSIGN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return KXSIGN_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kxsign %s (signature format %d)\n", KXSIGN_VERSION, KXSIG_ABI_VERSION);
+		return KXSIGN_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		current = &commands[i];
+		if (wants_help(argc - 1, argv + 1)) {
+			printf("usage: kxsign %s\n\n%s\n%s", current->synopsis, current->help,
+			       exit_status_help);
+			return KXSIGN_EXIT_OK;
+		}
+		if (kxsig_init() != KXSIG_OK) {
+			fprintf(stderr, "kxsign: cannot initialise libsodium\n");
+			return KXSIGN_EXIT_USAGE;
+		}
+		return current->run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "kxsign: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return KXSIGN_EXIT_USAGE;
+}

@@ -1,0 +1,197 @@
+/*
+ * The sign half: detached signatures, and embedding a `.kxsig` section in an
+ * ELF file.  The layout is settled first (a zero-filled section of fixed size,
+ * its header and name), then the regions are hashed from the final bytes,
+ * then the section is filled in and signed, and finally the result is
+ * verified with the public half before it is handed back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "signer/sign_internal.h"
+
+int kxsig_sign_detached(const struct kxsig_seckey *key, const void *msg, size_t len,
+			uint8_t sig[KXSIG_SIG_BYTES], struct kxsig_error *err)
+{
+	uint8_t m[KXSIG_DETACHED_MSG_BYTES];
+	struct kxsig_pubkey pub;
+
+	if (!key || !sig || (!msg && len))
+		return kxsig_fail(err, KXSIG_ERR_INVAL, "no key, signature buffer or message");
+	kxsig_detached_message(msg, len, m);
+	crypto_sign_detached(sig, NULL, m, sizeof(m), key->sk);
+	kxsig_seckey_pubkey(key, &pub);
+	return kxsig_verify_detached(&pub, msg, len, sig, err);
+}
+
+static uint64_t align8(uint64_t x)
+{
+	return (x + 7) & ~(uint64_t)7;
+}
+
+/* The file with an empty signature section added: the old section header
+ * table is dropped when it is the last thing in the file, the section-name
+ * table is extended in place when it comes last (else copied to the end), and
+ * the zeroed section and the new header table follow.  Nothing the old file
+ * placed elsewhere moves, so PT_LOAD bytes keep their offsets. */
+static int add_section(const struct kxelf *elf, uint8_t **out, size_t *out_len,
+		       struct kxsig_error *err)
+{
+	static const char name[] = KXSIG_ABI_SECTION_NAME;
+	const Elf64_Ehdr *eh = &elf->eh;
+	uint64_t shdrs_size = (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr);
+	uint64_t cut, str_off, sig_off, shoff, total;
+	Elf64_Shdr sh, sig;
+	Elf64_Ehdr neh = *eh;
+	uint8_t *buf = NULL;
+
+	if (eh->e_shnum + 1u > KXELF_MAX_SECTIONS)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "no room for another section");
+	cut = (eh->e_shoff + shdrs_size == elf->len && eh->e_shoff >= elf->end) ? eh->e_shoff
+										: elf->len;
+	/* Alignment padding after a trailing name table is not worth keeping. */
+	if (cut == eh->e_shoff && elf->shstr_off + elf->shstr_size == elf->end)
+		cut = elf->end;
+	str_off = (elf->shstr_off + elf->shstr_size == cut) ? elf->shstr_off : cut;
+	sig_off = align8((str_off == cut ? cut + elf->shstr_size : cut) + sizeof(name));
+	shoff = align8(sig_off + sizeof(struct kxsig_abi_section));
+	total = shoff + shdrs_size + sizeof(Elf64_Shdr);
+	if (total > KXSIG_FILE_MAX)
+		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "file too large to sign");
+	buf = calloc(1, (size_t)total);
+	if (!buf)
+		return kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+	memcpy(buf, elf->buf, (size_t)cut);
+	if (str_off == cut)
+		memcpy(buf + cut, elf->buf + elf->shstr_off, (size_t)elf->shstr_size);
+	memcpy(buf + str_off + elf->shstr_size, name, sizeof(name));
+	/* Section headers: the old ones, the name table's updated, ours last. */
+	memcpy(buf + shoff, elf->buf + eh->e_shoff, (size_t)shdrs_size);
+	kxelf_shdr(elf, eh->e_shstrndx, &sh);
+	sh.sh_offset = str_off;
+	sh.sh_size = elf->shstr_size + sizeof(name);
+	memcpy(buf + shoff + (uint64_t)eh->e_shstrndx * sizeof(sh), &sh, sizeof(sh));
+	memset(&sig, 0, sizeof(sig));
+	sig.sh_name = (Elf64_Word)elf->shstr_size;
+	sig.sh_type = KXSIG_ABI_SECTION_TYPE;
+	sig.sh_offset = sig_off;
+	sig.sh_size = sizeof(struct kxsig_abi_section);
+	sig.sh_addralign = KXSIG_ABI_SECTION_ALIGN;
+	memcpy(buf + shoff + shdrs_size, &sig, sizeof(sig));
+	neh.e_shoff = shoff;
+	neh.e_shnum = (Elf64_Half)(eh->e_shnum + 1);
+	memcpy(buf, &neh, sizeof(neh));
+	*out = buf;
+	*out_len = (size_t)total;
+	return KXSIG_OK;
+}
+
+static int check_opts(const struct kxsig_sign_opts *opts, struct kxsig_error *err)
+{
+	if (!opts->name || !kxsig_name_ok(opts->name, KXSIG_NAME_MAX))
+		return kxsig_fail(err, KXSIG_ERR_INVAL,
+				  "library name must be 1..%d characters of [A-Za-z0-9._+-], not starting with '.'",
+				  KXSIG_NAME_MAX);
+	if (!opts->version || !kxsig_name_ok(opts->version, KXSIG_VERSION_MAX))
+		return kxsig_fail(err, KXSIG_ERR_INVAL,
+				  "version must be 1..%d characters of [A-Za-z0-9._+-], not starting with '.'",
+				  KXSIG_VERSION_MAX);
+	if (opts->trusted_comment && !kxsig_text_ok(opts->trusted_comment, KXSIG_COMMENT_MAX))
+		return kxsig_fail(err, KXSIG_ERR_INVAL,
+				  "trusted comment must be at most %d printable ASCII characters",
+				  KXSIG_COMMENT_MAX);
+	return KXSIG_OK;
+}
+
+/* Hash the final layout's regions and sign them with the metadata. */
+static int fill_section(const struct kxsig_seckey *key, uint8_t *buf, size_t len,
+			const struct kxsig_sign_opts *opts, struct kxsig_error *err)
+{
+	struct kxsig_abi_section sec;
+	uint8_t msg[KXSIG_SIGNED_MSG_BYTES];
+	struct kxelf elf;
+	Elf64_Shdr sh;
+	size_t n = 0;
+	int rc;
+
+	rc = kxelf_parse(&elf, buf, len, err);
+	if (rc)
+		return rc;
+	memset(&sec, 0, sizeof(sec));
+	rc = kxelf_regions(&elf, sec.regions, &n, err);
+	if (rc)
+		return rc;
+	memcpy(sec.magic, KXSIG_ABI_MAGIC, KXSIG_ABI_MAGIC_BYTES);
+	sec.format_version = KXSIG_ABI_VERSION;
+	sec.sig_alg = KXSIG_ABI_SIG_ALG_ED25519;
+	sec.hash_alg = KXSIG_ABI_HASH_ALG_BLAKE2B;
+	sec.region_count = (uint16_t)n;
+	sec.section_size = sizeof(sec);
+	memcpy(sec.keyid, key->keyid, sizeof(sec.keyid));
+	sec.timestamp = opts->timestamp;
+	memcpy(sec.name, opts->name, strlen(opts->name));
+	memcpy(sec.version, opts->version, strlen(opts->version));
+	if (opts->trusted_comment)
+		memcpy(sec.trusted_comment, opts->trusted_comment, strlen(opts->trusted_comment));
+	kxsig_section_message(&sec, msg);
+	crypto_sign_detached(sec.signature, NULL, msg, sizeof(msg), key->sk);
+	/* The section's own bytes are in no region, so this changes no hash. */
+	kxelf_shdr(&elf, elf.sig_index, &sh);
+	memcpy(buf + sh.sh_offset, &sec, sizeof(sec));
+	return KXSIG_OK;
+}
+
+int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
+		   const struct kxsig_sign_opts *opts, uint8_t **out, size_t *out_len,
+		   struct kxsig_error *err)
+{
+	struct kxsig_pubkey pub;
+	struct kxsig_meta meta;
+	struct kxelf elf;
+	uint8_t *buf = NULL;
+	size_t buf_len = 0;
+	int rc;
+
+	*out = NULL;
+	*out_len = 0;
+	rc = check_opts(opts, err);
+	if (!rc)
+		rc = kxelf_parse(&elf, in, len, err);
+	if (rc)
+		goto out;
+	if (elf.sig_index != 0) {
+		/* Re-signing: the layout is settled already; the section is replaced. */
+		buf = malloc(len ? len : 1);
+		if (!buf) {
+			rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(buf, in, len);
+		buf_len = len;
+	} else {
+		rc = add_section(&elf, &buf, &buf_len, err);
+		if (rc)
+			goto out;
+	}
+	rc = fill_section(key, buf, buf_len, opts, err);
+	if (rc)
+		goto out;
+	kxsig_seckey_pubkey(key, &pub);
+	rc = kxsig_verify(buf, buf_len, &pub, 1, &meta, err);
+	if (rc) {
+		char why[KXSIG_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+		rc = kxsig_fail(err, rc, "the new signature does not verify: %.400s", why);
+		goto out;
+	}
+	*out = buf;
+	*out_len = buf_len;
+	buf = NULL;
+out:
+	free(buf);
+	return rc;
+}
