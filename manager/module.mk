@@ -1,5 +1,7 @@
 # manager/: the host side.  Each part keeps its own fragment:
 #   elf.mk   the ELF loader (manager/elf/) and kxctl
-#   hv.mk    hypervisor backends (manager/hv/), kxd   (later)
+#   hv.mk    hypervisor backends (manager/hv/) and the per-pVM monitor
+#   gate.mk  the gate (manager/gate/): every decision, the audit log
 -include manager/elf.mk
 -include manager/hv.mk
+-include manager/gate.mk
