@@ -1,0 +1,132 @@
+/*
+ * Fuzz harness for the .kxp table reader (kxp_open) and everything that runs
+ * on an open policy: dump (text and JSON), graph, diff, the lookups and the
+ * decision function.  Input: arbitrary bytes, untrusted.
+ *
+ * Each input is tried twice: as it is (header and digest checks), and with
+ * its body digest recomputed, so that mutations reach the table checks
+ * instead of dying at the BLAKE2b comparison.  Invariants checked: a policy
+ * is never different from itself (diff), and every well-formed request built
+ * from the policy's own names is decided (kxp_decide returns 0).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "policy-lang/back.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_APPS 8 /* bound the work per input */
+
+static FILE *sink;
+
+static void decide_or_die(const struct kxp_policy *p, const struct kxp_request *req)
+{
+	struct kxp_decision d;
+
+	if (kxp_decide(p, req, &d) != 0) {
+		fprintf(stderr, "well-formed %s request refused as malformed: %s\n",
+			kxp_op_name(req->op), d.reason);
+		abort();
+	}
+}
+
+static void requests_for_app(const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+	const char *name = kxp_str(p, app->name);
+	struct kxp_request req;
+	struct kxp_app_info ai;
+	struct kxsig_pubkey keys[4];
+	size_t n;
+
+	kxp_app_lookup(p, name, &ai);
+	kxp_app_trusted_keys(p, name, keys, 4, &n);
+	kxp_request_init(&req, KXP_OP_BOOT);
+	req.app = name;
+	if (app->keys.count > 0) {
+		req.has_signer = true;
+		memcpy(req.signer, p->keys[app->keys.first].keyid, sizeof(req.signer));
+	}
+	decide_or_die(p, &req);
+	req.op = KXP_OP_RECYCLE;
+	decide_or_die(p, &req);
+	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count && l < 64; l++) {
+		const struct kxp_abi_lib *lib = &p->libs[l];
+		const struct kxp_abi_version *lo = &p->intervals[lib->intervals.first].lo;
+		struct kxp_lib_info li;
+
+		req.op = KXP_OP_LINK;
+		req.lib = kxp_str(p, lib->name);
+		kxp_lib_lookup(p, name, req.lib, &li);
+		kxp_lib_trusted_keys(p, name, req.lib, keys, 4, &n);
+		req.has_version = true;
+		memset(&req.version, 0, sizeof(req.version));
+		memcpy(req.version.part, lo->part, sizeof(req.version.part));
+		req.version.nparts = lo->nparts ? lo->nparts : 1;
+		req.has_relation = true;
+		req.relation = (enum kxp_relation)(l % 3);
+		decide_or_die(p, &req);
+		req.op = KXP_OP_UPDATE;
+		req.has_old_version = true;
+		req.old_version = req.version;
+		req.old_version.part[0] ^= 1;
+		decide_or_die(p, &req);
+	}
+	kxp_request_init(&req, KXP_OP_FORK);
+	req.app = name;
+	req.depth = a;
+	decide_or_die(p, &req);
+	req.op = KXP_OP_IPC;
+	for (uint32_t peer = 0; peer < p->napps && peer < MAX_APPS; peer++) {
+		req.peer = kxp_str(p, p->apps[peer].name);
+		req.same_family = peer == a;
+		req.ipc_kind = 1u << (peer % 4);
+		decide_or_die(p, &req);
+	}
+}
+
+static void exercise(const uint8_t *buf, size_t len)
+{
+	struct kxp_policy *p = NULL;
+	struct kxp_error err;
+	bool differ = false;
+
+	if (kxp_open(buf, len, NULL, &p, &err) != 0)
+		return;
+	kxp_dump(sink, p, false);
+	kxp_dump(sink, p, true);
+	kxp_graph(sink, p);
+	if (kxp_diff(sink, p, p, &differ, &err) == 0 && differ) {
+		fprintf(stderr, "a policy differs from itself\n");
+		abort();
+	}
+	for (uint32_t a = 0; a < p->napps && a < MAX_APPS; a++)
+		requests_for_app(p, a);
+	kxp_close(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy;
+
+	if (sink == NULL && (sodium_init() < 0 || (sink = fopen("/dev/null", "w")) == NULL))
+		abort();
+	exercise(data, size);
+	if (size < sizeof(struct kxp_abi_header) || size > KXP_FILE_MAX)
+		return 0;
+	copy = malloc(size);
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, data, size);
+	crypto_generichash(((struct kxp_abi_header *)copy)->body_digest, KXP_ABI_DIGEST_BYTES,
+			   copy + sizeof(struct kxp_abi_header),
+			   size - sizeof(struct kxp_abi_header), NULL, 0);
+	exercise(copy, size);
+	free(copy);
+	return 0;
+}

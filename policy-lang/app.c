@@ -1,0 +1,452 @@
+/*
+ * The checks of an app's top-level sections: memory, revoked, keys (loading
+ * each key file through the key source), family and recycle, and the
+ * manifest as a whole.  Libraries are in library.c, the checks across
+ * manifests in check.c.  Input nodes are untrusted (see manifest.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy-lang/front.h"
+
+/* ---- memory sizes --------------------------------------------------------------- */
+
+#define MEMORY_MIN (1ull << 20)
+#define MEMORY_MAX (64ull << 30)
+#define PAGE_SIZE_BYTES 4096ull
+
+/* "64M", "1G", "65536K", "1048576" (bytes); binary units, K/M/G with an
+ * optional "iB". */
+static bool get_memory(struct pm_check *c, const struct pm_node *n, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = {{"", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30},
+		     {"GiB", 30}};
+	char q[PM_QUOTE_MAX];
+	size_t digits = 0;
+	bool overflow = false;
+	uint64_t v = 0;
+
+	if (!pm_want_scalar(c, n, "'memory'"))
+		return false;
+	while (digits < n->len && n->text[digits] >= '0' && n->text[digits] <= '9')
+		digits++;
+	for (size_t i = 0; n->plain && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(n->text + digits, units[i].suffix) != 0 ||
+		    !pm_parse_digits(n->text, digits, &v, &overflow))
+			continue;
+		if (overflow || v > (UINT64_MAX >> units[i].shift)) {
+			pm_errorf(c, n, NULL, "'memory' is too large: at most 64G");
+			return false;
+		}
+		v <<= units[i].shift;
+		if (v < MEMORY_MIN || v > MEMORY_MAX) {
+			pm_errorf(c, n, NULL, "'memory' must be between 1M and 64G, got '%s'",
+				  pm_quote(q, n->text, n->len));
+			return false;
+		}
+		if (v % PAGE_SIZE_BYTES != 0) {
+			pm_errorf(c, n, NULL, "'memory' must be a multiple of 4K (the page size)");
+			return false;
+		}
+		*out = v;
+		return true;
+	}
+	pm_errorf(c, n, "sizes are written like 64M, 512K or 2G",
+		  "expected a size for 'memory', got '%s'", pm_quote(q, n->text, n->len));
+	return false;
+}
+
+/* ---- revoked ------------------------------------------------------------------------ */
+
+struct hexid {
+	uint8_t bytes[KXSIG_DIGEST_BYTES];
+	struct pm_src src;
+};
+
+static int cmp_hexid(const void *a, const void *b)
+{
+	return memcmp(((const struct hexid *)a)->bytes, ((const struct hexid *)b)->bytes,
+		      KXSIG_DIGEST_BYTES);
+}
+
+/* A list of hex ids of `size` bytes, unique, sorted; *out has one entry per
+ * valid item. */
+static void get_hexids(struct pm_check *c, const struct pm_node *n, const char *what,
+		       size_t size, const char *format, struct hexid **out, size_t *count)
+{
+	char q[PM_QUOTE_MAX];
+	struct hexid *ids;
+	size_t k = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!pm_get_seq(c, n, what) || n->nchild == 0)
+		return;
+	ids = calloc(n->nchild, sizeof(*ids)); /* nchild <= PM_LIST_MAX */
+	if (ids == NULL) {
+		*c->f->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < n->nchild; i++) {
+		const struct pm_node *item = n->child[i];
+
+		if (!pm_want_scalar(c, item, what))
+			continue;
+		if (item->len != 2 * size || kxsig_hex_parse(item->text, ids[k].bytes, size) != 0) {
+			pm_errorf(c, item, NULL, "expected %s in %s, got '%s'", format, what,
+				  pm_quote(q, item->text, item->len));
+			continue;
+		}
+		pm_set_src(c, item, &ids[k].src);
+		for (size_t j = 0; j < k; j++) {
+			if (memcmp(ids[j].bytes, ids[k].bytes, size) == 0) {
+				pm_errorf(c, item, NULL, "'%s' is listed twice in %s (first at line %u)",
+					  pm_quote(q, item->text, item->len), what,
+					  (unsigned)ids[j].src.line);
+				k--;
+				break;
+			}
+		}
+		k++;
+	}
+	qsort(ids, k, sizeof(*ids), cmp_hexid);
+	*out = ids;
+	*count = k;
+}
+
+/* Copy count ids of size bytes and their positions into fresh arrays. */
+static int store_ids(const struct hexid *ids, size_t count, size_t size, uint8_t **bytes,
+		     struct pm_src **src)
+{
+	*bytes = calloc(count, size); /* count <= PM_LIST_MAX, size <= 32 */
+	*src = calloc(count, sizeof(**src));
+	if (*bytes == NULL || *src == NULL) {
+		free(*bytes);
+		free(*src);
+		*bytes = NULL;
+		*src = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		memcpy(*bytes + i * size, ids[i].bytes, size);
+		(*src)[i] = ids[i].src;
+	}
+	return 0;
+}
+
+static void check_revoked(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {{"keys", false}, {"digests", false}};
+	static const struct {
+		const char *what, *format;
+		size_t size;
+	} lists[2] = {
+		{"'revoked.keys'", "a key id of 16 hex digits (as kxsign prints it)",
+		 KXSIG_KEYID_BYTES},
+		{"'revoked.digests'", "a digest of 64 hex digits (as kxsign show prints it)",
+		 KXSIG_DIGEST_BYTES},
+	};
+	const struct pm_node *v[2];
+	uint8_t *bytes[2] = {NULL, NULL};
+	struct pm_src *src[2] = {NULL, NULL};
+	size_t count[2] = {0, 0};
+	struct pm_revoked *r = &app->revoked;
+
+	if (!pm_get_map(c, n, "'revoked'", fields, 2, v))
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		struct hexid *ids = NULL;
+
+		if (v[i] == NULL)
+			continue;
+		get_hexids(c, v[i], lists[i].what, lists[i].size, lists[i].format, &ids, &count[i]);
+		if (count[i] > 0 && store_ids(ids, count[i], lists[i].size, &bytes[i], &src[i]) < 0) {
+			*c->f->nomem = true;
+			count[i] = 0;
+		}
+		free(ids);
+	}
+	r->keyids = (uint8_t(*)[KXSIG_KEYID_BYTES])bytes[0];
+	r->keyid_src = src[0];
+	r->nkeyids = count[0];
+	r->digests = (uint8_t(*)[KXSIG_DIGEST_BYTES])bytes[1];
+	r->digest_src = src[1];
+	r->ndigests = count[1];
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(((const struct pm_key *)a)->name, ((const struct pm_key *)b)->name);
+}
+
+static const struct pm_src *revoked_src(const struct pm_revoked *r, const uint8_t *keyid)
+{
+	for (size_t i = 0; i < r->nkeyids; i++)
+		if (memcmp(r->keyids[i], keyid, KXSIG_KEYID_BYTES) == 0)
+			return &r->keyid_src[i];
+	return NULL;
+}
+
+/* Load one key file; a key that cannot be loaded is still declared (so
+ * signed-by does not also complain) but keeps a zero key. */
+static void load_key(struct pm_check *c, const struct pm_node *value, struct pm_key *key,
+		     const struct pm_revoked *revoked)
+{
+	struct kxsig_pubkey pk;
+	char why[KXSIG_MSG_MAX] = "", q[PM_QUOTE_MAX], hex[2 * KXSIG_KEYID_BYTES + 1];
+	const struct pm_src *rev;
+	int rc;
+
+	if (!pm_get_string(c, value, "a key file path", PM_PATH_MAX, &key->path))
+		return;
+	memset(&pk, 0, sizeof(pk));
+	rc = c->keys->load(c->keys->ctx, c->manifest, key->path, &pk, why, sizeof(why));
+	if (rc == -ENOMEM) {
+		*c->f->nomem = true;
+		return;
+	}
+	if (rc != 0) {
+		pm_errorf(c, value, NULL, "%s key file '%s' for key '%s': %s",
+			  rc == -EBADMSG ? "malformed" : "cannot read",
+			  pm_quote(q, value->text, value->len), key->name, why);
+		return;
+	}
+	memcpy(key->keyid, pk.keyid, sizeof(key->keyid));
+	memcpy(key->pk, pk.pk, sizeof(key->pk));
+	rev = revoked_src(revoked, key->keyid);
+	if (rev != NULL) {
+		kxsig_keyid_hex(key->keyid, hex);
+		pm_errorf(c, value, "remove it from keys, or take it out of revoked.keys",
+			  "key '%s' (id %s) is revoked (revoked.keys, line %u) but still trusted",
+			  key->name, hex, (unsigned)rev->line);
+	}
+}
+
+static void check_keys(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	if (n->bad)
+		return;
+	if (n->kind != PM_NODE_MAP || n->nchild == 0) {
+		pm_errorf(c, n, "keys: { name: path/to/key.pub, ... }",
+			  "'keys' must map at least one key name to its public key file, got %s",
+			  pm_node_kind_name(n));
+		return;
+	}
+	if (n->nchild / 2 > PM_LIST_MAX) {
+		pm_errorf(c, n, NULL, "'keys' has %zu entries, more than the limit of %u",
+			  n->nchild / 2, (unsigned)PM_LIST_MAX);
+		return;
+	}
+	app->keys = calloc(n->nchild / 2, sizeof(*app->keys));
+	if (app->keys == NULL) {
+		*c->f->nomem = true;
+		return;
+	}
+	for (size_t p = 0; p + 1 < n->nchild; p += 2) {
+		struct pm_key *key = &app->keys[app->nkeys];
+		size_t dup;
+
+		if (!pm_get_name(c, n->child[p], "a key name", &key->name))
+			continue;
+		for (dup = 0; dup < app->nkeys && strcmp(app->keys[dup].name, key->name); dup++)
+			;
+		if (dup < app->nkeys) {
+			pm_errorf(c, n->child[p], NULL, "key '%s' is declared twice (first at line %u)",
+				  key->name, (unsigned)app->keys[dup].src.line);
+			free(key->name);
+			key->name = NULL;
+			continue;
+		}
+		pm_set_src(c, n->child[p], &key->src);
+		app->nkeys++;
+		load_key(c, n->child[p + 1], key, &app->revoked);
+	}
+	qsort(app->keys, app->nkeys, sizeof(*app->keys), cmp_key);
+	for (size_t i = 0; i < app->nkeys; i++) {
+		for (size_t j = i + 1; j < app->nkeys; j++) {
+			char hex[2 * KXSIG_KEYID_BYTES + 1];
+			static const uint8_t none[KXSIG_KEYID_BYTES];
+
+			if (memcmp(app->keys[i].keyid, app->keys[j].keyid, KXSIG_KEYID_BYTES) != 0 ||
+			    memcmp(app->keys[i].keyid, none, KXSIG_KEYID_BYTES) == 0)
+				continue;
+			kxsig_keyid_hex(app->keys[i].keyid, hex);
+			pm_diag(c->f, PM_WARNING, app->keys[j].src.line, app->keys[j].src.col, NULL,
+				"keys '%s' and '%s' are the same key (id %s)", app->keys[i].name,
+				app->keys[j].name, hex);
+		}
+	}
+}
+
+/* ---- family and recycle ------------------------------------------------------------ */
+
+static int cmp_trust(const void *a, const void *b)
+{
+	return strcmp(((const struct pm_trust *)a)->peer, ((const struct pm_trust *)b)->peer);
+}
+
+static void check_trust(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {{"app", true}, {"ipc", true}};
+
+	if (!pm_get_seq(c, n, "'family.trust'") || n->nchild == 0)
+		return;
+	app->trust = calloc(n->nchild, sizeof(*app->trust));
+	if (app->trust == NULL) {
+		*c->f->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < n->nchild; i++) {
+		struct pm_trust *t = &app->trust[app->ntrust];
+		const struct pm_node *v[2];
+		size_t dup;
+
+		if (!pm_get_map(c, n->child[i], "a trust rule", fields, 2, v) || v[0] == NULL)
+			continue;
+		if (v[1] != NULL)
+			pm_get_ipc_kinds(c, v[1], "the trust rule's 'ipc'", true, &t->kinds);
+		if (!pm_get_name(c, v[0], "'app' of a trust rule", &t->peer))
+			continue;
+		if (app->name != NULL && strcmp(t->peer, app->name) == 0) {
+			pm_errorf(c, v[0], "family.ipc lists the kinds allowed inside the family",
+				  "a trust rule cannot name the app itself");
+		}
+		for (dup = 0; dup < app->ntrust && strcmp(app->trust[dup].peer, t->peer); dup++)
+			;
+		if (dup < app->ntrust) {
+			pm_errorf(c, v[0], "list all kinds in one rule",
+				  "a second trust rule for '%s' (first at line %u)", t->peer,
+				  (unsigned)app->trust[dup].src.line);
+			free(t->peer);
+			t->peer = NULL;
+			continue;
+		}
+		pm_set_src(c, n->child[i], &t->src);
+		app->ntrust++;
+	}
+	qsort(app->trust, app->ntrust, sizeof(*app->trust), cmp_trust);
+}
+
+#define MAX_CHILDREN 1024
+#define MAX_DEPTH 64
+#define MAX_MEMBERS 65536
+
+static void check_fork(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {
+		{"max-children", false}, {"max-depth", false}, {"max-members", false}};
+	static const uint64_t max[] = {MAX_CHILDREN, MAX_DEPTH, MAX_MEMBERS};
+	uint32_t *dst[] = {&app->fork.max_children, &app->fork.max_depth, &app->fork.max_members};
+	const struct pm_node *v[3];
+	struct pm_fork_limits *f = &app->fork;
+
+	pm_set_src(c, n, &f->src);
+	if (!pm_get_map(c, n, "'family.fork'", fields, 3, v))
+		return;
+	for (size_t i = 0; i < 3; i++) {
+		char what[40];
+		uint64_t x;
+
+		snprintf(what, sizeof(what), "'%s'", fields[i].key);
+		if (v[i] != NULL && pm_get_uint(c, v[i], what, i == 2 ? 1 : 0, max[i], &x))
+			*dst[i] = (uint32_t)x;
+	}
+	/* Some limit opens the door and another keeps it shut: say so. */
+	if ((f->max_children > 0 || f->max_depth > 0 || f->max_members > 1) &&
+	    !(f->max_children > 0 && f->max_depth > 0 && f->max_members > 1))
+		pm_warnf(c, n, "a fork needs max-children >= 1, max-depth >= 1 and max-members >= 2",
+			 "these fork limits allow no fork at all (max-children %u, max-depth %u, max-members %u)",
+			 (unsigned)f->max_children, (unsigned)f->max_depth, (unsigned)f->max_members);
+}
+
+static void check_family(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {{"fork", false}, {"ipc", false}, {"trust", false}};
+	const struct pm_node *v[3];
+
+	if (!pm_get_map(c, n, "'family'", fields, 3, v))
+		return;
+	if (v[0] != NULL)
+		check_fork(c, v[0], app);
+	if (v[1] != NULL) {
+		pm_set_src(c, v[1], &app->ipc_src);
+		pm_get_ipc_kinds(c, v[1], "'family.ipc'", false, &app->ipc_kinds);
+	}
+	if (v[2] != NULL)
+		check_trust(c, v[2], app);
+}
+
+#define MAX_POOL 1024
+
+static void check_recycle(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {{"allow", false}, {"pool", false}};
+	const struct pm_node *v[2];
+	uint64_t pool;
+
+	pm_set_src(c, n, &app->recycle.src);
+	if (!pm_get_map(c, n, "'recycle'", fields, 2, v))
+		return;
+	if (v[0] != NULL)
+		pm_get_bool(c, v[0], "'recycle.allow'", &app->recycle.allow);
+	if (v[1] != NULL && pm_get_uint(c, v[1], "'recycle.pool'", 0, MAX_POOL, &pool))
+		app->recycle.pool = (uint32_t)pool;
+	if (app->recycle.pool > 0 && !app->recycle.allow)
+		pm_warnf(c, v[1], "set recycle.allow: true, or drop the pool",
+			 "recycle.pool is %u but recycle.allow is false: the pool is never used",
+			 (unsigned)app->recycle.pool);
+}
+
+/* ---- the manifest ----------------------------------------------------------------- */
+
+enum {
+	F_VERSION, F_APP, F_IMAGE, F_MEMORY, F_KEYS, F_LIBRARIES, F_FAMILY, F_RECYCLE,
+	F_REVOKED, F_COUNT
+};
+
+void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app *app)
+{
+	static const struct pm_field fields[F_COUNT] = {
+		[F_VERSION] = {"kx-manifest", true}, [F_APP] = {"app", true},
+		[F_IMAGE] = {"image", true},         [F_MEMORY] = {"memory", true},
+		[F_KEYS] = {"keys", true},           [F_LIBRARIES] = {"libraries", false},
+		[F_FAMILY] = {"family", false},      [F_RECYCLE] = {"recycle", false},
+		[F_REVOKED] = {"revoked", false},
+	};
+	const struct pm_node *v[F_COUNT];
+	uint64_t version;
+
+	memset(app, 0, sizeof(*app));
+	app->fork.max_members = 1; /* defaults: no fork, no IpC, no recycling */
+	pm_set_src(c, root, &app->src);
+	app->fork.src = app->ipc_src = app->recycle.src = app->src;
+	if (!pm_get_map(c, root, "the manifest", fields, F_COUNT, v))
+		return;
+	if (v[F_VERSION] != NULL &&
+	    pm_get_uint(c, v[F_VERSION], "'kx-manifest'", 0, UINT64_MAX, &version) &&
+	    version != 1)
+		pm_errorf(c, v[F_VERSION], "this kxpolicy reads kx-manifest: 1",
+			  "unsupported manifest version %llu", (unsigned long long)version);
+	if (v[F_APP] != NULL)
+		pm_get_name(c, v[F_APP], "'app'", &app->name);
+	if (v[F_IMAGE] != NULL)
+		pm_get_string(c, v[F_IMAGE], "'image'", PM_PATH_MAX, &app->image);
+	if (v[F_MEMORY] != NULL)
+		get_memory(c, v[F_MEMORY], &app->memory);
+	if (v[F_REVOKED] != NULL) /* before keys: a revoked key may not be trusted */
+		check_revoked(c, v[F_REVOKED], app);
+	if (v[F_KEYS] != NULL)
+		check_keys(c, v[F_KEYS], app);
+	if (v[F_LIBRARIES] != NULL)
+		pm_check_libraries(c, v[F_LIBRARIES], app);
+	if (v[F_FAMILY] != NULL)
+		check_family(c, v[F_FAMILY], app);
+	if (v[F_RECYCLE] != NULL)
+		check_recycle(c, v[F_RECYCLE], app);
+}

@@ -1,0 +1,56 @@
+# policy-lang/back.mk: the back end of kxpolicy.
+#   libkxpolicy.a        + the table reader, lookups and the decision function
+#                        (what the manager links, with libkxsig.a -lsodium)
+#   libkxpolicy_tools.a  table writer, admin signing, dump, diff, graph and
+#                        explain's request parser (the CLI, tests, fuzzer, bench)
+#   kxpolicy             the CLI (make name kxpolicy_cli: `kxpolicy` is the library)
+kxpolicy_SRCS += policy-lang/reader.c policy-lang/lookup.c policy-lang/decide.c
+
+LIBS += kxpolicy_tools
+kxpolicy_tools_SRCS := policy-lang/writer.c policy-lang/sign.c policy-lang/dump.c \
+	policy-lang/diff.c policy-lang/graph.c policy-lang/explain.c
+
+PB_LIBS := kxpolicy_tools kxpolicy kxsig_sign kxsig
+PB_LDLIBS := -lsodium
+
+kxpolicy_cli_SRCS := policy-lang/kxpolicy.c
+kxpolicy_cli_LIBS := kxpolicy_front $(PB_LIBS)
+kxpolicy_cli_LDLIBS := -lyaml -lsodium
+ifeq ($(FUZZ),)
+$(eval $(call kx_link,$(B)/bin/kxpolicy,kxpolicy_cli,))
+EXTRA_ALL += $(B)/bin/kxpolicy
+endif
+
+UNIT_TESTS += test_policy_tables test_policy_reader test_policy_decide test_policy_diff
+PB_FIXTURE := tests/unit/test_policy_fixture.c
+test_policy_tables_SRCS := tests/unit/test_policy_tables.c $(PB_FIXTURE)
+test_policy_reader_SRCS := tests/unit/test_policy_reader.c $(PB_FIXTURE)
+test_policy_decide_SRCS := tests/unit/test_policy_decide.c $(PB_FIXTURE)
+test_policy_diff_SRCS := tests/unit/test_policy_diff.c $(PB_FIXTURE)
+$(foreach t,tables reader decide diff,$(eval test_policy_$(t)_LIBS := $(PB_LIBS)) \
+	$(eval test_policy_$(t)_LDLIBS := $(PB_LDLIBS) -lcmocka))
+
+FUZZERS += fuzz_kxp
+fuzz_kxp_SRCS := fuzz/fuzz_kxp.c
+fuzz_kxp_LIBS := kxpolicy_tools kxpolicy kxsig
+fuzz_kxp_LDLIBS := -lsodium
+
+BENCHES += bench_policy
+bench_policy_SRCS := tests/bench/bench_policy.c
+bench_policy_LIBS := $(PB_LIBS)
+bench_policy_LDLIBS := $(PB_LDLIBS)
+
+# Seeds of fuzz_kxp, compiled from the example manifests.  The format is
+# versioned: after a change to kxp_abi.h, run `make kxp-corpus` and commit.
+KXP_CORPUS := fuzz/corpus/kxp
+.PHONY: kxp-corpus
+kxp-corpus: $(B)/bin/kxpolicy
+	$(Q)mkdir -p $(KXP_CORPUS) $(B)/kxp-corpus
+	$(Q)$(B)/bin/kxpolicy compile -o $(KXP_CORPUS)/examples.kxp manifests/*.yaml
+	$(Q)$(B)/bin/kxpolicy compile -o $(KXP_CORPUS)/examples-signed.kxp \
+		-s tests/data/keys/acme.sec manifests/*.yaml
+	$(Q)cp manifests/keys/webco.pub $(B)/kxp-corpus/k.pub
+	$(Q)printf 'kx-manifest: 1\napp: tiny\nimage: tiny.kxe\nmemory: 1M\nkeys: {k: k.pub}\n' \
+		> $(B)/kxp-corpus/tiny.yaml
+	$(Q)cd $(B)/kxp-corpus && $(abspath $(B)/bin/kxpolicy) compile -o tiny.kxp tiny.yaml
+	$(Q)cp $(B)/kxp-corpus/tiny.kxp $(KXP_CORPUS)/tiny.kxp

@@ -1,0 +1,257 @@
+/*
+ * `kxpolicy dump`: the whole policy in a canonical, stable order (the
+ * tables' own sorted order), every entry with its provenance, as text for
+ * people or as JSON for scripts.  Strings were validated by kxp_open()
+ * (printable UTF-8), so the text form prints them as they are.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "policy-lang/back.h"
+
+static void sig_line(FILE *out, const struct kxp_policy *p)
+{
+	char id[2 * KXSIG_KEYID_BYTES + 1];
+
+	if (!p->sig.is_signed) {
+		fprintf(out, "unsigned");
+		return;
+	}
+	kxsig_keyid_hex(p->sig.keyid, id);
+	fprintf(out, "signed by admin key %s (%s)", id,
+		p->sig.verified ? "signature verified" : "signature not checked");
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static void at(FILE *out, const struct kxp_policy *p, uint32_t prov)
+{
+	fprintf(out, "  @ %s:%u:%u\n", kxp_str(p, p->prov[prov].file), p->prov[prov].line,
+		p->prov[prov].col);
+}
+
+static void text_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib)
+{
+	char buf[2 * PM_VERSION_TEXT_MAX + 8];
+
+	fprintf(out, "  library %s", kxp_str(p, lib->name));
+	at(out, p, lib->prov);
+	fprintf(out, "    version '%s' =", kxp_str(p, lib->version_text));
+	for (uint32_t i = 0; i < lib->intervals.count; i++) {
+		kxp_interval_format(&p->intervals[lib->intervals.first + i], buf, sizeof(buf));
+		fprintf(out, "%s %s", i ? " U" : "", buf);
+	}
+	fprintf(out, "\n    signed-by");
+	for (uint32_t s = 0; s < lib->signers.count; s++) {
+		const struct kxp_abi_key *k = &p->keys[p->lib_signers[lib->signers.first + s]];
+		char id[2 * KXSIG_KEYID_BYTES + 1];
+
+		kxsig_keyid_hex(k->keyid, id);
+		fprintf(out, "%s %s (%s)", s ? "," : "", kxp_str(p, k->name), id);
+	}
+	fprintf(out, "\n    loader %s, update %s, rollback %s, bind %s\n",
+		kxp_loader_names[lib->loader], lib->update ? "allow" : "deny",
+		lib->allow_downgrade ? "allow" : "deny", kxp_bind_names[lib->bind]);
+}
+
+static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+	char id[2 * KXSIG_DIGEST_BYTES + 1], kinds[KXP_KINDS_TEXT_MAX];
+
+	fprintf(out, "app %s", kxp_str(p, app->name));
+	at(out, p, app->prov);
+	fprintf(out, "  image %s\n  memory %llu\n", kxp_str(p, app->image),
+		(unsigned long long)app->memory);
+	for (uint32_t k = app->keys.first; k < app->keys.first + app->keys.count; k++) {
+		kxsig_keyid_hex(p->keys[k].keyid, id);
+		fprintf(out, "  key %s %s %s", kxp_str(p, p->keys[k].name), id,
+			kxp_str(p, p->keys[k].path));
+		at(out, p, p->keys[k].prov);
+	}
+	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count; l++)
+		text_lib(out, p, &p->libs[l]);
+	fprintf(out, "  fork max-children %u, max-depth %u, max-members %u",
+		p->fork[a].max_children, p->fork[a].max_depth, p->fork[a].max_members);
+	at(out, p, p->fork[a].prov);
+	kxp_kinds_format(app->ipc_kinds, kinds, sizeof(kinds));
+	fprintf(out, "  ipc %s", kinds);
+	at(out, p, app->ipc_prov);
+	for (uint32_t t = app->trust.first; t < app->trust.first + app->trust.count; t++) {
+		kxp_kinds_format(p->trust[t].kinds, kinds, sizeof(kinds));
+		fprintf(out, "  trust %s %s", kxp_str(p, p->apps[p->trust[t].peer].name), kinds);
+		at(out, p, p->trust[t].prov);
+	}
+	fprintf(out, "  recycle %s, pool %u", p->recycle[a].allow ? "allow" : "deny",
+		p->recycle[a].pool);
+	at(out, p, p->recycle[a].prov);
+	for (uint32_t r = 0; r < app->revoked_keys.count; r++) {
+		const struct kxp_abi_revoked_key *e = &p->revoked_keys[app->revoked_keys.first + r];
+
+		kxsig_keyid_hex(e->keyid, id);
+		fprintf(out, "  revoked key %s", id);
+		at(out, p, e->prov);
+	}
+	for (uint32_t r = 0; r < app->revoked_digests.count; r++) {
+		const struct kxp_abi_revoked_digest *e =
+			&p->revoked_digests[app->revoked_digests.first + r];
+
+		kxsig_digest_hex(e->digest, id);
+		fprintf(out, "  revoked digest %s", id);
+		at(out, p, e->prov);
+	}
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void json_src(FILE *out, const struct kxp_policy *p, uint32_t prov)
+{
+	fprintf(out, "\"source\": {\"file\": ");
+	kxp_json_str(out, kxp_str(p, p->prov[prov].file));
+	fprintf(out, ", \"line\": %u, \"col\": %u}", p->prov[prov].line, p->prov[prov].col);
+}
+
+static void json_kinds(FILE *out, uint32_t kinds)
+{
+	int n = 0;
+
+	fputc('[', out);
+	for (uint32_t bit = 1; bit <= KXP_ABI_IPC_SHM; bit <<= 1)
+		if (kinds & bit)
+			fprintf(out, "%s\"%s\"", n++ ? ", " : "", kxp_ipc_kind_name(bit));
+	fputc(']', out);
+}
+
+static void json_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib)
+{
+	char buf[2 * PM_VERSION_TEXT_MAX + 8], id[2 * KXSIG_KEYID_BYTES + 1];
+
+	fprintf(out, "{\"name\": ");
+	kxp_json_str(out, kxp_str(p, lib->name));
+	fprintf(out, ", \"version\": ");
+	kxp_json_str(out, kxp_str(p, lib->version_text));
+	fprintf(out, ", \"intervals\": [");
+	for (uint32_t i = 0; i < lib->intervals.count; i++) {
+		kxp_interval_format(&p->intervals[lib->intervals.first + i], buf, sizeof(buf));
+		fprintf(out, "%s\"%s\"", i ? ", " : "", buf);
+	}
+	fprintf(out, "], \"signed_by\": [");
+	for (uint32_t s = 0; s < lib->signers.count; s++) {
+		const struct kxp_abi_key *k = &p->keys[p->lib_signers[lib->signers.first + s]];
+
+		kxsig_keyid_hex(k->keyid, id);
+		fprintf(out, "%s{\"name\": ", s ? ", " : "");
+		kxp_json_str(out, kxp_str(p, k->name));
+		fprintf(out, ", \"keyid\": \"%s\"}", id);
+	}
+	fprintf(out, "], \"loader\": \"%s\", \"update\": %s, \"allow_downgrade\": %s, "
+		"\"bind\": \"%s\", ", kxp_loader_names[lib->loader],
+		lib->update ? "true" : "false", lib->allow_downgrade ? "true" : "false",
+		kxp_bind_names[lib->bind]);
+	json_src(out, p, lib->prov);
+	fputc('}', out);
+}
+
+static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+	char id[2 * KXSIG_DIGEST_BYTES + 1];
+
+	fprintf(out, "{\"name\": ");
+	kxp_json_str(out, kxp_str(p, app->name));
+	fprintf(out, ", ");
+	json_src(out, p, app->prov);
+	fprintf(out, ",\n   \"image\": ");
+	kxp_json_str(out, kxp_str(p, app->image));
+	fprintf(out, ", \"memory\": %llu,\n   \"keys\": [", (unsigned long long)app->memory);
+	for (uint32_t k = 0; k < app->keys.count; k++) {
+		const struct kxp_abi_key *key = &p->keys[app->keys.first + k];
+
+		kxsig_keyid_hex(key->keyid, id);
+		fprintf(out, "%s{\"name\": ", k ? ", " : "");
+		kxp_json_str(out, kxp_str(p, key->name));
+		fprintf(out, ", \"keyid\": \"%s\", \"path\": ", id);
+		kxp_json_str(out, kxp_str(p, key->path));
+		fprintf(out, ", ");
+		json_src(out, p, key->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "],\n   \"libraries\": [");
+	for (uint32_t l = 0; l < app->libs.count; l++) {
+		fprintf(out, "%s", l ? ",\n     " : "");
+		json_lib(out, p, &p->libs[app->libs.first + l]);
+	}
+	fprintf(out, "],\n   \"fork\": {\"max_children\": %u, \"max_depth\": %u, "
+		"\"max_members\": %u, ", p->fork[a].max_children, p->fork[a].max_depth,
+		p->fork[a].max_members);
+	json_src(out, p, p->fork[a].prov);
+	fprintf(out, "},\n   \"ipc\": {\"kinds\": ");
+	json_kinds(out, app->ipc_kinds);
+	fprintf(out, ", ");
+	json_src(out, p, app->ipc_prov);
+	fprintf(out, "},\n   \"trust\": [");
+	for (uint32_t t = 0; t < app->trust.count; t++) {
+		const struct kxp_abi_trust *tr = &p->trust[app->trust.first + t];
+
+		fprintf(out, "%s{\"peer\": ", t ? ", " : "");
+		kxp_json_str(out, kxp_str(p, p->apps[tr->peer].name));
+		fprintf(out, ", \"kinds\": ");
+		json_kinds(out, tr->kinds);
+		fprintf(out, ", ");
+		json_src(out, p, tr->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "],\n   \"recycle\": {\"allow\": %s, \"pool\": %u, ",
+		p->recycle[a].allow ? "true" : "false", p->recycle[a].pool);
+	json_src(out, p, p->recycle[a].prov);
+	fprintf(out, "},\n   \"revoked\": {\"keys\": [");
+	for (uint32_t r = 0; r < app->revoked_keys.count; r++) {
+		const struct kxp_abi_revoked_key *e = &p->revoked_keys[app->revoked_keys.first + r];
+
+		kxsig_keyid_hex(e->keyid, id);
+		fprintf(out, "%s{\"keyid\": \"%s\", ", r ? ", " : "", id);
+		json_src(out, p, e->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "], \"digests\": [");
+	for (uint32_t r = 0; r < app->revoked_digests.count; r++) {
+		const struct kxp_abi_revoked_digest *e =
+			&p->revoked_digests[app->revoked_digests.first + r];
+
+		kxsig_digest_hex(e->digest, id);
+		fprintf(out, "%s{\"digest\": \"%s\", ", r ? ", " : "", id);
+		json_src(out, p, e->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "]}}");
+}
+
+int kxp_dump(FILE *out, const struct kxp_policy *p, bool json)
+{
+	char id[2 * KXSIG_KEYID_BYTES + 1];
+
+	if (!json) {
+		fprintf(out, "# kx policy, format %u: %u apps, %u libraries; ", KXP_FORMAT_VERSION,
+			p->napps, p->nlibs);
+		sig_line(out, p);
+		fputc('\n', out);
+		for (uint32_t a = 0; a < p->napps; a++)
+			text_app(out, p, a);
+		return ferror(out) ? -EIO : 0;
+	}
+	kxsig_keyid_hex(p->sig.keyid, id);
+	fprintf(out, "{\"format\": %u, \"signed\": %s, \"admin_keyid\": ", KXP_FORMAT_VERSION,
+		p->sig.is_signed ? "true" : "false");
+	if (p->sig.is_signed)
+		fprintf(out, "\"%s\"", id);
+	else
+		fprintf(out, "null");
+	fprintf(out, ", \"signature_verified\": %s,\n \"apps\": [",
+		p->sig.verified ? "true" : "false");
+	for (uint32_t a = 0; a < p->napps; a++) {
+		fprintf(out, "%s", a ? ",\n  " : "\n  ");
+		json_app(out, p, a);
+	}
+	fprintf(out, "]}\n");
+	return ferror(out) ? -EIO : 0;
+}
