@@ -1,0 +1,33 @@
+# manager/elf: the ELF loader (libkxelf.a) and the kxctl CLI.
+LIBS += kxelf
+kxelf_SRCS := manager/elf/parse.c manager/elf/dynamic.c manager/elf/symbols.c \
+	manager/elf/relocs.c manager/elf/map.c manager/elf/bind.c manager/elf/tree.c
+
+PROGS += kxctl
+kxctl_SRCS := manager/kxctl.c manager/kxctl_inspect.c
+kxctl_LIBS := kxelf kxsig
+kxctl_LDLIBS := -lsodium
+
+UNIT_TESTS += test_elf_regress test_elf_load
+test_elf_regress_SRCS := tests/unit/test_elf_regress.c
+test_elf_regress_LIBS := kxelf kxsig
+test_elf_regress_LDLIBS := -lcmocka -lsodium
+test_elf_load_SRCS := tests/unit/test_elf_load.c
+test_elf_load_LIBS := kxelf kxsig
+test_elf_load_LDLIBS := -lcmocka -lsodium
+
+FUZZERS += fuzz_elf
+fuzz_elf_SRCS := fuzz/fuzz_elf.c
+fuzz_elf_LIBS := kxelf
+
+# make bench: the loader beside dlopen() on a generated 111-function library.
+BENCHES += bench_elf
+bench_elf_SRCS := tests/bench/bench_elf.c
+bench_elf_LIBS := kxelf
+bench_elf_LDLIBS := -ldl
+$(B)/gen/bench/libbench111.c: tests/bench/bench_elf_lib.py
+	$(call say,GEN,$@)mkdir -p $(@D) && /usr/bin/python3 $< > $@.tmp && mv $@.tmp $@
+$(B)/bench/libbench111.so: $(B)/gen/bench/libbench111.c
+	$(call say,CC,$@)mkdir -p $(@D) && $(CC) -shared -fPIC -O2 -nostdlib \
+		-Wl,-soname,libbench111.so -o $@ $<
+$(B)/bench/bench_elf: | $(B)/bench/libbench111.so

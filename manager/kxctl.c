@@ -1,0 +1,108 @@
+/*
+ * kxctl — the operator's client.  One command table drives dispatch, the
+ * usage screen, per-verb --help and `kxctl help --man` (the COMMANDS section
+ * of docs/man/kxctl.1 is checked against it by tests/cli).  Adding a verb is
+ * one row here plus its manager/kxctl_<verb>.c.
+ */
+#include <string.h>
+
+#include "manager/kxctl.h"
+
+static const struct kxctl_cmd cmds[] = {
+	{ "inspect", kxctl_inspect, "[--json] [--lazy] [-p PUBKEY]... [-K KEYDIR] [-L LIBDIR]... FILE",
+	  "run the ELF loader over FILE in a scratch segment and report what it saw",
+	  "  --json          machine-readable report (every program header and dynamic symbol)\n"
+	  "  --lazy          lazy binding: JUMP_SLOTs keep pointing into the PLT\n"
+	  "  -p, --pubkey F  verify the kxsign signature against public key F (repeatable)\n"
+	  "  -K, --keydir D  ... against every *.pub key in directory D\n"
+	  "  -L, --libdir D  load the DT_NEEDED tree, searching D (repeatable, in order)\n" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+int kxctl_usage(const struct kxctl_cmd *cmd, FILE *out)
+{
+	fprintf(out, "usage: kxctl %s %s\n", cmd->name, cmd->args);
+	return KXCTL_EXIT_USAGE;
+}
+
+int kxctl_help(const struct kxctl_cmd *cmd)
+{
+	printf("usage: kxctl %s %s\n\n%s.\n\n%s", cmd->name, cmd->args, cmd->summary, cmd->options);
+	return KXCTL_EXIT_OK;
+}
+
+void kxctl_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void usage_all(FILE *out)
+{
+	fprintf(out, "usage: kxctl COMMAND [ARGS]   (kxctl COMMAND --help for its options)\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(out, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(out, "\nexit status: 0 ok, 1 rejected (the check failed), 2 usage or I/O error\n");
+}
+
+/* The COMMANDS section of the man page, in roff, from the same table. */
+static void man_commands(void)
+{
+	for (size_t i = 0; i < NCMDS; i++) {
+		printf(".TP\n.B kxctl %s\n%s\n.br\n%s.\n", cmds[i].name, cmds[i].args,
+		       cmds[i].summary);
+		printf(".nf\n%s.fi\n", cmds[i].options);
+	}
+}
+
+static const struct kxctl_cmd *find(const char *name)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct kxctl_cmd *cmd;
+
+	if (argc < 2) {
+		usage_all(stderr);
+		return KXCTL_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage_all(stdout);
+		return KXCTL_EXIT_OK;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc == 3 && strcmp(argv[2], "--man") == 0) {
+			man_commands();
+			return KXCTL_EXIT_OK;
+		}
+		if (argc == 3 && (cmd = find(argv[2])) != NULL)
+			return kxctl_help(cmd);
+		usage_all(argc == 2 ? stdout : stderr);
+		return argc == 2 ? KXCTL_EXIT_OK : KXCTL_EXIT_USAGE;
+	}
+	cmd = find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "kxctl: unknown command '%s'\n", argv[1]);
+		usage_all(stderr);
+		return KXCTL_EXIT_USAGE;
+	}
+	for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return kxctl_help(cmd);
+	return cmd->run(cmd, argc - 1, argv + 1);
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# kxctl inspect: the loader's report, its refusals, trees, lazy binding,
+# signature status, and the command table behind --help and the man page.
+
+setup() {
+	KXCTL="$KX_BIN/kxctl"
+	KXSIGN="$KX_BIN/kxsign"
+	PY=/usr/bin/python3
+	CORPUS="$KX_ROOT/fuzz/corpus/elf"
+	REGRESS="$KX_ROOT/fuzz/regress/elf"
+	cd "$BATS_TEST_TMPDIR"
+}
+
+json_get() { # json_get EXPR FILE-or-stdin: print a Python expression over the report `r`
+	$PY -c 'import json,sys; r=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+@test "usage: no command, unknown command, --help, verb --help" {
+	run "$KXCTL"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: kxctl COMMAND"* ]]
+	run "$KXCTL" frobnicate
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown command 'frobnicate'"* ]]
+	run "$KXCTL" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"inspect   run the ELF loader over FILE"* ]]
+	run "$KXCTL" inspect --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: kxctl inspect [--json]"* ]]
+	[[ "$output" == *"-L, --libdir D"* ]]
+	run "$KXCTL" inspect
+	[ "$status" -eq 2 ]
+	run "$KXCTL" inspect --bogus x
+	[ "$status" -eq 2 ]
+}
+
+@test "the man page lists every command exactly as the command table does" {
+	"$KXCTL" help --man > commands.roff
+	[ -s commands.roff ]
+	$PY -c 'import sys; sys.exit(open(sys.argv[1]).read() not in open(sys.argv[2]).read())' \
+		commands.roff "$KX_ROOT/docs/man/kxctl.1"
+}
+
+@test "inspect reports type, segments, needed, exports, relocations, GOT/PLT" {
+	run "$KXCTL" inspect "$CORPUS/libkxtest.so"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"type:        dyn, soname libkxtest.so"* ]]
+	[[ "$output" == *"needed:      libkxdep.so"* ]]
+	[[ "$output" == *"LOAD"*"R E"* ]]
+	[[ "$output" == *"exports:     5 functions, 3 objects, 1 TLS"* ]]
+	[[ "$output" == *"R_X86_64_JUMP_SLOT 2"* ]]
+	[[ "$output" == *"R_X86_64_TPOFF64 1"* ]]
+	[[ "$output" == *"2 PLT slots, PLT0 0x"*"binding now"* ]]
+	[[ "$output" == *"3 undefined bound to 0 (no -L)"* ]]
+	[[ "$output" == *"signature:   not signed"* ]]
+	[[ "$output" == *"result:      accepted"* ]]
+}
+
+@test "inspect --json has every program header and dynamic symbol" {
+	"$KXCTL" inspect --json "$CORPUS/libkxtest.so" > r.json
+	[ "$(json_get 'r["accepted"]' < r.json)" = True ]
+	[ "$(json_get 'len(r["phdrs"])' < r.json)" = "$(readelf -lW "$CORPUS/libkxtest.so" | grep -c '^  [A-Z_]* *0x')" ]
+	[ "$(json_get 'len(r["dynsyms"])' < r.json)" = 14 ]
+	[ "$(json_get '[s["size"] for s in r["dynsyms"] if s["name"]=="kxtest_global"][0]' < r.json)" = 4 ]
+	[ "$(json_get 'r["relocations"]["R_X86_64_GLOB_DAT"]' < r.json)" = 2 ]
+	[ "$(json_get 'r["got"]["slots"]' < r.json)" = 2 ]
+	[ "$(json_get 'r["signature"]["status"]' < r.json)" = unsigned ]
+}
+
+@test "lazy binding leaves JUMP_SLOTs to the PLT; -z now libraries bind now anyway" {
+	run "$KXCTL" inspect --lazy -L "$CORPUS" "$CORPUS/libkxtest.so"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"binding lazy"* ]]
+	[[ "$output" == *"2 left lazy"* ]]
+	run "$KXCTL" inspect --lazy -L "$CORPUS" "$CORPUS/libkxrelr.so"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"binding now"* ]]
+	[[ "$output" == *"R_X86_64_RELATIVE(RELR) 1"* ]]
+}
+
+@test "-L loads the DT_NEEDED tree: executable with a COPY relocation" {
+	run "$KXCTL" inspect -L "$CORPUS" "$CORPUS/kxpie.elf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"type:        pie"* ]]
+	[[ "$output" == *"R_X86_64_COPY 1"* ]]
+	[[ "$output" == *"modules:     $CORPUS/kxpie.elf@0x40000000 libkxtest.so@0x"*" libkxdep.so@0x"* ]]
+	[[ "$output" == *"0 undefined bound to 0"* ]]
+}
+
+@test "a DT_NEEDED loop and a missing library are rejected" {
+	run "$KXCTL" inspect -L "$CORPUS" "$CORPUS/libloopa.so"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"rejected (loop): DT_NEEDED loop: $CORPUS/libloopa.so -> libloopb.so -> $CORPUS/libloopa.so"* ]]
+	run "$KXCTL" inspect -L "$BATS_TEST_TMPDIR" "$CORPUS/libkxtest.so"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"rejected (open): libkxdep.so: not found in any -L directory"* ]]
+}
+
+@test "every hostile file is rejected with exit 1 and its reason, in text and JSON" {
+	for f in "$REGRESS"/*; do
+		run "$KXCTL" inspect "$f"
+		[ "$status" -eq 1 ] || { echo "$f: exit $status"; return 1; }
+		[[ "$output" == "kxctl inspect: $f: rejected ("* ]] || { echo "$output"; return 1; }
+	done
+	run "$KXCTL" inspect "$REGRESS/filesz-gt-memsz.so"
+	[[ "$output" == *"rejected (malformed): program header 1: p_filesz 0x11d0 > p_memsz 0x1d0"* ]]
+	run "$KXCTL" inspect "$REGRESS/wx-segment.so"
+	[[ "$output" == *"program header 0: segment is writable and executable (W+X refused)"* ]]
+	"$KXCTL" inspect --json "$REGRESS/reloc-symbol-index.so" > r.json 2>/dev/null || true
+	[ "$(json_get 'r["accepted"]' < r.json)" = False ]
+	[ "$(json_get 'r["error"]["message"]' < r.json)" = "relocation 2 (.rela.dyn): symbol index 65535 >= symbol count 14" ]
+}
+
+@test "I/O errors exit 2 and name the file" {
+	run "$KXCTL" inspect "$BATS_TEST_TMPDIR/missing.so"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing.so"* ]]
+	run "$KXCTL" inspect "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+}
+
+@test "signature: valid with the key, unverified without, invalid once tampered" {
+	"$KXSIGN" keygen -p k.pub -s k.sec --no-passphrase >/dev/null
+	"$KXSIGN" sign -s k.sec --name libkxtest --version 1.0 -o signed.so "$CORPUS/libkxtest.so" >/dev/null
+	keyid=$("$KXSIGN" show --json signed.so | json_get 'r["keyid"]')
+	run "$KXCTL" inspect -p k.pub signed.so
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"signature:   valid: libkxtest 1.0 signed by key $keyid"* ]]
+	mkdir keys && cp k.pub keys/
+	run "$KXCTL" inspect -K keys signed.so
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"valid: libkxtest 1.0"* ]]
+	run "$KXCTL" inspect signed.so
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"signed by key $keyid (not verified: no key given; "*" covered regions intact)"* ]]
+	# One byte of kxtest_add's code (first PT_LOAD: file offset == address).
+	off=$("$KXCTL" inspect --json signed.so | json_get '[s["value"] for s in r["dynsyms"] if s["name"]=="kxtest_add"][0]')
+	cp signed.so tampered.so
+	printf '\314' | dd of=tampered.so bs=1 seek="$off" conv=notrunc 2>/dev/null
+	run "$KXCTL" inspect -p k.pub tampered.so
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"signature:   invalid (tampered): "* ]]
+	[[ "$output" == *"result:      rejected (signature)"* ]]
+	run "$KXCTL" inspect tampered.so
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"signed by key $keyid, but 1 covered region(s) changed, first PT_LOAD[0]"* ]]
+	# Unsigned file against a key: the mapper would refuse it.
+	run "$KXCTL" inspect -p k.pub "$CORPUS/libkxtest.so"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"signature:   not signed"* ]]
+}
