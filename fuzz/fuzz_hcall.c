@@ -1,0 +1,124 @@
+/*
+ * fuzz_hcall — drives the hypercall decoder (hv_hcall_dispatch) with
+ * arbitrary guest memory, page rights and port values; no KVM involved.
+ *
+ * Input layout (all of it untrusted, any length):
+ *   byte 0        flags: bit 0 = use the port value as is (else keep its
+ *                 low 16 bits, so it lands in guest memory), bit 1 = the
+ *                 console sink fails
+ *   bytes 1..4    port value, little-endian
+ *   bytes 5..20   guest rights of the 16 pages (HV_PROT_* in the low 3 bits)
+ *   bytes 21..    guest memory from address 0 (64 KiB; the rest is zero)
+ *
+ * Besides ASan/UBSan, the harness checks what the decoder promises: it
+ * writes nothing but the argument block, and only when the call succeeded;
+ * every buffer it hands the console lies in readable guest pages; a bad
+ * call always carries a reason; a panic message is NUL-terminated.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "manager/hv/hv.h"
+
+#define FUZZ_PAGES  16u
+#define FUZZ_MEM    (FUZZ_PAGES * KX_PAGE_SIZE)
+#define HEADER_SIZE (1 + 4 + FUZZ_PAGES)
+#define MAX_BLOCK   64u /* larger than every argument block */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct sink {
+	const struct hv_guest_mem *mem;
+	int fail;
+};
+
+static ssize_t sink_write(void *opaque, const void *buf, size_t len)
+{
+	const struct sink *s = opaque;
+	const uint8_t *p = buf;
+
+	/* The decoder must only pass readable guest memory it checked. */
+	if (p < s->mem->host || len > s->mem->size ||
+	    (size_t)(p - s->mem->host) > s->mem->size - len ||
+	    hv_guest_ptr(s->mem, (uint64_t)(p - s->mem->host), len, HV_ACCESS_READ) != p)
+		abort();
+	return s->fail ? -5 : (ssize_t)len;
+}
+
+static uint64_t fake_clock(int clock_id)
+{
+	return clock_id == CLOCK_MONOTONIC ? 123456789ull : 1700000000000000000ull;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hv_guest_mem mem = {0};
+	struct hv_hcall_result res;
+	struct sink sink;
+	struct hv_hcall_env env;
+	uint8_t *before = NULL;
+	uint32_t value;
+	uint8_t flags;
+
+	if (size < HEADER_SIZE)
+		return 0;
+	flags = data[0];
+	memcpy(&value, data + 1, sizeof(value));
+	if (!(flags & 1))
+		value &= 0xffff;
+
+	mem.size = FUZZ_MEM;
+	mem.host = calloc(1, FUZZ_MEM);
+	mem.page_prot = calloc(FUZZ_PAGES, 1);
+	before = malloc(FUZZ_MEM);
+	if (mem.host == NULL || mem.page_prot == NULL || before == NULL)
+		goto out;
+	for (unsigned i = 0; i < FUZZ_PAGES; i++)
+		mem.page_prot[i] = data[5 + i] & 7;
+	if (size > HEADER_SIZE)
+		memcpy(mem.host, data + HEADER_SIZE,
+		       size - HEADER_SIZE < FUZZ_MEM ? size - HEADER_SIZE : FUZZ_MEM);
+	memcpy(before, mem.host, FUZZ_MEM);
+
+	sink = (struct sink){.mem = &mem, .fail = (flags & 2) != 0};
+	env = (struct hv_hcall_env){
+		.mem = &mem,
+		.console_write = sink_write,
+		.console_opaque = &sink,
+		.clock_ns = fake_clock,
+	};
+	hv_hcall_dispatch(&env, value, &res);
+
+	switch (res.outcome) {
+	case HV_HC_BAD:
+		if (res.reason == NULL)
+			abort();
+		break;
+	case HV_HC_PANIC:
+		if (memchr(res.message, '\0', sizeof(res.message)) == NULL)
+			abort();
+		break;
+	case HV_HC_RESUME:
+		/* ret went back into the block: it must be writable guest memory. */
+		if (hv_guest_ptr(&mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) == NULL)
+			abort();
+		break;
+	case HV_HC_EXIT:
+		break;
+	}
+	/* Nothing outside the argument block changed, and nothing at all unless resumed. */
+	for (uint64_t a = 0; a < FUZZ_MEM; a++) {
+		int in_block = res.outcome == HV_HC_RESUME && a >= value &&
+			       a < (uint64_t)value + MAX_BLOCK;
+
+		if (!in_block && mem.host[a] != before[a])
+			abort();
+	}
+out:
+	free(before);
+	free(mem.page_prot);
+	free(mem.host);
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * hcall.c — the guest half of the hypercall ABI (guest/kx_hcall_abi.h):
+ * fill a block on the stack, `outl` its address to KX_HCALL_PORT.  The
+ * monitor has completed the call when the instruction retires.
+ */
+#include "guest/kxguest.h"
+
+static int64_t hcall(struct kx_hc_hdr *hdr, uint32_t nr)
+{
+	hdr->abi_version = KX_HCALL_ABI_VERSION;
+	hdr->nr = nr;
+	hdr->ret = 0;
+	/* Identity-mapped and below 4 GiB: the address fits in 32 bits. */
+	__asm__ volatile("outl %0, %1"
+			 :
+			 : "a"((uint32_t)(uintptr_t)hdr), "Nd"((uint16_t)KX_HCALL_PORT)
+			 : "memory");
+	return hdr->ret;
+}
+
+long kx_console_write(const void *buf, size_t len)
+{
+	const char *p = buf;
+	long done = 0;
+
+	while (len > 0) {
+		size_t chunk = len < KX_HC_CONSOLE_MAX ? len : KX_HC_CONSOLE_MAX;
+		struct kx_hc_console_write c = {.buf = (uint64_t)(uintptr_t)p, .len = chunk};
+		int64_t n = hcall(&c.hdr, KX_HC_CONSOLE_WRITE);
+
+		if (n < 0)
+			return done > 0 ? done : (long)n;
+		done += n;
+		p += chunk;
+		len -= chunk;
+	}
+	return done;
+}
+
+void kx_exit(int status)
+{
+	struct kx_hc_exit e = {.status = status};
+
+	hcall(&e.hdr, KX_HC_EXIT);
+	for (;;)
+		__builtin_trap(); /* the monitor never resumes an exited pVM */
+}
+
+static struct kx_hc_clock read_clock(void)
+{
+	struct kx_hc_clock c = {0};
+
+	hcall(&c.hdr, KX_HC_CLOCK);
+	return c;
+}
+
+uint64_t kx_clock_monotonic_ns(void)
+{
+	return read_clock().monotonic_ns;
+}
+
+uint64_t kx_clock_realtime_ns(void)
+{
+	return read_clock().realtime_ns;
+}
+
+void kx_panic(const char *fmt, ...)
+{
+	char msg[KX_HC_PANIC_MAX];
+	struct kx_hc_panic p;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p = (struct kx_hc_panic){.msg = (uint64_t)(uintptr_t)msg,
+				 .len = n < 0			  ? 0
+					: (size_t)n < sizeof(msg) ? (size_t)n
+								  : sizeof(msg) - 1};
+	hcall(&p.hdr, KX_HC_PANIC);
+	for (;;)
+		__builtin_trap();
+}

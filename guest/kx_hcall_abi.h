@@ -1,0 +1,118 @@
+/*
+ * kx_hcall_abi.h — the pVM hypercall ABI, shared by the monitor
+ * (manager/hv/) and the guest runtime (guest/).  Nothing else is shared
+ * between the two sides.
+ *
+ * Self-contained: C99 headers only (<stddef.h>, <stdint.h>), so that both the hosted monitor
+ * and the freestanding guest can include it.  Every structure's layout is
+ * pinned below with _Static_assert; changing one is an ABI change and bumps
+ * KX_HCALL_ABI_VERSION.  docs/guest-abi.md is the prose reference.
+ *
+ * Addresses: guest-virtual == guest-physical (identity mapping), so every
+ * "address" below is both.
+ *
+ * A hypercall: the guest fills an argument block (8-byte aligned, in memory
+ * it may write) that starts with struct kx_hc_hdr, then executes
+ *     outl %eax, $KX_HCALL_PORT        with %eax = address of the block.
+ * The monitor checks the block (version, number, every pointer and length),
+ * performs the call and stores the result in hdr.ret before the guest
+ * resumes.  Anything malformed ends the pVM: there is no error return for a
+ * bad block, a bad pointer or an unknown call.
+ */
+#ifndef KX_HCALL_ABI_H
+#define KX_HCALL_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KX_HCALL_ABI_VERSION 1u
+
+/* The only I/O port a guest may use (32-bit out).  Everything else faults. */
+#define KX_HCALL_PORT 0x10u
+/* Used by the monitor's own ring-0 fault stubs; a guest write to it ends the pVM. */
+#define KX_FAULT_PORT 0x11u
+
+/* Lowest address an image may be linked at; below it lives the monitor. */
+#define KX_IMAGE_MIN 0x400000u
+#define KX_PAGE_SIZE 4096u
+
+enum kx_hcall_nr {
+	KX_HC_CONSOLE_WRITE = 1, /* struct kx_hc_console_write */
+	KX_HC_EXIT = 2,		 /* struct kx_hc_exit; does not return */
+	KX_HC_CLOCK = 3,	 /* struct kx_hc_clock */
+	KX_HC_PANIC = 4,	 /* struct kx_hc_panic; does not return */
+};
+
+/* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
+#define KX_HC_CONSOLE_MAX 65536u
+#define KX_HC_PANIC_MAX	  256u
+
+/* Values of hdr.ret that report a host-side failure (negated). */
+#define KX_EIO 5
+
+struct kx_hc_hdr {
+	uint32_t abi_version; /* KX_HCALL_ABI_VERSION */
+	uint32_t nr;	      /* enum kx_hcall_nr */
+	int64_t ret;	      /* written by the monitor */
+};
+
+/* Write len bytes at buf to the pVM's console.  ret = bytes written or -KX_EIO. */
+struct kx_hc_console_write {
+	struct kx_hc_hdr hdr;
+	uint64_t buf;
+	uint64_t len; /* <= KX_HC_CONSOLE_MAX */
+};
+
+/* End the pVM with this status (the monitor passes 0..123 through). */
+struct kx_hc_exit {
+	struct kx_hc_hdr hdr;
+	int64_t status;
+};
+
+/* Read the host clocks.  ret = 0. */
+struct kx_hc_clock {
+	struct kx_hc_hdr hdr;
+	uint64_t monotonic_ns; /* out: CLOCK_MONOTONIC */
+	uint64_t realtime_ns;  /* out: CLOCK_REALTIME (ns since the epoch) */
+};
+
+/* End the pVM reporting a guest-detected error (heap corruption, assert). */
+struct kx_hc_panic {
+	struct kx_hc_hdr hdr;
+	uint64_t msg;
+	uint64_t len; /* <= KX_HC_PANIC_MAX */
+};
+
+/*
+ * Boot information.  At entry, %rdi holds its address and %rsp the top of the
+ * stack (16-byte aligned).  It lives in a read-only page: the guest copies
+ * what it wants to keep.
+ */
+#define KX_BOOT_MAGIC 0x746f6f42584bull /* "KXBoot" */
+
+struct kx_boot_info {
+	uint64_t magic;	      /* KX_BOOT_MAGIC */
+	uint32_t abi_version; /* KX_HCALL_ABI_VERSION */
+	uint32_t argc;	      /* argv[0] is the image name */
+	uint64_t argv;	      /* address of char *[argc + 1], NULL-terminated */
+	uint64_t heap_start;  /* page-aligned, readable and writable */
+	uint64_t heap_size;
+	uint64_t stack_top;
+	uint64_t stack_size;
+	uint64_t image_start;
+	uint64_t image_end;
+	uint64_t mem_size; /* bytes of guest-physical memory */
+};
+
+/* Layout pins: the monitor and the guest must agree byte for byte. */
+_Static_assert(sizeof(struct kx_hc_hdr) == 16, "kx_hc_hdr layout");
+_Static_assert(sizeof(struct kx_hc_console_write) == 32, "kx_hc_console_write layout");
+_Static_assert(sizeof(struct kx_hc_exit) == 24, "kx_hc_exit layout");
+_Static_assert(sizeof(struct kx_hc_clock) == 32, "kx_hc_clock layout");
+_Static_assert(sizeof(struct kx_hc_panic) == 32, "kx_hc_panic layout");
+_Static_assert(sizeof(struct kx_boot_info) == 80, "kx_boot_info layout");
+_Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
+_Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");
+_Static_assert(offsetof(struct kx_boot_info, mem_size) == 72, "kx_boot_info.mem_size");
+
+#endif /* KX_HCALL_ABI_H */

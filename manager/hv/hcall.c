@@ -1,0 +1,152 @@
+/*
+ * hcall.c — the hypercall decoder.
+ *
+ * Input is untrusted: the 32-bit port value and every byte of guest memory
+ * it leads to are chosen by the guest.  The decoder copies the argument
+ * block out of guest memory once (so a second vCPU could not change it
+ * under our feet), checks version and call number, reaches every pointer in
+ * it through hv_guest_ptr, and writes the block back only when the call
+ * succeeded.  It knows nothing of KVM: the fuzz harness drives it with fake
+ * guest memory.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "manager/hv/hv.h"
+
+union hcall_block {
+	struct kx_hc_hdr hdr;
+	struct kx_hc_console_write console_write;
+	struct kx_hc_exit exit;
+	struct kx_hc_clock clock;
+	struct kx_hc_panic panic;
+};
+
+static void bad(struct hv_hcall_result *res, const char *reason)
+{
+	res->outcome = HV_HC_BAD;
+	res->reason = reason;
+}
+
+static void do_console_write(const struct hv_hcall_env *env, union hcall_block *b,
+			     struct hv_hcall_result *res)
+{
+	const struct kx_hc_console_write *c = &b->console_write;
+	const void *buf;
+	ssize_t n;
+
+	if (c->len > KX_HC_CONSOLE_MAX) {
+		bad(res, "console length exceeds KX_HC_CONSOLE_MAX");
+		return;
+	}
+	b->hdr.ret = 0;
+	if (c->len == 0)
+		return;
+	buf = hv_guest_ptr(env->mem, c->buf, c->len, HV_ACCESS_READ);
+	if (buf == NULL) {
+		bad(res, "console buffer outside readable guest memory");
+		return;
+	}
+	n = env->console_write(env->console_opaque, buf, (size_t)c->len);
+	b->hdr.ret = n < 0 ? -KX_EIO : (int64_t)n;
+}
+
+static void do_exit(const struct hv_hcall_env *env, union hcall_block *b,
+		    struct hv_hcall_result *res)
+{
+	(void)env;
+	res->outcome = HV_HC_EXIT;
+	res->exit_status = b->exit.status;
+}
+
+static void do_clock(const struct hv_hcall_env *env, union hcall_block *b,
+		     struct hv_hcall_result *res)
+{
+	(void)res;
+	b->clock.monotonic_ns = env->clock_ns(CLOCK_MONOTONIC);
+	b->clock.realtime_ns = env->clock_ns(CLOCK_REALTIME);
+	b->hdr.ret = 0;
+}
+
+static void do_panic(const struct hv_hcall_env *env, union hcall_block *b,
+		     struct hv_hcall_result *res)
+{
+	const struct kx_hc_panic *p = &b->panic;
+	const void *msg;
+
+	if (p->len > KX_HC_PANIC_MAX) {
+		bad(res, "panic message length exceeds KX_HC_PANIC_MAX");
+		return;
+	}
+	if (p->len > 0) {
+		msg = hv_guest_ptr(env->mem, p->msg, p->len, HV_ACCESS_READ);
+		if (msg == NULL) {
+			bad(res, "panic message outside readable guest memory");
+			return;
+		}
+		memcpy(res->message, msg, (size_t)p->len);
+	}
+	res->message[p->len] = '\0';
+	res->outcome = HV_HC_PANIC;
+}
+
+static const struct hcall_desc {
+	uint32_t nr;
+	size_t size;
+	void (*handle)(const struct hv_hcall_env *env, union hcall_block *b,
+		       struct hv_hcall_result *res);
+} hcalls[] = {
+	{KX_HC_CONSOLE_WRITE, sizeof(struct kx_hc_console_write), do_console_write},
+	{KX_HC_EXIT, sizeof(struct kx_hc_exit), do_exit},
+	{KX_HC_CLOCK, sizeof(struct kx_hc_clock), do_clock},
+	{KX_HC_PANIC, sizeof(struct kx_hc_panic), do_panic},
+};
+
+static const struct hcall_desc *find_hcall(uint32_t nr)
+{
+	for (size_t i = 0; i < sizeof(hcalls) / sizeof(hcalls[0]); i++)
+		if (hcalls[i].nr == nr)
+			return &hcalls[i];
+	return NULL;
+}
+
+void hv_hcall_dispatch(const struct hv_hcall_env *env, uint32_t port_value,
+		       struct hv_hcall_result *res)
+{
+	union hcall_block block;
+	const struct hcall_desc *desc;
+	void *guest_block;
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = HV_HC_RESUME;
+	if (port_value % 8 != 0) {
+		bad(res, "argument block not 8-byte aligned");
+		return;
+	}
+	/* Blocks must be writable: ret goes back into them. */
+	guest_block = hv_guest_ptr(env->mem, port_value, sizeof(block.hdr), HV_ACCESS_WRITE);
+	if (guest_block == NULL) {
+		bad(res, "argument block outside writable guest memory");
+		return;
+	}
+	memcpy(&block.hdr, guest_block, sizeof(block.hdr));
+	res->nr = block.hdr.nr;
+	if (block.hdr.abi_version != KX_HCALL_ABI_VERSION) {
+		bad(res, "unsupported hypercall ABI version");
+		return;
+	}
+	desc = find_hcall(block.hdr.nr);
+	if (desc == NULL) {
+		bad(res, "unknown hypercall number");
+		return;
+	}
+	guest_block = hv_guest_ptr(env->mem, port_value, desc->size, HV_ACCESS_WRITE);
+	if (guest_block == NULL) {
+		bad(res, "argument block outside writable guest memory");
+		return;
+	}
+	memcpy(&block, guest_block, desc->size);
+	desc->handle(env, &block, res);
+	if (res->outcome == HV_HC_RESUME)
+		memcpy(guest_block, &block, desc->size);
+}

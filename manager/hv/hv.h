@@ -1,0 +1,197 @@
+/*
+ * hv.h — hypervisor backends behind one ops table (the public header of
+ * manager/hv/).
+ *
+ * The manager knows a backend only through struct hv_ops and an opaque
+ * struct hv_vm; each backend keeps its state private to its own file
+ * (kvm.c).  Besides the ops table this header exposes the two pieces that
+ * must be testable without a hypervisor: the guest-memory accessor
+ * (hv_guest_ptr, the only way the host touches guest memory on the guest's
+ * behalf) and the hypercall decoder (hv_hcall_dispatch), which the fuzz
+ * harness drives with arbitrary guest memory.
+ *
+ * Functions return 0 or -errno and print nothing; details go to struct
+ * hv_error.  Reports about how a pVM ended are data (struct hv_end), turned
+ * into one line of text by hv_end_describe.
+ */
+#ifndef KX_HV_H
+#define KX_HV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "guest/kx_hcall_abi.h"
+
+struct hv_error {
+	char msg[512]; /* room for a prefix and a kxelf message */
+};
+
+/* ---- guest memory ------------------------------------------------------ */
+
+/* Rights the monitor grants the guest on a page (0: not mapped for it). */
+enum {
+	HV_PROT_READ = 1,
+	HV_PROT_WRITE = 2,
+	HV_PROT_EXEC = 4,
+};
+
+/* What the host is about to do with guest memory. */
+enum hv_access {
+	HV_ACCESS_READ,	   /* read on the guest's behalf: needs HV_PROT_READ */
+	HV_ACCESS_WRITE,   /* write on the guest's behalf: needs HV_PROT_WRITE */
+	HV_ACCESS_MONITOR, /* the monitor's own structures: any page in memory */
+};
+
+/*
+ * Guest-physical memory as the host sees it: one host mapping of `size`
+ * bytes and one rights byte per page (what the guest page tables grant at
+ * CPL3).  Pages of the monitor region have rights 0: the guest cannot touch
+ * them, and neither can a hypercall.
+ */
+struct hv_guest_mem {
+	uint8_t *host;
+	uint64_t size;	    /* bytes, a multiple of KX_PAGE_SIZE */
+	uint8_t *page_prot; /* size / KX_PAGE_SIZE entries */
+};
+
+/*
+ * The one checked accessor: the host address of [gpa, gpa + size) if the
+ * whole range lies in guest memory and every page in it grants `access`;
+ * NULL otherwise (overflow, out of range, rights).  size 0 is refused.
+ */
+void *hv_guest_ptr(const struct hv_guest_mem *mem, uint64_t gpa, uint64_t size,
+		   enum hv_access access);
+
+/* Set the guest rights of [gpa, gpa + size) (page-aligned).  -EINVAL if outside. */
+int hv_mem_set_prot(struct hv_guest_mem *mem, uint64_t gpa, uint64_t size, unsigned prot);
+
+/* ---- hypercalls -------------------------------------------------------- */
+
+enum hv_hcall_outcome {
+	HV_HC_RESUME, /* call done, ret stored; run the guest again */
+	HV_HC_EXIT,   /* the guest asked to exit (exit_status) */
+	HV_HC_PANIC,  /* the guest reported an error (message) */
+	HV_HC_BAD,    /* malformed call: end the pVM (reason) */
+};
+
+struct hv_hcall_env {
+	const struct hv_guest_mem *mem;
+	/* Console sink: returns bytes written or -errno. */
+	ssize_t (*console_write)(void *opaque, const void *buf, size_t len);
+	void *console_opaque;
+	/* Host clocks, in ns. */
+	uint64_t (*clock_ns)(int clock_id);
+};
+
+struct hv_hcall_result {
+	enum hv_hcall_outcome outcome;
+	uint32_t nr;			   /* call number, when the header could be read */
+	int64_t exit_status;		   /* HV_HC_EXIT */
+	const char *reason;		   /* HV_HC_BAD: static text */
+	char message[KX_HC_PANIC_MAX + 1]; /* HV_HC_PANIC: NUL-terminated copy */
+};
+
+/*
+ * Decode and perform one hypercall: `port_value` is the 32-bit value the
+ * guest wrote to KX_HCALL_PORT.  Guest memory is untrusted input: every
+ * field is read through hv_guest_ptr.  Never fails; the outcome says what
+ * the caller must do.
+ */
+void hv_hcall_dispatch(const struct hv_hcall_env *env, uint32_t port_value,
+		       struct hv_hcall_result *res);
+
+/* ---- pVMs -------------------------------------------------------------- */
+
+struct hv_vm; /* private to each backend */
+
+struct hv_config {
+	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */
+	uint64_t stack_size; /* bytes; 0 = HV_STACK_DEFAULT */
+	int argc;	     /* guest argv, argv[0] being the image name */
+	char *const *argv;
+	int console_fd; /* where KX_HC_CONSOLE_WRITE goes */
+};
+
+#define HV_MEM_MIN	 (8ull << 20)
+#define HV_MEM_MAX	 (1ull << 30)
+#define HV_MEM_DEFAULT	 (64ull << 20)
+#define HV_STACK_DEFAULT (1ull << 20)
+#define HV_ARGS_MAX	 65536u /* bytes of argv strings + pointers */
+
+/* Why hv_ops.run returned. */
+enum hv_end_reason {
+	HV_END_EXIT,	     /* the guest exited: exit_status */
+	HV_END_PAUSED,	     /* hv_ops.pause was called; run may be called again */
+	HV_END_BAD_HCALL,    /* malformed hypercall: hcall_nr, detail */
+	HV_END_PANIC,	     /* guest-reported error: message */
+	HV_END_FAULT,	     /* CPU exception: vector, error_code, fault_addr */
+	HV_END_BAD_IO,	     /* port I/O other than a hypercall: io_port, io_size, detail */
+	HV_END_TRIPLE_FAULT, /* the vCPU shut down */
+	HV_END_MMIO,	     /* access to an unbacked guest-physical address */
+	HV_END_INTERNAL,     /* the hypervisor could not run the guest: detail, hw_reason */
+};
+
+struct hv_end {
+	enum hv_end_reason reason;
+	uint64_t rip;
+	int64_t exit_status;
+	uint32_t hcall_nr;
+	const char *detail; /* static text, or NULL */
+	uint32_t vector;
+	uint64_t error_code;
+	uint64_t fault_addr; /* CR2 for #PF; MMIO address */
+	const char *where;   /* what lies at fault_addr ("stack guard page"), or NULL */
+	uint32_t io_port;
+	uint32_t io_size; /* bytes */
+	uint64_t hw_reason;
+	char message[KX_HC_PANIC_MAX + 1];
+};
+
+/* Backend-neutral vCPU state (what fork and debugging need). */
+struct hv_vcpu_state {
+	uint64_t gpr[16]; /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
+	uint64_t rip;
+	uint64_t rflags;
+	uint64_t fs_base;
+	uint64_t gs_base;
+};
+
+struct hv_ops {
+	const char *name;
+	/* Can this host run it?  0, or -errno with the reason in err. */
+	int (*probe)(struct hv_error *err);
+	int (*create)(const struct hv_config *cfg, struct hv_vm **vm, struct hv_error *err);
+	/* Load an image (untrusted bytes) and make the vCPU ready to enter it. */
+	int (*load_image)(struct hv_vm *vm, const uint8_t *buf, size_t len, struct hv_error *err);
+	/* Grant the guest `prot` on [gpa, gpa + size) (page-aligned). */
+	int (*map_pages)(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
+			 struct hv_error *err);
+	/* Map `size` bytes of fd at offset into the guest at gpa (shared). */
+	int (*share_pages)(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+			   unsigned prot, struct hv_error *err);
+	/* Signal an event to the guest. */
+	int (*notify)(struct hv_vm *vm, uint32_t event, struct hv_error *err);
+	/* Run until the pVM ends or is paused.  -errno only if the host failed. */
+	int (*run)(struct hv_vm *vm, struct hv_end *end, struct hv_error *err);
+	/* Make run return HV_END_PAUSED soon.  Async-signal-safe. */
+	void (*pause)(struct hv_vm *vm);
+	void (*resume)(struct hv_vm *vm);
+	int (*get_vcpu)(struct hv_vm *vm, struct hv_vcpu_state *st, struct hv_error *err);
+	int (*set_vcpu)(struct hv_vm *vm, const struct hv_vcpu_state *st, struct hv_error *err);
+	void (*destroy)(struct hv_vm *vm);
+};
+
+extern const struct hv_ops hv_kvm_ops;
+
+/* The backend called `name` ("kvm"), or NULL. */
+const struct hv_ops *hv_backend(const char *name);
+
+/*
+ * One line describing how a pVM ended (no trailing newline), e.g.
+ * "guest fault #PF (vector 14, error 0x6) at RIP 0x401000: address 0x0 (NULL page)".
+ * Guest-supplied text is escaped.  Returns buf.
+ */
+const char *hv_end_describe(const struct hv_end *end, char *buf, size_t size);
+
+#endif /* KX_HV_H */

@@ -1,0 +1,150 @@
+/*
+ * image.c — load a pVM image into guest memory through the ELF loader
+ * (manager/elf, kxelf).  No ELF parsing happens here: kxelf validates the
+ * file (untrusted input), copies its PT_LOAD segments into the window of
+ * guest memory we give it and says which rights each page range needs; the
+ * monitor decides whether to grant them (never W+X, never twice for one
+ * page, never outside the window) and writes the page tables.
+ *
+ * Images today are static: ET_EXEC linked at or above KX_IMAGE_MIN, or a
+ * static PIE (placed at KX_IMAGE_MIN and relocated against itself).  An
+ * image that names libraries (DT_NEEDED) or needs constructors is refused
+ * until the runtime can link and run them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "manager/elf/kxelf.h"
+#include "manager/hv/layout.h"
+
+static int fail(struct hv_error *err, int rc, const char *what, const char *detail)
+{
+	snprintf(err->msg, sizeof(err->msg), "%s%s%s", what, detail ? ": " : "",
+		 detail ? detail : "");
+	return rc;
+}
+
+static unsigned hv_prot_of(unsigned kxelf_prot)
+{
+	return ((kxelf_prot & KXELF_PROT_R) ? HV_PROT_READ : 0) |
+	       ((kxelf_prot & KXELF_PROT_W) ? HV_PROT_WRITE : 0) |
+	       ((kxelf_prot & KXELF_PROT_X) ? HV_PROT_EXEC : 0);
+}
+
+/* Is any page of [gpa, gpa + size) already granted to the guest? */
+static int any_page_mapped(const struct hv_guest_mem *mem, uint64_t gpa, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += KX_PAGE_SIZE)
+		if (mem->page_prot[(gpa + off) / KX_PAGE_SIZE] != 0)
+			return 1;
+	return 0;
+}
+
+/* Grant the rights kxelf asks for, range by range. */
+static int map_ranges(struct hv_guest_mem *mem, const struct kxelf_module *mod,
+		      struct hv_error *err)
+{
+	size_t n = kxelf_module_prot_count(mod);
+
+	if (n == 0)
+		return fail(err, -EINVAL, "image: no loadable segment", NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct kxelf_range r;
+		char what[96];
+
+		if (kxelf_module_prot(mod, i, &r) != KXELF_OK)
+			return fail(err, -EINVAL, "image: cannot read its page rights", NULL);
+		snprintf(what, sizeof(what), "image: range [0x%llx, +0x%llx)",
+			 (unsigned long long)r.addr, (unsigned long long)r.size);
+		if (hv_guest_ptr(mem, r.addr, r.size, HV_ACCESS_MONITOR) == NULL ||
+		    r.addr < KX_IMAGE_MIN)
+			return fail(err, -EINVAL, what, "outside the image window");
+		if (any_page_mapped(mem, r.addr, r.size))
+			return fail(err, -EINVAL, what, "shares a page with another segment");
+		if (layout_map_user(mem, r.addr, r.size, hv_prot_of(r.prot)) != 0)
+			return fail(err, -EPERM, what, "writable and executable (W^X)");
+	}
+	return 0;
+}
+
+static int check_image(const struct kxelf_image *img, uint64_t limit, struct hv_error *err)
+{
+	struct kxelf_span span;
+	uint64_t end;
+
+	if (kxelf_image_type(img) == KXELF_TYPE_DYN)
+		return fail(err, -EINVAL, "image: a shared library, not an executable", NULL);
+	if (kxelf_image_needed_count(img) > 0)
+		return fail(err, -ENOTSUP, "image: needs libraries (DT_NEEDED); not supported yet",
+			    kxelf_image_needed(img, 0));
+	kxelf_image_span(img, &span);
+	if (span.fixed && span.base < KX_IMAGE_MIN)
+		return fail(err, -EINVAL, "image: linked below KX_IMAGE_MIN (0x400000)", NULL);
+	if (__builtin_add_overflow(span.fixed ? span.base : KX_IMAGE_MIN, span.size, &end) ||
+	    end > limit)
+		return fail(err, -E2BIG, "image: does not fit in guest memory below the heap",
+			    NULL);
+	return 0;
+}
+
+int image_load(struct hv_guest_mem *mem, uint64_t limit, const uint8_t *buf, size_t len,
+	       struct image_info *info, struct hv_error *err)
+{
+	struct kxelf_image *img = NULL;
+	struct kxelf_module *mod = NULL;
+	struct kxelf_error kerr = {0};
+	struct kxelf_segment seg;
+	struct kxelf_span span;
+	struct kxelf_init_info init;
+	const struct kxelf_module *scope[1];
+	const struct kxelf_bind_opts bind = {.mode = KXELF_BIND_NOW};
+	int rc;
+
+	if (limit <= KX_IMAGE_MIN || limit > mem->size)
+		return fail(err, -E2BIG, "image: no room for an image in guest memory", NULL);
+	if (kxelf_image_parse(buf, len, &img, &kerr) != KXELF_OK) {
+		rc = fail(err, -EINVAL, "image", kerr.msg);
+		goto out;
+	}
+	rc = check_image(img, limit, err);
+	if (rc != 0)
+		goto out;
+	/* The window kxelf may write: everything from KX_IMAGE_MIN to the heap. */
+	seg = (struct kxelf_segment){
+		.guest_base = KX_IMAGE_MIN,
+		.host = hv_guest_ptr(mem, KX_IMAGE_MIN, limit - KX_IMAGE_MIN, HV_ACCESS_MONITOR),
+		.size = limit - KX_IMAGE_MIN,
+	};
+	kxelf_image_span(img, &span);
+	if (kxelf_module_map(img, &seg, span.fixed ? span.base : KX_IMAGE_MIN, &mod, &kerr) !=
+	    KXELF_OK) {
+		rc = fail(err, -EINVAL, "image", kerr.msg);
+		goto out;
+	}
+	scope[0] = mod;
+	if (kxelf_module_relocate(mod, scope, 1, &bind, &kerr) != KXELF_OK) {
+		rc = fail(err, -EINVAL, "image", kerr.msg);
+		goto out;
+	}
+	kxelf_module_init_info(mod, &init);
+	if (init.init || init.preinit_count || init.init_count) {
+		rc = fail(err, -ENOTSUP, "image: has constructors; not supported yet", NULL);
+		goto out;
+	}
+	rc = map_ranges(mem, mod, err);
+	if (rc != 0)
+		goto out;
+	if (init.entry == 0 || init.entry >= mem->size ||
+	    !(mem->page_prot[init.entry / KX_PAGE_SIZE] & HV_PROT_EXEC)) {
+		rc = fail(err, -EINVAL, "image: entry point not in an executable segment", NULL);
+		goto out;
+	}
+	info->entry = init.entry;
+	info->start = kxelf_module_start(mod);
+	info->end = kxelf_module_end(mod);
+out:
+	kxelf_module_free(mod);
+	kxelf_image_free(img);
+	return rc;
+}

@@ -1,0 +1,768 @@
+/*
+ * kvm.c — the KVM backend: one pVM per monitor process, one vCPU.
+ *
+ * Guest memory is one memfd mapping in one memslot (fork and library
+ * sharing later want memfd).  The guest enters directly at CPL3 in 64-bit
+ * long mode on structures layout.c writes into the monitor region.  Every
+ * way a guest can stop — a hypercall, a CPU exception reported by the fault
+ * stubs, stray port I/O, a triple fault, an MMIO access, a KVM error — ends
+ * in struct hv_end; only a failure of the host itself (an ioctl the monitor
+ * needs) is an error return.  The state below is private to this file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manager/hv/layout.h"
+
+#define KVM_PATH	  "/dev/kvm"
+#define CPUID_MAX_ENTRIES 1024u
+
+#define CR0_PE	       (1ull << 0)
+#define CR0_MP	       (1ull << 1)
+#define CR0_ET	       (1ull << 4)
+#define CR0_NE	       (1ull << 5)
+#define CR0_WP	       (1ull << 16)
+#define CR0_PG	       (1ull << 31)
+#define CR4_PAE	       (1ull << 5)
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP       (1ull << 11)
+#define CR4_SMEP       (1ull << 20)
+#define CR4_SMAP       (1ull << 21)
+#define EFER_LME       (1ull << 8)
+#define EFER_LMA       (1ull << 10)
+#define EFER_NXE       (1ull << 11)
+#define RFLAGS_FIXED   0x2ull
+/* Flags a restored vCPU state may carry: arithmetic, TF, DF.  Never IOPL. */
+#define RFLAGS_SETTABLE 0xdd5ull
+
+struct hv_vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	int mem_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	struct hv_guest_mem mem;
+	uint64_t cr4;
+	uint64_t stack_size;
+	uint64_t stack_base; /* lowest stack byte; the guard page is just below */
+	uint32_t argc;
+	uint64_t argv_gpa;
+	int console_fd;
+	bool load_tried; /* load_image runs once: a failed load leaves the pVM unusable */
+	bool loaded;
+	volatile sig_atomic_t pause_requested;
+};
+
+static int seterr(struct hv_error *err, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int seterr(struct hv_error *err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A vCPU ioctl that must succeed; the error names the request. */
+static int vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
+		      struct hv_error *err)
+{
+	if (ioctl(vm->vcpu_fd, request, arg) != 0)
+		return seterr(err, -errno, "%s: %s", name, strerror(errno));
+	return 0;
+}
+
+#define VCPU_IOCTL(vm, request, arg, err) vcpu_ioctl(vm, request, arg, #request, err)
+
+static int kvm_open(int *out, struct hv_error *err)
+{
+	int fd, rc = 0;
+
+	fd = open(KVM_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return seterr(err, -errno, "cannot open %s: %s", KVM_PATH, strerror(errno));
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		rc = seterr(err, -ENOTSUP, "%s: unsupported KVM API version", KVM_PATH);
+	else if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		rc = seterr(err, -ENOTSUP, "%s: KVM_CAP_IMMEDIATE_EXIT missing", KVM_PATH);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+static int kvm_probe(struct hv_error *err)
+{
+	int kvm_fd = -1, vm_fd = -1, rc;
+
+	rc = kvm_open(&kvm_fd, err);
+	if (rc != 0)
+		goto out;
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm_fd < 0)
+		rc = seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+out:
+	if (vm_fd >= 0)
+		close(vm_fd);
+	if (kvm_fd >= 0)
+		close(kvm_fd);
+	return rc;
+}
+
+static void kvm_destroy(struct hv_vm *vm)
+{
+	if (vm == NULL)
+		return;
+	if (vm->run != NULL)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->mem.host != NULL)
+		munmap(vm->mem.host, vm->mem.size);
+	if (vm->mem_fd >= 0)
+		close(vm->mem_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	free(vm->mem.page_prot);
+	free(vm);
+}
+
+static int check_config(const struct hv_config *cfg, struct hv_error *err)
+{
+	uint64_t stack = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
+
+	if (cfg->mem_size < HV_MEM_MIN || cfg->mem_size > HV_MEM_MAX ||
+	    cfg->mem_size % (2ull << 20) != 0)
+		return seterr(err, -EINVAL,
+			      "memory size must be a multiple of 2 MiB in 8 MiB..1 GiB");
+	if (stack % KX_PAGE_SIZE != 0 || stack < 4 * KX_PAGE_SIZE || stack > cfg->mem_size / 4)
+		return seterr(err, -EINVAL, "stack size must be whole pages, 16 KiB..memory/4");
+	if (cfg->argc < 1 || cfg->argv == NULL)
+		return seterr(err, -EINVAL, "argv[0] (the image name) is required");
+	return 0;
+}
+
+static int setup_memory(struct hv_vm *vm, uint64_t size, struct hv_error *err)
+{
+	struct kvm_userspace_memory_region region = {0};
+	void *host;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+	vm->mem_fd = memfd_create("kx-pvm", MFD_CLOEXEC);
+	if (vm->mem_fd < 0)
+		return seterr(err, -errno, "memfd_create: %s", strerror(errno));
+	if (ftruncate(vm->mem_fd, (off_t)size) != 0)
+		return seterr(err, -errno, "guest memory (%llu bytes): %s",
+			      (unsigned long long)size, strerror(errno));
+	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->mem_fd, 0);
+	if (host == MAP_FAILED)
+		return seterr(err, -errno, "mmap guest memory: %s", strerror(errno));
+	vm->mem.host = host;
+	vm->mem.size = size;
+	vm->mem.page_prot = calloc(size / KX_PAGE_SIZE, 1);
+	if (vm->mem.page_prot == NULL)
+		return seterr(err, -ENOMEM, "out of memory");
+	region.slot = 0;
+	region.guest_phys_addr = 0;
+	region.memory_size = size;
+	region.userspace_addr = (uint64_t)(uintptr_t)host;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
+		return seterr(err, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	return 0;
+}
+
+/* argv pointers then strings, after the boot-info page; read-only to the guest. */
+static int write_args(struct hv_vm *vm, const struct hv_config *cfg, struct hv_error *err)
+{
+	uint64_t ptrs = LAYOUT_BOOT + KX_PAGE_SIZE, strings, end = LAYOUT_BOOT + LAYOUT_BOOT_SIZE;
+	uint64_t *slot;
+
+	if ((uint64_t)cfg->argc >= HV_ARGS_MAX / 8)
+		return seterr(err, -E2BIG, "too many arguments");
+	strings = ptrs + ((uint64_t)cfg->argc + 1) * 8;
+	slot = hv_guest_ptr(&vm->mem, ptrs, ((uint64_t)cfg->argc + 1) * 8, HV_ACCESS_MONITOR);
+	for (int i = 0; i < cfg->argc; i++) {
+		size_t n = strlen(cfg->argv[i]) + 1;
+		char *dst;
+
+		if (n > end - strings)
+			return seterr(err, -E2BIG, "arguments exceed %u bytes", HV_ARGS_MAX);
+		dst = hv_guest_ptr(&vm->mem, strings, n, HV_ACCESS_MONITOR);
+		memcpy(dst, cfg->argv[i], n);
+		slot[i] = strings;
+		strings += n;
+	}
+	slot[cfg->argc] = 0;
+	vm->argc = (uint32_t)cfg->argc;
+	vm->argv_gpa = ptrs;
+	return layout_map_user(&vm->mem, LAYOUT_BOOT, LAYOUT_BOOT_SIZE, HV_PROT_READ);
+}
+
+static int set_cpuid(struct hv_vm *vm, struct hv_error *err)
+{
+	struct kvm_cpuid2 *cpuid;
+	size_t size = sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+	int rc = 0;
+
+	cpuid = calloc(1, size);
+	if (cpuid == NULL)
+		return seterr(err, -ENOMEM, "out of memory");
+	cpuid->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0) {
+		rc = seterr(err, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto out;
+	}
+	rc = VCPU_IOCTL(vm, KVM_SET_CPUID2, cpuid, err);
+	if (rc != 0)
+		goto out;
+	/* Hardening the CPU offers: UMIP (no sgdt/sidt at CPL3), SMEP, SMAP. */
+	vm->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function != 7 || e->index != 0)
+			continue;
+		if (e->ecx & (1u << 2))
+			vm->cr4 |= CR4_UMIP;
+		if (e->ebx & (1u << 7))
+			vm->cr4 |= CR4_SMEP;
+		if (e->ebx & (1u << 20))
+			vm->cr4 |= CR4_SMAP;
+	}
+out:
+	free(cpuid);
+	return rc;
+}
+
+/* A flat DPL 3 segment: 64-bit code (type 11, L) or data (type 3, D/B). */
+static struct kvm_segment user_segment(uint16_t selector, int code)
+{
+	return (struct kvm_segment){
+		.limit = 0xffffffff,
+		.selector = selector,
+		.type = code ? 11 : 3,
+		.present = 1,
+		.dpl = 3,
+		.db = !code,
+		.s = 1,
+		.l = code != 0,
+		.g = 1,
+	};
+}
+
+static int set_cpu_mode(struct hv_vm *vm, struct hv_error *err)
+{
+	const struct kvm_segment tss = {.base = LAYOUT_TSS,
+					.limit = TSS_LIMIT,
+					.selector = SEL_TSS,
+					.type = 11,
+					.present = 1};
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	int rc;
+
+	rc = VCPU_IOCTL(vm, KVM_GET_SREGS, &sregs, err);
+	if (rc != 0)
+		return rc;
+	sregs.cs = user_segment(SEL_USER_CODE, 1);
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = user_segment(SEL_USER_DATA, 0);
+	sregs.tr = tss;
+	sregs.gdt.base = LAYOUT_GDT;
+	sregs.gdt.limit = GDT_ENTRIES * 8 - 1;
+	sregs.idt.base = LAYOUT_IDT;
+	sregs.idt.limit = IDT_VECTORS * 16 - 1;
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs.cr3 = LAYOUT_PML4;
+	sregs.cr4 = vm->cr4;
+	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE; /* no SCE: syscall is not enabled */
+	rc = VCPU_IOCTL(vm, KVM_SET_SREGS, &sregs, err);
+	if (rc != 0)
+		return rc;
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37f;
+	fpu.mxcsr = 0x1f80;
+	return VCPU_IOCTL(vm, KVM_SET_FPU, &fpu, err);
+}
+
+static int setup_vcpu(struct hv_vm *vm, struct hv_error *err)
+{
+	int size, rc;
+	void *run;
+
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0)
+		return seterr(err, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
+	size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run))
+		return seterr(err, -EIO, "KVM_GET_VCPU_MMAP_SIZE: bad size");
+	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (run == MAP_FAILED)
+		return seterr(err, -errno, "mmap kvm_run: %s", strerror(errno));
+	vm->run = run;
+	vm->run_size = (size_t)size;
+	rc = set_cpuid(vm, err);
+	return rc != 0 ? rc : set_cpu_mode(vm, err);
+}
+
+static int kvm_create(const struct hv_config *cfg, struct hv_vm **out, struct hv_error *err)
+{
+	struct hv_vm *vm = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = check_config(cfg, err);
+	if (rc != 0)
+		goto out;
+	vm = calloc(1, sizeof(*vm));
+	if (vm == NULL) {
+		rc = seterr(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->mem_fd = -1;
+	vm->console_fd = cfg->console_fd;
+	vm->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
+	rc = kvm_open(&vm->kvm_fd, err);
+	if (rc == 0)
+		rc = setup_memory(vm, cfg->mem_size, err);
+	if (rc == 0 && layout_build(&vm->mem) != 0)
+		rc = seterr(err, -EINVAL, "cannot lay out %llu bytes of guest memory",
+			    (unsigned long long)cfg->mem_size);
+	if (rc == 0)
+		rc = write_args(vm, cfg, err);
+	if (rc == 0)
+		rc = setup_vcpu(vm, err);
+	if (rc != 0)
+		goto out;
+	*out = vm;
+	vm = NULL;
+out:
+	kvm_destroy(vm);
+	return rc;
+}
+
+static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, struct hv_error *err)
+{
+	struct image_info info;
+	struct kx_boot_info *boot;
+	struct kvm_regs regs;
+	uint64_t guard, heap_start;
+	int rc;
+
+	if (vm->load_tried)
+		return seterr(err, -EBUSY, "load_image was already called for this pVM");
+	vm->load_tried = true;
+	vm->stack_base = vm->mem.size - vm->stack_size;
+	guard = vm->stack_base - LAYOUT_STACK_GUARD;
+	rc = image_load(&vm->mem, guard - LAYOUT_HEAP_GAP - LAYOUT_HEAP_MIN, buf, len, &info, err);
+	if (rc != 0)
+		return rc;
+	heap_start = info.end + LAYOUT_HEAP_GAP;
+	rc = layout_map_user(&vm->mem, heap_start, guard - heap_start,
+			     HV_PROT_READ | HV_PROT_WRITE);
+	if (rc == 0)
+		rc = layout_map_user(&vm->mem, vm->stack_base, vm->stack_size,
+				     HV_PROT_READ | HV_PROT_WRITE);
+	if (rc != 0)
+		return seterr(err, rc, "cannot map heap and stack");
+
+	boot = hv_guest_ptr(&vm->mem, LAYOUT_BOOT, sizeof(*boot), HV_ACCESS_MONITOR);
+	*boot = (struct kx_boot_info){
+		.magic = KX_BOOT_MAGIC,
+		.abi_version = KX_HCALL_ABI_VERSION,
+		.argc = vm->argc,
+		.argv = vm->argv_gpa,
+		.heap_start = heap_start,
+		.heap_size = guard - heap_start,
+		.stack_top = vm->mem.size,
+		.stack_size = vm->stack_size,
+		.image_start = info.start,
+		.image_end = info.end,
+		.mem_size = vm->mem.size,
+	};
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = info.entry;
+	regs.rsp = vm->mem.size;
+	regs.rdi = LAYOUT_BOOT;
+	regs.rflags = RFLAGS_FIXED;
+	rc = VCPU_IOCTL(vm, KVM_SET_REGS, &regs, err);
+	if (rc != 0)
+		return rc;
+	vm->loaded = true;
+	return 0;
+}
+
+static int kvm_map_pages(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
+			 struct hv_error *err)
+{
+	int rc = layout_map_user(&vm->mem, gpa, size, prot);
+
+	if (rc != 0)
+		return seterr(err, rc, "cannot map [0x%llx, +0x%llx) with rights %u",
+			      (unsigned long long)gpa, (unsigned long long)size, prot);
+	return 0;
+}
+
+static int kvm_share_pages(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+			   unsigned prot, struct hv_error *err)
+{
+	(void)vm, (void)gpa, (void)fd, (void)offset, (void)size, (void)prot;
+	return seterr(err, -ENOSYS, "share_pages: not implemented yet");
+}
+
+static int kvm_notify(struct hv_vm *vm, uint32_t event, struct hv_error *err)
+{
+	(void)vm, (void)event;
+	return seterr(err, -ENOSYS, "notify: not implemented yet");
+}
+
+static void kvm_pause(struct hv_vm *vm)
+{
+	vm->pause_requested = 1;
+	vm->run->immediate_exit = 1;
+}
+
+static void kvm_resume(struct hv_vm *vm)
+{
+	vm->run->immediate_exit = 0;
+	vm->pause_requested = 0;
+}
+
+/* ---- vCPU state ---------------------------------------------------------- */
+
+static int get_regs(struct hv_vm *vm, struct kvm_regs *regs, struct hv_error *err)
+{
+	return VCPU_IOCTL(vm, KVM_GET_REGS, regs, err);
+}
+
+static int kvm_get_vcpu(struct hv_vm *vm, struct hv_vcpu_state *st, struct hv_error *err)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	int rc = get_regs(vm, &r, err);
+
+	if (rc != 0)
+		return rc;
+	rc = VCPU_IOCTL(vm, KVM_GET_SREGS, &s, err);
+	if (rc != 0)
+		return rc;
+	*st = (struct hv_vcpu_state){
+		.gpr = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8, r.r9, r.r10,
+			r.r11, r.r12, r.r13, r.r14, r.r15},
+		.rip = r.rip,
+		.rflags = r.rflags,
+		.fs_base = s.fs.base,
+		.gs_base = s.gs.base,
+	};
+	return 0;
+}
+
+static int kvm_set_vcpu(struct hv_vm *vm, const struct hv_vcpu_state *st, struct hv_error *err)
+{
+	const uint64_t *g = st->gpr;
+	struct kvm_regs r = {
+		.rax = g[0],
+		.rcx = g[1],
+		.rdx = g[2],
+		.rbx = g[3],
+		.rsp = g[4],
+		.rbp = g[5],
+		.rsi = g[6],
+		.rdi = g[7],
+		.r8 = g[8],
+		.r9 = g[9],
+		.r10 = g[10],
+		.r11 = g[11],
+		.r12 = g[12],
+		.r13 = g[13],
+		.r14 = g[14],
+		.r15 = g[15],
+		.rip = st->rip,
+		/* The guest never gets IOPL, IF or any system flag from a restore. */
+		.rflags = (st->rflags & RFLAGS_SETTABLE) | RFLAGS_FIXED,
+	};
+	struct kvm_sregs s;
+	int rc;
+
+	rc = VCPU_IOCTL(vm, KVM_GET_SREGS, &s, err);
+	if (rc != 0)
+		return rc;
+	s.fs.base = st->fs_base;
+	s.gs.base = st->gs_base;
+	rc = VCPU_IOCTL(vm, KVM_SET_SREGS, &s, err);
+	if (rc != 0)
+		return rc;
+	return VCPU_IOCTL(vm, KVM_SET_REGS, &r, err);
+}
+
+/* ---- exits ----------------------------------------------------------------- */
+
+static const char *classify_addr(const struct hv_vm *vm, uint64_t addr)
+{
+	unsigned prot;
+
+	if (addr < KX_PAGE_SIZE)
+		return "NULL page";
+	if (addr < LAYOUT_MONITOR_END)
+		return "monitor region";
+	if (addr >= vm->mem.size)
+		return "outside guest memory";
+	if (vm->loaded && addr >= vm->stack_base - LAYOUT_STACK_GUARD && addr < vm->stack_base)
+		return "stack guard page";
+	prot = vm->mem.page_prot[addr / KX_PAGE_SIZE];
+	if (prot == 0)
+		return "unmapped page";
+	if (prot & HV_PROT_EXEC)
+		return "text page: read, execute";
+	if (prot & HV_PROT_WRITE)
+		return "data page: read, write, no execute";
+	return "read-only page";
+}
+
+static uint8_t guest_byte(const struct hv_vm *vm, uint64_t gpa)
+{
+	const uint8_t *p = hv_guest_ptr(&vm->mem, gpa, 1, HV_ACCESS_MONITOR);
+
+	return p ? *p : 0;
+}
+
+/*
+ * KVM reports port I/O with RIP already past the instruction.  Find its
+ * start for the report: `in/out imm8` (e4..e7 port) or `in/out dx` (ec..ef).
+ */
+static uint64_t io_insn_rip(const struct hv_vm *vm, uint64_t rip, uint32_t port)
+{
+	uint8_t op2 = guest_byte(vm, rip - 2), op1 = guest_byte(vm, rip - 1);
+
+	if (rip >= 2 && op2 >= 0xe4 && op2 <= 0xe7 && op1 == port)
+		return rip - 2;
+	if (rip >= 1 && op1 >= 0xec && op1 <= 0xef)
+		return rip - 1;
+	return rip;
+}
+
+static void current_rip(struct hv_vm *vm, struct hv_end *end)
+{
+	struct kvm_regs regs;
+	struct hv_error ignored;
+
+	end->rip = get_regs(vm, &regs, &ignored) == 0 ? regs.rip : 0;
+}
+
+/* The fault stubs ran: the exception frame is on a monitor stack. */
+static int end_fault(struct hv_vm *vm, const struct kvm_regs *regs, struct hv_end *end,
+		     struct hv_error *err)
+{
+	const uint64_t *frame;
+	struct kvm_sregs sregs;
+	int rc;
+
+	rc = VCPU_IOCTL(vm, KVM_GET_SREGS, &sregs, err);
+	if (rc != 0)
+		return rc;
+	frame = hv_guest_ptr(&vm->mem, regs->rsp, FAULT_FRAME_WORDS * 8, HV_ACCESS_MONITOR);
+	if (frame == NULL || regs->rsp < LAYOUT_EXC_STACK ||
+	    regs->rsp + FAULT_FRAME_WORDS * 8 > LAYOUT_DF_STACK + KX_PAGE_SIZE) {
+		end->reason = HV_END_INTERNAL;
+		end->detail = "fault stub ran on a bad stack";
+		end->rip = regs->rip;
+		return 0;
+	}
+	end->reason = HV_END_FAULT;
+	end->vector = (uint32_t)frame[0];
+	end->error_code = frame[1];
+	end->rip = frame[2];
+	if (end->vector == 14) {
+		end->fault_addr = sregs.cr2;
+		end->where = classify_addr(vm, sregs.cr2);
+	}
+	return 0;
+}
+
+static int handle_hcall(struct hv_vm *vm, uint32_t value, struct hv_end *end);
+
+static int handle_io(struct hv_vm *vm, struct hv_end *end, struct hv_error *err)
+{
+	const struct kvm_run *run = vm->run;
+	uint32_t value = 0;
+	struct kvm_regs regs;
+	int rc;
+
+	if (run->io.port == KX_HCALL_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
+	    run->io.size == 4 && run->io.count == 1 &&
+	    run->io.data_offset <= vm->run_size - sizeof(value)) {
+		memcpy(&value, (const uint8_t *)run + run->io.data_offset, sizeof(value));
+		return handle_hcall(vm, value, end);
+	}
+	rc = get_regs(vm, &regs, err);
+	if (rc != 0)
+		return rc;
+	/* Only the ring-0 stubs can execute there: CPL3 has no access to the page. */
+	if (run->io.port == KX_FAULT_PORT && regs.rip > LAYOUT_STUBS &&
+	    regs.rip <= LAYOUT_STUBS + IDT_VECTORS * STUB_SIZE)
+		return end_fault(vm, &regs, end, err);
+	end->reason = HV_END_BAD_IO;
+	end->io_port = run->io.port;
+	end->detail = run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in";
+	end->io_size = run->io.size;
+	end->rip = io_insn_rip(vm, regs.rip, run->io.port);
+	return 0;
+}
+
+static ssize_t console_write(void *opaque, const void *buf, size_t len)
+{
+	const struct hv_vm *vm = opaque;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(vm->console_fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static uint64_t clock_ns(int clock_id)
+{
+	struct timespec ts;
+
+	if (clock_gettime((clockid_t)clock_id, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* 1: resume the guest; 0: the pVM ended (end filled). */
+static int handle_hcall(struct hv_vm *vm, uint32_t value, struct hv_end *end)
+{
+	const struct hv_hcall_env env = {
+		.mem = &vm->mem,
+		.console_write = console_write,
+		.console_opaque = vm,
+		.clock_ns = clock_ns,
+	};
+	struct hv_hcall_result res;
+
+	hv_hcall_dispatch(&env, value, &res);
+	switch (res.outcome) {
+	case HV_HC_RESUME:
+		return 1;
+	case HV_HC_EXIT:
+		end->reason = HV_END_EXIT;
+		end->exit_status = res.exit_status;
+		break;
+	case HV_HC_PANIC:
+		end->reason = HV_END_PANIC;
+		memcpy(end->message, res.message, sizeof(end->message));
+		break;
+	case HV_HC_BAD:
+		end->reason = HV_END_BAD_HCALL;
+		end->hcall_nr = res.nr;
+		end->detail = res.reason;
+		break;
+	}
+	current_rip(vm, end);
+	end->rip = io_insn_rip(vm, end->rip, KX_HCALL_PORT);
+	return 0;
+}
+
+/* 1: resume the guest; 0: the pVM ended; -errno: the host failed. */
+static int handle_exit(struct hv_vm *vm, struct hv_end *end, struct hv_error *err)
+{
+	const struct kvm_run *run = vm->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(vm, end, err);
+	case KVM_EXIT_SHUTDOWN:
+		end->reason = HV_END_TRIPLE_FAULT;
+		break;
+	case KVM_EXIT_MMIO:
+		end->reason = HV_END_MMIO;
+		end->fault_addr = run->mmio.phys_addr;
+		end->where = classify_addr(vm, run->mmio.phys_addr);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		end->reason = HV_END_INTERNAL;
+		end->detail = "VM entry failed";
+		end->hw_reason = run->fail_entry.hardware_entry_failure_reason;
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		end->reason = HV_END_INTERNAL;
+		end->detail = "KVM internal error";
+		end->hw_reason = run->internal.suberror;
+		break;
+	default:
+		end->reason = HV_END_INTERNAL;
+		end->detail = "unexpected KVM exit";
+		end->hw_reason = run->exit_reason;
+		break;
+	}
+	current_rip(vm, end);
+	return 0;
+}
+
+static int kvm_run_vm(struct hv_vm *vm, struct hv_end *end, struct hv_error *err)
+{
+	memset(end, 0, sizeof(*end));
+	if (!vm->loaded)
+		return seterr(err, -EINVAL, "no image loaded");
+	for (;;) {
+		int rc;
+
+		if (vm->pause_requested) {
+			end->reason = HV_END_PAUSED;
+			current_rip(vm, end);
+			return 0;
+		}
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) != 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return seterr(err, -errno, "KVM_RUN: %s", strerror(errno));
+		}
+		rc = handle_exit(vm, end, err);
+		if (rc <= 0)
+			return rc;
+	}
+}
+
+const struct hv_ops hv_kvm_ops = {
+	.name = "kvm",
+	.probe = kvm_probe,
+	.create = kvm_create,
+	.load_image = kvm_load_image,
+	.map_pages = kvm_map_pages,
+	.share_pages = kvm_share_pages,
+	.notify = kvm_notify,
+	.run = kvm_run_vm,
+	.pause = kvm_pause,
+	.resume = kvm_resume,
+	.get_vcpu = kvm_get_vcpu,
+	.set_vcpu = kvm_set_vcpu,
+	.destroy = kvm_destroy,
+};

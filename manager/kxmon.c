@@ -1,0 +1,338 @@
+/*
+ * kxmon — the per-pVM monitor: one process runs one pVM on KVM.
+ *
+ *   kxmon [options] IMAGE [ARG...]
+ *
+ * Loads IMAGE, passes it IMAGE ARG... as argv, copies its console to
+ * stdout and exits with its exit status.  When the pVM is ended for a
+ * reason of its own making (a bad hypercall, a CPU fault, forbidden I/O, a
+ * triple fault, a panic), one line "pVM <pid>: <what happened>" goes to
+ * stderr and the exit status says which kind of end it was.  kxd will spawn
+ * one kxmon per pVM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manager/hv/hv.h"
+
+#define KXMON_VERSION "0.1"
+
+/* Exit statuses: 0..EXIT_STATUS_MAX are the guest's own. */
+enum {
+	EXIT_STATUS_MAX = 122,
+	EXIT_OUT_OF_RANGE = 123, /* the guest exited with a status outside 0..122 */
+	EXIT_TIMEOUT = 124,
+	EXIT_MONITOR = 125,	/* kxmon could not run the pVM: usage, image, KVM */
+	EXIT_GUEST_ERROR = 126, /* the pVM was ended for what it did */
+};
+
+struct options {
+	uint64_t mem_size;
+	uint64_t stack_size;
+	unsigned timeout;
+	int verbose;
+	int check;
+};
+
+/* One table for getopt, --help and the man page's OPTIONS. */
+static const struct option_row {
+	const char *name;
+	int key;
+	int has_arg;
+	const char *arg;
+	const char *help;
+} option_rows[] = {
+	{"memory", 'm', required_argument, "SIZE",
+	 "guest memory, 8M..1G in 2M steps (default 64M)"},
+	{"stack", 's', required_argument, "SIZE", "guest stack (default 1M)"},
+	{"timeout", 't', required_argument, "SECS", "end the pVM after SECS seconds (exit 124)"},
+	{"verbose", 'v', no_argument, NULL, "also report a normal exit on stderr"},
+	{"check", 'c', no_argument, NULL, "only check that /dev/kvm is usable"},
+	{"help", 'h', no_argument, NULL, "show this help"},
+	{"version", 'V', no_argument, NULL, "show the version"},
+};
+#define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kxmon [options] IMAGE [ARG...]\n"
+		     "Run one pVM on KVM; its console goes to stdout.\n\noptions:\n");
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option_row *o = &option_rows[i];
+		char left[40];
+
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(out, "  %-26s %s\n", left, o->help);
+	}
+	fprintf(out, "\nexit status: 0..122 the pVM's own; 123 pVM status out of range;\n"
+		     "124 timed out; 125 kxmon failed (usage, image, KVM);\n"
+		     "126 the pVM was ended for a fault or a bad hypercall.\n");
+}
+
+/* "64M", "1G", "512K" or bytes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || s[0] == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift != 0)
+		end++;
+	if (*end != '\0' || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[2 * N_OPTIONS + 2] = "+";
+	size_t n = 1;
+	int c;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		longopts[i] = (struct option){option_rows[i].name, option_rows[i].has_arg, NULL,
+					      option_rows[i].key};
+		shortopts[n++] = (char)option_rows[i].key;
+		if (option_rows[i].has_arg)
+			shortopts[n++] = ':';
+	}
+	shortopts[n] = '\0';
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		uint64_t secs;
+
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &opt->mem_size) != 0)
+				goto bad_value;
+			break;
+		case 's':
+			if (parse_size(optarg, &opt->stack_size) != 0)
+				goto bad_value;
+			break;
+		case 't':
+			if (parse_size(optarg, &secs) != 0 || secs == 0 || secs > 86400)
+				goto bad_value;
+			opt->timeout = (unsigned)secs;
+			break;
+		case 'v':
+			opt->verbose = 1;
+			break;
+		case 'c':
+			opt->check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("kxmon %s (hypercall ABI %u)\n", KXMON_VERSION,
+			       KX_HCALL_ABI_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+bad_value:
+	fprintf(stderr, "kxmon: invalid value '%s' for -%c\n", optarg, c);
+	return -EINVAL;
+}
+
+/*
+ * Read the whole image; it is untrusted, the loader checks it.  Returns 0,
+ * -errno, or -EINVAL with *why saying what is wrong with the file.
+ */
+static int read_image(const char *path, uint8_t **out, size_t *len, const char **why)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t done = 0;
+	int fd, rc = 0;
+
+	*why = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else if (st.st_size == 0)
+		*why = "empty file";
+	else if ((uint64_t)st.st_size > HV_MEM_MAX)
+		*why = "larger than the largest guest memory (1 GiB)";
+	if (*why != NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	*out = buf;
+	*len = done;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* The timeout: SIGALRM pauses the vCPU; run then returns HV_END_PAUSED. */
+static const struct hv_ops *alarm_ops;
+static struct hv_vm *alarm_vm;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (alarm_vm != NULL)
+		alarm_ops->pause(alarm_vm);
+}
+
+static int arm_timeout(const struct hv_ops *ops, struct hv_vm *vm, unsigned secs)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: KVM_RUN must return */
+	sigemptyset(&sa.sa_mask);
+	alarm_ops = ops;
+	alarm_vm = vm;
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return -errno;
+	alarm(secs);
+	return 0;
+}
+
+static int report_end(const struct hv_end *end, const struct options *opt)
+{
+	char line[512];
+	int pid = (int)getpid();
+
+	hv_end_describe(end, line, sizeof(line));
+	switch (end->reason) {
+	case HV_END_EXIT:
+		if (end->exit_status < 0 || end->exit_status > EXIT_STATUS_MAX) {
+			fprintf(stderr, "pVM %d: %s (outside 0..%d)\n", pid, line, EXIT_STATUS_MAX);
+			return EXIT_OUT_OF_RANGE;
+		}
+		if (opt->verbose)
+			fprintf(stderr, "pVM %d: %s\n", pid, line);
+		return (int)end->exit_status;
+	case HV_END_PAUSED:
+		fprintf(stderr, "pVM %d: timed out after %u s, %s\n", pid, opt->timeout, line);
+		return EXIT_TIMEOUT;
+	default:
+		fprintf(stderr, "pVM %d: %s\n", pid, line);
+		return EXIT_GUEST_ERROR;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {.mem_size = HV_MEM_DEFAULT};
+	const struct hv_ops *ops = &hv_kvm_ops;
+	struct hv_vm *vm = NULL;
+	struct hv_error err = {{0}};
+	struct hv_config cfg;
+	struct hv_end end;
+	uint8_t *image = NULL;
+	size_t image_len = 0;
+	const char *path, *why;
+	int rc, status = EXIT_MONITOR;
+
+	if (parse_options(argc, argv, &opt) != 0)
+		return EXIT_MONITOR;
+	if (opt.check) {
+		rc = ops->probe(&err);
+		if (rc != 0) {
+			fprintf(stderr, "kxmon: no usable /dev/kvm: %s\n", err.msg);
+			return EXIT_MONITOR;
+		}
+		printf("kxmon: /dev/kvm is usable\n");
+		return 0;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_MONITOR;
+	}
+	path = argv[optind];
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout becomes -KX_EIO for the guest */
+	rc = read_image(path, &image, &image_len, &why);
+	if (rc != 0) {
+		fprintf(stderr, "kxmon: %s: %s\n", path, why ? why : strerror(-rc));
+		goto out;
+	}
+	cfg = (struct hv_config){
+		.mem_size = opt.mem_size,
+		.stack_size = opt.stack_size,
+		.argc = argc - optind,
+		.argv = argv + optind,
+		.console_fd = STDOUT_FILENO,
+	};
+	rc = ops->create(&cfg, &vm, &err);
+	if (rc != 0) {
+		fprintf(stderr, "kxmon: cannot create the pVM: %s\n", err.msg);
+		goto out;
+	}
+	rc = ops->load_image(vm, image, image_len, &err);
+	if (rc != 0) {
+		fprintf(stderr, "kxmon: %s: %s\n", path, err.msg);
+		goto out;
+	}
+	if (opt.timeout != 0 && arm_timeout(ops, vm, opt.timeout) != 0) {
+		fprintf(stderr, "kxmon: cannot arm the timeout: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = ops->run(vm, &end, &err);
+	alarm(0);
+	if (rc != 0) {
+		fprintf(stderr, "kxmon: pVM %d: %s\n", (int)getpid(), err.msg);
+		goto out;
+	}
+	status = report_end(&end, &opt);
+out:
+	alarm_vm = NULL;
+	if (vm != NULL)
+		ops->destroy(vm);
+	free(image);
+	return status;
+}
