@@ -29,17 +29,17 @@ static int overlaps(uint64_t a_off, uint64_t a_size, uint64_t b_off, uint64_t b_
 	return a_size && b_size && a_off < b_off + b_size && b_off < a_off + a_size;
 }
 
-void kxelf_phdr(const struct kxelf *elf, size_t i, Elf64_Phdr *out)
+void kxsig_elf_phdr(const struct kxsig_elf *elf, size_t i, Elf64_Phdr *out)
 {
 	memcpy(out, elf->buf + elf->eh.e_phoff + i * sizeof(*out), sizeof(*out));
 }
 
-void kxelf_shdr(const struct kxelf *elf, size_t i, Elf64_Shdr *out)
+void kxsig_elf_shdr(const struct kxsig_elf *elf, size_t i, Elf64_Shdr *out)
 {
 	memcpy(out, elf->buf + elf->eh.e_shoff + i * sizeof(*out), sizeof(*out));
 }
 
-const char *kxelf_section_name(const struct kxelf *elf, const Elf64_Shdr *sh)
+const char *kxsig_elf_section_name(const struct kxsig_elf *elf, const Elf64_Shdr *sh)
 {
 	/* sh_name < shstr_size and the table ends in NUL: checked in parse. */
 	return (const char *)elf->buf + elf->shstr_off + sh->sh_name;
@@ -112,12 +112,12 @@ static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kxsig_error *err
 	return KXSIG_OK;
 }
 
-static int check_phdrs(struct kxelf *elf, struct kxsig_error *err)
+static int check_phdrs(struct kxsig_elf *elf, struct kxsig_error *err)
 {
 	for (size_t i = 0; i < elf->eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 
-		kxelf_phdr(elf, i, &ph);
+		kxsig_elf_phdr(elf, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (!in_file(ph.p_offset, ph.p_filesz, elf->len))
@@ -139,11 +139,11 @@ static int has_file_bytes(const Elf64_Shdr *sh)
 	return sh->sh_type != SHT_NOBITS && sh->sh_type != SHT_NULL && sh->sh_size != 0;
 }
 
-static int check_shstrtab(struct kxelf *elf, struct kxsig_error *err)
+static int check_shstrtab(struct kxsig_elf *elf, struct kxsig_error *err)
 {
 	Elf64_Shdr sh;
 
-	kxelf_shdr(elf, elf->eh.e_shstrndx, &sh);
+	kxsig_elf_shdr(elf, elf->eh.e_shstrndx, &sh);
 	if (sh.sh_type != SHT_STRTAB || sh.sh_size == 0 ||
 	    !in_file(sh.sh_offset, sh.sh_size, elf->len))
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
@@ -158,12 +158,12 @@ static int check_shstrtab(struct kxelf *elf, struct kxsig_error *err)
 }
 
 /* One section against the file, the header tables and every later section. */
-static int check_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
+static int check_section(struct kxsig_elf *elf, size_t i, struct kxsig_error *err)
 {
 	const Elf64_Ehdr *eh = &elf->eh;
 	Elf64_Shdr sh, other;
 
-	kxelf_shdr(elf, i, &sh);
+	kxsig_elf_shdr(elf, i, &sh);
 	if (sh.sh_name >= elf->shstr_size)
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "section %zu: name out of range", i);
 	if (!has_file_bytes(&sh))
@@ -171,7 +171,7 @@ static int check_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
 	if (!in_file(sh.sh_offset, sh.sh_size, elf->len))
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
 				  "section %zu (%s): offset 0x%llx + %llu bytes is outside the file",
-				  i, kxelf_section_name(elf, &sh), (unsigned long long)sh.sh_offset,
+				  i, kxsig_elf_section_name(elf, &sh), (unsigned long long)sh.sh_offset,
 				  (unsigned long long)sh.sh_size);
 	if (overlaps(sh.sh_offset, sh.sh_size, 0, sizeof(Elf64_Ehdr)) ||
 	    overlaps(sh.sh_offset, sh.sh_size, eh->e_phoff,
@@ -180,9 +180,9 @@ static int check_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
 		     (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
 				  "section %zu (%s) overlaps the ELF header tables", i,
-				  kxelf_section_name(elf, &sh));
+				  kxsig_elf_section_name(elf, &sh));
 	for (size_t j = i + 1; j < eh->e_shnum; j++) {
-		kxelf_shdr(elf, j, &other);
+		kxsig_elf_shdr(elf, j, &other);
 		if (has_file_bytes(&other) && in_file(other.sh_offset, other.sh_size, elf->len) &&
 		    overlaps(sh.sh_offset, sh.sh_size, other.sh_offset, other.sh_size))
 			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
@@ -194,12 +194,12 @@ static int check_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
 
 /* The signature section: one at most, the right type and size, outside every
  * PT_LOAD (it must never be mapped). */
-static int check_sig_section(struct kxelf *elf, size_t i, struct kxsig_error *err)
+static int check_sig_section(struct kxsig_elf *elf, size_t i, struct kxsig_error *err)
 {
 	Elf64_Shdr sh;
 
-	kxelf_shdr(elf, i, &sh);
-	if (strcmp(kxelf_section_name(elf, &sh), KXSIG_ABI_SECTION_NAME) != 0)
+	kxsig_elf_shdr(elf, i, &sh);
+	if (strcmp(kxsig_elf_section_name(elf, &sh), KXSIG_ABI_SECTION_NAME) != 0)
 		return KXSIG_OK;
 	if (elf->sig_index != 0)
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
@@ -212,7 +212,7 @@ static int check_sig_section(struct kxelf *elf, size_t i, struct kxsig_error *er
 	for (size_t p = 0; p < elf->eh.e_phnum; p++) {
 		Elf64_Phdr ph;
 
-		kxelf_phdr(elf, p, &ph);
+		kxsig_elf_phdr(elf, p, &ph);
 		if (ph.p_type == PT_LOAD &&
 		    overlaps(sh.sh_offset, sh.sh_size, ph.p_offset, ph.p_filesz))
 			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
@@ -222,7 +222,7 @@ static int check_sig_section(struct kxelf *elf, size_t i, struct kxsig_error *er
 	return KXSIG_OK;
 }
 
-int kxelf_parse(struct kxelf *elf, const void *buf, size_t len, struct kxsig_error *err)
+int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct kxsig_error *err)
 {
 	int rc;
 
@@ -257,7 +257,7 @@ int kxelf_parse(struct kxelf *elf, const void *buf, size_t len, struct kxsig_err
 
 /* ---- regions ------------------------------------------------------------ */
 
-static int add_region(const struct kxelf *elf, struct kxsig_abi_region *out, size_t *count,
+static int add_region(const struct kxsig_elf *elf, struct kxsig_abi_region *out, size_t *count,
 		      uint16_t kind, uint32_t index, uint64_t off, uint64_t size,
 		      struct kxsig_error *err)
 {
@@ -267,7 +267,7 @@ static int add_region(const struct kxelf *elf, struct kxsig_abi_region *out, siz
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
 				  "more than %d regions to sign (too many PT_LOAD segments or symbol tables)",
 				  KXSIG_ABI_MAX_REGIONS);
-	/* kxelf_parse checked sections with bytes; an empty one may still name
+	/* kxsig_elf_parse checked sections with bytes; an empty one may still name
 	 * an offset past the end, and even a zero-length hash needs a valid
 	 * pointer. */
 	if (!in_file(off, size, elf->len))
@@ -286,7 +286,7 @@ static int add_region(const struct kxelf *elf, struct kxsig_abi_region *out, siz
 }
 
 /* SHT_SYMTAB sections and the string tables they link to. */
-static int add_symtabs(const struct kxelf *elf, struct kxsig_abi_region *out, size_t *count,
+static int add_symtabs(const struct kxsig_elf *elf, struct kxsig_abi_region *out, size_t *count,
 		       struct kxsig_error *err)
 {
 	int rc = KXSIG_OK;
@@ -294,13 +294,13 @@ static int add_symtabs(const struct kxelf *elf, struct kxsig_abi_region *out, si
 	for (size_t i = 0; i < elf->eh.e_shnum && !rc; i++) {
 		Elf64_Shdr sh, str;
 
-		kxelf_shdr(elf, i, &sh);
+		kxsig_elf_shdr(elf, i, &sh);
 		if (sh.sh_type != SHT_SYMTAB)
 			continue;
 		if (sh.sh_link == SHN_UNDEF || sh.sh_link >= elf->eh.e_shnum)
 			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
 					  "symbol table (section %zu) links to no string table", i);
-		kxelf_shdr(elf, sh.sh_link, &str);
+		kxsig_elf_shdr(elf, sh.sh_link, &str);
 		if (str.sh_type != SHT_STRTAB)
 			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
 					  "symbol table (section %zu) links to section %u, not a string table",
@@ -314,7 +314,7 @@ static int add_symtabs(const struct kxelf *elf, struct kxsig_abi_region *out, si
 	return rc;
 }
 
-int kxelf_regions(const struct kxelf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
+int kxsig_elf_regions(const struct kxsig_elf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
 		  size_t *count, struct kxsig_error *err)
 {
 	const Elf64_Ehdr *eh = &elf->eh;
@@ -329,7 +329,7 @@ int kxelf_regions(const struct kxelf *elf, struct kxsig_abi_region out[KXSIG_ABI
 	for (size_t i = 0; i < eh->e_phnum && !rc; i++) {
 		Elf64_Phdr ph;
 
-		kxelf_phdr(elf, i, &ph);
+		kxsig_elf_phdr(elf, i, &ph);
 		if (ph.p_type == PT_LOAD)
 			rc = add_region(elf, out, count, KXSIG_REGION_LOAD, load++, ph.p_offset,
 					ph.p_filesz, err);
@@ -381,7 +381,7 @@ void kxsig_region_describe(const struct kxsig_abi_region *r, char *out, size_t s
 
 /* BLAKE2b-256 of a region as it reads with the ELF header's section-header
  * fields zeroed (the region may start or end anywhere). */
-static void normalized_hash(const struct kxelf *elf, const struct kxsig_abi_region *r,
+static void normalized_hash(const struct kxsig_elf *elf, const struct kxsig_abi_region *r,
 			    uint8_t out[KXSIG_ABI_HASH_BYTES])
 {
 	crypto_generichash_state st;
@@ -411,7 +411,7 @@ static void normalized_hash(const struct kxelf *elf, const struct kxsig_abi_regi
  * e_shoff, e_shnum and e_shstrndx zeroed.  Signing changes only those fields
  * of the header (and adds bytes after everything the regions cover), so a
  * file has the same content digest before and after `kxsign sign`. */
-void kxsig_digest_regions(const struct kxelf *elf, const struct kxsig_abi_region *regions,
+void kxsig_digest_regions(const struct kxsig_elf *elf, const struct kxsig_abi_region *regions,
 			  size_t count, uint8_t out[KXSIG_DIGEST_BYTES])
 {
 	crypto_generichash_state st;

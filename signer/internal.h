@@ -25,7 +25,7 @@ int kxsig_fail(struct kxsig_error *err, enum kxsig_err code, const char *fmt, ..
 /* A validated view of an ELF64 little-endian x86-64 ET_DYN/ET_EXEC file.  The
  * buffer is borrowed; every offset reachable through this struct has been
  * checked against len. */
-struct kxelf {
+struct kxsig_elf {
 	const uint8_t *buf;
 	size_t len;
 	Elf64_Ehdr eh;
@@ -36,22 +36,22 @@ struct kxelf {
 			    * (the section header table aside) */
 };
 
-int kxelf_parse(struct kxelf *elf, const void *buf, size_t len, struct kxsig_error *err);
-void kxelf_phdr(const struct kxelf *elf, size_t i, Elf64_Phdr *out);
-void kxelf_shdr(const struct kxelf *elf, size_t i, Elf64_Shdr *out);
+int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct kxsig_error *err);
+void kxsig_elf_phdr(const struct kxsig_elf *elf, size_t i, Elf64_Phdr *out);
+void kxsig_elf_shdr(const struct kxsig_elf *elf, size_t i, Elf64_Shdr *out);
 /* Name of a section (checked NUL-terminated inside .shstrtab). */
-const char *kxelf_section_name(const struct kxelf *elf, const Elf64_Shdr *sh);
+const char *kxsig_elf_section_name(const struct kxsig_elf *elf, const Elf64_Shdr *sh);
 
 /* The regions a signature over this file must cover, in canonical order, with
  * their hashes.  Returns KXSIG_OK or MALFORMED (too many regions). */
-int kxelf_regions(const struct kxelf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
+int kxsig_elf_regions(const struct kxsig_elf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
 		  size_t *count, struct kxsig_error *err);
 /* "PT_LOAD[1] (offset 0x1000, 4096 bytes)" and friends. */
 void kxsig_region_describe(const struct kxsig_abi_region *r, char *out, size_t size);
 const char *kxsig_region_kind_name(uint16_t kind);
 
 /* Content digest from an already computed region list (see kxsig_abi.h). */
-void kxsig_digest_regions(const struct kxelf *elf, const struct kxsig_abi_region *regions,
+void kxsig_digest_regions(const struct kxsig_elf *elf, const struct kxsig_abi_region *regions,
 			  size_t count, uint8_t out[KXSIG_DIGEST_BYTES]);
 
 /* Decode and check a signature section (untrusted bytes). */

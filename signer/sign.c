@@ -37,7 +37,7 @@ static uint64_t align8(uint64_t x)
  * table is extended in place when it comes last (else copied to the end), and
  * the zeroed section and the new header table follow.  Nothing the old file
  * placed elsewhere moves, so PT_LOAD bytes keep their offsets. */
-static int add_section(const struct kxelf *elf, uint8_t **out, size_t *out_len,
+static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_len,
 		       struct kxsig_error *err)
 {
 	static const char name[] = KXSIG_ABI_SECTION_NAME;
@@ -70,7 +70,7 @@ static int add_section(const struct kxelf *elf, uint8_t **out, size_t *out_len,
 	memcpy(buf + str_off + elf->shstr_size, name, sizeof(name));
 	/* Section headers: the old ones, the name table's updated, ours last. */
 	memcpy(buf + shoff, elf->buf + eh->e_shoff, (size_t)shdrs_size);
-	kxelf_shdr(elf, eh->e_shstrndx, &sh);
+	kxsig_elf_shdr(elf, eh->e_shstrndx, &sh);
 	sh.sh_offset = str_off;
 	sh.sh_size = elf->shstr_size + sizeof(name);
 	memcpy(buf + shoff + (uint64_t)eh->e_shstrndx * sizeof(sh), &sh, sizeof(sh));
@@ -112,16 +112,16 @@ static int fill_section(const struct kxsig_seckey *key, uint8_t *buf, size_t len
 {
 	struct kxsig_abi_section sec;
 	uint8_t msg[KXSIG_SIGNED_MSG_BYTES];
-	struct kxelf elf;
+	struct kxsig_elf elf;
 	Elf64_Shdr sh;
 	size_t n = 0;
 	int rc;
 
-	rc = kxelf_parse(&elf, buf, len, err);
+	rc = kxsig_elf_parse(&elf, buf, len, err);
 	if (rc)
 		return rc;
 	memset(&sec, 0, sizeof(sec));
-	rc = kxelf_regions(&elf, sec.regions, &n, err);
+	rc = kxsig_elf_regions(&elf, sec.regions, &n, err);
 	if (rc)
 		return rc;
 	memcpy(sec.magic, KXSIG_ABI_MAGIC, KXSIG_ABI_MAGIC_BYTES);
@@ -139,7 +139,7 @@ static int fill_section(const struct kxsig_seckey *key, uint8_t *buf, size_t len
 	kxsig_section_message(&sec, msg);
 	crypto_sign_detached(sec.signature, NULL, msg, sizeof(msg), key->sk);
 	/* The section's own bytes are in no region, so this changes no hash. */
-	kxelf_shdr(&elf, elf.sig_index, &sh);
+	kxsig_elf_shdr(&elf, elf.sig_index, &sh);
 	memcpy(buf + sh.sh_offset, &sec, sizeof(sec));
 	return KXSIG_OK;
 }
@@ -150,7 +150,7 @@ int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 {
 	struct kxsig_pubkey pub;
 	struct kxsig_meta meta;
-	struct kxelf elf;
+	struct kxsig_elf elf;
 	uint8_t *buf = NULL;
 	size_t buf_len = 0;
 	int rc;
@@ -159,7 +159,7 @@ int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 	*out_len = 0;
 	rc = check_opts(opts, err);
 	if (!rc)
-		rc = kxelf_parse(&elf, in, len, err);
+		rc = kxsig_elf_parse(&elf, in, len, err);
 	if (rc)
 		goto out;
 	if (elf.sig_index != 0) {

@@ -100,7 +100,7 @@ void kxsig_section_message(const struct kxsig_abi_section *sec, uint8_t *out)
 /* Parse the file, find and decode its signature section, and compute the
  * regions the file has now. */
 struct signed_file {
-	struct kxelf elf;
+	struct kxsig_elf elf;
 	struct kxsig_abi_section sec;
 	struct kxsig_abi_region regions[KXSIG_ABI_MAX_REGIONS];
 	size_t nregions;
@@ -112,17 +112,17 @@ static int open_signed(struct signed_file *sf, const void *buf, size_t len,
 	Elf64_Shdr sh;
 	int rc;
 
-	rc = kxelf_parse(&sf->elf, buf, len, err);
+	rc = kxsig_elf_parse(&sf->elf, buf, len, err);
 	if (rc)
 		return rc;
 	if (sf->elf.sig_index == 0)
 		return kxsig_fail(err, KXSIG_ERR_UNSIGNED, "not signed (no %s section)",
 				  KXSIG_ABI_SECTION_NAME);
-	kxelf_shdr(&sf->elf, sf->elf.sig_index, &sh);
+	kxsig_elf_shdr(&sf->elf, sf->elf.sig_index, &sh);
 	rc = kxsig_section_decode(sf->elf.buf + sh.sh_offset, sh.sh_size, &sf->sec, err);
 	if (rc)
 		return rc;
-	return kxelf_regions(&sf->elf, sf->regions, &sf->nregions, err);
+	return kxsig_elf_regions(&sf->elf, sf->regions, &sf->nregions, err);
 }
 
 static void fill_meta(const struct signed_file *sf, struct kxsig_meta *meta)
@@ -284,15 +284,15 @@ int kxsig_verify(const void *elf, size_t len, const struct kxsig_pubkey *keys, s
 int kxsig_content_digest(const void *elf, size_t len, uint8_t out[KXSIG_DIGEST_BYTES],
 			 struct kxsig_error *err)
 {
-	struct kxelf e;
+	struct kxsig_elf e;
 	struct kxsig_abi_region regions[KXSIG_ABI_MAX_REGIONS];
 	size_t n = 0;
 	int rc;
 
 	memset(out, 0, KXSIG_DIGEST_BYTES);
-	rc = kxelf_parse(&e, elf, len, err);
+	rc = kxsig_elf_parse(&e, elf, len, err);
 	if (!rc)
-		rc = kxelf_regions(&e, regions, &n, err);
+		rc = kxsig_elf_regions(&e, regions, &n, err);
 	if (!rc)
 		kxsig_digest_regions(&e, regions, n, out);
 	return rc;
