@@ -1,0 +1,264 @@
+/*
+ * gate.h — the gate: the one place where kx's host side asks the compiled
+ * policy before a boot, link, update, fork, IpC channel or recycle, and the
+ * audit log that records every one of those decisions.
+ *
+ * The gate decides nothing itself.  Each entry point turns a request into a
+ * struct kxp_request and calls kxp_decide() (policy-lang/kxpolicy.h), the
+ * same function `kxpolicy explain` uses.  What the gate adds is what a table
+ * lookup cannot know:
+ *   - the subject: who asks is established by the caller (kxd, from the
+ *     connection), never taken from a guest's message;
+ *   - the object's identity: for boot, link, update and recycle the gate
+ *     verifies the file's embedded signature (kxsig_verify) against exactly
+ *     the keys the policy names for it, and takes the name, version, signer
+ *     and content digest from the verified metadata only;
+ *   - the audit record: one JSON line per decision, appended durably
+ *     (O_APPEND, one write(), fdatasync) before the decision is returned.
+ *     When the record cannot be written the request is denied.
+ * docs/audit-log.md documents the record format and the guarantees.
+ *
+ * Library code: functions print nothing; they return 0 or -errno and fill
+ * a struct gate_error or struct gate_decision with a one-line reason.
+ * A gate may be shared by threads: requests are serialised where they touch
+ * the signature cache and the log.
+ */
+#ifndef KX_MANAGER_GATE_GATE_H
+#define KX_MANAGER_GATE_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "policy-lang/kxpolicy.h"
+#include "signer/kxsig.h"
+
+#define GATE_ERR_MAX 256
+#define GATE_REASON_MAX 640        /* a policy reason plus a signature reason */
+#define GATE_CACHE_DEFAULT 256     /* signature cache entries */
+#define GATE_CACHE_MAX 65536
+#define GATE_AUDIT_LINE_MAX 65536  /* one record, newline included */
+#define GATE_AUDIT_FIELD_MAX 1024  /* bytes of one string kept in a record */
+#define GATE_AUDIT_FORMAT 1        /* the "v" of every record */
+
+struct gate_error {
+	char msg[GATE_ERR_MAX];
+};
+
+struct gate; /* opaque */
+
+/* ---- opening --------------------------------------------------------------- */
+
+/* Skip fdatasync() after each record.  For benchmarks only: a decision may
+ * then be acted on although its record is lost in a crash. */
+#define GATE_OPT_NO_SYNC 1u
+
+struct gate_opts {
+	unsigned flags;        /* GATE_OPT_* */
+	size_t cache_entries;  /* 0: GATE_CACHE_DEFAULT; at most GATE_CACHE_MAX */
+	/* The clock of the records' "time"; NULL: CLOCK_REALTIME.  Tests use it
+	 * to make records reproducible. */
+	int (*clock)(struct timespec *now);
+};
+
+/* Open a gate over an open policy (borrowed: it must outlive the gate) and
+ * an audit log, created (mode 0640) if missing and always appended to.
+ * opts may be NULL.  A log whose last line was torn by a crash gets a
+ * newline first, so the torn line stands alone (and reads as corrupt).
+ * Returns 0, -ENOMEM, -EINVAL, or -errno of opening the log. */
+int gate_open(const struct kxp_policy *policy, const char *log_path,
+	      const struct gate_opts *opts, struct gate **out, struct gate_error *err);
+void gate_close(struct gate *gate); /* NULL is fine */
+
+/* ---- subjects ---------------------------------------------------------------- */
+
+enum gate_subject_kind {
+	GATE_SUBJECT_PVM = 1,      /* a pVM, identified by kxd from its connection */
+	GATE_SUBJECT_OPERATOR = 2, /* an operator (kxctl), by the peer's uid */
+};
+
+/* Who asks, or the pVM acted upon.  Always filled by the caller from what it
+ * knows about the connection and its own registry. */
+struct gate_subject {
+	enum gate_subject_kind kind;
+	uint64_t pvm_id;    /* pVM: kxd's id */
+	const char *app;    /* pVM: the app it runs; NULL for an empty pVM */
+	uint64_t family_id; /* pVM: its family (the id of the family's root) */
+	uint32_t depth;     /* pVM: generations below the family's root (root: 0) */
+	uint32_t uid;       /* operator: uid of the peer */
+};
+
+/* ---- decisions ---------------------------------------------------------------- */
+
+/* Which step decided. */
+enum gate_stage {
+	GATE_STAGE_REQUEST,   /* malformed request (subjects, names); always DENY */
+	GATE_STAGE_SIGNATURE, /* the file's signature did not verify; always DENY */
+	GATE_STAGE_METADATA,  /* verified, but the signed name or version does not fit */
+	GATE_STAGE_POLICY,    /* kxp_decide() decided (ALLOW or DENY) */
+	GATE_STAGE_AUDIT,     /* the record could not be made durable; always DENY */
+};
+
+/* The object file's signature, for boot, link, update and recycle. */
+enum gate_sig_status {
+	GATE_SIG_NONE,      /* the op carries no file (fork, ipc) or it was not checked */
+	GATE_SIG_OK,        /* verified against the policy's keys */
+	GATE_SIG_UNSIGNED,  /* no signature section */
+	GATE_SIG_WRONG_KEY, /* signed by a key the policy does not accept here */
+	GATE_SIG_TAMPERED,  /* a covered region changed after signing */
+	GATE_SIG_BAD,       /* the Ed25519 signature does not verify */
+	GATE_SIG_MALFORMED, /* not a valid ELF, or a malformed signature section */
+	GATE_SIG_NO_KEYS,   /* the policy names no key for it (unknown app or library) */
+};
+const char *gate_sig_status_name(enum gate_sig_status status); /* "ok", "wrong-key" ... */
+const char *gate_stage_name(enum gate_stage stage);            /* "policy" ... */
+
+struct gate_decision {
+	enum kxp_verdict verdict;
+	enum gate_stage stage;
+	char reason[GATE_REASON_MAX];
+	bool has_rule;        /* the policy rule that decided, with provenance */
+	struct kxp_rule rule; /* rule.file points into the policy */
+	enum gate_sig_status sig;
+	bool sig_cached;      /* the verification came from the cache */
+	/* The verified signature metadata of the object (name, version, signer,
+	 * content digest) whenever the signature verified, allowed or not.  kxd
+	 * keeps it for a linked library and hands it back to gate_update(). */
+	bool has_meta;
+	struct kxsig_meta meta;
+	uint64_t seq; /* number of the audit record (per gate, from 1) */
+};
+
+/* Every entry point fills *out and appends one audit record.  Returns 0
+ * when the decision was recorded: look at out->verdict (malformed requests
+ * are recorded DENYs).  Returns -errno when it could not be recorded
+ * (out->verdict is then DENY and out->reason says why) or on -ENOMEM.
+ * So: act only when the return value is 0 AND out->verdict is KXP_ALLOW.
+ *
+ * Strings and bytes given here may come from a guest (library names, file
+ * contents) and are treated as untrusted; subjects come from the caller. */
+
+/* Boot `app` from its image (an ELF signed as `app` by a key the app
+ * trusts).  requester: usually an operator. */
+int gate_boot(struct gate *gate, const struct gate_subject *requester, const char *app,
+	      const void *image, size_t len, struct gate_decision *out);
+
+/* Link library `lib` (the file's bytes) into pVM `target`, at the request
+ * of `requester`: the target itself (kx_dlopen, and DT_NEEDED at boot), another
+ * pVM, or an operator (a stranger to every app: loader class `any`).
+ * `lib` is the library's name as the policy and its signature say it
+ * ("libkvmath"), or its soname: a suffix ".so" or ".so.N[.N...]" is
+ * dropped.  The name the file was signed with must equal the result. */
+int gate_link(struct gate *gate, const struct gate_subject *requester,
+	      const struct gate_subject *target, const char *lib, const void *bytes, size_t len,
+	      struct gate_decision *out);
+
+/* Replace library `lib`, linked into `target` with the verified metadata
+ * `old` (gate_link's out->meta), by the file `bytes`: as gate_link, plus
+ * the rule must allow updates and (unless it allows rollback) the new
+ * version must not be older. */
+int gate_update(struct gate *gate, const struct gate_subject *requester,
+		const struct gate_subject *target, const char *lib, const struct kxsig_meta *old,
+		const void *bytes, size_t len, struct gate_decision *out);
+
+/* The parent's counts before the fork (its depth is in the subject). */
+struct gate_family_counts {
+	uint32_t children; /* children of the parent pVM */
+	uint32_t members;  /* pVMs in its family, the root included */
+};
+int gate_fork(struct gate *gate, const struct gate_subject *parent,
+	      const struct gate_family_counts *counts, struct gate_decision *out);
+
+/* Open an IpC channel of one kind (KXP_IPC_*) between pVMs a and b: same
+ * family (equal family ids) or a mutual cross-family trust rule. */
+int gate_ipc(struct gate *gate, const struct gate_subject *a, const struct gate_subject *b,
+	     uint32_t kind, struct gate_decision *out);
+
+/* Recycle the empty pVM `empty` (app NULL) into `app`, loading the app's
+ * image `bytes` (signed as `app` by a key the app trusts).  `loader` is who
+ * performs the load: the policy admits only the empty pVM itself. */
+int gate_recycle(struct gate *gate, const struct gate_subject *loader,
+		 const struct gate_subject *empty, const char *app, const void *bytes, size_t len,
+		 struct gate_decision *out);
+
+/* ---- the signature cache -------------------------------------------------------- */
+
+struct gate_cache_stats {
+	uint64_t hits, misses, evictions;
+	size_t entries, capacity;
+};
+void gate_cache_stats(struct gate *gate, struct gate_cache_stats *out);
+
+/* ---- reading the audit log (kxctl audit) ------------------------------------------ */
+
+/* The pVM or operator of a record ("subject"), as written. */
+struct gate_audit_party {
+	const char *kind; /* "pvm", "operator"; NULL when the record has none */
+	bool has_pvm, has_family, has_depth, has_uid;
+	uint64_t pvm, family;
+	uint32_t depth, uid;
+	const char *app; /* NULL when absent (an empty pVM) */
+};
+
+/* What a request was about ("object"); absent fields are NULL / has_* false. */
+struct gate_audit_object {
+	bool has_pvm, has_family, has_depth, has_children, has_members, has_same_family;
+	uint64_t pvm, family;
+	uint32_t depth, children, members;
+	bool same_family;
+	const char *app, *lib, *requested, *name, *version, *old_version, *signer, *digest,
+		*old_digest, *relation, *kind;
+};
+
+/* One decoded record.  Strings are decoded UTF-8 without NULs, valid only
+ * during the callback; they may hold any printable or control character the
+ * log holds (use gate_audit_format to print them). */
+struct gate_audit_record {
+	uint32_t format;   /* "v" */
+	uint64_t seq;
+	const char *time;  /* RFC 3339, UTC, milliseconds */
+	const char *op;    /* "boot", "link", ... */
+	struct gate_audit_party subject;
+	struct gate_audit_object object;
+	bool allowed;      /* "decision": "allow" */
+	const char *stage; /* "policy", "signature", ...; NULL when absent */
+	const char *reason;
+	const char *sig_status; /* NULL for ops without a file */
+	bool sig_cached;
+	bool has_rule;
+	const char *rule_file, *rule_desc;
+	uint32_t rule_line, rule_col;
+};
+
+/* One line of the log: a record, or why it is not one. */
+struct gate_audit_line {
+	size_t lineno;  /* 1-based */
+	size_t offset;  /* of the line's first byte in the buffer */
+	const struct gate_audit_record *record; /* NULL for a corrupt line */
+	const char *error;                       /* why, for a corrupt line */
+};
+
+/* Called once per non-empty line; a nonzero return stops the reading and is
+ * returned by gate_audit_read. */
+typedef int (*gate_audit_cb)(void *ctx, const struct gate_audit_line *line);
+
+/* Parse audit-log bytes (untrusted: any bytes; lines longer than
+ * GATE_AUDIT_LINE_MAX, bad JSON, wrong types or missing fields are reported
+ * as corrupt lines and reading goes on).  With consumed != NULL an
+ * unterminated last line is left for later (for `--follow`: keep the tail
+ * and call again with more bytes) and *consumed says how many bytes were
+ * read; with consumed == NULL it is read like any other line.
+ * Returns 0, a callback's nonzero value, or -ENOMEM. */
+int gate_audit_read(const void *buf, size_t len, gate_audit_cb cb, void *ctx, size_t *consumed);
+
+/* The human view: one line (no newline) per record,
+ *   TIME OP SUBJECT -> OBJECT ALLOW|DENY FILE:LINE[: REASON]
+ * with every non-printable byte shown as \xNN.  The reason is added with
+ * GATE_AUDIT_FMT_REASON.  Returns the length it needed (snprintf-like;
+ * truncated when >= size). */
+#define GATE_AUDIT_FMT_REASON 1u
+size_t gate_audit_format(const struct gate_audit_record *rec, unsigned flags, char *buf,
+			 size_t size);
+
+#endif /* KX_MANAGER_GATE_GATE_H */

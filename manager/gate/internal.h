@@ -1,0 +1,131 @@
+/*
+ * Internals of manager/gate/, shared by its files only:
+ *   gate.c         the six entry points: subjects, names, kxp_request, kxp_decide
+ *   sigcheck.c     signature verification and its cache
+ *   audit_write.c  one JSON line per decision, appended durably
+ *   json.c         a bounded JSON reader (and the UTF-8 decoder both sides use)
+ *   audit_read.c   audit-log lines -> records (kxctl audit)
+ *   audit_format.c the human view of a record
+ */
+#ifndef KX_MANAGER_GATE_INTERNAL_H
+#define KX_MANAGER_GATE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "manager/gate/gate.h"
+
+/* ---- the signature cache (sigcheck.c) ------------------------------------ */
+
+/* One verified file: keyed by the BLAKE2b-256 of all its bytes, valid for a
+ * request whose trusted keys include the key (id and public key) that
+ * verified it.  last_use 0 marks a free slot. */
+struct gate_cache_entry {
+	uint8_t file_hash[KXSIG_DIGEST_BYTES];
+	uint8_t keyid[KXSIG_KEYID_BYTES];
+	uint8_t pk[KXSIG_PUBKEY_BYTES];
+	struct kxsig_meta meta;
+	uint64_t last_use;
+};
+
+struct gate {
+	const struct kxp_policy *policy;
+	pthread_mutex_t lock; /* cache, stats, seq, line, the log */
+	int log_fd;
+	bool log_sync;        /* fdatasync after each record */
+	int (*clock)(struct timespec *now);
+	uint64_t seq;
+	char *line;           /* GATE_AUDIT_LINE_MAX: the record being written */
+	struct gate_cache_entry *cache;
+	size_t cache_cap;
+	uint64_t tick;        /* LRU clock */
+	struct gate_cache_stats stats;
+};
+
+/* The outcome of checking an object file's signature. */
+struct gate_sig_check {
+	enum gate_sig_status status;
+	char msg[KXSIG_MSG_MAX]; /* why, when not GATE_SIG_OK */
+	bool cached;
+	bool proven;             /* status OK: meta is proven */
+	struct kxsig_meta meta;
+	bool claimed;            /* not verified, but the section parses: claim */
+	struct kxsig_meta claim; /* unverified; only ever used to explain a DENY */
+	bool has_digest;         /* content digest of the bytes (a fact, not a claim) */
+	uint8_t digest[KXSIG_DIGEST_BYTES];
+};
+
+/* Verify bytes against keys (nkeys 0: GATE_SIG_NO_KEYS), through the cache.
+ * Returns 0 (look at out->status) or -ENOMEM. */
+int gate_sig_check(struct gate *g, const void *bytes, size_t len, const struct kxsig_pubkey *keys,
+		   size_t nkeys, struct gate_sig_check *out);
+
+/* ---- one request in flight (gate.c fills it, audit_write.c records it) --- */
+
+struct gate_req {
+	enum kxp_op op;
+	const struct gate_subject *subject; /* who asks (fork: the parent; ipc: end a) */
+	const struct gate_subject *target;  /* the pVM acted on (ipc: end b); may be NULL */
+	const char *app;                    /* the object's app (boot, recycle: the one loaded) */
+	const char *requested;              /* link, update: the name as asked */
+	const char *lib;                    /* link, update: the library name, when valid */
+	const struct kxsig_meta *old;       /* update: the running copy */
+	bool has_sig;
+	struct gate_sig_check sig;
+	bool has_relation;
+	enum kxp_relation relation;
+	uint32_t ipc_kind;
+	bool same_family;
+	struct gate_family_counts counts;
+};
+
+/* Open (create) the log for appending; see gate_open().  0 or -errno. */
+int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct gate_error *err);
+
+/* Append r's record with decision d and make it durable; sets d->seq.  On
+ * failure d becomes a DENY at GATE_STAGE_AUDIT and -errno is returned. */
+int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_decision *d);
+
+/* ---- UTF-8 and JSON (json.c) ----------------------------------------------- */
+
+/* Length (1..4) of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, surrogates or code points above U+10FFFF) and its code
+ * point; 0 when the bytes there are not one. */
+size_t gate_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Code points shown escaped (JSON \u, human view \x / \u{}) rather than
+ * raw: C0 and C1 controls, DEL, line/paragraph separators and the bidi
+ * controls that reorder terminal text. */
+bool gate_cp_is_unsafe(uint32_t cp);
+
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_OBJECT, JSON_ARRAY };
+
+struct json_node {
+	enum json_type type;
+	uint32_t child;  /* first member or element (0: none; node 0 is the root) */
+	uint32_t next;   /* next sibling (0: none) */
+	const char *key; /* member name, decoded; NULL for elements and the root */
+	const char *str; /* JSON_STRING, decoded, NUL-terminated, no NUL inside */
+	uint64_t num;    /* JSON_NUMBER: only integers 0..UINT64_MAX are accepted */
+	bool boolean;
+};
+
+#define JSON_MAX_NODES 512
+#define JSON_MAX_DEPTH 16
+
+struct json_doc {
+	struct json_node node[JSON_MAX_NODES];
+	uint32_t count;
+	char *scratch; /* decoded strings; at least len + 1 bytes for a len-byte text */
+	size_t scratch_size, scratch_used;
+	char error[128];
+};
+
+/* Parse one JSON text (untrusted: buf, len) into doc; node 0 is its value.
+ * Duplicate member names are refused.  Returns 0 or -EBADMSG (doc->error
+ * says why and where). */
+int json_parse(struct json_doc *doc, const char *buf, size_t len);
+/* Member `key` of object node obj, or NULL. */
+const struct json_node *json_member(const struct json_doc *doc, const struct json_node *obj,
+				    const char *key);
+
+#endif /* KX_MANAGER_GATE_INTERNAL_H */

@@ -1,0 +1,6 @@
+/* A build whose content digest notes.yaml revokes (manager/gate.mk fills it
+ * in): validly signed, still refused. */
+const char *revoked_why(void)
+{
+	return "this build leaked debug output";
+}
