@@ -1,6 +1,6 @@
 # manager/gate.mk: the gate (manager/gate/, libkxgate.a): every boot, link,
 # update, fork, IpC and recycle decision goes through it, and into the audit
-# log.  Programs link it before libkxpolicy.a and libkxsig.a, with -lsodium.
+# log.  Programs link it before libkxp.a and libkxsig.a, with -lsodium.
 LIBS += kxgate
 kxgate_SRCS := manager/gate/gate.c manager/gate/sigcheck.c manager/gate/audit_write.c \
 	manager/gate/json.c manager/gate/audit_read.c manager/gate/audit_format.c
@@ -15,7 +15,7 @@ GATE_LDLIBS := -lsodium -lpthread
 GATE_TESTS := test_gate test_gate_cache test_gate_audit
 UNIT_TESTS += $(GATE_TESTS)
 $(foreach t,$(GATE_TESTS),$(eval $(t)_SRCS := tests/unit/$(t).c tests/unit/test_gate_fixture.c) \
-	$(eval $(t)_LIBS := kxgate kxpolicy kxsig_sign kxsig) \
+	$(eval $(t)_LIBS := kxgate kxp kxsig_sign kxsig) \
 	$(eval $(t)_LDLIBS := $(GATE_LDLIBS) -lcmocka))
 
 FUZZERS += fuzz_audit

@@ -1,25 +1,22 @@
 # policy-lang/back.mk: the back end of kxpolicy.
-#   libkxpolicy.a        + the table reader, lookups and the decision function
+#   libkxp.a             + the table reader, lookups and the decision function
 #                        (what the manager links, with libkxsig.a -lsodium)
 #   libkxpolicy_tools.a  table writer, admin signing, dump, diff, graph and
 #                        explain's request parser (the CLI, tests, fuzzer, bench)
-#   kxpolicy             the CLI (make name kxpolicy_cli: `kxpolicy` is the library)
-kxpolicy_SRCS += policy-lang/reader.c policy-lang/lookup.c policy-lang/decide.c
+#   kxpolicy             the CLI
+kxp_SRCS += policy-lang/reader.c policy-lang/lookup.c policy-lang/decide.c
 
 LIBS += kxpolicy_tools
 kxpolicy_tools_SRCS := policy-lang/writer.c policy-lang/sign.c policy-lang/dump.c \
 	policy-lang/diff.c policy-lang/graph.c policy-lang/explain.c
 
-PB_LIBS := kxpolicy_tools kxpolicy kxsig_sign kxsig
+PB_LIBS := kxpolicy_tools kxp kxsig_sign kxsig
 PB_LDLIBS := -lsodium
 
-kxpolicy_cli_SRCS := policy-lang/kxpolicy.c
-kxpolicy_cli_LIBS := kxpolicy_front $(PB_LIBS)
-kxpolicy_cli_LDLIBS := -lyaml -lsodium
-ifeq ($(FUZZ),)
-$(eval $(call kx_link,$(B)/bin/kxpolicy,kxpolicy_cli,))
-EXTRA_ALL += $(B)/bin/kxpolicy
-endif
+PROGS += kxpolicy
+kxpolicy_SRCS := policy-lang/kxpolicy.c
+kxpolicy_LIBS := kxpolicy_front $(PB_LIBS)
+kxpolicy_LDLIBS := -lyaml -lsodium
 
 UNIT_TESTS += test_policy_tables test_policy_reader test_policy_decide test_policy_diff
 PB_FIXTURE := tests/unit/test_policy_fixture.c
@@ -32,7 +29,7 @@ $(foreach t,tables reader decide diff,$(eval test_policy_$(t)_LIBS := $(PB_LIBS)
 
 FUZZERS += fuzz_kxp
 fuzz_kxp_SRCS := fuzz/fuzz_kxp.c
-fuzz_kxp_LIBS := kxpolicy_tools kxpolicy kxsig
+fuzz_kxp_LIBS := kxpolicy_tools kxp kxsig
 fuzz_kxp_LDLIBS := -lsodium
 
 BENCHES += bench_policy

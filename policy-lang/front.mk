@@ -1,6 +1,6 @@
 # policy-lang/front.mk: libkxpolicy_front.a, the manifest front end (YAML
 # reader, version-constraint language, checker, diagnostics), its unit tests
-# and its fuzz harnesses.  Programs link it before libkxpolicy.a (versions)
+# and its fuzz harnesses.  Programs link it before libkxp.a (versions)
 # and libkxsig.a (key files), with -lyaml -lsodium.
 PM_GEN := $(B)/gen/policy-lang
 
@@ -9,7 +9,7 @@ kxpolicy_front_SRCS := policy-lang/diag.c policy-lang/manifest.c policy-lang/ran
 	policy-lang/schema.c policy-lang/app.c policy-lang/library.c policy-lang/check.c policy-lang/files.c \
 	$(PM_GEN)/expr.tab.c $(PM_GEN)/expr.lex.c
 
-PM_FRONT_LIBS := kxpolicy_front kxpolicy kxsig
+PM_FRONT_LIBS := kxpolicy_front kxp kxsig
 PM_FRONT_LDLIBS := -lyaml -lsodium
 
 # Generated parser and scanner.  Bison writes the header the scanner

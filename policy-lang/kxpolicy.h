@@ -1,7 +1,7 @@
 /*
  * kxpolicy.h — compiled kx policies (.kxp): the table reader and the one
  * decision function.  This is what the manager (kxd, the gate) links
- * (libkxpolicy.a, with libkxsig.a and -lsodium); `kxpolicy explain` calls the
+ * (libkxp.a, with libkxsig.a and -lsodium); `kxpolicy explain` calls the
  * same kxp_decide(), so what an auditor is told is what is enforced.
  *
  * kxp_open() treats its input as hostile: it copies it, then checks the

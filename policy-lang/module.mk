@@ -1,15 +1,15 @@
 # policy-lang/: kxpolicy.
-#   libkxpolicy.a        the table reader and the decision function (and
+#   libkxp.a             the table reader and the decision function (and
 #                        versions): what the manager links.  back.mk
 #   libkxpolicy_front.a  manifest reader (libyaml), expression language
 #                        (flex/bison), checker, diagnostics.  front.mk
 #   kxpolicy             the CLI.  back.mk
-LIBS += kxpolicy
-kxpolicy_SRCS := policy-lang/version.c
+LIBS += kxp
+kxp_SRCS := policy-lang/version.c
 
 UNIT_TESTS += test_policy_version
 test_policy_version_SRCS := tests/unit/test_policy_version.c
-test_policy_version_LIBS := kxpolicy
+test_policy_version_LIBS := kxp
 test_policy_version_LDLIBS := -lcmocka
 
 -include policy-lang/front.mk
