@@ -179,9 +179,12 @@ bench: deps
 
 PREFIX ?= /usr/local
 install: all
-	$(Q)install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	$(Q)install -d $(DESTDIR)$(PREFIX)/bin
 	$(Q)install -m 0755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/bin/
-	$(Q)install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)for page in docs/man/*.[1-8]; do \
+		sec=$${page##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$sec && \
+		install -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$$sec/ || exit 1; \
+	done
 
 clean:
 	$(Q)rm -rf build build-san build-fuzz build-afl
