@@ -5,7 +5,9 @@
  * Input layout (all of it untrusted, any length):
  *   byte 0        flags: bit 0 = use the port value as is (else keep its
  *                 low 16 bits, so it lands in guest memory), bit 1 = the
- *                 console sink fails
+ *                 console sink fails, bit 2 = the pVM has a linker (fake
+ *                 hooks: 2 modules of 3 PLT slots), bits 3-4 = what the
+ *                 fake dlopen answers (0, -EACCES, -EPIPE, -ENOMEM)
  *   bytes 1..4    port value, little-endian
  *   bytes 5..20   guest rights of the 16 pages (HV_PROT_* in the low 3 bits)
  *   bytes 21..    guest memory from address 0 (64 KiB; the rest is zero)
@@ -13,8 +15,11 @@
  * Besides ASan/UBSan, the harness checks what the decoder promises: it
  * writes nothing but the argument block, and only when the call succeeded;
  * every buffer it hands the console lies in readable guest pages; a bad
- * call always carries a reason; a panic message is NUL-terminated.
+ * call always carries a reason; a panic message is NUL-terminated; names
+ * reach the link hooks NUL-terminated, 1..KX_HC_NAME_MAX bytes; a RESOLVE
+ * the hooks refuse never resumes the guest.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +57,65 @@ static uint64_t fake_clock(int clock_id)
 	return clock_id == CLOCK_MONOTONIC ? 123456789ull : 1700000000000000000ull;
 }
 
+/* Fake linker: module ids 1..2, PLT indexes 0..2 (what link.c checks). */
+#define FAKE_MODULES 2u
+#define FAKE_SLOTS   3u
+
+struct fake_link {
+	int dlopen_rc;
+	int resolve_refused;
+};
+
+static void check_name(const char *name)
+{
+	size_t n = strnlen(name, KX_HC_NAME_MAX + 1);
+
+	if (n == 0 || n > KX_HC_NAME_MAX)
+		abort();
+}
+
+static int fake_resolve(void *opaque, uint64_t module_id, uint64_t index, uint64_t *addr)
+{
+	struct fake_link *f = opaque;
+
+	if (module_id == 0 || module_id > FAKE_MODULES || index >= FAKE_SLOTS) {
+		f->resolve_refused = 1;
+		return -EINVAL;
+	}
+	*addr = 0x400000 + module_id * 0x1000 + index * 16;
+	return 0;
+}
+
+static int fake_dlopen(void *opaque, const char *name, uint64_t *handle)
+{
+	const struct fake_link *f = opaque;
+
+	check_name(name);
+	if (f->dlopen_rc == 0)
+		*handle = FAKE_MODULES + 1;
+	return f->dlopen_rc;
+}
+
+static int fake_dlsym(void *opaque, uint64_t handle, const char *name, uint64_t *addr)
+{
+	(void)opaque;
+	check_name(name);
+	if (handle == 0 || handle > FAKE_MODULES)
+		return -EBADF;
+	*addr = 0x401000;
+	return strcmp(name, "kvm_add") == 0 ? 0 : -ENOENT;
+}
+
+static const struct hv_link_hooks fake_hooks = {
+	.resolve = fake_resolve,
+	.dlopen = fake_dlopen,
+	.dlsym = fake_dlsym,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const int dlopen_rcs[4] = {0, -EACCES, -EPIPE, -ENOMEM};
+	struct fake_link fake = {0};
 	struct hv_guest_mem mem = {0};
 	struct hv_hcall_result res;
 	struct sink sink;
@@ -88,7 +150,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.console_write = sink_write,
 		.console_opaque = &sink,
 		.clock_ns = fake_clock,
+		.link = (flags & 4) ? &fake_hooks : NULL,
+		.link_opaque = &fake,
 	};
+	fake.dlopen_rc = dlopen_rcs[(flags >> 3) & 3];
 	hv_hcall_dispatch(&env, value, &res);
 
 	switch (res.outcome) {
@@ -101,6 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case HV_HC_RESUME:
+		if (fake.resolve_refused)
+			abort(); /* a refused RESOLVE must end the pVM */
 		/* ret went back into the block: it must be writable guest memory. */
 		if (hv_guest_ptr(&mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) == NULL)
 			abort();

@@ -82,3 +82,40 @@ void kx_panic(const char *fmt, ...)
 	for (;;)
 		__builtin_trap();
 }
+
+/* Copy a name's length for the hypercall; -KX_EINVAL when it cannot pass. */
+static int64_t name_len(const char *name)
+{
+	size_t n = name ? strnlen(name, KX_HC_NAME_MAX + 1) : 0;
+
+	return n == 0 || n > KX_HC_NAME_MAX ? -KX_EINVAL : (int64_t)n;
+}
+
+long kx_dlopen(const char *name, kx_handle_t *handle)
+{
+	int64_t len = name_len(name);
+	struct kx_hc_dlopen d;
+	int64_t rc;
+
+	if (len < 0)
+		return (long)len;
+	d = (struct kx_hc_dlopen){.name = (uint64_t)(uintptr_t)name, .len = (uint64_t)len};
+	rc = hcall(&d.hdr, KX_HC_DLOPEN);
+	if (rc == 0)
+		*handle = d.handle;
+	return (long)rc;
+}
+
+void *kx_dlsym(kx_handle_t handle, const char *name)
+{
+	int64_t len = name_len(name);
+	struct kx_hc_dlsym d;
+
+	if (len < 0)
+		return NULL;
+	d = (struct kx_hc_dlsym){
+		.handle = handle, .name = (uint64_t)(uintptr_t)name, .len = (uint64_t)len};
+	if (hcall(&d.hdr, KX_HC_DLSYM) != 0)
+		return NULL;
+	return (void *)(uintptr_t)d.addr;
+}

@@ -41,14 +41,27 @@ enum kx_hcall_nr {
 	KX_HC_EXIT = 2,		 /* struct kx_hc_exit; does not return */
 	KX_HC_CLOCK = 3,	 /* struct kx_hc_clock */
 	KX_HC_PANIC = 4,	 /* struct kx_hc_panic; does not return */
+	/* Linking (added in ABI 1, docs/guest-abi.md "Linking"). */
+	KX_HC_RESOLVE = 5, /* struct kx_hc_resolve: lazy binding, from du_resolve */
+	KX_HC_DLOPEN = 6,  /* struct kx_hc_dlopen: link a library at run time */
+	KX_HC_DLSYM = 7,   /* struct kx_hc_dlsym: a symbol of a linked library */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
 #define KX_HC_CONSOLE_MAX 65536u
 #define KX_HC_PANIC_MAX	  256u
 
-/* Values of hdr.ret that report a host-side failure (negated). */
-#define KX_EIO 5
+/* Library and symbol names: at most this many bytes, without a NUL. */
+#define KX_HC_NAME_MAX 63u
+
+/* Values of hdr.ret that report a failure (negated), as Linux numbers them. */
+#define KX_EPERM  1  /* no channel to the manager: kxmon runs images alone */
+#define KX_ENOENT 2  /* dlsym: no such symbol */
+#define KX_EIO	  5
+#define KX_EBADF  9  /* dlsym: not a handle kx_dlopen returned */
+#define KX_ENOMEM 12 /* no room left in the dynamic segment */
+#define KX_EACCES 13 /* the policy denied the link */
+#define KX_EINVAL 22 /* the library is not loadable (ELF, symbols) */
 
 struct kx_hc_hdr {
 	uint32_t abi_version; /* KX_HCALL_ABI_VERSION */
@@ -84,6 +97,40 @@ struct kx_hc_panic {
 };
 
 /*
+ * Lazy binding: PLT0 pushes GOT[1] (the module id the monitor gave the
+ * module) and jumps to GOT[2] (du_resolve), which passes the id and the PLT
+ * index the stub pushed.  The monitor resolves the slot, writes the GOT
+ * entry itself (the guest's GOT is read-only to it) and returns the target
+ * in addr.  An id or index the pVM does not have ends the pVM.
+ */
+struct kx_hc_resolve {
+	struct kx_hc_hdr hdr;
+	uint64_t module_id;
+	uint64_t index;
+	uint64_t addr; /* out */
+};
+
+/* Ask the manager to link library `name` (len bytes, no NUL needed).  ret = 0
+ * with handle set, or -KX_EACCES (denied), -KX_EPERM (no manager),
+ * -KX_EINVAL, -KX_ENOMEM; nothing changes on failure. */
+struct kx_hc_dlopen {
+	struct kx_hc_hdr hdr;
+	uint64_t name;
+	uint64_t len; /* 1..KX_HC_NAME_MAX */
+	uint64_t handle; /* out */
+};
+
+/* The address of `name`, exported by the library behind handle.  ret = 0
+ * with addr set, -KX_ENOENT or -KX_EBADF. */
+struct kx_hc_dlsym {
+	struct kx_hc_hdr hdr;
+	uint64_t handle;
+	uint64_t name;
+	uint64_t len; /* 1..KX_HC_NAME_MAX */
+	uint64_t addr; /* out */
+};
+
+/*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
  * what it wants to keep.
@@ -111,6 +158,10 @@ _Static_assert(sizeof(struct kx_hc_exit) == 24, "kx_hc_exit layout");
 _Static_assert(sizeof(struct kx_hc_clock) == 32, "kx_hc_clock layout");
 _Static_assert(sizeof(struct kx_hc_panic) == 32, "kx_hc_panic layout");
 _Static_assert(sizeof(struct kx_boot_info) == 80, "kx_boot_info layout");
+_Static_assert(sizeof(struct kx_hc_resolve) == 40, "kx_hc_resolve layout");
+_Static_assert(sizeof(struct kx_hc_dlopen) == 40, "kx_hc_dlopen layout");
+_Static_assert(sizeof(struct kx_hc_dlsym) == 48, "kx_hc_dlsym layout");
+_Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");
 _Static_assert(offsetof(struct kx_boot_info, mem_size) == 72, "kx_boot_info.mem_size");

@@ -30,6 +30,18 @@ KX_NORETURN KX_PRINTF(1, 2) void kx_panic(const char *fmt, ...);
 /* What the monitor told the guest at boot (read-only). */
 const struct kx_boot_info *kx_boot_info(void);
 
+/* ---- linking (pVMs started by kxd; docs/guest-abi.md) ---- */
+typedef uint64_t kx_handle_t;
+/* Ask the manager to link library `name` (as kxd finds it in its library
+ * directories, e.g. "libkvfmt.so"); the policy decides.  0 with *handle
+ * set, or -KX_EACCES (denied), -KX_EPERM (kxmon runs alone), -KX_EINVAL,
+ * -KX_ENOMEM.  A failed call changes nothing in the pVM. */
+long kx_dlopen(const char *name, kx_handle_t *handle);
+/* The address of `name` in the library behind handle, or NULL. */
+void *kx_dlsym(kx_handle_t handle, const char *name);
+/* The lazy binding stub (guest/du_resolve.S): reached from PLT0 only. */
+void du_resolve(void);
+
 /* ---- the app ---- */
 int main(int argc, char **argv);
 KX_NORETURN void exit(int status);

@@ -5,6 +5,11 @@
 #   $(B)/guest/lib/libkxguest.a   crt0, hypercalls, printf, string, malloc
 #   $(B)/guest/NAME.kxe           a pVM image: a static ELF executable
 #                                 linked by guest/guest.ld, what kxmon loads
+#   $(B)/guest/NAME.kxe           (GUEST_DYN_APPS) a dynamic image: ET_EXEC
+#                                 with DT_NEEDED, linked by guest/dyn.ld with
+#                                 the whole runtime exported (printf, malloc..)
+#   $(B)/guest/libNAME.so         (GUEST_SOLIBS) a pVM library: -fPIC -shared,
+#                                 linked by guest/dyn.ld (GOT on its own pages)
 #
 # A guest app: add NAME to GUEST_APPS with NAME_GUEST_SRCS (and optionally
 # NAME_GUEST_LDS, a linker script instead of guest/guest.ld, and
@@ -12,20 +17,23 @@
 # deliberately broken images the monitor must refuse.
 
 GUEST_CC ?= gcc
-GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+GUEST_BASE_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-red-zone -fno-asynchronous-unwind-tables \
 	-fno-tree-loop-distribute-patterns -fcf-protection=none -MMD -MP $(WARN) -I.
+GUEST_CFLAGS := $(GUEST_BASE_CFLAGS) -fno-pic -fno-pie
+GUEST_PIC_CFLAGS := $(GUEST_BASE_CFLAGS) -fPIC
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 
 GUEST_OBJ := $(B)/guest/obj
 guest_obj_of = $(patsubst %.S,$(GUEST_OBJ)/%.o,$(patsubst %.c,$(GUEST_OBJ)/%.o,$(1)))
 
-GUEST_RT_SRCS := guest/start.c guest/hcall.c guest/printf.c guest/string.c guest/malloc.c
+GUEST_RT_SRCS := guest/start.c guest/hcall.c guest/printf.c guest/string.c guest/malloc.c \
+	guest/du_resolve.S
 GUEST_CRT0 := $(GUEST_OBJ)/guest/crt0.o
 GUEST_RT_LIB := $(B)/guest/lib/libkxguest.a
 
-GUEST_APPS := hello exit rt wild priv fault spin bigbss wx low
+GUEST_APPS := hello exit rt wild priv fault spin bigbss wx low tlb
 hello_GUEST_SRCS := tests/guest/hello.c
 exit_GUEST_SRCS := tests/guest/exit.c
 rt_GUEST_SRCS := tests/guest/rt.c
@@ -34,6 +42,7 @@ priv_GUEST_SRCS := tests/guest/priv.c
 fault_GUEST_SRCS := tests/guest/fault.c
 spin_GUEST_SRCS := tests/guest/spin.c
 bigbss_GUEST_SRCS := tests/guest/bigbss.c
+tlb_GUEST_SRCS := tests/guest/tlb.c
 wx_GUEST_SRCS := tests/guest/hello.c
 wx_GUEST_LDS := tests/guest/wx.ld
 wx_GUEST_LDFLAGS := -Wl,--no-warn-rwx-segments
@@ -58,9 +67,62 @@ $(B)/guest/$(1).kxe: $(GUEST_CRT0) $(call guest_obj_of,$($(1)_GUEST_SRCS)) $(GUE
 GUEST_OBJS += $(call guest_obj_of,$($(1)_GUEST_SRCS))
 endef
 
+# pVM libraries and the dynamic images that link them (docs/kvm-backend.md,
+# "Libraries").  The examples fit manifests/kvstore.yaml: libkvmath (lazy,
+# DT_NEEDED) and libacme-log (kx_dlopen at run time).
+GUEST_SOLIBS := kvmath acme-log kvbench
+kvmath_SO_SRCS := guest/examples/kvmath.c
+acme-log_SO_SRCS := guest/examples/acmelog.c
+kvbench_SO_SRCS := tests/guest/kvbench.c
+
+GUEST_DYN_APPS := kvstore linkt lazyb
+kvstore_GUEST_SRCS := guest/examples/kvstore.c
+kvstore_GUEST_SOLIBS := kvmath
+linkt_GUEST_SRCS := tests/guest/linkt.c
+linkt_GUEST_SOLIBS := kvmath
+lazyb_GUEST_SRCS := tests/guest/lazyb.c
+lazyb_GUEST_SOLIBS := kvbench
+
+GUEST_DYN_LDFLAGS := -nostdlib -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 \
+	-Wl,-z,lazy -Wl,-z,norelro
+GUEST_PIC := $(B)/guest/pic
+guest_pic_of = $(patsubst %.c,$(GUEST_PIC)/%.o,$(1))
+
+$(GUEST_PIC)/%.o: %.c
+	$(call say,GUEST-CC,$<)mkdir -p $(@D) && $(GUEST_CC) $(GUEST_PIC_CFLAGS) -c -o $@ $<
+
+define guest_solib
+$(B)/guest/lib$(1).so: $(call guest_pic_of,$($(1)_SO_SRCS)) guest/dyn.ld
+	$$(call say,GUEST-LD,$$@)$$(GUEST_CC) -shared $(GUEST_DYN_LDFLAGS) \
+		-Wl,-soname,lib$(1).so -Wl,-T,guest/dyn.ld -o $$@ $(call guest_pic_of,$($(1)_SO_SRCS))
+GUEST_OBJS += $(call guest_pic_of,$($(1)_SO_SRCS))
+endef
+
+define guest_dyn_app
+$(B)/guest/$(1).kxe: $(GUEST_CRT0) $(call guest_obj_of,$($(1)_GUEST_SRCS)) $(GUEST_RT_LIB) \
+		$(foreach l,$($(1)_GUEST_SOLIBS),$(B)/guest/lib$(l).so) guest/dyn.ld
+	$$(call say,GUEST-LD,$$@)$$(GUEST_CC) -no-pie $(GUEST_DYN_LDFLAGS) -Wl,--no-dynamic-linker \
+		-Wl,--export-dynamic -Wl,--defsym=kx_dyn_base=$(KX_IMAGE_MIN) -Wl,-T,guest/dyn.ld -o $$@ \
+		$(GUEST_CRT0) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
+		-Wl,--whole-archive $(GUEST_RT_LIB) -Wl,--no-whole-archive \
+		$(foreach l,$($(1)_GUEST_SOLIBS),$(B)/guest/lib$(l).so) -lgcc
+GUEST_OBJS += $(call guest_obj_of,$($(1)_GUEST_SRCS))
+endef
+KX_IMAGE_MIN := 0x400000
+
+# A test library the monitor must refuse: libkvmath linked with ld's default
+# layout, where .got.plt shares its page with .data/.bss.
+GUEST_GOTDATA_LIB := $(B)/guest/gotdata/libkvmath.so
+$(GUEST_GOTDATA_LIB): $(call guest_pic_of,$(kvmath_SO_SRCS))
+	$(call say,GUEST-LD,$@)mkdir -p $(@D) && $(GUEST_CC) -shared -nostdlib -Wl,-z,lazy \
+		-Wl,-z,max-page-size=4096 -Wl,-soname,libkvmath.so -o $@ $^
+
 GUEST_OBJS := $(GUEST_CRT0) $(call guest_obj_of,$(GUEST_RT_SRCS))
 ifeq ($(FUZZ),)
 $(foreach a,$(GUEST_APPS),$(eval $(call guest_app,$(a))))
-EXTRA_ALL += $(GUEST_RT_LIB) $(foreach a,$(GUEST_APPS),$(B)/guest/$(a).kxe)
+$(foreach l,$(GUEST_SOLIBS),$(eval $(call guest_solib,$(l))))
+$(foreach a,$(GUEST_DYN_APPS),$(eval $(call guest_dyn_app,$(a))))
+EXTRA_ALL += $(GUEST_RT_LIB) $(foreach a,$(GUEST_APPS) $(GUEST_DYN_APPS),$(B)/guest/$(a).kxe) \
+	$(foreach l,$(GUEST_SOLIBS),$(B)/guest/lib$(l).so) $(GUEST_GOTDATA_LIB)
 endif
 -include $(GUEST_OBJS:.o=.d)

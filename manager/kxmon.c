@@ -2,13 +2,19 @@
  * kxmon — the per-pVM monitor: one process runs one pVM on KVM.
  *
  *   kxmon [options] IMAGE [ARG...]
+ *   kxmon --channel FD --image-fd FD --image-name NAME [options] [-- ARG...]
  *
  * Loads IMAGE, passes it IMAGE ARG... as argv, copies its console to
  * stdout and exits with its exit status.  When the pVM is ended for a
  * reason of its own making (a bad hypercall, a CPU fault, forbidden I/O, a
  * triple fault, a panic), one line "pVM <pid>: <what happened>" goes to
- * stderr and the exit status says which kind of end it was.  kxd will spawn
- * one kxmon per pVM.
+ * stderr and the exit status says which kind of end it was.
+ *
+ * The second form is how kxd starts it (manager/kxmon_chan.h): the image
+ * is a sealed memfd, and every library the image needs (DT_NEEDED) or asks
+ * for (kx_dlopen) is a LINK_REQ to kxd over the channel.  Without a
+ * channel only images without DT_NEEDED run and kx_dlopen fails: there is
+ * no way to a library around the policy.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,10 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "manager/hv/hv.h"
+#include "manager/kxmon_client.h"
 
 #define KXMON_VERSION "0.1"
 
@@ -42,6 +50,9 @@ struct options {
 	unsigned timeout;
 	int verbose;
 	int check;
+	int channel_fd; /* -1: no channel */
+	int image_fd;
+	const char *image_name;
 };
 
 /* One table for getopt, --help and the man page's OPTIONS. */
@@ -58,6 +69,9 @@ static const struct option_row {
 	{"timeout", 't', required_argument, "SECS", "end the pVM after SECS seconds (exit 124)"},
 	{"verbose", 'v', no_argument, NULL, "also report a normal exit on stderr"},
 	{"check", 'c', no_argument, NULL, "only check that /dev/kvm is usable"},
+	{"channel", 'C', required_argument, "FD", "kxd's channel (kxd starts kxmon this way)"},
+	{"image-fd", 'F', required_argument, "FD", "with --channel: the image, a sealed memfd"},
+	{"image-name", 'N', required_argument, "NAME", "with --channel: the image's name, argv[0]"},
 	{"help", 'h', no_argument, NULL, "show this help"},
 	{"version", 'V', no_argument, NULL, "show the version"},
 };
@@ -66,6 +80,8 @@ static const struct option_row {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: kxmon [options] IMAGE [ARG...]\n"
+		     "       kxmon --channel FD --image-fd FD --image-name NAME [options]"
+		     " [-- ARG...]\n"
 		     "Run one pVM on KVM; its console goes to stdout.\n\noptions:\n");
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_row *o = &option_rows[i];
@@ -76,7 +92,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-26s %s\n", left, o->help);
 	}
 	fprintf(out, "\nexit status: 0..122 the pVM's own; 123 pVM status out of range;\n"
-		     "124 timed out; 125 kxmon failed (usage, image, KVM);\n"
+		     "124 timed out; 125 kxmon failed (usage, image, KVM, a library, the channel);\n"
 		     "126 the pVM was ended for a fault or a bad hypercall.\n");
 }
 
@@ -143,6 +159,20 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'c':
 			opt->check = 1;
+			break;
+		case 'C':
+		case 'F': {
+			uint64_t fd;
+
+			if (parse_size(optarg, &fd) != 0 || fd > INT_MAX || fd < 3)
+				goto bad_value;
+			*(c == 'C' ? &opt->channel_fd : &opt->image_fd) = (int)fd;
+			break;
+		}
+		case 'N':
+			if (optarg[0] == '\0' || strlen(optarg) >= KXMON_NAME_MAX)
+				goto bad_value;
+			opt->image_name = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -216,6 +246,29 @@ out:
 	return rc;
 }
 
+/* The image kxd verified: a sealed memfd, mapped read-only. */
+static int map_image_fd(int fd, uint8_t **out, size_t *len, const char **why)
+{
+	struct stat st;
+	void *p;
+
+	*why = NULL;
+	if (!kxmon_client_sealed(fd))
+		*why = "not a sealed memfd";
+	else if (fstat(fd, &st) != 0)
+		return -errno;
+	else if (st.st_size <= 0 || (uint64_t)st.st_size > HV_MEM_MAX)
+		*why = "empty or larger than the largest guest memory";
+	if (*why != NULL)
+		return -EINVAL;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
 /* The timeout: SIGALRM pauses the vCPU; run then returns HV_END_PAUSED. */
 static const struct hv_ops *alarm_ops;
 static struct hv_vm *alarm_vm;
@@ -225,6 +278,33 @@ static void on_alarm(int sig)
 	(void)sig;
 	if (alarm_vm != NULL)
 		alarm_ops->pause(alarm_vm);
+}
+
+/* A message from kxd (a LINK_PUSH) kicks the vCPU out to a safe point, so
+ * a guest that makes no hypercalls still gets it: SIGIO on the channel. */
+static void on_channel_io(int sig)
+{
+	(void)sig;
+	if (alarm_vm != NULL)
+		alarm_ops->kick(alarm_vm);
+}
+
+static int arm_channel_kick(const struct hv_ops *ops, struct hv_vm *vm, int fd)
+{
+	struct sigaction sa;
+	int fl = fcntl(fd, F_GETFL);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_channel_io; /* no SA_RESTART: KVM_RUN must return */
+	sigemptyset(&sa.sa_mask);
+	alarm_ops = ops;
+	alarm_vm = vm;
+	if (fl < 0 || sigaction(SIGIO, &sa, NULL) != 0 || fcntl(fd, F_SETOWN, getpid()) != 0 ||
+	    fcntl(fd, F_SETFL, fl | O_ASYNC) != 0)
+		return -errno;
+	/* Anything that arrived before O_ASYNC was set. */
+	ops->kick(vm);
+	return 0;
 }
 
 static int arm_timeout(const struct hv_ops *ops, struct hv_vm *vm, unsigned secs)
@@ -242,12 +322,17 @@ static int arm_timeout(const struct hv_ops *ops, struct hv_vm *vm, unsigned secs
 	return 0;
 }
 
-static int report_end(const struct hv_end *end, const struct options *opt)
+static int report_end(const struct hv_end *end, const struct options *opt,
+		      const struct kxmon_client *client, char *line, size_t size)
 {
-	char line[512];
 	int pid = (int)getpid();
 
-	hv_end_describe(end, line, sizeof(line));
+	hv_end_describe(end, line, size);
+	if (end->reason == HV_END_PAUSED && client->broken) {
+		fprintf(stderr, "pVM %d: ended: %s\n", pid, client->reason);
+		snprintf(line, size, "ended: %s", client->reason);
+		return EXIT_MONITOR;
+	}
 	switch (end->reason) {
 	case HV_END_EXIT:
 		if (end->exit_status < 0 || end->exit_status > EXIT_STATUS_MAX) {
@@ -266,18 +351,58 @@ static int report_end(const struct hv_end *end, const struct options *opt)
 	}
 }
 
+static void print_link_stats(const struct hv_ops *ops, struct hv_vm *vm,
+			     const struct kxmon_client *client)
+{
+	struct hv_link_stats st;
+
+	if (vm == NULL || client->fd < 0)
+		return;
+	ops->link_stats(vm, &st);
+	fprintf(stderr,
+		"kxmon: linking: %llu modules, %llu link requests (%llu denied), "
+		"%llu lazy resolves, %llu slots bound at link time, %llu bytes of shared text, "
+		"%llu GOT pages read-only, %llu pushed links, %llu TLB flushes\n",
+		(unsigned long long)st.modules, (unsigned long long)client->requests,
+		(unsigned long long)client->denials, (unsigned long long)st.resolves,
+		(unsigned long long)st.bound_now, (unsigned long long)st.shared_text_bytes,
+		(unsigned long long)st.got_pages, (unsigned long long)client->pushes,
+		(unsigned long long)st.tlb_flushes);
+}
+
+/* The guest's argv: NAME then the arguments after the options. */
+static char **channel_argv(const char *name, int argc, char **argv, int *out_argc)
+{
+	char **v = calloc((size_t)argc + 2, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	v[0] = (char *)(uintptr_t)name;
+	for (int i = 0; i < argc; i++)
+		v[i + 1] = argv[i];
+	*out_argc = argc + 1;
+	return v;
+}
+
 int main(int argc, char **argv)
 {
-	struct options opt = {.mem_size = HV_MEM_DEFAULT};
+	struct options opt = {.mem_size = HV_MEM_DEFAULT, .channel_fd = -1, .image_fd = -1};
 	const struct hv_ops *ops = &hv_kvm_ops;
+	struct kxmon_client client = {.fd = -1};
+	struct hv_link_source source = {
+		.request = kxmon_client_request,
+		.safe_point = kxmon_client_safe_point,
+		.ctx = &client,
+	};
 	struct hv_vm *vm = NULL;
 	struct hv_error err = {{0}};
 	struct hv_config cfg;
-	struct hv_end end;
+	struct hv_end end = {.reason = HV_END_INTERNAL};
 	uint8_t *image = NULL;
 	size_t image_len = 0;
+	char **guest_argv = NULL, report[1280] = "";
 	const char *path, *why;
-	int rc, status = EXIT_MONITOR;
+	int rc, status = EXIT_MONITOR, guest_argc = 0;
 
 	if (parse_options(argc, argv, &opt) != 0)
 		return EXIT_MONITOR;
@@ -290,32 +415,64 @@ int main(int argc, char **argv)
 		printf("kxmon: /dev/kvm is usable\n");
 		return 0;
 	}
-	if (optind >= argc) {
+	if (opt.channel_fd >= 0 || opt.image_fd >= 0 || opt.image_name != NULL) {
+		if (opt.channel_fd < 0 || opt.image_fd < 0 || opt.image_name == NULL) {
+			fprintf(stderr,
+				"kxmon: --channel, --image-fd and --image-name go together\n");
+			return EXIT_MONITOR;
+		}
+	} else if (optind >= argc) {
 		usage(stderr);
 		return EXIT_MONITOR;
 	}
-	path = argv[optind];
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout becomes -KX_EIO for the guest */
-	rc = read_image(path, &image, &image_len, &why);
+	if (opt.channel_fd >= 0) {
+		path = opt.image_name;
+		rc = kxmon_client_start(&client, opt.channel_fd, ops);
+		if (rc != 0) {
+			fprintf(stderr, "kxmon: %s\n", client.reason);
+			goto out;
+		}
+		rc = map_image_fd(opt.image_fd, &image, &image_len, &why);
+		guest_argv = channel_argv(path, argc - optind, argv + optind, &guest_argc);
+		if (rc == 0 && guest_argv == NULL)
+			rc = -ENOMEM, why = NULL;
+	} else {
+		path = argv[optind];
+		rc = read_image(path, &image, &image_len, &why);
+	}
 	if (rc != 0) {
-		fprintf(stderr, "kxmon: %s: %s\n", path, why ? why : strerror(-rc));
+		snprintf(report, sizeof(report), "%s: %s", path, why ? why : strerror(-rc));
+		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
 	cfg = (struct hv_config){
 		.mem_size = opt.mem_size,
 		.stack_size = opt.stack_size,
-		.argc = argc - optind,
-		.argv = argv + optind,
+		.argc = guest_argv ? guest_argc : argc - optind,
+		.argv = guest_argv ? guest_argv : argv + optind,
 		.console_fd = STDOUT_FILENO,
+		.link = opt.channel_fd >= 0 ? &source : NULL,
 	};
 	rc = ops->create(&cfg, &vm, &err);
 	if (rc != 0) {
-		fprintf(stderr, "kxmon: cannot create the pVM: %s\n", err.msg);
+		snprintf(report, sizeof(report), "cannot create the pVM: %s", err.msg);
+		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
 	rc = ops->load_image(vm, image, image_len, &err);
 	if (rc != 0) {
-		fprintf(stderr, "kxmon: %s: %s\n", path, err.msg);
+		/* A denial names the library and the rule: kxd's reason in full. */
+		if (rc == -EACCES && client.denials > 0)
+			snprintf(report, sizeof(report), "%s: boot denied: %s: %s", path,
+				 client.denied, client.reason);
+		else
+			snprintf(report, sizeof(report), "%s: %s", path, err.msg);
+		fprintf(stderr, "kxmon: %s\n", report);
+		goto out;
+	}
+	if (client.fd >= 0 && arm_channel_kick(ops, vm, client.fd) != 0) {
+		fprintf(stderr, "kxmon: cannot watch the channel: %s\n", strerror(errno));
 		goto out;
 	}
 	if (opt.timeout != 0 && arm_timeout(ops, vm, opt.timeout) != 0) {
@@ -325,14 +482,23 @@ int main(int argc, char **argv)
 	rc = ops->run(vm, &end, &err);
 	alarm(0);
 	if (rc != 0) {
-		fprintf(stderr, "kxmon: pVM %d: %s\n", (int)getpid(), err.msg);
+		snprintf(report, sizeof(report), "pVM %d: %s", (int)getpid(), err.msg);
+		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
-	status = report_end(&end, &opt);
+	status = report_end(&end, &opt, &client, report, sizeof(report));
+	if (opt.verbose)
+		print_link_stats(ops, vm, &client);
 out:
 	alarm_vm = NULL;
+	if (client.fd >= 0)
+		kxmon_client_finish(&client, status, end.reason == HV_END_EXIT, end.rip, report);
 	if (vm != NULL)
 		ops->destroy(vm);
-	free(image);
+	if (opt.channel_fd >= 0 && image != NULL)
+		munmap(image, image_len);
+	else
+		free(image);
+	free(guest_argv);
 	return status;
 }

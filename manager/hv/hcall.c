@@ -9,6 +9,7 @@
  * succeeded.  It knows nothing of KVM: the fuzz harness drives it with fake
  * guest memory.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,6 +21,9 @@ union hcall_block {
 	struct kx_hc_exit exit;
 	struct kx_hc_clock clock;
 	struct kx_hc_panic panic;
+	struct kx_hc_resolve resolve;
+	struct kx_hc_dlopen dlopen;
+	struct kx_hc_dlsym dlsym;
 };
 
 static void bad(struct hv_hcall_result *res, const char *reason)
@@ -90,6 +94,108 @@ static void do_panic(const struct hv_hcall_env *env, union hcall_block *b,
 	res->outcome = HV_HC_PANIC;
 }
 
+static void do_resolve(const struct hv_hcall_env *env, union hcall_block *b,
+		       struct hv_hcall_result *res)
+{
+	uint64_t addr = 0;
+	int rc;
+
+	if (env->link == NULL) {
+		bad(res, "lazy binding: this pVM has no linked modules");
+		return;
+	}
+	rc = env->link->resolve(env->link_opaque, b->resolve.module_id, b->resolve.index, &addr);
+	if (rc == -EINVAL) {
+		bad(res, "lazy binding: module id or PLT index out of range");
+		return;
+	}
+	if (rc != 0) {
+		bad(res, "lazy binding: unresolvable symbol");
+		return;
+	}
+	b->resolve.addr = addr;
+	b->hdr.ret = 0;
+}
+
+/* Copy a name out of guest memory: 0, or -KX_EINVAL for the guest.  A
+ * name outside readable memory ends the pVM like any bad pointer. */
+static int64_t copy_name(const struct hv_hcall_env *env, uint64_t gpa, uint64_t len,
+			 char name[KX_HC_NAME_MAX + 1], struct hv_hcall_result *res)
+{
+	const void *p;
+
+	if (len == 0 || len > KX_HC_NAME_MAX)
+		return -KX_EINVAL;
+	p = hv_guest_ptr(env->mem, gpa, len, HV_ACCESS_READ);
+	if (p == NULL) {
+		bad(res, "name outside readable guest memory");
+		return -KX_EINVAL;
+	}
+	memcpy(name, p, (size_t)len);
+	name[len] = '\0';
+	return memchr(name, '\0', (size_t)len) != NULL ? -KX_EINVAL : 0;
+}
+
+/* -errno from a hook, as the guest sees it. */
+static int64_t guest_errno(int rc)
+{
+	switch (rc) {
+	case -EACCES:
+		return -KX_EACCES;
+	case -ENOENT:
+		return -KX_ENOENT;
+	case -EBADF:
+		return -KX_EBADF;
+	case -ENOMEM:
+	case -ENOSPC:
+		return -KX_ENOMEM;
+	case -EPERM:
+		return -KX_EPERM;
+	default:
+		return -KX_EINVAL;
+	}
+}
+
+static void do_dlopen(const struct hv_hcall_env *env, union hcall_block *b,
+		      struct hv_hcall_result *res)
+{
+	char name[KX_HC_NAME_MAX + 1];
+	uint64_t handle = 0;
+	int rc;
+
+	b->hdr.ret = copy_name(env, b->dlopen.name, b->dlopen.len, name, res);
+	if (b->hdr.ret != 0 || res->outcome != HV_HC_RESUME)
+		return;
+	if (env->link == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	rc = env->link->dlopen(env->link_opaque, name, &handle);
+	if (rc == -EPIPE || rc == -EIO) {
+		bad(res, rc == -EPIPE ? "kx_dlopen: the channel to the manager broke"
+				      : "kx_dlopen: the library was half linked");
+		return;
+	}
+	b->dlopen.handle = rc == 0 ? handle : 0;
+	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
+}
+
+static void do_dlsym(const struct hv_hcall_env *env, union hcall_block *b,
+		     struct hv_hcall_result *res)
+{
+	char name[KX_HC_NAME_MAX + 1];
+	uint64_t addr = 0;
+	int rc;
+
+	b->hdr.ret = copy_name(env, b->dlsym.name, b->dlsym.len, name, res);
+	if (b->hdr.ret != 0 || res->outcome != HV_HC_RESUME)
+		return;
+	rc = env->link == NULL ? -EBADF
+			       : env->link->dlsym(env->link_opaque, b->dlsym.handle, name, &addr);
+	b->dlsym.addr = rc == 0 ? addr : 0;
+	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
+}
+
 static const struct hcall_desc {
 	uint32_t nr;
 	size_t size;
@@ -100,6 +206,9 @@ static const struct hcall_desc {
 	{KX_HC_EXIT, sizeof(struct kx_hc_exit), do_exit},
 	{KX_HC_CLOCK, sizeof(struct kx_hc_clock), do_clock},
 	{KX_HC_PANIC, sizeof(struct kx_hc_panic), do_panic},
+	{KX_HC_RESOLVE, sizeof(struct kx_hc_resolve), do_resolve},
+	{KX_HC_DLOPEN, sizeof(struct kx_hc_dlopen), do_dlopen},
+	{KX_HC_DLSYM, sizeof(struct kx_hc_dlsym), do_dlsym},
 };
 
 static const struct hcall_desc *find_hcall(uint32_t nr)

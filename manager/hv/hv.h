@@ -75,8 +75,28 @@ enum hv_hcall_outcome {
 	HV_HC_BAD,    /* malformed call: end the pVM (reason) */
 };
 
+/*
+ * What the decoder needs for the linking calls (KX_HC_RESOLVE, DLOPEN,
+ * DLSYM); NULL in hv_hcall_env when the pVM has no linker (kxmon without
+ * --channel): RESOLVE then ends the pVM, DLOPEN returns -KX_EPERM.  Names
+ * reach the hooks NUL-terminated, 1..KX_HC_NAME_MAX bytes, without a NUL
+ * inside.  Return values:
+ *   resolve  0 and *addr; -EINVAL for a module id or index the pVM does not
+ *            have, -ENOENT for an unresolvable symbol (both end the pVM)
+ *   dlopen   0 and *handle, or -errno for the guest (-EACCES: denied);
+ *            -EPIPE when the channel to the manager broke (ends the pVM)
+ *   dlsym    0 and *addr, -ENOENT, -EBADF
+ */
+struct hv_link_hooks {
+	int (*resolve)(void *opaque, uint64_t module_id, uint64_t index, uint64_t *addr);
+	int (*dlopen)(void *opaque, const char *name, uint64_t *handle);
+	int (*dlsym)(void *opaque, uint64_t handle, const char *name, uint64_t *addr);
+};
+
 struct hv_hcall_env {
 	const struct hv_guest_mem *mem;
+	const struct hv_link_hooks *link; /* NULL: no linker */
+	void *link_opaque;
 	/* Console sink: returns bytes written or -errno. */
 	ssize_t (*console_write)(void *opaque, const void *buf, size_t len);
 	void *console_opaque;
@@ -105,12 +125,51 @@ void hv_hcall_dispatch(const struct hv_hcall_env *env, uint32_t port_value,
 
 struct hv_vm; /* private to each backend */
 
+/* ---- linking (link.c) --------------------------------------------------- */
+
+enum hv_bind { HV_BIND_LAZY = 0, HV_BIND_NOW = 1 };
+
+/* The manager's answer for one library: a sealed memfd of the verified bytes. */
+struct hv_lib_grant {
+	int fd;	       /* the linker owns it from then on */
+	unsigned bind; /* enum hv_bind */
+};
+
+/*
+ * Where libraries come from (kxmon: the channel to kxd).  request asks for
+ * library `name` (a DT_NEEDED entry while booting, a kx_dlopen later):
+ * 0 with *grant, -EACCES with why (denied: nothing is mapped), or -EPIPE
+ * (the channel broke).  safe_point is called after each hypercall, when
+ * the guest is stopped between two instructions and a link pushed by the
+ * operator may be applied with hv_ops.link.
+ */
+struct hv_link_source {
+	int (*request)(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
+		       char *why, size_t whylen);
+	void (*safe_point)(void *ctx, struct hv_vm *vm);
+	void *ctx;
+};
+
+/* Counters for kxmon -v and the tests. */
+struct hv_link_stats {
+	uint64_t modules;	    /* image + libraries linked */
+	uint64_t resolves;	    /* KX_HC_RESOLVE calls served */
+	uint64_t bound_now;	    /* PLT slots resolved at link time */
+	uint64_t shared_text_bytes; /* library text mapped from sealed memfds */
+	uint64_t got_pages;	    /* GOT pages made read-only to the guest */
+	uint64_t tlb_flushes;	    /* page tables changed after the guest ran */
+};
+
+#define HV_LINK_MAX_FILES 64u /* libraries opened for one pVM */
+
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */
 	uint64_t stack_size; /* bytes; 0 = HV_STACK_DEFAULT */
 	int argc;	     /* guest argv, argv[0] being the image name */
 	char *const *argv;
 	int console_fd; /* where KX_HC_CONSOLE_WRITE goes */
+	/* NULL: static images only (no DT_NEEDED) and kx_dlopen is -KX_EPERM. */
+	const struct hv_link_source *link;
 };
 
 #define HV_MEM_MIN	 (8ull << 20)
@@ -164,7 +223,8 @@ struct hv_ops {
 	int (*create)(const struct hv_config *cfg, struct hv_vm **vm, struct hv_error *err);
 	/* Load an image (untrusted bytes) and make the vCPU ready to enter it. */
 	int (*load_image)(struct hv_vm *vm, const uint8_t *buf, size_t len, struct hv_error *err);
-	/* Grant the guest `prot` on [gpa, gpa + size) (page-aligned). */
+	/* Grant the guest `prot` on [gpa, gpa + size) (page-aligned); once the
+	 * guest has run, its cached translations are flushed. */
 	int (*map_pages)(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
 			 struct hv_error *err);
 	/* Map `size` bytes of fd at offset into the guest at gpa (shared). */
@@ -176,9 +236,17 @@ struct hv_ops {
 	int (*run)(struct hv_vm *vm, struct hv_end *end, struct hv_error *err);
 	/* Make run return HV_END_PAUSED soon.  Async-signal-safe. */
 	void (*pause)(struct hv_vm *vm);
+	/* Make the vCPU leave the guest soon and call the link source's
+	 * safe_point (a pushed link waits).  Async-signal-safe. */
+	void (*kick)(struct hv_vm *vm);
 	void (*resume)(struct hv_vm *vm);
 	int (*get_vcpu)(struct hv_vm *vm, struct hv_vcpu_state *st, struct hv_error *err);
 	int (*set_vcpu)(struct hv_vm *vm, const struct hv_vcpu_state *st, struct hv_error *err);
+	/* Link a library given as a sealed memfd (an operator's push) at a safe
+	 * point; its DT_NEEDED go through the link source.  fd is consumed. */
+	int (*link)(struct hv_vm *vm, const char *name, int fd, unsigned bind, uint64_t *handle,
+		    struct hv_error *err);
+	void (*link_stats)(const struct hv_vm *vm, struct hv_link_stats *out);
 	void (*destroy)(struct hv_vm *vm);
 };
 

@@ -6,10 +6,11 @@
  * monitor decides whether to grant them (never W+X, never twice for one
  * page, never outside the window) and writes the page tables.
  *
- * Images today are static: ET_EXEC linked at or above KX_IMAGE_MIN, or a
+ * Images here are static: ET_EXEC linked at or above KX_IMAGE_MIN, or a
  * static PIE (placed at KX_IMAGE_MIN and relocated against itself).  An
- * image that names libraries (DT_NEEDED) or needs constructors is refused
- * until the runtime can link and run them.
+ * image that names libraries (DT_NEEDED) is refused: libraries come only
+ * through kxd, and a pVM started with a channel is linked by link.c.
+ * Constructors are refused: the runtime does not run them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,7 +77,8 @@ static int check_image(const struct kxelf_image *img, uint64_t limit, struct hv_
 	if (kxelf_image_type(img) == KXELF_TYPE_DYN)
 		return fail(err, -EINVAL, "image: a shared library, not an executable", NULL);
 	if (kxelf_image_needed_count(img) > 0)
-		return fail(err, -ENOTSUP, "image: needs libraries (DT_NEEDED); not supported yet",
+		return fail(err, -ENOTSUP,
+			    "image: needs libraries (DT_NEEDED), which only kxd grants; first",
 			    kxelf_image_needed(img, 0));
 	kxelf_image_span(img, &span);
 	if (span.fixed && span.base < KX_IMAGE_MIN)

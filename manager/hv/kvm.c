@@ -1,13 +1,14 @@
 /*
  * kvm.c — the KVM backend: one pVM per monitor process, one vCPU.
  *
- * Guest memory is one memfd mapping in one memslot (fork and library
- * sharing later want memfd).  The guest enters directly at CPL3 in 64-bit
+ * Guest memory is one memfd mapping in one memslot (fork wants the memfd),
+ * split around the read-only slots of shared library text (kvm_link.c).
+ * The guest enters directly at CPL3 in 64-bit
  * long mode on structures layout.c writes into the monitor region.  Every
  * way a guest can stop — a hypercall, a CPU exception reported by the fault
  * stubs, stray port I/O, a triple fault, an MMIO access, a KVM error — ends
  * in struct hv_end; only a failure of the host itself (an ioctl the monitor
- * needs) is an error return.  The state below is private to this file.
+ * needs) is an error return.  The state (kvm.h) is private to kvm*.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manager/hv/layout.h"
+#include "manager/hv/kvm.h"
 
 #define KVM_PATH	  "/dev/kvm"
 #define CPUID_MAX_ENTRIES 1024u
@@ -48,29 +49,8 @@
 /* Flags a restored vCPU state may carry: arithmetic, TF, DF.  Never IOPL. */
 #define RFLAGS_SETTABLE 0xdd5ull
 
-struct hv_vm {
-	int kvm_fd;
-	int vm_fd;
-	int vcpu_fd;
-	int mem_fd;
-	struct kvm_run *run;
-	size_t run_size;
-	struct hv_guest_mem mem;
-	uint64_t cr4;
-	uint64_t stack_size;
-	uint64_t stack_base; /* lowest stack byte; the guard page is just below */
-	uint32_t argc;
-	uint64_t argv_gpa;
-	int console_fd;
-	bool load_tried; /* load_image runs once: a failed load leaves the pVM unusable */
-	bool loaded;
-	volatile sig_atomic_t pause_requested;
-};
 
-static int seterr(struct hv_error *err, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int seterr(struct hv_error *err, int rc, const char *fmt, ...)
+int kvm_seterr(struct hv_error *err, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,15 +61,14 @@ static int seterr(struct hv_error *err, int rc, const char *fmt, ...)
 }
 
 /* A vCPU ioctl that must succeed; the error names the request. */
-static int vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
-		      struct hv_error *err)
+int kvm_vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
+		   struct hv_error *err)
 {
 	if (ioctl(vm->vcpu_fd, request, arg) != 0)
-		return seterr(err, -errno, "%s: %s", name, strerror(errno));
+		return kvm_seterr(err, -errno, "%s: %s", name, strerror(errno));
 	return 0;
 }
 
-#define VCPU_IOCTL(vm, request, arg, err) vcpu_ioctl(vm, request, arg, #request, err)
 
 static int kvm_open(int *out, struct hv_error *err)
 {
@@ -97,11 +76,11 @@ static int kvm_open(int *out, struct hv_error *err)
 
 	fd = open(KVM_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return seterr(err, -errno, "cannot open %s: %s", KVM_PATH, strerror(errno));
+		return kvm_seterr(err, -errno, "cannot open %s: %s", KVM_PATH, strerror(errno));
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		rc = seterr(err, -ENOTSUP, "%s: unsupported KVM API version", KVM_PATH);
+		rc = kvm_seterr(err, -ENOTSUP, "%s: unsupported KVM API version", KVM_PATH);
 	else if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		rc = seterr(err, -ENOTSUP, "%s: KVM_CAP_IMMEDIATE_EXIT missing", KVM_PATH);
+		rc = kvm_seterr(err, -ENOTSUP, "%s: KVM_CAP_IMMEDIATE_EXIT missing", KVM_PATH);
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -119,7 +98,7 @@ static int kvm_probe(struct hv_error *err)
 		goto out;
 	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm_fd < 0)
-		rc = seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		rc = kvm_seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 out:
 	if (vm_fd >= 0)
 		close(vm_fd);
@@ -132,6 +111,7 @@ static void kvm_destroy(struct hv_vm *vm)
 {
 	if (vm == NULL)
 		return;
+	linker_destroy(vm->linker);
 	if (vm->run != NULL)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
@@ -154,12 +134,12 @@ static int check_config(const struct hv_config *cfg, struct hv_error *err)
 
 	if (cfg->mem_size < HV_MEM_MIN || cfg->mem_size > HV_MEM_MAX ||
 	    cfg->mem_size % (2ull << 20) != 0)
-		return seterr(err, -EINVAL,
+		return kvm_seterr(err, -EINVAL,
 			      "memory size must be a multiple of 2 MiB in 8 MiB..1 GiB");
 	if (stack % KX_PAGE_SIZE != 0 || stack < 4 * KX_PAGE_SIZE || stack > cfg->mem_size / 4)
-		return seterr(err, -EINVAL, "stack size must be whole pages, 16 KiB..memory/4");
+		return kvm_seterr(err, -EINVAL, "stack size must be whole pages, 16 KiB..memory/4");
 	if (cfg->argc < 1 || cfg->argv == NULL)
-		return seterr(err, -EINVAL, "argv[0] (the image name) is required");
+		return kvm_seterr(err, -EINVAL, "argv[0] (the image name) is required");
 	return 0;
 }
 
@@ -170,27 +150,29 @@ static int setup_memory(struct hv_vm *vm, uint64_t size, struct hv_error *err)
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		return kvm_seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 	vm->mem_fd = memfd_create("kx-pvm", MFD_CLOEXEC);
 	if (vm->mem_fd < 0)
-		return seterr(err, -errno, "memfd_create: %s", strerror(errno));
+		return kvm_seterr(err, -errno, "memfd_create: %s", strerror(errno));
 	if (ftruncate(vm->mem_fd, (off_t)size) != 0)
-		return seterr(err, -errno, "guest memory (%llu bytes): %s",
+		return kvm_seterr(err, -errno, "guest memory (%llu bytes): %s",
 			      (unsigned long long)size, strerror(errno));
 	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->mem_fd, 0);
 	if (host == MAP_FAILED)
-		return seterr(err, -errno, "mmap guest memory: %s", strerror(errno));
+		return kvm_seterr(err, -errno, "mmap guest memory: %s", strerror(errno));
 	vm->mem.host = host;
 	vm->mem.size = size;
 	vm->mem.page_prot = calloc(size / KX_PAGE_SIZE, 1);
 	if (vm->mem.page_prot == NULL)
-		return seterr(err, -ENOMEM, "out of memory");
+		return kvm_seterr(err, -ENOMEM, "out of memory");
 	region.slot = 0;
 	region.guest_phys_addr = 0;
 	region.memory_size = size;
 	region.userspace_addr = (uint64_t)(uintptr_t)host;
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
-		return seterr(err, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return kvm_seterr(err, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	vm->slots[0] = region;
+	vm->nslots = 1;
 	return 0;
 }
 
@@ -201,7 +183,7 @@ static int write_args(struct hv_vm *vm, const struct hv_config *cfg, struct hv_e
 	uint64_t *slot;
 
 	if ((uint64_t)cfg->argc >= HV_ARGS_MAX / 8)
-		return seterr(err, -E2BIG, "too many arguments");
+		return kvm_seterr(err, -E2BIG, "too many arguments");
 	strings = ptrs + ((uint64_t)cfg->argc + 1) * 8;
 	slot = hv_guest_ptr(&vm->mem, ptrs, ((uint64_t)cfg->argc + 1) * 8, HV_ACCESS_MONITOR);
 	for (int i = 0; i < cfg->argc; i++) {
@@ -209,7 +191,7 @@ static int write_args(struct hv_vm *vm, const struct hv_config *cfg, struct hv_e
 		char *dst;
 
 		if (n > end - strings)
-			return seterr(err, -E2BIG, "arguments exceed %u bytes", HV_ARGS_MAX);
+			return kvm_seterr(err, -E2BIG, "arguments exceed %u bytes", HV_ARGS_MAX);
 		dst = hv_guest_ptr(&vm->mem, strings, n, HV_ACCESS_MONITOR);
 		memcpy(dst, cfg->argv[i], n);
 		slot[i] = strings;
@@ -229,10 +211,10 @@ static int set_cpuid(struct hv_vm *vm, struct hv_error *err)
 
 	cpuid = calloc(1, size);
 	if (cpuid == NULL)
-		return seterr(err, -ENOMEM, "out of memory");
+		return kvm_seterr(err, -ENOMEM, "out of memory");
 	cpuid->nent = CPUID_MAX_ENTRIES;
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0) {
-		rc = seterr(err, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		rc = kvm_seterr(err, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		goto out;
 	}
 	rc = VCPU_IOCTL(vm, KVM_SET_CPUID2, cpuid, err);
@@ -314,13 +296,13 @@ static int setup_vcpu(struct hv_vm *vm, struct hv_error *err)
 
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
-		return seterr(err, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
+		return kvm_seterr(err, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
 	size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (size < (int)sizeof(struct kvm_run))
-		return seterr(err, -EIO, "KVM_GET_VCPU_MMAP_SIZE: bad size");
+		return kvm_seterr(err, -EIO, "KVM_GET_VCPU_MMAP_SIZE: bad size");
 	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (run == MAP_FAILED)
-		return seterr(err, -errno, "mmap kvm_run: %s", strerror(errno));
+		return kvm_seterr(err, -errno, "mmap kvm_run: %s", strerror(errno));
 	vm->run = run;
 	vm->run_size = (size_t)size;
 	rc = set_cpuid(vm, err);
@@ -338,17 +320,18 @@ static int kvm_create(const struct hv_config *cfg, struct hv_vm **out, struct hv
 		goto out;
 	vm = calloc(1, sizeof(*vm));
 	if (vm == NULL) {
-		rc = seterr(err, -ENOMEM, "out of memory");
+		rc = kvm_seterr(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->mem_fd = -1;
 	vm->console_fd = cfg->console_fd;
+	vm->link_src = cfg->link;
 	vm->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
 	rc = kvm_open(&vm->kvm_fd, err);
 	if (rc == 0)
 		rc = setup_memory(vm, cfg->mem_size, err);
 	if (rc == 0 && layout_build(&vm->mem) != 0)
-		rc = seterr(err, -EINVAL, "cannot lay out %llu bytes of guest memory",
+		rc = kvm_seterr(err, -EINVAL, "cannot lay out %llu bytes of guest memory",
 			    (unsigned long long)cfg->mem_size);
 	if (rc == 0)
 		rc = write_args(vm, cfg, err);
@@ -372,11 +355,15 @@ static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, stru
 	int rc;
 
 	if (vm->load_tried)
-		return seterr(err, -EBUSY, "load_image was already called for this pVM");
+		return kvm_seterr(err, -EBUSY, "load_image was already called for this pVM");
 	vm->load_tried = true;
 	vm->stack_base = vm->mem.size - vm->stack_size;
 	guard = vm->stack_base - LAYOUT_STACK_GUARD;
-	rc = image_load(&vm->mem, guard - LAYOUT_HEAP_GAP - LAYOUT_HEAP_MIN, buf, len, &info, err);
+	if (vm->link_src != NULL)
+		rc = kvm_load_dynamic(vm, guard, buf, len, &info, err);
+	else
+		rc = image_load(&vm->mem, guard - LAYOUT_HEAP_GAP - LAYOUT_HEAP_MIN, buf, len,
+				&info, err);
 	if (rc != 0)
 		return rc;
 	heap_start = info.end + LAYOUT_HEAP_GAP;
@@ -386,7 +373,7 @@ static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, stru
 		rc = layout_map_user(&vm->mem, vm->stack_base, vm->stack_size,
 				     HV_PROT_READ | HV_PROT_WRITE);
 	if (rc != 0)
-		return seterr(err, rc, "cannot map heap and stack");
+		return kvm_seterr(err, rc, "cannot map heap and stack");
 
 	boot = hv_guest_ptr(&vm->mem, LAYOUT_BOOT, sizeof(*boot), HV_ACCESS_MONITOR);
 	*boot = (struct kx_boot_info){
@@ -420,28 +407,39 @@ static int kvm_map_pages(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned
 	int rc = layout_map_user(&vm->mem, gpa, size, prot);
 
 	if (rc != 0)
-		return seterr(err, rc, "cannot map [0x%llx, +0x%llx) with rights %u",
-			      (unsigned long long)gpa, (unsigned long long)size, prot);
-	return 0;
-}
-
-static int kvm_share_pages(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-			   unsigned prot, struct hv_error *err)
-{
-	(void)vm, (void)gpa, (void)fd, (void)offset, (void)size, (void)prot;
-	return seterr(err, -ENOSYS, "share_pages: not implemented yet");
+		return kvm_seterr(err, rc, "cannot map [0x%llx, +0x%llx) with rights %u",
+				  (unsigned long long)gpa, (unsigned long long)size, prot);
+	/* The guest may hold the old rights in its TLB (kvm_tlbcheck). */
+	rc = kvm_flush_tlb(vm, err);
+	return rc < 0 ? rc : 0;
 }
 
 static int kvm_notify(struct hv_vm *vm, uint32_t event, struct hv_error *err)
 {
 	(void)vm, (void)event;
-	return seterr(err, -ENOSYS, "notify: not implemented yet");
+	return kvm_seterr(err, -ENOSYS, "notify: not implemented yet");
 }
 
 static void kvm_pause(struct hv_vm *vm)
 {
 	vm->pause_requested = 1;
 	vm->run->immediate_exit = 1;
+}
+
+static void kvm_kick(struct hv_vm *vm)
+{
+	vm->kick_requested = 1;
+	vm->run->immediate_exit = 1;
+}
+
+/* A safe point outside a hypercall: the vCPU left KVM_RUN for a kick. */
+static void kicked(struct hv_vm *vm)
+{
+	vm->kick_requested = 0;
+	if (!vm->pause_requested)
+		vm->run->immediate_exit = 0;
+	if (vm->link_src != NULL && vm->link_src->safe_point != NULL)
+		vm->link_src->safe_point(vm->link_src->ctx, vm);
 }
 
 static void kvm_resume(struct hv_vm *vm)
@@ -662,6 +660,8 @@ static int handle_hcall(struct hv_vm *vm, uint32_t value, struct hv_end *end)
 {
 	const struct hv_hcall_env env = {
 		.mem = &vm->mem,
+		.link = vm->linker ? &linker_hooks : NULL,
+		.link_opaque = vm->linker,
 		.console_write = console_write,
 		.console_opaque = vm,
 		.clock_ns = clock_ns,
@@ -671,6 +671,9 @@ static int handle_hcall(struct hv_vm *vm, uint32_t value, struct hv_end *end)
 	hv_hcall_dispatch(&env, value, &res);
 	switch (res.outcome) {
 	case HV_HC_RESUME:
+		/* A safe point: the guest is between two instructions. */
+		if (vm->link_src != NULL && vm->link_src->safe_point != NULL)
+			vm->link_src->safe_point(vm->link_src->ctx, vm);
 		return 1;
 	case HV_HC_EXIT:
 		end->reason = HV_END_EXIT;
@@ -731,7 +734,7 @@ static int kvm_run_vm(struct hv_vm *vm, struct hv_end *end, struct hv_error *err
 {
 	memset(end, 0, sizeof(*end));
 	if (!vm->loaded)
-		return seterr(err, -EINVAL, "no image loaded");
+		return kvm_seterr(err, -EINVAL, "no image loaded");
 	for (;;) {
 		int rc;
 
@@ -740,10 +743,14 @@ static int kvm_run_vm(struct hv_vm *vm, struct hv_end *end, struct hv_error *err
 			current_rip(vm, end);
 			return 0;
 		}
+		vm->ran = true;
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) != 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				if (vm->kick_requested)
+					kicked(vm);
 				continue;
-			return seterr(err, -errno, "KVM_RUN: %s", strerror(errno));
+			}
+			return kvm_seterr(err, -errno, "KVM_RUN: %s", strerror(errno));
 		}
 		rc = handle_exit(vm, end, err);
 		if (rc <= 0)
@@ -761,8 +768,11 @@ const struct hv_ops hv_kvm_ops = {
 	.notify = kvm_notify,
 	.run = kvm_run_vm,
 	.pause = kvm_pause,
+	.kick = kvm_kick,
 	.resume = kvm_resume,
 	.get_vcpu = kvm_get_vcpu,
 	.set_vcpu = kvm_set_vcpu,
+	.link = kvm_link,
+	.link_stats = kvm_link_stats,
 	.destroy = kvm_destroy,
 };

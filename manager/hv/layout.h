@@ -28,6 +28,7 @@
 #define LAYOUT_STACK_GUARD KX_PAGE_SIZE	  /* unmapped page below the stack */
 #define LAYOUT_HEAP_GAP	   KX_PAGE_SIZE	  /* unmapped page between image and heap */
 #define LAYOUT_HEAP_MIN	   (256ull << 10) /* an image must leave at least this much heap */
+#define LAYOUT_DYN_MAX	   (64ull << 20)  /* the window for a dynamic image and its libraries */
 
 /* GDT selectors (index << 3 | RPL). */
 #define SEL_KERNEL_CODE 0x08
@@ -71,5 +72,40 @@ struct image_info {
  */
 int image_load(struct hv_guest_mem *mem, uint64_t limit, const uint8_t *buf, size_t len,
 	       struct image_info *info, struct hv_error *err);
+
+/* ---- link.c: a dynamic image and its libraries ---------------------------- */
+
+/* The backend's part in linking. */
+struct linker_backend {
+	/* Map size bytes of fd at offset read-only (and shared) at gpa. */
+	int (*share)(void *be, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+		     struct hv_error *err);
+	/* The page tables changed: flush the guest's TLB if it has run (1),
+	 * 0 if it never ran, -errno. */
+	int (*flush)(void *be, struct hv_error *err);
+	void *be;
+};
+
+struct hv_linker;
+
+/* Link into the window [start, end) of guest memory (page-aligned). */
+int linker_create(struct hv_guest_mem *mem, uint64_t start, uint64_t end,
+		  const struct hv_link_source *src, const struct linker_backend *be,
+		  struct hv_linker **out);
+void linker_destroy(struct hv_linker *l); /* NULL is fine */
+
+/* Load a dynamic image (untrusted bytes, kept by the caller while the pVM
+ * lives) and its DT_NEEDED tree; each library through src->request. */
+int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char *name,
+		struct image_info *info, struct hv_error *err);
+
+/* Link a library given as a sealed memfd (consumed) into the running pVM. */
+int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
+		   uint64_t *handle, struct hv_error *err);
+
+/* The hypercall hooks; their opaque pointer is the linker. */
+extern const struct hv_link_hooks linker_hooks;
+
+void linker_stats(const struct hv_linker *l, struct hv_link_stats *out);
 
 #endif /* KX_HV_LAYOUT_H */

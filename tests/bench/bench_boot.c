@@ -38,26 +38,11 @@ void _start(void)
 #include <unistd.h>
 
 #include "manager/hv/hv.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "tests/bench/bench_time.h"
 
 static double median_us(uint64_t *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2] / 1e3;
+	return median(v, n) / 1e3;
 }
 
 static int read_file(const char *path, uint8_t **buf, size_t *len)

@@ -7,6 +7,10 @@
  *   wild console KIND        console write with a wild buffer
  *   wild panic KIND          panic with a wild message
  *   wild version | unknown   a good block with a bad version / call number
+ *   wild resolve             KX_HC_RESOLVE in a pVM with no linked modules
+ *   wild dlopen KIND         kx_dlopen / kx_dlsym with a wild name buffer
+ *   wild dlsym KIND
+ *   wild nolink              kx_dlopen without a channel: prints -KX_EPERM
  *
  * block KIND: null, unmapped, pagetable, gdt, misaligned, high (far beyond
  *   memory), readonly (boot info), text, end (a CALL block whose header fits
@@ -115,10 +119,51 @@ static void wild_buffer(uint32_t nr, const char *kind)
 	survived(kind);
 }
 
+/* dlopen and dlsym blocks with a wild name (the monitor reads it). */
+static void wild_name(uint32_t nr, const char *kind)
+{
+	struct kx_hc_dlsym d = {.hdr = {KX_HCALL_ABI_VERSION, nr, 0}, .handle = 1};
+	struct kx_hc_dlopen o = {.hdr = {KX_HCALL_ABI_VERSION, nr, 0}};
+	uint64_t addr = wild_addr(kind), len = strcmp(kind, "wrap") == 0 ? 63 : 16;
+
+	if (nr == KX_HC_DLOPEN) {
+		o.name = addr;
+		o.len = len;
+		raw_out((uint32_t)(uintptr_t)&o);
+	} else {
+		d.name = addr;
+		d.len = len;
+		raw_out((uint32_t)(uintptr_t)&d);
+	}
+	survived(kind);
+}
+
+static void resolve_unlinked(void)
+{
+	struct kx_hc_resolve r = {.hdr = {KX_HCALL_ABI_VERSION, KX_HC_RESOLVE, 0},
+				  .module_id = 1};
+
+	raw_out((uint32_t)(uintptr_t)&r);
+	survived("resolve");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		usage();
+	if (strcmp(argv[1], "resolve") == 0)
+		resolve_unlinked();
+	if (strcmp(argv[1], "dlopen") == 0 && argc > 2)
+		wild_name(KX_HC_DLOPEN, argv[2]);
+	if (strcmp(argv[1], "dlsym") == 0 && argc > 2)
+		wild_name(KX_HC_DLSYM, argv[2]);
+	if (strcmp(argv[1], "nolink") == 0) {
+		kx_handle_t h = 0;
+
+		printf("kx_dlopen: %ld\n", kx_dlopen("libkvmath.so", &h));
+		printf("kx_dlsym: %p\n", kx_dlsym(1, "kvm_add"));
+		return 0;
+	}
 	if (strcmp(argv[1], "block") == 0 && argc > 2)
 		wild_block(argv[2], argc > 3 ? argv[3] : NULL);
 	if (strcmp(argv[1], "console") == 0 && argc > 2)

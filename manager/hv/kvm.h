@@ -1,0 +1,64 @@
+/*
+ * kvm.h — private to the KVM backend (kvm.c, kvm_link.c): the state of one
+ * pVM and the helpers both files use.  Nothing outside manager/hv/kvm*.c
+ * sees struct hv_vm.
+ */
+#ifndef KX_HV_KVM_H
+#define KX_HV_KVM_H
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "manager/hv/layout.h"
+
+#define MAX_SLOTS 256u	     /* memslots: guest memory, split around shared text */
+#define CR3_PWT	  (1ull << 3) /* toggled to make KVM flush the guest's TLB */
+
+struct hv_vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	int mem_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	struct hv_guest_mem mem;
+	uint64_t cr4;
+	uint64_t stack_size;
+	uint64_t stack_base; /* lowest stack byte; the guard page is just below */
+	uint32_t argc;
+	uint64_t argv_gpa;
+	int console_fd;
+	bool load_tried; /* load_image runs once: a failed load leaves the pVM unusable */
+	bool loaded;
+	bool ran; /* KVM_RUN was entered: page-table changes need a TLB flush */
+	volatile sig_atomic_t pause_requested;
+	volatile sig_atomic_t kick_requested; /* run the safe point soon */
+	const struct hv_link_source *link_src; /* NULL: static images only */
+	struct hv_linker *linker;
+	struct kvm_userspace_memory_region slots[MAX_SLOTS]; /* memory_size 0: free */
+	unsigned nslots;
+};
+
+int kvm_seterr(struct hv_error *err, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A vCPU ioctl that must succeed; the error names the request. */
+int kvm_vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
+		   struct hv_error *err);
+#define VCPU_IOCTL(vm, request, arg, err) kvm_vcpu_ioctl(vm, request, arg, #request, err)
+
+/* kvm_link.c */
+/* After the guest ran, make KVM drop its translations: 1 flushed, 0 the
+ * guest never ran, -errno. */
+int kvm_flush_tlb(struct hv_vm *vm, struct hv_error *err);
+int kvm_share_pages(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+		    unsigned prot, struct hv_error *err);
+/* Link a dynamic image into the window below `guard` (the stack guard). */
+int kvm_load_dynamic(struct hv_vm *vm, uint64_t guard, const uint8_t *buf, size_t len,
+		     struct image_info *info, struct hv_error *err);
+int kvm_link(struct hv_vm *vm, const char *name, int fd, unsigned bind, uint64_t *handle,
+	     struct hv_error *err);
+void kvm_link_stats(const struct hv_vm *vm, struct hv_link_stats *out);
+
+#endif /* KX_HV_KVM_H */

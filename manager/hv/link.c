@@ -1,0 +1,638 @@
+/*
+ * link.c — a dynamic pVM image and its libraries, linked by the monitor.
+ *
+ * The ELF loader (manager/elf, kxelf) parses, maps and relocates; this file
+ * decides what the guest gets:
+ *
+ *   - libraries come only from the link source (kxmon: a LINK_REQ to kxd,
+ *     answered with a sealed memfd of the verified bytes); nothing else is
+ *     ever mapped, and a denial maps nothing;
+ *   - rights per page: W^X as kxelf reports them, then every page holding
+ *     a GOT entry read-only (only the monitor writes the GOT: lazy binding
+ *     goes through KX_HC_RESOLVE).  A library whose GOT page also holds a
+ *     data object is refused: making that page read-only would break the
+ *     library, leaving it writable would let the guest redirect its calls;
+ *   - library text comes from the pages of its sealed memfd, mapped
+ *     read-only and shared, so one copy backs every pVM on the host.
+ *
+ * Module ids: module i of the pVM (0 = the image) has id i + 1; it is what
+ * PLT0 pushes (GOT[1]) and what kx_dlopen returns as a handle.  Every id
+ * and index from the guest is checked against these tables.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manager/elf/kxelf.h"
+#include "manager/hv/layout.h"
+
+#define R_X86_64_GLOB_DAT  6
+#define R_X86_64_JUMP_SLOT 7
+#define R_X86_64_DTPMOD64  16
+#define R_X86_64_TPOFF64   18
+#define STT_OBJECT	   1
+#define STT_TLS		   6
+#define PT_LOAD		   1
+#define PF_X		   1
+#define LINK_GAP	   KX_PAGE_SIZE /* unmapped page between two trees */
+
+/* One library file the link source granted. */
+struct link_file {
+	char name[KX_HC_NAME_MAX + 1];
+	int fd;
+	const uint8_t *data;
+	size_t len;
+	unsigned bind;
+};
+
+struct hv_linker {
+	struct hv_guest_mem *mem;
+	uint64_t start, end, cursor; /* the window; next free page in it */
+	uint64_t resolver;	     /* du_resolve in the image, 0: bind everything now */
+	const struct hv_link_source *src;
+	struct linker_backend be;
+	struct link_file files[HV_LINK_MAX_FILES];
+	size_t nfiles;
+	struct kxelf_tree *trees[KXELF_MAX_MODULES];
+	size_t ntrees;
+	struct kxelf_module *mods[KXELF_MAX_MODULES]; /* id - 1 */
+	size_t nmods;
+	int at_boot;
+	int denied; /* the last open was denied by the source */
+	int broken; /* the source's channel broke */
+	char why[KX_PAGE_SIZE / 8];
+	struct hv_link_stats stats;
+};
+
+static int fail(struct hv_error *err, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct hv_error *err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Map a granted memfd: sealed, non-empty, at most KXELF_MAX_FILE_SIZE. */
+static int file_map(struct link_file *f, int fd)
+{
+	const int need = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+	struct stat st;
+	void *p;
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0 || (seals & need) != need)
+		return -EPERM;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (st.st_size <= 0 || (uint64_t)st.st_size > KXELF_MAX_FILE_SIZE)
+		return -EFBIG;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	f->fd = fd;
+	f->data = p;
+	f->len = (size_t)st.st_size;
+	return 0;
+}
+
+static void file_close(struct link_file *f)
+{
+	if (f->data != NULL)
+		munmap((void *)(uintptr_t)f->data, f->len);
+	if (f->fd >= 0)
+		close(f->fd);
+	f->data = NULL;
+	f->fd = -1;
+}
+
+/* Add a granted fd (consumed) as a new file. */
+static int file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
+		    struct link_file **out)
+{
+	struct link_file *f;
+	int rc;
+
+	if (l->nfiles >= HV_LINK_MAX_FILES) {
+		close(fd);
+		return -ENOSPC;
+	}
+	f = &l->files[l->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->bind = bind;
+	rc = file_map(f, fd);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	l->nfiles++;
+	*out = f;
+	return 0;
+}
+
+static struct link_file *file_of(struct hv_linker *l, const char *name)
+{
+	for (size_t i = 0; i < l->nfiles; i++)
+		if (strcmp(l->files[i].name, name) == 0)
+			return &l->files[i];
+	return NULL;
+}
+
+/* kxelf's open callback: one request to the link source per library. */
+static int tree_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
+		     struct kxelf_error *kerr)
+{
+	struct hv_linker *l = ctx;
+	struct hv_lib_grant grant = {.fd = -1};
+	struct link_file *f = NULL;
+	int rc;
+
+	l->why[0] = '\0';
+	rc = l->src->request(l->src->ctx, name, l->at_boot, &grant, l->why, sizeof(l->why));
+	if (rc == -EACCES)
+		l->denied = 1;
+	else if (rc != 0)
+		l->broken = 1;
+	if (rc == 0)
+		rc = file_add(l, name, grant.fd, grant.bind, &f);
+	if (rc != 0) {
+		kerr->code = KXELF_ERR_OPEN;
+		/* kxelf prefixes the module's name. */
+		snprintf(kerr->msg, sizeof(kerr->msg), "%.200s",
+			 l->why[0] ? l->why : strerror(-rc));
+		return KXELF_ERR_OPEN;
+	}
+	*data = f->data;
+	*len = f->len;
+	return KXELF_OK;
+}
+
+/* Files stay mapped while the pVM lives (modules point into them). */
+static void tree_release(void *ctx, const uint8_t *data, size_t len)
+{
+	(void)ctx, (void)data, (void)len;
+}
+
+static unsigned hv_prot_of(unsigned p)
+{
+	return ((p & KXELF_PROT_R) ? HV_PROT_READ : 0) | ((p & KXELF_PROT_W) ? HV_PROT_WRITE : 0) |
+	       ((p & KXELF_PROT_X) ? HV_PROT_EXEC : 0);
+}
+
+static int is_got_reloc(uint32_t type)
+{
+	return type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT ||
+	       (type >= R_X86_64_DTPMOD64 && type <= R_X86_64_TPOFF64);
+}
+
+/*
+ * The pages of mod that hold a GOT entry, as one bit per page of the
+ * module: computed once per module (relocation counts are capped by kxelf,
+ * page counts by the window), so the checks below stay linear.
+ */
+struct got_pages {
+	uint64_t start; /* the module's first page */
+	uint64_t npages;
+	uint8_t *bits;
+};
+
+static void got_mark(struct got_pages *g, uint64_t gpa)
+{
+	uint64_t page = gpa / KX_PAGE_SIZE;
+
+	if (gpa >= g->start && page - g->start / KX_PAGE_SIZE < g->npages)
+		g->bits[(page - g->start / KX_PAGE_SIZE) / 8] |=
+			(uint8_t)(1u << ((page - g->start / KX_PAGE_SIZE) % 8));
+}
+
+static int got_has(const struct got_pages *g, uint64_t gpa)
+{
+	uint64_t i = gpa / KX_PAGE_SIZE - g->start / KX_PAGE_SIZE;
+
+	return gpa >= g->start && i < g->npages && (g->bits[i / 8] & (1u << (i % 8)));
+}
+
+static int got_pages_of(const struct kxelf_module *mod, struct got_pages *g)
+{
+	const struct kxelf_image *img = kxelf_module_image(mod);
+	uint64_t bias = kxelf_module_bias(mod);
+	struct kxelf_range got;
+
+	g->start = kxelf_module_start(mod);
+	g->npages = (kxelf_module_end(mod) - g->start) / KX_PAGE_SIZE;
+	g->bits = calloc(g->npages / 8 + 1, 1);
+	if (g->bits == NULL)
+		return -ENOMEM;
+	if (kxelf_module_got(mod, &got) == KXELF_OK && got.size > 0)
+		for (uint64_t a = got.addr & ~(uint64_t)(KX_PAGE_SIZE - 1); a < got.addr + got.size;
+		     a += KX_PAGE_SIZE)
+			got_mark(g, a);
+	for (size_t i = 0; i < kxelf_image_reloc_count(img); i++) {
+		struct kxelf_reloc r;
+
+		if (kxelf_image_reloc(img, i, &r) == KXELF_OK && is_got_reloc(r.type))
+			got_mark(g, r.offset + bias);
+	}
+	return 0;
+}
+
+/* Refuse a module whose GOT shares a page with a data object. */
+static int check_got_pages(const struct kxelf_module *mod, const char *name, struct hv_error *err)
+{
+	static const enum kxelf_symsrc srcs[] = {KXELF_SYMS_DYNSYM, KXELF_SYMS_SYMTAB};
+	struct got_pages g;
+	int rc = 0;
+
+	if (got_pages_of(mod, &g) != 0)
+		return fail(err, -ENOMEM, "out of memory");
+	for (size_t s = 0; rc == 0 && s < 2; s++)
+		for (size_t i = 0; rc == 0 && i < kxelf_module_symbol_count(mod, srcs[s]); i++) {
+			struct kxelf_symbol sym;
+
+			if (kxelf_module_symbol(mod, srcs[s], i, &sym) != KXELF_OK ||
+			    !sym.defined || sym.type != STT_OBJECT || sym.size == 0 ||
+			    strcmp(sym.name, "_GLOBAL_OFFSET_TABLE_") == 0)
+				continue;
+			if (got_has(&g, sym.addr) || got_has(&g, sym.addr + sym.size - 1))
+				rc = fail(err, -EINVAL,
+					  "%s: data object '%s' shares a page with the GOT "
+					  "(link pVM libraries with guest/dyn.ld)",
+					  name, sym.name);
+		}
+	free(g.bits);
+	return rc;
+}
+
+/* Make every page holding a GOT entry read-only to the guest. */
+static int protect_got(struct hv_linker *l, const struct kxelf_module *mod)
+{
+	struct got_pages g;
+	int rc = 0;
+
+	if (got_pages_of(mod, &g) != 0)
+		return -ENOMEM;
+	for (uint64_t a = g.start; rc == 0 && a < kxelf_module_end(mod); a += KX_PAGE_SIZE) {
+		if (!(l->mem->page_prot[a / KX_PAGE_SIZE] & HV_PROT_WRITE) || !got_has(&g, a))
+			continue;
+		rc = layout_map_user(l->mem, a, KX_PAGE_SIZE, HV_PROT_READ);
+		if (rc == 0)
+			l->stats.got_pages++;
+	}
+	free(g.bits);
+	return rc;
+}
+
+/* Replace the copied text of a library with its memfd's pages, read-only. */
+static int share_text(struct hv_linker *l, const struct kxelf_module *mod,
+		      const struct link_file *f, struct hv_error *err)
+{
+	const struct kxelf_image *img = kxelf_module_image(mod);
+	uint64_t bias = kxelf_module_bias(mod), file_pages;
+
+	file_pages = ((uint64_t)f->len + KX_PAGE_SIZE - 1) & ~(uint64_t)(KX_PAGE_SIZE - 1);
+	for (size_t i = 0; i < kxelf_image_phnum(img); i++) {
+		struct kxelf_phdr ph;
+		uint64_t gpa, off, size;
+		int rc;
+
+		if (kxelf_image_phdr(img, i, &ph) != KXELF_OK || ph.type != PT_LOAD ||
+		    !(ph.flags & PF_X))
+			continue;
+		/* Only when the file's pages are exactly the segment's pages. */
+		if ((ph.vaddr - ph.offset) % KX_PAGE_SIZE != 0 || ph.filesz != ph.memsz)
+			continue;
+		gpa = (ph.vaddr + bias) & ~(uint64_t)(KX_PAGE_SIZE - 1);
+		off = ph.offset & ~(uint64_t)(KX_PAGE_SIZE - 1);
+		size = ((ph.vaddr + bias + ph.memsz + KX_PAGE_SIZE - 1) &
+			~(uint64_t)(KX_PAGE_SIZE - 1)) -
+		       gpa;
+		if (off > file_pages || size > file_pages - off)
+			continue;
+		rc = l->be.share(l->be.be, gpa, f->fd, off, size, err);
+		if (rc != 0)
+			return rc;
+		l->stats.shared_text_bytes += size;
+	}
+	return 0;
+}
+
+/* Resolve every PLT slot of mod now (bind: now, or no du_resolve). */
+static int bind_now(struct hv_linker *l, struct kxelf_module *mod, const char *name,
+		    struct hv_error *err)
+{
+	struct kxelf_error kerr = {0};
+
+	for (size_t i = 0; i < kxelf_module_slot_count(mod); i++) {
+		uint64_t addr;
+
+		if (kxelf_module_resolve_slot(mod, i, (const struct kxelf_module *const *)l->mods,
+					      l->nmods, &addr, &kerr) != KXELF_OK)
+			return fail(err, -EINVAL, "%s: %s", name, kerr.msg);
+		l->stats.bound_now++;
+	}
+	return 0;
+}
+
+/* Check, bind and grant the modules of a freshly loaded tree. */
+static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_error *err)
+{
+	size_t n = kxelf_tree_count(t), first = l->nmods;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		struct kxelf_module *mod = kxelf_tree_module(t, i);
+		struct kxelf_init_info init;
+
+		kxelf_module_init_info(mod, &init);
+		if (init.init || init.preinit_count || init.init_count)
+			return fail(err, -ENOTSUP, "%s: has constructors; not supported",
+				    kxelf_tree_name(t, i));
+		rc = check_got_pages(mod, kxelf_tree_name(t, i), err);
+		if (rc != 0)
+			return rc;
+		for (size_t r = 0; r < kxelf_module_prot_count(mod); r++) {
+			struct kxelf_range range;
+
+			if (kxelf_module_prot(mod, r, &range) != KXELF_OK ||
+			    range.addr < l->start || range.addr > l->end ||
+			    range.size > l->end - range.addr)
+				return fail(err, -EINVAL, "%s: a segment lies outside the window",
+					    kxelf_tree_name(t, i));
+			for (uint64_t a = range.addr; a < range.addr + range.size;
+			     a += KX_PAGE_SIZE)
+				if (l->mem->page_prot[a / KX_PAGE_SIZE] != 0)
+					return fail(err, -EINVAL, "%s: overlaps a mapped page",
+						    kxelf_tree_name(t, i));
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		l->mods[l->nmods++] = kxelf_tree_module(t, i);
+	for (size_t i = 0; i < n; i++) {
+		struct kxelf_module *mod = l->mods[first + i];
+		const struct link_file *f = file_of(l, kxelf_tree_name(t, i));
+
+		rc = 0;
+		if (l->resolver == 0 || (f != NULL && f->bind == HV_BIND_NOW))
+			rc = bind_now(l, mod, kxelf_tree_name(t, i), err);
+		for (size_t r = 0; rc == 0 && r < kxelf_module_prot_count(mod); r++) {
+			struct kxelf_range range;
+
+			kxelf_module_prot(mod, r, &range);
+			if (layout_map_user(l->mem, range.addr, range.size, hv_prot_of(range.prot)))
+				rc = fail(err, -EPERM, "%s: writable and executable (W^X)",
+					  kxelf_tree_name(t, i));
+		}
+		if (rc == 0 && protect_got(l, mod) != 0)
+			rc = fail(err, -EINVAL, "%s: cannot protect its GOT",
+				  kxelf_tree_name(t, i));
+		if (rc == 0 && f != NULL)
+			rc = share_text(l, mod, f, err);
+		if (rc != 0)
+			return -EIO; /* half linked: the pVM cannot go on */
+	}
+	l->stats.modules = l->nmods;
+	rc = l->be.flush(l->be.be, err);
+	if (rc > 0)
+		l->stats.tlb_flushes++;
+	return rc < 0 ? -EIO : 0;
+}
+
+/* Load one tree at the cursor; root bytes from the caller. */
+static int load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const char *name,
+		     struct kxelf_tree **out, struct hv_error *err)
+{
+	const struct kxelf_tree_ops ops = {.open = tree_open, .release = tree_release, .ctx = l};
+	struct kxelf_tree_params p = {
+		.ops = &ops,
+		.seg =
+			&(struct kxelf_segment){
+				.guest_base = l->start,
+				.host = hv_guest_ptr(l->mem, l->start, l->end - l->start,
+						     HV_ACCESS_MONITOR),
+				.size = l->end - l->start,
+			},
+		.guest_addr = l->cursor,
+		.linked = (const struct kxelf_module *const *)l->mods,
+		.nlinked = l->nmods,
+		.bind = {.mode = l->resolver ? KXELF_BIND_LAZY : KXELF_BIND_NOW,
+			 .module_id = l->nmods + 1,
+			 .resolver = l->resolver},
+		.max_modules = (unsigned)(KXELF_MAX_MODULES - l->nmods),
+	};
+	struct kxelf_tree *t = NULL;
+	struct kxelf_error kerr = {0};
+	int rc;
+
+	*out = NULL;
+	l->denied = l->broken = 0;
+	if (l->nmods >= KXELF_MAX_MODULES || l->ntrees >= KXELF_MAX_MODULES)
+		return fail(err, -ENOSPC, "%s: too many modules in this pVM", name);
+	if (kxelf_tree_load(root, len, name, &p, &t, &kerr) != KXELF_OK) {
+		rc = l->broken			    ? -EPIPE
+		     : l->denied		    ? -EACCES
+		     : kerr.code == KXELF_ERR_RANGE ? -ENOMEM
+						    : -EINVAL;
+		return fail(err, rc, "%s", kerr.msg);
+	}
+	l->trees[l->ntrees++] = t;
+	rc = finish_tree(l, t, err);
+	if (rc != 0)
+		return rc;
+	l->cursor = kxelf_tree_end(t) + LINK_GAP;
+	*out = t;
+	return 0;
+}
+
+/* du_resolve's address in the image (0: none, bind everything now). */
+static uint64_t find_resolver(const uint8_t *buf, size_t len, uint64_t at)
+{
+	struct kxelf_image *img = NULL;
+	struct kxelf_span span;
+	uint64_t addr = 0;
+
+	if (kxelf_image_parse(buf, len, &img, NULL) != KXELF_OK)
+		return 0;
+	kxelf_image_span(img, &span);
+	for (size_t i = 0; i < kxelf_image_symbol_count(img, KXELF_SYMS_DYNSYM); i++) {
+		struct kxelf_symbol s;
+
+		if (kxelf_image_symbol(img, KXELF_SYMS_DYNSYM, i, &s) == KXELF_OK && s.defined &&
+		    strcmp(s.name, "du_resolve") == 0) {
+			addr = s.value + (span.fixed ? 0 : at - span.base);
+			break;
+		}
+	}
+	kxelf_image_free(img);
+	return addr;
+}
+
+int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char *name,
+		struct image_info *info, struct hv_error *err)
+{
+	struct kxelf_init_info init;
+	struct kxelf_tree *t;
+	struct kxelf_module *root;
+	int rc;
+
+	if (l->nmods != 0)
+		return fail(err, -EBUSY, "the image is already linked");
+	l->resolver = find_resolver(buf, len, l->cursor);
+	l->at_boot = 1;
+	rc = load_tree(l, buf, len, name, &t, err);
+	l->at_boot = 0;
+	if (rc != 0)
+		return rc;
+	root = kxelf_tree_module(t, 0);
+	if (kxelf_image_type(kxelf_module_image(root)) == KXELF_TYPE_DYN)
+		return fail(err, -EINVAL, "%s: a shared library, not an executable", name);
+	kxelf_module_init_info(root, &init);
+	if (init.entry == 0 || init.entry >= l->mem->size ||
+	    !(l->mem->page_prot[init.entry / KX_PAGE_SIZE] & HV_PROT_EXEC))
+		return fail(err, -EINVAL, "%s: entry point not in an executable segment", name);
+	info->entry = init.entry;
+	info->start = kxelf_module_start(root);
+	info->end = l->end;
+	return 0;
+}
+
+int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind, uint64_t *handle,
+		   struct hv_error *err)
+{
+	struct link_file *f = NULL;
+	struct kxelf_tree *t;
+	int rc;
+
+	if (file_of(l, name) != NULL) {
+		close(fd);
+		return fail(err, -EEXIST, "%s: already linked", name);
+	}
+	rc = file_add(l, name, fd, bind, &f);
+	if (rc != 0)
+		return fail(err, rc, "%s: %s", name, strerror(-rc));
+	rc = load_tree(l, f->data, f->len, name, &t, err);
+	if (rc != 0)
+		return rc;
+	*handle = l->nmods - kxelf_tree_count(t) + 1;
+	return 0;
+}
+
+/* ---- hypercall hooks ------------------------------------------------------- */
+
+static int hook_resolve(void *opaque, uint64_t module_id, uint64_t index, uint64_t *addr)
+{
+	struct hv_linker *l = opaque;
+	struct kxelf_module *mod;
+
+	if (module_id == 0 || module_id > l->nmods)
+		return -EINVAL;
+	mod = l->mods[module_id - 1];
+	if (index >= kxelf_module_slot_count(mod))
+		return -EINVAL;
+	if (kxelf_module_resolve_slot(mod, (size_t)index,
+				      (const struct kxelf_module *const *)l->mods, l->nmods, addr,
+				      NULL) != KXELF_OK)
+		return -ENOENT;
+	l->stats.resolves++;
+	return 0;
+}
+
+static int hook_dlopen(void *opaque, const char *name, uint64_t *handle)
+{
+	struct hv_linker *l = opaque;
+	struct kxelf_error kerr = {0};
+	struct hv_error err;
+	struct kxelf_tree *t;
+	const uint8_t *data;
+	size_t len;
+	int rc;
+
+	/* Already linked (at boot or earlier): the same handle, no new request. */
+	for (size_t i = 0; i < l->nmods; i++) {
+		const char *soname = kxelf_image_soname(kxelf_module_image(l->mods[i]));
+
+		if (soname != NULL && strcmp(soname, name) == 0) {
+			*handle = i + 1;
+			return 0;
+		}
+	}
+	if (l->nfiles >= HV_LINK_MAX_FILES || l->nmods >= KXELF_MAX_MODULES)
+		return -ENOMEM;
+	l->denied = l->broken = 0;
+	if (tree_open(l, name, &data, &len, &kerr) != KXELF_OK)
+		return l->broken ? -EPIPE : l->denied ? -EACCES : -EINVAL;
+	rc = load_tree(l, data, len, name, &t, &err);
+	if (rc != 0)
+		return rc;
+	*handle = l->nmods - kxelf_tree_count(t) + 1;
+	return 0;
+}
+
+static int hook_dlsym(void *opaque, uint64_t handle, const char *name, uint64_t *addr)
+{
+	struct hv_linker *l = opaque;
+	struct kxelf_symbol sym;
+
+	if (handle == 0 || handle > l->nmods)
+		return -EBADF;
+	if (kxelf_module_lookup(l->mods[handle - 1], name, &sym) != KXELF_OK || !sym.defined ||
+	    sym.type == STT_TLS)
+		return -ENOENT;
+	*addr = sym.addr;
+	return 0;
+}
+
+const struct hv_link_hooks linker_hooks = {
+	.resolve = hook_resolve,
+	.dlopen = hook_dlopen,
+	.dlsym = hook_dlsym,
+};
+
+void linker_stats(const struct hv_linker *l, struct hv_link_stats *out)
+{
+	*out = l->stats;
+}
+
+int linker_create(struct hv_guest_mem *mem, uint64_t start, uint64_t end,
+		  const struct hv_link_source *src, const struct linker_backend *be,
+		  struct hv_linker **out)
+{
+	struct hv_linker *l;
+
+	if (start % KX_PAGE_SIZE || end % KX_PAGE_SIZE || start >= end || end > mem->size ||
+	    src == NULL || src->request == NULL)
+		return -EINVAL;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return -ENOMEM;
+	l->mem = mem;
+	l->start = l->cursor = start;
+	l->end = end;
+	l->src = src;
+	l->be = *be;
+	*out = l;
+	return 0;
+}
+
+void linker_destroy(struct hv_linker *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->ntrees; i++)
+		kxelf_tree_free(l->trees[i]);
+	for (size_t i = 0; i < l->nfiles; i++)
+		file_close(&l->files[i]);
+	free(l);
+}

@@ -1,0 +1,324 @@
+/*
+ * kxmon_client.c — kxmon's end of the kxd channel (kxmon_client.h).
+ *
+ * The channel is a SOCK_SEQPACKET socket: one struct kxmon_msg per
+ * datagram, file descriptors with SCM_RIGHTS.  What kxd sends is checked
+ * field by field (size, type, seq, NUL-terminated strings, fd count, the
+ * fd being a sealed memfd) before anything is used; any violation breaks
+ * the channel and the pVM ends.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "manager/kxmon_client.h"
+
+#define MAX_FDS 2 /* more than any message may carry: extra ones are an error */
+
+static int str_ok(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+int kxmon_client_sealed(int fd)
+{
+	const int need = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	return seals >= 0 && (seals & need) == need;
+}
+
+static int why_fail(char *why, size_t whylen, const char *text)
+{
+	snprintf(why, whylen, "%s", text);
+	return -EBADMSG;
+}
+
+int kxmon_client_check(const void *buf, size_t len, int nfds, uint64_t expect_seq, const char *name,
+		       char *why, size_t whylen)
+{
+	struct kxmon_msg m;
+	const struct kxmon_link *l = &m.u.link;
+
+	if (len != sizeof(m))
+		return why_fail(why, whylen, "message of the wrong size");
+	memcpy(&m, buf, sizeof(m));
+	if (m.size != sizeof(m))
+		return why_fail(why, whylen, "message size field is wrong");
+	if (m.type != KXMON_MSG_LINK_RESP && m.type != KXMON_MSG_LINK_PUSH)
+		return why_fail(why, whylen, "unexpected message type");
+	if (m.type == KXMON_MSG_LINK_RESP && (expect_seq == 0 || m.seq != expect_seq))
+		return why_fail(why, whylen, "LINK_RESP with a seq that no LINK_REQ has");
+	if (l->allow > 1 || l->bind > KXMON_BIND_NOW)
+		return why_fail(why, whylen, "LINK allow/bind out of range");
+	if (!str_ok(l->name, sizeof(l->name)) || !str_ok(l->version, sizeof(l->version)) ||
+	    !str_ok(l->reason, sizeof(l->reason)))
+		return why_fail(why, whylen, "a string without its NUL");
+	if (m.type == KXMON_MSG_LINK_RESP && name != NULL && strcmp(l->name, name) != 0)
+		return why_fail(why, whylen, "LINK_RESP for another library");
+	if (m.type == KXMON_MSG_LINK_PUSH && (l->allow != 1 || l->name[0] == '\0'))
+		return why_fail(why, whylen, "LINK_PUSH must allow a named library");
+	if (nfds != (l->allow ? 1 : 0))
+		return why_fail(why, whylen, "wrong number of file descriptors");
+	return 0;
+}
+
+static void broken(struct kxmon_client *c, const char *what, int err)
+{
+	if (!c->broken)
+		snprintf(c->reason, sizeof(c->reason), "channel to kxd: %s%s%s", what,
+			 err ? ": " : "", err ? strerror(err) : "");
+	c->broken = 1;
+}
+
+static int send_msg(struct kxmon_client *c, struct kxmon_msg *m)
+{
+	ssize_t n;
+
+	if (c->fd < 0 || c->broken)
+		return -EPIPE;
+	m->size = sizeof(*m);
+	do
+		n = send(c->fd, m, sizeof(*m), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*m)) {
+		broken(c, "send failed", n < 0 ? errno : EIO);
+		return -EPIPE;
+	}
+	return 0;
+}
+
+/* Receive one datagram (waiting at most timeout_ms, -1: forever): 1 with
+ * *m and fds, 0 if nothing came in time, -EPIPE when broken. */
+static int recv_msg(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m, int *fds,
+		    int *nfds, uint64_t expect_seq, const char *name)
+{
+	union {
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	char data[sizeof(*m) + 1];
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	char why[128];
+	ssize_t n;
+	int rc;
+
+	*nfds = 0;
+	if (c->fd < 0 || c->broken)
+		return -EPIPE;
+	do
+		rc = poll(&pfd, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		return 0;
+	do
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (*nfds < MAX_FDS)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n <= 0) {
+		broken(c, n == 0 ? "kxd closed it" : "receive failed", n < 0 ? errno : 0);
+		goto bad;
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		broken(c, "message truncated", 0);
+		goto bad;
+	}
+	if (kxmon_client_check(data, (size_t)n, *nfds, expect_seq, name, why, sizeof(why)) != 0) {
+		broken(c, why, 0);
+		goto bad;
+	}
+	memcpy(m, data, sizeof(*m));
+	if (*nfds == 1 && !kxmon_client_sealed(fds[0])) {
+		broken(c, "library fd is not a sealed memfd", 0);
+		goto bad;
+	}
+	return 1;
+bad:
+	for (int i = 0; i < *nfds; i++)
+		close(fds[i]);
+	*nfds = 0;
+	return -EPIPE;
+}
+
+int kxmon_client_start(struct kxmon_client *c, int fd, const struct hv_ops *ops)
+{
+	struct kxmon_msg m;
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->next_seq = 1;
+	c->ops = ops;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_SEQPACKET) {
+		c->fd = -1;
+		snprintf(c->reason, sizeof(c->reason), "--channel %d: not a SOCK_SEQPACKET socket",
+			 fd);
+		return -ENOTSOCK;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_HELLO;
+	m.u.hello.chan_version = KXMON_CHAN_VERSION;
+	m.u.hello.pid = (uint32_t)getpid();
+	return send_msg(c, &m);
+}
+
+/* Keep a push for the next safe point (it consumed its fd). */
+static void queue_push(struct kxmon_client *c, const struct kxmon_msg *m, int fd)
+{
+	if (c->npush >= KXMON_CLIENT_PUSH_QUEUE) {
+		close(fd);
+		broken(c, "too many pushed links waiting", 0);
+		return;
+	}
+	c->push[c->npush] = *m;
+	c->push_fd[c->npush++] = fd;
+}
+
+int kxmon_client_request(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
+			 char *why, size_t whylen)
+{
+	struct kxmon_client *c = ctx;
+	struct kxmon_msg m;
+	uint64_t seq;
+	int fds[MAX_FDS], nfds, rc;
+
+	if (strlen(name) >= KXMON_NAME_MAX) {
+		snprintf(why, whylen, "library name longer than %d bytes", KXMON_NAME_MAX - 1);
+		return -EACCES;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_LINK_REQ;
+	m.seq = seq = c->next_seq++;
+	snprintf(m.u.link_req.name, sizeof(m.u.link_req.name), "%s", name);
+	m.u.link_req.at_boot = at_boot ? 1 : 0;
+	c->requests++;
+	if (send_msg(c, &m) != 0)
+		goto fail;
+	for (;;) {
+		rc = recv_msg(c, KXMON_CLIENT_WAIT_MS, &m, fds, &nfds, seq, name);
+		if (rc == 0)
+			broken(c, "no LINK_RESP in time", 0);
+		if (rc <= 0)
+			goto fail;
+		if (m.type == KXMON_MSG_LINK_PUSH) {
+			queue_push(c, &m, fds[0]);
+			continue;
+		}
+		break;
+	}
+	if (!m.u.link.allow) {
+		c->denials++;
+		snprintf(c->reason, sizeof(c->reason), "%s", m.u.link.reason);
+		snprintf(c->denied, sizeof(c->denied), "%s", name);
+		snprintf(why, whylen, "link denied: %s", m.u.link.reason);
+		return -EACCES;
+	}
+	grant->fd = fds[0];
+	grant->bind = m.u.link.bind == KXMON_BIND_NOW ? HV_BIND_NOW : HV_BIND_LAZY;
+	return 0;
+fail:
+	snprintf(why, whylen, "%s", c->reason);
+	return -EPIPE;
+}
+
+static void apply_push(struct kxmon_client *c, struct hv_vm *vm, const struct kxmon_msg *push,
+		       int fd)
+{
+	struct hv_error err = {{0}};
+	struct kxmon_msg done;
+	uint64_t handle = 0;
+	int rc;
+
+	rc = c->ops->link(vm, push->u.link.name, fd,
+			  push->u.link.bind == KXMON_BIND_NOW ? HV_BIND_NOW : HV_BIND_LAZY, &handle,
+			  &err);
+	c->pushes++;
+	memset(&done, 0, sizeof(done));
+	done.type = KXMON_MSG_LINK_DONE;
+	done.seq = push->seq;
+	done.u.done.result = rc;
+	snprintf(done.u.done.name, sizeof(done.u.done.name), "%s", push->u.link.name);
+	if (rc == 0)
+		snprintf(done.u.done.message, sizeof(done.u.done.message), "linked as handle %llu",
+			 (unsigned long long)handle);
+	else
+		snprintf(done.u.done.message, sizeof(done.u.done.message), "%s", err.msg);
+	send_msg(c, &done);
+	/* A half-linked pVM cannot go on. */
+	if (rc == -EIO || rc == -EPIPE)
+		c->ops->pause(vm);
+}
+
+void kxmon_client_safe_point(void *ctx, struct hv_vm *vm)
+{
+	struct kxmon_client *c = ctx;
+	struct kxmon_msg m;
+	int fds[MAX_FDS], nfds, rc;
+
+	if (c->broken)
+		return;
+	while ((rc = recv_msg(c, 0, &m, fds, &nfds, 0, NULL)) > 0)
+		queue_push(c, &m, fds[0]);
+	if (c->broken) {
+		c->ops->pause(vm); /* kxmon sees the broken channel and ends the pVM */
+		return;
+	}
+	for (unsigned i = 0; i < c->npush; i++)
+		apply_push(c, vm, &c->push[i], c->push_fd[i]);
+	c->npush = 0;
+}
+
+void kxmon_client_finish(struct kxmon_client *c, int status, int by_guest, uint64_t rip,
+			 const char *report)
+{
+	struct kxmon_msg m;
+
+	/* Pushes that never reached a safe point: the pVM is gone. */
+	for (unsigned i = 0; i < c->npush; i++) {
+		close(c->push_fd[i]);
+		memset(&m, 0, sizeof(m));
+		m.type = KXMON_MSG_LINK_DONE;
+		m.seq = c->push[i].seq;
+		m.u.done.result = -ESRCH;
+		snprintf(m.u.done.name, sizeof(m.u.done.name), "%s", c->push[i].u.link.name);
+		snprintf(m.u.done.message, sizeof(m.u.done.message), "the pVM ended first");
+		send_msg(c, &m);
+	}
+	c->npush = 0;
+	if (c->fd < 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_EXIT;
+	m.u.exit.status = status;
+	m.u.exit.by_guest = by_guest ? 1 : 0;
+	m.u.exit.rip = rip;
+	snprintf(m.u.exit.report, sizeof(m.u.exit.report), "%s", report ? report : "");
+	send_msg(c, &m);
+	close(c->fd);
+	c->fd = -1;
+}
