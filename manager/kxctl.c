@@ -16,6 +16,37 @@ static const struct kxctl_cmd cmds[] = {
 	  "  -p, --pubkey F  verify the kxsign signature against public key F (repeatable)\n"
 	  "  -K, --keydir D  ... against every *.pub key in directory D\n"
 	  "  -L, --libdir D  load the DT_NEEDED tree, searching D (repeatable, in order)\n" },
+	{ "run", kxctl_run,
+	  "[--policy P.kxp] [--libdir DIR]... [--admin-key K.pub] [--socket S] [--app NAME] "
+	  "IMAGE [ARG...]",
+	  "boot IMAGE in a pVM via kxd, stream its console, exit with its status",
+	  "  --policy P.kxp    the policy a kxd started here loads\n"
+	  "  --libdir DIR      where that kxd finds libraries (repeatable)\n"
+	  "  --admin-key K     that kxd refuses a policy not signed by K\n"
+	  "  --socket S        kxd's control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)\n"
+	  "  --app NAME        boot as NAME (default: the name IMAGE is signed with)\n"
+	  "  --kxd PATH        the kxd to start (default: beside kxctl)\n"
+	  "  exit: the app's status (125/126 from kxmon), 1 boot denied, 2 error\n" },
+	{ "list", kxctl_list, "[--json] [--socket S]",
+	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, libraries",
+	  "  --json      one JSON array of objects\n"
+	  "  --socket S  kxd's control socket\n" },
+	{ "link", kxctl_link, "[--socket S] ID LIB",
+	  "link library LIB into pVM ID as the operator (loader class any)",
+	  "  --socket S  kxd's control socket\n"
+	  "  exit: 0 linked, 1 denied (the reason names the rule), not mapped, or no answer\n"
+	  "        within 30 s (the pVM maps it at its next hypercall)\n" },
+	{ "kill", kxctl_kill, "[--socket S] ID", "end pVM ID",
+	  "  --socket S  kxd's control socket\n" },
+	{ "audit", kxctl_audit, "[--json] [--follow] [--log PATH] [--socket S]",
+	  "print the audit log, one line per decision of the gate",
+	  "  --json      the records as written (JSON lines)\n"
+	  "  --follow    keep printing records as they are appended\n"
+	  "  --log PATH  read PATH (default: the running kxd's log)\n"
+	  "  --socket S  kxd's control socket\n"
+	  "  exit: 0, 1 when a line is corrupt (reported on stderr), 2 error\n" },
+	{ "stop", kxctl_stop, "[--socket S]", "end every pVM and stop kxd",
+	  "  --socket S  kxd's control socket\n" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

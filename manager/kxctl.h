@@ -7,7 +7,10 @@
 #ifndef KX_MANAGER_KXCTL_H
 #define KX_MANAGER_KXCTL_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "manager/kxd/kxd.h"
 
 /* Exit codes shared by every verb. */
 enum {
@@ -32,6 +35,21 @@ int kxctl_help(const struct kxctl_cmd *cmd);
 /* Writes s as a JSON string literal (bytes >= 0x80 and controls escaped). */
 void kxctl_json_str(FILE *out, const char *s);
 
+/* Talking to kxd (manager/kxctl_client.c); each prints its own error. */
+/* The socket: given, or kxd's default.  0 or -1. */
+int kxctl_socket_path(const char *given, char *buf, size_t size);
+int kxctl_connect(const char *path); /* fd, or -errno */
+void kxctl_req_init(struct kxd_req *req, enum kxd_req_type type);
+int kxctl_request(int fd, const struct kxd_req *req, const int *fds, int nfds);
+int kxctl_answer(int fd, struct kxd_resp *resp); /* 0, or -1: none or malformed */
+int kxctl_parse_id(const char *s, uint64_t *id);
+
 int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_list(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_link(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_kill(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_stop(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_audit(const struct kxctl_cmd *cmd, int argc, char **argv);
 
 #endif /* KX_MANAGER_KXCTL_H */

@@ -1,0 +1,17 @@
+# manager/kxd.mk: kxd, the mapper (manager/kxd/), and the control protocol
+# it shares with kxctl (libkxdproto.a).  kxctl's own lines are in elf.mk.
+LIBS += kxdproto
+kxdproto_SRCS := manager/kxd/proto.c
+
+PROGS += kxd
+kxd_SRCS := manager/kxd/main.c manager/kxd/control.c manager/kxd/registry.c \
+	manager/kxd/chan.c manager/kxd/libstore.c
+kxd_LIBS := kxdproto kxgate kxp kxsig
+kxd_LDLIBS := -lsodium -lpthread
+
+# The protocol checks (control requests and answers, channel messages) on
+# hostile datagrams.
+UNIT_TESTS += test_kxd_proto
+test_kxd_proto_SRCS := tests/unit/test_kxd_proto.c
+test_kxd_proto_LIBS := kxdproto
+test_kxd_proto_LDLIBS := -lcmocka

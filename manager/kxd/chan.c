@@ -1,0 +1,199 @@
+/*
+ * Messages on a pVM's channel (manager/kxmon_chan.h).  The channel is the
+ * pVM's identity: a LINK_REQ is decided for the pVM whose socket it came
+ * on, whatever it says.  Every message is checked (kxd_check_chan) before
+ * a field is read; a malformed one, or one out of turn, ends that pVM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manager/kxd/internal.h"
+
+static void malformed(struct kxd *d, struct kxd_pvm *p, const char *why)
+{
+	char report[KXMON_TEXT_MAX];
+
+	kxd_log("pVM %llu (%s): malformed message on its channel: %s; ending it",
+		(unsigned long long)p->id, p->app, why);
+	snprintf(report, sizeof(report), "ended by kxd: malformed channel message: %s", why);
+	kxd_pvm_end(d, p, report);
+	close(p->chan);
+	p->chan = -1;
+}
+
+static void record_lib(struct kxd_pvm *p, const struct kxd_linked *lib)
+{
+	for (size_t i = 0; i < p->nlibs; i++)
+		if (memcmp(p->libs[i].digest, lib->digest, sizeof(lib->digest)) == 0 &&
+		    strcmp(p->libs[i].name, lib->name) == 0)
+			return;
+	if (p->nlibs < KXD_MAX_LINKED)
+		p->libs[p->nlibs++] = *lib;
+}
+
+/* Fill a LINK_RESP / LINK_PUSH body from a decision. */
+static void fill_link(struct kxd *d, const struct kxd_pvm *p, const char *name,
+		      const struct gate_decision *dec, const char *why, struct kxmon_link *out)
+{
+	struct kxp_lib_info info;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	if (dec && dec->verdict == KXP_ALLOW) {
+		out->allow = 1;
+		out->bind = KXMON_BIND_LAZY;
+		if (kxp_lib_lookup(d->policy, p->app, dec->meta.name, &info) == 0 &&
+		    info.bind == KXP_BIND_NOW)
+			out->bind = KXMON_BIND_NOW;
+		snprintf(out->version, sizeof(out->version), "%s", dec->meta.version);
+		memcpy(out->digest, dec->meta.digest, sizeof(out->digest));
+	} else {
+		snprintf(out->reason, sizeof(out->reason), "%s", why);
+	}
+}
+
+/* What the registry keeps: the signed name and version, the digest. */
+static void linked_of(const struct gate_decision *dec, struct kxd_linked *out)
+{
+	snprintf(out->name, sizeof(out->name), "%s", dec->meta.name);
+	snprintf(out->version, sizeof(out->version), "%s", dec->meta.version);
+	memcpy(out->digest, dec->meta.digest, sizeof(out->digest));
+}
+
+static void link_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	struct kxmon_msg msg;
+	struct gate_subject self;
+	struct gate_decision dec;
+	char why[KXMON_TEXT_MAX] = "";
+	const char *name = in->u.link_req.name;
+	int memfd = -1, rc;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = KXMON_MSG_LINK_RESP;
+	msg.size = sizeof(msg);
+	msg.seq = in->seq;
+	kxd_pvm_subject(p, &self);
+	rc = kxd_lib_decide(d, &self, p, name, &dec, &memfd, why, sizeof(why));
+	fill_link(d, p, name, rc == 0 ? &dec : NULL, why, &msg.u.link);
+	if (msg.u.link.allow) {
+		struct kxd_linked lib;
+
+		linked_of(&dec, &lib);
+		record_lib(p, &lib);
+	} else {
+		kxd_log("pVM %llu (%s): link %s: %s", (unsigned long long)p->id, p->app, name,
+			msg.u.link.reason);
+	}
+	rc = kxd_send(p->chan, &msg, sizeof(msg), &memfd, memfd >= 0 ? 1 : 0);
+	if (rc != 0)
+		malformed(d, p, "cannot answer on the channel");
+}
+
+static void link_done(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	int ci = p->push_client;
+
+	if (p->push_seq == 0 || in->seq != p->push_seq) {
+		malformed(d, p, "LINK_DONE without a LINK_PUSH");
+		return;
+	}
+	p->push_seq = 0;
+	p->push_client = -1;
+	if (in->u.done.result == 0)
+		record_lib(p, &p->push_lib);
+	if (ci < 0)
+		return;
+	if (in->u.done.result == 0)
+		kxd_reply(d, ci, KXD_RESP_OK, p, "linked %s %s into pVM %llu", p->push_lib.name,
+			  p->push_lib.version, (unsigned long long)p->id);
+	else
+		kxd_reply(d, ci, KXD_RESP_ERROR, p, "pVM %llu could not map %s: %s (%s)",
+			  (unsigned long long)p->id, p->push_lib.name, in->u.done.message,
+			  strerror(in->u.done.result < 0 ? -in->u.done.result : EIO));
+}
+
+int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
+{
+	struct kxmon_msg msg;
+	char why[KXD_TEXT_MAX];
+	int fds[KXD_MAX_FDS], nfds = 0, rc;
+	size_t len;
+
+	rc = kxd_recv(p->chan, &msg, sizeof(msg), &len, fds, &nfds);
+	if (rc == -EAGAIN)
+		return 0;
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (rc == -EMSGSIZE || (rc == 0 && len > 0 &&
+				kxd_check_chan(&msg, len, nfds, why, sizeof(why)) != 0)) {
+		malformed(d, p, rc ? "message too long or too many fds" : why);
+		return 0;
+	}
+	if (rc != 0 || len == 0) { /* kxmon closed it: reaping follows */
+		close(p->chan);
+		p->chan = -1;
+		return 0;
+	}
+	switch (msg.type) {
+	case KXMON_MSG_HELLO:
+		if (p->state != KXD_PVM_STARTING) {
+			malformed(d, p, "second HELLO");
+			return 0;
+		}
+		p->state = KXD_PVM_RUNNING;
+		break;
+	case KXMON_MSG_LINK_REQ:
+		link_req(d, p, &msg);
+		break;
+	case KXMON_MSG_LINK_DONE:
+		link_done(d, p, &msg);
+		break;
+	case KXMON_MSG_EXIT:
+		snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
+		break;
+	}
+	return 1;
+}
+
+int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const char *lib, char *why,
+		  size_t whylen)
+{
+	struct gate_subject op = { .kind = GATE_SUBJECT_OPERATOR, .uid = d->clients[ci].uid };
+	struct gate_decision dec;
+	struct kxmon_msg msg;
+	int memfd = -1, rc;
+
+	if (p->chan < 0 || p->state != KXD_PVM_RUNNING) {
+		snprintf(why, whylen, "pVM %llu has no channel to link into",
+			 (unsigned long long)p->id);
+		return -ENOTCONN;
+	}
+	if (p->push_seq != 0) {
+		snprintf(why, whylen, "pVM %llu: a link is already in progress",
+			 (unsigned long long)p->id);
+		return -EBUSY;
+	}
+	rc = kxd_lib_decide(d, &op, p, lib, &dec, &memfd, why, whylen);
+	if (rc != 0)
+		return rc;
+	if (dec.verdict != KXP_ALLOW)
+		return -EACCES;
+	memset(&msg, 0, sizeof(msg));
+	msg.type = KXMON_MSG_LINK_PUSH;
+	msg.size = sizeof(msg);
+	msg.seq = d->next_seq++;
+	fill_link(d, p, lib, &dec, "", &msg.u.link);
+	rc = kxd_send(p->chan, &msg, sizeof(msg), &memfd, 1);
+	if (rc != 0) {
+		snprintf(why, whylen, "pVM %llu: %s", (unsigned long long)p->id, strerror(-rc));
+		return rc;
+	}
+	p->push_seq = msg.seq;
+	p->push_client = ci;
+	linked_of(&dec, &p->push_lib);
+	return 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * Control requests from kxctl.  The peer's uid (SO_PEERCRED, taken once at
+ * accept) is the operator's identity; only kxd's own uid and root may talk
+ * to it.  Requests are untrusted datagrams: checked by kxd_check_req before
+ * anything reads a field; a malformed one closes that connection.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manager/kxd/internal.h"
+
+void kxd_client_accept(struct kxd *d)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t clen = sizeof(cred);
+	int fd, slot = -1;
+
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+	    (cred.uid != d->owner && cred.uid != 0)) {
+		kxd_log("refused a client (uid %d)", (int)cred.uid);
+		close(fd);
+		return;
+	}
+	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
+		if (d->clients[i].fd < 0) {
+			slot = i;
+			break;
+		}
+	if (slot < 0) {
+		kxd_log("too many clients");
+		close(fd);
+		return;
+	}
+	d->clients[slot] = (struct kxd_client){ .fd = fd, .uid = cred.uid };
+}
+
+void kxd_client_close(struct kxd *d, int ci)
+{
+	if (d->clients[ci].fd < 0)
+		return;
+	close(d->clients[ci].fd);
+	d->clients[ci].fd = -1;
+	kxd_pvm_forget_client(d, ci);
+}
+
+static void fill_pvm(struct kxd_resp *r, const struct kxd_pvm *p)
+{
+	r->pvm_id = p->id;
+	r->pid = p->pid;
+	r->started = p->started;
+	r->status = p->status;
+	r->state = p->state;
+	r->nlibs = (uint32_t)p->nlibs;
+	snprintf(r->app, sizeof(r->app), "%s", p->app);
+}
+
+int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_pvm *p,
+	      const char *fmt, ...)
+{
+	struct kxd_resp r;
+	va_list ap;
+	int rc;
+
+	if (ci < 0 || d->clients[ci].fd < 0)
+		return -EBADF;
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	r.size = sizeof(r);
+	r.status = -1;
+	if (p)
+		fill_pvm(&r, p);
+	va_start(ap, fmt);
+	vsnprintf(r.text, sizeof(r.text), fmt, ap);
+	va_end(ap);
+	rc = kxd_send(d->clients[ci].fd, &r, sizeof(r), NULL, 0);
+	if (rc != 0)
+		kxd_client_close(d, ci);
+	return rc;
+}
+
+static void do_list(struct kxd *d, int ci)
+{
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		const struct kxd_pvm *p = &d->pvms[i];
+		char libs[KXD_TEXT_MAX] = "";
+		size_t used = 0;
+
+		if (!p->used)
+			continue;
+		for (size_t l = 0; l < p->nlibs; l++) {
+			char hex[2 * KXSIG_DIGEST_BYTES + 1];
+			int n;
+
+			kxsig_digest_hex(p->libs[l].digest, hex);
+			n = snprintf(libs + used, sizeof(libs) - used, "%s %s %s\n",
+				     p->libs[l].name, p->libs[l].version, hex);
+			if (n < 0 || (size_t)n >= sizeof(libs) - used)
+				break;
+			used += (size_t)n;
+		}
+		if (kxd_reply(d, ci, KXD_RESP_PVM, p, "%s", libs) != 0)
+			return;
+	}
+	kxd_reply(d, ci, KXD_RESP_END, NULL, "%s", "");
+}
+
+static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
+{
+	char *argv[KXD_ARGC_MAX + 1];
+	char why[KXD_TEXT_MAX] = "";
+	struct kxd_pvm *p = NULL;
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < req->argc; i++) {
+		argv[i] = req->args + off;
+		off += strlen(req->args + off) + 1;
+	}
+	argv[req->argc] = NULL;
+	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, &p, why, sizeof(why)) != 0)
+		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
+	else
+		kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");
+}
+
+void kxd_client_readable(struct kxd *d, int ci)
+{
+	struct kxd_req req;
+	char why[KXD_TEXT_MAX];
+	int fds[KXD_MAX_FDS], nfds = 0;
+	struct kxd_pvm *p;
+	size_t len;
+	int rc;
+
+	rc = kxd_recv(d->clients[ci].fd, &req, sizeof(req), &len, fds, &nfds);
+	if (rc != 0 || len == 0) {
+		kxd_client_close(d, ci);
+		goto out;
+	}
+	if (kxd_check_req(&req, len, nfds, why, sizeof(why)) != 0) {
+		kxd_log("client uid %u: malformed request: %s", d->clients[ci].uid, why);
+		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "malformed request: %s", why);
+		kxd_client_close(d, ci);
+		goto out;
+	}
+	switch (req.type) {
+	case KXD_REQ_PING:
+		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", d->audit_path);
+		break;
+	case KXD_REQ_RUN:
+		do_run(d, ci, &req, fds);
+		break;
+	case KXD_REQ_LIST:
+		do_list(d, ci);
+		break;
+	case KXD_REQ_LINK:
+		p = kxd_pvm_find(d, req.pvm_id);
+		if (!p || p->state == KXD_PVM_EXITED)
+			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "no running pVM %llu",
+				  (unsigned long long)req.pvm_id);
+		else if (kxd_link_push(d, ci, p, req.name, why, sizeof(why)) != 0)
+			kxd_reply(d, ci, KXD_RESP_ERROR, p, "%s", why);
+		break;
+	case KXD_REQ_KILL:
+		p = kxd_pvm_find(d, req.pvm_id);
+		if (!p || p->state == KXD_PVM_EXITED) {
+			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "no running pVM %llu",
+				  (unsigned long long)req.pvm_id);
+		} else {
+			kxd_pvm_end(d, p, "killed by the operator");
+			kxd_reply(d, ci, KXD_RESP_OK, p, "%s", "");
+		}
+		break;
+	case KXD_REQ_STOP:
+		d->stopping = true;
+		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", "");
+		break;
+	}
+out:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+}

@@ -1,0 +1,134 @@
+/*
+ * kxd internals: the daemon's state, shared by its files
+ *   main.c      options, the policy and gate, the control socket, the loop
+ *   control.c   control requests from kxctl
+ *   registry.c  the pVM table, spawning kxmon, reaping
+ *   chan.c      messages on each pVM's channel
+ *   libstore.c  libraries: lookup in the libdirs, sealed memfds by digest
+ */
+#ifndef KX_MANAGER_KXD_INTERNAL_H
+#define KX_MANAGER_KXD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "manager/gate/gate.h"
+#include "manager/kxd/kxd.h"
+
+#define KXD_MAX_LIBDIRS 16
+#define KXD_MAX_PVMS 256
+#define KXD_MAX_CLIENTS 64
+#define KXD_MAX_LINKED 32       /* libraries recorded per pVM */
+#define KXD_MAX_STORE 1024      /* distinct library contents kept */
+#define KXD_IMAGE_MAX ((size_t)256 << 20)
+#define KXD_LIB_MAX ((size_t)64 << 20)
+
+struct kxd_linked {
+	char name[KXMON_NAME_MAX];
+	char version[KXMON_VERSION_MAX];
+	uint8_t digest[KXSIG_DIGEST_BYTES];
+};
+
+struct kxd_pvm {
+	bool used;
+	uint64_t id;
+	char app[KXD_APP_MAX];
+	pid_t pid;       /* kxmon; 0 once reaped */
+	int chan;        /* our end of the channel; -1 when closed or none */
+	enum kxd_pvm_state state;
+	time_t started;
+	int status;      /* kxmon's status, 128+N for signal N; -1 while running */
+	char report[KXMON_TEXT_MAX]; /* from EXIT, or why kxd ended it */
+	int client;      /* the `kxctl run` waiting for the end (index), -1 none */
+	struct kxd_linked libs[KXD_MAX_LINKED];
+	size_t nlibs;
+	uint64_t push_seq;  /* the LINK_PUSH in flight, 0 none */
+	int push_client;    /* who waits for its LINK_DONE, -1 none */
+	struct kxd_linked push_lib;
+};
+
+struct kxd_client {
+	int fd;          /* -1: free slot */
+	uid_t uid;
+};
+
+struct kxd_store_entry {
+	uint8_t digest[KXSIG_DIGEST_BYTES]; /* kxsig content digest */
+	uint8_t sha[32];                    /* of the exact bytes */
+	int memfd;
+};
+
+struct kxd {
+	/* options */
+	const char *policy_path, *admin_key, *socket_path, *audit_path, *monitor;
+	const char *libdirs[KXD_MAX_LIBDIRS];
+	size_t nlibdirs;
+	bool foreground;
+	/* state */
+	struct kxp_policy *policy;
+	struct gate *gate;
+	int listen_fd, signal_fd;
+	uid_t owner;
+	bool stopping;
+	uint64_t next_id, next_seq;
+	int monitor_has_channel; /* -1 unknown, 0, 1 */
+	struct kxd_pvm pvms[KXD_MAX_PVMS];
+	struct kxd_client clients[KXD_MAX_CLIENTS];
+	struct kxd_store_entry store[KXD_MAX_STORE];
+	size_t nstore;
+};
+
+/* kxd's log lines (stderr): "kxd: ..." */
+void kxd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* control.c */
+void kxd_client_accept(struct kxd *d);
+void kxd_client_readable(struct kxd *d, int ci);
+void kxd_client_close(struct kxd *d, int ci);
+int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_pvm *p,
+	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* registry.c */
+struct kxd_pvm *kxd_pvm_find(struct kxd *d, uint64_t id);
+void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out);
+/* Boot image (fd image_fd) as app with argv; the console to out_fd/err_fd.
+ * 0 and *out on success; else -errno/-EACCES with why. */
+int kxd_pvm_run(struct kxd *d, int ci, const char *app, int image_fd, int out_fd, int err_fd,
+		char *const *argv, struct kxd_pvm **out, char *why, size_t whylen);
+void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why);
+void kxd_reap(struct kxd *d);
+void kxd_pvm_forget_client(struct kxd *d, int ci);
+
+/* chan.c */
+/* Handle one message; 1 if one was handled, 0 if none was waiting (or the
+ * channel closed / was dropped). */
+int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p);
+/* The operator's `kxctl link`: decide, then LINK_PUSH; the client gets its
+ * answer on LINK_DONE.  0, or -errno with why. */
+int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const char *lib, char *why,
+		  size_t whylen);
+
+/* libstore.c */
+/* Read library `name` from the libdirs into *buf (malloc'd).  -ENOENT etc. */
+int kxd_lib_read(struct kxd *d, const char *name, uint8_t **buf, size_t *len, char *why,
+		 size_t whylen);
+/* The sealed memfd holding exactly bytes (shared: do not close).  -errno. */
+int kxd_lib_memfd(struct kxd *d, const struct kxsig_meta *meta, const uint8_t *bytes, size_t len);
+/* A new sealed memfd of bytes (the caller closes it).  fd or -errno. */
+int kxd_sealed_memfd(const char *name, const uint8_t *bytes, size_t len);
+/* Read a whole regular file from fd, at most max bytes.  0 or -errno. */
+int kxd_read_fd(int fd, size_t max, uint8_t **buf, size_t *len);
+/* Decide a link of lib into pVM p for requester; fill *dec; on ALLOW the
+ * verified bytes' memfd in *memfd (shared: do not close).  0 if decided
+ * (look at dec->verdict; a DENY is described in why). */
+int kxd_lib_decide(struct kxd *d, const struct gate_subject *requester, struct kxd_pvm *p,
+		   const char *lib, struct gate_decision *dec, int *memfd, char *why,
+		   size_t whylen);
+void kxd_store_close(struct kxd *d);
+/* "WHAT denied: REASON (rule FILE:LINE)" from a decision (rc: gate's). */
+void kxd_describe_denial(const struct gate_decision *dec, int rc, const char *what, char *why,
+			 size_t whylen);
+
+#endif /* KX_MANAGER_KXD_INTERNAL_H */

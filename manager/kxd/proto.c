@@ -1,0 +1,255 @@
+/*
+ * The control protocol's checks and datagram I/O, shared by kxd and kxctl.
+ * Every check takes (buf, len) of a datagram that came from a peer: its
+ * input is untrusted.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "manager/kxd/kxd.h"
+
+int kxd_default_socket(char *buf, size_t size)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (geteuid() == 0)
+		n = snprintf(buf, size, "/run/kx/kxd.sock");
+	else if (dir && dir[0] == '/')
+		n = snprintf(buf, size, "%s/kx/kxd.sock", dir);
+	else
+		return -ENOENT;
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int kxd_str_ok(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+int kxd_libname_ok(const char *name)
+{
+	if (name[0] == '\0' || name[0] == '.')
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p <= ' ' || *p > '~')
+			return 0;
+	return 1;
+}
+
+static int bad(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+/* The common head of every message: its length, the size field, and a
+ * type within [lo, hi] (hi = 0: any, the caller checks). */
+static int check_head(const void *buf, size_t len, size_t want, uint32_t lo, uint32_t hi,
+		      uint32_t *type, char *why, size_t whylen)
+{
+	uint32_t size;
+
+	if (len != want)
+		return bad(why, whylen, "message of %zu bytes, want %zu", len, want);
+	memcpy(type, buf, sizeof(*type));
+	memcpy(&size, (const char *)buf + sizeof(uint32_t), sizeof(size));
+	if (size != want)
+		return bad(why, whylen, "size field %u, want %zu", size, want);
+	if (hi != 0 && (*type < lo || *type > hi))
+		return bad(why, whylen, "unknown message type %u", *type);
+	return 0;
+}
+
+int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whylen)
+{
+	struct kxd_req req;
+	uint32_t type = 0;
+	int rc = check_head(buf, len, sizeof(req), KXD_REQ_PING, KXD_REQ_STOP, &type, why, whylen);
+
+	if (rc != 0)
+		return rc;
+	memcpy(&req, buf, sizeof(req));
+	if (nfds != (type == KXD_REQ_RUN ? 3 : 0))
+		return bad(why, whylen, "request type %u with %d fds", type, nfds);
+	if (!kxd_str_ok(req.app, sizeof(req.app)) || !kxd_str_ok(req.name, sizeof(req.name)))
+		return bad(why, whylen, "unterminated string");
+	if (type == KXD_REQ_LINK && !kxd_libname_ok(req.name))
+		return bad(why, whylen, "bad library name");
+	if (type == KXD_REQ_RUN) {
+		uint32_t strings = 0;
+
+		if (req.args_len == 0 || req.args_len > sizeof(req.args) || req.argc == 0 ||
+		    req.argc > KXD_ARGC_MAX || req.args[req.args_len - 1] != '\0')
+			return bad(why, whylen, "bad argument vector");
+		for (uint32_t i = 0; i < req.args_len; i++)
+			strings += req.args[i] == '\0';
+		if (strings != req.argc)
+			return bad(why, whylen, "argc %u but %u strings", req.argc, strings);
+	}
+	return 0;
+}
+
+int kxd_check_resp(const void *buf, size_t len, int nfds, char *why, size_t whylen)
+{
+	struct kxd_resp resp;
+	uint32_t type = 0;
+	int rc = check_head(buf, len, sizeof(resp), KXD_RESP_OK, KXD_RESP_END, &type, why, whylen);
+
+	if (rc != 0)
+		return rc;
+	memcpy(&resp, buf, sizeof(resp));
+	if (nfds != 0 || !kxd_str_ok(resp.app, sizeof(resp.app)) ||
+	    !kxd_str_ok(resp.text, sizeof(resp.text)))
+		return bad(why, whylen, "answer with %d fds or an unterminated string", nfds);
+	return 0;
+}
+
+int kxd_check_chan(const void *buf, size_t len, int nfds, char *why, size_t whylen)
+{
+	struct kxmon_msg msg;
+	uint32_t type = 0;
+	int rc = check_head(buf, len, sizeof(msg), 0, 0, &type, why, whylen);
+
+	if (rc != 0)
+		return rc;
+	if (nfds != 0)
+		return bad(why, whylen, "message type %u with %d fds", type, nfds);
+	memcpy(&msg, buf, sizeof(msg));
+	switch (type) {
+	case KXMON_MSG_HELLO:
+		if (msg.u.hello.chan_version != KXMON_CHAN_VERSION)
+			return bad(why, whylen, "channel version %u, want %u",
+				   msg.u.hello.chan_version, KXMON_CHAN_VERSION);
+		return 0;
+	case KXMON_MSG_LINK_REQ:
+		if (!kxd_str_ok(msg.u.link_req.name, sizeof(msg.u.link_req.name)))
+			return bad(why, whylen, "LINK_REQ name without its NUL");
+		if (msg.u.link_req.at_boot > 1)
+			return bad(why, whylen, "LINK_REQ at_boot %u", msg.u.link_req.at_boot);
+		return 0;
+	case KXMON_MSG_LINK_DONE:
+		if (!kxd_str_ok(msg.u.done.name, sizeof(msg.u.done.name)) ||
+		    !kxd_str_ok(msg.u.done.message, sizeof(msg.u.done.message)))
+			return bad(why, whylen, "LINK_DONE string without its NUL");
+		return 0;
+	case KXMON_MSG_EXIT:
+		if (!kxd_str_ok(msg.u.exit.report, sizeof(msg.u.exit.report)))
+			return bad(why, whylen, "EXIT report without its NUL");
+		return 0;
+	default:
+		return bad(why, whylen, "unexpected message type %u", type);
+	}
+}
+
+int kxd_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * KXD_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nfds < 0 || nfds > KXD_MAX_FDS)
+		return -EINVAL;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int kxd_recv(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * KXD_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	bool overflow;
+	ssize_t n;
+
+	*nfds = 0;
+	*len = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t count;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < KXD_MAX_FDS)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	overflow = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+	if (overflow) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		return -EMSGSIZE;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+int kxd_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}

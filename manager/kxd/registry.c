@@ -1,0 +1,308 @@
+/*
+ * The pVM registry: boot (gate_boot, then a kxmon per pVM), the end of a
+ * pVM (kill, reap) and who waits for it.
+ *
+ * Rules (docs/kxd.md): a pVM started by `kxctl run` lives as long as that
+ * connection — when kxctl goes away (Ctrl-C, crash), kxd ends the pVM, so
+ * no pVM outlives the terminal its console is on.  Every kxmon is started
+ * with PR_SET_PDEATHSIG(SIGKILL): when kxd dies, its pVMs die with it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manager/kxd/internal.h"
+
+struct kxd_pvm *kxd_pvm_find(struct kxd *d, uint64_t id)
+{
+	for (int i = 0; i < KXD_MAX_PVMS; i++)
+		if (d->pvms[i].used && d->pvms[i].id == id)
+			return &d->pvms[i];
+	return NULL;
+}
+
+void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out)
+{
+	*out = (struct gate_subject){ .kind = GATE_SUBJECT_PVM, .pvm_id = p->id, .app = p->app,
+				      .family_id = p->id, .depth = 0 };
+}
+
+/* A free slot, or the one of the pVM that ended first. */
+static struct kxd_pvm *new_slot(struct kxd *d)
+{
+	struct kxd_pvm *oldest = NULL;
+
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		struct kxd_pvm *p = &d->pvms[i];
+
+		if (!p->used)
+			return p;
+		if (p->state == KXD_PVM_EXITED && p->client < 0 && (!oldest || p->id < oldest->id))
+			oldest = p;
+	}
+	return oldest;
+}
+
+/* Does the monitor speak the channel (kxmon --help mentions --channel)?
+ * Asked once: without it kxd runs static images only, by path to the
+ * sealed memfd, and pVMs get no link requests answered. */
+static int monitor_has_channel(struct kxd *d)
+{
+	char buf[8192];
+	size_t len = 0;
+	int pipefd[2];
+	pid_t pid;
+	ssize_t n;
+
+	if (d->monitor_has_channel >= 0)
+		return d->monitor_has_channel;
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execl(d->monitor, d->monitor, "--help", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (pid > 0 && len < sizeof(buf) - 1 &&
+	       ((n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(pipefd[0]);
+	buf[len] = '\0';
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	d->monitor_has_channel = strstr(buf, "--channel") != NULL;
+	kxd_log("monitor %s: %s", d->monitor,
+		d->monitor_has_channel ? "channel mode" : "no channel mode (static images only)");
+	return d->monitor_has_channel;
+}
+
+/* The app to boot as: the one asked for, or the name the image is signed
+ * with (unverified here: gate_boot verifies it), or the file's stem. */
+static void pick_app(const char *asked, const uint8_t *img, size_t len, const char *path,
+		     char *app, size_t size)
+{
+	struct kxsig_meta meta;
+	struct kxsig_error err;
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	if (asked[0]) {
+		snprintf(app, size, "%s", asked);
+		return;
+	}
+	if (kxsig_read(img, len, &meta, &err) == 0 && meta.name[0]) {
+		snprintf(app, size, "%s", meta.name);
+		return;
+	}
+	base = base ? base + 1 : path;
+	n = strcspn(base, ".");
+	snprintf(app, size, "%.*s", (int)(n < size ? n : size - 1), base);
+}
+
+/* In the child: fds to their numbers (1, 2 console; 3 image; 4 channel),
+ * then exec.  Never returns. */
+static void exec_monitor(struct kxd *d, int out_fd, int err_fd, int img_fd, int chan_fd,
+			 char *const *mon_argv)
+{
+	int src[4] = { out_fd, err_fd, img_fd, chan_fd }, high[4];
+	int null_fd = open("/dev/null", O_RDONLY);
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(125);
+	for (int i = 0; i < 4; i++)
+		high[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 10) : -1;
+	if (null_fd >= 0)
+		dup2(null_fd, STDIN_FILENO);
+	for (int i = 0; i < 4; i++)
+		if (high[i] >= 0)
+			dup2(high[i], i + 1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	execv(d->monitor, mon_argv);
+	dprintf(STDERR_FILENO, "kxd: %s: %s\n", d->monitor, strerror(errno));
+	_exit(125);
+}
+
+int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int out_fd,
+		int err_fd, char *const *argv, struct kxd_pvm **out, char *why, size_t whylen)
+{
+	struct gate_subject op = { .kind = GATE_SUBJECT_OPERATOR, .uid = d->clients[ci].uid };
+	char *mon_argv[KXD_ARGC_MAX + 16];
+	char app[KXD_APP_MAX], mem[32];
+	struct gate_decision dec;
+	struct kxp_app_info info;
+	struct kxd_pvm *p = new_slot(d);
+	uint8_t *img = NULL;
+	size_t len = 0, na = 0;
+	int memfd = -1, sp[2] = { -1, -1 }, rc;
+	bool chan;
+	pid_t pid;
+
+	if (!p) {
+		snprintf(why, whylen, "too many pVMs (%d)", KXD_MAX_PVMS);
+		return -EAGAIN;
+	}
+	rc = kxd_read_fd(image_fd, KXD_IMAGE_MAX, &img, &len);
+	if (rc != 0) {
+		snprintf(why, whylen, "%s: %s", argv[0],
+			 rc == -EINVAL  ? "not a regular file"
+			 : rc == -EFBIG ? "empty, or larger than 256 MiB"
+					: strerror(-rc));
+		goto out;
+	}
+	pick_app(asked_app, img, len, argv[0], app, sizeof(app));
+	rc = gate_boot(d->gate, &op, app, img, len, &dec);
+	if (rc != 0 || dec.verdict != KXP_ALLOW) {
+		char what[KXD_APP_MAX + 16];
+
+		snprintf(what, sizeof(what), "boot of %s", app);
+		kxd_describe_denial(&dec, rc, what, why, whylen);
+		rc = -EACCES;
+		goto out;
+	}
+	if (kxp_app_lookup(d->policy, app, &info) != 0) {
+		snprintf(why, whylen, "app %s: not in the policy", app);
+		rc = -ENOENT;
+		goto out;
+	}
+	memfd = kxd_sealed_memfd(app, img, len);
+	chan = monitor_has_channel(d);
+	if (memfd < 0 || (chan && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)) {
+		rc = memfd < 0 ? memfd : -errno;
+		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
+		goto out;
+	}
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)info.memory);
+	mon_argv[na++] = (char *)d->monitor;
+	if (chan) {
+		mon_argv[na++] = (char *)"--channel";
+		mon_argv[na++] = (char *)"4";
+		mon_argv[na++] = (char *)"--image-fd";
+		mon_argv[na++] = (char *)"3";
+		mon_argv[na++] = (char *)"--image-name";
+		mon_argv[na++] = argv[0];
+	}
+	mon_argv[na++] = (char *)"-m";
+	mon_argv[na++] = mem;
+	mon_argv[na++] = (char *)"--";
+	if (!chan)
+		mon_argv[na++] = (char *)"/dev/fd/3";
+	for (size_t i = 1; argv[i]; i++)
+		mon_argv[na++] = argv[i];
+	mon_argv[na] = NULL;
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "fork: %s", strerror(-rc));
+		goto out;
+	}
+	if (pid == 0)
+		exec_monitor(d, out_fd, err_fd, memfd, sp[1], mon_argv);
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->id = d->next_id++;
+	snprintf(p->app, sizeof(p->app), "%s", app);
+	p->pid = pid;
+	p->chan = sp[0];
+	sp[0] = -1;
+	if (p->chan >= 0)
+		fcntl(p->chan, F_SETFL, O_NONBLOCK);
+	p->state = chan ? KXD_PVM_STARTING : KXD_PVM_RUNNING;
+	p->started = time(NULL);
+	p->status = -1;
+	p->client = ci;
+	p->push_client = -1;
+	*out = p;
+	rc = 0;
+out:
+	free(img);
+	if (memfd >= 0)
+		close(memfd);
+	for (int i = 0; i < 2; i++)
+		if (sp[i] >= 0)
+			close(sp[i]);
+	return rc;
+}
+
+void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why)
+{
+	(void)d;
+	if (p->state == KXD_PVM_EXITED || p->pid <= 0)
+		return;
+	if (!p->report[0])
+		snprintf(p->report, sizeof(p->report), "%s", why);
+	kill(p->pid, SIGKILL);
+}
+
+/* The pVM ended: read what is left on its channel (its EXIT), tell the
+ * `kxctl run` waiting for it, free the channel. */
+static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
+{
+	while (p->chan >= 0 && kxd_chan_readable(d, p) > 0)
+		;
+	if (p->chan >= 0) {
+		close(p->chan);
+		p->chan = -1;
+	}
+	p->state = KXD_PVM_EXITED;
+	p->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	if (p->push_client >= 0)
+		kxd_reply(d, p->push_client, KXD_RESP_ERROR, p, "pVM %llu ended during the link",
+			  (unsigned long long)p->id);
+	p->push_client = -1;
+	if (p->client >= 0) {
+		int ci = p->client;
+
+		p->client = -1;
+		kxd_reply(d, ci, KXD_RESP_EXITED, p, "%s", p->report);
+	}
+}
+
+void kxd_reap(struct kxd *d)
+{
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		for (int i = 0; i < KXD_MAX_PVMS; i++) {
+			struct kxd_pvm *p = &d->pvms[i];
+
+			if (p->used && p->pid == pid && p->state != KXD_PVM_EXITED) {
+				ended(d, p, wstatus);
+				break;
+			}
+		}
+	}
+}
+
+void kxd_pvm_forget_client(struct kxd *d, int ci)
+{
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		struct kxd_pvm *p = &d->pvms[i];
+
+		if (!p->used)
+			continue;
+		if (p->push_client == ci)
+			p->push_client = -1;
+		if (p->client == ci) {
+			p->client = -1;
+			kxd_pvm_end(d, p, "its kxctl run went away");
+		}
+	}
+}

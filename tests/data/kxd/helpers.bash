@@ -1,0 +1,117 @@
+# helpers.bash — loaded by tests/cli/kxd*.bats.
+#
+# kxd_fixture (setup_file) builds, once per file, in $BATS_FILE_TMPDIR/fx:
+#   lib/     the test libraries, each signed (or not) as its case needs
+#   kx.kxp   hello.yaml.in + exit.yaml.in, filled in and compiled
+#   *.kxe    guest images signed as hello / exit, and the refused ones
+# start_kxd starts a kxd on a private socket and audit log in
+# $BATS_TEST_TMPDIR; teardown always stops it.
+
+# kvm_probe and need_kvm (kxmon --check, once per file; skip with the reason)
+source "$KX_ROOT/tests/guest/helpers.bash"
+
+KXD=$KX_BIN/kxd
+KXCTL=$KX_BIN/kxctl
+KXSIGN=$KX_BIN/kxsign
+DATA=$KX_ROOT/tests/data/kxd
+SECS=$KX_ROOT/tests/data/keys
+FAKE=$DATA/fake-kxmon
+
+kxd_fixture() {
+	local fx=$BATS_FILE_TMPDIR/fx plain digest
+	mkdir -p "$fx/lib"
+	plain=$fx/plain.so
+	cc -shared -fPIC -nostdlib -O1 -o "$plain" "$DATA/libkv.c"
+	cc -shared -fPIC -nostdlib -O1 -DKV_ANSWER=41 -o "$fx/old.so" "$DATA/libkv.c"
+	sign_as() { "$KXSIGN" sign -s "$SECS/$1.sec" --name "$2" --version "$3" -o "$4" "$5" >/dev/null; }
+	sign_as libc-team libkvtest 1.2 "$fx/lib/libkvtest.so" "$plain"
+	sign_as libc-team libkvnow 1.0 "$fx/lib/libkvnow.so" "$plain"
+	sign_as libc-team libkvpush 1.0 "$fx/lib/libkvpush.so" "$plain"
+	sign_as libc-team libkvnew 2.0 "$fx/lib/libkvnew.so" "$plain"
+	sign_as webco libkvwrong 1.0 "$fx/lib/libkvwrong.so" "$plain"
+	sign_as libc-team libkvold 1.0 "$fx/lib/libkvold.so" "$fx/old.so"
+	cp "$plain" "$fx/lib/libkvunsigned.so"
+	digest=$("$KXSIGN" digest "$fx/old.so" | cut -d' ' -f1)
+	for m in hello exit; do
+		sed -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@REVOKED@|$digest|g" \
+			"$DATA/$m.yaml.in" > "$fx/$m.yaml"
+	done
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/hello.yaml" "$fx/exit.yaml" >/dev/null
+	for g in hello exit fault spin; do
+		sign_as acme hello 1.0 "$fx/$g.kxe" "$KX_BUILD/guest/$g.kxe"
+	done
+	sign_as acme exit 1.0 "$fx/exit-app.kxe" "$KX_BUILD/guest/exit.kxe"
+	sign_as webco hello 1.0 "$fx/wrongkey.kxe" "$KX_BUILD/guest/hello.kxe"
+	sign_as acme nobody 1.0 "$fx/unknown.kxe" "$KX_BUILD/guest/hello.kxe"
+	cp "$KX_BUILD/guest/hello.kxe" "$fx/unsigned.kxe"
+}
+
+FX=$BATS_FILE_TMPDIR/fx
+
+# start_kxd [kxd options]: a kxd in the background on $SOCK (ready when it returns)
+start_kxd() {
+	SOCK=$BATS_TEST_TMPDIR/kxd.sock
+	AUDIT=$BATS_TEST_TMPDIR/audit.log
+	"$KXD" --policy "$FX/kx.kxp" --socket "$SOCK" --audit-log "$AUDIT" --libdir "$FX/lib" "$@"
+}
+
+stop_kxd() {
+	if [ -n "${SOCK:-}" ] && [ -S "$SOCK" ]; then
+		"$KXCTL" stop --socket "$SOCK" || true
+	fi
+}
+
+# kxctl VERB ... on the test's kxd; stdout in $output, stderr in $stderr
+ctl() {
+	local verb=$1
+	shift
+	run --separate-stderr "$KXCTL" "$verb" --socket "$SOCK" "$@"
+}
+
+# Fail with the whole picture.
+explain() {
+	echo "$1"
+	echo "status: $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[ -f "${SOCK:-/nonexistent}.log" ] && { echo "kxd log:"; cat "$SOCK.log"; }
+	return 1
+}
+
+# wait_for CMD...: retry CMD for up to 10 s (a pVM starting, a link landing)
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# kxd_link_fixture (setup_file of kxd-link.bats): the example pVM libraries
+# of guest/module.mk, signed into one libdir per case, and two policies from
+# kvlink.yaml.in: kv.kxp (revokes nothing) and kv-revoked.kxp (revokes
+# libkvmath's content digest).
+kxd_link_fixture() {
+	local fx=$BATS_FILE_TMPDIR/fx g=$KX_BUILD/guest d
+	mkdir -p "$fx"/{ok,unsigned,wrongkey,range}
+	sign_as() { "$KXSIGN" sign -s "$SECS/$1.sec" --name "$2" --version "$3" -o "$4" "$5" >/dev/null; }
+	sign_as libc-team libkvmath 1.17 "$fx/ok/libkvmath.so" "$g/libkvmath.so"
+	sign_as acme libacme-log 3.3 "$fx/ok/libacme-log.so" "$g/libacme-log.so"
+	cp "$g/libkvmath.so" "$fx/unsigned/libkvmath.so"
+	sign_as webco libkvmath 1.17 "$fx/wrongkey/libkvmath.so" "$g/libkvmath.so"
+	sign_as libc-team libkvmath 2.0 "$fx/range/libkvmath.so" "$g/libkvmath.so"
+	for d in unsigned wrongkey range; do
+		cp "$fx/ok/libacme-log.so" "$fx/$d/"
+	done
+	policy() { # NAME DIGEST
+		sed -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@REVOKED@|$2|g" \
+			"$DATA/kvlink.yaml.in" > "$fx/$1.yaml"
+		"$KX_BIN/kxpolicy" compile -o "$fx/$1.kxp" "$fx/$1.yaml" >/dev/null
+	}
+	policy kv "$(printf '0%.0s' $(seq 64))"
+	policy kv-revoked "$("$KXSIGN" digest "$g/libkvmath.so" | cut -d' ' -f1)"
+	for d in kvstore linkt spin; do
+		sign_as acme kvstore 1.0 "$fx/$d.kxe" "$g/$d.kxe"
+	done
+}

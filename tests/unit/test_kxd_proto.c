@@ -1,0 +1,172 @@
+/*
+ * test_kxd_proto: the checks kxd applies to control requests and to each
+ * pVM's channel messages, on well-formed and hostile datagrams; and the
+ * datagram I/O over a real socketpair (fds attached, too many fds, a
+ * datagram longer than the buffer).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "manager/kxd/kxd.h"
+
+static char why[256];
+
+static struct kxmon_msg chan_msg(uint32_t type)
+{
+	struct kxmon_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.size = sizeof(m);
+	return m;
+}
+
+static int chan_check(const struct kxmon_msg *m, int nfds)
+{
+	return kxd_check_chan(m, sizeof(*m), nfds, why, sizeof(why));
+}
+
+static void test_chan_good(void **state)
+{
+	struct kxmon_msg m = chan_msg(KXMON_MSG_HELLO);
+
+	(void)state;
+	m.u.hello.chan_version = KXMON_CHAN_VERSION;
+	assert_int_equal(chan_check(&m, 0), 0);
+	m = chan_msg(KXMON_MSG_LINK_REQ);
+	strcpy(m.u.link_req.name, "libkvmath.so");
+	assert_int_equal(chan_check(&m, 0), 0);
+	m = chan_msg(KXMON_MSG_EXIT);
+	assert_int_equal(chan_check(&m, 0), 0);
+	m = chan_msg(KXMON_MSG_LINK_DONE);
+	assert_int_equal(chan_check(&m, 0), 0);
+}
+
+static void test_chan_hostile(void **state)
+{
+	struct kxmon_msg m = chan_msg(KXMON_MSG_HELLO);
+
+	(void)state;
+	m.u.hello.chan_version = 99; /* wrong version */
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	assert_non_null(strstr(why, "version"));
+	m = chan_msg(KXMON_MSG_LINK_RESP); /* kxd's own type, not kxmon's */
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m = chan_msg(77);
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m = chan_msg(KXMON_MSG_LINK_REQ); /* name fills its field, no NUL */
+	memset(m.u.link_req.name, 'a', sizeof(m.u.link_req.name));
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	assert_non_null(strstr(why, "NUL"));
+	m = chan_msg(KXMON_MSG_LINK_REQ); /* an fd where none belongs */
+	assert_int_equal(chan_check(&m, 1), -EBADMSG);
+	m = chan_msg(KXMON_MSG_EXIT);
+	memset(m.u.exit.report, 'x', sizeof(m.u.exit.report));
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m = chan_msg(KXMON_MSG_EXIT); /* short datagram, wrong size field */
+	assert_int_equal(kxd_check_chan(&m, sizeof(m) - 1, 0, why, sizeof(why)), -EBADMSG);
+	m.size = 12;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+}
+
+static struct kxd_req run_req(const char *args, size_t args_len, uint32_t argc)
+{
+	struct kxd_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = KXD_REQ_RUN;
+	r.size = sizeof(r);
+	r.argc = argc;
+	r.args_len = (uint32_t)args_len;
+	memcpy(r.args, args, args_len);
+	return r;
+}
+
+static void test_req(void **state)
+{
+	struct kxd_req r = run_req("img\0one\0", 8, 2);
+
+	(void)state;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), 0);
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0one\0", 8, 3); /* argc lies */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0one", 7, 2); /* last string unterminated */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0", 4, 1);
+	r.args_len = KXD_ARGS_MAX + 1; /* past the field */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	memset(&r, 0, sizeof(r));
+	r.type = KXD_REQ_LINK;
+	r.size = sizeof(r);
+	strcpy(r.name, "libok.so");
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	strcpy(r.name, "../etc/passwd");
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	strcpy(r.name, "a/b");
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.type = 0;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+}
+
+static void test_libname(void **state)
+{
+	(void)state;
+	assert_true(kxd_libname_ok("libkvmath.so"));
+	assert_true(kxd_libname_ok("libc.so.6"));
+	assert_false(kxd_libname_ok(""));
+	assert_false(kxd_libname_ok(".hidden.so"));
+	assert_false(kxd_libname_ok(".."));
+	assert_false(kxd_libname_ok("dir/lib.so"));
+	assert_false(kxd_libname_ok("lib\n.so"));
+	assert_false(kxd_libname_ok("lib\xff.so"));
+}
+
+static void test_io(void **state)
+{
+	struct kxd_resp resp, got;
+	int sp[2], fds[KXD_MAX_FDS], nfds, three[4];
+	size_t len;
+	char big[sizeof(resp) + 16];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	memset(&resp, 0, sizeof(resp));
+	resp.type = KXD_RESP_OK;
+	resp.size = sizeof(resp);
+	three[0] = three[1] = three[2] = three[3] = sp[0];
+	assert_int_equal(kxd_send(sp[0], &resp, sizeof(resp), three, 3), 0);
+	assert_int_equal(kxd_recv(sp[1], &got, sizeof(got), &len, fds, &nfds), 0);
+	assert_int_equal(len, sizeof(got));
+	assert_int_equal(nfds, 3);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	assert_int_equal(kxd_check_resp(&got, len, 0, why, sizeof(why)), 0);
+	assert_int_equal(kxd_send(sp[0], &resp, sizeof(resp), three, 4), -EINVAL);
+	/* a datagram longer than the reader's buffer is refused, not cut */
+	memset(big, 0, sizeof(big));
+	assert_int_equal(kxd_send(sp[0], big, sizeof(big), NULL, 0), 0);
+	assert_int_equal(kxd_recv(sp[1], &got, sizeof(got), &len, fds, &nfds), -EMSGSIZE);
+	close(sp[0]);
+	assert_int_equal(kxd_recv(sp[1], &got, sizeof(got), &len, fds, &nfds), 0);
+	assert_int_equal(len, 0); /* the peer closed */
+	close(sp[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chan_good), cmocka_unit_test(test_chan_hostile),
+		cmocka_unit_test(test_req),       cmocka_unit_test(test_libname),
+		cmocka_unit_test(test_io),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
