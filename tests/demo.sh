@@ -1,69 +1,160 @@
 #!/bin/sh
-# kx demo (the README's main job): sign a library and watch kx's signer
-# accept it and reject a tampered copy.
-# usage: tests/demo.sh BUILD_DIR      (make demo runs it)
-# Exits 0 when every step behaves as expected, non-zero otherwise.
+# kx demo — the README's main job (make demo runs it):
+#   1. a library author signs a library; a tampered copy is rejected;
+#   2. an app owner compiles the example policy (with fresh dev keys);
+#   3. an operator runs the kvstore pVM on KVM through kxd: it calls into a
+#      lazily bound signed library and links another at run time; tampered,
+#      unsigned and revoked-key libraries are refused;
+#   4. an auditor reads every decision, with the manifest line behind it.
+# usage: tests/demo.sh BUILD_DIR
+# Exits 0 when every step behaves as expected, 1 when one does not, 2 when
+# the build is missing, 3 when /dev/kvm is not usable (said plainly).
 set -u
 
 build=${1:?usage: tests/demo.sh BUILD_DIR}
-kxsign="$build/bin/kxsign"
+build=$(cd "$build" && pwd) || exit 2
+bin=$build/bin
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/kx-demo.XXXXXX") || exit 2
-trap 'rm -rf "$scratch"' EXIT INT TERM
+sock=$scratch/kxd.sock
+cleanup() {
+	[ -S "$sock" ] && "$bin/kxctl" stop --socket "$sock" >/dev/null 2>&1
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 step=0
 say() {
 	step=$((step + 1))
 	printf '\n== %d. %s\n' "$step" "$*"
 }
-# Show a command, run it, and require the exit status given first.
+now_us() {
+	echo $(($(date +%s%N) / 1000))
+}
+# expect STATUS CMD...: show the command, run it, print how long it took, and
+# require the exit status given.
 expect() {
 	want=$1
 	shift
 	printf '$ %s\n' "$*"
+	t0=$(now_us)
 	"$@" 2>&1
 	got=$?
+	t1=$(now_us)
+	printf '   [exit %d, %d.%03d ms]\n' "$got" $(((t1 - t0) / 1000)) $(((t1 - t0) % 1000))
 	if [ "$got" -ne "$want" ]; then
 		printf 'demo: FAILED: expected exit %d, got %d\n' "$want" "$got"
 		exit 1
 	fi
 }
+# flip_text_byte FILE: change one byte of the code of FILE
+flip_text_byte() {
+	text=$(readelf -SW "$1" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".text" { print $4 }')
+	[ -n "$text" ] || { echo "demo: FAILED: no .text in $1"; exit 1; }
+	offset=$((0x$text + 1))
+	old=$(od -An -tx1 -j "$offset" -N1 "$1" | tr -d ' ')
+	if [ "$old" = "cc" ]; then new='\220'; else new='\314'; fi
+	printf "$new" | dd of="$1" bs=1 seek="$offset" conv=notrunc 2>/dev/null
+	printf 'changed the byte at offset %d (in .text) of %s: 0x%s -> 0x%s\n' "$offset" \
+		"$(basename "$1")" "$old" "$(od -An -tx1 -j "$offset" -N1 "$1" | tr -d ' ')"
+}
 
-[ -x "$kxsign" ] || { echo "demo: $kxsign not built (run make first)"; exit 2; }
+for tool in kxsign kxpolicy kxctl kxd kxmon; do
+	[ -x "$bin/$tool" ] || { echo "demo: $bin/$tool not built (run make first)"; exit 2; }
+done
 cd "$scratch" || exit 2
+kxsign=$bin/kxsign
 
-say "build a demo shared library"
-expect 0 cc -shared -fPIC -O1 -o libdemo.so "$root/tests/data/signer/libdemo.c"
+printf '#### Part 1: a library author signs a library\n'
 
 say "generate a development key pair (unencrypted: --no-passphrase)"
 expect 0 "$kxsign" keygen --no-passphrase -c "demo key" -p demo.pub -s demo.sec
 
-say "sign the library with its name and version"
+say "build a shared library and sign it with its name and version"
+expect 0 cc -shared -fPIC -O1 -o libdemo.so "$root/tests/data/signer/libdemo.c"
 expect 0 "$kxsign" sign -s demo.sec --name libdemo --version 1.0.0 \
 	-t "built by tests/demo.sh" libdemo.so
 
-say "verify it against the public key"
+say "verify it, and show what the signature says"
 expect 0 "$kxsign" verify -p demo.pub libdemo.so
-
-say "show what the signature says"
 expect 0 "$kxsign" show libdemo.so
 
-say "tamper with one byte of the code in a copy"
+say "tamper with one byte of the code in a copy: rejected, naming the changed region"
 cp libdemo.so tampered.so
-text=$(readelf -SW tampered.so | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".text" { print $4 }')
-[ -n "$text" ] || { echo "demo: FAILED: no .text section found"; exit 1; }
-offset=$((0x$text + 1))
-old=$(od -An -tx1 -j "$offset" -N1 tampered.so | tr -d ' ')
-if [ "$old" = "cc" ]; then new='\220'; else new='\314'; fi
-printf "$new" | dd of=tampered.so bs=1 seek="$offset" conv=notrunc 2>/dev/null
-printf 'byte at offset %d (in .text): 0x%s -> 0x%s\n' "$offset" "$old" \
-	"$(od -An -tx1 -j "$offset" -N1 tampered.so | tr -d ' ')"
-
-say "verify the tampered copy: rejected, naming the changed region"
+flip_text_byte tampered.so
 expect 1 "$kxsign" verify -p demo.pub tampered.so
 
-say "the original still verifies"
-expect 0 "$kxsign" verify -p demo.pub libdemo.so
+printf '\n#### Part 2: the app owners compile the example policy\n'
+
+say "a fresh dev key for every key the example manifests (manifests/*.yaml) trust"
+mkdir -p policy/keys libs
+cp "$root"/manifests/*.yaml policy/
+for pub in "$root"/manifests/keys/*.pub; do
+	name=$(basename "$pub" .pub)
+	"$kxsign" keygen --no-passphrase -c "demo $name" -p "policy/keys/$name.pub" \
+		-s "$name.sec" >/dev/null || { echo "demo: FAILED: keygen $name"; exit 1; }
+	printf '%-12s key id %s\n' "$name" "$(sed -n '1s/.* \([0-9a-f]\{16\}\)$/\1/p' "policy/keys/$name.pub")"
+done
+# kvstore.yaml revokes the retired acme-2019 key by id: point that at the new one.
+old_id=$(sed -n '1s/.* \([0-9a-f]\{16\}\)$/\1/p' "$root/manifests/keys/acme-2019.pub")
+new_id=$(sed -n '1s/.* \([0-9a-f]\{16\}\)$/\1/p' policy/keys/acme-2019.pub)
+sed -i "s/$old_id/$new_id/" policy/kvstore.yaml
+
+say "check and compile the manifests into checked tables"
+expect 0 "$bin/kxpolicy" check policy/kvstore.yaml policy/kvstore-backup.yaml policy/webcache.yaml
+expect 0 "$bin/kxpolicy" compile -o kx.kxp policy/kvstore.yaml policy/kvstore-backup.yaml \
+	policy/webcache.yaml
+
+say "sign the example pVM libraries and the kvstore image (built by make in $build/guest)"
+expect 0 "$kxsign" sign -s libc-team.sec --name libkvmath --version 1.16.2 \
+	-o libs/libkvmath.so "$build/guest/libkvmath.so"
+expect 0 "$kxsign" sign -s acme.sec --name libacme-log --version 3.3.0 \
+	-o libs/libacme-log.so "$build/guest/libacme-log.so"
+expect 0 "$kxsign" sign -s acme.sec --name kvstore --version 1.0 -o kvstore.kxe \
+	"$build/guest/kvstore.kxe"
+cp libs/libkvmath.so libkvmath.signed
+cp libs/libacme-log.so libacme-log.signed
+
+say "ask the policy, as an auditor would, whether kvstore may link libkvmath 1.16.2"
+libc_id=$(sed -n '1s/.* \([0-9a-f]\{16\}\)$/\1/p' policy/keys/libc-team.pub)
+expect 0 "$bin/kxpolicy" explain kx.kxp link app=kvstore lib=libkvmath version=1.16.2 \
+	signer="$libc_id" loader=self
+
+printf '\n#### Part 3: an operator runs pVMs on KVM\n'
+
+if ! "$bin/kxmon" --check; then
+	printf '\ndemo: /dev/kvm is not usable here, so no pVM can run: stopping.\n'
+	printf 'demo: parts 1 and 2 behaved as expected.\n'
+	exit 3
+fi
+
+say "run kvstore: kxd starts, the gate checks the image and every library it links"
+printf '(libkvmath by DT_NEEDED, bound lazily; libacme-log by kx_dlopen at run time)\n'
+expect 0 "$bin/kxctl" run --socket "$sock" --policy kx.kxp --libdir libs kvstore.kxe
+
+say "run it again: signatures are now cached by content"
+expect 0 "$bin/kxctl" run --socket "$sock" kvstore.kxe
+
+say "a tampered libkvmath: the pVM does not start"
+flip_text_byte libs/libkvmath.so
+expect 125 "$bin/kxctl" run --socket "$sock" kvstore.kxe
+
+say "an unsigned libkvmath: the pVM does not start"
+cp "$build/guest/libkvmath.so" libs/libkvmath.so
+expect 125 "$bin/kxctl" run --socket "$sock" kvstore.kxe
+
+say "libacme-log signed by the revoked acme-2019 key: kx_dlopen is refused in the guest"
+cp libkvmath.signed libs/libkvmath.so
+expect 0 "$kxsign" sign -s acme-2019.sec --name libacme-log --version 3.3.0 \
+	-o libs/libacme-log.so "$build/guest/libacme-log.so"
+printf '(kvstore exits 3 when its kx_dlopen is denied)\n'
+expect 3 "$bin/kxctl" run --socket "$sock" kvstore.kxe
+
+printf '\n#### Part 4: the auditor reads every decision\n'
+
+say "kxctl audit: one line per decision, with the rule's manifest line"
+expect 0 "$bin/kxctl" audit --socket "$sock"
 
 printf '\ndemo: all steps behaved as expected\n'
 exit 0
