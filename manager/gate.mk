@@ -18,6 +18,14 @@ $(foreach t,$(GATE_TESTS),$(eval $(t)_SRCS := tests/unit/$(t).c tests/unit/test_
 	$(eval $(t)_LIBS := kxgate kxp kxsig_sign kxsig) \
 	$(eval $(t)_LDLIBS := $(GATE_LDLIBS) -lcmocka))
 
+# make bench: kxd's host side of a link (read the file + gate_link: the
+# signature verified or cached, the decision, the audit record) beside
+# dlopen() of the same file, over the unit tests' policy and library.
+BENCHES += bench_gate
+bench_gate_SRCS := tests/bench/bench_gate.c
+bench_gate_LIBS := kxgate kxp kxsig_sign kxsig
+bench_gate_LDLIBS := $(GATE_LDLIBS) -ldl
+
 FUZZERS += fuzz_audit
 fuzz_audit_SRCS := fuzz/fuzz_audit.c
 fuzz_audit_LIBS := kxgate
@@ -54,5 +62,5 @@ $(GATE_DATA)/gate.kxp: $(GATE_DATA)/notes.yaml $(GATE_DATA)/sync.yaml $(B)/bin/k
 	$(call say,KXP,$@)$(B)/bin/kxpolicy compile -o $@ $(GATE_DATA)/notes.yaml \
 		$(GATE_DATA)/sync.yaml > $@.log 2>&1 || { cat $@.log; exit 1; }
 
-$(addprefix $(B)/tests/,$(GATE_TESTS)): $(GATE_FILES)
+$(addprefix $(B)/tests/,$(GATE_TESTS)) $(B)/bench/bench_gate: $(GATE_FILES)
 endif
