@@ -15,3 +15,9 @@ UNIT_TESTS += test_kxd_proto
 test_kxd_proto_SRCS := tests/unit/test_kxd_proto.c
 test_kxd_proto_LIBS := kxdproto
 test_kxd_proto_LDLIBS := -lcmocka
+
+# Every check above on arbitrary bytes and fd counts (fuzz/fuzz_kxd.c);
+# seeds from fuzz/gen/kxd.py.
+FUZZERS += fuzz_kxd
+fuzz_kxd_SRCS := fuzz/fuzz_kxd.c
+fuzz_kxd_LIBS := kxdproto

@@ -113,7 +113,7 @@ static void link_done(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *
 	else
 		kxd_reply(d, ci, KXD_RESP_ERROR, p, "pVM %llu could not map %s: %s (%s)",
 			  (unsigned long long)p->id, p->push_lib.name, in->u.done.message,
-			  strerror(in->u.done.result < 0 ? -in->u.done.result : EIO));
+			  strerror(-in->u.done.result)); /* checked: -errno */
 }
 
 int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)

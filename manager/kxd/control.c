@@ -119,13 +119,8 @@ static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 	char *argv[KXD_ARGC_MAX + 1];
 	char why[KXD_TEXT_MAX] = "";
 	struct kxd_pvm *p = NULL;
-	size_t off = 0;
 
-	for (uint32_t i = 0; i < req->argc; i++) {
-		argv[i] = req->args + off;
-		off += strlen(req->args + off) + 1;
-	}
-	argv[req->argc] = NULL;
+	kxd_split_args(req->args, req->argc, argv);
 	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, &p, why, sizeof(why)) != 0)
 		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
 	else

@@ -73,7 +73,6 @@ struct kxd {
 	uid_t owner;
 	bool stopping;
 	uint64_t next_id, next_seq;
-	int monitor_has_channel; /* -1 unknown, 0, 1 */
 	struct kxd_pvm pvms[KXD_MAX_PVMS];
 	struct kxd_client clients[KXD_MAX_CLIENTS];
 	struct kxd_store_entry store[KXD_MAX_STORE];

@@ -101,6 +101,12 @@ int kxd_check_resp(const void *buf, size_t len, int nfds, char *why, size_t whyl
 /* A message from a kxmon to kxd (HELLO, LINK_REQ, LINK_DONE, EXIT). */
 int kxd_check_chan(const void *buf, size_t len, int nfds, char *why, size_t whylen);
 
+/* The argv of a RUN request that passed kxd_check_req: argv[i] points at
+ * the i-th NUL-terminated string of args (i < argc), argv[argc] = NULL;
+ * argv has room for argc + 1.  Reads nothing past the args_len bytes the
+ * check covered. */
+void kxd_split_args(char *args, uint32_t argc, char **argv);
+
 /* Send one datagram with up to KXD_MAX_FDS fds.  0 or -errno. */
 int kxd_send(int sock, const void *msg, size_t len, const int *fds, int nfds);
 /* Receive one datagram of at most size bytes: *len its length (0 = the peer

@@ -359,7 +359,6 @@ int main(int argc, char **argv)
 	d.listen_fd = d.signal_fd = -1;
 	d.next_id = 1;
 	d.next_seq = 1;
-	d.monitor_has_channel = -1;
 	d.owner = geteuid();
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
 		d.clients[i].fd = -1;

@@ -15,6 +15,8 @@
 
 #include "manager/kxd/kxd.h"
 
+#define ERRNO_MAX 4095 /* Linux's MAX_ERRNO: -ERRNO_MAX..-1 are errnos */
+
 int kxd_default_socket(char *buf, size_t size)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
@@ -103,6 +105,17 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 	return 0;
 }
 
+void kxd_split_args(char *args, uint32_t argc, char **argv)
+{
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < argc; i++) {
+		argv[i] = args + off;
+		off += strlen(args + off) + 1;
+	}
+	argv[argc] = NULL;
+}
+
 int kxd_check_resp(const void *buf, size_t len, int nfds, char *why, size_t whylen)
 {
 	struct kxd_resp resp;
@@ -145,6 +158,10 @@ int kxd_check_chan(const void *buf, size_t len, int nfds, char *why, size_t whyl
 		if (!kxd_str_ok(msg.u.done.name, sizeof(msg.u.done.name)) ||
 		    !kxd_str_ok(msg.u.done.message, sizeof(msg.u.done.message)))
 			return bad(why, whylen, "LINK_DONE string without its NUL");
+		/* kxd negates a failure to name it: INT32_MIN would overflow */
+		if (msg.u.done.result > 0 || msg.u.done.result < -ERRNO_MAX)
+			return bad(why, whylen, "LINK_DONE result %d is not 0 or -errno",
+				   msg.u.done.result);
 		return 0;
 	case KXMON_MSG_EXIT:
 		if (!kxd_str_ok(msg.u.exit.report, sizeof(msg.u.exit.report)))

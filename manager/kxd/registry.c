@@ -52,43 +52,6 @@ static struct kxd_pvm *new_slot(struct kxd *d)
 	return oldest;
 }
 
-/* Does the monitor speak the channel (kxmon --help mentions --channel)?
- * Asked once: without it kxd runs static images only, by path to the
- * sealed memfd, and pVMs get no link requests answered. */
-static int monitor_has_channel(struct kxd *d)
-{
-	char buf[8192];
-	size_t len = 0;
-	int pipefd[2];
-	pid_t pid;
-	ssize_t n;
-
-	if (d->monitor_has_channel >= 0)
-		return d->monitor_has_channel;
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		execl(d->monitor, d->monitor, "--help", (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while (pid > 0 && len < sizeof(buf) - 1 &&
-	       ((n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
-		(n < 0 && errno == EINTR)))
-		len += n > 0 ? (size_t)n : 0;
-	close(pipefd[0]);
-	buf[len] = '\0';
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	d->monitor_has_channel = strstr(buf, "--channel") != NULL;
-	kxd_log("monitor %s: %s", d->monitor,
-		d->monitor_has_channel ? "channel mode" : "no channel mode (static images only)");
-	return d->monitor_has_channel;
-}
-
 /* The app to boot as: the one asked for, or the name the image is signed
  * with (unverified here: gate_boot verifies it), or the file's stem. */
 static void pick_app(const char *asked, const uint8_t *img, size_t len, const char *path,
@@ -151,7 +114,6 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	uint8_t *img = NULL;
 	size_t len = 0, na = 0;
 	int memfd = -1, sp[2] = { -1, -1 }, rc;
-	bool chan;
 	pid_t pid;
 
 	if (!p) {
@@ -182,27 +144,22 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 		goto out;
 	}
 	memfd = kxd_sealed_memfd(app, img, len);
-	chan = monitor_has_channel(d);
-	if (memfd < 0 || (chan && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)) {
+	if (memfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
 		rc = memfd < 0 ? memfd : -errno;
 		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
 		goto out;
 	}
 	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)info.memory);
 	mon_argv[na++] = (char *)d->monitor;
-	if (chan) {
-		mon_argv[na++] = (char *)"--channel";
-		mon_argv[na++] = (char *)"4";
-		mon_argv[na++] = (char *)"--image-fd";
-		mon_argv[na++] = (char *)"3";
-		mon_argv[na++] = (char *)"--image-name";
-		mon_argv[na++] = argv[0];
-	}
+	mon_argv[na++] = (char *)"--channel";
+	mon_argv[na++] = (char *)"4";
+	mon_argv[na++] = (char *)"--image-fd";
+	mon_argv[na++] = (char *)"3";
+	mon_argv[na++] = (char *)"--image-name";
+	mon_argv[na++] = argv[0];
 	mon_argv[na++] = (char *)"-m";
 	mon_argv[na++] = mem;
 	mon_argv[na++] = (char *)"--";
-	if (!chan)
-		mon_argv[na++] = (char *)"/dev/fd/3";
 	for (size_t i = 1; argv[i]; i++)
 		mon_argv[na++] = argv[i];
 	mon_argv[na] = NULL;
@@ -221,9 +178,8 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	p->pid = pid;
 	p->chan = sp[0];
 	sp[0] = -1;
-	if (p->chan >= 0)
-		fcntl(p->chan, F_SETFL, O_NONBLOCK);
-	p->state = chan ? KXD_PVM_STARTING : KXD_PVM_RUNNING;
+	fcntl(p->chan, F_SETFL, O_NONBLOCK);
+	p->state = KXD_PVM_STARTING;
 	p->started = time(NULL);
 	p->status = -1;
 	p->client = ci;

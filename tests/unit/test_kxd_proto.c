@@ -77,6 +77,26 @@ static void test_chan_hostile(void **state)
 	assert_int_equal(chan_check(&m, 0), -EBADMSG);
 }
 
+/* kxd names a failed LINK_DONE with strerror(-result): only 0 and -errno
+ * pass (fuzz/regress/kxd/chan-link-done-result-int-min). */
+static void test_chan_link_done_result(void **state)
+{
+	struct kxmon_msg m = chan_msg(KXMON_MSG_LINK_DONE);
+
+	(void)state;
+	m.u.done.result = -ENOMEM;
+	assert_int_equal(chan_check(&m, 0), 0);
+	m.u.done.result = -4095;
+	assert_int_equal(chan_check(&m, 0), 0);
+	m.u.done.result = INT32_MIN;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	assert_non_null(strstr(why, "result"));
+	m.u.done.result = -4096;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m.u.done.result = 1;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+}
+
 static struct kxd_req run_req(const char *args, size_t args_len, uint32_t argc)
 {
 	struct kxd_req r;
@@ -115,6 +135,23 @@ static void test_req(void **state)
 	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
 	r.type = 0;
 	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+}
+
+/* kxd's argv for kxmon comes from kxd_split_args over a checked request. */
+static void test_split_args(void **state)
+{
+	struct kxd_req r = run_req("img\0\0two\0", 9, 3);
+	char *argv[KXD_ARGC_MAX + 1];
+
+	(void)state;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), 0);
+	argv[3] = r.args; /* must be overwritten with the terminator */
+	kxd_split_args(r.args, r.argc, argv);
+	assert_string_equal(argv[0], "img");
+	assert_string_equal(argv[1], ""); /* an empty argument stays one */
+	assert_string_equal(argv[2], "two");
+	assert_ptr_equal(argv[2], r.args + 5);
+	assert_null(argv[3]);
 }
 
 static void test_libname(void **state)
@@ -166,7 +203,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chan_good), cmocka_unit_test(test_chan_hostile),
 		cmocka_unit_test(test_req),       cmocka_unit_test(test_libname),
-		cmocka_unit_test(test_io),
+		cmocka_unit_test(test_io),        cmocka_unit_test(test_chan_link_done_result),
+		cmocka_unit_test(test_split_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""fuzz/gen/kxd.py: writes fuzz_kxd's seeds into fuzz/corpus/kxd/.
+
+Each file is one fuzz_kxd input: a byte whose low 2 bits are the fd count,
+then one datagram laid out as manager/kxd/kxd.h (struct kxd_req, struct
+kxd_resp) and manager/kxmon_chan.h (struct kxmon_msg) pin it, little-endian.
+One valid message of every type kxd or kxctl receives, and a few invalid
+ones.  Run from the repository root: python3 fuzz/gen/kxd.py
+"""
+import os
+import struct
+
+REQ_SIZE, RESP_SIZE, CHAN_SIZE = 4248, 1136, 664
+APP_MAX, NAME_MAX, ARGS_MAX, TEXT_MAX, MON_TEXT = 64, 64, 4096, 1024, 512
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kxd")
+
+
+def field(text, n):
+    return text.ljust(n, b"\0")[:n]
+
+
+def req(rtype, pvm_id=0, app=b"", name=b"", argv=(), argc=None, args_len=None, size=REQ_SIZE):
+    args = b"".join(a + b"\0" for a in argv)
+    head = struct.pack("<IIQII", rtype, size, pvm_id,
+                       len(argv) if argc is None else argc,
+                       len(args) if args_len is None else args_len)
+    return head + field(app, APP_MAX) + field(name, NAME_MAX) + field(args, ARGS_MAX)
+
+
+def resp(rtype, pvm_id=0, pid=0, status=-1, state=0, app=b"", text=b""):
+    head = struct.pack("<IIQqqiIII", rtype, RESP_SIZE, pvm_id, pid, 1700000000, status, state,
+                       0, 0)
+    return head + field(app, APP_MAX) + field(text, TEXT_MAX)
+
+
+def chan(mtype, seq, body, size=CHAN_SIZE):
+    return struct.pack("<IIQ", mtype, size, seq) + field(body, CHAN_SIZE - 16)
+
+
+def link_req(name, at_boot=1):
+    return field(name, NAME_MAX) + struct.pack("<II", at_boot, 0)
+
+
+def link_done(result, name, message):
+    return struct.pack("<iI", result, 0) + field(name, NAME_MAX) + field(message, MON_TEXT)
+
+
+SEEDS = {
+    # control requests (kxctl -> kxd)
+    "req-ping": (0, req(1)),
+    "req-run": (3, req(2, app=b"kvstore", argv=(b"kvstore.elf", b"--port", b"7"))),
+    "req-list": (0, req(3)),
+    "req-link": (0, req(4, pvm_id=3, name=b"libkvmath.so")),
+    "req-kill": (0, req(5, pvm_id=3)),
+    "req-stop": (0, req(6)),
+    # answers (kxd -> kxctl)
+    "resp-ok": (0, resp(1, text=b"/run/kx/audit.log")),
+    "resp-error": (0, resp(2, text=b"boot of x denied (rule m.yaml:3)")),
+    "resp-started": (0, resp(3, pvm_id=1, pid=4242, app=b"kvstore")),
+    "resp-exited": (0, resp(4, pvm_id=1, pid=4242, status=137, state=3, app=b"kvstore",
+                            text=b"killed by the operator")),
+    "resp-pvm": (0, resp(5, pvm_id=1, pid=4242, state=2, app=b"kvstore",
+                         text=b"libkvmath 1.2.0 " + b"ab" * 32 + b"\n")),
+    "resp-end": (0, resp(6)),
+    # channel messages (kxmon -> kxd)
+    "chan-hello": (0, chan(1, 0, struct.pack("<II", 1, 4242))),
+    "chan-link-req": (0, chan(2, 1, link_req(b"libkvmath.so"))),
+    "chan-link-done": (0, chan(5, 7, link_done(0, b"libkvmath.so", b""))),
+    "chan-link-done-failed": (0, chan(5, 7, link_done(-12, b"libkvmath.so", b"no memory"))),
+    "chan-exit": (0, chan(6, 0, struct.pack("<iIQ", 0, 1, 0) + field(b"exit 0", MON_TEXT))),
+    # invalid ones
+    "bad-short": (0, b"\1\0\0\0"),
+    "bad-req-size-field": (0, req(1, size=REQ_SIZE - 8)),
+    "bad-req-type": (0, req(7)),
+    "bad-req-run-no-fds": (0, req(2, argv=(b"a.elf",))),
+    "bad-req-ping-fds": (1, req(1)),
+    "bad-req-run-argc": (3, req(2, argv=(b"a.elf", b"x"), argc=3)),
+    "bad-req-run-unterminated": (3, req(2, argv=(b"a.elf",), args_len=3)),
+    "bad-req-link-slash": (0, req(4, pvm_id=1, name=b"../libc.so")),
+    "bad-req-app-nul": (0, req(1, app=b"a" * APP_MAX)),
+    "bad-resp-text-nul": (0, resp(2, text=b"x" * TEXT_MAX)),
+    "bad-chan-version": (0, chan(1, 0, struct.pack("<II", 2, 1))),
+    "bad-chan-link-resp": (0, chan(3, 1, b"")),
+    "bad-chan-at-boot": (0, chan(2, 1, link_req(b"libx.so", at_boot=2))),
+    "bad-chan-name-nul": (0, chan(2, 1, link_req(b"a" * NAME_MAX))),
+    "bad-chan-fd": (1, chan(2, 1, link_req(b"libx.so"))),
+    "bad-req-run-argc-zero": (3, req(2, argv=(b"a.elf",), argc=0)),
+    "bad-req-run-args-len-huge": (3, req(2, argv=(b"a.elf",), args_len=ARGS_MAX + 1)),
+    "bad-req-run-argc-huge": (3, req(2, argv=(b"",) * 300)),
+    "bad-req-link-empty": (0, req(4, pvm_id=1)),
+    "bad-resp-fds": (2, resp(1)),
+    "bad-resp-type": (0, resp(9)),
+    "bad-chan-exit-nul": (0, chan(6, 0, struct.pack("<iIQ", 0, 1, 0) + b"r" * MON_TEXT)),
+    "bad-chan-link-done-nul": (0, chan(5, 7, link_done(0, b"l" * NAME_MAX, b""))),
+    "bad-chan-link-done-positive": (0, chan(5, 7, link_done(5, b"libx.so", b""))),
+    "bad-chan-size-field": (0, chan(1, 0, struct.pack("<II", 1, 1), size=CHAN_SIZE + 8)),
+}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, (nfds, msg) in sorted(SEEDS.items()):
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(bytes([nfds]) + msg)
+
+
+main()
