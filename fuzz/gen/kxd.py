@@ -12,7 +12,7 @@ import struct
 
 REQ_SIZE, RESP_SIZE, CHAN_SIZE = 4248, 1136, 664
 APP_MAX, NAME_MAX, ARGS_MAX, TEXT_MAX, MON_TEXT = 64, 64, 4096, 1024, 512
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kxd")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "kxd")
 
 
 def field(text, n):
