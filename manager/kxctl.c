@@ -31,11 +31,13 @@ static const struct kxctl_cmd cmds[] = {
 	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, libraries",
 	  "  --json      one JSON array of objects\n"
 	  "  --socket S  kxd's control socket\n" },
-	{ "link", kxctl_link, "[--socket S] ID LIB",
-	  "link library LIB into pVM ID as the operator (loader class any)",
-	  "  --socket S  kxd's control socket\n"
-	  "  exit: 0 linked, 1 denied (the reason names the rule), not mapped, or no answer\n"
-	  "        within 30 s (the pVM maps it at its next hypercall)\n" },
+	{ "link", kxctl_link, "[--as REQ_ID] [--socket S] ID LIB",
+	  "link library LIB into pVM ID, asked by the operator or by pVM REQ_ID",
+	  "  --as REQ_ID  ask on behalf of running pVM REQ_ID: the library's loader class\n"
+	  "               must admit its relation to ID (self, app, any); default: the operator\n"
+	  "  --socket S   kxd's control socket\n"
+	  "  exit: 0 linked, 1 denied (the reason names the rule), no such pVM, not mapped,\n"
+	  "        or no answer within 30 s (the pVM maps it at its next hypercall)\n" },
 	{ "kill", kxctl_kill, "[--socket S] ID", "end pVM ID",
 	  "  --socket S  kxd's control socket\n" },
 	{ "audit", kxctl_audit, "[--json] [--follow] [--log PATH] [--socket S]",

@@ -14,14 +14,16 @@
 
 #define LINK_WAIT_SECS 30 /* for the pVM to map a pushed library */
 
-/* --socket S and (where the verb has it) --json; the rest are operands.
- * Connects.  The fd, or -1 after printing why (*rc: the exit status). */
+/* --socket S and (where the verb has them) --json and --as REQ_ID; the
+ * rest are operands.  Connects.  The fd, or -1 after printing why (*rc:
+ * the exit status). */
 static int open_verb(const struct kxctl_cmd *cmd, int argc, char **argv, bool *json,
-		     int want_operands, int *first, int *rc)
+		     const char **as, int want_operands, int *first, int *rc)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "as", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL;
@@ -34,6 +36,8 @@ static int open_verb(const struct kxctl_cmd *cmd, int argc, char **argv, bool *j
 			sock = optarg;
 		else if (c == 'j' && json)
 			*json = true;
+		else if (c == 'a' && as)
+			*as = optarg;
 		else
 			goto usage;
 	}
@@ -139,7 +143,7 @@ int kxctl_list(const struct kxctl_cmd *cmd, int argc, char **argv)
 	struct kxd_resp resp;
 	bool json = false, first = true;
 	int first_arg, rc = KXCTL_EXIT_USAGE;
-	int fd = open_verb(cmd, argc, argv, &json, 0, &first_arg, &rc);
+	int fd = open_verb(cmd, argc, argv, &json, NULL, 0, &first_arg, &rc);
 
 	if (fd < 0)
 		return rc;
@@ -187,17 +191,21 @@ static int simple(int fd, const struct kxd_req *req)
 
 static const struct timeval link_wait = { .tv_sec = LINK_WAIT_SECS };
 
-/* link ID LIB | kill ID */
+/* link [--as REQ_ID] ID LIB | kill ID */
 static int pvm_verb(const struct kxctl_cmd *cmd, int argc, char **argv, enum kxd_req_type type)
 {
 	struct kxd_req req;
+	const char *as = NULL;
 	int first, rc = KXCTL_EXIT_USAGE;
-	int fd = open_verb(cmd, argc, argv, NULL, type == KXD_REQ_LINK ? 2 : 1, &first, &rc);
+	int fd = open_verb(cmd, argc, argv, NULL, type == KXD_REQ_LINK ? &as : NULL,
+			   type == KXD_REQ_LINK ? 2 : 1, &first, &rc);
 
 	if (fd < 0)
 		return rc;
 	kxctl_req_init(&req, type);
 	if (kxctl_parse_id(argv[first], &req.pvm_id) != 0)
+		goto usage;
+	if (as && kxctl_parse_id(as, &req.as_pvm_id) != 0)
 		goto usage;
 	if (type == KXD_REQ_LINK) {
 		const char *lib = argv[first + 1];
@@ -233,7 +241,7 @@ int kxctl_stop(const struct kxctl_cmd *cmd, int argc, char **argv)
 	struct kxd_req req;
 	struct kxd_resp resp;
 	int first, rc = KXCTL_EXIT_USAGE;
-	int fd = open_verb(cmd, argc, argv, NULL, 0, &first, &rc);
+	int fd = open_verb(cmd, argc, argv, NULL, NULL, 0, &first, &rc);
 
 	if (fd < 0)
 		return rc;

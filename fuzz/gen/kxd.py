@@ -10,7 +10,7 @@ ones.  Run from the repository root: python3 fuzz/gen/kxd.py
 import os
 import struct
 
-REQ_SIZE, RESP_SIZE, CHAN_SIZE = 4248, 1136, 664
+REQ_SIZE, RESP_SIZE, CHAN_SIZE = 4256, 1136, 664
 APP_MAX, NAME_MAX, ARGS_MAX, TEXT_MAX, MON_TEXT = 64, 64, 4096, 1024, 512
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "kxd")
 
@@ -19,9 +19,10 @@ def field(text, n):
     return text.ljust(n, b"\0")[:n]
 
 
-def req(rtype, pvm_id=0, app=b"", name=b"", argv=(), argc=None, args_len=None, size=REQ_SIZE):
+def req(rtype, pvm_id=0, app=b"", name=b"", argv=(), argc=None, args_len=None, size=REQ_SIZE,
+        as_pvm_id=0):
     args = b"".join(a + b"\0" for a in argv)
-    head = struct.pack("<IIQII", rtype, size, pvm_id,
+    head = struct.pack("<IIQQII", rtype, size, pvm_id, as_pvm_id,
                        len(argv) if argc is None else argc,
                        len(args) if args_len is None else args_len)
     return head + field(app, APP_MAX) + field(name, NAME_MAX) + field(args, ARGS_MAX)
@@ -51,6 +52,7 @@ SEEDS = {
     "req-run": (3, req(2, app=b"kvstore", argv=(b"kvstore.elf", b"--port", b"7"))),
     "req-list": (0, req(3)),
     "req-link": (0, req(4, pvm_id=3, name=b"libkvmath.so")),
+    "req-link-as": (0, req(4, pvm_id=3, name=b"libkvmath.so", as_pvm_id=2)),
     "req-kill": (0, req(5, pvm_id=3)),
     "req-stop": (0, req(6)),
     # answers (kxd -> kxctl)
@@ -88,6 +90,7 @@ SEEDS = {
     "bad-req-run-args-len-huge": (3, req(2, argv=(b"a.elf",), args_len=ARGS_MAX + 1)),
     "bad-req-run-argc-huge": (3, req(2, argv=(b"",) * 300)),
     "bad-req-link-empty": (0, req(4, pvm_id=1)),
+    "bad-req-kill-as": (0, req(5, pvm_id=1, as_pvm_id=2)),
     "bad-resp-fds": (2, resp(1)),
     "bad-resp-type": (0, resp(9)),
     "bad-chan-exit-nul": (0, chan(6, 0, struct.pack("<iIQ", 0, 1, 0) + b"r" * MON_TEXT)),

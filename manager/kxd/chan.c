@@ -159,10 +159,11 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	return 1;
 }
 
-int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const char *lib, char *why,
-		  size_t whylen)
+int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const struct kxd_pvm *as,
+		  const char *lib, char *why, size_t whylen)
 {
-	struct gate_subject op = { .kind = GATE_SUBJECT_OPERATOR, .uid = d->clients[ci].uid };
+	struct gate_subject requester = { .kind = GATE_SUBJECT_OPERATOR,
+					  .uid = d->clients[ci].uid };
 	struct gate_decision dec;
 	struct kxmon_msg msg;
 	int memfd = -1, rc;
@@ -177,7 +178,9 @@ int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const char *lib, cha
 			 (unsigned long long)p->id);
 		return -EBUSY;
 	}
-	rc = kxd_lib_decide(d, &op, p, lib, &dec, &memfd, why, whylen);
+	if (as)
+		kxd_pvm_subject(as, &requester);
+	rc = kxd_lib_decide(d, &requester, p, lib, &dec, &memfd, why, whylen);
 	if (rc != 0)
 		return rc;
 	if (dec.verdict != KXP_ALLOW)

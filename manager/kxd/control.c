@@ -127,6 +127,35 @@ static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 		kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");
 }
 
+/* kxctl link [--as REQ] ID LIB.  The requester is the operator, or the
+ * running pVM as_pvm_id: the gate derives the relation (self, app, any)
+ * from the two subjects, so the library's loader class decides. */
+static void do_link(struct kxd *d, int ci, const struct kxd_req *req)
+{
+	struct kxd_pvm *p = kxd_pvm_find(d, req->pvm_id), *as = NULL;
+	char why[KXD_TEXT_MAX];
+
+	if (!p || p->state == KXD_PVM_EXITED) {
+		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "no running pVM %llu",
+			  (unsigned long long)req->pvm_id);
+		return;
+	}
+	if (req->as_pvm_id != 0) {
+		as = kxd_pvm_find(d, req->as_pvm_id);
+		if (!as || as->state != KXD_PVM_RUNNING) {
+			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "no pVM %llu",
+				  (unsigned long long)req->as_pvm_id);
+			return;
+		}
+		/* the audit record names the pVM; who spoke for it goes to kxd's log */
+		kxd_log("operator uid %u: link %s into pVM %llu on behalf of pVM %llu (%s)",
+			d->clients[ci].uid, req->name, (unsigned long long)p->id,
+			(unsigned long long)as->id, as->app);
+	}
+	if (kxd_link_push(d, ci, p, as, req->name, why, sizeof(why)) != 0)
+		kxd_reply(d, ci, KXD_RESP_ERROR, p, "%s", why);
+}
+
 void kxd_client_readable(struct kxd *d, int ci)
 {
 	struct kxd_req req;
@@ -158,12 +187,7 @@ void kxd_client_readable(struct kxd *d, int ci)
 		do_list(d, ci);
 		break;
 	case KXD_REQ_LINK:
-		p = kxd_pvm_find(d, req.pvm_id);
-		if (!p || p->state == KXD_PVM_EXITED)
-			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "no running pVM %llu",
-				  (unsigned long long)req.pvm_id);
-		else if (kxd_link_push(d, ci, p, req.name, why, sizeof(why)) != 0)
-			kxd_reply(d, ci, KXD_RESP_ERROR, p, "%s", why);
+		do_link(d, ci, &req);
 		break;
 	case KXD_REQ_KILL:
 		p = kxd_pvm_find(d, req.pvm_id);

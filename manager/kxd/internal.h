@@ -104,10 +104,11 @@ void kxd_pvm_forget_client(struct kxd *d, int ci);
 /* Handle one message; 1 if one was handled, 0 if none was waiting (or the
  * channel closed / was dropped). */
 int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p);
-/* The operator's `kxctl link`: decide, then LINK_PUSH; the client gets its
- * answer on LINK_DONE.  0, or -errno with why. */
-int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const char *lib, char *why,
-		  size_t whylen);
+/* `kxctl link`: decide for the requester (the running pVM `as`, or the
+ * operator when NULL), then LINK_PUSH; the client gets its answer on
+ * LINK_DONE.  0, or -errno with why. */
+int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const struct kxd_pvm *as,
+		  const char *lib, char *why, size_t whylen);
 
 /* libstore.c */
 /* Read library `name` from the libdirs into *buf (malloc'd).  -ENOENT etc. */

@@ -32,7 +32,8 @@ enum kxd_req_type {
 	KXD_REQ_PING = 1, /* is a kxd there?  -> OK (text: the audit log path) */
 	KXD_REQ_RUN = 2,  /* boot an image (3 fds) -> STARTED, later EXITED; or ERROR */
 	KXD_REQ_LIST = 3, /* -> one PVM per pVM, then END */
-	KXD_REQ_LINK = 4, /* link `name` into pVM `pvm_id` (operator) -> OK or ERROR */
+	KXD_REQ_LINK = 4, /* link `name` into pVM `pvm_id`, asked by the operator or (as_pvm_id)
+			   * on behalf of a running pVM -> OK or ERROR */
 	KXD_REQ_KILL = 5, /* end pVM `pvm_id` -> OK or ERROR */
 	KXD_REQ_STOP = 6, /* end every pVM and kxd itself -> OK */
 };
@@ -41,6 +42,7 @@ struct kxd_req {
 	uint32_t type;    /* enum kxd_req_type */
 	uint32_t size;    /* sizeof(struct kxd_req) */
 	uint64_t pvm_id;  /* LINK, KILL */
+	uint64_t as_pvm_id; /* LINK: the pVM the link is asked for; 0 = the operator itself */
 	uint32_t argc;    /* RUN: strings in args (argv[0] first) */
 	uint32_t args_len; /* RUN: bytes of args used, the last one a NUL */
 	char app[KXD_APP_MAX];   /* RUN: the app to boot as; "" = the image's signed name */
@@ -79,7 +81,7 @@ struct kxd_resp {
 	char text[KXD_TEXT_MAX];
 };
 
-_Static_assert(sizeof(struct kxd_req) == 24 + KXD_APP_MAX + KXMON_NAME_MAX + KXD_ARGS_MAX,
+_Static_assert(sizeof(struct kxd_req) == 32 + KXD_APP_MAX + KXMON_NAME_MAX + KXD_ARGS_MAX,
 	       "kxd_req layout");
 _Static_assert(sizeof(struct kxd_resp) == 48 + KXD_APP_MAX + KXD_TEXT_MAX, "kxd_resp layout");
 

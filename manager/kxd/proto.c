@@ -91,6 +91,8 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 		return bad(why, whylen, "unterminated string");
 	if (type == KXD_REQ_LINK && !kxd_libname_ok(req.name))
 		return bad(why, whylen, "bad library name");
+	if (type != KXD_REQ_LINK && req.as_pvm_id != 0)
+		return bad(why, whylen, "request type %u on behalf of a pVM", type);
 	if (type == KXD_REQ_RUN) {
 		uint32_t strings = 0;
 

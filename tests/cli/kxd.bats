@@ -168,6 +168,35 @@ pvm_running() {
 	[ "$status" -eq 1 ] || explain "already ended"
 }
 
+@test "kxctl link --as: decided for the requesting pVM (self, or another app: any), audited as it" {
+	start_kxd --monitor "$FAKE"
+	"$KXCTL" run --socket "$SOCK" "$FX/hello.kxe" wait > "$BATS_TEST_TMPDIR/console" 2>&1 &
+	wait_for pvm_running 1 || explain "pVM 1 never ran"
+	"$KXCTL" run --socket "$SOCK" "$FX/exit-app.kxe" wait > "$BATS_TEST_TMPDIR/console2" 2>&1 &
+	wait_for pvm_running 2 || explain "pVM 2 never ran"
+	ctl link --as 9 1 libkvtest.so
+	[ "$status" -eq 1 ] && [ "$stderr" = "kxctl: no pVM 9" ] || explain "unknown requester"
+	ctl link --as x 1 libkvtest.so
+	[ "$status" -eq 2 ] || explain "a bad requester id is a usage error"
+	ctl link --as 2 1 libkvtest.so
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"denied: a loader of relation 'any' may not link library libkvtest"* ]] ||
+		explain "pVM 2 runs another app (exit): relation any, libkvtest is loader self"
+	ctl link --as 1 1 libkvtest.so
+	[ "$status" -eq 0 ] && [ "$output" = "linked libkvtest 1.2 into pVM 1" ] || explain "self push"
+	wait_for grep -q "^PUSH ALLOW libkvtest.so 1.2 .* sealed=1 same=1" "$BATS_TEST_TMPDIR/console" ||
+		{ cat "$BATS_TEST_TMPDIR/console"; explain "the pVM got the library"; }
+	ctl audit
+	[[ "$output" == *"link    pvm 2 (exit) -> pvm 1 (hello) lib libkvtest "*"DENY"* ]] ||
+		explain "the denial, audited with pVM 2 as subject"
+	[[ "$output" == *"link    pvm 1 (hello) -> pvm 1 (hello) lib libkvtest 1.2 ALLOW"* ]] ||
+		explain "the push, audited with pVM 1 as its own requester"
+	ctl kill 2
+	[ "$status" -eq 0 ] || explain "kill 2"
+	wait %2 || true # its kxctl run returns once kxd reaped it
+	ctl link --as 2 1 libkvpush.so
+	[ "$status" -eq 1 ] && [ "$stderr" = "kxctl: no pVM 2" ] || explain "an ended pVM asks nothing"
+}
+
 @test "channel: a malformed message ends that pVM only, and is logged" {
 	start_kxd --monitor "$FAKE"
 	for kind in short type nul fd; do

@@ -129,6 +129,12 @@ static void test_req(void **state)
 	r.size = sizeof(r);
 	strcpy(r.name, "libok.so");
 	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	r.as_pvm_id = 2; /* on behalf of pVM 2: kxd checks that it runs */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	r.type = KXD_REQ_KILL; /* only a link is asked on behalf of a pVM */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.type = KXD_REQ_LINK;
+	r.as_pvm_id = 0;
 	strcpy(r.name, "../etc/passwd");
 	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
 	strcpy(r.name, "a/b");

@@ -90,8 +90,9 @@ wait_for() {
 
 # kxd_link_fixture (setup_file of kxd-link.bats): the example pVM libraries
 # of guest/module.mk, signed into one libdir per case, and two policies from
-# kvlink.yaml.in: kv.kxp (revokes nothing) and kv-revoked.kxp (revokes
-# libkvmath's content digest).
+# kvlink.yaml.in: kv.kxp (revokes nothing), kv-revoked.kxp (revokes
+# libkvmath's content digest), and kv-self.kxp / kv-app.kxp where
+# libacme-log's loader class is self / app instead of any (kxctl link --as).
 kxd_link_fixture() {
 	local fx=$BATS_FILE_TMPDIR/fx g=$KX_BUILD/guest d
 	mkdir -p "$fx"/{ok,unsigned,wrongkey,range}
@@ -104,13 +105,16 @@ kxd_link_fixture() {
 	for d in unsigned wrongkey range; do
 		cp "$fx/ok/libacme-log.so" "$fx/$d/"
 	done
-	policy() { # NAME DIGEST
+	policy() { # NAME DIGEST [ACME-LOG-LOADER]
 		sed -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@REVOKED@|$2|g" \
+			-e "/name: libacme-log/,/bind:/s|loader: any .*|loader: ${3:-any}|" \
 			"$DATA/kvlink.yaml.in" > "$fx/$1.yaml"
 		"$KX_BIN/kxpolicy" compile -o "$fx/$1.kxp" "$fx/$1.yaml" >/dev/null
 	}
 	policy kv "$(printf '0%.0s' $(seq 64))"
 	policy kv-revoked "$("$KXSIGN" digest "$g/libkvmath.so" | cut -d' ' -f1)"
+	policy kv-self "$(printf '0%.0s' $(seq 64))" self
+	policy kv-app "$(printf '0%.0s' $(seq 64))" app
 	for d in kvstore linkt spin; do
 		sign_as acme kvstore 1.0 "$fx/$d.kxe" "$g/$d.kxe"
 	done
