@@ -6,8 +6,9 @@
  *   byte 0        flags: bit 0 = use the port value as is (else keep its
  *                 low 16 bits, so it lands in guest memory), bit 1 = the
  *                 console sink fails, bit 2 = the pVM has a linker (fake
- *                 hooks: 2 modules of 3 PLT slots), bits 3-4 = what the
- *                 fake dlopen answers (0, -EACCES, -EPIPE, -ENOMEM)
+ *                 hooks: 2 modules of 3 PLT slots) and a manager (fake
+ *                 fork and wait hooks), bits 3-4 = what the fake dlopen
+ *                 and fork answer (0, -EACCES, -EPIPE, -ENOMEM)
  *   bytes 1..4    port value, little-endian
  *   bytes 5..20   guest rights of the 16 pages (HV_PROT_* in the low 3 bits)
  *   bytes 21..    guest memory from address 0 (64 KiB; the rest is zero)
@@ -17,7 +18,8 @@
  * every buffer it hands the console lies in readable guest pages; a bad
  * call always carries a reason; a panic message is NUL-terminated; names
  * reach the link hooks NUL-terminated, 1..KX_HC_NAME_MAX bytes; a RESOLVE
- * the hooks refuse never resumes the guest.
+ * the hooks refuse never resumes the guest; a fork or wait whose hook
+ * reports a broken channel never resumes it either.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -64,6 +66,7 @@ static uint64_t fake_clock(int clock_id)
 struct fake_link {
 	int dlopen_rc;
 	int resolve_refused;
+	int channel_broke; /* a fork or wait hook said -EPIPE */
 };
 
 static void check_name(const char *name)
@@ -112,6 +115,34 @@ static const struct hv_link_hooks fake_hooks = {
 	.dlsym = fake_dlsym,
 };
 
+/* Fake manager: one child, id 5, that exited with status 7. */
+#define FAKE_CHILD 5u
+
+static int fake_fork(void *opaque, uint64_t *child_id)
+{
+	struct fake_link *f = opaque;
+
+	if (f->dlopen_rc == -EPIPE)
+		f->channel_broke = 1;
+	if (f->dlopen_rc == 0)
+		*child_id = FAKE_CHILD;
+	return f->dlopen_rc;
+}
+
+static int fake_wait(void *opaque, uint64_t child_id, int64_t *status)
+{
+	(void)opaque;
+	if (child_id != FAKE_CHILD)
+		return -ECHILD;
+	*status = 7;
+	return 0;
+}
+
+static const struct hv_proc_hooks fake_proc = {
+	.fork = fake_fork,
+	.wait = fake_wait,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int dlopen_rcs[4] = {0, -EACCES, -EPIPE, -ENOMEM};
@@ -152,6 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.clock_ns = fake_clock,
 		.link = (flags & 4) ? &fake_hooks : NULL,
 		.link_opaque = &fake,
+		.proc = (flags & 4) ? &fake_proc : NULL,
+		.proc_opaque = &fake,
 	};
 	fake.dlopen_rc = dlopen_rcs[(flags >> 3) & 3];
 	hv_hcall_dispatch(&env, value, &res);
@@ -166,8 +199,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case HV_HC_RESUME:
-		if (fake.resolve_refused)
-			abort(); /* a refused RESOLVE must end the pVM */
+		if (fake.resolve_refused || fake.channel_broke)
+			abort(); /* a refused RESOLVE, a broken channel must end the pVM */
 		/* ret went back into the block: it must be writable guest memory. */
 		if (hv_guest_ptr(&mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) == NULL)
 			abort();

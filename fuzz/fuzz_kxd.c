@@ -125,7 +125,10 @@ static void after_chan(const uint8_t *buf, int nfds)
 	case KXMON_MSG_EXIT:
 		read_str(msg.u.exit.report, sizeof(msg.u.exit.report));
 		break;
-	default: /* LINK_RESP, LINK_PUSH go the other way; kxd handles none else */
+	case KXMON_MSG_FORK_REQ: /* no body */
+	case KXMON_MSG_WAIT_REQ: /* kxd looks the child id up in its registry */
+		break;
+	default: /* LINK_RESP, LINK_PUSH, FORK_RESP, WAIT_RESP go the other way */
 		abort();
 	}
 }

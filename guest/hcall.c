@@ -119,3 +119,20 @@ void *kx_dlsym(kx_handle_t handle, const char *name)
 		return NULL;
 	return (void *)(uintptr_t)d.addr;
 }
+
+long kx_fork(void)
+{
+	struct kx_hc_fork f = {{0}};
+
+	return (long)hcall(&f.hdr, KX_HC_FORK);
+}
+
+long kx_wait(uint64_t child_id, int *status)
+{
+	struct kx_hc_wait w = {.child_id = child_id};
+	int64_t rc = hcall(&w.hdr, KX_HC_WAIT);
+
+	if (rc == 0 && status)
+		*status = (int)w.status;
+	return (long)rc;
+}

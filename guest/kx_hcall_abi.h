@@ -45,6 +45,9 @@ enum kx_hcall_nr {
 	KX_HC_RESOLVE = 5, /* struct kx_hc_resolve: lazy binding, from du_resolve */
 	KX_HC_DLOPEN = 6,  /* struct kx_hc_dlopen: link a library at run time */
 	KX_HC_DLSYM = 7,   /* struct kx_hc_dlsym: a symbol of a linked library */
+	/* Families (docs/guest-abi.md "Fork and wait"). */
+	KX_HC_FORK = 8, /* struct kx_hc_fork: copy this pVM */
+	KX_HC_WAIT = 9, /* struct kx_hc_wait: the exit status of a child */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
@@ -59,6 +62,8 @@ enum kx_hcall_nr {
 #define KX_ENOENT 2  /* dlsym: no such symbol */
 #define KX_EIO	  5
 #define KX_EBADF  9  /* dlsym: not a handle kx_dlopen returned */
+#define KX_ECHILD 10 /* wait: not a child of this pVM */
+#define KX_EAGAIN 11 /* fork: the manager has no room for another pVM */
 #define KX_ENOMEM 12 /* no room left in the dynamic segment */
 #define KX_EACCES 13 /* the policy denied the link */
 #define KX_EINVAL 22 /* the library is not loadable (ELF, symbols) */
@@ -131,6 +136,28 @@ struct kx_hc_dlsym {
 };
 
 /*
+ * Fork: the manager asks the policy (fork limits of the app: children of
+ * this pVM, depth and size of its family); on ALLOW this pVM is copied —
+ * memory copy-on-write, the vCPU as it is — and the call returns in both:
+ * ret = the child's pVM id (> 0) in the parent, 0 in the child.  A denied
+ * fork returns -KX_EACCES; -KX_EPERM without a manager; -KX_EAGAIN when
+ * the manager could not start the child.  Nothing changes on failure.
+ */
+struct kx_hc_fork {
+	struct kx_hc_hdr hdr;
+};
+
+/* Wait for child `child_id` (a kx_fork return value) to end.  ret = 0 with
+ * status: its exit status 0..122, or the monitor's (126: ended for what it
+ * did, 128+N: killed by signal N); -KX_ECHILD if it is not a child of this
+ * pVM or was already waited for; -KX_EPERM without a manager. */
+struct kx_hc_wait {
+	struct kx_hc_hdr hdr;
+	uint64_t child_id;
+	int64_t status; /* out */
+};
+
+/*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
  * what it wants to keep.
@@ -161,6 +188,8 @@ _Static_assert(sizeof(struct kx_boot_info) == 80, "kx_boot_info layout");
 _Static_assert(sizeof(struct kx_hc_resolve) == 40, "kx_hc_resolve layout");
 _Static_assert(sizeof(struct kx_hc_dlopen) == 40, "kx_hc_dlopen layout");
 _Static_assert(sizeof(struct kx_hc_dlsym) == 48, "kx_hc_dlsym layout");
+_Static_assert(sizeof(struct kx_hc_fork) == 16, "kx_hc_fork layout");
+_Static_assert(sizeof(struct kx_hc_wait) == 32, "kx_hc_wait layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");

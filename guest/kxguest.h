@@ -42,6 +42,15 @@ void *kx_dlsym(kx_handle_t handle, const char *name);
 /* The lazy binding stub (guest/du_resolve.S): reached from PLT0 only. */
 void du_resolve(void);
 
+/* ---- families (pVMs started by kxd; docs/guest-abi.md) ---- */
+/* Copy this pVM (memory copy-on-write): the child's pVM id in the parent,
+ * 0 in the child; -KX_EACCES (the policy's fork limits), -KX_EPERM,
+ * -KX_EAGAIN. */
+long kx_fork(void);
+/* Wait for a child to end: 0 with *status (0..122 its own, 126 ended for
+ * what it did, 128+N a signal), or -KX_ECHILD, -KX_EPERM. */
+long kx_wait(uint64_t child_id, int *status);
+
 /* ---- the app ---- */
 int main(int argc, char **argv);
 KX_NORETURN void exit(int status);

@@ -33,7 +33,7 @@ GUEST_RT_SRCS := guest/start.c guest/hcall.c guest/printf.c guest/string.c guest
 GUEST_CRT0 := $(GUEST_OBJ)/guest/crt0.o
 GUEST_RT_LIB := $(B)/guest/lib/libkxguest.a
 
-GUEST_APPS := hello exit rt wild priv fault spin bigbss wx low tlb
+GUEST_APPS := hello exit rt wild priv fault spin bigbss wx low tlb forkt
 hello_GUEST_SRCS := tests/guest/hello.c
 exit_GUEST_SRCS := tests/guest/exit.c
 rt_GUEST_SRCS := tests/guest/rt.c
@@ -41,6 +41,7 @@ wild_GUEST_SRCS := tests/guest/wild.c
 priv_GUEST_SRCS := tests/guest/priv.c
 fault_GUEST_SRCS := tests/guest/fault.c
 spin_GUEST_SRCS := tests/guest/spin.c
+forkt_GUEST_SRCS := tests/guest/forkt.c
 bigbss_GUEST_SRCS := tests/guest/bigbss.c
 tlb_GUEST_SRCS := tests/guest/tlb.c
 wx_GUEST_SRCS := tests/guest/hello.c

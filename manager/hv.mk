@@ -3,7 +3,8 @@
 # arbitrary guest memory, no KVM needed.
 LIBS += kxhv
 kxhv_SRCS := manager/hv/hv.c manager/hv/guestmem.c manager/hv/hcall.c \
-	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_link.c
+	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_link.c \
+	manager/hv/kvm_fork.c
 
 PROGS += kxmon
 kxmon_SRCS := manager/kxmon.c manager/kxmon_client.c

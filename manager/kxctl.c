@@ -28,7 +28,7 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --kxd PATH        the kxd to start (default: beside kxctl)\n"
 	  "  exit: the app's status (125/126 from kxmon), 1 boot denied, 2 error\n" },
 	{ "list", kxctl_list, "[--json] [--socket S]",
-	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, libraries",
+	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, parent, libraries",
 	  "  --json      one JSON array of objects\n"
 	  "  --socket S  kxd's control socket\n" },
 	{ "link", kxctl_link, "[--as REQ_ID] [--socket S] ID LIB",

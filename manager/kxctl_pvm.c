@@ -116,16 +116,23 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 			printf("null");
 		printf(", \"libraries\": ");
 		print_libs_json(r->text);
-		printf("}");
+		if (r->parent_id)
+			printf(", \"parent\": %u}", r->parent_id);
+		else
+			printf(", \"parent\": null}");
 		return;
 	}
 	if (first)
-		printf("%-4s %-16s %-8s %-8s %-20s %-6s %s\n", "ID", "APP", "PID", "STATE",
-		       "STARTED", "STATUS", "LIBRARIES");
+		printf("%-4s %-16s %-8s %-8s %-20s %-6s %-6s %s\n", "ID", "APP", "PID", "STATE",
+		       "STARTED", "STATUS", "PARENT", "LIBRARIES");
 	printf("%-4llu %-16s %-8lld %-8s %-20s ", (unsigned long long)r->pvm_id, r->app,
 	       (long long)r->pid, state_name(r->state), when);
 	if (r->state == KXD_PVM_EXITED)
 		printf("%-6d ", r->status);
+	else
+		printf("%-6s ", "-");
+	if (r->parent_id)
+		printf("%-6u ", r->parent_id);
 	else
 		printf("%-6s ", "-");
 	for (const char *p = r->text; *p; p++) {

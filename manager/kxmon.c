@@ -394,6 +394,11 @@ int main(int argc, char **argv)
 		.safe_point = kxmon_client_safe_point,
 		.ctx = &client,
 	};
+	struct hv_proc_source proc = {
+		.fork = kxmon_client_fork,
+		.wait = kxmon_client_wait,
+		.ctx = &client,
+	};
 	struct hv_vm *vm = NULL;
 	struct hv_error err = {{0}};
 	struct hv_config cfg;
@@ -453,6 +458,7 @@ int main(int argc, char **argv)
 		.argv = guest_argv ? guest_argv : argv + optind,
 		.console_fd = STDOUT_FILENO,
 		.link = opt.channel_fd >= 0 ? &source : NULL,
+		.proc = opt.channel_fd >= 0 ? &proc : NULL,
 	};
 	rc = ops->create(&cfg, &vm, &err);
 	if (rc != 0) {

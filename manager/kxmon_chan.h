@@ -28,6 +28,11 @@
  *   push   operator `kxctl link ID LIB`: kxd decides (operator: relation
  *          any), kxd -> LINK_PUSH (+1 fd); kxmon maps it at its next safe
  *          point and answers LINK_DONE.
+ *   fork   guest kx_fork: kxmon -> FORK_REQ, kxd: gate_fork with the
+ *          family's counts -> FORK_RESP (+ the child's channel end on
+ *          ALLOW); kxmon forks, the child says HELLO on its own channel.
+ *   wait   guest kx_wait(id): kxmon -> WAIT_REQ, kxd -> WAIT_RESP once
+ *          that child (of the pVM on this channel) has ended.
  *   end    kxmon -> EXIT (status, or the report of how the pVM was ended)
  *          just before it exits; kxd also reaps it with waitpid.
  *
@@ -51,6 +56,11 @@ enum kxmon_msg_type {
 	KXMON_MSG_LINK_PUSH = 4, /* kxd -> kxmon: operator link; u.link (always ALLOW) */
 	KXMON_MSG_LINK_DONE = 5, /* kxmon -> kxd: outcome of mapping a pushed link; u.done */
 	KXMON_MSG_EXIT = 6,      /* kxmon -> kxd: the pVM ended; u.exit */
+	/* Families (added without a version bump: an older peer never sends them). */
+	KXMON_MSG_FORK_REQ = 7,  /* kxmon -> kxd: the guest called kx_fork; no body */
+	KXMON_MSG_FORK_RESP = 8, /* kxd -> kxmon: same seq; u.fork (+1 fd on ALLOW) */
+	KXMON_MSG_WAIT_REQ = 9,  /* kxmon -> kxd: the guest called kx_wait; u.wait */
+	KXMON_MSG_WAIT_RESP = 10, /* kxd -> kxmon: same seq, when the child ended; u.wait */
 };
 
 enum kxmon_bind { KXMON_BIND_LAZY = 0, KXMON_BIND_NOW = 1 };
@@ -91,6 +101,23 @@ struct kxmon_exit {
 	char report[KXMON_TEXT_MAX]; /* the one-line report, or "" */
 };
 
+/* FORK_RESP.  On ALLOW exactly one fd is attached: the child's end of a new
+ * channel (a SOCK_SEQPACKET socket), which only the child keeps; the child
+ * says HELLO on it with its own pid.  On DENY none. */
+struct kxmon_fork {
+	uint32_t allow;    /* 1 ALLOW, 0 DENY */
+	int32_t error;     /* DENY: -EACCES (policy) or -EAGAIN (no room) */
+	uint64_t child_id; /* ALLOW: the child's pVM id */
+	char reason[KXMON_TEXT_MAX]; /* DENY: why, with the rule's file:line */
+};
+
+/* WAIT_REQ (child_id) and WAIT_RESP (all fields). */
+struct kxmon_wait {
+	uint64_t child_id;
+	int32_t result; /* RESP: 0, or -ECHILD (not a child of this pVM, or waited for) */
+	int32_t status; /* RESP: the child's status, as kxd reports it (kxd(8)) */
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -101,6 +128,8 @@ struct kxmon_msg {
 		struct kxmon_link link;
 		struct kxmon_link_done done;
 		struct kxmon_exit exit;
+		struct kxmon_fork fork;
+		struct kxmon_wait wait;
 	} u;
 };
 
@@ -109,6 +138,8 @@ _Static_assert(sizeof(struct kxmon_link_req) == 72, "kxmon_link_req layout");
 _Static_assert(sizeof(struct kxmon_link) == 648, "kxmon_link layout");
 _Static_assert(sizeof(struct kxmon_link_done) == 584, "kxmon_link_done layout");
 _Static_assert(sizeof(struct kxmon_exit) == 528, "kxmon_exit layout");
+_Static_assert(sizeof(struct kxmon_fork) == 528, "kxmon_fork layout");
+_Static_assert(sizeof(struct kxmon_wait) == 16, "kxmon_wait layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 #endif /* KX_MANAGER_KXMON_CHAN_H */

@@ -11,9 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "manager/kxmon_client.h"
@@ -39,33 +42,82 @@ static int why_fail(char *why, size_t whylen, const char *text)
 	return -EBADMSG;
 }
 
+/* The body of a FORK_RESP or WAIT_RESP (check_link does the LINK ones). */
+static int check_proc(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
+{
+	const struct kxmon_fork *f = &m->u.fork;
+
+	if (m->type == KXMON_MSG_WAIT_RESP) {
+		if (m->u.wait.result != 0 && m->u.wait.result != -ECHILD)
+			return why_fail(why, whylen, "WAIT_RESP result is not 0 or -ECHILD");
+		if (nfds != 0)
+			return why_fail(why, whylen, "wrong number of file descriptors");
+		return 0;
+	}
+	if (f->allow > 1 || !str_ok(f->reason, sizeof(f->reason)))
+		return why_fail(why, whylen, "FORK_RESP allow out of range or reason without NUL");
+	if (f->allow ? (f->child_id == 0 || f->error != 0)
+		     : (f->error != -EACCES && f->error != -EAGAIN))
+		return why_fail(why, whylen, "FORK_RESP child id or error out of range");
+	if (nfds != (f->allow ? 1 : 0))
+		return why_fail(why, whylen, "wrong number of file descriptors");
+	return 0;
+}
+
+static int check_link(const struct kxmon_msg *m, int nfds, const char *name, char *why,
+		      size_t whylen)
+{
+	const struct kxmon_link *l = &m->u.link;
+
+	if (l->allow > 1 || l->bind > KXMON_BIND_NOW)
+		return why_fail(why, whylen, "LINK allow/bind out of range");
+	if (!str_ok(l->name, sizeof(l->name)) || !str_ok(l->version, sizeof(l->version)) ||
+	    !str_ok(l->reason, sizeof(l->reason)))
+		return why_fail(why, whylen, "a string without its NUL");
+	if (m->type == KXMON_MSG_LINK_RESP && name != NULL && strcmp(l->name, name) != 0)
+		return why_fail(why, whylen, "LINK_RESP for another library");
+	if (m->type == KXMON_MSG_LINK_PUSH && (l->allow != 1 || l->name[0] == '\0'))
+		return why_fail(why, whylen, "LINK_PUSH must allow a named library");
+	if (nfds != (l->allow ? 1 : 0))
+		return why_fail(why, whylen, "wrong number of file descriptors");
+	return 0;
+}
+
 int kxmon_client_check(const void *buf, size_t len, int nfds, uint64_t expect_seq, const char *name,
 		       char *why, size_t whylen)
 {
 	struct kxmon_msg m;
-	const struct kxmon_link *l = &m.u.link;
 
 	if (len != sizeof(m))
 		return why_fail(why, whylen, "message of the wrong size");
 	memcpy(&m, buf, sizeof(m));
 	if (m.size != sizeof(m))
 		return why_fail(why, whylen, "message size field is wrong");
-	if (m.type != KXMON_MSG_LINK_RESP && m.type != KXMON_MSG_LINK_PUSH)
+	switch (m.type) {
+	case KXMON_MSG_LINK_PUSH:
+		return check_link(&m, nfds, name, why, whylen);
+	case KXMON_MSG_LINK_RESP:
+	case KXMON_MSG_FORK_RESP:
+	case KXMON_MSG_WAIT_RESP:
+		/* An answer: to the request in flight, and of its kind (the caller) */
+		if (expect_seq == 0 || m.seq != expect_seq)
+			return why_fail(why, whylen,
+					m.type == KXMON_MSG_LINK_RESP
+						? "LINK_RESP with a seq that no LINK_REQ has"
+						: "an answer with a seq that no request has");
+		return m.type == KXMON_MSG_LINK_RESP ? check_link(&m, nfds, name, why, whylen)
+						     : check_proc(&m, nfds, why, whylen);
+	default:
 		return why_fail(why, whylen, "unexpected message type");
-	if (m.type == KXMON_MSG_LINK_RESP && (expect_seq == 0 || m.seq != expect_seq))
-		return why_fail(why, whylen, "LINK_RESP with a seq that no LINK_REQ has");
-	if (l->allow > 1 || l->bind > KXMON_BIND_NOW)
-		return why_fail(why, whylen, "LINK allow/bind out of range");
-	if (!str_ok(l->name, sizeof(l->name)) || !str_ok(l->version, sizeof(l->version)) ||
-	    !str_ok(l->reason, sizeof(l->reason)))
-		return why_fail(why, whylen, "a string without its NUL");
-	if (m.type == KXMON_MSG_LINK_RESP && name != NULL && strcmp(l->name, name) != 0)
-		return why_fail(why, whylen, "LINK_RESP for another library");
-	if (m.type == KXMON_MSG_LINK_PUSH && (l->allow != 1 || l->name[0] == '\0'))
-		return why_fail(why, whylen, "LINK_PUSH must allow a named library");
-	if (nfds != (l->allow ? 1 : 0))
-		return why_fail(why, whylen, "wrong number of file descriptors");
-	return 0;
+	}
+}
+
+static int is_seqpacket(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_SEQPACKET;
 }
 
 static void broken(struct kxmon_client *c, const char *what, int err)
@@ -152,8 +204,12 @@ static int recv_msg(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m,
 		goto bad;
 	}
 	memcpy(m, data, sizeof(*m));
-	if (*nfds == 1 && !kxmon_client_sealed(fds[0])) {
+	if (*nfds == 1 && m->type != KXMON_MSG_FORK_RESP && !kxmon_client_sealed(fds[0])) {
 		broken(c, "library fd is not a sealed memfd", 0);
+		goto bad;
+	}
+	if (*nfds == 1 && m->type == KXMON_MSG_FORK_RESP && !is_seqpacket(fds[0])) {
+		broken(c, "the child's channel is not a SOCK_SEQPACKET socket", 0);
 		goto bad;
 	}
 	return 1;
@@ -164,27 +220,33 @@ bad:
 	return -EPIPE;
 }
 
-int kxmon_client_start(struct kxmon_client *c, int fd, const struct hv_ops *ops)
+/* The first message on a channel: this process's pid (kxd learns a forked
+ * child's pid from it). */
+static int send_hello(struct kxmon_client *c)
 {
 	struct kxmon_msg m;
-	int type = 0;
-	socklen_t tl = sizeof(type);
 
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->next_seq = 1;
-	c->ops = ops;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_SEQPACKET) {
-		c->fd = -1;
-		snprintf(c->reason, sizeof(c->reason), "--channel %d: not a SOCK_SEQPACKET socket",
-			 fd);
-		return -ENOTSOCK;
-	}
 	memset(&m, 0, sizeof(m));
 	m.type = KXMON_MSG_HELLO;
 	m.u.hello.chan_version = KXMON_CHAN_VERSION;
 	m.u.hello.pid = (uint32_t)getpid();
 	return send_msg(c, &m);
+}
+
+int kxmon_client_start(struct kxmon_client *c, int fd, const struct hv_ops *ops)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->next_seq = 1;
+	c->ops = ops;
+	c->manager_pid = getppid();
+	if (!is_seqpacket(fd)) {
+		c->fd = -1;
+		snprintf(c->reason, sizeof(c->reason), "--channel %d: not a SOCK_SEQPACKET socket",
+			 fd);
+		return -ENOTSOCK;
+	}
+	return send_hello(c);
 }
 
 /* Keep a push for the next safe point (it consumed its fd). */
@@ -199,13 +261,38 @@ static void queue_push(struct kxmon_client *c, const struct kxmon_msg *m, int fd
 	c->push_fd[c->npush++] = fd;
 }
 
+/* The answer of type `type` to request seq; pushes that come first wait
+ * for the next safe point.  0, or -EPIPE (broken). */
+static int await_answer(struct kxmon_client *c, uint64_t seq, uint32_t type, const char *name,
+			int timeout_ms, struct kxmon_msg *m, int *fds, int *nfds)
+{
+	for (;;) {
+		int rc = recv_msg(c, timeout_ms, m, fds, nfds, seq, name);
+
+		if (rc == 0)
+			broken(c, "no answer in time", 0);
+		if (rc <= 0)
+			return -EPIPE;
+		if (m->type == KXMON_MSG_LINK_PUSH) {
+			queue_push(c, m, fds[0]);
+			continue;
+		}
+		if (m->type == type)
+			return 0;
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		broken(c, "an answer of the wrong kind", 0);
+		return -EPIPE;
+	}
+}
+
 int kxmon_client_request(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
 			 char *why, size_t whylen)
 {
 	struct kxmon_client *c = ctx;
 	struct kxmon_msg m;
 	uint64_t seq;
-	int fds[MAX_FDS], nfds, rc;
+	int fds[MAX_FDS], nfds;
 
 	if (strlen(name) >= KXMON_NAME_MAX) {
 		snprintf(why, whylen, "library name longer than %d bytes", KXMON_NAME_MAX - 1);
@@ -217,20 +304,9 @@ int kxmon_client_request(void *ctx, const char *name, int at_boot, struct hv_lib
 	snprintf(m.u.link_req.name, sizeof(m.u.link_req.name), "%s", name);
 	m.u.link_req.at_boot = at_boot ? 1 : 0;
 	c->requests++;
-	if (send_msg(c, &m) != 0)
+	if (send_msg(c, &m) != 0 ||
+	    await_answer(c, seq, KXMON_MSG_LINK_RESP, name, KXMON_CLIENT_WAIT_MS, &m, fds, &nfds) != 0)
 		goto fail;
-	for (;;) {
-		rc = recv_msg(c, KXMON_CLIENT_WAIT_MS, &m, fds, &nfds, seq, name);
-		if (rc == 0)
-			broken(c, "no LINK_RESP in time", 0);
-		if (rc <= 0)
-			goto fail;
-		if (m.type == KXMON_MSG_LINK_PUSH) {
-			queue_push(c, &m, fds[0]);
-			continue;
-		}
-		break;
-	}
 	if (!m.u.link.allow) {
 		c->denials++;
 		snprintf(c->reason, sizeof(c->reason), "%s", m.u.link.reason);
@@ -321,4 +397,108 @@ void kxmon_client_finish(struct kxmon_client *c, int status, int by_guest, uint6
 	send_msg(c, &m);
 	close(c->fd);
 	c->fd = -1;
+}
+
+/*
+ * In the new child process: its own channel replaces the parent's (pushes
+ * queued for the parent are the parent's to answer), its parent becomes
+ * kxd (a subreaper) once the middle process has exited, and it dies with
+ * kxd like every kxmon.
+ */
+static int become_child(struct kxmon_client *c, int chan, pid_t middle)
+{
+	int fl;
+
+	for (unsigned i = 0; i < c->npush; i++)
+		close(c->push_fd[i]);
+	c->npush = 0;
+	close(c->fd);
+	c->fd = chan;
+	c->next_seq = 1;
+	c->requests = c->denials = c->pushes = 0;
+	while (getppid() == middle)
+		usleep(100);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != c->manager_pid) {
+		broken(c, "the manager is gone (or is not a subreaper)", 0);
+		return -EPIPE;
+	}
+	/* SIGIO (the safe-point kick) from the new channel, to this process. */
+	fl = fcntl(chan, F_GETFL);
+	if (fl < 0 || fcntl(chan, F_SETOWN, getpid()) != 0 ||
+	    fcntl(chan, F_SETFL, fl | O_ASYNC) != 0) {
+		broken(c, "cannot watch the new channel", errno);
+		return -EPIPE;
+	}
+	return send_hello(c);
+}
+
+int kxmon_client_fork(void *ctx, uint64_t *child_id, char *why, size_t whylen)
+{
+	struct kxmon_client *c = ctx;
+	struct kxmon_msg m;
+	uint64_t seq;
+	int fds[MAX_FDS], nfds, chan, wstatus;
+	pid_t middle, grandchild;
+
+	*child_id = 0;
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_FORK_REQ;
+	m.seq = seq = c->next_seq++;
+	if (send_msg(c, &m) != 0 ||
+	    await_answer(c, seq, KXMON_MSG_FORK_RESP, NULL, KXMON_CLIENT_WAIT_MS, &m, fds, &nfds) != 0) {
+		snprintf(why, whylen, "%s", c->reason);
+		return -EPIPE;
+	}
+	if (!m.u.fork.allow) {
+		c->denials++;
+		snprintf(c->reason, sizeof(c->reason), "%s", m.u.fork.reason);
+		snprintf(why, whylen, "fork denied: %s", m.u.fork.reason);
+		return m.u.fork.error;
+	}
+	chan = fds[0];
+	/* Two forks: the child is reparented to kxd, which reaps it. */
+	middle = fork();
+	if (middle == 0) {
+		pid_t self = getpid();
+
+		grandchild = fork();
+		if (grandchild != 0)
+			_exit(grandchild < 0 ? 1 : 0);
+		return become_child(c, chan, self);
+	}
+	close(chan); /* kxd sees the child's channel close if it never started */
+	if (middle < 0)
+		return -EAGAIN;
+	while (waitpid(middle, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+		return -EAGAIN;
+	*child_id = m.u.fork.child_id;
+	return 0;
+}
+
+int kxmon_client_wait(void *ctx, uint64_t child_id, int64_t *status)
+{
+	struct kxmon_client *c = ctx;
+	struct kxmon_msg m;
+	uint64_t seq;
+	int fds[MAX_FDS], nfds;
+
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_WAIT_REQ;
+	m.seq = seq = c->next_seq++;
+	m.u.wait.child_id = child_id;
+	/* No time limit: a child may run as long as it likes. */
+	if (send_msg(c, &m) != 0 ||
+	    await_answer(c, seq, KXMON_MSG_WAIT_RESP, NULL, -1, &m, fds, &nfds) != 0)
+		return -EPIPE;
+	if (m.u.wait.child_id != child_id) {
+		broken(c, "WAIT_RESP for another child", 0);
+		return -EPIPE;
+	}
+	if (m.u.wait.result != 0)
+		return m.u.wait.result;
+	*status = m.u.wait.status;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * kxmon_client.h — kxmon's end of the channel to kxd (manager/kxmon_chan.h):
  * HELLO, LINK_REQ/LINK_RESP round trips for the linker, LINK_PUSH applied at
- * safe points and answered with LINK_DONE, EXIT at the end.
+ * safe points and answered with LINK_DONE, FORK_REQ/WAIT_REQ for kx_fork
+ * and kx_wait, EXIT at the end.
  *
  * Every message from kxd is untrusted input and checked by
  * kxmon_client_check before use; a bad one breaks the channel (the pVM is
@@ -13,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "manager/hv/hv.h"
 #include "manager/kxmon_chan.h"
@@ -25,6 +27,7 @@ struct kxmon_client {
 	uint64_t next_seq; /* of the next LINK_REQ */
 	int broken;	   /* the channel failed: no more messages */
 	const struct hv_ops *ops;
+	pid_t manager_pid; /* kxd: a forked child must be reparented to it */
 	struct kxmon_msg push[KXMON_CLIENT_PUSH_QUEUE];
 	int push_fd[KXMON_CLIENT_PUSH_QUEUE];
 	unsigned npush;
@@ -40,6 +43,12 @@ int kxmon_client_start(struct kxmon_client *c, int fd, const struct hv_ops *ops)
 int kxmon_client_request(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
 			 char *why, size_t whylen);
 void kxmon_client_safe_point(void *ctx, struct hv_vm *vm);
+
+/* hv_proc_source callbacks; ctx is the client.  kxmon_client_fork returns
+ * in two processes after an ALLOW: *child_id is 0 in the child, which then
+ * speaks on its own new channel. */
+int kxmon_client_fork(void *ctx, uint64_t *child_id, char *why, size_t whylen);
+int kxmon_client_wait(void *ctx, uint64_t child_id, int64_t *status);
 
 /* Send EXIT (best effort) and close the channel. */
 void kxmon_client_finish(struct kxmon_client *c, int status, int by_guest, uint64_t rip,

@@ -28,9 +28,9 @@ def req(rtype, pvm_id=0, app=b"", name=b"", argv=(), argc=None, args_len=None, s
     return head + field(app, APP_MAX) + field(name, NAME_MAX) + field(args, ARGS_MAX)
 
 
-def resp(rtype, pvm_id=0, pid=0, status=-1, state=0, app=b"", text=b""):
+def resp(rtype, pvm_id=0, pid=0, status=-1, state=0, app=b"", text=b"", parent=0):
     head = struct.pack("<IIQqqiIII", rtype, RESP_SIZE, pvm_id, pid, 1700000000, status, state,
-                       0, 0)
+                       0, parent)
     return head + field(app, APP_MAX) + field(text, TEXT_MAX)
 
 
@@ -63,6 +63,7 @@ SEEDS = {
                             text=b"killed by the operator")),
     "resp-pvm": (0, resp(5, pvm_id=1, pid=4242, state=2, app=b"kvstore",
                          text=b"libkvmath 1.2.0 " + b"ab" * 32 + b"\n")),
+    "resp-pvm-forked": (0, resp(5, pvm_id=2, pid=4243, state=2, app=b"kvstore", parent=1)),
     "resp-end": (0, resp(6)),
     # channel messages (kxmon -> kxd)
     "chan-hello": (0, chan(1, 0, struct.pack("<II", 1, 4242))),
@@ -70,7 +71,11 @@ SEEDS = {
     "chan-link-done": (0, chan(5, 7, link_done(0, b"libkvmath.so", b""))),
     "chan-link-done-failed": (0, chan(5, 7, link_done(-12, b"libkvmath.so", b"no memory"))),
     "chan-exit": (0, chan(6, 0, struct.pack("<iIQ", 0, 1, 0) + field(b"exit 0", MON_TEXT))),
+    "chan-fork-req": (0, chan(7, 2, b"")),
+    "chan-wait-req": (0, chan(9, 3, struct.pack("<QiI", 2, 0, 0))),
     # invalid ones
+    "bad-chan-fork-fd": (1, chan(7, 2, b"")),
+    "bad-chan-fork-resp": (0, chan(8, 2, b"")),
     "bad-short": (0, b"\1\0\0\0"),
     "bad-req-size-field": (0, req(1, size=REQ_SIZE - 8)),
     "bad-req-type": (0, req(7)),

@@ -24,6 +24,8 @@ union hcall_block {
 	struct kx_hc_resolve resolve;
 	struct kx_hc_dlopen dlopen;
 	struct kx_hc_dlsym dlsym;
+	struct kx_hc_fork fork;
+	struct kx_hc_wait wait;
 };
 
 static void bad(struct hv_hcall_result *res, const char *reason)
@@ -151,6 +153,10 @@ static int64_t guest_errno(int rc)
 		return -KX_ENOMEM;
 	case -EPERM:
 		return -KX_EPERM;
+	case -ECHILD:
+		return -KX_ECHILD;
+	case -EAGAIN:
+		return -KX_EAGAIN;
 	default:
 		return -KX_EINVAL;
 	}
@@ -196,6 +202,45 @@ static void do_dlsym(const struct hv_hcall_env *env, union hcall_block *b,
 	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
 }
 
+/* In the child the block is written back into its own (copied) memory. */
+static void do_fork(const struct hv_hcall_env *env, union hcall_block *b,
+		    struct hv_hcall_result *res)
+{
+	uint64_t child_id = 0;
+	int rc;
+
+	if (env->proc == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	rc = env->proc->fork(env->proc_opaque, &child_id);
+	if (rc == -EPIPE || rc == -EIO) {
+		bad(res, rc == -EPIPE ? "kx_fork: the channel to the manager broke"
+				      : "kx_fork: the child's VM could not be built");
+		return;
+	}
+	b->hdr.ret = rc == 0 ? (int64_t)child_id : guest_errno(rc);
+}
+
+static void do_wait(const struct hv_hcall_env *env, union hcall_block *b,
+		    struct hv_hcall_result *res)
+{
+	int64_t status = 0;
+	int rc;
+
+	if (env->proc == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	rc = env->proc->wait(env->proc_opaque, b->wait.child_id, &status);
+	if (rc == -EPIPE) {
+		bad(res, "kx_wait: the channel to the manager broke");
+		return;
+	}
+	b->wait.status = rc == 0 ? status : 0;
+	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
+}
+
 static const struct hcall_desc {
 	uint32_t nr;
 	size_t size;
@@ -209,6 +254,8 @@ static const struct hcall_desc {
 	{KX_HC_RESOLVE, sizeof(struct kx_hc_resolve), do_resolve},
 	{KX_HC_DLOPEN, sizeof(struct kx_hc_dlopen), do_dlopen},
 	{KX_HC_DLSYM, sizeof(struct kx_hc_dlsym), do_dlsym},
+	{KX_HC_FORK, sizeof(struct kx_hc_fork), do_fork},
+	{KX_HC_WAIT, sizeof(struct kx_hc_wait), do_wait},
 };
 
 static const struct hcall_desc *find_hcall(uint32_t nr)

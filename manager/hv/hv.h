@@ -93,8 +93,23 @@ struct hv_link_hooks {
 	int (*dlsym)(void *opaque, uint64_t handle, const char *name, uint64_t *addr);
 };
 
+/*
+ * Fork and wait (KX_HC_FORK, KX_HC_WAIT); NULL in hv_hcall_env when the
+ * pVM has no manager: both return -KX_EPERM.
+ *   fork  0 with *child_id: > 0 in the parent, 0 in the (new) child; or
+ *         -errno for the guest (-EACCES denied, -EAGAIN); -EPIPE when the
+ *         channel broke or the child could not be built (ends the pVM)
+ *   wait  0 with *status, -ECHILD, -EPIPE (ends the pVM)
+ */
+struct hv_proc_hooks {
+	int (*fork)(void *opaque, uint64_t *child_id);
+	int (*wait)(void *opaque, uint64_t child_id, int64_t *status);
+};
+
 struct hv_hcall_env {
 	const struct hv_guest_mem *mem;
+	const struct hv_proc_hooks *proc; /* NULL: no manager */
+	void *proc_opaque;
 	const struct hv_link_hooks *link; /* NULL: no linker */
 	void *link_opaque;
 	/* Console sink: returns bytes written or -errno. */
@@ -150,6 +165,20 @@ struct hv_link_source {
 	void *ctx;
 };
 
+/*
+ * Where forks are decided (kxmon: the channel to kxd).  fork asks the
+ * manager and, when allowed, fork()s the monitor process: 0 with
+ * *child_id > 0 in the parent, 0 with *child_id == 0 in the child process
+ * (which must then rebuild its VM: the backend does that), or -errno
+ * (-EACCES denied, with why; -EPIPE the channel broke).  wait: as
+ * hv_proc_hooks.wait.
+ */
+struct hv_proc_source {
+	int (*fork)(void *ctx, uint64_t *child_id, char *why, size_t whylen);
+	int (*wait)(void *ctx, uint64_t child_id, int64_t *status);
+	void *ctx;
+};
+
 /* Counters for kxmon -v and the tests. */
 struct hv_link_stats {
 	uint64_t modules;	    /* image + libraries linked */
@@ -170,6 +199,8 @@ struct hv_config {
 	int console_fd; /* where KX_HC_CONSOLE_WRITE goes */
 	/* NULL: static images only (no DT_NEEDED) and kx_dlopen is -KX_EPERM. */
 	const struct hv_link_source *link;
+	/* NULL: kx_fork and kx_wait are -KX_EPERM. */
+	const struct hv_proc_source *proc;
 };
 
 #define HV_MEM_MIN	 (8ull << 20)

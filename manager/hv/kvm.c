@@ -1,7 +1,8 @@
 /*
  * kvm.c — the KVM backend: one pVM per monitor process, one vCPU.
  *
- * Guest memory is one memfd mapping in one memslot (fork wants the memfd),
+ * Guest memory is one private memfd mapping in one memslot (a fork of the
+ * monitor copies it on write: kvm_fork.c),
  * split around the read-only slots of shared library text (kvm_link.c).
  * The guest enters directly at CPL3 in 64-bit
  * long mode on structures layout.c writes into the monitor region.  Every
@@ -157,7 +158,8 @@ static int setup_memory(struct hv_vm *vm, uint64_t size, struct hv_error *err)
 	if (ftruncate(vm->mem_fd, (off_t)size) != 0)
 		return kvm_seterr(err, -errno, "guest memory (%llu bytes): %s",
 			      (unsigned long long)size, strerror(errno));
-	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->mem_fd, 0);
+	/* Private: a fork of the monitor copies guest memory on write. */
+	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, vm->mem_fd, 0);
 	if (host == MAP_FAILED)
 		return kvm_seterr(err, -errno, "mmap guest memory: %s", strerror(errno));
 	vm->mem.host = host;
@@ -289,7 +291,7 @@ static int set_cpu_mode(struct hv_vm *vm, struct hv_error *err)
 	return VCPU_IOCTL(vm, KVM_SET_FPU, &fpu, err);
 }
 
-static int setup_vcpu(struct hv_vm *vm, struct hv_error *err)
+int kvm_setup_vcpu(struct hv_vm *vm, struct hv_error *err)
 {
 	int size, rc;
 	void *run;
@@ -326,6 +328,7 @@ static int kvm_create(const struct hv_config *cfg, struct hv_vm **out, struct hv
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->mem_fd = -1;
 	vm->console_fd = cfg->console_fd;
 	vm->link_src = cfg->link;
+	vm->proc_src = cfg->proc;
 	vm->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
 	rc = kvm_open(&vm->kvm_fd, err);
 	if (rc == 0)
@@ -336,7 +339,7 @@ static int kvm_create(const struct hv_config *cfg, struct hv_vm **out, struct hv
 	if (rc == 0)
 		rc = write_args(vm, cfg, err);
 	if (rc == 0)
-		rc = setup_vcpu(vm, err);
+		rc = kvm_setup_vcpu(vm, err);
 	if (rc != 0)
 		goto out;
 	*out = vm;
@@ -662,6 +665,8 @@ static int handle_hcall(struct hv_vm *vm, uint32_t value, struct hv_end *end)
 		.mem = &vm->mem,
 		.link = vm->linker ? &linker_hooks : NULL,
 		.link_opaque = vm->linker,
+		.proc = vm->proc_src ? &kvm_proc_hooks : NULL,
+		.proc_opaque = vm,
 		.console_write = console_write,
 		.console_opaque = vm,
 		.clock_ns = clock_ns,

@@ -35,6 +35,8 @@ struct hv_vm {
 	volatile sig_atomic_t pause_requested;
 	volatile sig_atomic_t kick_requested; /* run the safe point soon */
 	const struct hv_link_source *link_src; /* NULL: static images only */
+	const struct hv_proc_source *proc_src; /* NULL: no fork */
+	struct hv_error fork_err; /* why the last fork's child could not be built */
 	struct hv_linker *linker;
 	struct kvm_userspace_memory_region slots[MAX_SLOTS]; /* memory_size 0: free */
 	unsigned nslots;
@@ -47,6 +49,12 @@ int kvm_seterr(struct hv_error *err, int rc, const char *fmt, ...)
 int kvm_vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
 		   struct hv_error *err);
 #define VCPU_IOCTL(vm, request, arg, err) kvm_vcpu_ioctl(vm, request, arg, #request, err)
+
+/* kvm.c: create the vCPU of vm->vm_fd in its boot mode. */
+int kvm_setup_vcpu(struct hv_vm *vm, struct hv_error *err);
+
+/* kvm_fork.c: KX_HC_FORK and KX_HC_WAIT; the opaque is the vm. */
+extern const struct hv_proc_hooks kvm_proc_hooks;
 
 /* kvm_link.c */
 /* After the guest ran, make KVM drop its translations: 1 flushed, 0 the

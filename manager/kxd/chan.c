@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,6 +117,105 @@ static void link_done(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *
 			  strerror(-in->u.done.result)); /* checked: -errno */
 }
 
+static void fork_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	struct gate_family_counts counts;
+	struct gate_subject parent;
+	struct gate_decision dec;
+	struct kxd_pvm *child = NULL;
+	struct kxmon_msg msg;
+	char why[KXMON_TEXT_MAX] = "";
+	int child_fd = -1, rc;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = KXMON_MSG_FORK_RESP;
+	msg.size = sizeof(msg);
+	msg.seq = in->seq;
+	kxd_pvm_subject(p, &parent);
+	kxd_family_counts(d, p, &counts);
+	rc = gate_fork(d->gate, &parent, &counts, &dec);
+	if (rc != 0 || dec.verdict != KXP_ALLOW) {
+		kxd_describe_denial(&dec, rc, "fork", why, sizeof(why));
+		msg.u.fork.error = -EACCES;
+	} else if (kxd_pvm_fork(d, p, &child, &child_fd, why, sizeof(why)) != 0) {
+		msg.u.fork.error = -EAGAIN;
+	} else {
+		msg.u.fork.allow = 1;
+		msg.u.fork.child_id = child->id;
+	}
+	if (!msg.u.fork.allow) {
+		snprintf(msg.u.fork.reason, sizeof(msg.u.fork.reason), "%s", why);
+		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, why);
+	}
+	rc = kxd_send(p->chan, &msg, sizeof(msg), &child_fd, child_fd >= 0 ? 1 : 0);
+	if (child_fd >= 0)
+		close(child_fd); /* only the child keeps its end */
+	if (rc != 0)
+		malformed(d, p, "cannot answer on the channel");
+}
+
+void kxd_wait_answer(struct kxd *d, struct kxd_pvm *p, struct kxd_pvm *c)
+{
+	struct kxmon_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = KXMON_MSG_WAIT_RESP;
+	msg.size = sizeof(msg);
+	msg.seq = p->wait_seq;
+	msg.u.wait.child_id = p->wait_child;
+	msg.u.wait.result = c ? 0 : -ECHILD;
+	msg.u.wait.status = c ? c->status : 0;
+	if (c)
+		c->waited = true;
+	p->wait_seq = 0;
+	p->wait_child = 0;
+	if (p->chan >= 0 && kxd_send(p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+		malformed(d, p, "cannot answer on the channel");
+}
+
+/* A child of this pVM (by the channel it came on), not yet waited for. */
+static void wait_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	struct kxd_pvm *c = kxd_pvm_find(d, in->u.wait.child_id);
+
+	if (p->wait_seq != 0) {
+		malformed(d, p, "a second WAIT_REQ while one is in flight");
+		return;
+	}
+	p->wait_seq = in->seq;
+	p->wait_child = in->u.wait.child_id;
+	if (!c || c->parent_id != p->id || c->waited)
+		kxd_wait_answer(d, p, NULL);
+	else if (c->state == KXD_PVM_EXITED)
+		kxd_wait_answer(d, p, c);
+	/* else: answered when the child ends (registry.c) */
+}
+
+/* A forked pVM's HELLO brings its pid (kxd did not fork it). */
+static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	struct kxd_pvm *parent;
+
+	if (p->state != KXD_PVM_STARTING) {
+		malformed(d, p, "second HELLO");
+		return;
+	}
+	if (p->forked) {
+		if (in->u.hello.pid <= 1 || in->u.hello.pid > INT32_MAX) {
+			malformed(d, p, "HELLO with an impossible pid");
+			return;
+		}
+		p->pid = (pid_t)in->u.hello.pid;
+		parent = kxd_pvm_find(d, p->parent_id);
+		if (!parent || parent->state == KXD_PVM_EXITED) {
+			p->state = KXD_PVM_RUNNING;
+			kxd_pvm_end(d, p, "ended by kxd: its parent pVM ended before it started");
+			return;
+		}
+	}
+	p->state = KXD_PVM_RUNNING;
+}
+
 int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 {
 	struct kxmon_msg msg;
@@ -136,15 +236,19 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	if (rc != 0 || len == 0) { /* kxmon closed it: reaping follows */
 		close(p->chan);
 		p->chan = -1;
+		if (p->forked && p->pid == 0 && p->state != KXD_PVM_EXITED)
+			kxd_pvm_lost(d, p); /* nothing to reap */
 		return 0;
 	}
 	switch (msg.type) {
 	case KXMON_MSG_HELLO:
-		if (p->state != KXD_PVM_STARTING) {
-			malformed(d, p, "second HELLO");
-			return 0;
-		}
-		p->state = KXD_PVM_RUNNING;
+		hello(d, p, &msg);
+		break;
+	case KXMON_MSG_FORK_REQ:
+		fork_req(d, p, &msg);
+		break;
+	case KXMON_MSG_WAIT_REQ:
+		wait_req(d, p, &msg);
 		break;
 	case KXMON_MSG_LINK_REQ:
 		link_req(d, p, &msg);

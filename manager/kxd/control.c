@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ static void fill_pvm(struct kxd_resp *r, const struct kxd_pvm *p)
 	r->status = p->status;
 	r->state = p->state;
 	r->nlibs = (uint32_t)p->nlibs;
+	r->parent_id = p->parent_id <= UINT32_MAX ? (uint32_t)p->parent_id : UINT32_MAX;
 	snprintf(r->app, sizeof(r->app), "%s", p->app);
 }
 

@@ -47,6 +47,14 @@ struct kxd_pvm {
 	uint64_t push_seq;  /* the LINK_PUSH in flight, 0 none */
 	int push_client;    /* who waits for its LINK_DONE, -1 none */
 	struct kxd_linked push_lib;
+	/* Family (docs/kxd.md "Families"): a booted pVM is its family's root. */
+	uint64_t parent_id; /* 0: a root */
+	uint64_t family_id; /* the root's id */
+	uint32_t depth;     /* generations below the root */
+	bool forked;        /* made by a fork: pid comes with its HELLO */
+	bool waited;        /* its parent collected its status */
+	uint64_t wait_seq;  /* a WAIT_REQ of this pVM in flight, 0 none */
+	uint64_t wait_child; /* ... for this child */
 };
 
 struct kxd_client {
@@ -97,6 +105,16 @@ void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out);
 int kxd_pvm_run(struct kxd *d, int ci, const char *app, int image_fd, int out_fd, int err_fd,
 		char *const *argv, struct kxd_pvm **out, char *why, size_t whylen);
 void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why);
+/* A fork of parent, allowed by the gate: the child's slot (STARTING, no
+ * pid yet) and *child_fd, its end of a new channel (the caller closes it).
+ * 0, or -errno with why. */
+int kxd_pvm_fork(struct kxd *d, struct kxd_pvm *parent, struct kxd_pvm **child, int *child_fd,
+		 char *why, size_t whylen);
+/* The parent's counts for gate_fork: its live children, its family's live members. */
+void kxd_family_counts(const struct kxd *d, const struct kxd_pvm *parent,
+		       struct gate_family_counts *out);
+/* A forked pVM whose channel closed before its HELLO: it never started. */
+void kxd_pvm_lost(struct kxd *d, struct kxd_pvm *p);
 void kxd_reap(struct kxd *d);
 void kxd_pvm_forget_client(struct kxd *d, int ci);
 
@@ -107,6 +125,8 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p);
 /* `kxctl link`: decide for the requester (the running pVM `as`, or the
  * operator when NULL), then LINK_PUSH; the client gets its answer on
  * LINK_DONE.  0, or -errno with why. */
+/* Answer p's WAIT_REQ in flight (if any) for child c, which ended. */
+void kxd_wait_answer(struct kxd *d, struct kxd_pvm *p, struct kxd_pvm *c);
 int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const struct kxd_pvm *as,
 		  const char *lib, char *why, size_t whylen);
 

@@ -74,7 +74,7 @@ struct kxd_resp {
 	int32_t status;  /* EXITED/PVM: kxmon's exit status, 128+N for signal N; -1 running */
 	uint32_t state;  /* enum kxd_pvm_state */
 	uint32_t nlibs;
-	uint32_t reserved;
+	uint32_t parent_id; /* PVM: the pVM it was forked from, 0 for a family's root */
 	char app[KXD_APP_MAX];
 	/* ERROR, EXITED: the message; PVM: the libraries linked, one per line,
 	 * "NAME VERSION DIGEST"; OK to PING: the audit log's path. */

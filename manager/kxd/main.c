@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -376,6 +377,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!d.foreground && daemonize(&d) != 0)
 		goto out;
+	/* Forked pVMs (kxmons forked twice by their parent's) become ours to reap. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+		kxd_log("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+		goto out;
+	}
 	d.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (d.signal_fd < 0) {
 		kxd_log("signalfd: %s", strerror(errno));

@@ -169,6 +169,9 @@ int kxd_check_chan(const void *buf, size_t len, int nfds, char *why, size_t whyl
 		if (!kxd_str_ok(msg.u.exit.report, sizeof(msg.u.exit.report)))
 			return bad(why, whylen, "EXIT report without its NUL");
 		return 0;
+	case KXMON_MSG_FORK_REQ:
+	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
+		return 0;
 	default:
 		return bad(why, whylen, "unexpected message type %u", type);
 	}

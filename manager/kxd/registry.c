@@ -6,6 +6,9 @@
  * connection — when kxctl goes away (Ctrl-C, crash), kxd ends the pVM, so
  * no pVM outlives the terminal its console is on.  Every kxmon is started
  * with PR_SET_PDEATHSIG(SIGKILL): when kxd dies, its pVMs die with it.
+ * Forked pVMs are kxmons forked twice by their parent's kxmon; kxd is a
+ * subreaper (main.c), so they become its children, and a pVM's children
+ * are ended when it ends (the orphan rule).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +36,7 @@ struct kxd_pvm *kxd_pvm_find(struct kxd *d, uint64_t id)
 void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out)
 {
 	*out = (struct gate_subject){ .kind = GATE_SUBJECT_PVM, .pvm_id = p->id, .app = p->app,
-				      .family_id = p->id, .depth = 0 };
+				      .family_id = p->family_id, .depth = p->depth };
 }
 
 /* A free slot, or the one of the pVM that ended first. */
@@ -184,6 +187,7 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	p->status = -1;
 	p->client = ci;
 	p->push_client = -1;
+	p->family_id = p->id;
 	*out = p;
 	rc = 0;
 out:
@@ -206,10 +210,28 @@ void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why)
 	kill(p->pid, SIGKILL);
 }
 
+/* The orphan rule (docs/kxd.md): a pVM's descendants do not outlive it. */
+static void end_children(struct kxd *d, const struct kxd_pvm *p)
+{
+	char why[KXMON_TEXT_MAX];
+
+	snprintf(why, sizeof(why), "ended by kxd: its parent pVM %llu ended",
+		 (unsigned long long)p->id);
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		struct kxd_pvm *c = &d->pvms[i];
+
+		if (c->used && c->parent_id == p->id && c->state != KXD_PVM_EXITED)
+			kxd_pvm_end(d, c, why);
+	}
+}
+
 /* The pVM ended: read what is left on its channel (its EXIT), tell the
- * `kxctl run` waiting for it, free the channel. */
+ * `kxctl run` waiting for it and a parent in kx_wait, end its children,
+ * free the channel. */
 static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 {
+	struct kxd_pvm *parent;
+
 	while (p->chan >= 0 && kxd_chan_readable(d, p) > 0)
 		;
 	if (p->chan >= 0) {
@@ -228,6 +250,91 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 		p->client = -1;
 		kxd_reply(d, ci, KXD_RESP_EXITED, p, "%s", p->report);
 	}
+	parent = p->parent_id ? kxd_pvm_find(d, p->parent_id) : NULL;
+	if (parent && parent->wait_seq != 0 && parent->wait_child == p->id)
+		kxd_wait_answer(d, parent, p);
+	end_children(d, p);
+}
+
+void kxd_pvm_lost(struct kxd *d, struct kxd_pvm *p)
+{
+	if (!p->report[0])
+		snprintf(p->report, sizeof(p->report), "ended by kxd: the forked child never started");
+	ended(d, p, 125 << 8); /* as kxmon's EXIT_MONITOR */
+}
+
+/* A forked kxmon is kxd's child only by reparenting (kxd is a subreaper);
+ * its pid arrives with its HELLO, which it sends before its guest runs:
+ * reading the HELLOs waiting on forked channels names every such pid. */
+static struct kxd_pvm *by_pid(struct kxd *d, pid_t pid)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < KXD_MAX_PVMS; i++) {
+			struct kxd_pvm *p = &d->pvms[i];
+
+			if (p->used && p->pid == pid && p->state != KXD_PVM_EXITED)
+				return p;
+		}
+		for (int i = 0; pass == 0 && i < KXD_MAX_PVMS; i++) {
+			struct kxd_pvm *p = &d->pvms[i];
+
+			if (p->used && p->forked && p->pid == 0 && p->chan >= 0)
+				kxd_chan_readable(d, p);
+		}
+	}
+	return NULL;
+}
+
+void kxd_family_counts(const struct kxd *d, const struct kxd_pvm *parent,
+		       struct gate_family_counts *out)
+{
+	*out = (struct gate_family_counts){ 0, 0 };
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		const struct kxd_pvm *p = &d->pvms[i];
+
+		if (!p->used || p->state == KXD_PVM_EXITED)
+			continue;
+		if (p->parent_id == parent->id)
+			out->children++;
+		if (p->family_id == parent->family_id)
+			out->members++;
+	}
+}
+
+int kxd_pvm_fork(struct kxd *d, struct kxd_pvm *parent, struct kxd_pvm **child, int *child_fd,
+		 char *why, size_t whylen)
+{
+	struct kxd_pvm *p = new_slot(d);
+	int sp[2];
+
+	if (!p) {
+		snprintf(why, whylen, "too many pVMs (%d)", KXD_MAX_PVMS);
+		return -EAGAIN;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		return -EAGAIN;
+	}
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->id = d->next_id++;
+	snprintf(p->app, sizeof(p->app), "%s", parent->app);
+	p->chan = sp[0];
+	fcntl(p->chan, F_SETFL, O_NONBLOCK);
+	p->state = KXD_PVM_STARTING;
+	p->started = time(NULL);
+	p->status = -1;
+	p->client = -1;
+	p->push_client = -1;
+	memcpy(p->libs, parent->libs, sizeof(p->libs)); /* the child has what the parent had */
+	p->nlibs = parent->nlibs;
+	p->parent_id = parent->id;
+	p->family_id = parent->family_id;
+	p->depth = parent->depth + 1;
+	p->forked = true;
+	*child = p;
+	*child_fd = sp[1];
+	return 0;
 }
 
 void kxd_reap(struct kxd *d)
@@ -236,14 +343,10 @@ void kxd_reap(struct kxd *d)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-		for (int i = 0; i < KXD_MAX_PVMS; i++) {
-			struct kxd_pvm *p = &d->pvms[i];
+		struct kxd_pvm *p = by_pid(d, pid);
 
-			if (p->used && p->pid == pid && p->state != KXD_PVM_EXITED) {
-				ended(d, p, wstatus);
-				break;
-			}
-		}
+		if (p)
+			ended(d, p, wstatus);
 	}
 }
 

@@ -119,3 +119,24 @@ kxd_link_fixture() {
 		sign_as acme kvstore 1.0 "$fx/$d.kxe" "$g/$d.kxe"
 	done
 }
+
+# fork_fixture (setup_file of kvm_fork.bats): in $BATS_FILE_TMPDIR/fx, one
+# app per fork bound from fork.yaml.in, each running tests/guest/forkt.c:
+#   forkc  max-children 2    forkd  max-depth 2    forkm  max-members 3
+#   forkw  wide limits (8, 8, 16)
+fork_fixture() {
+	local fx=$BATS_FILE_TMPDIR/fx app
+	mkdir -p "$fx/lib"
+	fork_app() { # APP CHILDREN DEPTH MEMBERS
+		sed -e "s|@APP@|$1|" -e "s|@CHILDREN@|$2|" -e "s|@DEPTH@|$3|" \
+			-e "s|@MEMBERS@|$4|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" \
+			"$DATA/fork.yaml.in" > "$fx/$1.yaml"
+		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$1" --version 1.0 -o "$fx/$1.kxe" \
+			"$KX_BUILD/guest/forkt.kxe" >/dev/null
+	}
+	fork_app forkc 2 8 16
+	fork_app forkd 8 2 16
+	fork_app forkm 8 8 3
+	fork_app forkw 8 8 16
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/fork?.yaml >/dev/null
+}
