@@ -48,6 +48,8 @@ enum kx_hcall_nr {
 	/* Families (docs/guest-abi.md "Fork and wait"). */
 	KX_HC_FORK = 8, /* struct kx_hc_fork: copy this pVM */
 	KX_HC_WAIT = 9, /* struct kx_hc_wait: the exit status of a child */
+	/* Numbers reserved per feature: 10..19 IpC objects (pipe, msgq, shm,
+	 * notification), 20..24 signals, 25..29 online update, 30..34 recycling. */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */

@@ -61,6 +61,10 @@ enum kxmon_msg_type {
 	KXMON_MSG_FORK_RESP = 8, /* kxd -> kxmon: same seq; u.fork (+1 fd on ALLOW) */
 	KXMON_MSG_WAIT_REQ = 9,  /* kxmon -> kxd: the guest called kx_wait; u.wait */
 	KXMON_MSG_WAIT_RESP = 10, /* kxd -> kxmon: same seq, when the child ended; u.wait */
+	/* Numbers reserved per feature, so features can be added independently:
+	 * 11..19 IpC objects (pipe, msgq, shm), 20..24 signals,
+	 * 25..29 online update, 30..34 recycling.  Every body must fit the
+	 * union without growing struct kxmon_msg (664 bytes). */
 };
 
 enum kxmon_bind { KXMON_BIND_LAZY = 0, KXMON_BIND_NOW = 1 };

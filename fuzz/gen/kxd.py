@@ -10,7 +10,7 @@ ones.  Run from the repository root: python3 fuzz/gen/kxd.py
 import os
 import struct
 
-REQ_SIZE, RESP_SIZE, CHAN_SIZE = 4256, 1136, 664
+REQ_SIZE, RESP_SIZE, CHAN_SIZE = 4264, 1136, 664
 APP_MAX, NAME_MAX, ARGS_MAX, TEXT_MAX, MON_TEXT = 64, 64, 4096, 1024, 512
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "kxd")
 
@@ -20,9 +20,9 @@ def field(text, n):
 
 
 def req(rtype, pvm_id=0, app=b"", name=b"", argv=(), argc=None, args_len=None, size=REQ_SIZE,
-        as_pvm_id=0):
+        as_pvm_id=0, flags=0, sig=0):
     args = b"".join(a + b"\0" for a in argv)
-    head = struct.pack("<IIQQII", rtype, size, pvm_id, as_pvm_id,
+    head = struct.pack("<IIQQIiII", rtype, size, pvm_id, as_pvm_id, flags, sig,
                        len(argv) if argc is None else argc,
                        len(args) if args_len is None else args_len)
     return head + field(app, APP_MAX) + field(name, NAME_MAX) + field(args, ARGS_MAX)
@@ -54,6 +54,7 @@ SEEDS = {
     "req-link": (0, req(4, pvm_id=3, name=b"libkvmath.so")),
     "req-link-as": (0, req(4, pvm_id=3, name=b"libkvmath.so", as_pvm_id=2)),
     "req-kill": (0, req(5, pvm_id=3)),
+    "bad-req-kill-flags": (0, req(5, pvm_id=3, flags=1, sig=9)),
     "req-stop": (0, req(6)),
     # answers (kxd -> kxctl)
     "resp-ok": (0, resp(1, text=b"/run/kx/audit.log")),

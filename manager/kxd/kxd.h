@@ -36,6 +36,7 @@ enum kxd_req_type {
 			   * on behalf of a running pVM -> OK or ERROR */
 	KXD_REQ_KILL = 5, /* end pVM `pvm_id` -> OK or ERROR */
 	KXD_REQ_STOP = 6, /* end every pVM and kxd itself -> OK */
+	/* 7..9 reserved: online update (7), recycling (8, 9). */
 };
 
 struct kxd_req {
@@ -43,6 +44,8 @@ struct kxd_req {
 	uint32_t size;    /* sizeof(struct kxd_req) */
 	uint64_t pvm_id;  /* LINK, KILL */
 	uint64_t as_pvm_id; /* LINK: the pVM the link is asked for; 0 = the operator itself */
+	uint32_t flags;   /* per request type; 0 unless a type says otherwise */
+	int32_t sig;      /* KILL: the signal to send (0 = end the pVM, as before) */
 	uint32_t argc;    /* RUN: strings in args (argv[0] first) */
 	uint32_t args_len; /* RUN: bytes of args used, the last one a NUL */
 	char app[KXD_APP_MAX];   /* RUN: the app to boot as; "" = the image's signed name */
@@ -81,7 +84,7 @@ struct kxd_resp {
 	char text[KXD_TEXT_MAX];
 };
 
-_Static_assert(sizeof(struct kxd_req) == 32 + KXD_APP_MAX + KXMON_NAME_MAX + KXD_ARGS_MAX,
+_Static_assert(sizeof(struct kxd_req) == 40 + KXD_APP_MAX + KXMON_NAME_MAX + KXD_ARGS_MAX,
 	       "kxd_req layout");
 _Static_assert(sizeof(struct kxd_resp) == 48 + KXD_APP_MAX + KXD_TEXT_MAX, "kxd_resp layout");
 

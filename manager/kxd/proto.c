@@ -93,6 +93,10 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 		return bad(why, whylen, "bad library name");
 	if (type != KXD_REQ_LINK && req.as_pvm_id != 0)
 		return bad(why, whylen, "request type %u on behalf of a pVM", type);
+	/* Unused fields must be zero, so a field can gain a meaning later
+	 * without an old kxd silently ignoring it. */
+	if (req.flags != 0 || req.sig != 0)
+		return bad(why, whylen, "request type %u with flags or a signal", type);
 	if (type == KXD_REQ_RUN) {
 		uint32_t strings = 0;
 
