@@ -69,6 +69,16 @@ enum kx_hcall_nr {
 #define KX_ENOMEM 12 /* no room left in the dynamic segment */
 #define KX_EACCES 13 /* the policy denied the link */
 #define KX_EINVAL 22 /* the library is not loadable (ELF, symbols) */
+/* Added for IpC, signals, update and recycling (meanings in docs/guest-abi.md). */
+#define KX_ESRCH     3
+#define KX_EINTR     4   /* a blocking call was interrupted by a signal for the guest */
+#define KX_E2BIG     7
+#define KX_EEXIST    17
+#define KX_ENOSPC    28
+#define KX_EPIPE     32
+#define KX_ENOSYS    38
+#define KX_EIDRM     43
+#define KX_ETIMEDOUT 110
 
 struct kx_hc_hdr {
 	uint32_t abi_version; /* KX_HCALL_ABI_VERSION */

@@ -117,6 +117,11 @@ struct hv_hcall_env {
 	void *console_opaque;
 	/* Host clocks, in ns. */
 	uint64_t (*clock_ns)(int clock_id);
+	/* Is a signal pending for the guest?  A blocking call (wait, IpC
+	 * notification) that the host interrupted (EINTR) asks this and returns
+	 * -KX_EINTR when true.  NULL: never. */
+	int (*interrupted)(void *opaque);
+	void *interrupted_opaque;
 };
 
 struct hv_hcall_result {
