@@ -19,7 +19,12 @@
  * call always carries a reason; a panic message is NUL-terminated; names
  * reach the link hooks NUL-terminated, 1..KX_HC_NAME_MAX bytes; a RESOLVE
  * the hooks refuse never resumes the guest; a fork or wait whose hook
- * reports a broken channel never resumes it either.
+ * reports a broken channel never resumes it either.  With bit 2 the pVM is
+ * also in a recycle pool (a fake source handing over argv "app" "one");
+ * RECYCLE_WAIT may write its argv buffer as well as its block.  With bit 2
+ * it has fake IpC objects too (fake_ipc: a GET whose hook reports a broken
+ * channel never resumes; NOTIFY addresses reach the hooks aligned, waits
+ * capped).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -143,6 +148,157 @@ static const struct hv_proc_hooks fake_proc = {
 	.wait = fake_wait,
 };
 
+/* Fake recycle source: hands over "app" "one" (or the dlopen answer's
+ * failure: a broken channel must end the pVM, like every failure here). */
+static int fake_recycle_wait(void *opaque, struct hv_recycle_work *work)
+{
+	struct fake_link *f = opaque;
+	static const char args[] = "app\0one";
+
+	if (f->dlopen_rc != 0) {
+		f->channel_broke = 1;
+		return f->dlopen_rc;
+	}
+	work->entry = 0x401000;
+	work->argc = 2;
+	work->args_len = sizeof(args);
+	memcpy(work->args, args, sizeof(args));
+	return 0;
+}
+
+static const struct hv_recycle_hooks fake_recycle = {
+	.wait = fake_recycle_wait,
+};
+
+/* Fake signals (docs/signals.md): kill answers what dlopen would (-EPIPE
+ * must end the pVM), KX_SIGKILL cannot be handled, pause is interrupted,
+ * waitx knows FAKE_CHILD only, no handler ever runs (SIGRETURN: -EINVAL). */
+static int fake_kill(void *opaque, uint64_t pvm_id, uint32_t sig)
+{
+	struct fake_link *f = opaque;
+
+	(void)pvm_id;
+	if (sig >= KX_NSIG)
+		abort(); /* the decoder checks the range first */
+	if (f->dlopen_rc == -EPIPE)
+		f->channel_broke = 1;
+	return f->dlopen_rc;
+}
+
+static int fake_action(void *opaque, uint32_t sig, uint64_t handler, uint64_t trampoline)
+{
+	(void)opaque, (void)handler, (void)trampoline;
+	return sig == 0 || sig == KX_SIGKILL ? -EINVAL : 0;
+}
+
+static int fake_pause(void *opaque)
+{
+	struct fake_link *f = opaque;
+
+	if (f->dlopen_rc == -EPIPE) {
+		f->channel_broke = 1;
+		return -EPIPE;
+	}
+	return -EINTR;
+}
+
+static int fake_waitx(void *opaque, uint64_t child_id, uint32_t flags, uint64_t timeout_ns,
+		      uint64_t *waited, int64_t *status)
+{
+	(void)opaque, (void)timeout_ns;
+	if (child_id != 0 && child_id != FAKE_CHILD)
+		return -ECHILD;
+	*waited = flags & KX_WNOHANG ? 0 : FAKE_CHILD;
+	*status = 7;
+	return 0;
+}
+
+static int fake_sigreturn(void *opaque)
+{
+	(void)opaque;
+	return -EINVAL;
+}
+
+static const struct hv_sig_hooks fake_sig = {
+	.kill = fake_kill,
+	.action = fake_action,
+	.pause = fake_pause,
+	.waitx = fake_waitx,
+};
+
+/* Fake IpC objects (docs/ipc.md): GET answers what dlopen would (-EPIPE
+ * must end the pVM) with object 9 at 0x8000; DETACH and RM know object 9
+ * only; NOTIFY words must be 4-byte aligned when they reach the hooks. */
+static int fake_ipc_get(void *opaque, struct kx_hc_ipc_get *io)
+{
+	struct fake_link *f = opaque;
+
+	if (io->kind < KX_IPC_KIND_PIPE || io->kind > KX_IPC_KIND_SHM)
+		abort(); /* the decoder checks the kind first */
+	if (f->dlopen_rc == -EPIPE)
+		f->channel_broke = 1;
+	if (f->dlopen_rc == 0) {
+		io->id = 9;
+		io->addr = 0x8000;
+		io->data_size = KX_PAGE_SIZE;
+	}
+	return f->dlopen_rc;
+}
+
+static int fake_ipc_obj(void *opaque, uint64_t id, uint32_t ends)
+{
+	(void)opaque, (void)ends;
+	return id == 9 ? 0 : -EINVAL;
+}
+
+static int fake_ipc_rm(void *opaque, uint64_t id)
+{
+	return fake_ipc_obj(opaque, id, 0);
+}
+
+static uint64_t fake_ipc_self(void *opaque)
+{
+	(void)opaque;
+	return 4242;
+}
+
+static int fake_ipc_wait(void *opaque, uint64_t addr, uint32_t value, uint64_t timeout_ns)
+{
+	(void)opaque, (void)value;
+	if (addr % 4 != 0 || timeout_ns > KX_IPC_WAIT_MAX_NS)
+		abort(); /* checked and capped by the decoder */
+	return -ETIMEDOUT;
+}
+
+static int fake_ipc_wake(void *opaque, uint64_t addr, uint32_t count)
+{
+	(void)opaque;
+	if (addr % 4 != 0)
+		abort();
+	return count > 0;
+}
+
+static const struct hv_ipc_hooks fake_ipc = {
+	.get = fake_ipc_get,
+	.detach = fake_ipc_obj,
+	.rm = fake_ipc_rm,
+	.self = fake_ipc_self,
+	.wait = fake_ipc_wait,
+	.wake = fake_ipc_wake,
+};
+
+/* The argv buffer of a KX_HC_RECYCLE_WAIT block at value (as the guest
+ * wrote it, in before): the decoder may write there too. */
+static int in_recycle_buf(const uint8_t *before, uint32_t value, uint64_t a)
+{
+	struct kx_hc_recycle_wait r;
+
+	if ((uint64_t)value + sizeof(r) > FUZZ_MEM)
+		return 0;
+	memcpy(&r, before + value, sizeof(r));
+	return r.hdr.nr == KX_HC_RECYCLE_WAIT && a >= r.buf && a - r.buf < r.size;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int dlopen_rcs[4] = {0, -EACCES, -EPIPE, -ENOMEM};
@@ -185,6 +341,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.link_opaque = &fake,
 		.proc = (flags & 4) ? &fake_proc : NULL,
 		.proc_opaque = &fake,
+		.recycle = (flags & 4) ? &fake_recycle : NULL,
+		.recycle_opaque = &fake,
+		.sig = (flags & 4) ? &fake_sig : NULL,
+		.sig_opaque = &fake,
+		.ipc = (flags & 4) ? &fake_ipc : NULL,
+		.ipc_opaque = &fake,
+		.sigreturn = fake_sigreturn,
+		.sigreturn_opaque = &fake,
 	};
 	fake.dlopen_rc = dlopen_rcs[(flags >> 3) & 3];
 	hv_hcall_dispatch(&env, value, &res);
@@ -210,8 +374,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Nothing outside the argument block changed, and nothing at all unless resumed. */
 	for (uint64_t a = 0; a < FUZZ_MEM; a++) {
-		int in_block = res.outcome == HV_HC_RESUME && a >= value &&
-			       a < (uint64_t)value + MAX_BLOCK;
+		int in_block = res.outcome == HV_HC_RESUME &&
+			       ((a >= value && a < (uint64_t)value + MAX_BLOCK) ||
+				(res.nr == KX_HC_RECYCLE_WAIT && in_recycle_buf(before, value, a)));
 
 		if (!in_block && mem.host[a] != before[a])
 			abort();

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest/kx_hcall_abi.h" /* KX_NSIG */
 #include "manager/kxd/kxd.h"
 
 #define WHY_LEN 96 /* shorter than some reasons: truncation must stay safe */
@@ -69,12 +70,15 @@ static void after_req(const uint8_t *msg, int nfds)
 	char *args, *name;
 
 	memcpy(&req, msg, sizeof(req));
-	if (req.type < KXD_REQ_PING || req.type > KXD_REQ_STOP ||
-	    nfds != (req.type == KXD_REQ_RUN ? 3 : 0))
+	if (req.type < KXD_REQ_PING || req.type > KXD_REQ_UPDATE ||
+	    nfds != (req.type == KXD_REQ_RUN ? 3 : req.type == KXD_REQ_UPDATE ? 1 : 0))
 		abort();
 	read_str(req.app, sizeof(req.app));
 	name = field_copy(req.name, sizeof(req.name));
-	if (req.type == KXD_REQ_LINK && !kxd_libname_ok(name))
+	if ((req.type == KXD_REQ_LINK || req.type == KXD_REQ_UPDATE) && !kxd_libname_ok(name))
+		abort();
+	/* kxd hands a KILL's signal to the registry as 1..KX_NSIG-1 (0: end it) */
+	if (req.sig != 0 && (req.type != KXD_REQ_KILL || req.sig < 0 || req.sig >= KX_NSIG))
 		abort();
 	free(name);
 	if (req.type != KXD_REQ_RUN)
@@ -122,11 +126,31 @@ static void after_chan(const uint8_t *buf, int nfds)
 		if (msg.u.done.result != 0 && strerror(-msg.u.done.result) == NULL)
 			abort();
 		break;
+	case KXMON_MSG_UPDATE_DONE: /* kxd reports strerror(-result), as for LINK_DONE */
+		read_str(msg.u.update_done.message, sizeof(msg.u.update_done.message));
+		if (msg.u.update_done.result > 0 ||
+		    (msg.u.update_done.result != 0 && strerror(-msg.u.update_done.result) == NULL))
+			abort();
+		break;
 	case KXMON_MSG_EXIT:
 		read_str(msg.u.exit.report, sizeof(msg.u.exit.report));
 		break;
+	case KXMON_MSG_KILL_REQ: /* the signal goes on to another kxmon as is */
+		if (msg.u.sig.sig >= KX_NSIG || msg.u.sig.result != 0)
+			abort();
+		break;
+	case KXMON_MSG_WAIT_CANCEL: /* no body */
 	case KXMON_MSG_FORK_REQ: /* no body */
 	case KXMON_MSG_WAIT_REQ: /* kxd looks the child id up in its registry */
+	case KXMON_MSG_RECYCLE_READY: /* no body */
+		break;
+	case KXMON_MSG_IPC_REQ: /* kxd (ipc.c) relies on these ranges */
+		if (msg.u.ipc_req.op < KXMON_IPC_GET || msg.u.ipc_req.op > KXMON_IPC_RM ||
+		    (msg.u.ipc_req.op == KXMON_IPC_GET &&
+		     (msg.u.ipc_req.kind < KX_IPC_KIND_PIPE || msg.u.ipc_req.kind > KX_IPC_KIND_SHM)) ||
+		    (msg.u.ipc_req.flags & ~(uint32_t)(KX_IPC_CREAT | KX_IPC_EXCL)) != 0 ||
+		    (msg.u.ipc_req.ends & ~(uint32_t)(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
+			abort();
 		break;
 	default: /* LINK_RESP, LINK_PUSH, FORK_RESP, WAIT_RESP go the other way */
 		abort();

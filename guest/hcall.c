@@ -4,6 +4,7 @@
  * monitor has completed the call when the instruction retires.
  */
 #include "guest/kxguest.h"
+#include "guest/runtime.h"
 
 static int64_t hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 {
@@ -16,6 +17,11 @@ static int64_t hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 			 : "a"((uint32_t)(uintptr_t)hdr), "Nd"((uint16_t)KX_HCALL_PORT)
 			 : "memory");
 	return hdr->ret;
+}
+
+int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr)
+{
+	return hcall(hdr, nr);
 }
 
 long kx_console_write(const void *buf, size_t len)
@@ -123,8 +129,11 @@ void *kx_dlsym(kx_handle_t handle, const char *name)
 long kx_fork(void)
 {
 	struct kx_hc_fork f = {{0}};
+	int64_t rc = hcall(&f.hdr, KX_HC_FORK);
 
-	return (long)hcall(&f.hdr, KX_HC_FORK);
+	if (rc == 0)
+		kx_ipc_forked(); /* the child: its own IpC lock token */
+	return (long)rc;
 }
 
 long kx_wait(uint64_t child_id, int *status)
@@ -134,5 +143,18 @@ long kx_wait(uint64_t child_id, int *status)
 
 	if (rc == 0 && status)
 		*status = (int)w.status;
+	return (long)rc;
+}
+
+long kx_recycle_wait(void *buf, size_t size, kx_app_entry_t *entry, int *argc, char ***argv)
+{
+	struct kx_hc_recycle_wait r = {.buf = (uint64_t)(uintptr_t)buf, .size = size};
+	int64_t rc = hcall(&r.hdr, KX_HC_RECYCLE_WAIT);
+
+	if (rc == 0) {
+		*entry = (kx_app_entry_t)(uintptr_t)r.entry;
+		*argc = (int)r.argc;
+		*argv = (char **)(uintptr_t)r.argv;
+	}
 	return (long)rc;
 }

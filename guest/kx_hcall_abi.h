@@ -50,6 +50,21 @@ enum kx_hcall_nr {
 	KX_HC_WAIT = 9, /* struct kx_hc_wait: the exit status of a child */
 	/* Numbers reserved per feature: 10..19 IpC objects (pipe, msgq, shm,
 	 * notification), 20..24 signals, 25..29 online update, 30..34 recycling. */
+	/* IpC objects (docs/ipc.md). */
+	KX_HC_IPC_GET = 10,	/* struct kx_hc_ipc_get: create or open a pipe, msgq, shm */
+	KX_HC_IPC_DETACH = 11,	/* struct kx_hc_ipc_obj: drop ends / detach */
+	KX_HC_IPC_RM = 12,	/* struct kx_hc_ipc_obj: destroy a msgq or shm */
+	KX_HC_NOTIFY_WAIT = 13, /* struct kx_hc_notify: sleep while a word holds a value */
+	KX_HC_NOTIFY_WAKE = 14, /* struct kx_hc_notify: wake sleepers on a word */
+	KX_HC_IPC_SELF = 15,	/* struct kx_hc_ipc_obj: this pVM's lock token (in id) */
+	/* Signals (docs/signals.md). */
+	KX_HC_KILL = 20,      /* struct kx_hc_kill: send a signal to a pVM */
+	KX_HC_SIGACTION = 21, /* struct kx_hc_sigaction: a signal's disposition */
+	KX_HC_SIGRETURN = 22, /* struct kx_hc_sigreturn: from the handler trampoline only */
+	KX_HC_PAUSE = 23,     /* struct kx_hc_pause: block until a signal arrives */
+	KX_HC_WAITX = 24,     /* struct kx_hc_waitx: wait for any child, no-hang, timeout */
+	/* Recycling (docs/recycle.md). */
+	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
@@ -170,6 +185,188 @@ struct kx_hc_wait {
 };
 
 /*
+ * IpC objects (docs/ipc.md).  kxd owns every object: one control page that
+ * only kxd writes (struct kx_ipc_ctl, read-only in the pVM) followed by the
+ * data area its holders share (read-write, never executable).  IPC_GET maps
+ * both into the pVM's IpC window and says where.  A pipe's or a message
+ * queue's data area starts with struct kx_ipc_ring (one page), the ring's
+ * bytes follow.  Everything in the data area is written by peers: a reader
+ * checks every index and length it finds there (-KX_EIO when they are
+ * impossible).
+ */
+enum kx_ipc_kind { KX_IPC_KIND_PIPE = 1, KX_IPC_KIND_MSGQ = 2, KX_IPC_KIND_SHM = 3 };
+
+#define KX_IPC_PRIVATE	    0ull /* key: a new object nobody else can open by key */
+#define KX_IPC_CREAT	    0x1u /* flags: create the key's object if there is none */
+#define KX_IPC_EXCL	    0x2u /* flags, with CREAT: fail (-KX_EEXIST) if there is one */
+#define KX_IPC_END_READ	    0x1u /* pipe ends (kx_hc_ipc_obj.ends) */
+#define KX_IPC_END_WRITE    0x2u
+#define KX_IPC_RING_MIN	    4096u	   /* ring bytes: a power of two in MIN..MAX */
+#define KX_IPC_RING_MAX	    (1u << 20)
+#define KX_IPC_RING_DEFAULT (64u << 10)
+#define KX_IPC_SHM_MAX	    (16u << 20) /* bytes of one shared memory segment */
+#define KX_IPC_MSG_MAX	    8192u	/* bytes of one message */
+#define KX_IPC_WAIT_MAX_NS  100000000ull /* one NOTIFY_WAIT sleeps at most this long */
+
+/* Create or open an object.  ret = 0 with id, addr, data_size; -KX_EACCES
+ * (the policy), -KX_ENOENT (no such key, no CREAT), -KX_EEXIST (CREAT|EXCL
+ * and the key exists), -KX_EINVAL (kind, flags, size), -KX_ENOSPC (no room
+ * in the IpC window or in kxd), -KX_EPERM (no manager). */
+struct kx_hc_ipc_get {
+	struct kx_hc_hdr hdr;
+	uint32_t kind;	    /* enum kx_ipc_kind */
+	uint32_t flags;	    /* msgq, shm: KX_IPC_CREAT | KX_IPC_EXCL */
+	uint64_t key;	    /* msgq, shm: KX_IPC_PRIVATE or a key; pipe: 0 */
+	uint64_t size;	    /* shm: bytes (opening: 0 or at most the size); pipe, msgq:
+			     * ring bytes (0: KX_IPC_RING_DEFAULT) */
+	uint64_t id;	    /* out */
+	uint64_t addr;	    /* out: the control page; the data area follows it */
+	uint64_t data_size; /* out: bytes of the data area */
+};
+
+/* DETACH (a pipe: drop `ends`; other kinds: detach) and RM (destroy: its
+ * key is free again, every holder gets -KX_EIDRM).  ret = 0 or -KX_EINVAL
+ * (not an object this pVM holds).  SELF: ret = 0, id = this pVM's token. */
+struct kx_hc_ipc_obj {
+	struct kx_hc_hdr hdr;
+	uint64_t id;
+	uint32_t ends;
+	uint32_t reserved;
+};
+
+/* WAIT: sleep while the 32-bit word at addr (in a data area this pVM
+ * holds, 4-byte aligned) holds value, at most timeout_ns (capped at
+ * KX_IPC_WAIT_MAX_NS).  ret = 0 (woken, or the value differed: look
+ * again), -KX_ETIMEDOUT, -KX_EINTR (a signal for the guest), -KX_EINVAL
+ * (addr).  WAKE: wake up to count sleepers; ret = how many. */
+struct kx_hc_notify {
+	struct kx_hc_hdr hdr;
+	uint64_t addr;
+	uint32_t value;
+	uint32_t count;
+	uint64_t timeout_ns;
+};
+
+#define KX_IPC_CTL_MAGIC 0x6c7443637069784bull /* "KxipcCtl" */
+
+/* The control page: written by kxd only. */
+struct kx_ipc_ctl {
+	uint64_t magic; /* KX_IPC_CTL_MAGIC */
+	uint32_t kind;
+	uint32_t destroyed; /* 1: removed; every call on it is -KX_EIDRM */
+	uint64_t id;
+	uint64_t data_size;
+	uint32_t readers; /* pipe: pVMs holding the read end */
+	uint32_t writers; /* pipe: pVMs holding the write end */
+	uint32_t holders; /* pVMs attached */
+	uint32_t gen;	  /* bumped on every change */
+};
+
+/* The first page of a pipe's or queue's data area; the ring follows. */
+struct kx_ipc_ring {
+	uint32_t lock;	      /* 0 free, else the holder's token (KX_HC_IPC_SELF) */
+	uint32_t lock_wanted; /* sleepers on lock */
+	uint32_t data_seq;    /* bumped when bytes are published, and by kxd */
+	uint32_t space_seq;   /* bumped when bytes are consumed, and by kxd */
+	uint32_t rd_waiting;  /* a reader sleeps on data_seq */
+	uint32_t wr_waiting;  /* a writer sleeps on space_seq */
+	uint32_t reserved[10];
+	uint64_t head; /* bytes consumed (free-running) */
+	uint8_t pad_head[56];
+	uint64_t tail; /* bytes published (free-running) */
+	uint8_t pad_tail[56];
+};
+#define KX_IPC_RING_HDR KX_PAGE_SIZE /* ring bytes start this far into the data area */
+
+/*
+ * Recycling: the placeholder of a pooled (empty) pVM waits here for an app.
+ * buf..buf+size is guest memory it may write, size >= KX_RECYCLE_BUF_MIN;
+ * the monitor links the app library kxd granted (its DT_NEEDED through the
+ * gate), writes the app's argv into buf (the pointer array first, then the
+ * strings) and returns ret = 0 with entry = app_entry's address (a function
+ * `int app_entry(int argc, char **argv)`), argc and argv.  -KX_EPERM when
+ * the pVM is not in a pool.  Any failure to start the app ends the pVM.
+ */
+#define KX_RECYCLE_BUF_MIN 4096u
+
+struct kx_hc_recycle_wait {
+	struct kx_hc_hdr hdr;
+	uint64_t buf;
+	uint64_t size;
+	uint64_t entry; /* out */
+	uint64_t argc;	/* out */
+	uint64_t argv;	/* out: == buf */
+};
+
+/*
+ * Signals (docs/signals.md).  Numbers as Linux's; 1..KX_NSIG-1 are valid.
+ * Without a handler every signal ends the pVM with status 128+N, except
+ * KX_SIGCHLD (ignored).  KX_SIGKILL cannot be caught or ignored.  A handled
+ * signal is delivered at the pVM's next safe point: the monitor keeps the
+ * interrupted vCPU state ON THE HOST and enters `trampoline` with %rdi = N,
+ * %rsi = handler and %rsp 16-byte aligned below the interrupted stack; the
+ * trampoline calls the handler and then KX_HC_SIGRETURN, which restores the
+ * kept state (nothing is read back from guest memory).  One handler runs at
+ * a time; other signals stay pending.
+ */
+#define KX_SIGHUP  1
+#define KX_SIGINT  2
+#define KX_SIGKILL 9
+#define KX_SIGUSR1 10
+#define KX_SIGUSR2 12
+#define KX_SIGTERM 15
+#define KX_SIGCHLD 17
+#define KX_NSIG	   32
+#define KX_SIG_DFL 0u /* kx_hc_sigaction.handler: the default action */
+#define KX_SIG_IGN 1u /* ... ignore it */
+
+/* Send signal sig (0: only check that pvm_id exists and may be signalled)
+ * to pVM pvm_id (0: this pVM's parent, as getppid() would name it).  The policy decides (`signal` inside the family, or a
+ * mutual cross-family trust).  ret = 0, -KX_ESRCH (no such running pVM),
+ * -KX_EACCES (denied), -KX_EINVAL (sig out of range), -KX_EPERM. */
+struct kx_hc_kill {
+	struct kx_hc_hdr hdr;
+	uint64_t pvm_id;
+	uint64_t sig;
+};
+
+/* Set sig's disposition: KX_SIG_DFL, KX_SIG_IGN or a handler address
+ * (then trampoline is where delivery enters).  ret = 0 or -KX_EINVAL. */
+struct kx_hc_sigaction {
+	struct kx_hc_hdr hdr;
+	uint64_t sig;
+	uint64_t handler;
+	uint64_t trampoline;
+};
+
+/* Leave the handler: the state kept at delivery is restored, so this call
+ * does not return to its caller.  -KX_EINVAL when no handler runs. */
+struct kx_hc_sigreturn {
+	struct kx_hc_hdr hdr;
+};
+
+/* Block until a signal that is not ignored is pending: ret = -KX_EINTR
+ * (its handler runs right after); -KX_EPERM without a manager. */
+struct kx_hc_pause {
+	struct kx_hc_hdr hdr;
+};
+
+/* Wait for child child_id, or for any child when 0.  flags: KX_WNOHANG.
+ * timeout_ns: 0 = no limit.  ret = the id of the child collected (status
+ * set, as kx_hc_wait), 0 with KX_WNOHANG when none has ended yet;
+ * -KX_ECHILD (no such child, or no children left to wait for),
+ * -KX_ETIMEDOUT, -KX_EINTR (a signal that is not ignored arrived), -KX_EPERM. */
+#define KX_WNOHANG 1u
+
+struct kx_hc_waitx {
+	struct kx_hc_hdr hdr;
+	uint64_t child_id;
+	uint64_t flags;
+	uint64_t timeout_ns;
+	int64_t status; /* out */
+};
+
+/*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
  * what it wants to keep.
@@ -202,6 +399,18 @@ _Static_assert(sizeof(struct kx_hc_dlopen) == 40, "kx_hc_dlopen layout");
 _Static_assert(sizeof(struct kx_hc_dlsym) == 48, "kx_hc_dlsym layout");
 _Static_assert(sizeof(struct kx_hc_fork) == 16, "kx_hc_fork layout");
 _Static_assert(sizeof(struct kx_hc_wait) == 32, "kx_hc_wait layout");
+_Static_assert(sizeof(struct kx_hc_ipc_get) == 64, "kx_hc_ipc_get layout");
+_Static_assert(sizeof(struct kx_hc_ipc_obj) == 32, "kx_hc_ipc_obj layout");
+_Static_assert(sizeof(struct kx_hc_notify) == 40, "kx_hc_notify layout");
+_Static_assert(sizeof(struct kx_ipc_ctl) == 48, "kx_ipc_ctl layout");
+_Static_assert(sizeof(struct kx_ipc_ring) == 192, "kx_ipc_ring layout");
+_Static_assert(offsetof(struct kx_ipc_ring, tail) == 128, "kx_ipc_ring.tail");
+_Static_assert(sizeof(struct kx_hc_kill) == 32, "kx_hc_kill layout");
+_Static_assert(sizeof(struct kx_hc_sigaction) == 40, "kx_hc_sigaction layout");
+_Static_assert(sizeof(struct kx_hc_sigreturn) == 16, "kx_hc_sigreturn layout");
+_Static_assert(sizeof(struct kx_hc_pause) == 16, "kx_hc_pause layout");
+_Static_assert(sizeof(struct kx_hc_waitx) == 48, "kx_hc_waitx layout");
+_Static_assert(sizeof(struct kx_hc_recycle_wait) == 56, "kx_hc_recycle_wait layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");

@@ -31,6 +31,8 @@ guest_obj_of = $(patsubst %.S,$(GUEST_OBJ)/%.o,$(patsubst %.c,$(GUEST_OBJ)/%.o,$
 GUEST_RT_SRCS := guest/start.c guest/hcall.c guest/printf.c guest/string.c guest/malloc.c \
 	guest/du_resolve.S
 GUEST_CRT0 := $(GUEST_OBJ)/guest/crt0.o
+GUEST_RT_SRCS += guest/signal.c
+GUEST_RT_SRCS += guest/ipc.c guest/ipc_ring.c
 GUEST_RT_LIB := $(B)/guest/lib/libkxguest.a
 
 GUEST_APPS := hello exit rt wild priv fault spin bigbss wx low tlb forkt
@@ -42,6 +44,19 @@ priv_GUEST_SRCS := tests/guest/priv.c
 fault_GUEST_SRCS := tests/guest/fault.c
 spin_GUEST_SRCS := tests/guest/spin.c
 forkt_GUEST_SRCS := tests/guest/forkt.c
+# signals (tests/cli/kvm_signal.bats) and the snapshot example
+# The IpC ring (guest/ipc_ring.c) on hostile indices, built for the host.
+UNIT_TESTS += test_ipc_ring
+test_ipc_ring_SRCS := tests/unit/test_ipc_ring.c guest/ipc_ring.c
+test_ipc_ring_LDLIBS := -lcmocka
+
+# IpC (docs/ipc.md): the test guest of tests/cli/kvm_ipc.bats and the example app
+GUEST_APPS += ipct workers
+ipct_GUEST_SRCS := tests/guest/ipct.c
+workers_GUEST_SRCS := guest/examples/workers.c
+GUEST_APPS += sigt snapshot
+sigt_GUEST_SRCS := tests/guest/sigt.c
+snapshot_GUEST_SRCS := guest/examples/snapshot.c
 bigbss_GUEST_SRCS := tests/guest/bigbss.c
 tlb_GUEST_SRCS := tests/guest/tlb.c
 wx_GUEST_SRCS := tests/guest/hello.c
@@ -118,6 +133,26 @@ $(GUEST_GOTDATA_LIB): $(call guest_pic_of,$(kvmath_SO_SRCS))
 	$(call say,GUEST-LD,$@)mkdir -p $(@D) && $(GUEST_CC) -shared -nostdlib -Wl,-z,lazy \
 		-Wl,-z,max-page-size=4096 -Wl,-soname,libkvmath.so -o $@ $^
 
+# Recycling (docs/recycle.md): kxpool, the placeholder every pooled pVM
+# runs (a dynamic image exporting the runtime, no DT_NEEDED), and apps
+# built as libraries with app_entry, each with its own DT_NEEDED.
+GUEST_DYN_APPS += kxpool kvcount
+kxpool_GUEST_SRCS := guest/placeholder.c
+kvcount_GUEST_SRCS := guest/examples/kvcount.c guest/examples/kvcount_main.c
+kvcount_GUEST_SOLIBS := kvmath
+GUEST_APP_LIBS := kvcount recycprobe
+kvcount_APPLIB_SRCS := guest/examples/kvcount.c
+kvcount_APPLIB_NEEDED := kvmath
+recycprobe_APPLIB_SRCS := tests/guest/recycprobe.c
+
+define guest_app_lib
+$(B)/guest/lib$(1).so: $(call guest_pic_of,$($(1)_APPLIB_SRCS)) \
+		$(foreach l,$($(1)_APPLIB_NEEDED),$(B)/guest/lib$(l).so) guest/dyn.ld
+	$$(call say,GUEST-LD,$$@)$$(GUEST_CC) -shared $(GUEST_DYN_LDFLAGS) -Wl,-soname,lib$(1).so \
+		-Wl,-T,guest/dyn.ld -o $$@ $(call guest_pic_of,$($(1)_APPLIB_SRCS)) \
+		$(foreach l,$($(1)_APPLIB_NEEDED),$(B)/guest/lib$(l).so)
+endef
+
 GUEST_OBJS := $(GUEST_CRT0) $(call guest_obj_of,$(GUEST_RT_SRCS))
 ifeq ($(FUZZ),)
 $(foreach a,$(GUEST_APPS),$(eval $(call guest_app,$(a))))
@@ -125,5 +160,10 @@ $(foreach l,$(GUEST_SOLIBS),$(eval $(call guest_solib,$(l))))
 $(foreach a,$(GUEST_DYN_APPS),$(eval $(call guest_dyn_app,$(a))))
 EXTRA_ALL += $(GUEST_RT_LIB) $(foreach a,$(GUEST_APPS) $(GUEST_DYN_APPS),$(B)/guest/$(a).kxe) \
 	$(foreach l,$(GUEST_SOLIBS),$(B)/guest/lib$(l).so) $(GUEST_GOTDATA_LIB)
+endif
+ifeq ($(FUZZ),)
+$(foreach a,$(GUEST_APP_LIBS),$(eval $(call guest_app_lib,$(a))))
+EXTRA_ALL += $(foreach a,$(GUEST_APP_LIBS),$(B)/guest/lib$(a).so)
+GUEST_OBJS += $(foreach a,$(GUEST_APP_LIBS),$(call guest_pic_of,$($(a)_APPLIB_SRCS)))
 endif
 -include $(GUEST_OBJS:.o=.d)

@@ -5,9 +5,18 @@ LIBS += kxhv
 kxhv_SRCS := manager/hv/hv.c manager/hv/guestmem.c manager/hv/hcall.c \
 	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_link.c \
 	manager/hv/kvm_fork.c
+# IpC objects: the hypercalls and the KVM window they map into (docs/ipc.md)
+kxhv_SRCS += manager/hv/ipc_hcall.c manager/hv/kvm_ipc.c
+# recycling: a pooled pVM's placeholder waits for its app (docs/recycle.md)
+kxhv_SRCS += manager/hv/kvm_recycle.c
+# signals: entering a handler, KX_HC_SIGRETURN (docs/signals.md)
+kxhv_SRCS += manager/hv/kvm_signal.c
 
 PROGS += kxmon
 kxmon_SRCS := manager/kxmon.c manager/kxmon_client.c
+kxmon_SRCS += manager/kxmon_recycle.c
+kxmon_SRCS += manager/kxmon_signal.c
+kxmon_SRCS += manager/kxmon_ipc.c
 kxmon_LIBS := kxhv kxelf
 
 FUZZERS += fuzz_hcall
@@ -32,7 +41,7 @@ endif
 # and the first call through lazy binding beside ld.so's, with a Linux
 # build of the same benchmark library and program (tests/guest/kvbench.c).
 BENCHES += bench_link
-bench_link_SRCS := tests/bench/bench_link.c
+bench_link_SRCS := tests/bench/bench_link.c tests/bench/bench_memfd.c
 bench_link_LIBS := kxhv kxelf
 
 ifeq ($(FUZZ),)
@@ -52,3 +61,21 @@ ifeq ($(FUZZ),)
 $(eval $(call kx_link,$(B)/tests/kvm_tlbcheck,kvm_tlbcheck,))
 EXTRA_ALL += $(B)/tests/kvm_tlbcheck
 endif
+
+# make bench: IpC round trips between two pVMs (pipe, msgq, shm) beside two
+# Linux processes, same core and across cores, and the first communication
+# of a non-lineal pair (tests/bench/bench_ipc.c, tests/guest/ipct.c).
+BENCHES += bench_ipc
+bench_ipc_SRCS := tests/bench/bench_ipc.c
+
+# make bench: a recycled start (kxctl run --recycle) beside a cold boot of
+# the same app, both through a kxd started by the bench (docs/recycle.md).
+BENCHES += bench_recycle
+bench_recycle_SRCS := tests/bench/bench_recycle.c
+bench_recycle_LIBS := kxdproto
+
+# KX_HC_RECYCLE_WAIT in the decoder: argv layout and every refusal.
+UNIT_TESTS += test_hcall_recycle
+test_hcall_recycle_SRCS := tests/unit/test_hcall_recycle.c
+test_hcall_recycle_LIBS := kxhv kxelf
+test_hcall_recycle_LDLIBS := -lcmocka

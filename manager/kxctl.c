@@ -18,7 +18,7 @@ static const struct kxctl_cmd cmds[] = {
 	  "  -L, --libdir D  load the DT_NEEDED tree, searching D (repeatable, in order)\n" },
 	{ "run", kxctl_run,
 	  "[--policy P.kxp] [--libdir DIR]... [--admin-key K.pub] [--socket S] [--app NAME] "
-	  "IMAGE [ARG...]",
+	  "[--recycle] IMAGE|APP_LIB [ARG...]",
 	  "boot IMAGE in a pVM via kxd, stream its console, exit with its status",
 	  "  --policy P.kxp    the policy a kxd started here loads\n"
 	  "  --libdir DIR      where that kxd finds libraries (repeatable)\n"
@@ -26,6 +26,7 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --socket S        kxd's control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)\n"
 	  "  --app NAME        boot as NAME (default: the name IMAGE is signed with)\n"
 	  "  --kxd PATH        the kxd to start (default: beside kxctl)\n"
+	  "  --recycle         start APP_LIB (a library with app_entry) in a pooled pVM\n"
 	  "  exit: the app's status (125/126 from kxmon), 1 boot denied, 2 error\n" },
 	{ "list", kxctl_list, "[--json] [--socket S]",
 	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, parent, libraries",
@@ -38,7 +39,17 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --socket S   kxd's control socket\n"
 	  "  exit: 0 linked, 1 denied (the reason names the rule), no such pVM, not mapped,\n"
 	  "        or no answer within 30 s (the pVM maps it at its next hypercall)\n" },
-	{ "kill", kxctl_kill, "[--socket S] ID", "end pVM ID",
+	{ "update", kxctl_update, "[--lazy] [--deadline MS] [--socket S] ID NEW_LIB OLD_LIB",
+	  "replace library OLD_LIB of running pVM ID by the signed file NEW_LIB, keeping its state",
+	  "  --lazy         GOT entries go back to lazy binding (default: resolved at once)\n"
+	  "  --deadline MS  give up when the pVM is still inside OLD_LIB after MS ms\n"
+	  "                 (1..65535, default 2000); it then keeps OLD_LIB\n"
+	  "  --socket S     kxd's control socket\n"
+	  "  exit: 0 updated, 1 denied (the reason names the rule) or not applied (the pVM\n"
+	  "        keeps OLD_LIB and its state), 2 usage or I/O error\n" },
+	{ "kill", kxctl_kill, "[--socket S] [--signal N] ID", "end pVM ID, or send it signal N",
+	  "  --signal N  send signal N (1..31; 9 SIGKILL ends it, 15 SIGTERM...) instead:\n"
+	  "              the pVM's handler runs, or its default action (docs/signals.md)\n"
 	  "  --socket S  kxd's control socket\n" },
 	{ "audit", kxctl_audit, "[--json] [--follow] [--log PATH] [--socket S]",
 	  "print the audit log, one line per decision of the gate",

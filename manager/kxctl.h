@@ -51,5 +51,6 @@ int kxctl_link(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_kill(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_stop(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_audit(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_update(const struct kxctl_cmd *cmd, int argc, char **argv);
 
 #endif /* KX_MANAGER_KXCTL_H */

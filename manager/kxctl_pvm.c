@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/kx_hcall_abi.h" /* KX_NSIG */
 #include "manager/kxctl.h"
 
 #define LINK_WAIT_SECS 30 /* for the pVM to map a pushed library */
@@ -24,6 +26,7 @@ static int open_verb(const struct kxctl_cmd *cmd, int argc, char **argv, bool *j
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "as", required_argument, NULL, 'a' },
+		{ "signal", required_argument, NULL, 's' }, /* kill: its value comes back in *as */
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL;
@@ -36,8 +39,8 @@ static int open_verb(const struct kxctl_cmd *cmd, int argc, char **argv, bool *j
 			sock = optarg;
 		else if (c == 'j' && json)
 			*json = true;
-		else if (c == 'a' && as)
-			*as = optarg;
+		else if (as && (want_operands == 2 ? c == 'a' : c == 's'))
+			*as = optarg; /* link --as, kill --signal: the verb's one option value */
 		else
 			goto usage;
 	}
@@ -63,6 +66,8 @@ static const char *state_name(uint32_t state)
 	case KXD_PVM_STARTING: return "starting";
 	case KXD_PVM_RUNNING: return "running";
 	case KXD_PVM_EXITED: return "exited";
+	case KXD_PVM_POOLED: return "pooled";
+	case KXD_PVM_POOL_BOOTING: return "booting";
 	default: return "?";
 	}
 }
@@ -98,7 +103,7 @@ static void print_libs_json(const char *text)
 
 static void print_row(const struct kxd_resp *r, bool json, bool first)
 {
-	char when[32] = "-";
+	char when[32] = "-", app[KXD_APP_MAX + 8];
 	time_t t = (time_t)r->started;
 	struct tm tm;
 
@@ -107,7 +112,12 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 	if (json) {
 		printf("%s\n  {\"id\": %llu, \"app\": ", first ? "" : ",",
 		       (unsigned long long)r->pvm_id);
-		kxctl_json_str(stdout, r->app);
+		if (r->state == KXD_PVM_POOLED || r->state == KXD_PVM_POOL_BOOTING) { /* empty */
+			printf("null, \"pool\": ");
+			kxctl_json_str(stdout, r->app);
+		} else {
+			kxctl_json_str(stdout, r->app);
+		}
 		printf(", \"pid\": %lld, \"state\": \"%s\", \"started\": \"%s\", \"status\": ",
 		       (long long)r->pid, state_name(r->state), when);
 		if (r->state == KXD_PVM_EXITED)
@@ -125,7 +135,10 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 	if (first)
 		printf("%-4s %-16s %-8s %-8s %-20s %-6s %-6s %s\n", "ID", "APP", "PID", "STATE",
 		       "STARTED", "STATUS", "PARENT", "LIBRARIES");
-	printf("%-4llu %-16s %-8lld %-8s %-20s ", (unsigned long long)r->pvm_id, r->app,
+	snprintf(app, sizeof(app), "%s%s",
+		 r->state == KXD_PVM_POOLED || r->state == KXD_PVM_POOL_BOOTING ? "pool:" : "",
+		 r->app[0] ? r->app : "-");
+	printf("%-4llu %-16s %-8lld %-8s %-20s ", (unsigned long long)r->pvm_id, app,
 	       (long long)r->pid, state_name(r->state), when);
 	if (r->state == KXD_PVM_EXITED)
 		printf("%-6d ", r->status);
@@ -204,16 +217,26 @@ static int pvm_verb(const struct kxctl_cmd *cmd, int argc, char **argv, enum kxd
 	struct kxd_req req;
 	const char *as = NULL;
 	int first, rc = KXCTL_EXIT_USAGE;
-	int fd = open_verb(cmd, argc, argv, NULL, type == KXD_REQ_LINK ? &as : NULL,
-			   type == KXD_REQ_LINK ? 2 : 1, &first, &rc);
+	int fd = open_verb(cmd, argc, argv, NULL, &as, type == KXD_REQ_LINK ? 2 : 1, &first, &rc);
 
 	if (fd < 0)
 		return rc;
 	kxctl_req_init(&req, type);
 	if (kxctl_parse_id(argv[first], &req.pvm_id) != 0)
 		goto usage;
-	if (as && kxctl_parse_id(as, &req.as_pvm_id) != 0)
+	if (as && type == KXD_REQ_KILL) {
+		char *end;
+		long sig = strtol(as, &end, 10);
+
+		if (end == as || *end != '\0' || sig < 1 || sig >= KX_NSIG) {
+			fprintf(stderr, "kxctl: --signal %s: not a signal number 1..%d\n", as,
+				KX_NSIG - 1);
+			goto usage;
+		}
+		req.sig = (int32_t)sig;
+	} else if (as && kxctl_parse_id(as, &req.as_pvm_id) != 0) {
 		goto usage;
+	}
 	if (type == KXD_REQ_LINK) {
 		const char *lib = argv[first + 1];
 

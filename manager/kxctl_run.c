@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ struct run_opts {
 	const char *policy, *admin_key, *socket, *app, *kxd;
 	const char *libdirs[MAX_LIBDIRS];
 	size_t nlibdirs;
+	bool recycle; /* --recycle: an app library into a pooled pVM */
 };
 
 /* The kxd beside this kxctl, unless --kxd says otherwise. */
@@ -100,6 +102,7 @@ static int parse(const struct kxctl_cmd *cmd, int argc, char **argv, struct run_
 		{ "socket", required_argument, NULL, 'S' },
 		{ "app", required_argument, NULL, 'a' },
 		{ "kxd", required_argument, NULL, 'x' },
+		{ "recycle", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -112,6 +115,7 @@ static int parse(const struct kxctl_cmd *cmd, int argc, char **argv, struct run_
 		case 'S': o->socket = optarg; break;
 		case 'a': o->app = optarg; break;
 		case 'x': o->kxd = optarg; break;
+		case 'r': o->recycle = true; break;
 		case 'L':
 			if (o->nlibdirs == MAX_LIBDIRS) {
 				fprintf(stderr, "kxctl: at most %d --libdir\n", MAX_LIBDIRS);
@@ -166,6 +170,7 @@ int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv)
 	if (first < 0 || kxctl_socket_path(o.socket, sock, sizeof(sock)) != 0)
 		return KXCTL_EXIT_USAGE;
 	kxctl_req_init(&req, KXD_REQ_RUN);
+	req.flags = o.recycle ? KXD_RUN_RECYCLE : 0;
 	if (o.app && strlen(o.app) >= sizeof(req.app)) {
 		fprintf(stderr, "kxctl: app name too long\n");
 		return KXCTL_EXIT_USAGE;

@@ -6,6 +6,9 @@ kxdproto_SRCS := manager/kxd/proto.c
 PROGS += kxd
 kxd_SRCS := manager/kxd/main.c manager/kxd/control.c manager/kxd/registry.c \
 	manager/kxd/chan.c manager/kxd/libstore.c
+kxd_SRCS += manager/kxd/signal.c
+kxd_SRCS += manager/kxd/ipc.c
+kxd_SRCS += manager/kxd/pool.c manager/kxd/recycle.c
 kxd_LIBS := kxdproto kxgate kxp kxsig
 kxd_LDLIBS := -lsodium -lpthread
 
@@ -21,3 +24,9 @@ test_kxd_proto_LDLIBS := -lcmocka
 FUZZERS += fuzz_kxd
 fuzz_kxd_SRCS := fuzz/fuzz_kxd.c
 fuzz_kxd_LIBS := kxdproto
+
+# make bench: pVM fork latency and signal round trips beside Linux, through
+# a private kxd running tests/guest/sigt.c (docs/signals.md).
+BENCHES += bench_fork bench_signal
+bench_fork_SRCS := tests/bench/bench_fork.c tests/bench/bench_fork_kxd.c
+bench_signal_SRCS := tests/bench/bench_signal.c tests/bench/bench_fork_kxd.c

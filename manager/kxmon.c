@@ -50,6 +50,7 @@ struct options {
 	unsigned timeout;
 	int verbose;
 	int check;
+	int pool; /* an empty pVM of kxd's pool: its placeholder waits for an app */
 	int channel_fd; /* -1: no channel */
 	int image_fd;
 	const char *image_name;
@@ -72,6 +73,7 @@ static const struct option_row {
 	{"channel", 'C', required_argument, "FD", "kxd's channel (kxd starts kxmon this way)"},
 	{"image-fd", 'F', required_argument, "FD", "with --channel: the image, a sealed memfd"},
 	{"image-name", 'N', required_argument, "NAME", "with --channel: the image's name, argv[0]"},
+	{"pool", 'P', no_argument, NULL, "with --channel: a pooled pVM, recycled by kxd"},
 	{"help", 'h', no_argument, NULL, "show this help"},
 	{"version", 'V', no_argument, NULL, "show the version"},
 };
@@ -169,6 +171,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			*(c == 'C' ? &opt->channel_fd : &opt->image_fd) = (int)fd;
 			break;
 		}
+		case 'P':
+			opt->pool = 1;
+			break;
 		case 'N':
 			if (optarg[0] == '\0' || strlen(optarg) >= KXMON_NAME_MAX)
 				goto bad_value;
@@ -275,6 +280,7 @@ static struct hv_vm *alarm_vm;
 
 static void on_alarm(int sig)
 {
+	kxmon_sig_timed_out = 1; /* a blocking hypercall gives up */
 	(void)sig;
 	if (alarm_vm != NULL)
 		alarm_ops->pause(alarm_vm);
@@ -325,13 +331,18 @@ static int arm_timeout(const struct hv_ops *ops, struct hv_vm *vm, unsigned secs
 static int report_end(const struct hv_end *end, const struct options *opt,
 		      const struct kxmon_client *client, char *line, size_t size)
 {
-	int pid = (int)getpid();
+	int pid = (int)getpid(), status;
 
 	hv_end_describe(end, line, size);
 	if (end->reason == HV_END_PAUSED && client->broken) {
 		fprintf(stderr, "pVM %d: ended: %s\n", pid, client->reason);
 		snprintf(line, size, "ended: %s", client->reason);
 		return EXIT_MONITOR;
+	}
+	if (end->reason == HV_END_PAUSED && client->sig.ended_by != 0) {
+		status = kxmon_signal_report(client, line, size);
+		fprintf(stderr, "pVM %d: %s\n", pid, line);
+		return status;
 	}
 	switch (end->reason) {
 	case HV_END_EXIT:
@@ -394,11 +405,22 @@ int main(int argc, char **argv)
 		.safe_point = kxmon_client_safe_point,
 		.ctx = &client,
 	};
+	struct hv_recycle_source recycle = {
+		.take = kxmon_recycle_take,
+		.started = kxmon_recycle_started,
+		.ctx = &client,
+	};
+	struct hv_sig_source sigsrc = {
+		.hooks = &kxmon_sig_hooks,
+		.interrupted = kxmon_signal_interrupted,
+		.ctx = &client,
+	};
 	struct hv_proc_source proc = {
 		.fork = kxmon_client_fork,
 		.wait = kxmon_client_wait,
 		.ctx = &client,
 	};
+	struct hv_ipc_source ipc = {.request = kxmon_ipc_request, .ctx = &client};
 	struct hv_vm *vm = NULL;
 	struct hv_error err = {{0}};
 	struct hv_config cfg;
@@ -459,6 +481,9 @@ int main(int argc, char **argv)
 		.console_fd = STDOUT_FILENO,
 		.link = opt.channel_fd >= 0 ? &source : NULL,
 		.proc = opt.channel_fd >= 0 ? &proc : NULL,
+		.ipc = opt.channel_fd >= 0 ? &ipc : NULL,
+		.sig = opt.channel_fd >= 0 ? &sigsrc : NULL,
+		.recycle = opt.channel_fd >= 0 && opt.pool ? &recycle : NULL,
 	};
 	rc = ops->create(&cfg, &vm, &err);
 	if (rc != 0) {
@@ -481,7 +506,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kxmon: cannot watch the channel: %s\n", strerror(errno));
 		goto out;
 	}
-	if (opt.timeout != 0 && arm_timeout(ops, vm, opt.timeout) != 0) {
+	client.recycle_timeout = opt.pool ? opt.timeout : 0; /* idle in a pool: not counted */
+	if (opt.timeout != 0 && arm_timeout(ops, vm, opt.pool ? 0 : opt.timeout) != 0) {
 		fprintf(stderr, "kxmon: cannot arm the timeout: %s\n", strerror(errno));
 		goto out;
 	}

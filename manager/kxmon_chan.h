@@ -33,6 +33,10 @@
  *          ALLOW); kxmon forks, the child says HELLO on its own channel.
  *   wait   guest kx_wait(id): kxmon -> WAIT_REQ, kxd -> WAIT_RESP once
  *          that child (of the pVM on this channel) has ended.
+ *   recycle  a pooled kxmon (--pool) -> RECYCLE_READY once its placeholder
+ *          waits; `kxctl run --recycle`: kxd: gate_recycle -> RECYCLE_CONSOLE
+ *          (+2 fds) and RECYCLE_APP (+1 fd); DT_NEEDED as LINK_REQ
+ *          (docs/recycle.md).
  *   end    kxmon -> EXIT (status, or the report of how the pVM was ended)
  *          just before it exits; kxd also reaps it with waitpid.
  *
@@ -65,7 +69,37 @@ enum kxmon_msg_type {
 	 * 11..19 IpC objects (pipe, msgq, shm), 20..24 signals,
 	 * 25..29 online update, 30..34 recycling.  Every body must fit the
 	 * union without growing struct kxmon_msg (664 bytes). */
+	/* IpC objects (docs/ipc.md): the guest's KX_HC_IPC_GET / DETACH / RM
+	 * and its lock token.  kxd decides (gate_ipc) and answers IPC_RESP,
+	 * with 1 fd on a GET that maps a new object (a memfd sealed against
+	 * shrinking and growing: the object's pages). */
+	KXMON_MSG_IPC_REQ = 11,  /* kxmon -> kxd: u.ipc_req */
+	KXMON_MSG_IPC_RESP = 12, /* kxd -> kxmon: same seq; u.ipc_resp (+1 fd) */
+	/* Recycling (docs/recycle.md): a pooled pVM's kxmon says READY once
+	 * its placeholder waits; kxd, after gate_recycle ALLOWs, sends CONSOLE
+	 * (+2 fds: the client's stdout, stderr) then APP (+1 fd: a sealed memfd
+	 * of the app library).  33 and 34 stay reserved. */
+	/* Signals (docs/signals.md).  WAIT_REQ's child_id 0 means any child
+	 * (WAIT_RESP then names the one collected); WAIT_CANCEL (seq: the
+	 * WAIT_REQ's) makes kxd answer that wait at once, with -EINTR if no
+	 * child had ended: kx_wait's no-hang, timeout and interruption. */
+	KXMON_MSG_KILL_REQ = 20,    /* kxmon -> kxd: the guest's kx_kill; u.sig (pvm_id, sig) */
+	KXMON_MSG_KILL_RESP = 21,   /* kxd -> kxmon: same seq; u.sig.result */
+	KXMON_MSG_SIGNAL = 22,      /* kxd -> kxmon: deliver u.sig.sig, sent by u.sig.pvm_id */
+	KXMON_MSG_WAIT_CANCEL = 23, /* kxmon -> kxd: no body */
+	/* Online update (docs/update.md): kxd, after gate_update ALLOWs, sends
+	 * UPDATE_PUSH (+1 fd: a sealed memfd of the new library); kxmon applies
+	 * it at a safe point, retrying until the guest is off the old library
+	 * or the deadline passes, and answers UPDATE_DONE (same seq). */
+	KXMON_MSG_UPDATE_PUSH = 25, /* kxd -> kxmon: u.update, 1 fd */
+	KXMON_MSG_UPDATE_DONE = 26, /* kxmon -> kxd: u.update_done */
+	KXMON_MSG_RECYCLE_READY = 30,   /* kxmon -> kxd: no body */
+	KXMON_MSG_RECYCLE_CONSOLE = 31, /* kxd -> kxmon: no body, 2 fds */
+	KXMON_MSG_RECYCLE_APP = 32,     /* kxd -> kxmon: u.recycle, 1 fd */
 };
+
+#define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */
+#define KXMON_RECYCLE_ARGC_MAX 64
 
 enum kxmon_bind { KXMON_BIND_LAZY = 0, KXMON_BIND_NOW = 1 };
 
@@ -122,6 +156,74 @@ struct kxmon_wait {
 	int32_t status; /* RESP: the child's status, as kxd reports it (kxd(8)) */
 };
 
+/* KILL_REQ, KILL_RESP, SIGNAL.  pvm_id: the target (KILL_REQ) or the
+ * sender (SIGNAL; 0 = an operator or kxd itself). */
+struct kxmon_sig {
+	uint64_t pvm_id;
+	uint32_t sig;	/* 0..KX_NSIG-1 (0: KILL_REQ only, a probe) */
+	int32_t result; /* KILL_RESP: 0, -ESRCH, -EACCES, -EINVAL */
+};
+
+#define KXMON_UPDATE_LAZY	    1u	  /* UPDATE_PUSH flags: GOT entries back to lazy */
+#define KXMON_UPDATE_DEADLINE_MAX 60000u /* ms */
+#define KXMON_UPDATE_PHASES	    8	  /* phase_ns slots (hv_update_phase order) */
+
+/* UPDATE_PUSH: replace old_name by the attached library. */
+struct kxmon_update {
+	uint32_t flags;	      /* KXMON_UPDATE_* */
+	uint32_t deadline_ms; /* quiescence: give up after this long, 1..DEADLINE_MAX */
+	char old_name[KXMON_NAME_MAX];	 /* the linked library (signed name) */
+	char version[KXMON_VERSION_MAX]; /* the new library's signed version */
+	uint8_t digest[32];		 /* its content digest */
+};
+
+/* UPDATE_DONE: the outcome.  result 0 or -errno: -EBUSY the guest stayed
+ * inside the old library until the deadline; any failure leaves the pVM on
+ * the old library, its state intact. */
+struct kxmon_update_done {
+	int32_t result;
+	uint32_t attempts; /* quiescence checks made */
+	uint32_t got_entries, variables, rebased, reserved;
+	uint64_t phase_ns[KXMON_UPDATE_PHASES];
+	char message[KXMON_TEXT_MAX];
+};
+
+/* RECYCLE_APP: the app library gate_recycle allowed into this pVM. */
+struct kxmon_recycle_app {
+	char name[KXMON_NAME_MAX];       /* the app (the library's signed name) */
+	char version[KXMON_VERSION_MAX]; /* its signed version */
+	uint8_t digest[32];              /* its content digest */
+	uint32_t argc;                   /* 1..KXMON_RECYCLE_ARGC_MAX strings in args */
+	uint32_t args_len;               /* bytes of args used, the last one a NUL */
+	char args[KXMON_RECYCLE_ARGS_MAX];
+};
+
+/* IPC_REQ: what the guest asked (op: enum kxmon_ipc_op), unchecked beyond
+ * the ranges kxd_check_chan knows. */
+enum kxmon_ipc_op { KXMON_IPC_GET = 1, KXMON_IPC_DETACH = 2, KXMON_IPC_RM = 3 };
+struct kxmon_ipc_req {
+	uint32_t op;
+	uint32_t kind;	/* GET: enum kx_ipc_kind */
+	uint32_t flags; /* GET: KX_IPC_CREAT | KX_IPC_EXCL */
+	uint32_t ends;	/* DETACH of a pipe: the ends dropped */
+	uint64_t key;	/* GET */
+	uint64_t size;	/* GET */
+	uint64_t id;	/* DETACH, RM */
+};
+
+/* IPC_RESP.  result 0 or -errno (-EACCES: denied, reason says by which
+ * rule).  A GET that maps a new object carries its fd (map = 1); a GET of
+ * an object this pVM already holds carries none (map = 0). */
+struct kxmon_ipc_resp {
+	int32_t result;
+	uint32_t kind;
+	uint64_t id;
+	uint64_t data_size; /* the object's data area; its fd holds one page more */
+	uint32_t ends;	    /* the ends this pVM now holds (pipe) */
+	uint32_t map;	    /* 1: fd attached */
+	char reason[KXMON_TEXT_MAX];
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -134,6 +236,12 @@ struct kxmon_msg {
 		struct kxmon_exit exit;
 		struct kxmon_fork fork;
 		struct kxmon_wait wait;
+		struct kxmon_sig sig;
+		struct kxmon_ipc_req ipc_req;
+		struct kxmon_ipc_resp ipc_resp;
+		struct kxmon_recycle_app recycle;
+		struct kxmon_update update;
+		struct kxmon_update_done update_done;
 	} u;
 };
 
@@ -144,6 +252,12 @@ _Static_assert(sizeof(struct kxmon_link_done) == 584, "kxmon_link_done layout");
 _Static_assert(sizeof(struct kxmon_exit) == 528, "kxmon_exit layout");
 _Static_assert(sizeof(struct kxmon_fork) == 528, "kxmon_fork layout");
 _Static_assert(sizeof(struct kxmon_wait) == 16, "kxmon_wait layout");
+_Static_assert(sizeof(struct kxmon_sig) == 16, "kxmon_sig layout");
+_Static_assert(sizeof(struct kxmon_ipc_req) == 40, "kxmon_ipc_req layout");
+_Static_assert(sizeof(struct kxmon_ipc_resp) == 544, "kxmon_ipc_resp layout");
+_Static_assert(sizeof(struct kxmon_recycle_app) == 648, "kxmon_recycle_app layout");
+_Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
+_Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 #endif /* KX_MANAGER_KXMON_CHAN_H */

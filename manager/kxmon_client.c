@@ -16,12 +16,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "manager/kxmon_client.h"
 
-#define MAX_FDS 2 /* more than any message may carry: extra ones are an error */
+#define MAX_FDS 3 /* more than any message may carry: extra ones are an error */
 
 static int str_ok(const char *s, size_t n)
 {
@@ -47,9 +48,12 @@ static int check_proc(const struct kxmon_msg *m, int nfds, char *why, size_t why
 {
 	const struct kxmon_fork *f = &m->u.fork;
 
+	if (m->type == KXMON_MSG_KILL_RESP)
+		return kxmon_signal_check(m, nfds, why, whylen);
 	if (m->type == KXMON_MSG_WAIT_RESP) {
-		if (m->u.wait.result != 0 && m->u.wait.result != -ECHILD)
-			return why_fail(why, whylen, "WAIT_RESP result is not 0 or -ECHILD");
+		if (m->u.wait.result != 0 && m->u.wait.result != -ECHILD &&
+		    m->u.wait.result != -EINTR)
+			return why_fail(why, whylen, "WAIT_RESP result not 0, -ECHILD, -EINTR");
 		if (nfds != 0)
 			return why_fail(why, whylen, "wrong number of file descriptors");
 		return 0;
@@ -96,8 +100,20 @@ int kxmon_client_check(const void *buf, size_t len, int nfds, uint64_t expect_se
 	switch (m.type) {
 	case KXMON_MSG_LINK_PUSH:
 		return check_link(&m, nfds, name, why, whylen);
+	case KXMON_MSG_UPDATE_PUSH:
+		return kxmon_update_check(&m, nfds, why, whylen);
+	case KXMON_MSG_IPC_RESP:
+		if (expect_seq == 0 || m.seq != expect_seq)
+			return why_fail(why, whylen, "IPC_RESP with a seq that no IPC_REQ has");
+		return kxmon_ipc_check(&m, nfds, why, whylen);
+	case KXMON_MSG_RECYCLE_CONSOLE:
+	case KXMON_MSG_RECYCLE_APP:
+		return kxmon_recycle_check(&m, nfds, why, whylen);
+	case KXMON_MSG_SIGNAL:
+		return kxmon_signal_check(&m, nfds, why, whylen);
 	case KXMON_MSG_LINK_RESP:
 	case KXMON_MSG_FORK_RESP:
+	case KXMON_MSG_KILL_RESP:
 	case KXMON_MSG_WAIT_RESP:
 		/* An answer: to the request in flight, and of its kind (the caller) */
 		if (expect_seq == 0 || m.seq != expect_seq)
@@ -204,7 +220,9 @@ static int recv_msg(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m,
 		goto bad;
 	}
 	memcpy(m, data, sizeof(*m));
-	if (*nfds == 1 && m->type != KXMON_MSG_FORK_RESP && !kxmon_client_sealed(fds[0])) {
+	/* An IpC object is shared memory: sealed against resizing only (kxmon_ipc.c). */
+	if (*nfds == 1 && m->type != KXMON_MSG_FORK_RESP && m->type != KXMON_MSG_IPC_RESP &&
+	    !kxmon_client_sealed(fds[0])) {
 		broken(c, "library fd is not a sealed memfd", 0);
 		goto bad;
 	}
@@ -218,6 +236,17 @@ bad:
 		close(fds[i]);
 	*nfds = 0;
 	return -EPIPE;
+}
+
+int kxmon_client_send(struct kxmon_client *c, struct kxmon_msg *m)
+{
+	return send_msg(c, m);
+}
+
+int kxmon_client_next(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m, int *fds,
+		      int *nfds)
+{
+	return recv_msg(c, timeout_ms, m, fds, nfds, 0, NULL);
 }
 
 /* The first message on a channel: this process's pid (kxd learns a forked
@@ -273,8 +302,16 @@ static int await_answer(struct kxmon_client *c, uint64_t seq, uint32_t type, con
 			broken(c, "no answer in time", 0);
 		if (rc <= 0)
 			return -EPIPE;
+		if (m->type == KXMON_MSG_SIGNAL) {
+			kxmon_signal_queue(c, m);
+			continue;
+		}
 		if (m->type == KXMON_MSG_LINK_PUSH) {
 			queue_push(c, m, fds[0]);
+			continue;
+		}
+		if (m->type == KXMON_MSG_UPDATE_PUSH) {
+			kxmon_update_queue(c, m, fds[0]);
 			continue;
 		}
 		if (m->type == type)
@@ -284,6 +321,54 @@ static int await_answer(struct kxmon_client *c, uint64_t seq, uint32_t type, con
 		broken(c, "an answer of the wrong kind", 0);
 		return -EPIPE;
 	}
+}
+
+int kxmon_client_answer(struct kxmon_client *c, uint64_t seq, int timeout_ms,
+			struct kxmon_msg *m, int *fds, int *nfds)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	int rc;
+
+	*nfds = 0;
+	if (c->fd < 0 || c->broken)
+		return -EPIPE;
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0; /* nothing in time, or a signal for kxmon: the caller looks */
+	rc = recv_msg(c, 0, m, fds, nfds, seq, NULL);
+	if (rc <= 0)
+		return rc;
+	if (m->type == KXMON_MSG_LINK_PUSH) {
+		queue_push(c, m, fds[0]);
+		return 2;
+	}
+	if (m->type == KXMON_MSG_UPDATE_PUSH) {
+		kxmon_update_queue(c, m, fds[0]);
+		return 2;
+	}
+	if (m->type == KXMON_MSG_SIGNAL) {
+		kxmon_signal_queue(c, m);
+		return 2;
+	}
+	return 1;
+}
+
+int kxmon_client_call(struct kxmon_client *c, struct kxmon_msg *m, uint32_t resp_type, int *fd)
+{
+	int fds[MAX_FDS], nfds = 0;
+	uint64_t seq;
+
+	*fd = -1;
+	m->seq = seq = c->next_seq++;
+	if (send_msg(c, m) != 0 ||
+	    await_answer(c, seq, resp_type, NULL, KXMON_CLIENT_WAIT_MS, m, fds, &nfds) != 0)
+		return -EPIPE;
+	for (int i = 0; i < nfds; i++) {
+		if (i == 0)
+			*fd = fds[0];
+		else
+			close(fds[i]);
+	}
+	return 0;
 }
 
 int kxmon_client_request(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
@@ -358,8 +443,14 @@ void kxmon_client_safe_point(void *ctx, struct hv_vm *vm)
 
 	if (c->broken)
 		return;
-	while ((rc = recv_msg(c, 0, &m, fds, &nfds, 0, NULL)) > 0)
-		queue_push(c, &m, fds[0]);
+	while ((rc = recv_msg(c, 0, &m, fds, &nfds, 0, NULL)) > 0) {
+		if (m.type == KXMON_MSG_SIGNAL)
+			kxmon_signal_queue(c, &m);
+		else if (m.type == KXMON_MSG_UPDATE_PUSH)
+			kxmon_update_queue(c, &m, fds[0]);
+		else
+			queue_push(c, &m, fds[0]);
+	}
 	if (c->broken) {
 		c->ops->pause(vm); /* kxmon sees the broken channel and ends the pVM */
 		return;
@@ -367,6 +458,8 @@ void kxmon_client_safe_point(void *ctx, struct hv_vm *vm)
 	for (unsigned i = 0; i < c->npush; i++)
 		apply_push(c, vm, &c->push[i], c->push_fd[i]);
 	c->npush = 0;
+	kxmon_update_safe_point(c, vm);
+	kxmon_signal_deliver(c, vm);
 }
 
 void kxmon_client_finish(struct kxmon_client *c, int status, int by_guest, uint64_t rip,
@@ -375,6 +468,7 @@ void kxmon_client_finish(struct kxmon_client *c, int status, int by_guest, uint6
 	struct kxmon_msg m;
 
 	/* Pushes that never reached a safe point: the pVM is gone. */
+	kxmon_update_finish(c);
 	for (unsigned i = 0; i < c->npush; i++) {
 		close(c->push_fd[i]);
 		memset(&m, 0, sizeof(m));
@@ -412,9 +506,11 @@ static int become_child(struct kxmon_client *c, int chan, pid_t middle)
 	for (unsigned i = 0; i < c->npush; i++)
 		close(c->push_fd[i]);
 	c->npush = 0;
+	kxmon_update_forget(c);
 	close(c->fd);
 	c->fd = chan;
 	c->next_seq = 1;
+	c->sig.pending = 0; /* as fork(2): handlers are inherited, pending signals not */
 	c->requests = c->denials = c->pushes = 0;
 	while (getppid() == middle)
 		usleep(100);
@@ -440,6 +536,7 @@ int kxmon_client_fork(void *ctx, uint64_t *child_id, char *why, size_t whylen)
 	uint64_t seq;
 	int fds[MAX_FDS], nfds, chan, wstatus;
 	pid_t middle, grandchild;
+	struct itimerval timeout_left;
 
 	*child_id = 0;
 	memset(&m, 0, sizeof(m));
@@ -457,14 +554,20 @@ int kxmon_client_fork(void *ctx, uint64_t *child_id, char *why, size_t whylen)
 		return m.u.fork.error;
 	}
 	chan = fds[0];
-	/* Two forks: the child is reparented to kxd, which reaps it. */
-	middle = fork();
+	/* The time left of kxmon --timeout: fork() does not pass timers on. */
+	getitimer(ITIMER_REAL, &timeout_left);
+	/* Two forks: the child is reparented to kxd, which reaps it.  The
+	 * middle process only forks and exits: vfork() spares a second copy of
+	 * kxmon's page tables (guest memory included) and their teardown; this
+	 * process waits, suspended, until the middle one has exited. */
+	middle = vfork();
 	if (middle == 0) {
 		pid_t self = getpid();
 
 		grandchild = fork();
 		if (grandchild != 0)
 			_exit(grandchild < 0 ? 1 : 0);
+		setitimer(ITIMER_REAL, &timeout_left, NULL); /* its parent's deadline */
 		return become_child(c, chan, self);
 	}
 	close(chan); /* kxd sees the child's channel close if it never started */
@@ -478,27 +581,3 @@ int kxmon_client_fork(void *ctx, uint64_t *child_id, char *why, size_t whylen)
 	return 0;
 }
 
-int kxmon_client_wait(void *ctx, uint64_t child_id, int64_t *status)
-{
-	struct kxmon_client *c = ctx;
-	struct kxmon_msg m;
-	uint64_t seq;
-	int fds[MAX_FDS], nfds;
-
-	memset(&m, 0, sizeof(m));
-	m.type = KXMON_MSG_WAIT_REQ;
-	m.seq = seq = c->next_seq++;
-	m.u.wait.child_id = child_id;
-	/* No time limit: a child may run as long as it likes. */
-	if (send_msg(c, &m) != 0 ||
-	    await_answer(c, seq, KXMON_MSG_WAIT_RESP, NULL, -1, &m, fds, &nfds) != 0)
-		return -EPIPE;
-	if (m.u.wait.child_id != child_id) {
-		broken(c, "WAIT_RESP for another child", 0);
-		return -EPIPE;
-	}
-	if (m.u.wait.result != 0)
-		return m.u.wait.result;
-	*status = m.u.wait.status;
-	return 0;
-}

@@ -7,3 +7,4 @@
 -include manager/hv.mk
 -include manager/gate.mk
 -include manager/kxd.mk
+-include manager/update.mk

@@ -170,6 +170,9 @@ struct kxp_lib_info {
 
 /* 0 or -ENOENT. */
 int kxp_app_lookup(const struct kxp_policy *policy, const char *app, struct kxp_app_info *out);
+/* The name of the index-th app (0-based, in the table's order), NULL past
+ * the last: how a manager walks every app (kxd's recycle pools). */
+const char *kxp_app_name_at(const struct kxp_policy *policy, size_t index);
 int kxp_lib_lookup(const struct kxp_policy *policy, const char *app, const char *lib,
 		   struct kxp_lib_info *out);
 

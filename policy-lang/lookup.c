@@ -194,6 +194,11 @@ int kxp_app_lookup(const struct kxp_policy *policy, const char *app, struct kxp_
 	return 0;
 }
 
+const char *kxp_app_name_at(const struct kxp_policy *policy, size_t index)
+{
+	return index < policy->napps ? kxp_str(policy, policy->apps[index].name) : NULL;
+}
+
 static const struct kxp_abi_lib *find_lib(const struct kxp_policy *p, const char *app,
 					  const char *lib, uint32_t *app_index)
 {

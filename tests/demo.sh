@@ -19,6 +19,9 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/kx-demo.XXXXXX") || exit 2
 sock=$scratch/kxd.sock
 cleanup() {
 	[ -S "$sock" ] && "$bin/kxctl" stop --socket "$sock" >/dev/null 2>&1
+	[ -S "$scratch/kxd-upd.sock" ] && "$bin/kxctl" stop --socket "$scratch/kxd-upd.sock" >/dev/null 2>&1
+	[ -S "$scratch/kxd-recycle.sock" ] &&
+		"$bin/kxctl" stop --socket "$scratch/kxd-recycle.sock" >/dev/null 2>&1
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -155,6 +158,95 @@ printf '\n#### Part 4: the auditor reads every decision\n'
 
 say "kxctl audit: one line per decision, with the rule's manifest line"
 expect 0 "$bin/kxctl" audit --socket "$sock"
+
+# Online update (docs/update.md): updt calls libupd (generated: 111
+# functions, 111 variables) in a loop while libupd 1.16 is replaced by 1.18
+# under it, its state kept; then a downgrade is refused by the gate.
+part_update() {
+	usock=$scratch/kxd-upd.sock
+	printf '\n#### Online update: a library replaced under a running pVM\n'
+
+	say "sign libupd 1.16 and 1.18 and the updt app; compile updt's manifest"
+	mkdir -p upd
+	expect 0 "$kxsign" sign -s libc-team.sec --name libupd --version 1.16 -o upd/libupd.so \
+		"$build/guest/upd/libupd-116.so"
+	expect 0 "$kxsign" sign -s libc-team.sec --name libupd --version 1.18 -o libupd-1.18.so \
+		"$build/guest/upd/libupd-118.so"
+	cp upd/libupd.so libupd-1.16.so
+	expect 0 "$kxsign" sign -s acme.sec --name updt --version 1.0 -o updt.kxe "$build/guest/updt.kxe"
+	sed -e "s|@KEYS@|$scratch/policy/keys|g" -e "s|@ROLLBACK@|deny|" \
+		-e "s|@REVOKED@|$(printf '0%.0s' $(seq 64))|" "$root/tests/data/kxd/upd.yaml.in" > updt.yaml
+	expect 0 "$bin/kxpolicy" compile -o upd.kxp updt.yaml
+
+	say "start updt: it sets libupd's variables to random values and calls it in a loop"
+	"$bin/kxd" --policy upd.kxp --socket "$usock" --audit-log upd-audit.log --libdir upd ||
+		{ echo "demo: FAILED: kxd"; exit 1; }
+	"$bin/kxctl" run --socket "$usock" updt.kxe until 118 >updt.out 2>&1 &
+	run_pid=$!
+	for i in $(seq 100); do grep -q "updt: ready" updt.out && break; sleep 0.1; done
+	cat updt.out
+
+	say "update libupd 1.16 -> 1.18 in pVM 1: the gate decides, the monitor swaps it at a safe point"
+	expect 0 "$bin/kxctl" update --socket "$usock" 1 libupd-1.18.so libupd
+	wait "$run_pid" || { echo "demo: FAILED: updt did not keep its state"; cat updt.out; exit 1; }
+	cat updt.out
+
+	say "a downgrade to 1.16 is refused (the rule says rollback: deny); the pVM keeps 1.18"
+	cp libupd-1.18.so upd/libupd.so
+	"$bin/kxctl" run --socket "$usock" updt.kxe until 116 >updt2.out 2>&1 &
+	run_pid=$!
+	for i in $(seq 100); do grep -q "updt: ready" updt2.out && break; sleep 0.1; done
+	expect 1 "$bin/kxctl" update --socket "$usock" 2 libupd-1.16.so libupd
+	"$bin/kxctl" kill --socket "$usock" 2
+	wait "$run_pid"
+
+	say "the audit log: every update decision, with its rule"
+	expect 0 "$bin/kxctl" audit --socket "$usock"
+	"$bin/kxctl" stop --socket "$usock" >/dev/null 2>&1
+}
+part_update
+
+# Recycling (docs/recycle.md): kxd keeps empty pVMs booted (each runs only
+# the signed placeholder); kvcount, an app built as a library, starts in
+# one of them; a library signed by a key kvcount does not trust is refused.
+part_recycle() {
+	rsock=$scratch/kxd-recycle.sock
+	printf '\n#### Recycling: an app started in an already booted, empty pVM\n'
+
+	say "sign the pool placeholder (as app kxpool) and kvcount as a library and as an image"
+	expect 0 "$kxsign" sign -s acme.sec --name kxpool --version 1.0 -o kxpool.kxe \
+		"$build/guest/kxpool.kxe"
+	expect 0 "$kxsign" sign -s acme.sec --name kvcount --version 1.0 -o libkvcount.so \
+		"$build/guest/libkvcount.so"
+	expect 0 "$kxsign" sign -s acme.sec --name kvcount --version 1.0 -o kvcount.kxe \
+		"$build/guest/kvcount.kxe"
+	expect 0 "$bin/kxpolicy" compile -o recycle.kxp policy/kxpool.yaml policy/kvcount.yaml
+
+	say "start kxd with pools: it boots kvcount's pool (recycle: {pool: 2}) through the gate"
+	"$bin/kxd" --policy recycle.kxp --socket "$rsock" --audit-log recycle-audit.log \
+		--libdir libs --pool-image kxpool.kxe || { echo "demo: FAILED: kxd"; exit 1; }
+	for i in $(seq 100); do
+		[ "$("$bin/kxctl" list --socket "$rsock" | grep -c ' pooled ')" -eq 2 ] && break
+		sleep 0.1
+	done
+	expect 0 "$bin/kxctl" list --socket "$rsock"
+
+	say "kvcount in a pooled pVM (kxctl run --recycle), then cold-booted from its image"
+	expect 3 "$bin/kxctl" run --socket "$rsock" --recycle libkvcount.so apple pear apple plum
+	expect 3 "$bin/kxctl" run --socket "$rsock" kvcount.kxe apple pear apple plum
+
+	say "kvcount signed by webco, a key kvcount does not trust: refused, the pool pVM stays"
+	expect 0 "$kxsign" sign -s webco.sec --name kvcount --version 1.0 -o libkvcount-webco.so \
+		"$build/guest/libkvcount.so"
+	expect 1 "$bin/kxctl" run --socket "$rsock" --recycle libkvcount-webco.so apple
+
+	say "the used pVM is kvcount's for good; the pool was topped up; every decision audited"
+	sleep 0.2
+	expect 0 "$bin/kxctl" list --socket "$rsock"
+	expect 0 "$bin/kxctl" audit --socket "$rsock"
+	"$bin/kxctl" stop --socket "$rsock" >/dev/null 2>&1
+}
+part_recycle
 
 printf '\ndemo: all steps behaved as expected\n'
 exit 0

@@ -46,6 +46,17 @@ def link_done(result, name, message):
     return struct.pack("<iI", result, 0) + field(name, NAME_MAX) + field(message, MON_TEXT)
 
 
+def ipc_req(op, kind=0, flags=0, ends=0, key=0, size=0, obj=0):
+    """IPC_REQ: op, kind, flags, ends, key, size, id."""
+    return struct.pack("<IIIIQQQ", op, kind, flags, ends, key, size, obj)
+
+
+def update_done(result, message, attempts=1):
+    """UPDATE_DONE: result, attempts, counts, 8 phase times, message."""
+    return (struct.pack("<iIIIII", result, attempts, 110, 113, 1, 0) +
+            struct.pack("<8Q", *range(1000, 9000, 1000)) + field(message, MON_TEXT))
+
+
 SEEDS = {
     # control requests (kxctl -> kxd)
     "req-ping": (0, req(1)),
@@ -103,6 +114,50 @@ SEEDS = {
     "bad-chan-link-done-nul": (0, chan(5, 7, link_done(0, b"l" * NAME_MAX, b""))),
     "bad-chan-link-done-positive": (0, chan(5, 7, link_done(5, b"libx.so", b""))),
     "bad-chan-size-field": (0, chan(1, 0, struct.pack("<II", 1, 1), size=CHAN_SIZE + 8)),
+    # online update (docs/update.md): kxctl update (1 fd: the new library), UPDATE_DONE
+    "req-update": (1, req(7, pvm_id=1, name=b"libupd", flags=2000 << 16)),
+    "req-update-lazy": (1, req(7, pvm_id=1, name=b"libupd.so", flags=1 | (300 << 16))),
+    "bad-req-update-no-fd": (0, req(7, pvm_id=1, name=b"libupd")),
+    "bad-req-update-flags": (1, req(7, pvm_id=1, name=b"libupd", flags=2)),
+    "bad-req-update-name": (1, req(7, pvm_id=1, name=b"../libupd")),
+    "chan-update-done": (0, chan(26, 9, update_done(0, b"110 GOT entries, 113 variables"))),
+    "chan-update-done-busy": (0, chan(26, 9, update_done(-16, b"not quiescent", 150))),
+    "bad-chan-update-done-positive": (0, chan(26, 9, update_done(3, b""))),
+    "bad-chan-update-done-nul": (0, chan(26, 9, update_done(0, b"m" * MON_TEXT))),
+    "bad-chan-update-done-fd": (1, chan(26, 9, update_done(0, b""))),
+    # recycling (docs/recycle.md): run --recycle, a pooled kxmon's READY
+    "req-run-recycle": (3, req(2, app=b"kvcount", argv=(b"libkvcount.so", b"apple"), flags=1)),
+    "bad-req-run-recycle-flags": (3, req(2, argv=(b"libkvcount.so",), flags=3)),
+    "bad-req-list-recycle-flag": (0, req(3, flags=1)),
+    "chan-recycle-ready": (0, chan(30, 0, b"")),
+    "bad-chan-recycle-ready-fd": (1, chan(30, 0, b"")),
+    "bad-chan-recycle-app": (1, chan(32, 0, b"")),
+    # signals (docs/signals.md): kxctl kill --signal, a guest's kx_kill, WAIT_CANCEL
+    "req-kill-signal": (0, req(5, pvm_id=3, sig=15)),
+    "bad-req-kill-signal-range": (0, req(5, pvm_id=3, sig=32)),
+    "bad-req-kill-signal-negative": (0, req(5, pvm_id=3, sig=-1)),
+    "bad-req-list-signal": (0, req(3, sig=10)),
+    "chan-kill-req": (0, chan(20, 4, struct.pack("<QIi", 2, 10, 0))),
+    "chan-kill-req-parent-probe": (0, chan(20, 4, struct.pack("<QIi", 0, 0, 0))),
+    "bad-chan-kill-req-range": (0, chan(20, 4, struct.pack("<QIi", 2, 32, 0))),
+    "bad-chan-kill-req-result": (0, chan(20, 4, struct.pack("<QIi", 2, 10, -3))),
+    "bad-chan-kill-req-fd": (1, chan(20, 4, struct.pack("<QIi", 2, 10, 0))),
+    "bad-chan-kill-resp": (0, chan(21, 4, struct.pack("<QIi", 2, 10, 0))),
+    "bad-chan-signal": (0, chan(22, 0, struct.pack("<QIi", 1, 10, 0))),
+    "chan-wait-any": (0, chan(9, 5, struct.pack("<QiI", 0, 0, 0))),
+    "chan-wait-cancel": (0, chan(23, 5, b"")),
+    # IpC objects (docs/ipc.md): a guest's GET / DETACH / RM through kxmon
+    "chan-ipc-get-pipe": (0, chan(11, 6, ipc_req(1, kind=1))),
+    "chan-ipc-get-msgq": (0, chan(11, 6, ipc_req(1, kind=2, flags=1, key=0x1234))),
+    "chan-ipc-get-shm": (0, chan(11, 6, ipc_req(1, kind=3, flags=3, key=7, size=8192))),
+    "chan-ipc-detach": (0, chan(11, 6, ipc_req(2, ends=1, obj=3))),
+    "chan-ipc-rm": (0, chan(11, 6, ipc_req(3, obj=3))),
+    "bad-chan-ipc-op": (0, chan(11, 6, ipc_req(4))),
+    "bad-chan-ipc-kind": (0, chan(11, 6, ipc_req(1, kind=4))),
+    "bad-chan-ipc-flags": (0, chan(11, 6, ipc_req(1, kind=2, flags=4))),
+    "bad-chan-ipc-ends": (0, chan(11, 6, ipc_req(2, ends=4, obj=3))),
+    "bad-chan-ipc-fd": (1, chan(11, 6, ipc_req(1, kind=1))),
+    "bad-chan-ipc-resp": (0, chan(12, 6, b"")),
 }
 
 

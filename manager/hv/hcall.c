@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "manager/hv/hv.h"
+#include "manager/hv/ipc.h"
 
 union hcall_block {
 	struct kx_hc_hdr hdr;
@@ -26,6 +27,13 @@ union hcall_block {
 	struct kx_hc_dlsym dlsym;
 	struct kx_hc_fork fork;
 	struct kx_hc_wait wait;
+	struct kx_hc_kill kill;
+	struct kx_hc_sigaction sigaction;
+	struct kx_hc_waitx waitx;
+	struct kx_hc_recycle_wait recycle_wait;
+	struct kx_hc_ipc_get ipc_get;
+	struct kx_hc_ipc_obj ipc_obj;
+	struct kx_hc_notify notify;
 };
 
 static void bad(struct hv_hcall_result *res, const char *reason)
@@ -157,6 +165,12 @@ static int64_t guest_errno(int rc)
 		return -KX_ECHILD;
 	case -EAGAIN:
 		return -KX_EAGAIN;
+	case -ESRCH:
+		return -KX_ESRCH;
+	case -EINTR:
+		return -KX_EINTR;
+	case -ETIMEDOUT:
+		return -KX_ETIMEDOUT;
 	default:
 		return -KX_EINVAL;
 	}
@@ -241,6 +255,148 @@ static void do_wait(const struct hv_hcall_env *env, union hcall_block *b,
 	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
 }
 
+/*
+ * Recycling: the buffer is checked before the wait (the app is linked by
+ * then, and a failure after it would leave the pVM half changed); the argv
+ * the hook returns (bounded by HV_RECYCLE_*_MAX) always fits in
+ * KX_RECYCLE_BUF_MIN bytes: the pointer array first, then the strings.
+ */
+_Static_assert((HV_RECYCLE_ARGC_MAX + 1) * 8 + HV_RECYCLE_ARGS_MAX <= KX_RECYCLE_BUF_MIN,
+	       "recycled argv fits the placeholder's buffer");
+
+static void do_recycle_wait(const struct hv_hcall_env *env, union hcall_block *b,
+			    struct hv_hcall_result *res)
+{
+	struct kx_hc_recycle_wait *r = &b->recycle_wait;
+	struct hv_recycle_work work;
+	size_t starts[HV_RECYCLE_ARGC_MAX];
+	uint64_t *ptrs;
+	char *strings;
+	size_t off = 0;
+
+	if (env->recycle == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	if (r->buf % 8 != 0 || r->size < KX_RECYCLE_BUF_MIN || r->size > HV_ARGS_MAX ||
+	    hv_guest_ptr(env->mem, r->buf, r->size, HV_ACCESS_WRITE) == NULL) {
+		bad(res, "recycle: argv buffer too small or outside writable guest memory");
+		return;
+	}
+	memset(&work, 0, sizeof(work));
+	if (env->recycle->wait(env->recycle_opaque, &work) != 0 ||
+	    work.argc > HV_RECYCLE_ARGC_MAX || work.args_len > HV_RECYCLE_ARGS_MAX) {
+		bad(res, "recycle: the app could not be started");
+		return;
+	}
+	/* Where each string starts, all checked before anything is written. */
+	for (uint32_t i = 0; i < work.argc; i++) {
+		const char *nul = off < work.args_len
+					  ? memchr(work.args + off, '\0', work.args_len - off)
+					  : NULL;
+
+		if (nul == NULL) {
+			bad(res, "recycle: malformed argv from the manager");
+			return;
+		}
+		starts[i] = off;
+		off = (size_t)(nul - work.args) + 1;
+	}
+	ptrs = hv_guest_ptr(env->mem, r->buf, r->size, HV_ACCESS_WRITE);
+	if (ptrs == NULL) { /* linking never maps over a mapped page: cannot happen */
+		bad(res, "recycle: argv buffer no longer writable");
+		return;
+	}
+	strings = (char *)(ptrs + work.argc + 1);
+	memcpy(strings, work.args, work.args_len);
+	for (uint32_t i = 0; i < work.argc; i++)
+		ptrs[i] = r->buf + (uint64_t)(work.argc + 1) * 8 + starts[i];
+	ptrs[work.argc] = 0;
+	r->entry = work.entry;
+	r->argc = work.argc;
+	r->argv = r->buf;
+	b->hdr.ret = 0;
+}
+
+/* Signals (docs/signals.md): the manager's hooks decide; -EPIPE ends the pVM. */
+static void do_kill(const struct hv_hcall_env *env, union hcall_block *b,
+		    struct hv_hcall_result *res)
+{
+	int rc = -EPERM;
+
+	if (env->sig != NULL)
+		rc = b->kill.sig >= KX_NSIG ? -EINVAL
+					    : env->sig->kill(env->sig_opaque, b->kill.pvm_id,
+							     (uint32_t)b->kill.sig);
+	if (rc == -EPIPE)
+		bad(res, "kx_kill: the channel to the manager broke");
+	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
+}
+
+static void do_sigaction(const struct hv_hcall_env *env, union hcall_block *b,
+			 struct hv_hcall_result *res)
+{
+	const struct kx_hc_sigaction *a = &b->sigaction;
+	int rc = -EPERM;
+
+	(void)res;
+	if (env->sig != NULL)
+		rc = a->sig >= KX_NSIG ? -EINVAL
+				       : env->sig->action(env->sig_opaque, (uint32_t)a->sig,
+							  a->handler, a->trampoline);
+	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
+}
+
+/* On success the vCPU is back where the handler interrupted it: the block
+ * written back lies in the handler's dead stack. */
+static void do_sigreturn(const struct hv_hcall_env *env, union hcall_block *b,
+			 struct hv_hcall_result *res)
+{
+	int rc = env->sigreturn ? env->sigreturn(env->sigreturn_opaque) : -EINVAL;
+
+	if (rc == -EIO)
+		bad(res, "kx_sigreturn: the interrupted state could not be restored");
+	b->hdr.ret = rc == 0 ? 0 : guest_errno(rc);
+}
+
+static void do_pause(const struct hv_hcall_env *env, union hcall_block *b,
+		     struct hv_hcall_result *res)
+{
+	int rc = env->sig ? env->sig->pause(env->sig_opaque) : -EPERM;
+
+	if (rc == -EPIPE)
+		bad(res, "kx_pause: the channel to the manager broke");
+	b->hdr.ret = guest_errno(rc);
+}
+
+static void do_waitx(const struct hv_hcall_env *env, union hcall_block *b,
+		     struct hv_hcall_result *res)
+{
+	struct kx_hc_waitx *w = &b->waitx;
+	uint64_t waited = 0;
+	int64_t status = 0;
+	int rc = -EPERM;
+
+	if (env->sig != NULL)
+		rc = w->flags & ~(uint64_t)KX_WNOHANG
+			     ? -EINVAL
+			     : env->sig->waitx(env->sig_opaque, w->child_id, (uint32_t)w->flags,
+					       w->timeout_ns, &waited, &status);
+	if (rc == -EPIPE) {
+		bad(res, "kx_waitx: the channel to the manager broke");
+		return;
+	}
+	w->status = rc == 0 ? status : 0;
+	b->hdr.ret = rc == 0 ? (int64_t)waited : guest_errno(rc);
+}
+
+/* IpC objects and notification: ipc_hcall.c. */
+static void do_ipc(const struct hv_hcall_env *env, union hcall_block *b,
+		   struct hv_hcall_result *res)
+{
+	hv_ipc_hcall(env, &b->hdr, res);
+}
+
 static const struct hcall_desc {
 	uint32_t nr;
 	size_t size;
@@ -256,6 +412,18 @@ static const struct hcall_desc {
 	{KX_HC_DLSYM, sizeof(struct kx_hc_dlsym), do_dlsym},
 	{KX_HC_FORK, sizeof(struct kx_hc_fork), do_fork},
 	{KX_HC_WAIT, sizeof(struct kx_hc_wait), do_wait},
+	{KX_HC_IPC_GET, sizeof(struct kx_hc_ipc_get), do_ipc},
+	{KX_HC_IPC_DETACH, sizeof(struct kx_hc_ipc_obj), do_ipc},
+	{KX_HC_IPC_RM, sizeof(struct kx_hc_ipc_obj), do_ipc},
+	{KX_HC_IPC_SELF, sizeof(struct kx_hc_ipc_obj), do_ipc},
+	{KX_HC_NOTIFY_WAIT, sizeof(struct kx_hc_notify), do_ipc},
+	{KX_HC_NOTIFY_WAKE, sizeof(struct kx_hc_notify), do_ipc},
+	{KX_HC_KILL, sizeof(struct kx_hc_kill), do_kill},
+	{KX_HC_SIGACTION, sizeof(struct kx_hc_sigaction), do_sigaction},
+	{KX_HC_SIGRETURN, sizeof(struct kx_hc_sigreturn), do_sigreturn},
+	{KX_HC_PAUSE, sizeof(struct kx_hc_pause), do_pause},
+	{KX_HC_WAITX, sizeof(struct kx_hc_waitx), do_waitx},
+	{KX_HC_RECYCLE_WAIT, sizeof(struct kx_hc_recycle_wait), do_recycle_wait},
 };
 
 static const struct hcall_desc *find_hcall(uint32_t nr)

@@ -106,8 +106,71 @@ struct hv_proc_hooks {
 	int (*wait)(void *opaque, uint64_t child_id, int64_t *status);
 };
 
+/*
+ * Recycling (KX_HC_RECYCLE_WAIT; docs/recycle.md); NULL in hv_hcall_env
+ * when the pVM is not in a pool: the call returns -KX_EPERM.  wait blocks
+ * until the manager hands this pVM an app, links it and fills *work:
+ * app_entry's address and the argv strings (argc NUL-terminated strings in
+ * args[0..args_len)).  0, or -errno (the pVM then ends: it may be half
+ * linked).
+ */
+#define HV_RECYCLE_ARGS_MAX 512u /* bytes of argv strings, NULs included */
+#define HV_RECYCLE_ARGC_MAX 64u
+
+struct hv_recycle_work {
+	uint64_t entry;
+	uint32_t argc;
+	uint32_t args_len;
+	char args[HV_RECYCLE_ARGS_MAX];
+};
+
+struct hv_recycle_hooks {
+	int (*wait)(void *opaque, struct hv_recycle_work *work);
+};
+
+/*
+ * Signals (KX_HC_KILL, SIGACTION, PAUSE, WAITX; docs/signals.md); NULL in
+ * hv_hcall_env when the pVM has no manager: the calls return -KX_EPERM.
+ *   kill    0, -ESRCH, -EACCES (denied), -EINVAL; -EPIPE ends the pVM
+ *   action  0, or -EINVAL (number out of range, KX_SIGKILL, no trampoline)
+ *   pause   -EINTR once a signal that is not ignored is pending
+ *   waitx   0 with *waited (0: KX_WNOHANG and no child ended yet) and
+ *           *status; -ECHILD, -ETIMEDOUT, -EINTR; -EPIPE ends the pVM
+ * KX_HC_SIGRETURN belongs to the backend (hv_hcall_env.sigreturn).
+ */
+struct hv_sig_hooks {
+	int (*kill)(void *opaque, uint64_t pvm_id, uint32_t sig);
+	int (*action)(void *opaque, uint32_t sig, uint64_t handler, uint64_t trampoline);
+	int (*pause)(void *opaque);
+	int (*waitx)(void *opaque, uint64_t child_id, uint32_t flags, uint64_t timeout_ns,
+		     uint64_t *waited, int64_t *status);
+};
+
+/*
+ * IpC objects (KX_HC_IPC_*, KX_HC_NOTIFY_*; docs/ipc.md); NULL in
+ * hv_hcall_env when the pVM has no manager: the calls return -KX_EPERM.
+ *   get     0 with io->id, addr, data_size filled; -errno for the guest
+ *   detach  0, -EINVAL (not held); rm: the same
+ *   self    the lock token of this pVM (never 0)
+ *   wait    0 (woken or the word differs), -ETIMEDOUT, -EINTR, -EINVAL
+ *   wake    the number woken, or -EINVAL
+ * -EPIPE from any of them ends the pVM (the channel broke).
+ */
+struct hv_ipc_hooks {
+	int (*get)(void *opaque, struct kx_hc_ipc_get *io);
+	int (*detach)(void *opaque, uint64_t id, uint32_t ends);
+	int (*rm)(void *opaque, uint64_t id);
+	uint64_t (*self)(void *opaque);
+	int (*wait)(void *opaque, uint64_t addr, uint32_t value, uint64_t timeout_ns);
+	int (*wake)(void *opaque, uint64_t addr, uint32_t count);
+};
+
 struct hv_hcall_env {
 	const struct hv_guest_mem *mem;
+	const struct hv_ipc_hooks *ipc; /* NULL: no manager */
+	void *ipc_opaque;
+	const struct hv_recycle_hooks *recycle; /* NULL: not in a pool */
+	void *recycle_opaque;
 	const struct hv_proc_hooks *proc; /* NULL: no manager */
 	void *proc_opaque;
 	const struct hv_link_hooks *link; /* NULL: no linker */
@@ -122,6 +185,13 @@ struct hv_hcall_env {
 	 * -KX_EINTR when true.  NULL: never. */
 	int (*interrupted)(void *opaque);
 	void *interrupted_opaque;
+	const struct hv_sig_hooks *sig; /* NULL: no manager */
+	void *sig_opaque;
+	/* KX_HC_SIGRETURN: restore the vCPU state kept when the handler was
+	 * entered: 0 (the guest resumes there), -EINVAL when no handler runs,
+	 * -EIO (ends the pVM).  NULL: -KX_EINVAL. */
+	int (*sigreturn)(void *opaque);
+	void *sigreturn_opaque;
 };
 
 struct hv_hcall_result {
@@ -184,6 +254,62 @@ struct hv_proc_source {
 	void *ctx;
 };
 
+/*
+ * Where a pooled pVM's app comes from (kxmon: the channel to kxd).  take
+ * blocks until the manager hands over an app: 0 with the library (a sealed
+ * memfd, consumed by the linker), its name and bind mode, and the argv in
+ * work->argc/args_len/args; -errno with why.  started reports the outcome
+ * of linking it (0 or -errno, and why).
+ */
+struct hv_recycle_order {
+	char name[KX_HC_NAME_MAX + 1];
+	int fd;
+	unsigned bind; /* enum hv_bind */
+};
+
+struct hv_recycle_source {
+	int (*take)(void *ctx, struct hv_recycle_order *order, struct hv_recycle_work *work,
+		    char *why, size_t whylen);
+	void (*started)(void *ctx, int rc, const char *why);
+	void *ctx;
+};
+
+/* Where signals come from and go to (kxmon: the channel to kxd): the
+ * hooks get ctx as their opaque; interrupted(ctx) is hv_hcall_env's. */
+struct hv_sig_source {
+	const struct hv_sig_hooks *hooks;
+	int (*interrupted)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Where IpC objects come from (kxmon: the channel to kxd).  request sends
+ * one struct kxmon_ipc_req-like order and returns kxd's answer: 0 with
+ * *grant (grant->fd >= 0 when a new object must be mapped: the backend
+ * owns it then), -errno for the guest with why, or -EPIPE (broken).
+ */
+enum hv_ipc_op { HV_IPC_GET = 1, HV_IPC_DETACH = 2, HV_IPC_RM = 3 };
+
+struct hv_ipc_order {
+	uint32_t op; /* enum hv_ipc_op */
+	uint32_t kind, flags, ends;
+	uint64_t key, size, id;
+};
+
+struct hv_ipc_grant {
+	int fd;		    /* -1: an object this pVM already maps */
+	uint32_t kind;
+	uint64_t id;
+	uint64_t data_size; /* the fd holds one control page more */
+	uint32_t ends;	    /* pipe: the ends this pVM now holds */
+};
+
+struct hv_ipc_source {
+	int (*request)(void *ctx, const struct hv_ipc_order *order, struct hv_ipc_grant *grant,
+		       char *why, size_t whylen);
+	void *ctx;
+};
+
 /* Counters for kxmon -v and the tests. */
 struct hv_link_stats {
 	uint64_t modules;	    /* image + libraries linked */
@@ -196,6 +322,43 @@ struct hv_link_stats {
 
 #define HV_LINK_MAX_FILES 64u /* libraries opened for one pVM */
 
+/*
+ * Online update (update.c; docs/update.md): replace a linked library by a
+ * new version at a safe point, keeping its variables.  Phases are timed
+ * for UPDATE_DONE and make bench.
+ */
+enum hv_update_phase {
+	HV_UPD_QUIESCE,	  /* the stack walk */
+	HV_UPD_LOAD,	  /* map + relocate the new library (not yet visible) */
+	HV_UPD_RESOLVE,	  /* every GOT entry into the old library: its new value */
+	HV_UPD_VARIABLES, /* carry (and rebase) the variables */
+	HV_UPD_SHARE,	  /* commit: the new library's rights and shared text */
+	HV_UPD_GOT,	  /* commit: write the GOT entries */
+	HV_UPD_UNMAP,	  /* commit: the old library unmapped, the TLB flushed */
+	HV_UPD_PHASES,
+};
+
+struct hv_update_req {
+	const char *old_name; /* the linked library: its soname, with or without ".so" */
+	int fd;		      /* sealed memfd of the new, verified library (consumed) */
+	unsigned bind;	      /* HV_BIND_NOW: GOT entries resolved now; LAZY: reset to the PLT */
+	/* TEST ONLY (kxmon: KXMON_TEST_FAIL_UPDATE): fail at the step of this
+	 * name ("quiesce", "load", ..., as hv_update_phase_name), NULL: never. */
+	const char *fail_step;
+};
+
+struct hv_update_result {
+	uint64_t phase_ns[HV_UPD_PHASES];
+	uint32_t got_entries; /* GOT entries redirected */
+	uint32_t lazy_entries; /* ... of them back to their PLT stub (lazy) */
+	uint32_t variables;   /* variables carried */
+	uint32_t rebased;     /* pointers rebased to the new library */
+	uint64_t busy_addr;   /* -EBUSY: the address in the old library on the stack */
+};
+
+/* "quiesce", "load", ... ("?" when out of range). */
+const char *hv_update_phase_name(unsigned phase);
+
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */
 	uint64_t stack_size; /* bytes; 0 = HV_STACK_DEFAULT */
@@ -206,6 +369,12 @@ struct hv_config {
 	const struct hv_link_source *link;
 	/* NULL: kx_fork and kx_wait are -KX_EPERM. */
 	const struct hv_proc_source *proc;
+	/* NULL: the IpC calls are -KX_EPERM. */
+	const struct hv_ipc_source *ipc;
+	/* NULL: the signal calls are -KX_EPERM. */
+	const struct hv_sig_source *sig;
+	/* A pooled pVM (needs link too); NULL: KX_HC_RECYCLE_WAIT is -KX_EPERM. */
+	const struct hv_recycle_source *recycle;
 };
 
 #define HV_MEM_MIN	 (8ull << 20)
@@ -283,6 +452,17 @@ struct hv_ops {
 	int (*link)(struct hv_vm *vm, const char *name, int fd, unsigned bind, uint64_t *handle,
 		    struct hv_error *err);
 	void (*link_stats)(const struct hv_vm *vm, struct hv_link_stats *out);
+	/* Replace a linked library at a safe point (docs/update.md): 0 done;
+	 * -EBUSY the guest is inside the old library (retry later); any other
+	 * -errno: refused or failed, the pVM runs on the old library, its state
+	 * intact; -EIO only if that could not be restored (end the pVM). */
+	int (*update)(struct hv_vm *vm, const struct hv_update_req *req,
+		      struct hv_update_result *res, struct hv_error *err);
+	/* Deliver signal sig at a safe point: keep the vCPU state (registers,
+	 * FPU) on the host and enter trampoline(sig, handler) on the guest's
+	 * stack.  -EBUSY while a handler runs (the signal stays pending). */
+	int (*signal_enter)(struct hv_vm *vm, uint32_t sig, uint64_t handler,
+			    uint64_t trampoline, struct hv_error *err);
 	void (*destroy)(struct hv_vm *vm);
 };
 

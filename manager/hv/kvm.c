@@ -113,6 +113,7 @@ static void kvm_destroy(struct hv_vm *vm)
 	if (vm == NULL)
 		return;
 	linker_destroy(vm->linker);
+	kvm_ipc_destroy(vm);
 	if (vm->run != NULL)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
@@ -329,6 +330,9 @@ static int kvm_create(const struct hv_config *cfg, struct hv_vm **out, struct hv
 	vm->console_fd = cfg->console_fd;
 	vm->link_src = cfg->link;
 	vm->proc_src = cfg->proc;
+	vm->ipc_src = cfg->ipc;
+	vm->sig_src = cfg->sig;
+	vm->recycle_src = cfg->recycle;
 	vm->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
 	rc = kvm_open(&vm->kvm_fd, err);
 	if (rc == 0)
@@ -354,7 +358,7 @@ static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, stru
 	struct image_info info;
 	struct kx_boot_info *boot;
 	struct kvm_regs regs;
-	uint64_t guard, heap_start;
+	uint64_t guard, heap_start, heap_end;
 	int rc;
 
 	if (vm->load_tried)
@@ -370,7 +374,11 @@ static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, stru
 	if (rc != 0)
 		return rc;
 	heap_start = info.end + LAYOUT_HEAP_GAP;
-	rc = layout_map_user(&vm->mem, heap_start, guard - heap_start,
+	heap_end = guard;
+	rc = kvm_ipc_reserve(vm, heap_start, &heap_end, err); /* IpC window above the heap */
+	if (rc != 0)
+		return rc;
+	rc = layout_map_user(&vm->mem, heap_start, heap_end - heap_start,
 			     HV_PROT_READ | HV_PROT_WRITE);
 	if (rc == 0)
 		rc = layout_map_user(&vm->mem, vm->stack_base, vm->stack_size,
@@ -385,7 +393,7 @@ static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, stru
 		.argc = vm->argc,
 		.argv = vm->argv_gpa,
 		.heap_start = heap_start,
-		.heap_size = guard - heap_start,
+		.heap_size = heap_end - heap_start,
 		.stack_top = vm->mem.size,
 		.stack_size = vm->stack_size,
 		.image_start = info.start,
@@ -667,6 +675,15 @@ static int handle_hcall(struct hv_vm *vm, uint32_t value, struct hv_end *end)
 		.link_opaque = vm->linker,
 		.proc = vm->proc_src ? &kvm_proc_hooks : NULL,
 		.proc_opaque = vm,
+		.ipc = vm->ipc_src ? &kvm_ipc_hooks : NULL,
+		.ipc_opaque = vm,
+		.sig = vm->sig_src ? vm->sig_src->hooks : NULL,
+		.sig_opaque = vm->sig_src ? vm->sig_src->ctx : NULL,
+		.interrupted = vm->sig_src ? vm->sig_src->interrupted : NULL,
+		.interrupted_opaque = vm->sig_src ? vm->sig_src->ctx : NULL,
+		.sigreturn = kvm_sigreturn, .sigreturn_opaque = vm,
+		.recycle = vm->recycle_src && vm->linker ? &kvm_recycle_hooks : NULL,
+		.recycle_opaque = vm,
 		.console_write = console_write,
 		.console_opaque = vm,
 		.clock_ns = clock_ns,
@@ -779,5 +796,7 @@ const struct hv_ops hv_kvm_ops = {
 	.set_vcpu = kvm_set_vcpu,
 	.link = kvm_link,
 	.link_stats = kvm_link_stats,
+	.update = kvm_update,
+	.signal_enter = kvm_signal_enter,
 	.destroy = kvm_destroy,
 };

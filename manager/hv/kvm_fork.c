@@ -72,6 +72,7 @@ static int proc_fork(void *opaque, uint64_t *child_id)
 	struct hv_vm *vm = opaque;
 	struct vcpu_snapshot s;
 	char why[256];
+	sigset_t kicks, before;
 	int rc;
 
 	rc = snapshot(vm, &s, &vm->fork_err);
@@ -80,10 +81,16 @@ static int proc_fork(void *opaque, uint64_t *child_id)
 	rc = vm->proc_src->fork(vm->proc_src->ctx, child_id, why, sizeof(why));
 	if (rc != 0 || *child_id != 0)
 		return rc;
-	/* The child: until rebuilt, it has no vCPU at all. */
-	if (rebuild(vm, &s, &vm->fork_err) != 0)
-		return -EIO;
-	return 0;
+	/* The child: until rebuilt, it has no vCPU at all, and no kvm_run for
+	 * a kick (SIGIO: a signal may already wait on its new channel) or the
+	 * timeout (SIGALRM) to write to: both wait until it has. */
+	sigemptyset(&kicks);
+	sigaddset(&kicks, SIGIO);
+	sigaddset(&kicks, SIGALRM);
+	sigprocmask(SIG_BLOCK, &kicks, &before);
+	rc = rebuild(vm, &s, &vm->fork_err);
+	sigprocmask(SIG_SETMASK, &before, NULL);
+	return rc != 0 ? -EIO : 0;
 }
 
 static int proc_wait(void *opaque, uint64_t child_id, int64_t *status)

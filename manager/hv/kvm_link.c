@@ -33,6 +33,16 @@ static struct kvm_userspace_memory_region *free_slot(struct hv_vm *vm)
 	return NULL;
 }
 
+int kvm_slot_set(struct hv_vm *vm, struct kvm_userspace_memory_region *r, struct hv_error *err)
+{
+	return set_slot(vm, r, err);
+}
+
+struct kvm_userspace_memory_region *kvm_slot_free(struct hv_vm *vm)
+{
+	return free_slot(vm);
+}
+
 /*
  * Map fd's pages read-only at gpa: over the host view of guest memory
  * (MAP_FIXED, so the monitor reads what the guest runs) and as a KVM

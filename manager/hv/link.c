@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "manager/elf/kxelf.h"
-#include "manager/hv/layout.h"
+#include "manager/hv/update.h"
 
 #define R_X86_64_GLOB_DAT  6
 #define R_X86_64_JUMP_SLOT 7
@@ -41,40 +41,7 @@
 #define STT_TLS		   6
 #define PT_LOAD		   1
 #define PF_X		   1
-#define LINK_GAP	   KX_PAGE_SIZE /* unmapped page between two trees */
-
-/* One library file the link source granted. */
-struct link_file {
-	char name[KX_HC_NAME_MAX + 1];
-	int fd;
-	const uint8_t *data;
-	size_t len;
-	unsigned bind;
-};
-
-struct hv_linker {
-	struct hv_guest_mem *mem;
-	uint64_t start, end, cursor; /* the window; next free page in it */
-	uint64_t resolver;	     /* du_resolve in the image, 0: bind everything now */
-	const struct hv_link_source *src;
-	struct linker_backend be;
-	struct link_file files[HV_LINK_MAX_FILES];
-	size_t nfiles;
-	struct kxelf_tree *trees[KXELF_MAX_MODULES];
-	size_t ntrees;
-	struct kxelf_module *mods[KXELF_MAX_MODULES]; /* id - 1 */
-	size_t nmods;
-	int at_boot;
-	int denied; /* the last open was denied by the source */
-	int broken; /* the source's channel broke */
-	char why[KX_PAGE_SIZE / 8];
-	struct hv_link_stats stats;
-};
-
-static int fail(struct hv_error *err, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct hv_error *err, int rc, const char *fmt, ...)
+int linker_fail(struct hv_error *err, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,7 +74,7 @@ static int file_map(struct link_file *f, int fd)
 	return 0;
 }
 
-static void file_close(struct link_file *f)
+void linker_file_close(struct link_file *f)
 {
 	if (f->data != NULL)
 		munmap((void *)(uintptr_t)f->data, f->len);
@@ -118,7 +85,7 @@ static void file_close(struct link_file *f)
 }
 
 /* Add a granted fd (consumed) as a new file. */
-static int file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
+int linker_file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
 		    struct link_file **out)
 {
 	struct link_file *f;
@@ -167,7 +134,7 @@ static int tree_open(void *ctx, const char *name, const uint8_t **data, size_t *
 	else if (rc != 0)
 		l->broken = 1;
 	if (rc == 0)
-		rc = file_add(l, name, grant.fd, grant.bind, &f);
+		rc = linker_file_add(l, name, grant.fd, grant.bind, &f);
 	if (rc != 0) {
 		kerr->code = KXELF_ERR_OPEN;
 		/* kxelf prefixes the module's name. */
@@ -186,7 +153,7 @@ static void tree_release(void *ctx, const uint8_t *data, size_t len)
 	(void)ctx, (void)data, (void)len;
 }
 
-static unsigned hv_prot_of(unsigned p)
+unsigned linker_prot_of(unsigned p)
 {
 	return ((p & KXELF_PROT_R) ? HV_PROT_READ : 0) | ((p & KXELF_PROT_W) ? HV_PROT_WRITE : 0) |
 	       ((p & KXELF_PROT_X) ? HV_PROT_EXEC : 0);
@@ -250,14 +217,14 @@ static int got_pages_of(const struct kxelf_module *mod, struct got_pages *g)
 }
 
 /* Refuse a module whose GOT shares a page with a data object. */
-static int check_got_pages(const struct kxelf_module *mod, const char *name, struct hv_error *err)
+int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct hv_error *err)
 {
 	static const enum kxelf_symsrc srcs[] = {KXELF_SYMS_DYNSYM, KXELF_SYMS_SYMTAB};
 	struct got_pages g;
 	int rc = 0;
 
 	if (got_pages_of(mod, &g) != 0)
-		return fail(err, -ENOMEM, "out of memory");
+		return linker_fail(err, -ENOMEM, "out of memory");
 	for (size_t s = 0; rc == 0 && s < 2; s++)
 		for (size_t i = 0; rc == 0 && i < kxelf_module_symbol_count(mod, srcs[s]); i++) {
 			struct kxelf_symbol sym;
@@ -267,7 +234,7 @@ static int check_got_pages(const struct kxelf_module *mod, const char *name, str
 			    strcmp(sym.name, "_GLOBAL_OFFSET_TABLE_") == 0)
 				continue;
 			if (got_has(&g, sym.addr) || got_has(&g, sym.addr + sym.size - 1))
-				rc = fail(err, -EINVAL,
+				rc = linker_fail(err, -EINVAL,
 					  "%s: data object '%s' shares a page with the GOT "
 					  "(link pVM libraries with guest/dyn.ld)",
 					  name, sym.name);
@@ -277,7 +244,7 @@ static int check_got_pages(const struct kxelf_module *mod, const char *name, str
 }
 
 /* Make every page holding a GOT entry read-only to the guest. */
-static int protect_got(struct hv_linker *l, const struct kxelf_module *mod)
+int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 {
 	struct got_pages g;
 	int rc = 0;
@@ -296,7 +263,7 @@ static int protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 }
 
 /* Replace the copied text of a library with its memfd's pages, read-only. */
-static int share_text(struct hv_linker *l, const struct kxelf_module *mod,
+int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 		      const struct link_file *f, struct hv_error *err)
 {
 	const struct kxelf_image *img = kxelf_module_image(mod);
@@ -340,7 +307,7 @@ static int bind_now(struct hv_linker *l, struct kxelf_module *mod, const char *n
 
 		if (kxelf_module_resolve_slot(mod, i, (const struct kxelf_module *const *)l->mods,
 					      l->nmods, &addr, &kerr) != KXELF_OK)
-			return fail(err, -EINVAL, "%s: %s", name, kerr.msg);
+			return linker_fail(err, -EINVAL, "%s: %s", name, kerr.msg);
 		l->stats.bound_now++;
 	}
 	return 0;
@@ -358,9 +325,9 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 
 		kxelf_module_init_info(mod, &init);
 		if (init.init || init.preinit_count || init.init_count)
-			return fail(err, -ENOTSUP, "%s: has constructors; not supported",
+			return linker_fail(err, -ENOTSUP, "%s: has constructors; not supported",
 				    kxelf_tree_name(t, i));
-		rc = check_got_pages(mod, kxelf_tree_name(t, i), err);
+		rc = linker_check_got_pages(mod, kxelf_tree_name(t, i), err);
 		if (rc != 0)
 			return rc;
 		for (size_t r = 0; r < kxelf_module_prot_count(mod); r++) {
@@ -369,12 +336,12 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 			if (kxelf_module_prot(mod, r, &range) != KXELF_OK ||
 			    range.addr < l->start || range.addr > l->end ||
 			    range.size > l->end - range.addr)
-				return fail(err, -EINVAL, "%s: a segment lies outside the window",
+				return linker_fail(err, -EINVAL, "%s: a segment lies outside the window",
 					    kxelf_tree_name(t, i));
 			for (uint64_t a = range.addr; a < range.addr + range.size;
 			     a += KX_PAGE_SIZE)
 				if (l->mem->page_prot[a / KX_PAGE_SIZE] != 0)
-					return fail(err, -EINVAL, "%s: overlaps a mapped page",
+					return linker_fail(err, -EINVAL, "%s: overlaps a mapped page",
 						    kxelf_tree_name(t, i));
 		}
 	}
@@ -391,15 +358,16 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 			struct kxelf_range range;
 
 			kxelf_module_prot(mod, r, &range);
-			if (layout_map_user(l->mem, range.addr, range.size, hv_prot_of(range.prot)))
-				rc = fail(err, -EPERM, "%s: writable and executable (W^X)",
+			if (layout_map_user(l->mem, range.addr, range.size,
+					    linker_prot_of(range.prot)))
+				rc = linker_fail(err, -EPERM, "%s: writable and executable (W^X)",
 					  kxelf_tree_name(t, i));
 		}
-		if (rc == 0 && protect_got(l, mod) != 0)
-			rc = fail(err, -EINVAL, "%s: cannot protect its GOT",
+		if (rc == 0 && linker_protect_got(l, mod) != 0)
+			rc = linker_fail(err, -EINVAL, "%s: cannot protect its GOT",
 				  kxelf_tree_name(t, i));
 		if (rc == 0 && f != NULL)
-			rc = share_text(l, mod, f, err);
+			rc = linker_share_text(l, mod, f, err);
 		if (rc != 0)
 			return -EIO; /* half linked: the pVM cannot go on */
 	}
@@ -439,13 +407,13 @@ static int load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const
 	*out = NULL;
 	l->denied = l->broken = 0;
 	if (l->nmods >= KXELF_MAX_MODULES || l->ntrees >= KXELF_MAX_MODULES)
-		return fail(err, -ENOSPC, "%s: too many modules in this pVM", name);
+		return linker_fail(err, -ENOSPC, "%s: too many modules in this pVM", name);
 	if (kxelf_tree_load(root, len, name, &p, &t, &kerr) != KXELF_OK) {
 		rc = l->broken			    ? -EPIPE
 		     : l->denied		    ? -EACCES
 		     : kerr.code == KXELF_ERR_RANGE ? -ENOMEM
 						    : -EINVAL;
-		return fail(err, rc, "%s", kerr.msg);
+		return linker_fail(err, rc, "%s", kerr.msg);
 	}
 	l->trees[l->ntrees++] = t;
 	rc = finish_tree(l, t, err);
@@ -488,7 +456,7 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 	int rc;
 
 	if (l->nmods != 0)
-		return fail(err, -EBUSY, "the image is already linked");
+		return linker_fail(err, -EBUSY, "the image is already linked");
 	l->resolver = find_resolver(buf, len, l->cursor);
 	l->at_boot = 1;
 	rc = load_tree(l, buf, len, name, &t, err);
@@ -497,11 +465,11 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 		return rc;
 	root = kxelf_tree_module(t, 0);
 	if (kxelf_image_type(kxelf_module_image(root)) == KXELF_TYPE_DYN)
-		return fail(err, -EINVAL, "%s: a shared library, not an executable", name);
+		return linker_fail(err, -EINVAL, "%s: a shared library, not an executable", name);
 	kxelf_module_init_info(root, &init);
 	if (init.entry == 0 || init.entry >= l->mem->size ||
 	    !(l->mem->page_prot[init.entry / KX_PAGE_SIZE] & HV_PROT_EXEC))
-		return fail(err, -EINVAL, "%s: entry point not in an executable segment", name);
+		return linker_fail(err, -EINVAL, "%s: entry point not in an executable segment", name);
 	info->entry = init.entry;
 	info->start = kxelf_module_start(root);
 	info->end = l->end;
@@ -517,11 +485,11 @@ int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
 
 	if (file_of(l, name) != NULL) {
 		close(fd);
-		return fail(err, -EEXIST, "%s: already linked", name);
+		return linker_fail(err, -EEXIST, "%s: already linked", name);
 	}
-	rc = file_add(l, name, fd, bind, &f);
+	rc = linker_file_add(l, name, fd, bind, &f);
 	if (rc != 0)
-		return fail(err, rc, "%s: %s", name, strerror(-rc));
+		return linker_fail(err, rc, "%s: %s", name, strerror(-rc));
 	rc = load_tree(l, f->data, f->len, name, &t, err);
 	if (rc != 0)
 		return rc;
@@ -633,6 +601,6 @@ void linker_destroy(struct hv_linker *l)
 	for (size_t i = 0; i < l->ntrees; i++)
 		kxelf_tree_free(l->trees[i]);
 	for (size_t i = 0; i < l->nfiles; i++)
-		file_close(&l->files[i]);
+		linker_file_close(&l->files[i]);
 	free(l);
 }

@@ -137,11 +137,14 @@ static void fork_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 	if (rc != 0 || dec.verdict != KXP_ALLOW) {
 		kxd_describe_denial(&dec, rc, "fork", why, sizeof(why));
 		msg.u.fork.error = -EACCES;
+	} else if ((rc = kxd_ipc_fork_check(d, p, why, sizeof(why))) != 0) {
+		msg.u.fork.error = rc; /* an IpC object the child would inherit */
 	} else if (kxd_pvm_fork(d, p, &child, &child_fd, why, sizeof(why)) != 0) {
 		msg.u.fork.error = -EAGAIN;
 	} else {
 		msg.u.fork.allow = 1;
 		msg.u.fork.child_id = child->id;
+		kxd_ipc_fork(d, p, child);
 	}
 	if (!msg.u.fork.allow) {
 		snprintf(msg.u.fork.reason, sizeof(msg.u.fork.reason), "%s", why);
@@ -162,7 +165,7 @@ void kxd_wait_answer(struct kxd *d, struct kxd_pvm *p, struct kxd_pvm *c)
 	msg.type = KXMON_MSG_WAIT_RESP;
 	msg.size = sizeof(msg);
 	msg.seq = p->wait_seq;
-	msg.u.wait.child_id = p->wait_child;
+	msg.u.wait.child_id = c ? c->id : p->wait_child;
 	msg.u.wait.result = c ? 0 : -ECHILD;
 	msg.u.wait.status = c ? c->status : 0;
 	if (c)
@@ -184,6 +187,10 @@ static void wait_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 	}
 	p->wait_seq = in->seq;
 	p->wait_child = in->u.wait.child_id;
+	if (p->wait_child == 0) {
+		kxd_sig_wait_any(d, p); /* signal.c */
+		return;
+	}
 	if (!c || c->parent_id != p->id || c->waited)
 		kxd_wait_answer(d, p, NULL);
 	else if (c->state == KXD_PVM_EXITED)
@@ -256,8 +263,28 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	case KXMON_MSG_LINK_DONE:
 		link_done(d, p, &msg);
 		break;
+	case KXMON_MSG_UPDATE_DONE:
+		if (kxd_update_done(d, p, &msg) != 0)
+			malformed(d, p, "UPDATE_DONE without an UPDATE_PUSH");
+		break;
+	case KXMON_MSG_IPC_REQ:
+		kxd_ipc_req(d, p, &msg);
+		break;
+	case KXMON_MSG_KILL_REQ:
+		kxd_sig_kill_req(d, p, &msg);
+		break;
+	case KXMON_MSG_WAIT_CANCEL:
+		kxd_sig_wait_cancel(d, p, &msg);
+		break;
 	case KXMON_MSG_EXIT:
 		snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
+		kxd_sig_exit_msg(d, p, &msg); /* signal.c */
+		break;
+	case KXMON_MSG_RECYCLE_READY: /* its placeholder waits (pool.c) */
+		if (!p->pooled || p->state != KXD_PVM_RUNNING)
+			malformed(d, p, "RECYCLE_READY from a pVM that is not a new pooled one");
+		else
+			p->state = KXD_PVM_POOLED;
 		break;
 	}
 	return 1;

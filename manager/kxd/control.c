@@ -64,6 +64,10 @@ static void fill_pvm(struct kxd_resp *r, const struct kxd_pvm *p)
 	r->nlibs = (uint32_t)p->nlibs;
 	r->parent_id = p->parent_id <= UINT32_MAX ? (uint32_t)p->parent_id : UINT32_MAX;
 	snprintf(r->app, sizeof(r->app), "%s", p->app);
+	if (p->pooled && p->state != KXD_PVM_EXITED) { /* empty: the app whose pool it is in */
+		snprintf(r->app, sizeof(r->app), "%s", p->pool_app);
+		r->state = p->state == KXD_PVM_POOLED ? KXD_PVM_POOLED : KXD_PVM_POOL_BOOTING;
+	}
 }
 
 int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_pvm *p,
@@ -123,6 +127,14 @@ static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 	struct kxd_pvm *p = NULL;
 
 	kxd_split_args(req->args, req->argc, argv);
+	if (req->flags & KXD_RUN_RECYCLE) { /* recycle.c */
+		if (kxd_recycle_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, &p, why,
+				    sizeof(why)) != 0)
+			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
+		else
+			kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");
+		return;
+	}
 	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, &p, why, sizeof(why)) != 0)
 		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
 	else
@@ -191,7 +203,14 @@ void kxd_client_readable(struct kxd *d, int ci)
 	case KXD_REQ_LINK:
 		do_link(d, ci, &req);
 		break;
+	case KXD_REQ_UPDATE:
+		kxd_update_request(d, ci, &req, fds[0]);
+		break;
 	case KXD_REQ_KILL:
+		if (req.sig != 0) {
+			kxd_sig_operator(d, ci, &req); /* signal.c */
+			break;
+		}
 		p = kxd_pvm_find(d, req.pvm_id);
 		if (!p || p->state == KXD_PVM_EXITED) {
 			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "no running pVM %llu",

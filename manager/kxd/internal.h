@@ -55,6 +55,16 @@ struct kxd_pvm {
 	bool waited;        /* its parent collected its status */
 	uint64_t wait_seq;  /* a WAIT_REQ of this pVM in flight, 0 none */
 	uint64_t wait_child; /* ... for this child */
+	uint64_t sig_allowed; /* signal.c: the last pVM the gate let this one signal */
+	/* Online update (update.c): the UPDATE_PUSH in flight, 0 none. */
+	uint64_t update_seq;
+	int update_client;            /* who waits for its UPDATE_DONE, -1 none */
+	size_t update_index;          /* the library replaced: libs[update_index] */
+	struct kxd_linked update_lib; /* the new one */
+	/* Recycling (docs/recycle.md): an empty pVM of pool_app's pool has
+	 * app "" and runs only the placeholder until it is recycled. */
+	bool pooled;        /* in a pool: not (yet) recycled */
+	char pool_app[KXD_APP_MAX];
 };
 
 struct kxd_client {
@@ -74,6 +84,7 @@ struct kxd {
 	const char *libdirs[KXD_MAX_LIBDIRS];
 	size_t nlibdirs;
 	bool foreground;
+	const char *pvm_timeout; /* --pvm-timeout: every kxmon's --timeout; NULL none */
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;
@@ -85,6 +96,16 @@ struct kxd {
 	struct kxd_client clients[KXD_MAX_CLIENTS];
 	struct kxd_store_entry store[KXD_MAX_STORE];
 	size_t nstore;
+	struct kxd_ipc *ipc; /* IpC objects (ipc.c); NULL until the first */
+	/* Pools (pool.c): the placeholder image, read once; -1 = the policy's
+	 * pool sizes, else at most pool_max pVMs per app (0: no pools). */
+	const char *pool_image;
+	long pool_max;
+	uint8_t *pool_bytes; /* NULL: no pools */
+	size_t pool_len;
+	int pool_memfd;      /* sealed copy of pool_bytes, shared by every pooled kxmon */
+	bool pool_refill;    /* a pool lost a pVM: top it up when kxd is idle */
+	struct timespec pool_refill_since;
 };
 
 /* kxd's log lines (stderr): "kxd: ..." */
@@ -129,6 +150,67 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p);
 void kxd_wait_answer(struct kxd *d, struct kxd_pvm *p, struct kxd_pvm *c);
 int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const struct kxd_pvm *as,
 		  const char *lib, char *why, size_t whylen);
+
+/* registry.c: a free slot (or NULL); start kxmon (mon_argv) for a new root
+ * pVM of app in slot p, on a new channel, with the console on out_fd and
+ * err_fd and the image img_fd; ci the client waiting for it (-1 none).
+ * 0, or -errno with why. */
+struct kxd_pvm *kxd_pvm_slot(struct kxd *d);
+int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int out_fd,
+		  int err_fd, int img_fd, char *const *mon_argv, char *why, size_t whylen);
+
+/* pool.c: read the placeholder and check that the gate boots it (0, or -1
+ * after saying why on stderr); boot what every pool lacks (at start, and
+ * after each recycled start); free the placeholder. */
+int kxd_pool_open(struct kxd *d);
+void kxd_pool_fill(struct kxd *d);
+void kxd_pool_close(struct kxd *d);
+/* The poll timeout of kxd's loop (ms, -1: none): a pending refill waits
+ * until kxd is idle (or at most KXD_POOL_REFILL_MAX_MS), so that it never
+ * delays the recycled start that caused it.  kxd_pool_idle: poll timed out. */
+int kxd_pool_timeout(struct kxd *d);
+void kxd_pool_idle(struct kxd *d);
+/* --pool-max N: 0..KXD_MAX_PVMS.  0 or -EINVAL. */
+int kxd_pool_max_parse(const char *text, long *out);
+
+/* recycle.c: `kxctl run --recycle`: gate_recycle, then hand the app to a
+ * pooled pVM of its app.  0 and *out, or -errno with why. */
+int kxd_recycle_run(struct kxd *d, int ci, const char *app, int lib_fd, int out_fd, int err_fd,
+		    char *const *argv, struct kxd_pvm **out, char *why, size_t whylen);
+
+/* signal.c (docs/signals.md): EXIT (the pVM ended: its status is final
+ * before its kxmon has torn its VM down), a guest's KILL_REQ (gate_ipc decides),
+ * WAIT_CANCEL, a WAIT_REQ for any child (p->wait_seq set), SIGCHLD to the
+ * parent of a child that ended, `kxctl kill --signal`; and whether p is a
+ * zombie (ended, its running parent has not waited for it): it keeps its
+ * slot and counts toward the fork limits. */
+void kxd_sig_kill_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+void kxd_sig_exit_msg(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+/* registry.c, for signal.c: p ended with wstatus (as waitpid's) */
+void kxd_pvm_ended(struct kxd *d, struct kxd_pvm *p, int wstatus);
+void kxd_sig_wait_cancel(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+void kxd_sig_wait_any(struct kxd *d, struct kxd_pvm *p);
+void kxd_sig_child_ended(struct kxd *d, struct kxd_pvm *child);
+void kxd_sig_operator(struct kxd *d, int ci, const struct kxd_req *req);
+bool kxd_pvm_zombie(const struct kxd *d, const struct kxd_pvm *p);
+
+/* ipc.c: IpC objects (docs/ipc.md).  An IPC_REQ of p, answered; before a
+ * fork of parent, gate_ipc for each object the child would inherit (0, or
+ * -EACCES / -EAGAIN with why); after it, the child holds what the parent
+ * holds; p ended: its holds go, sleepers wake; everything freed at exit. */
+void kxd_ipc_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+int kxd_ipc_fork_check(struct kxd *d, struct kxd_pvm *parent, char *why, size_t whylen);
+void kxd_ipc_fork(struct kxd *d, struct kxd_pvm *parent, struct kxd_pvm *child);
+void kxd_ipc_gone(struct kxd *d, struct kxd_pvm *p);
+void kxd_ipc_close(struct kxd *d);
+
+/* update.c (docs/update.md): `kxctl update` (gate_update, then
+ * UPDATE_PUSH; the client is answered on UPDATE_DONE: 0, or -EBADMSG when
+ * none was pushed), and a pVM that ended with an update in flight. */
+void kxd_update_request(struct kxd *d, int ci, const struct kxd_req *req, int lib_fd);
+int kxd_update_done(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+void kxd_update_ended(struct kxd *d, struct kxd_pvm *p);
+void kxd_update_forget_client(struct kxd_pvm *p, int ci);
 
 /* libstore.c */
 /* Read library `name` from the libdirs into *buf (malloc'd).  -ENOENT etc. */

@@ -37,6 +37,8 @@ enum kxd_req_type {
 	KXD_REQ_KILL = 5, /* end pVM `pvm_id` -> OK or ERROR */
 	KXD_REQ_STOP = 6, /* end every pVM and kxd itself -> OK */
 	/* 7..9 reserved: online update (7), recycling (8, 9). */
+	KXD_REQ_UPDATE = 7, /* replace library `name` of pVM `pvm_id` by the file (1 fd)
+			     * -> OK or ERROR, once the pVM applied it (docs/update.md) */
 };
 
 struct kxd_req {
@@ -66,7 +68,21 @@ enum kxd_pvm_state {
 	KXD_PVM_STARTING = 1, /* spawned, no HELLO yet */
 	KXD_PVM_RUNNING = 2,
 	KXD_PVM_EXITED = 3,
+	KXD_PVM_POOLED = 4,   /* empty, in its app's recycle pool, ready (app: the pool's app) */
+	KXD_PVM_POOL_BOOTING = 5, /* empty, in its app's pool, placeholder not yet waiting */
 };
+
+/* kxd_req.flags of UPDATE: KXD_UPDATE_LAZY (GOT entries go back to lazy
+ * binding instead of being resolved at once) | the quiescence deadline in
+ * ms << KXD_UPDATE_DEADLINE_SHIFT (0: KXD_UPDATE_DEADLINE_DEFAULT). */
+#define KXD_UPDATE_LAZY		    1u
+#define KXD_UPDATE_DEADLINE_SHIFT   16
+#define KXD_UPDATE_DEADLINE_DEFAULT 2000u
+#define KXD_UPDATE_FLAGS	    (KXD_UPDATE_LAZY | 0xffff0000u)
+
+/* kxd_req.flags of RUN: start the app library (fds[0]) in a pooled pVM of
+ * its app instead of booting an image (docs/recycle.md). */
+#define KXD_RUN_RECYCLE 1u
 
 struct kxd_resp {
 	uint32_t type;   /* enum kxd_resp_type */

@@ -41,6 +41,9 @@ static const struct option_row {
 	{ "audit-log", 'a', "PATH", "audit log (default: beside the socket; root: /var/log/kx)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
+	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
+	{ "pool-max", 'n', "N", "at most N pooled pVMs per app (0: no pools)" },
+	{ "pvm-timeout", 't', "SECS", "end each pVM after SECS s (a fork: its parent's deadline)" },
 	{ "help", 'h', NULL, "show this help" },
 };
 #define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
@@ -95,6 +98,21 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'a': d->audit_path = optarg; break;
 		case 'm': d->monitor = optarg; break;
 		case 'f': d->foreground = true; break;
+		case 'i': d->pool_image = optarg; break;
+		case 't':
+			if (strspn(optarg, "0123456789") != strlen(optarg) || strlen(optarg) > 5 ||
+			    atoi(optarg) < 1) {
+				fprintf(stderr, "kxd: --pvm-timeout: want 1..99999 seconds\n");
+				return -1;
+			}
+			d->pvm_timeout = optarg; /* kxmon --timeout, as given */
+			break;
+		case 'n':
+			if (kxd_pool_max_parse(optarg, &d->pool_max) != 0) {
+				fprintf(stderr, "kxd: --pool-max: want 0..%d\n", KXD_MAX_PVMS);
+				return -1;
+			}
+			break;
 		case 'L':
 			if (d->nlibdirs == KXD_MAX_LIBDIRS) {
 				fprintf(stderr, "kxd: at most %d --libdir\n", KXD_MAX_LIBDIRS);
@@ -312,11 +330,17 @@ static void serve(struct kxd *d)
 				owner[n] = -i - 1;
 				pfd[n++] = (struct pollfd){ .fd = d->pvms[i].chan, .events = POLLIN };
 			}
-		if (poll(pfd, n, -1) < 0) {
+		int ready = poll(pfd, n, kxd_pool_timeout(d)); /* pool.c: refills when idle */
+
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			kxd_log("poll: %s", strerror(errno));
 			break;
+		}
+		if (ready == 0) {
+			kxd_pool_idle(d);
+			continue;
 		}
 		if (pfd[SLOT_SIGNAL].revents)
 			handle_signals(d);
@@ -360,13 +384,14 @@ int main(int argc, char **argv)
 	d.listen_fd = d.signal_fd = -1;
 	d.next_id = 1;
 	d.next_seq = 1;
+	d.pool_max = -1; /* the policy's pool sizes */
 	d.owner = geteuid();
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
 		d.clients[i].fd = -1;
 	if (parse_options(&d, argc, argv) != 0)
 		return EXIT_USAGE;
 	if (make_dirs(&d, sock_buf, audit_buf, mon_buf, sizeof(sock_buf)) != 0 ||
-	    open_policy(&d) != 0 || listen_socket(&d) != 0)
+	    open_policy(&d) != 0 || listen_socket(&d) != 0 || kxd_pool_open(&d) != 0)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -389,6 +414,7 @@ int main(int argc, char **argv)
 	}
 	kxd_log("serving %s (policy %s, audit log %s)", d.socket_path, d.policy_path,
 		d.audit_path);
+	kxd_pool_fill(&d); /* pool.c: the empty pVMs of every recycle pool */
 	serve(&d);
 	/* no new client from here on: a kxd started next finds no one answering */
 	close(d.listen_fd);
@@ -405,6 +431,8 @@ out:
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	kxd_store_close(&d);
+	kxd_pool_close(&d);
+	kxd_ipc_close(&d);
 	gate_close(d.gate);
 	kxp_close(d.policy);
 	return rc;

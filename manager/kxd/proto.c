@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "guest/kx_hcall_abi.h" /* KX_NSIG */
 #include "manager/kxd/kxd.h"
 
 #define ERRNO_MAX 4095 /* Linux's MAX_ERRNO: -ERRNO_MAX..-1 are errnos */
@@ -80,23 +81,27 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 {
 	struct kxd_req req;
 	uint32_t type = 0;
-	int rc = check_head(buf, len, sizeof(req), KXD_REQ_PING, KXD_REQ_STOP, &type, why, whylen);
+	int rc = check_head(buf, len, sizeof(req), KXD_REQ_PING, KXD_REQ_UPDATE, &type, why, whylen);
 
 	if (rc != 0)
 		return rc;
 	memcpy(&req, buf, sizeof(req));
-	if (nfds != (type == KXD_REQ_RUN ? 3 : 0))
+	if (nfds != (type == KXD_REQ_RUN ? 3 : type == KXD_REQ_UPDATE ? 1 : 0))
 		return bad(why, whylen, "request type %u with %d fds", type, nfds);
 	if (!kxd_str_ok(req.app, sizeof(req.app)) || !kxd_str_ok(req.name, sizeof(req.name)))
 		return bad(why, whylen, "unterminated string");
-	if (type == KXD_REQ_LINK && !kxd_libname_ok(req.name))
+	if ((type == KXD_REQ_LINK || type == KXD_REQ_UPDATE) && !kxd_libname_ok(req.name))
 		return bad(why, whylen, "bad library name");
 	if (type != KXD_REQ_LINK && req.as_pvm_id != 0)
 		return bad(why, whylen, "request type %u on behalf of a pVM", type);
 	/* Unused fields must be zero, so a field can gain a meaning later
 	 * without an old kxd silently ignoring it. */
-	if (req.flags != 0 || req.sig != 0)
+	if ((req.flags != 0 && !(type == KXD_REQ_RUN && req.flags == KXD_RUN_RECYCLE) &&
+	     !(type == KXD_REQ_UPDATE && (req.flags & ~KXD_UPDATE_FLAGS) == 0)) ||
+	    (req.sig != 0 && type != KXD_REQ_KILL))
 		return bad(why, whylen, "request type %u with flags or a signal", type);
+	if (type == KXD_REQ_KILL && (req.sig < 0 || req.sig >= KX_NSIG))
+		return bad(why, whylen, "signal %d out of range", req.sig);
 	if (type == KXD_REQ_RUN) {
 		uint32_t strings = 0;
 
@@ -169,12 +174,36 @@ int kxd_check_chan(const void *buf, size_t len, int nfds, char *why, size_t whyl
 			return bad(why, whylen, "LINK_DONE result %d is not 0 or -errno",
 				   msg.u.done.result);
 		return 0;
+	case KXMON_MSG_UPDATE_DONE:
+		if (!kxd_str_ok(msg.u.update_done.message, sizeof(msg.u.update_done.message)))
+			return bad(why, whylen, "UPDATE_DONE message without its NUL");
+		if (msg.u.update_done.result > 0 || msg.u.update_done.result < -ERRNO_MAX)
+			return bad(why, whylen, "UPDATE_DONE result %d is not 0 or -errno",
+				   msg.u.update_done.result);
+		return 0;
 	case KXMON_MSG_EXIT:
 		if (!kxd_str_ok(msg.u.exit.report, sizeof(msg.u.exit.report)))
 			return bad(why, whylen, "EXIT report without its NUL");
 		return 0;
+	case KXMON_MSG_IPC_REQ: /* ids and keys are checked against kxd's table */
+		if (msg.u.ipc_req.op < KXMON_IPC_GET || msg.u.ipc_req.op > KXMON_IPC_RM ||
+		    (msg.u.ipc_req.op == KXMON_IPC_GET &&
+		     (msg.u.ipc_req.kind < KX_IPC_KIND_PIPE || msg.u.ipc_req.kind > KX_IPC_KIND_SHM)) ||
+		    (msg.u.ipc_req.flags & ~(uint32_t)(KX_IPC_CREAT | KX_IPC_EXCL)) != 0 ||
+		    (msg.u.ipc_req.ends & ~(uint32_t)(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
+			return bad(why, whylen, "IPC_REQ op %u kind %u flags %#x ends %#x",
+				   msg.u.ipc_req.op, msg.u.ipc_req.kind, msg.u.ipc_req.flags,
+				   msg.u.ipc_req.ends);
+		return 0;
+	case KXMON_MSG_KILL_REQ: /* the target is checked against the registry */
+		if (msg.u.sig.sig >= KX_NSIG || msg.u.sig.result != 0)
+			return bad(why, whylen, "KILL_REQ signal %u result %d", msg.u.sig.sig,
+				   msg.u.sig.result);
+		return 0;
+	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
 	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
+	case KXMON_MSG_RECYCLE_READY: /* no body; kxd checks the pVM is a pooled one */
 		return 0;
 	default:
 		return bad(why, whylen, "unexpected message type %u", type);

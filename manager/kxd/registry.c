@@ -35,7 +35,8 @@ struct kxd_pvm *kxd_pvm_find(struct kxd *d, uint64_t id)
 
 void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out)
 {
-	*out = (struct gate_subject){ .kind = GATE_SUBJECT_PVM, .pvm_id = p->id, .app = p->app,
+	*out = (struct gate_subject){ .kind = GATE_SUBJECT_PVM, .pvm_id = p->id,
+				      .app = p->app[0] ? p->app : NULL, /* "": an empty pVM */
 				      .family_id = p->family_id, .depth = p->depth };
 }
 
@@ -49,7 +50,8 @@ static struct kxd_pvm *new_slot(struct kxd *d)
 
 		if (!p->used)
 			return p;
-		if (p->state == KXD_PVM_EXITED && p->client < 0 && (!oldest || p->id < oldest->id))
+		if (p->state == KXD_PVM_EXITED && p->client < 0 && !kxd_pvm_zombie(d, p) &&
+		    (!oldest || p->id < oldest->id))
 			oldest = p;
 	}
 	return oldest;
@@ -105,6 +107,48 @@ static void exec_monitor(struct kxd *d, int out_fd, int err_fd, int img_fd, int 
 	_exit(125);
 }
 
+struct kxd_pvm *kxd_pvm_slot(struct kxd *d)
+{
+	return new_slot(d);
+}
+
+int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int out_fd,
+		  int err_fd, int img_fd, char *const *mon_argv, char *why, size_t whylen)
+{
+	int sp[2], rc;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
+		return rc;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_monitor(d, out_fd, err_fd, img_fd, sp[1], mon_argv);
+	rc = pid < 0 ? -errno : 0;
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		snprintf(why, whylen, "fork: %s", strerror(-rc));
+		return rc;
+	}
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->id = d->next_id++;
+	snprintf(p->app, sizeof(p->app), "%s", app);
+	p->pid = pid;
+	p->chan = sp[0];
+	fcntl(p->chan, F_SETFL, O_NONBLOCK);
+	p->state = KXD_PVM_STARTING;
+	p->started = time(NULL);
+	p->status = -1;
+	p->client = ci;
+	p->push_client = -1;
+	p->family_id = p->id;
+	return 0;
+}
+
 int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int out_fd,
 		int err_fd, char *const *argv, struct kxd_pvm **out, char *why, size_t whylen)
 {
@@ -116,8 +160,7 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	struct kxd_pvm *p = new_slot(d);
 	uint8_t *img = NULL;
 	size_t len = 0, na = 0;
-	int memfd = -1, sp[2] = { -1, -1 }, rc;
-	pid_t pid;
+	int memfd = -1, rc;
 
 	if (!p) {
 		snprintf(why, whylen, "too many pVMs (%d)", KXD_MAX_PVMS);
@@ -147,8 +190,8 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 		goto out;
 	}
 	memfd = kxd_sealed_memfd(app, img, len);
-	if (memfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
-		rc = memfd < 0 ? memfd : -errno;
+	if (memfd < 0) {
+		rc = memfd;
 		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
 		goto out;
 	}
@@ -162,41 +205,21 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	mon_argv[na++] = argv[0];
 	mon_argv[na++] = (char *)"-m";
 	mon_argv[na++] = mem;
+	if (d->pvm_timeout) {
+		mon_argv[na++] = (char *)"--timeout";
+		mon_argv[na++] = (char *)d->pvm_timeout;
+	}
 	mon_argv[na++] = (char *)"--";
 	for (size_t i = 1; argv[i]; i++)
 		mon_argv[na++] = argv[i];
 	mon_argv[na] = NULL;
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		snprintf(why, whylen, "fork: %s", strerror(-rc));
-		goto out;
-	}
-	if (pid == 0)
-		exec_monitor(d, out_fd, err_fd, memfd, sp[1], mon_argv);
-	memset(p, 0, sizeof(*p));
-	p->used = true;
-	p->id = d->next_id++;
-	snprintf(p->app, sizeof(p->app), "%s", app);
-	p->pid = pid;
-	p->chan = sp[0];
-	sp[0] = -1;
-	fcntl(p->chan, F_SETFL, O_NONBLOCK);
-	p->state = KXD_PVM_STARTING;
-	p->started = time(NULL);
-	p->status = -1;
-	p->client = ci;
-	p->push_client = -1;
-	p->family_id = p->id;
-	*out = p;
-	rc = 0;
+	rc = kxd_pvm_spawn(d, p, app, ci, out_fd, err_fd, memfd, mon_argv, why, whylen);
+	if (rc == 0)
+		*out = p;
 out:
 	free(img);
 	if (memfd >= 0)
 		close(memfd);
-	for (int i = 0; i < 2; i++)
-		if (sp[i] >= 0)
-			close(sp[i]);
 	return rc;
 }
 
@@ -234,6 +257,7 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 
 	while (p->chan >= 0 && kxd_chan_readable(d, p) > 0)
 		;
+	kxd_ipc_gone(d, p); /* its peers see it go (docs/ipc.md) */
 	if (p->chan >= 0) {
 		close(p->chan);
 		p->chan = -1;
@@ -244,6 +268,7 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 		kxd_reply(d, p->push_client, KXD_RESP_ERROR, p, "pVM %llu ended during the link",
 			  (unsigned long long)p->id);
 	p->push_client = -1;
+	kxd_update_ended(d, p);
 	if (p->client >= 0) {
 		int ci = p->client;
 
@@ -253,7 +278,15 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 	parent = p->parent_id ? kxd_pvm_find(d, p->parent_id) : NULL;
 	if (parent && parent->wait_seq != 0 && parent->wait_child == p->id)
 		kxd_wait_answer(d, parent, p);
+	if (parent && parent->wait_seq != 0 && parent->wait_child == 0)
+		kxd_wait_answer(d, parent, p); /* a wait for any child */
+	kxd_sig_child_ended(d, p);
 	end_children(d, p);
+}
+
+void kxd_pvm_ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
+{
+	ended(d, p, wstatus);
 }
 
 void kxd_pvm_lost(struct kxd *d, struct kxd_pvm *p)
@@ -292,7 +325,8 @@ void kxd_family_counts(const struct kxd *d, const struct kxd_pvm *parent,
 	for (int i = 0; i < KXD_MAX_PVMS; i++) {
 		const struct kxd_pvm *p = &d->pvms[i];
 
-		if (!p->used || p->state == KXD_PVM_EXITED)
+		/* an ended child not yet waited for still counts (a zombie) */
+		if (!p->used || (p->state == KXD_PVM_EXITED && !kxd_pvm_zombie(d, p)))
 			continue;
 		if (p->parent_id == parent->id)
 			out->children++;
@@ -359,6 +393,7 @@ void kxd_pvm_forget_client(struct kxd *d, int ci)
 			continue;
 		if (p->push_client == ci)
 			p->push_client = -1;
+		kxd_update_forget_client(p, ci);
 		if (p->client == ci) {
 			p->client = -1;
 			kxd_pvm_end(d, p, "its kxctl run went away");

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "manager/hv/hv.h"
+#include "tests/bench/bench_memfd.h"
 #include "tests/bench/bench_time.h"
 
 #define LINKS_PER_PVM 48 /* below the 64 modules a pVM may hold */
@@ -45,36 +46,6 @@
 
 static char guest_dir[PATH_MAX];
 static int shared_kvmath_fd = -1; /* one memfd for every pVM, as kxd keeps it */
-
-/* A file as a sealed memfd (what kxd hands kxmon), or -1. */
-static int sealed_memfd(const char *path, uint8_t **bytes, size_t *len)
-{
-	struct stat st;
-	int in = open(path, O_RDONLY | O_CLOEXEC), fd = -1;
-	uint8_t *buf = NULL;
-
-	if (in < 0 || fstat(in, &st) != 0 || st.st_size <= 0)
-		goto out;
-	buf = malloc((size_t)st.st_size);
-	if (buf == NULL || read(in, buf, (size_t)st.st_size) != st.st_size)
-		goto out;
-	fd = memfd_create("bench-lib", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd >= 0 && (write(fd, buf, (size_t)st.st_size) != st.st_size ||
-			fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) != 0)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd >= 0 && bytes != NULL) {
-		*bytes = buf;
-		*len = (size_t)st.st_size;
-		buf = NULL;
-	}
-out:
-	free(buf);
-	if (in >= 0)
-		close(in);
-	return fd;
-}
 
 /* The stand-in for kxd: allow every library found in guest_dir. */
 static int serve(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant, char *why,
@@ -87,7 +58,7 @@ static int serve(void *ctx, const char *name, int at_boot, struct hv_lib_grant *
 	if (shared_kvmath_fd >= 0 && strcmp(name, "libkvmath.so") == 0)
 		grant->fd = fcntl(shared_kvmath_fd, F_DUPFD_CLOEXEC, 3);
 	else
-		grant->fd = sealed_memfd(path, NULL, NULL);
+		grant->fd = bench_sealed_memfd(path, NULL, NULL);
 	grant->bind = HV_BIND_LAZY;
 	if (grant->fd < 0) {
 		snprintf(why, whylen, "%s: cannot read", path);
@@ -114,7 +85,7 @@ static int make_pvm(const char *image, int console_fd, struct hv_vm **vm)
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", guest_dir, image);
-	fd = sealed_memfd(path, &bytes, &len);
+	fd = bench_sealed_memfd(path, &bytes, &len);
 	if (fd < 0) {
 		fprintf(stderr, "bench_link: cannot read %s\n", path);
 		return -1;
@@ -138,7 +109,7 @@ static int time_pvm_links(uint64_t *t, int n)
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/libacme-log.so", guest_dir);
-	fd = sealed_memfd(path, NULL, NULL);
+	fd = bench_sealed_memfd(path, NULL, NULL);
 	if (fd < 0)
 		return -1;
 	for (int i = 0; i < n && rc == 0; i++) {
@@ -350,7 +321,7 @@ int main(int argc, char **argv)
 	long pvm_all, pvm_lib, lin_all, lin_lib;
 
 	snprintf(kvmath, sizeof(kvmath), "%s/libkvmath.so", guest_dir);
-	shared_kvmath_fd = sealed_memfd(kvmath, NULL, NULL);
+	shared_kvmath_fd = bench_sealed_memfd(kvmath, NULL, NULL);
 	if (shared_kvmath_fd < 0 || measure_pss(1, &pvm_all, &pvm_lib) != 0 ||
 	    measure_pss(0, &lin_all, &lin_lib) != 0) {
 		fprintf(stderr, "bench_link: PSS measurement failed\n");

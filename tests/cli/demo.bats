@@ -25,5 +25,18 @@
 	# Part 4: the audit log has every decision, denials with their rule.
 	[[ "$output" == *"lib libkvmath 1.16.2 ALLOW policy/kvstore.yaml:"* ]]
 	[[ "$output" == *"lib libacme-log DENY policy/kvstore.yaml:"*"which app kvstore revokes"* ]]
+	# Online update: libupd 1.16 -> 1.18 under the running app, state kept;
+	# the downgrade refused by its rule; both decisions audited.
+	[[ "$output" == *"updated libupd 1.16 -> 1.18 in pVM 1: "*" variables"* ]]
+	[[ "$output" == *"updt: now version 118, state kept (106 variables"* ]]
+	[[ "$output" == *"anti-rollback: version 1.16 of library libupd is older than the running 1.18 (rule updt.yaml:"* ]]
+	[[ "$output" == *"update  operator uid "*" -> pvm 1 (updt) lib libupd 1.16 -> 1.18 ALLOW updt.yaml:"* ]]
+	[[ "$output" == *"update  operator uid "*" -> pvm 2 (updt) lib libupd 1.18 -> 1.16 DENY updt.yaml:"* ]]
+	# Recycling: kvcount started in a pooled pVM (and cold, for comparison);
+	# a library signed by an untrusted key refused; pool pVMs listed apart.
+	[[ "$output" == *"pool:kvcount"*"pooled"* ]]
+	[ "$(grep -c '^kvcount: 4 words, 3 distinct (libkvmath 1.16.2' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"recycle of pVM "*" into kvcount denied: the app image is signed by key"*"which app kvcount does not trust"* ]]
+	[[ "$output" == *"recycle pvm "*" (empty) -> pvm "*" <- app kvcount 1.0 ALLOW policy/kvcount.yaml:"* ]]
 	[[ "$output" == *"demo: all steps behaved as expected"* ]]
 }

@@ -110,3 +110,26 @@ listed() {
 	[ "$status" -eq 3 ] || explain "want 3"
 	[ "$output" = "fork failed: -1" ] || explain "-KX_EPERM"
 }
+
+@test "fork: ended children not yet waited for count toward max-children (zombies)" {
+	ctl run "$FX/forkc.kxe" zombie
+	[ "$status" -eq 0 ] || explain "want 0"
+	grep -qx "both ended, none waited for: fork -13" <<<"$output" || explain "zombies count"
+	grep -qx "one waited for: fork allowed" <<<"$output" || explain "a wait frees the slot"
+	ctl audit
+	grep -q "fork    pvm 1 (forkc) -> fork (children 2, members 3) DENY .*max-children is 2" \
+		<<<"$output" || explain "the denial counted both ended children"
+}
+
+@test "timeout: kxd --pvm-timeout ends a parent blocked in kx_wait, and its forked child" {
+	stop_kxd
+	start_kxd --pvm-timeout 2
+	# Without the timeout both would run forever: the child spins, the
+	# parent waits for it.  The child keeps its parent's deadline; whichever
+	# kxmon notices first, neither outlives it.
+	ctl run "$FX/forkw.kxe" spinwait
+	[ "$status" -eq 124 ] || explain "want 124 (timed out)"
+	grep -qx "waiting for child 2" <<<"$output" || explain "forked"
+	[[ "$stderr" == *"timed out after 2 s"* ]] || explain "the report"
+	wait_for listed 2 '(124|137)' 1 || explain "the child must end too"
+}

@@ -260,5 +260,5 @@ pvm_running() {
 	ctl kill
 	[ "$status" -eq 2 ] || explain "kill without an id"
 	run "$KXCTL" kill --help
-	[ "$status" -eq 0 ] && [[ "$output" == "usage: kxctl kill [--socket S] ID"* ]] || explain "help"
+	[ "$status" -eq 0 ] && [[ "$output" == "usage: kxctl kill [--socket S] [--signal N] ID"* ]] || explain "help"
 }

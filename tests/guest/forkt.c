@@ -6,6 +6,9 @@
  *   forkt fault      the child faults; the parent reports its status
  *   forkt orphan     fork a child that runs on, and exit at once
  *   forkt badwait    kx_wait on an id that is not a child
+ *   forkt zombie     ended children not yet waited for count toward
+ *                    max-children (2 with the forkc app)
+ *   forkt spinwait   wait for a child that never ends (kxd --pvm-timeout)
  */
 #include "guest/kxguest.h"
 
@@ -104,6 +107,33 @@ static int fault(void)
 	return 0;
 }
 
+/* Fork two children that end at once; once both have ended (kx_kill
+ * with signal 0 says -KX_ESRCH), a third fork is still denied until one of
+ * them is waited for. */
+static int zombie(void)
+{
+	long a, b, c;
+	int status = -1;
+
+	a = kx_fork();
+	if (a == 0)
+		return 0;
+	b = kx_fork();
+	if (b == 0)
+		return 0;
+	while (kx_kill((uint64_t)a, 0) != -KX_ESRCH || kx_kill((uint64_t)b, 0) != -KX_ESRCH)
+		settle(10000000ull);
+	printf("both ended, none waited for: fork %ld\n", kx_fork());
+	kx_wait((uint64_t)a, &status);
+	c = kx_fork();
+	if (c == 0)
+		return 0;
+	printf("one waited for: fork %s\n", c > 0 ? "allowed" : "denied");
+	kx_wait((uint64_t)b, &status);
+	kx_wait((uint64_t)c, &status);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "cow";
@@ -121,6 +151,18 @@ int main(int argc, char **argv)
 			return linger();
 		printf("orphan child %ld\n", id);
 		return 0;
+	}
+	if (strcmp(mode, "zombie") == 0)
+		return zombie();
+	if (strcmp(mode, "spinwait") == 0) {
+		int status = -1;
+		long id = kx_fork();
+
+		if (id == 0)
+			for (;;)
+				;
+		printf("waiting for child %ld\n", id);
+		return (int)kx_wait((uint64_t)id, &status);
 	}
 	if (strcmp(mode, "badwait") == 0) {
 		int status;

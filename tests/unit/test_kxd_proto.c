@@ -143,6 +143,71 @@ static void test_req(void **state)
 	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
 }
 
+/* Recycling: RUN may carry KXD_RUN_RECYCLE and nothing else; no other
+ * request carries it; a pooled kxmon's RECYCLE_READY has no fds. */
+static void test_recycle(void **state)
+{
+	struct kxd_req r = run_req("libkvcount.so\0one\0", 18, 2);
+	struct kxmon_msg m = chan_msg(KXMON_MSG_RECYCLE_READY);
+
+	(void)state;
+	r.flags = KXD_RUN_RECYCLE;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), 0);
+	r.flags = KXD_RUN_RECYCLE | 2;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	memset(&r, 0, sizeof(r));
+	r.type = KXD_REQ_LIST;
+	r.size = sizeof(r);
+	r.flags = KXD_RUN_RECYCLE;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(chan_check(&m, 0), 0);
+	assert_int_equal(chan_check(&m, 1), -EBADMSG);
+	m = chan_msg(KXMON_MSG_RECYCLE_APP); /* kxd -> kxmon only */
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+}
+
+/* Signals (docs/signals.md): only KILL carries a signal, 1..31 (0: end
+ * the pVM); a KILL_REQ's signal is 0..31 with no result and no fds;
+ * WAIT_CANCEL has no body; KILL_RESP and SIGNAL go kxd -> kxmon only. */
+static void test_signals(void **state)
+{
+	struct kxd_req r;
+	struct kxmon_msg m = chan_msg(KXMON_MSG_KILL_REQ);
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = KXD_REQ_KILL;
+	r.size = sizeof(r);
+	r.pvm_id = 3;
+	for (int32_t sig = 0; sig < 32; sig++) {
+		r.sig = sig;
+		assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	}
+	r.sig = 32;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "signal 32 out of range"));
+	r.sig = -1;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.sig = 15;
+	r.type = KXD_REQ_LIST; /* no other request carries a signal */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	m.u.sig.pvm_id = 2;
+	m.u.sig.sig = 31;
+	assert_int_equal(chan_check(&m, 0), 0);
+	assert_int_equal(chan_check(&m, 1), -EBADMSG);
+	m.u.sig.sig = 32;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m.u.sig.sig = 10;
+	m.u.sig.result = -3;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m = chan_msg(KXMON_MSG_WAIT_CANCEL);
+	assert_int_equal(chan_check(&m, 0), 0);
+	m = chan_msg(KXMON_MSG_KILL_RESP);
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m = chan_msg(KXMON_MSG_SIGNAL);
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+}
+
 /* kxd's argv for kxmon comes from kxd_split_args over a checked request. */
 static void test_split_args(void **state)
 {
@@ -211,6 +276,8 @@ int main(void)
 		cmocka_unit_test(test_req),       cmocka_unit_test(test_libname),
 		cmocka_unit_test(test_io),        cmocka_unit_test(test_chan_link_done_result),
 		cmocka_unit_test(test_split_args),
+		cmocka_unit_test(test_recycle),
+		cmocka_unit_test(test_signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

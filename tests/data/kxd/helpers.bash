@@ -140,3 +140,30 @@ fork_fixture() {
 	fork_app forkw 8 8 16
 	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/fork?.yaml >/dev/null
 }
+
+# ipc_fixture (setup_file of kvm_ipc.bats): in $BATS_FILE_TMPDIR/fx, apps
+# from ipc.yaml.in running tests/guest/ipct.c, and the example app:
+#   ipcfam   pipe, msgq, shm in the family
+#   ipcsrv   msgq, shm; mutual msgq trust with ipccli
+#   ipccli   msgq, shm; mutual msgq trust with ipcsrv
+#   ipclone  msgq, shm; trusts nobody (and no pipes)
+#   workers  manifests/workers.yaml, guest/examples/workers.c
+ipc_fixture() {
+	local fx=$BATS_FILE_TMPDIR/fx
+	mkdir -p "$fx/lib"
+	ipc_app() { # APP KINDS [PEER]
+		sed -e "s|@APP@|$1|" -e "s|@KINDS@|$2|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" \
+			"$DATA/ipc.yaml.in" > "$fx/$1.yaml"
+		[ -z "${3:-}" ] || sed -e "/^#/d" -e "s|@PEER@|$3|" "$DATA/ipc-trust.yaml.in" >> "$fx/$1.yaml"
+		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$1" --version 1.0 -o "$fx/$1.kxe" \
+			"$KX_BUILD/guest/ipct.kxe" >/dev/null
+	}
+	ipc_app ipcfam "pipe, msgq, shm"
+	ipc_app ipcsrv "msgq, shm" ipccli
+	ipc_app ipccli "msgq, shm" ipcsrv
+	ipc_app ipclone "msgq, shm"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name workers --version 1.0 -o "$fx/workers.kxe" \
+		"$KX_BUILD/guest/workers.kxe" >/dev/null
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/ipc*.yaml "$KX_ROOT/manifests/workers.yaml" \
+		>/dev/null
+}

@@ -1,0 +1,98 @@
+/*
+ * update.h — private to manager/hv: the linker's state, which link.c and
+ * the online update (update.c, update_vars.c, kvm_update.c) share, the
+ * pieces of link.c the update reuses, and the update's own steps.
+ * docs/update.md describes the update; hv.h has its public face
+ * (hv_ops.update, struct hv_update_req / hv_update_result).
+ */
+#ifndef KX_HV_UPDATE_H
+#define KX_HV_UPDATE_H
+
+#include "manager/elf/kxelf.h"
+#include "manager/hv/layout.h"
+
+/* One library file the link source granted. */
+struct link_file {
+	char name[KX_HC_NAME_MAX + 1];
+	int fd;
+	const uint8_t *data;
+	size_t len;
+	unsigned bind;
+};
+
+struct hv_linker {
+	struct hv_guest_mem *mem;
+	uint64_t start, end, cursor; /* the window; next free page in it */
+	uint64_t resolver;	     /* du_resolve in the image, 0: bind everything now */
+	const struct hv_link_source *src;
+	struct linker_backend be;
+	struct link_file files[HV_LINK_MAX_FILES];
+	size_t nfiles;
+	struct kxelf_tree *trees[KXELF_MAX_MODULES];
+	size_t ntrees;
+	struct kxelf_module *mods[KXELF_MAX_MODULES]; /* id - 1 */
+	size_t nmods;
+	int at_boot;
+	int denied; /* the last open was denied by the source */
+	int broken; /* the source's channel broke */
+	char why[KX_PAGE_SIZE / 8];
+	struct hv_link_stats stats;
+};
+
+#define LINK_GAP KX_PAGE_SIZE /* unmapped page between two trees */
+
+/* link.c, shared with the update. */
+/* Put the formatted message in err and return rc: the linker's one way to fail. */
+int linker_fail(struct hv_error *err, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int linker_file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
+		    struct link_file **out);
+void linker_file_close(struct link_file *f);
+unsigned linker_prot_of(unsigned kxelf_prot);
+int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct hv_error *err);
+int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod);
+int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
+		      const struct link_file *f, struct hv_error *err);
+
+/* ---- update.c ------------------------------------------------------------ */
+
+/* The vCPU at the safe point, and where its stack lies. */
+struct update_cpu {
+	uint64_t rip, rsp, rbp;
+	uint64_t stack_lo, stack_hi; /* [lo, hi): the guest stack */
+};
+
+#define UPDATE_MAX_FRAMES 1024u /* frame-pointer links followed */
+#define UPDATE_TOP_WORDS  512u	/* words scanned above rsp, below the first frame */
+
+/*
+ * Is the code range [lo, hi) off the guest stack?  Guest memory is
+ * untrusted: the walk follows saved frame pointers only upwards inside
+ * [stack_lo, stack_hi), at most UPDATE_MAX_FRAMES of them, reading through
+ * hv_guest_ptr; it also scans the words between rsp and the first frame
+ * (a callee that has not pushed its frame yet, du_resolve's block).
+ * 0: quiescent; -EBUSY with *found = the address in [lo, hi).
+ */
+int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cpu, uint64_t lo,
+		     uint64_t hi, uint64_t *found);
+
+/* Replace library req->old_name by req->fd (see hv_ops.update). */
+int linker_update(struct hv_linker *l, const struct update_cpu *cpu,
+		  const struct hv_update_req *req, struct hv_update_result *res,
+		  struct hv_error *err);
+
+/* ---- update_vars.c -------------------------------------------------------- */
+
+/*
+ * Carry the variables of old into new (mapped, not yet visible to the
+ * guest): every data object (globals from .dynsym, statics from .symtab)
+ * with a counterpart of the same name, kind and size; words pointing into
+ * old are rebased to the same symbol in new.  Nothing is written unless
+ * every variable checks out: -EINVAL (size or kind differs, a pointer into
+ * old with no counterpart, an ambiguous static) with err naming it.
+ */
+int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module *old,
+		      const struct kxelf_module *new, const char *name,
+		      struct hv_update_result *res, struct hv_error *err);
+
+#endif /* KX_HV_UPDATE_H */

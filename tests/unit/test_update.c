@@ -1,0 +1,371 @@
+/*
+ * test_update.c — two pieces of an online update without KVM:
+ *   - the quiescence walk (manager/hv/update.c, update_quiescent) over
+ *     hand-built guest stacks, hostile ones included: loops, frames pointing
+ *     down or out of the stack, unaligned frame pointers, stacks in pages the
+ *     guest cannot read;
+ *   - carrying variables (update_vars.c) between the generated libupd
+ *     builds ($(B)/guest/upd, found beside this binary), loaded by kxelf
+ *     into a host buffer: values copied, a pointer into the library's own
+ *     statics and a function pointer rebased, a heap pointer kept, a size
+ *     change and a pointer with no counterpart refused with nothing written.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "manager/hv/update.h"
+
+#define MEM_SIZE (1024 * KX_PAGE_SIZE)
+#define STACK_LO (32 * KX_PAGE_SIZE)
+#define STACK_HI (40 * KX_PAGE_SIZE)
+#define LIB_LO	 0x10000ull /* the "old library" */
+#define LIB_HI	 0x14000ull
+#define APP_CODE 0x8000ull
+
+static uint8_t host[MEM_SIZE];
+static uint8_t prot[MEM_SIZE / KX_PAGE_SIZE];
+static const struct hv_guest_mem mem = {.host = host, .size = MEM_SIZE, .page_prot = prot};
+
+static void put(uint64_t gpa, uint64_t v)
+{
+	memcpy(host + gpa, &v, sizeof(v));
+}
+
+/* A stack of frames at STACK_HI - 0x100 * (i + 1), each linking up to the
+ * next, with return addresses ret[i]; rsp just below the lowest frame. */
+static struct update_cpu stack_of(const uint64_t *ret, size_t n)
+{
+	struct update_cpu cpu = {.rip = APP_CODE, .stack_lo = STACK_LO, .stack_hi = STACK_HI};
+
+	memset(host, 0, sizeof(host));
+	memset(prot, HV_PROT_READ | HV_PROT_WRITE, sizeof(prot));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t fp = STACK_HI - 0x100 * (n - i);
+
+		put(fp, i + 1 < n ? fp + 0x100 : 0);
+		put(fp + 8, ret[i]);
+	}
+	cpu.rbp = STACK_HI - 0x100 * n;
+	cpu.rsp = cpu.rbp - 0x40;
+	return cpu;
+}
+
+static void quiescent_when_no_frame_is_in_the_library(void **state)
+{
+	const uint64_t ret[] = {APP_CODE + 1, APP_CODE + 2, APP_CODE + 3};
+	struct update_cpu cpu = stack_of(ret, 3);
+	uint64_t found = 1;
+
+	(void)state;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+	assert_int_equal(found, 0);
+}
+
+static void busy_when_rip_is_in_the_library(void **state)
+{
+	const uint64_t ret[] = {APP_CODE};
+	struct update_cpu cpu = stack_of(ret, 1);
+	uint64_t found = 0;
+
+	(void)state;
+	cpu.rip = LIB_LO + 0x10;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EBUSY);
+	assert_int_equal(found, LIB_LO + 0x10);
+}
+
+static void busy_when_a_deep_return_address_is_in_the_library(void **state)
+{
+	const uint64_t ret[] = {APP_CODE, APP_CODE, LIB_HI - 1, APP_CODE};
+	struct update_cpu cpu = stack_of(ret, 4);
+	uint64_t found = 0;
+
+	(void)state;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EBUSY);
+	assert_int_equal(found, LIB_HI - 1);
+}
+
+/* A callee that has not pushed its frame: its return address sits at rsp. */
+static void busy_when_a_word_above_rsp_points_into_the_library(void **state)
+{
+	const uint64_t ret[] = {APP_CODE};
+	struct update_cpu cpu = stack_of(ret, 1);
+	uint64_t found = 0;
+
+	(void)state;
+	put(cpu.rsp, LIB_LO + 0x40);
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EBUSY);
+	assert_int_equal(found, LIB_LO + 0x40);
+}
+
+/* Below rsp is dead stack: what lies there does not count. */
+static void dead_stack_below_rsp_is_ignored(void **state)
+{
+	const uint64_t ret[] = {APP_CODE};
+	struct update_cpu cpu = stack_of(ret, 1);
+	uint64_t found = 0;
+
+	(void)state;
+	put(cpu.rsp - 8, LIB_LO + 0x40);
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+}
+
+/* The upper bound is exclusive: LIB_HI is the next module. */
+static void the_range_is_half_open(void **state)
+{
+	const uint64_t ret[] = {LIB_HI, LIB_LO - 1};
+	struct update_cpu cpu = stack_of(ret, 2);
+	uint64_t found = 0;
+
+	(void)state;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+}
+
+/* Hostile chains end the walk; the scan of live words still runs. */
+static void hostile_frame_chains_stop_the_walk(void **state)
+{
+	static const uint64_t bad_fp[] = {
+		STACK_HI - 0x100 + 4, /* unaligned */
+		STACK_LO - 16,	      /* below the stack */
+		STACK_HI - 8,	      /* the frame would end past the stack */
+		UINT64_MAX - 7,	      /* overflow */
+	};
+	const uint64_t ret[] = {APP_CODE, APP_CODE};
+	uint64_t found = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_fp) / sizeof(bad_fp[0]); i++) {
+		struct update_cpu cpu = stack_of(ret, 2);
+
+		put(cpu.rbp, bad_fp[i]);
+		assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+	}
+	/* A loop: the frame points at itself. */
+	struct update_cpu cpu = stack_of(ret, 2);
+
+	put(cpu.rbp, cpu.rbp);
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+	/* ... and a loop does not hide a library word above it. */
+	put(cpu.rbp + 0x80, LIB_LO);
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EBUSY);
+}
+
+/* rsp/rbp outside guest memory, or a stack the guest cannot read: no crash,
+ * nothing read from there. */
+static void unreadable_stacks_are_not_read(void **state)
+{
+	const uint64_t ret[] = {LIB_LO};
+	struct update_cpu cpu = stack_of(ret, 1);
+	uint64_t found = 0;
+
+	(void)state;
+	memset(prot, 0, sizeof(prot));
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+	cpu = stack_of(ret, 1);
+	cpu.rsp = cpu.rbp = UINT64_MAX - 3;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+	cpu.stack_lo = cpu.stack_hi = STACK_LO;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EINVAL);
+}
+
+/* ---- variables ------------------------------------------------------------ */
+
+#define OLD_AT 0x100000ull
+#define NEW_AT 0x200000ull
+
+static char upd_dir[PATH_MAX];
+
+struct loaded {
+	uint8_t *bytes;
+	struct kxelf_tree *tree;
+	struct kxelf_module *mod;
+};
+
+static int no_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
+		   struct kxelf_error *err)
+{
+	(void)ctx, (void)name, (void)data, (void)len, (void)err;
+	return KXELF_ERR_OPEN;
+}
+
+static void no_release(void *ctx, const uint8_t *data, size_t len)
+{
+	(void)ctx, (void)data, (void)len;
+}
+
+/* libupd-VARIANT.so mapped and relocated at `at` in host[] (undefined
+ * runtime symbols bound to 0: nothing runs). */
+static void load(const char *variant, uint64_t at, struct loaded *out)
+{
+	static const struct kxelf_tree_ops ops = {.open = no_open, .release = no_release};
+	static const struct kxelf_segment seg = {.guest_base = 0, .host = host, .size = MEM_SIZE};
+	struct kxelf_tree_params p = {.ops = &ops,
+				      .seg = &seg,
+				      .guest_addr = at,
+				      .bind = {.mode = KXELF_BIND_NOW,
+					       .module_id = 1,
+					       .flags = KXELF_RELOC_ALLOW_UNDEFINED}};
+	struct kxelf_error err = {0};
+	char path[PATH_MAX + 64];
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/libupd-%s.so", upd_dir, variant);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	out->bytes = malloc((size_t)len);
+	assert_non_null(out->bytes);
+	assert_int_equal(fread(out->bytes, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	if (kxelf_tree_load(out->bytes, (size_t)len, variant, &p, &out->tree, &err) != KXELF_OK)
+		fail_msg("%s: %s", path, err.msg);
+	out->mod = kxelf_tree_module(out->tree, 0);
+}
+
+static void unload(struct loaded *l)
+{
+	kxelf_tree_free(l->tree);
+	free(l->bytes);
+}
+
+/* The guest address of a symbol of m (.dynsym, else .symtab). */
+static uint64_t addr_of(const struct kxelf_module *m, const char *name)
+{
+	for (int src = KXELF_SYMS_DYNSYM; src <= KXELF_SYMS_SYMTAB; src++)
+		for (size_t i = 0; i < kxelf_module_symbol_count(m, src); i++) {
+			struct kxelf_symbol s;
+
+			if (kxelf_module_symbol(m, src, i, &s) == KXELF_OK && s.defined &&
+			    strcmp(s.name, name) == 0)
+				return s.addr;
+		}
+	fail_msg("no symbol %s", name);
+	return 0;
+}
+
+static uint64_t get(uint64_t gpa)
+{
+	uint64_t v;
+
+	memcpy(&v, host + gpa, sizeof(v));
+	return v;
+}
+
+/* libupd 1.16 (old) and the test's new variant, loaded afresh per test. */
+static struct loaded old, new;
+static struct hv_update_result res;
+static struct hv_error err;
+
+static int open_pair(const char *variant)
+{
+	memset(host, 0, sizeof(host));
+	memset(&res, 0, sizeof(res));
+	memset(&err, 0, sizeof(err));
+	load("116", OLD_AT, &old);
+	load(variant, NEW_AT, &new);
+	return 0;
+}
+
+static int to_118(void **state)
+{
+	(void)state;
+	return open_pair("118");
+}
+
+static int to_size(void **state)
+{
+	(void)state;
+	return open_pair("size");
+}
+
+static int close_pair(void **state)
+{
+	(void)state;
+	unload(&old);
+	unload(&new);
+	return 0;
+}
+
+static int carry(void)
+{
+	return update_carry_vars(&mem, old.mod, new.mod, "libupd", &res, &err);
+}
+
+static void variables_carried_and_pointers_rebased(void **state)
+{
+	(void)state;
+	put(addr_of(old.mod, "upd_var_001"), 0x4242424242ull);
+	put(addr_of(old.mod, "upd_calls_seen"), 77);			      /* a static */
+	put(addr_of(old.mod, "upd_heap_ptr"), 0x3000000);		      /* the heap: kept */
+	put(addr_of(old.mod, "upd_app_ptr"), addr_of(old.mod, "upd_fn_010")); /* rebased */
+	assert_int_equal(carry(), 0);
+	assert_int_equal(get(addr_of(new.mod, "upd_var_001")), 0x4242424242ull);
+	assert_int_equal(get(addr_of(new.mod, "upd_calls_seen")), 77);
+	assert_int_equal(get(addr_of(new.mod, "upd_heap_ptr")), 0x3000000);
+	assert_int_equal(get(addr_of(new.mod, "upd_app_ptr")), addr_of(new.mod, "upd_fn_010"));
+	assert_int_equal(get(addr_of(new.mod, "upd_self_ptr")),
+			 addr_of(new.mod, "upd_static_table") + 3 * sizeof(long));
+	/* upd_generation is carried too: the old value, not the new default */
+	assert_int_equal(get(addr_of(new.mod, "upd_generation")), 116);
+	assert_int_equal(res.variables, 113);
+	assert_int_equal(res.rebased, 2);
+}
+
+static void a_size_change_is_refused_before_anything_is_written(void **state)
+{
+	(void)state;
+	put(addr_of(old.mod, "upd_var_001"), 99);
+	assert_int_equal(carry(), -EINVAL);
+	assert_non_null(strstr(err.msg, "'upd_var_050' is 8 bytes in the old libupd, 4 bytes"));
+	assert_int_equal(get(addr_of(new.mod, "upd_var_001")), 1000003); /* its own default */
+	assert_int_equal(res.variables, 0);
+}
+
+/* A pointer into the old library where no symbol is (its read-only
+ * segment, 0x1000 into the module: .dynsym and friends). */
+static void a_pointer_with_no_counterpart_is_refused(void **state)
+{
+	(void)state;
+	put(addr_of(old.mod, "upd_heap_ptr"), kxelf_module_start(old.mod) + 0x1008);
+	assert_int_equal(carry(), -EINVAL);
+	assert_non_null(strstr(err.msg, "'upd_heap_ptr' holds 0x"));
+}
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX];
+
+	(void)argc;
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(upd_dir, sizeof(upd_dir), "%.4000s/../guest/upd", dirname(self));
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(quiescent_when_no_frame_is_in_the_library),
+		cmocka_unit_test(busy_when_rip_is_in_the_library),
+		cmocka_unit_test(busy_when_a_deep_return_address_is_in_the_library),
+		cmocka_unit_test(busy_when_a_word_above_rsp_points_into_the_library),
+		cmocka_unit_test(dead_stack_below_rsp_is_ignored),
+		cmocka_unit_test(the_range_is_half_open),
+		cmocka_unit_test(hostile_frame_chains_stop_the_walk),
+		cmocka_unit_test(unreadable_stacks_are_not_read),
+		cmocka_unit_test_setup_teardown(variables_carried_and_pointers_rebased, to_118,
+						close_pair),
+		cmocka_unit_test_setup_teardown(a_size_change_is_refused_before_anything_is_written,
+						to_size, close_pair),
+		cmocka_unit_test_setup_teardown(a_pointer_with_no_counterpart_is_refused, to_118,
+						close_pair),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
