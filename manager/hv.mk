@@ -3,7 +3,7 @@
 # arbitrary guest memory, no KVM needed.
 LIBS += kxhv
 kxhv_SRCS := manager/hv/hv.c manager/hv/guestmem.c manager/hv/hcall.c \
-	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_link.c \
+	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_run.c manager/hv/kvm_link.c \
 	manager/hv/kvm_fork.c
 # IpC objects: the hypercalls and the KVM window they map into (docs/ipc.md)
 kxhv_SRCS += manager/hv/ipc_hcall.c manager/hv/kvm_ipc.c

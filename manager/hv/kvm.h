@@ -1,5 +1,5 @@
 /*
- * kvm.h — private to the KVM backend (kvm.c, kvm_link.c): the state of one
+ * kvm.h — private to the KVM backend (kvm*.c): the state of one
  * pVM and the helpers both files use.  Nothing outside manager/hv/kvm*.c
  * sees struct hv_vm.
  */
@@ -61,6 +61,11 @@ int kvm_vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const cha
 
 /* kvm.c: create the vCPU of vm->vm_fd in its boot mode. */
 int kvm_setup_vcpu(struct hv_vm *vm, struct hv_error *err);
+/* kvm.c: a kick arrived (KVM_RUN was interrupted): run the safe point. */
+void kvm_kicked(struct hv_vm *vm);
+
+/* kvm_run.c: hv_ops.run. */
+int kvm_run_vm(struct hv_vm *vm, struct hv_end *end, struct hv_error *err);
 
 /* kvm_fork.c: KX_HC_FORK and KX_HC_WAIT; the opaque is the vm. */
 extern const struct hv_proc_hooks kvm_proc_hooks;
