@@ -23,6 +23,18 @@ FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c
 fuzz_hcall_LIBS := kxhv kxelf
 
+# kxmon's check of every message from kxd (fuzz/fuzz_kxmon.c): the client
+# code of kxmon without its main.  Deferred (=): update.mk adds to kxmon_SRCS.
+FUZZERS += fuzz_kxmon
+fuzz_kxmon_SRCS = fuzz/fuzz_kxmon.c $(filter-out manager/kxmon.c,$(kxmon_SRCS))
+fuzz_kxmon_LIBS := kxhv kxelf
+
+# The same check over the corpus, whose names say the verdicts.
+UNIT_TESTS += test_kxmon_check
+test_kxmon_check_SRCS = tests/unit/test_kxmon_check.c $(filter-out manager/kxmon.c,$(kxmon_SRCS))
+test_kxmon_check_LIBS := kxhv kxelf
+test_kxmon_check_LDLIBS := -lcmocka
+
 # make bench: boot to main, pVM beside a Linux process.  The Linux side runs
 # a tiny static program built from the same source (KX_BENCH_EXIT).
 BENCHES += bench_boot

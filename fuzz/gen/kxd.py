@@ -168,4 +168,5 @@ def main():
             f.write(bytes([nfds]) + msg)
 
 
-main()
+if __name__ == "__main__":
+    main()
