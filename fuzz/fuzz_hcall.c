@@ -23,8 +23,8 @@
  * also in a recycle pool (a fake source handing over argv "app" "one");
  * RECYCLE_WAIT may write its argv buffer as well as its block.  With bit 2
  * it has fake IpC objects too (fake_ipc: a GET whose hook reports a broken
- * channel never resumes; NOTIFY addresses reach the hooks aligned, waits
- * capped).
+ * channel never resumes; DETACH ends and NOTIFY addresses reach the hooks
+ * in range and aligned, waits capped).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -247,7 +247,9 @@ static int fake_ipc_get(void *opaque, struct kx_hc_ipc_get *io)
 
 static int fake_ipc_obj(void *opaque, uint64_t id, uint32_t ends)
 {
-	(void)opaque, (void)ends;
+	(void)opaque;
+	if ((ends & ~(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
+		abort(); /* checked by the decoder: kxd would end the pVM */
 	return id == 9 ? 0 : -EINVAL;
 }
 

@@ -82,10 +82,14 @@ static long get(uint32_t kind, uint64_t key, uint64_t size, uint32_t flags, stru
 	struct kx_hc_ipc_get g = {.kind = kind, .flags = flags, .key = key, .size = size};
 	struct object *o;
 	int64_t rc = kx_hcall(&g.hdr, KX_HC_IPC_GET);
+	int attached;
 
 	if (rc != 0)
 		return (long)rc;
 	o = find(g.id);
+	/* Opened again while attached: it stays attached (kx_shmrm must not
+	 * unmap it under the program). */
+	attached = o != NULL && o->shm_attached;
 	for (int i = 0; o == NULL && i < MAX_OBJECTS; i++)
 		if (objects[i].id == 0)
 			o = &objects[i];
@@ -95,7 +99,8 @@ static long get(uint32_t kind, uint64_t key, uint64_t size, uint32_t flags, stru
 			     .kind = kind,
 			     .ctl = (const volatile struct kx_ipc_ctl *)(uintptr_t)g.addr,
 			     .data = (uint8_t *)(uintptr_t)(g.addr + KX_PAGE_SIZE),
-			     .data_size = g.data_size};
+			     .data_size = g.data_size,
+			     .shm_attached = attached};
 	if (o->ctl->magic != KX_IPC_CTL_MAGIC || o->ctl->id != g.id)
 		kx_panic("ipc: object %llu has a bad control page", (unsigned long long)g.id);
 	if (kind != KX_IPC_KIND_SHM) {

@@ -67,11 +67,20 @@ endif
 
 # The TLB-flush check (tests/cli/kvm_link.bats): a host driver running
 # tests/guest/tlb.c in-process.
-kvm_tlbcheck_SRCS := tests/guest/tlbcheck.c
+kvm_tlbcheck_SRCS := tests/guest/tlbcheck.c tests/guest/hvdrive.c
 kvm_tlbcheck_LIBS := kxhv kxelf
 ifeq ($(FUZZ),)
 $(eval $(call kx_link,$(B)/tests/kvm_tlbcheck,kvm_tlbcheck,))
 EXTRA_ALL += $(B)/tests/kvm_tlbcheck
+endif
+
+# The signal-entry check (tests/cli/kvm_signal.bats): a host driver running
+# hello.kxe in-process; no handler is entered while the vCPU is at CPL0.
+kvm_sigcheck_SRCS := tests/guest/sigcheck.c tests/guest/hvdrive.c
+kvm_sigcheck_LIBS := kxhv kxelf
+ifeq ($(FUZZ),)
+$(eval $(call kx_link,$(B)/tests/kvm_sigcheck,kvm_sigcheck,))
+EXTRA_ALL += $(B)/tests/kvm_sigcheck
 endif
 
 # make bench: IpC round trips between two pVMs (pipe, msgq, shm) beside two
@@ -91,3 +100,9 @@ UNIT_TESTS += test_hcall_recycle
 test_hcall_recycle_SRCS := tests/unit/test_hcall_recycle.c
 test_hcall_recycle_LIBS := kxhv kxelf
 test_hcall_recycle_LDLIBS := -lcmocka
+
+# kxmon: a RECYCLE_* message outside the pool's wait breaks the channel.
+UNIT_TESTS += test_kxmon_recycle
+test_kxmon_recycle_SRCS = tests/unit/test_kxmon_recycle.c $(filter-out manager/kxmon.c,$(kxmon_SRCS))
+test_kxmon_recycle_LIBS := kxhv kxelf kxdproto
+test_kxmon_recycle_LDLIBS := -lcmocka

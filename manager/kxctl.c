@@ -43,7 +43,7 @@ static const struct kxctl_cmd cmds[] = {
 	  "replace library OLD_LIB of running pVM ID by the signed file NEW_LIB, keeping its state",
 	  "  --lazy         GOT entries go back to lazy binding (default: resolved at once)\n"
 	  "  --deadline MS  give up when the pVM is still inside OLD_LIB after MS ms\n"
-	  "                 (1..65535, default 2000); it then keeps OLD_LIB\n"
+	  "                 (1..60000, default 2000); it then keeps OLD_LIB\n"
 	  "  --socket S     kxd's control socket\n"
 	  "  exit: 0 updated, 1 denied (the reason names the rule) or not applied (the pVM\n"
 	  "        keeps OLD_LIB and its state), 2 usage or I/O error\n" },

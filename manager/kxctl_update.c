@@ -18,7 +18,7 @@
 
 #define UPDATE_WAIT_SECS 30 /* beyond the deadline: the pVM reaches a safe point */
 
-/* 1..65535 ms. */
+/* 1..65535 ms: kxd refuses more than KXMON_UPDATE_DEADLINE_MAX with a clear message. */
 static int parse_deadline(const char *s, uint32_t *ms)
 {
 	char *end;

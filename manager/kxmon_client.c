@@ -337,6 +337,13 @@ int kxmon_client_answer(struct kxmon_client *c, uint64_t seq, int timeout_ms,
 	rc = recv_msg(c, 0, m, fds, nfds, seq, NULL);
 	if (rc <= 0)
 		return rc;
+	if (m->type == KXMON_MSG_RECYCLE_CONSOLE || m->type == KXMON_MSG_RECYCLE_APP) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		broken(c, "a recycle message outside the pool's wait", 0);
+		return -EPIPE;
+	}
 	if (m->type == KXMON_MSG_LINK_PUSH) {
 		queue_push(c, m, fds[0]);
 		return 2;
@@ -444,12 +451,17 @@ void kxmon_client_safe_point(void *ctx, struct hv_vm *vm)
 	if (c->broken)
 		return;
 	while ((rc = recv_msg(c, 0, &m, fds, &nfds, 0, NULL)) > 0) {
-		if (m.type == KXMON_MSG_SIGNAL)
+		if (m.type == KXMON_MSG_SIGNAL) {
 			kxmon_signal_queue(c, &m);
-		else if (m.type == KXMON_MSG_UPDATE_PUSH)
+		} else if (m.type == KXMON_MSG_UPDATE_PUSH) {
 			kxmon_update_queue(c, &m, fds[0]);
-		else
+		} else if (m.type == KXMON_MSG_LINK_PUSH) {
 			queue_push(c, &m, fds[0]);
+		} else { /* RECYCLE_*: only the pool's wait takes them (kxmon_recycle.c) */
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			broken(c, "a recycle message outside the pool's wait", 0);
+		}
 	}
 	if (c->broken) {
 		c->ops->pause(vm); /* kxmon sees the broken channel and ends the pVM */

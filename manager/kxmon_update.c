@@ -143,7 +143,7 @@ static int arm_retry(struct kxmon_update_state *st)
 void kxmon_update_safe_point(struct kxmon_client *c, struct hv_vm *vm)
 {
 	struct kxmon_update_state *st = c->update;
-	struct hv_update_result res;
+	struct hv_update_result res = {0}; /* a backend may fail before filling it */
 	struct hv_error err = {{0}};
 	char text[KXMON_TEXT_MAX];
 	int rc;

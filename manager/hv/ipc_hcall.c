@@ -80,7 +80,11 @@ void hv_ipc_hcall(const struct hv_hcall_env *env, struct kx_hc_hdr *hdr,
 		rc = get(env, hdr);
 		break;
 	case KX_HC_IPC_DETACH:
-		rc = env->ipc->detach(env->ipc_opaque, o->id, o->ends);
+		/* Checked here: kxd would take other bits from kxmon for a
+		 * malformed message and end the pVM instead of answering. */
+		rc = (o->ends & ~(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0
+			     ? -EINVAL
+			     : env->ipc->detach(env->ipc_opaque, o->id, o->ends);
 		break;
 	case KX_HC_IPC_RM:
 		rc = env->ipc->rm(env->ipc_opaque, o->id);

@@ -22,11 +22,21 @@
 int kvm_signal_enter(struct hv_vm *vm, uint32_t sig, uint64_t handler, uint64_t trampoline,
 		     struct hv_error *err)
 {
+	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	int rc;
 
 	if (vm->sig_frame.active)
 		return kvm_seterr(err, -EBUSY, "a signal handler is running");
+	/* A kick can stop the vCPU inside a ring-0 fault stub (layout.c), on
+	 * its way to report a fault: entering the handler there would run
+	 * guest code at CPL0 on the monitor's stack.  Only where the guest
+	 * itself runs (CPL3); elsewhere the signal stays pending. */
+	rc = VCPU_IOCTL(vm, KVM_GET_SREGS, &sregs, err);
+	if (rc != 0)
+		return rc;
+	if ((sregs.cs.selector & 3) != 3 || sregs.cs.dpl != 3)
+		return kvm_seterr(err, -EBUSY, "the vCPU is not at CPL3");
 	rc = VCPU_IOCTL(vm, KVM_GET_REGS, &vm->sig_frame.regs, err);
 	if (rc == 0)
 		rc = VCPU_IOCTL(vm, KVM_GET_FPU, &vm->sig_frame.fpu, err);

@@ -1,6 +1,7 @@
 /*
  * kvm_update.c — the KVM side of an online update (update.c): the vCPU's
- * registers and the stack bounds for the quiescence walk.
+ * registers (and, while a signal handler runs, the state it interrupted)
+ * and the stack bounds for the quiescence walk.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,5 +39,10 @@ int kvm_update(struct hv_vm *vm, const struct hv_update_req *req, struct hv_upda
 		.stack_lo = vm->stack_base,
 		.stack_hi = vm->stack_base + vm->stack_size,
 	};
+	if (vm->sig_frame.active) { /* resumed by KX_HC_SIGRETURN: it must stay valid */
+		cpu.in_handler = true;
+		cpu.int_rip = vm->sig_frame.regs.rip;
+		cpu.int_rbp = vm->sig_frame.regs.rbp;
+	}
 	return linker_update(vm->linker, &cpu, req, res, err);
 }

@@ -72,20 +72,11 @@ static int read_word(const struct hv_guest_mem *mem, uint64_t gpa, enum hv_acces
 	return 0;
 }
 
-int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cpu, uint64_t lo,
-		     uint64_t hi, uint64_t *found)
+/* The frame chain from fp: [fp] the caller's fp, [fp + 8] a return
+ * address; each link must go up the stack, or the walk stops. */
+static int frames_busy(const struct hv_guest_mem *mem, const struct update_cpu *cpu, uint64_t fp,
+		       uint64_t lo, uint64_t hi, uint64_t *found)
 {
-	uint64_t fp = cpu->rbp, w;
-
-	*found = 0;
-	if (in_range(cpu->rip, lo, hi)) {
-		*found = cpu->rip;
-		return -EBUSY;
-	}
-	if (cpu->stack_lo >= cpu->stack_hi || cpu->stack_hi - cpu->stack_lo < 16)
-		return -EINVAL;
-	/* The frame chain: [fp] the caller's fp, [fp + 8] a return address;
-	 * each link must go up the stack, or the walk stops. */
 	for (unsigned n = 0; n < UPDATE_MAX_FRAMES; n++) {
 		uint64_t next, ret;
 
@@ -101,9 +92,28 @@ int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cp
 			break;
 		fp = next;
 	}
+	return 0;
+}
+
+int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cpu, uint64_t lo,
+		     uint64_t hi, uint64_t *found)
+{
+	uint64_t w;
+
+	*found = 0;
+	if (in_range(cpu->rip, lo, hi) || (cpu->in_handler && in_range(cpu->int_rip, lo, hi))) {
+		*found = in_range(cpu->rip, lo, hi) ? cpu->rip : cpu->int_rip;
+		return -EBUSY;
+	}
+	if (cpu->stack_lo >= cpu->stack_hi || cpu->stack_hi - cpu->stack_lo < 16)
+		return -EINVAL;
+	if (frames_busy(mem, cpu, cpu->rbp, lo, hi, found) != 0 ||
+	    (cpu->in_handler && frames_busy(mem, cpu, cpu->int_rbp, lo, hi, found) != 0))
+		return -EBUSY;
 	/* Then every live word: a callee that has not pushed its frame yet,
 	 * du_resolve's block, a pointer kept in a local — anything that would
-	 * point into the old library after the update. */
+	 * point into the old library after the update.  A handler's stack lies
+	 * below the state it interrupted: one scan covers both. */
 	for (uint64_t a = (cpu->rsp + 7) & ~7ull, n = 0;
 	     a >= cpu->stack_lo && a <= cpu->stack_hi - 8 && n < STACK_SCAN_WORDS; a += 8, n++) {
 		if (read_word(mem, a, HV_ACCESS_READ, &w) != 0)

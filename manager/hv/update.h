@@ -8,6 +8,8 @@
 #ifndef KX_HV_UPDATE_H
 #define KX_HV_UPDATE_H
 
+#include <stdbool.h>
+
 #include "manager/elf/kxelf.h"
 #include "manager/hv/layout.h"
 
@@ -60,6 +62,10 @@ int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 struct update_cpu {
 	uint64_t rip, rsp, rbp;
 	uint64_t stack_lo, stack_hi; /* [lo, hi): the guest stack */
+	/* A signal handler runs: the state it interrupted, which the monitor
+	 * keeps off the guest stack (kvm_signal.c) and KX_HC_SIGRETURN resumes. */
+	bool in_handler;
+	uint64_t int_rip, int_rbp;
 };
 
 #define UPDATE_MAX_FRAMES 1024u /* frame-pointer links followed */
@@ -70,7 +76,9 @@ struct update_cpu {
  * untrusted: the walk follows saved frame pointers only upwards inside
  * [stack_lo, stack_hi), at most UPDATE_MAX_FRAMES of them, reading through
  * hv_guest_ptr; it also scans the words between rsp and the first frame
- * (a callee that has not pushed its frame yet, du_resolve's block).
+ * (a callee that has not pushed its frame yet, du_resolve's block).  While
+ * a signal handler runs, the state it interrupted counts too (its RIP and
+ * frame chain).
  * 0: quiescent; -EBUSY with *found = the address in [lo, hi).
  */
 int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cpu, uint64_t lo,

@@ -291,7 +291,9 @@ static int get(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ipc_req *req
 				 (unsigned long long)req->key);
 			return -EEXIST;
 		}
-		if (req->kind == KX_IPC_KIND_SHM && req->size + KX_PAGE_SIZE > o->size) {
+		/* req->size is the guest's: compared without adding to it (a
+		 * size near 2^64 would wrap past the check). */
+		if (req->kind == KX_IPC_KIND_SHM && req->size > o->size - KX_PAGE_SIZE) {
 			snprintf(why, whylen, "ipc shm: key %llu is smaller than %llu bytes",
 				 (unsigned long long)req->key, (unsigned long long)req->size);
 			return -EINVAL;

@@ -120,6 +120,13 @@ void kxd_update_request(struct kxd *d, int ci, const struct kxd_req *req, int li
 			  (unsigned long long)p->id);
 		return;
 	}
+	/* kxmon takes a push with a longer deadline for a broken channel and
+	 * ends the pVM: refuse it here, where the operator sees why. */
+	if ((req->flags >> KXD_UPDATE_DEADLINE_SHIFT) > KXMON_UPDATE_DEADLINE_MAX) {
+		kxd_reply(d, ci, KXD_RESP_ERROR, p, "update deadline %u ms: at most %u ms",
+			  req->flags >> KXD_UPDATE_DEADLINE_SHIFT, KXMON_UPDATE_DEADLINE_MAX);
+		return;
+	}
 	if (decide_and_push(d, ci, p, req, lib_fd, why, sizeof(why)) != 0) {
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, why);
 		kxd_reply(d, ci, KXD_RESP_ERROR, p, "%s", why);

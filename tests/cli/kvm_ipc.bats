@@ -133,6 +133,34 @@ teardown() {
 	grep -qx "still running" <<<"$output" || explain "still running"
 }
 
+@test "ipc: hostile hypercall arguments are errors; the pVM keeps running" {
+	ctl run "$FX/ipcfam.kxe" hostile
+	[ "$status" -eq 0 ] || explain "want 0"
+	expect=(
+		"shmget open, size wraps: -22" "shmget open, size huge: -22"
+		"detach, ends out of range: -22" "wait on the control page: -22"
+		"wait unaligned: -22" "wait past the segment: -22" "wait on text: -22"
+		"wait forever is capped: -110" "rm an id never held: -22" "shmget again: same id"
+		"shmrm while attached: 0" "still mapped: 7" "shmdt: 0" "survived")
+	for e in "${expect[@]}"; do
+		grep -qxF "$e" <<<"$output" || explain "missing: $e"
+	done
+}
+
+@test "ipc: 2000 pipes and queues made and dropped leave kxd as it was" {
+	kxd_pid=$(pgrep -o -f -- "--socket $SOCK") || explain "no kxd"
+	ctl run "$FX/ipcfam.kxe" churn 10
+	fds_before=$(ls "/proc/$kxd_pid/fd" | wc -l)
+	maps_before=$(grep -c kx-ipc "/proc/$kxd_pid/maps" || true)
+	ctl run "$FX/ipcfam.kxe" churn 2000
+	[ "$status" -eq 0 ] || explain "want 0"
+	grep -qx "churn 2000, 0 failed" <<<"$output" || explain "every call succeeded"
+	[ "$(ls "/proc/$kxd_pid/fd" | wc -l)" -eq "$fds_before" ] ||
+		explain "kxd leaked descriptors: $fds_before -> $(ls "/proc/$kxd_pid/fd" | wc -l)"
+	[ "$(grep -c kx-ipc "/proc/$kxd_pid/maps" || true)" -eq "$maps_before" ] ||
+		explain "kxd leaked object mappings"
+}
+
 # serve KEY in the background as ipcsrv; its output in $BATS_TEST_TMPDIR/srv.out
 serve() {
 	"$KXCTL" run --socket "$SOCK" "$FX/ipcsrv.kxe" serve "$1" >"$BATS_TEST_TMPDIR/srv.out" 2>&1 &

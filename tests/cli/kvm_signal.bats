@@ -131,6 +131,30 @@ listed() {
 	[ "$status" -eq 0 ] || explain "the default SIGCHLD must not end the parent"
 }
 
+@test "signal: bad numbers and SIGRETURN outside a handler are -EINVAL; the pVM goes on" {
+	ctl run "$FX/sigx.kxe" hostile
+	[ "$status" -eq 0 ] || explain "want 0"
+	expect=(
+		"sigreturn outside a handler: -22" "signal 0: -22" "signal 32: -22"
+		"signal SIGKILL: -22" "signal 2^32+10: -22" "handler without trampoline: -22"
+		"kill signal 64: -22" "kill signal -1: -22" "handler left early: 1, 0"
+		"sigreturn again: -22" "survived")
+	for e in "${expect[@]}"; do
+		grep -qxF "$e" <<<"$output" || explain "missing: $e"
+	done
+}
+
+@test "signal: no handler is entered while the vCPU is at CPL0 (a kick inside a fault stub)" {
+	# kvm_sigcheck puts the vCPU at CPL0 at a safe point, as a kick landing
+	# in a ring-0 fault stub finds it: the handler must wait (-EBUSY), and
+	# be entered, then left intact, once the vCPU is back at CPL3.
+	run --separate-stderr "$KX_BUILD/tests/kvm_sigcheck" "$KX_BUILD/guest"
+	[ "$status" -eq 0 ] || explain "want 0"
+	grep -qx "at CPL0: refused, rip kept" <<<"$output" || explain "no handler at CPL0"
+	grep -qx "at CPL3: entered" <<<"$output" && grep -qx "sigreturn: restored" <<<"$output" ||
+		explain "delivery at CPL3 still works"
+}
+
 @test "wait: any child, no-hang, timeout, and -ECHILD when none are left" {
 	ctl run "$FX/sigx.kxe" waitany
 	[ "$status" -eq 0 ] || explain "want 0"

@@ -139,6 +139,18 @@ pvm_running() { # ID
 	ctl kill 1
 }
 
+@test "update: a deadline beyond kxmon's limit is refused by kxd; the pVM runs on" {
+	kxd_with upd v116
+	start_app until 118
+	ctl update --deadline 65000 1 "$FX/libupd-1.18.so" libupd
+	[ "$status" -eq 1 ] || explain "want a refusal"
+	[[ "$stderr" == *"update deadline 65000 ms: at most 60000 ms"* ]] || explain "says why"
+	pvm_running 1 1.16 || explain "still running, on 1.16 (kxmon never saw the push)"
+	ctl update --deadline 60000 1 "$FX/libupd-1.18.so" libupd
+	[ "$status" -eq 0 ] || explain "the longest deadline kxmon takes goes through"
+	app_kept_state
+}
+
 @test "update: a variable whose size changed is refused before anything changes" {
 	kxd_with upd v116
 	start_app until 118
@@ -199,4 +211,27 @@ pvm_running() { # ID
 		stop_kxd
 		rm -f "$AUDIT"
 	done
+}
+
+# Each update keeps the old library's file and module (the window is not
+# compacted): a pVM takes a bounded number of updates, then a clean refusal.
+@test "update: back and forth until the module limit; a clean refusal, state kept, fds bounded" {
+	kxd_with upd-rollback v116
+	start_app until 999
+	local n v mon fds0 done=0
+	mon=$(pgrep -P "$(pgrep -n -x kxd)" -x kxmon)
+	fds0=$(ls "/proc/$mon/fd" | wc -l)
+	for n in $(seq 100); do
+		if [ $((n % 2)) -eq 1 ]; then v=1.18; else v=1.16; fi
+		ctl update 1 "$FX/libupd-$v.so" libupd
+		[ "$status" -eq 0 ] || { done=$n; break; }
+	done
+	[ "$done" -gt 50 ] || explain "want some fifty updates before the limit"
+	[[ "$stderr" == *"update: too many modules in this pVM"* ]] || explain "a clean refusal"
+	[ "$(ls "/proc/$mon/fd" | wc -l)" -le $((fds0 + done)) ] || explain "one kept file per update"
+	pvm_running 1 "$([ $((done % 2)) -eq 1 ] && echo 1.16 || echo 1.18)" || explain "runs on"
+	ctl kill 1
+	finish_app
+	! grep -q MISMATCH "$APP_OUT" || explain "no mismatch after $((done - 1)) updates"
+	[ "$(grep -c "^updt: now version 1[16][68], state kept" "$APP_OUT")" -ge 2 ] || explain "checked"
 }

@@ -20,6 +20,10 @@
  *                    pausing MS ms after each fork
  *   ipct mkq KEY     create queue KEY and exit (it stays)
  *   ipct firstcomm KEY   open another app's queue: first time vs again (ns)
+ *   ipct hostile     raw hypercalls with hostile arguments: each gets an
+ *                    error, the pVM keeps running
+ *   ipct churn N     N pipes and N private queues made and dropped (kxd
+ *                    must end where it started)
  */
 #include "guest/kxguest.h"
 #include "guest/runtime.h"
@@ -229,6 +233,67 @@ static int errors_test(void)
 	printf("msgrcv timeout: %ld\n", kx_msgrcv(q, buf, sizeof(buf), 0));
 	printf("read bad fd: %ld\n", kx_read(77, buf, 1));
 	return 0;
+}
+
+static long raw_obj(uint32_t nr, uint64_t id, uint32_t ends)
+{
+	struct kx_hc_ipc_obj o = {.id = id, .ends = ends};
+
+	return (long)kx_hcall(&o.hdr, nr);
+}
+
+static long raw_wait(uint64_t addr, uint32_t value, uint64_t timeout_ns)
+{
+	struct kx_hc_notify n = {.addr = addr, .value = value, .timeout_ns = timeout_ns};
+
+	return (long)kx_hcall(&n.hdr, KX_HC_NOTIFY_WAIT);
+}
+
+/* What a guest can put in the IpC hypercalls that the libc wrappers never
+ * would: every line is an error, and the pVM goes on to say "survived". */
+static int hostile_test(void)
+{
+	uint64_t key = kx_ftok("/kx/hostile", 1);
+	long s = kx_shmget(key, 4096, KX_IPC_CREAT);
+	uint8_t *seg = kx_shmat(s, NULL, 0);
+	uint64_t ctl = (uint64_t)(uintptr_t)seg - KX_PAGE_SIZE;
+	int fd[2];
+
+	printf("shmget open, size wraps: %ld\n", kx_shmget(key, (size_t)0 - KX_PAGE_SIZE, 0));
+	printf("shmget open, size huge: %ld\n", kx_shmget(key, (size_t)0 - 1, 0));
+	kx_pipe(fd);
+	printf("detach, ends out of range: %ld\n", raw_obj(KX_HC_IPC_DETACH, (uint64_t)s, 0x4));
+	printf("wait on the control page: %ld\n", raw_wait(ctl + 8, 0, 1000));
+	printf("wait unaligned: %ld\n", raw_wait((uint64_t)(uintptr_t)seg + 2, 0, 1000));
+	printf("wait past the segment: %ld\n", raw_wait((uint64_t)(uintptr_t)seg + 4096, 0, 1000));
+	printf("wait on text: %ld\n",
+	       raw_wait((uint64_t)(uintptr_t)&hostile_test & ~3ull, 0, 1000));
+	printf("wait forever is capped: %ld\n", raw_wait((uint64_t)(uintptr_t)seg, 0, UINT64_MAX));
+	printf("rm an id never held: %ld\n", raw_obj(KX_HC_IPC_RM, 100000, 0));
+	/* System V: removing an attached segment leaves it mapped, also when
+	 * the program opened it again by key in between. */
+	seg[0] = 7;
+	printf("shmget again: %s\n", kx_shmget(key, 0, 0) == s ? "same id" : "other id");
+	printf("shmrm while attached: %ld\n", kx_shmrm(s));
+	seg[1] = seg[0];
+	printf("still mapped: %d\n", seg[1]);
+	printf("shmdt: %ld\n", kx_shmdt(seg));
+	printf("survived\n");
+	return 0;
+}
+
+static int churn_test(int n)
+{
+	int fd[2], bad = 0;
+	long q;
+
+	for (int i = 0; i < n; i++) {
+		bad += kx_pipe(fd) != 0 || kx_close(fd[0]) != 0 || kx_close(fd[1]) != 0;
+		q = kx_msgget(KX_IPC_PRIVATE, 0);
+		bad += q <= 0 || kx_msgrm(q) != 0;
+	}
+	printf("churn %d, %d failed\n", n, bad);
+	return bad != 0;
 }
 
 /* Two queues: requests on key, answers on key + 1. */
@@ -584,6 +649,10 @@ int main(int argc, char **argv)
 		return kx_msgget(arg, KX_IPC_CREAT) > 0 ? 0 : 1; /* it outlives this pVM */
 	if (strcmp(mode, "firstcomm") == 0)
 		return firstcomm(arg, 100);
+	if (strcmp(mode, "hostile") == 0)
+		return hostile_test();
+	if (strcmp(mode, "churn") == 0)
+		return churn_test((int)arg);
 	if (strcmp(mode, "rtt") == 0) {
 		settle_ms = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
 		return rtt(arg ? (int)arg : 1000);

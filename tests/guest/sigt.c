@@ -10,6 +10,8 @@
  *   sigt eintr         a signal interrupts kx_wait (-KX_EINTR)
  *   sigt chld          KX_SIGCHLD when a child exits
  *   sigt waitany       kx_waitx: no-hang, timeout, any child, -KX_ECHILD
+ *   sigt hostile       bad numbers, a handler without trampoline, SIGRETURN
+ *                      outside a handler and twice: each -KX_EINVAL
  *   sigt forkbench MIB ROUNDS   (make bench) touch MIB MiB, then time
  *                      kx_fork + the child's exit + kx_wait, ROUNDS times
  *   sigt sigbench ROUNDS          (make bench) after KX_SIGUSR2 from the
@@ -17,6 +19,7 @@
  * Every line a test matches is printed by the pVM that knows it.
  */
 #include "guest/kxguest.h"
+#include "guest/runtime.h"
 
 #define ROUND_STEPS 200000u
 #define PINGS	    5
@@ -164,6 +167,64 @@ static int eintr(void)
 	kx_kill((uint64_t)pauser, KX_SIGKILL);
 	kx_wait((uint64_t)nagger, &status);
 	printf("nagger status %d\n", status);
+	return 0;
+}
+
+void kx_sig_trampoline(void); /* guest/signal.c */
+
+static long raw_sigaction(uint64_t sig, uint64_t handler, uint64_t trampoline)
+{
+	struct kx_hc_sigaction a = {.sig = sig, .handler = handler, .trampoline = trampoline};
+
+	return (long)kx_hcall(&a.hdr, KX_HC_SIGACTION);
+}
+
+static long raw_sigreturn(void)
+{
+	struct kx_hc_sigreturn r = {0};
+
+	return (long)kx_hcall(&r.hdr, KX_HC_SIGRETURN);
+}
+
+static volatile long early_return;
+
+/* Leaves through its own SIGRETURN, not the trampoline's: the code it
+ * interrupted goes on, and the rest of the handler never runs. */
+static void on_early(int sig)
+{
+	got = got + 1 + (sig != KX_SIGUSR1);
+	early_return = raw_sigreturn();
+	early_return = 99;
+}
+
+static int hostile(void)
+{
+	uint64_t tramp = (uint64_t)(uintptr_t)kx_sig_trampoline;
+	int status = -1;
+	long child;
+
+	printf("sigreturn outside a handler: %ld\n", raw_sigreturn());
+	printf("signal 0: %ld\n", kx_signal(0, on_note));
+	printf("signal 32: %ld\n", kx_signal(32, on_note));
+	printf("signal SIGKILL: %ld\n", kx_signal(KX_SIGKILL, on_note));
+	printf("signal 2^32+10: %ld\n",
+	       raw_sigaction((1ull << 32) | KX_SIGUSR1, (uint64_t)(uintptr_t)on_note, tramp));
+	printf("handler without trampoline: %ld\n",
+	       raw_sigaction(KX_SIGUSR1, (uint64_t)(uintptr_t)on_note, 0));
+	printf("kill signal 64: %ld\n", kx_kill(0, 64));
+	printf("kill signal -1: %ld\n", kx_kill(0, -1));
+	kx_signal(KX_SIGUSR1, on_early);
+	child = kx_fork();
+	if (child == 0) {
+		kx_kill(0, KX_SIGUSR1);
+		return 0;
+	}
+	while (got == 0)
+		kx_pause();
+	printf("handler left early: %d, %ld\n", got, early_return);
+	printf("sigreturn again: %ld\n", raw_sigreturn());
+	kx_wait((uint64_t)child, &status);
+	printf("survived\n");
 	return 0;
 }
 
@@ -353,6 +414,8 @@ int main(int argc, char **argv)
 		return chld();
 	if (strcmp(mode, "waitany") == 0)
 		return waitany();
+	if (strcmp(mode, "hostile") == 0)
+		return hostile();
 	if (strcmp(mode, "forkbench") == 0 && argc > 3)
 		return forkbench(strtoul(argv[2], NULL, 10), atoi(argv[3]));
 	if (strcmp(mode, "sigbench") == 0 && argc > 2)

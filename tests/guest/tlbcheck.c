@@ -11,26 +11,15 @@
  * usage: kvm_tlbcheck GUEST_DIR
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "manager/elf/kxelf.h"
-#include "manager/hv/hv.h"
+#include "tests/guest/hvdrive.h"
 
 static uint64_t target;
 static int safe_points;
-
-static int no_libraries(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
-			char *why, size_t whylen)
-{
-	(void)ctx, (void)name, (void)at_boot, (void)grant;
-	snprintf(why, whylen, "tlbcheck links no library");
-	return -EACCES;
-}
 
 static void take_write_access(void *ctx, struct hv_vm *vm)
 {
@@ -65,40 +54,24 @@ static int find_target(const uint8_t *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	const struct hv_link_source src = {.request = no_libraries,
+	const struct hv_link_source src = {.request = hvdrive_no_libraries,
 					   .safe_point = take_write_access};
-	char path[4096];
-	char *gargv[] = {path, NULL};
-	struct hv_config cfg = {.mem_size = 16ull << 20, .argc = 1, .argv = gargv,
-				.console_fd = STDOUT_FILENO, .link = &src};
-	struct hv_vm *vm = NULL;
-	struct hv_error err;
+	char path[4096], what[sizeof(((struct hv_error *)0)->msg)];
 	struct hv_end end;
-	struct stat st;
 	uint8_t *buf = NULL;
-	int fd, status = 2;
+	size_t len = 0;
+	int status = 2;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: kvm_tlbcheck GUEST_DIR\n");
-		return 2;
-	}
-	snprintf(path, sizeof(path), "%s/tlb.kxe", argv[1]);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0 ||
-	    (buf = malloc((size_t)st.st_size)) == NULL ||
-	    read(fd, buf, (size_t)st.st_size) != st.st_size ||
-	    find_target(buf, (size_t)st.st_size) != 0) {
-		fprintf(stderr, "tlbcheck: cannot read %s\n", path);
+	if (hvdrive_read(argc, argv, "tlbcheck", "tlb.kxe", path, sizeof(path), &buf, &len) != 0)
+		goto out;
+	if (find_target(buf, len) != 0) {
+		fprintf(stderr, "tlbcheck: no tlb_target in %s\n", path);
 		goto out;
 	}
-	if (hv_kvm_ops.create(&cfg, &vm, &err) != 0 ||
-	    hv_kvm_ops.load_image(vm, buf, (size_t)st.st_size, &err) != 0 ||
-	    hv_kvm_ops.run(vm, &end, &err) != 0) {
-		fprintf(stderr, "tlbcheck: %s\n", err.msg);
+	if (hvdrive_run("tlbcheck", path, buf, len, &src, &end) != 0)
 		goto out;
-	}
-	hv_end_describe(&end, err.msg, sizeof(err.msg));
-	printf("tlbcheck: %s\n", err.msg);
+	hv_end_describe(&end, what, sizeof(what));
+	printf("tlbcheck: %s\n", what);
 	status = end.reason == HV_END_FAULT && end.vector == 14 &&
 				 end.fault_addr / KX_PAGE_SIZE == target / KX_PAGE_SIZE
 			 ? 0
@@ -106,10 +79,6 @@ int main(int argc, char **argv)
 	printf("tlbcheck: %s\n", status == 0 ? "flushed: the write after the change faulted"
 					     : "STALE: the guest wrote through an old translation");
 out:
-	if (vm != NULL)
-		hv_kvm_ops.destroy(vm);
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return status;
 }

@@ -107,6 +107,43 @@ static void busy_when_a_word_above_rsp_points_into_the_library(void **state)
 	assert_int_equal(found, LIB_LO + 0x40);
 }
 
+/* A signal handler runs: SIGRETURN resumes the interrupted state, which
+ * the monitor keeps off the guest stack; it counts like the current one. */
+static void busy_when_the_state_a_handler_interrupted_is_in_the_library(void **state)
+{
+	const uint64_t ret[] = {APP_CODE};
+	struct update_cpu cpu = stack_of(ret, 1);
+	uint64_t found = 0;
+
+	(void)state;
+	cpu.int_rip = LIB_LO + 0x30;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), 0);
+	cpu.in_handler = true;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EBUSY);
+	assert_int_equal(found, LIB_LO + 0x30);
+}
+
+/* The interrupted state's frame chain is walked too, from its own rbp:
+ * here the handler's stack (from rsp) lies above the interrupted frames,
+ * so only that walk can see them. */
+static void the_frames_a_handler_interrupted_are_walked(void **state)
+{
+	const uint64_t ret[] = {APP_CODE};
+	struct update_cpu cpu = stack_of(ret, 1);
+	uint64_t found = 0, fp = STACK_LO + 0x100;
+
+	(void)state;
+	put(fp, fp + 0x40);
+	put(fp + 8, APP_CODE);
+	put(fp + 0x40, 0);
+	put(fp + 0x48, LIB_LO + 0x50);
+	cpu.in_handler = true;
+	cpu.int_rip = APP_CODE;
+	cpu.int_rbp = fp;
+	assert_int_equal(update_quiescent(&mem, &cpu, LIB_LO, LIB_HI, &found), -EBUSY);
+	assert_int_equal(found, LIB_LO + 0x50);
+}
+
 /* Below rsp is dead stack: what lies there does not count. */
 static void dead_stack_below_rsp_is_ignored(void **state)
 {
@@ -355,6 +392,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(busy_when_rip_is_in_the_library),
 		cmocka_unit_test(busy_when_a_deep_return_address_is_in_the_library),
 		cmocka_unit_test(busy_when_a_word_above_rsp_points_into_the_library),
+		cmocka_unit_test(busy_when_the_state_a_handler_interrupted_is_in_the_library),
+		cmocka_unit_test(the_frames_a_handler_interrupted_are_walked),
 		cmocka_unit_test(dead_stack_below_rsp_is_ignored),
 		cmocka_unit_test(the_range_is_half_open),
 		cmocka_unit_test(hostile_frame_chains_stop_the_walk),
