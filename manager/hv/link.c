@@ -378,20 +378,24 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 	return rc < 0 ? -EIO : 0;
 }
 
+struct kxelf_segment linker_segment(const struct hv_linker *l)
+{
+	return (struct kxelf_segment){
+		.guest_base = l->start,
+		.host = hv_guest_ptr(l->mem, l->start, l->end - l->start, HV_ACCESS_MONITOR),
+		.size = l->end - l->start,
+	};
+}
+
 /* Load one tree at the cursor; root bytes from the caller. */
 static int load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const char *name,
 		     struct kxelf_tree **out, struct hv_error *err)
 {
 	const struct kxelf_tree_ops ops = {.open = tree_open, .release = tree_release, .ctx = l};
+	struct kxelf_segment seg = linker_segment(l);
 	struct kxelf_tree_params p = {
 		.ops = &ops,
-		.seg =
-			&(struct kxelf_segment){
-				.guest_base = l->start,
-				.host = hv_guest_ptr(l->mem, l->start, l->end - l->start,
-						     HV_ACCESS_MONITOR),
-				.size = l->end - l->start,
-			},
+		.seg = &seg,
 		.guest_addr = l->cursor,
 		.linked = (const struct kxelf_module *const *)l->mods,
 		.nlinked = l->nmods,

@@ -257,15 +257,10 @@ static int load_new(struct update_ctx *u)
 	for (size_t i = 0; i < l->nmods; i++)
 		if (i != u->oi)
 			scope[n++] = l->mods[i];
+	struct kxelf_segment seg = linker_segment(l);
 	struct kxelf_tree_params p = {
 		.ops = &ops,
-		.seg =
-			&(struct kxelf_segment){
-				.guest_base = l->start,
-				.host = hv_guest_ptr(l->mem, l->start, l->end - l->start,
-						     HV_ACCESS_MONITOR),
-				.size = l->end - l->start,
-			},
+		.seg = &seg,
 		.guest_addr = l->cursor,
 		.linked = scope,
 		.nlinked = n,

@@ -47,6 +47,8 @@ struct hv_linker {
 /* Put the formatted message in err and return rc: the linker's one way to fail. */
 int linker_fail(struct hv_error *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The dynamic segment [l->start, l->end) as the loader sees it. */
+struct kxelf_segment linker_segment(const struct hv_linker *l);
 int linker_file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
 		    struct link_file **out);
 void linker_file_close(struct link_file *f);
