@@ -170,6 +170,8 @@ void kxd_pool_close(struct kxd *d);
  * delays the recycled start that caused it.  kxd_pool_idle: poll timed out. */
 int kxd_pool_timeout(struct kxd *d);
 void kxd_pool_idle(struct kxd *d);
+/* A pVM left its pool (recycled, or an idle one ended): refill when idle. */
+void kxd_pool_refill_later(struct kxd *d);
 /* --pool-max N: 0..KXD_MAX_PVMS.  0 or -EINVAL. */
 int kxd_pool_max_parse(const char *text, long *out);
 

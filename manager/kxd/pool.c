@@ -175,6 +175,14 @@ int kxd_pool_timeout(struct kxd *d)
 	return -1;
 }
 
+void kxd_pool_refill_later(struct kxd *d)
+{
+	if (d->pool_refill || d->stopping)
+		return;
+	d->pool_refill = true;
+	clock_gettime(CLOCK_MONOTONIC, &d->pool_refill_since);
+}
+
 void kxd_pool_idle(struct kxd *d)
 {
 	d->pool_refill = false;

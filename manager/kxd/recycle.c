@@ -148,6 +148,7 @@ int kxd_recycle_run(struct kxd *d, int ci, const char *asked_app, int lib_fd, in
 	snprintf(p->app, sizeof(p->app), "%s", app);
 	p->pooled = false;
 	p->state = KXD_PVM_RUNNING;
+	kxd_pool_refill_later(d); /* the pool lost it, whether the hand-over works or not */
 	p->started = time(NULL);
 	snprintf(p->libs[0].name, sizeof(p->libs[0].name), "%s", dec.meta.name);
 	snprintf(p->libs[0].version, sizeof(p->libs[0].version), "%s", dec.meta.version);
@@ -162,10 +163,6 @@ int kxd_recycle_run(struct kxd *d, int ci, const char *asked_app, int lib_fd, in
 	}
 	p->client = ci;
 	*out = p;
-	if (!d->pool_refill) {
-		d->pool_refill = true;
-		clock_gettime(CLOCK_MONOTONIC, &d->pool_refill_since);
-	}
 out:
 	free(lib);
 	return rc;

@@ -254,6 +254,9 @@ static void end_children(struct kxd *d, const struct kxd_pvm *p)
 static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 {
 	struct kxd_pvm *parent;
+	/* An idle pool pVM that ended (killed, crashed) is replaced; one that
+	 * died while booting is not, so a broken placeholder cannot loop. */
+	bool idle_pool = p->pooled && p->state == KXD_PVM_POOLED;
 
 	while (p->chan >= 0 && kxd_chan_readable(d, p) > 0)
 		;
@@ -282,6 +285,8 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 		kxd_wait_answer(d, parent, p); /* a wait for any child */
 	kxd_sig_child_ended(d, p);
 	end_children(d, p);
+	if (idle_pool)
+		kxd_pool_refill_later(d);
 }
 
 void kxd_pvm_ended(struct kxd *d, struct kxd_pvm *p, int wstatus)

@@ -96,6 +96,19 @@ pool_ready() {
 		explain "each pool pVM boots through the gate: kxd's check at start, 3, 1 refill"
 }
 
+@test "recycle: an idle pool pVM that is killed is replaced" {
+	wait_for pool_ready kvcount 2 || explain "kxd fills each pool at start"
+	before=$(pool_ids kvcount)
+	victim=$(head -n 1 <<<"$before")
+	ctl kill "$victim"
+	[ "$status" -eq 0 ] || explain "kill"
+	wait_for pool_ready kvcount 2 || explain "the pool refilled to 2 after a kill"
+	after=$(pool_ids kvcount)
+	! grep -qx "$victim" <<<"$after" || explain "the killed pVM is gone from the pool"
+	[ "$(comm -12 <(sort <<<"$before") <(sort <<<"$after") | wc -l)" -eq 1 ] ||
+		explain "the other pooled pVM stayed: $before / $after"
+}
+
 @test "recycle: a recycled pVM holds nothing of the previous app's life" {
 	token=kx-secret-$RANDOM$RANDOM$RANDOM
 	wait_for pool_ready recycprobe 1 || explain "pool"
