@@ -9,7 +9,7 @@ kxctl_SRCS := manager/kxctl.c manager/kxctl_inspect.c manager/kxctl_client.c \
 kxctl_LIBS := kxelf kxdproto kxgate kxp kxsig
 kxctl_LDLIBS := -lsodium -lpthread
 
-UNIT_TESTS += test_elf_regress test_elf_load
+UNIT_TESTS += test_elf_regress test_elf_load test_elf_signed_reads
 test_elf_regress_SRCS := tests/unit/test_elf_regress.c
 test_elf_regress_LIBS := kxelf kxsig
 test_elf_regress_LDLIBS := -lcmocka -lsodium
@@ -17,9 +17,17 @@ test_elf_load_SRCS := tests/unit/test_elf_load.c
 test_elf_load_LIBS := kxelf kxsig
 test_elf_load_LDLIBS := -lcmocka -lsodium
 
-FUZZERS += fuzz_elf
-fuzz_elf_SRCS := fuzz/fuzz_elf.c
+test_elf_signed_reads_SRCS := tests/unit/test_elf_signed_reads.c fuzz/elf_walk.c
+test_elf_signed_reads_LIBS := kxelf kxsig
+test_elf_signed_reads_LDLIBS := -lcmocka -lsodium
+
+FUZZERS += fuzz_elf fuzz_elf_signed
+fuzz_elf_SRCS := fuzz/fuzz_elf.c fuzz/elf_walk.c
 fuzz_elf_LIBS := kxelf
+# The differential fuzzer: the loader's reads against the signer's regions.
+fuzz_elf_signed_SRCS := fuzz/fuzz_elf_signed.c fuzz/elf_walk.c
+fuzz_elf_signed_LIBS := kxelf kxsig
+fuzz_elf_signed_LDLIBS := -lsodium
 
 # make bench: the loader beside dlopen() on a generated 111-function library.
 BENCHES += bench_elf

@@ -372,25 +372,6 @@ static void count(const struct kxelf_image *img, struct counts *c)
 	c->relr = kxelf_image_relr_count(img);
 }
 
-static const char *ptype_name(uint32_t t)
-{
-	switch (t) {
-	case PT_NULL: return "NULL";
-	case PT_LOAD: return "LOAD";
-	case PT_DYNAMIC: return "DYNAMIC";
-	case PT_INTERP: return "INTERP";
-	case PT_NOTE: return "NOTE";
-	case PT_SHLIB: return "SHLIB";
-	case PT_PHDR: return "PHDR";
-	case PT_TLS: return "TLS";
-	case PT_GNU_EH_FRAME: return "GNU_EH_FRAME";
-	case PT_GNU_STACK: return "GNU_STACK";
-	case PT_GNU_RELRO: return "GNU_RELRO";
-	case PT_GNU_PROPERTY: return "GNU_PROPERTY";
-	}
-	return NULL;
-}
-
 /* readelf's spelling: "RWE" with blanks for missing bits. */
 static void flags_str(uint32_t f, char out[4])
 {
@@ -431,7 +412,7 @@ static void report_text(const struct inspect *in)
 		char fl[4];
 
 		kxelf_image_phdr(img, i, &ph);
-		name = ptype_name(ph.type);
+		name = kxelf_phdr_type_name(ph.type);
 		flags_str(ph.flags, fl);
 		if (name)
 			printf("  [%2zu] %-13s", i, name);

@@ -112,6 +112,45 @@ static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kxsig_error *err
 	return KXSIG_OK;
 }
 
+/*
+ * A header other than PT_LOAD that names file bytes (PT_DYNAMIC, PT_INTERP,
+ * PT_NOTE, PT_TLS, PT_GNU_RELRO, ...) must name the bytes that a PT_LOAD
+ * maps at its p_vaddr.  The signature covers the PT_LOADs' file bytes; a
+ * table a loader finds through a p_offset anywhere else could be changed
+ * after signing.  PT_GNU_RELRO names memory, not a table: only its start
+ * must agree (lld counts NOBITS padding in its p_filesz).  The loader
+ * (manager/elf, phdr_placed) refuses the same files.
+ */
+static int check_placed(const struct kxsig_elf *elf, size_t i, struct kxsig_error *err)
+{
+	Elf64_Phdr ph;
+	uint64_t size;
+
+	kxsig_elf_phdr(elf, i, &ph);
+	if (ph.p_type == PT_LOAD || ph.p_type == PT_NULL || ph.p_filesz == 0)
+		return KXSIG_OK;
+	size = ph.p_type == PT_GNU_RELRO ? 0 : ph.p_filesz;
+	for (size_t j = 0; j < elf->eh.e_phnum; j++) {
+		Elf64_Phdr load;
+		uint64_t delta;
+
+		kxsig_elf_phdr(elf, j, &load);
+		if (load.p_type != PT_LOAD || ph.p_vaddr < load.p_vaddr)
+			continue;
+		delta = ph.p_vaddr - load.p_vaddr;
+		/* load's file range was checked in_file, so offset + delta cannot wrap
+		 * once delta + size fits inside it. */
+		if (delta <= load.p_filesz && size <= load.p_filesz - delta &&
+		    load.p_offset + delta == ph.p_offset)
+			return KXSIG_OK;
+	}
+	return kxsig_fail(err, KXSIG_ERR_MALFORMED,
+			  "program header %zu (type 0x%x): file bytes at offset 0x%llx are not the "
+			  "PT_LOAD bytes its p_vaddr 0x%llx names (they would not be signed)",
+			  i, ph.p_type, (unsigned long long)ph.p_offset,
+			  (unsigned long long)ph.p_vaddr);
+}
+
 static int check_phdrs(struct kxsig_elf *elf, struct kxsig_error *err)
 {
 	for (size_t i = 0; i < elf->eh.e_phnum; i++) {
@@ -130,6 +169,12 @@ static int check_phdrs(struct kxsig_elf *elf, struct kxsig_error *err)
 	}
 	if (elf->nloads == 0)
 		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "no PT_LOAD segment");
+	for (size_t i = 0; i < elf->eh.e_phnum; i++) {
+		int rc = check_placed(elf, i, err);
+
+		if (rc)
+			return rc;
+	}
 	return KXSIG_OK;
 }
 

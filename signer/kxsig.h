@@ -126,6 +126,13 @@ int kxsig_read_regions(const void *elf, size_t len, struct kxsig_meta *meta,
 		       struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
 		       struct kxsig_error *err);
 
+/* The regions a signature over this file covers, computed from the file
+ * itself (signed or not): what `kxsign sign` records, and the bytes the
+ * loader may read (tests/unit/test_elf_signed_reads.c, fuzz_elf_signed). */
+int kxsig_covered_regions(const void *elf, size_t len,
+			  struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
+			  struct kxsig_error *err);
+
 /* Detached Ed25519 over an arbitrary message (compiled policy files). */
 int kxsig_verify_detached(const struct kxsig_pubkey *key, const void *msg, size_t len,
 			  const uint8_t sig[KXSIG_SIG_BYTES], struct kxsig_error *err);

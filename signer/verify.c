@@ -136,6 +136,38 @@ static void fill_meta(const struct signed_file *sf, struct kxsig_meta *meta)
 	kxsig_digest_regions(&sf->elf, sf->regions, sf->nregions, meta->digest);
 }
 
+static void region_info(const struct kxsig_abi_region *r, struct kxsig_region_info *out)
+{
+	out->kind = kxsig_region_kind_name(r->kind);
+	out->kind_id = r->kind;
+	out->index = r->index;
+	out->offset = r->offset;
+	out->size = r->size;
+	memcpy(out->hash, r->hash, sizeof(out->hash));
+}
+
+int kxsig_covered_regions(const void *elf, size_t len,
+			  struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
+			  struct kxsig_error *err)
+{
+	struct kxsig_abi_region abi[KXSIG_ABI_MAX_REGIONS];
+	struct kxsig_elf parsed;
+	size_t n = 0;
+	int rc;
+
+	_Static_assert(KXSIG_MAX_REGIONS == KXSIG_ABI_MAX_REGIONS, "region arrays");
+	*nregions = 0;
+	rc = kxsig_elf_parse(&parsed, elf, len, err);
+	if (!rc)
+		rc = kxsig_elf_regions(&parsed, abi, &n, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		region_info(&abi[i], &regions[i]);
+	*nregions = n;
+	return KXSIG_OK;
+}
+
 int kxsig_read_regions(const void *elf, size_t len, struct kxsig_meta *meta,
 		       struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
 		       struct kxsig_error *err)
@@ -151,14 +183,7 @@ int kxsig_read_regions(const void *elf, size_t len, struct kxsig_meta *meta,
 		return rc;
 	fill_meta(&sf, meta);
 	for (size_t i = 0; regions && nregions && i < sf.sec.region_count; i++) {
-		const struct kxsig_abi_region *r = &sf.sec.regions[i];
-
-		regions[i].kind = kxsig_region_kind_name(r->kind);
-		regions[i].kind_id = r->kind;
-		regions[i].index = r->index;
-		regions[i].offset = r->offset;
-		regions[i].size = r->size;
-		memcpy(regions[i].hash, r->hash, sizeof(regions[i].hash));
+		region_info(&sf.sec.regions[i], &regions[i]);
 		*nregions = i + 1;
 	}
 	return KXSIG_OK;

@@ -170,7 +170,7 @@ static uint64_t lazy_target(const struct kxelf_module *mod, const struct kxelf_r
 	uint64_t off;
 
 	img_file_off(mod->img, r->offset, 8, &off); /* checked by plt0_locate */
-	return rd64(mod->img->buf + off) + mod->bias;
+	return rd64(img_at(mod->img, off, 8)) + mod->bias;
 }
 
 static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint64_t *written)
@@ -267,7 +267,7 @@ static int relr_apply(void *ctx, uint64_t vaddr)
 
 	/* The implicit addend is read from the file, not guest memory. */
 	if (img_file_off(mod->img, vaddr, 8, &off) == 0)
-		addend = rd64(mod->img->buf + off);
+		addend = rd64(img_at(mod->img, off, 8));
 	c->mod->stats.applied++;
 	return put(c, vaddr + mod->bias, 8, addend + mod->bias);
 }

@@ -10,12 +10,12 @@
 /* Untrusted input: a string table of `size` bytes at file offset `off`. */
 static bool strtab_terminated(const struct kxelf_image *img, uint64_t off, uint64_t size)
 {
-	return size == 0 || img->buf[off + size - 1] == '\0';
+	return size == 0 || *img_at(img, off + size - 1, 1) == '\0';
 }
 
 static void shdr_read(const struct kxelf_image *img, size_t i, Elf64_Shdr *sh)
 {
-	memcpy(sh, img->buf + img->shoff + i * sizeof(*sh), sizeof(*sh));
+	memcpy(sh, img_at(img, img->shoff + i * sizeof(*sh), sizeof(*sh)), sizeof(*sh));
 }
 
 /* Untrusted input: the .symtab section and the string table it links to. */
@@ -62,7 +62,7 @@ int sections_parse(struct kxelf_image *img, struct kxelf_error *err)
 	Elf64_Ehdr eh;
 	Elf64_Shdr names = { 0 };
 
-	memcpy(&eh, img->buf, sizeof(eh));
+	memcpy(&eh, img_at(img, 0, sizeof(eh)), sizeof(eh));
 	if (eh.e_shoff == 0)
 		return KXELF_OK;
 	if (eh.e_shnum == 0 || eh.e_shstrndx == SHN_XINDEX)
@@ -157,7 +157,7 @@ struct dyn_vals {
 
 static void dyn_read(const struct kxelf_image *img, size_t i, Elf64_Dyn *d)
 {
-	memcpy(d, img->buf + img->dyn_off + i * sizeof(*d), sizeof(*d));
+	memcpy(d, img_at(img, img->dyn_off + i * sizeof(*d), sizeof(*d)), sizeof(*d));
 }
 
 /* Untrusted input: one pass over the entries, recording the ones we use. */
@@ -279,8 +279,8 @@ static int sysv_hash_parse(struct kxelf_image *img, const struct dyn_vals *dv,
 
 	if ((rc = dyn_table(img, dv, DV_HASH, 8, &t, err)) != KXELF_OK)
 		return rc;
-	img->sysv.nbucket = rd32(img->buf + t.off);
-	img->sysv.nchain = rd32(img->buf + t.off + 4);
+	img->sysv.nbucket = rd32(img_at(img, t.off, 4));
+	img->sysv.nchain = rd32(img_at(img, t.off + 4, 4));
 	if (img->sysv.nbucket == 0)
 		return kx_fail(err, KXELF_ERR_MALFORMED, "DT_HASH: nbucket is 0");
 	if (img->sysv.nchain > KXELF_MAX_SYMS)
@@ -292,14 +292,14 @@ static int sysv_hash_parse(struct kxelf_image *img, const struct dyn_vals *dv,
 	img->sysv.buckets_off = t.off + 8;
 	img->sysv.chains_off = img->sysv.buckets_off + 4 * (uint64_t)img->sysv.nbucket;
 	for (uint32_t i = 0; i < img->sysv.nbucket; i++) {
-		uint32_t v = rd32(img->buf + img->sysv.buckets_off + 4 * (uint64_t)i);
+		uint32_t v = rd32(img_at(img, img->sysv.buckets_off + 4 * (uint64_t)i, 4));
 		if (v >= img->sysv.nchain)
 			return kx_fail(err, KXELF_ERR_MALFORMED,
 				       "DT_HASH bucket %u: symbol index %u >= nchain %u", i, v,
 				       img->sysv.nchain);
 	}
 	for (uint32_t i = 0; i < img->sysv.nchain; i++) {
-		uint32_t v = rd32(img->buf + img->sysv.chains_off + 4 * (uint64_t)i);
+		uint32_t v = rd32(img_at(img, img->sysv.chains_off + 4 * (uint64_t)i, 4));
 		if (v >= img->sysv.nchain)
 			return kx_fail(err, KXELF_ERR_MALFORMED,
 				       "DT_HASH chain %u: symbol index %u >= nchain %u", i, v,
@@ -323,10 +323,10 @@ static int gnu_hash_parse(struct kxelf_image *img, const struct dyn_vals *dv, si
 	if ((rc = dyn_table(img, dv, DV_GNU_HASH, 16, &t, err)) != KXELF_OK)
 		return rc;
 	avail = img_file_avail(img, t.vaddr);
-	g->nbuckets = rd32(img->buf + t.off);
-	g->symoffset = rd32(img->buf + t.off + 4);
-	g->bloom_words = rd32(img->buf + t.off + 8);
-	g->bloom_shift = rd32(img->buf + t.off + 12);
+	g->nbuckets = rd32(img_at(img, t.off, 4));
+	g->symoffset = rd32(img_at(img, t.off + 4, 4));
+	g->bloom_words = rd32(img_at(img, t.off + 8, 4));
+	g->bloom_shift = rd32(img_at(img, t.off + 12, 4));
 	if (g->nbuckets == 0)
 		return kx_fail(err, KXELF_ERR_MALFORMED, "DT_GNU_HASH: nbuckets is 0");
 	if (g->bloom_words == 0 || (g->bloom_words & (g->bloom_words - 1)) != 0)
@@ -347,7 +347,7 @@ static int gnu_hash_parse(struct kxelf_image *img, const struct dyn_vals *dv, si
 	g->buckets_off = g->bloom_off + 8 * (uint64_t)g->bloom_words;
 	g->chains_off = g->buckets_off + 4 * (uint64_t)g->nbuckets;
 	for (uint32_t i = 0; i < g->nbuckets; i++) {
-		uint32_t v = rd32(img->buf + g->buckets_off + 4 * (uint64_t)i);
+		uint32_t v = rd32(img_at(img, g->buckets_off + 4 * (uint64_t)i, 4));
 		if (v != 0 && v < g->symoffset)
 			return kx_fail(err, KXELF_ERR_MALFORMED,
 				       "DT_GNU_HASH bucket %u: symbol index %u below symoffset %u", i,
@@ -369,7 +369,7 @@ static int gnu_hash_parse(struct kxelf_image *img, const struct dyn_vals *dv, si
 			return kx_fail(err, KXELF_ERR_MALFORMED,
 				       "DT_GNU_HASH: chain entry for symbol %lu runs past the end of "
 				       "the segment", i);
-		if (rd32(img->buf + g->chains_off + 4 * (i - g->symoffset)) & 1) {
+		if (rd32(img_at(img, g->chains_off + 4 * (i - g->symoffset), 4)) & 1) {
 			*count = i + 1;
 			break;
 		}

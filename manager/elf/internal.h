@@ -40,6 +40,19 @@ static inline uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
+/*
+ * Every byte the loader takes from a file goes through img_at() or
+ * img_str(), so that a test can record each range read (kxelf_trace_reads)
+ * and check it against the regions a signature covers.  Callers have already
+ * bounds-checked [off, off + size); the hook costs one predicted branch.
+ */
+extern _Thread_local kxelf_read_fn *elf_read_hook;
+extern _Thread_local void *elf_read_ctx;
+
+static inline const uint8_t *img_at(const struct kxelf_image *img, uint64_t off, uint64_t size);
+/* A NUL-terminated string at off (inside a table whose last byte is NUL). */
+static inline const char *img_str(const struct kxelf_image *img, uint64_t off);
+
 /* Fill err (if any) and return code. */
 int kx_fail(struct kxelf_error *err, enum kxelf_err code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -123,6 +136,22 @@ struct kxelf_module {
 	int64_t tls_tpoff;
 	struct kxelf_reloc_stats stats;
 };
+
+static inline const uint8_t *img_at(const struct kxelf_image *img, uint64_t off, uint64_t size)
+{
+	if (__builtin_expect(elf_read_hook != NULL, 0))
+		elf_read_hook(elf_read_ctx, img->buf, off, size);
+	return img->buf + off;
+}
+
+static inline const char *img_str(const struct kxelf_image *img, uint64_t off)
+{
+	const char *s = (const char *)img->buf + off;
+
+	if (__builtin_expect(elf_read_hook != NULL, 0))
+		elf_read_hook(elf_read_ctx, img->buf, off, strlen(s) + 1);
+	return s;
+}
 
 /* parse.c */
 const struct elf_load *img_load_at(const struct kxelf_image *img, uint64_t vaddr, uint64_t size);

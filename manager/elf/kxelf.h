@@ -163,6 +163,8 @@ const char *kxelf_image_interp(const struct kxelf_image *img); /* NULL if none *
 uint64_t kxelf_image_flags(const struct kxelf_image *img);      /* DT_FLAGS */
 uint64_t kxelf_image_flags_1(const struct kxelf_image *img);    /* DT_FLAGS_1 */
 
+/* readelf's name of a program header type ("DYNAMIC"), or NULL if unknown. */
+const char *kxelf_phdr_type_name(uint32_t type);
 size_t kxelf_image_phnum(const struct kxelf_image *img);
 int kxelf_image_phdr(const struct kxelf_image *img, size_t i, struct kxelf_phdr *out);
 
@@ -329,5 +331,15 @@ struct kxelf_module *kxelf_tree_module(const struct kxelf_tree *tree, size_t i);
 const char *kxelf_tree_name(const struct kxelf_tree *tree, size_t i);
 uint64_t kxelf_tree_end(const struct kxelf_tree *tree); /* first free guest address after it */
 uint64_t kxelf_tree_tls_used(const struct kxelf_tree *tree); /* tls_used + the tree's blocks */
+
+/* ---- testing ------------------------------------------------------------ */
+
+/* Call fn for every range of file bytes the loader reads, on this thread
+ * (NULL: stop).  file is the buffer given to kxelf_image_parse or returned
+ * by a tree's open callback.  The signed-reads test and the differential
+ * fuzzer (fuzz_elf_signed) check every range against the regions a kxsign
+ * signature covers: the loader reads only signed bytes. */
+typedef void kxelf_read_fn(void *ctx, const void *file, uint64_t off, uint64_t size);
+void kxelf_trace_reads(kxelf_read_fn *fn, void *ctx);
 
 #endif /* KX_MANAGER_ELF_KXELF_H */

@@ -70,7 +70,7 @@ int kxelf_module_map(const struct kxelf_image *img, const struct kxelf_segment *
 	memset(seg_ptr(seg, guest_addr, img->span.size), 0, img->span.size);
 	for (size_t i = 0; i < img->nloads; i++) {
 		const struct elf_load *l = &img->loads[i];
-		memcpy(seg_ptr(seg, l->vaddr + bias, l->filesz), img->buf + l->offset, l->filesz);
+		memcpy(seg_ptr(seg, l->vaddr + bias, l->filesz), img_at(img, l->offset, l->filesz), l->filesz);
 	}
 	*out = mod;
 	mod = NULL;

@@ -9,6 +9,15 @@
 
 #include "manager/elf/internal.h"
 
+_Thread_local kxelf_read_fn *elf_read_hook;
+_Thread_local void *elf_read_ctx;
+
+void kxelf_trace_reads(kxelf_read_fn *fn, void *ctx)
+{
+	elf_read_hook = fn;
+	elf_read_ctx = ctx;
+}
+
 int kx_fail(struct kxelf_error *err, enum kxelf_err code, const char *fmt, ...)
 {
 	if (err) {
@@ -47,6 +56,25 @@ const char *kxelf_type_name(enum kxelf_type type)
 	case KXELF_TYPE_DYN: return "dyn";
 	}
 	return "unknown";
+}
+
+const char *kxelf_phdr_type_name(uint32_t type)
+{
+	switch (type) {
+	case PT_NULL: return "NULL";
+	case PT_LOAD: return "LOAD";
+	case PT_DYNAMIC: return "DYNAMIC";
+	case PT_INTERP: return "INTERP";
+	case PT_NOTE: return "NOTE";
+	case PT_SHLIB: return "SHLIB";
+	case PT_PHDR: return "PHDR";
+	case PT_TLS: return "TLS";
+	case PT_GNU_EH_FRAME: return "GNU_EH_FRAME";
+	case PT_GNU_STACK: return "GNU_STACK";
+	case PT_GNU_RELRO: return "GNU_RELRO";
+	case PT_GNU_PROPERTY: return "GNU_PROPERTY";
+	}
+	return NULL;
 }
 
 static bool pow2_or_zero(uint64_t v)
@@ -102,7 +130,6 @@ uint64_t img_file_avail(const struct kxelf_image *img, uint64_t vaddr)
 /* Untrusted input: the first 64 bytes of the file. */
 static int ehdr_parse(struct kxelf_image *img, struct kxelf_error *err)
 {
-	const uint8_t *b = img->buf;
 	Elf64_Ehdr eh;
 
 	if (img->len > KXELF_MAX_FILE_SIZE)
@@ -111,7 +138,7 @@ static int ehdr_parse(struct kxelf_image *img, struct kxelf_error *err)
 	if (img->len < sizeof(eh))
 		return kx_fail(err, KXELF_ERR_MALFORMED,
 			       "file too small for an ELF header (%zu bytes)", img->len);
-	memcpy(&eh, b, sizeof(eh));
+	memcpy(&eh, img_at(img, 0, sizeof(eh)), sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
 		return kx_fail(err, KXELF_ERR_MALFORMED, "not an ELF file (bad magic)");
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
@@ -158,7 +185,7 @@ static int ehdr_parse(struct kxelf_image *img, struct kxelf_error *err)
 
 static void phdr_read(const struct kxelf_image *img, size_t i, Elf64_Phdr *ph)
 {
-	memcpy(ph, img->buf + img->phoff + i * sizeof(*ph), sizeof(*ph));
+	memcpy(ph, img_at(img, img->phoff + i * sizeof(*ph), sizeof(*ph)), sizeof(*ph));
 }
 
 /* Untrusted input: one PT_LOAD.  Checks it alone and against the previous one. */
@@ -259,6 +286,48 @@ static int dup_phdr(struct kxelf_error *err, size_t i, const char *what)
 	return kx_fail(err, KXELF_ERR_MALFORMED, "program header %zu: second %s", i, what);
 }
 
+/*
+ * Untrusted input: a header other than PT_LOAD that names file bytes
+ * (PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_TLS, PT_PHDR, PT_GNU_RELRO, ...).
+ * Its bytes must be the very bytes the PT_LOAD mapping p_vaddr puts there:
+ * a signature covers the PT_LOADs' file bytes, so a table found through a
+ * p_offset anywhere else could be changed after signing (and two readers,
+ * one by offset, one by address, would disagree about what the file says).
+ * PT_GNU_RELRO names a range of memory, not a table: only its start must
+ * agree (lld counts the NOBITS .relro_padding in its p_filesz).
+ */
+static int phdr_placed(const struct kxelf_image *img, size_t i, const Elf64_Phdr *ph,
+		       struct kxelf_error *err)
+{
+	const char *name = kxelf_phdr_type_name(ph->p_type);
+	uint64_t size = ph->p_type == PT_GNU_RELRO ? 0 : ph->p_filesz;
+	char type[32];
+
+	if (ph->p_type == PT_LOAD || ph->p_type == PT_NULL || ph->p_filesz == 0)
+		return KXELF_OK;
+	if (name)
+		snprintf(type, sizeof(type), "PT_%s", name);
+	else
+		snprintf(type, sizeof(type), "type 0x%x", ph->p_type);
+	for (size_t k = 0; k < img->nloads; k++) {
+		const struct elf_load *l = &img->loads[k];
+		uint64_t delta = ph->p_vaddr - l->vaddr;
+
+		if (ph->p_vaddr < l->vaddr || !range_ok(delta, size, l->filesz))
+			continue;
+		if (l->offset + delta != ph->p_offset)
+			return kx_fail(err, KXELF_ERR_MALFORMED,
+				       "program header %zu: %s p_offset 0x%lx is not where p_vaddr "
+				       "0x%lx lies in the file (0x%lx): only the PT_LOADs' bytes are "
+				       "signed", i, type, ph->p_offset, ph->p_vaddr, l->offset + delta);
+		return KXELF_OK;
+	}
+	return kx_fail(err, KXELF_ERR_MALFORMED,
+		       "program header %zu: %s file bytes [0x%lx, +0x%lx) are not inside a "
+		       "PT_LOAD's file bytes at p_vaddr 0x%lx", i, type, ph->p_offset, size,
+		       ph->p_vaddr);
+}
+
 /* Untrusted input: second pass over the headers that refer to PT_LOADs. */
 static int phdrs_special(struct kxelf_image *img, struct kxelf_error *err)
 {
@@ -267,8 +336,12 @@ static int phdrs_special(struct kxelf_image *img, struct kxelf_error *err)
 	for (size_t i = 0; i < img->phnum; i++) {
 		Elf64_Phdr ph;
 		const struct elf_load *l;
+		int rc;
 
 		phdr_read(img, i, &ph);
+		/* PT_DYNAMIC is placed below, after its own address check. */
+		if (ph.p_type != PT_DYNAMIC && (rc = phdr_placed(img, i, &ph, err)) != KXELF_OK)
+			return rc;
 		switch (ph.p_type) {
 		case PT_DYNAMIC:
 			if (img->has_dynamic)
@@ -282,6 +355,8 @@ static int phdrs_special(struct kxelf_image *img, struct kxelf_error *err)
 				return kx_fail(err, KXELF_ERR_MALFORMED,
 					       "program header %zu: PT_DYNAMIC [0x%lx, +0x%lx) is not "
 					       "inside a PT_LOAD", i, ph.p_vaddr, ph.p_memsz);
+			if ((rc = phdr_placed(img, i, &ph, err)) != KXELF_OK)
+				return rc;
 			img->has_dynamic = true;
 			img->dyn_vaddr = ph.p_vaddr;
 			img->dyn_size = ph.p_memsz;
@@ -291,10 +366,10 @@ static int phdrs_special(struct kxelf_image *img, struct kxelf_error *err)
 		case PT_INTERP:
 			if (img->interp)
 				return dup_phdr(err, i, "PT_INTERP");
-			if (ph.p_filesz == 0 || img->buf[ph.p_offset + ph.p_filesz - 1] != '\0')
+			if (ph.p_filesz == 0 || *img_at(img, ph.p_offset + ph.p_filesz - 1, 1) != '\0')
 				return kx_fail(err, KXELF_ERR_MALFORMED,
 					       "program header %zu: PT_INTERP is not NUL-terminated", i);
-			img->interp = (const char *)img->buf + ph.p_offset;
+			img->interp = img_str(img, ph.p_offset);
 			break;
 		case PT_TLS:
 			if (seen_tls)
@@ -405,7 +480,7 @@ uint64_t kxelf_image_entry(const struct kxelf_image *img)
 
 const char *kxelf_image_soname(const struct kxelf_image *img)
 {
-	return img->has_soname ? (const char *)img->buf + img->strtab.off + img->soname_off : NULL;
+	return img->has_soname ? img_str(img, img->strtab.off + img->soname_off) : NULL;
 }
 
 const char *kxelf_image_interp(const struct kxelf_image *img)
@@ -451,7 +526,7 @@ const char *kxelf_image_needed(const struct kxelf_image *img, size_t i)
 {
 	if (i >= img->nneeded)
 		return NULL;
-	return (const char *)img->buf + img->strtab.off + img->needed_off[i];
+	return img_str(img, img->strtab.off + img->needed_off[i]);
 }
 
 void kxelf_image_tls(const struct kxelf_image *img, struct kxelf_tls_info *out)

@@ -91,7 +91,7 @@ static void rela_read(const struct kxelf_image *img, bool plt, size_t i, struct 
 	const struct elf_table *t = plt ? &img->jmprel : &img->rela;
 	Elf64_Rela r;
 
-	memcpy(&r, img->buf + t->off + i * sizeof(r), sizeof(r));
+	memcpy(&r, img_at(img, t->off + i * sizeof(r), sizeof(r)), sizeof(r));
 	*out = (struct kxelf_reloc){
 		.offset = r.r_offset, .type = ELF64_R_TYPE(r.r_info), .sym = ELF64_R_SYM(r.r_info),
 		.addend = r.r_addend, .plt = plt, .plt_index = plt ? i : 0,
@@ -148,7 +148,7 @@ int relr_walk(const struct kxelf_image *img, int (*fn)(void *ctx, uint64_t vaddr
 	bool have_base = false;
 
 	for (size_t i = 0; i < img->relr_count; i++) {
-		uint64_t w = rd64(img->buf + img->relr.off + 8 * i);
+		uint64_t w = rd64(img_at(img, img->relr.off + 8 * i, 8));
 		int rc;
 
 		if ((w & 1) == 0) {
@@ -214,7 +214,7 @@ static void plt0_locate(struct kxelf_image *img)
 			continue;
 		if (img_file_off(img, r.offset, 8, &off) != 0)
 			return;
-		initial = rd64(img->buf + off);
+		initial = rd64(img_at(img, off, 8));
 		l = img_load_at(img, initial, 1);
 		if (!l || !(l->prot & KXELF_PROT_X))
 			return;

@@ -37,9 +37,9 @@ int sym_read(const struct kxelf_image *img, enum kxelf_symsrc src, size_t i,
 
 	if (!src_table(img, src, &syms, &strs, &count) || i >= count)
 		return KXELF_ERR_INVAL;
-	memcpy(&s, img->buf + syms->off + i * sizeof(s), sizeof(s));
+	memcpy(&s, img_at(img, syms->off + i * sizeof(s), sizeof(s)), sizeof(s));
 	*out = (struct kxelf_symbol){
-		.name = s.st_name < strs->size ? (const char *)img->buf + strs->off + s.st_name : "",
+		.name = s.st_name < strs->size ? img_str(img, strs->off + s.st_name) : "",
 		.value = s.st_value,
 		.addr = s.st_value,
 		.size = s.st_size,
@@ -51,7 +51,7 @@ int sym_read(const struct kxelf_image *img, enum kxelf_symsrc src, size_t i,
 		.source = src,
 	};
 	if (src == KXELF_SYMS_DYNSYM && img->versym.size)
-		out->versym = rd16(img->buf + img->versym.off + 2 * i);
+		out->versym = rd16(img_at(img, img->versym.off + 2 * i, 2));
 	return KXELF_OK;
 }
 
@@ -69,7 +69,8 @@ int syms_validate(const struct kxelf_image *img, enum kxelf_symsrc src, struct k
 		struct kxelf_symbol s;
 		uint32_t st_name;
 
-		memcpy(&st_name, img->buf + syms->off + i * sizeof(Elf64_Sym), sizeof(st_name));
+		memcpy(&st_name, img_at(img, syms->off + i * sizeof(Elf64_Sym), sizeof(st_name)),
+		       sizeof(st_name));
 		if (st_name >= strs->size && !(st_name == 0 && strs->size == 0))
 			return kx_fail(err, KXELF_ERR_MALFORMED,
 				       "%s %zu: name offset 0x%x outside the string table (0x%lx bytes)",
@@ -158,17 +159,17 @@ static int gnu_lookup(const struct kxelf_image *img, const char *name, size_t *i
 {
 	const struct elf_gnu_hash *g = &img->gnu;
 	uint32_t h = gnu_hash(name);
-	uint64_t word = rd64(img->buf + g->bloom_off + 8 * (uint64_t)((h / 64) & (g->bloom_words - 1)));
+	uint64_t word = rd64(img_at(img, g->bloom_off + 8 * (uint64_t)((h / 64) & (g->bloom_words - 1)), 8));
 	uint64_t mask = ((uint64_t)1 << (h % 64)) | ((uint64_t)1 << ((h >> g->bloom_shift) % 64));
 	uint32_t i;
 
 	if ((word & mask) != mask)
 		return -1;
-	i = rd32(img->buf + g->buckets_off + 4 * (uint64_t)(h % g->nbuckets));
+	i = rd32(img_at(img, g->buckets_off + 4 * (uint64_t)(h % g->nbuckets), 4));
 	if (i == 0)
 		return -1;
 	for (; i < img->dynsym_count; i++) {
-		uint32_t c = rd32(img->buf + g->chains_off + 4 * (uint64_t)(i - g->symoffset));
+		uint32_t c = rd32(img_at(img, g->chains_off + 4 * (uint64_t)(i - g->symoffset), 4));
 		if (!charge(budget, cost))
 			return -2;
 		if ((c | 1) == (h | 1) && sym_exported(img, i, name)) {
@@ -185,7 +186,7 @@ static int sysv_lookup(const struct kxelf_image *img, const char *name, size_t *
 		       uint64_t *budget, uint64_t cost)
 {
 	const struct elf_sysv_hash *s = &img->sysv;
-	uint32_t i = rd32(img->buf + s->buckets_off + 4 * (uint64_t)(sysv_hash(name) % s->nbucket));
+	uint32_t i = rd32(img_at(img, s->buckets_off + 4 * (uint64_t)(sysv_hash(name) % s->nbucket), 4));
 
 	/* A chain longer than nchain is a loop. */
 	for (uint32_t steps = 0; i != STN_UNDEF; steps++) {
@@ -195,7 +196,7 @@ static int sysv_lookup(const struct kxelf_image *img, const char *name, size_t *
 			*index = i;
 			return 0;
 		}
-		i = rd32(img->buf + s->chains_off + 4 * (uint64_t)i);
+		i = rd32(img_at(img, s->chains_off + 4 * (uint64_t)i, 4));
 	}
 	return -1;
 }

@@ -150,3 +150,14 @@ json_get() { # json_get EXPR FILE-or-stdin: print a Python expression over the r
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"signature:   not signed"* ]]
 }
+
+@test "a library signed with its PT_DYNAMIC outside the PT_LOADs is rejected, key or not" {
+	f="$KX_ROOT/fuzz/regress/sigsec/exit2-presign-dynamic-outside-load.elf"
+	for key in "" "-p $KX_ROOT/tests/data/signer/regress.pub"; do
+		# shellcheck disable=SC2086
+		run "$KXCTL" inspect $key "$f"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"rejected (malformed): program header 2: PT_DYNAMIC p_offset 0x18c0 is not where p_vaddr 0x1e60 lies in the file (0xe60): only the PT_LOADs' bytes are signed"* ]]
+	done
+}

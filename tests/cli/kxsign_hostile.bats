@@ -51,3 +51,21 @@ setup() {
 	done
 	cmp u.so "$KX_ROOT/fuzz/corpus/sigsec/min-unsigned.so"
 }
+
+# Hardening round 2, finding 1: a table found through p_offset outside the
+# PT_LOADs could be edited after signing (signed by kxsign before the fix,
+# then its relocations were cut; verify still said "signature OK").
+@test "a header whose p_offset is not where its p_vaddr lies: sign and verify refuse" {
+	for f in dynamic-offset-outside-load.so interp-offset-outside-load.elf \
+		relro-offset-mismatch.so tls-offset-mismatch.so; do
+		run "$KXSIGN" sign -s "$SIGNER_DATA/regress.sec" --name lib --version 1 -o out.so \
+			"$REG/elf/$f"
+		echo "$f: $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"cannot sign: program header "*"are not the PT_LOAD bytes its p_vaddr"*"(they would not be signed)"* ]]
+		[ ! -e out.so ]
+	done
+	run "$KXSIGN" verify -p "$KEY" "$REG/sigsec/exit2-presign-dynamic-outside-load.elf"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"program header 2 (type 0x2): file bytes at offset 0x18c0 are not the PT_LOAD bytes"* ]]
+}

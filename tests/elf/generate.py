@@ -62,7 +62,7 @@ def build(outdir):
 
 # ---- a minimal ELF64 editor ------------------------------------------------
 
-PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_TLS = 1, 2, 3, 7
+PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_TLS, PT_GNU_RELRO = 1, 2, 3, 7, 0x6474e552
 DT = dict(NULL=0, NEEDED=1, PLTRELSZ=2, PLTGOT=3, HASH=4, STRTAB=5, SYMTAB=6, RELA=7,
           RELASZ=8, RELAENT=9, STRSZ=10, SONAME=14, TEXTREL=22, JMPREL=23, RELR=36,
           DEBUG=21, GNU_HASH=0x6ffffef5)
@@ -248,6 +248,14 @@ CASES = {
     "align-not-pow2.so": ("libkxtest.so", lambda e: e.ph(e.load_index(PF_X), "align", 0x1800)),
     "dynamic-outside-load.so": ("libkxtest.so", lambda e: e.ph(
         e.phdrs(PT_DYNAMIC)[0], "vaddr", 0x7fff0000)),
+    # Headers found by p_offset must point at the PT_LOAD bytes p_vaddr names
+    # (only those are signed): a copy elsewhere in the file is refused.
+    "dynamic-offset-outside-load.so": ("libkxtest.so", lambda e: copy_outside(e, PT_DYNAMIC)),
+    "interp-offset-outside-load.elf": ("kxpie.elf", lambda e: copy_outside(e, PT_INTERP)),
+    "relro-offset-mismatch.so": ("libkxtest.so", lambda e: e.ph(
+        e.phdrs(PT_GNU_RELRO)[0], "offset", e.ph(e.phdrs(PT_GNU_RELRO)[0], "offset") + 8)),
+    "tls-offset-mismatch.so": ("libkxtest.so", lambda e: e.ph(
+        e.phdrs(PT_TLS)[0], "offset", 0)),
     "interp-unterminated.elf": ("kxpie.elf", lambda e: e.put(
         "B", e.ph(e.phdrs(PT_INTERP)[0], "offset") + e.ph(e.phdrs(PT_INTERP)[0], "filesz") - 1,
         ord("x"))),
@@ -310,6 +318,16 @@ CASES = {
     "relr-target-readonly.so": ("libkxrelr.so", lambda e: e.put(
         "Q", e.v2o(e.dyn_get("RELR")[2]), text_vaddr(e) & ~7)),
 }
+
+
+def copy_outside(e, ptype):
+    """Append a copy of the header's bytes at the end of the file (outside every
+    PT_LOAD) and point its p_offset there; p_vaddr still names the original."""
+    i = e.phdrs(ptype)[0]
+    off, size = e.ph(i, "offset"), e.ph(i, "filesz")
+    e.d += bytes((-len(e.d)) % 8)
+    e.ph(i, "offset", len(e.d))
+    e.d += e.d[off:off + size]
 
 
 def swap_loads(e):

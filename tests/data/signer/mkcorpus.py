@@ -11,7 +11,11 @@ Writes (relative to the repository root):
   fuzz/corpus/keyfile/  the regression key files
   fuzz/regress/keyfile/ hostile key files, named pub-WHAT / sec-WHAT
 Inputs the fuzzer found are kept beside these as exitN-fuzz-WHAT.elf (not
-made by this script).  The signing key is tests/data/signer/regress.{pub,sec} (an unencrypted test
+made by this script).  exit2-presign-dynamic-outside-load.elf is not made
+here either: it is libkxtest.so with a copy of its dynamic section appended
+and PT_DYNAMIC's p_offset pointed at the copy, signed with regress.sec by the
+kxsign of before the fix (which accepted it), then its DT_RELASZ cut in the
+copy; today's kxsign refuses to sign such a file, so it cannot be remade.  The signing key is tests/data/signer/regress.{pub,sec} (an unencrypted test
 key, created on the first run).  The generated files are committed; this
 script documents how each one was made.
 """
