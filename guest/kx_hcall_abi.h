@@ -49,7 +49,12 @@ enum kx_hcall_nr {
 	KX_HC_FORK = 8, /* struct kx_hc_fork: copy this pVM */
 	KX_HC_WAIT = 9, /* struct kx_hc_wait: the exit status of a child */
 	/* Numbers reserved per feature: 10..19 IpC objects (pipe, msgq, shm,
-	 * notification), 20..24 signals, 25..29 online update, 30..34 recycling. */
+	 * notification), 20..24 signals, 25..29 online update, 30..34 recycling,
+	 * 35..39 runtime services (time page, TLS base, halt/sleep, entropy),
+	 * 40..79 the POSIX layer's host half (files, memory rights, threads,
+	 * poll; docs/posix.md), 80..89 the packet device (network), 90..99
+	 * reserved for backend transports (a Xen ring carries these same
+	 * numbers; nothing backend-specific gets a number). */
 	/* IpC objects (docs/ipc.md). */
 	KX_HC_IPC_GET = 10,	/* struct kx_hc_ipc_get: create or open a pipe, msgq, shm */
 	KX_HC_IPC_DETACH = 11,	/* struct kx_hc_ipc_obj: drop ends / detach */

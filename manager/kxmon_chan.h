@@ -67,8 +67,11 @@ enum kxmon_msg_type {
 	KXMON_MSG_WAIT_RESP = 10, /* kxd -> kxmon: same seq, when the child ended; u.wait */
 	/* Numbers reserved per feature, so features can be added independently:
 	 * 11..19 IpC objects (pipe, msgq, shm), 20..24 signals,
-	 * 25..29 online update, 30..34 recycling.  Every body must fit the
-	 * union without growing struct kxmon_msg (664 bytes). */
+	 * 25..29 online update, 30..34 recycling, 40..49 files (mount grants,
+	 * the POSIX layer), 50..59 network (TAP and rules), 60..69 the jail
+	 * and reports (cgroup, seccomp, unimplemented syscalls), 70..79 audit
+	 * (rate limits).  Every body must fit the union without growing struct
+	 * kxmon_msg (664 bytes). */
 	/* IpC objects (docs/ipc.md): the guest's KX_HC_IPC_GET / DETACH / RM
 	 * and its lock token.  kxd decides (gate_ipc) and answers IPC_RESP,
 	 * with 1 fd on a GET that maps a new object (a memfd sealed against

@@ -36,7 +36,8 @@ enum kxd_req_type {
 			   * on behalf of a running pVM -> OK or ERROR */
 	KXD_REQ_KILL = 5, /* end pVM `pvm_id` -> OK or ERROR */
 	KXD_REQ_STOP = 6, /* end every pVM and kxd itself -> OK */
-	/* 7..9 reserved: online update (7), recycling (8, 9). */
+	/* 7..9 reserved: online update (7), recycling (8, 9); 10..15 policy and
+	 * audit (reload, seal); 16..23 files and network; 24..31 the jail. */
 	KXD_REQ_UPDATE = 7, /* replace library `name` of pVM `pvm_id` by the file (1 fd)
 			     * -> OK or ERROR, once the pVM applied it (docs/update.md) */
 };
