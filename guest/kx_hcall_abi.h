@@ -390,7 +390,11 @@ struct kx_boot_info {
 	uint64_t image_start;
 	uint64_t image_end;
 	uint64_t mem_size; /* bytes of guest-physical memory */
+	uint64_t features; /* KX_BOOT_* */
 };
+
+/* kx_boot_info.features */
+#define KX_BOOT_FSGSBASE 0x1ull /* rdfsbase/wrfsbase work at CPL3 (the TLS base) */
 
 /* Layout pins: the monitor and the guest must agree byte for byte. */
 _Static_assert(sizeof(struct kx_hc_hdr) == 16, "kx_hc_hdr layout");
@@ -398,7 +402,7 @@ _Static_assert(sizeof(struct kx_hc_console_write) == 32, "kx_hc_console_write la
 _Static_assert(sizeof(struct kx_hc_exit) == 24, "kx_hc_exit layout");
 _Static_assert(sizeof(struct kx_hc_clock) == 32, "kx_hc_clock layout");
 _Static_assert(sizeof(struct kx_hc_panic) == 32, "kx_hc_panic layout");
-_Static_assert(sizeof(struct kx_boot_info) == 80, "kx_boot_info layout");
+_Static_assert(sizeof(struct kx_boot_info) == 88, "kx_boot_info layout");
 _Static_assert(sizeof(struct kx_hc_resolve) == 40, "kx_hc_resolve layout");
 _Static_assert(sizeof(struct kx_hc_dlopen) == 40, "kx_hc_dlopen layout");
 _Static_assert(sizeof(struct kx_hc_dlsym) == 48, "kx_hc_dlsym layout");

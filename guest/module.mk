@@ -35,8 +35,9 @@ GUEST_RT_SRCS += guest/signal.c
 GUEST_RT_SRCS += guest/ipc.c guest/ipc_ring.c
 GUEST_RT_LIB := $(B)/guest/lib/libkxguest.a
 
-GUEST_APPS := hello exit rt wild priv fault spin bigbss wx low tlb forkt
+GUEST_APPS := tlsbase hello exit rt wild priv fault spin bigbss wx low tlb forkt
 hello_GUEST_SRCS := tests/guest/hello.c
+tlsbase_GUEST_SRCS := tests/guest/tlsbase.c
 exit_GUEST_SRCS := tests/guest/exit.c
 rt_GUEST_SRCS := tests/guest/rt.c
 wild_GUEST_SRCS := tests/guest/wild.c

@@ -12,6 +12,7 @@
  * needs) is an error return.  The state (kvm.h) is private to kvm*.c.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -39,6 +40,7 @@
 #define CR0_PG	       (1ull << 31)
 #define CR4_PAE	       (1ull << 5)
 #define CR4_OSFXSR     (1ull << 9)
+#define CR4_FSGSBASE   (1ull << 16)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_UMIP       (1ull << 11)
 #define CR4_SMEP       (1ull << 20)
@@ -233,6 +235,13 @@ static struct kvm_cpuid2 *supported_cpuid(struct hv_vm *vm, struct hv_error *err
 	return cached;
 }
 
+static bool host_has_fsgsbase(void)
+{
+	unsigned a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & 1u);
+}
+
 static int set_cpuid(struct hv_vm *vm, struct hv_error *err)
 {
 	const struct kvm_cpuid2 *cpuid = supported_cpuid(vm, err);
@@ -257,7 +266,16 @@ static int set_cpuid(struct hv_vm *vm, struct hv_error *err)
 			vm->cr4 |= CR4_SMEP;
 		if (e->ebx & (1u << 20))
 			vm->cr4 |= CR4_SMAP;
+		/* rd/wrfsbase at CPL3: the guest sets its own TLS base without an
+		 * exit (threads switch it); boot info tells the guest. */
+		if (e->ebx & (1u << 0))
+			vm->cr4 |= CR4_FSGSBASE;
 	}
+	/* kvm_pvm runs CPL3 code natively but does not list FSGSBASE among
+	 * its supported CPUID bits: offer it when the host CPU has it, and
+	 * drop it again if KVM_SET_SREGS refuses the CR4 bit (set_cpu_mode). */
+	if (host_has_fsgsbase())
+		vm->cr4 |= CR4_FSGSBASE;
 	return 0;
 }
 
@@ -302,6 +320,8 @@ static int set_cpu_mode(struct hv_vm *vm, struct hv_error *err)
 	sregs.cr3 = LAYOUT_PML4;
 	sregs.cr4 = vm->cr4;
 	sregs.efer = EFER_LME | EFER_LMA | EFER_NXE; /* no SCE: syscall is not enabled */
+	if ((vm->cr4 & CR4_FSGSBASE) && ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) != 0)
+		sregs.cr4 = vm->cr4 &= ~CR4_FSGSBASE; /* KVM refused it: the guest asks us */
 	rc = VCPU_IOCTL(vm, KVM_SET_SREGS, &sregs, err);
 	if (rc != 0)
 		return rc;
@@ -418,6 +438,7 @@ static int kvm_load_image(struct hv_vm *vm, const uint8_t *buf, size_t len, stru
 		.image_start = info.start,
 		.image_end = info.end,
 		.mem_size = vm->mem.size,
+		.features = (vm->cr4 & CR4_FSGSBASE) ? KX_BOOT_FSGSBASE : 0,
 	};
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = info.entry;

@@ -18,6 +18,16 @@ argv[2] = two words" ] || explain "unexpected console output"
 	[ -z "$stderr" ] || explain "want no report on a normal exit"
 }
 
+@test "boot: the guest sets its TLS base itself (wrfsbase) when the host CPU has FSGSBASE" {
+	pvm "$GUESTS/tlsbase.kxe"
+	if grep -qw fsgsbase /proc/cpuinfo; then
+		[ "$status" -eq 0 ] || explain "want the FS base set and readable through %fs"
+		[ "$output" = "fs base set, %fs:0 reads the block" ] || explain "unexpected output"
+	else
+		[ "$status" -eq 3 ] || explain "without FSGSBASE the feature must not be offered"
+	fi
+}
+
 @test "boot: --verbose reports a normal exit" {
 	pvm --verbose "$GUESTS/hello.kxe"
 	expect_end 0 "exit status 0"
