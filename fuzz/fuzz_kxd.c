@@ -1,8 +1,8 @@
 /*
- * fuzz_kxd — the checks applied to every datagram kxd and kxctl receive
- * (manager/kxd/proto.c): kxd_check_req (control requests, from kxctl),
- * kxd_check_chan (channel messages, from each kxmon) and kxd_check_resp
- * (kxd's answers, as kxctl checks them).  No sockets: the checks are pure
+ * fuzz_kxd — the checks applied to every datagram kxd and kxctl receive:
+ * kxd_check_req (control requests, from kxctl; manager/kxd/proto.c),
+ * chan_check_from_kxmon (channel messages, from each kxmon; manager/chan)
+ * and kxd_check_resp (kxd's answers, as kxctl checks them).  No sockets: the checks are pure
  * functions of (buf, len, nfds).
  *
  * Input layout (all of it untrusted, any length):
@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t msg_size;
 	} checks[] = {
 		{ kxd_check_req, after_req, sizeof(struct kxd_req) },
-		{ kxd_check_chan, after_chan, sizeof(struct kxmon_msg) },
+		{ chan_check_from_kxmon, after_chan, sizeof(struct kxmon_msg) },
 		{ kxd_check_resp, after_resp, sizeof(struct kxd_resp) },
 	};
 	char *why;

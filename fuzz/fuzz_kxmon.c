@@ -1,7 +1,7 @@
 /*
  * fuzz_kxmon — kxmon's check of every datagram kxd sends it
- * (kxmon_client_check in manager/kxmon_client.c and the per-feature checks
- * it calls: kxmon_ipc.c, kxmon_signal.c, kxmon_update.c, kxmon_recycle.c).
+ * (chan_check_from_kxd in manager/chan/check.c, with the per-feature checks
+ * it calls: IpC, signals, update, recycling).
  * The channel's contract says each side treats the other's messages as
  * untrusted; this is kxmon's half of what fuzz_kxd does for kxd.  No
  * sockets: the check is a pure function of (buf, len, nfds, the request in
@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manager/kxmon_client.h"
+#include "guest/kx_hcall_abi.h"
+#include "manager/chan/chan.h"
 
 #define WHY_LEN 96 /* shorter than some reasons: truncation must stay safe */
 
@@ -143,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (why == NULL)
 		abort();
 	memset(why, 0, WHY_LEN);
-	rc = kxmon_client_check(data + 1, size - 1, nfds, expect_seq, name, why, WHY_LEN);
+	rc = chan_check_from_kxd(data + 1, size - 1, nfds, expect_seq, name, why, WHY_LEN);
 	if (rc != 0) {
 		need(rc == -EBADMSG && why[0] != '\0' && memchr(why, '\0', WHY_LEN) != NULL);
 	} else {

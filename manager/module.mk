@@ -1,10 +1,16 @@
-# manager/: the host side.  Each part keeps its own fragment:
-#   elf.mk   the ELF loader (manager/elf/) and kxctl
-#   hv.mk    hypervisor backends (manager/hv/) and the per-pVM monitor
-#   gate.mk  the gate (manager/gate/): every decision, the audit log
-#   kxd.mk   the daemon kxd (manager/kxd/) and kxctl
--include manager/elf.mk
--include manager/hv.mk
--include manager/gate.mk
--include manager/kxd.mk
--include manager/update.mk
+# manager/: the host side, one folder per library or program, each with its
+# own fragment (a missing one is an error, not a silent skip):
+#   elf/     the ELF loader (libkxelf.a)
+#   gate/    the gate: every decision, the audit log (libkxgate.a)
+#   chan/    the kxd<->kxmon channel: message layouts and their checks
+#   hv/      the monitor's core and its backends (libkxhv.a)
+#   kxmon/   the per-pVM monitor (libkxmon.a + kxmon)
+#   kxd/     the mapper daemon and its control protocol (libkxdproto.a + kxd)
+#   kxctl/   the operator's client
+include manager/elf/module.mk
+include manager/gate/module.mk
+include manager/chan/module.mk
+include manager/hv/module.mk
+include manager/kxmon/module.mk
+include manager/kxd/module.mk
+include manager/kxctl/module.mk

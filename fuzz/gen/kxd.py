@@ -3,7 +3,7 @@
 
 Each file is one fuzz_kxd input: a byte whose low 2 bits are the fd count,
 then one datagram laid out as manager/kxd/kxd.h (struct kxd_req, struct
-kxd_resp) and manager/kxmon_chan.h (struct kxmon_msg) pin it, little-endian.
+kxd_resp) and manager/chan/chan.h (struct kxmon_msg) pin it, little-endian.
 One valid message of every type kxd or kxctl receives, and a few invalid
 ones.  Run from the repository root: python3 fuzz/gen/kxd.py
 """

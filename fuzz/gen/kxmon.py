@@ -4,7 +4,7 @@
 Each file is one fuzz_kxmon input: a flags byte (bits 0-1: the fd count;
 bit 2: a request is in flight with the datagram's seq; bit 3: that request
 names libkvmath.so), then one datagram kxd sends a kxmon, laid out as
-manager/kxmon_chan.h pins it, little-endian.  One valid message of every
+manager/chan/chan.h pins it, little-endian.  One valid message of every
 type kxmon receives, and invalid ones.  Run from the repository root:
 python3 fuzz/gen/kxmon.py
 """

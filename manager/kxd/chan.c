@@ -1,7 +1,7 @@
 /*
- * Messages on a pVM's channel (manager/kxmon_chan.h).  The channel is the
+ * Messages on a pVM's channel (manager/chan/chan.h).  The channel is the
  * pVM's identity: a LINK_REQ is decided for the pVM whose socket it came
- * on, whatever it says.  Every message is checked (kxd_check_chan) before
+ * on, whatever it says.  Every message is checked (chan_check_from_kxmon) before
  * a field is read; a malformed one, or one out of turn, ends that pVM.
  */
 #define _GNU_SOURCE
@@ -236,7 +236,7 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	if (rc == -EMSGSIZE || (rc == 0 && len > 0 &&
-				kxd_check_chan(&msg, len, nfds, why, sizeof(why)) != 0)) {
+				chan_check_from_kxmon(&msg, len, nfds, why, sizeof(why)) != 0)) {
 		malformed(d, p, rc ? "message too long or too many fds" : why);
 		return 0;
 	}

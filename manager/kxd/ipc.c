@@ -10,7 +10,7 @@
  * creates an object, opens another pVM's by key, or inherits one across a
  * fork — gate_ipc decides and audits first; a denial changes nothing.
  *
- * The requests come from kxmon (IPC_REQ, checked by kxd_check_chan for
+ * The requests come from kxmon (IPC_REQ, checked by chan_check_from_kxmon for
  * ranges); the pVM is identified by its channel, never by the message.
  */
 #define _GNU_SOURCE

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "manager/kxmon_chan.h"
+#include "manager/chan/chan.h"
 
 #define KXD_CTL_VERSION 1u
 #define KXD_ARGS_MAX 4096   /* run: the pVM's argv, NUL-separated */
@@ -120,8 +120,6 @@ int kxd_libname_ok(const char *name);
  * descriptors.  Return 0 when it is well formed, else -EBADMSG with why. */
 int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whylen);
 int kxd_check_resp(const void *buf, size_t len, int nfds, char *why, size_t whylen);
-/* A message from a kxmon to kxd (HELLO, LINK_REQ, LINK_DONE, EXIT). */
-int kxd_check_chan(const void *buf, size_t len, int nfds, char *why, size_t whylen);
 
 /* The argv of a RUN request that passed kxd_check_req: argv[i] points at
  * the i-th NUL-terminated string of args (i < argc), argv[argc] = NULL;

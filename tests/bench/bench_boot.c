@@ -9,7 +9,7 @@
  *   Linux: fork + execve of a tiny static program that only exits + wait
  *
  * Built twice from this file: normally as the benchmark (BENCHES), and with
- * KX_BENCH_EXIT as that tiny static Linux program (manager/hv.mk), so the
+ * KX_BENCH_EXIT as that tiny static Linux program (manager/hv/module.mk), so the
  * comparison needs nothing outside the tree.
  * usage: bench_boot [RUNS]   (default 200)
  */

@@ -21,7 +21,7 @@
  * miss for every (a) sample and a hit for every (b) and (c) sample, else the
  * benchmark fails: that is a correctness check, not a time threshold.
  *
- * Inputs (manager/gate.mk builds them for the unit tests): $(B)/gate-data/
+ * Inputs (manager/gate/module.mk builds them for the unit tests): $(B)/gate-data/
  * gate.kxp (the test policy), good.so and libc-team.sec; the library is
  * signed here as libgood 1.5, which the policy lets a pVM of notes link
  * into itself.  The audit logs and the signed file go to a scratch

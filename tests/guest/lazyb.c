@@ -1,7 +1,7 @@
 /*
  * lazyb — the pVM side of the lazy-binding benchmark: prints
  * "first CYCLES second CYCLES" (medians over libkvbench's functions).  The
- * Linux side is the same code (KVBENCH_HOST, tests/bench/ in manager/hv.mk).
+ * Linux side is the same code (KVBENCH_HOST, tests/bench/ in manager/hv/module.mk).
  */
 #ifdef KVBENCH_HOST
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * Shared by the gate's unit tests: the compiled test policy and files of
- * $(B)/gate-data (manager/gate.mk builds them from tests/data/gate/), the
+ * $(B)/gate-data (manager/gate/module.mk builds them from tests/data/gate/), the
  * signing keys, a fresh gate and audit log per test, and the records of that
  * log read back with the gate's own reader.
  */

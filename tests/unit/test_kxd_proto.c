@@ -31,7 +31,7 @@ static struct kxmon_msg chan_msg(uint32_t type)
 
 static int chan_check(const struct kxmon_msg *m, int nfds)
 {
-	return kxd_check_chan(m, sizeof(*m), nfds, why, sizeof(why));
+	return chan_check_from_kxmon(m, sizeof(*m), nfds, why, sizeof(why));
 }
 
 static void test_chan_good(void **state)
@@ -72,7 +72,7 @@ static void test_chan_hostile(void **state)
 	memset(m.u.exit.report, 'x', sizeof(m.u.exit.report));
 	assert_int_equal(chan_check(&m, 0), -EBADMSG);
 	m = chan_msg(KXMON_MSG_EXIT); /* short datagram, wrong size field */
-	assert_int_equal(kxd_check_chan(&m, sizeof(m) - 1, 0, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(chan_check_from_kxmon(&m, sizeof(m) - 1, 0, why, sizeof(why)), -EBADMSG);
 	m.size = 12;
 	assert_int_equal(chan_check(&m, 0), -EBADMSG);
 }

@@ -1,5 +1,5 @@
 /*
- * kxmon's check of the messages kxd sends it (kxmon_client_check), over the
+ * kxmon's check of the messages kxd sends it (chan_check_from_kxd), over the
  * seeds of fuzz/corpus/kxmon/ (written by fuzz/gen/kxmon.py): a seed named
  * bad-* must be refused and every other one accepted; and every accepted
  * message must be refused once truncated, grown, or given one fd more or
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "manager/kxmon_client.h"
+#include "manager/chan/chan.h"
 
 #define CORPUS "fuzz/corpus/kxmon/"
 
@@ -58,7 +58,7 @@ static void load(const char *file, struct seed *s)
 static int check(const struct seed *s, size_t len, int nfds)
 {
 	char why[128] = "";
-	int rc = kxmon_client_check(s->buf, len, nfds, s->expect_seq, s->name, why, sizeof(why));
+	int rc = chan_check_from_kxd(s->buf, len, nfds, s->expect_seq, s->name, why, sizeof(why));
 
 	if (rc != 0) {
 		assert_int_equal(rc, -EBADMSG);

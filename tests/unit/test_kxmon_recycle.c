@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "manager/kxd/kxd.h"
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 static unsigned links, pauses;
 

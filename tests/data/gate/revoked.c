@@ -1,4 +1,4 @@
-/* A build whose content digest notes.yaml revokes (manager/gate.mk fills it
+/* A build whose content digest notes.yaml revokes (manager/gate/module.mk fills it
  * in): validly signed, still refused. */
 const char *revoked_why(void)
 {

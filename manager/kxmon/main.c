@@ -10,7 +10,7 @@
  * triple fault, a panic), one line "pVM <pid>: <what happened>" goes to
  * stderr and the exit status says which kind of end it was.
  *
- * The second form is how kxd starts it (manager/kxmon_chan.h): the image
+ * The second form is how kxd starts it (manager/chan/chan.h): the image
  * is a sealed memfd, and every library the image needs (DT_NEEDED) or asks
  * for (kx_dlopen) is a LINK_REQ to kxd over the channel.  Without a
  * channel only images without DT_NEEDED run and kx_dlopen fails: there is
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "manager/hv/hv.h"
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 #define KXMON_VERSION "0.1"
 
@@ -258,7 +258,7 @@ static int map_image_fd(int fd, uint8_t **out, size_t *len, const char **why)
 	void *p;
 
 	*why = NULL;
-	if (!kxmon_client_sealed(fd))
+	if (!chan_fd_sealed(fd))
 		*why = "not a sealed memfd";
 	else if (fstat(fd, &st) != 0)
 		return -errno;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "manager/gate/gate.h"
-#include "manager/kxctl.h"
+#include "manager/kxctl/kxctl.h"
 
 #define CHUNK ((size_t)64 << 10)
 #define FOLLOW_NS 200000000L /* how often --follow looks for more */

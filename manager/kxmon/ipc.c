@@ -1,5 +1,5 @@
 /*
- * kxmon_ipc.c — kxmon's side of IpC objects (docs/ipc.md): the guest's
+ * kxmon/ipc.c — kxmon's side of IpC objects (docs/ipc.md): the guest's
  * KX_HC_IPC_GET / DETACH / RM become an IPC_REQ on the channel; kxd's
  * IPC_RESP (untrusted, checked here) says what the guest gets.  The backend
  * (manager/hv/kvm_ipc.c) maps what a GET grants.
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 _Static_assert((int)HV_IPC_GET == (int)KXMON_IPC_GET &&
 		       (int)HV_IPC_DETACH == (int)KXMON_IPC_DETACH &&
@@ -20,30 +20,6 @@ _Static_assert((int)HV_IPC_GET == (int)KXMON_IPC_GET &&
 	       "the backend's IpC ops are the channel's");
 
 #define ERRNO_MAX 4095
-
-static int fail(char *why, size_t whylen, const char *text)
-{
-	snprintf(why, whylen, "%s", text);
-	return -EBADMSG;
-}
-
-int kxmon_ipc_check(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
-{
-	const struct kxmon_ipc_resp *r = &m->u.ipc_resp;
-
-	if (memchr(r->reason, '\0', sizeof(r->reason)) == NULL)
-		return fail(why, whylen, "IPC_RESP reason without its NUL");
-	if (r->result > 0 || r->result < -ERRNO_MAX)
-		return fail(why, whylen, "IPC_RESP result is not 0 or -errno");
-	if (r->map > 1 || (r->map && r->result != 0) || nfds != (r->map ? 1 : 0))
-		return fail(why, whylen, "IPC_RESP: wrong number of file descriptors");
-	if ((r->ends & ~(uint32_t)(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
-		return fail(why, whylen, "IPC_RESP ends out of range");
-	if (r->map && (r->kind < KX_IPC_KIND_PIPE || r->kind > KX_IPC_KIND_SHM || r->id == 0 ||
-		       r->data_size == 0 || r->data_size % KX_PAGE_SIZE != 0))
-		return fail(why, whylen, "IPC_RESP kind, id or size out of range");
-	return 0;
-}
 
 /* The object's memfd: exactly the size kxd announced, and it cannot change
  * size under the mapping (which would fault this monitor). */

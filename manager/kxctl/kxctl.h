@@ -1,12 +1,13 @@
 /*
  * kxctl internals: the command table row type and what verbs share.  Each
- * verb lives in its own manager/kxctl_<verb>.c and adds one row to the
- * table in manager/kxctl.c; that table drives dispatch, `kxctl --help`,
+ * verb lives in its own manager/kxctl/<verb>.c and adds one row to the
+ * table in manager/kxctl/main.c; that table drives dispatch, `kxctl --help`,
  * `kxctl VERB --help` and the command list of docs/man/kxctl.1.
  */
 #ifndef KX_MANAGER_KXCTL_H
 #define KX_MANAGER_KXCTL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,7 +36,7 @@ int kxctl_help(const struct kxctl_cmd *cmd);
 /* Writes s as a JSON string literal (bytes >= 0x80 and controls escaped). */
 void kxctl_json_str(FILE *out, const char *s);
 
-/* Talking to kxd (manager/kxctl_client.c); each prints its own error. */
+/* Talking to kxd (manager/kxctl/client.c); each prints its own error. */
 /* The socket: given, or kxd's default.  0 or -1. */
 int kxctl_socket_path(const char *given, char *buf, size_t size);
 int kxctl_connect(const char *path); /* fd, or -errno */
@@ -43,6 +44,15 @@ void kxctl_req_init(struct kxd_req *req, enum kxd_req_type type);
 int kxctl_request(int fd, const struct kxd_req *req, const int *fds, int nfds);
 int kxctl_answer(int fd, struct kxd_resp *resp); /* 0, or -1: none or malformed */
 int kxctl_parse_id(const char *s, uint64_t *id);
+/* The common options of the verbs that talk to a running kxd: --socket S
+ * and, where the verb has them, --json and its one option value (link
+ * --as, kill --signal); the rest are want_operands operands starting at
+ * argv[*first].  Connects: the fd, or -1 after printing why (*rc: the exit
+ * status). */
+int kxctl_open_verb(const struct kxctl_cmd *cmd, int argc, char **argv, bool *json,
+		    const char **as, int want_operands, int *first, int *rc);
+/* Send req, print the answer's text: OK -> 0 (text to stdout), ERROR -> 1. */
+int kxctl_simple(int fd, const struct kxd_req *req);
 
 int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv);

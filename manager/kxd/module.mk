@@ -1,5 +1,5 @@
-# manager/kxd.mk: kxd, the mapper (manager/kxd/), and the control protocol
-# it shares with kxctl (libkxdproto.a).  kxctl's own lines are in elf.mk.
+# manager/kxd/module.mk: kxd, the mapper (manager/kxd/), and the control protocol
+# it shares with kxctl (libkxdproto.a).
 LIBS += kxdproto
 kxdproto_SRCS := manager/kxd/proto.c
 
@@ -9,21 +9,22 @@ kxd_SRCS := manager/kxd/main.c manager/kxd/control.c manager/kxd/registry.c \
 kxd_SRCS += manager/kxd/signal.c
 kxd_SRCS += manager/kxd/ipc.c
 kxd_SRCS += manager/kxd/pool.c manager/kxd/recycle.c
-kxd_LIBS := kxdproto kxgate kxp kxsig
+kxd_SRCS += manager/kxd/update.c
+kxd_LIBS := kxdproto kxchan kxgate kxp kxsig
 kxd_LDLIBS := -lsodium -lpthread
 
 # The protocol checks (control requests and answers, channel messages) on
 # hostile datagrams.
 UNIT_TESTS += test_kxd_proto
 test_kxd_proto_SRCS := tests/unit/test_kxd_proto.c
-test_kxd_proto_LIBS := kxdproto
+test_kxd_proto_LIBS := kxdproto kxchan
 test_kxd_proto_LDLIBS := -lcmocka
 
 # Every check above on arbitrary bytes and fd counts (fuzz/fuzz_kxd.c);
 # seeds from fuzz/gen/kxd.py.
 FUZZERS += fuzz_kxd
 fuzz_kxd_SRCS := fuzz/fuzz_kxd.c
-fuzz_kxd_LIBS := kxdproto
+fuzz_kxd_LIBS := kxdproto kxchan
 
 # make bench: pVM fork latency and signal round trips beside Linux, through
 # a private kxd running tests/guest/sigt.c (docs/signals.md).

@@ -1,4 +1,4 @@
-# manager/gate.mk: the gate (manager/gate/, libkxgate.a): every boot, link,
+# manager/gate/module.mk: the gate (manager/gate/, libkxgate.a): every boot, link,
 # update, fork, IpC and recycle decision goes through it, and into the audit
 # log.  Programs link it before libkxp.a and libkxsig.a, with -lsodium.
 LIBS += kxgate

@@ -1,6 +1,6 @@
-# manager/hv.mk: hypervisor backends (manager/hv/, libkxhv.a) and kxmon,
-# the per-pVM monitor.  The fuzz harness drives the hypercall decoder with
-# arbitrary guest memory, no KVM needed.
+# manager/hv/module.mk: the monitor's core and its backends (libkxhv.a).  The
+# fuzz harness drives the hypercall decoder with arbitrary guest memory, no
+# KVM needed.
 LIBS += kxhv
 kxhv_SRCS := manager/hv/hv.c manager/hv/guestmem.c manager/hv/hcall.c \
 	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_run.c manager/hv/kvm_link.c \
@@ -11,29 +11,14 @@ kxhv_SRCS += manager/hv/ipc_hcall.c manager/hv/kvm_ipc.c
 kxhv_SRCS += manager/hv/kvm_recycle.c
 # signals: entering a handler, KX_HC_SIGRETURN (docs/signals.md)
 kxhv_SRCS += manager/hv/kvm_signal.c
+# online update (docs/update.md): quiescence, the new library prepared, one commit
+kxhv_SRCS += manager/hv/update.c manager/hv/update_vars.c manager/hv/kvm_update.c
 
-PROGS += kxmon
-kxmon_SRCS := manager/kxmon.c manager/kxmon_client.c
-kxmon_SRCS += manager/kxmon_recycle.c
-kxmon_SRCS += manager/kxmon_signal.c
-kxmon_SRCS += manager/kxmon_ipc.c
-kxmon_LIBS := kxhv kxelf
 
 FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c
 fuzz_hcall_LIBS := kxhv kxelf
 
-# kxmon's check of every message from kxd (fuzz/fuzz_kxmon.c): the client
-# code of kxmon without its main.  Deferred (=): update.mk adds to kxmon_SRCS.
-FUZZERS += fuzz_kxmon
-fuzz_kxmon_SRCS = fuzz/fuzz_kxmon.c $(filter-out manager/kxmon.c,$(kxmon_SRCS))
-fuzz_kxmon_LIBS := kxhv kxelf
-
-# The same check over the corpus, whose names say the verdicts.
-UNIT_TESTS += test_kxmon_check
-test_kxmon_check_SRCS = tests/unit/test_kxmon_check.c $(filter-out manager/kxmon.c,$(kxmon_SRCS))
-test_kxmon_check_LIBS := kxhv kxelf
-test_kxmon_check_LDLIBS := -lcmocka
 
 # make bench: boot to main, pVM beside a Linux process.  The Linux side runs
 # a tiny static program built from the same source (KX_BENCH_EXIT).
@@ -101,8 +86,67 @@ test_hcall_recycle_SRCS := tests/unit/test_hcall_recycle.c
 test_hcall_recycle_LIBS := kxhv kxelf
 test_hcall_recycle_LDLIBS := -lcmocka
 
-# kxmon: a RECYCLE_* message outside the pool's wait breaks the channel.
-UNIT_TESTS += test_kxmon_recycle
-test_kxmon_recycle_SRCS = tests/unit/test_kxmon_recycle.c $(filter-out manager/kxmon.c,$(kxmon_SRCS))
-test_kxmon_recycle_LIBS := kxhv kxelf kxdproto
-test_kxmon_recycle_LDLIBS := -lcmocka
+
+# Online update: the unit tests, the bench, and libupd, the generated test
+# library (tests/guest/gen_updlib.py): 111 functions + 111 variables, versions
+# 1.16 and 1.18, a variant with one variable's size changed and one without a
+# function the app calls; the test app updt links it (tests/cli/kvm_update.bats).
+UNIT_TESTS += test_update
+test_update_SRCS := tests/unit/test_update.c
+test_update_LIBS := kxhv kxelf
+test_update_LDLIBS := -lcmocka
+
+# make bench: an update of libupd (111 + 111) in the monitor, by phase,
+# beside dlopen + dlsym of every symbol + variable copy + GOT rewrite on
+# the host, with a Linux build of the same library.
+BENCHES += bench_update
+bench_update_SRCS := tests/bench/bench_update.c tests/bench/bench_memfd.c
+bench_update_LIBS := kxhv kxelf
+bench_update_LDLIBS := -ldl
+
+UPD_GEN := tests/guest/gen_updlib.py
+UPD_DIR := $(B)/guest/upd
+# variant: version and --variant
+UPD_VARIANTS := 116 118 size removed
+upd_args_116 := --version 116
+upd_args_118 := --version 118
+upd_args_size := --version 118 --variant size
+upd_args_removed := --version 118 --variant removed
+
+ifeq ($(FUZZ),)
+$(UPD_DIR)/updlib.h: $(UPD_GEN)
+	$(call say,GEN,$@)mkdir -p $(@D) && python3 $(UPD_GEN) --header -o $@
+
+$(UPD_DIR)/upd-%.c: $(UPD_GEN)
+	$(call say,GEN,$@)mkdir -p $(@D) && python3 $(UPD_GEN) $(upd_args_$*) -o $@
+
+$(UPD_DIR)/upd-%.o: $(UPD_DIR)/upd-%.c
+	$(call say,GUEST-CC,$<)$(GUEST_CC) $(GUEST_PIC_CFLAGS) -c -o $@ $<
+
+# Keep the generated sources and objects (they are not intermediates to delete).
+.SECONDARY: $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/upd-$(v).c $(UPD_DIR)/upd-$(v).o)
+
+# Every variant has the soname libupd.so: it replaces the same library.
+$(UPD_DIR)/libupd-%.so: $(UPD_DIR)/upd-%.o guest/dyn.ld
+	$(call say,GUEST-LD,$@)$(GUEST_CC) -shared $(GUEST_DYN_LDFLAGS) -Wl,-soname,libupd.so \
+		-Wl,-T,guest/dyn.ld -o $@ $<
+
+$(B)/guest/libupd.so: $(UPD_DIR)/libupd-116.so
+	$(call say,CP,$@)cp $< $@
+
+updt_GUEST_SRCS := tests/guest/updt.c
+updt_GUEST_SOLIBS := upd
+$(GUEST_OBJ)/tests/guest/updt.o: GUEST_CFLAGS += -I$(UPD_DIR)
+$(GUEST_OBJ)/tests/guest/updt.o: $(UPD_DIR)/updlib.h
+$(eval $(call guest_dyn_app,updt))
+
+# The same library for Linux (the bench's host floor).  kx_clock_monotonic_ns
+# is the guest runtime's: an alias here (the bench never calls upd_busy), so
+# that RTLD_NOW binds everything as the pVM's default mode does.
+$(B)/bench/libupd-host.so: $(UPD_DIR)/upd-118.c
+	$(call say,LD,$@)mkdir -p $(@D) && $(CC) -O2 -fPIC -shared -o $@ $< \
+		-Wl,--defsym=kx_clock_monotonic_ns=upd_calls
+
+EXTRA_ALL += $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/libupd-$(v).so) $(B)/guest/libupd.so \
+	$(B)/guest/updt.kxe $(B)/bench/libupd-host.so
+endif

@@ -1,5 +1,5 @@
 /*
- * kxmon_chan.h — the channel between kxd (the mapper: policy, gate, audit
+ * chan/chan.h — the channel between kxd (the mapper: policy, gate, audit
  * log, registry) and one kxmon (the monitor of one pVM).
  *
  * kxd creates a socketpair(AF_UNIX, SOCK_SEQPACKET) per pVM and starts
@@ -42,8 +42,8 @@
  *
  * C99 only; the layout is pinned below.
  */
-#ifndef KX_MANAGER_KXMON_CHAN_H
-#define KX_MANAGER_KXMON_CHAN_H
+#ifndef KX_MANAGER_CHAN_CHAN_H
+#define KX_MANAGER_CHAN_CHAN_H
 
 #include <stdint.h>
 
@@ -202,7 +202,7 @@ struct kxmon_recycle_app {
 };
 
 /* IPC_REQ: what the guest asked (op: enum kxmon_ipc_op), unchecked beyond
- * the ranges kxd_check_chan knows. */
+ * the ranges chan_check_from_kxmon knows. */
 enum kxmon_ipc_op { KXMON_IPC_GET = 1, KXMON_IPC_DETACH = 2, KXMON_IPC_RM = 3 };
 struct kxmon_ipc_req {
 	uint32_t op;
@@ -263,4 +263,20 @@ _Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
 _Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
-#endif /* KX_MANAGER_KXMON_CHAN_H */
+/* ---- the checks of both directions (check.c) ------------------------------
+ * Every datagram is untrusted input for the side that receives it.  Each
+ * check returns 0, or -EBADMSG with a reason in why. */
+
+/* A message from kxmon (kxd's side): exactly one struct kxmon_msg, no fds. */
+int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size_t whylen);
+
+/* A message from kxd (kxmon's side): len bytes with nfds descriptors.
+ * expect_seq is the seq of the request in flight (an answer must match it,
+ * and for a LINK_RESP `name` when not NULL), 0 when none. */
+int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_seq,
+			const char *name, char *why, size_t whylen);
+
+/* Is fd a memfd sealed against write, shrink and grow (a library, an image)? */
+int chan_fd_sealed(int fd);
+
+#endif /* KX_MANAGER_CHAN_CHAN_H */

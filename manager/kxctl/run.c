@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "manager/kxctl.h"
+#include "manager/kxctl/kxctl.h"
 
 #define MAX_LIBDIRS 16
 

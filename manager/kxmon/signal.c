@@ -1,12 +1,12 @@
 /*
- * kxmon_signal.c — signals of one pVM on kxmon's side (docs/signals.md):
+ * kxmon/signal.c — signals of one pVM on kxmon's side (docs/signals.md):
  * kx_kill as KILL_REQ/KILL_RESP through kxd, dispositions, SIGNAL messages
  * kept pending until a safe point, delivery (a handler through the
  * backend's signal_enter, or the default action), kx_pause, and kx_wait
  * with any child, no-hang, a timeout and interruption by a signal.
  *
  * SIGNAL and KILL_RESP bodies come from kxd and are checked like every
- * other message (kxmon_signal_check) before use.
+ * other message (chan_check_from_kxd) before use.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 volatile sig_atomic_t kxmon_sig_timed_out;
 
@@ -24,22 +24,6 @@ static const char *const sig_names[KX_NSIG] = {
 	[KX_SIGUSR1] = "SIGUSR1", [KX_SIGUSR2] = "SIGUSR2", [KX_SIGTERM] = "SIGTERM",
 	[KX_SIGCHLD] = "SIGCHLD",
 };
-
-int kxmon_signal_check(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
-{
-	const struct kxmon_sig *s = &m->u.sig;
-
-	if (nfds != 0)
-		snprintf(why, whylen, "a signal message with file descriptors");
-	else if (m->type == KXMON_MSG_SIGNAL && (s->sig == 0 || s->sig >= KX_NSIG))
-		snprintf(why, whylen, "SIGNAL number %u out of range", s->sig);
-	else if (m->type == KXMON_MSG_KILL_RESP && s->result != 0 && s->result != -ESRCH &&
-		 s->result != -EACCES && s->result != -EINVAL)
-		snprintf(why, whylen, "KILL_RESP result %d out of range", s->result);
-	else
-		return 0;
-	return -EBADMSG;
-}
 
 void kxmon_signal_queue(struct kxmon_client *c, const struct kxmon_msg *m)
 {

@@ -14,7 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "manager/kxctl.h"
+#include "manager/kxctl/kxctl.h"
 
 #define UPDATE_WAIT_SECS 30 /* beyond the deadline: the pVM reaches a safe point */
 

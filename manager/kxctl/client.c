@@ -4,11 +4,13 @@
  * before a field is read.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "manager/kxctl.h"
+#include "manager/kxctl/kxctl.h"
 
 int kxctl_socket_path(const char *given, char *buf, size_t size)
 {
@@ -98,4 +100,68 @@ int kxctl_parse_id(const char *s, uint64_t *id)
 	}
 	*id = v;
 	return 0;
+}
+
+/* --socket S and (where the verb has them) --json and --as REQ_ID; the
+ * rest are operands.  Connects.  The fd, or -1 after printing why (*rc:
+ * the exit status). */
+int kxctl_open_verb(const struct kxctl_cmd *cmd, int argc, char **argv, bool *json,
+		    const char **as, int want_operands, int *first, int *rc)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "as", required_argument, NULL, 'a' },
+		{ "signal", required_argument, NULL, 's' }, /* kill: its value comes back in *as */
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	char path[KXD_PATH_MAX];
+	int c, fd;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+S:", longopts, NULL)) != -1) {
+		if (c == 'S')
+			sock = optarg;
+		else if (c == 'j' && json)
+			*json = true;
+		else if (as && (want_operands == 2 ? c == 'a' : c == 's'))
+			*as = optarg; /* link --as, kill --signal: the verb's one option value */
+		else
+			goto usage;
+	}
+	if (argc - optind != want_operands)
+		goto usage;
+	*first = optind;
+	if (kxctl_socket_path(sock, path, sizeof(path)) != 0) {
+		*rc = KXCTL_EXIT_USAGE;
+		return -1;
+	}
+	fd = kxctl_connect(path);
+	if (fd < 0)
+		*rc = KXCTL_EXIT_REJECTED;
+	return fd;
+usage:
+	*rc = kxctl_usage(cmd, stderr);
+	return -1;
+}
+
+/* Send req, print the answer's text: OK -> 0 (text to stdout), ERROR -> 1. */
+int kxctl_simple(int fd, const struct kxd_req *req)
+{
+	struct kxd_resp resp;
+	int rc = KXCTL_EXIT_USAGE;
+
+	if (kxctl_request(fd, req, NULL, 0) == 0 && kxctl_answer(fd, &resp) == 0) {
+		if (resp.type == KXD_RESP_OK) {
+			if (resp.text[0])
+				printf("%s\n", resp.text);
+			rc = KXCTL_EXIT_OK;
+		} else {
+			fprintf(stderr, "kxctl: %s\n", resp.text);
+			rc = KXCTL_EXIT_REJECTED;
+		}
+	}
+	close(fd);
+	return rc;
 }

@@ -1,13 +1,8 @@
-# manager/elf: the ELF loader (libkxelf.a) and the kxctl CLI.
+# manager/elf: the ELF loader (libkxelf.a).
 LIBS += kxelf
 kxelf_SRCS := manager/elf/parse.c manager/elf/dynamic.c manager/elf/symbols.c \
 	manager/elf/relocs.c manager/elf/map.c manager/elf/bind.c manager/elf/tree.c
 
-PROGS += kxctl
-kxctl_SRCS := manager/kxctl.c manager/kxctl_inspect.c manager/kxctl_client.c \
-	manager/kxctl_run.c manager/kxctl_pvm.c manager/kxctl_audit.c
-kxctl_LIBS := kxelf kxdproto kxgate kxp kxsig
-kxctl_LDLIBS := -lsodium -lpthread
 
 UNIT_TESTS += test_elf_regress test_elf_load test_elf_signed_reads
 test_elf_regress_SRCS := tests/unit/test_elf_regress.c

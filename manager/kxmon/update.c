@@ -1,5 +1,5 @@
 /*
- * kxmon_update.c — kxmon's part of an online library update
+ * kxmon/update.c — kxmon's part of an online library update
  * (docs/update.md): UPDATE_PUSH from kxd is kept until a safe point, where
  * hv_ops.update tries it; while the guest is inside the old library
  * (-EBUSY) a one-shot timer raises SIGIO — the signal that already kicks
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 #define RETRY_NS      2000000L /* between two quiescence checks */
 #define FAIL_STEP_MAX 16
@@ -37,26 +37,6 @@ struct kxmon_update_state {
 	bool has_timer;
 	char fail_step[FAIL_STEP_MAX]; /* "" none */
 };
-
-int kxmon_update_check(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
-{
-	const struct kxmon_update *u = &m->u.update;
-	const char *what = NULL;
-
-	if (memchr(u->old_name, '\0', sizeof(u->old_name)) == NULL || u->old_name[0] == '\0' ||
-	    memchr(u->version, '\0', sizeof(u->version)) == NULL)
-		what = "UPDATE_PUSH: a name or version without its NUL";
-	else if (u->flags & ~KXMON_UPDATE_LAZY)
-		what = "UPDATE_PUSH: unknown flags";
-	else if (u->deadline_ms == 0 || u->deadline_ms > KXMON_UPDATE_DEADLINE_MAX)
-		what = "UPDATE_PUSH: deadline out of range";
-	else if (nfds != 1)
-		what = "UPDATE_PUSH: wrong number of file descriptors";
-	if (what == NULL)
-		return 0;
-	snprintf(why, whylen, "%s", what);
-	return -EBADMSG;
-}
 
 static struct kxmon_update_state *state(struct kxmon_client *c)
 {

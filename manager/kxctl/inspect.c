@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 
 #include "manager/elf/kxelf.h"
-#include "manager/kxctl.h"
+#include "manager/kxctl/kxctl.h"
 #include "signer/kxsig.h"
 
 #define MAX_KEYS    64

@@ -1,5 +1,5 @@
 /*
- * kxmon_recycle.c — kxmon's side of recycling (docs/recycle.md): the
+ * kxmon/recycle.c — kxmon's side of recycling (docs/recycle.md): the
  * hv_recycle_source of a pooled pVM.
  *
  * A pooled kxmon runs the placeholder image, which waits in
@@ -9,7 +9,7 @@
  * stdout and stderr, which replace kxmon's own: the app's console and
  * kxmon's reports go to whoever ran `kxctl run --recycle`) and RECYCLE_APP
  * (the app library as a sealed memfd, and its argv).  Both are untrusted
- * input, checked by kxmon_recycle_check before use.
+ * input, checked by chan_check_from_kxd before use.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,40 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 _Static_assert(KXMON_RECYCLE_ARGS_MAX == HV_RECYCLE_ARGS_MAX &&
 		       KXMON_RECYCLE_ARGC_MAX == HV_RECYCLE_ARGC_MAX &&
 		       KXMON_NAME_MAX == KX_HC_NAME_MAX + 1,
 	       "the channel's recycle limits are the monitor's");
-
-static int refuse(char *why, size_t whylen, const char *text)
-{
-	snprintf(why, whylen, "%s", text);
-	return -EBADMSG;
-}
-
-int kxmon_recycle_check(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
-{
-	const struct kxmon_recycle_app *a = &m->u.recycle;
-	uint32_t strings = 0;
-
-	if (m->type == KXMON_MSG_RECYCLE_CONSOLE)
-		return nfds == 2 ? 0 : refuse(why, whylen, "RECYCLE_CONSOLE without its 2 fds");
-	if (nfds != 1)
-		return refuse(why, whylen, "RECYCLE_APP without its library fd");
-	if (memchr(a->name, '\0', sizeof(a->name)) == NULL || a->name[0] == '\0' ||
-	    memchr(a->version, '\0', sizeof(a->version)) == NULL)
-		return refuse(why, whylen, "RECYCLE_APP name or version without its NUL");
-	if (a->argc == 0 || a->argc > KXMON_RECYCLE_ARGC_MAX || a->args_len == 0 ||
-	    a->args_len > sizeof(a->args) || a->args[a->args_len - 1] != '\0')
-		return refuse(why, whylen, "RECYCLE_APP argument vector out of range");
-	for (uint32_t i = 0; i < a->args_len; i++)
-		strings += a->args[i] == '\0';
-	if (strings != a->argc)
-		return refuse(why, whylen, "RECYCLE_APP argc does not match its strings");
-	return 0;
-}
 
 /* The client's console becomes this process's stdout and stderr. */
 static int take_console(const int *fds, char *why, size_t whylen)

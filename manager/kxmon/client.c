@@ -1,5 +1,5 @@
 /*
- * kxmon_client.c — kxmon's end of the kxd channel (kxmon_client.h).
+ * kxmon/client.c — kxmon's end of the kxd channel (kxmon/kxmon.h).
  *
  * The channel is a SOCK_SEQPACKET socket: one struct kxmon_msg per
  * datagram, file descriptors with SCM_RIGHTS.  What kxd sends is checked
@@ -20,113 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "manager/kxmon_client.h"
+#include "manager/kxmon/kxmon.h"
 
 #define MAX_FDS 3 /* more than any message may carry: extra ones are an error */
 
-static int str_ok(const char *s, size_t n)
-{
-	return memchr(s, '\0', n) != NULL;
-}
-
-int kxmon_client_sealed(int fd)
-{
-	const int need = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
-	int seals = fcntl(fd, F_GET_SEALS);
-
-	return seals >= 0 && (seals & need) == need;
-}
-
-static int why_fail(char *why, size_t whylen, const char *text)
-{
-	snprintf(why, whylen, "%s", text);
-	return -EBADMSG;
-}
-
-/* The body of a FORK_RESP or WAIT_RESP (check_link does the LINK ones). */
-static int check_proc(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
-{
-	const struct kxmon_fork *f = &m->u.fork;
-
-	if (m->type == KXMON_MSG_KILL_RESP)
-		return kxmon_signal_check(m, nfds, why, whylen);
-	if (m->type == KXMON_MSG_WAIT_RESP) {
-		if (m->u.wait.result != 0 && m->u.wait.result != -ECHILD &&
-		    m->u.wait.result != -EINTR)
-			return why_fail(why, whylen, "WAIT_RESP result not 0, -ECHILD, -EINTR");
-		if (nfds != 0)
-			return why_fail(why, whylen, "wrong number of file descriptors");
-		return 0;
-	}
-	if (f->allow > 1 || !str_ok(f->reason, sizeof(f->reason)))
-		return why_fail(why, whylen, "FORK_RESP allow out of range or reason without NUL");
-	if (f->allow ? (f->child_id == 0 || f->error != 0)
-		     : (f->error != -EACCES && f->error != -EAGAIN))
-		return why_fail(why, whylen, "FORK_RESP child id or error out of range");
-	if (nfds != (f->allow ? 1 : 0))
-		return why_fail(why, whylen, "wrong number of file descriptors");
-	return 0;
-}
-
-static int check_link(const struct kxmon_msg *m, int nfds, const char *name, char *why,
-		      size_t whylen)
-{
-	const struct kxmon_link *l = &m->u.link;
-
-	if (l->allow > 1 || l->bind > KXMON_BIND_NOW)
-		return why_fail(why, whylen, "LINK allow/bind out of range");
-	if (!str_ok(l->name, sizeof(l->name)) || !str_ok(l->version, sizeof(l->version)) ||
-	    !str_ok(l->reason, sizeof(l->reason)))
-		return why_fail(why, whylen, "a string without its NUL");
-	if (m->type == KXMON_MSG_LINK_RESP && name != NULL && strcmp(l->name, name) != 0)
-		return why_fail(why, whylen, "LINK_RESP for another library");
-	if (m->type == KXMON_MSG_LINK_PUSH && (l->allow != 1 || l->name[0] == '\0'))
-		return why_fail(why, whylen, "LINK_PUSH must allow a named library");
-	if (nfds != (l->allow ? 1 : 0))
-		return why_fail(why, whylen, "wrong number of file descriptors");
-	return 0;
-}
-
-int kxmon_client_check(const void *buf, size_t len, int nfds, uint64_t expect_seq, const char *name,
-		       char *why, size_t whylen)
-{
-	struct kxmon_msg m;
-
-	if (len != sizeof(m))
-		return why_fail(why, whylen, "message of the wrong size");
-	memcpy(&m, buf, sizeof(m));
-	if (m.size != sizeof(m))
-		return why_fail(why, whylen, "message size field is wrong");
-	switch (m.type) {
-	case KXMON_MSG_LINK_PUSH:
-		return check_link(&m, nfds, name, why, whylen);
-	case KXMON_MSG_UPDATE_PUSH:
-		return kxmon_update_check(&m, nfds, why, whylen);
-	case KXMON_MSG_IPC_RESP:
-		if (expect_seq == 0 || m.seq != expect_seq)
-			return why_fail(why, whylen, "IPC_RESP with a seq that no IPC_REQ has");
-		return kxmon_ipc_check(&m, nfds, why, whylen);
-	case KXMON_MSG_RECYCLE_CONSOLE:
-	case KXMON_MSG_RECYCLE_APP:
-		return kxmon_recycle_check(&m, nfds, why, whylen);
-	case KXMON_MSG_SIGNAL:
-		return kxmon_signal_check(&m, nfds, why, whylen);
-	case KXMON_MSG_LINK_RESP:
-	case KXMON_MSG_FORK_RESP:
-	case KXMON_MSG_KILL_RESP:
-	case KXMON_MSG_WAIT_RESP:
-		/* An answer: to the request in flight, and of its kind (the caller) */
-		if (expect_seq == 0 || m.seq != expect_seq)
-			return why_fail(why, whylen,
-					m.type == KXMON_MSG_LINK_RESP
-						? "LINK_RESP with a seq that no LINK_REQ has"
-						: "an answer with a seq that no request has");
-		return m.type == KXMON_MSG_LINK_RESP ? check_link(&m, nfds, name, why, whylen)
-						     : check_proc(&m, nfds, why, whylen);
-	default:
-		return why_fail(why, whylen, "unexpected message type");
-	}
-}
 
 static int is_seqpacket(int fd)
 {
@@ -215,14 +112,14 @@ static int recv_msg(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m,
 		broken(c, "message truncated", 0);
 		goto bad;
 	}
-	if (kxmon_client_check(data, (size_t)n, *nfds, expect_seq, name, why, sizeof(why)) != 0) {
+	if (chan_check_from_kxd(data, (size_t)n, *nfds, expect_seq, name, why, sizeof(why)) != 0) {
 		broken(c, why, 0);
 		goto bad;
 	}
 	memcpy(m, data, sizeof(*m));
-	/* An IpC object is shared memory: sealed against resizing only (kxmon_ipc.c). */
+	/* An IpC object is shared memory: sealed against resizing only (kxmon/ipc.c). */
 	if (*nfds == 1 && m->type != KXMON_MSG_FORK_RESP && m->type != KXMON_MSG_IPC_RESP &&
-	    !kxmon_client_sealed(fds[0])) {
+	    !chan_fd_sealed(fds[0])) {
 		broken(c, "library fd is not a sealed memfd", 0);
 		goto bad;
 	}
@@ -457,7 +354,7 @@ void kxmon_client_safe_point(void *ctx, struct hv_vm *vm)
 			kxmon_update_queue(c, &m, fds[0]);
 		} else if (m.type == KXMON_MSG_LINK_PUSH) {
 			queue_push(c, &m, fds[0]);
-		} else { /* RECYCLE_*: only the pool's wait takes them (kxmon_recycle.c) */
+		} else { /* RECYCLE_*: only the pool's wait takes them (kxmon/recycle.c) */
 			for (int i = 0; i < nfds; i++)
 				close(fds[i]);
 			broken(c, "a recycle message outside the pool's wait", 0);

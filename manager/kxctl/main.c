@@ -2,11 +2,11 @@
  * kxctl — the operator's client.  One command table drives dispatch, the
  * usage screen, per-verb --help and `kxctl help --man` (the COMMANDS section
  * of docs/man/kxctl.1 is checked against it by tests/cli).  Adding a verb is
- * one row here plus its manager/kxctl_<verb>.c.
+ * one row here plus its manager/kxctl/<verb>.c.
  */
 #include <string.h>
 
-#include "manager/kxctl.h"
+#include "manager/kxctl/kxctl.h"
 
 static const struct kxctl_cmd cmds[] = {
 	{ "inspect", kxctl_inspect, "[--json] [--lazy] [-p PUBKEY]... [-K KEYDIR] [-L LIBDIR]... FILE",
