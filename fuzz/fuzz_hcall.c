@@ -1,391 +1,311 @@
 /*
- * fuzz_hcall — drives the hypercall decoder (hv_hcall_dispatch) with
- * arbitrary guest memory, page rights and port values; no KVM involved.
+ * fuzz_hcall — drives the hypercall decoder and every module behind it
+ * (hv_hcall_dispatch) with arbitrary guest memory, page rights and block
+ * addresses, over the fake backend (tests/hv/hv_fake.h); no KVM involved.
  *
  * Input layout (all of it untrusted, any length):
- *   byte 0        flags: bit 0 = use the port value as is (else keep its
+ *   byte 0        flags: bit 0 = use the block address as is (else keep its
  *                 low 16 bits, so it lands in guest memory), bit 1 = the
- *                 console sink fails, bit 2 = the pVM has a linker (fake
- *                 hooks: 2 modules of 3 PLT slots) and a manager (fake
- *                 fork and wait hooks), bits 3-4 = what the fake dlopen
- *                 and fork answer (0, -EACCES, -EPIPE, -ENOMEM)
- *   bytes 1..4    port value, little-endian
- *   bytes 5..20   guest rights of the 16 pages (HV_PROT_* in the low 3 bits)
- *   bytes 21..    guest memory from address 0 (64 KiB; the rest is zero)
+ *                 console fails, bit 2 = the pVM has a manager (the scripted
+ *                 stand-in for kxd below) and runs a dynamic image (the
+ *                 guest build's linkt.kxe, lazily linked with libkvmath.so:
+ *                 $B/guest, built beside the harness) in a recycle pool,
+ *                 bits 3-4 = how the stand-in
+ *                 answers: 0 it grants what it can, 1 it denies everything,
+ *                 2 the channel is broken, 3 odd answers (an unsealed library,
+ *                 an IpC object of the wrong size)
+ *   bytes 1..4    block address, little-endian
+ *   bytes 5..20   guest rights of pages 0..15 (HV_PROT_* in the low 3 bits)
+ *   bytes 21..    guest memory from address 0 (64 KiB)
  *
- * Besides ASan/UBSan, the harness checks what the decoder promises: it
- * writes nothing but the argument block, and only when the call succeeded;
- * every buffer it hands the console lies in readable guest pages; a bad
- * call always carries a reason; a panic message is NUL-terminated; names
- * reach the link hooks NUL-terminated, 1..KX_HC_NAME_MAX bytes; a RESOLVE
- * the hooks refuse never resumes the guest; a fork or wait whose hook
- * reports a broken channel never resumes it either.  With bit 2 the pVM is
- * also in a recycle pool (a fake source handing over argv "app" "one");
- * RECYCLE_WAIT may write its argv buffer as well as its block.  With bit 2
- * it has fake IpC objects too (fake_ipc: a GET whose hook reports a broken
- * channel never resumes; DETACH ends and NOTIFY addresses reach the hooks
- * in range and aligned, waits capped).
+ * Besides ASan/UBSan, the harness checks what the core promises: it writes
+ * nothing but the argument block (and a recycled app's argv buffer), and
+ * only when the call succeeded; what a console write sent is readable guest
+ * memory, byte for byte; a bad call always carries a reason; a panic
+ * message is NUL-terminated; library names reach kxd NUL-terminated,
+ * 1..KX_HC_NAME_MAX bytes; a call that needed the channel never resumes
+ * the guest once the channel is broken; a resolved address lies in guest
+ * memory.  The stand-in never allows a fork (that would fork the fuzzer).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "manager/hv/hv.h"
+#include "manager/hv/backend.h"
+#include "tests/hv/hv_fake.h"
 
 #define FUZZ_PAGES  16u
 #define FUZZ_MEM    (FUZZ_PAGES * KX_PAGE_SIZE)
 #define HEADER_SIZE (1 + 4 + FUZZ_PAGES)
 #define MAX_BLOCK   64u /* larger than every argument block */
+#define PVM_MEM	    (16ull << 20)
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct sink {
-	const struct hv_guest_mem *mem;
-	int fail;
-};
+enum mode { GRANT, DENY, BROKEN, ODD };
 
-static ssize_t sink_write(void *opaque, const void *buf, size_t len)
+static const char *const lib_names[] = {"libkvmath.so"};
+#define NLIBS (sizeof(lib_names) / sizeof(lib_names[0]))
+static int lib_fds[NLIBS];
+static char guest_dir[4096];
+static uint8_t *image;
+static size_t image_len;
+static int console_rd = -1, console_wr = -1, console_dead = -1;
+
+static void need(int cond)
 {
-	const struct sink *s = opaque;
-	const uint8_t *p = buf;
-
-	/* The decoder must only pass readable guest memory it checked. */
-	if (p < s->mem->host || len > s->mem->size ||
-	    (size_t)(p - s->mem->host) > s->mem->size - len ||
-	    hv_guest_ptr(s->mem, (uint64_t)(p - s->mem->host), len, HV_ACCESS_READ) != p)
-		abort();
-	return s->fail ? -5 : (ssize_t)len;
-}
-
-static uint64_t fake_clock(int clock_id)
-{
-	return clock_id == CLOCK_MONOTONIC ? 123456789ull : 1700000000000000000ull;
-}
-
-/* Fake linker: module ids 1..2, PLT indexes 0..2 (what link.c checks). */
-#define FAKE_MODULES 2u
-#define FAKE_SLOTS   3u
-
-struct fake_link {
-	int dlopen_rc;
-	int resolve_refused;
-	int channel_broke; /* a fork or wait hook said -EPIPE */
-};
-
-static void check_name(const char *name)
-{
-	size_t n = strnlen(name, KX_HC_NAME_MAX + 1);
-
-	if (n == 0 || n > KX_HC_NAME_MAX)
+	if (!cond)
 		abort();
 }
 
-static int fake_resolve(void *opaque, uint64_t module_id, uint64_t index, uint64_t *addr)
+/* What the stand-in answers (f->ctx: the mode). */
+static int answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_type, int *fds,
+		  int *nfds)
 {
-	struct fake_link *f = opaque;
+	enum mode mode = (enum mode)(uintptr_t)f->ctx;
+	char name[KXMON_NAME_MAX];
+	size_t n;
 
-	if (module_id == 0 || module_id > FAKE_MODULES || index >= FAKE_SLOTS) {
-		f->resolve_refused = 1;
-		return -EINVAL;
-	}
-	*addr = 0x400000 + module_id * 0x1000 + index * 16;
-	return 0;
-}
-
-static int fake_dlopen(void *opaque, const char *name, uint64_t *handle)
-{
-	const struct fake_link *f = opaque;
-
-	check_name(name);
-	if (f->dlopen_rc == 0)
-		*handle = FAKE_MODULES + 1;
-	return f->dlopen_rc;
-}
-
-static int fake_dlsym(void *opaque, uint64_t handle, const char *name, uint64_t *addr)
-{
-	(void)opaque;
-	check_name(name);
-	if (handle == 0 || handle > FAKE_MODULES)
-		return -EBADF;
-	*addr = 0x401000;
-	return strcmp(name, "kvm_add") == 0 ? 0 : -ENOENT;
-}
-
-static const struct hv_link_hooks fake_hooks = {
-	.resolve = fake_resolve,
-	.dlopen = fake_dlopen,
-	.dlsym = fake_dlsym,
-};
-
-/* Fake manager: one child, id 5, that exited with status 7. */
-#define FAKE_CHILD 5u
-
-static int fake_fork(void *opaque, uint64_t *child_id)
-{
-	struct fake_link *f = opaque;
-
-	if (f->dlopen_rc == -EPIPE)
-		f->channel_broke = 1;
-	if (f->dlopen_rc == 0)
-		*child_id = FAKE_CHILD;
-	return f->dlopen_rc;
-}
-
-static int fake_wait(void *opaque, uint64_t child_id, int64_t *status)
-{
-	(void)opaque;
-	if (child_id != FAKE_CHILD)
-		return -ECHILD;
-	*status = 7;
-	return 0;
-}
-
-static const struct hv_proc_hooks fake_proc = {
-	.fork = fake_fork,
-	.wait = fake_wait,
-};
-
-/* Fake recycle source: hands over "app" "one" (or the dlopen answer's
- * failure: a broken channel must end the pVM, like every failure here). */
-static int fake_recycle_wait(void *opaque, struct hv_recycle_work *work)
-{
-	struct fake_link *f = opaque;
-	static const char args[] = "app\0one";
-
-	if (f->dlopen_rc != 0) {
-		f->channel_broke = 1;
-		return f->dlopen_rc;
-	}
-	work->entry = 0x401000;
-	work->argc = 2;
-	work->args_len = sizeof(args);
-	memcpy(work->args, args, sizeof(args));
-	return 0;
-}
-
-static const struct hv_recycle_hooks fake_recycle = {
-	.wait = fake_recycle_wait,
-};
-
-/* Fake signals (docs/signals.md): kill answers what dlopen would (-EPIPE
- * must end the pVM), KX_SIGKILL cannot be handled, pause is interrupted,
- * waitx knows FAKE_CHILD only, no handler ever runs (SIGRETURN: -EINVAL). */
-static int fake_kill(void *opaque, uint64_t pvm_id, uint32_t sig)
-{
-	struct fake_link *f = opaque;
-
-	(void)pvm_id;
-	if (sig >= KX_NSIG)
-		abort(); /* the decoder checks the range first */
-	if (f->dlopen_rc == -EPIPE)
-		f->channel_broke = 1;
-	return f->dlopen_rc;
-}
-
-static int fake_action(void *opaque, uint32_t sig, uint64_t handler, uint64_t trampoline)
-{
-	(void)opaque, (void)handler, (void)trampoline;
-	return sig == 0 || sig == KX_SIGKILL ? -EINVAL : 0;
-}
-
-static int fake_pause(void *opaque)
-{
-	struct fake_link *f = opaque;
-
-	if (f->dlopen_rc == -EPIPE) {
-		f->channel_broke = 1;
+	memset(&m->u, 0, sizeof(m->u));
+	m->type = resp_type;
+	switch (resp_type) {
+	case KXMON_MSG_LINK_RESP:
+		n = strnlen(f->last_call.u.link_req.name, sizeof(f->last_call.u.link_req.name));
+		need(n >= 1 && n <= KX_HC_NAME_MAX); /* a name as the guest may give one */
+		snprintf(name, sizeof(name), "%s", f->last_call.u.link_req.name);
+		snprintf(m->u.link.name, sizeof(m->u.link.name), "%s", name);
+		m->u.link.allow = mode != DENY;
+		for (size_t i = 0; mode == GRANT && i < NLIBS; i++)
+			if (strcmp(name, lib_names[i]) == 0)
+				fds[(*nfds)++] = fcntl(lib_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (mode == ODD)
+			fds[(*nfds)++] = open("/dev/null", O_RDONLY | O_CLOEXEC); /* not sealed */
+		if (*nfds == 0)
+			m->u.link.allow = 0;
+		return 0;
+	case KXMON_MSG_FORK_RESP:
+		m->u.fork.error = mode == DENY ? -EACCES : -EAGAIN;
+		return 0;
+	case KXMON_MSG_KILL_RESP:
+		m->u.sig.result = mode == DENY ? -EACCES : 0;
+		return 0;
+	case KXMON_MSG_IPC_RESP:
+		if (mode == ODD && f->last_call.u.ipc_req.op == KXMON_IPC_GET) {
+			m->u.ipc_resp.map = 1;
+			m->u.ipc_resp.kind = KX_IPC_KIND_PIPE;
+			m->u.ipc_resp.id = 9;
+			m->u.ipc_resp.data_size = KX_PAGE_SIZE; /* but /dev/null is empty */
+			fds[(*nfds)++] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			return 0;
+		}
+		m->u.ipc_resp.result = mode == DENY ? -EACCES : -ENOSPC;
+		return 0;
+	default:
 		return -EPIPE;
 	}
-	return -EINTR;
 }
 
-static int fake_waitx(void *opaque, uint64_t child_id, uint32_t flags, uint64_t timeout_ns,
-		      uint64_t *waited, int64_t *status)
+/* kx_wait's answers: one child, FAKE_CHILD, ended with status 7; a cancel
+ * (no-hang, timeout, a signal) is answered at once. */
+#define FAKE_CHILD 5u
+
+static int next(struct fake_mgr *f, uint64_t seq, int timeout_ms, struct kxmon_msg *m, int *fds,
+		int *nfds)
 {
-	(void)opaque, (void)timeout_ns;
-	if (child_id != 0 && child_id != FAKE_CHILD)
-		return -ECHILD;
-	*waited = flags & KX_WNOHANG ? 0 : FAKE_CHILD;
-	*status = 7;
+	const struct kxmon_msg *sent = &f->last_sent;
+	uint64_t child = sent->u.wait.child_id;
+
+	(void)fds, (void)nfds;
+	if (sent->seq != seq ||
+	    (sent->type != KXMON_MSG_WAIT_REQ && sent->type != KXMON_MSG_WAIT_CANCEL))
+		return timeout_ms < 0 ? -EPIPE : 0;
+	memset(m, 0, sizeof(*m));
+	m->type = KXMON_MSG_WAIT_RESP;
+	m->seq = seq;
+	m->u.wait.child_id = child == 0 ? FAKE_CHILD : child;
+	if (child != 0 && child != FAKE_CHILD)
+		m->u.wait.result = -ECHILD;
+	else if (sent->type == KXMON_MSG_WAIT_CANCEL || (enum mode)(uintptr_t)f->ctx != GRANT)
+		m->u.wait.result = -EINTR;
+	else
+		m->u.wait.status = 7;
+	return 1;
+}
+
+/* A file of the guest build as a sealed memfd (and its bytes). */
+static int guest_file(const char *name, uint8_t **bytes, size_t *len)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", guest_dir, name);
+	fd = fake_sealed_file(path, bytes, len);
+	if (fd < 0) {
+		fprintf(stderr, "fuzz_hcall: cannot read %s\n", path);
+		abort();
+	}
+	return fd;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char self[4096];
+	int fds[2];
+
+	(void)argc;
+	/* $B/fuzz/fuzz_hcall -> $B/guest */
+	snprintf(self, sizeof(self), "%s", (*argv)[0]);
+	snprintf(guest_dir, sizeof(guest_dir), "%s/../guest", dirname(self));
+	for (size_t i = 0; i < NLIBS; i++)
+		lib_fds[i] = guest_file(lib_names[i], NULL, NULL);
+	close(guest_file("linkt.kxe", &image, &image_len));
+	signal(SIGPIPE, SIG_IGN);
+	/* Room for the longest console write (KX_HC_CONSOLE_MAX), so the
+	 * blocking write end never blocks; the harness reads without waiting. */
+	if (pipe2(fds, O_CLOEXEC) != 0 || fcntl(fds[1], F_SETPIPE_SZ, 1 << 20) < 0 ||
+	    fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
+		abort();
+	console_rd = fds[0];
+	console_wr = fds[1];
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		abort();
+	close(fds[0]); /* writes to console_dead fail: EPIPE */
+	console_dead = fds[1];
 	return 0;
 }
 
-static int fake_sigreturn(void *opaque)
-{
-	(void)opaque;
-	return -EINVAL;
-}
-
-static const struct hv_sig_hooks fake_sig = {
-	.kill = fake_kill,
-	.action = fake_action,
-	.pause = fake_pause,
-	.waitx = fake_waitx,
-};
-
-/* Fake IpC objects (docs/ipc.md): GET answers what dlopen would (-EPIPE
- * must end the pVM) with object 9 at 0x8000; DETACH and RM know object 9
- * only; NOTIFY words must be 4-byte aligned when they reach the hooks. */
-static int fake_ipc_get(void *opaque, struct kx_hc_ipc_get *io)
-{
-	struct fake_link *f = opaque;
-
-	if (io->kind < KX_IPC_KIND_PIPE || io->kind > KX_IPC_KIND_SHM)
-		abort(); /* the decoder checks the kind first */
-	if (f->dlopen_rc == -EPIPE)
-		f->channel_broke = 1;
-	if (f->dlopen_rc == 0) {
-		io->id = 9;
-		io->addr = 0x8000;
-		io->data_size = KX_PAGE_SIZE;
-	}
-	return f->dlopen_rc;
-}
-
-static int fake_ipc_obj(void *opaque, uint64_t id, uint32_t ends)
-{
-	(void)opaque;
-	if ((ends & ~(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
-		abort(); /* checked by the decoder: kxd would end the pVM */
-	return id == 9 ? 0 : -EINVAL;
-}
-
-static int fake_ipc_rm(void *opaque, uint64_t id)
-{
-	return fake_ipc_obj(opaque, id, 0);
-}
-
-static uint64_t fake_ipc_self(void *opaque)
-{
-	(void)opaque;
-	return 4242;
-}
-
-static int fake_ipc_wait(void *opaque, uint64_t addr, uint32_t value, uint64_t timeout_ns)
-{
-	(void)opaque, (void)value;
-	if (addr % 4 != 0 || timeout_ns > KX_IPC_WAIT_MAX_NS)
-		abort(); /* checked and capped by the decoder */
-	return -ETIMEDOUT;
-}
-
-static int fake_ipc_wake(void *opaque, uint64_t addr, uint32_t count)
-{
-	(void)opaque;
-	if (addr % 4 != 0)
-		abort();
-	return count > 0;
-}
-
-static const struct hv_ipc_hooks fake_ipc = {
-	.get = fake_ipc_get,
-	.detach = fake_ipc_obj,
-	.rm = fake_ipc_rm,
-	.self = fake_ipc_self,
-	.wait = fake_ipc_wait,
-	.wake = fake_ipc_wake,
-};
-
 /* The argv buffer of a KX_HC_RECYCLE_WAIT block at value (as the guest
- * wrote it, in before): the decoder may write there too. */
-static int in_recycle_buf(const uint8_t *before, uint32_t value, uint64_t a)
+ * wrote it, in before), which the call may write too: [*lo, *hi). */
+static void recycle_buf(const uint8_t *before, uint64_t value, uint64_t *lo, uint64_t *hi)
 {
 	struct kx_hc_recycle_wait r;
 
-	if ((uint64_t)value + sizeof(r) > FUZZ_MEM)
-		return 0;
+	*lo = *hi = 0;
+	if (value + sizeof(r) > FUZZ_MEM)
+		return;
 	memcpy(&r, before + value, sizeof(r));
-	return r.hdr.nr == KX_HC_RECYCLE_WAIT && a >= r.buf && a - r.buf < r.size;
+	if (r.hdr.nr == KX_HC_RECYCLE_WAIT && !__builtin_add_overflow(r.buf, r.size, hi))
+		*lo = r.buf;
+	else
+		*hi = 0;
+}
+
+/* What a successful console write sent: readable guest memory, as is. */
+static void check_console(struct hv_guest_mem *mem, const uint8_t *before, uint64_t value)
+{
+	struct kx_hc_console_write c;
+	static uint8_t got[KX_HC_CONSOLE_MAX + 1];
+	ssize_t n;
+
+	memcpy(&c, mem->host + value, sizeof(c));
+	n = read(console_rd, got, sizeof(got));
+	if (c.hdr.ret <= 0) {
+		need(n <= 0);
+		return;
+	}
+	need(n == c.hdr.ret);
+	need(hv_guest_ptr(mem, c.buf, (uint64_t)n, HV_ACCESS_READ) != NULL);
+	/* the bytes as they were before the call (the block itself changed) */
+	for (ssize_t i = 0; i < n; i++)
+		need(got[i] == (c.buf + (uint64_t)i < FUZZ_MEM ? before[c.buf + (uint64_t)i]
+								: mem->host[c.buf + (uint64_t)i]));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const int dlopen_rcs[4] = {0, -EACCES, -EPIPE, -ENOMEM};
-	struct fake_link fake = {0};
-	struct hv_guest_mem mem = {0};
+	static char name[] = "fuzz";
+	static char *argv[] = {name, NULL};
+	struct fake_mgr mgr = {.answer = answer, .next = next};
+	struct hv_manager manager = {.ops = &fake_mgr_ops, .ctx = &mgr};
+	struct hv_config cfg = {.mem_size = PVM_MEM, .argc = 1, .argv = argv};
+	struct hv_pvm *p = NULL;
+	struct hv_guest_mem *mem;
 	struct hv_hcall_result res;
-	struct sink sink;
-	struct hv_hcall_env env;
+	struct hv_error err;
 	uint8_t *before = NULL;
-	uint32_t value;
+	uint64_t value, argv_lo = 0, argv_hi = 0;
+	uint32_t value32;
 	uint8_t flags;
+	enum mode mode;
 
 	if (size < HEADER_SIZE)
 		return 0;
 	flags = data[0];
-	memcpy(&value, data + 1, sizeof(value));
-	if (!(flags & 1))
-		value &= 0xffff;
-
-	mem.size = FUZZ_MEM;
-	mem.host = calloc(1, FUZZ_MEM);
-	mem.page_prot = calloc(FUZZ_PAGES, 1);
-	before = malloc(FUZZ_MEM);
-	if (mem.host == NULL || mem.page_prot == NULL || before == NULL)
-		goto out;
+	memcpy(&value32, data + 1, sizeof(value32));
+	value = (flags & 1) ? value32 : value32 & 0xffff;
+	mode = (enum mode)((flags >> 3) & 3);
+	mgr.ctx = (void *)(uintptr_t)mode;
+	cfg.console_fd = (flags & 2) ? console_dead : console_wr;
+	if (flags & 4) {
+		cfg.manager = &manager;
+		cfg.pool = true;
+	}
+	if (hv_create(&hv_fake_backend, &cfg, &p, &err) != 0)
+		abort();
+	/* The image links with the stand-in granting its libraries. */
+	if ((flags & 4) && hv_load(p, image, image_len, &err) != 0 && mode == GRANT)
+		abort();
+	mgr.broken = mode == BROKEN;
+	mgr.calls = mgr.sends = 0;
+	mem = hv_pvm_mem(p);
 	for (unsigned i = 0; i < FUZZ_PAGES; i++)
-		mem.page_prot[i] = data[5 + i] & 7;
+		mem->page_prot[i] = data[5 + i] & 7;
 	if (size > HEADER_SIZE)
-		memcpy(mem.host, data + HEADER_SIZE,
+		memcpy(mem->host, data + HEADER_SIZE,
 		       size - HEADER_SIZE < FUZZ_MEM ? size - HEADER_SIZE : FUZZ_MEM);
-	memcpy(before, mem.host, FUZZ_MEM);
+	before = malloc(FUZZ_MEM);
+	if (before == NULL)
+		abort();
+	memcpy(before, mem->host, FUZZ_MEM);
 
-	sink = (struct sink){.mem = &mem, .fail = (flags & 2) != 0};
-	env = (struct hv_hcall_env){
-		.mem = &mem,
-		.console_write = sink_write,
-		.console_opaque = &sink,
-		.clock_ns = fake_clock,
-		.link = (flags & 4) ? &fake_hooks : NULL,
-		.link_opaque = &fake,
-		.proc = (flags & 4) ? &fake_proc : NULL,
-		.proc_opaque = &fake,
-		.recycle = (flags & 4) ? &fake_recycle : NULL,
-		.recycle_opaque = &fake,
-		.sig = (flags & 4) ? &fake_sig : NULL,
-		.sig_opaque = &fake,
-		.ipc = (flags & 4) ? &fake_ipc : NULL,
-		.ipc_opaque = &fake,
-		.sigreturn = fake_sigreturn,
-		.sigreturn_opaque = &fake,
-	};
-	fake.dlopen_rc = dlopen_rcs[(flags >> 3) & 3];
-	hv_hcall_dispatch(&env, value, &res);
+	hv_hcall_dispatch(p, value, &res);
 
 	switch (res.outcome) {
 	case HV_HC_BAD:
-		if (res.reason == NULL)
-			abort();
+		need(res.reason != NULL);
 		break;
 	case HV_HC_PANIC:
-		if (memchr(res.message, '\0', sizeof(res.message)) == NULL)
-			abort();
+		need(memchr(res.message, '\0', sizeof(res.message)) != NULL);
 		break;
 	case HV_HC_RESUME:
-		if (fake.resolve_refused || fake.channel_broke)
-			abort(); /* a refused RESOLVE, a broken channel must end the pVM */
+		/* A call that needed the broken channel must end the pVM. */
+		need(!(mgr.broken && mgr.calls + mgr.sends > 0));
 		/* ret went back into the block: it must be writable guest memory. */
-		if (hv_guest_ptr(&mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) == NULL)
-			abort();
+		need(hv_guest_ptr(mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) != NULL);
+		if (res.nr == KX_HC_RESOLVE) {
+			struct kx_hc_resolve r;
+
+			memcpy(&r, mem->host + value, sizeof(r));
+			need(r.addr < mem->size);
+		}
+		if (res.nr == KX_HC_CONSOLE_WRITE && value < FUZZ_MEM)
+			check_console(mem, before, value);
 		break;
 	case HV_HC_EXIT:
 		break;
 	}
 	/* Nothing outside the argument block changed, and nothing at all unless resumed. */
+	if (res.outcome == HV_HC_RESUME && res.nr == KX_HC_RECYCLE_WAIT)
+		recycle_buf(before, value, &argv_lo, &argv_hi);
 	for (uint64_t a = 0; a < FUZZ_MEM; a++) {
-		int in_block = res.outcome == HV_HC_RESUME &&
-			       ((a >= value && a < (uint64_t)value + MAX_BLOCK) ||
-				(res.nr == KX_HC_RECYCLE_WAIT && in_recycle_buf(before, value, a)));
+		int allowed = res.outcome == HV_HC_RESUME &&
+			      ((a >= value && a < value + MAX_BLOCK) || (a >= argv_lo && a < argv_hi));
 
-		if (!in_block && mem.host[a] != before[a])
+		if (!allowed && mem->host[a] != before[a])
 			abort();
 	}
-out:
+	/* Whatever the console got: gone before the next input. */
+	while (read(console_rd, before, FUZZ_MEM) > 0)
+		;
 	free(before);
-	free(mem.page_prot);
-	free(mem.host);
+	hv_destroy(p, 0, NULL, "");
 	return 0;
 }

@@ -155,10 +155,12 @@ $(B)/guest/lib$(1).so: $(call guest_pic_of,$($(1)_APPLIB_SRCS)) \
 endef
 
 GUEST_OBJS := $(GUEST_CRT0) $(call guest_obj_of,$(GUEST_RT_SRCS))
-ifeq ($(FUZZ),)
+# The rules in every variant (the hypercall fuzz harness runs a guest image);
+# built by `all` only in the main ones.
 $(foreach a,$(GUEST_APPS),$(eval $(call guest_app,$(a))))
 $(foreach l,$(GUEST_SOLIBS),$(eval $(call guest_solib,$(l))))
 $(foreach a,$(GUEST_DYN_APPS),$(eval $(call guest_dyn_app,$(a))))
+ifeq ($(FUZZ),)
 EXTRA_ALL += $(GUEST_RT_LIB) $(foreach a,$(GUEST_APPS) $(GUEST_DYN_APPS),$(B)/guest/$(a).kxe) \
 	$(foreach l,$(GUEST_SOLIBS),$(B)/guest/lib$(l).so) $(GUEST_GOTDATA_LIB)
 endif

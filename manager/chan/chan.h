@@ -52,6 +52,7 @@
 #define KXMON_NAME_MAX   64  /* library name incl. NUL */
 #define KXMON_VERSION_MAX 32 /* version text incl. NUL */
 #define KXMON_TEXT_MAX   512 /* reason / report incl. NUL */
+#define KXMON_MAX_FDS    3   /* the most fds one message carries */
 
 enum kxmon_msg_type {
 	KXMON_MSG_HELLO = 1,     /* kxmon -> kxd: first message; u.hello */

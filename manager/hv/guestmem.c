@@ -38,17 +38,3 @@ void *hv_guest_ptr(const struct hv_guest_mem *mem, uint64_t gpa, uint64_t size,
 			return NULL;
 	return mem->host + gpa;
 }
-
-int hv_mem_set_prot(struct hv_guest_mem *mem, uint64_t gpa, uint64_t size, unsigned prot)
-{
-	uint64_t end;
-
-	if (gpa % KX_PAGE_SIZE != 0 || size % KX_PAGE_SIZE != 0 ||
-	    (prot & ~(unsigned)(HV_PROT_READ | HV_PROT_WRITE | HV_PROT_EXEC)) != 0)
-		return -EINVAL;
-	if (__builtin_add_overflow(gpa, size, &end) || end > mem->size)
-		return -EINVAL;
-	for (uint64_t page = gpa / KX_PAGE_SIZE; page < end / KX_PAGE_SIZE; page++)
-		mem->page_prot[page] = (uint8_t)prot;
-	return 0;
-}

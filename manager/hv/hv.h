@@ -1,27 +1,31 @@
 /*
- * hv.h — hypervisor backends behind one ops table (the public header of
- * manager/hv/).
+ * hv.h — the monitor's core (the public header of manager/hv/).
  *
- * The manager knows a backend only through struct hv_ops and an opaque
- * struct hv_vm; each backend keeps its state private to its own file
- * (kvm.c).  Besides the ops table this header exposes the two pieces that
- * must be testable without a hypervisor: the guest-memory accessor
- * (hv_guest_ptr, the only way the host touches guest memory on the guest's
- * behalf) and the hypercall decoder (hv_hcall_dispatch), which the fuzz
- * harness drives with arbitrary guest memory.
+ * One pVM, on one backend, in one monitor process.  The core owns everything
+ * that is the same on every hypervisor: the layout of the pVM (image, heap,
+ * stack, boot info), the hypercall decoder and its one checked accessor to
+ * guest memory, linking and lazy binding, online update, fork and wait, IpC
+ * objects, signals and recycling — each a module of its own file
+ * (internal.h) — and the conversation with the manager (kxd) over the
+ * channel of manager/chan.  A backend (backend.h) only implements a few
+ * primitives: create, boot, protect/map/unmap guest pages, flush, run,
+ * kick/pause, get/set the vCPU, fork, destroy.  docs/architecture.md draws
+ * the map.
  *
  * Functions return 0 or -errno and print nothing; details go to struct
- * hv_error.  Reports about how a pVM ended are data (struct hv_end), turned
- * into one line of text by hv_end_describe.
+ * hv_error.  How a pVM ended is data (struct hv_end), turned into one line
+ * of text by hv_end_describe.
  */
 #ifndef KX_HV_H
 #define KX_HV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "guest/kx_hcall_abi.h"
+#include "manager/chan/chan.h"
 
 struct hv_error {
 	char msg[512]; /* room for a prefix and a kxelf message */
@@ -45,9 +49,9 @@ enum hv_access {
 
 /*
  * Guest-physical memory as the host sees it: one host mapping of `size`
- * bytes and one rights byte per page (what the guest page tables grant at
- * CPL3).  Pages of the monitor region have rights 0: the guest cannot touch
- * them, and neither can a hypercall.
+ * bytes and one rights byte per page (what the guest may do with it).
+ * Pages of the monitor region have rights 0: the guest cannot touch them,
+ * and neither can a hypercall.
  */
 struct hv_guest_mem {
 	uint8_t *host;
@@ -63,301 +67,64 @@ struct hv_guest_mem {
 void *hv_guest_ptr(const struct hv_guest_mem *mem, uint64_t gpa, uint64_t size,
 		   enum hv_access access);
 
-/* Set the guest rights of [gpa, gpa + size) (page-aligned).  -EINVAL if outside. */
-int hv_mem_set_prot(struct hv_guest_mem *mem, uint64_t gpa, uint64_t size, unsigned prot);
+/* ---- the manager ---------------------------------------------------------- */
 
-/* ---- hypercalls -------------------------------------------------------- */
-
-enum hv_hcall_outcome {
-	HV_HC_RESUME, /* call done, ret stored; run the guest again */
-	HV_HC_EXIT,   /* the guest asked to exit (exit_status) */
-	HV_HC_PANIC,  /* the guest reported an error (message) */
-	HV_HC_BAD,    /* malformed call: end the pVM (reason) */
-};
+struct hv_pvm; /* one pVM: the core's state, opaque */
 
 /*
- * What the decoder needs for the linking calls (KX_HC_RESOLVE, DLOPEN,
- * DLSYM); NULL in hv_hcall_env when the pVM has no linker (kxmon without
- * --channel): RESOLVE then ends the pVM, DLOPEN returns -KX_EPERM.  Names
- * reach the hooks NUL-terminated, 1..KX_HC_NAME_MAX bytes, without a NUL
- * inside.  Return values:
- *   resolve  0 and *addr; -EINVAL for a module id or index the pVM does not
- *            have, -ENOENT for an unresolvable symbol (both end the pVM)
- *   dlopen   0 and *handle, or -errno for the guest (-EACCES: denied);
- *            -EPIPE when the channel to the manager broke (ends the pVM)
- *   dlsym    0 and *addr, -ENOENT, -EBADF
+ * The monitor's link to its manager (kxmon: the channel to kxd).  Every
+ * message the core sends or receives is a struct kxmon_msg of
+ * manager/chan; what comes back has passed chan_check_from_kxd.  Messages
+ * kxd pushes on its own (LINK_PUSH, SIGNAL, UPDATE_PUSH, RECYCLE_*) reach
+ * the core through hv_push, whenever the manager receives one.
+ *   bind    called once by hv_create: where pushes go from now on
+ *   call    send m (type and body set; the seq is assigned) and wait for
+ *           its answer of type resp_type: 0 with *m and its fds (room for
+ *           KXMON_MAX_FDS: the caller owns them), or -EPIPE (the channel broke)
+ *   send    send m, expecting no answer: 0 or -EPIPE
+ *   next    wait at most timeout_ms (-1: forever) for one message: 1 an
+ *           answer to request seq (seq 0: none expected), 2 a push went to
+ *           hv_push, 0 nothing in time (or a signal for the monitor), -EPIPE
+ *   seq     the seq for a request the core sends itself (WAIT_REQ)
+ *   child   in a forked child process: talk on chan (its own channel) from
+ *           now on; 0 or -EPIPE
+ *   console a pooled pVM's app comes with its client's console: the pVM's
+ *           console and the monitor's reports go to out and err from now
+ *           on (both consumed); 0 or -errno
+ *   recycled  a pooled pVM's app was linked (rc 0) or could not be (why)
+ *   reason  why the channel broke, "" while it works
  */
-struct hv_link_hooks {
-	int (*resolve)(void *opaque, uint64_t module_id, uint64_t index, uint64_t *addr);
-	int (*dlopen)(void *opaque, const char *name, uint64_t *handle);
-	int (*dlsym)(void *opaque, uint64_t handle, const char *name, uint64_t *addr);
+struct hv_manager_ops {
+	void (*bind)(void *ctx, struct hv_pvm *p);
+	int (*call)(void *ctx, struct kxmon_msg *m, uint32_t resp_type, int *fds, int *nfds);
+	int (*send)(void *ctx, struct kxmon_msg *m);
+	int (*next)(void *ctx, uint64_t seq, int timeout_ms, struct kxmon_msg *m, int *fds,
+		    int *nfds);
+	uint64_t (*seq)(void *ctx);
+	int (*child)(void *ctx, int chan);
+	int (*console)(void *ctx, int out, int err);
+	void (*recycled)(void *ctx, int rc, const char *why);
+	const char *(*reason)(void *ctx);
 };
 
-/*
- * Fork and wait (KX_HC_FORK, KX_HC_WAIT); NULL in hv_hcall_env when the
- * pVM has no manager: both return -KX_EPERM.
- *   fork  0 with *child_id: > 0 in the parent, 0 in the (new) child; or
- *         -errno for the guest (-EACCES denied, -EAGAIN); -EPIPE when the
- *         channel broke or the child could not be built (ends the pVM)
- *   wait  0 with *status, -ECHILD, -EPIPE (ends the pVM)
- */
-struct hv_proc_hooks {
-	int (*fork)(void *opaque, uint64_t *child_id);
-	int (*wait)(void *opaque, uint64_t child_id, int64_t *status);
-};
-
-/*
- * Recycling (KX_HC_RECYCLE_WAIT; docs/recycle.md); NULL in hv_hcall_env
- * when the pVM is not in a pool: the call returns -KX_EPERM.  wait blocks
- * until the manager hands this pVM an app, links it and fills *work:
- * app_entry's address and the argv strings (argc NUL-terminated strings in
- * args[0..args_len)).  0, or -errno (the pVM then ends: it may be half
- * linked).
- */
-#define HV_RECYCLE_ARGS_MAX 512u /* bytes of argv strings, NULs included */
-#define HV_RECYCLE_ARGC_MAX 64u
-
-struct hv_recycle_work {
-	uint64_t entry;
-	uint32_t argc;
-	uint32_t args_len;
-	char args[HV_RECYCLE_ARGS_MAX];
-};
-
-struct hv_recycle_hooks {
-	int (*wait)(void *opaque, struct hv_recycle_work *work);
-};
-
-/*
- * Signals (KX_HC_KILL, SIGACTION, PAUSE, WAITX; docs/signals.md); NULL in
- * hv_hcall_env when the pVM has no manager: the calls return -KX_EPERM.
- *   kill    0, -ESRCH, -EACCES (denied), -EINVAL; -EPIPE ends the pVM
- *   action  0, or -EINVAL (number out of range, KX_SIGKILL, no trampoline)
- *   pause   -EINTR once a signal that is not ignored is pending
- *   waitx   0 with *waited (0: KX_WNOHANG and no child ended yet) and
- *           *status; -ECHILD, -ETIMEDOUT, -EINTR; -EPIPE ends the pVM
- * KX_HC_SIGRETURN belongs to the backend (hv_hcall_env.sigreturn).
- */
-struct hv_sig_hooks {
-	int (*kill)(void *opaque, uint64_t pvm_id, uint32_t sig);
-	int (*action)(void *opaque, uint32_t sig, uint64_t handler, uint64_t trampoline);
-	int (*pause)(void *opaque);
-	int (*waitx)(void *opaque, uint64_t child_id, uint32_t flags, uint64_t timeout_ns,
-		     uint64_t *waited, int64_t *status);
-};
-
-/*
- * IpC objects (KX_HC_IPC_*, KX_HC_NOTIFY_*; docs/ipc.md); NULL in
- * hv_hcall_env when the pVM has no manager: the calls return -KX_EPERM.
- *   get     0 with io->id, addr, data_size filled; -errno for the guest
- *   detach  0, -EINVAL (not held); rm: the same
- *   self    the lock token of this pVM (never 0)
- *   wait    0 (woken or the word differs), -ETIMEDOUT, -EINTR, -EINVAL
- *   wake    the number woken, or -EINVAL
- * -EPIPE from any of them ends the pVM (the channel broke).
- */
-struct hv_ipc_hooks {
-	int (*get)(void *opaque, struct kx_hc_ipc_get *io);
-	int (*detach)(void *opaque, uint64_t id, uint32_t ends);
-	int (*rm)(void *opaque, uint64_t id);
-	uint64_t (*self)(void *opaque);
-	int (*wait)(void *opaque, uint64_t addr, uint32_t value, uint64_t timeout_ns);
-	int (*wake)(void *opaque, uint64_t addr, uint32_t count);
-};
-
-struct hv_hcall_env {
-	const struct hv_guest_mem *mem;
-	const struct hv_ipc_hooks *ipc; /* NULL: no manager */
-	void *ipc_opaque;
-	const struct hv_recycle_hooks *recycle; /* NULL: not in a pool */
-	void *recycle_opaque;
-	const struct hv_proc_hooks *proc; /* NULL: no manager */
-	void *proc_opaque;
-	const struct hv_link_hooks *link; /* NULL: no linker */
-	void *link_opaque;
-	/* Console sink: returns bytes written or -errno. */
-	ssize_t (*console_write)(void *opaque, const void *buf, size_t len);
-	void *console_opaque;
-	/* Host clocks, in ns. */
-	uint64_t (*clock_ns)(int clock_id);
-	/* Is a signal pending for the guest?  A blocking call (wait, IpC
-	 * notification) that the host interrupted (EINTR) asks this and returns
-	 * -KX_EINTR when true.  NULL: never. */
-	int (*interrupted)(void *opaque);
-	void *interrupted_opaque;
-	const struct hv_sig_hooks *sig; /* NULL: no manager */
-	void *sig_opaque;
-	/* KX_HC_SIGRETURN: restore the vCPU state kept when the handler was
-	 * entered: 0 (the guest resumes there), -EINVAL when no handler runs,
-	 * -EIO (ends the pVM).  NULL: -KX_EINVAL. */
-	int (*sigreturn)(void *opaque);
-	void *sigreturn_opaque;
-};
-
-struct hv_hcall_result {
-	enum hv_hcall_outcome outcome;
-	uint32_t nr;			   /* call number, when the header could be read */
-	int64_t exit_status;		   /* HV_HC_EXIT */
-	const char *reason;		   /* HV_HC_BAD: static text */
-	char message[KX_HC_PANIC_MAX + 1]; /* HV_HC_PANIC: NUL-terminated copy */
-};
-
-/*
- * Decode and perform one hypercall: `port_value` is the 32-bit value the
- * guest wrote to KX_HCALL_PORT.  Guest memory is untrusted input: every
- * field is read through hv_guest_ptr.  Never fails; the outcome says what
- * the caller must do.
- */
-void hv_hcall_dispatch(const struct hv_hcall_env *env, uint32_t port_value,
-		       struct hv_hcall_result *res);
-
-/* ---- pVMs -------------------------------------------------------------- */
-
-struct hv_vm; /* private to each backend */
-
-/* ---- linking (link.c) --------------------------------------------------- */
-
-enum hv_bind { HV_BIND_LAZY = 0, HV_BIND_NOW = 1 };
-
-/* The manager's answer for one library: a sealed memfd of the verified bytes. */
-struct hv_lib_grant {
-	int fd;	       /* the linker owns it from then on */
-	unsigned bind; /* enum hv_bind */
-};
-
-/*
- * Where libraries come from (kxmon: the channel to kxd).  request asks for
- * library `name` (a DT_NEEDED entry while booting, a kx_dlopen later):
- * 0 with *grant, -EACCES with why (denied: nothing is mapped), or -EPIPE
- * (the channel broke).  safe_point is called after each hypercall, when
- * the guest is stopped between two instructions and a link pushed by the
- * operator may be applied with hv_ops.link.
- */
-struct hv_link_source {
-	int (*request)(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
-		       char *why, size_t whylen);
-	void (*safe_point)(void *ctx, struct hv_vm *vm);
+struct hv_manager {
+	const struct hv_manager_ops *ops;
 	void *ctx;
 };
 
-/*
- * Where forks are decided (kxmon: the channel to kxd).  fork asks the
- * manager and, when allowed, fork()s the monitor process: 0 with
- * *child_id > 0 in the parent, 0 with *child_id == 0 in the child process
- * (which must then rebuild its VM: the backend does that), or -errno
- * (-EACCES denied, with why; -EPIPE the channel broke).  wait: as
- * hv_proc_hooks.wait.
- */
-struct hv_proc_source {
-	int (*fork)(void *ctx, uint64_t *child_id, char *why, size_t whylen);
-	int (*wait)(void *ctx, uint64_t child_id, int64_t *status);
-	void *ctx;
-};
+/* A message kxd pushed (fds consumed): 0, or -EPROTO when the pVM cannot
+ * take it now (the manager then breaks the channel). */
+int hv_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds);
 
-/*
- * Where a pooled pVM's app comes from (kxmon: the channel to kxd).  take
- * blocks until the manager hands over an app: 0 with the library (a sealed
- * memfd, consumed by the linker), its name and bind mode, and the argv in
- * work->argc/args_len/args; -errno with why.  started reports the outcome
- * of linking it (0 or -errno, and why).
- */
-struct hv_recycle_order {
-	char name[KX_HC_NAME_MAX + 1];
-	int fd;
-	unsigned bind; /* enum hv_bind */
-};
+/* ---- creating and running a pVM ------------------------------------------- */
 
-struct hv_recycle_source {
-	int (*take)(void *ctx, struct hv_recycle_order *order, struct hv_recycle_work *work,
-		    char *why, size_t whylen);
-	void (*started)(void *ctx, int rc, const char *why);
-	void *ctx;
-};
+struct hv_backend; /* backend.h */
 
-/* Where signals come from and go to (kxmon: the channel to kxd): the
- * hooks get ctx as their opaque; interrupted(ctx) is hv_hcall_env's. */
-struct hv_sig_source {
-	const struct hv_sig_hooks *hooks;
-	int (*interrupted)(void *ctx);
-	void *ctx;
-};
-
-/*
- * Where IpC objects come from (kxmon: the channel to kxd).  request sends
- * one struct kxmon_ipc_req-like order and returns kxd's answer: 0 with
- * *grant (grant->fd >= 0 when a new object must be mapped: the backend
- * owns it then), -errno for the guest with why, or -EPIPE (broken).
- */
-enum hv_ipc_op { HV_IPC_GET = 1, HV_IPC_DETACH = 2, HV_IPC_RM = 3 };
-
-struct hv_ipc_order {
-	uint32_t op; /* enum hv_ipc_op */
-	uint32_t kind, flags, ends;
-	uint64_t key, size, id;
-};
-
-struct hv_ipc_grant {
-	int fd;		    /* -1: an object this pVM already maps */
-	uint32_t kind;
-	uint64_t id;
-	uint64_t data_size; /* the fd holds one control page more */
-	uint32_t ends;	    /* pipe: the ends this pVM now holds */
-};
-
-struct hv_ipc_source {
-	int (*request)(void *ctx, const struct hv_ipc_order *order, struct hv_ipc_grant *grant,
-		       char *why, size_t whylen);
-	void *ctx;
-};
-
-/* Counters for kxmon -v and the tests. */
-struct hv_link_stats {
-	uint64_t modules;	    /* image + libraries linked */
-	uint64_t resolves;	    /* KX_HC_RESOLVE calls served */
-	uint64_t bound_now;	    /* PLT slots resolved at link time */
-	uint64_t shared_text_bytes; /* library text mapped from sealed memfds */
-	uint64_t got_pages;	    /* GOT pages made read-only to the guest */
-	uint64_t tlb_flushes;	    /* page tables changed after the guest ran */
-};
-
-#define HV_LINK_MAX_FILES 64u /* libraries opened for one pVM */
-
-/*
- * Online update (update.c; docs/update.md): replace a linked library by a
- * new version at a safe point, keeping its variables.  Phases are timed
- * for UPDATE_DONE and make bench.
- */
-enum hv_update_phase {
-	HV_UPD_QUIESCE,	  /* the stack walk */
-	HV_UPD_LOAD,	  /* map + relocate the new library (not yet visible) */
-	HV_UPD_RESOLVE,	  /* every GOT entry into the old library: its new value */
-	HV_UPD_VARIABLES, /* carry (and rebase) the variables */
-	HV_UPD_SHARE,	  /* commit: the new library's rights and shared text */
-	HV_UPD_GOT,	  /* commit: write the GOT entries */
-	HV_UPD_UNMAP,	  /* commit: the old library unmapped, the TLB flushed */
-	HV_UPD_PHASES,
-};
-
-struct hv_update_req {
-	const char *old_name; /* the linked library: its soname, with or without ".so" */
-	int fd;		      /* sealed memfd of the new, verified library (consumed) */
-	unsigned bind;	      /* HV_BIND_NOW: GOT entries resolved now; LAZY: reset to the PLT */
-	/* TEST ONLY (kxmon: KXMON_TEST_FAIL_UPDATE): fail at the step of this
-	 * name ("quiesce", "load", ..., as hv_update_phase_name), NULL: never. */
-	const char *fail_step;
-};
-
-struct hv_update_result {
-	uint64_t phase_ns[HV_UPD_PHASES];
-	uint32_t got_entries; /* GOT entries redirected */
-	uint32_t lazy_entries; /* ... of them back to their PLT stub (lazy) */
-	uint32_t variables;   /* variables carried */
-	uint32_t rebased;     /* pointers rebased to the new library */
-	uint64_t busy_addr;   /* -EBUSY: the address in the old library on the stack */
-};
-
-/* "quiesce", "load", ... ("?" when out of range). */
-const char *hv_update_phase_name(unsigned phase);
+/* The backend called `name` ("kvm", "skeleton"), or NULL; and all of them. */
+const struct hv_backend *hv_backend(const char *name);
+const char *hv_backend_name(const struct hv_backend *be);
+/* Can this host run it?  0, or -errno with the reason. */
+int hv_probe(const struct hv_backend *be, struct hv_error *err);
 
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */
@@ -365,16 +132,17 @@ struct hv_config {
 	int argc;	     /* guest argv, argv[0] being the image name */
 	char *const *argv;
 	int console_fd; /* where KX_HC_CONSOLE_WRITE goes */
-	/* NULL: static images only (no DT_NEEDED) and kx_dlopen is -KX_EPERM. */
-	const struct hv_link_source *link;
-	/* NULL: kx_fork and kx_wait are -KX_EPERM. */
-	const struct hv_proc_source *proc;
-	/* NULL: the IpC calls are -KX_EPERM. */
-	const struct hv_ipc_source *ipc;
-	/* NULL: the signal calls are -KX_EPERM. */
-	const struct hv_sig_source *sig;
-	/* A pooled pVM (needs link too); NULL: KX_HC_RECYCLE_WAIT is -KX_EPERM. */
-	const struct hv_recycle_source *recycle;
+	/* NULL: a pVM alone — static images only, and linking, fork, IpC and
+	 * signals are -KX_EPERM for the guest. */
+	const struct hv_manager *manager;
+	bool pool; /* an empty pVM of a pool: KX_HC_RECYCLE_WAIT takes an app */
+	/* A signal whose handler calls hv_kick (0: none): the core arms timers
+	 * with it to come back to a safe point (an update waiting for the
+	 * guest to leave the old library). */
+	int kick_signal;
+	/* TEST ONLY (kxmon: KXMON_TEST_FAIL_UPDATE): fail the first update at
+	 * the step of this name (hv_update_phase_name), NULL: never. */
+	const char *update_fail_step;
 };
 
 #define HV_MEM_MIN	 (8ull << 20)
@@ -383,10 +151,17 @@ struct hv_config {
 #define HV_STACK_DEFAULT (1ull << 20)
 #define HV_ARGS_MAX	 65536u /* bytes of argv strings + pointers */
 
-/* Why hv_ops.run returned. */
+int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct hv_pvm **out,
+	      struct hv_error *err);
+/* Load the image (untrusted bytes, kept by the caller while the pVM lives)
+ * and make the vCPU ready to enter it.  A library the manager denies:
+ * -EACCES, err "boot denied: LIB: the manager's reason". */
+int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct hv_error *err);
+
+/* Why hv_run returned. */
 enum hv_end_reason {
 	HV_END_EXIT,	     /* the guest exited: exit_status */
-	HV_END_PAUSED,	     /* hv_ops.pause was called; run may be called again */
+	HV_END_PAUSED,	     /* hv_pause was called; hv_run may be called again */
 	HV_END_BAD_HCALL,    /* malformed hypercall: hcall_nr, detail */
 	HV_END_PANIC,	     /* guest-reported error: message */
 	HV_END_FAULT,	     /* CPU exception: vector, error_code, fault_addr */
@@ -394,6 +169,8 @@ enum hv_end_reason {
 	HV_END_TRIPLE_FAULT, /* the vCPU shut down */
 	HV_END_MMIO,	     /* access to an unbacked guest-physical address */
 	HV_END_INTERNAL,     /* the hypervisor could not run the guest: detail, hw_reason */
+	HV_END_SIGNAL,	     /* a signal's default action ended it: signal, signal_from */
+	HV_END_CHANNEL,	     /* the channel to the manager broke: detail (its reason) */
 };
 
 struct hv_end {
@@ -409,67 +186,23 @@ struct hv_end {
 	uint32_t io_port;
 	uint32_t io_size; /* bytes */
 	uint64_t hw_reason;
+	uint32_t signal;      /* HV_END_SIGNAL */
+	uint64_t signal_from; /* the sending pVM, 0 an operator or kxd */
 	char message[KX_HC_PANIC_MAX + 1];
 };
 
-/* Backend-neutral vCPU state (what fork and debugging need). */
-struct hv_vcpu_state {
-	uint64_t gpr[16]; /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
-	uint64_t rip;
-	uint64_t rflags;
-	uint64_t fs_base;
-	uint64_t gs_base;
-};
-
-struct hv_ops {
-	const char *name;
-	/* Can this host run it?  0, or -errno with the reason in err. */
-	int (*probe)(struct hv_error *err);
-	int (*create)(const struct hv_config *cfg, struct hv_vm **vm, struct hv_error *err);
-	/* Load an image (untrusted bytes) and make the vCPU ready to enter it. */
-	int (*load_image)(struct hv_vm *vm, const uint8_t *buf, size_t len, struct hv_error *err);
-	/* Grant the guest `prot` on [gpa, gpa + size) (page-aligned); once the
-	 * guest has run, its cached translations are flushed. */
-	int (*map_pages)(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
-			 struct hv_error *err);
-	/* Map `size` bytes of fd at offset into the guest at gpa (shared). */
-	int (*share_pages)(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-			   unsigned prot, struct hv_error *err);
-	/* Signal an event to the guest. */
-	int (*notify)(struct hv_vm *vm, uint32_t event, struct hv_error *err);
-	/* Run until the pVM ends or is paused.  -errno only if the host failed. */
-	int (*run)(struct hv_vm *vm, struct hv_end *end, struct hv_error *err);
-	/* Make run return HV_END_PAUSED soon.  Async-signal-safe. */
-	void (*pause)(struct hv_vm *vm);
-	/* Make the vCPU leave the guest soon and call the link source's
-	 * safe_point (a pushed link waits).  Async-signal-safe. */
-	void (*kick)(struct hv_vm *vm);
-	void (*resume)(struct hv_vm *vm);
-	int (*get_vcpu)(struct hv_vm *vm, struct hv_vcpu_state *st, struct hv_error *err);
-	int (*set_vcpu)(struct hv_vm *vm, const struct hv_vcpu_state *st, struct hv_error *err);
-	/* Link a library given as a sealed memfd (an operator's push) at a safe
-	 * point; its DT_NEEDED go through the link source.  fd is consumed. */
-	int (*link)(struct hv_vm *vm, const char *name, int fd, unsigned bind, uint64_t *handle,
-		    struct hv_error *err);
-	void (*link_stats)(const struct hv_vm *vm, struct hv_link_stats *out);
-	/* Replace a linked library at a safe point (docs/update.md): 0 done;
-	 * -EBUSY the guest is inside the old library (retry later); any other
-	 * -errno: refused or failed, the pVM runs on the old library, its state
-	 * intact; -EIO only if that could not be restored (end the pVM). */
-	int (*update)(struct hv_vm *vm, const struct hv_update_req *req,
-		      struct hv_update_result *res, struct hv_error *err);
-	/* Deliver signal sig at a safe point: keep the vCPU state (registers,
-	 * FPU) on the host and enter trampoline(sig, handler) on the guest's
-	 * stack.  -EBUSY while a handler runs (the signal stays pending). */
-	int (*signal_enter)(struct hv_vm *vm, uint32_t sig, uint64_t handler,
-			    uint64_t trampoline, struct hv_error *err);
-	void (*destroy)(struct hv_vm *vm);
-};
-
-extern const struct hv_ops hv_kvm_ops;
-
-/* The backend called `name` ("kvm"), or NULL. */
-const struct hv_ops *hv_backend(const char *name);
+/* Run until the pVM ends or is paused.  -errno only if the host failed. */
+int hv_run(struct hv_pvm *p, struct hv_end *end, struct hv_error *err);
+/* Make hv_run return HV_END_PAUSED soon, and blocking hypercalls give up
+ * (the timeout).  Async-signal-safe. */
+void hv_pause(struct hv_pvm *p);
+void hv_resume(struct hv_pvm *p);
+/* Make the vCPU leave the guest soon for a safe point, where pushed work
+ * (a link, an update, a signal) is applied.  Async-signal-safe. */
+void hv_kick(struct hv_pvm *p);
+/* Tell the manager the pVM ended (EXIT; pushes never applied are answered
+ * -ESRCH) and free everything.  NULL is fine. */
+void hv_destroy(struct hv_pvm *p, int status, const struct hv_end *end, const char *report);
 
 /*
  * One line describing how a pVM ended (no trailing newline), e.g.
@@ -477,5 +210,114 @@ const struct hv_ops *hv_backend(const char *name);
  * Guest-supplied text is escaped.  Returns buf.
  */
 const char *hv_end_describe(const struct hv_end *end, char *buf, size_t size);
+
+/* TEST ONLY — the in-process checks of tests/guest (kvm_tlbcheck,
+ * kvm_sigcheck) drive the core with these:
+ *   safe_point    fn is called at every safe point after the core's own work
+ *   protect       give the guest rights prot on pages of its memory, as a
+ *                 module would, and flush (1 flushed, 0 not needed, -errno)
+ *   signal_enter  enter trampoline(sig, handler) as a signal delivery would:
+ *                 0, or -EBUSY when the vCPU is not where guest code runs
+ *   sigreturn     leave it as KX_HC_SIGRETURN does: 0, -EINVAL, -EIO
+ *   vm            the backend's VM, for white-box checks of one backend */
+void hv_test_safe_point(struct hv_pvm *p, void (*fn)(struct hv_pvm *p, void *ctx), void *ctx);
+int hv_test_protect(struct hv_pvm *p, uint64_t gpa, uint64_t size, unsigned prot,
+		    struct hv_error *err);
+int hv_test_signal_enter(struct hv_pvm *p, uint32_t sig, uint64_t handler, uint64_t trampoline,
+			 struct hv_error *err);
+int hv_test_sigreturn(struct hv_pvm *p);
+struct hv_vm *hv_test_vm(struct hv_pvm *p);
+
+/* ---- linking ------------------------------------------------------------ */
+
+enum hv_bind { HV_BIND_LAZY = 0, HV_BIND_NOW = 1 };
+
+/* Link a library given as a sealed memfd (an operator's push, a bench) at a
+ * safe point; its DT_NEEDED go to the manager.  fd is consumed. */
+int hv_link(struct hv_pvm *p, const char *name, int fd, unsigned bind, uint64_t *handle,
+	    struct hv_error *err);
+
+/* Counters for kxmon -v and the tests. */
+struct hv_link_stats {
+	uint64_t modules;	    /* image + libraries linked */
+	uint64_t requests;	    /* libraries and IpC objects asked of the manager */
+	uint64_t denials;	    /* ... of them denied */
+	uint64_t pushes;	    /* links the manager pushed */
+	uint64_t resolves;	    /* KX_HC_RESOLVE calls served */
+	uint64_t bound_now;	    /* PLT slots resolved at link time */
+	uint64_t shared_text_bytes; /* library text mapped from sealed memfds */
+	uint64_t got_pages;	    /* GOT pages made read-only to the guest */
+	uint64_t tlb_flushes;	    /* page tables changed after the guest ran */
+};
+void hv_link_stats(const struct hv_pvm *p, struct hv_link_stats *out);
+
+#define HV_LINK_MAX_FILES 64u /* libraries opened for one pVM */
+
+/* ---- online update (update.c; docs/update.md) -------------------------------- */
+
+enum hv_update_phase {
+	HV_UPD_QUIESCE,	  /* the stack walk */
+	HV_UPD_LOAD,	  /* map + relocate the new library (not yet visible) */
+	HV_UPD_RESOLVE,	  /* every GOT entry into the old library: its new value */
+	HV_UPD_VARIABLES, /* carry (and rebase) the variables */
+	HV_UPD_SHARE,	  /* commit: the new library's rights and shared text */
+	HV_UPD_GOT,	  /* commit: write the GOT entries */
+	HV_UPD_UNMAP,	  /* commit: the old library unmapped, the TLB flushed */
+	HV_UPD_PHASES,
+};
+
+struct hv_update_req {
+	const char *old_name; /* the linked library: its soname, with or without ".so" */
+	int fd;		      /* sealed memfd of the new, verified library (the update dups it) */
+	unsigned bind;	      /* HV_BIND_NOW: GOT entries resolved now; LAZY: reset to the PLT */
+	const char *fail_step; /* TEST ONLY: as hv_config.update_fail_step */
+};
+
+struct hv_update_result {
+	uint64_t phase_ns[HV_UPD_PHASES];
+	uint32_t got_entries;  /* GOT entries redirected */
+	uint32_t lazy_entries; /* ... of them back to their PLT stub (lazy) */
+	uint32_t variables;    /* variables carried */
+	uint32_t rebased;      /* pointers rebased to the new library */
+	uint64_t busy_addr;    /* -EBUSY: the address in the old library on the stack */
+};
+
+/* "quiesce", "load", ... ("?" when out of range). */
+const char *hv_update_phase_name(unsigned phase);
+
+/* Replace a linked library at a safe point (docs/update.md): 0 done;
+ * -EBUSY the guest is inside the old library (retry later); any other
+ * -errno: refused or failed, the pVM runs on the old library, its state
+ * intact; -EIO only if that could not be restored (end the pVM). */
+int hv_update(struct hv_pvm *p, const struct hv_update_req *req, struct hv_update_result *res,
+	      struct hv_error *err);
+
+/* ---- the hypercall decoder (for the fuzz harness and unit tests) ---------- */
+
+enum hv_hcall_outcome {
+	HV_HC_RESUME, /* call done, ret stored; run the guest again */
+	HV_HC_EXIT,   /* the guest asked to exit (exit_status) */
+	HV_HC_PANIC,  /* the guest reported an error (message) */
+	HV_HC_BAD,    /* malformed call: end the pVM (reason) */
+};
+
+struct hv_hcall_result {
+	enum hv_hcall_outcome outcome;
+	uint32_t nr;			   /* call number, when the header could be read */
+	int64_t exit_status;		   /* HV_HC_EXIT */
+	const char *reason;		   /* HV_HC_BAD: static text */
+	char message[KX_HC_PANIC_MAX + 1]; /* HV_HC_PANIC: NUL-terminated copy */
+};
+
+/*
+ * Decode and perform one hypercall: `block` is the guest address of the
+ * argument block the guest handed over (the 32-bit value it wrote to
+ * KX_HCALL_PORT on KVM).  Guest memory is untrusted input: every field is
+ * read through hv_guest_ptr.  Never fails; the outcome says what to do.
+ */
+void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block, struct hv_hcall_result *res);
+
+/* The guest memory of a pVM (the fuzz harness fills it). */
+struct hv_guest_mem *hv_pvm_mem(struct hv_pvm *p);
 
 #endif /* KX_HV_H */

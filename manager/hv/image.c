@@ -17,13 +17,11 @@
 #include <string.h>
 
 #include "manager/elf/kxelf.h"
-#include "manager/hv/layout.h"
+#include "manager/hv/internal.h"
 
 static int fail(struct hv_error *err, int rc, const char *what, const char *detail)
 {
-	snprintf(err->msg, sizeof(err->msg), "%s%s%s", what, detail ? ": " : "",
-		 detail ? detail : "");
-	return rc;
+	return hv_fail(err, rc, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
 }
 
 static unsigned hv_prot_of(unsigned kxelf_prot)
@@ -43,9 +41,10 @@ static int any_page_mapped(const struct hv_guest_mem *mem, uint64_t gpa, uint64_
 }
 
 /* Grant the rights kxelf asks for, range by range. */
-static int map_ranges(struct hv_guest_mem *mem, const struct kxelf_module *mod,
-		      struct hv_error *err)
+static int map_ranges(struct hv_pvm *p, const struct kxelf_module *mod, struct hv_error *err)
 {
+	const struct hv_guest_mem *mem = &p->mem;
+	struct hv_error scratch;
 	size_t n = kxelf_module_prot_count(mod);
 
 	if (n == 0)
@@ -63,7 +62,7 @@ static int map_ranges(struct hv_guest_mem *mem, const struct kxelf_module *mod,
 			return fail(err, -EINVAL, what, "outside the image window");
 		if (any_page_mapped(mem, r.addr, r.size))
 			return fail(err, -EINVAL, what, "shares a page with another segment");
-		if (layout_map_user(mem, r.addr, r.size, hv_prot_of(r.prot)) != 0)
+		if (hv_protect(p, r.addr, r.size, hv_prot_of(r.prot), &scratch) != 0)
 			return fail(err, -EPERM, what, "writable and executable (W^X)");
 	}
 	return 0;
@@ -90,9 +89,10 @@ static int check_image(const struct kxelf_image *img, uint64_t limit, struct hv_
 	return 0;
 }
 
-int image_load(struct hv_guest_mem *mem, uint64_t limit, const uint8_t *buf, size_t len,
+int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
 	       struct image_info *info, struct hv_error *err)
 {
+	struct hv_guest_mem *mem = &p->mem;
 	struct kxelf_image *img = NULL;
 	struct kxelf_module *mod = NULL;
 	struct kxelf_error kerr = {0};
@@ -134,7 +134,7 @@ int image_load(struct hv_guest_mem *mem, uint64_t limit, const uint8_t *buf, siz
 		rc = fail(err, -ENOTSUP, "image: has constructors; not supported yet", NULL);
 		goto out;
 	}
-	rc = map_ranges(mem, mod, err);
+	rc = map_ranges(p, mod, err);
 	if (rc != 0)
 		goto out;
 	if (init.entry == 0 || init.entry >= mem->size ||

@@ -4,9 +4,9 @@
  * The ELF loader (manager/elf, kxelf) parses, maps and relocates; this file
  * decides what the guest gets:
  *
- *   - libraries come only from the link source (kxmon: a LINK_REQ to kxd,
- *     answered with a sealed memfd of the verified bytes); nothing else is
- *     ever mapped, and a denial maps nothing;
+ *   - libraries come only from the manager (a LINK_REQ to kxd, answered
+ *     with a sealed memfd of the verified bytes); nothing else is ever
+ *     mapped, and a denial maps nothing;
  *   - rights per page: W^X as kxelf reports them, then every page holding
  *     a GOT entry read-only (only the monitor writes the GOT: lazy binding
  *     goes through KX_HC_RESOLVE).  A library whose GOT page also holds a
@@ -18,6 +18,10 @@
  * Module ids: module i of the pVM (0 = the image) has id i + 1; it is what
  * PLT0 pushes (GOT[1]) and what kx_dlopen returns as a handle.  Every id
  * and index from the guest is checked against these tables.
+ *
+ * The module "link" serves KX_HC_RESOLVE, KX_HC_DLOPEN and KX_HC_DLSYM, and
+ * applies the links an operator pushes (LINK_PUSH, answered LINK_DONE) at
+ * safe points.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +35,7 @@
 #include <unistd.h>
 
 #include "manager/elf/kxelf.h"
-#include "manager/hv/update.h"
+#include "manager/hv/linker.h"
 
 #define R_X86_64_GLOB_DAT  6
 #define R_X86_64_JUMP_SLOT 7
@@ -41,25 +45,13 @@
 #define STT_TLS		   6
 #define PT_LOAD		   1
 #define PF_X		   1
-int linker_fail(struct hv_error *err, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Map a granted memfd: sealed, non-empty, at most KXELF_MAX_FILE_SIZE. */
 static int file_map(struct link_file *f, int fd)
 {
-	const int need = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
 	struct stat st;
 	void *p;
-	int seals = fcntl(fd, F_GET_SEALS);
 
-	if (seals < 0 || (seals & need) != need)
+	if (!chan_fd_sealed(fd))
 		return -EPERM;
 	if (fstat(fd, &st) != 0)
 		return -errno;
@@ -118,23 +110,59 @@ static struct link_file *file_of(struct hv_linker *l, const char *name)
 	return NULL;
 }
 
-/* kxelf's open callback: one request to the link source per library. */
+/* Ask the manager for library `name` (LINK_REQ): 0 with *fd (a sealed memfd
+ * of the verified bytes) and *bind, -EACCES with why (denied: recorded for
+ * the boot's report), or -EPIPE (the channel broke). */
+static int request_library(struct hv_linker *l, const char *name, int *fd, unsigned *bind)
+{
+	struct hv_pvm *p = l->p;
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, rc;
+
+	if (strlen(name) >= KXMON_NAME_MAX) {
+		snprintf(l->why, sizeof(l->why), "library name longer than %d bytes",
+			 KXMON_NAME_MAX - 1);
+		return -EACCES;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_LINK_REQ;
+	snprintf(m.u.link_req.name, sizeof(m.u.link_req.name), "%s", name);
+	m.u.link_req.at_boot = l->at_boot ? 1 : 0;
+	p->stats.requests++;
+	rc = hv_mgr_call(p, &m, KXMON_MSG_LINK_RESP, fds, &nfds);
+	if (rc != 0) {
+		snprintf(l->why, sizeof(l->why), "%s", hv_mgr_reason(p));
+		return -EPIPE;
+	}
+	if (!m.u.link.allow) {
+		p->stats.denials++;
+		snprintf(l->denied_name, sizeof(l->denied_name), "%s", name);
+		snprintf(l->denied_reason, sizeof(l->denied_reason), "%s", m.u.link.reason);
+		snprintf(l->why, sizeof(l->why), "link denied: %.400s", m.u.link.reason);
+		return -EACCES;
+	}
+	*fd = fds[0];
+	*bind = m.u.link.bind == KXMON_BIND_NOW ? HV_BIND_NOW : HV_BIND_LAZY;
+	return 0;
+}
+
+/* kxelf's open callback: one request to the manager per library. */
 static int tree_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
 		     struct kxelf_error *kerr)
 {
 	struct hv_linker *l = ctx;
-	struct hv_lib_grant grant = {.fd = -1};
 	struct link_file *f = NULL;
-	int rc;
+	unsigned bind = HV_BIND_LAZY;
+	int fd = -1, rc;
 
 	l->why[0] = '\0';
-	rc = l->src->request(l->src->ctx, name, l->at_boot, &grant, l->why, sizeof(l->why));
+	rc = request_library(l, name, &fd, &bind);
 	if (rc == -EACCES)
 		l->denied = 1;
 	else if (rc != 0)
 		l->broken = 1;
 	if (rc == 0)
-		rc = linker_file_add(l, name, grant.fd, grant.bind, &f);
+		rc = linker_file_add(l, name, fd, bind, &f);
 	if (rc != 0) {
 		kerr->code = KXELF_ERR_OPEN;
 		/* kxelf prefixes the module's name. */
@@ -224,7 +252,7 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 	int rc = 0;
 
 	if (got_pages_of(mod, &g) != 0)
-		return linker_fail(err, -ENOMEM, "out of memory");
+		return hv_fail(err, -ENOMEM, "out of memory");
 	for (size_t s = 0; rc == 0 && s < 2; s++)
 		for (size_t i = 0; rc == 0 && i < kxelf_module_symbol_count(mod, srcs[s]); i++) {
 			struct kxelf_symbol sym;
@@ -234,7 +262,7 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 			    strcmp(sym.name, "_GLOBAL_OFFSET_TABLE_") == 0)
 				continue;
 			if (got_has(&g, sym.addr) || got_has(&g, sym.addr + sym.size - 1))
-				rc = linker_fail(err, -EINVAL,
+				rc = hv_fail(err, -EINVAL,
 					  "%s: data object '%s' shares a page with the GOT "
 					  "(link pVM libraries with guest/dyn.ld)",
 					  name, sym.name);
@@ -246,6 +274,7 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 /* Make every page holding a GOT entry read-only to the guest. */
 int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 {
+	struct hv_error scratch;
 	struct got_pages g;
 	int rc = 0;
 
@@ -254,9 +283,9 @@ int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 	for (uint64_t a = g.start; rc == 0 && a < kxelf_module_end(mod); a += KX_PAGE_SIZE) {
 		if (!(l->mem->page_prot[a / KX_PAGE_SIZE] & HV_PROT_WRITE) || !got_has(&g, a))
 			continue;
-		rc = layout_map_user(l->mem, a, KX_PAGE_SIZE, HV_PROT_READ);
+		rc = hv_protect(l->p, a, KX_PAGE_SIZE, HV_PROT_READ, &scratch);
 		if (rc == 0)
-			l->stats.got_pages++;
+			l->p->stats.got_pages++;
 	}
 	free(g.bits);
 	return rc;
@@ -288,10 +317,10 @@ int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 		       gpa;
 		if (off > file_pages || size > file_pages - off)
 			continue;
-		rc = l->be.share(l->be.be, gpa, f->fd, off, size, err);
+		rc = hv_map_fd(l->p, gpa, f->fd, off, size, HV_PROT_READ | HV_PROT_EXEC, err);
 		if (rc != 0)
 			return rc;
-		l->stats.shared_text_bytes += size;
+		l->p->stats.shared_text_bytes += size;
 	}
 	return 0;
 }
@@ -307,8 +336,8 @@ static int bind_now(struct hv_linker *l, struct kxelf_module *mod, const char *n
 
 		if (kxelf_module_resolve_slot(mod, i, (const struct kxelf_module *const *)l->mods,
 					      l->nmods, &addr, &kerr) != KXELF_OK)
-			return linker_fail(err, -EINVAL, "%s: %s", name, kerr.msg);
-		l->stats.bound_now++;
+			return hv_fail(err, -EINVAL, "%s: %s", name, kerr.msg);
+		l->p->stats.bound_now++;
 	}
 	return 0;
 }
@@ -325,7 +354,7 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 
 		kxelf_module_init_info(mod, &init);
 		if (init.init || init.preinit_count || init.init_count)
-			return linker_fail(err, -ENOTSUP, "%s: has constructors; not supported",
+			return hv_fail(err, -ENOTSUP, "%s: has constructors; not supported",
 				    kxelf_tree_name(t, i));
 		rc = linker_check_got_pages(mod, kxelf_tree_name(t, i), err);
 		if (rc != 0)
@@ -336,12 +365,12 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 			if (kxelf_module_prot(mod, r, &range) != KXELF_OK ||
 			    range.addr < l->start || range.addr > l->end ||
 			    range.size > l->end - range.addr)
-				return linker_fail(err, -EINVAL, "%s: a segment lies outside the window",
+				return hv_fail(err, -EINVAL, "%s: a segment lies outside the window",
 					    kxelf_tree_name(t, i));
 			for (uint64_t a = range.addr; a < range.addr + range.size;
 			     a += KX_PAGE_SIZE)
 				if (l->mem->page_prot[a / KX_PAGE_SIZE] != 0)
-					return linker_fail(err, -EINVAL, "%s: overlaps a mapped page",
+					return hv_fail(err, -EINVAL, "%s: overlaps a mapped page",
 						    kxelf_tree_name(t, i));
 		}
 	}
@@ -358,23 +387,21 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 			struct kxelf_range range;
 
 			kxelf_module_prot(mod, r, &range);
-			if (layout_map_user(l->mem, range.addr, range.size,
-					    linker_prot_of(range.prot)))
-				rc = linker_fail(err, -EPERM, "%s: writable and executable (W^X)",
+			if (hv_protect(l->p, range.addr, range.size, linker_prot_of(range.prot),
+				       err) != 0)
+				rc = hv_fail(err, -EPERM, "%s: writable and executable (W^X)",
 					  kxelf_tree_name(t, i));
 		}
 		if (rc == 0 && linker_protect_got(l, mod) != 0)
-			rc = linker_fail(err, -EINVAL, "%s: cannot protect its GOT",
+			rc = hv_fail(err, -EINVAL, "%s: cannot protect its GOT",
 				  kxelf_tree_name(t, i));
 		if (rc == 0 && f != NULL)
 			rc = linker_share_text(l, mod, f, err);
 		if (rc != 0)
 			return -EIO; /* half linked: the pVM cannot go on */
 	}
-	l->stats.modules = l->nmods;
-	rc = l->be.flush(l->be.be, err);
-	if (rc > 0)
-		l->stats.tlb_flushes++;
+	l->p->stats.modules = l->nmods;
+	rc = hv_flush(l->p, err);
 	return rc < 0 ? -EIO : 0;
 }
 
@@ -411,13 +438,13 @@ static int load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const
 	*out = NULL;
 	l->denied = l->broken = 0;
 	if (l->nmods >= KXELF_MAX_MODULES || l->ntrees >= KXELF_MAX_MODULES)
-		return linker_fail(err, -ENOSPC, "%s: too many modules in this pVM", name);
+		return hv_fail(err, -ENOMEM, "%s: too many modules in this pVM", name);
 	if (kxelf_tree_load(root, len, name, &p, &t, &kerr) != KXELF_OK) {
 		rc = l->broken			    ? -EPIPE
 		     : l->denied		    ? -EACCES
 		     : kerr.code == KXELF_ERR_RANGE ? -ENOMEM
 						    : -EINVAL;
-		return linker_fail(err, rc, "%s", kerr.msg);
+		return hv_fail(err, rc, "%s", kerr.msg);
 	}
 	l->trees[l->ntrees++] = t;
 	rc = finish_tree(l, t, err);
@@ -460,7 +487,7 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 	int rc;
 
 	if (l->nmods != 0)
-		return linker_fail(err, -EBUSY, "the image is already linked");
+		return hv_fail(err, -EBUSY, "the image is already linked");
 	l->resolver = find_resolver(buf, len, l->cursor);
 	l->at_boot = 1;
 	rc = load_tree(l, buf, len, name, &t, err);
@@ -469,11 +496,11 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 		return rc;
 	root = kxelf_tree_module(t, 0);
 	if (kxelf_image_type(kxelf_module_image(root)) == KXELF_TYPE_DYN)
-		return linker_fail(err, -EINVAL, "%s: a shared library, not an executable", name);
+		return hv_fail(err, -EINVAL, "%s: a shared library, not an executable", name);
 	kxelf_module_init_info(root, &init);
 	if (init.entry == 0 || init.entry >= l->mem->size ||
 	    !(l->mem->page_prot[init.entry / KX_PAGE_SIZE] & HV_PROT_EXEC))
-		return linker_fail(err, -EINVAL, "%s: entry point not in an executable segment", name);
+		return hv_fail(err, -EINVAL, "%s: entry point not in an executable segment", name);
 	info->entry = init.entry;
 	info->start = kxelf_module_start(root);
 	info->end = l->end;
@@ -489,11 +516,11 @@ int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
 
 	if (file_of(l, name) != NULL) {
 		close(fd);
-		return linker_fail(err, -EEXIST, "%s: already linked", name);
+		return hv_fail(err, -EEXIST, "%s: already linked", name);
 	}
 	rc = linker_file_add(l, name, fd, bind, &f);
 	if (rc != 0)
-		return linker_fail(err, rc, "%s: %s", name, strerror(-rc));
+		return hv_fail(err, rc, "%s: %s", name, strerror(-rc));
 	rc = load_tree(l, f->data, f->len, name, &t, err);
 	if (rc != 0)
 		return rc;
@@ -501,29 +528,61 @@ int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
 	return 0;
 }
 
-/* ---- hypercall hooks ------------------------------------------------------- */
+/* ---- the module: hypercalls ------------------------------------------------- */
 
-static int hook_resolve(void *opaque, uint64_t module_id, uint64_t index, uint64_t *addr)
+static void hc_resolve(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
-	struct hv_linker *l = opaque;
+	struct hv_linker *l = p->linker;
 	struct kxelf_module *mod;
+	uint64_t addr = 0;
 
-	if (module_id == 0 || module_id > l->nmods)
-		return -EINVAL;
-	mod = l->mods[module_id - 1];
-	if (index >= kxelf_module_slot_count(mod))
-		return -EINVAL;
-	if (kxelf_module_resolve_slot(mod, (size_t)index,
-				      (const struct kxelf_module *const *)l->mods, l->nmods, addr,
-				      NULL) != KXELF_OK)
-		return -ENOENT;
-	l->stats.resolves++;
-	return 0;
+	if (l == NULL || l->nmods == 0) {
+		hv_bad(res, "lazy binding: this pVM has no linked modules");
+		return;
+	}
+	if (b->resolve.module_id == 0 || b->resolve.module_id > l->nmods) {
+		hv_bad(res, "lazy binding: module id or PLT index out of range");
+		return;
+	}
+	mod = l->mods[b->resolve.module_id - 1];
+	if (b->resolve.index >= kxelf_module_slot_count(mod)) {
+		hv_bad(res, "lazy binding: module id or PLT index out of range");
+		return;
+	}
+	if (kxelf_module_resolve_slot(mod, (size_t)b->resolve.index,
+				      (const struct kxelf_module *const *)l->mods, l->nmods, &addr,
+				      NULL) != KXELF_OK) {
+		hv_bad(res, "lazy binding: unresolvable symbol");
+		return;
+	}
+	p->stats.resolves++;
+	b->resolve.addr = addr;
+	b->hdr.ret = 0;
 }
 
-static int hook_dlopen(void *opaque, const char *name, uint64_t *handle)
+/* Copy a name out of guest memory: 0, or -KX_EINVAL for the guest.  A
+ * name outside readable memory ends the pVM like any bad pointer. */
+static int64_t copy_name(struct hv_pvm *p, uint64_t gpa, uint64_t len,
+			 char name[KX_HC_NAME_MAX + 1], struct hv_hcall_result *res)
 {
-	struct hv_linker *l = opaque;
+	const void *src;
+
+	if (len == 0 || len > KX_HC_NAME_MAX)
+		return -KX_EINVAL;
+	src = hv_guest_ptr(&p->mem, gpa, len, HV_ACCESS_READ);
+	if (src == NULL) {
+		hv_bad(res, "name outside readable guest memory");
+		return -KX_EINVAL;
+	}
+	memcpy(name, src, (size_t)len);
+	name[len] = '\0';
+	return memchr(name, '\0', (size_t)len) != NULL ? -KX_EINVAL : 0;
+}
+
+/* Link `name` at run time: 0 with *handle, or -errno for the guest; -EPIPE
+ * (the channel broke) and -EIO (half linked) end the pVM. */
+static int dlopen_lib(struct hv_linker *l, const char *name, uint64_t *handle)
+{
 	struct kxelf_error kerr = {0};
 	struct hv_error err;
 	struct kxelf_tree *t;
@@ -552,12 +611,35 @@ static int hook_dlopen(void *opaque, const char *name, uint64_t *handle)
 	return 0;
 }
 
-static int hook_dlsym(void *opaque, uint64_t handle, const char *name, uint64_t *addr)
+static void hc_dlopen(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
-	struct hv_linker *l = opaque;
+	char name[KX_HC_NAME_MAX + 1];
+	uint64_t handle = 0;
+	int rc;
+
+	b->hdr.ret = copy_name(p, b->dlopen.name, b->dlopen.len, name, res);
+	if (b->hdr.ret != 0 || res->outcome != HV_HC_RESUME)
+		return;
+	if (p->linker == NULL || p->mgr == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	rc = dlopen_lib(p->linker, name, &handle);
+	if (rc == -EPIPE || rc == -EIO) {
+		hv_bad(res, rc == -EPIPE ? "kx_dlopen: the channel to the manager broke"
+					 : "kx_dlopen: the library was half linked");
+		return;
+	}
+	b->dlopen.handle = rc == 0 ? handle : 0;
+	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
+}
+
+int hv_link_dlsym(struct hv_pvm *p, uint64_t handle, const char *name, uint64_t *addr)
+{
+	struct hv_linker *l = p->linker;
 	struct kxelf_symbol sym;
 
-	if (handle == 0 || handle > l->nmods)
+	if (l == NULL || handle == 0 || handle > l->nmods)
 		return -EBADF;
 	if (kxelf_module_lookup(l->mods[handle - 1], name, &sym) != KXELF_OK || !sym.defined ||
 	    sym.type == STT_TLS)
@@ -566,40 +648,160 @@ static int hook_dlsym(void *opaque, uint64_t handle, const char *name, uint64_t 
 	return 0;
 }
 
-const struct hv_link_hooks linker_hooks = {
-	.resolve = hook_resolve,
-	.dlopen = hook_dlopen,
-	.dlsym = hook_dlsym,
-};
-
-void linker_stats(const struct hv_linker *l, struct hv_link_stats *out)
+static void hc_dlsym(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
-	*out = l->stats;
+	char name[KX_HC_NAME_MAX + 1];
+	uint64_t addr = 0;
+	int rc;
+
+	b->hdr.ret = copy_name(p, b->dlsym.name, b->dlsym.len, name, res);
+	if (b->hdr.ret != 0 || res->outcome != HV_HC_RESUME)
+		return;
+	rc = hv_link_dlsym(p, b->dlsym.handle, name, &addr);
+	b->dlsym.addr = rc == 0 ? addr : 0;
+	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
 }
 
-int linker_create(struct hv_guest_mem *mem, uint64_t start, uint64_t end,
-		  const struct hv_link_source *src, const struct linker_backend *be,
-		  struct hv_linker **out)
-{
-	struct hv_linker *l;
+/* ---- the module: the linker, pushed links ---------------------------------------- */
 
-	if (start % KX_PAGE_SIZE || end % KX_PAGE_SIZE || start >= end || end > mem->size ||
-	    src == NULL || src->request == NULL)
-		return -EINVAL;
-	l = calloc(1, sizeof(*l));
+/* The linker state, made at the first need: a push may come before the
+ * image is linked (it waits for the first safe point). */
+static struct hv_linker *linker_of(struct hv_pvm *p)
+{
+	if (p->linker == NULL) {
+		p->linker = calloc(1, sizeof(*p->linker));
+		if (p->linker != NULL) {
+			p->linker->p = p;
+			p->linker->mem = &p->mem;
+		}
+	}
+	return p->linker;
+}
+
+/*
+ * Dynamic images: the image and its libraries in a window from
+ * KX_IMAGE_MIN (at most half the memory below the stack, 64 MiB at most),
+ * kx_dlopen'ed libraries after them; the heap above the window.
+ */
+int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, size_t len,
+		       struct image_info *info, struct hv_error *err)
+{
+	uint64_t window = (guard - KX_IMAGE_MIN) / 2;
+	struct hv_linker *l = linker_of(p);
+	int rc;
+
 	if (l == NULL)
-		return -ENOMEM;
-	l->mem = mem;
-	l->start = l->cursor = start;
-	l->end = end;
-	l->src = src;
-	l->be = *be;
-	*out = l;
+		return hv_fail(err, -ENOMEM, "out of memory");
+	if (guard <= KX_IMAGE_MIN + 2 * LAYOUT_HEAP_MIN)
+		return hv_fail(err, -E2BIG, "no room for a dynamic image in guest memory");
+	if (window > LAYOUT_DYN_MAX)
+		window = LAYOUT_DYN_MAX;
+	window &= ~(uint64_t)(KX_PAGE_SIZE - 1);
+	l->start = l->cursor = KX_IMAGE_MIN;
+	l->end = KX_IMAGE_MIN + window;
+	rc = linker_boot(l, buf, len, "image", info, err);
+	if (rc == -EACCES && l->denied_name[0] != '\0')
+		return hv_fail(err, rc, "boot denied: %s: %.400s", l->denied_name,
+			       l->denied_reason);
+	return rc;
+}
+
+int hv_link(struct hv_pvm *p, const char *name, int fd, unsigned bind, uint64_t *handle,
+	    struct hv_error *err)
+{
+	if (p->linker == NULL || p->linker->end == 0) {
+		close(fd);
+		return hv_fail(err, -EPERM, "this pVM has no linker (started without a channel)");
+	}
+	return linker_link_fd(p->linker, name, fd, bind, handle, err);
+}
+
+static void answer_push(struct hv_pvm *p, const struct kxmon_msg *push, int rc, const char *text)
+{
+	struct kxmon_msg done;
+
+	memset(&done, 0, sizeof(done));
+	done.type = KXMON_MSG_LINK_DONE;
+	done.seq = push->seq;
+	done.u.done.result = rc;
+	snprintf(done.u.done.name, sizeof(done.u.done.name), "%s", push->u.link.name);
+	snprintf(done.u.done.message, sizeof(done.u.done.message), "%s", text);
+	hv_mgr_send(p, &done);
+}
+
+static int link_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)
+{
+	struct hv_linker *l = linker_of(p);
+
+	if (l == NULL || nfds != 1 || l->npush >= LINK_PUSH_QUEUE) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		return -EPROTO;
+	}
+	l->push[l->npush] = *m;
+	l->push_fd[l->npush++] = fds[0];
 	return 0;
 }
 
-void linker_destroy(struct hv_linker *l)
+static void link_safe_point(struct hv_pvm *p)
 {
+	struct hv_linker *l = p->linker;
+
+	for (unsigned i = 0; l != NULL && i < l->npush; i++) {
+		const struct kxmon_msg *push = &l->push[i];
+		struct hv_error err = {{0}};
+		char text[KXMON_TEXT_MAX];
+		uint64_t handle = 0;
+		int rc;
+
+		rc = hv_link(p, push->u.link.name, l->push_fd[i],
+			     push->u.link.bind == KXMON_BIND_NOW ? HV_BIND_NOW : HV_BIND_LAZY,
+			     &handle, &err);
+		p->stats.pushes++;
+		if (rc == 0)
+			snprintf(text, sizeof(text), "linked as handle %llu",
+				 (unsigned long long)handle);
+		else
+			snprintf(text, sizeof(text), "%s", err.msg);
+		answer_push(p, push, rc, text);
+		if (rc == -EPIPE)
+			hv_stop_channel(p, "%s", hv_mgr_reason(p));
+		else if (rc == -EIO) /* a half-linked pVM cannot go on */
+			hv_stop(p, &(struct hv_end){.reason = HV_END_INTERNAL,
+						    .detail = "a pushed library was half linked"});
+	}
+	if (l != NULL)
+		l->npush = 0;
+}
+
+/* The pVM ended: pushes that never reached a safe point are answered. */
+static void link_finish(struct hv_pvm *p)
+{
+	struct hv_linker *l = p->linker;
+
+	for (unsigned i = 0; l != NULL && i < l->npush; i++) {
+		close(l->push_fd[i]);
+		answer_push(p, &l->push[i], -ESRCH, "the pVM ended first");
+	}
+	if (l != NULL)
+		l->npush = 0;
+}
+
+/* A forked child: pushes queued for the parent are the parent's to answer. */
+static void link_fork_child(struct hv_pvm *p)
+{
+	struct hv_linker *l = p->linker;
+
+	for (unsigned i = 0; l != NULL && i < l->npush; i++)
+		close(l->push_fd[i]);
+	if (l != NULL)
+		l->npush = 0;
+}
+
+static void link_destroy(struct hv_pvm *p)
+{
+	struct hv_linker *l = p->linker;
+
 	if (l == NULL)
 		return;
 	for (size_t i = 0; i < l->ntrees; i++)
@@ -607,4 +809,26 @@ void linker_destroy(struct hv_linker *l)
 	for (size_t i = 0; i < l->nfiles; i++)
 		linker_file_close(&l->files[i]);
 	free(l);
+	p->linker = NULL;
 }
+
+static const struct hv_hcall_desc hcalls[] = {
+	{KX_HC_RESOLVE, sizeof(struct kx_hc_resolve), hc_resolve},
+	{KX_HC_DLOPEN, sizeof(struct kx_hc_dlopen), hc_dlopen},
+	{KX_HC_DLSYM, sizeof(struct kx_hc_dlsym), hc_dlsym},
+};
+
+static const uint32_t pushes[] = {KXMON_MSG_LINK_PUSH};
+
+const struct hv_module hv_mod_link = {
+	.name = "link",
+	.hcalls = hcalls,
+	.nhcalls = sizeof(hcalls) / sizeof(hcalls[0]),
+	.push_types = pushes,
+	.npush_types = sizeof(pushes) / sizeof(pushes[0]),
+	.push = link_push,
+	.safe_point = link_safe_point,
+	.fork_child = link_fork_child,
+	.finish = link_finish,
+	.destroy = link_destroy,
+};

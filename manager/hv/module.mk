@@ -2,29 +2,29 @@
 # fuzz harness drives the hypercall decoder with arbitrary guest memory, no
 # KVM needed.
 LIBS += kxhv
-kxhv_SRCS := manager/hv/hv.c manager/hv/guestmem.c manager/hv/hcall.c \
-	manager/hv/layout.c manager/hv/image.c manager/hv/link.c manager/hv/kvm.c manager/hv/kvm_run.c manager/hv/kvm_link.c \
-	manager/hv/kvm_fork.c
-# IpC objects: the hypercalls and the KVM window they map into (docs/ipc.md)
-kxhv_SRCS += manager/hv/ipc_hcall.c manager/hv/kvm_ipc.c
-# recycling: a pooled pVM's placeholder waits for its app (docs/recycle.md)
-kxhv_SRCS += manager/hv/kvm_recycle.c
-# signals: entering a handler, KX_HC_SIGRETURN (docs/signals.md)
-kxhv_SRCS += manager/hv/kvm_signal.c
-# online update (docs/update.md): quiescence, the new library prepared, one commit
-kxhv_SRCS += manager/hv/update.c manager/hv/update_vars.c manager/hv/kvm_update.c
-
+# The core: the pVM's layout and run loop, the hypercall decoder, and one
+# module per feature (internal.h).
+kxhv_SRCS := manager/hv/core.c manager/hv/hcall.c manager/hv/guestmem.c manager/hv/end.c \
+	manager/hv/image.c manager/hv/base.c manager/hv/link.c manager/hv/proc.c \
+	manager/hv/ipc.c manager/hv/signal.c manager/hv/recycle.c manager/hv/update.c \
+	manager/hv/update_vars.c manager/hv/update_mod.c
+# The backends: primitives only (backend.h).
+kxhv_SRCS += manager/hv/kvm/kvm.c manager/hv/kvm/run.c manager/hv/kvm/mem.c \
+	manager/hv/kvm/fork.c manager/hv/kvm/paging.c
+kxhv_SRCS += manager/hv/skeleton/skeleton.c
 
 FUZZERS += fuzz_hcall
-fuzz_hcall_SRCS := fuzz/fuzz_hcall.c
-fuzz_hcall_LIBS := kxhv kxelf
+fuzz_hcall_SRCS := fuzz/fuzz_hcall.c tests/hv/hv_fake.c
+fuzz_hcall_LIBS := kxhv kxchan kxelf
+# The pVM it runs with a manager: a dynamic image and its library.
+$(B)/fuzz/fuzz_hcall: | $(B)/guest/linkt.kxe $(B)/guest/libkvmath.so
 
 
 # make bench: boot to main, pVM beside a Linux process.  The Linux side runs
 # a tiny static program built from the same source (KX_BENCH_EXIT).
 BENCHES += bench_boot
 bench_boot_SRCS := tests/bench/bench_boot.c
-bench_boot_LIBS := kxhv kxelf
+bench_boot_LIBS := kxhv kxchan kxelf
 
 ifeq ($(FUZZ),)
 $(B)/bench/linux_exit: tests/bench/bench_boot.c
@@ -38,8 +38,8 @@ endif
 # and the first call through lazy binding beside ld.so's, with a Linux
 # build of the same benchmark library and program (tests/guest/kvbench.c).
 BENCHES += bench_link
-bench_link_SRCS := tests/bench/bench_link.c tests/bench/bench_memfd.c
-bench_link_LIBS := kxhv kxelf
+bench_link_SRCS := tests/bench/bench_link.c tests/hv/hv_fake.c
+bench_link_LIBS := kxhv kxchan kxelf
 
 ifeq ($(FUZZ),)
 $(B)/bench/libkvbench.so: tests/guest/kvbench.c tests/guest/kvbench.h
@@ -53,7 +53,7 @@ endif
 # The TLB-flush check (tests/cli/kvm_link.bats): a host driver running
 # tests/guest/tlb.c in-process.
 kvm_tlbcheck_SRCS := tests/guest/tlbcheck.c tests/guest/hvdrive.c
-kvm_tlbcheck_LIBS := kxhv kxelf
+kvm_tlbcheck_LIBS := kxhv kxchan kxelf
 ifeq ($(FUZZ),)
 $(eval $(call kx_link,$(B)/tests/kvm_tlbcheck,kvm_tlbcheck,))
 EXTRA_ALL += $(B)/tests/kvm_tlbcheck
@@ -62,7 +62,7 @@ endif
 # The signal-entry check (tests/cli/kvm_signal.bats): a host driver running
 # hello.kxe in-process; no handler is entered while the vCPU is at CPL0.
 kvm_sigcheck_SRCS := tests/guest/sigcheck.c tests/guest/hvdrive.c
-kvm_sigcheck_LIBS := kxhv kxelf
+kvm_sigcheck_LIBS := kxhv kxchan kxelf
 ifeq ($(FUZZ),)
 $(eval $(call kx_link,$(B)/tests/kvm_sigcheck,kvm_sigcheck,))
 EXTRA_ALL += $(B)/tests/kvm_sigcheck
@@ -82,8 +82,8 @@ bench_recycle_LIBS := kxdproto
 
 # KX_HC_RECYCLE_WAIT in the decoder: argv layout and every refusal.
 UNIT_TESTS += test_hcall_recycle
-test_hcall_recycle_SRCS := tests/unit/test_hcall_recycle.c
-test_hcall_recycle_LIBS := kxhv kxelf
+test_hcall_recycle_SRCS := tests/unit/test_hcall_recycle.c tests/hv/hv_fake.c
+test_hcall_recycle_LIBS := kxhv kxchan kxelf
 test_hcall_recycle_LDLIBS := -lcmocka
 
 
@@ -93,15 +93,15 @@ test_hcall_recycle_LDLIBS := -lcmocka
 # function the app calls; the test app updt links it (tests/cli/kvm_update.bats).
 UNIT_TESTS += test_update
 test_update_SRCS := tests/unit/test_update.c
-test_update_LIBS := kxhv kxelf
+test_update_LIBS := kxhv kxchan kxelf
 test_update_LDLIBS := -lcmocka
 
 # make bench: an update of libupd (111 + 111) in the monitor, by phase,
 # beside dlopen + dlsym of every symbol + variable copy + GOT rewrite on
 # the host, with a Linux build of the same library.
 BENCHES += bench_update
-bench_update_SRCS := tests/bench/bench_update.c tests/bench/bench_memfd.c
-bench_update_LIBS := kxhv kxelf
+bench_update_SRCS := tests/bench/bench_update.c tests/hv/hv_fake.c
+bench_update_LIBS := kxhv kxchan kxelf
 bench_update_LDLIBS := -ldl
 
 UPD_GEN := tests/guest/gen_updlib.py
@@ -150,3 +150,9 @@ $(B)/bench/libupd-host.so: $(UPD_DIR)/upd-118.c
 EXTRA_ALL += $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/libupd-$(v).so) $(B)/guest/libupd.so \
 	$(B)/guest/updt.kxe $(B)/bench/libupd-host.so
 endif
+
+# The core over the skeleton backend: found by name, "not implemented" cleanly.
+UNIT_TESTS += test_hv_skeleton
+test_hv_skeleton_SRCS := tests/unit/test_hv_skeleton.c
+test_hv_skeleton_LIBS := kxhv kxchan kxelf
+test_hv_skeleton_LDLIBS := -lcmocka

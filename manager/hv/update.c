@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manager/hv/update.h"
+#include "manager/hv/linker.h"
 
 #define R_X86_64_64	   1
 #define R_X86_64_GLOB_DAT  6
@@ -169,7 +169,7 @@ static int injected(struct update_ctx *u, unsigned phase)
 
 	if (step == NULL || strcmp(step, hv_update_phase_name(phase)) != 0)
 		return 0;
-	return linker_fail(u->err, -ECANCELED, "update: injected failure at step '%s' (test hook)", step);
+	return hv_fail(u->err, -ECANCELED, "update: injected failure at step '%s' (test hook)", step);
 }
 
 /* "libupd.so.1" and "libupd.so" name "libupd". */
@@ -193,7 +193,7 @@ static int find_old(struct update_ctx *u)
 			return 0;
 		}
 	}
-	return linker_fail(u->err, -ENOENT, "update: no library '%s' is linked in this pVM",
+	return hv_fail(u->err, -ENOENT, "update: no library '%s' is linked in this pVM",
 		    u->req->old_name);
 }
 
@@ -219,16 +219,16 @@ static int check_new(struct update_ctx *u)
 
 	kxelf_module_init_info(u->new, &init);
 	if (init.init || init.preinit_count || init.init_count)
-		return linker_fail(u->err, -ENOTSUP, "update: the new library has constructors");
+		return hv_fail(u->err, -ENOTSUP, "update: the new library has constructors");
 	for (size_t r = 0; r < kxelf_module_prot_count(u->new); r++) {
 		struct kxelf_range range;
 
 		if (kxelf_module_prot(u->new, r, &range) != KXELF_OK || range.addr < l->start ||
 		    range.addr > l->end || range.size > l->end - range.addr)
-			return linker_fail(u->err, -EINVAL, "update: a segment lies outside the window");
+			return hv_fail(u->err, -EINVAL, "update: a segment lies outside the window");
 		for (uint64_t a = range.addr; a < range.addr + range.size; a += KX_PAGE_SIZE)
 			if (l->mem->page_prot[a / KX_PAGE_SIZE] != 0)
-				return linker_fail(u->err, -EINVAL, "update: overlaps a mapped page");
+				return hv_fail(u->err, -EINVAL, "update: overlaps a mapped page");
 	}
 	return linker_check_got_pages(u->new, u->req->old_name, u->err);
 }
@@ -245,13 +245,13 @@ static int load_new(struct update_ctx *u)
 	int fd, rc;
 
 	if (l->ntrees >= KXELF_MAX_MODULES)
-		return linker_fail(u->err, -ENOSPC, "update: too many modules in this pVM");
+		return hv_fail(u->err, -ENOSPC, "update: too many modules in this pVM");
 	fd = fcntl(u->req->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return linker_fail(u->err, -errno, "update: %s", strerror(errno));
+		return hv_fail(u->err, -errno, "update: %s", strerror(errno));
 	rc = linker_file_add(l, u->req->old_name, fd, u->req->bind, &f);
 	if (rc != 0)
-		return linker_fail(u->err, rc, "update: the new library: %s", strerror(-rc));
+		return hv_fail(u->err, rc, "update: the new library: %s", strerror(-rc));
 	u->file_added = true;
 	/* Every module but the old one: the new library binds to itself. */
 	for (size_t i = 0; i < l->nmods; i++)
@@ -271,12 +271,12 @@ static int load_new(struct update_ctx *u)
 		.max_modules = 1,
 	};
 	if (kxelf_tree_load(f->data, f->len, u->req->old_name, &p, &u->tree, &kerr) != KXELF_OK)
-		return linker_fail(u->err, kerr.code == KXELF_ERR_RANGE ? -ENOMEM : -EINVAL,
+		return hv_fail(u->err, kerr.code == KXELF_ERR_RANGE ? -ENOMEM : -EINVAL,
 			    "update: the new library: %s", kerr.msg);
 	u->new = kxelf_tree_module(u->tree, 0);
 	kxelf_image_tls(kxelf_module_image(u->new), &tls);
 	if (tls.present)
-		return linker_fail(u->err, -ENOTSUP, "update: a library with TLS cannot be updated");
+		return hv_fail(u->err, -ENOTSUP, "update: a library with TLS cannot be updated");
 	return check_new(u);
 }
 
@@ -323,7 +323,7 @@ static int removed(struct update_ctx *u, const char *sym, size_t user)
 {
 	const char *who = kxelf_image_soname(kxelf_module_image(u->l->mods[user]));
 
-	return linker_fail(u->err, -ENOENT,
+	return hv_fail(u->err, -ENOENT,
 		    "update refused: the new %s has no '%s', which %s uses (binary compatibility)",
 		    u->req->old_name, sym,
 		    user == 0 ? "the image"
@@ -347,7 +347,7 @@ static int plan_slots(struct update_ctx *u, size_t mi)
 		    s.type != R_X86_64_JUMP_SLOT)
 			continue;
 		if (read_word(u->l->mem, s.got_addr, HV_ACCESS_MONITOR, &cur) != 0)
-			return linker_fail(u->err, -EFAULT, "update: a GOT entry outside guest memory");
+			return hv_fail(u->err, -EFAULT, "update: a GOT entry outside guest memory");
 		into_old = in_range(cur, lo, hi);
 		unbound = in_range(cur, kxelf_module_start(m), kxelf_module_end(m));
 		from_old = kxelf_module_lookup(u->old, s.symbol, &os) == KXELF_OK && os.defined;
@@ -360,7 +360,7 @@ static int plan_slots(struct update_ctx *u, size_t mi)
 		to = u->req->bind == HV_BIND_LAZY && u->l->resolver ? lazy_target(u->l->mem, m, &s)
 								    : 0;
 		if (add_fix(u, s.got_addr, cur, to ? to : ns.addr) != 0)
-			return linker_fail(u->err, -ENOMEM, "update: out of memory");
+			return hv_fail(u->err, -ENOMEM, "update: out of memory");
 		u->res->lazy_entries += to != 0;
 	}
 	return 0;
@@ -391,14 +391,14 @@ static int plan_data(struct update_ctx *u, size_t mi)
 			continue;
 		if (kxelf_module_lookup(u->old, sym.name, &os) != KXELF_OK ||
 		    cur != os.addr + (uint64_t)r.addend)
-			return linker_fail(u->err, -EINVAL,
+			return hv_fail(u->err, -EINVAL,
 				    "update refused: a pointer at 0x%llx into the old %s no longer "
 				    "points where '%s' was relocated",
 				    (unsigned long long)at, u->req->old_name, sym.name);
 		if (kxelf_module_lookup(u->new, sym.name, &ns) != KXELF_OK || !ns.defined)
 			return removed(u, sym.name, mi);
 		if (add_fix(u, at, cur, ns.addr + (uint64_t)r.addend) != 0)
-			return linker_fail(u->err, -ENOMEM, "update: out of memory");
+			return hv_fail(u->err, -ENOMEM, "update: out of memory");
 	}
 	return 0;
 }
@@ -433,8 +433,10 @@ static void write_got(struct update_ctx *u, bool undo)
 
 static int set_range(struct hv_linker *l, const struct kxelf_module *m, unsigned prot)
 {
-	return layout_map_user(l->mem, kxelf_module_start(m),
-			       kxelf_module_end(m) - kxelf_module_start(m), prot);
+	struct hv_error scratch;
+
+	return hv_protect(l->p, kxelf_module_start(m), kxelf_module_end(m) - kxelf_module_start(m),
+			  prot, &scratch);
 }
 
 /* share, got, unmap; each undone when a later one fails. */
@@ -448,18 +450,18 @@ static int commit(struct update_ctx *u)
 
 	u->old_prot = malloc(npages);
 	if (u->old_prot == NULL)
-		return linker_fail(u->err, -ENOMEM, "update: out of memory");
+		return hv_fail(u->err, -ENOMEM, "update: out of memory");
 	memcpy(u->old_prot, l->mem->page_prot + first, npages);
 	for (size_t r = 0; rc == 0 && r < kxelf_module_prot_count(u->new); r++) {
 		struct kxelf_range range;
 
 		kxelf_module_prot(u->new, r, &range);
-		if (layout_map_user(l->mem, range.addr, range.size, linker_prot_of(range.prot)))
-			rc = linker_fail(u->err, -EPERM,
+		if (hv_protect(l->p, range.addr, range.size, linker_prot_of(range.prot), &scratch))
+			rc = hv_fail(u->err, -EPERM,
 				  "update: the new library is writable and executable");
 	}
 	if (rc == 0 && linker_protect_got(l, u->new) != 0)
-		rc = linker_fail(u->err, -EINVAL, "update: cannot protect the new library's GOT");
+		rc = hv_fail(u->err, -EINVAL, "update: cannot protect the new library's GOT");
 	u->shared = true;
 	if (rc == 0)
 		rc = linker_share_text(l, u->new, &l->files[l->nfiles - 1], u->err);
@@ -477,10 +479,8 @@ static int commit(struct update_ctx *u)
 	if (rc == 0)
 		rc = injected(u, HV_UPD_UNMAP);
 	if (rc == 0) {
-		flushed = l->be.flush(l->be.be, u->err);
+		flushed = hv_flush(l->p, u->err);
 		rc = flushed < 0 ? flushed : 0;
-		if (flushed > 0)
-			l->stats.tlb_flushes++;
 	}
 	if (rc != 0)
 		goto undo_unmap;
@@ -488,13 +488,13 @@ static int commit(struct update_ctx *u)
 	return 0;
 undo_unmap:
 	for (uint64_t i = 0; i < npages; i++)
-		layout_map_user(l->mem, (first + i) * KX_PAGE_SIZE, KX_PAGE_SIZE, u->old_prot[i]);
+		hv_protect(l->p, (first + i) * KX_PAGE_SIZE, KX_PAGE_SIZE, u->old_prot[i], &scratch);
 undo_got:
 	write_got(u, true);
 undo_new:
 	set_range(l, u->new, 0);
-	if (l->be.flush(l->be.be, &scratch) < 0)
-		return linker_fail(u->err, -EIO, "update: could not restore the old library's mappings");
+	if (hv_flush(l->p, &scratch) < 0)
+		return hv_fail(u->err, -EIO, "update: could not restore the old library's mappings");
 	return rc;
 }
 
@@ -520,10 +520,10 @@ static int quiesce(struct update_ctx *u)
 				  kxelf_module_end(u->old), &u->res->busy_addr);
 
 	if (rc == -EBUSY)
-		return linker_fail(u->err, rc,
+		return hv_fail(u->err, rc,
 			    "update: the pVM is inside %s (address 0x%llx on its stack)",
 			    u->req->old_name, (unsigned long long)u->res->busy_addr);
-	return rc != 0 ? linker_fail(u->err, rc, "update: no stack to walk") : 0;
+	return rc != 0 ? hv_fail(u->err, rc, "update: no stack to walk") : 0;
 }
 
 static int carry_vars(struct update_ctx *u)

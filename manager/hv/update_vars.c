@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manager/hv/update.h"
+#include "manager/hv/linker.h"
 
 #define STT_OBJECT 1
 #define STB_LOCAL  0

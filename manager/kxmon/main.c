@@ -1,5 +1,6 @@
 /*
- * kxmon — the per-pVM monitor: one process runs one pVM on KVM.
+ * kxmon — the per-pVM monitor: one process runs one pVM on a backend of
+ * the monitor's core (manager/hv; kvm by default).
  *
  *   kxmon [options] IMAGE [ARG...]
  *   kxmon --channel FD --image-fd FD --image-name NAME [options] [-- ARG...]
@@ -12,9 +13,10 @@
  *
  * The second form is how kxd starts it (manager/chan/chan.h): the image
  * is a sealed memfd, and every library the image needs (DT_NEEDED) or asks
- * for (kx_dlopen) is a LINK_REQ to kxd over the channel.  Without a
- * channel only images without DT_NEEDED run and kx_dlopen fails: there is
- * no way to a library around the policy.
+ * for (kx_dlopen) is a LINK_REQ to kxd over the channel, which is the
+ * core's manager (client.c).  Without a channel only images without
+ * DT_NEEDED run and kx_dlopen fails: there is no way to a library around
+ * the policy.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manager/hv/hv.h"
 #include "manager/kxmon/kxmon.h"
 
 #define KXMON_VERSION "0.1"
@@ -40,11 +42,12 @@ enum {
 	EXIT_STATUS_MAX = 122,
 	EXIT_OUT_OF_RANGE = 123, /* the guest exited with a status outside 0..122 */
 	EXIT_TIMEOUT = 124,
-	EXIT_MONITOR = 125,	/* kxmon could not run the pVM: usage, image, KVM */
+	EXIT_MONITOR = 125,	/* kxmon could not run the pVM: usage, image, backend */
 	EXIT_GUEST_ERROR = 126, /* the pVM was ended for what it did */
 };
 
 struct options {
+	const char *backend;
 	uint64_t mem_size;
 	uint64_t stack_size;
 	unsigned timeout;
@@ -69,7 +72,8 @@ static const struct option_row {
 	{"stack", 's', required_argument, "SIZE", "guest stack (default 1M)"},
 	{"timeout", 't', required_argument, "SECS", "end the pVM after SECS seconds (exit 124)"},
 	{"verbose", 'v', no_argument, NULL, "also report a normal exit on stderr"},
-	{"check", 'c', no_argument, NULL, "only check that /dev/kvm is usable"},
+	{"backend", 'b', required_argument, "NAME", "the hypervisor backend (default kvm)"},
+	{"check", 'c', no_argument, NULL, "only check that the backend can run pVMs here"},
 	{"channel", 'C', required_argument, "FD", "kxd's channel (kxd starts kxmon this way)"},
 	{"image-fd", 'F', required_argument, "FD", "with --channel: the image, a sealed memfd"},
 	{"image-name", 'N', required_argument, "NAME", "with --channel: the image's name, argv[0]"},
@@ -84,7 +88,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: kxmon [options] IMAGE [ARG...]\n"
 		     "       kxmon --channel FD --image-fd FD --image-name NAME [options]"
 		     " [-- ARG...]\n"
-		     "Run one pVM on KVM; its console goes to stdout.\n\noptions:\n");
+		     "Run one pVM; its console goes to stdout.\n\noptions:\n");
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_row *o = &option_rows[i];
 		char left[40];
@@ -94,8 +98,9 @@ static void usage(FILE *out)
 		fprintf(out, "  %-26s %s\n", left, o->help);
 	}
 	fprintf(out, "\nexit status: 0..122 the pVM's own; 123 pVM status out of range;\n"
-		     "124 timed out; 125 kxmon failed (usage, image, KVM, a library, the channel);\n"
-		     "126 the pVM was ended for a fault or a bad hypercall.\n");
+		     "124 timed out; 125 kxmon failed (usage, image, backend, a library, the\n"
+		     "channel); 126 the pVM was ended for a fault or a bad hypercall;\n"
+		     "128+N a signal's default action ended it.\n");
 }
 
 /* "64M", "1G", "512K" or bytes. */
@@ -158,6 +163,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'v':
 			opt->verbose = 1;
+			break;
+		case 'b':
+			opt->backend = optarg;
 			break;
 		case 'c':
 			opt->check = 1;
@@ -274,76 +282,55 @@ static int map_image_fd(int fd, uint8_t **out, size_t *len, const char **why)
 	return 0;
 }
 
-/* The timeout: SIGALRM pauses the vCPU; run then returns HV_END_PAUSED. */
-static const struct hv_ops *alarm_ops;
-static struct hv_vm *alarm_vm;
+/* The timeout: SIGALRM pauses the vCPU and makes blocking hypercalls give
+ * up; hv_run then returns HV_END_PAUSED. */
+static struct hv_pvm *signal_pvm;
 
 static void on_alarm(int sig)
 {
-	kxmon_sig_timed_out = 1; /* a blocking hypercall gives up */
 	(void)sig;
-	if (alarm_vm != NULL)
-		alarm_ops->pause(alarm_vm);
+	if (signal_pvm != NULL)
+		hv_pause(signal_pvm);
 }
 
-/* A message from kxd (a LINK_PUSH) kicks the vCPU out to a safe point, so
- * a guest that makes no hypercalls still gets it: SIGIO on the channel. */
-static void on_channel_io(int sig)
+/* A message from kxd (a LINK_PUSH, a SIGNAL...) kicks the vCPU out to a
+ * safe point, so a guest that makes no hypercalls still gets it: SIGIO on
+ * the channel (and the core's retry timers). */
+static void on_kick(int sig)
 {
 	(void)sig;
-	if (alarm_vm != NULL)
-		alarm_ops->kick(alarm_vm);
+	if (signal_pvm != NULL)
+		hv_kick(signal_pvm);
 }
 
-static int arm_channel_kick(const struct hv_ops *ops, struct hv_vm *vm, int fd)
+static int handle(int sig, void (*fn)(int))
 {
 	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn; /* no SA_RESTART: the vCPU must leave the guest */
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+static int arm_channel_kick(struct hv_pvm *p, int fd)
+{
 	int fl = fcntl(fd, F_GETFL);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_channel_io; /* no SA_RESTART: KVM_RUN must return */
-	sigemptyset(&sa.sa_mask);
-	alarm_ops = ops;
-	alarm_vm = vm;
-	if (fl < 0 || sigaction(SIGIO, &sa, NULL) != 0 || fcntl(fd, F_SETOWN, getpid()) != 0 ||
-	    fcntl(fd, F_SETFL, fl | O_ASYNC) != 0)
+	if (fl < 0 || fcntl(fd, F_SETOWN, getpid()) != 0 || fcntl(fd, F_SETFL, fl | O_ASYNC) != 0)
 		return -errno;
 	/* Anything that arrived before O_ASYNC was set. */
-	ops->kick(vm);
+	hv_kick(p);
 	return 0;
 }
 
-static int arm_timeout(const struct hv_ops *ops, struct hv_vm *vm, unsigned secs)
+/* The exit status for how the pVM ended; the report line in line. */
+static int report_end(const struct hv_end *end, const struct options *opt, char *line,
+		      size_t size)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm; /* no SA_RESTART: KVM_RUN must return */
-	sigemptyset(&sa.sa_mask);
-	alarm_ops = ops;
-	alarm_vm = vm;
-	if (sigaction(SIGALRM, &sa, NULL) != 0)
-		return -errno;
-	alarm(secs);
-	return 0;
-}
-
-static int report_end(const struct hv_end *end, const struct options *opt,
-		      const struct kxmon_client *client, char *line, size_t size)
-{
-	int pid = (int)getpid(), status;
+	int pid = (int)getpid();
 
 	hv_end_describe(end, line, size);
-	if (end->reason == HV_END_PAUSED && client->broken) {
-		fprintf(stderr, "pVM %d: ended: %s\n", pid, client->reason);
-		snprintf(line, size, "ended: %s", client->reason);
-		return EXIT_MONITOR;
-	}
-	if (end->reason == HV_END_PAUSED && client->sig.ended_by != 0) {
-		status = kxmon_signal_report(client, line, size);
-		fprintf(stderr, "pVM %d: %s\n", pid, line);
-		return status;
-	}
 	switch (end->reason) {
 	case HV_END_EXIT:
 		if (end->exit_status < 0 || end->exit_status > EXIT_STATUS_MAX) {
@@ -356,28 +343,31 @@ static int report_end(const struct hv_end *end, const struct options *opt,
 	case HV_END_PAUSED:
 		fprintf(stderr, "pVM %d: timed out after %u s, %s\n", pid, opt->timeout, line);
 		return EXIT_TIMEOUT;
+	case HV_END_CHANNEL:
+		fprintf(stderr, "pVM %d: %s\n", pid, line);
+		return EXIT_MONITOR;
+	case HV_END_SIGNAL:
+		fprintf(stderr, "pVM %d: %s\n", pid, line);
+		return 128 + (int)end->signal;
 	default:
 		fprintf(stderr, "pVM %d: %s\n", pid, line);
 		return EXIT_GUEST_ERROR;
 	}
 }
 
-static void print_link_stats(const struct hv_ops *ops, struct hv_vm *vm,
-			     const struct kxmon_client *client)
+static void print_link_stats(const struct hv_pvm *p)
 {
 	struct hv_link_stats st;
 
-	if (vm == NULL || client->fd < 0)
-		return;
-	ops->link_stats(vm, &st);
+	hv_link_stats(p, &st);
 	fprintf(stderr,
 		"kxmon: linking: %llu modules, %llu link requests (%llu denied), "
 		"%llu lazy resolves, %llu slots bound at link time, %llu bytes of shared text, "
 		"%llu GOT pages read-only, %llu pushed links, %llu TLB flushes\n",
-		(unsigned long long)st.modules, (unsigned long long)client->requests,
-		(unsigned long long)client->denials, (unsigned long long)st.resolves,
+		(unsigned long long)st.modules, (unsigned long long)st.requests,
+		(unsigned long long)st.denials, (unsigned long long)st.resolves,
 		(unsigned long long)st.bound_now, (unsigned long long)st.shared_text_bytes,
-		(unsigned long long)st.got_pages, (unsigned long long)client->pushes,
+		(unsigned long long)st.got_pages, (unsigned long long)st.pushes,
 		(unsigned long long)st.tlb_flushes);
 }
 
@@ -397,31 +387,12 @@ static char **channel_argv(const char *name, int argc, char **argv, int *out_arg
 
 int main(int argc, char **argv)
 {
-	struct options opt = {.mem_size = HV_MEM_DEFAULT, .channel_fd = -1, .image_fd = -1};
-	const struct hv_ops *ops = &hv_kvm_ops;
+	struct options opt = {.backend = "kvm", .mem_size = HV_MEM_DEFAULT, .channel_fd = -1,
+			      .image_fd = -1};
+	const struct hv_backend *be;
 	struct kxmon_client client = {.fd = -1};
-	struct hv_link_source source = {
-		.request = kxmon_client_request,
-		.safe_point = kxmon_client_safe_point,
-		.ctx = &client,
-	};
-	struct hv_recycle_source recycle = {
-		.take = kxmon_recycle_take,
-		.started = kxmon_recycle_started,
-		.ctx = &client,
-	};
-	struct hv_sig_source sigsrc = {
-		.hooks = &kxmon_sig_hooks,
-		.interrupted = kxmon_signal_interrupted,
-		.ctx = &client,
-	};
-	struct hv_proc_source proc = {
-		.fork = kxmon_client_fork,
-		.wait = kxmon_client_wait,
-		.ctx = &client,
-	};
-	struct hv_ipc_source ipc = {.request = kxmon_ipc_request, .ctx = &client};
-	struct hv_vm *vm = NULL;
+	const struct hv_manager manager = {.ops = &kxmon_manager_ops, .ctx = &client};
+	struct hv_pvm *pvm = NULL;
 	struct hv_error err = {{0}};
 	struct hv_config cfg;
 	struct hv_end end = {.reason = HV_END_INTERNAL};
@@ -430,16 +401,23 @@ int main(int argc, char **argv)
 	char **guest_argv = NULL, report[1280] = "";
 	const char *path, *why;
 	int rc, status = EXIT_MONITOR, guest_argc = 0;
+	bool ran = false;
 
 	if (parse_options(argc, argv, &opt) != 0)
 		return EXIT_MONITOR;
+	be = hv_backend(opt.backend);
+	if (be == NULL) {
+		fprintf(stderr, "kxmon: no backend '%s'\n", opt.backend);
+		return EXIT_MONITOR;
+	}
 	if (opt.check) {
-		rc = ops->probe(&err);
+		rc = hv_probe(be, &err);
 		if (rc != 0) {
-			fprintf(stderr, "kxmon: no usable /dev/kvm: %s\n", err.msg);
+			fprintf(stderr, "kxmon: backend %s cannot run pVMs here: %s\n", opt.backend,
+				err.msg);
 			return EXIT_MONITOR;
 		}
-		printf("kxmon: /dev/kvm is usable\n");
+		printf("kxmon: backend %s can run pVMs here\n", opt.backend);
 		return 0;
 	}
 	if (opt.channel_fd >= 0 || opt.image_fd >= 0 || opt.image_name != NULL) {
@@ -455,7 +433,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout becomes -KX_EIO for the guest */
 	if (opt.channel_fd >= 0) {
 		path = opt.image_name;
-		rc = kxmon_client_start(&client, opt.channel_fd, ops);
+		rc = kxmon_client_start(&client, opt.channel_fd);
 		if (rc != 0) {
 			fprintf(stderr, "kxmon: %s\n", client.reason);
 			goto out;
@@ -479,54 +457,54 @@ int main(int argc, char **argv)
 		.argc = guest_argv ? guest_argc : argc - optind,
 		.argv = guest_argv ? guest_argv : argv + optind,
 		.console_fd = STDOUT_FILENO,
-		.link = opt.channel_fd >= 0 ? &source : NULL,
-		.proc = opt.channel_fd >= 0 ? &proc : NULL,
-		.ipc = opt.channel_fd >= 0 ? &ipc : NULL,
-		.sig = opt.channel_fd >= 0 ? &sigsrc : NULL,
-		.recycle = opt.channel_fd >= 0 && opt.pool ? &recycle : NULL,
+		.manager = opt.channel_fd >= 0 ? &manager : NULL,
+		.pool = opt.channel_fd >= 0 && opt.pool,
+		.kick_signal = SIGIO,
+		.update_fail_step = getenv("KXMON_TEST_FAIL_UPDATE"),
 	};
-	rc = ops->create(&cfg, &vm, &err);
+	rc = hv_create(be, &cfg, &pvm, &err);
 	if (rc != 0) {
 		snprintf(report, sizeof(report), "cannot create the pVM: %s", err.msg);
 		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
-	rc = ops->load_image(vm, image, image_len, &err);
+	signal_pvm = pvm;
+	if (handle(SIGIO, on_kick) != 0 || handle(SIGALRM, on_alarm) != 0) {
+		fprintf(stderr, "kxmon: cannot handle signals: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = hv_load(pvm, image, image_len, &err);
 	if (rc != 0) {
 		/* A denial names the library and the rule: kxd's reason in full. */
-		if (rc == -EACCES && client.denials > 0)
-			snprintf(report, sizeof(report), "%s: boot denied: %s: %s", path,
-				 client.denied, client.reason);
-		else
-			snprintf(report, sizeof(report), "%s: %s", path, err.msg);
+		snprintf(report, sizeof(report), "%s: %s", path, err.msg);
 		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
-	if (client.fd >= 0 && arm_channel_kick(ops, vm, client.fd) != 0) {
+	if (client.fd >= 0 && arm_channel_kick(pvm, client.fd) != 0) {
 		fprintf(stderr, "kxmon: cannot watch the channel: %s\n", strerror(errno));
 		goto out;
 	}
 	client.recycle_timeout = opt.pool ? opt.timeout : 0; /* idle in a pool: not counted */
-	if (opt.timeout != 0 && arm_timeout(ops, vm, opt.pool ? 0 : opt.timeout) != 0) {
-		fprintf(stderr, "kxmon: cannot arm the timeout: %s\n", strerror(errno));
-		goto out;
-	}
-	rc = ops->run(vm, &end, &err);
+	if (opt.timeout != 0 && !opt.pool)
+		alarm(opt.timeout);
+	rc = hv_run(pvm, &end, &err);
 	alarm(0);
 	if (rc != 0) {
 		snprintf(report, sizeof(report), "pVM %d: %s", (int)getpid(), err.msg);
 		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
-	status = report_end(&end, &opt, &client, report, sizeof(report));
-	if (opt.verbose)
-		print_link_stats(ops, vm, &client);
+	ran = true;
+	status = report_end(&end, &opt, report, sizeof(report));
+	if (opt.verbose && client.fd >= 0)
+		print_link_stats(pvm);
 out:
-	alarm_vm = NULL;
-	if (client.fd >= 0)
-		kxmon_client_finish(&client, status, end.reason == HV_END_EXIT, end.rip, report);
-	if (vm != NULL)
-		ops->destroy(vm);
+	signal_pvm = NULL;
+	if (pvm != NULL)
+		hv_destroy(pvm, status, ran ? &end : NULL, report);
+	else if (client.fd >= 0)
+		kxmon_client_exit(&client, status, report);
+	kxmon_client_close(&client);
 	if (opt.channel_fd >= 0 && image != NULL)
 		munmap(image, image_len);
 	else

@@ -37,7 +37,7 @@ void _start(void)
 #include <time.h>
 #include <unistd.h>
 
-#include "manager/hv/hv.h"
+#include "manager/hv/backend.h"
 #include "tests/bench/bench_time.h"
 
 static double median_us(uint64_t *v, int n)
@@ -66,24 +66,23 @@ out:
 /* One pVM boot; phases in ns: create, load, run. */
 static int boot_pvm(const uint8_t *image, size_t len, char *image_path, uint64_t t[3])
 {
-	const struct hv_ops *ops = &hv_kvm_ops;
 	char status_arg[] = "0";
 	char *argv[] = {image_path, status_arg, NULL};
 	struct hv_config cfg = {
 		.mem_size = HV_MEM_DEFAULT, .argc = 2, .argv = argv, .console_fd = STDOUT_FILENO};
-	struct hv_vm *vm = NULL;
+	struct hv_pvm *p = NULL;
 	struct hv_error err;
 	struct hv_end end;
 	uint64_t t0 = now_ns(), t1, t2;
 	int rc;
 
-	rc = ops->create(&cfg, &vm, &err);
+	rc = hv_create(&hv_kvm_backend, &cfg, &p, &err);
 	t1 = now_ns();
 	if (rc == 0)
-		rc = ops->load_image(vm, image, len, &err);
+		rc = hv_load(p, image, len, &err);
 	t2 = now_ns();
 	if (rc == 0)
-		rc = ops->run(vm, &end, &err);
+		rc = hv_run(p, &end, &err);
 	t[0] = t1 - t0;
 	t[1] = t2 - t1;
 	t[2] = now_ns() - t2;
@@ -93,8 +92,7 @@ static int boot_pvm(const uint8_t *image, size_t len, char *image_path, uint64_t
 	}
 	if (rc != 0)
 		fprintf(stderr, "bench_boot: pVM: %s\n", err.msg);
-	if (vm != NULL)
-		ops->destroy(vm);
+	hv_destroy(p, 0, NULL, "");
 	return rc;
 }
 
@@ -136,7 +134,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_boot [RUNS 5..100000]\n");
 		return 2;
 	}
-	if (hv_kvm_ops.probe(&err) != 0) {
+	if (hv_probe(&hv_kvm_backend, &err) != 0) {
 		printf("bench_boot: skipped, no usable /dev/kvm: %s\n", err.msg);
 		return 0;
 	}

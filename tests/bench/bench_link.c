@@ -1,7 +1,7 @@
 /*
  * bench_link — linking in a pVM beside Linux, measured in the same run.
  *
- *   link:  the monitor links libacme-log.so into a pVM (hv_ops.link: map
+ *   link:  the monitor links libacme-log.so into a pVM (hv_link: map
  *          the sealed memfd, parse, map, relocate, page rights, read-only
  *          GOT, shared text) — the signature check is kxd's and cached per
  *          digest, so it is not part of this — beside dlopen(RTLD_NOW) +
@@ -37,40 +37,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manager/hv/hv.h"
-#include "tests/bench/bench_memfd.h"
+#include "manager/hv/backend.h"
+#include "tests/hv/hv_fake.h"
 #include "tests/bench/bench_time.h"
 
 #define LINKS_PER_PVM 48 /* below the 64 modules a pVM may hold */
 #define PSS_PROCS     8
 
 static char guest_dir[PATH_MAX];
-static int shared_kvmath_fd = -1; /* one memfd for every pVM, as kxd keeps it */
 
 /* The stand-in for kxd: allow every library found in guest_dir. */
-static int serve(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant, char *why,
-		 size_t whylen)
-{
-	char path[PATH_MAX + 80];
-
-	(void)ctx, (void)at_boot;
-	snprintf(path, sizeof(path), "%s/%s", guest_dir, name);
-	if (shared_kvmath_fd >= 0 && strcmp(name, "libkvmath.so") == 0)
-		grant->fd = fcntl(shared_kvmath_fd, F_DUPFD_CLOEXEC, 3);
-	else
-		grant->fd = bench_sealed_memfd(path, NULL, NULL);
-	grant->bind = HV_BIND_LAZY;
-	if (grant->fd < 0) {
-		snprintf(why, whylen, "%s: cannot read", path);
-		return -EACCES;
-	}
-	return 0;
-}
-
-static const struct hv_link_source source = {.request = serve};
+static struct fake_serve serve = {.dir = guest_dir, .shared_name = "libkvmath.so",
+				  .shared_fd = -1};
+static struct fake_mgr stand_in = {.answer = fake_serve_answer, .ctx = &serve};
+static const struct hv_manager manager = {.ops = &fake_mgr_ops, .ctx = &stand_in};
 
 /* Create a pVM from image (with the stand-in) whose console goes to fd. */
-static int make_pvm(const char *image, int console_fd, struct hv_vm **vm)
+static int make_pvm(const char *image, int console_fd, struct hv_pvm **p)
 {
 	char path[PATH_MAX + 80];
 	char *argv[] = {path, NULL};
@@ -78,23 +61,28 @@ static int make_pvm(const char *image, int console_fd, struct hv_vm **vm)
 				.argc = 1,
 				.argv = argv,
 				.console_fd = console_fd,
-				.link = &source};
+				.manager = &manager};
 	struct hv_error err;
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", guest_dir, image);
-	fd = bench_sealed_memfd(path, &bytes, &len);
+	fd = fake_sealed_file(path, &bytes, &len);
 	if (fd < 0) {
 		fprintf(stderr, "bench_link: cannot read %s\n", path);
 		return -1;
 	}
 	close(fd);
-	rc = hv_kvm_ops.create(&cfg, vm, &err);
+	rc = hv_create(&hv_kvm_backend, &cfg, p, &err);
 	if (rc == 0)
-		rc = hv_kvm_ops.load_image(*vm, bytes, len, &err);
-	free(bytes);
+		rc = hv_load(*p, bytes, len, &err);
+	if (rc != 0 && *p != NULL) {
+		hv_destroy(*p, 0, NULL, "");
+		*p = NULL;
+	}
+	if (rc != 0)
+		free(bytes); /* else the pVM keeps pointers into it: freed with it (leaked: a bench) */
 	if (rc != 0)
 		fprintf(stderr, "bench_link: %s: %s\n", image, err.msg);
 	return rc;
@@ -104,12 +92,12 @@ static int make_pvm(const char *image, int console_fd, struct hv_vm **vm)
 static int time_pvm_links(uint64_t *t, int n)
 {
 	char path[PATH_MAX + 80];
-	struct hv_vm *vm = NULL;
+	struct hv_pvm *vm = NULL;
 	struct hv_error err;
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/libacme-log.so", guest_dir);
-	fd = bench_sealed_memfd(path, NULL, NULL);
+	fd = fake_sealed_file(path, NULL, NULL);
 	if (fd < 0)
 		return -1;
 	for (int i = 0; i < n && rc == 0; i++) {
@@ -118,8 +106,7 @@ static int time_pvm_links(uint64_t *t, int n)
 		int dup_fd;
 
 		if (i % LINKS_PER_PVM == 0) {
-			if (vm != NULL)
-				hv_kvm_ops.destroy(vm);
+			hv_destroy(vm, 0, NULL, "");
 			vm = NULL;
 			rc = make_pvm("linkt.kxe", STDOUT_FILENO, &vm);
 			if (rc != 0)
@@ -128,13 +115,12 @@ static int time_pvm_links(uint64_t *t, int n)
 		snprintf(name, sizeof(name), "libacme-log-%d.so", i);
 		dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		t0 = now_ns();
-		rc = hv_kvm_ops.link(vm, name, dup_fd, HV_BIND_LAZY, &handle, &err);
+		rc = hv_link(vm, name, dup_fd, HV_BIND_LAZY, &handle, &err);
 		t[i] = now_ns() - t0;
 		if (rc != 0)
 			fprintf(stderr, "bench_link: link: %s\n", err.msg);
 	}
-	if (vm != NULL)
-		hv_kvm_ops.destroy(vm);
+	hv_destroy(vm, 0, NULL, "");
 	close(fd);
 	return rc;
 }
@@ -161,7 +147,7 @@ static int time_host_dlopen(uint64_t *t, int n)
 /* Run lazyb in a pVM; parse "first N second M" from its console. */
 static int pvm_lazy(uint64_t *first, uint64_t *second)
 {
-	struct hv_vm *vm = NULL;
+	struct hv_pvm *vm = NULL;
 	struct hv_error err;
 	struct hv_end end;
 	char out[256] = "";
@@ -173,12 +159,11 @@ static int pvm_lazy(uint64_t *first, uint64_t *second)
 		return -1;
 	rc = make_pvm("lazyb.kxe", pipefd[1], &vm);
 	if (rc == 0)
-		rc = hv_kvm_ops.run(vm, &end, &err);
+		rc = hv_run(vm, &end, &err);
 	close(pipefd[1]);
 	n = read(pipefd[0], out, sizeof(out) - 1);
 	close(pipefd[0]);
-	if (vm != NULL)
-		hv_kvm_ops.destroy(vm);
+	hv_destroy(vm, 0, NULL, "");
 	if (rc != 0 || n <= 0 || end.reason != HV_END_EXIT ||
 	    sscanf(out, "first %lu second %lu", &f, &s) != 2) {
 		fprintf(stderr, "bench_link: lazyb.kxe did not report its cycles\n");
@@ -249,7 +234,7 @@ static int measure_pss(int pvm, long *all, long *lib)
 		if (pids[n] < 0)
 			break;
 		if (pids[n] == 0) {
-			struct hv_vm *vm = NULL;
+			struct hv_pvm *vm = NULL;
 			int ok = pvm ? make_pvm("linkt.kxe", STDOUT_FILENO, &vm) == 0
 				     : dlopen(path, RTLD_NOW | RTLD_LOCAL) != NULL;
 
@@ -267,7 +252,7 @@ static int measure_pss(int pvm, long *all, long *lib)
 	}
 	for (int i = 0; rc == 0 && i < n; i++) {
 		long a = pss_kb(pids[i], NULL),
-		     l = pss_kb(pids[i], pvm ? "bench-lib" : "/libkvmath.so");
+		     l = pss_kb(pids[i], pvm ? "kx-lib" : "/libkvmath.so");
 
 		if (a < 0 || l < 0)
 			rc = -1;
@@ -294,7 +279,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_link [RUNS 5..10000]\n");
 		return 2;
 	}
-	if (hv_kvm_ops.probe(&err) != 0) {
+	if (hv_probe(&hv_kvm_backend, &err) != 0) {
 		printf("bench_link: skipped, no usable /dev/kvm: %s\n", err.msg);
 		return 0;
 	}
@@ -321,8 +306,8 @@ int main(int argc, char **argv)
 	long pvm_all, pvm_lib, lin_all, lin_lib;
 
 	snprintf(kvmath, sizeof(kvmath), "%s/libkvmath.so", guest_dir);
-	shared_kvmath_fd = bench_sealed_memfd(kvmath, NULL, NULL);
-	if (shared_kvmath_fd < 0 || measure_pss(1, &pvm_all, &pvm_lib) != 0 ||
+	serve.shared_fd = fake_sealed_file(kvmath, NULL, NULL);
+	if (serve.shared_fd < 0 || measure_pss(1, &pvm_all, &pvm_lib) != 0 ||
 	    measure_pss(0, &lin_all, &lin_lib) != 0) {
 		fprintf(stderr, "bench_link: PSS measurement failed\n");
 		goto out;
@@ -355,8 +340,8 @@ int main(int argc, char **argv)
 	printf("  ratio     %9.2fx total pVM / Linux\n", (double)pvm_all / (double)lin_all);
 	status = 0;
 out:
-	if (shared_kvmath_fd >= 0)
-		close(shared_kvmath_fd);
+	if (serve.shared_fd >= 0)
+		close(serve.shared_fd);
 	free(pl);
 	free(hl);
 	free(pf);

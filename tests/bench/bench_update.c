@@ -4,7 +4,7 @@
  * measured in the same run (docs/update.md, "Performance").
  *
  *   pVM:   updt runs "until" (the library called in a loop); it is paused
- *          (SIGALRM -> hv_ops.pause) and hv_ops.update replaces libupd by
+ *          (SIGALRM -> hv_pause) and hv_update replaces libupd by
  *          the other version (1.16 <-> 1.18), phase by phase: quiesce,
  *          load (map + relocate, invisible), resolve (every GOT entry's new
  *          value), variables (carried, pointers rebased), and the commit
@@ -34,8 +34,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "manager/hv/hv.h"
-#include "tests/bench/bench_memfd.h"
+#include "manager/hv/backend.h"
+#include "tests/hv/hv_fake.h"
 #include "tests/bench/bench_time.h"
 
 #define NUMBERED 106 /* upd_fn_NNN / upd_var_NNN; five more of each by name */
@@ -48,46 +48,32 @@ static const char *const extra_vars[] = {"upd_table", "upd_generation", "upd_sel
 					 "upd_heap_ptr", "upd_app_ptr"};
 
 static char guest_dir[PATH_MAX + 16];
-static struct hv_vm *paused_vm;
+static struct hv_pvm *paused_vm;
 static void *volatile host_got[NSYMS]; /* the host floor's GOT-like table */
 
 /* The stand-in for kxd: libupd.so (1.16) for the image's DT_NEEDED. */
-static int serve(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant, char *why,
-		 size_t whylen)
-{
-	char path[PATH_MAX + 80];
-
-	(void)ctx, (void)at_boot;
-	snprintf(path, sizeof(path), "%s/%s", guest_dir, name);
-	grant->fd = bench_sealed_memfd(path, NULL, NULL);
-	grant->bind = HV_BIND_LAZY;
-	if (grant->fd < 0) {
-		snprintf(why, whylen, "%s: cannot read", path);
-		return -EACCES;
-	}
-	return 0;
-}
-
-static const struct hv_link_source source = {.request = serve};
+static struct fake_serve serve = {.dir = guest_dir};
+static struct fake_mgr stand_in = {.answer = fake_serve_answer, .ctx = &serve};
+static const struct hv_manager manager = {.ops = &fake_mgr_ops, .ctx = &stand_in};
 
 static void on_alarm(int sig)
 {
 	(void)sig;
 	if (paused_vm != NULL)
-		hv_kvm_ops.pause(paused_vm);
+		hv_pause(paused_vm);
 }
 
 /* Let the guest run PAUSE_US, then stop it between two instructions. */
-static int run_a_while(struct hv_vm *vm)
+static int run_a_while(struct hv_pvm *vm)
 {
 	struct itimerval it = {.it_value = {.tv_usec = PAUSE_US}};
 	struct hv_error err;
 	struct hv_end end;
 
-	hv_kvm_ops.resume(vm);
+	hv_resume(vm);
 	paused_vm = vm;
 	setitimer(ITIMER_REAL, &it, NULL);
-	if (hv_kvm_ops.run(vm, &end, &err) != 0 || end.reason != HV_END_PAUSED) {
+	if (hv_run(vm, &end, &err) != 0 || end.reason != HV_END_PAUSED) {
 		fprintf(stderr, "bench_update: the pVM ended: %s\n", err.msg);
 		return -1;
 	}
@@ -105,9 +91,9 @@ static int time_pvm(int runs, unsigned bind, uint64_t med[HV_UPD_PHASES], uint64
 				.argc = 3,
 				.argv = argv,
 				.console_fd = devnull,
-				.link = &source};
+				.manager = &manager};
 	uint64_t *ph[HV_UPD_PHASES] = {0};
-	struct hv_vm *vm = NULL;
+	struct hv_pvm *vm = NULL;
 	struct hv_error err;
 	uint8_t *image = NULL;
 	size_t len = 0;
@@ -115,17 +101,16 @@ static int time_pvm(int runs, unsigned bind, uint64_t med[HV_UPD_PHASES], uint64
 
 	for (int v = 0; v < 2; v++) {
 		snprintf(path, sizeof(path), "%s/upd/libupd-%s.so", guest_dir, v ? "116" : "118");
-		fds[v] = bench_sealed_memfd(path, NULL, NULL);
+		fds[v] = fake_sealed_file(path, NULL, NULL);
 	}
 	snprintf(path, sizeof(path), "%s/updt.kxe", guest_dir);
-	fd = bench_sealed_memfd(path, &image, &len);
+	fd = fake_sealed_file(path, &image, &len);
 	if (fd >= 0)
 		close(fd);
 	for (int p = 0; p < HV_UPD_PHASES; p++)
 		ph[p] = calloc((size_t)runs, sizeof(uint64_t));
 	if (fd < 0 || fds[0] < 0 || fds[1] < 0 || devnull < 0 || ph[HV_UPD_PHASES - 1] == NULL ||
-	    hv_kvm_ops.create(&cfg, &vm, &err) != 0 ||
-	    hv_kvm_ops.load_image(vm, image, len, &err) != 0) {
+	    hv_create(&hv_kvm_backend, &cfg, &vm, &err) != 0 || hv_load(vm, image, len, &err) != 0) {
 		fprintf(stderr, "bench_update: cannot start updt.kxe\n");
 		goto out;
 	}
@@ -137,7 +122,7 @@ static int time_pvm(int runs, unsigned bind, uint64_t med[HV_UPD_PHASES], uint64
 		do {
 			if (run_a_while(vm) != 0)
 				goto out;
-			urc = hv_kvm_ops.update(vm, &req, &res, &err);
+			urc = hv_update(vm, &req, &res, &err);
 		} while (urc == -EBUSY);
 		if (urc != 0) {
 			fprintf(stderr, "bench_update: update: %s\n", err.msg);
@@ -154,8 +139,7 @@ static int time_pvm(int runs, unsigned bind, uint64_t med[HV_UPD_PHASES], uint64
 	rc = 0;
 out:
 	paused_vm = NULL;
-	if (vm != NULL)
-		hv_kvm_ops.destroy(vm);
+	hv_destroy(vm, 0, NULL, "");
 	for (int p = 0; p < HV_UPD_PHASES; p++)
 		free(ph[p]);
 	free(image);
@@ -223,7 +207,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_update [RUNS 5..200]\n");
 		return 2;
 	}
-	if (hv_kvm_ops.probe(&err) != 0) {
+	if (hv_probe(&hv_kvm_backend, &err) != 0) {
 		printf("bench_update: skipped, no usable /dev/kvm: %s\n", err.msg);
 		return 0;
 	}

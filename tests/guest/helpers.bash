@@ -12,7 +12,7 @@ kvm_probe() {
 	if why=$("$KX_BIN/kxmon" --check 2>&1); then
 		export KX_KVM_USABLE=1
 	else
-		export KX_KVM_USABLE=0 KX_KVM_WHY="${why#kxmon: no usable /dev/kvm: }"
+		export KX_KVM_USABLE=0 KX_KVM_WHY="${why#kxmon: backend kvm cannot run pVMs here: }"
 	fi
 }
 

@@ -1,13 +1,13 @@
 /*
  * hvdrive.c — reading and running a guest image in-process (hvdrive.h).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "manager/hv/backend.h"
 #include "tests/guest/hvdrive.h"
 
 int hvdrive_read(int argc, char **argv, const char *who, const char *image, char *path,
@@ -39,33 +39,27 @@ out:
 	return rc;
 }
 
-int hvdrive_no_libraries(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
-			 char *why, size_t whylen)
-{
-	(void)ctx, (void)name, (void)at_boot, (void)grant;
-	snprintf(why, whylen, "this driver links no library");
-	return -EACCES;
-}
-
 int hvdrive_run(const char *who, char *path, const uint8_t *buf, size_t len,
-		const struct hv_link_source *src, struct hv_end *end)
+		void (*safe_point)(struct hv_pvm *p, void *ctx), struct hv_end *end)
 {
 	char *gargv[] = {path, NULL};
 	struct hv_config cfg = {.mem_size = 16ull << 20,
 				.argc = 1,
 				.argv = gargv,
-				.console_fd = STDOUT_FILENO,
-				.link = src};
-	struct hv_vm *vm = NULL;
+				.console_fd = STDOUT_FILENO};
+	struct hv_pvm *p = NULL;
 	struct hv_error err;
 	int rc = 0;
 
-	if (hv_kvm_ops.create(&cfg, &vm, &err) != 0 ||
-	    hv_kvm_ops.load_image(vm, buf, len, &err) != 0 || hv_kvm_ops.run(vm, end, &err) != 0) {
+	if (hv_create(&hv_kvm_backend, &cfg, &p, &err) != 0) {
+		fprintf(stderr, "%s: %s\n", who, err.msg);
+		return -1;
+	}
+	hv_test_safe_point(p, safe_point, NULL);
+	if (hv_load(p, buf, len, &err) != 0 || hv_run(p, end, &err) != 0) {
 		fprintf(stderr, "%s: %s\n", who, err.msg);
 		rc = -1;
 	}
-	if (vm != NULL)
-		hv_kvm_ops.destroy(vm);
+	hv_destroy(p, 0, NULL, "");
 	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * hvdrive.h — the in-process KVM drivers of tests/cli (kvm_tlbcheck,
- * kvm_sigcheck): read a guest image and run it to its end with a link
- * source whose safe point does the checking.
+ * kvm_sigcheck): read a guest image and run it to its end on the KVM
+ * backend with a safe-point hook that does the checking.
  */
 #ifndef KX_TESTS_HVDRIVE_H
 #define KX_TESTS_HVDRIVE_H
@@ -16,13 +16,10 @@
 int hvdrive_read(int argc, char **argv, const char *who, const char *image, char *path,
 		 size_t pathlen, uint8_t **buf, size_t *len);
 
-/* A link source's request that links nothing (the images are static). */
-int hvdrive_no_libraries(void *ctx, const char *name, int at_boot, struct hv_lib_grant *grant,
-			 char *why, size_t whylen);
-
-/* Boot buf (argv[0] = path; 16 MiB, console on stdout) with link source src
- * and run it until it ends: 0 with *end, or -1 (said on stderr). */
+/* Boot buf (argv[0] = path; 16 MiB, console on stdout, no manager) with
+ * safe_point called at every safe point, and run it until it ends: 0 with
+ * *end, or -1 (said on stderr). */
 int hvdrive_run(const char *who, char *path, const uint8_t *buf, size_t len,
-		const struct hv_link_source *src, struct hv_end *end);
+		void (*safe_point)(struct hv_pvm *p, void *ctx), struct hv_end *end);
 
 #endif /* KX_TESTS_HVDRIVE_H */

@@ -3,14 +3,14 @@
  * vCPU is not at CPL3?  (run by tests/cli/kvm_signal.bats)
  *
  * A kick (KVM_RUN interrupted) can stop the vCPU inside a ring-0 fault
- * stub (manager/hv/layout.c), and every kick is a safe point where kxmon
- * delivers signals.  This runs hello.kxe in-process with a link source
- * whose first safe point (the guest's first hypercall) puts the vCPU's code
- * segment at CPL0, as such a kick finds it, and asks hv_ops.signal_enter
- * for a handler: it must refuse (-EBUSY: the signal stays pending) and
- * leave RIP alone.  Back at CPL3 the same call must enter the trampoline,
- * and the backend's KX_HC_SIGRETURN must restore the interrupted state, so
- * the guest then finishes normally.  Exit 0 when all that held, 1
+ * stub (manager/hv/kvm/paging.c), and every kick is a safe point where the
+ * core delivers signals.  This runs hello.kxe in-process with a hook whose
+ * first safe point (the guest's first hypercall) puts the vCPU's code
+ * segment at CPL0, as such a kick finds it, and asks the core to enter a
+ * handler: it must refuse (-EBUSY: the signal stays pending) and leave RIP
+ * alone.  Back at CPL3 the same call must enter the trampoline, and
+ * KX_HC_SIGRETURN's restore must bring back the interrupted state, so the
+ * guest then finishes normally.  Exit 0 when all that held, 1
  * otherwise, 2 when the test could not run.
  * usage: kvm_sigcheck GUEST_DIR
  */
@@ -20,15 +20,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "manager/hv/kvm.h" /* white box: the vCPU fd and kvm_sigreturn */
+#include "manager/hv/kvm/paging.h" /* white box: the vCPU fd, SEL_KERNEL_CODE */
 #include "tests/guest/hvdrive.h"
 
 #define TRAMPOLINE 0x7000u /* never run: the handler is left at once */
 
 static int verdict = 2, safe_points;
 
-static void try_signals(void *ctx, struct hv_vm *vm)
+static void try_signals(struct hv_pvm *p, void *ctx)
 {
+	struct hv_vm *vm = hv_test_vm(p);
 	struct kvm_sregs user, ring0;
 	struct kvm_regs before, now;
 	struct hv_error err;
@@ -49,7 +50,7 @@ static void try_signals(void *ctx, struct hv_vm *vm)
 		perror("sigcheck: KVM_SET_SREGS");
 		return;
 	}
-	busy = hv_kvm_ops.signal_enter(vm, KX_SIGUSR1, TRAMPOLINE, TRAMPOLINE, &err);
+	busy = hv_test_signal_enter(p, KX_SIGUSR1, TRAMPOLINE, TRAMPOLINE, &err);
 	moved = ioctl(vm->vcpu_fd, KVM_GET_REGS, &now) != 0 || now.rip != before.rip;
 	printf("at CPL0: %s, rip %s\n", busy == -EBUSY ? "refused" : "ENTERED",
 	       moved ? "MOVED" : "kept");
@@ -58,11 +59,11 @@ static void try_signals(void *ctx, struct hv_vm *vm)
 		verdict = 1;
 		return;
 	}
-	entered = hv_kvm_ops.signal_enter(vm, KX_SIGUSR1, TRAMPOLINE, TRAMPOLINE, &err) == 0 &&
+	entered = hv_test_signal_enter(p, KX_SIGUSR1, TRAMPOLINE, TRAMPOLINE, &err) == 0 &&
 		  ioctl(vm->vcpu_fd, KVM_GET_REGS, &now) == 0 && now.rip == TRAMPOLINE &&
 		  now.rdi == KX_SIGUSR1;
 	printf("at CPL3: %s\n", entered ? "entered" : "NOT ENTERED");
-	restored = kvm_sigreturn(vm) == 0 && ioctl(vm->vcpu_fd, KVM_GET_REGS, &now) == 0 &&
+	restored = hv_test_sigreturn(p) == 0 && ioctl(vm->vcpu_fd, KVM_GET_REGS, &now) == 0 &&
 		   memcmp(&now, &before, sizeof(now)) == 0;
 	printf("sigreturn: %s\n", restored ? "restored" : "NOT RESTORED");
 	verdict = busy == -EBUSY && !moved && entered && restored ? 0 : 1;
@@ -70,8 +71,6 @@ static void try_signals(void *ctx, struct hv_vm *vm)
 
 int main(int argc, char **argv)
 {
-	const struct hv_link_source src = {.request = hvdrive_no_libraries,
-					   .safe_point = try_signals};
 	char path[4096], what[sizeof(((struct hv_error *)0)->msg)];
 	struct hv_end end;
 	uint8_t *buf = NULL;
@@ -80,7 +79,7 @@ int main(int argc, char **argv)
 
 	if (hvdrive_read(argc, argv, "sigcheck", "hello.kxe", path, sizeof(path), &buf, &len) ==
 		    0 &&
-	    hvdrive_run("sigcheck", path, buf, len, &src, &end) == 0) {
+	    hvdrive_run("sigcheck", path, buf, len, try_signals, &end) == 0) {
 		fflush(stdout);
 		hv_end_describe(&end, what, sizeof(what));
 		printf("sigcheck: %s\n", what);

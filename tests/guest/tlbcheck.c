@@ -2,9 +2,9 @@
  * tlbcheck — does the monitor flush the guest's TLB when it changes page
  * tables after the guest has run?  (run by tests/cli/kvm_link.bats)
  *
- * Runs tlb.kxe in-process with a link source whose safe point (the
- * guest's first hypercall) takes write access away from the page the guest
- * has just written, through hv_ops.map_pages.  The guest's next write must
+ * Runs tlb.kxe in-process on the KVM backend with a hook whose first safe
+ * point (the guest's first hypercall) takes write access away from the
+ * page the guest has just written, as a module of the core would.  The guest's next write must
  * end it with a page fault on that page; if it survives, the write went
  * through a stale translation.  Exit 0 when the fault came, 1 otherwise,
  * 2 when the test could not run.
@@ -21,14 +21,13 @@
 static uint64_t target;
 static int safe_points;
 
-static void take_write_access(void *ctx, struct hv_vm *vm)
+static void take_write_access(struct hv_pvm *p, void *ctx)
 {
 	struct hv_error err;
 
 	(void)ctx;
-	if (safe_points++ == 0 &&
-	    hv_kvm_ops.map_pages(vm, target, KX_PAGE_SIZE, HV_PROT_READ, &err) != 0)
-		fprintf(stderr, "tlbcheck: map_pages: %s\n", err.msg);
+	if (safe_points++ == 0 && hv_test_protect(p, target, KX_PAGE_SIZE, HV_PROT_READ, &err) < 0)
+		fprintf(stderr, "tlbcheck: protect: %s\n", err.msg);
 }
 
 /* The address of tlb_target in the (static, fixed) image. */
@@ -54,8 +53,6 @@ static int find_target(const uint8_t *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	const struct hv_link_source src = {.request = hvdrive_no_libraries,
-					   .safe_point = take_write_access};
 	char path[4096], what[sizeof(((struct hv_error *)0)->msg)];
 	struct hv_end end;
 	uint8_t *buf = NULL;
@@ -68,7 +65,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlbcheck: no tlb_target in %s\n", path);
 		goto out;
 	}
-	if (hvdrive_run("tlbcheck", path, buf, len, &src, &end) != 0)
+	if (hvdrive_run("tlbcheck", path, buf, len, take_write_access, &end) != 0)
 		goto out;
 	hv_end_describe(&end, what, sizeof(what));
 	printf("tlbcheck: %s\n", what);

@@ -1,162 +1,250 @@
 /*
- * test_hcall_recycle: KX_HC_RECYCLE_WAIT in the hypercall decoder
- * (manager/hv/hcall.c) with fake guest memory and a fake recycle hook:
- * the argv layout it writes into the placeholder's buffer, and every way
- * the call is refused (no pool, buffer too small, unaligned or not
- * writable, a failed hand-over, malformed argv from the host side).
+ * test_hcall_recycle: KX_HC_RECYCLE_WAIT through the monitor's core, over
+ * the fake backend and a scripted manager (tests/hv/hv_fake.h): a pooled
+ * pVM running the real placeholder ($B/guest/kxpool.kxe) takes a real app
+ * library (libkvcount.so; its DT_NEEDED libkvmath.so granted on request).
+ * Checked: the argv layout written into the placeholder's buffer and the
+ * entry point, and every refusal — no pool, a buffer too small, unaligned
+ * or not writable (refused before kxd is asked, nothing written), a failed
+ * hand-over, an app without app_entry, and malformed argv from the host
+ * side (argc above what the strings hold, or above the limit).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "manager/hv/hv.h"
+#include "manager/hv/layout.h"
+#include "tests/hv/hv_fake.h"
 
-#define PAGES 4u
-#define BLOCK 0x100u  /* the argument block, in page 0 */
-#define BUF   0x1000u /* the argv buffer: pages 1 and 2 */
+static char guest_dir[4096];
 
-struct fake {
-	int rc;         /* what the hook returns */
-	int calls;
-	uint32_t argc;  /* what it hands over */
-	const char *args;
-	uint32_t args_len;
-};
-
-static int fake_wait(void *opaque, struct hv_recycle_work *work)
+/* A sealed memfd holding file `name` of the guest build, as kxd grants them. */
+static int sealed_file(const char *name)
 {
-	struct fake *f = opaque;
+	char path[4200];
+	int fd;
 
-	f->calls++;
-	if (f->rc != 0)
-		return f->rc;
-	work->entry = 0x401230;
-	work->argc = f->argc;
-	work->args_len = f->args_len;
-	memcpy(work->args, f->args, f->args_len);
+	snprintf(path, sizeof(path), "%s/%s", guest_dir, name);
+	fd = fake_sealed_file(path, NULL, NULL);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* kxd's answers: libkvmath.so is granted (bind now), anything else denied. */
+static int answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_type, int *fds, int *nfds)
+{
+	(void)f;
+	assert_int_equal(m->type, KXMON_MSG_LINK_REQ);
+	assert_int_equal(resp_type, KXMON_MSG_LINK_RESP);
+	memset(&m->u, 0, sizeof(m->u));
+	m->type = KXMON_MSG_LINK_RESP;
+	snprintf(m->u.link.name, sizeof(m->u.link.name), "%s", f->last_call.u.link_req.name);
+	if (strcmp(f->last_call.u.link_req.name, "libkvmath.so") != 0) {
+		snprintf(m->u.link.reason, sizeof(m->u.link.reason), "not in this test");
+		return 0;
+	}
+	m->u.link.allow = 1;
+	m->u.link.bind = KXMON_BIND_NOW;
+	fds[0] = sealed_file("libkvmath.so");
+	*nfds = 1;
 	return 0;
 }
 
-static const struct hv_recycle_hooks hooks = { .wait = fake_wait };
+/* What kxd pushes once the placeholder waits: the console, then the app. */
+static void script_app(struct fake_mgr *f, const char *lib, uint32_t argc, const char *args,
+		       uint32_t args_len)
+{
+	struct kxmon_msg *m = &f->push[0];
+
+	memset(m, 0, 2 * sizeof(*m));
+	m->type = KXMON_MSG_RECYCLE_CONSOLE;
+	f->push_fds[0][0] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	f->push_fds[0][1] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	f->push_nfds[0] = 2;
+	m[1].type = KXMON_MSG_RECYCLE_APP;
+	snprintf(m[1].u.recycle.name, sizeof(m[1].u.recycle.name), "kvcount");
+	snprintf(m[1].u.recycle.version, sizeof(m[1].u.recycle.version), "1.0");
+	m[1].u.recycle.argc = argc;
+	m[1].u.recycle.args_len = args_len;
+	memcpy(m[1].u.recycle.args, args, args_len);
+	f->push_fds[1][0] = sealed_file(lib);
+	f->push_nfds[1] = 1;
+	f->npush = 2;
+}
 
 struct guest {
-	uint8_t host[PAGES * KX_PAGE_SIZE];
-	uint8_t prot[PAGES];
-	struct hv_guest_mem mem;
-	struct hv_hcall_env env;
-	struct fake fake;
+	struct fake_mgr mgr;
+	struct hv_pvm *p;
+	struct hv_guest_mem *mem;
+	uint64_t block, buf; /* in the heap */
 };
 
-static struct guest *guest_new(int pooled)
+static struct guest *guest_new(bool pool)
 {
 	struct guest *g = calloc(1, sizeof(*g));
+	const struct kx_boot_info *boot;
 
 	assert_non_null(g);
-	for (unsigned i = 0; i < PAGES; i++)
-		g->prot[i] = HV_PROT_READ | HV_PROT_WRITE;
-	g->mem = (struct hv_guest_mem){ .host = g->host, .size = sizeof(g->host),
-					.page_prot = g->prot };
-	g->env = (struct hv_hcall_env){ .mem = &g->mem, .recycle = pooled ? &hooks : NULL,
-					.recycle_opaque = &g->fake };
-	g->fake = (struct fake){ .argc = 3, .args = "kvcount\0apple\0\0", .args_len = 15 };
+	g->mgr.answer = answer;
+	g->p = fake_pvm(16ull << 20, &g->mgr, pool);
+	g->mem = hv_pvm_mem(g->p);
+	fake_load(g->p, guest_dir, "kxpool.kxe");
+	boot = hv_guest_ptr(g->mem, LAYOUT_BOOT, sizeof(*boot), HV_ACCESS_READ);
+	assert_non_null(boot);
+	g->block = boot->heap_start;
+	g->buf = boot->heap_start + KX_PAGE_SIZE;
+	g->mgr.calls = g->mgr.sends = 0;
 	return g;
+}
+
+static void guest_free(struct guest *g)
+{
+	hv_destroy(g->p, 0, NULL, "");
+	free(g);
 }
 
 static struct kx_hc_recycle_wait *call(struct guest *g, uint64_t buf, uint64_t size,
 				       struct hv_hcall_result *res)
 {
-	struct kx_hc_recycle_wait *r = (void *)(g->host + BLOCK);
+	struct kx_hc_recycle_wait *r = hv_guest_ptr(g->mem, g->block, sizeof(*r), HV_ACCESS_WRITE);
 
-	*r = (struct kx_hc_recycle_wait){ .hdr = { .abi_version = KX_HCALL_ABI_VERSION,
-						   .nr = KX_HC_RECYCLE_WAIT },
-					  .buf = buf, .size = size };
-	hv_hcall_dispatch(&g->env, BLOCK, res);
+	assert_non_null(r);
+	memset(r, 0, sizeof(*r));
+	r->hdr.abi_version = KX_HCALL_ABI_VERSION;
+	r->hdr.nr = KX_HC_RECYCLE_WAIT;
+	r->buf = buf;
+	r->size = size;
+	hv_hcall_dispatch(g->p, g->block, res);
 	return r;
 }
 
 static void test_argv_layout(void **state)
 {
-	struct guest *g = guest_new(1);
+	static const char args[] = "kvcount\0apple\0"; /* + the final NUL: "" is argv[2] */
+	struct guest *g = guest_new(true);
 	struct hv_hcall_result res;
-	struct kx_hc_recycle_wait *r = call(g, BUF, 2 * KX_PAGE_SIZE, &res);
+	struct kx_hc_recycle_wait *r;
 	uint64_t ptr[4];
 
 	(void)state;
+	script_app(&g->mgr, "libkvcount.so", 3, args, sizeof(args));
+	r = call(g, g->buf, 2 * KX_PAGE_SIZE, &res);
 	assert_int_equal(res.outcome, HV_HC_RESUME);
 	assert_int_equal(r->hdr.ret, 0);
-	assert_int_equal(r->entry, 0x401230);
+	assert_int_equal(g->mgr.recycled, 1);
+	assert_int_equal(g->mgr.recycled_rc, 0);
+	assert_int_equal(g->mgr.consoles, 1);
+	assert_int_equal(g->mgr.last_sent.type, KXMON_MSG_RECYCLE_READY);
+	/* app_entry lies in an executable page of the pVM */
+	assert_true(r->entry > KX_IMAGE_MIN && r->entry < g->mem->size);
+	assert_true(g->mem->page_prot[r->entry / KX_PAGE_SIZE] & HV_PROT_EXEC);
 	assert_int_equal(r->argc, 3);
-	assert_int_equal(r->argv, BUF);
-	memcpy(ptr, g->host + BUF, sizeof(ptr));
-	assert_int_equal(ptr[0], BUF + 4 * 8); /* strings right after argc + 1 pointers */
-	assert_string_equal((char *)g->host + ptr[0], "kvcount");
-	assert_string_equal((char *)g->host + ptr[1], "apple");
-	assert_string_equal((char *)g->host + ptr[2], ""); /* an empty argument stays one */
+	assert_int_equal(r->argv, g->buf);
+	memcpy(ptr, g->mem->host + g->buf, sizeof(ptr));
+	assert_int_equal(ptr[0], g->buf + 4 * 8); /* strings right after argc + 1 pointers */
+	assert_string_equal((char *)g->mem->host + ptr[0], "kvcount");
+	assert_string_equal((char *)g->mem->host + ptr[1], "apple");
+	assert_string_equal((char *)g->mem->host + ptr[2], ""); /* an empty argument stays one */
 	assert_int_equal(ptr[3], 0);
-	free(g);
+	guest_free(g);
 }
 
 static void test_not_pooled(void **state)
 {
-	struct guest *g = guest_new(0);
+	struct guest *g = guest_new(false);
 	struct hv_hcall_result res;
-	struct kx_hc_recycle_wait *r = call(g, BUF, KX_RECYCLE_BUF_MIN, &res);
+	struct kx_hc_recycle_wait *r = call(g, g->buf, KX_RECYCLE_BUF_MIN, &res);
 
 	(void)state;
 	assert_int_equal(res.outcome, HV_HC_RESUME);
 	assert_int_equal(r->hdr.ret, -KX_EPERM);
-	free(g);
+	assert_int_equal(g->mgr.sends, 0);
+	guest_free(g);
 }
 
-/* Every refusal ends the pVM before (or instead of) writing anything. */
-static void expect_bad(struct guest *g, uint64_t buf, uint64_t size, int hook_calls)
+/* Every refusal ends the pVM before (or instead of) writing the buffer. */
+static void expect_bad(struct guest *g, uint64_t buf, uint64_t size, unsigned sends)
 {
-	static const uint8_t zero[(PAGES - 1) * KX_PAGE_SIZE];
 	struct hv_hcall_result res;
+	uint8_t *area = g->mem->host + g->buf;
 
-	memset(g->host, 0, sizeof(g->host));
-	g->fake.calls = 0;
+	memset(area, 0, 2 * KX_PAGE_SIZE);
+	g->mgr.sends = 0;
 	call(g, buf, size, &res);
 	assert_int_equal(res.outcome, HV_HC_BAD);
 	assert_non_null(res.reason);
-	assert_int_equal(g->fake.calls, hook_calls);
-	/* nothing written: pages 1.. (every buffer tried) are still zero */
-	assert_memory_equal(zero, g->host + KX_PAGE_SIZE, sizeof(zero));
+	assert_int_equal(g->mgr.sends, sends);
+	for (size_t i = 0; i < 2 * KX_PAGE_SIZE; i++)
+		if (area[i] != 0)
+			fail_msg("byte %zu of the buffer was written", i);
 }
 
-static void test_refused(void **state)
+static void test_refused_before_asking(void **state)
 {
-	struct guest *g = guest_new(1);
+	struct guest *g = guest_new(true);
 
 	(void)state;
-	expect_bad(g, BUF, KX_RECYCLE_BUF_MIN - 1, 0);     /* too small */
-	expect_bad(g, BUF + 4, KX_RECYCLE_BUF_MIN, 0);     /* unaligned */
-	expect_bad(g, 3 * KX_PAGE_SIZE, 2 * KX_PAGE_SIZE, 0); /* past the end of memory */
-	g->prot[2] = HV_PROT_READ;
-	expect_bad(g, BUF, 2 * KX_PAGE_SIZE, 0);           /* a read-only page in it */
-	g->prot[2] = HV_PROT_READ | HV_PROT_WRITE;
-	g->fake.rc = -EPIPE;
-	expect_bad(g, BUF, KX_RECYCLE_BUF_MIN, 1);         /* the hand-over failed */
-	g->fake = (struct fake){ .argc = 2, .args = "one\0two", .args_len = 7 };
-	expect_bad(g, BUF, KX_RECYCLE_BUF_MIN, 1);         /* argc says more than there is */
-	g->fake = (struct fake){ .argc = HV_RECYCLE_ARGC_MAX + 1, .args = "", .args_len = 1 };
-	expect_bad(g, BUF, KX_RECYCLE_BUF_MIN, 1);         /* too many */
-	free(g);
+	expect_bad(g, g->buf, KX_RECYCLE_BUF_MIN - 1, 0); /* too small */
+	expect_bad(g, g->buf + 4, KX_RECYCLE_BUF_MIN, 0); /* unaligned */
+	expect_bad(g, g->mem->size - KX_PAGE_SIZE, 2 * KX_PAGE_SIZE, 0); /* past the end */
+	g->mem->page_prot[g->buf / KX_PAGE_SIZE + 1] = HV_PROT_READ;
+	expect_bad(g, g->buf, 2 * KX_PAGE_SIZE, 0); /* a read-only page in it */
+	guest_free(g);
 }
 
-int main(void)
+static void test_refused_hand_over(void **state)
+{
+	static const char bad_args[] = "one\0two"; /* argc 2, one terminated string */
+	struct guest *g;
+
+	(void)state;
+	g = guest_new(true);
+	g->mgr.broken = true; /* the hand-over fails: READY cannot be sent */
+	expect_bad(g, g->buf, KX_RECYCLE_BUF_MIN, 1);
+	assert_true(g->mgr.recycled_rc != 0);
+	guest_free(g);
+
+	g = guest_new(true); /* an app library without app_entry */
+	script_app(&g->mgr, "libkvmath.so", 1, "x", 2);
+	expect_bad(g, g->buf, KX_RECYCLE_BUF_MIN, 1);
+	assert_int_equal(g->mgr.recycled_rc, -ENOENT);
+	guest_free(g);
+
+	g = guest_new(true); /* argc says more than there is */
+	script_app(&g->mgr, "libkvcount.so", 2, bad_args, sizeof(bad_args) - 1);
+	expect_bad(g, g->buf, KX_RECYCLE_BUF_MIN, 1);
+	guest_free(g);
+
+	g = guest_new(true); /* too many */
+	script_app(&g->mgr, "libkvcount.so", KXMON_RECYCLE_ARGC_MAX + 1, "", 1);
+	expect_bad(g, g->buf, KX_RECYCLE_BUF_MIN, 1);
+	guest_free(g);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_argv_layout),
 		cmocka_unit_test(test_not_pooled),
-		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused_before_asking),
+		cmocka_unit_test(test_refused_hand_over),
 	};
+	char self[4096];
 
+	(void)argc;
+	/* $B/tests/test_hcall_recycle -> $B/guest */
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(guest_dir, sizeof(guest_dir), "%s/../guest", dirname(self));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

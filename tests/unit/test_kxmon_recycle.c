@@ -2,15 +2,20 @@
  * kxmon outside a pooled pVM's wait: a RECYCLE_APP or RECYCLE_CONSOLE that
  * reaches a safe point (an app already runs) is out of turn.  It must break
  * the channel — never be taken for a LINK_PUSH, which would link the app
- * library into the running pVM without a gate_link decision.
+ * library into the running pVM without a gate_link decision.  The real
+ * kxmon client (manager/kxmon) talks to a test "kxd" over a socketpair; the
+ * pVM runs the placeholder image on the fake backend (tests/hv/hv_fake.h),
+ * whose run reports a kick (a safe point) and then a pause.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -20,25 +25,9 @@
 
 #include "manager/kxd/kxd.h"
 #include "manager/kxmon/kxmon.h"
+#include "tests/hv/hv_fake.h"
 
-static unsigned links, pauses;
-
-static int fake_link(struct hv_vm *vm, const char *name, int fd, unsigned bind, uint64_t *handle,
-		     struct hv_error *err)
-{
-	(void)vm, (void)name, (void)bind, (void)handle, (void)err;
-	links++;
-	close(fd);
-	return 0;
-}
-
-static void fake_pause(struct hv_vm *vm)
-{
-	(void)vm;
-	pauses++;
-}
-
-static const struct hv_ops ops = {.link = fake_link, .pause = fake_pause};
+static char guest_dir[4096];
 
 /* A sealed memfd, as kxd's library store makes them. */
 static int sealed_memfd(void)
@@ -70,109 +59,145 @@ static void app_msg(struct kxmon_msg *m)
 	memcpy(m->u.recycle.args, "app", 4);
 }
 
-/* A started client on one end of a channel; kxd's end in *kxd (HELLO read). */
-static void start(struct kxmon_client *c, int *kxd)
+struct rig {
+	struct kxmon_client c;
+	struct hv_manager mgr;
+	struct hv_pvm *p;
+	int kxd;
+};
+
+/* A started client on one end of a channel (kxd's end in r->kxd, HELLO
+ * read) and a booted pVM that uses it. */
+static void start(struct rig *r)
 {
 	struct kxmon_msg hello;
 	int sv[2];
 
-	links = pauses = 0;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	assert_int_equal(kxmon_client_start(c, sv[0], &ops), 0);
+	assert_int_equal(kxmon_client_start(&r->c, sv[0]), 0);
 	assert_int_equal(recv(sv[1], &hello, sizeof(hello), 0), (ssize_t)sizeof(hello));
 	assert_int_equal(hello.type, KXMON_MSG_HELLO);
-	*kxd = sv[1];
+	r->kxd = sv[1];
+	r->mgr = (struct hv_manager){.ops = &kxmon_manager_ops, .ctx = &r->c};
+	r->p = fake_pvm_with(16ull << 20, &r->mgr, false);
+	fake_load(r->p, guest_dir, "kxpool.kxe");
 }
 
-static void stop(struct kxmon_client *c, int kxd)
+/* Run the pVM to a safe point: how it ended. */
+static void run_to_safe_point(struct rig *r, struct hv_end *end)
 {
-	kxmon_client_finish(c, 0, 0, 0, NULL);
-	close(kxd);
+	struct hv_vm *vm = fake_vm_of(r->p);
+	struct hv_error err;
+
+	vm->script[0].kind = HV_EXIT_KICK;
+	vm->script[1].kind = HV_EXIT_PAUSED;
+	vm->nscript = 2;
+	assert_int_equal(hv_run(r->p, end, &err), 0);
+}
+
+static void stop(struct rig *r)
+{
+	hv_destroy(r->p, 0, NULL, "");
+	kxmon_client_close(&r->c);
+	close(r->kxd);
+}
+
+static void expect_broken_without_link(struct rig *r, const struct hv_end *end)
+{
+	struct hv_link_stats st;
+
+	assert_int_equal(end->reason, HV_END_CHANNEL);
+	assert_non_null(strstr(end->message, "out of turn"));
+	assert_true(r->c.broken);
+	hv_link_stats(r->p, &st);
+	assert_int_equal(st.modules, 1); /* the image, and nothing else */
+	assert_int_equal(st.pushes, 0);
 }
 
 static void app_after_the_wait_breaks_the_channel(void **state)
 {
-	struct kxmon_client c;
+	struct rig r;
 	struct kxmon_msg m;
-	int kxd, fd;
+	struct hv_end end;
+	int fd;
 
 	(void)state;
-	start(&c, &kxd);
+	start(&r);
 	app_msg(&m);
 	fd = sealed_memfd();
-	send_with_fds(kxd, &m, &fd, 1);
+	send_with_fds(r.kxd, &m, &fd, 1);
 	close(fd);
-	kxmon_client_safe_point(&c, NULL);
-	assert_int_equal(links, 0);
-	assert_true(c.broken);
-	assert_int_equal(pauses, 1);
-	stop(&c, kxd);
+	run_to_safe_point(&r, &end);
+	expect_broken_without_link(&r, &end);
+	stop(&r);
 }
 
 static void console_after_the_wait_breaks_the_channel(void **state)
 {
-	struct kxmon_client c;
+	struct rig r;
 	struct kxmon_msg m;
-	int kxd, pipe_fds[2], console[2];
+	struct hv_end end;
+	int pipe_fds[2], console[2];
 	char byte;
 
 	(void)state;
-	start(&c, &kxd);
+	start(&r);
 	memset(&m, 0, sizeof(m));
 	m.type = KXMON_MSG_RECYCLE_CONSOLE;
 	m.size = sizeof(m);
 	assert_int_equal(pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK), 0);
 	console[0] = console[1] = pipe_fds[1]; /* stdout and stderr */
-	send_with_fds(kxd, &m, console, 2);
+	send_with_fds(r.kxd, &m, console, 2);
 	close(pipe_fds[1]);
-	kxmon_client_safe_point(&c, NULL);
-	assert_int_equal(links, 0);
-	assert_true(c.broken);
-	assert_int_equal(pauses, 1);
+	run_to_safe_point(&r, &end);
+	expect_broken_without_link(&r, &end);
 	/* kxmon kept neither console fd: the reader sees end of file. */
 	assert_int_equal(read(pipe_fds[0], &byte, 1), 0);
 	close(pipe_fds[0]);
-	stop(&c, kxd);
+	stop(&r);
 }
 
 /* The same during a blocking call (kx_wait, kx_pause): no answer, no fd kept. */
 static void app_during_a_blocking_call_breaks_the_channel(void **state)
 {
-	struct kxmon_client c;
+	struct rig r;
 	struct kxmon_msg m;
-	int kxd, pipe_fds[2], fds[4], nfds = 0;
+	int pipe_fds[2], fds[4], nfds = 0;
 	char byte;
 
 	(void)state;
-	start(&c, &kxd);
+	start(&r);
 	app_msg(&m);
 	assert_int_equal(pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK), 0);
 	fds[0] = sealed_memfd();
-	send_with_fds(kxd, &m, fds, 1);
+	send_with_fds(r.kxd, &m, fds, 1);
 	close(fds[0]);
 	memset(&m, 0, sizeof(m));
 	m.type = KXMON_MSG_RECYCLE_CONSOLE;
 	m.size = sizeof(m);
 	fds[0] = fds[1] = pipe_fds[1];
-	send_with_fds(kxd, &m, fds, 2);
+	send_with_fds(r.kxd, &m, fds, 2);
 	close(pipe_fds[1]);
-	assert_int_equal(kxmon_client_answer(&c, 0, 1000, &m, fds, &nfds), -EPIPE);
+	assert_int_equal(kxmon_manager_ops.next(&r.c, 0, 1000, &m, fds, &nfds), -EPIPE);
 	assert_int_equal(nfds, 0);
-	assert_true(c.broken);
-	assert_int_equal(kxmon_client_answer(&c, 0, 0, &m, fds, &nfds), -EPIPE);
-	assert_int_equal(links, 0);
-	stop(&c, kxd); /* closes the channel: the CONSOLE still queued goes with it */
+	assert_true(r.c.broken);
+	assert_int_equal(kxmon_manager_ops.next(&r.c, 0, 0, &m, fds, &nfds), -EPIPE);
+	stop(&r); /* closes the channel: the CONSOLE still queued goes with it */
 	assert_int_equal(read(pipe_fds[0], &byte, 1), 0);
 	close(pipe_fds[0]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(app_after_the_wait_breaks_the_channel),
 		cmocka_unit_test(console_after_the_wait_breaks_the_channel),
 		cmocka_unit_test(app_during_a_blocking_call_breaks_the_channel),
 	};
+	char self[4096];
 
+	(void)argc;
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(guest_dir, sizeof(guest_dir), "%s/../guest", dirname(self));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "manager/hv/update.h"
+#include "manager/hv/linker.h"
 
 #define MEM_SIZE (1024 * KX_PAGE_SIZE)
 #define STACK_LO (32 * KX_PAGE_SIZE)

@@ -1,5 +1,5 @@
 /*
- * layout.c — the x86-64 structures a KVM pVM runs on, written by the
+ * paging.c — the x86-64 structures a KVM pVM runs on, written by the
  * monitor into guest memory the guest cannot reach.
  *
  * The guest runs at CPL3 only.  The page tables are not mapped at all, so
@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "manager/hv/layout.h"
+#include "manager/hv/kvm/paging.h"
 
 #define PTE_P	    0x1ull
 #define PTE_RW	    0x2ull
@@ -25,16 +25,16 @@
 
 #define PT_SPAN (512ull * KX_PAGE_SIZE) /* bytes mapped by one page-table page */
 
-static uint64_t *entry_at(struct hv_guest_mem *mem, uint64_t table, unsigned index)
+static uint64_t *entry_at(struct hv_vm *vm, uint64_t table, unsigned index)
 {
-	return (uint64_t *)hv_guest_ptr(mem, table + index * 8ull, 8, HV_ACCESS_MONITOR);
+	return (uint64_t *)kvm_gpa(vm, table + index * 8ull, 8);
 }
 
-static void set_pte(struct hv_guest_mem *mem, uint64_t gpa, uint64_t flags)
+static void set_pte(struct hv_vm *vm, uint64_t gpa, uint64_t flags)
 {
 	uint64_t pt = LAYOUT_PT + (gpa / PT_SPAN) * KX_PAGE_SIZE;
 
-	*entry_at(mem, pt, (unsigned)((gpa / KX_PAGE_SIZE) % 512)) = flags ? (gpa | flags) : 0;
+	*entry_at(vm, pt, (unsigned)((gpa / KX_PAGE_SIZE) % 512)) = flags ? (gpa | flags) : 0;
 }
 
 static uint64_t code_descriptor(unsigned dpl)
@@ -48,9 +48,9 @@ static uint64_t data_descriptor(unsigned dpl)
 	return 0x00cf92000000ffffull | ((uint64_t)dpl << 45);
 }
 
-static void write_gdt(struct hv_guest_mem *mem)
+static void write_gdt(struct hv_vm *vm)
 {
-	uint64_t *gdt = hv_guest_ptr(mem, LAYOUT_GDT, GDT_ENTRIES * 8, HV_ACCESS_MONITOR);
+	uint64_t *gdt = kvm_gpa(vm, LAYOUT_GDT, GDT_ENTRIES * 8);
 	uint64_t base = LAYOUT_TSS, limit = TSS_LIMIT;
 
 	gdt[0] = 0;
@@ -65,9 +65,9 @@ static void write_gdt(struct hv_guest_mem *mem)
 	gdt[(SEL_TSS >> 3) + 1] = base >> 32;
 }
 
-static void write_tss(struct hv_guest_mem *mem)
+static void write_tss(struct hv_vm *vm)
 {
-	uint8_t *tss = hv_guest_ptr(mem, LAYOUT_TSS, TSS_LIMIT + 1, HV_ACCESS_MONITOR);
+	uint8_t *tss = kvm_gpa(vm, LAYOUT_TSS, TSS_LIMIT + 1);
 	uint64_t rsp0 = LAYOUT_EXC_STACK + KX_PAGE_SIZE, ist1 = LAYOUT_DF_STACK + KX_PAGE_SIZE;
 	uint16_t iomap = TSS_IOMAP_OFFSET;
 	uint8_t *bitmap = tss + TSS_IOMAP_OFFSET;
@@ -93,10 +93,10 @@ static int has_error_code(unsigned vector)
  * hlt  jmp .-1.  The monitor never resumes a faulted guest; hlt only
  * stops a runaway if it ever did.
  */
-static void write_idt(struct hv_guest_mem *mem)
+static void write_idt(struct hv_vm *vm)
 {
-	uint8_t *stubs = hv_guest_ptr(mem, LAYOUT_STUBS, KX_PAGE_SIZE, HV_ACCESS_MONITOR);
-	uint64_t *idt = hv_guest_ptr(mem, LAYOUT_IDT, IDT_VECTORS * 16, HV_ACCESS_MONITOR);
+	uint8_t *stubs = kvm_gpa(vm, LAYOUT_STUBS, KX_PAGE_SIZE);
+	uint64_t *idt = kvm_gpa(vm, LAYOUT_IDT, IDT_VECTORS * 16);
 
 	memset(stubs, 0xcc, KX_PAGE_SIZE);
 	for (unsigned v = 0; v < IDT_VECTORS; v++) {
@@ -123,45 +123,34 @@ static void write_idt(struct hv_guest_mem *mem)
 	}
 }
 
-int layout_build(struct hv_guest_mem *mem)
+int paging_build(struct hv_vm *vm)
 {
-	uint64_t n_pt = mem->size / PT_SPAN;
+	uint64_t n_pt = vm->size / PT_SPAN;
 
-	if (mem->size % PT_SPAN != 0 || mem->size > HV_MEM_MAX || mem->size < HV_MEM_MIN ||
+	if (vm->size % PT_SPAN != 0 || vm->size > HV_MEM_MAX || vm->size < HV_MEM_MIN ||
 	    LAYOUT_PT + n_pt * KX_PAGE_SIZE > LAYOUT_MONITOR_END)
 		return -EINVAL;
-	memset(mem->page_prot, 0, mem->size / KX_PAGE_SIZE);
-	*entry_at(mem, LAYOUT_PML4, 0) = LAYOUT_PDPT | TABLE_ENTRY;
-	*entry_at(mem, LAYOUT_PDPT, 0) = LAYOUT_PD | TABLE_ENTRY;
+	*entry_at(vm, LAYOUT_PML4, 0) = LAYOUT_PDPT | TABLE_ENTRY;
+	*entry_at(vm, LAYOUT_PDPT, 0) = LAYOUT_PD | TABLE_ENTRY;
 	for (unsigned i = 0; i < n_pt; i++)
-		*entry_at(mem, LAYOUT_PD, i) = (LAYOUT_PT + i * KX_PAGE_SIZE) | TABLE_ENTRY;
+		*entry_at(vm, LAYOUT_PD, i) = (LAYOUT_PT + i * KX_PAGE_SIZE) | TABLE_ENTRY;
 
-	write_gdt(mem);
-	write_tss(mem);
-	write_idt(mem);
-	set_pte(mem, LAYOUT_GDT, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
-	set_pte(mem, LAYOUT_TSS, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
-	set_pte(mem, LAYOUT_IDT, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
-	set_pte(mem, LAYOUT_STUBS, PTE_P | PTE_A);
-	set_pte(mem, LAYOUT_EXC_STACK, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
-	set_pte(mem, LAYOUT_DF_STACK, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
+	write_gdt(vm);
+	write_tss(vm);
+	write_idt(vm);
+	set_pte(vm, LAYOUT_GDT, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
+	set_pte(vm, LAYOUT_TSS, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
+	set_pte(vm, LAYOUT_IDT, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
+	set_pte(vm, LAYOUT_STUBS, PTE_P | PTE_A);
+	set_pte(vm, LAYOUT_EXC_STACK, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
+	set_pte(vm, LAYOUT_DF_STACK, PTE_P | PTE_RW | PTE_A | PTE_D | PTE_NX);
 	return 0;
 }
 
-int layout_map_user(struct hv_guest_mem *mem, uint64_t gpa, uint64_t size, unsigned prot)
+void paging_map_user(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot)
 {
 	uint64_t flags = 0;
-	int rc;
 
-	if ((prot & HV_PROT_WRITE) && (prot & HV_PROT_EXEC))
-		return -EPERM;
-	if (gpa < LAYOUT_BOOT)
-		return -EPERM;
-	if (prot != 0)
-		prot |= HV_PROT_READ; /* x86 has no execute-only or write-only pages */
-	rc = hv_mem_set_prot(mem, gpa, size, prot);
-	if (rc != 0)
-		return rc;
 	if (prot != 0) {
 		flags = PTE_P | PTE_US | PTE_A;
 		if (prot & HV_PROT_WRITE)
@@ -170,6 +159,5 @@ int layout_map_user(struct hv_guest_mem *mem, uint64_t gpa, uint64_t size, unsig
 			flags |= PTE_NX;
 	}
 	for (uint64_t off = 0; off < size; off += KX_PAGE_SIZE)
-		set_pte(mem, gpa + off, flags);
-	return 0;
+		set_pte(vm, gpa + off, flags);
 }

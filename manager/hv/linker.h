@@ -1,19 +1,19 @@
 /*
- * update.h — private to manager/hv: the linker's state, which link.c and
- * the online update (update.c, update_vars.c, kvm_update.c) share, the
- * pieces of link.c the update reuses, and the update's own steps.
- * docs/update.md describes the update; hv.h has its public face
- * (hv_ops.update, struct hv_update_req / hv_update_result).
+ * linker.h — private to the monitor's core: the linker's state, which
+ * link.c and the online update (update.c, update_vars.c, update_mod.c)
+ * share, the pieces of link.c the update reuses, and the update's own
+ * steps.  docs/update.md describes the update; hv.h has its public face
+ * (hv_update, struct hv_update_req / hv_update_result).
  */
-#ifndef KX_HV_UPDATE_H
-#define KX_HV_UPDATE_H
+#ifndef KX_HV_LINKER_H
+#define KX_HV_LINKER_H
 
 #include <stdbool.h>
 
 #include "manager/elf/kxelf.h"
-#include "manager/hv/layout.h"
+#include "manager/hv/internal.h"
 
-/* One library file the link source granted. */
+/* One library file the manager granted. */
 struct link_file {
 	char name[KX_HC_NAME_MAX + 1];
 	int fd;
@@ -22,12 +22,13 @@ struct link_file {
 	unsigned bind;
 };
 
+#define LINK_PUSH_QUEUE 4 /* pushed links that may wait for a safe point */
+
 struct hv_linker {
-	struct hv_guest_mem *mem;
-	uint64_t start, end, cursor; /* the window; next free page in it */
+	struct hv_pvm *p;
+	struct hv_guest_mem *mem;    /* &p->mem */
+	uint64_t start, end, cursor; /* the window (0..0 before the image); next free page */
 	uint64_t resolver;	     /* du_resolve in the image, 0: bind everything now */
-	const struct hv_link_source *src;
-	struct linker_backend be;
 	struct link_file files[HV_LINK_MAX_FILES];
 	size_t nfiles;
 	struct kxelf_tree *trees[KXELF_MAX_MODULES];
@@ -35,18 +36,19 @@ struct hv_linker {
 	struct kxelf_module *mods[KXELF_MAX_MODULES]; /* id - 1 */
 	size_t nmods;
 	int at_boot;
-	int denied; /* the last open was denied by the source */
-	int broken; /* the source's channel broke */
+	int denied; /* the last open was denied by the manager */
+	int broken; /* the channel broke */
 	char why[KX_PAGE_SIZE / 8];
-	struct hv_link_stats stats;
+	char denied_name[KX_HC_NAME_MAX + 1]; /* the last denial, for the boot's report */
+	char denied_reason[KXMON_TEXT_MAX];
+	struct kxmon_msg push[LINK_PUSH_QUEUE]; /* LINK_PUSH waiting for a safe point */
+	int push_fd[LINK_PUSH_QUEUE];
+	unsigned npush;
 };
 
 #define LINK_GAP KX_PAGE_SIZE /* unmapped page between two trees */
 
 /* link.c, shared with the update. */
-/* Put the formatted message in err and return rc: the linker's one way to fail. */
-int linker_fail(struct hv_error *err, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 /* The dynamic segment [l->start, l->end) as the loader sees it. */
 struct kxelf_segment linker_segment(const struct hv_linker *l);
 int linker_file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
@@ -57,6 +59,13 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod);
 int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 		      const struct link_file *f, struct hv_error *err);
+/* Load a dynamic image (untrusted bytes, kept by the caller while the pVM
+ * lives) and its DT_NEEDED tree; each library asked of the manager. */
+int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char *name,
+		struct image_info *info, struct hv_error *err);
+/* Link a library given as a sealed memfd (consumed) into the running pVM. */
+int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
+		   uint64_t *handle, struct hv_error *err);
 
 /* ---- update.c ------------------------------------------------------------ */
 
@@ -65,7 +74,7 @@ struct update_cpu {
 	uint64_t rip, rsp, rbp;
 	uint64_t stack_lo, stack_hi; /* [lo, hi): the guest stack */
 	/* A signal handler runs: the state it interrupted, which the monitor
-	 * keeps off the guest stack (kvm_signal.c) and KX_HC_SIGRETURN resumes. */
+	 * keeps off the guest stack (signal.c) and KX_HC_SIGRETURN resumes. */
 	bool in_handler;
 	uint64_t int_rip, int_rbp;
 };
@@ -86,7 +95,7 @@ struct update_cpu {
 int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cpu, uint64_t lo,
 		     uint64_t hi, uint64_t *found);
 
-/* Replace library req->old_name by req->fd (see hv_ops.update). */
+/* Replace library req->old_name by req->fd (see hv_update). */
 int linker_update(struct hv_linker *l, const struct update_cpu *cpu,
 		  const struct hv_update_req *req, struct hv_update_result *res,
 		  struct hv_error *err);
@@ -105,4 +114,4 @@ int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module 
 		      const struct kxelf_module *new, const char *name,
 		      struct hv_update_result *res, struct hv_error *err);
 
-#endif /* KX_HV_UPDATE_H */
+#endif /* KX_HV_LINKER_H */

@@ -1,6 +1,6 @@
 /*
- * hv.c — the backend table and the one-line description of how a pVM
- * ended (what kxmon, and later kxd, print and log).
+ * end.c — the one-line description of how a pVM ended (what kxmon, and
+ * kxd after it, print and log).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,17 +8,11 @@
 
 #include "manager/hv/hv.h"
 
-static const struct hv_ops *const backends[] = {
-	&hv_kvm_ops,
+static const char *const sig_names[KX_NSIG] = {
+	[KX_SIGHUP] = "SIGHUP",	  [KX_SIGINT] = "SIGINT",   [KX_SIGKILL] = "SIGKILL",
+	[KX_SIGUSR1] = "SIGUSR1", [KX_SIGUSR2] = "SIGUSR2", [KX_SIGTERM] = "SIGTERM",
+	[KX_SIGCHLD] = "SIGCHLD",
 };
-
-const struct hv_ops *hv_backend(const char *name)
-{
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (strcmp(backends[i]->name, name) == 0)
-			return backends[i];
-	return NULL;
-}
 
 static const char *const vector_names[32] = {
 	[0] = "#DE divide error",
@@ -140,6 +134,17 @@ const char *hv_end_describe(const struct hv_end *end, char *buf, size_t size)
 	case HV_END_INTERNAL:
 		add(&l, "%s (0x%llx) at RIP 0x%llx", end->detail ? end->detail : "hypervisor error",
 		    (unsigned long long)end->hw_reason, rip);
+		break;
+	case HV_END_SIGNAL:
+		add(&l, "ended by signal %u (%s)", end->signal,
+		    end->signal < KX_NSIG && sig_names[end->signal] ? sig_names[end->signal]
+								    : "no default name");
+		if (end->signal_from != 0)
+			add(&l, " from pVM %llu", (unsigned long long)end->signal_from);
+		break;
+	case HV_END_CHANNEL:
+		add(&l, "ended: ");
+		add_escaped(&l, end->message);
 		break;
 	}
 	return buf;

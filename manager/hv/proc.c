@@ -1,0 +1,251 @@
+/*
+ * proc.c — the module "proc": pVM fork and wait (KX_HC_FORK, KX_HC_WAIT,
+ * KX_HC_WAITX; docs/guest-abi.md "Fork and wait", docs/signals.md).
+ *
+ * A fork is a fork of the monitor process, after kxd allowed it
+ * (FORK_REQ / FORK_RESP, gate_fork): guest memory is a private mapping, so
+ * parent and child then hold copy-on-write views of it, and the backend
+ * rebuilds the child's VM over it (fork_prepare before, fork_child after).
+ * The child must be kxd's child (kxd is a subreaper and reaps it), so the
+ * monitor forks twice: a middle process forks the child and exits at once.
+ * Both are plain fork()s: the middle's page-table copy is the price of not
+ * calling fork() inside a vfork() child (undefined), and of not using a raw
+ * clone(CLONE_PARENT), which would leave glibc's cached thread id stale in
+ * the child; make bench shows the fork latency with it.
+ *
+ * kx_wait and kx_waitx: WAIT_REQ, then the answer; a no-hang call, a
+ * timeout or a signal for the guest sends WAIT_CANCEL and kxd answers at
+ * once (-EINTR if no child had ended).  A status that arrives after a
+ * cancel is still the guest's: nothing is lost.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manager/hv/internal.h"
+
+#define ANSWER_WAIT_MS 30000 /* the longest wait for kxd's answer to a cancel */
+
+/* In the new child process: its own VM, its own channel, kxd its parent. */
+static int become_child(struct hv_pvm *p, int chan, pid_t middle)
+{
+	struct hv_error err;
+	sigset_t all, before;
+	int rc;
+
+	/* Until rebuilt there is no vCPU for a kick or the timeout to reach:
+	 * every signal waits until there is. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &before);
+	rc = p->be->fork_child(p->vm, &err) == 0 ? 0 : -EIO;
+	while (getppid() == middle)
+		usleep(100);
+	hv_core_fork_child(p);
+	memset(&p->stats, 0, sizeof(p->stats));
+	if (rc == 0 && p->mgr->ops->child(p->mgr->ctx, chan) != 0)
+		rc = -EPIPE;
+	sigprocmask(SIG_SETMASK, &before, NULL);
+	return rc;
+}
+
+/* 0 with *child_id (0 in the child), -errno for the guest (-EACCES denied,
+ * -EAGAIN), or -EPIPE / -EIO (the pVM cannot go on). */
+static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
+{
+	struct kxmon_msg m;
+	struct hv_error err;
+	struct itimerval timeout_left;
+	int fds[KXMON_MAX_FDS], nfds, chan, wstatus;
+	pid_t middle, grandchild;
+
+	*child_id = 0;
+	if (p->be->fork_prepare(p->vm, &err) != 0)
+		return -EIO;
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_FORK_REQ;
+	if (hv_mgr_call(p, &m, KXMON_MSG_FORK_RESP, fds, &nfds) != 0)
+		return -EPIPE;
+	if (!m.u.fork.allow) {
+		p->stats.denials++;
+		return m.u.fork.error;
+	}
+	chan = fds[0];
+	/* The time left of the monitor's timeout: fork() does not pass timers on. */
+	getitimer(ITIMER_REAL, &timeout_left);
+	middle = fork();
+	if (middle == 0) {
+		pid_t self = getpid();
+
+		grandchild = fork();
+		if (grandchild != 0)
+			_exit(grandchild < 0 ? 1 : 0);
+		setitimer(ITIMER_REAL, &timeout_left, NULL); /* its parent's deadline */
+		return become_child(p, chan, self);
+	}
+	close(chan); /* kxd sees the child's channel close if it never started */
+	if (middle < 0)
+		return -EAGAIN;
+	while (waitpid(middle, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+		return -EAGAIN;
+	*child_id = m.u.fork.child_id;
+	return 0;
+}
+
+/* In the child the block is written back into its own (copied) memory. */
+static void hc_fork(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	uint64_t child_id = 0;
+	int rc;
+
+	if (p->mgr == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	rc = proc_fork(p, &child_id);
+	if (rc == -EPIPE || rc == -EIO) {
+		hv_bad(res, rc == -EPIPE ? "kx_fork: the channel to the manager broke"
+					 : "kx_fork: the child's VM could not be built");
+		return;
+	}
+	b->hdr.ret = rc == 0 ? (int64_t)child_id : hv_guest_errno(rc);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int send_wait(struct hv_pvm *p, uint32_t type, uint64_t seq, uint64_t child_id)
+{
+	struct kxmon_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.seq = seq;
+	m.u.wait.child_id = child_id;
+	return hv_mgr_send(p, &m);
+}
+
+/* What to do next: 0 keep waiting (*wait_ms), or why to cancel the wait. */
+static int wait_verdict(struct hv_pvm *p, uint64_t deadline, int *wait_ms)
+{
+	uint64_t now;
+
+	if (hv_interrupted(p))
+		return -EINTR;
+	*wait_ms = -1;
+	if (deadline == 0)
+		return 0;
+	now = now_ns();
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	*wait_ms = (int)((deadline - now + 999999) / 1000000);
+	return 0;
+}
+
+int hv_proc_waitx(struct hv_pvm *p, uint64_t child_id, uint32_t flags, uint64_t timeout_ns,
+		  uint64_t *waited, int64_t *status)
+{
+	uint64_t seq, deadline = 0, answer_by = 0;
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, cancel = 0, wait_ms = -1, rc;
+
+	seq = p->mgr->ops->seq(p->mgr->ctx);
+	if (timeout_ns != 0 && __builtin_add_overflow(now_ns(), timeout_ns, &deadline))
+		deadline = UINT64_MAX;
+	if (send_wait(p, KXMON_MSG_WAIT_REQ, seq, child_id) != 0)
+		return -EPIPE;
+	if (flags & KX_WNOHANG)
+		cancel = -EAGAIN;
+	for (;;) {
+		if (cancel == 0)
+			cancel = wait_verdict(p, deadline, &wait_ms);
+		if (cancel != 0 && answer_by == 0) {
+			if (send_wait(p, KXMON_MSG_WAIT_CANCEL, seq, child_id) != 0)
+				return -EPIPE;
+			answer_by = now_ns() + ANSWER_WAIT_MS * 1000000ull;
+			wait_ms = ANSWER_WAIT_MS;
+		}
+		rc = hv_mgr_next(p, seq, wait_ms, &m, fds, &nfds);
+		if (rc < 0 || (rc == 1 && m.type != KXMON_MSG_WAIT_RESP) ||
+		    (rc == 0 && answer_by != 0 && now_ns() >= answer_by))
+			break;
+		if (rc != 1)
+			continue; /* kept a signal or a push, or the monitor got a signal */
+		if ((child_id != 0 && m.u.wait.child_id != child_id) ||
+		    (m.u.wait.result == -EINTR && cancel == 0))
+			break;
+		if (m.u.wait.result == -EINTR) {
+			*waited = 0;
+			return cancel == -EAGAIN ? 0 : cancel;
+		}
+		if (m.u.wait.result != 0)
+			return m.u.wait.result;
+		*waited = m.u.wait.child_id;
+		*status = m.u.wait.status;
+		return 0;
+	}
+	return -EPIPE;
+}
+
+static void hc_wait(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	uint64_t waited = 0;
+	int64_t status = 0;
+	int rc;
+
+	if (p->mgr == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	rc = hv_proc_waitx(p, b->wait.child_id, 0, 0, &waited, &status);
+	if (rc == -EPIPE) {
+		hv_bad(res, "kx_wait: the channel to the manager broke");
+		return;
+	}
+	b->wait.status = rc == 0 ? status : 0;
+	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
+}
+
+static void hc_waitx(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct kx_hc_waitx *w = &b->waitx;
+	uint64_t waited = 0;
+	int64_t status = 0;
+	int rc = -EPERM;
+
+	if (p->mgr != NULL)
+		rc = w->flags & ~(uint64_t)KX_WNOHANG
+			     ? -EINVAL
+			     : hv_proc_waitx(p, w->child_id, (uint32_t)w->flags, w->timeout_ns,
+					     &waited, &status);
+	if (rc == -EPIPE) {
+		hv_bad(res, "kx_waitx: the channel to the manager broke");
+		return;
+	}
+	w->status = rc == 0 ? status : 0;
+	b->hdr.ret = rc == 0 ? (int64_t)waited : hv_guest_errno(rc);
+}
+
+static const struct hv_hcall_desc hcalls[] = {
+	{KX_HC_FORK, sizeof(struct kx_hc_fork), hc_fork},
+	{KX_HC_WAIT, sizeof(struct kx_hc_wait), hc_wait},
+	{KX_HC_WAITX, sizeof(struct kx_hc_waitx), hc_waitx},
+};
+
+const struct hv_module hv_mod_proc = {
+	.name = "proc",
+	.hcalls = hcalls,
+	.nhcalls = sizeof(hcalls) / sizeof(hcalls[0]),
+};
