@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +35,12 @@ static int bad(char *why, size_t whylen, const char *fmt, ...)
 static int str_ok(const char *s, size_t n)
 {
 	return memchr(s, '\0', n) != NULL;
+}
+
+/* 0 or -errno (a peer negates a failure to name it: INT32_MIN would overflow). */
+static bool errno_result(int32_t r)
+{
+	return r <= 0 && r >= -ERRNO_MAX;
 }
 
 /* ---- kxmon -> kxd ----------------------------------------------------------- */
@@ -67,15 +74,14 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 		if (!str_ok(msg.u.done.name, sizeof(msg.u.done.name)) ||
 		    !str_ok(msg.u.done.message, sizeof(msg.u.done.message)))
 			return bad(why, whylen, "LINK_DONE string without its NUL");
-		/* kxd negates a failure to name it: INT32_MIN would overflow */
-		if (msg.u.done.result > 0 || msg.u.done.result < -ERRNO_MAX)
+		if (!errno_result(msg.u.done.result))
 			return bad(why, whylen, "LINK_DONE result %d is not 0 or -errno",
 				   msg.u.done.result);
 		return 0;
 	case KXMON_MSG_UPDATE_DONE:
 		if (!str_ok(msg.u.update_done.message, sizeof(msg.u.update_done.message)))
 			return bad(why, whylen, "UPDATE_DONE message without its NUL");
-		if (msg.u.update_done.result > 0 || msg.u.update_done.result < -ERRNO_MAX)
+		if (!errno_result(msg.u.update_done.result))
 			return bad(why, whylen, "UPDATE_DONE result %d is not 0 or -errno",
 				   msg.u.update_done.result);
 		return 0;
@@ -116,7 +122,7 @@ static int check_ipc_resp(const struct kxmon_msg *m, int nfds, char *why, size_t
 
 	if (memchr(r->reason, '\0', sizeof(r->reason)) == NULL)
 		return bad(why, whylen, "IPC_RESP reason without its NUL");
-	if (r->result > 0 || r->result < -ERRNO_MAX)
+	if (!errno_result(r->result))
 		return bad(why, whylen, "IPC_RESP result is not 0 or -errno");
 	if (r->map > 1 || (r->map && r->result != 0) || nfds != (r->map ? 1 : 0))
 		return bad(why, whylen, "IPC_RESP: wrong number of file descriptors");

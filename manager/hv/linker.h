@@ -1,6 +1,7 @@
 /*
  * linker.h — private to the monitor's core: the linker's state, which
- * link.c and the online update (update.c, update_vars.c, update_mod.c)
+ * link.c, link_mod.c and the online update (update.c, update_vars.c,
+ * update_mod.c)
  * share, the pieces of link.c the update reuses, and the update's own
  * steps.  docs/update.md describes the update; hv.h has its public face
  * (hv_update, struct hv_update_req / hv_update_result).
@@ -63,6 +64,12 @@ int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
  * lives) and its DT_NEEDED tree; each library asked of the manager. */
 int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char *name,
 		struct image_info *info, struct hv_error *err);
+/* kxelf's open callback (ctx: the linker): one LINK_REQ to kxd. */
+int linker_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
+		struct kxelf_error *kerr);
+/* Load one tree at the cursor; root bytes from the caller. */
+int linker_load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const char *name,
+		     struct kxelf_tree **out, struct hv_error *err);
 /* Link a library given as a sealed memfd (consumed) into the running pVM. */
 int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
 		   uint64_t *handle, struct hv_error *err);

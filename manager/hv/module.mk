@@ -5,7 +5,8 @@ LIBS += kxhv
 # The core: the pVM's layout and run loop, the hypercall decoder, and one
 # module per feature (internal.h).
 kxhv_SRCS := manager/hv/core.c manager/hv/hcall.c manager/hv/guestmem.c manager/hv/end.c \
-	manager/hv/image.c manager/hv/base.c manager/hv/link.c manager/hv/proc.c \
+	manager/hv/image.c manager/hv/base.c manager/hv/link.c manager/hv/link_mod.c \
+	manager/hv/proc.c \
 	manager/hv/ipc.c manager/hv/signal.c manager/hv/recycle.c manager/hv/update.c \
 	manager/hv/update_vars.c manager/hv/update_mod.c
 # The backends: primitives only (backend.h).
