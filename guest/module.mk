@@ -180,3 +180,7 @@ EXTRA_ALL += $(foreach a,$(GUEST_APP_LIBS),$(B)/guest/lib$(a).so)
 GUEST_OBJS += $(foreach a,$(GUEST_APP_LIBS),$(call guest_pic_of,$($(a)_APPLIB_SRCS)))
 endif
 -include $(GUEST_OBJS:.o=.d)
+
+# musl (guest/libc/), the POSIX syscall layer (guest/posix/) and the SDK
+# (guest/sdk/: kx-cc, kx.pc, install).
+include guest/libc/module.mk
