@@ -184,3 +184,4 @@ endif
 # musl (guest/libc/), the POSIX syscall layer (guest/posix/) and the SDK
 # (guest/sdk/: kx-cc, kx.pc, install).
 include guest/libc/module.mk
+include guest/posix/module.mk
