@@ -185,3 +185,4 @@ endif
 # (guest/sdk/: kx-cc, kx.pc, install).
 include guest/libc/module.mk
 include guest/posix/module.mk
+include guest/sdk/module.mk
