@@ -22,7 +22,8 @@
 # A second run with the same pins touches the network not at all.
 #
 # Environment: KX_SRC_CACHE (above); KX_APT_SOURCES, a deb-src sources file
-# to use instead of the one derived from /etc/apt.
+# to use instead of the one derived from /etc/apt; KX_SRC_OFFLINE=1, never
+# download (a cache that does not match the pins is an error).
 #
 # Exit status: 0 done, 1 a download or check failed, 2 usage.
 set -eu
@@ -135,17 +136,26 @@ fetch() {
 	rm -rf "$dl" && mv "$tmp" "$dl"
 }
 
+# Say which files do not match their pins.
+report() {
+	printf '%s\n' "$pinned" | while read -r file sum; do
+		got=$( [ -f "$dl/$file" ] && sha256sum < "$dl/$file" | cut -d' ' -f1 || echo missing)
+		[ "$got" = "$sum" ] || say "$file: sha256 $got, pinned $sum"
+	done
+	for f in $( [ -d "$dl" ] && ls -A "$dl"); do
+		printf '%s\n' "$pinned" | grep -q "^$f " || say "$f: in the cache but not pinned"
+	done
+}
+
 if ! verified; then
+	if [ -n "${KX_SRC_OFFLINE:-}" ]; then
+		report
+		die "$name $version: not in the cache as pinned, and KX_SRC_OFFLINE is set"
+	fi
 	say "fetching $name $version"
 	fetch
 	if ! verified; then
-		printf '%s\n' "$pinned" | while read -r file sum; do
-			got=$( [ -f "$dl/$file" ] && sha256sum < "$dl/$file" | cut -d' ' -f1 || echo missing)
-			[ "$got" = "$sum" ] || say "$file: sha256 $got, pinned $sum"
-		done
-		for f in $(ls -A "$dl"); do
-			printf '%s\n' "$pinned" | grep -q "^$f " || say "$f: downloaded but not pinned"
-		done
+		report
 		rm -rf "$dl"
 		die "$name $version: the download does not match the pins; nothing unpacked"
 	fi

@@ -186,3 +186,4 @@ endif
 include guest/libc/module.mk
 include guest/posix/module.mk
 include guest/sdk/module.mk
+include tests/libc/module.mk

@@ -1,6 +1,7 @@
 /*
- * console.c — fds 0, 1 and 2, and the character devices /dev/null and
- * /dev/zero (tmpfs.c puts those in /dev).
+ * console.c — fds 0, 1 and 2, and the character devices /dev/null,
+ * /dev/zero and, when the CPU has RDRAND, /dev/random and /dev/urandom
+ * (tmpfs.c puts those in /dev).
  *
  * Standard output and error are the pVM console (KX_HC_CONSOLE_WRITE:
  * kxmon's stdout).  Standard input has no host side yet: it reads as end of
@@ -136,5 +137,28 @@ const struct kx_file_ops kx_zero_ops = {
 	.write = sink_write,
 	.size = dev_size,
 	.stat = zero_stat,
+	.poll = rw_poll,
+};
+
+static long random_read(struct kx_file *f, void *buf, size_t len, off_t *off)
+{
+	(void)f, (void)off;
+	return kx_random(buf, len > 33554431 ? 33554431 : len); /* as getrandom */
+}
+
+static long urandom_stat(struct kx_file *f, struct stat *st)
+{
+	(void)f;
+	return chr_stat(st, 0666, makedev(1, 9));
+}
+
+/* Reads as getrandom does (RDRAND); writes are accepted and dropped, as
+ * Linux mixes them into a pool this pVM does not have. */
+const struct kx_file_ops kx_urandom_ops = {
+	.kind = "urandom",
+	.read = random_read,
+	.write = sink_write,
+	.size = dev_size,
+	.stat = urandom_stat,
 	.poll = rw_poll,
 };

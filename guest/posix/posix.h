@@ -81,7 +81,7 @@ void kx_file_put(struct kx_file *f);
 long kx_fd_close(long fd);
 /* ops for /dev/null-like objects and the console (console.c). */
 void kx_console_init(void);
-extern const struct kx_file_ops kx_null_ops, kx_zero_ops;
+extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
 
 /* tmpfs (tmpfs.c): the file system of a pVM today.  dirfd/path pairs are
  * resolved as openat(2) resolves them. */

@@ -589,25 +589,38 @@ KX_SYS(memfd_create)
 	return open_unnamed(O_RDWR | ((flags & MFD_CLOEXEC) ? O_CLOEXEC : 0));
 }
 
-/* / with /tmp (sticky, 1777) and /dev holding null and zero; the cwd is /. */
+/* A character device node in dir. */
+static void add_device(struct tmpfs_node *dir, const char *name, const struct kx_file_ops *ops)
+{
+	struct tmpfs_node *n = tmpfs_node_new(S_IFCHR | 0666);
+
+	if (!n || tmpfs_link(dir, name, n) != 0)
+		kx_panic("posix: no memory for the file system");
+	n->dev = ops;
+}
+
+/* / with /tmp (sticky, 1777) and /dev holding null, zero and, with
+ * RDRAND, random and urandom; the cwd is /. */
 void kx_tmpfs_init(void)
 {
-	struct tmpfs_node *tmp, *dev, *null, *zero;
+	struct tmpfs_node *tmp, *dev;
+	char probe;
 
 	tmpfs_root = tmpfs_node_new(S_IFDIR | 0755);
 	tmp = tmpfs_node_new(S_IFDIR | 01777);
 	dev = tmpfs_node_new(S_IFDIR | 0755);
-	null = tmpfs_node_new(S_IFCHR | 0666);
-	zero = tmpfs_node_new(S_IFCHR | 0666);
-	if (!tmpfs_root || !tmp || !dev || !null || !zero)
+	if (!tmpfs_root || !tmp || !dev)
 		kx_panic("posix: no memory for the file system");
 	tmpfs_root->parent = tmpfs_root;
 	tmpfs_root->nlink = 2;
-	null->dev = &kx_null_ops;
-	zero->dev = &kx_zero_ops;
-	if (tmpfs_link(tmpfs_root, "tmp", tmp) || tmpfs_link(tmpfs_root, "dev", dev) ||
-	    tmpfs_link(dev, "null", null) || tmpfs_link(dev, "zero", zero))
+	if (tmpfs_link(tmpfs_root, "tmp", tmp) || tmpfs_link(tmpfs_root, "dev", dev))
 		kx_panic("posix: no memory for the file system");
+	add_device(dev, "null", &kx_null_ops);
+	add_device(dev, "zero", &kx_zero_ops);
+	if (kx_random(&probe, 1) == 1) {
+		add_device(dev, "random", &kx_urandom_ops);
+		add_device(dev, "urandom", &kx_urandom_ops);
+	}
 	tmpfs_cwd = tmpfs_root;
 	tmpfs_root->opens++; /* the cwd holds it */
 }
