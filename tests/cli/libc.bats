@@ -15,6 +15,12 @@ SDK=$KX_BUILD/sdk
 # The variant-neutral build tree: musl and the source cache live there.
 SHARED=$(dirname "$KX_BUILD")/build
 
+teardown() {
+	if [ -n "${SOCK:-}" ] && [ -S "$SOCK" ]; then
+		"$KX_BIN/kxctl" stop --socket "$SOCK" || true
+	fi
+}
+
 # native NAME: the native build in a fresh scratch directory, with stdin
 # empty and no fd above 2 open (the conformance programs count fds).
 native() {
@@ -163,6 +169,52 @@ argc = 5, environ[0] = (null)" ] || explain "unexpected argv"
 	[[ "$output" == *"needed:      libgreet.so"* ]] || explain "DT_NEEDED"
 	run "$KX_BIN/kxctl" inspect libgreet.so
 	[ "$status" -eq 0 ] || explain "kx's loader accepts the library"
+}
+
+@test "sdk: an SDK image links its signed SDK library through kxd and the gate, lazily bound" {
+	cd "$BATS_TEST_TMPDIR"
+	"$KX_BIN/kxsign" keygen -p me.pub -s me.sec --no-passphrase >/dev/null
+	cat > greet.c <<-'EOF'
+	#include <stdio.h>
+	#include <string.h>
+	int greet(const char *who) { return printf("greetings, %s (%zu letters)\n", who, strlen(who)); }
+	EOF
+	printf 'int greet(const char *);\nint main(int c, char **v) { return greet(c > 1 ? v[1] : "x") > 0 ? 0 : 1; }\n' > app.c
+	cat > greeter.yaml <<-'EOF'
+	kx-manifest: 1
+	app: greeter
+	image: greeter.kxe
+	memory: 32M
+	keys:
+	  me: me.pub
+	libraries:
+	  - name: libgreet
+	    signed-by: [me]
+	    version: ">= 1.0 && < 2"
+	    loader: self
+	    bind: lazy
+	EOF
+	"$SDK/bin/kx-cc" -O2 -shared -o libgreet.so greet.c || explain "kx-cc -shared"
+	"$SDK/bin/kx-cc" -O2 -o app.kxe app.c libgreet.so || explain "kx-cc with a library"
+	run readelf --dyn-syms -W app.kxe
+	[[ "$output" == *" du_resolve"* ]] || explain "the image exports du_resolve: lazy binding"
+	[[ "$output" == *" printf"* ]] || explain "and the C library the library uses"
+	mkdir libs
+	"$KX_BIN/kxsign" sign -s me.sec --name libgreet --version 1.0 -o libs/libgreet.so libgreet.so >/dev/null
+	"$KX_BIN/kxsign" sign -s me.sec --name greeter --version 1.0 -o greeter.kxe app.kxe >/dev/null
+	"$KX_BIN/kxpolicy" compile -o greeter.kxp greeter.yaml >/dev/null
+	SOCK=$BATS_TEST_TMPDIR/kxd.sock
+	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" --policy greeter.kxp --libdir libs \
+		greeter.kxe pVMs
+	[ "$status" -eq 0 ] || explain "want 0"
+	[ "$output" = "greetings, pVMs (4 letters)" ] || explain "musl's printf, from the library"
+	run "$KX_BIN/kxctl" audit --socket "$SOCK"
+	[[ "$output" == *"link    pvm 1 (greeter) -> pvm 1 (greeter) lib libgreet 1.0 ALLOW greeter.yaml:8"* ]] ||
+		explain "the link, decided and audited"
+	cp libgreet.so libs/libgreet.so # unsigned now
+	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" greeter.kxe
+	[ "$status" -ne 0 ] || explain "an unsigned library must not be linked"
+	[[ "$stderr" == *"libgreet.so"*"not signed"* ]] || explain "says why"
 }
 
 @test "sdk: make install puts a working SDK under PREFIX (kx-cc, kx.pc, headers, libraries)" {
