@@ -193,42 +193,47 @@ static const struct kx_file_ops write_ops = {
 
 static long pipe_new(int *fds, int flags)
 {
-	struct pipe *p;
+	struct pipe *p, *owned;
 	struct kx_file *r = NULL, *w = NULL;
 	long rfd = -1, wfd = -1, rc = -ENFILE;
 
 	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
 		return -EINVAL;
-	p = kx_kalloc(sizeof(*p));
-	if (!p || !(p->buf = kx_kalloc(PIPE_CAP))) {
-		kx_kfree(p);
-		return -ENFILE;
-	}
+	owned = p = kx_kalloc(sizeof(*p));
+	if (!p || !(p->buf = kx_kalloc(PIPE_CAP)))
+		goto out;
 	p->ino = next_ino++;
-	p->readers = p->writers = 1; /* the descriptions below hold them */
 	r = kx_file_new(&read_ops, p, O_RDONLY | (flags & O_NONBLOCK));
+	if (!r)
+		goto out;
+	p->readers = 1;
+	owned = NULL; /* from here the ends own it: the last release frees it */
 	w = kx_file_new(&write_ops, p, O_WRONLY | (flags & O_NONBLOCK));
-	if (!r || !w) {
-		kx_kfree(r);
-		kx_kfree(w);
-		kx_kfree(p->buf);
-		kx_kfree(p);
-		return -ENFILE;
-	}
+	if (!w)
+		goto out;
+	p->writers = 1;
 	rfd = kx_fd_install(r, 0, flags & O_CLOEXEC);
 	if (rfd >= 0)
 		wfd = kx_fd_install(w, 0, flags & O_CLOEXEC);
-	if (rfd >= 0 && wfd >= 0) {
-		fds[0] = (int)rfd;
-		fds[1] = (int)wfd;
-		rc = 0;
-	} else {
+	if (rfd < 0 || wfd < 0) {
 		if (rfd >= 0)
 			kx_fd_close(rfd);
 		rc = -EMFILE;
+		goto out;
 	}
-	kx_file_put(r); /* the fds hold the ends now, or nothing does */
-	kx_file_put(w);
+	fds[0] = (int)rfd;
+	fds[1] = (int)wfd;
+	rc = 0;
+out:
+	/* The fds hold the ends now, or nothing does (and the pipe goes). */
+	if (w)
+		kx_file_put(w);
+	if (r)
+		kx_file_put(r);
+	if (owned) {
+		kx_kfree(owned->buf);
+		kx_kfree(owned);
+	}
 	return rc;
 }
 

@@ -83,23 +83,18 @@ long kx_fd_close(long fd);
 void kx_console_init(void);
 extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
 
-/* tmpfs (tmpfs.c): the file system of a pVM today.  dirfd/path pairs are
- * resolved as openat(2) resolves them. */
+/* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);
-long kx_tmpfs_open(long dirfd, const char *path, int flags, mode_t mode);
 /* The tmpfs directory behind fd (for *at calls and fchdir), or -errno. */
 long kx_tmpfs_fd_dir(long fd, void **dir);
 
 /* ---- waiting: the scheduler (thread.c) ---- */
 
-/* Something a thread can wait for: it is woken by kx_unblock(q). */
-struct kx_waitq {
-	int dummy; /* threads wait on the address */
-};
-
-/* Every change in readiness (pipe data, space, a closed end) wakes this:
- * poll and select wait on it. */
-extern struct kx_waitq kx_io_changed;
+/* Threads wait on an address (a futex word, a pipe, ...) and are woken by
+ * kx_unblock on the same address.  Every change in readiness (pipe data,
+ * room, a closed end) wakes the address of kx_io_changed too: poll and
+ * select wait on it. */
+extern char kx_io_changed;
 
 #define KX_NO_DEADLINE UINT64_MAX
 /* Block the calling thread until kx_unblock(q) or the monotonic clock passes

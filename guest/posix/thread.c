@@ -64,7 +64,7 @@ static struct {
 	size_t size;
 } unmap_later;
 
-struct kx_waitq kx_io_changed;
+char kx_io_changed;
 
 /* Save the callee-saved state on this stack, store %rsp in *save, load
  * load_sp and return into whatever was saved there. */

@@ -288,8 +288,13 @@ long tmpfs_stat(const struct tmpfs_node *n, struct stat *st)
 	st->st_atim = n->atime;
 	st->st_mtim = n->mtime;
 	st->st_ctim = n->ctime;
-	if (n->dev)
-		return n->dev->stat(NULL, st) == 0 ? (st->st_ino = n->ino, 0) : -EIO;
+	if (n->dev) {
+		/* The device says what it is (mode, rdev); the node who it is. */
+		long rc = n->dev->stat(NULL, st);
+
+		st->st_ino = n->ino;
+		return rc;
+	}
 	return 0;
 }
 
@@ -507,7 +512,7 @@ static long open_unnamed(int flags)
 	return fd;
 }
 
-long kx_tmpfs_open(long dirfd, const char *path, int flags, mode_t mode)
+static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 {
 	struct tmpfs_where w;
 	struct tmpfs_node *n;
@@ -564,17 +569,17 @@ long kx_tmpfs_open(long dirfd, const char *path, int flags, mode_t mode)
 
 KX_SYS(open)
 {
-	return kx_tmpfs_open(AT_FDCWD, (const char *)a[0], (int)a[1], (mode_t)a[2]);
+	return open_at(AT_FDCWD, (const char *)a[0], (int)a[1], (mode_t)a[2]);
 }
 
 KX_SYS(openat)
 {
-	return kx_tmpfs_open(a[0], (const char *)a[1], (int)a[2], (mode_t)a[3]);
+	return open_at(a[0], (const char *)a[1], (int)a[2], (mode_t)a[3]);
 }
 
 KX_SYS(creat)
 {
-	return kx_tmpfs_open(AT_FDCWD, (const char *)a[0], O_CREAT | O_WRONLY | O_TRUNC,
+	return open_at(AT_FDCWD, (const char *)a[0], O_CREAT | O_WRONLY | O_TRUNC,
 			     (mode_t)a[1]);
 }
 

@@ -58,7 +58,8 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w);
 struct tmpfs_node *tmpfs_child(struct tmpfs_node *dir, const char *name);
 /* resolve + child: -ENOENT, -ENOTDIR (a trailing slash on a non-directory). */
 long tmpfs_lookup(long dirfd, const char *path, struct tmpfs_node **out);
-/* The node behind fd (any tmpfs object), or -EBADF / -ENOTDIR-free NULL. */
+/* The tmpfs file or directory behind an open description; NULL for other
+ * kinds (pipes, the console, devices). */
 struct tmpfs_node *tmpfs_node_of(struct kx_file *f);
 
 struct tmpfs_node *tmpfs_node_new(mode_t mode);

@@ -118,6 +118,25 @@ int main(int argc, char **argv)
 		close(fd);
 		close(nul);
 	}
+	{
+		/* RLIMIT_NOFILE is 1024 here: fds 3..1023 and no more. */
+		int opened = 0, fds[2], last = -1, fd;
+
+		while ((fd = open("/dev/null", O_RDONLY)) >= 0) {
+			last = fd;
+			opened++;
+		}
+		check(errno == EMFILE && opened == 1021 && last == 1023, "1021 more fds, then EMFILE");
+		CHECK_ERR(pipe(fds), EMFILE, "pipe with no fd left");
+		close(1023);
+		CHECK_ERR(pipe(fds), EMFILE, "pipe with one fd left");
+		close(1022);
+		check(pipe(fds) == 0 && fds[0] == 1022 && fds[1] == 1023, "pipe with two");
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		check(open("/dev/null", O_RDONLY) == 3, "all closed again");
+		close(3);
+	}
 	check(kx_posix_implemented(SYS_read) && !kx_posix_implemented(SYS_mount),
 	      "kx_posix_implemented");
 	CHECK_ERR(syscall(SYS_mount, "a", "b", "c", 0, 0), ENOSYS, "mount");
