@@ -3,7 +3,7 @@
  * fill a block on the stack, `outl` its address to KX_HCALL_PORT.  The
  * monitor has completed the call when the instruction retires.
  */
-#include "guest/kxguest.h"
+#include "guest/kxrt.h"
 #include "guest/runtime.h"
 
 static int64_t hcall(struct kx_hc_hdr *hdr, uint32_t nr)

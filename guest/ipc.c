@@ -12,7 +12,7 @@
  * removed.
  */
 #include "guest/ipc_ring.h"
-#include "guest/kxguest.h"
+#include "guest/kxrt.h"
 #include "guest/runtime.h"
 
 #define MAX_OBJECTS 48

@@ -3,6 +3,7 @@
 # compiled for CPL3 inside a pVM, with no host libc.
 #
 #   $(B)/guest/lib/libkxguest.a   crt0, hypercalls, printf, string, malloc
+#   $(B)/guest/lib/libkxrt.a      the runtime without the mini libc (SDK)
 #   $(B)/guest/NAME.kxe           a pVM image: a static ELF executable
 #                                 linked by guest/guest.ld, what kxmon loads
 #   $(B)/guest/NAME.kxe           (GUEST_DYN_APPS) a dynamic image: ET_EXEC
@@ -28,12 +29,18 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 GUEST_OBJ := $(B)/guest/obj
 guest_obj_of = $(patsubst %.S,$(GUEST_OBJ)/%.o,$(patsubst %.c,$(GUEST_OBJ)/%.o,$(1)))
 
-GUEST_RT_SRCS := guest/start.c guest/hcall.c guest/printf.c guest/string.c guest/malloc.c \
-	guest/du_resolve.S
+# The runtime proper (boot info, hypercalls, du_resolve, signals, IpC:
+# guest/kxrt.h) needs only memcpy/memset/strnlen/vsnprintf from a C library;
+# kx's mini libc (start, printf, string, malloc: guest/kxguest.h) is one
+# such library, musl (guest/libc/, the SDK) the other.  libkxrt.a holds the
+# runtime alone, for SDK images; libkxguest.a both, for in-tree images.
+GUEST_CORE_SRCS := guest/boot.c guest/hcall.c guest/du_resolve.S guest/signal.c \
+	guest/ipc.c guest/ipc_ring.c
+GUEST_MINI_SRCS := guest/start.c guest/printf.c guest/string.c guest/malloc.c
+GUEST_RT_SRCS := $(GUEST_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_CRT0 := $(GUEST_OBJ)/guest/crt0.o
-GUEST_RT_SRCS += guest/signal.c
-GUEST_RT_SRCS += guest/ipc.c guest/ipc_ring.c
 GUEST_RT_LIB := $(B)/guest/lib/libkxguest.a
+GUEST_CORE_LIB := $(B)/guest/lib/libkxrt.a
 
 GUEST_APPS := tlsbase hello exit rt wild priv fault spin bigbss wx low tlb forkt
 hello_GUEST_SRCS := tests/guest/hello.c
@@ -73,6 +80,9 @@ $(GUEST_OBJ)/%.o: %.S
 	$(call say,GUEST-AS,$<)mkdir -p $(@D) && $(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
 
 $(GUEST_RT_LIB): $(call guest_obj_of,$(GUEST_RT_SRCS))
+	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+$(GUEST_CORE_LIB): $(call guest_obj_of,$(GUEST_CORE_SRCS))
 	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 define guest_app
@@ -161,7 +171,7 @@ $(foreach a,$(GUEST_APPS),$(eval $(call guest_app,$(a))))
 $(foreach l,$(GUEST_SOLIBS),$(eval $(call guest_solib,$(l))))
 $(foreach a,$(GUEST_DYN_APPS),$(eval $(call guest_dyn_app,$(a))))
 ifeq ($(FUZZ),)
-EXTRA_ALL += $(GUEST_RT_LIB) $(foreach a,$(GUEST_APPS) $(GUEST_DYN_APPS),$(B)/guest/$(a).kxe) \
+EXTRA_ALL += $(GUEST_RT_LIB) $(GUEST_CORE_LIB) $(foreach a,$(GUEST_APPS) $(GUEST_DYN_APPS),$(B)/guest/$(a).kxe) \
 	$(foreach l,$(GUEST_SOLIBS),$(B)/guest/lib$(l).so) $(GUEST_GOTDATA_LIB)
 endif
 ifeq ($(FUZZ),)
@@ -170,3 +180,10 @@ EXTRA_ALL += $(foreach a,$(GUEST_APP_LIBS),$(B)/guest/lib$(a).so)
 GUEST_OBJS += $(foreach a,$(GUEST_APP_LIBS),$(call guest_pic_of,$($(a)_APPLIB_SRCS)))
 endif
 -include $(GUEST_OBJS:.o=.d)
+
+# musl (guest/libc/), the POSIX syscall layer (guest/posix/) and the SDK
+# (guest/sdk/: kx-cc, kx.pc, install).
+include guest/libc/module.mk
+include guest/posix/module.mk
+include guest/sdk/module.mk
+include tests/libc/module.mk

@@ -8,7 +8,7 @@
  * interrupted state was kept by the monitor, so nothing is restored from
  * this stack and the hypercall does not return here.
  */
-#include "guest/kxguest.h"
+#include "guest/kxrt.h"
 #include "guest/runtime.h"
 
 void kx_sig_trampoline(void);

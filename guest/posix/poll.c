@@ -1,0 +1,223 @@
+/*
+ * poll.c — poll, ppoll, select and pselect6 over every kind of fd: each
+ * kind says what holds now (kx_file_ops.poll); a call with nothing ready
+ * waits on kx_io_changed, which every change of readiness wakes (pipes
+ * today; sockets later), or until its timeout.
+ *
+ * Linux details kept: a negative fd in poll is skipped, a closed one gives
+ * POLLNVAL, POLLHUP and POLLERR are reported whatever was asked; select
+ * fails with EBADF on a closed fd and writes the time left back into its
+ * timeout (select and pselect6, as Linux does); ppoll and pselect6 apply
+ * their signal mask while they wait.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/select.h>
+
+#include "guest/posix/posix.h"
+
+static unsigned ready(struct kx_file *f)
+{
+	unsigned ev = f->ops->poll ? f->ops->poll(f) : POLLIN | POLLOUT;
+
+	if (ev & POLLIN)
+		ev |= POLLRDNORM;
+	if (ev & POLLOUT)
+		ev |= POLLWRNORM;
+	return ev;
+}
+
+static long scan(struct pollfd *fds, unsigned long n)
+{
+	long count = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		struct kx_file *f;
+
+		fds[i].revents = 0;
+		if (fds[i].fd < 0)
+			continue;
+		f = kx_fd_get(fds[i].fd);
+		if (!f)
+			fds[i].revents = POLLNVAL;
+		else
+			fds[i].revents = (short)(ready(f) &
+						 ((unsigned short)fds[i].events | POLLHUP | POLLERR));
+		count += fds[i].revents != 0;
+	}
+	return count;
+}
+
+/* Wait until one fd is ready or the deadline passes (0: do not wait). */
+static long do_poll(struct pollfd *fds, unsigned long n, uint64_t deadline, int wait)
+{
+	if (n > KX_FD_MAX)
+		return -EINVAL;
+	for (;;) {
+		long count = scan(fds, n), rc;
+
+		if (count > 0 || !wait)
+			return count;
+		rc = kx_block(&kx_io_changed, deadline);
+		if (rc == -ETIMEDOUT)
+			return scan(fds, n);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/* ppoll's and pselect6's signal mask: NULL, or a kernel sigset. */
+static long check_mask(const uint64_t *mask, long size)
+{
+	return mask && size != sizeof(uint64_t) ? -EINVAL : 0;
+}
+
+KX_SYS(poll)
+{
+	int timeout = (int)a[2];
+	uint64_t deadline = KX_NO_DEADLINE;
+
+	if (timeout > 0)
+		deadline = kx_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout * 1000000ull;
+	return do_poll((struct pollfd *)a[0], (unsigned long)a[1], deadline, timeout != 0);
+}
+
+KX_SYS(ppoll)
+{
+	const struct timespec *ts = (const struct timespec *)a[2];
+	const uint64_t *mask = (const uint64_t *)a[3];
+	struct kx_sigstate *st = kx_thread_sig();
+	uint64_t deadline, saved = st->blocked;
+	long rc;
+
+	if ((rc = check_mask(mask, a[4])) != 0)
+		return rc;
+	if ((rc = kx_deadline_rel(ts, &deadline)) != 0)
+		return rc;
+	if (mask)
+		st->blocked = *mask;
+	rc = do_poll((struct pollfd *)a[0], (unsigned long)a[1], deadline,
+		     !ts || ts->tv_sec || ts->tv_nsec);
+	if (mask) {
+		kx_signals_deliver(); /* what the temporary mask let through */
+		st->blocked = saved;
+	}
+	return rc;
+}
+
+/* select's three sets as one poll array, and back. */
+static long do_select(int n, fd_set *r, fd_set *w, fd_set *e, uint64_t deadline, int wait)
+{
+	struct pollfd fds[FD_SETSIZE];
+	unsigned long count = 0;
+	long rc, total = 0;
+
+	if (n < 0 || n > FD_SETSIZE)
+		return -EINVAL;
+	for (int fd = 0; fd < n; fd++) {
+		short ev = 0;
+
+		if (r && FD_ISSET(fd, r))
+			ev |= POLLIN;
+		if (w && FD_ISSET(fd, w))
+			ev |= POLLOUT;
+		if (e && FD_ISSET(fd, e))
+			ev |= POLLPRI;
+		if (!ev)
+			continue;
+		if (!kx_fd_get(fd))
+			return -EBADF;
+		fds[count++] = (struct pollfd){.fd = fd, .events = ev};
+	}
+	rc = do_poll(fds, count, deadline, wait);
+	if (rc < 0)
+		return rc;
+	if (r)
+		FD_ZERO(r);
+	if (w)
+		FD_ZERO(w);
+	if (e)
+		FD_ZERO(e);
+	for (unsigned long i = 0; i < count; i++) {
+		short re = fds[i].revents;
+
+		if (r && (fds[i].events & POLLIN) && (re & (POLLIN | POLLHUP | POLLERR))) {
+			FD_SET(fds[i].fd, r);
+			total++;
+		}
+		if (w && (fds[i].events & POLLOUT) && (re & (POLLOUT | POLLERR))) {
+			FD_SET(fds[i].fd, w);
+			total++;
+		}
+		if (e && (fds[i].events & POLLPRI) && (re & POLLPRI)) {
+			FD_SET(fds[i].fd, e);
+			total++;
+		}
+	}
+	return total;
+}
+
+static uint64_t left(uint64_t deadline)
+{
+	uint64_t now = kx_now_ns(CLOCK_MONOTONIC);
+
+	return deadline > now ? deadline - now : 0;
+}
+
+KX_SYS(select)
+{
+	struct timeval *tv = (struct timeval *)a[4];
+	uint64_t deadline = KX_NO_DEADLINE;
+	long rc;
+
+	if (tv) {
+		struct timespec ts;
+
+		if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+			return -EINVAL;
+		ts = (struct timespec){tv->tv_sec, tv->tv_usec * 1000};
+		if ((rc = kx_deadline_rel(&ts, &deadline)) != 0)
+			return rc;
+	}
+	rc = do_select((int)a[0], (fd_set *)a[1], (fd_set *)a[2], (fd_set *)a[3], deadline,
+		       !tv || tv->tv_sec || tv->tv_usec);
+	if (tv && rc >= 0) {
+		uint64_t ns = deadline == KX_NO_DEADLINE ? 0 : left(deadline);
+
+		tv->tv_sec = (time_t)(ns / 1000000000ull);
+		tv->tv_usec = (suseconds_t)(ns % 1000000000ull / 1000);
+	}
+	return rc;
+}
+
+KX_SYS(pselect6)
+{
+	struct timespec *ts = (struct timespec *)a[4];
+	/* The sixth argument: { const sigset_t *mask; size_t size; }. */
+	const long *sig = (const long *)a[5];
+	const uint64_t *mask = sig ? (const uint64_t *)sig[0] : NULL;
+	struct kx_sigstate *st = kx_thread_sig();
+	uint64_t deadline, saved = st->blocked;
+	long rc;
+
+	if ((rc = check_mask(mask, sig ? sig[1] : 0)) != 0)
+		return rc;
+	if ((rc = kx_deadline_rel(ts, &deadline)) != 0)
+		return rc;
+	if (mask)
+		st->blocked = *mask;
+	rc = do_select((int)a[0], (fd_set *)a[1], (fd_set *)a[2], (fd_set *)a[3], deadline,
+		       !ts || ts->tv_sec || ts->tv_nsec);
+	if (mask) {
+		kx_signals_deliver();
+		st->blocked = saved;
+	}
+	if (ts && rc >= 0 && deadline != KX_NO_DEADLINE) {
+		uint64_t ns = left(deadline);
+
+		ts->tv_sec = (time_t)(ns / 1000000000ull);
+		ts->tv_nsec = (long)(ns % 1000000000ull);
+	}
+	return rc;
+}

@@ -1,0 +1,183 @@
+/*
+ * posix.h — private to guest/posix/: the guest half of kx's syscall layer.
+ *
+ * musl (guest/libc/) makes every system call as a function call,
+ * __kx_syscall(nr, a1..a6), with Linux's numbers, argument layouts and
+ * return convention (a value, or -errno).  This layer implements what a
+ * pVM can do by itself — memory from the heap region, the console, an
+ * in-memory tmpfs, pipes, poll, threads on a user-level scheduler — and
+ * answers -ENOSYS for the rest (recorded once per number; docs/posix.md).
+ *
+ * Compiled against musl's headers (so struct stat, struct timespec, the
+ * O_ and errno constants are Linux's, as musl's are on x86_64), without a
+ * stack protector: this code runs before TLS exists.  It calls musl's
+ * string functions only (no malloc, no stdio: those need musl initialised
+ * and come back here); its objects come from its own allocator (kalloc.c).
+ *
+ * Every pointer an app passes is an app pointer in the app's own address
+ * space: a bad one faults the pVM as it would fault the process (Linux
+ * would return EFAULT; there is no kernel here to catch it).
+ */
+#ifndef KX_POSIX_H
+#define KX_POSIX_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "guest/kxrt.h"
+#include "guest/runtime.h"
+
+#define KX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define KX_PAGE		 4096ul
+
+/* ---- files: an fd table of open file descriptions with an ops vtable ---- */
+
+struct kx_file;
+
+/* One kind of object an fd can name: console, tmpfs file or directory,
+ * pipe end, device; image files, host files and sockets come later as more
+ * of these.  Every operation is optional: a NULL one gives the errno Linux
+ * gives for that kind of object (see fd.c).  `off` is the position to use
+ * and advance (the description's, or pread/pwrite's own). */
+struct kx_file_ops {
+	const char *kind;
+	long (*read)(struct kx_file *f, void *buf, size_t len, off_t *off);
+	long (*write)(struct kx_file *f, const void *buf, size_t len, off_t *off);
+	/* The size for SEEK_END; absent: the object is not seekable (ESPIPE). */
+	long (*size)(struct kx_file *f, off_t *size);
+	long (*stat)(struct kx_file *f, struct stat *st);
+	long (*truncate)(struct kx_file *f, off_t len);
+	long (*getdents)(struct kx_file *f, void *buf, size_t len);
+	long (*ioctl)(struct kx_file *f, unsigned long req, void *arg);
+	/* POLLIN/POLLOUT/POLLHUP/POLLERR that hold now (absent: in and out). */
+	unsigned (*poll)(struct kx_file *f);
+	/* The last fd naming this description was closed. */
+	void (*release)(struct kx_file *f);
+};
+
+/* An open file description (dup'ed fds share one). */
+struct kx_file {
+	const struct kx_file_ops *ops;
+	unsigned refs;
+	int flags; /* O_ACCMODE bits, O_APPEND, O_NONBLOCK, O_DIRECTORY... */
+	off_t pos;
+	void *obj; /* the object behind it, the ops' business */
+};
+
+#define KX_FD_MAX 1024 /* RLIMIT_NOFILE, soft and hard */
+
+/* A new description holding one reference (or NULL: out of memory). */
+struct kx_file *kx_file_new(const struct kx_file_ops *ops, void *obj, int flags);
+/* The lowest free fd >= min naming f (which gains a reference), or -EMFILE. */
+long kx_fd_install(struct kx_file *f, int min, int cloexec);
+/* The description behind fd, or NULL (EBADF). */
+struct kx_file *kx_fd_get(long fd);
+void kx_file_put(struct kx_file *f);
+long kx_fd_close(long fd);
+/* ops for /dev/null-like objects and the console (console.c). */
+void kx_console_init(void);
+extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
+
+/* tmpfs (tmpfs.c): the file system of a pVM today. */
+void kx_tmpfs_init(void);
+/* The tmpfs directory behind fd (for *at calls and fchdir), or -errno. */
+long kx_tmpfs_fd_dir(long fd, void **dir);
+
+/* ---- waiting: the scheduler (thread.c) ---- */
+
+/* Threads wait on an address (a futex word, a pipe, ...) and are woken by
+ * kx_unblock on the same address.  Every change in readiness (pipe data,
+ * room, a closed end) wakes the address of kx_io_changed too: poll and
+ * select wait on it. */
+extern char kx_io_changed;
+
+#define KX_NO_DEADLINE UINT64_MAX
+/* Block the calling thread until kx_unblock(q) or the monotonic clock passes
+ * deadline_ns (then -ETIMEDOUT); -EINTR when a signal for it arrives.  With
+ * no other thread able to run, the pVM spins on the clock until the
+ * earliest deadline; a wait no one can end (every thread blocked, none with
+ * a deadline) ends the pVM with a panic: a deadlock. */
+long kx_block(const void *q, uint64_t deadline_ns);
+/* Wake up to n threads blocked on q; how many were woken. */
+long kx_unblock(const void *q, long n);
+void kx_yield(void);
+/* The calling thread's id (the main thread's is the pid). */
+long kx_thread_tid(void);
+/* The FS base of the calling thread changed (arch_prctl). */
+void kx_thread_set_fs(uint64_t base);
+/* Threads that exist, counting the caller. */
+long kx_thread_count(void);
+void kx_threads_init(void);
+/* A thread's signals (signal.c's business; kept with the thread). */
+struct kx_sigstate {
+	uint64_t blocked; /* bit sig-1 */
+	uint64_t pending;
+};
+struct kx_sigstate *kx_thread_sig(void);
+/* Thread tid's signals (NULL: no such thread). */
+struct kx_sigstate *kx_thread_sig_of(long tid);
+/* Drop these pending signals in every thread (now ignored). */
+void kx_threads_discard(uint64_t sigs);
+/* Thread tid is blocked: end its wait with -EINTR. */
+void kx_thread_interrupt(long tid);
+
+/* ---- time (time.c) ---- */
+void kx_time_init(void);
+uint64_t kx_now_ns(clockid_t clock); /* CLOCK_MONOTONIC or CLOCK_REALTIME: one exit */
+uint64_t kx_uptime_ns(void);
+/* The monotonic deadline for a relative timespec (NULL: none), -EINVAL. */
+long kx_deadline_rel(const struct timespec *ts, uint64_t *deadline);
+/* ... for an absolute time on clock. */
+long kx_deadline_abs(clockid_t clock, const struct timespec *ts, uint64_t *deadline);
+/* A coarse (millisecond) reading without an exit, for file timestamps. */
+void kx_timespec_now(clockid_t clock, struct timespec *ts);
+
+/* ---- memory (mem.c, kalloc.c) ---- */
+void kx_mem_init(const struct kx_boot_info *boot);
+/* Free heap bytes, for sysinfo and statfs. */
+uint64_t kx_mem_free_bytes(void);
+/* n zeroed pages of the heap region for the layer itself (NULL: none). */
+void *kx_pages_alloc(size_t n);
+void kx_pages_free(void *p, size_t n);
+/* Resize a run of pages in place: 1 done, 0 the pages after it are taken. */
+int kx_pages_grow(void *p, size_t n, size_t new_n);
+/* The layer's allocator (zeroed blocks; a bad pointer ends the pVM). */
+void *kx_kalloc(size_t n);
+void *kx_krealloc(void *p, size_t n);
+void kx_kfree(void *p);
+
+/* ---- signals (signal.c) ---- */
+void kx_signals_init(void);
+/* Deliver what is pending and not blocked for the calling thread: at the
+ * end of every system call (the safe point of a pVM without preemption). */
+void kx_signals_deliver(void);
+/* Raise sig against the calling thread (write to a pipe without a reader). */
+void kx_signal_self(int sig);
+
+/* ---- system calls: one handler per Linux number, a[0..5] its arguments;
+ * syscall.c holds the table (docs/posix.md lists them) ---- */
+typedef long kx_sysfn(const long *a);
+#define KX_SYS(name) long kx_sys_##name(const long *a)
+/* musl's way in (guest/libc/overlay/arch/x86_64/syscall_arch.h). */
+long __kx_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
+/* Record an unimplemented number (once) and return -ENOSYS. */
+long kx_enosys(long nr);
+#include "guest/posix/syscalls.h"
+
+/* ---- the process (proc.c) ---- */
+void kx_limits_init(const struct kx_boot_info *boot);
+/* len bytes of hardware entropy (RDRAND): len, -EAGAIN, -ENOSYS (none). */
+long kx_random(void *buf, size_t len);
+
+/* Fixed process identity until pVM fork and ids arrive (docs/posix.md). */
+#define KX_PID	1
+#define KX_PPID 0
+#define KX_UID	0
+#define KX_GID	0
+
+#endif /* KX_POSIX_H */

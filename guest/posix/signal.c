@@ -1,0 +1,278 @@
+/*
+ * signal.c — POSIX signals inside one pVM: rt_sigaction, rt_sigprocmask,
+ * rt_sigpending, rt_sigsuspend, sigaltstack, kill, tkill, tgkill.
+ *
+ * Phase 1 keeps the state Linux keeps (dispositions per process, a mask and
+ * pending set per thread) and delivers signals the pVM sends itself: at the
+ * end of the system call that made them deliverable (kill, raise, a write
+ * to a pipe without a reader, unblocking with sigprocmask) — the safe point
+ * of a pVM without preemption.  A thread blocked in a wait is interrupted
+ * (-EINTR) by a signal for it, as by Linux.  A handler runs on the thread's
+ * own stack with the signal (and sa_mask) blocked; with SA_SIGINFO it gets a
+ * siginfo_t and a ucontext_t whose uc_sigmask becomes the mask afterwards,
+ * as after sigreturn (the machine context is not filled in).  Default
+ * actions: ignore (SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals:
+ * there is no job control) or end the pVM.
+ *
+ * Signals from other pVMs and the operator (kx signals, KX_HC_KILL) reach
+ * the syscall layer in phase 2; alarm/setitimer need the monitor's timer.
+ */
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "guest/posix/posix.h"
+
+#define NSIG_KX 64 /* signals 1..64, as Linux's _NSIG */
+
+/* The kernel's struct sigaction on x86_64 (musl's k_sigaction). */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+static struct ksigaction actions[NSIG_KX + 1];
+static stack_t altstack = {.ss_flags = SS_DISABLE};
+
+static uint64_t bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+static const uint64_t unblockable = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
+
+static int default_ignores(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
+	       sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static int ignored(int sig)
+{
+	void (*h)(int) = actions[sig].handler;
+
+	return h == SIG_IGN || (h == SIG_DFL && default_ignores(sig));
+}
+
+static void run_handler(int sig, struct kx_sigstate *st)
+{
+	struct ksigaction act = actions[sig];
+	uint64_t saved = st->blocked;
+
+	if (act.flags & SA_RESETHAND)
+		actions[sig].handler = SIG_DFL;
+	st->blocked |= act.mask | ((act.flags & SA_NODEFER) ? 0 : bit(sig));
+	st->blocked &= ~unblockable;
+	if (act.flags & SA_SIGINFO) {
+		siginfo_t si;
+		ucontext_t uc;
+
+		memset(&si, 0, sizeof(si));
+		memset(&uc, 0, sizeof(uc));
+		si.si_signo = sig;
+		si.si_code = SI_TKILL;
+		si.si_pid = KX_PID;
+		si.si_uid = KX_UID;
+		memcpy(&uc.uc_sigmask, &saved, sizeof(saved));
+		uc.uc_stack = altstack;
+		((void (*)(int, siginfo_t *, void *))(void (*)(void))act.handler)(sig, &si, &uc);
+		memcpy(&st->blocked, &uc.uc_sigmask, sizeof(st->blocked)); /* as sigreturn */
+		st->blocked &= ~unblockable;
+	} else {
+		act.handler(sig);
+		st->blocked = saved;
+	}
+}
+
+void kx_signals_deliver(void)
+{
+	struct kx_sigstate *st = kx_thread_sig();
+	uint64_t ready;
+
+	while ((ready = st->pending & ~st->blocked) != 0) {
+		int sig = __builtin_ctzll(ready) + 1;
+
+		st->pending &= ~bit(sig);
+		if (ignored(sig))
+			continue;
+		if (actions[sig].handler == SIG_DFL)
+			kx_panic("terminated by signal %d (%s)", sig, strsignal(sig));
+		run_handler(sig, st);
+	}
+}
+
+/* Make sig pending for thread tid (its wait ends with -EINTR when the
+ * signal is not blocked); an ignored signal is dropped, as Linux drops it. */
+static long send(long tid, int sig)
+{
+	struct kx_sigstate *st = kx_thread_sig_of(tid);
+
+	if (!st)
+		return -ESRCH;
+	if (sig == 0 || ignored(sig))
+		return 0;
+	st->pending |= bit(sig);
+	if (!(st->blocked & bit(sig)) && tid != kx_thread_tid())
+		kx_thread_interrupt(tid);
+	return 0;
+}
+
+void kx_signal_self(int sig)
+{
+	send(kx_thread_tid(), sig);
+}
+
+static int valid(long sig)
+{
+	return sig >= 0 && sig <= NSIG_KX;
+}
+
+KX_SYS(rt_sigaction)
+{
+	int sig = (int)a[0];
+	const struct ksigaction *act = (const struct ksigaction *)a[1];
+	struct ksigaction *old = (struct ksigaction *)a[2];
+
+	if (a[3] != sizeof(uint64_t) || sig < 1 || sig > NSIG_KX)
+		return -EINVAL;
+	if (act && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (old)
+		*old = actions[sig];
+	if (act) {
+		actions[sig] = *act;
+		actions[sig].mask &= ~unblockable;
+		if (ignored(sig))
+			kx_threads_discard(bit(sig)); /* pending ones go too (POSIX) */
+	}
+	return 0;
+}
+
+KX_SYS(rt_sigprocmask)
+{
+	struct kx_sigstate *st = kx_thread_sig();
+	const uint64_t *set = (const uint64_t *)a[1];
+	uint64_t *old = (uint64_t *)a[2];
+	uint64_t want;
+
+	if (a[3] != sizeof(uint64_t))
+		return -EINVAL;
+	if (set) {
+		switch ((int)a[0]) {
+		case SIG_BLOCK:
+			want = st->blocked | *set;
+			break;
+		case SIG_UNBLOCK:
+			want = st->blocked & ~*set;
+			break;
+		case SIG_SETMASK:
+			want = *set;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (old)
+		*old = st->blocked;
+	if (set)
+		st->blocked = want & ~unblockable; /* delivery follows at the call's end */
+	return 0;
+}
+
+KX_SYS(rt_sigpending)
+{
+	struct kx_sigstate *st = kx_thread_sig();
+
+	if ((size_t)a[1] > sizeof(uint64_t))
+		return -EINVAL;
+	*(uint64_t *)a[0] = st->pending & st->blocked;
+	return 0;
+}
+
+KX_SYS(rt_sigsuspend)
+{
+	struct kx_sigstate *st = kx_thread_sig();
+	uint64_t saved = st->blocked;
+	static const char suspended; /* only a signal ends this wait */
+	long rc;
+
+	if (a[1] != sizeof(uint64_t))
+		return -EINVAL;
+	st->blocked = *(const uint64_t *)a[0] & ~unblockable;
+	while (!(st->pending & ~st->blocked)) {
+		rc = kx_block(&suspended, KX_NO_DEADLINE);
+		if (rc == -EINTR)
+			break;
+	}
+	kx_signals_deliver(); /* under the temporary mask, as Linux */
+	st->blocked = saved;
+	return -EINTR;
+}
+
+KX_SYS(pause)
+{
+	long set[2] = {(long)&kx_thread_sig()->blocked, sizeof(uint64_t)};
+
+	(void)a;
+	return kx_sys_rt_sigsuspend(set);
+}
+
+KX_SYS(sigaltstack)
+{
+	const stack_t *ss = (const stack_t *)a[0];
+	stack_t *old = (stack_t *)a[1];
+
+	if (old)
+		*old = altstack;
+	if (ss) {
+		if (ss->ss_flags & ~SS_DISABLE)
+			return -EINVAL;
+		if (!(ss->ss_flags & SS_DISABLE) && ss->ss_size < MINSIGSTKSZ)
+			return -ENOMEM;
+		altstack = *ss;
+	}
+	return 0;
+}
+
+KX_SYS(kill)
+{
+	long pid = a[0];
+	int sig = (int)a[1];
+
+	if (!valid(sig))
+		return -EINVAL;
+	/* One process: itself (by pid, group, or "every process"), nobody else. */
+	if (pid != KX_PID && pid != 0 && pid != -1 && pid != -KX_PID)
+		return -ESRCH;
+	return send(kx_thread_tid(), sig);
+}
+
+KX_SYS(tkill)
+{
+	if (!valid(a[1]))
+		return -EINVAL;
+	if (a[0] <= 0)
+		return -EINVAL;
+	return send(a[0], (int)a[1]);
+}
+
+KX_SYS(tgkill)
+{
+	if (!valid(a[2]))
+		return -EINVAL;
+	if (a[0] <= 0 || a[1] <= 0)
+		return -EINVAL;
+	if (a[0] != KX_PID)
+		return -ESRCH;
+	return send(a[1], (int)a[2]);
+}
+
+KX_SYS(rt_sigreturn)
+{
+	(void)a;
+	/* Handlers are called and returned from by this layer; nothing ever
+	 * gets here through a restorer. */
+	return kx_enosys(SYS_rt_sigreturn);
+}

@@ -1,0 +1,515 @@
+/*
+ * thread.c — threads of a pVM on a user-level scheduler: clone (musl's
+ * __clone, for pthread_create), exit, futex, set_tid_address,
+ * set_robust_list, sched_yield, gettid, and kx_wait/kx_wake, on which every
+ * blocking call of the layer (pipes, poll, sleep) waits.
+ *
+ * Phase 1 is COOPERATIVE: a thread runs until it blocks (a futex wait, a
+ * read from an empty pipe, poll, sleep), yields (sched_yield) or exits.  A
+ * thread that spins without a system call starves the others; preemption
+ * needs the monitor's timer kicks (docs/posix.md).  One vCPU: threads never
+ * run at the same time, so the layer needs no locks of its own.
+ *
+ * Switching saves the callee-saved registers, MXCSR and the x87 control
+ * word on the outgoing stack and loads the incoming thread's FS base (its
+ * TLS) with wrfsbase; start.c has made sure the CPU allows it.
+ */
+#include <limits.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "guest/posix/posix.h"
+
+#define MAX_THREADS 128
+
+/* Linux's futex operations (linux/futex.h; musl has no such header). */
+#define FUTEX_WAIT	     0
+#define FUTEX_WAKE	     1
+#define FUTEX_REQUEUE	     3
+#define FUTEX_CMP_REQUEUE    4
+#define FUTEX_WAIT_BITSET    9
+#define FUTEX_WAKE_BITSET    10
+#define FUTEX_PRIVATE_FLAG   128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_CMD_MASK	     (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
+
+enum { T_FREE, T_RUNNABLE, T_BLOCKED };
+
+struct thread {
+	int state;
+	long tid;
+	void *sp;	     /* saved while switched out */
+	uint64_t fs;	     /* its FS base (TLS) */
+	const void *wait_on; /* T_BLOCKED: the address it waits on */
+	uint64_t deadline;   /* T_BLOCKED: monotonic ns, or KX_NO_DEADLINE */
+	uint64_t wait_seq;   /* wakes go oldest first */
+	long wake_rc;	     /* 0 woken, -ETIMEDOUT, -EINTR */
+	int *clear_tid;	     /* CLONE_CHILD_CLEARTID / set_tid_address */
+	int (*fn)(void *);   /* a new thread starts in fn(arg) */
+	void *arg;
+	struct kx_sigstate sig;
+	char name[16];
+};
+
+static struct thread threads[MAX_THREADS];
+static struct thread *cur;
+static long live = 1;
+static long next_tid = KX_PID + 1;
+static uint64_t wait_seq;
+/* A detached thread's stack, unmapped once we are off it (__kx_unmapself). */
+static struct {
+	void *base;
+	size_t size;
+} unmap_later;
+
+char kx_io_changed;
+
+/* Save the callee-saved state on this stack, store %rsp in *save, load
+ * load_sp and return into whatever was saved there. */
+void kx_switch(void **save, void *load_sp);
+void kx_thread_entry(void);
+__attribute__((noreturn, used)) void kx_thread_main(void);
+int __kx_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls,
+	       int *ctid);
+__attribute__((noreturn)) void __kx_unmapself(void *base, size_t size);
+
+__asm__(".text\n"
+	".globl kx_switch\n"
+	".type kx_switch, @function\n"
+	"kx_switch:\n"
+	"	push %rbp\n"
+	"	push %rbx\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	sub $8, %rsp\n"
+	"	stmxcsr (%rsp)\n"
+	"	fnstcw 4(%rsp)\n"
+	"	mov %rsp, (%rdi)\n"
+	"	mov %rsi, %rsp\n"
+	"	ldmxcsr (%rsp)\n"
+	"	fldcw 4(%rsp)\n"
+	"	add $8, %rsp\n"
+	"	pop %r15\n"
+	"	pop %r14\n"
+	"	pop %r13\n"
+	"	pop %r12\n"
+	"	pop %rbx\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size kx_switch, . - kx_switch\n"
+	/* A new thread's first switch returns here, on its own stack. */
+	".globl kx_thread_entry\n"
+	".type kx_thread_entry, @function\n"
+	"kx_thread_entry:\n"
+	"	xor %ebp, %ebp\n"
+	"	and $-16, %rsp\n"
+	"	call kx_thread_main\n"
+	"	ud2\n"
+	".size kx_thread_entry, . - kx_thread_entry\n");
+
+static void set_fs(uint64_t base)
+{
+	__asm__ volatile("wrfsbase %0" : : "r"(base) : "memory");
+}
+
+void kx_threads_init(void)
+{
+	cur = &threads[0];
+	cur->state = T_RUNNABLE;
+	cur->tid = KX_PID;
+	memcpy(cur->name, "main", 5);
+}
+
+long kx_thread_tid(void)
+{
+	return cur->tid;
+}
+
+long kx_thread_count(void)
+{
+	return live;
+}
+
+void kx_thread_set_fs(uint64_t base)
+{
+	cur->fs = base;
+}
+
+struct kx_sigstate *kx_thread_sig(void)
+{
+	return &cur->sig;
+}
+
+static struct thread *find(long tid)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		if (threads[i].state != T_FREE && threads[i].tid == tid)
+			return &threads[i];
+	return NULL;
+}
+
+struct kx_sigstate *kx_thread_sig_of(long tid)
+{
+	struct thread *t = find(tid);
+
+	return t ? &t->sig : NULL;
+}
+
+void kx_threads_discard(uint64_t sigs)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		threads[i].sig.pending &= ~sigs;
+}
+
+void kx_thread_interrupt(long tid)
+{
+	struct thread *t = find(tid);
+
+	if (t && t->state == T_BLOCKED) {
+		t->wake_rc = -EINTR;
+		t->state = T_RUNNABLE;
+	}
+}
+
+/* Wake every blocked thread whose deadline has passed. */
+static void expire(uint64_t now)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++) {
+		struct thread *t = &threads[i];
+
+		if (t->state == T_BLOCKED && t->deadline <= now) {
+			t->wake_rc = -ETIMEDOUT;
+			t->state = T_RUNNABLE;
+		}
+	}
+}
+
+static int any_deadline(void)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		if (threads[i].state == T_BLOCKED && threads[i].deadline != KX_NO_DEADLINE)
+			return 1;
+	return 0;
+}
+
+/* The next runnable thread after cur, round robin (cur itself last). */
+static struct thread *pick(void)
+{
+	size_t at = (size_t)(cur - threads);
+
+	for (size_t i = 1; i <= MAX_THREADS; i++) {
+		struct thread *t = &threads[(at + i) % MAX_THREADS];
+
+		if (t->state == T_RUNNABLE)
+			return t;
+	}
+	return NULL;
+}
+
+static void after_switch(void)
+{
+	if (unmap_later.base) {
+		long a[6] = {(long)unmap_later.base, (long)unmap_later.size};
+
+		unmap_later.base = NULL;
+		kx_sys_munmap(a);
+	}
+}
+
+/* Run another thread until cur is runnable again and picked. */
+static void schedule(void)
+{
+	struct thread *next, *prev = cur;
+
+	for (;;) {
+		int timed = any_deadline();
+
+		if (timed)
+			expire(kx_now_ns(CLOCK_MONOTONIC));
+		next = pick();
+		if (next)
+			break;
+		/* Nobody can run: poll the clock until a deadline passes. */
+		if (!timed)
+			kx_panic("deadlock: all %ld threads of the pVM wait, none with a deadline",
+				 live);
+		__builtin_ia32_pause();
+	}
+	if (next == prev)
+		return;
+	cur = next;
+	if (next->fs != prev->fs)
+		set_fs(next->fs);
+	kx_switch(&prev->sp, next->sp);
+	after_switch();
+}
+
+long kx_block(const void *q, uint64_t deadline_ns)
+{
+	cur->state = T_BLOCKED;
+	cur->wait_on = q;
+	cur->deadline = deadline_ns;
+	cur->wait_seq = ++wait_seq;
+	cur->wake_rc = 0;
+	schedule();
+	return cur->wake_rc;
+}
+
+long kx_unblock(const void *q, long n)
+{
+	long woken = 0;
+
+	while (woken < n) {
+		struct thread *oldest = NULL;
+
+		for (size_t i = 0; i < MAX_THREADS; i++) {
+			struct thread *t = &threads[i];
+
+			if (t->state == T_BLOCKED && t->wait_on == q &&
+			    (!oldest || t->wait_seq < oldest->wait_seq))
+				oldest = t;
+		}
+		if (!oldest)
+			break;
+		oldest->state = T_RUNNABLE;
+		oldest->wake_rc = 0;
+		woken++;
+	}
+	return woken;
+}
+
+void kx_yield(void)
+{
+	schedule(); /* cur stays runnable: others first, then cur again */
+}
+
+void kx_thread_main(void)
+{
+	after_switch();
+	{
+		long a[6] = {cur->fn(cur->arg)};
+
+		kx_sys_exit(a);
+	}
+	__builtin_unreachable();
+}
+
+/* musl's __clone for pthread_create: a thread of this pVM (CLONE_VM |
+ * CLONE_THREAD); process creation (fork, vfork, posix_spawn) is not a
+ * thread and waits for pVM fork (ENOSYS). */
+int __kx_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls,
+	       int *ctid)
+{
+	struct thread *t = NULL;
+	uint64_t *sp;
+
+	if ((flags & (CLONE_VM | CLONE_THREAD)) != (CLONE_VM | CLONE_THREAD))
+		return (int)kx_enosys(SYS_clone);
+	if (!(flags & CLONE_SIGHAND) || !stack)
+		return -EINVAL;
+	for (size_t i = 0; i < MAX_THREADS && !t; i++)
+		if (threads[i].state == T_FREE)
+			t = &threads[i];
+	if (!t)
+		return -EAGAIN;
+	memset(t, 0, sizeof(*t));
+	t->tid = next_tid++;
+	t->fn = fn;
+	t->arg = arg;
+	t->fs = (flags & CLONE_SETTLS) ? (uint64_t)(uintptr_t)tls : cur->fs;
+	t->sig.blocked = cur->sig.blocked;
+	if (flags & CLONE_CHILD_CLEARTID)
+		t->clear_tid = ctid;
+	if (flags & CLONE_PARENT_SETTID)
+		*ptid = (int)t->tid;
+	if (flags & CLONE_CHILD_SETTID)
+		*ctid = (int)t->tid;
+	memcpy(t->name, cur->name, sizeof(t->name));
+	/* What kx_switch pops: MXCSR and x87 control word (the ABI's initial
+	 * values), r15..r12, rbx, rbp, then the return into kx_thread_entry. */
+	sp = (uint64_t *)((uintptr_t)stack & ~(uintptr_t)15);
+	*--sp = 0; /* keeps the entry's stack as a call would leave it */
+	*--sp = (uint64_t)(uintptr_t)kx_thread_entry;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	*--sp = 0x1f80ull | (0x37full << 32);
+	t->sp = sp;
+	t->state = T_RUNNABLE;
+	live++;
+	return (int)t->tid;
+}
+
+KX_SYS(clone)
+{
+	(void)a;
+	/* The raw call returns in two places; musl's clone() goes through
+	 * __clone (__kx_clone) instead.  A process copy is pVM fork: later. */
+	return kx_enosys(SYS_clone);
+}
+
+/* The end of the calling thread; the end of the pVM for the last one. */
+KX_SYS(exit)
+{
+	if (live == 1)
+		kx_exit((int)(a[0] & 0xff));
+	if (cur->clear_tid) {
+		*cur->clear_tid = 0;
+		kx_unblock(cur->clear_tid, 1);
+	}
+	live--;
+	cur->state = T_FREE; /* its slot is reusable once we are off its stack */
+	schedule();
+	kx_panic("posix: an exited thread was resumed");
+}
+
+void __kx_unmapself(void *base, size_t size)
+{
+	long a[6] = {0};
+
+	unmap_later.base = base;
+	unmap_later.size = size;
+	kx_sys_exit(a);
+	__builtin_unreachable();
+}
+
+KX_SYS(exit_group)
+{
+	kx_exit((int)(a[0] & 0xff));
+}
+
+KX_SYS(set_tid_address)
+{
+	cur->clear_tid = (int *)a[0];
+	return cur->tid;
+}
+
+KX_SYS(gettid)
+{
+	(void)a;
+	return cur->tid;
+}
+
+KX_SYS(set_robust_list)
+{
+	/* Robust mutexes need a dying thread's list walked; threads here end
+	 * only by exiting, which musl handles itself. */
+	return a[1] == 3 * (long)sizeof(void *) ? 0 : -EINVAL;
+}
+
+KX_SYS(sched_yield)
+{
+	(void)a;
+	kx_yield();
+	return 0;
+}
+
+/* Move up to n waiters on from to to (FUTEX_REQUEUE). */
+static long requeue(const void *from, const void *to, long n)
+{
+	long moved = 0;
+
+	for (size_t i = 0; i < MAX_THREADS && moved < n; i++)
+		if (threads[i].state == T_BLOCKED && threads[i].wait_on == from) {
+			threads[i].wait_on = to;
+			moved++;
+		}
+	return moved;
+}
+
+KX_SYS(futex)
+{
+	volatile uint32_t *uaddr = (volatile uint32_t *)a[0];
+	int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+	const struct timespec *ts = (const struct timespec *)a[3];
+	uint64_t deadline;
+	long rc, woken;
+
+	if ((uintptr_t)uaddr % 4 != 0)
+		return -EINVAL;
+	switch (cmd) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (cmd == FUTEX_WAIT_BITSET && (uint32_t)a[5] == 0)
+			return -EINVAL;
+		if (!ts)
+			deadline = KX_NO_DEADLINE;
+		else if (cmd == FUTEX_WAIT)
+			rc = kx_deadline_rel(ts, &deadline);
+		else
+			rc = kx_deadline_abs((op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME
+								 : CLOCK_MONOTONIC,
+					     ts, &deadline);
+		if (ts && rc != 0)
+			return rc;
+		if (*uaddr != (uint32_t)a[2])
+			return -EAGAIN;
+		return kx_block((const void *)uaddr, deadline);
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		if (cmd == FUTEX_WAKE_BITSET && (uint32_t)a[5] == 0)
+			return -EINVAL;
+		return kx_unblock((const void *)uaddr, a[2] < 0 ? 0 : (int)a[2]);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+		if ((uintptr_t)a[4] % 4 != 0 || (int)a[2] < 0 || (int)a[3] < 0)
+			return -EINVAL;
+		if (cmd == FUTEX_CMP_REQUEUE && *uaddr != (uint32_t)a[5])
+			return -EAGAIN;
+		woken = kx_unblock((const void *)uaddr, (int)a[2]);
+		return woken + requeue((const void *)uaddr, (const void *)a[4], (int)a[3]);
+	default:
+		return kx_enosys(SYS_futex);
+	}
+}
+
+/* One vCPU: CPU 0. */
+KX_SYS(sched_getaffinity)
+{
+	size_t size = (size_t)a[1];
+	unsigned char *mask = (unsigned char *)a[2];
+
+	if (a[0] != 0 && !find(a[0]) && a[0] != KX_PID)
+		return -ESRCH;
+	if (size < sizeof(unsigned long) || size % sizeof(unsigned long) != 0)
+		return -EINVAL;
+	memset(mask, 0, sizeof(unsigned long));
+	mask[0] = 1;
+	return (long)sizeof(unsigned long);
+}
+
+KX_SYS(sched_setaffinity)
+{
+	const unsigned char *mask = (const unsigned char *)a[2];
+
+	if (a[0] != 0 && !find(a[0]) && a[0] != KX_PID)
+		return -ESRCH;
+	return a[1] > 0 && (mask[0] & 1) ? 0 : -EINVAL;
+}
+
+KX_SYS(getcpu)
+{
+	if (a[0])
+		*(unsigned *)a[0] = 0;
+	if (a[1])
+		*(unsigned *)a[1] = 0;
+	return 0;
+}
+
+KX_SYS(prctl)
+{
+	switch ((int)a[0]) {
+	case PR_SET_NAME:
+		strncpy(cur->name, (const char *)a[1], sizeof(cur->name) - 1);
+		cur->name[sizeof(cur->name) - 1] = '\0';
+		return 0;
+	case PR_GET_NAME:
+		memcpy((char *)a[1], cur->name, sizeof(cur->name));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,84 @@
+/*
+ * tmpfs.h — private to tmpfs.c and fs.c: the in-memory file system's
+ * nodes and path resolution.
+ *
+ * Today tmpfs is the whole name space of a pVM (/, with /tmp and /dev);
+ * the image's signed tree and host directories will be mounted into it
+ * (a node that is a mount point hands the rest of the walk to another
+ * file system) without changing the system calls in fs.c.
+ */
+#ifndef KX_POSIX_TMPFS_H
+#define KX_POSIX_TMPFS_H
+
+#include <limits.h>
+
+#include "guest/posix/posix.h"
+
+struct tmpfs_entry;
+
+struct tmpfs_node {
+	mode_t mode; /* S_IFREG, S_IFDIR or S_IFCHR | permission bits */
+	ino_t ino;
+	nlink_t nlink;	/* names (and, for a directory, "." and its children's "..") */
+	unsigned opens; /* open descriptions, the cwd and O_TMPFILE files */
+	uid_t uid;
+	gid_t gid;
+	struct timespec atime, mtime, ctime;
+	const struct kx_file_ops *dev; /* S_IFCHR: the device */
+	/* S_IFREG */
+	char *data;
+	size_t size, cap;
+	/* S_IFDIR: entries in the order they were made; cookies never reused */
+	struct tmpfs_entry *first, *last;
+	uint64_t next_cookie;
+	struct tmpfs_node *parent; /* the root is its own parent */
+};
+
+struct tmpfs_entry {
+	struct tmpfs_entry *next;
+	struct tmpfs_node *node;
+	uint64_t cookie; /* the getdents64/telldir position of this entry */
+	char name[];
+};
+
+/* Where a path leads: the directory holding its last component, and that
+ * component ("" when the path is "/"); trailing_slash when it ended in
+ * '/' (then it must name a directory). */
+struct tmpfs_where {
+	struct tmpfs_node *dir;
+	char name[NAME_MAX + 1];
+	int trailing_slash;
+};
+
+extern struct tmpfs_node *tmpfs_root, *tmpfs_cwd;
+extern mode_t tmpfs_umask;
+
+long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w);
+/* The node the last component names (NULL: none); "." and ".." too. */
+struct tmpfs_node *tmpfs_child(struct tmpfs_node *dir, const char *name);
+/* resolve + child: -ENOENT, -ENOTDIR (a trailing slash on a non-directory). */
+long tmpfs_lookup(long dirfd, const char *path, struct tmpfs_node **out);
+/* The tmpfs file or directory behind an open description; NULL for other
+ * kinds (pipes, the console, devices). */
+struct tmpfs_node *tmpfs_node_of(struct kx_file *f);
+
+struct tmpfs_node *tmpfs_node_new(mode_t mode);
+/* Name node in dir (the name is not there yet); -ENOMEM. */
+long tmpfs_link(struct tmpfs_node *dir, const char *name, struct tmpfs_node *node);
+/* A new entry called name (NULL: no memory), for tmpfs_move. */
+struct tmpfs_entry *tmpfs_entry_new(const char *name);
+/* Move from/from_name (it exists) into `to` under the entry e. */
+void tmpfs_move(struct tmpfs_node *from, const char *from_name, struct tmpfs_node *to,
+		struct tmpfs_entry *e);
+/* Remove the name from dir; the node goes when nothing holds it. */
+void tmpfs_unlink(struct tmpfs_node *dir, const char *name);
+struct tmpfs_entry *tmpfs_entry_of(struct tmpfs_node *dir, const char *name);
+/* A node lost a holder (a name, an open, the cwd): free it if it was the last. */
+void tmpfs_maybe_free(struct tmpfs_node *node);
+long tmpfs_stat(const struct tmpfs_node *node, struct stat *st);
+long tmpfs_resize(struct tmpfs_node *node, size_t size);
+void tmpfs_touch(struct tmpfs_node *node, int what); /* TOUCH_* */
+#define TOUCH_M 1 /* contents changed: mtime and ctime */
+#define TOUCH_C 2 /* attributes changed: ctime */
+
+#endif /* KX_POSIX_TMPFS_H */

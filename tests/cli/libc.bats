@@ -1,0 +1,276 @@
+#!/usr/bin/env bats
+# libc: ordinary C programs on musl and kx's syscall layer (guest/posix/),
+# built with the SDK's kx-cc.  The conformance programs of tests/libc/ run
+# natively (host gcc, glibc, Linux) and in a pVM under kxmon; every check
+# must pass on both sides and their outputs must be identical.  Then what a
+# pVM does on purpose differently (kxonly), the no-`syscall` build check,
+# the SDK as installed, and the pinned Debian source cache.
+
+bats_require_minimum_version 1.5.0
+
+load "$KX_ROOT/tests/guest/helpers"
+
+LIBC=$KX_BUILD/tests/libc
+SDK=$KX_BUILD/sdk
+# The variant-neutral build tree: musl and the source cache live there.
+SHARED=$(dirname "$KX_BUILD")/build
+
+teardown() {
+	if [ -n "${SOCK:-}" ] && [ -S "$SOCK" ]; then
+		"$KX_BIN/kxctl" stop --socket "$SOCK" || true
+	fi
+}
+
+# native NAME: the native build in a fresh scratch directory, with stdin
+# empty and no fd above 2 open (the conformance programs count fds).
+native() {
+	local scratch=$BATS_TEST_TMPDIR/native-scratch
+	mkdir -p "$scratch"
+	run --separate-stderr bash -c '
+		cd / && for fd in /proc/$BASHPID/fd/*; do
+			n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"
+		done 2>/dev/null
+		exec "$0" "$1" </dev/null' "$LIBC/native/$1" "$scratch"
+}
+
+# conform NAME MIN: both runs pass all of at least MIN checks, same output.
+conform() {
+	native "$1"
+	local nstatus=$status nout=$output
+	[ "$nstatus" -eq 0 ] || { echo "$nout"; explain "the native run failed"; }
+	pvm "$LIBC/kx/$1.kxe" /tmp
+	[ "$status" -eq 0 ] || explain "the pVM run failed"
+	[ -z "$stderr" ] || explain "want no report from kxmon"
+	if [ "$output" != "$nout" ]; then
+		diff <(echo "$nout") <(echo "$output") || true
+		explain "the outputs differ (native <, pVM >)"
+	fi
+	local n
+	n=$(sed -n 's/^\([0-9]*\) checks, 0 failed$/\1/p' <<<"$output")
+	[ -n "$n" ] && [ "$n" -ge "$2" ] || explain "want at least $2 passing checks"
+	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
+}
+
+@test "conformance: stdio (printf/scanf formats, FILE streams on files, stdin at EOF)" {
+	conform stdio 30
+}
+
+@test "conformance: memory (strings, qsort, 2000 mallocs with realloc, 8 MiB, mmap/mremap/madvise)" {
+	conform memory 30
+}
+
+@test "conformance: files (read/write/pread/pwrite/readv/lseek/ftruncate/unlink/rename/link/umask + errors)" {
+	conform files 55
+}
+
+@test "conformance: directories (mkdir/rmdir/readdir/getcwd/chdir/fchdir/*at calls/renames + errors)" {
+	conform dirs 40
+}
+
+@test "conformance: pipes and poll/ppoll/select/pselect (EOF, EPIPE, O_NONBLOCK, 64 KiB, timeouts)" {
+	conform pipes 30
+}
+
+@test "conformance: dup/dup2/dup3/fcntl (shared offsets, FD_CLOEXEC, status flags, locks, ENOTTY)" {
+	conform fdops 25
+}
+
+@test "conformance: threads (producer/consumer over mutex + condvar, TLS, once, detached, rwlock)" {
+	conform threads 15
+}
+
+@test "conformance: time (clocks, resolution, nanosleep, clock_nanosleep, calendar)" {
+	conform timing 18
+}
+
+@test "conformance: signals a process sends itself (handlers, masks, pending, SA_SIGINFO)" {
+	conform signals 20
+}
+
+@test "kx only: fixed ids, no terminal, W^X (EACCES / ENOSYS), RDRAND, devices, ENOSYS recorded" {
+	pvm "$LIBC/kx/kxonly.kxe"
+	[ "$status" -eq 0 ] || explain "kxonly failed"
+	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
+	[[ "$output" == *"ok mmap W+X: EACCES"* ]] || explain "W^X"
+	[[ "$output" == *"ok the ENOSYS record names mount, not read"* ]] || explain "the record"
+	n=$(sed -n 's/^\([0-9]*\) checks, 0 failed$/\1/p' <<<"$output")
+	[ -n "$n" ] && [ "$n" -ge 22 ] || explain "want at least 22 passing checks"
+}
+
+@test "kx only: argv reaches main, writable; the environment is empty" {
+	pvm "$LIBC/kx/kxonly.kxe" argv one "two words" ""
+	[ "$status" -eq 0 ] || explain "want 0"
+	[ "$output" = "argv[2] = One
+argv[3] = Two words
+argv[4] = 
+argc = 5, environ[0] = (null)" ] || explain "unexpected argv"
+}
+
+@test "kx only: exit() from a second thread ends the pVM with its status" {
+	pvm "$LIBC/kx/kxonly.kxe" exit 42
+	[ "$status" -eq 42 ] || explain "want 42"
+}
+
+@test "kx only: a pVM whose every thread waits for ever ends with a deadlock panic" {
+	pvm "$LIBC/kx/kxonly.kxe" deadlock
+	expect_end 126 "guest panic at RIP 0x[0-9a-f]+: deadlock: all 1 threads of the pVM wait, none with a deadline"
+}
+
+@test "no syscall: musl's libc.a and every SDK image hold no syscall, sysenter or int \$0x80" {
+	run "$SDK/bin/kx-nosyscall" "$SDK/lib/kx/lib/libc.a" "$SDK/lib/kx/lib/libkxposix.a" \
+		"$SDK/lib/kx/lib/libkxrt.a" "$LIBC"/kx/*.kxe
+	[ "$status" -eq 0 ] || explain "a system call instruction is left"
+	# The check reads instructions: syscall's bytes inside another
+	# instruction's immediate are no syscall.
+	printf '.text\n.globl f\nf: mov $0x050f, %%eax\n ret\n' > "$BATS_TEST_TMPDIR/imm.s"
+	as -o "$BATS_TEST_TMPDIR/imm.o" "$BATS_TEST_TMPDIR/imm.s"
+	run "$SDK/bin/kx-nosyscall" "$BATS_TEST_TMPDIR/imm.o"
+	[ "$status" -eq 0 ] || explain "0f 05 inside an immediate is not an instruction"
+}
+
+@test "no syscall: the check fires on a deliberately bad object, and kx-cc refuses the image" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '.text\n.globl raw_getpid\nraw_getpid: mov $39, %%eax\n syscall\n ret\n' > bad.s
+	printf '.text\n.globl raw_int\nraw_int: int $0x80\n sysenter\n ret\n' > bad2.s
+	as -o bad.o bad.s && as -o bad2.o bad2.s
+	run "$SDK/bin/kx-nosyscall" bad.o bad2.o
+	[ "$status" -eq 1 ] || explain "want 1"
+	[[ "$output" == *"bad.o: syscall in raw_getpid at 0x5"* ]] || explain "names the syscall"
+	[[ "$output" == *"bad2.o: int \$0x80 in raw_int at 0x0"* ]] || explain "names int \$0x80"
+	[[ "$output" == *"bad2.o: sysenter in raw_int at 0x2"* ]] || explain "names sysenter"
+	printf 'long raw_getpid(void);\nint main(void) { return (int)raw_getpid(); }\n' > main.c
+	run "$SDK/bin/kx-cc" -o bad.kxe main.c bad.o
+	[ "$status" -eq 1 ] || explain "kx-cc must fail"
+	[[ "$output" == *"syscall in raw_getpid"* ]] || explain "kx-cc says why"
+	[ ! -e bad.kxe ] || explain "the image must be removed"
+	run "$SDK/bin/kx-nosyscall" /etc/hostname
+	[ "$status" -eq 2 ] || explain "an unreadable (non-ELF) file is an error, not a pass"
+}
+
+@test "sdk: kx-cc --help is a manual page; -c, -shared and an image that names a library" {
+	run "$SDK/bin/kx-cc" --help
+	[ "$status" -eq 0 ] || explain "want 0"
+	for s in NAME SYNOPSIS DESCRIPTION ENVIRONMENT "EXIT STATUS" "SEE ALSO"; do
+		grep -q "^$s" <<<"$output" || explain "missing section $s"
+	done
+	cd "$BATS_TEST_TMPDIR"
+	printf '#include <stdio.h>\nint greet(const char *w) { return printf("hi %%s\\n", w); }\n' > lib.c
+	printf 'int greet(const char *);\nint main(void) { return greet("x") == 5 ? 0 : 1; }\n' > app.c
+	run "$SDK/bin/kx-cc" -c -o app.o app.c
+	[ "$status" -eq 0 ] && [ -f app.o ] || explain "-c"
+	run "$SDK/bin/kx-cc" -shared -o libgreet.so lib.c
+	[ "$status" -eq 0 ] || explain "-shared"
+	run readelf -dW libgreet.so
+	[[ "$output" == *"Library soname: [libgreet.so]"* ]] || explain "soname from -o"
+	run "$SDK/bin/kx-cc" -o app.kxe app.o libgreet.so
+	[ "$status" -eq 0 ] || explain "an image naming a library"
+	run "$KX_BIN/kxctl" inspect app.kxe
+	[ "$status" -eq 0 ] || explain "kx's loader accepts the image"
+	[[ "$output" == *"needed:      libgreet.so"* ]] || explain "DT_NEEDED"
+	run "$KX_BIN/kxctl" inspect libgreet.so
+	[ "$status" -eq 0 ] || explain "kx's loader accepts the library"
+}
+
+@test "sdk: an SDK image links its signed SDK library through kxd and the gate, lazily bound" {
+	cd "$BATS_TEST_TMPDIR"
+	"$KX_BIN/kxsign" keygen -p me.pub -s me.sec --no-passphrase >/dev/null
+	cat > greet.c <<-'EOF'
+	#include <stdio.h>
+	#include <string.h>
+	int greet(const char *who) { return printf("greetings, %s (%zu letters)\n", who, strlen(who)); }
+	EOF
+	printf 'int greet(const char *);\nint main(int c, char **v) { return greet(c > 1 ? v[1] : "x") > 0 ? 0 : 1; }\n' > app.c
+	cat > greeter.yaml <<-'EOF'
+	kx-manifest: 1
+	app: greeter
+	image: greeter.kxe
+	memory: 32M
+	keys:
+	  me: me.pub
+	libraries:
+	  - name: libgreet
+	    signed-by: [me]
+	    version: ">= 1.0 && < 2"
+	    loader: self
+	    bind: lazy
+	EOF
+	"$SDK/bin/kx-cc" -O2 -shared -o libgreet.so greet.c || explain "kx-cc -shared"
+	"$SDK/bin/kx-cc" -O2 -o app.kxe app.c libgreet.so || explain "kx-cc with a library"
+	run readelf --dyn-syms -W app.kxe
+	[[ "$output" == *" du_resolve"* ]] || explain "the image exports du_resolve: lazy binding"
+	[[ "$output" == *" printf"* ]] || explain "and the C library the library uses"
+	mkdir libs
+	"$KX_BIN/kxsign" sign -s me.sec --name libgreet --version 1.0 -o libs/libgreet.so libgreet.so >/dev/null
+	"$KX_BIN/kxsign" sign -s me.sec --name greeter --version 1.0 -o greeter.kxe app.kxe >/dev/null
+	"$KX_BIN/kxpolicy" compile -o greeter.kxp greeter.yaml >/dev/null
+	SOCK=$BATS_TEST_TMPDIR/kxd.sock
+	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" --policy greeter.kxp --libdir libs \
+		greeter.kxe pVMs
+	[ "$status" -eq 0 ] || explain "want 0"
+	[ "$output" = "greetings, pVMs (4 letters)" ] || explain "musl's printf, from the library"
+	run "$KX_BIN/kxctl" audit --socket "$SOCK"
+	[[ "$output" == *"link    pvm 1 (greeter) -> pvm 1 (greeter) lib libgreet 1.0 ALLOW greeter.yaml:8"* ]] ||
+		explain "the link, decided and audited"
+	cp libgreet.so libs/libgreet.so # unsigned now
+	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" greeter.kxe
+	[ "$status" -ne 0 ] || explain "an unsigned library must not be linked"
+	[[ "$stderr" == *"libgreet.so"*"not signed"* ]] || explain "says why"
+}
+
+@test "sdk: make install puts a working SDK under PREFIX (kx-cc, kx.pc, headers, libraries)" {
+	dest=$BATS_TEST_TMPDIR/dest
+	run make -C "$KX_ROOT" --no-print-directory -s install-sdk B="$KX_BUILD" DESTDIR="$dest" \
+		PREFIX=/opt/kx
+	[ "$status" -eq 0 ] || explain "make install-sdk failed"
+	for f in bin/kx-cc bin/kx-nosyscall lib/kx/kx.specs lib/kx/lib/libc.a lib/kx/lib/libkxposix.a \
+		lib/kx/lib/libkxrt.a lib/kx/lib/kxcrt1.o lib/kx/lib/kx.ld lib/kx/lib/kx-dyn.ld \
+		lib/kx/include/stdio.h lib/kx/include/kx/kxrt.h lib/kx/include/kx/posix.h \
+		lib/kx/include/kx/kx_hcall_abi.h lib/pkgconfig/kx.pc; do
+		[ -f "$dest/opt/kx/$f" ] || explain "missing $f"
+	done
+	[ -x "$dest/opt/kx/bin/kx-cc" ] || explain "kx-cc not executable"
+	run env PKG_CONFIG_PATH="$dest/opt/kx/lib/pkgconfig" pkg-config --variable=cc kx
+	[ "$output" = /opt/kx/bin/kx-cc ] || explain "kx.pc names PREFIX's kx-cc"
+	# The installed copy works from where it is (it finds its SDK next to it).
+	cd "$BATS_TEST_TMPDIR"
+	cat > hello.c <<-'EOF'
+	#include <stdio.h>
+	#include <stdlib.h>
+	#include <kx/kxrt.h>
+	int main(int argc, char **argv)
+	{
+		char *s = malloc(32);
+		FILE *f = fopen("/tmp/greeting", "w+");
+		fprintf(f, "hello, %s", argc > 1 ? argv[1] : "world");
+		rewind(f);
+		fgets(s, 32, f);
+		printf("%s from a pVM (abi %u)\n", s, kx_boot_info()->abi_version);
+		return 0;
+	}
+	EOF
+	run "$dest/opt/kx/bin/kx-cc" -O2 -Wall -Werror -o hello.kxe hello.c
+	[ "$status" -eq 0 ] || explain "the installed kx-cc failed"
+	pvm hello.kxe kx
+	[ "$status" -eq 0 ] && [ "$output" = "hello, kx from a pVM (abi 1)" ] || explain "hello"
+}
+
+@test "debsrc: a second run needs no network; a cache that does not match the pins is refused" {
+	cache=${KX_SRC_CACHE:-$SHARED/src-cache}
+	[ -d "$cache/dl" ] || skip "no source cache at $cache (built with another KX_SRC_CACHE)"
+	run env KX_SRC_CACHE="$cache" KX_SRC_OFFLINE=1 sh "$KX_ROOT/.ci/debsrc.sh" musl
+	[ "$status" -eq 0 ] && [ -f "$output/src/env/__libc_start_main.c" ] || explain "offline run"
+	tampered=$BATS_TEST_TMPDIR/cache
+	mkdir -p "$tampered"
+	cp -R "$cache/dl" "$tampered/"
+	printf 'x' >> "$tampered"/dl/musl_*/musl_*.debian.tar.xz
+	run --separate-stderr env KX_SRC_CACHE="$tampered" KX_SRC_OFFLINE=1 \
+		sh "$KX_ROOT/.ci/debsrc.sh" musl
+	[ "$status" -eq 1 ] || explain "want 1"
+	[[ "$stderr" == *"debian.tar.xz: sha256 "*", pinned 8f12cc80"* ]] || explain "names the file"
+	[ ! -e "$tampered/src" ] || explain "nothing may be unpacked"
+	run env KX_SRC_CACHE="$tampered" sh "$KX_ROOT/.ci/debsrc.sh" no-such-package
+	[ "$status" -eq 1 ] && [[ "$output" == *"not pinned"* ]] || explain "unpinned package"
+	printf 'musl 1.2.3-1 musl_1.2.3-1.dsc nothex\n' > "$BATS_TEST_TMPDIR/bad.pins"
+	run env KX_SRC_CACHE="$tampered" sh "$KX_ROOT/.ci/debsrc.sh" -p "$BATS_TEST_TMPDIR/bad.pins" musl
+	[ "$status" -eq 1 ] && [[ "$output" == *"malformed pin line"* ]] || explain "malformed pin"
+}

@@ -1,0 +1,21 @@
+# tests/libc/: the libc conformance programs (included from guest/module.mk).
+# Each is built natively with the host's gcc and glibc, and as a pVM image
+# with the SDK's kx-cc, the way an app developer builds one; the same flags
+# for both.  tests/cli/libc.bats runs both and compares their output.
+
+LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals
+LIBC_KX_ONLY := kxonly
+LIBC_TEST_DIR := $(B)/tests/libc
+LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
+	-pthread
+
+$(LIBC_TEST_DIR)/native/%: tests/libc/%.c tests/libc/check.h
+	$(call say,NATIVE,$@)mkdir -p $(@D) && $(CC) $(LIBC_TEST_CFLAGS) -o $@ $< -lm
+
+$(LIBC_TEST_DIR)/kx/%.kxe: tests/libc/%.c tests/libc/check.h $(SDK_STAMP)
+	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $< -lm
+
+ifeq ($(FUZZ),)
+EXTRA_ALL += $(foreach t,$(LIBC_TESTS),$(LIBC_TEST_DIR)/native/$(t) $(LIBC_TEST_DIR)/kx/$(t).kxe) \
+	$(foreach t,$(LIBC_KX_ONLY),$(LIBC_TEST_DIR)/kx/$(t).kxe)
+endif
