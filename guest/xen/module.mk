@@ -44,7 +44,7 @@ test_xen_boot_SRCS := tests/unit/test_xen_boot.c guest/xen/boot.c
 test_xen_boot_LDLIBS := -lcmocka
 test_xen_ring_SRCS := tests/unit/test_xen_ring.c guest/xen/ring.c
 test_xen_ring_LDLIBS := -lcmocka
-test_xen_notes_SRCS := tests/unit/test_xen_notes.c
+test_xen_notes_SRCS := tests/unit/test_xen_notes.c tests/xen/elfnote.c
 test_xen_notes_LDLIBS := -lcmocka
 
 # The monitor's end of the kx ring takes guest-written bytes: fuzzed.

@@ -6,8 +6,8 @@
  * "generic", XEN_VERSION "xen-3.0"), that VIRT_BASE and PADDR_OFFSET load
  * the image where it is linked, that ENTRY and HYPERCALL_PAGE lie in the
  * executable segment, and that kx's own note names a page of zero-filled
- * data for the kx ring.  The note walker treats the file as hostile and is
- * run over every truncation of a real image.
+ * data for the kx ring.  The note walker (tests/xen/elfnote.c) treats the
+ * file as hostile and is run over every truncation of a real image.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,91 +22,19 @@
 #include <xen/elfnote.h>
 
 #include "guest/kx_ring_abi.h"
-
-#define MAX_NOTES 32
-
-struct note {
-	char name[8];
-	uint32_t type;
-	const uint8_t *desc;
-	uint32_t desc_size;
-};
+#include "tests/xen/elfnote.h"
 
 struct image {
 	uint8_t *bytes;
 	size_t size;
-	const Elf64_Ehdr *eh;
-	const Elf64_Phdr *ph;
-	struct note notes[MAX_NOTES];
-	unsigned n_notes;
+	struct xen_notes n;
 };
 
 static const char *self;
 
-/* Untrusted input: (bytes, size) is a whole file.  0, or -1 for anything
- * malformed; every offset and size is checked against size without overflow. */
-static int parse(struct image *im)
-{
-	const Elf64_Ehdr *eh;
-
-	im->n_notes = 0;
-	if (im->size < sizeof(Elf64_Ehdr))
-		return -1;
-	eh = (const Elf64_Ehdr *)(const void *)im->bytes;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff > im->size || eh->e_phnum > (im->size - eh->e_phoff) / sizeof(Elf64_Phdr))
-		return -1;
-	im->eh = eh;
-	im->ph = (const Elf64_Phdr *)(const void *)(im->bytes + eh->e_phoff);
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *p = &im->ph[i];
-		uint64_t at, end;
-
-		if (p->p_type != PT_NOTE)
-			continue;
-		if (p->p_offset > im->size || p->p_filesz > im->size - p->p_offset)
-			return -1;
-		at = p->p_offset;
-		end = p->p_offset + p->p_filesz;
-		while (end - at >= 12) {
-			uint32_t namesz, descsz;
-			uint64_t name_at, desc_at, next;
-			struct note *n;
-
-			memcpy(&namesz, im->bytes + at, 4);
-			memcpy(&descsz, im->bytes + at + 4, 4);
-			name_at = at + 12;
-			desc_at = name_at + ((namesz + 3ull) & ~3ull);
-			next = desc_at + ((descsz + 3ull) & ~3ull);
-			if (desc_at > end || next > end || namesz == 0 ||
-			    namesz > sizeof(n->name) || im->n_notes == MAX_NOTES)
-				return -1;
-			n = &im->notes[im->n_notes++];
-			memcpy(&n->type, im->bytes + at + 8, 4);
-			memcpy(n->name, im->bytes + name_at, namesz);
-			n->name[namesz - 1] = '\0';
-			n->desc = im->bytes + desc_at;
-			n->desc_size = descsz;
-			at = next;
-		}
-		if (at != end)
-			return -1;
-	}
-	return 0;
-}
-
-static const struct note *find(const struct image *im, const char *name, uint32_t type)
-{
-	for (unsigned i = 0; i < im->n_notes; i++)
-		if (strcmp(im->notes[i].name, name) == 0 && im->notes[i].type == type)
-			return &im->notes[i];
-	return NULL;
-}
-
 static const char *str(const struct image *im, uint32_t type)
 {
-	const struct note *n = find(im, "Xen", type);
+	const struct xen_note *n = xen_note_find(&im->n, "Xen", type);
 
 	if (n == NULL || n->desc_size == 0 || n->desc[n->desc_size - 1] != '\0')
 		return NULL;
@@ -115,20 +43,16 @@ static const char *str(const struct image *im, uint32_t type)
 
 static uint64_t num(const struct image *im, const char *name, uint32_t type)
 {
-	const struct note *n = find(im, name, type);
 	uint64_t v = 0;
 
-	assert_non_null(n);
-	assert_int_equal(n->desc_size, 8);
-	memcpy(&v, n->desc, 8);
+	assert_int_equal(xen_note_u64(&im->n, name, type, &v), 0);
 	return v;
 }
 
-/* The PT_LOAD holding [va, va + size), or NULL. */
 static const Elf64_Phdr *segment_of(const struct image *im, uint64_t va, uint64_t size)
 {
-	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
-		const Elf64_Phdr *p = &im->ph[i];
+	for (unsigned i = 0; i < im->n.eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &im->n.ph[i];
 
 		if (p->p_type == PT_LOAD && va >= p->p_vaddr && va - p->p_vaddr <= p->p_memsz &&
 		    size <= p->p_memsz - (va - p->p_vaddr))
@@ -159,7 +83,7 @@ static void load(struct image *im, const char *app)
 	assert_int_equal(fread(im->bytes, 1, (size_t)size, f), (size_t)size);
 	fclose(f);
 	im->size = (size_t)size;
-	assert_int_equal(parse(im), 0);
+	assert_int_equal(xen_notes_parse(im->bytes, im->size, &im->n), 0);
 }
 
 static void check_image(const char *app)
@@ -181,15 +105,15 @@ static void check_image(const char *app)
 	/* loaded where linked, frame 0 at the image's first page */
 	assert_int_equal(num(&im, "Xen", XEN_ELFNOTE_VIRT_BASE), 0x400000);
 	assert_int_equal(num(&im, "Xen", XEN_ELFNOTE_PADDR_OFFSET), 0x400000);
-	for (unsigned i = 0; i < im.eh->e_phnum; i++)
-		if (im.ph[i].p_type == PT_LOAD) {
-			assert_int_equal(im.ph[i].p_paddr, im.ph[i].p_vaddr);
-			assert_true(im.ph[i].p_vaddr >= 0x400000);
+	for (unsigned i = 0; i < im.n.eh->e_phnum; i++)
+		if (im.n.ph[i].p_type == PT_LOAD) {
+			assert_int_equal(im.n.ph[i].p_paddr, im.n.ph[i].p_vaddr);
+			assert_true(im.n.ph[i].p_vaddr >= 0x400000);
 			/* W^X in the file, as on KVM */
-			assert_false((im.ph[i].p_flags & PF_W) && (im.ph[i].p_flags & PF_X));
+			assert_false((im.n.ph[i].p_flags & PF_W) && (im.n.ph[i].p_flags & PF_X));
 		}
 	entry = num(&im, "Xen", XEN_ELFNOTE_ENTRY);
-	assert_int_equal(entry, im.eh->e_entry);
+	assert_int_equal(entry, im.n.eh->e_entry);
 	text = segment_of(&im, entry, 1);
 	assert_non_null(text);
 	assert_true(text->p_flags & PF_X);
@@ -222,15 +146,15 @@ static void test_walker_is_bounded(void **state)
 
 	(void)state;
 	load(&im, "xhello");
-	for (unsigned i = 0; i < im.eh->e_phnum; i++)
-		if (im.ph[i].p_type == PT_NOTE)
-			note_at = im.ph[i].p_offset;
+	for (unsigned i = 0; i < im.n.eh->e_phnum; i++)
+		if (im.n.ph[i].p_type == PT_NOTE)
+			note_at = im.n.ph[i].p_offset;
 	assert_true(note_at > 0);
 	for (size_t n = 0; n < im.size; n += n < note_at + 512 ? 1 : 4096) {
 		cut = (struct image){.bytes = malloc(n ? n : 1), .size = n};
 		memcpy(cut.bytes, im.bytes, n);
 		/* a prefix that ends before the notes must fail, others may pass */
-		if (parse(&cut) == 0)
+		if (xen_notes_parse(cut.bytes, cut.size, &cut.n) == 0)
 			assert_true(n > note_at);
 		free(cut.bytes);
 	}
@@ -239,7 +163,7 @@ static void test_walker_is_bounded(void **state)
 		uint32_t huge = 0xfffffff0u;
 
 		memcpy(im.bytes + note_at + 4, &huge, 4);
-		assert_int_equal(parse(&im), -1);
+		assert_int_equal(xen_notes_parse(im.bytes, im.size, &im.n), -1);
 	}
 	free(im.bytes);
 }

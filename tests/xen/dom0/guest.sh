@@ -67,3 +67,10 @@ else
 	not_ok "fault stack_overflow: no domain_crash report for d${id} in xl dmesg"
 fi
 end_pvm fstack
+
+# without a monitor the same calls return -KX_EPERM (1) at once
+boot_pvm xcalls $G/xhello.kxe calls 200
+expect_console "no monitor: manager calls return -KX_EPERM" "calls: 200 in"
+expect_console "no monitor: ... with -KX_EPERM" "last -1"
+echo "timing: no monitor $(grep '^calls:' "$CONSOLE")"
+end_pvm xcalls
