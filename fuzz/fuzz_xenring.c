@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (at < size) {
 		uint8_t op = data[at++] & 7;
-		struct kx_hc_fork fork = {.hdr = {.abi_version = KX_HCALL_ABI_VERSION,
-						  .nr = KX_HC_FORK}};
+		struct kx_hc_fork fork = {
+			.hdr = {.abi_version = KX_HCALL_ABI_VERSION, .nr = KX_HC_FORK}};
 		int rc;
 
 		switch (op) {
@@ -74,8 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				back_dead = 1;
 			} else if (rc == 0) {
-				if (req.len < sizeof(struct kx_hc_hdr) || req.len > KX_RING_BLOCK_MAX ||
-				    req.len % 8 || req.block.hdr.abi_version != KX_HCALL_ABI_VERSION ||
+				if (req.len < sizeof(struct kx_hc_hdr) ||
+				    req.len > KX_RING_BLOCK_MAX || req.len % 8 ||
+				    req.block.hdr.abi_version != KX_HCALL_ABI_VERSION ||
 				    req.nr != req.block.hdr.nr)
 					abort();
 				if ((uint32_t)(back.req_cons - back.rsp_prod) > KX_RING_SLOTS)
@@ -142,10 +143,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				uint32_t v = get32(data + at + 1);
 
 				switch (data[at] & 3) {
-				case 0: page.front.req_prod = v; break;
-				case 1: page.back.rsp_prod = v; break;
-				case 2: page.front.rsp_event = v; break;
-				default: page.back.req_event = v; break;
+				case 0:
+					page.front.req_prod = v;
+					break;
+				case 1:
+					page.back.rsp_prod = v;
+					break;
+				case 2:
+					page.front.rsp_event = v;
+					break;
+				default:
+					page.back.req_event = v;
+					break;
 				}
 			}
 			at += 5;

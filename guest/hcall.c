@@ -16,9 +16,7 @@ void kx_panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	kx_plat_panic(msg, n < 0			? 0
-			   : (size_t)n < sizeof(msg) ? (size_t)n
-						     : sizeof(msg) - 1);
+	kx_plat_panic(msg, n < 0 ? 0 : (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
 /* Copy a name's length for the hypercall; -KX_EINVAL when it cannot pass. */

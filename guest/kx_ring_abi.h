@@ -76,12 +76,12 @@
 
 /* Written by the monitor before the guest's first instruction. */
 struct kx_ring_ident {
-	uint64_t magic;	     /* KX_RING_MAGIC */
-	uint32_t version;    /* KX_RING_ABI_VERSION */
-	uint32_t slots;	     /* KX_RING_SLOTS */
-	uint32_t slot_size;  /* KX_RING_SLOT_SIZE */
-	uint32_t evtchn;     /* the guest's end of the event channel to the monitor */
-	uint64_t features;   /* KX_RING_FEATURES */
+	uint64_t magic;	    /* KX_RING_MAGIC */
+	uint32_t version;   /* KX_RING_ABI_VERSION */
+	uint32_t slots;	    /* KX_RING_SLOTS */
+	uint32_t slot_size; /* KX_RING_SLOT_SIZE */
+	uint32_t evtchn;    /* the guest's end of the event channel to the monitor */
+	uint64_t features;  /* KX_RING_FEATURES */
 	uint64_t reserved[4];
 };
 

@@ -15,17 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_XEN_PAGE	 4096ull
+#define KX_XEN_PAGE 4096ull
 /* The image is linked at KX_IMAGE_MIN and Xen maps pseudo-physical frame 0
  * there (ELF notes VIRT_BASE = PADDR_OFFSET = this): VA = base + pfn * 4K. */
 #define KX_XEN_VIRT_BASE 0x400000ull
 /* Everything the pVM maps lies under one L4 slot. */
-#define KX_XEN_VA_LIMIT	 (1ull << 39)
+#define KX_XEN_VA_LIMIT (1ull << 39)
 /* The PV boot contract: at least this much mapped, free memory follows the
  * last bootstrap element (the boot stack). */
-#define KX_XEN_BOOT_PAD	 (512ull << 10)
-#define KX_XEN_STACK	 (1ull << 20) /* as kxmon's default */
-#define KX_XEN_HEAP_MIN	 (64ull << 10)
+#define KX_XEN_BOOT_PAD (512ull << 10)
+#define KX_XEN_STACK	(1ull << 20) /* as kxmon's default */
+#define KX_XEN_HEAP_MIN (64ull << 10)
 
 /* What kx_xen_layout reads, gathered by the caller (start_info fields and
  * where things ended up). */
@@ -43,11 +43,11 @@ struct kx_xen_boot_in {
 
 /* Where the platform puts things, all page-aligned virtual addresses. */
 struct kx_xen_layout {
-	uint64_t mem_end;     /* base + nr_pages * 4K: the end of guest memory */
-	uint64_t pt_pool;     /* frames for the page tables we add, from here */
+	uint64_t mem_end; /* base + nr_pages * 4K: the end of guest memory */
+	uint64_t pt_pool; /* frames for the page tables we add, from here */
 	uint64_t pt_pool_end;
 	uint64_t heap_start, heap_end;
-	uint64_t guard;	      /* one unmapped page below the stack */
+	uint64_t guard; /* one unmapped page below the stack */
 	uint64_t stack_bottom, stack_top;
 };
 

@@ -71,7 +71,8 @@ static int flush(void)
 
 static int queue(uint64_t pte_maddr, uint64_t val)
 {
-	batch[batch_len++] = (struct mmu_update){.ptr = pte_maddr | MMU_NORMAL_PT_UPDATE, .val = val};
+	batch[batch_len++] =
+		(struct mmu_update){.ptr = pte_maddr | MMU_NORMAL_PT_UPDATE, .val = val};
 	return batch_len == BATCH ? flush() : 0;
 }
 
@@ -171,7 +172,8 @@ int kx_xen_mm_init(const struct kx_xen_layout *l, const char **why)
 						      ? va
 						      : l->pt_pool + KX_XEN_BOOT_PAD;
 
-			if ((rc = flush()) != 0 || (rc = l1_for(va, mapped_end, &l1_maddr, &l1)) != 0)
+			if ((rc = flush()) != 0 ||
+			    (rc = l1_for(va, mapped_end, &l1_maddr, &l1)) != 0)
 				break;
 			l1_for_va = va >> 21;
 		}

@@ -9,20 +9,20 @@
 #include "guest/xen/boot.h"
 
 /* Page-table entry bits (x86-64). */
-#define PTE_P	  0x001ull
-#define PTE_RW	  0x002ull
-#define PTE_USER  0x004ull
-#define PTE_A	  0x020ull
-#define PTE_D	  0x040ull
-#define PTE_NX	  (1ull << 63)
-#define PTE_ADDR  0x000ffffffffff000ull
+#define PTE_P	 0x001ull
+#define PTE_RW	 0x002ull
+#define PTE_USER 0x004ull
+#define PTE_A	 0x020ull
+#define PTE_D	 0x040ull
+#define PTE_NX	 (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
 
 struct kx_xen {
 	start_info_t *si;
 	shared_info_t *shared;
-	void *console;		 /* struct xencons_interface */
+	void *console; /* struct xencons_interface */
 	uint32_t cons_port;
-	uint64_t nx;		 /* PTE_NX when the CPU and Xen use it, else 0 */
+	uint64_t nx; /* PTE_NX when the CPU and Xen use it, else 0 */
 	struct kx_xen_layout layout;
 };
 extern struct kx_xen kx_xen;

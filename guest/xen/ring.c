@@ -58,8 +58,7 @@ int kxr_front_attach(struct kxr_front *f, struct kx_ring_page *page, const char 
 	return 0;
 }
 
-int kxr_front_put(struct kxr_front *f, const void *block, uint32_t len, uint64_t *id,
-		  int *notify)
+int kxr_front_put(struct kxr_front *f, const void *block, uint32_t len, uint64_t *id, int *notify)
 {
 	struct kx_ring_slot *s;
 	uint32_t old = f->req_prod;
@@ -82,8 +81,7 @@ int kxr_front_put(struct kxr_front *f, const void *block, uint32_t len, uint64_t
 	return 0;
 }
 
-int kxr_front_take(struct kxr_front *f, uint64_t id, void *block, uint32_t len,
-		   const char **why)
+int kxr_front_take(struct kxr_front *f, uint64_t id, void *block, uint32_t len, const char **why)
 {
 	struct kx_ring_slot copy;
 	uint32_t prod = load_acquire(&f->page->back.rsp_prod);
@@ -164,8 +162,7 @@ int kxr_back_take(struct kxr_back *b, struct kxr_req *req, const char **why)
 	return 0;
 }
 
-int kxr_back_put(struct kxr_back *b, uint64_t id, const void *block, uint32_t len,
-		 int *notify)
+int kxr_back_put(struct kxr_back *b, uint64_t id, const void *block, uint32_t len, int *notify)
 {
 	struct kx_ring_slot *s;
 	uint32_t old = b->rsp_prod;

@@ -41,13 +41,11 @@ int kxr_front_attach(struct kxr_front *f, struct kx_ring_page *page, const char 
 
 /* Publish one request (a block of len bytes: a multiple of 8 in
  * 16..KX_RING_BLOCK_MAX).  0 with *id and *notify (1: send the event). */
-int kxr_front_put(struct kxr_front *f, const void *block, uint32_t len, uint64_t *id,
-		  int *notify);
+int kxr_front_put(struct kxr_front *f, const void *block, uint32_t len, uint64_t *id, int *notify);
 
 /* Take the next response: it must answer request id with len bytes; the
  * block is copied into block.  -KX_EAGAIN when none has been published. */
-int kxr_front_take(struct kxr_front *f, uint64_t id, void *block, uint32_t len,
-		   const char **why);
+int kxr_front_take(struct kxr_front *f, uint64_t id, void *block, uint32_t len, const char **why);
 
 /* About to sleep for a response: ask the monitor to notify, then the caller
  * must look once more (kxr_front_take) before sleeping. */
@@ -81,8 +79,7 @@ int kxr_back_take(struct kxr_back *b, struct kxr_req *req, const char **why);
 
 /* Answer the oldest request taken and not yet answered with block (its id
  * and len).  0 with *notify, -KX_EINVAL when nothing awaits an answer. */
-int kxr_back_put(struct kxr_back *b, uint64_t id, const void *block, uint32_t len,
-		 int *notify);
+int kxr_back_put(struct kxr_back *b, uint64_t id, const void *block, uint32_t len, int *notify);
 
 /* About to sleep for a request: ask the guest to notify, then look again. */
 void kxr_back_want_request(struct kxr_back *b);

@@ -27,18 +27,22 @@ struct trap_frame {
 KX_NORETURN void kx_xen_trap(const struct trap_frame *f, unsigned vector);
 
 /* entry.S */
-extern char kx_xen_trap_0[], kx_xen_trap_1[], kx_xen_trap_3[], kx_xen_trap_4[],
-	kx_xen_trap_5[], kx_xen_trap_6[], kx_xen_trap_7[], kx_xen_trap_8[], kx_xen_trap_10[],
-	kx_xen_trap_11[], kx_xen_trap_12[], kx_xen_trap_13[], kx_xen_trap_14[], kx_xen_trap_16[],
-	kx_xen_trap_17[], kx_xen_trap_18[], kx_xen_trap_19[];
+extern char kx_xen_trap_0[], kx_xen_trap_1[], kx_xen_trap_3[], kx_xen_trap_4[], kx_xen_trap_5[],
+	kx_xen_trap_6[], kx_xen_trap_7[], kx_xen_trap_8[], kx_xen_trap_10[], kx_xen_trap_11[],
+	kx_xen_trap_12[], kx_xen_trap_13[], kx_xen_trap_14[], kx_xen_trap_16[], kx_xen_trap_17[],
+	kx_xen_trap_18[], kx_xen_trap_19[];
 
 /* DPL 0: `int n` from the guest is a #GP, not an entry here; flag 4: Xen
  * masks events on entry (they are masked anyway). */
-#define TRAP(v) {(v), 0 | 4, FLAT_KERNEL_CS, (unsigned long)kx_xen_trap_##v}
+#define TRAP(v)                                                                                    \
+	{                                                                                          \
+		(v), 0 | 4, FLAT_KERNEL_CS, (unsigned long)kx_xen_trap_##v                         \
+	}
 
 static const struct trap_info traps[] = {
-	TRAP(0),  TRAP(1),  TRAP(3),  TRAP(4),	TRAP(5),  TRAP(6),  TRAP(7),  TRAP(8),	TRAP(10),
-	TRAP(11), TRAP(12), TRAP(13), TRAP(14), TRAP(16), TRAP(17), TRAP(18), TRAP(19), {0, 0, 0, 0},
+	TRAP(0),  TRAP(1),  TRAP(3),  TRAP(4),	TRAP(5),  TRAP(6),
+	TRAP(7),  TRAP(8),  TRAP(10), TRAP(11), TRAP(12), TRAP(13),
+	TRAP(14), TRAP(16), TRAP(17), TRAP(18), TRAP(19), {0, 0, 0, 0},
 };
 
 int kx_xen_traps_init(void)
@@ -47,12 +51,15 @@ int kx_xen_traps_init(void)
 }
 
 static const char *const names[20] = {
-	[0] = "#DE divide error",      [1] = "#DB debug",	 [3] = "#BP breakpoint",
-	[4] = "#OF overflow",	       [5] = "#BR bound range",	 [6] = "#UD invalid opcode",
-	[7] = "#NM device not available", [8] = "#DF double fault", [10] = "#TS invalid TSS",
-	[11] = "#NP segment not present", [12] = "#SS stack fault",
-	[13] = "#GP general protection", [14] = "#PF page fault", [16] = "#MF x87 error",
-	[17] = "#AC alignment check",  [18] = "#MC machine check", [19] = "#XM SIMD error",
+	[0] = "#DE divide error",	  [1] = "#DB debug",
+	[3] = "#BP breakpoint",		  [4] = "#OF overflow",
+	[5] = "#BR bound range",	  [6] = "#UD invalid opcode",
+	[7] = "#NM device not available", [8] = "#DF double fault",
+	[10] = "#TS invalid TSS",	  [11] = "#NP segment not present",
+	[12] = "#SS stack fault",	  [13] = "#GP general protection",
+	[14] = "#PF page fault",	  [16] = "#MF x87 error",
+	[17] = "#AC alignment check",	  [18] = "#MC machine check",
+	[19] = "#XM SIMD error",
 };
 
 /* Xen gives a PV kernel the error code with the user bit as the guest's
@@ -60,7 +67,9 @@ static const char *const names[20] = {
 static int pf_words(char *buf, size_t size, uint64_t ec)
 {
 	return snprintf(buf, size, ": %s %s, %s", ec & 4 ? "user" : "kernel",
-			ec & 16 ? "instruction fetch" : ec & 2 ? "write" : "read",
+			ec & 16	 ? "instruction fetch"
+			: ec & 2 ? "write"
+				 : "read",
 			ec & 1 ? "protection violation" : "page not present");
 }
 
@@ -90,8 +99,9 @@ void kx_xen_trap(const struct trap_frame *f, unsigned vector)
 		kx_xen_shutdown(SHUTDOWN_crash); /* a fault while reporting one */
 	if (vector == 14)
 		pf_words(pf, sizeof(pf), f->error_code);
-	n = snprintf(line, sizeof(line), "kx: guest fault %s (vector %u, error 0x%lx%s) at RIP 0x%lx",
-		     name, vector, (unsigned long)f->error_code, pf, (unsigned long)f->rip);
+	n = snprintf(line, sizeof(line),
+		     "kx: guest fault %s (vector %u, error 0x%lx%s) at RIP 0x%lx", name, vector,
+		     (unsigned long)f->error_code, pf, (unsigned long)f->rip);
 	if (vector == 14 && n > 0 && (size_t)n < sizeof(line)) {
 		uint64_t cr2 = kx_xen.shared->vcpu_info[0].arch.cr2;
 

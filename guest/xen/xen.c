@@ -122,6 +122,8 @@ static void poll_port(uint32_t port, uint64_t timeout_ns)
 	xen_sched_op(SCHEDOP_poll, &poll);
 }
 
+#define CONS_OUT_SIZE ((long)sizeof(((struct xencons_interface *)0)->out))
+
 /* No progress for this long: nobody reads the console; stop waiting for it. */
 #define CONSOLE_STALL_NS (5ull * 1000000000ull)
 static int console_stalled;
@@ -149,7 +151,7 @@ void kx_xen_console_raw(const char *buf, size_t len)
 		else if (kx_xen_system_ns() - since > CONSOLE_STALL_NS)
 			console_stalled = 1;
 		clear_pending(kx_xen.cons_port);
-		if (kx_xen_cons_pending(kx_xen.console) == (long)sizeof(((struct xencons_interface *)0)->out))
+		if (kx_xen_cons_pending(kx_xen.console) == CONS_OUT_SIZE)
 			poll_port(kx_xen.cons_port, 10000000ull);
 	}
 }
@@ -184,28 +186,47 @@ void kx_xen_shutdown(unsigned reason)
 static uint32_t block_size(uint32_t nr)
 {
 	switch (nr) {
-	case KX_HC_CONSOLE_WRITE: return sizeof(struct kx_hc_console_write);
-	case KX_HC_EXIT: return sizeof(struct kx_hc_exit);
-	case KX_HC_CLOCK: return sizeof(struct kx_hc_clock);
-	case KX_HC_PANIC: return sizeof(struct kx_hc_panic);
-	case KX_HC_RESOLVE: return sizeof(struct kx_hc_resolve);
-	case KX_HC_DLOPEN: return sizeof(struct kx_hc_dlopen);
-	case KX_HC_DLSYM: return sizeof(struct kx_hc_dlsym);
-	case KX_HC_FORK: return sizeof(struct kx_hc_fork);
-	case KX_HC_WAIT: return sizeof(struct kx_hc_wait);
-	case KX_HC_IPC_GET: return sizeof(struct kx_hc_ipc_get);
+	case KX_HC_CONSOLE_WRITE:
+		return sizeof(struct kx_hc_console_write);
+	case KX_HC_EXIT:
+		return sizeof(struct kx_hc_exit);
+	case KX_HC_CLOCK:
+		return sizeof(struct kx_hc_clock);
+	case KX_HC_PANIC:
+		return sizeof(struct kx_hc_panic);
+	case KX_HC_RESOLVE:
+		return sizeof(struct kx_hc_resolve);
+	case KX_HC_DLOPEN:
+		return sizeof(struct kx_hc_dlopen);
+	case KX_HC_DLSYM:
+		return sizeof(struct kx_hc_dlsym);
+	case KX_HC_FORK:
+		return sizeof(struct kx_hc_fork);
+	case KX_HC_WAIT:
+		return sizeof(struct kx_hc_wait);
+	case KX_HC_IPC_GET:
+		return sizeof(struct kx_hc_ipc_get);
 	case KX_HC_IPC_DETACH:
 	case KX_HC_IPC_RM:
-	case KX_HC_IPC_SELF: return sizeof(struct kx_hc_ipc_obj);
+	case KX_HC_IPC_SELF:
+		return sizeof(struct kx_hc_ipc_obj);
 	case KX_HC_NOTIFY_WAIT:
-	case KX_HC_NOTIFY_WAKE: return sizeof(struct kx_hc_notify);
-	case KX_HC_KILL: return sizeof(struct kx_hc_kill);
-	case KX_HC_SIGACTION: return sizeof(struct kx_hc_sigaction);
-	case KX_HC_SIGRETURN: return sizeof(struct kx_hc_sigreturn);
-	case KX_HC_PAUSE: return sizeof(struct kx_hc_pause);
-	case KX_HC_WAITX: return sizeof(struct kx_hc_waitx);
-	case KX_HC_RECYCLE_WAIT: return sizeof(struct kx_hc_recycle_wait);
-	default: return sizeof(struct kx_hc_hdr);
+	case KX_HC_NOTIFY_WAKE:
+		return sizeof(struct kx_hc_notify);
+	case KX_HC_KILL:
+		return sizeof(struct kx_hc_kill);
+	case KX_HC_SIGACTION:
+		return sizeof(struct kx_hc_sigaction);
+	case KX_HC_SIGRETURN:
+		return sizeof(struct kx_hc_sigreturn);
+	case KX_HC_PAUSE:
+		return sizeof(struct kx_hc_pause);
+	case KX_HC_WAITX:
+		return sizeof(struct kx_hc_waitx);
+	case KX_HC_RECYCLE_WAIT:
+		return sizeof(struct kx_hc_recycle_wait);
+	default:
+		return sizeof(struct kx_hc_hdr);
 	}
 }
 
@@ -356,7 +377,8 @@ void kx_xen_start(start_info_t *si, uint64_t boot_sp)
 	if (in.console_pfn < in.nr_pages &&
 	    KX_XEN_VIRT_BASE + in.console_pfn * KX_XEN_PAGE >= in.image_end &&
 	    KX_XEN_VIRT_BASE + in.console_pfn * KX_XEN_PAGE < boot_sp) {
-		kx_xen.console = (void *)(uintptr_t)(KX_XEN_VIRT_BASE + in.console_pfn * KX_XEN_PAGE);
+		kx_xen.console =
+			(void *)(uintptr_t)(KX_XEN_VIRT_BASE + in.console_pfn * KX_XEN_PAGE);
 		kx_xen.cons_port = si->console.domU.evtchn;
 	}
 	if (kx_xen_layout(&in, &kx_xen.layout, &why) != 0)
@@ -368,9 +390,13 @@ void kx_xen_start(start_info_t *si, uint64_t boot_sp)
 	if (kx_xen_mm_init(&kx_xen.layout, &why) != 0)
 		boot_fail("memory", why);
 	switch (kxr_front_attach(&ring, &kx_xen_ring, &why)) {
-	case 0: ring_up = 1; break;
-	case -KX_EPERM: break; /* started without a kx monitor */
-	default: boot_fail("kx ring", why);
+	case 0:
+		ring_up = 1;
+		break;
+	case -KX_EPERM:
+		break; /* started without a kx monitor */
+	default:
+		boot_fail("kx ring", why);
 	}
 
 	argc = kx_xen_split_cmdline((const char *)si->cmd_line, sizeof(si->cmd_line), argv_buf,

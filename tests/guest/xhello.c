@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 			rc = kx_kill(0, 0);
 		t1 = kx_clock_monotonic_ns();
 		printf("calls: %ld in %lu us (%lu ns each), last %ld\n", n,
-		       (unsigned long)((t1 - t0) / 1000), (unsigned long)((t1 - t0) / (n ? n : 1)), rc);
+		       (unsigned long)((t1 - t0) / 1000), (unsigned long)((t1 - t0) / (n ? n : 1)),
+		       rc);
 	}
 	return argc > 1 && strcmp(argv[1], "fail") == 0 ? 7 : 0;
 }

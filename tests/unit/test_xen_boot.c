@@ -85,24 +85,78 @@ struct bad_case {
 	const char *why;
 };
 
-static void no_pages(struct kx_xen_boot_in *in) { in->nr_pages = 0; }
-static void huge_pages(struct kx_xen_boot_in *in) { in->nr_pages = UINT64_MAX / 2; }
-static void past_limit(struct kx_xen_boot_in *in) { in->nr_pages = KX_XEN_VA_LIMIT / PG; }
-static void image_unaligned(struct kx_xen_boot_in *in) { in->image_end += 8; }
-static void sp_in_image(struct kx_xen_boot_in *in) { in->boot_sp = in->image_end; }
-static void sp_unaligned(struct kx_xen_boot_in *in) { in->boot_sp += 16; }
-static void no_padding(struct kx_xen_boot_in *in) { in->nr_pages = 12 + 26 + 100; }
-static void si_after_sp(struct kx_xen_boot_in *in) { in->start_info = in->boot_sp; }
-static void si_in_image(struct kx_xen_boot_in *in) { in->start_info = BASE; }
-static void pt_too_few(struct kx_xen_boot_in *in) { in->nr_pt_frames = 3; }
-static void pt_past_sp(struct kx_xen_boot_in *in) { in->nr_pt_frames = 8; }
-static void pt_wrap(struct kx_xen_boot_in *in) { in->nr_pt_frames = UINT64_MAX / PG + 2; }
-static void p2m_short(struct kx_xen_boot_in *in) { in->mfn_list = in->boot_sp - 8 * 8191; }
-static void p2m_odd(struct kx_xen_boot_in *in) { in->mfn_list += 4; }
-static void console_far(struct kx_xen_boot_in *in) { in->console_pfn = 5000; }
-static void console_none(struct kx_xen_boot_in *in) { in->console_pfn = ~0ull; }
-static void store_image(struct kx_xen_boot_in *in) { in->store_pfn = 2; }
-static void tiny_memory(struct kx_xen_boot_in *in) { in->nr_pages = 12 + 26 + 128 + 100; }
+static void no_pages(struct kx_xen_boot_in *in)
+{
+	in->nr_pages = 0;
+}
+static void huge_pages(struct kx_xen_boot_in *in)
+{
+	in->nr_pages = UINT64_MAX / 2;
+}
+static void past_limit(struct kx_xen_boot_in *in)
+{
+	in->nr_pages = KX_XEN_VA_LIMIT / PG;
+}
+static void image_unaligned(struct kx_xen_boot_in *in)
+{
+	in->image_end += 8;
+}
+static void sp_in_image(struct kx_xen_boot_in *in)
+{
+	in->boot_sp = in->image_end;
+}
+static void sp_unaligned(struct kx_xen_boot_in *in)
+{
+	in->boot_sp += 16;
+}
+static void no_padding(struct kx_xen_boot_in *in)
+{
+	in->nr_pages = 12 + 26 + 100;
+}
+static void si_after_sp(struct kx_xen_boot_in *in)
+{
+	in->start_info = in->boot_sp;
+}
+static void si_in_image(struct kx_xen_boot_in *in)
+{
+	in->start_info = BASE;
+}
+static void pt_too_few(struct kx_xen_boot_in *in)
+{
+	in->nr_pt_frames = 3;
+}
+static void pt_past_sp(struct kx_xen_boot_in *in)
+{
+	in->nr_pt_frames = 8;
+}
+static void pt_wrap(struct kx_xen_boot_in *in)
+{
+	in->nr_pt_frames = UINT64_MAX / PG + 2;
+}
+static void p2m_short(struct kx_xen_boot_in *in)
+{
+	in->mfn_list = in->boot_sp - 8 * 8191;
+}
+static void p2m_odd(struct kx_xen_boot_in *in)
+{
+	in->mfn_list += 4;
+}
+static void console_far(struct kx_xen_boot_in *in)
+{
+	in->console_pfn = 5000;
+}
+static void console_none(struct kx_xen_boot_in *in)
+{
+	in->console_pfn = ~0ull;
+}
+static void store_image(struct kx_xen_boot_in *in)
+{
+	in->store_pfn = 2;
+}
+static void tiny_memory(struct kx_xen_boot_in *in)
+{
+	in->nr_pages = 12 + 26 + 128 + 100;
+}
 
 static void test_layout_refuses_broken_start_info(void **state)
 {
@@ -121,8 +175,10 @@ static void test_layout_refuses_broken_start_info(void **state)
 		{"pt wrap", pt_wrap, "start_info: page tables outside the bootstrap region"},
 		{"p2m short", p2m_short, "start_info: mfn_list outside the bootstrap region"},
 		{"p2m odd", p2m_odd, "start_info: mfn_list outside the bootstrap region"},
-		{"console far", console_far, "start_info: console page outside the bootstrap region"},
-		{"console none", console_none, "start_info: console page outside the bootstrap region"},
+		{"console far", console_far,
+		 "start_info: console page outside the bootstrap region"},
+		{"console none", console_none,
+		 "start_info: console page outside the bootstrap region"},
 		{"store", store_image, "start_info: XenStore page outside the bootstrap region"},
 		{"tiny", tiny_memory, "not enough memory for page tables, heap and stack"},
 	};
@@ -178,8 +234,10 @@ static void test_cmdline_split(void **state)
 
 static void test_time_scaling(void **state)
 {
-	struct kx_xen_time t = {.tsc_timestamp = 1000, .system_time = 5000000000ull,
-				.mul = 0x80000000u, .shift = 0};
+	struct kx_xen_time t = {.tsc_timestamp = 1000,
+				.system_time = 5000000000ull,
+				.mul = 0x80000000u,
+				.shift = 0};
 
 	(void)state;
 	/* mul 2^31: half a ns per tick */

@@ -69,8 +69,8 @@ static void load(struct image *im, const char *app)
 	long size;
 
 	/* build/tests/test_xen_notes -> build/guest/xen/APP.kxe */
-	snprintf(path, sizeof(path), "%.*s/../guest/xen/%s.kxe",
-		 slash ? (int)(slash - self) : 1, slash ? self : ".", app);
+	snprintf(path, sizeof(path), "%.*s/../guest/xen/%s.kxe", slash ? (int)(slash - self) : 1,
+		 slash ? self : ".", app);
 	f = fopen(path, "rb");
 	if (f == NULL)
 		fail_msg("cannot open %s (make builds it)", path);

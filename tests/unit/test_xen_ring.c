@@ -195,7 +195,8 @@ static void test_hostile_guest(void **state)
 	} bad[] = {
 		{8, 0, KX_HCALL_ABI_VERSION, "kx ring: request length out of range"},
 		{20, 0, KX_HCALL_ABI_VERSION, "kx ring: request length out of range"},
-		{KX_RING_BLOCK_MAX + 8, 0, KX_HCALL_ABI_VERSION, "kx ring: request length out of range"},
+		{KX_RING_BLOCK_MAX + 8, 0, KX_HCALL_ABI_VERSION,
+		 "kx ring: request length out of range"},
 		{0xfffffff8u, 0, KX_HCALL_ABI_VERSION, "kx ring: request length out of range"},
 		{16, 1, KX_HCALL_ABI_VERSION, "kx ring: reserved field set"},
 		{16, 0, 2, "unsupported hypercall ABI version"},

@@ -221,8 +221,8 @@ static int setup(struct peer *p, const char *image)
 	guest_port = xc_evtchn_alloc_unbound(p->xch, p->domid, 0);
 	if (guest_port < 0)
 		return say("cannot allocate an event channel: %s", strerror(errno));
-	if ((int)(p->local = (evtchn_port_t)xenevtchn_bind_interdomain(p->xce, p->domid,
-									 (evtchn_port_t)guest_port)) < 0)
+	if ((int)(p->local = (evtchn_port_t)xenevtchn_bind_interdomain(
+			  p->xce, p->domid, (evtchn_port_t)guest_port)) < 0)
 		return say("cannot bind the event channel: %s", strerror(errno));
 	kxr_back_init(&p->back, p->page, (uint32_t)guest_port);
 	return 0;
