@@ -8,6 +8,7 @@
  *
  *   set_trap_table      our exception handlers (trap.c)
  *   mmu_update          page-table entries (mm.c)
+ *   mmuext_op           MMUEXT_TLB_FLUSH_LOCAL after taking rights away
  *   update_va_mapping   one page's mapping: shared_info, guard, RO tables
  *   console_io          nothing on a domU (release Xen refuses writes)
  *   sched_op            SCHEDOP_shutdown (exit), SCHEDOP_poll (waiting)
@@ -75,6 +76,11 @@ static inline long xen_mmu_update(struct mmu_update *req, unsigned count, unsign
 {
 	return xen_hcall4(__HYPERVISOR_mmu_update, (unsigned long)req, count, (unsigned long)done,
 			  DOMID_SELF);
+}
+
+static inline long xen_mmuext_op(struct mmuext_op *op, unsigned count)
+{
+	return xen_hcall4(__HYPERVISOR_mmuext_op, (unsigned long)op, count, 0, DOMID_SELF);
 }
 
 static inline long xen_set_trap_table(const struct trap_info *table)

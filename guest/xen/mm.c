@@ -23,6 +23,9 @@
 
 #define BATCH 512 /* mmu_update requests per hypercall */
 
+/* xen.ld: the ends of the text and rodata segments, page-aligned. */
+extern char kx_text_end[], kx_rodata_end[];
+
 static struct mmu_update batch[BATCH];
 static unsigned batch_len;
 static uint64_t pool_next, pool_end;
@@ -150,6 +153,47 @@ static uint64_t nx_bit(void)
 	return d & (1u << 20) ? PTE_NX : 0;
 }
 
+/*
+ * W^X for the image and the bootstrap region, which the builder mapped
+ * read-write and executable: text read + execute, rodata read-only, the
+ * rest no-execute; frames stay as they are (shared_info sits over a bss
+ * page).  Inside a PV guest this is the guest's own protection: it owns
+ * its page tables (docs/xen-backend.md).
+ */
+static int protect_image(const struct kx_xen_layout *l)
+{
+	uint64_t va, l1_maddr = 0, l1_for_va = ~0ull;
+	const uint64_t *l1 = NULL;
+	struct mmuext_op flush_tlb = {.cmd = MMUEXT_TLB_FLUSH_LOCAL};
+	int rc = 0;
+
+	for (va = KX_XEN_VIRT_BASE; va < l->pt_pool; va += KX_XEN_PAGE) {
+		uint64_t old, new, idx = (va >> 12) & 511;
+
+		if ((va >> 21) != l1_for_va) {
+			if ((rc = flush()) != 0 ||
+			    (rc = l1_for(va, l->pt_pool, &l1_maddr, &l1)) != 0)
+				return rc;
+			l1_for_va = va >> 21;
+		}
+		old = l1[idx];
+		if (!(old & PTE_P))
+			continue;
+		if (va < (uint64_t)(uintptr_t)kx_text_end)
+			new = old & ~(PTE_RW | PTE_NX);
+		else if (va < (uint64_t)(uintptr_t)kx_rodata_end)
+			new = (old & ~PTE_RW) | kx_xen.nx;
+		else
+			new = old | kx_xen.nx; /* page tables stay read-only */
+		if (new != old && (rc = queue(l1_maddr + idx * 8, new)) != 0)
+			return rc;
+	}
+	if ((rc = flush()) != 0)
+		return rc;
+	/* Rights were taken away: no stale writable or executable TLB entry. */
+	return xen_mmuext_op(&flush_tlb, 1) == 0 ? 0 : -KX_EIO;
+}
+
 int kx_xen_mm_init(const struct kx_xen_layout *l, const char **why)
 {
 	uint64_t va, l1_maddr = 0, l1_for_va = ~0ull;
@@ -180,8 +224,13 @@ int kx_xen_mm_init(const struct kx_xen_layout *l, const char **why)
 		idx = (va >> 12) & 511;
 		if (va == l->guard)
 			continue; /* unmapped below, with its TLB entry */
-		if (l1[idx] & PTE_P)
-			continue; /* the builder's mapping (read-write) stays */
+		if (l1[idx] & PTE_P) {
+			/* The builder's mapping: read-write, and executable. */
+			if ((l1[idx] & PTE_NX) != kx_xen.nx &&
+			    (rc = queue(l1_maddr + idx * 8, l1[idx] | kx_xen.nx)) != 0)
+				break;
+			continue;
+		}
 		want = kx_xen_pfn_to_mfn(pfn_of_va(va)) << 12 | PTE_P | PTE_RW | PTE_USER | PTE_A |
 		       PTE_D | kx_xen.nx;
 		if ((rc = queue(l1_maddr + idx * 8, want)) != 0)
@@ -189,6 +238,8 @@ int kx_xen_mm_init(const struct kx_xen_layout *l, const char **why)
 	}
 	if (rc == 0)
 		rc = flush();
+	if (rc == 0)
+		rc = protect_image(l);
 	if (rc != 0 && why)
 		*why = rc == -KX_ENOMEM ? "the page-table pool ran out"
 					: "Xen refused a page-table update";

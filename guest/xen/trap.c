@@ -73,6 +73,9 @@ static int pf_words(char *buf, size_t size, uint64_t ec)
 			ec & 1 ? "protection violation" : "page not present");
 }
 
+extern char kx_text_end[], kx_rodata_end[]; /* xen.ld */
+
+/* What lies at addr, in the words kxmon uses for the same pages. */
 static const char *where(uint64_t addr)
 {
 	const struct kx_xen_layout *l = &kx_xen.layout;
@@ -81,11 +84,17 @@ static const char *where(uint64_t addr)
 		return "NULL page";
 	if (addr < KX_XEN_VIRT_BASE)
 		return "below guest memory";
-	if (addr >= l->guard && addr < l->guard + KX_XEN_PAGE)
-		return "stack guard page";
 	if (addr >= l->mem_end)
 		return "outside guest memory";
-	return "guest memory";
+	if (addr >= l->guard && addr < l->guard + KX_XEN_PAGE)
+		return "stack guard page";
+	if (addr < (uint64_t)(uintptr_t)kx_text_end)
+		return "text page: read, execute";
+	if (addr < (uint64_t)(uintptr_t)kx_rodata_end)
+		return "read-only page";
+	if (addr >= l->pt_pool && addr < l->pt_pool_end)
+		return "page-table pool";
+	return kx_xen.nx ? "data page: read, write, no execute" : "data page: read, write";
 }
 
 void kx_xen_trap(const struct trap_frame *f, unsigned vector)

@@ -49,6 +49,22 @@ case $STATE in *c*) ok "fault null_read: the domain crashed (state $STATE)" ;;
 *) not_ok "fault null_read: state $STATE, not crashed" ;; esac
 end_pvm fnull
 
+# W^X inside the guest (its own page tables: docs/xen-backend.md)
+PF='kx: guest fault #PF page fault (vector 14, error'
+fault_case() { # CASE ERROR WORDS WHAT
+	boot_pvm "f$1" $G/fault.kxe "$1"
+	rip=$(sed -n 's/^RIP \(0x[0-9a-f]*\).*/\1/p' "$CONSOLE" | head -1)
+	addr=$(sed -n 's/^ADDR \(0x[0-9a-f]*\).*/\1/p' "$CONSOLE" | head -1)
+	expect_console "fault $1: reported" "$PF $2: $3) at RIP $rip: address $addr ($4)"
+	end_pvm "f$1"
+}
+fault_case text_write 0x3 "kernel write, protection violation" "text page: read, execute"
+fault_case rodata_write 0x3 "kernel write, protection violation" "read-only page"
+fault_case exec_data 0x11 "kernel instruction fetch, protection violation" \
+	"data page: read, write, no execute"
+fault_case exec_heap 0x11 "kernel instruction fetch, protection violation" \
+	"data page: read, write, no execute"
+
 boot_pvm fud2 $G/fault.kxe ud2
 rip=$(sed -n 's/^RIP \(0x[0-9a-f]*\).*/\1/p' "$CONSOLE" | head -1)
 expect_console "fault ud2: reported" "kx: guest fault #UD invalid opcode (vector 6, error 0x0) at RIP $rip"
