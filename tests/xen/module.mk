@@ -5,8 +5,8 @@
 # and ends with one line
 #     xen (kx, Ns): N passed, N failed
 # Downloads (pinned .debs, tests/xen/packages.lock) are cached in
-# $(KX_XEN_CACHE), by default $(B)/xen/cache.  KX_XEN_TIMEOUT (seconds, 300)
-# bounds the whole boot.
+# $(KX_XEN_CACHE), by default $(B)/xen/cache.  KX_XEN_TIMEOUT (seconds, 480)
+# bounds the whole boot (480: a loaded machine took 180 s).
 
 KX_XEN_CACHE ?= $(B)/xen/cache
 XEN_PAYLOAD := $(B)/xen/payload
