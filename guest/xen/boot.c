@@ -155,3 +155,52 @@ long kx_xen_cons_pending(const void *intf)
 
 	return used > sizeof(c->out) ? -KX_EIO : (long)used;
 }
+
+/* The table of kx_hcall_abi.h's blocks; tests/unit/test_xen_boot.c checks
+ * that every call number the header defines is in it. */
+uint32_t kx_xen_block_size(uint32_t nr)
+{
+	switch (nr) {
+	case KX_HC_CONSOLE_WRITE:
+		return sizeof(struct kx_hc_console_write);
+	case KX_HC_EXIT:
+		return sizeof(struct kx_hc_exit);
+	case KX_HC_CLOCK:
+		return sizeof(struct kx_hc_clock);
+	case KX_HC_PANIC:
+		return sizeof(struct kx_hc_panic);
+	case KX_HC_RESOLVE:
+		return sizeof(struct kx_hc_resolve);
+	case KX_HC_DLOPEN:
+		return sizeof(struct kx_hc_dlopen);
+	case KX_HC_DLSYM:
+		return sizeof(struct kx_hc_dlsym);
+	case KX_HC_FORK:
+		return sizeof(struct kx_hc_fork);
+	case KX_HC_WAIT:
+		return sizeof(struct kx_hc_wait);
+	case KX_HC_IPC_GET:
+		return sizeof(struct kx_hc_ipc_get);
+	case KX_HC_IPC_DETACH:
+	case KX_HC_IPC_RM:
+	case KX_HC_IPC_SELF:
+		return sizeof(struct kx_hc_ipc_obj);
+	case KX_HC_NOTIFY_WAIT:
+	case KX_HC_NOTIFY_WAKE:
+		return sizeof(struct kx_hc_notify);
+	case KX_HC_KILL:
+		return sizeof(struct kx_hc_kill);
+	case KX_HC_SIGACTION:
+		return sizeof(struct kx_hc_sigaction);
+	case KX_HC_SIGRETURN:
+		return sizeof(struct kx_hc_sigreturn);
+	case KX_HC_PAUSE:
+		return sizeof(struct kx_hc_pause);
+	case KX_HC_WAITX:
+		return sizeof(struct kx_hc_waitx);
+	case KX_HC_RECYCLE_WAIT:
+		return sizeof(struct kx_hc_recycle_wait);
+	default:
+		return 0;
+	}
+}

@@ -86,4 +86,8 @@ long kx_xen_cons_put(void *intf, const char *src, size_t n);
 /* Bytes still in the console's output ring (-KX_EIO as above). */
 long kx_xen_cons_pending(const void *intf);
 
+/* Bytes of call nr's block (guest/kx_hcall_abi.h), which the kx ring
+ * carries whole; 0 for a number the header does not define. */
+uint32_t kx_xen_block_size(uint32_t nr);
+
 #endif /* KX_GUEST_XEN_BOOT_H */

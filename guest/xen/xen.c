@@ -180,56 +180,6 @@ void kx_xen_shutdown(unsigned reason)
 
 /* ---- kx hypercalls over the ring ----------------------------------------------- */
 
-/* Bytes of each call's block (guest/kx_hcall_abi.h): the ring carries the
- * block, so it needs its length; unknown numbers carry the header alone and
- * the monitor refuses them as KVM's does. */
-static uint32_t block_size(uint32_t nr)
-{
-	switch (nr) {
-	case KX_HC_CONSOLE_WRITE:
-		return sizeof(struct kx_hc_console_write);
-	case KX_HC_EXIT:
-		return sizeof(struct kx_hc_exit);
-	case KX_HC_CLOCK:
-		return sizeof(struct kx_hc_clock);
-	case KX_HC_PANIC:
-		return sizeof(struct kx_hc_panic);
-	case KX_HC_RESOLVE:
-		return sizeof(struct kx_hc_resolve);
-	case KX_HC_DLOPEN:
-		return sizeof(struct kx_hc_dlopen);
-	case KX_HC_DLSYM:
-		return sizeof(struct kx_hc_dlsym);
-	case KX_HC_FORK:
-		return sizeof(struct kx_hc_fork);
-	case KX_HC_WAIT:
-		return sizeof(struct kx_hc_wait);
-	case KX_HC_IPC_GET:
-		return sizeof(struct kx_hc_ipc_get);
-	case KX_HC_IPC_DETACH:
-	case KX_HC_IPC_RM:
-	case KX_HC_IPC_SELF:
-		return sizeof(struct kx_hc_ipc_obj);
-	case KX_HC_NOTIFY_WAIT:
-	case KX_HC_NOTIFY_WAKE:
-		return sizeof(struct kx_hc_notify);
-	case KX_HC_KILL:
-		return sizeof(struct kx_hc_kill);
-	case KX_HC_SIGACTION:
-		return sizeof(struct kx_hc_sigaction);
-	case KX_HC_SIGRETURN:
-		return sizeof(struct kx_hc_sigreturn);
-	case KX_HC_PAUSE:
-		return sizeof(struct kx_hc_pause);
-	case KX_HC_WAITX:
-		return sizeof(struct kx_hc_waitx);
-	case KX_HC_RECYCLE_WAIT:
-		return sizeof(struct kx_hc_recycle_wait);
-	default:
-		return sizeof(struct kx_hc_hdr);
-	}
-}
-
 static KX_NORETURN void ring_broken(const char *why)
 {
 	static const char msg[] = "kx: the kx ring broke: ";
@@ -243,7 +193,9 @@ static KX_NORETURN void ring_broken(const char *why)
 
 int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 {
-	uint32_t len = block_size(nr);
+	/* A number the ring does not know carries the header alone: the monitor
+	 * refuses it as KVM's does. */
+	uint32_t len = kx_xen_block_size(nr) ? kx_xen_block_size(nr) : sizeof(struct kx_hc_hdr);
 	const char *why = "";
 	uint64_t id;
 	int notify, rc;

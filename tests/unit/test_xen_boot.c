@@ -6,12 +6,16 @@
  * each field that breaks the PV boot contract is refused and named.  The
  * command line splits into argv within its 1024 bytes even without a NUL;
  * Xen's time scaling; the console ring's indices, including impossible ones
- * written by its reader.
+ * written by its reader; and the kx ring's table of block sizes, which must
+ * know every call number guest/kx_hcall_abi.h defines (a call added there
+ * and not here would travel truncated).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -21,6 +25,7 @@
 #include <xen/io/console.h>
 
 #include "guest/kx_hcall_abi.h"
+#include "guest/kx_ring_abi.h"
 #include "guest/xen/boot.h"
 
 #define PG   4096ull
@@ -287,6 +292,39 @@ static void test_console_ring(void **state)
 	assert_int_equal(kx_xen_cons_put(&c, "z", 1), -KX_EIO);
 }
 
+static void test_block_sizes_cover_the_abi(void **state)
+{
+	/* Run from the source tree (make check): read the enum in the header. */
+	FILE *f = fopen("guest/kx_hcall_abi.h", "r");
+	char line[256], name[64];
+	unsigned nr, seen = 0;
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		uint32_t size;
+
+		if (sscanf(line, " KX_HC_%63[A-Z_] = %u", name, &nr) != 2)
+			continue;
+		size = kx_xen_block_size(nr);
+		if (size == 0)
+			fail_msg("KX_HC_%s (%u) has no block size for the kx ring "
+				 "(guest/xen/boot.c)",
+				 name, nr);
+		assert_true(size >= sizeof(struct kx_hc_hdr) && size <= KX_RING_BLOCK_MAX);
+		assert_int_equal(size % 8, 0);
+		seen++;
+	}
+	fclose(f);
+	assert_true(seen >= 21);
+	assert_int_equal(kx_xen_block_size(KX_HC_CONSOLE_WRITE),
+			 sizeof(struct kx_hc_console_write));
+	assert_int_equal(kx_xen_block_size(KX_HC_IPC_GET), sizeof(struct kx_hc_ipc_get));
+	assert_int_equal(kx_xen_block_size(KX_HC_FORK), sizeof(struct kx_hc_hdr));
+	assert_int_equal(kx_xen_block_size(0), 0);
+	assert_int_equal(kx_xen_block_size(99), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_time_scaling),
 		cmocka_unit_test(test_console_ring),
+		cmocka_unit_test(test_block_sizes_cover_the_abi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
