@@ -48,6 +48,9 @@ name=${name:-$(basename "$script" .sh)}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 cache=${cache:-$work/cache}
+# Absolute: ldd prints library paths as found, and only absolute ones are copied.
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
 
 # QEMU's shape (PLATFORM.md): TCG, an SVM-capable qemu64 with RDRAND (dom0's
 # RNG is ready at once, so `xl create` never stalls on it); dom0 small.
@@ -82,6 +85,11 @@ libpath=$root/usr/lib/x86_64-linux-gnu:$root/lib/x86_64-linux-gnu:$root/usr/lib/
 add_elf() { # SRC DEST_IN_INITRD
 	mkdir -p "$ir$(dirname "$2")"
 	cp -L "$1" "$ir$2"
+	if LD_LIBRARY_PATH=$libpath ldd "$1" 2>/dev/null | grep -q 'not found'; then
+		echo "run.sh: $1 needs a library that is not there:" >&2
+		LD_LIBRARY_PATH=$libpath ldd "$1" | grep 'not found' >&2
+		exit 2
+	fi
 	LD_LIBRARY_PATH=$libpath ldd "$1" 2>/dev/null |
 		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/lib64\/[^ ]*\) .*/\1/p' |
 		while read -r lib; do
