@@ -17,7 +17,8 @@
  */
 #include "guest/xen/xen_public.h"
 
-#include "guest/kxguest.h"
+#include "guest/kxrt.h"
+#include "guest/runtime.h"
 #include "guest/xen/hypercall.h"
 #include "guest/xen/pv.h"
 

@@ -1,8 +1,10 @@
 # guest/xen/: the Xen PV platform layer of the guest runtime (guest/platform.h)
 # and pVM images built with it, from the same app objects as the KVM ones.
 #
-#   $(B)/guest/lib/libkxguest-xen.a  the runtime over guest/xen/ (no du_resolve:
-#                                    dynamic images need the kx monitor on Xen)
+#   $(B)/guest/lib/libkxguest-xen.a  the runtime core over guest/xen/ and kx's
+#                                    mini libc (no du_resolve: dynamic images
+#                                    need the kx monitor on Xen; no SDK images
+#                                    yet: guest/posix/crt1.S is KVM's entry)
 #   $(B)/guest/xen/NAME.kxe          a 64-bit PV kernel image: Xen ELF notes,
 #                                    linked by guest/xen/xen.ld; `xl create`
 #                                    boots it (tests/xen/)
@@ -10,8 +12,9 @@
 # A Xen image: add NAME to GUEST_XEN_APPS; its sources are NAME_GUEST_SRCS,
 # the same list its KVM image uses.
 
-GUEST_XEN_RT_SRCS := $(GUEST_CORE_COMMON_SRCS) $(GUEST_MINI_SRCS) guest/xen/xen.c guest/xen/mm.c guest/xen/trap.c \
-	guest/xen/boot.c guest/xen/ring.c
+GUEST_XEN_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/xen/xen.c guest/xen/mm.c \
+	guest/xen/trap.c guest/xen/boot.c guest/xen/ring.c
+GUEST_XEN_RT_SRCS := $(GUEST_XEN_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_XEN_ENTRY := $(GUEST_OBJ)/guest/xen/entry.o
 GUEST_XEN_RT_LIB := $(B)/guest/lib/libkxguest-xen.a
 

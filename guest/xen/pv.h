@@ -44,6 +44,11 @@ int kx_xen_traps_init(void);
 /* xen.c: write to the PV console directly (no kx ring), for reports. */
 void kx_xen_console_raw(const char *buf, size_t len);
 
+/* snprintf over vsnprintf: the runtime core may use only memcpy, memset,
+ * strnlen and vsnprintf from a C library (guest/runtime.h), so that it
+ * links under kx's mini libc and under musl alike. */
+__attribute__((format(printf, 3, 4))) int kx_xen_fmt(char *buf, size_t size, const char *fmt, ...);
+
 /* Xen's system time now, in ns. */
 uint64_t kx_xen_system_ns(void);
 

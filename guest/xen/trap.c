@@ -14,7 +14,8 @@
 #include "guest/xen/xen_public.h"
 #include <xen/sched.h>
 
-#include "guest/kxguest.h"
+#include "guest/kxrt.h"
+#include "guest/runtime.h"
 #include "guest/xen/hypercall.h"
 #include "guest/xen/pv.h"
 
@@ -66,11 +67,11 @@ static const char *const names[20] = {
  * mode saw it (kernel: clear), so the words follow the bits, nothing more. */
 static int pf_words(char *buf, size_t size, uint64_t ec)
 {
-	return snprintf(buf, size, ": %s %s, %s", ec & 4 ? "user" : "kernel",
-			ec & 16	 ? "instruction fetch"
-			: ec & 2 ? "write"
-				 : "read",
-			ec & 1 ? "protection violation" : "page not present");
+	return kx_xen_fmt(buf, size, ": %s %s, %s", ec & 4 ? "user" : "kernel",
+			  ec & 16  ? "instruction fetch"
+			  : ec & 2 ? "write"
+				   : "read",
+			  ec & 1 ? "protection violation" : "page not present");
 }
 
 extern char kx_text_end[], kx_rodata_end[]; /* xen.ld */
@@ -108,14 +109,14 @@ void kx_xen_trap(const struct trap_frame *f, unsigned vector)
 		kx_xen_shutdown(SHUTDOWN_crash); /* a fault while reporting one */
 	if (vector == 14)
 		pf_words(pf, sizeof(pf), f->error_code);
-	n = snprintf(line, sizeof(line),
-		     "kx: guest fault %s (vector %u, error 0x%lx%s) at RIP 0x%lx", name, vector,
-		     (unsigned long)f->error_code, pf, (unsigned long)f->rip);
+	n = kx_xen_fmt(line, sizeof(line),
+		       "kx: guest fault %s (vector %u, error 0x%lx%s) at RIP 0x%lx", name, vector,
+		       (unsigned long)f->error_code, pf, (unsigned long)f->rip);
 	if (vector == 14 && n > 0 && (size_t)n < sizeof(line)) {
 		uint64_t cr2 = kx_xen.shared->vcpu_info[0].arch.cr2;
 
-		n += snprintf(line + n, sizeof(line) - (size_t)n, ": address 0x%lx (%s)",
-			      (unsigned long)cr2, where(cr2));
+		n += kx_xen_fmt(line + n, sizeof(line) - (size_t)n, ": address 0x%lx (%s)",
+				(unsigned long)cr2, where(cr2));
 	}
 	if (n > 0 && (size_t)n < sizeof(line) - 1) {
 		line[n++] = '\n';

@@ -18,7 +18,8 @@
 #include <xen/io/console.h>
 #include <xen/sched.h>
 
-#include "guest/kxguest.h"
+#include "guest/kxrt.h"
+#include "guest/runtime.h"
 #include "guest/platform.h"
 #include "guest/xen/hypercall.h"
 #include "guest/xen/pv.h"
@@ -44,6 +45,17 @@ extern char kx_image_end[]; /* xen.ld: the page-aligned end of the image */
 
 KX_NORETURN void kx_xen_start(start_info_t *si, uint64_t boot_sp);
 KX_NORETURN void kx_xen_run_on(uint64_t sp, const struct kx_boot_info *b);
+
+int kx_xen_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
 
 /* ---- clocks ------------------------------------------------------------------ */
 
@@ -186,7 +198,7 @@ static KX_NORETURN void ring_broken(const char *why)
 
 	ring_up = 0;
 	kx_xen_console_raw(msg, sizeof(msg) - 1);
-	kx_xen_console_raw(why, strlen(why));
+	kx_xen_console_raw(why, strnlen(why, 256));
 	kx_xen_console_raw("\n", 1);
 	kx_xen_shutdown(SHUTDOWN_crash);
 }
@@ -263,7 +275,7 @@ void kx_exit(int status)
 
 		kx_hcall(&e.hdr, KX_HC_EXIT); /* the monitor ends the domain */
 	}
-	n = snprintf(line, sizeof(line), "kx: exit %d\n", status);
+	n = kx_xen_fmt(line, sizeof(line), "kx: exit %d\n", status);
 	kx_xen_console_raw(line, (size_t)n);
 	kx_xen_shutdown(SHUTDOWN_poweroff);
 }
@@ -293,9 +305,9 @@ static uint64_t mfn_to_pfn(uint64_t mfn)
 static KX_NORETURN void boot_fail(const char *what, const char *why)
 {
 	kx_xen_console_raw("kx: xen boot: ", 14);
-	kx_xen_console_raw(what, strlen(what));
+	kx_xen_console_raw(what, strnlen(what, 256));
 	kx_xen_console_raw(": ", 2);
-	kx_xen_console_raw(why, strlen(why));
+	kx_xen_console_raw(why, strnlen(why, 256));
 	kx_xen_console_raw("\n", 1);
 	kx_xen_shutdown(SHUTDOWN_crash);
 }
