@@ -10,6 +10,7 @@
 #   make demo            the README's main job
 #   make fuzz            time-boxed AFL++ campaign (FUZZ_TIME=seconds, FUZZ_TARGET=name)
 #   make bench           performance figures beside their Linux equivalents
+#   make test-xen        boot Xen + dom0 under QEMU/TCG and run tests/xen/ inside
 #   O=DIR                put every build directory under DIR (parallel work trees)
 #
 # Variants: FUZZ=libfuzzer (build-fuzz/, clang + libFuzzer + ASan/UBSan) and
@@ -176,6 +177,9 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench.sh $(B) $(BENCHES)
+
+# make test-xen: Xen 4.17 + dom0 under QEMU/TCG, kx's Xen tests inside (tests/xen/).
+include tests/xen/module.mk
 
 PREFIX ?= /usr/local
 install: all

@@ -4,6 +4,8 @@
 #
 #   $(B)/guest/lib/libkxguest.a   crt0, hypercalls, printf, string, malloc
 #   $(B)/guest/lib/libkxrt.a      the runtime without the mini libc (SDK)
+#                                 (both KVM; guest/xen/module.mk builds the
+#                                 Xen PV flavour of the runtime and images)
 #   $(B)/guest/NAME.kxe           a pVM image: a static ELF executable
 #                                 linked by guest/guest.ld, what kxmon loads
 #   $(B)/guest/NAME.kxe           (GUEST_DYN_APPS) a dynamic image: ET_EXEC
@@ -34,11 +36,15 @@ guest_obj_of = $(patsubst %.S,$(GUEST_OBJ)/%.o,$(patsubst %.c,$(GUEST_OBJ)/%.o,$
 # kx's mini libc (start, printf, string, malloc: guest/kxguest.h) is one
 # such library, musl (guest/libc/, the SDK) the other.  libkxrt.a holds the
 # runtime alone, for SDK images; libkxguest.a both, for in-tree images.
-GUEST_CORE_SRCS := guest/boot.c guest/hcall.c guest/du_resolve.S guest/signal.c \
-	guest/ipc.c guest/ipc_ring.c
+# The runtime is written once over a platform interface (guest/platform.h):
+# GUEST_CORE_COMMON_SRCS is the shared part, each backend adds its folder.
+GUEST_CORE_COMMON_SRCS := guest/boot.c guest/hcall.c guest/signal.c guest/ipc.c \
+	guest/ipc_ring.c
+# KVM (the default backend): the port-I/O transport, crt0 and du_resolve.
+GUEST_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/kvm/hcall.c guest/kvm/du_resolve.S
 GUEST_MINI_SRCS := guest/start.c guest/printf.c guest/string.c guest/malloc.c
 GUEST_RT_SRCS := $(GUEST_CORE_SRCS) $(GUEST_MINI_SRCS)
-GUEST_CRT0 := $(GUEST_OBJ)/guest/crt0.o
+GUEST_CRT0 := $(GUEST_OBJ)/guest/kvm/crt0.o
 GUEST_RT_LIB := $(B)/guest/lib/libkxguest.a
 GUEST_CORE_LIB := $(B)/guest/lib/libkxrt.a
 
@@ -187,3 +193,6 @@ include guest/libc/module.mk
 include guest/posix/module.mk
 include guest/sdk/module.mk
 include tests/libc/module.mk
+
+# The Xen PV platform layer, its images and its host-side tests.
+include guest/xen/module.mk

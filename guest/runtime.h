@@ -9,15 +9,13 @@
 #include <stdint.h>
 
 #include "guest/kx_hcall_abi.h"
+#include "guest/platform.h" /* kx_hcall, kx_plat_panic: the backend's part */
 
 /* Check and keep the boot info (boot.c); a bad one ends the pVM. */
 void kx_boot_init(const struct kx_boot_info *boot);
 
 /* Hand the heap region the monitor reported to the allocator (mini libc). */
 void kx_heap_init(void *start, size_t size);
-
-/* One hypercall (hcall.c): fill the rest of the block first; hdr->ret back. */
-int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr);
 
 /* ipc.c: in a forked child, before anything else (its lock token changes). */
 void kx_ipc_forked(void);

@@ -2,35 +2,15 @@
  * signal.c — signals in the guest (docs/signals.md): kx_kill, kx_signal
  * with the handler trampoline, kx_pause, kx_waitx.
  *
- * The monitor enters kx_sig_trampoline with %rdi = the signal, %rsi = the
- * handler and %rsp 16-byte aligned below the interrupted stack.  The
- * trampoline calls the handler and asks for KX_HC_SIGRETURN; the
- * interrupted state was kept by the monitor, so nothing is restored from
- * this stack and the hypercall does not return here.
+ * The monitor enters kx_sig_trampoline (the platform's: guest/kvm/hcall.c)
+ * with %rdi = the signal, %rsi = the handler and %rsp 16-byte aligned below
+ * the interrupted stack.  The trampoline calls the handler and asks for
+ * KX_HC_SIGRETURN; the interrupted state was kept by the monitor, so
+ * nothing is restored from this stack and the hypercall does not return
+ * here.
  */
 #include "guest/kxrt.h"
 #include "guest/runtime.h"
-
-void kx_sig_trampoline(void);
-
-/* The numbers the trampoline below spells out. */
-_Static_assert(KX_HCALL_ABI_VERSION == 1u && KX_HC_SIGRETURN == 22 && KX_HCALL_PORT == 0x10u,
-	       "kx_sig_trampoline's constants");
-
-__asm__(".text\n"
-	".globl kx_sig_trampoline\n"
-	".type kx_sig_trampoline, @function\n"
-	"kx_sig_trampoline:\n"
-	"	call *%rsi\n"
-	/* struct kx_hc_sigreturn on the stack: abi_version, nr, ret */
-	"	subq $16, %rsp\n"
-	"	movl $1, (%rsp)\n"
-	"	movl $22, 4(%rsp)\n"
-	"	movq $0, 8(%rsp)\n"
-	"	movl %esp, %eax\n"
-	"	outl %eax, $0x10\n"
-	"	ud2\n"
-	".size kx_sig_trampoline, . - kx_sig_trampoline\n");
 
 long kx_kill(uint64_t pvm_id, int sig)
 {

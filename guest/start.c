@@ -1,11 +1,10 @@
 /*
- * start.c — kx's mini libc: from the monitor's entry (crt0.S) to main()
- * and back out through exit.  (SDK images start in guest/posix/start.c.)
+ * start.c — kx's mini libc: from the platform's entry (guest/kvm/crt0.S,
+ * guest/xen/entry.S) to main() and back out through exit.  (SDK images
+ * start in guest/posix/start.c.)
  */
 #include "guest/kxguest.h"
 #include "guest/runtime.h"
-
-KX_NORETURN void kx_crt_main(const struct kx_boot_info *boot);
 
 void kx_crt_main(const struct kx_boot_info *boot)
 {

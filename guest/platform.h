@@ -1,0 +1,50 @@
+/*
+ * platform.h — private to guest/: how a pVM reaches its host.  This is the
+ * whole difference between backends on the guest side; everything else in
+ * libkxguest (start.c, hcall.c, printf, malloc, IpC, signals) is written
+ * once over it.  One implementation per backend, each in its own folder and
+ * its own library:
+ *
+ *   guest/kvm/   libkxguest.a      `outl` of a block's address to the
+ *                                  hypercall port; the monitor enters at
+ *                                  crt0's _start with struct kx_boot_info
+ *   guest/xen/   libkxguest-xen.a  a Xen PV domU: start_info, the PV
+ *                                  console ring, Xen's clock, SCHEDOP_shutdown;
+ *                                  kx hypercalls over the kx ring
+ *                                  (guest/kx_ring_abi.h) when a monitor is
+ *                                  attached
+ *
+ * A platform's entry point builds (or is handed) a struct kx_boot_info and
+ * calls kx_crt_main (start.c), which never returns.
+ */
+#ifndef KX_GUEST_PLATFORM_H
+#define KX_GUEST_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest/kx_hcall_abi.h"
+
+/* start.c: check the boot info, set up the heap, run main, exit. */
+__attribute__((noreturn)) void kx_crt_main(const struct kx_boot_info *boot);
+
+/* One kx hypercall (guest/kx_hcall_abi.h): the rest of the block is filled
+ * in; the platform sets hdr->abi_version, hdr->nr and returns hdr->ret once
+ * the call is done.  Where no monitor can serve the call, ret is -KX_EPERM,
+ * as kxmon answers when it runs without kxd. */
+int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr);
+
+/* End the pVM reporting a guest-detected error; msg is len bytes, at most
+ * KX_HC_PANIC_MAX.  Does not return. */
+__attribute__((noreturn)) void kx_plat_panic(const char *msg, size_t len);
+
+/* The signal trampoline the monitor enters (docs/signals.md): calls the
+ * handler in %rsi with the signal in %rdi, then KX_HC_SIGRETURN. */
+void kx_sig_trampoline(void);
+
+/*
+ * Also the platform's, declared in kxguest.h because apps call them:
+ * kx_console_write, kx_exit, kx_clock_monotonic_ns, kx_clock_realtime_ns.
+ */
+
+#endif /* KX_GUEST_PLATFORM_H */

@@ -1,0 +1,55 @@
+# guest/xen/: the Xen PV platform layer of the guest runtime (guest/platform.h)
+# and pVM images built with it, from the same app objects as the KVM ones.
+#
+#   $(B)/guest/lib/libkxguest-xen.a  the runtime core over guest/xen/ and kx's
+#                                    mini libc (no du_resolve: dynamic images
+#                                    need the kx monitor on Xen; no SDK images
+#                                    yet: guest/posix/crt1.S is KVM's entry)
+#   $(B)/guest/xen/NAME.kxe          a 64-bit PV kernel image: Xen ELF notes,
+#                                    linked by guest/xen/xen.ld; `xl create`
+#                                    boots it (tests/xen/)
+#
+# A Xen image: add NAME to GUEST_XEN_APPS; its sources are NAME_GUEST_SRCS,
+# the same list its KVM image uses.
+
+GUEST_XEN_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/xen/xen.c guest/xen/mm.c \
+	guest/xen/trap.c guest/xen/boot.c guest/xen/ring.c
+GUEST_XEN_RT_SRCS := $(GUEST_XEN_CORE_SRCS) $(GUEST_MINI_SRCS)
+GUEST_XEN_ENTRY := $(GUEST_OBJ)/guest/xen/entry.o
+GUEST_XEN_RT_LIB := $(B)/guest/lib/libkxguest-xen.a
+
+GUEST_XEN_APPS := hello exit rt fault xhello
+xhello_GUEST_SRCS := tests/guest/xhello.c
+
+$(GUEST_XEN_RT_LIB): $(call guest_obj_of,$(GUEST_XEN_RT_SRCS))
+	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+define guest_xen_app
+$(B)/guest/xen/$(1).kxe: $(GUEST_XEN_ENTRY) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
+		$(GUEST_XEN_RT_LIB) guest/xen/xen.ld
+	$$(call say,GUEST-LD,$$@)mkdir -p $$(@D) && $$(GUEST_CC) $$(GUEST_LDFLAGS) \
+		-Wl,-T,guest/xen/xen.ld -o $$@ $(GUEST_XEN_ENTRY) \
+		$(call guest_obj_of,$($(1)_GUEST_SRCS)) $(GUEST_XEN_RT_LIB) -lgcc
+endef
+
+ifeq ($(FUZZ),)
+$(foreach a,$(GUEST_XEN_APPS),$(eval $(call guest_xen_app,$(a))))
+EXTRA_ALL += $(GUEST_XEN_RT_LIB) $(foreach a,$(GUEST_XEN_APPS),$(B)/guest/xen/$(a).kxe)
+GUEST_XEN_OBJS := $(GUEST_XEN_ENTRY) $(call guest_obj_of,$(GUEST_XEN_RT_SRCS)) \
+	$(foreach a,$(GUEST_XEN_APPS),$(call guest_obj_of,$($(a)_GUEST_SRCS)))
+-include $(GUEST_XEN_OBJS:.o=.d)
+endif
+
+# Host-side tests of the platform's computations, the kx ring and the ELF
+# notes of the built images (they need no Xen).
+UNIT_TESTS += test_xen_boot test_xen_ring test_xen_notes
+test_xen_boot_SRCS := tests/unit/test_xen_boot.c guest/xen/boot.c
+test_xen_boot_LDLIBS := -lcmocka
+test_xen_ring_SRCS := tests/unit/test_xen_ring.c guest/xen/ring.c
+test_xen_ring_LDLIBS := -lcmocka
+test_xen_notes_SRCS := tests/unit/test_xen_notes.c tests/xen/elfnote.c
+test_xen_notes_LDLIBS := -lcmocka
+
+# The monitor's end of the kx ring takes guest-written bytes: fuzzed.
+FUZZERS += fuzz_xenring
+fuzz_xenring_SRCS := fuzz/fuzz_xenring.c guest/xen/ring.c

@@ -1,0 +1,3 @@
+# all.sh — every test script of make test-xen, in one dom0 boot.
+sh /kx/dom0/guest.sh
+sh /kx/dom0/ring.sh
