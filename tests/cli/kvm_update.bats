@@ -219,7 +219,8 @@ pvm_running() { # ID
 	kxd_with upd-rollback v116
 	start_app until 999
 	local n v mon fds0 done=0
-	mon=$(pgrep -P "$(pgrep -n -x kxd)" -x kxmon)
+	# this test's own kxd (others may run on the machine): by its socket
+	mon=$(pgrep -P "$(pgrep -o -f -- "--socket $SOCK")" -x kxmon)
 	fds0=$(ls "/proc/$mon/fd" | wc -l)
 	for n in $(seq 100); do
 		if [ $((n % 2)) -eq 1 ]; then v=1.18; else v=1.16; fi
