@@ -89,10 +89,11 @@ ALL_OBJS += $(call obj_of,$($(1)_SRCS))
 endef
 
 # $(call kx_link,OUTPUT,NAME,EXTRA_LDFLAGS)  uses NAME_SRCS NAME_LIBS NAME_LDLIBS
+# Every link ends with libkxcommon.a (common/), which any library may use.
 define kx_link
-$(1): $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS))
+$(1): $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS) kxcommon)
 	$$(call say,LD,$$@)mkdir -p $$(@D) && $$(CC) $$(CFLAGS_ALL) $$(LDFLAGS_ALL) $(3) \
-		-o $$@ $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS)) $($(2)_LDLIBS)
+		-o $$@ $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS) kxcommon) $($(2)_LDLIBS)
 ALL_OBJS += $(call obj_of,$($(2)_SRCS))
 endef
 
