@@ -277,7 +277,4 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_seq,
 			const char *name, char *why, size_t whylen);
 
-/* Is fd a memfd sealed against write, shrink and grow (a library, an image)? */
-int chan_fd_sealed(int fd);
-
 #endif /* KX_MANAGER_CHAN_CHAN_H */

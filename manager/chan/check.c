@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -269,13 +268,5 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 	default:
 		return bad(why, whylen, "unexpected message type");
 	}
-}
-
-int chan_fd_sealed(int fd)
-{
-	const int need = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
-	int seals = fcntl(fd, F_GET_SEALS);
-
-	return seals >= 0 && (seals & need) == need;
 }
 

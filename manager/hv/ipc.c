@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/kxfd.h"
 #include "manager/hv/internal.h"
 
 #define IPC_WINDOW_MAX	 (32ull << 20) /* bytes of guest-physical space for objects */
@@ -133,11 +134,9 @@ static int map_object(struct hv_pvm *p, struct ipc_attached *a, int fd, struct h
  * size under the mapping (which would fault this monitor). */
 static bool fd_ok(int fd, uint64_t data_size)
 {
-	const int need = F_SEAL_SHRINK | F_SEAL_GROW;
-	int seals = fcntl(fd, F_GET_SEALS);
 	struct stat st;
 
-	return seals >= 0 && (seals & need) == need && fstat(fd, &st) == 0 &&
+	return kx_fd_sealed(fd, F_SEAL_SHRINK | F_SEAL_GROW) && fstat(fd, &st) == 0 &&
 	       (uint64_t)st.st_size == data_size + KX_PAGE_SIZE;
 }
 

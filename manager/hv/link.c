@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/kxfd.h"
 #include "manager/elf/kxelf.h"
 #include "manager/hv/linker.h"
 
@@ -50,7 +51,7 @@ static int file_map(struct link_file *f, int fd)
 	struct stat st;
 	void *p;
 
-	if (!chan_fd_sealed(fd))
+	if (!kx_fd_sealed(fd, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
 		return -EPERM;
 	if (fstat(fd, &st) != 0)
 		return -errno;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/kxfd.h"
 #include "manager/kxmon/kxmon.h"
 
 static int is_seqpacket(int fd)
@@ -106,9 +107,9 @@ static int recv_msg(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m,
 		goto bad;
 	}
 	memcpy(m, data, sizeof(*m));
-	/* An IpC object is shared memory: sealed against resizing only (kxmon/ipc.c). */
+	/* An IpC object is shared memory: sealed against resizing only (hv/ipc.c). */
 	if (*nfds == 1 && m->type != KXMON_MSG_FORK_RESP && m->type != KXMON_MSG_IPC_RESP &&
-	    !chan_fd_sealed(fds[0])) {
+	    !kx_fd_sealed(fds[0], F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)) {
 		broken(c, "library fd is not a sealed memfd", 0);
 		goto bad;
 	}

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/kxfd.h"
 #include "manager/kxmon/kxmon.h"
 
 #define KXMON_VERSION "0.1"
@@ -266,7 +267,7 @@ static int map_image_fd(int fd, uint8_t **out, size_t *len, const char **why)
 	void *p;
 
 	*why = NULL;
-	if (!chan_fd_sealed(fd))
+	if (!kx_fd_sealed(fd, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
 		*why = "not a sealed memfd";
 	else if (fstat(fd, &st) != 0)
 		return -errno;
