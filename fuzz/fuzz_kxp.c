@@ -93,7 +93,7 @@ static void requests_for_app(const struct kxp_policy *p, uint32_t a)
 static void exercise(const uint8_t *buf, size_t len)
 {
 	struct kxp_policy *p = NULL;
-	struct kxp_error err;
+	struct kx_error err;
 	bool differ = false;
 
 	if (kxp_open(buf, len, NULL, &p, &err) != 0)

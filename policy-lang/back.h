@@ -51,9 +51,6 @@ static inline const char *kxp_str(const struct kxp_policy *p, uint32_t off)
 	return p->strings + off;
 }
 
-void kxp_errorf(struct kxp_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* ---- lookups shared by decide, dump, diff and graph (lookup.c) ---------- */
 
 /* Index of the app named name, or -1. */
@@ -80,17 +77,17 @@ extern const char *const kxp_bind_names[2];
 /* ---- writer and signer (writer.c, sign.c) ------------------------------ */
 
 /* Compile a checked model to .kxp bytes (unsigned); *out is malloc'd. */
-int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct kxp_error *err);
+int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct kx_error *err);
 /* Sign compiled bytes in place with the admin key (sets flags, key id and
  * signature in the header). */
-int kxp_sign(uint8_t *buf, size_t len, const struct kxsig_seckey *key, struct kxp_error *err);
+int kxp_sign(uint8_t *buf, size_t len, const struct kxsig_seckey *key, struct kx_error *err);
 
 /* ---- auditor's tools (dump.c, diff.c, graph.c, explain.c) -------------- */
 
 int kxp_dump(FILE *out, const struct kxp_policy *p, bool json);
 /* Prints "+ fact" / "- fact" lines; *differ says whether any was printed. */
 int kxp_diff(FILE *out, const struct kxp_policy *old, const struct kxp_policy *new_,
-	     bool *differ, struct kxp_error *err);
+	     bool *differ, struct kx_error *err);
 int kxp_graph(FILE *out, const struct kxp_policy *p);
 
 /* A request with the defaults explain documents (fork: members 1). */
@@ -99,7 +96,7 @@ void kxp_request_init(struct kxp_request *req, enum kxp_op op);
  * pointers into the words are kept, so they must outlive req.  ipc between
  * two pVMs of one app defaults to the same family unless family= is given. */
 int kxp_request_parse(struct kxp_request *req, enum kxp_op op, const char *const *words, int n,
-		      struct kxp_error *err);
+		      struct kx_error *err);
 void kxp_decision_print(FILE *out, const struct kxp_request *req,
 			const struct kxp_decision *d, bool json);
 

@@ -254,7 +254,7 @@ static int collect(const struct kxp_policy *p, struct facts *f)
 }
 
 int kxp_diff(FILE *out, const struct kxp_policy *old, const struct kxp_policy *new_,
-	     bool *differ, struct kxp_error *err)
+	     bool *differ, struct kx_error *err)
 {
 	struct facts a = {0}, b = {0};
 	size_t i = 0, j = 0;
@@ -262,7 +262,7 @@ int kxp_diff(FILE *out, const struct kxp_policy *old, const struct kxp_policy *n
 
 	*differ = false;
 	if ((rc = collect(old, &a)) < 0 || (rc = collect(new_, &b)) < 0) {
-		kxp_errorf(err, "out of memory");
+		kx_err(err, rc, "out of memory");
 		goto out;
 	}
 	while (i < a.n || j < b.n) {

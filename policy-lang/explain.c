@@ -100,7 +100,7 @@ static int set_attr(struct kxp_request *req, enum attr_id id, const char *v)
 	return -EINVAL;
 }
 
-static int request_attr(struct kxp_request *req, const char *attr, struct kxp_error *err)
+static int request_attr(struct kxp_request *req, const char *attr, struct kx_error *err)
 {
 	const char *eq = strchr(attr, '=');
 	size_t len = eq ? (size_t)(eq - attr) : 0;
@@ -108,19 +108,18 @@ static int request_attr(struct kxp_request *req, const char *attr, struct kxp_er
 	for (int id = 0; eq && id < A_COUNT; id++) {
 		if (strlen(attr_names[id]) != len || strncmp(attr, attr_names[id], len) != 0)
 			continue;
-		if (set_attr(req, (enum attr_id)id, eq + 1) < 0) {
-			kxp_errorf(err, "%s: bad value for %s", attr, attr_names[id]);
-			return -EINVAL;
-		}
+		if (set_attr(req, (enum attr_id)id, eq + 1) < 0)
+			return kx_err(err, -EINVAL, "%s: bad value for %s", attr, attr_names[id]);
 		return 0;
 	}
-	kxp_errorf(err, "%s: not an attribute (app= requester= lib= version= old-version= "
-		   "signer= digest= loader= peer= kind= family= depth= children= members=)", attr);
-	return -EINVAL;
+	return kx_err(err, -EINVAL,
+		      "%s: not an attribute (app= requester= lib= version= old-version= "
+		      "signer= digest= loader= peer= kind= family= depth= children= members=)",
+		      attr);
 }
 
 int kxp_request_parse(struct kxp_request *req, enum kxp_op op, const char *const *words, int n,
-		      struct kxp_error *err)
+		      struct kx_error *err)
 {
 	const char *peer;
 	bool family_given = false;

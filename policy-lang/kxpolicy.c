@@ -83,7 +83,7 @@ static int load_pubkey(const char *path, struct kxsig_pubkey *key)
 static int open_policy(const struct opts *o, const char *path, struct kxp_policy **p)
 {
 	struct kxsig_pubkey admin;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	int rc;
 
 	if (o->pubkey != NULL && load_pubkey(o->pubkey, &admin) < 0)
@@ -116,7 +116,7 @@ static int cmd_compile(const struct opts *o)
 	struct kxsig_seckey *sk = NULL;
 	struct kxsig_pubkey pub, *check_key = NULL;
 	struct kxp_policy *self_check = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	struct kxsig_error kerr;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -218,7 +218,7 @@ static int cmd_explain(const struct opts *o)
 	struct kxp_policy *p = NULL;
 	struct kxp_request req;
 	struct kxp_decision d;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	enum kxp_op op;
 	int rc = EXIT_USAGE;
 
@@ -246,7 +246,7 @@ out:
 static int cmd_diff(const struct opts *o)
 {
 	struct kxp_policy *a = NULL, *b = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	bool differ = false;
 	int rc = EXIT_USAGE;
 

@@ -12,7 +12,7 @@
  * call the lookups and kxp_decide() on it at once.
  *
  * Functions print nothing; they return 0 or -errno and, when given a
- * struct kxp_error, a one-line reason naming the table and entry at fault.
+ * struct kx_error, a one-line reason naming the table and entry at fault.
  *
  * Types here are independent of the compiler's model (model.h).
  */
@@ -23,13 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/kxerr.h"
 #include "signer/kxsig.h"
-
-#define KXP_ERR_MAX 256
-
-struct kxp_error {
-	char msg[KXP_ERR_MAX];
-};
 
 struct kxp_policy; /* opaque, read-only once open */
 
@@ -42,10 +37,10 @@ struct kxp_policy; /* opaque, read-only once open */
  * -EKEYREJECTED when a key is given and the file is unsigned, signed by
  * another key, or the signature does not verify; -ENOMEM; -EINVAL. */
 int kxp_open(const void *buf, size_t len, const struct kxsig_pubkey *admin,
-	     struct kxp_policy **out, struct kxp_error *err);
+	     struct kxp_policy **out, struct kx_error *err);
 /* The same from a file (at most KXP_FILE_MAX bytes); also -errno of I/O. */
 int kxp_open_file(const char *path, const struct kxsig_pubkey *admin,
-		  struct kxp_policy **out, struct kxp_error *err);
+		  struct kxp_policy **out, struct kx_error *err);
 void kxp_close(struct kxp_policy *policy); /* NULL is fine */
 
 struct kxp_signature_info {

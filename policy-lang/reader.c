@@ -19,17 +19,6 @@
 
 #include "policy-lang/back.h"
 
-void kxp_errorf(struct kxp_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 static const char *const table_names[KXP_TABLE_COUNT] = {
 	"strings", "provenance", "apps", "keys", "libs", "lib-signers", "intervals",
 	"fork", "recycle", "trust", "ipc", "revoked-keys", "revoked-digests",
@@ -44,7 +33,7 @@ static const uint32_t entry_sizes[KXP_TABLE_COUNT] = {
 
 struct check {
 	struct kxp_policy *p;
-	struct kxp_error *err;
+	struct kx_error *err;
 };
 
 /* "table 'libs' entry 12: ..." and -EBADMSG. */
@@ -57,9 +46,8 @@ static int bad(struct check *c, enum kxp_abi_table t, uint64_t entry, const char
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	kxp_errorf(c->err, "table '%s' entry %llu: %s", table_names[t],
-		   (unsigned long long)entry, what);
-	return -EBADMSG;
+	return kx_err(c->err, -EBADMSG, "table '%s' entry %llu: %s", table_names[t],
+		      (unsigned long long)entry, what);
 }
 
 static bool all_zero(const void *buf, size_t n)
@@ -80,20 +68,19 @@ static int check_signature(struct check *c, const struct kxp_abi_header *h,
 	char want[2 * KXSIG_KEYID_BYTES + 1], got[2 * KXSIG_KEYID_BYTES + 1];
 	struct kxsig_error kerr;
 
-	if (!(h->flags & KXP_FLAG_SIGNED)) {
-		kxp_errorf(c->err, "policy is not signed, but an admin key was given");
-		return -EKEYREJECTED;
-	}
+	if (!(h->flags & KXP_FLAG_SIGNED))
+		return kx_err(c->err, -EKEYREJECTED,
+			      "policy is not signed, but an admin key was given");
 	if (memcmp(h->admin_keyid, admin->keyid, KXSIG_KEYID_BYTES) != 0) {
 		kxsig_keyid_hex(admin->keyid, want);
 		kxsig_keyid_hex(h->admin_keyid, got);
-		kxp_errorf(c->err, "policy is signed by key %s, not by the admin key %s", got, want);
-		return -EKEYREJECTED;
+		return kx_err(c->err, -EKEYREJECTED,
+			      "policy is signed by key %s, not by the admin key %s", got, want);
 	}
 	if (kxsig_verify_detached(admin, h, KXP_SIGNED_BYTES, h->signature, &kerr) != KXSIG_OK) {
 		kxsig_keyid_hex(h->admin_keyid, got);
-		kxp_errorf(c->err, "admin signature by key %s does not verify", got);
-		return -EKEYREJECTED;
+		return kx_err(c->err, -EKEYREJECTED, "admin signature by key %s does not verify",
+			      got);
 	}
 	return 0;
 }
@@ -105,51 +92,39 @@ static int check_header(struct check *c, const struct kxsig_pubkey *admin)
 	uint8_t digest[KXP_ABI_DIGEST_BYTES];
 	int rc;
 
-	if (memcmp(h->magic, KXP_MAGIC, KXP_MAGIC_BYTES) != 0) {
-		kxp_errorf(c->err, "not a kx policy (bad magic)");
-		return -EBADMSG;
-	}
-	if (h->format_version != KXP_FORMAT_VERSION) {
-		kxp_errorf(c->err, "format version %u; this reader knows version %u",
-			   h->format_version, KXP_FORMAT_VERSION);
-		return -EBADMSG;
-	}
-	if (h->flags & ~KXP_FLAGS_KNOWN) {
-		kxp_errorf(c->err, "unknown header flags 0x%x", h->flags & ~KXP_FLAGS_KNOWN);
-		return -EBADMSG;
-	}
-	if (h->header_size != sizeof(*h) || h->table_count != KXP_TABLE_COUNT) {
-		kxp_errorf(c->err, "header size %u and table count %u; expected %zu and %d",
-			   h->header_size, h->table_count, sizeof(*h), KXP_TABLE_COUNT);
-		return -EBADMSG;
-	}
-	if (h->body_size != p->len - sizeof(*h)) {
-		kxp_errorf(c->err, "header says the body is %llu bytes, the file has %zu "
-			   "(truncated or extended)", (unsigned long long)h->body_size,
-			   p->len - sizeof(*h));
-		return -EBADMSG;
-	}
-	if (!all_zero(h->reserved, sizeof(h->reserved))) {
-		kxp_errorf(c->err, "reserved header bytes are not zero");
-		return -EBADMSG;
-	}
+	if (memcmp(h->magic, KXP_MAGIC, KXP_MAGIC_BYTES) != 0)
+		return kx_err(c->err, -EBADMSG, "not a kx policy (bad magic)");
+	if (h->format_version != KXP_FORMAT_VERSION)
+		return kx_err(c->err, -EBADMSG, "format version %u; this reader knows version %u",
+			      h->format_version, KXP_FORMAT_VERSION);
+	if (h->flags & ~KXP_FLAGS_KNOWN)
+		return kx_err(c->err, -EBADMSG, "unknown header flags 0x%x",
+			      h->flags & ~KXP_FLAGS_KNOWN);
+	if (h->header_size != sizeof(*h) || h->table_count != KXP_TABLE_COUNT)
+		return kx_err(c->err, -EBADMSG,
+			      "header size %u and table count %u; expected %zu and %d",
+			      h->header_size, h->table_count, sizeof(*h), KXP_TABLE_COUNT);
+	if (h->body_size != p->len - sizeof(*h))
+		return kx_err(c->err, -EBADMSG,
+			      "header says the body is %llu bytes, the file has %zu "
+			      "(truncated or extended)",
+			      (unsigned long long)h->body_size, p->len - sizeof(*h));
+	if (!all_zero(h->reserved, sizeof(h->reserved)))
+		return kx_err(c->err, -EBADMSG, "reserved header bytes are not zero");
 	if (!(h->flags & KXP_FLAG_SIGNED) &&
 	    !(all_zero(h->admin_keyid, sizeof(h->admin_keyid)) &&
 	      all_zero(h->signature, sizeof(h->signature)))) {
-		kxp_errorf(c->err, "unsigned policy carries a key id or signature");
-		return -EBADMSG;
+		return kx_err(c->err, -EBADMSG, "unsigned policy carries a key id or signature");
 	}
-	if ((h->flags & KXP_FLAG_SIGNED) && all_zero(h->signature, sizeof(h->signature))) {
-		kxp_errorf(c->err, "policy is flagged as signed but carries no signature");
-		return -EBADMSG;
-	}
+	if ((h->flags & KXP_FLAG_SIGNED) && all_zero(h->signature, sizeof(h->signature)))
+		return kx_err(c->err, -EBADMSG,
+			      "policy is flagged as signed but carries no signature");
 	if (admin != NULL && (rc = check_signature(c, h, admin)) < 0)
 		return rc;
 	crypto_generichash(digest, sizeof(digest), p->buf + sizeof(*h), h->body_size, NULL, 0);
-	if (memcmp(digest, h->body_digest, sizeof(digest)) != 0) {
-		kxp_errorf(c->err, "body digest mismatch: the tables were modified or corrupted");
-		return -EBADMSG;
-	}
+	if (memcmp(digest, h->body_digest, sizeof(digest)) != 0)
+		return kx_err(c->err, -EBADMSG,
+			      "body digest mismatch: the tables were modified or corrupted");
 	p->sig.is_signed = (h->flags & KXP_FLAG_SIGNED) != 0;
 	p->sig.verified = admin != NULL;
 	memcpy(p->sig.keyid, h->admin_keyid, sizeof(p->sig.keyid));
@@ -172,41 +147,37 @@ static int check_directory(struct check *c, const void *table[KXP_TABLE_COUNT],
 	const struct kxp_abi_table_desc *dir =
 		(const struct kxp_abi_table_desc *)(p->buf + sizeof(struct kxp_abi_header));
 
-	if (p->len < pos) {
-		kxp_errorf(c->err, "truncated: %zu bytes cannot hold the table directory", p->len);
-		return -EBADMSG;
-	}
+	if (p->len < pos)
+		return kx_err(c->err, -EBADMSG,
+			      "truncated: %zu bytes cannot hold the table directory", p->len);
 	for (int i = 0; i < KXP_TABLE_COUNT; i++) {
 		uint64_t start = align_up(pos), size, end;
 
-		if (dir[i].entry_size != entry_sizes[i]) {
-			kxp_errorf(c->err, "table '%s': entry size %u, expected %u", table_names[i],
-				   dir[i].entry_size, entry_sizes[i]);
-			return -EBADMSG;
-		}
+		if (dir[i].entry_size != entry_sizes[i])
+			return kx_err(c->err, -EBADMSG, "table '%s': entry size %u, expected %u",
+				      table_names[i], dir[i].entry_size, entry_sizes[i]);
 		/* tables follow each other in enum order, 8-aligned, no gaps */
-		if (dir[i].offset != start || !all_zero(p->buf + pos, start - pos)) {
-			kxp_errorf(c->err, "table '%s': offset 0x%llx, expected 0x%llx after "
-				   "zero padding", table_names[i],
-				   (unsigned long long)dir[i].offset, (unsigned long long)start);
-			return -EBADMSG;
-		}
+		if (dir[i].offset != start || !all_zero(p->buf + pos, start - pos))
+			return kx_err(c->err, -EBADMSG,
+				      "table '%s': offset 0x%llx, expected 0x%llx after "
+				      "zero padding",
+				      table_names[i], (unsigned long long)dir[i].offset,
+				      (unsigned long long)start);
 		size = (uint64_t)dir[i].count * dir[i].entry_size; /* 32x32 bits: fits */
-		if (__builtin_add_overflow(start, size, &end) || end > p->len) {
-			kxp_errorf(c->err, "table '%s': %u entries at offset 0x%llx run past the end "
-				   "of the file (%zu bytes)", table_names[i], dir[i].count,
-				   (unsigned long long)start, p->len);
-			return -EBADMSG;
-		}
+		if (__builtin_add_overflow(start, size, &end) || end > p->len)
+			return kx_err(c->err, -EBADMSG,
+				      "table '%s': %u entries at offset 0x%llx run past the end "
+				      "of the file (%zu bytes)",
+				      table_names[i], dir[i].count, (unsigned long long)start,
+				      p->len);
 		table[i] = p->buf + start;
 		count[i] = dir[i].count;
 		pos = end;
 	}
-	if (align_up(pos) != p->len || !all_zero(p->buf + pos, p->len - pos)) {
-		kxp_errorf(c->err, "%zu bytes after the last table (expected %llu, zero padded)",
-			   p->len, (unsigned long long)align_up(pos));
-		return -EBADMSG;
-	}
+	if (align_up(pos) != p->len || !all_zero(p->buf + pos, p->len - pos))
+		return kx_err(c->err, -EBADMSG,
+			      "%zu bytes after the last table (expected %llu, zero padded)", p->len,
+			      (unsigned long long)align_up(pos));
 	return 0;
 }
 
@@ -583,14 +554,13 @@ static int check_tables(struct check *c)
 	    cur[KXP_T_TRUST] != p->ntrust || cur[KXP_T_REVOKED_KEYS] != p->nrevoked_keys ||
 	    cur[KXP_T_REVOKED_DIGESTS] != p->nrevoked_digests ||
 	    cur[KXP_T_LIB_SIGNERS] != p->nlib_signers || cur[KXP_T_INTERVALS] != p->nintervals) {
-		kxp_errorf(c->err, "tables hold entries that no app or library owns");
-		return -EBADMSG;
+		return kx_err(c->err, -EBADMSG, "tables hold entries that no app or library owns");
 	}
 	return 0;
 }
 
 int kxp_open(const void *buf, size_t len, const struct kxsig_pubkey *admin,
-	     struct kxp_policy **out, struct kxp_error *err)
+	     struct kxp_policy **out, struct kx_error *err)
 {
 	struct kxp_policy *p = NULL;
 	struct check c = {.err = err};
@@ -599,23 +569,17 @@ int kxp_open(const void *buf, size_t len, const struct kxsig_pubkey *admin,
 	*out = NULL;
 	if (buf == NULL && len > 0)
 		return -EINVAL;
-	if (len < sizeof(struct kxp_abi_header)) {
-		kxp_errorf(err, "truncated: %zu bytes, a policy header needs %zu", len,
-			   sizeof(struct kxp_abi_header));
-		return -EBADMSG;
-	}
-	if (len > KXP_FILE_MAX) {
-		kxp_errorf(err, "%zu bytes: larger than any policy (%u)", len, KXP_FILE_MAX);
-		return -EBADMSG;
-	}
-	if (sodium_init() < 0) {
-		kxp_errorf(err, "libsodium failed to initialise");
-		return -EIO;
-	}
+	if (len < sizeof(struct kxp_abi_header))
+		return kx_err(err, -EBADMSG, "truncated: %zu bytes, a policy header needs %zu", len,
+			      sizeof(struct kxp_abi_header));
+	if (len > KXP_FILE_MAX)
+		return kx_err(err, -EBADMSG, "%zu bytes: larger than any policy (%u)", len,
+			      KXP_FILE_MAX);
+	if (sodium_init() < 0)
+		return kx_err(err, -EIO, "libsodium failed to initialise");
 	p = calloc(1, sizeof(*p));
 	if (p == NULL || (p->buf = malloc(len)) == NULL) { /* malloc: aligned for every table */
-		kxp_errorf(err, "out of memory");
-		rc = -ENOMEM;
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(p->buf, buf, len);
@@ -631,7 +595,7 @@ out:
 }
 
 int kxp_open_file(const char *path, const struct kxsig_pubkey *admin,
-		  struct kxp_policy **out, struct kxp_error *err)
+		  struct kxp_policy **out, struct kx_error *err)
 {
 	struct kxsig_error kerr;
 	uint8_t *buf = NULL;
@@ -640,17 +604,15 @@ int kxp_open_file(const char *path, const struct kxsig_pubkey *admin,
 
 	*out = NULL;
 	if (kxsig_read_file(path, KXP_FILE_MAX, &buf, &len, &kerr) != KXSIG_OK) {
-		kxp_errorf(err, "%s: %s", path, kerr.msg);
-		return kerr.code == KXSIG_ERR_NOMEM ? -ENOMEM :
-		       kerr.code == KXSIG_ERR_MALFORMED ? -EBADMSG : -EIO; /* too large */
+		return kx_err(err,
+			      kerr.code == KXSIG_ERR_NOMEM	 ? -ENOMEM
+			      : kerr.code == KXSIG_ERR_MALFORMED ? -EBADMSG
+								 : -EIO,
+			      "%s: %s", path, kerr.msg); /* too large */
 	}
 	rc = kxp_open(buf, len, admin, out, err);
-	if (rc < 0 && err != NULL) {
-		char why[KXP_ERR_MAX];
-
-		memcpy(why, err->msg, sizeof(why));
-		kxp_errorf(err, "%s: %s", path, why);
-	}
+	if (rc < 0)
+		kx_err_wrap(err, rc, "%s", path);
 	free(buf);
 	return rc;
 }

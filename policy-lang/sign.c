@@ -12,25 +12,21 @@
 
 #include "policy-lang/back.h"
 
-int kxp_sign(uint8_t *buf, size_t len, const struct kxsig_seckey *key, struct kxp_error *err)
+int kxp_sign(uint8_t *buf, size_t len, const struct kxsig_seckey *key, struct kx_error *err)
 {
 	struct kxp_abi_header h;
 	struct kxsig_error kerr;
 	int rc;
 
-	if (len < sizeof(h)) {
-		kxp_errorf(err, "not a compiled policy");
-		return -EINVAL;
-	}
+	if (len < sizeof(h))
+		return kx_err(err, -EINVAL, "not a compiled policy");
 	memcpy(&h, buf, sizeof(h));
 	h.flags |= KXP_FLAG_SIGNED;
 	kxsig_seckey_keyid(key, h.admin_keyid);
 	memset(h.signature, 0, sizeof(h.signature));
 	rc = kxsig_sign_detached(key, &h, KXP_SIGNED_BYTES, h.signature, &kerr);
-	if (rc != KXSIG_OK) {
-		kxp_errorf(err, "signing failed: %s", kerr.msg);
-		return -EIO;
-	}
+	if (rc != KXSIG_OK)
+		return kx_err(err, -EIO, "signing failed: %s", kerr.msg);
 	memcpy(buf, &h, sizeof(h));
 	return 0;
 }

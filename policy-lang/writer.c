@@ -114,17 +114,15 @@ struct writer {
 	const struct pm_policy *pol;
 	struct strpool pool;
 	struct table t[KXP_TABLE_COUNT];
-	struct kxp_error *err;
+	struct kx_error *err;
 };
 
 static int table_alloc(struct writer *w, enum kxp_abi_table id, size_t count, size_t entry_size)
 {
 	w->t[id].count = count;
 	w->t[id].entry_size = entry_size;
-	if (count > UINT32_MAX) {
-		kxp_errorf(w->err, "table %d: %zu entries is too many", (int)id, count);
-		return -EFBIG;
-	}
+	if (count > UINT32_MAX)
+		return kx_err(w->err, -EFBIG, "table %d: %zu entries is too many", (int)id, count);
 	w->t[id].data = calloc(count ? count : 1, entry_size);
 	return w->t[id].data ? 0 : -ENOMEM;
 }
@@ -134,7 +132,7 @@ static int add_str(struct writer *w, const char *s, uint32_t *off)
 	int rc = pool_add(&w->pool, s, off);
 
 	if (rc == -EFBIG)
-		kxp_errorf(w->err, "string pool exceeds %u bytes", KXP_FILE_MAX);
+		kx_err(w->err, rc, "string pool exceeds %u bytes", KXP_FILE_MAX);
 	return rc;
 }
 
@@ -239,11 +237,9 @@ static int count_model(struct writer *w, struct counts *c)
 	size_t prov_items = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (pol->napps > KXP_APPS_MAX) {
-		kxp_errorf(w->err, "%zu apps: at most %u fit in one policy", pol->napps,
-			   KXP_APPS_MAX);
-		return -EFBIG;
-	}
+	if (pol->napps > KXP_APPS_MAX)
+		return kx_err(w->err, -EFBIG, "%zu apps: at most %u fit in one policy", pol->napps,
+			      KXP_APPS_MAX);
 	for (size_t a = 0; a < pol->napps; a++) {
 		const struct pm_app *app = &pol->apps[a];
 		size_t lib_items = 0;
@@ -275,8 +271,7 @@ static int count_model(struct writer *w, struct counts *c)
 	c->prov = prov_items;
 	return 0;
 too_big:
-	kxp_errorf(w->err, "policy too large");
-	return -EFBIG;
+	return kx_err(w->err, -EFBIG, "policy too large");
 }
 
 static int find_app(const struct pm_policy *pol, const char *name, uint32_t *index)
@@ -335,9 +330,10 @@ static int write_lib(struct writer *w, struct cursors *cur, const struct pm_app 
 			goto bad;
 	return 0;
 bad:
-	kxp_errorf(w->err, "app '%s' library '%s': inconsistent model (signer index, loader, "
-		   "bind or version out of range)", app->name, lib->name);
-	return -EINVAL;
+	return kx_err(w->err, -EINVAL,
+		      "app '%s' library '%s': inconsistent model (signer index, loader, "
+		      "bind or version out of range)",
+		      app->name, lib->name);
 }
 
 static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
@@ -385,11 +381,10 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 		struct kxp_abi_trust *te =
 			(struct kxp_abi_trust *)w->t[KXP_T_TRUST].data + cur->trust++;
 
-		if (find_app(pol, app->trust[t].peer, &te->peer) < 0) {
-			kxp_errorf(w->err, "app '%s': trust peer '%s' is not in the policy",
-				   app->name, app->trust[t].peer);
-			return -EINVAL;
-		}
+		if (find_app(pol, app->trust[t].peer, &te->peer) < 0)
+			return kx_err(w->err, -EINVAL,
+				      "app '%s': trust peer '%s' is not in the policy", app->name,
+				      app->trust[t].peer);
 		if ((rc = add_prov(w, &cur->prov, &app->trust[t].src, &te->prov)) < 0)
 			return rc;
 		te->kinds = app->trust[t].kinds;
@@ -424,10 +419,9 @@ static int assemble(struct writer *w, uint8_t **out, size_t *len)
 		dir[i].count = (uint32_t)w->t[i].count;
 		dir[i].entry_size = (uint32_t)w->t[i].entry_size;
 		size += w->t[i].count * w->t[i].entry_size; /* each <= KXP_FILE_MAX */
-		if (size > KXP_FILE_MAX) {
-			kxp_errorf(w->err, "compiled policy exceeds %u bytes", KXP_FILE_MAX);
-			return -EFBIG;
-		}
+		if (size > KXP_FILE_MAX)
+			return kx_err(w->err, -EFBIG, "compiled policy exceeds %u bytes",
+				      KXP_FILE_MAX);
 	}
 	size = align_up(size);
 	buf = calloc(1, size);
@@ -452,7 +446,7 @@ static int assemble(struct writer *w, uint8_t **out, size_t *len)
 	return 0;
 }
 
-int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct kxp_error *err)
+int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct kx_error *err)
 {
 	struct writer w = {.pol = policy, .err = err};
 	struct cursors cur = {0};
@@ -463,8 +457,7 @@ int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct
 	*out = NULL;
 	*len = 0;
 	if (sodium_init() < 0) {
-		kxp_errorf(err, "libsodium failed to initialise");
-		rc = -EIO;
+		rc = kx_err(err, -EIO, "libsodium failed to initialise");
 		goto out;
 	}
 	if ((rc = count_model(&w, &c)) < 0)
@@ -506,7 +499,7 @@ int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct
 	rc = assemble(&w, out, len);
 out:
 	if (rc == -ENOMEM)
-		kxp_errorf(err, "out of memory");
+		kx_err(err, rc, "out of memory");
 	for (int i = 0; i < KXP_TABLE_COUNT; i++)
 		if (i != KXP_T_STRINGS)
 			free(w.t[i].data);

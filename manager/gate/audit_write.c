@@ -66,7 +66,7 @@ static int terminate_torn_line(int fd, off_t size)
 	return fdatasync(fd) < 0 ? -errno : 0;
 }
 
-int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct gate_error *err)
+int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct kx_error *err)
 {
 	struct stat st;
 	int rc = 0;
@@ -86,7 +86,7 @@ int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct gat
 		rc = fsync_parent_dir(path); /* a new log's directory entry, too */
 out:
 	if (rc < 0)
-		snprintf(err->msg, sizeof(err->msg), "audit log %s: %s", path, strerror(-rc));
+		kx_err(err, rc, "audit log %s: %s", path, strerror(-rc));
 	return rc;
 }
 

@@ -44,30 +44,23 @@ const char *gate_stage_name(enum gate_stage stage)
 /* ---- opening and closing ---------------------------------------------------- */
 
 int gate_open(const struct kxp_policy *policy, const char *log_path,
-	      const struct gate_opts *opts, struct gate **out, struct gate_error *err)
+	      const struct gate_opts *opts, struct gate **out, struct kx_error *err)
 {
-	struct gate_error scratch;
 	struct gate *g = NULL;
 	size_t cap = opts && opts->cache_entries ? opts->cache_entries : GATE_CACHE_DEFAULT;
 	int rc;
 
-	err = err ? err : &scratch;
-	err->msg[0] = '\0';
 	*out = NULL;
-	if (policy == NULL || log_path == NULL || cap > GATE_CACHE_MAX) {
-		snprintf(err->msg, sizeof(err->msg), "no policy, no audit log, or a cache of more "
-			 "than %d entries", GATE_CACHE_MAX);
-		return -EINVAL;
-	}
-	if (kxsig_init() != KXSIG_OK) {
-		snprintf(err->msg, sizeof(err->msg), "libsodium failed to initialise");
-		return -ENOMEM;
-	}
+	if (policy == NULL || log_path == NULL || cap > GATE_CACHE_MAX)
+		return kx_err(err, -EINVAL,
+			      "no policy, no audit log, or a cache of more than %d entries",
+			      GATE_CACHE_MAX);
+	if (kxsig_init() != KXSIG_OK)
+		return kx_err(err, -ENOMEM, "libsodium failed to initialise");
 	g = calloc(1, sizeof(*g));
 	if (g == NULL || (rc = -pthread_mutex_init(&g->lock, NULL)) != 0) {
 		free(g);
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return -ENOMEM;
+		return kx_err(err, -ENOMEM, "out of memory");
 	}
 	/* from here on gate_close() undoes whatever was done */
 	g->log_fd = -1;
@@ -77,8 +70,7 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 	g->cache = calloc(cap, sizeof(*g->cache));
 	g->line = malloc(GATE_AUDIT_LINE_MAX);
 	if (g->cache == NULL || g->line == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		rc = -ENOMEM;
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = gate_audit_open(g, log_path, opts ? opts->flags : 0, err);

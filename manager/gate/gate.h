@@ -19,7 +19,7 @@
  * docs/audit-log.md documents the record format and the guarantees.
  *
  * Library code: functions print nothing; they return 0 or -errno and fill
- * a struct gate_error or struct gate_decision with a one-line reason.
+ * a struct kx_error or struct gate_decision with a one-line reason.
  * A gate may be shared by threads: requests are serialised where they touch
  * the signature cache and the log.
  */
@@ -31,20 +31,16 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/kxerr.h"
 #include "policy-lang/kxpolicy.h"
 #include "signer/kxsig.h"
 
-#define GATE_ERR_MAX 256
 #define GATE_REASON_MAX 640        /* a policy reason plus a signature reason */
 #define GATE_CACHE_DEFAULT 256     /* signature cache entries */
 #define GATE_CACHE_MAX 65536
 #define GATE_AUDIT_LINE_MAX 65536  /* one record, newline included */
 #define GATE_AUDIT_FIELD_MAX 1024  /* bytes of one string kept in a record */
 #define GATE_AUDIT_FORMAT 1        /* the "v" of every record */
-
-struct gate_error {
-	char msg[GATE_ERR_MAX];
-};
 
 struct gate; /* opaque */
 
@@ -68,7 +64,7 @@ struct gate_opts {
  * newline first, so the torn line stands alone (and reads as corrupt).
  * Returns 0, -ENOMEM, -EINVAL, or -errno of opening the log. */
 int gate_open(const struct kxp_policy *policy, const char *log_path,
-	      const struct gate_opts *opts, struct gate **out, struct gate_error *err);
+	      const struct gate_opts *opts, struct gate **out, struct kx_error *err);
 void gate_close(struct gate *gate); /* NULL is fine */
 
 /* ---- subjects ---------------------------------------------------------------- */

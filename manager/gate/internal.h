@@ -79,7 +79,7 @@ struct gate_req {
 };
 
 /* Open (create) the log for appending; see gate_open().  0 or -errno. */
-int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct gate_error *err);
+int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct kx_error *err);
 
 /* Append r's record with decision d and make it durable; sets d->seq.  On
  * failure d becomes a DENY at GATE_STAGE_AUDIT and -errno is returned. */

@@ -237,8 +237,8 @@ static int open_policy(struct kxd *d)
 {
 	struct kxsig_pubkey admin, *adminp = NULL;
 	struct kxsig_error serr;
-	struct kxp_error perr;
-	struct gate_error gerr;
+	struct kx_error perr;
+	struct kx_error gerr;
 	int rc;
 
 	if (kxsig_init() != 0) {

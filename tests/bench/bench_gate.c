@@ -98,7 +98,7 @@ static int open_gate(const struct bench *b, const char *log, unsigned flags,
 {
 	char path[PATH_MAX + 64];
 	const struct gate_opts opts = {.flags = flags};
-	struct gate_error err;
+	struct kx_error err;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", b->scratch, log);
@@ -182,7 +182,7 @@ static int prepare(struct bench *b)
 	char path[PATH_MAX + 32];
 	struct kxsig_seckey *key = NULL;
 	struct kxsig_error err;
-	struct kxp_error perr;
+	struct kx_error perr;
 	uint8_t *plain = NULL, *signed_bytes = NULL;
 	size_t plain_len = 0;
 	int rc = -1;

@@ -198,7 +198,7 @@ int main(void)
 	char *file[1] = {(char *)"bench.yaml"};
 	struct pm_policy pol = {0};
 	struct kxp_policy *p = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	static struct kxp_request req[NREQ];
 	uint8_t *buf = NULL, *copy, digest[32];
 	size_t len = 0;

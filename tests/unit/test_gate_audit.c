@@ -142,7 +142,7 @@ static void test_log_unwritable(void **state)
 	struct gx *x = *state;
 	struct gx_file f = gx_sign(x, GX_LIBC, GX_GOOD, "libgood", "1.5", NULL);
 	const struct gate_family_counts counts = {0, 1};
-	struct gate_error err;
+	struct kx_error err;
 	struct gate_decision d;
 	struct gate *full = NULL;
 
@@ -168,7 +168,7 @@ static void test_log_open_errors(void **state)
 {
 	struct gx *x = *state;
 	char path[PATH_MAX + 32];
-	struct gate_error err;
+	struct kx_error err;
 	struct gate *g = NULL;
 
 	snprintf(path, sizeof(path), "%s/no/such/dir/audit.log", x->tmp);

@@ -197,7 +197,7 @@ static void test_cache_size_is_bounded(void **state)
 {
 	struct gx *x = *state;
 	const struct gate_opts opts = {.cache_entries = GATE_CACHE_MAX + 1};
-	struct gate_error err;
+	struct kx_error err;
 	struct gate *g = NULL;
 
 	assert_int_equal(gate_open(x->policy, x->log, &opts, &g, &err), -EINVAL);

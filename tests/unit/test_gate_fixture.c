@@ -58,7 +58,7 @@ int gx_setup(void **state)
 	struct gx *x = calloc(1, sizeof(*x));
 	char path[PATH_MAX + 64], pub[PATH_MAX + 64];
 	struct kxsig_error err;
-	struct kxp_error perr;
+	struct kx_error perr;
 	const char *tmpdir = getenv("TMPDIR");
 
 	assert_non_null(x);
@@ -118,7 +118,7 @@ int gx_teardown(void **state)
 void gx_reopen(struct gx *x, const struct gate_opts *opts)
 {
 	char name[64];
-	struct gate_error err;
+	struct kx_error err;
 
 	gate_close(x->gate);
 	x->gate = NULL;

@@ -153,7 +153,7 @@ static void run_case(const struct kxp_policy *p, const struct dcase *c)
 {
 	struct kxp_request req;
 	struct kxp_decision d;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	char *words = NULL;
 	int rc;
 
@@ -210,7 +210,7 @@ static void attribute_parser_rejects_bad_words(void **state)
 			     "loader=all", "depth=-1", "children=4294967296", "family=maybe",
 			     "digest=zz", "=x"};
 	struct kxp_request req;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

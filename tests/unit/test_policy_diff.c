@@ -22,7 +22,7 @@ static char *diff_against(const struct fx *changed, bool *differ)
 {
 	struct fx base;
 	struct kxp_policy *a, *b;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	char *out = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&out, &size);

@@ -186,7 +186,7 @@ void fx_init(struct fx *f)
 
 uint8_t *fx_compile(const struct fx *f, size_t *len)
 {
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	uint8_t *buf = NULL;
 	int rc = kxp_write(&f->pol, &buf, len, &err);
 
@@ -197,7 +197,7 @@ uint8_t *fx_compile(const struct fx *f, size_t *len)
 
 struct kxp_policy *fx_open(const struct fx *f)
 {
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	struct kxp_policy *p = NULL;
 	size_t len;
 	uint8_t *buf = fx_compile(f, &len);
@@ -209,7 +209,7 @@ struct kxp_policy *fx_open(const struct fx *f)
 	return p;
 }
 
-int fx_request(const char *text, struct kxp_request *req, char **words, struct kxp_error *err)
+int fx_request(const char *text, struct kxp_request *req, char **words, struct kx_error *err)
 {
 	const char *argv[32];
 	char *save = NULL, *w;

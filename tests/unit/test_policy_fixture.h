@@ -43,6 +43,6 @@ struct kxp_policy *fx_open(const struct fx *f);
 /* Parse "OP attr=value ..." (explain's words) into *req; returns 0 or the
  * parser's error (err says why).  *words keeps the strings req points to:
  * free() it after use. */
-int fx_request(const char *text, struct kxp_request *req, char **words, struct kxp_error *err);
+int fx_request(const char *text, struct kxp_request *req, char **words, struct kx_error *err);
 
 #endif

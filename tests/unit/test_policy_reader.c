@@ -69,7 +69,7 @@ static int keys_teardown(void **state)
 static uint8_t *compile_signed(const struct keys *k, int which, size_t *len)
 {
 	struct fx f;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	uint8_t *buf;
 
 	fx_init(&f);
@@ -100,7 +100,7 @@ static void flip_all(const uint8_t *clean, size_t len, const struct kxsig_pubkey
 
 		for (int m = 0; m < 2; m++) {
 			struct kxp_policy *p = NULL;
-			struct kxp_error err = {{0}};
+			struct kx_error err = {{0}};
 			int rc;
 
 			memcpy(buf, clean, len);
@@ -161,7 +161,7 @@ static void truncations_refused(void **state)
 
 	for (size_t n = 0; n < len; n++) {
 		struct kxp_policy *p = NULL;
-		struct kxp_error err = {{0}};
+		struct kx_error err = {{0}};
 		uint8_t *copy = malloc(n ? n : 1); /* exact size: ASan sees overreads */
 
 		assert_non_null(copy);
@@ -185,7 +185,7 @@ static void use_policy(const struct kxp_policy *p, const struct kxp_policy *clea
 		"recycle app=kvstore signer=1c1c1c1c1c1c1c1c",
 	};
 	bool differ;
-	struct kxp_error err;
+	struct kx_error err;
 
 	assert_int_equal(kxp_dump(sink, p, false), 0);
 	assert_int_equal(kxp_dump(sink, p, true), 0);
@@ -208,7 +208,7 @@ static void resealed_flips_are_safe(void **state)
 	uint8_t *clean = compile_signed(*state, -1, &len);
 	uint8_t *buf = malloc(len);
 	struct kxp_policy *ref = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	FILE *sink = fopen("/dev/null", "w");
 
 	assert_non_null(buf);
@@ -243,7 +243,7 @@ static void admin_signatures(void **state)
 {
 	const struct keys *k = *state;
 	struct kxp_policy *p = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	struct kxp_signature_info sig;
 	size_t len, ulen;
 	uint8_t *buf = compile_signed(k, 0, &len), *unsigned_buf = compile_signed(k, -1, &ulen);
@@ -285,7 +285,7 @@ static void admin_signatures(void **state)
 static void open_file_errors(void **state)
 {
 	struct kxp_policy *p = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	char path[] = "/tmp/kxp-open-XXXXXX";
 	size_t len;
 	uint8_t *buf = compile_signed(*state, -1, &len);

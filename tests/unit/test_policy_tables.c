@@ -44,7 +44,7 @@ static void reseal(uint8_t *buf, size_t len)
 static void expect_refused(uint8_t *buf, size_t len, const char *what)
 {
 	struct kxp_policy *p = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	int rc = kxp_open(buf, len, NULL, &p, &err);
 
 	if (rc != -EBADMSG || strstr(err.msg, what) == NULL)
@@ -106,7 +106,7 @@ static void empty_policy_compiles(void **state)
 {
 	struct pm_policy empty = {0};
 	struct kxp_policy *p = NULL;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	uint8_t *buf = NULL;
 	size_t len;
 
@@ -121,7 +121,7 @@ static void empty_policy_compiles(void **state)
 static void writer_refuses_inconsistent_models(void **state)
 {
 	struct fx f;
-	struct kxp_error err = {{0}};
+	struct kx_error err = {{0}};
 	uint8_t *buf = NULL;
 	size_t len;
 
