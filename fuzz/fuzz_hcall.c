@@ -229,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hv_pvm *p = NULL;
 	struct hv_guest_mem *mem;
 	struct hv_hcall_result res;
-	struct hv_error err;
+	struct kx_error err;
 	uint8_t *before = NULL;
 	uint64_t value, argv_lo = 0, argv_hi = 0;
 	uint32_t value32;

@@ -56,37 +56,37 @@ struct hv_exit {
 struct hv_backend {
 	const char *name;
 	/* Can this host run it?  0, or -errno with the reason in err. */
-	int (*probe)(struct hv_error *err);
+	int (*probe)(struct kx_error *err);
 	/* A VM with one vCPU and mem_size bytes of guest memory (private: a
 	 * fork of the monitor copies it on write), all of it unmapped for the
 	 * guest; everything below the core's LAYOUT_MONITOR_END is the
 	 * backend's.  *features: KX_BOOT_* bits the guest may use. */
 	int (*create)(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *features,
-		      struct hv_vm **vm, struct hv_error *err);
+		      struct hv_vm **vm, struct kx_error *err);
 	/* Enter the guest at CPL3 at entry, with rsp and rdi = arg. */
 	int (*boot)(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg,
-		    struct hv_error *err);
+		    struct kx_error *err);
 	/* Give the guest rights prot (HV_PROT_*; 0 takes them away) on
 	 * [gpa, gpa + size) of its private memory.  Page-aligned, at or above
 	 * LAYOUT_MONITOR_END, never W+X: the core checked.  Translations the
 	 * guest cached stay until flush. */
 	int (*protect)(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
-		       struct hv_error *err);
+		       struct kx_error *err);
 	/* Back [gpa, gpa + size) with size bytes of fd at offset, shared (the
 	 * host view of guest memory too), with rights prot: read-only pages
 	 * stay read-only to the guest whatever the page tables say.  The
 	 * guest's private pages there are released. */
 	int (*map_fd)(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-		      unsigned prot, struct hv_error *err);
+		      unsigned prot, struct kx_error *err);
 	/* Take [gpa, gpa + size) away from the guest: no rights, no backing (a
 	 * later access faults) until a map_fd there, and private zero pages in
 	 * the host view.  The IpC window is reserved this way. */
-	int (*unmap)(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct hv_error *err);
+	int (*unmap)(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err);
 	/* The guest may have run with rights that changed since: drop what it
 	 * cached.  1 flushed, 0 it never ran. */
-	int (*flush)(struct hv_vm *vm, struct hv_error *err);
+	int (*flush)(struct hv_vm *vm, struct kx_error *err);
 	/* Run until an exit the core must handle.  -errno only if the host failed. */
-	int (*run)(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err);
+	int (*run)(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err);
 	/* For reports: where the hypercall that last stopped the vCPU was made
 	 * (kept off the hot path: a hypercall exit reads no register). */
 	uint64_t (*hcall_rip)(struct hv_vm *vm);
@@ -94,15 +94,15 @@ struct hv_backend {
 	void (*pause)(struct hv_vm *vm);
 	void (*resume)(struct hv_vm *vm);
 	int (*get_vcpu)(struct hv_vm *vm, struct hv_vcpu *st, unsigned parts,
-			struct hv_error *err);
+			struct kx_error *err);
 	int (*set_vcpu)(struct hv_vm *vm, const struct hv_vcpu *st, unsigned parts,
-			struct hv_error *err);
+			struct kx_error *err);
 	/* Fork, in two steps around the monitor process's fork(): prepare in
 	 * the parent before it, child in the new process after it (the VM then
 	 * runs there over the inherited, copy-on-write memory, in the state
 	 * the parent had at prepare). */
-	int (*fork_prepare)(struct hv_vm *vm, struct hv_error *err);
-	int (*fork_child)(struct hv_vm *vm, struct hv_error *err);
+	int (*fork_prepare)(struct hv_vm *vm, struct kx_error *err);
+	int (*fork_child)(struct hv_vm *vm, struct kx_error *err);
 	/* Free everything; the host view of guest memory goes with it. */
 	void (*destroy)(struct hv_vm *vm);
 };

@@ -45,22 +45,12 @@ const char *hv_backend_name(const struct hv_backend *be)
 	return be->name;
 }
 
-int hv_probe(const struct hv_backend *be, struct hv_error *err)
+int hv_probe(const struct hv_backend *be, struct kx_error *err)
 {
 	return be->probe(err);
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-int hv_fail(struct hv_error *err, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 void hv_bad(struct hv_hcall_result *res, const char *reason)
 {
@@ -96,19 +86,19 @@ int64_t hv_guest_errno(int rc)
 }
 
 int hv_protect(struct hv_pvm *p, uint64_t gpa, uint64_t size, unsigned prot,
-	       struct hv_error *err)
+	       struct kx_error *err)
 {
 	uint64_t end;
 	int rc;
 
 	if ((prot & HV_PROT_WRITE) && (prot & HV_PROT_EXEC))
-		return hv_fail(err, -EPERM, "[0x%llx, +0x%llx): writable and executable (W^X)",
-			       (unsigned long long)gpa, (unsigned long long)size);
+		return kx_err(err, -EPERM, "[0x%llx, +0x%llx): writable and executable (W^X)",
+			      (unsigned long long)gpa, (unsigned long long)size);
 	if (gpa < LAYOUT_BOOT || gpa % KX_PAGE_SIZE || size % KX_PAGE_SIZE ||
 	    __builtin_add_overflow(gpa, size, &end) || end > p->mem.size ||
 	    (prot & ~(unsigned)(HV_PROT_READ | HV_PROT_WRITE | HV_PROT_EXEC)) != 0)
-		return hv_fail(err, -EINVAL, "[0x%llx, +0x%llx): not pages of guest memory",
-			       (unsigned long long)gpa, (unsigned long long)size);
+		return kx_err(err, -EINVAL, "[0x%llx, +0x%llx): not pages of guest memory",
+			      (unsigned long long)gpa, (unsigned long long)size);
 	if (prot != 0)
 		prot |= HV_PROT_READ; /* x86 has no execute-only or write-only pages */
 	if (size == 0)
@@ -121,15 +111,15 @@ int hv_protect(struct hv_pvm *p, uint64_t gpa, uint64_t size, unsigned prot,
 }
 
 int hv_map_fd(struct hv_pvm *p, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-	      unsigned prot, struct hv_error *err)
+	      unsigned prot, struct kx_error *err)
 {
 	int rc;
 
 	if ((prot & HV_PROT_WRITE) && (prot & HV_PROT_EXEC))
-		return hv_fail(err, -EPERM, "map_fd: writable and executable (W^X)");
+		return kx_err(err, -EPERM, "map_fd: writable and executable (W^X)");
 	if (gpa < LAYOUT_BOOT || gpa % KX_PAGE_SIZE || size % KX_PAGE_SIZE || size == 0 ||
 	    gpa > p->mem.size || size > p->mem.size - gpa)
-		return hv_fail(err, -EINVAL, "map_fd: bad range");
+		return kx_err(err, -EINVAL, "map_fd: bad range");
 	prot |= HV_PROT_READ;
 	rc = p->be->map_fd(p->vm, gpa, fd, offset, size, prot, err);
 	if (rc == 0)
@@ -137,19 +127,19 @@ int hv_map_fd(struct hv_pvm *p, uint64_t gpa, int fd, uint64_t offset, uint64_t 
 	return rc;
 }
 
-int hv_unmap(struct hv_pvm *p, uint64_t gpa, uint64_t size, struct hv_error *err)
+int hv_unmap(struct hv_pvm *p, uint64_t gpa, uint64_t size, struct kx_error *err)
 {
 	int rc;
 
 	if (gpa < LAYOUT_BOOT || gpa % KX_PAGE_SIZE || size % KX_PAGE_SIZE || size == 0 ||
 	    gpa > p->mem.size || size > p->mem.size - gpa)
-		return hv_fail(err, -EINVAL, "unmap: bad range");
+		return kx_err(err, -EINVAL, "unmap: bad range");
 	memset(p->mem.page_prot + gpa / KX_PAGE_SIZE, 0, size / KX_PAGE_SIZE);
 	rc = p->be->unmap(p->vm, gpa, size, err);
 	return rc;
 }
 
-int hv_flush(struct hv_pvm *p, struct hv_error *err)
+int hv_flush(struct hv_pvm *p, struct kx_error *err)
 {
 	int rc = p->be->flush(p->vm, err);
 
@@ -158,13 +148,13 @@ int hv_flush(struct hv_pvm *p, struct hv_error *err)
 	return rc;
 }
 
-int hv_get_vcpu(struct hv_pvm *p, struct hv_vcpu *st, unsigned parts, struct hv_error *err)
+int hv_get_vcpu(struct hv_pvm *p, struct hv_vcpu *st, unsigned parts, struct kx_error *err)
 {
 	return p->be->get_vcpu(p->vm, st, parts, err);
 }
 
 int hv_set_vcpu(struct hv_pvm *p, const struct hv_vcpu *st, unsigned parts,
-		struct hv_error *err)
+		struct kx_error *err)
 {
 	return p->be->set_vcpu(p->vm, st, parts, err);
 }
@@ -264,7 +254,7 @@ void hv_test_safe_point(struct hv_pvm *p, void (*fn)(struct hv_pvm *p, void *ctx
 }
 
 int hv_test_protect(struct hv_pvm *p, uint64_t gpa, uint64_t size, unsigned prot,
-		    struct hv_error *err)
+		    struct kx_error *err)
 {
 	int rc = hv_protect(p, gpa, size, prot, err);
 
@@ -278,29 +268,29 @@ struct hv_vm *hv_test_vm(struct hv_pvm *p)
 
 /* ---- creating ---------------------------------------------------------------- */
 
-static int check_config(const struct hv_config *cfg, struct hv_error *err)
+static int check_config(const struct hv_config *cfg, struct kx_error *err)
 {
 	uint64_t stack = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
 
 	if (cfg->mem_size < HV_MEM_MIN || cfg->mem_size > HV_MEM_MAX ||
 	    cfg->mem_size % (2ull << 20) != 0)
-		return hv_fail(err, -EINVAL,
-			       "memory size must be a multiple of 2 MiB in 8 MiB..1 GiB");
+		return kx_err(err, -EINVAL,
+			      "memory size must be a multiple of 2 MiB in 8 MiB..1 GiB");
 	if (stack % KX_PAGE_SIZE != 0 || stack < 4 * KX_PAGE_SIZE || stack > cfg->mem_size / 4)
-		return hv_fail(err, -EINVAL, "stack size must be whole pages, 16 KiB..memory/4");
+		return kx_err(err, -EINVAL, "stack size must be whole pages, 16 KiB..memory/4");
 	if (cfg->argc < 1 || cfg->argv == NULL)
-		return hv_fail(err, -EINVAL, "argv[0] (the image name) is required");
+		return kx_err(err, -EINVAL, "argv[0] (the image name) is required");
 	return 0;
 }
 
 /* argv pointers then strings, after the boot-info page; read-only to the guest. */
-static int write_args(struct hv_pvm *p, const struct hv_config *cfg, struct hv_error *err)
+static int write_args(struct hv_pvm *p, const struct hv_config *cfg, struct kx_error *err)
 {
 	uint64_t ptrs = LAYOUT_BOOT + KX_PAGE_SIZE, strings, end = LAYOUT_BOOT + LAYOUT_BOOT_SIZE;
 	uint64_t *slot;
 
 	if ((uint64_t)cfg->argc >= HV_ARGS_MAX / 8)
-		return hv_fail(err, -E2BIG, "too many arguments");
+		return kx_err(err, -E2BIG, "too many arguments");
 	strings = ptrs + ((uint64_t)cfg->argc + 1) * 8;
 	slot = hv_guest_ptr(&p->mem, ptrs, ((uint64_t)cfg->argc + 1) * 8, HV_ACCESS_MONITOR);
 	for (int i = 0; i < cfg->argc; i++) {
@@ -308,7 +298,7 @@ static int write_args(struct hv_pvm *p, const struct hv_config *cfg, struct hv_e
 		char *dst;
 
 		if (n > end - strings)
-			return hv_fail(err, -E2BIG, "arguments exceed %u bytes", HV_ARGS_MAX);
+			return kx_err(err, -E2BIG, "arguments exceed %u bytes", HV_ARGS_MAX);
 		dst = hv_guest_ptr(&p->mem, strings, n, HV_ACCESS_MONITOR);
 		memcpy(dst, cfg->argv[i], n);
 		slot[i] = strings;
@@ -321,7 +311,7 @@ static int write_args(struct hv_pvm *p, const struct hv_config *cfg, struct hv_e
 }
 
 int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct hv_pvm **out,
-	      struct hv_error *err)
+	      struct kx_error *err)
 {
 	struct hv_pvm *p = NULL;
 	int rc;
@@ -332,7 +322,7 @@ int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct h
 		return rc;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return hv_fail(err, -ENOMEM, "out of memory");
+		return kx_err(err, -ENOMEM, "out of memory");
 	p->be = be;
 	p->mgr = cfg->manager;
 	p->pool = cfg->pool;
@@ -345,7 +335,7 @@ int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct h
 		goto out;
 	p->mem.page_prot = calloc(p->mem.size / KX_PAGE_SIZE, 1);
 	if (p->mem.page_prot == NULL) {
-		rc = hv_fail(err, -ENOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = write_args(p, cfg, err);
@@ -365,7 +355,7 @@ out:
 	return rc;
 }
 
-int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct hv_error *err)
+int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct kx_error *err)
 {
 	struct image_info info;
 	struct kx_boot_info *boot;
@@ -373,7 +363,7 @@ int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct hv_error *e
 	int rc;
 
 	if (p->load_tried)
-		return hv_fail(err, -EBUSY, "load was already called for this pVM");
+		return kx_err(err, -EBUSY, "load was already called for this pVM");
 	p->load_tried = true;
 	p->stack_base = p->mem.size - p->stack_size;
 	guard = p->stack_base - LAYOUT_STACK_GUARD;
@@ -394,7 +384,7 @@ int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct hv_error *e
 		rc = hv_protect(p, p->stack_base, p->stack_size, HV_PROT_READ | HV_PROT_WRITE,
 				err);
 	if (rc != 0)
-		return hv_fail(err, rc, "cannot map heap and stack");
+		return kx_err(err, rc, "cannot map heap and stack");
 	boot = hv_guest_ptr(&p->mem, LAYOUT_BOOT, sizeof(*boot), HV_ACCESS_MONITOR);
 	*boot = (struct kx_boot_info){
 		.magic = KX_BOOT_MAGIC,
@@ -470,14 +460,14 @@ static int hcall(struct hv_pvm *p, uint64_t block, struct hv_end *end)
 	return 0;
 }
 
-int hv_run(struct hv_pvm *p, struct hv_end *end, struct hv_error *err)
+int hv_run(struct hv_pvm *p, struct hv_end *end, struct kx_error *err)
 {
 	struct hv_exit x;
 	int rc;
 
 	memset(end, 0, sizeof(*end));
 	if (!p->loaded)
-		return hv_fail(err, -EINVAL, "no image loaded");
+		return kx_err(err, -EINVAL, "no image loaded");
 	p->ran = true;
 	for (;;) {
 		rc = p->be->run(p->vm, &x, err);

@@ -12,9 +12,10 @@
  * kick/pause, get/set the vCPU, fork, destroy.  docs/architecture.md draws
  * the map.
  *
- * Functions return 0 or -errno and print nothing; details go to struct
- * hv_error.  How a pVM ended is data (struct hv_end), turned into one line
- * of text by hv_end_describe.
+ * Functions return 0 or -errno and print nothing; details go to a struct
+ * kx_error (common/kxerr.h, the one error type of kx's libraries).  How a
+ * pVM ended is data (struct hv_end), turned into one line of text by
+ * hv_end_describe.
  */
 #ifndef KX_HV_H
 #define KX_HV_H
@@ -24,12 +25,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/kxerr.h"
 #include "guest/kx_hcall_abi.h"
 #include "manager/chan/chan.h"
-
-struct hv_error {
-	char msg[512]; /* room for a prefix and a kxelf message */
-};
 
 /* ---- guest memory ------------------------------------------------------ */
 
@@ -124,7 +122,7 @@ struct hv_backend; /* backend.h */
 const struct hv_backend *hv_backend(const char *name);
 const char *hv_backend_name(const struct hv_backend *be);
 /* Can this host run it?  0, or -errno with the reason. */
-int hv_probe(const struct hv_backend *be, struct hv_error *err);
+int hv_probe(const struct hv_backend *be, struct kx_error *err);
 
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */
@@ -152,11 +150,11 @@ struct hv_config {
 #define HV_ARGS_MAX	 65536u /* bytes of argv strings + pointers */
 
 int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct hv_pvm **out,
-	      struct hv_error *err);
+	      struct kx_error *err);
 /* Load the image (untrusted bytes, kept by the caller while the pVM lives)
  * and make the vCPU ready to enter it.  A library the manager denies:
  * -EACCES, err "boot denied: LIB: the manager's reason". */
-int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct hv_error *err);
+int hv_load(struct hv_pvm *p, const uint8_t *buf, size_t len, struct kx_error *err);
 
 /* Why hv_run returned. */
 enum hv_end_reason {
@@ -192,7 +190,7 @@ struct hv_end {
 };
 
 /* Run until the pVM ends or is paused.  -errno only if the host failed. */
-int hv_run(struct hv_pvm *p, struct hv_end *end, struct hv_error *err);
+int hv_run(struct hv_pvm *p, struct hv_end *end, struct kx_error *err);
 /* Make hv_run return HV_END_PAUSED soon, and blocking hypercalls give up
  * (the timeout).  Async-signal-safe. */
 void hv_pause(struct hv_pvm *p);
@@ -222,9 +220,9 @@ const char *hv_end_describe(const struct hv_end *end, char *buf, size_t size);
  *   vm            the backend's VM, for white-box checks of one backend */
 void hv_test_safe_point(struct hv_pvm *p, void (*fn)(struct hv_pvm *p, void *ctx), void *ctx);
 int hv_test_protect(struct hv_pvm *p, uint64_t gpa, uint64_t size, unsigned prot,
-		    struct hv_error *err);
+		    struct kx_error *err);
 int hv_test_signal_enter(struct hv_pvm *p, uint32_t sig, uint64_t handler, uint64_t trampoline,
-			 struct hv_error *err);
+			 struct kx_error *err);
 int hv_test_sigreturn(struct hv_pvm *p);
 struct hv_vm *hv_test_vm(struct hv_pvm *p);
 
@@ -235,7 +233,7 @@ enum hv_bind { HV_BIND_LAZY = 0, HV_BIND_NOW = 1 };
 /* Link a library given as a sealed memfd (an operator's push, a bench) at a
  * safe point; its DT_NEEDED go to the manager.  fd is consumed. */
 int hv_link(struct hv_pvm *p, const char *name, int fd, unsigned bind, uint64_t *handle,
-	    struct hv_error *err);
+	    struct kx_error *err);
 
 /* Counters for kxmon -v and the tests. */
 struct hv_link_stats {
@@ -290,7 +288,7 @@ const char *hv_update_phase_name(unsigned phase);
  * -errno: refused or failed, the pVM runs on the old library, its state
  * intact; -EIO only if that could not be restored (end the pVM). */
 int hv_update(struct hv_pvm *p, const struct hv_update_req *req, struct hv_update_result *res,
-	      struct hv_error *err);
+	      struct kx_error *err);
 
 /* ---- the hypercall decoder (for the fuzz harness and unit tests) ---------- */
 

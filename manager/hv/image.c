@@ -19,9 +19,9 @@
 #include "manager/elf/kxelf.h"
 #include "manager/hv/internal.h"
 
-static int fail(struct hv_error *err, int rc, const char *what, const char *detail)
+static int fail(struct kx_error *err, int rc, const char *what, const char *detail)
 {
-	return hv_fail(err, rc, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+	return kx_err(err, rc, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
 }
 
 static unsigned hv_prot_of(unsigned kxelf_prot)
@@ -41,10 +41,10 @@ static int any_page_mapped(const struct hv_guest_mem *mem, uint64_t gpa, uint64_
 }
 
 /* Grant the rights kxelf asks for, range by range. */
-static int map_ranges(struct hv_pvm *p, const struct kxelf_module *mod, struct hv_error *err)
+static int map_ranges(struct hv_pvm *p, const struct kxelf_module *mod, struct kx_error *err)
 {
 	const struct hv_guest_mem *mem = &p->mem;
-	struct hv_error scratch;
+	struct kx_error scratch;
 	size_t n = kxelf_module_prot_count(mod);
 
 	if (n == 0)
@@ -68,7 +68,7 @@ static int map_ranges(struct hv_pvm *p, const struct kxelf_module *mod, struct h
 	return 0;
 }
 
-static int check_image(const struct kxelf_image *img, uint64_t limit, struct hv_error *err)
+static int check_image(const struct kxelf_image *img, uint64_t limit, struct kx_error *err)
 {
 	struct kxelf_span span;
 	uint64_t end;
@@ -90,7 +90,7 @@ static int check_image(const struct kxelf_image *img, uint64_t limit, struct hv_
 }
 
 int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
-	       struct image_info *info, struct hv_error *err)
+	       struct image_info *info, struct kx_error *err)
 {
 	struct hv_guest_mem *mem = &p->mem;
 	struct kxelf_image *img = NULL;

@@ -60,7 +60,7 @@ struct hv_module {
 	/* Once the image is loaded, with the heap range still unmapped: a
 	 * module may take its top part (*heap_end lowered). */
 	int (*setup)(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
-		     struct hv_error *err);
+		     struct kx_error *err);
 	void (*safe_point)(struct hv_pvm *p);
 	void (*fork_child)(struct hv_pvm *p); /* in the child: drop the parent's work */
 	void (*finish)(struct hv_pvm *p);     /* the pVM ended: answer what waits */
@@ -108,9 +108,6 @@ struct hv_pvm {
 
 /* ---- helpers (core.c) --------------------------------------------------------- */
 
-/* Put the formatted message in err and return rc: the core's one way to fail. */
-int hv_fail(struct hv_error *err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* A malformed hypercall: the pVM ends with this reason (static text). */
 void hv_bad(struct hv_hcall_result *res, const char *reason);
 
@@ -121,14 +118,14 @@ int64_t hv_guest_errno(int rc);
  * refused (-EPERM), the rights recorded in mem.page_prot (read implied),
  * the flush counted. */
 int hv_protect(struct hv_pvm *p, uint64_t gpa, uint64_t size, unsigned prot,
-	       struct hv_error *err);
+	       struct kx_error *err);
 int hv_map_fd(struct hv_pvm *p, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-	      unsigned prot, struct hv_error *err);
-int hv_unmap(struct hv_pvm *p, uint64_t gpa, uint64_t size, struct hv_error *err);
-int hv_flush(struct hv_pvm *p, struct hv_error *err); /* 1 flushed, 0 not needed */
-int hv_get_vcpu(struct hv_pvm *p, struct hv_vcpu *st, unsigned parts, struct hv_error *err);
+	      unsigned prot, struct kx_error *err);
+int hv_unmap(struct hv_pvm *p, uint64_t gpa, uint64_t size, struct kx_error *err);
+int hv_flush(struct hv_pvm *p, struct kx_error *err); /* 1 flushed, 0 not needed */
+int hv_get_vcpu(struct hv_pvm *p, struct hv_vcpu *st, unsigned parts, struct kx_error *err);
 int hv_set_vcpu(struct hv_pvm *p, const struct hv_vcpu *st, unsigned parts,
-		struct hv_error *err);
+		struct kx_error *err);
 
 /* The pVM cannot go on (reason HV_END_CHANNEL with text, or HV_END_SIGNAL):
  * recorded, and the vCPU paused; hv_run reports it. */
@@ -155,7 +152,7 @@ void hv_core_fork_child(struct hv_pvm *p);
 
 /* link.c */
 int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, size_t len,
-		       struct image_info *info, struct hv_error *err);
+		       struct image_info *info, struct kx_error *err);
 int hv_link_dlsym(struct hv_pvm *p, uint64_t handle, const char *name, uint64_t *addr);
 
 /* signal.c */

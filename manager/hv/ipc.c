@@ -50,7 +50,7 @@ struct hv_ipc {
 /* The window: a quarter of the heap range, at most IPC_WINDOW_MAX, at its
  * top, with one unmapped page below it; none when there is no room. */
 static int ipc_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
-		     struct hv_error *err)
+		     struct kx_error *err)
 {
 	uint64_t size = (*heap_end - heap_start) / 4;
 
@@ -63,7 +63,7 @@ static int ipc_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		return 0; /* no room: every IPC_GET is -KX_ENOSPC */
 	p->ipc = calloc(1, sizeof(*p->ipc));
 	if (p->ipc == NULL)
-		return hv_fail(err, -ENOMEM, "out of memory");
+		return kx_err(err, -ENOMEM, "out of memory");
 	p->ipc->base = *heap_end - size;
 	p->ipc->size = size;
 	*heap_end = p->ipc->base - KX_PAGE_SIZE;
@@ -111,13 +111,13 @@ static int place(struct hv_ipc *ipc, uint64_t size, uint64_t *gpa)
 /* Take the object away from the guest: rights, backing, cached translations. */
 static void unmap_object(struct hv_pvm *p, struct ipc_attached *a)
 {
-	struct hv_error ignored;
+	struct kx_error ignored;
 
 	hv_unmap(p, a->gpa, a->size, &ignored);
 	memset(a, 0, sizeof(*a));
 }
 
-static int map_object(struct hv_pvm *p, struct ipc_attached *a, int fd, struct hv_error *err)
+static int map_object(struct hv_pvm *p, struct ipc_attached *a, int fd, struct kx_error *err)
 {
 	int rc;
 
@@ -180,7 +180,7 @@ static int attach(struct hv_pvm *p, const struct kxmon_ipc_resp *g, int fd,
 					   .id = g->id};
 	struct ipc_attached *a = NULL;
 	struct kxmon_ipc_resp ignored;
-	struct hv_error err;
+	struct kx_error err;
 	uint64_t gpa = 0;
 	int ignored_fd, rc = -ENOSPC;
 

@@ -36,6 +36,6 @@ struct image_info {
  * KX_IMAGE_MIN and `limit`, with the rights its segments ask for (W^X).
  */
 int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
-	       struct image_info *info, struct hv_error *err);
+	       struct image_info *info, struct kx_error *err);
 
 #endif /* KX_HV_LAYOUT_H */

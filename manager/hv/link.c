@@ -25,7 +25,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,14 +244,14 @@ static int got_pages_of(const struct kxelf_module *mod, struct got_pages *g)
 }
 
 /* Refuse a module whose GOT shares a page with a data object. */
-int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct hv_error *err)
+int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct kx_error *err)
 {
 	static const enum kxelf_symsrc srcs[] = {KXELF_SYMS_DYNSYM, KXELF_SYMS_SYMTAB};
 	struct got_pages g;
 	int rc = 0;
 
 	if (got_pages_of(mod, &g) != 0)
-		return hv_fail(err, -ENOMEM, "out of memory");
+		return kx_err(err, -ENOMEM, "out of memory");
 	for (size_t s = 0; rc == 0 && s < 2; s++)
 		for (size_t i = 0; rc == 0 && i < kxelf_module_symbol_count(mod, srcs[s]); i++) {
 			struct kxelf_symbol sym;
@@ -262,10 +261,10 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 			    strcmp(sym.name, "_GLOBAL_OFFSET_TABLE_") == 0)
 				continue;
 			if (got_has(&g, sym.addr) || got_has(&g, sym.addr + sym.size - 1))
-				rc = hv_fail(err, -EINVAL,
-					  "%s: data object '%s' shares a page with the GOT "
-					  "(link pVM libraries with guest/dyn.ld)",
-					  name, sym.name);
+				rc = kx_err(err, -EINVAL,
+					    "%s: data object '%s' shares a page with the GOT "
+					    "(link pVM libraries with guest/dyn.ld)",
+					    name, sym.name);
 		}
 	free(g.bits);
 	return rc;
@@ -274,7 +273,7 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 /* Make every page holding a GOT entry read-only to the guest. */
 int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 {
-	struct hv_error scratch;
+	struct kx_error scratch;
 	struct got_pages g;
 	int rc = 0;
 
@@ -293,7 +292,7 @@ int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 
 /* Replace the copied text of a library with its memfd's pages, read-only. */
 int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
-		      const struct link_file *f, struct hv_error *err)
+		      const struct link_file *f, struct kx_error *err)
 {
 	const struct kxelf_image *img = kxelf_module_image(mod);
 	uint64_t bias = kxelf_module_bias(mod), file_pages;
@@ -327,7 +326,7 @@ int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 
 /* Resolve every PLT slot of mod now (bind: now, or no du_resolve). */
 static int bind_now(struct hv_linker *l, struct kxelf_module *mod, const char *name,
-		    struct hv_error *err)
+		    struct kx_error *err)
 {
 	struct kxelf_error kerr = {0};
 
@@ -336,14 +335,14 @@ static int bind_now(struct hv_linker *l, struct kxelf_module *mod, const char *n
 
 		if (kxelf_module_resolve_slot(mod, i, (const struct kxelf_module *const *)l->mods,
 					      l->nmods, &addr, &kerr) != KXELF_OK)
-			return hv_fail(err, -EINVAL, "%s: %s", name, kerr.msg);
+			return kx_err(err, -EINVAL, "%s: %s", name, kerr.msg);
 		l->p->stats.bound_now++;
 	}
 	return 0;
 }
 
 /* Check, bind and grant the modules of a freshly loaded tree. */
-static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_error *err)
+static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct kx_error *err)
 {
 	size_t n = kxelf_tree_count(t), first = l->nmods;
 	int rc;
@@ -354,8 +353,8 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 
 		kxelf_module_init_info(mod, &init);
 		if (init.init || init.preinit_count || init.init_count)
-			return hv_fail(err, -ENOTSUP, "%s: has constructors; not supported",
-				    kxelf_tree_name(t, i));
+			return kx_err(err, -ENOTSUP, "%s: has constructors; not supported",
+				      kxelf_tree_name(t, i));
 		rc = linker_check_got_pages(mod, kxelf_tree_name(t, i), err);
 		if (rc != 0)
 			return rc;
@@ -365,13 +364,13 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 			if (kxelf_module_prot(mod, r, &range) != KXELF_OK ||
 			    range.addr < l->start || range.addr > l->end ||
 			    range.size > l->end - range.addr)
-				return hv_fail(err, -EINVAL, "%s: a segment lies outside the window",
-					    kxelf_tree_name(t, i));
+				return kx_err(err, -EINVAL, "%s: a segment lies outside the window",
+					      kxelf_tree_name(t, i));
 			for (uint64_t a = range.addr; a < range.addr + range.size;
 			     a += KX_PAGE_SIZE)
 				if (l->mem->page_prot[a / KX_PAGE_SIZE] != 0)
-					return hv_fail(err, -EINVAL, "%s: overlaps a mapped page",
-						    kxelf_tree_name(t, i));
+					return kx_err(err, -EINVAL, "%s: overlaps a mapped page",
+						      kxelf_tree_name(t, i));
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -389,12 +388,12 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct hv_erro
 			kxelf_module_prot(mod, r, &range);
 			if (hv_protect(l->p, range.addr, range.size, linker_prot_of(range.prot),
 				       err) != 0)
-				rc = hv_fail(err, -EPERM, "%s: writable and executable (W^X)",
-					  kxelf_tree_name(t, i));
+				rc = kx_err(err, -EPERM, "%s: writable and executable (W^X)",
+					    kxelf_tree_name(t, i));
 		}
 		if (rc == 0 && linker_protect_got(l, mod) != 0)
-			rc = hv_fail(err, -EINVAL, "%s: cannot protect its GOT",
-				  kxelf_tree_name(t, i));
+			rc = kx_err(err, -EINVAL, "%s: cannot protect its GOT",
+				    kxelf_tree_name(t, i));
 		if (rc == 0 && f != NULL)
 			rc = linker_share_text(l, mod, f, err);
 		if (rc != 0)
@@ -416,7 +415,7 @@ struct kxelf_segment linker_segment(const struct hv_linker *l)
 
 /* Load one tree at the cursor; root bytes from the caller. */
 int linker_load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const char *name,
-		     struct kxelf_tree **out, struct hv_error *err)
+		     struct kxelf_tree **out, struct kx_error *err)
 {
 	const struct kxelf_tree_ops ops = {.open = linker_open, .release = tree_release, .ctx = l};
 	struct kxelf_segment seg = linker_segment(l);
@@ -438,13 +437,13 @@ int linker_load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const
 	*out = NULL;
 	l->denied = l->broken = 0;
 	if (l->nmods >= KXELF_MAX_MODULES || l->ntrees >= KXELF_MAX_MODULES)
-		return hv_fail(err, -ENOMEM, "%s: too many modules in this pVM", name);
+		return kx_err(err, -ENOMEM, "%s: too many modules in this pVM", name);
 	if (kxelf_tree_load(root, len, name, &p, &t, &kerr) != KXELF_OK) {
 		rc = l->broken			    ? -EPIPE
 		     : l->denied		    ? -EACCES
 		     : kerr.code == KXELF_ERR_RANGE ? -ENOMEM
 						    : -EINVAL;
-		return hv_fail(err, rc, "%s", kerr.msg);
+		return kx_err(err, rc, "%s", kerr.msg);
 	}
 	l->trees[l->ntrees++] = t;
 	rc = finish_tree(l, t, err);
@@ -479,7 +478,7 @@ static uint64_t find_resolver(const uint8_t *buf, size_t len, uint64_t at)
 }
 
 int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char *name,
-		struct image_info *info, struct hv_error *err)
+		struct image_info *info, struct kx_error *err)
 {
 	struct kxelf_init_info init;
 	struct kxelf_tree *t;
@@ -487,7 +486,7 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 	int rc;
 
 	if (l->nmods != 0)
-		return hv_fail(err, -EBUSY, "the image is already linked");
+		return kx_err(err, -EBUSY, "the image is already linked");
 	l->resolver = find_resolver(buf, len, l->cursor);
 	l->at_boot = 1;
 	rc = linker_load_tree(l, buf, len, name, &t, err);
@@ -496,11 +495,11 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 		return rc;
 	root = kxelf_tree_module(t, 0);
 	if (kxelf_image_type(kxelf_module_image(root)) == KXELF_TYPE_DYN)
-		return hv_fail(err, -EINVAL, "%s: a shared library, not an executable", name);
+		return kx_err(err, -EINVAL, "%s: a shared library, not an executable", name);
 	kxelf_module_init_info(root, &init);
 	if (init.entry == 0 || init.entry >= l->mem->size ||
 	    !(l->mem->page_prot[init.entry / KX_PAGE_SIZE] & HV_PROT_EXEC))
-		return hv_fail(err, -EINVAL, "%s: entry point not in an executable segment", name);
+		return kx_err(err, -EINVAL, "%s: entry point not in an executable segment", name);
 	info->entry = init.entry;
 	info->start = kxelf_module_start(root);
 	info->end = l->end;
@@ -508,7 +507,7 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 }
 
 int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind, uint64_t *handle,
-		   struct hv_error *err)
+		   struct kx_error *err)
 {
 	struct link_file *f = NULL;
 	struct kxelf_tree *t;
@@ -516,11 +515,11 @@ int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
 
 	if (file_of(l, name) != NULL) {
 		close(fd);
-		return hv_fail(err, -EEXIST, "%s: already linked", name);
+		return kx_err(err, -EEXIST, "%s: already linked", name);
 	}
 	rc = linker_file_add(l, name, fd, bind, &f);
 	if (rc != 0)
-		return hv_fail(err, rc, "%s: %s", name, strerror(-rc));
+		return kx_err(err, rc, "%s: %s", name, strerror(-rc));
 	rc = linker_load_tree(l, f->data, f->len, name, &t, err);
 	if (rc != 0)
 		return rc;

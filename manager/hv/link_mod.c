@@ -74,7 +74,7 @@ static int64_t copy_name(struct hv_pvm *p, uint64_t gpa, uint64_t len,
 static int dlopen_lib(struct hv_linker *l, const char *name, uint64_t *handle)
 {
 	struct kxelf_error kerr = {0};
-	struct hv_error err;
+	struct kx_error err;
 	struct kxelf_tree *t;
 	const uint8_t *data;
 	size_t len;
@@ -174,16 +174,16 @@ static struct hv_linker *linker_of(struct hv_pvm *p)
  * kx_dlopen'ed libraries after them; the heap above the window.
  */
 int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, size_t len,
-		       struct image_info *info, struct hv_error *err)
+		       struct image_info *info, struct kx_error *err)
 {
 	uint64_t window = (guard - KX_IMAGE_MIN) / 2;
 	struct hv_linker *l = linker_of(p);
 	int rc;
 
 	if (l == NULL)
-		return hv_fail(err, -ENOMEM, "out of memory");
+		return kx_err(err, -ENOMEM, "out of memory");
 	if (guard <= KX_IMAGE_MIN + 2 * LAYOUT_HEAP_MIN)
-		return hv_fail(err, -E2BIG, "no room for a dynamic image in guest memory");
+		return kx_err(err, -E2BIG, "no room for a dynamic image in guest memory");
 	if (window > LAYOUT_DYN_MAX)
 		window = LAYOUT_DYN_MAX;
 	window &= ~(uint64_t)(KX_PAGE_SIZE - 1);
@@ -191,17 +191,16 @@ int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, siz
 	l->end = KX_IMAGE_MIN + window;
 	rc = linker_boot(l, buf, len, "image", info, err);
 	if (rc == -EACCES && l->denied_name[0] != '\0')
-		return hv_fail(err, rc, "boot denied: %s: %.400s", l->denied_name,
-			       l->denied_reason);
+		return kx_err(err, rc, "boot denied: %s: %.400s", l->denied_name, l->denied_reason);
 	return rc;
 }
 
 int hv_link(struct hv_pvm *p, const char *name, int fd, unsigned bind, uint64_t *handle,
-	    struct hv_error *err)
+	    struct kx_error *err)
 {
 	if (p->linker == NULL || p->linker->end == 0) {
 		close(fd);
-		return hv_fail(err, -EPERM, "this pVM has no linker (started without a channel)");
+		return kx_err(err, -EPERM, "this pVM has no linker (started without a channel)");
 	}
 	return linker_link_fd(p->linker, name, fd, bind, handle, err);
 }
@@ -239,7 +238,7 @@ static void link_safe_point(struct hv_pvm *p)
 
 	for (unsigned i = 0; l != NULL && i < l->npush; i++) {
 		const struct kxmon_msg *push = &l->push[i];
-		struct hv_error err = {{0}};
+		struct kx_error err = {{0}};
 		char text[KXMON_TEXT_MAX];
 		uint64_t handle = 0;
 		int rc;

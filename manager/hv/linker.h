@@ -56,23 +56,23 @@ int linker_file_add(struct hv_linker *l, const char *name, int fd, unsigned bind
 		    struct link_file **out);
 void linker_file_close(struct link_file *f);
 unsigned linker_prot_of(unsigned kxelf_prot);
-int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct hv_error *err);
+int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct kx_error *err);
 int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod);
 int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
-		      const struct link_file *f, struct hv_error *err);
+		      const struct link_file *f, struct kx_error *err);
 /* Load a dynamic image (untrusted bytes, kept by the caller while the pVM
  * lives) and its DT_NEEDED tree; each library asked of the manager. */
 int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char *name,
-		struct image_info *info, struct hv_error *err);
+		struct image_info *info, struct kx_error *err);
 /* kxelf's open callback (ctx: the linker): one LINK_REQ to kxd. */
 int linker_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
 		struct kxelf_error *kerr);
 /* Load one tree at the cursor; root bytes from the caller. */
 int linker_load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const char *name,
-		     struct kxelf_tree **out, struct hv_error *err);
+		     struct kxelf_tree **out, struct kx_error *err);
 /* Link a library given as a sealed memfd (consumed) into the running pVM. */
 int linker_link_fd(struct hv_linker *l, const char *name, int fd, unsigned bind,
-		   uint64_t *handle, struct hv_error *err);
+		   uint64_t *handle, struct kx_error *err);
 
 /* ---- update.c ------------------------------------------------------------ */
 
@@ -105,7 +105,7 @@ int update_quiescent(const struct hv_guest_mem *mem, const struct update_cpu *cp
 /* Replace library req->old_name by req->fd (see hv_update). */
 int linker_update(struct hv_linker *l, const struct update_cpu *cpu,
 		  const struct hv_update_req *req, struct hv_update_result *res,
-		  struct hv_error *err);
+		  struct kx_error *err);
 
 /* ---- update_vars.c -------------------------------------------------------- */
 
@@ -119,6 +119,6 @@ int linker_update(struct hv_linker *l, const struct update_cpu *cpu,
  */
 int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module *old,
 		      const struct kxelf_module *new, const char *name,
-		      struct hv_update_result *res, struct hv_error *err);
+		      struct hv_update_result *res, struct kx_error *err);
 
 #endif /* KX_HV_LINKER_H */

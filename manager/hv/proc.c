@@ -35,7 +35,7 @@
 /* In the new child process: its own VM, its own channel, kxd its parent. */
 static int become_child(struct hv_pvm *p, int chan, pid_t middle)
 {
-	struct hv_error err;
+	struct kx_error err;
 	sigset_t all, before;
 	int rc;
 
@@ -59,7 +59,7 @@ static int become_child(struct hv_pvm *p, int chan, pid_t middle)
 static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
 {
 	struct kxmon_msg m;
-	struct hv_error err;
+	struct kx_error err;
 	struct itimerval timeout_left;
 	int fds[KXMON_MAX_FDS], nfds, chan, wstatus;
 	pid_t middle, grandchild;

@@ -93,7 +93,7 @@ static int take_app(struct hv_pvm *p, struct hv_recycle *r, char *why, size_t wh
 static int start_app(struct hv_pvm *p, struct hv_recycle *r, uint64_t *entry, char *why,
 		     size_t whylen)
 {
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 	uint64_t handle = 0;
 	int rc;
 

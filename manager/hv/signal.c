@@ -72,14 +72,14 @@ bool hv_signal_interrupted_state(const struct hv_pvm *p, uint64_t *rip, uint64_t
 /* Keep the vCPU state and enter trampoline(sig, handler) on the guest's
  * stack.  -EBUSY while a handler runs or the vCPU is not where the guest
  * runs (the signal stays pending). */
-static int enter_handler(struct hv_pvm *p, uint32_t sig, struct hv_error *err)
+static int enter_handler(struct hv_pvm *p, uint32_t sig, struct kx_error *err)
 {
 	struct hv_signals *s = p->sig;
 	struct hv_vcpu st;
 	int rc;
 
 	if (s->in_handler)
-		return hv_fail(err, -EBUSY, "a signal handler is running");
+		return kx_err(err, -EBUSY, "a signal handler is running");
 	/* A kick can stop the vCPU inside a backend's own code (the ring-0
 	 * fault stubs of hv/kvm), on its way to report a fault: entering the
 	 * handler there would run guest code in the monitor's ring.  Only
@@ -88,7 +88,7 @@ static int enter_handler(struct hv_pvm *p, uint32_t sig, struct hv_error *err)
 	if (rc != 0)
 		return rc;
 	if (!st.user)
-		return hv_fail(err, -EBUSY, "the vCPU is not at CPL3");
+		return kx_err(err, -EBUSY, "the vCPU is not at CPL3");
 	s->frame = st;
 	st.rip = s->trampoline;
 	st.gpr[7] = sig;		 /* rdi */
@@ -101,12 +101,12 @@ static int enter_handler(struct hv_pvm *p, uint32_t sig, struct hv_error *err)
 }
 
 int hv_test_signal_enter(struct hv_pvm *p, uint32_t sig, uint64_t handler, uint64_t trampoline,
-			 struct hv_error *err)
+			 struct kx_error *err)
 {
 	struct hv_signals *s = sig_of(p);
 
 	if (s == NULL || sig == 0 || sig >= KX_NSIG)
-		return hv_fail(err, -EINVAL, "no such signal");
+		return kx_err(err, -EINVAL, "no such signal");
 	s->handler[sig] = handler;
 	s->trampoline = trampoline;
 	return enter_handler(p, sig, err);
@@ -115,7 +115,7 @@ int hv_test_signal_enter(struct hv_pvm *p, uint32_t sig, uint64_t handler, uint6
 static int leave_handler(struct hv_pvm *p)
 {
 	struct hv_signals *s = p->sig;
-	struct hv_error err;
+	struct kx_error err;
 
 	if (s == NULL || !s->in_handler)
 		return -EINVAL;
@@ -131,7 +131,7 @@ int hv_test_sigreturn(struct hv_pvm *p)
 static void signal_safe_point(struct hv_pvm *p)
 {
 	struct hv_signals *s = p->sig;
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 
 	for (unsigned sig = 1; s != NULL && sig < KX_NSIG && s->pending != 0; sig++) {
 		uint32_t bit = 1u << sig;

@@ -138,7 +138,7 @@ struct update_ctx {
 	const struct update_cpu *cpu;
 	const struct hv_update_req *req;
 	struct hv_update_result *res;
-	struct hv_error *err;
+	struct kx_error *err;
 	size_t oi; /* the old module's index in l->mods */
 	struct kxelf_module *old, *new;
 	struct kxelf_tree *tree;
@@ -169,7 +169,8 @@ static int injected(struct update_ctx *u, unsigned phase)
 
 	if (step == NULL || strcmp(step, hv_update_phase_name(phase)) != 0)
 		return 0;
-	return hv_fail(u->err, -ECANCELED, "update: injected failure at step '%s' (test hook)", step);
+	return kx_err(u->err, -ECANCELED, "update: injected failure at step '%s' (test hook)",
+		      step);
 }
 
 /* "libupd.so.1" and "libupd.so" name "libupd". */
@@ -193,8 +194,8 @@ static int find_old(struct update_ctx *u)
 			return 0;
 		}
 	}
-	return hv_fail(u->err, -ENOENT, "update: no library '%s' is linked in this pVM",
-		    u->req->old_name);
+	return kx_err(u->err, -ENOENT, "update: no library '%s' is linked in this pVM",
+		      u->req->old_name);
 }
 
 static int refuse_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
@@ -219,16 +220,16 @@ static int check_new(struct update_ctx *u)
 
 	kxelf_module_init_info(u->new, &init);
 	if (init.init || init.preinit_count || init.init_count)
-		return hv_fail(u->err, -ENOTSUP, "update: the new library has constructors");
+		return kx_err(u->err, -ENOTSUP, "update: the new library has constructors");
 	for (size_t r = 0; r < kxelf_module_prot_count(u->new); r++) {
 		struct kxelf_range range;
 
 		if (kxelf_module_prot(u->new, r, &range) != KXELF_OK || range.addr < l->start ||
 		    range.addr > l->end || range.size > l->end - range.addr)
-			return hv_fail(u->err, -EINVAL, "update: a segment lies outside the window");
+			return kx_err(u->err, -EINVAL, "update: a segment lies outside the window");
 		for (uint64_t a = range.addr; a < range.addr + range.size; a += KX_PAGE_SIZE)
 			if (l->mem->page_prot[a / KX_PAGE_SIZE] != 0)
-				return hv_fail(u->err, -EINVAL, "update: overlaps a mapped page");
+				return kx_err(u->err, -EINVAL, "update: overlaps a mapped page");
 	}
 	return linker_check_got_pages(u->new, u->req->old_name, u->err);
 }
@@ -245,13 +246,13 @@ static int load_new(struct update_ctx *u)
 	int fd, rc;
 
 	if (l->ntrees >= KXELF_MAX_MODULES)
-		return hv_fail(u->err, -ENOSPC, "update: too many modules in this pVM");
+		return kx_err(u->err, -ENOSPC, "update: too many modules in this pVM");
 	fd = fcntl(u->req->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return hv_fail(u->err, -errno, "update: %s", strerror(errno));
+		return kx_err(u->err, -errno, "update: %s", strerror(errno));
 	rc = linker_file_add(l, u->req->old_name, fd, u->req->bind, &f);
 	if (rc != 0)
-		return hv_fail(u->err, rc, "update: the new library: %s", strerror(-rc));
+		return kx_err(u->err, rc, "update: the new library: %s", strerror(-rc));
 	u->file_added = true;
 	/* Every module but the old one: the new library binds to itself. */
 	for (size_t i = 0; i < l->nmods; i++)
@@ -271,12 +272,12 @@ static int load_new(struct update_ctx *u)
 		.max_modules = 1,
 	};
 	if (kxelf_tree_load(f->data, f->len, u->req->old_name, &p, &u->tree, &kerr) != KXELF_OK)
-		return hv_fail(u->err, kerr.code == KXELF_ERR_RANGE ? -ENOMEM : -EINVAL,
-			    "update: the new library: %s", kerr.msg);
+		return kx_err(u->err, kerr.code == KXELF_ERR_RANGE ? -ENOMEM : -EINVAL,
+			      "update: the new library: %s", kerr.msg);
 	u->new = kxelf_tree_module(u->tree, 0);
 	kxelf_image_tls(kxelf_module_image(u->new), &tls);
 	if (tls.present)
-		return hv_fail(u->err, -ENOTSUP, "update: a library with TLS cannot be updated");
+		return kx_err(u->err, -ENOTSUP, "update: a library with TLS cannot be updated");
 	return check_new(u);
 }
 
@@ -323,12 +324,13 @@ static int removed(struct update_ctx *u, const char *sym, size_t user)
 {
 	const char *who = kxelf_image_soname(kxelf_module_image(u->l->mods[user]));
 
-	return hv_fail(u->err, -ENOENT,
-		    "update refused: the new %s has no '%s', which %s uses (binary compatibility)",
-		    u->req->old_name, sym,
-		    user == 0 ? "the image"
-		    : who     ? who
-			      : "a module");
+	return kx_err(u->err, -ENOENT,
+		      "update refused: the new %s has no '%s', which %s uses "
+		      "(binary compatibility)",
+		      u->req->old_name, sym,
+		      user == 0 ? "the image"
+		      : who     ? who
+				: "a module");
 }
 
 /* The PLT slots of module mi into the old library. */
@@ -347,7 +349,7 @@ static int plan_slots(struct update_ctx *u, size_t mi)
 		    s.type != R_X86_64_JUMP_SLOT)
 			continue;
 		if (read_word(u->l->mem, s.got_addr, HV_ACCESS_MONITOR, &cur) != 0)
-			return hv_fail(u->err, -EFAULT, "update: a GOT entry outside guest memory");
+			return kx_err(u->err, -EFAULT, "update: a GOT entry outside guest memory");
 		into_old = in_range(cur, lo, hi);
 		unbound = in_range(cur, kxelf_module_start(m), kxelf_module_end(m));
 		from_old = kxelf_module_lookup(u->old, s.symbol, &os) == KXELF_OK && os.defined;
@@ -360,7 +362,7 @@ static int plan_slots(struct update_ctx *u, size_t mi)
 		to = u->req->bind == HV_BIND_LAZY && u->l->resolver ? lazy_target(u->l->mem, m, &s)
 								    : 0;
 		if (add_fix(u, s.got_addr, cur, to ? to : ns.addr) != 0)
-			return hv_fail(u->err, -ENOMEM, "update: out of memory");
+			return kx_err(u->err, -ENOMEM, "update: out of memory");
 		u->res->lazy_entries += to != 0;
 	}
 	return 0;
@@ -391,14 +393,14 @@ static int plan_data(struct update_ctx *u, size_t mi)
 			continue;
 		if (kxelf_module_lookup(u->old, sym.name, &os) != KXELF_OK ||
 		    cur != os.addr + (uint64_t)r.addend)
-			return hv_fail(u->err, -EINVAL,
-				    "update refused: a pointer at 0x%llx into the old %s no longer "
-				    "points where '%s' was relocated",
-				    (unsigned long long)at, u->req->old_name, sym.name);
+			return kx_err(u->err, -EINVAL,
+				      "update refused: a pointer at 0x%llx into the old %s "
+				      "no longer points where '%s' was relocated",
+				      (unsigned long long)at, u->req->old_name, sym.name);
 		if (kxelf_module_lookup(u->new, sym.name, &ns) != KXELF_OK || !ns.defined)
 			return removed(u, sym.name, mi);
 		if (add_fix(u, at, cur, ns.addr + (uint64_t)r.addend) != 0)
-			return hv_fail(u->err, -ENOMEM, "update: out of memory");
+			return kx_err(u->err, -ENOMEM, "update: out of memory");
 	}
 	return 0;
 }
@@ -433,7 +435,7 @@ static void write_got(struct update_ctx *u, bool undo)
 
 static int set_range(struct hv_linker *l, const struct kxelf_module *m, unsigned prot)
 {
-	struct hv_error scratch;
+	struct kx_error scratch;
 
 	return hv_protect(l->p, kxelf_module_start(m), kxelf_module_end(m) - kxelf_module_start(m),
 			  prot, &scratch);
@@ -445,23 +447,23 @@ static int commit(struct update_ctx *u)
 	struct hv_linker *l = u->l;
 	uint64_t first = kxelf_module_start(u->old) / KX_PAGE_SIZE;
 	uint64_t npages = kxelf_module_end(u->old) / KX_PAGE_SIZE - first;
-	struct hv_error scratch;
+	struct kx_error scratch;
 	int rc = 0, flushed;
 
 	u->old_prot = malloc(npages);
 	if (u->old_prot == NULL)
-		return hv_fail(u->err, -ENOMEM, "update: out of memory");
+		return kx_err(u->err, -ENOMEM, "update: out of memory");
 	memcpy(u->old_prot, l->mem->page_prot + first, npages);
 	for (size_t r = 0; rc == 0 && r < kxelf_module_prot_count(u->new); r++) {
 		struct kxelf_range range;
 
 		kxelf_module_prot(u->new, r, &range);
 		if (hv_protect(l->p, range.addr, range.size, linker_prot_of(range.prot), &scratch))
-			rc = hv_fail(u->err, -EPERM,
-				  "update: the new library is writable and executable");
+			rc = kx_err(u->err, -EPERM,
+				    "update: the new library is writable and executable");
 	}
 	if (rc == 0 && linker_protect_got(l, u->new) != 0)
-		rc = hv_fail(u->err, -EINVAL, "update: cannot protect the new library's GOT");
+		rc = kx_err(u->err, -EINVAL, "update: cannot protect the new library's GOT");
 	u->shared = true;
 	if (rc == 0)
 		rc = linker_share_text(l, u->new, &l->files[l->nfiles - 1], u->err);
@@ -494,7 +496,7 @@ undo_got:
 undo_new:
 	set_range(l, u->new, 0);
 	if (hv_flush(l->p, &scratch) < 0)
-		return hv_fail(u->err, -EIO, "update: could not restore the old library's mappings");
+		return kx_err(u->err, -EIO, "update: could not restore the old library's mappings");
 	return rc;
 }
 
@@ -520,10 +522,10 @@ static int quiesce(struct update_ctx *u)
 				  kxelf_module_end(u->old), &u->res->busy_addr);
 
 	if (rc == -EBUSY)
-		return hv_fail(u->err, rc,
-			    "update: the pVM is inside %s (address 0x%llx on its stack)",
-			    u->req->old_name, (unsigned long long)u->res->busy_addr);
-	return rc != 0 ? hv_fail(u->err, rc, "update: no stack to walk") : 0;
+		return kx_err(u->err, rc,
+			      "update: the pVM is inside %s (address 0x%llx on its stack)",
+			      u->req->old_name, (unsigned long long)u->res->busy_addr);
+	return rc != 0 ? kx_err(u->err, rc, "update: no stack to walk") : 0;
 }
 
 static int carry_vars(struct update_ctx *u)
@@ -544,7 +546,7 @@ static const struct {
 
 int linker_update(struct hv_linker *l, const struct update_cpu *cpu,
 		  const struct hv_update_req *req, struct hv_update_result *res,
-		  struct hv_error *err)
+		  struct kx_error *err)
 {
 	struct update_ctx u = {.l = l, .cpu = cpu, .req = req, .res = res, .err = err};
 	int rc;

@@ -33,7 +33,7 @@ struct hv_update_state {
 };
 
 int hv_update(struct hv_pvm *p, const struct hv_update_req *req, struct hv_update_result *res,
-	      struct hv_error *err)
+	      struct kx_error *err)
 {
 	struct update_cpu cpu;
 	struct hv_vcpu st;
@@ -41,7 +41,7 @@ int hv_update(struct hv_pvm *p, const struct hv_update_req *req, struct hv_updat
 
 	memset(res, 0, sizeof(*res));
 	if (p->linker == NULL || p->linker->end == 0)
-		return hv_fail(err, -EPERM, "this pVM has no linker (started without a channel)");
+		return kx_err(err, -EPERM, "this pVM has no linker (started without a channel)");
 	rc = hv_get_vcpu(p, &st, HV_VCPU_REGS, err);
 	if (rc != 0)
 		return rc;
@@ -145,7 +145,7 @@ static void update_safe_point(struct hv_pvm *p)
 {
 	struct hv_update_state *st = p->update;
 	struct hv_update_result res = {0}; /* the update may fail before filling it */
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 	char text[KXMON_TEXT_MAX];
 	int rc;
 

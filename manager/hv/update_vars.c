@@ -63,7 +63,7 @@ struct var_ctx {
 	const char *name;
 	struct sym_index ix[2][2]; /* [old 0 / new 1][dynsym 0 / symtab 1] */
 	struct hv_update_result *res;
-	struct hv_error *err;
+	struct kx_error *err;
 };
 
 static int by_name(const void *a, const void *b)
@@ -211,7 +211,7 @@ static int each_var(const struct var_ctx *v, bool copy)
 
 int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module *old,
 		      const struct kxelf_module *new, const char *name,
-		      struct hv_update_result *res, struct hv_error *err)
+		      struct hv_update_result *res, struct kx_error *err)
 {
 	struct var_ctx v = {
 		.mem = mem, .old = old, .new = new, .name = name, .res = res, .err = err};

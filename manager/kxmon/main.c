@@ -394,7 +394,7 @@ int main(int argc, char **argv)
 	struct kxmon_client client = {.fd = -1};
 	const struct hv_manager manager = {.ops = &kxmon_manager_ops, .ctx = &client};
 	struct hv_pvm *pvm = NULL;
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 	struct hv_config cfg;
 	struct hv_end end = {.reason = HV_END_INTERNAL};
 	uint8_t *image = NULL;

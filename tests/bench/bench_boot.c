@@ -71,7 +71,7 @@ static int boot_pvm(const uint8_t *image, size_t len, char *image_path, uint64_t
 	struct hv_config cfg = {
 		.mem_size = HV_MEM_DEFAULT, .argc = 2, .argv = argv, .console_fd = STDOUT_FILENO};
 	struct hv_pvm *p = NULL;
-	struct hv_error err;
+	struct kx_error err;
 	struct hv_end end;
 	uint64_t t0 = now_ns(), t1, t2;
 	int rc;
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	uint64_t *create, *load, *run, *total, *linux_t, *kxmon_t;
 	uint8_t *image = NULL;
 	size_t len = 0;
-	struct hv_error err;
+	struct kx_error err;
 	int status = 1;
 
 	if (runs < 5 || runs > 100000) {

@@ -62,7 +62,7 @@ static int make_pvm(const char *image, int console_fd, struct hv_pvm **p)
 				.argv = argv,
 				.console_fd = console_fd,
 				.manager = &manager};
-	struct hv_error err;
+	struct kx_error err;
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	int fd, rc;
@@ -93,7 +93,7 @@ static int time_pvm_links(uint64_t *t, int n)
 {
 	char path[PATH_MAX + 80];
 	struct hv_pvm *vm = NULL;
-	struct hv_error err;
+	struct kx_error err;
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/libacme-log.so", guest_dir);
@@ -148,7 +148,7 @@ static int time_host_dlopen(uint64_t *t, int n)
 static int pvm_lazy(uint64_t *first, uint64_t *second)
 {
 	struct hv_pvm *vm = NULL;
-	struct hv_error err;
+	struct kx_error err;
 	struct hv_end end;
 	char out[256] = "";
 	unsigned long f, s;
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? atoi(argv[1]) : 20, links, status = 1;
 	char self[PATH_MAX], linux_prog[PATH_MAX + 32];
 	uint64_t *pl = NULL, *hl = NULL, *pf = NULL, *ps = NULL, *lf = NULL, *ls = NULL;
-	struct hv_error err;
+	struct kx_error err;
 
 	if (runs < 5 || runs > 10000) {
 		fprintf(stderr, "usage: bench_link [RUNS 5..10000]\n");

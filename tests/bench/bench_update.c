@@ -67,7 +67,7 @@ static void on_alarm(int sig)
 static int run_a_while(struct hv_pvm *vm)
 {
 	struct itimerval it = {.it_value = {.tv_usec = PAUSE_US}};
-	struct hv_error err;
+	struct kx_error err;
 	struct hv_end end;
 
 	hv_resume(vm);
@@ -94,7 +94,7 @@ static int time_pvm(int runs, unsigned bind, uint64_t med[HV_UPD_PHASES], uint64
 				.manager = &manager};
 	uint64_t *ph[HV_UPD_PHASES] = {0};
 	struct hv_pvm *vm = NULL;
-	struct hv_error err;
+	struct kx_error err;
 	uint8_t *image = NULL;
 	size_t len = 0;
 	int fd;
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 	uint64_t med[2][HV_UPD_PHASES], *tot[2] = {0}, *host = NULL;
 	char self[PATH_MAX], lib[PATH_MAX + 32], *dir;
 	struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART: KVM_RUN returns */
-	struct hv_error err;
+	struct kx_error err;
 
 	if (runs < 5 || runs > 200) {
 		fprintf(stderr, "usage: bench_update [RUNS 5..200]\n");

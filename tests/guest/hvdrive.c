@@ -48,7 +48,7 @@ int hvdrive_run(const char *who, char *path, const uint8_t *buf, size_t len,
 				.argv = gargv,
 				.console_fd = STDOUT_FILENO};
 	struct hv_pvm *p = NULL;
-	struct hv_error err;
+	struct kx_error err;
 	int rc = 0;
 
 	if (hv_create(&hv_kvm_backend, &cfg, &p, &err) != 0) {

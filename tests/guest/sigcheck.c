@@ -32,7 +32,7 @@ static void try_signals(struct hv_pvm *p, void *ctx)
 	struct hv_vm *vm = hv_test_vm(p);
 	struct kvm_sregs user, ring0;
 	struct kvm_regs before, now;
-	struct hv_error err;
+	struct kx_error err;
 	int busy, moved, entered, restored;
 
 	(void)ctx;
@@ -71,7 +71,7 @@ static void try_signals(struct hv_pvm *p, void *ctx)
 
 int main(int argc, char **argv)
 {
-	char path[4096], what[sizeof(((struct hv_error *)0)->msg)];
+	char path[4096], what[sizeof(((struct kx_error *)0)->msg)];
 	struct hv_end end;
 	uint8_t *buf = NULL;
 	size_t len = 0;

@@ -23,7 +23,7 @@ static int safe_points;
 
 static void take_write_access(struct hv_pvm *p, void *ctx)
 {
-	struct hv_error err;
+	struct kx_error err;
 
 	(void)ctx;
 	if (safe_points++ == 0 && hv_test_protect(p, target, KX_PAGE_SIZE, HV_PROT_READ, &err) < 0)
@@ -53,7 +53,7 @@ static int find_target(const uint8_t *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	char path[4096], what[sizeof(((struct hv_error *)0)->msg)];
+	char path[4096], what[sizeof(((struct kx_error *)0)->msg)];
 	struct hv_end end;
 	uint8_t *buf = NULL;
 	size_t len = 0;

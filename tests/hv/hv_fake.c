@@ -15,14 +15,14 @@
 
 static struct hv_vm *last_vm; /* the one fake_pvm just made */
 
-static int fk_probe(struct hv_error *err)
+static int fk_probe(struct kx_error *err)
 {
 	(void)err;
 	return 0;
 }
 
 static int fk_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *features,
-		     struct hv_vm **out, struct hv_error *err)
+		     struct hv_vm **out, struct kx_error *err)
 {
 	struct hv_vm *vm = calloc(1, sizeof(*vm));
 	void *host = MAP_FAILED;
@@ -34,8 +34,7 @@ static int fk_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *feat
 			    -1, 0);
 	if (host == MAP_FAILED) {
 		free(vm);
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return -ENOMEM;
+		return kx_err(err, -ENOMEM, "out of memory");
 	}
 	vm->host = host;
 	vm->size = mem_size;
@@ -47,7 +46,7 @@ static int fk_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *feat
 }
 
 static int fk_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg,
-		   struct hv_error *err)
+		   struct kx_error *err)
 {
 	(void)err;
 	vm->vcpu.rip = entry;
@@ -58,7 +57,7 @@ static int fk_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg,
 }
 
 static int fk_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
-		      struct hv_error *err)
+		      struct kx_error *err)
 {
 	(void)gpa, (void)size, (void)prot, (void)err;
 	vm->protects++;
@@ -66,35 +65,34 @@ static int fk_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned pr
 }
 
 static int fk_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-		     unsigned prot, struct hv_error *err)
+		     unsigned prot, struct kx_error *err)
 {
 	(void)gpa, (void)fd, (void)offset, (void)size, (void)prot, (void)err;
 	vm->maps++;
 	return 0;
 }
 
-static int fk_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct hv_error *err)
+static int fk_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
 {
 	(void)gpa, (void)size, (void)err;
 	vm->unmaps++;
 	return 0;
 }
 
-static int fk_flush(struct hv_vm *vm, struct hv_error *err)
+static int fk_flush(struct hv_vm *vm, struct kx_error *err)
 {
 	(void)err;
 	vm->flushes++;
 	return 1;
 }
 
-static int fk_run(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err)
+static int fk_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 {
 	if (vm->next_script < vm->nscript) {
 		*exit = vm->script[vm->next_script++];
 		return 0;
 	}
-	snprintf(err->msg, sizeof(err->msg), "the fake backend runs nothing more");
-	return -ENOSYS;
+	return kx_err(err, -ENOSYS, "the fake backend runs nothing more");
 }
 
 static uint64_t fk_hcall_rip(struct hv_vm *vm)
@@ -118,7 +116,7 @@ static void fk_resume(struct hv_vm *vm)
 }
 
 static int fk_get_vcpu(struct hv_vm *vm, struct hv_vcpu *st, unsigned parts,
-		       struct hv_error *err)
+		       struct kx_error *err)
 {
 	(void)parts, (void)err;
 	*st = vm->vcpu;
@@ -126,7 +124,7 @@ static int fk_get_vcpu(struct hv_vm *vm, struct hv_vcpu *st, unsigned parts,
 }
 
 static int fk_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned parts,
-		       struct hv_error *err)
+		       struct kx_error *err)
 {
 	(void)err;
 	if (parts & HV_VCPU_REGS) {
@@ -139,11 +137,10 @@ static int fk_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned part
 	return 0;
 }
 
-static int fk_fork(struct hv_vm *vm, struct hv_error *err)
+static int fk_fork(struct hv_vm *vm, struct kx_error *err)
 {
 	(void)vm;
-	snprintf(err->msg, sizeof(err->msg), "the fake backend cannot fork");
-	return -ENOSYS;
+	return kx_err(err, -ENOSYS, "the fake backend cannot fork");
 }
 
 static void fk_destroy(struct hv_vm *vm)
@@ -286,7 +283,7 @@ struct hv_pvm *fake_pvm_with(uint64_t mem_size, const struct hv_manager *mgr, bo
 	struct hv_config cfg = {.mem_size = mem_size, .argc = 1, .argv = argv, .console_fd = -1,
 				.pool = pool, .manager = mgr};
 	struct hv_pvm *p = NULL;
-	struct hv_error err;
+	struct kx_error err;
 
 	if (hv_create(&hv_fake_backend, &cfg, &p, &err) != 0) {
 		fprintf(stderr, "fake_pvm: %s\n", err.msg);
@@ -308,7 +305,7 @@ struct hv_pvm *fake_pvm(uint64_t mem_size, struct fake_mgr *mgr, bool pool)
 void fake_load(struct hv_pvm *p, const char *dir, const char *image)
 {
 	static uint8_t buf[4 << 20]; /* the pVM keeps pointers into it while it lives */
-	struct hv_error err;
+	struct kx_error err;
 	char path[4200];
 	size_t len;
 	FILE *f;

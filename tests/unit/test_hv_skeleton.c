@@ -27,7 +27,7 @@ static void found_by_name(void **state)
 
 static void probe_not_implemented(void **state)
 {
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 
 	(void)state;
 	assert_int_equal(hv_probe(&hv_skeleton_backend, &err), -ENOSYS);
@@ -41,7 +41,7 @@ static void boot_not_implemented(void **state)
 	struct hv_config cfg = {.mem_size = HV_MEM_DEFAULT, .argc = 1, .argv = argv,
 				.console_fd = 1};
 	struct hv_pvm *p = (struct hv_pvm *)&cfg; /* must come back NULL */
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 
 	(void)state;
 	assert_int_equal(hv_create(&hv_skeleton_backend, &cfg, &p, &err), -ENOSYS);
@@ -57,7 +57,7 @@ static void config_checked_first(void **state)
 	char *argv[] = {name, NULL};
 	struct hv_config cfg = {.mem_size = 3 << 20, .argc = 1, .argv = argv};
 	struct hv_pvm *p = NULL;
-	struct hv_error err = {{0}};
+	struct kx_error err = {{0}};
 
 	(void)state;
 	assert_int_equal(hv_create(&hv_skeleton_backend, &cfg, &p, &err), -EINVAL);

@@ -87,7 +87,7 @@ static void start(struct rig *r)
 static void run_to_safe_point(struct rig *r, struct hv_end *end)
 {
 	struct hv_vm *vm = fake_vm_of(r->p);
-	struct hv_error err;
+	struct kx_error err;
 
 	vm->script[0].kind = HV_EXIT_KICK;
 	vm->script[1].kind = HV_EXIT_PAUSED;

@@ -303,7 +303,7 @@ static uint64_t get(uint64_t gpa)
 /* libupd 1.16 (old) and the test's new variant, loaded afresh per test. */
 static struct loaded old, new;
 static struct hv_update_result res;
-static struct hv_error err;
+static struct kx_error err;
 
 static int open_pair(const char *variant)
 {

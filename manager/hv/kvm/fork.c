@@ -18,7 +18,7 @@
 
 #include "manager/hv/kvm/kvm.h"
 
-int kvm_fork_prepare(struct hv_vm *vm, struct hv_error *err)
+int kvm_fork_prepare(struct hv_vm *vm, struct kx_error *err)
 {
 	int rc = VCPU_IOCTL(vm, KVM_GET_REGS, &vm->fork.regs, err);
 
@@ -29,7 +29,7 @@ int kvm_fork_prepare(struct hv_vm *vm, struct hv_error *err)
 	return rc;
 }
 
-int kvm_fork_child(struct hv_vm *vm, struct hv_error *err)
+int kvm_fork_child(struct hv_vm *vm, struct kx_error *err)
 {
 	int rc;
 
@@ -41,7 +41,7 @@ int kvm_fork_child(struct hv_vm *vm, struct hv_error *err)
 	vm->vcpu_fd = -1;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return kvm_seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		return kx_err(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 	for (unsigned i = 0; i < vm->nslots; i++) {
 		if (vm->slots[i].memory_size == 0)
 			continue;

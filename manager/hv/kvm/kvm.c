@@ -13,7 +13,6 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,21 +45,11 @@
 /* Flags a restored vCPU state may carry: arithmetic, TF, DF.  Never IOPL. */
 #define RFLAGS_SETTABLE 0xdd5ull
 
-int kvm_seterr(struct hv_error *err, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 int kvm_vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
-		   struct hv_error *err)
+		   struct kx_error *err)
 {
 	if (ioctl(vm->vcpu_fd, request, arg) != 0)
-		return kvm_seterr(err, -errno, "%s: %s", name, strerror(errno));
+		return kx_err(err, -errno, "%s: %s", name, strerror(errno));
 	return 0;
 }
 
@@ -73,19 +62,19 @@ void *kvm_gpa(const struct hv_vm *vm, uint64_t gpa, uint64_t size)
 	return vm->host + gpa;
 }
 
-static int kvm_open(int *out, struct hv_error *err)
+static int kvm_open(int *out, struct kx_error *err)
 {
 	int fd, rc = 0;
 
 	fd = open(KVM_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return kvm_seterr(err, -errno, "cannot open %s: %s", KVM_PATH, strerror(errno));
+		return kx_err(err, -errno, "cannot open %s: %s", KVM_PATH, strerror(errno));
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		rc = kvm_seterr(err, -ENOTSUP, "%s: unsupported KVM API version", KVM_PATH);
+		rc = kx_err(err, -ENOTSUP, "%s: unsupported KVM API version", KVM_PATH);
 	else if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		rc = kvm_seterr(err, -ENOTSUP, "%s: KVM_CAP_IMMEDIATE_EXIT missing", KVM_PATH);
+		rc = kx_err(err, -ENOTSUP, "%s: KVM_CAP_IMMEDIATE_EXIT missing", KVM_PATH);
 	else if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
-		rc = kvm_seterr(err, -ENOTSUP, "%s: KVM_CAP_READONLY_MEM missing", KVM_PATH);
+		rc = kx_err(err, -ENOTSUP, "%s: KVM_CAP_READONLY_MEM missing", KVM_PATH);
 	if (rc != 0) {
 		close(fd);
 		return rc;
@@ -94,7 +83,7 @@ static int kvm_open(int *out, struct hv_error *err)
 	return 0;
 }
 
-static int kvm_probe(struct hv_error *err)
+static int kvm_probe(struct kx_error *err)
 {
 	int kvm_fd = -1, vm_fd = -1, rc;
 
@@ -103,7 +92,7 @@ static int kvm_probe(struct hv_error *err)
 		goto out;
 	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm_fd < 0)
-		rc = kvm_seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		rc = kx_err(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 out:
 	if (vm_fd >= 0)
 		close(vm_fd);
@@ -131,24 +120,24 @@ static void kvm_destroy(struct hv_vm *vm)
 	free(vm);
 }
 
-static int setup_memory(struct hv_vm *vm, uint64_t size, struct hv_error *err)
+static int setup_memory(struct hv_vm *vm, uint64_t size, struct kx_error *err)
 {
 	struct kvm_userspace_memory_region region = {0};
 	void *host;
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return kvm_seterr(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		return kx_err(err, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 	vm->mem_fd = memfd_create("kx-pvm", MFD_CLOEXEC);
 	if (vm->mem_fd < 0)
-		return kvm_seterr(err, -errno, "memfd_create: %s", strerror(errno));
+		return kx_err(err, -errno, "memfd_create: %s", strerror(errno));
 	if (ftruncate(vm->mem_fd, (off_t)size) != 0)
-		return kvm_seterr(err, -errno, "guest memory (%llu bytes): %s",
-				  (unsigned long long)size, strerror(errno));
+		return kx_err(err, -errno, "guest memory (%llu bytes): %s",
+			      (unsigned long long)size, strerror(errno));
 	/* Private: a fork of the monitor copies guest memory on write. */
 	host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, vm->mem_fd, 0);
 	if (host == MAP_FAILED)
-		return kvm_seterr(err, -errno, "mmap guest memory: %s", strerror(errno));
+		return kx_err(err, -errno, "mmap guest memory: %s", strerror(errno));
 	vm->host = host;
 	vm->size = size;
 	region.slot = 0;
@@ -172,7 +161,7 @@ static bool host_has_fsgsbase(void)
  * these hosts, and a forked monitor (fork.c) builds its child's vCPU
  * from the copy its parent already holds.  Never freed (one per process).
  */
-static struct kvm_cpuid2 *supported_cpuid(struct hv_vm *vm, struct hv_error *err)
+static struct kvm_cpuid2 *supported_cpuid(struct hv_vm *vm, struct kx_error *err)
 {
 	static struct kvm_cpuid2 *cached;
 	struct kvm_cpuid2 *cpuid;
@@ -181,12 +170,12 @@ static struct kvm_cpuid2 *supported_cpuid(struct hv_vm *vm, struct hv_error *err
 		return cached;
 	cpuid = calloc(1, sizeof(*cpuid) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (cpuid == NULL) {
-		kvm_seterr(err, -ENOMEM, "out of memory");
+		kx_err(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	cpuid->nent = CPUID_MAX_ENTRIES;
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0) {
-		kvm_seterr(err, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		kx_err(err, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		free(cpuid);
 		return NULL;
 	}
@@ -194,7 +183,7 @@ static struct kvm_cpuid2 *supported_cpuid(struct hv_vm *vm, struct hv_error *err
 	return cached;
 }
 
-static int set_cpuid(struct hv_vm *vm, struct hv_error *err)
+static int set_cpuid(struct hv_vm *vm, struct kx_error *err)
 {
 	const struct kvm_cpuid2 *cpuid = supported_cpuid(vm, err);
 	int rc;
@@ -247,7 +236,7 @@ static struct kvm_segment user_segment(uint16_t selector, int code)
 	};
 }
 
-static int set_cpu_mode(struct hv_vm *vm, struct hv_error *err)
+static int set_cpu_mode(struct hv_vm *vm, struct kx_error *err)
 {
 	const struct kvm_segment tss = {.base = LAYOUT_TSS,
 					.limit = TSS_LIMIT,
@@ -283,20 +272,20 @@ static int set_cpu_mode(struct hv_vm *vm, struct hv_error *err)
 	return VCPU_IOCTL(vm, KVM_SET_FPU, &fpu, err);
 }
 
-int kvm_setup_vcpu(struct hv_vm *vm, struct hv_error *err)
+int kvm_setup_vcpu(struct hv_vm *vm, struct kx_error *err)
 {
 	int size, rc;
 	void *run;
 
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
-		return kvm_seterr(err, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
+		return kx_err(err, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
 	size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (size < (int)sizeof(struct kvm_run))
-		return kvm_seterr(err, -EIO, "KVM_GET_VCPU_MMAP_SIZE: bad size");
+		return kx_err(err, -EIO, "KVM_GET_VCPU_MMAP_SIZE: bad size");
 	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (run == MAP_FAILED)
-		return kvm_seterr(err, -errno, "mmap kvm_run: %s", strerror(errno));
+		return kx_err(err, -errno, "mmap kvm_run: %s", strerror(errno));
 	vm->run = run;
 	vm->run_size = (size_t)size;
 	rc = set_cpuid(vm, err);
@@ -304,7 +293,7 @@ int kvm_setup_vcpu(struct hv_vm *vm, struct hv_error *err)
 }
 
 static int kvm_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *features,
-		      struct hv_vm **out, struct hv_error *err)
+		      struct hv_vm **out, struct kx_error *err)
 {
 	struct hv_vm *vm = NULL;
 	int rc;
@@ -312,13 +301,14 @@ static int kvm_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 	*out = NULL;
 	vm = calloc(1, sizeof(*vm));
 	if (vm == NULL)
-		return kvm_seterr(err, -ENOMEM, "out of memory");
+		return kx_err(err, -ENOMEM, "out of memory");
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->mem_fd = -1;
 	rc = kvm_open(&vm->kvm_fd, err);
 	if (rc == 0)
 		rc = setup_memory(vm, mem_size, err);
 	if (rc == 0 && paging_build(vm) != 0)
-		rc = kvm_seterr(err, -EINVAL, "memory size must be a multiple of 2 MiB in 8 MiB..1 GiB");
+		rc = kx_err(err, -EINVAL,
+			    "memory size must be a multiple of 2 MiB in 8 MiB..1 GiB");
 	if (rc == 0)
 		rc = kvm_setup_vcpu(vm, err);
 	if (rc != 0) {
@@ -333,7 +323,7 @@ static int kvm_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 }
 
 static int kvm_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg,
-		    struct hv_error *err)
+		    struct kx_error *err)
 {
 	struct kvm_regs regs;
 
@@ -399,7 +389,7 @@ static void fxsave_to_fpu(const uint8_t *x, struct kvm_fpu *f)
 }
 
 static int kvm_get_vcpu(struct hv_vm *vm, struct hv_vcpu *st, unsigned parts,
-			struct hv_error *err)
+			struct kx_error *err)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -435,7 +425,7 @@ static int kvm_get_vcpu(struct hv_vm *vm, struct hv_vcpu *st, unsigned parts,
 }
 
 static int kvm_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned parts,
-			struct hv_error *err)
+			struct kx_error *err)
 {
 	int rc = 0;
 

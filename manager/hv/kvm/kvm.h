@@ -38,37 +38,34 @@ struct hv_vm {
 	} fork;
 };
 
-int kvm_seterr(struct hv_error *err, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* A vCPU ioctl that must succeed; the error names the request. */
 int kvm_vcpu_ioctl(struct hv_vm *vm, unsigned long request, void *arg, const char *name,
-		   struct hv_error *err);
+		   struct kx_error *err);
 #define VCPU_IOCTL(vm, request, arg, err) kvm_vcpu_ioctl(vm, request, arg, #request, err)
 
 /* The host address of [gpa, gpa + size) of guest memory, or NULL. */
 void *kvm_gpa(const struct hv_vm *vm, uint64_t gpa, uint64_t size);
 
 /* kvm.c: create the vCPU of vm->vm_fd in its boot mode. */
-int kvm_setup_vcpu(struct hv_vm *vm, struct hv_error *err);
+int kvm_setup_vcpu(struct hv_vm *vm, struct kx_error *err);
 
 /* run.c */
-int kvm_run(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err);
+int kvm_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err);
 uint64_t kvm_hcall_rip(struct hv_vm *vm);
 
 /* mem.c: the memslots (one writable slot for guest memory, split around
  * the ranges map_fd backs with a file and the ranges unmap takes away). */
 int kvm_slot_set(struct hv_vm *vm, const struct kvm_userspace_memory_region *r,
-		 struct hv_error *err);
+		 struct kx_error *err);
 int kvm_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
-		struct hv_error *err);
+		struct kx_error *err);
 int kvm_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-	       unsigned prot, struct hv_error *err);
-int kvm_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct hv_error *err);
-int kvm_flush(struct hv_vm *vm, struct hv_error *err);
+	       unsigned prot, struct kx_error *err);
+int kvm_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err);
+int kvm_flush(struct hv_vm *vm, struct kx_error *err);
 
 /* fork.c */
-int kvm_fork_prepare(struct hv_vm *vm, struct hv_error *err);
-int kvm_fork_child(struct hv_vm *vm, struct hv_error *err);
+int kvm_fork_prepare(struct hv_vm *vm, struct kx_error *err);
+int kvm_fork_child(struct hv_vm *vm, struct kx_error *err);
 
 #endif /* KX_HV_KVM_KVM_H */

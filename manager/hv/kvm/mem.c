@@ -20,10 +20,10 @@
 #include "manager/hv/kvm/paging.h"
 
 int kvm_slot_set(struct hv_vm *vm, const struct kvm_userspace_memory_region *r,
-		 struct hv_error *err)
+		 struct kx_error *err)
 {
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, r) != 0)
-		return kvm_seterr(err, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return kx_err(err, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 	return 0;
 }
 
@@ -41,13 +41,13 @@ static struct kvm_userspace_memory_region *slot_free(struct hv_vm *vm)
 }
 
 static int slot_add(struct hv_vm *vm, uint64_t gpa, uint64_t size, uint32_t flags,
-		    struct hv_error *err)
+		    struct kx_error *err)
 {
 	struct kvm_userspace_memory_region *r = slot_free(vm);
 	int rc;
 
 	if (r == NULL)
-		return kvm_seterr(err, -ENOSPC, "out of memslots");
+		return kx_err(err, -ENOSPC, "out of memslots");
 	*r = (struct kvm_userspace_memory_region){
 		.slot = r->slot,
 		.flags = flags,
@@ -63,7 +63,7 @@ static int slot_add(struct hv_vm *vm, uint64_t gpa, uint64_t size, uint32_t flag
 
 static void slot_drop(struct hv_vm *vm, struct kvm_userspace_memory_region *r)
 {
-	struct hv_error ignored;
+	struct kx_error ignored;
 
 	r->memory_size = 0;
 	kvm_slot_set(vm, r, &ignored);
@@ -84,7 +84,7 @@ static unsigned slots_free(const struct hv_vm *vm)
  * writable private slot around the range is split in two around it (empty
  * pieces are skipped).  A range that cuts any other slot is -EINVAL.
  */
-static int kvm_slot_split(struct hv_vm *vm, uint64_t gpa, uint64_t end, struct hv_error *err)
+static int kvm_slot_split(struct hv_vm *vm, uint64_t gpa, uint64_t end, struct kx_error *err)
 {
 	for (unsigned i = 0; i < vm->nslots; i++) {
 		struct kvm_userspace_memory_region *r = &vm->slots[i], old;
@@ -98,11 +98,11 @@ static int kvm_slot_split(struct hv_vm *vm, uint64_t gpa, uint64_t end, struct h
 			continue;
 		}
 		if (r->flags != 0 || gpa < lo || end > hi)
-			return kvm_seterr(err, -EINVAL,
-					  "[0x%llx, 0x%llx) cuts a mapped range of guest memory",
-					  (unsigned long long)gpa, (unsigned long long)end);
+			return kx_err(err, -EINVAL,
+				      "[0x%llx, 0x%llx) cuts a mapped range of guest memory",
+				      (unsigned long long)gpa, (unsigned long long)end);
 		if (slots_free(vm) < 2)
-			return kvm_seterr(err, -ENOSPC, "out of memslots");
+			return kx_err(err, -ENOSPC, "out of memslots");
 		old = *r;
 		slot_drop(vm, r);
 		rc = gpa > lo ? slot_add(vm, lo, gpa - lo, old.flags, err) : 0;
@@ -122,31 +122,31 @@ static int range_ok(const struct hv_vm *vm, uint64_t gpa, uint64_t size, uint64_
 }
 
 int kvm_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
-		struct hv_error *err)
+		struct kx_error *err)
 {
 	uint64_t end;
 
 	if (!range_ok(vm, gpa, size, &end))
-		return kvm_seterr(err, -EINVAL, "protect: bad range");
+		return kx_err(err, -EINVAL, "protect: bad range");
 	paging_map_user(vm, gpa, size, prot);
 	return 0;
 }
 
 int kvm_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
-	       unsigned prot, struct hv_error *err)
+	       unsigned prot, struct kx_error *err)
 {
 	int host_prot = PROT_READ | ((prot & HV_PROT_WRITE) ? PROT_WRITE : 0);
 	uint64_t end;
 	int rc;
 
 	if (!range_ok(vm, gpa, size, &end) || offset % KX_PAGE_SIZE != 0)
-		return kvm_seterr(err, -EINVAL, "map_fd: bad range");
+		return kx_err(err, -EINVAL, "map_fd: bad range");
 	rc = kvm_slot_split(vm, gpa, end, err);
 	if (rc != 0)
 		return rc;
 	if (mmap(vm->host + gpa, size, host_prot, MAP_SHARED | MAP_FIXED, fd, (off_t)offset) ==
 	    MAP_FAILED)
-		return kvm_seterr(err, -errno, "map_fd: mmap: %s", strerror(errno));
+		return kx_err(err, -errno, "map_fd: mmap: %s", strerror(errno));
 	/* The guest's private pages under it are not needed any more. */
 	fallocate(vm->mem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)gpa, (off_t)size);
 	rc = slot_add(vm, gpa, size, (prot & HV_PROT_WRITE) ? 0 : KVM_MEM_READONLY, err);
@@ -155,13 +155,13 @@ int kvm_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t
 	return rc;
 }
 
-int kvm_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct hv_error *err)
+int kvm_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
 {
 	uint64_t end;
 	int rc;
 
 	if (!range_ok(vm, gpa, size, &end))
-		return kvm_seterr(err, -EINVAL, "unmap: bad range");
+		return kx_err(err, -EINVAL, "unmap: bad range");
 	paging_map_user(vm, gpa, size, 0);
 	rc = kvm_flush(vm, err);
 	if (rc < 0)
@@ -171,7 +171,7 @@ int kvm_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct hv_error *er
 		return rc;
 	if (mmap(vm->host + gpa, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-		return kvm_seterr(err, -errno, "unmap: mmap: %s", strerror(errno));
+		return kx_err(err, -errno, "unmap: mmap: %s", strerror(errno));
 	return 0;
 }
 
@@ -187,7 +187,7 @@ int kvm_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct hv_error *er
  *     a CR3 reload; kvm_tlbcheck shows the guest writing through one).
  * 1: flushed; 0: the guest never ran; -errno.
  */
-int kvm_flush(struct hv_vm *vm, struct hv_error *err)
+int kvm_flush(struct hv_vm *vm, struct kx_error *err)
 {
 	struct kvm_userspace_memory_region *tables = NULL, gone;
 	struct kvm_sregs sregs;
@@ -211,7 +211,7 @@ int kvm_flush(struct hv_vm *vm, struct hv_error *err)
 		    LAYOUT_PML4 < vm->slots[i].guest_phys_addr + vm->slots[i].memory_size)
 			tables = &vm->slots[i];
 	if (tables == NULL)
-		return kvm_seterr(err, -EINVAL, "no memslot holds the page tables");
+		return kx_err(err, -EINVAL, "no memslot holds the page tables");
 	gone = *tables;
 	gone.memory_size = 0;
 	rc = kvm_slot_set(vm, &gone, err);

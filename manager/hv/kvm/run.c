@@ -40,14 +40,14 @@ static uint64_t io_insn_rip(const struct hv_vm *vm, uint64_t rip, uint32_t port)
 static void current_rip(struct hv_vm *vm, struct hv_end *end)
 {
 	struct kvm_regs regs;
-	struct hv_error ignored;
+	struct kx_error ignored;
 
 	end->rip = VCPU_IOCTL(vm, KVM_GET_REGS, &regs, &ignored) == 0 ? regs.rip : 0;
 }
 
 /* The fault stubs ran: the exception frame is on a monitor stack. */
 static int end_fault(struct hv_vm *vm, const struct kvm_regs *regs, struct hv_end *end,
-		     struct hv_error *err)
+		     struct kx_error *err)
 {
 	const uint64_t *frame;
 	struct kvm_sregs sregs;
@@ -74,7 +74,7 @@ static int end_fault(struct hv_vm *vm, const struct kvm_regs *regs, struct hv_en
 }
 
 /* 1: an exit for the core (filled); 0: resume; -errno: the host failed. */
-static int handle_io(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err)
+static int handle_io(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 {
 	const struct kvm_run *run = vm->run;
 	struct hv_end *end = &exit->end;
@@ -109,7 +109,7 @@ static int handle_io(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *er
 }
 
 /* 1: an exit for the core; -errno: the host failed. */
-static int handle_exit(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err)
+static int handle_exit(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 {
 	const struct kvm_run *run = vm->run;
 	struct hv_end *end = &exit->end;
@@ -145,7 +145,7 @@ static int handle_exit(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *
 	return 1;
 }
 
-int kvm_run(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err)
+int kvm_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 {
 	int rc;
 
@@ -168,7 +168,7 @@ int kvm_run(struct hv_vm *vm, struct hv_exit *exit, struct hv_error *err)
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) != 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return kvm_seterr(err, -errno, "KVM_RUN: %s", strerror(errno));
+			return kx_err(err, -errno, "KVM_RUN: %s", strerror(errno));
 		}
 		rc = handle_exit(vm, exit, err);
 		return rc < 0 ? rc : 0;
