@@ -47,11 +47,11 @@ static void load(const struct kxelf_image *img, const struct kxelf_segment *seg,
 	const struct kxelf_module *scope[1];
 	uint64_t addr;
 
-	if (kxelf_module_map(img, seg, seg->guest_base, &mod, NULL) != KXELF_OK)
+	if (kxelf_module_map(img, seg, seg->guest_base, &mod, NULL) != 0)
 		return;
 	kxelf_module_set_tls(mod, 1, -4096);
 	scope[0] = mod;
-	if (kxelf_module_relocate(mod, scope, 1, &opts, NULL) == KXELF_OK) {
+	if (kxelf_module_relocate(mod, scope, 1, &opts, NULL) == 0) {
 		walk_module(mod);
 		for (size_t i = 0; mode == KXELF_BIND_LAZY && i < kxelf_module_slot_count(mod); i++)
 			kxelf_module_resolve_slot(mod, i, scope, 1, &addr, NULL);
@@ -66,7 +66,7 @@ int elf_walk(const uint8_t *data, size_t size)
 	struct kxelf_segment seg;
 	size_t n;
 
-	if (kxelf_image_parse(data, size, &img, NULL) != KXELF_OK)
+	if (kxelf_image_parse(data, size, &img, NULL) != 0)
 		return 0;
 	/* The image accessors read names and tables too. */
 	n = kxelf_image_needed_count(img);

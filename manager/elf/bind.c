@@ -22,7 +22,7 @@ struct bind_ctx {
 	unsigned flags;
 	bool lazy;
 	uint64_t budget;
-	struct kxelf_error *err;
+	struct kx_error *err;
 	/* What is being applied, for messages: a RELA entry, else `what`. */
 	const struct kxelf_reloc *r;
 	size_t idx;
@@ -38,21 +38,21 @@ struct binding {
 
 /* Fail naming the relocation being applied; the message is only built on
  * this path, never for relocations that succeed. */
-static int fail(struct bind_ctx *c, enum kxelf_err code, const char *fmt, ...)
+static int fail(struct bind_ctx *c, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fail(struct bind_ctx *c, enum kxelf_err code, const char *fmt, ...)
+static int fail(struct bind_ctx *c, int rc, const char *fmt, ...)
 {
-	char why[KXELF_MSG_MAX];
+	char why[KX_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (c->r)
-		return kx_fail(c->err, code, "relocation %zu (%s): %s",
-			       c->r->plt ? c->r->plt_index : c->idx,
-			       c->r->plt ? ".rela.plt" : ".rela.dyn", why);
-	return kx_fail(c->err, code, "%s: %s", c->what, why);
+		return kx_err(c->err, rc, "relocation %zu (%s): %s",
+			      c->r->plt ? c->r->plt_index : c->idx,
+			      c->r->plt ? ".rela.plt" : ".rela.dyn", why);
+	return kx_err(c->err, rc, "%s: %s", c->what, why);
 }
 
 static int put(struct bind_ctx *c, uint64_t gaddr, size_t size, uint64_t v)
@@ -60,9 +60,9 @@ static int put(struct bind_ctx *c, uint64_t gaddr, size_t size, uint64_t v)
 	uint8_t *p = seg_ptr(&c->mod->seg, gaddr, size);
 
 	if (!p)
-		return fail(c, KXELF_ERR_RANGE, "target 0x%lx outside the dynamic segment", gaddr);
+		return fail(c, -ERANGE, "target 0x%lx outside the dynamic segment", gaddr);
 	memcpy(p, &v, size); /* x86-64 is little-endian: the low bytes first */
-	return KXELF_OK;
+	return 0;
 }
 
 static uint64_t binding_value(const struct binding *b)
@@ -86,7 +86,7 @@ static int resolve(struct bind_ctx *c, uint32_t symidx, bool copy, struct bindin
 	    (ref.bind == STB_LOCAL || (mod->img->flags & DF_SYMBOLIC))) {
 		b->def = mod;
 		b->sym = ref;
-		return KXELF_OK;
+		return 0;
 	}
 	for (size_t k = 0; k < c->nscope && !b->def; k++) {
 		const struct kxelf_module *m = c->scope[k];
@@ -97,7 +97,7 @@ static int resolve(struct bind_ctx *c, uint32_t symidx, bool copy, struct bindin
 			continue;
 		rc = sym_lookup(m->img, ref.name, &idx, &c->budget);
 		if (rc == -2)
-			return fail(c, KXELF_ERR_LIMIT, "looking up '%s' in scope module %zu: hash "
+			return fail(c, -E2BIG, "looking up '%s' in scope module %zu: hash "
 				    "chain loop or lookup budget exhausted", ref.name, k);
 		if (rc == 0) {
 			b->def = m;
@@ -109,12 +109,12 @@ static int resolve(struct bind_ctx *c, uint32_t symidx, bool copy, struct bindin
 		b->sym = ref;
 	}
 	if (b->def || ref.bind == STB_WEAK)
-		return KXELF_OK;
+		return 0;
 	if (c->flags & KXELF_RELOC_ALLOW_UNDEFINED) {
 		c->mod->stats.undefined++;
-		return KXELF_OK;
+		return 0;
 	}
-	return fail(c, KXELF_ERR_SYMBOL, "undefined symbol '%s'", ref.name);
+	return fail(c, -ENOENT, "undefined symbol '%s'", ref.name);
 }
 
 /* IFUNC targets need the resolver to run, inside the guest. */
@@ -122,9 +122,9 @@ static int ifunc(struct bind_ctx *c, const char *name)
 {
 	if (c->flags & KXELF_RELOC_DEFER_IFUNC) {
 		c->mod->stats.deferred++;
-		return KXELF_OK;
+		return 0;
 	}
-	return fail(c, KXELF_ERR_UNSUPPORTED, "'%s' is an IFUNC: its resolver would have to run "
+	return fail(c, -ENOTSUP, "'%s' is an IFUNC: its resolver would have to run "
 		    "in the loader (unsupported in a pVM)", name);
 }
 
@@ -135,12 +135,12 @@ static int tls_module(struct bind_ctx *c, const struct binding *b, uint32_t symi
 
 	*out = def;
 	if (symidx && b->def && b->sym.type != STT_TLS)
-		return fail(c, KXELF_ERR_MALFORMED, "TLS relocation against non-TLS symbol '%s'",
+		return fail(c, -ENOEXEC, "TLS relocation against non-TLS symbol '%s'",
 			    b->sym.name);
 	if (def && (def->tls_modid == 0 || !def->img->tls.present))
-		return fail(c, KXELF_ERR_STATE,
+		return fail(c, -EALREADY,
 			    "TLS relocation, but the defining module has no TLS block assigned");
-	return KXELF_OK;
+	return 0;
 }
 
 static int copy_reloc(struct bind_ctx *c, const struct kxelf_reloc *r, const struct binding *b)
@@ -151,17 +151,17 @@ static int copy_reloc(struct bind_ctx *c, const struct kxelf_reloc *r, const str
 
 	sym_read(c->mod->img, KXELF_SYMS_DYNSYM, r->sym, &ref);
 	if (!b->def)
-		return KXELF_OK; /* tolerated undefined: leave the bytes */
+		return 0; /* tolerated undefined: leave the bytes */
 	if (b->sym.size != ref.size)
-		return fail(c, KXELF_ERR_SYMBOL,
+		return fail(c, -ENOENT,
 			    "COPY of '%s': size %lu in the executable, %lu in its definition",
 			    ref.name, ref.size, b->sym.size);
 	src = seg_ptr(&b->def->seg, binding_value(b), ref.size);
 	dst = seg_ptr(&c->mod->seg, r->offset + c->mod->bias, ref.size);
 	if (!src || !dst)
-		return fail(c, KXELF_ERR_RANGE, "COPY of '%s' outside a dynamic segment", ref.name);
+		return fail(c, -ERANGE, "COPY of '%s' outside a dynamic segment", ref.name);
 	memmove(dst, src, ref.size);
-	return KXELF_OK;
+	return 0;
 }
 
 /* Lazy JUMP_SLOT: the initial GOT value (the stub's push) plus the bias. */
@@ -181,23 +181,23 @@ static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint
 	size_t size = 8;
 	uint64_t v;
 	int64_t sv;
-	int rc = KXELF_OK;
+	int rc = 0;
 
 	c->r = r;
 	c->idx = i;
 	if (r->type == R_X86_64_NONE)
-		return KXELF_OK;
+		return 0;
 	if (r->type == R_X86_64_JUMP_SLOT && c->lazy) {
 		c->mod->stats.lazy++;
 		return put(c, P, 8, *written = lazy_target(c->mod, r));
 	}
-	if (r->sym && (rc = resolve(c, r->sym, r->type == R_X86_64_COPY, &b)) != KXELF_OK)
+	if (r->sym && (rc = resolve(c, r->sym, r->type == R_X86_64_COPY, &b)) != 0)
 		return rc;
-	if (b.def && b.sym.type == STT_GNU_IFUNC && (rc = ifunc(c, b.sym.name)) != KXELF_OK)
+	if (b.def && b.sym.type == STT_GNU_IFUNC && (rc = ifunc(c, b.sym.name)) != 0)
 		return rc;
 	if (b.def && b.sym.type == STT_TLS && r->type != R_X86_64_DTPMOD64 &&
 	    r->type != R_X86_64_DTPOFF64 && r->type != R_X86_64_TPOFF64)
-		return fail(c, KXELF_ERR_MALFORMED, "non-TLS relocation against TLS symbol '%s'",
+		return fail(c, -ENOEXEC, "non-TLS relocation against TLS symbol '%s'",
 			    b.sym.name);
 	const uint64_t S = binding_value(&b);
 	switch (r->type) {
@@ -205,7 +205,7 @@ static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint
 		v = bias + A;
 		break;
 	case R_X86_64_IRELATIVE:
-		if ((rc = ifunc(c, "(local)")) != KXELF_OK)
+		if ((rc = ifunc(c, "(local)")) != 0)
 			return rc;
 		v = bias + A;
 		break;
@@ -222,29 +222,29 @@ static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint
 		v = r->type == R_X86_64_PC32 ? S + A - P : S + A;
 		sv = (int64_t)v;
 		if (sv != (int32_t)sv)
-			return fail(c, KXELF_ERR_RANGE, "value 0x%lx does not fit a signed 32-bit field",
+			return fail(c, -ERANGE, "value 0x%lx does not fit a signed 32-bit field",
 				    v);
 		size = 4;
 		break;
 	case R_X86_64_32:
 		v = S + A;
 		if (v > UINT32_MAX)
-			return fail(c, KXELF_ERR_RANGE, "value 0x%lx does not fit an unsigned 32-bit "
+			return fail(c, -ERANGE, "value 0x%lx does not fit an unsigned 32-bit "
 				    "field", v);
 		size = 4;
 		break;
 	case R_X86_64_DTPMOD64:
-		if ((rc = tls_module(c, &b, r->sym, &def)) != KXELF_OK)
+		if ((rc = tls_module(c, &b, r->sym, &def)) != 0)
 			return rc;
 		v = def ? def->tls_modid : 0;
 		break;
 	case R_X86_64_DTPOFF64:
-		if ((rc = tls_module(c, &b, r->sym, &def)) != KXELF_OK)
+		if ((rc = tls_module(c, &b, r->sym, &def)) != 0)
 			return rc;
 		v = (r->sym ? b.sym.value : 0) + A;
 		break;
 	case R_X86_64_TPOFF64:
-		if ((rc = tls_module(c, &b, r->sym, &def)) != KXELF_OK)
+		if ((rc = tls_module(c, &b, r->sym, &def)) != 0)
 			return rc;
 		v = def ? (r->sym ? b.sym.value : 0) + A + (uint64_t)def->tls_tpoff : 0;
 		break;
@@ -252,7 +252,7 @@ static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint
 		c->mod->stats.applied++;
 		return copy_reloc(c, r, &b);
 	default: /* parse refused every other type */
-		return fail(c, KXELF_ERR_UNSUPPORTED, "type %u", r->type);
+		return fail(c, -ENOTSUP, "type %u", r->type);
 	}
 	c->mod->stats.applied++;
 	*written = v;
@@ -274,16 +274,16 @@ static int relr_apply(void *ctx, uint64_t vaddr)
 
 int kxelf_module_relocate(struct kxelf_module *mod, const struct kxelf_module *const *scope,
 			  size_t nscope, const struct kxelf_bind_opts *opts,
-			  struct kxelf_error *err)
+			  struct kx_error *err)
 {
 	const struct kxelf_image *img;
 	struct bind_ctx c;
 	int rc;
 
 	if (!mod || !opts || (nscope && !scope))
-		return kx_fail(err, KXELF_ERR_INVAL, "kxelf_module_relocate: NULL argument");
+		return kx_err(err, -EINVAL, "kxelf_module_relocate: NULL argument");
 	if (mod->relocated)
-		return kx_fail(err, KXELF_ERR_STATE, "module already relocated");
+		return kx_err(err, -EALREADY, "module already relocated");
 	img = mod->img;
 	c = (struct bind_ctx){
 		.mod = mod, .scope = scope, .nscope = nscope, .flags = opts->flags,
@@ -295,26 +295,26 @@ int kxelf_module_relocate(struct kxelf_module *mod, const struct kxelf_module *c
 	};
 	mod->stats = (struct kxelf_reloc_stats){ 0 };
 	c.what = "DT_RELR relocation";
-	if ((rc = relr_walk(img, relr_apply, &c, err)) != KXELF_OK)
+	if ((rc = relr_walk(img, relr_apply, &c, err)) != 0)
 		return rc;
 	for (size_t i = 0; i < kxelf_image_reloc_count(img); i++) {
 		struct kxelf_reloc r;
 		uint64_t written;
 
 		kxelf_image_reloc(img, i, &r);
-		if ((rc = apply(&c, &r, i, &written)) != KXELF_OK)
+		if ((rc = apply(&c, &r, i, &written)) != 0)
 			return rc;
 	}
 	c.r = NULL;
 	c.what = "GOT[1..2]";
 	if (c.lazy && img->jmprel_count &&
-	    ((rc = put(&c, img->pltgot + mod->bias + 8, 8, opts->module_id)) != KXELF_OK ||
-	     (rc = put(&c, img->pltgot + mod->bias + 16, 8, opts->resolver)) != KXELF_OK))
+	    ((rc = put(&c, img->pltgot + mod->bias + 8, 8, opts->module_id)) != 0 ||
+	     (rc = put(&c, img->pltgot + mod->bias + 16, 8, opts->resolver)) != 0))
 		return rc;
 	mod->relocated = true;
 	mod->lazy = c.lazy;
 	mod->reloc_flags = opts->flags;
-	return KXELF_OK;
+	return 0;
 }
 
 void kxelf_module_reloc_stats(const struct kxelf_module *mod, struct kxelf_reloc_stats *out)
@@ -324,21 +324,21 @@ void kxelf_module_reloc_stats(const struct kxelf_module *mod, struct kxelf_reloc
 
 int kxelf_module_resolve_slot(struct kxelf_module *mod, size_t plt_index,
 			      const struct kxelf_module *const *scope, size_t nscope,
-			      uint64_t *addr, struct kxelf_error *err)
+			      uint64_t *addr, struct kx_error *err)
 {
 	struct kxelf_reloc r;
 	struct bind_ctx c;
 
 	if (!mod || !addr || (nscope && !scope))
-		return kx_fail(err, KXELF_ERR_INVAL, "kxelf_module_resolve_slot: NULL argument");
+		return kx_err(err, -EINVAL, "kxelf_module_resolve_slot: NULL argument");
 	if (!mod->relocated)
-		return kx_fail(err, KXELF_ERR_STATE, "module not relocated yet");
+		return kx_err(err, -EALREADY, "module not relocated yet");
 	if (plt_index >= mod->img->jmprel_count)
-		return kx_fail(err, KXELF_ERR_INVAL, "PLT slot %zu: the module has %zu", plt_index,
-			       mod->img->jmprel_count);
+		return kx_err(err, -EINVAL, "PLT slot %zu: the module has %zu", plt_index,
+			      mod->img->jmprel_count);
 	kxelf_image_reloc(mod->img, mod->img->rela_count + plt_index, &r);
 	if (r.type != R_X86_64_JUMP_SLOT)
-		return kx_fail(err, KXELF_ERR_INVAL, "PLT slot %zu is not a JUMP_SLOT", plt_index);
+		return kx_err(err, -EINVAL, "PLT slot %zu is not a JUMP_SLOT", plt_index);
 	c = (struct bind_ctx){
 		.mod = mod, .scope = scope, .nscope = nscope, .flags = mod->reloc_flags,
 		.budget = LOOKUP_BUDGET, .err = err, .lazy = false,
@@ -357,14 +357,14 @@ int kxelf_module_slot(const struct kxelf_module *mod, size_t i, struct kxelf_slo
 	struct kxelf_symbol s;
 
 	if (i >= mod->img->jmprel_count)
-		return KXELF_ERR_INVAL;
+		return -EINVAL;
 	kxelf_image_reloc(mod->img, mod->img->rela_count + i, &r);
 	*out = (struct kxelf_slot){
 		.got_addr = r.offset + mod->bias, .plt_index = i, .type = r.type,
 	};
-	if (r.sym && sym_read(mod->img, KXELF_SYMS_DYNSYM, r.sym, &s) == KXELF_OK)
+	if (r.sym && sym_read(mod->img, KXELF_SYMS_DYNSYM, r.sym, &s) == 0)
 		out->symbol = s.name;
-	return KXELF_OK;
+	return 0;
 }
 
 uint64_t kxelf_module_plt0(const struct kxelf_module *mod)
@@ -375,11 +375,11 @@ uint64_t kxelf_module_plt0(const struct kxelf_module *mod)
 int kxelf_module_got(const struct kxelf_module *mod, struct kxelf_range *out)
 {
 	if (!mod->img->pltgot)
-		return KXELF_ERR_INVAL;
+		return -EINVAL;
 	*out = (struct kxelf_range){
 		.addr = mod->img->pltgot + mod->bias,
 		.size = 24 + 8 * (uint64_t)mod->img->jmprel_count,
 		.prot = KXELF_PROT_R | KXELF_PROT_W,
 	};
-	return KXELF_OK;
+	return 0;
 }

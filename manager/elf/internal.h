@@ -8,6 +8,7 @@
 #define KX_MANAGER_ELF_INTERNAL_H
 
 #include <elf.h>
+#include <errno.h>
 #include <string.h>
 
 #include "manager/elf/kxelf.h"
@@ -52,10 +53,6 @@ extern _Thread_local void *elf_read_ctx;
 static inline const uint8_t *img_at(const struct kxelf_image *img, uint64_t off, uint64_t size);
 /* A NUL-terminated string at off (inside a table whose last byte is NUL). */
 static inline const char *img_str(const struct kxelf_image *img, uint64_t off);
-
-/* Fill err (if any) and return code. */
-int kx_fail(struct kxelf_error *err, enum kxelf_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* A PT_LOAD as the loader uses it (link-time addresses). */
 struct elf_load {
@@ -159,21 +156,21 @@ int img_file_off(const struct kxelf_image *img, uint64_t vaddr, uint64_t size, u
 uint64_t img_file_avail(const struct kxelf_image *img, uint64_t vaddr);
 
 /* dynamic.c */
-int dyn_parse(struct kxelf_image *img, struct kxelf_error *err);
-int sections_parse(struct kxelf_image *img, struct kxelf_error *err);
+int dyn_parse(struct kxelf_image *img, struct kx_error *err);
+int sections_parse(struct kxelf_image *img, struct kx_error *err);
 
 /* symbols.c */
 int sym_read(const struct kxelf_image *img, enum kxelf_symsrc src, size_t i,
 	     struct kxelf_symbol *out);
-int syms_validate(const struct kxelf_image *img, enum kxelf_symsrc src, struct kxelf_error *err);
+int syms_validate(const struct kxelf_image *img, enum kxelf_symsrc src, struct kx_error *err);
 /* Hash lookup of an exported definition; *budget counts chain steps. */
 int sym_lookup(const struct kxelf_image *img, const char *name, size_t *index, uint64_t *budget);
 
 /* relocs.c */
-int relocs_validate(struct kxelf_image *img, struct kxelf_error *err);
+int relocs_validate(struct kxelf_image *img, struct kx_error *err);
 bool reloc_target_ok(const struct kxelf_image *img, uint64_t vaddr, uint64_t size);
 int relr_walk(const struct kxelf_image *img, int (*fn)(void *ctx, uint64_t vaddr), void *ctx,
-	      struct kxelf_error *err);
+	      struct kx_error *err);
 
 /* Guest-memory accessor: host pointer for [gaddr, gaddr + size) or NULL. */
 uint8_t *seg_ptr(const struct kxelf_segment *seg, uint64_t gaddr, uint64_t size);

@@ -21,9 +21,10 @@
  * (cycle detection, depth and count caps), using a callback to open
  * libraries by name.
  *
- * Functions print nothing.  They return KXELF_OK or a kxelf_err code and,
- * when given an error struct, a one-line reason naming the header, segment
- * or entry index ("program header 3: p_filesz 0x2000 > p_memsz 0x1000").
+ * Functions print nothing.  They return 0 or -errno (the table below) and,
+ * when given a struct kx_error, a one-line reason naming the header,
+ * segment or entry index ("program header 3: p_filesz 0x2000 > p_memsz
+ * 0x1000"); kxelf_tree_load() puts the module's name in front.
  * Tables are read from the parsed file, never from guest memory, so a guest
  * (or a relocation) writing into its own image cannot change what the
  * loader believes.
@@ -40,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/kxerr.h"
+
 /* ---- limits (every count derived from a file is capped) ----------------- */
 #define KXELF_PAGE_SIZE     4096u
 #define KXELF_MAX_FILE_SIZE ((size_t)1 << 30) /* bytes */
@@ -52,28 +55,34 @@
 #define KXELF_MAX_DEPTH     16u               /* DT_NEEDED tree depth */
 #define KXELF_MAX_MODULES   64u               /* modules in one tree */
 #define KXELF_MAX_SPAN      ((uint64_t)1 << 30) /* bytes one image may span */
-#define KXELF_MSG_MAX       256u              /* kxelf_error.msg, with NUL */
 
-enum kxelf_err {
-	KXELF_OK = 0,
-	KXELF_ERR_MALFORMED,   /* the file breaks the ELF rules or its own sizes */
-	KXELF_ERR_UNSUPPORTED, /* valid ELF the loader does not take (class, machine, reloc type) */
-	KXELF_ERR_LIMIT,       /* a count or size above a KXELF_MAX_* cap */
-	KXELF_ERR_RANGE,       /* does not fit the dynamic segment / target out of range */
-	KXELF_ERR_SYMBOL,      /* undefined symbol, or symbol lookup failed */
-	KXELF_ERR_LOOP,        /* DT_NEEDED cycle */
-	KXELF_ERR_OPEN,        /* the open-library callback failed */
-	KXELF_ERR_STATE,       /* call out of order (e.g. relocate twice) */
-	KXELF_ERR_INVAL,       /* bad argument from the caller */
-	KXELF_ERR_NOMEM,
-};
+/*
+ * Errors: every function returns 0 or one of these -errno values, one per
+ * kind of refusal, so a caller can tell them apart without the message:
+ *
+ *   -ENOEXEC   malformed: the file breaks the ELF rules or its own sizes
+ *   -ENOTSUP   unsupported: valid ELF the loader does not take (class,
+ *              machine, relocation type, IFUNC, TEXTREL)
+ *   -E2BIG     limit: a count or size above a KXELF_MAX_* cap
+ *   -ERANGE    out of range: does not fit the dynamic segment, or a
+ *              relocation target or value out of range
+ *   -ENOENT    symbol: undefined symbol, or no such exported definition
+ *   -ELOOP     loop: a DT_NEEDED cycle
+ *   -ELIBACC   open: the tree's open callback failed (whatever its errno;
+ *              its message says why)
+ *   -EALREADY  state: a call out of order (relocating a module twice)
+ *   -EINVAL    invalid argument from the caller
+ *   -ENOMEM    out of memory
+ *
+ * ENOEXEC and ENOENT are what Linux's own module loader returns for a bad
+ * ELF file and an unknown symbol; ELIBACC is "cannot access a needed
+ * shared library".  No other errno comes out of the loader.
+ */
 
-struct kxelf_error {
-	enum kxelf_err code;
-	char msg[KXELF_MSG_MAX];
-};
-
-const char *kxelf_err_name(enum kxelf_err err);
+/* The word for an error kind: "malformed", "unsupported", "limit", "out of
+ * range", "symbol", "loop", "open", "state", "invalid argument", "out of
+ * memory" ("ok" for 0, "unknown" for any other value). */
+const char *kxelf_err_name(int rc);
 
 /* A dynamic segment: guest memory the loader may write, seen from the host.
  * host[0 .. size) is the guest range [guest_base, guest_base + size). */
@@ -151,7 +160,7 @@ struct kxelf_tls_info {
 
 /* Parse and validate buf[0 .. len).  buf must outlive the image. */
 int kxelf_image_parse(const void *buf, size_t len, struct kxelf_image **out,
-		      struct kxelf_error *err);
+		      struct kx_error *err);
 void kxelf_image_free(struct kxelf_image *img); /* NULL is fine */
 
 enum kxelf_type kxelf_image_type(const struct kxelf_image *img);
@@ -196,7 +205,7 @@ struct kxelf_range {
 /* Map img at guest_addr (page-aligned; == span.base for fixed images) inside
  * seg: copy file bytes, zero the rest of each segment and the page gaps. */
 int kxelf_module_map(const struct kxelf_image *img, const struct kxelf_segment *seg,
-		     uint64_t guest_addr, struct kxelf_module **out, struct kxelf_error *err);
+		     uint64_t guest_addr, struct kxelf_module **out, struct kx_error *err);
 void kxelf_module_free(struct kxelf_module *mod); /* NULL is fine; guest memory untouched */
 
 const struct kxelf_image *kxelf_module_image(const struct kxelf_module *mod);
@@ -255,14 +264,14 @@ struct kxelf_reloc_stats {
  * dynamic section or GOT[0..2].  A module is relocated once. */
 int kxelf_module_relocate(struct kxelf_module *mod, const struct kxelf_module *const *scope,
 			  size_t nscope, const struct kxelf_bind_opts *opts,
-			  struct kxelf_error *err);
+			  struct kx_error *err);
 void kxelf_module_reloc_stats(const struct kxelf_module *mod, struct kxelf_reloc_stats *out);
 
 /* Lazy binding: resolve the JUMP_SLOT that PLT stubs call plt_index (the
  * value du_resolve received), write its GOT entry and return the target. */
 int kxelf_module_resolve_slot(struct kxelf_module *mod, size_t plt_index,
 			      const struct kxelf_module *const *scope, size_t nscope,
-			      uint64_t *addr, struct kxelf_error *err);
+			      uint64_t *addr, struct kx_error *err);
 
 /* What lazy binding and online update need.  Slot i is DT_JMPREL entry i:
  * a JUMP_SLOT (symbol named) or an IRELATIVE (local ifunc, symbol NULL). */
@@ -276,14 +285,14 @@ size_t kxelf_module_slot_count(const struct kxelf_module *mod);
 int kxelf_module_slot(const struct kxelf_module *mod, size_t i, struct kxelf_slot *out);
 uint64_t kxelf_module_plt0(const struct kxelf_module *mod); /* guest addr, 0 if no PLT */
 /* GOT as DT_PLTGOT names it: GOT[0..2] plus one entry per slot (exact
- * bytes, not page-rounded; KXELF_ERR_INVAL when there is no DT_PLTGOT). */
+ * bytes, not page-rounded; -EINVAL when there is no DT_PLTGOT). */
 int kxelf_module_got(const struct kxelf_module *mod, struct kxelf_range *out);
 
 /* Symbols with guest addresses (addr = value + bias when defined). */
 size_t kxelf_module_symbol_count(const struct kxelf_module *mod, enum kxelf_symsrc src);
 int kxelf_module_symbol(const struct kxelf_module *mod, enum kxelf_symsrc src, size_t i,
 			struct kxelf_symbol *out);
-/* Exported definition of name in mod through its hash table (KXELF_ERR_SYMBOL if none). */
+/* Exported definition of name in mod through its hash table (-ENOENT if none). */
 int kxelf_module_lookup(const struct kxelf_module *mod, const char *name,
 			struct kxelf_symbol *out);
 
@@ -293,10 +302,12 @@ struct kxelf_tree;
 
 /* open: give the bytes of library `name` (as written in DT_NEEDED); they
  * must stay valid until release.  A policy check belongs here too: the
- * loader maps nothing that open did not return. */
+ * loader maps nothing that open did not return.  open returns 0 or -errno
+ * and may say why in err; the tree then fails with -ELIBACC and that
+ * reason ("cannot open" when it gave none) after the library's name. */
 struct kxelf_tree_ops {
 	int (*open)(void *ctx, const char *name, const uint8_t **data, size_t *len,
-		    struct kxelf_error *err);
+		    struct kx_error *err);
 	void (*release)(void *ctx, const uint8_t *data, size_t len);
 	void *ctx;
 };
@@ -324,7 +335,7 @@ struct kxelf_tree_params {
  * the breadth-first scope. */
 int kxelf_tree_load(const uint8_t *root, size_t len, const char *root_name,
 		    const struct kxelf_tree_params *params, struct kxelf_tree **out,
-		    struct kxelf_error *err);
+		    struct kx_error *err);
 void kxelf_tree_free(struct kxelf_tree *tree); /* releases every opened file */
 size_t kxelf_tree_count(const struct kxelf_tree *tree);
 struct kxelf_module *kxelf_tree_module(const struct kxelf_tree *tree, size_t i); /* 0 = root */

@@ -17,48 +17,48 @@ uint8_t *seg_ptr(const struct kxelf_segment *seg, uint64_t gaddr, uint64_t size)
 }
 
 int kxelf_module_map(const struct kxelf_image *img, const struct kxelf_segment *seg,
-		     uint64_t guest_addr, struct kxelf_module **out, struct kxelf_error *err)
+		     uint64_t guest_addr, struct kxelf_module **out, struct kx_error *err)
 {
 	struct kxelf_module *mod = NULL;
 	uint64_t bias;
 	int rc;
 
 	if (!img || !seg || !seg->host || !out) {
-		rc = kx_fail(err, KXELF_ERR_INVAL, "kxelf_module_map: NULL argument");
+		rc = kx_err(err, -EINVAL, "kxelf_module_map: NULL argument");
 		goto out;
 	}
 	*out = NULL;
 	if (guest_addr & PAGE_MASK) {
-		rc = kx_fail(err, KXELF_ERR_INVAL, "guest address 0x%lx is not page-aligned",
-			     guest_addr);
+		rc = kx_err(err, -EINVAL, "guest address 0x%lx is not page-aligned",
+			    guest_addr);
 		goto out;
 	}
 	if (img->span.fixed && guest_addr != img->span.base) {
-		rc = kx_fail(err, KXELF_ERR_RANGE,
-			     "ET_EXEC image must be mapped at its own address 0x%lx, not 0x%lx",
-			     img->span.base, guest_addr);
+		rc = kx_err(err, -ERANGE,
+			    "ET_EXEC image must be mapped at its own address 0x%lx, not 0x%lx",
+			    img->span.base, guest_addr);
 		goto out;
 	}
 	bias = guest_addr - img->span.base; /* modular: the image may move down */
 	for (size_t i = 0; i < img->nloads; i++) {
 		const struct elf_load *l = &img->loads[i];
 		if (!seg_ptr(seg, l->vaddr + bias, l->memsz)) {
-			rc = kx_fail(err, KXELF_ERR_RANGE,
-				     "program header %zu: PT_LOAD [0x%lx, +0x%lx) outside the dynamic "
-				     "segment [0x%lx, +0x%zx)", l->phidx, l->vaddr + bias, l->memsz,
-				     seg->guest_base, seg->size);
+			rc = kx_err(err, -ERANGE,
+				    "program header %zu: PT_LOAD [0x%lx, +0x%lx) outside the dynamic "
+				    "segment [0x%lx, +0x%zx)", l->phidx, l->vaddr + bias, l->memsz,
+				    seg->guest_base, seg->size);
 			goto out;
 		}
 	}
 	if (!seg_ptr(seg, guest_addr, img->span.size)) {
-		rc = kx_fail(err, KXELF_ERR_RANGE,
-			     "image pages [0x%lx, +0x%lx) outside the dynamic segment [0x%lx, +0x%zx)",
-			     guest_addr, img->span.size, seg->guest_base, seg->size);
+		rc = kx_err(err, -ERANGE,
+			    "image pages [0x%lx, +0x%lx) outside the dynamic segment [0x%lx, +0x%zx)",
+			    guest_addr, img->span.size, seg->guest_base, seg->size);
 		goto out;
 	}
 	mod = calloc(1, sizeof(*mod));
 	if (!mod) {
-		rc = kx_fail(err, KXELF_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	*mod = (struct kxelf_module){
@@ -74,7 +74,7 @@ int kxelf_module_map(const struct kxelf_image *img, const struct kxelf_segment *
 	}
 	*out = mod;
 	mod = NULL;
-	rc = KXELF_OK;
+	rc = 0;
 out:
 	free(mod);
 	return rc;
@@ -152,9 +152,9 @@ int kxelf_module_prot(const struct kxelf_module *mod, size_t i, struct kxelf_ran
 	struct kxelf_range r[KXELF_MAX_LOADS + 2];
 
 	if (i >= prot_ranges(mod, r))
-		return KXELF_ERR_INVAL;
+		return -EINVAL;
 	*out = r[i];
-	return KXELF_OK;
+	return 0;
 }
 
 void kxelf_module_init_info(const struct kxelf_module *mod, struct kxelf_init_info *out)

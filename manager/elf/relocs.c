@@ -100,49 +100,49 @@ static void rela_read(const struct kxelf_image *img, bool plt, size_t i, struct 
 
 /* Untrusted input: one RELA entry. */
 static int rela_check(const struct kxelf_image *img, const struct kxelf_reloc *r, size_t i,
-		      struct kxelf_error *err)
+		      struct kx_error *err)
 {
 	const char *table = r->plt ? ".rela.plt" : ".rela.dyn";
 	const char *why;
 	uint64_t size;
 
 	if (r->type >= NRTYPES || !rtypes[r->type].name)
-		return kx_fail(err, KXELF_ERR_UNSUPPORTED,
-			       "relocation %zu (%s): unknown type %u", i, table, r->type);
+		return kx_err(err, -ENOTSUP,
+			      "relocation %zu (%s): unknown type %u", i, table, r->type);
 	if (!rtypes[r->type].supported)
-		return kx_fail(err, KXELF_ERR_UNSUPPORTED,
-			       "relocation %zu (%s): type %s is not supported", i, table,
-			       rtypes[r->type].name);
+		return kx_err(err, -ENOTSUP,
+			      "relocation %zu (%s): type %s is not supported", i, table,
+			      rtypes[r->type].name);
 	if (r->plt && r->type != R_X86_64_JUMP_SLOT && r->type != R_X86_64_IRELATIVE)
-		return kx_fail(err, KXELF_ERR_MALFORMED,
-			       "relocation %zu (%s): %s in the PLT table (only JUMP_SLOT and "
-			       "IRELATIVE)", i, table, rtypes[r->type].name);
+		return kx_err(err, -ENOEXEC,
+			      "relocation %zu (%s): %s in the PLT table (only JUMP_SLOT and "
+			      "IRELATIVE)", i, table, rtypes[r->type].name);
 	if (r->sym >= img->dynsym_count && (r->sym != 0 || rtypes[r->type].needs_sym))
-		return kx_fail(err, KXELF_ERR_MALFORMED,
-			       "relocation %zu (%s): symbol index %u >= symbol count %zu", i, table,
-			       r->sym, img->dynsym_count);
+		return kx_err(err, -ENOEXEC,
+			      "relocation %zu (%s): symbol index %u >= symbol count %zu", i, table,
+			      r->sym, img->dynsym_count);
 	if (rtypes[r->type].needs_sym && r->sym == 0)
-		return kx_fail(err, KXELF_ERR_MALFORMED, "relocation %zu (%s): %s without a symbol",
-			       i, table, rtypes[r->type].name);
+		return kx_err(err, -ENOEXEC, "relocation %zu (%s): %s without a symbol",
+			      i, table, rtypes[r->type].name);
 	size = rtypes[r->type].size;
 	if (r->type == R_X86_64_COPY) {
 		struct kxelf_symbol s;
 		if (img->type == KXELF_TYPE_DYN)
-			return kx_fail(err, KXELF_ERR_MALFORMED,
-				       "relocation %zu (%s): R_X86_64_COPY in a shared object", i,
-				       table);
+			return kx_err(err, -ENOEXEC,
+				      "relocation %zu (%s): R_X86_64_COPY in a shared object", i,
+				      table);
 		sym_read(img, KXELF_SYMS_DYNSYM, r->sym, &s);
 		size = s.size;
 	}
 	if (r->type != R_X86_64_NONE && (why = target_problem(img, r->offset, size)) != NULL)
-		return kx_fail(err, KXELF_ERR_RANGE, "relocation %zu (%s): target 0x%lx (+%lu) %s", i,
-			       table, r->offset, size, why);
-	return KXELF_OK;
+		return kx_err(err, -ERANGE, "relocation %zu (%s): target 0x%lx (+%lu) %s", i,
+			      table, r->offset, size, why);
+	return 0;
 }
 
 /* Untrusted input: the RELR bitmap encoding.  Calls fn on each address. */
 int relr_walk(const struct kxelf_image *img, int (*fn)(void *ctx, uint64_t vaddr), void *ctx,
-	      struct kxelf_error *err)
+	      struct kx_error *err)
 {
 	uint64_t where = 0;
 	bool have_base = false;
@@ -154,32 +154,32 @@ int relr_walk(const struct kxelf_image *img, int (*fn)(void *ctx, uint64_t vaddr
 		if ((w & 1) == 0) {
 			where = w;
 			have_base = true;
-			if ((rc = fn(ctx, where)) != KXELF_OK)
+			if ((rc = fn(ctx, where)) != 0)
 				return rc;
 			if (__builtin_add_overflow(where, 8, &where))
-				return kx_fail(err, KXELF_ERR_MALFORMED,
-					       "DT_RELR entry %zu: address 0x%lx wraps", i, w);
+				return kx_err(err, -ENOEXEC,
+					      "DT_RELR entry %zu: address 0x%lx wraps", i, w);
 			continue;
 		}
 		if (!have_base)
-			return kx_fail(err, KXELF_ERR_MALFORMED,
-				       "DT_RELR entry %zu: bitmap before any address", i);
+			return kx_err(err, -ENOEXEC,
+				      "DT_RELR entry %zu: bitmap before any address", i);
 		for (unsigned bit = 1; bit < 64; bit++) {
 			if (!((w >> bit) & 1))
 				continue;
-			if ((rc = fn(ctx, where + 8 * (uint64_t)(bit - 1))) != KXELF_OK)
+			if ((rc = fn(ctx, where + 8 * (uint64_t)(bit - 1))) != 0)
 				return rc;
 		}
 		if (__builtin_add_overflow(where, 63 * 8, &where))
-			return kx_fail(err, KXELF_ERR_MALFORMED,
-				       "DT_RELR entry %zu: bitmap addresses wrap", i);
+			return kx_err(err, -ENOEXEC,
+				      "DT_RELR entry %zu: bitmap addresses wrap", i);
 	}
-	return KXELF_OK;
+	return 0;
 }
 
 struct relr_check_ctx {
 	struct kxelf_image *img;
-	struct kxelf_error *err;
+	struct kx_error *err;
 };
 
 static int relr_check_one(void *ctx, uint64_t vaddr)
@@ -188,12 +188,12 @@ static int relr_check_one(void *ctx, uint64_t vaddr)
 	const char *why = target_problem(c->img, vaddr, 8);
 
 	if (why)
-		return kx_fail(c->err, KXELF_ERR_RANGE, "DT_RELR relocation at 0x%lx: target %s",
-			       vaddr, why);
+		return kx_err(c->err, -ERANGE, "DT_RELR relocation at 0x%lx: target %s",
+			      vaddr, why);
 	if (c->img->relr_addrs++ == KXELF_MAX_RELOCS)
-		return kx_fail(c->err, KXELF_ERR_LIMIT, "DT_RELR: more than %u relocations",
-			       KXELF_MAX_RELOCS);
-	return KXELF_OK;
+		return kx_err(c->err, -E2BIG, "DT_RELR: more than %u relocations",
+			      KXELF_MAX_RELOCS);
+	return 0;
 }
 
 /* The link-time PLT0 when every JUMP_SLOT's initial GOT value points into
@@ -228,29 +228,29 @@ static void plt0_locate(struct kxelf_image *img)
 }
 
 /* Untrusted input: every relocation, before anything is mapped. */
-int relocs_validate(struct kxelf_image *img, struct kxelf_error *err)
+int relocs_validate(struct kxelf_image *img, struct kx_error *err)
 {
 	struct relr_check_ctx ctx = { img, err };
 	int rc;
 
 	if (img->rela_count + img->jmprel_count > KXELF_MAX_RELOCS)
-		return kx_fail(err, KXELF_ERR_LIMIT, "%zu relocations, above the limit of %u",
-			       img->rela_count + img->jmprel_count, KXELF_MAX_RELOCS);
+		return kx_err(err, -E2BIG, "%zu relocations, above the limit of %u",
+			      img->rela_count + img->jmprel_count, KXELF_MAX_RELOCS);
 	if (img->jmprel_count &&
 	    !img_load_at(img, img->pltgot, 24 + 8 * (uint64_t)img->jmprel_count))
-		return kx_fail(err, KXELF_ERR_MALFORMED,
-			       "DT_PLTGOT 0x%lx: GOT for %zu PLT slots runs past its segment",
-			       img->pltgot, img->jmprel_count);
+		return kx_err(err, -ENOEXEC,
+			      "DT_PLTGOT 0x%lx: GOT for %zu PLT slots runs past its segment",
+			      img->pltgot, img->jmprel_count);
 	for (size_t i = 0; i < img->rela_count + img->jmprel_count; i++) {
 		struct kxelf_reloc r;
 		kxelf_image_reloc(img, i, &r);
-		if ((rc = rela_check(img, &r, r.plt ? r.plt_index : i, err)) != KXELF_OK)
+		if ((rc = rela_check(img, &r, r.plt ? r.plt_index : i, err)) != 0)
 			return rc;
 	}
-	if ((rc = relr_walk(img, relr_check_one, &ctx, err)) != KXELF_OK)
+	if ((rc = relr_walk(img, relr_check_one, &ctx, err)) != 0)
 		return rc;
 	plt0_locate(img);
-	return KXELF_OK;
+	return 0;
 }
 
 size_t kxelf_image_reloc_count(const struct kxelf_image *img)
@@ -265,8 +265,8 @@ int kxelf_image_reloc(const struct kxelf_image *img, size_t i, struct kxelf_relo
 	else if (i - img->rela_count < img->jmprel_count)
 		rela_read(img, true, i - img->rela_count, out);
 	else
-		return KXELF_ERR_INVAL;
-	return KXELF_OK;
+		return -EINVAL;
+	return 0;
 }
 
 size_t kxelf_image_relr_count(const struct kxelf_image *img)

@@ -36,7 +36,7 @@ int sym_read(const struct kxelf_image *img, enum kxelf_symsrc src, size_t i,
 	Elf64_Sym s;
 
 	if (!src_table(img, src, &syms, &strs, &count) || i >= count)
-		return KXELF_ERR_INVAL;
+		return -EINVAL;
 	memcpy(&s, img_at(img, syms->off + i * sizeof(s), sizeof(s)), sizeof(s));
 	*out = (struct kxelf_symbol){
 		.name = s.st_name < strs->size ? img_str(img, strs->off + s.st_name) : "",
@@ -52,19 +52,19 @@ int sym_read(const struct kxelf_image *img, enum kxelf_symsrc src, size_t i,
 	};
 	if (src == KXELF_SYMS_DYNSYM && img->versym.size)
 		out->versym = rd16(img_at(img, img->versym.off + 2 * i, 2));
-	return KXELF_OK;
+	return 0;
 }
 
 /* Untrusted input: every entry of one symbol table.  Names must be inside
  * the string table (which ends with NUL, so every name is terminated),
  * section indexes below e_shnum, and sized code or data inside the image. */
-int syms_validate(const struct kxelf_image *img, enum kxelf_symsrc src, struct kxelf_error *err)
+int syms_validate(const struct kxelf_image *img, enum kxelf_symsrc src, struct kx_error *err)
 {
 	const struct elf_table *syms, *strs;
 	size_t count;
 
 	if (!src_table(img, src, &syms, &strs, &count))
-		return kx_fail(err, KXELF_ERR_INVAL, "unknown symbol table %d", (int)src);
+		return kx_err(err, -EINVAL, "unknown symbol table %d", (int)src);
 	for (size_t i = 0; i < count; i++) {
 		struct kxelf_symbol s;
 		uint32_t st_name;
@@ -72,34 +72,34 @@ int syms_validate(const struct kxelf_image *img, enum kxelf_symsrc src, struct k
 		memcpy(&st_name, img_at(img, syms->off + i * sizeof(Elf64_Sym), sizeof(st_name)),
 		       sizeof(st_name));
 		if (st_name >= strs->size && !(st_name == 0 && strs->size == 0))
-			return kx_fail(err, KXELF_ERR_MALFORMED,
-				       "%s %zu: name offset 0x%x outside the string table (0x%lx bytes)",
-				       src_names[src], i, st_name, strs->size);
+			return kx_err(err, -ENOEXEC,
+				      "%s %zu: name offset 0x%x outside the string table (0x%lx bytes)",
+				      src_names[src], i, st_name, strs->size);
 		sym_read(img, src, i, &s);
 		if (s.shndx == SHN_XINDEX)
-			return kx_fail(err, KXELF_ERR_UNSUPPORTED,
-				       "%s %zu ('%s'): extended section index (SHN_XINDEX)",
-				       src_names[src], i, s.name);
+			return kx_err(err, -ENOTSUP,
+				      "%s %zu ('%s'): extended section index (SHN_XINDEX)",
+				      src_names[src], i, s.name);
 		if (img->shnum && s.shndx < SHN_LORESERVE && s.shndx >= img->shnum)
-			return kx_fail(err, KXELF_ERR_MALFORMED,
-				       "%s %zu ('%s'): section index %u >= e_shnum %zu", src_names[src],
-				       i, s.name, s.shndx, img->shnum);
+			return kx_err(err, -ENOEXEC,
+				      "%s %zu ('%s'): section index %u >= e_shnum %zu", src_names[src],
+				      i, s.name, s.shndx, img->shnum);
 		if (!s.defined || s.shndx == SHN_ABS || s.size == 0)
 			continue;
 		if (s.type == STT_TLS) {
 			if (!img->tls.present || !range_ok(s.value, s.size, img->tls.memsz))
-				return kx_fail(err, KXELF_ERR_MALFORMED,
-					       "%s %zu ('%s'): TLS offset 0x%lx + 0x%lx outside the "
-					       "PT_TLS block", src_names[src], i, s.name, s.value,
-					       s.size);
+				return kx_err(err, -ENOEXEC,
+					      "%s %zu ('%s'): TLS offset 0x%lx + 0x%lx outside the "
+					      "PT_TLS block", src_names[src], i, s.name, s.value,
+					      s.size);
 		} else if ((s.type == STT_FUNC || s.type == STT_OBJECT) &&
 			   !img_load_at(img, s.value, s.size)) {
-			return kx_fail(err, KXELF_ERR_MALFORMED,
-				       "%s %zu ('%s'): [0x%lx, +0x%lx) is not inside a PT_LOAD",
-				       src_names[src], i, s.name, s.value, s.size);
+			return kx_err(err, -ENOEXEC,
+				      "%s %zu ('%s'): [0x%lx, +0x%lx) is not inside a PT_LOAD",
+				      src_names[src], i, s.name, s.value, s.size);
 		}
 	}
-	return KXELF_OK;
+	return 0;
 }
 
 static uint32_t gnu_hash(const char *name)
@@ -128,7 +128,7 @@ static bool sym_exported(const struct kxelf_image *img, size_t i, const char *na
 {
 	struct kxelf_symbol s;
 
-	if (sym_read(img, KXELF_SYMS_DYNSYM, i, &s) != KXELF_OK || !s.defined)
+	if (sym_read(img, KXELF_SYMS_DYNSYM, i, &s) != 0 || !s.defined)
 		return false;
 	if (s.bind != STB_GLOBAL && s.bind != STB_WEAK && s.bind != STB_GNU_UNIQUE)
 		return false;
@@ -243,7 +243,7 @@ int kxelf_module_symbol(const struct kxelf_module *mod, enum kxelf_symsrc src, s
 			struct kxelf_symbol *out)
 {
 	int rc = sym_read(mod->img, src, i, out);
-	if (rc == KXELF_OK)
+	if (rc == 0)
 		sym_place(mod, out);
 	return rc;
 }
@@ -255,6 +255,6 @@ int kxelf_module_lookup(const struct kxelf_module *mod, const char *name,
 	size_t i;
 
 	if (sym_lookup(mod->img, name, &i, &budget) != 0)
-		return KXELF_ERR_SYMBOL;
+		return -ENOENT;
 	return kxelf_module_symbol(mod, KXELF_SYMS_DYNSYM, i, out);
 }

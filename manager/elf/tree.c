@@ -28,20 +28,6 @@ struct kxelf_tree {
 	uint64_t tls_used;
 };
 
-/* Prefix err->msg with the module's name, keeping the code. */
-static int in_module(struct kxelf_error *err, int rc, const char *name)
-{
-	char tmp[2 * KXELF_MSG_MAX];
-
-	if (err) {
-		int n = snprintf(tmp, sizeof(tmp), "%s: %s", name, err->msg);
-		size_t keep = n < 0 ? 0 : (size_t)n < sizeof(err->msg) ? (size_t)n : sizeof(err->msg) - 1;
-		memcpy(err->msg, tmp, keep);
-		err->msg[keep] = '\0';
-	}
-	return rc;
-}
-
 static bool names_module(const struct tree_node *node, const char *name)
 {
 	const char *soname = kxelf_image_soname(node->img);
@@ -68,7 +54,7 @@ static long node_find(const struct kxelf_tree *t, const char *name)
 }
 
 static int node_open(struct kxelf_tree *t, const struct kxelf_tree_params *p, const char *name,
-		     const char *parent, unsigned depth, struct kxelf_error *err)
+		     const char *parent, unsigned depth, struct kx_error *err)
 {
 	unsigned max_depth = p->max_depth ? p->max_depth : KXELF_MAX_DEPTH;
 	unsigned max_modules = p->max_modules ? p->max_modules : KXELF_MAX_MODULES;
@@ -76,36 +62,36 @@ static int node_open(struct kxelf_tree *t, const struct kxelf_tree_params *p, co
 	int rc;
 
 	if (depth > max_depth)
-		return kx_fail(err, KXELF_ERR_LIMIT, "%s: DT_NEEDED '%s' is deeper than %u levels",
-			       parent, name, max_depth);
+		return kx_err(err, -E2BIG, "%s: DT_NEEDED '%s' is deeper than %u levels",
+			      parent, name, max_depth);
 	if (t->n >= max_modules || t->n >= KXELF_MAX_MODULES)
-		return kx_fail(err, KXELF_ERR_LIMIT, "%s: DT_NEEDED '%s' would make more than %u "
-			       "modules", parent, name, max_modules);
+		return kx_err(err, -E2BIG, "%s: DT_NEEDED '%s' would make more than %u "
+			      "modules", parent, name, max_modules);
 	node = &t->nodes[t->n];
 	*node = (struct tree_node){ .name = name, .depth = depth };
 	if (err)
 		err->msg[0] = '\0';
 	rc = p->ops->open(p->ops->ctx, name, &node->data, &node->len, err);
-	if (rc != KXELF_OK) {
+	if (rc != 0) {
+		/* Whatever the callback's errno, the tree failed to open a
+		 * library: -ELIBACC, with its reason after the name. */
 		node->data = NULL;
 		if (err && err->msg[0] == '\0')
-			kx_fail(err, KXELF_ERR_OPEN, "cannot open");
-		if (err)
-			err->code = KXELF_ERR_OPEN;
-		return in_module(err, KXELF_ERR_OPEN, name);
+			kx_err(err, -ELIBACC, "cannot open");
+		return kx_err_wrap(err, -ELIBACC, "%s", name);
 	}
 	t->n++; /* from here on, tree_free releases it */
-	if ((rc = kxelf_image_parse(node->data, node->len, &node->img, err)) != KXELF_OK)
-		return in_module(err, rc, name);
+	if ((rc = kxelf_image_parse(node->data, node->len, &node->img, err)) != 0)
+		return kx_err_wrap(err, rc, "%s", name);
 	if (kxelf_image_type(node->img) == KXELF_TYPE_EXEC)
-		return kx_fail(err, KXELF_ERR_UNSUPPORTED, "%s: DT_NEEDED '%s' is an executable",
-			       parent, name);
-	return KXELF_OK;
+		return kx_err(err, -ENOTSUP, "%s: DT_NEEDED '%s' is an executable",
+			      parent, name);
+	return 0;
 }
 
 /* Breadth-first: nodes[] ends up in load (and scope) order. */
 static int discover(struct kxelf_tree *t, const struct kxelf_tree_params *p,
-		    struct kxelf_error *err)
+		    struct kx_error *err)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct kxelf_image *img = t->nodes[i].img;
@@ -117,17 +103,17 @@ static int discover(struct kxelf_tree *t, const struct kxelf_tree_params *p,
 			if (linked_has(p, name) || node_find(t, name) >= 0)
 				continue;
 			rc = node_open(t, p, name, t->nodes[i].name, t->nodes[i].depth + 1, err);
-			if (rc != KXELF_OK)
+			if (rc != 0)
 				return rc;
 		}
 	}
-	return KXELF_OK;
+	return 0;
 }
 
 /* Depth-first over the discovered graph; path[] holds the current chain
  * for the message.  Depth is bounded by the node count. */
 static int cycle_check(struct kxelf_tree *t, size_t i, size_t *path, size_t depth,
-		       struct kxelf_error *err)
+		       struct kx_error *err)
 {
 	const struct kxelf_image *img = t->nodes[i].img;
 
@@ -140,7 +126,7 @@ static int cycle_check(struct kxelf_tree *t, size_t i, size_t *path, size_t dept
 		if (j < 0 || t->nodes[j].color == 2)
 			continue;
 		if (t->nodes[j].color == 1) {
-			char chain[KXELF_MSG_MAX] = "";
+			char chain[KX_ERR_MAX] = "";
 			size_t from = 0;
 			while (path[from] != (size_t)j)
 				from++;
@@ -149,16 +135,16 @@ static int cycle_check(struct kxelf_tree *t, size_t i, size_t *path, size_t dept
 				strncat(chain, " -> ", sizeof(chain) - strlen(chain) - 1);
 			}
 			strncat(chain, t->nodes[j].name, sizeof(chain) - strlen(chain) - 1);
-			return kx_fail(err, KXELF_ERR_LOOP, "DT_NEEDED loop: %s", chain);
+			return kx_err(err, -ELOOP, "DT_NEEDED loop: %s", chain);
 		}
-		if ((rc = cycle_check(t, (size_t)j, path, depth + 1, err)) != KXELF_OK)
+		if ((rc = cycle_check(t, (size_t)j, path, depth + 1, err)) != 0)
 			return rc;
 	}
 	t->nodes[i].color = 2;
-	return KXELF_OK;
+	return 0;
 }
 
-static int place(struct kxelf_tree *t, const struct kxelf_tree_params *p, struct kxelf_error *err)
+static int place(struct kxelf_tree *t, const struct kxelf_tree_params *p, struct kx_error *err)
 {
 	uint64_t cursor = p->guest_addr, id_base = p->bind.module_id ? p->bind.module_id : 1;
 	uint64_t tls = p->tls_used;
@@ -172,8 +158,8 @@ static int place(struct kxelf_tree *t, const struct kxelf_tree_params *p, struct
 
 		kxelf_image_span(node->img, &span);
 		at = span.fixed ? span.base : cursor;
-		if ((rc = kxelf_module_map(node->img, p->seg, at, &node->mod, err)) != KXELF_OK)
-			return in_module(err, rc, node->name);
+		if ((rc = kxelf_module_map(node->img, p->seg, at, &node->mod, err)) != 0)
+			return kx_err_wrap(err, rc, "%s", node->name);
 		if (kxelf_module_end(node->mod) > cursor)
 			cursor = kxelf_module_end(node->mod);
 		kxelf_image_tls(node->img, &ti);
@@ -182,26 +168,26 @@ static int place(struct kxelf_tree *t, const struct kxelf_tree_params *p, struct
 			uint64_t a = ti.align;
 			if (__builtin_add_overflow(tls, ti.memsz, &tls) ||
 			    __builtin_add_overflow(tls, a - 1, &tls) || tls > INT64_MAX)
-				return in_module(err, kx_fail(err, KXELF_ERR_LIMIT,
-							      "static TLS size overflows"), node->name);
+				return kx_err(err, -E2BIG, "%s: static TLS size overflows",
+					      node->name);
 			tls &= ~(a - 1);
 			kxelf_module_set_tls(node->mod, id_base + i, -(int64_t)tls);
 		}
 	}
 	t->end = cursor;
 	t->tls_used = tls;
-	return KXELF_OK;
+	return 0;
 }
 
 static int relocate_all(struct kxelf_tree *t, const struct kxelf_tree_params *p,
-			struct kxelf_error *err)
+			struct kx_error *err)
 {
 	const struct kxelf_module *scope[2 * KXELF_MAX_MODULES];
 	size_t nscope = 0;
 	uint64_t id_base = p->bind.module_id ? p->bind.module_id : 1;
 
 	if (p->nlinked > KXELF_MAX_MODULES)
-		return kx_fail(err, KXELF_ERR_LIMIT, "more than %u linked modules", KXELF_MAX_MODULES);
+		return kx_err(err, -E2BIG, "more than %u linked modules", KXELF_MAX_MODULES);
 	for (size_t i = 0; i < p->nlinked; i++)
 		scope[nscope++] = p->linked[i];
 	for (size_t i = 0; i < t->n; i++)
@@ -214,15 +200,15 @@ static int relocate_all(struct kxelf_tree *t, const struct kxelf_tree_params *p,
 
 		opts.module_id = id_base + i;
 		rc = kxelf_module_relocate(t->nodes[i].mod, scope, nscope, &opts, err);
-		if (rc != KXELF_OK)
-			return in_module(err, rc, t->nodes[i].name);
+		if (rc != 0)
+			return kx_err_wrap(err, rc, "%s", t->nodes[i].name);
 	}
-	return KXELF_OK;
+	return 0;
 }
 
 int kxelf_tree_load(const uint8_t *root, size_t len, const char *root_name,
 		    const struct kxelf_tree_params *params, struct kxelf_tree **out,
-		    struct kxelf_error *err)
+		    struct kx_error *err)
 {
 	struct kxelf_tree *t = NULL;
 	size_t path[KXELF_MAX_MODULES];
@@ -230,30 +216,30 @@ int kxelf_tree_load(const uint8_t *root, size_t len, const char *root_name,
 
 	if (!root || !root_name || !params || !params->ops || !params->ops->open ||
 	    !params->seg || !out || (params->nlinked && !params->linked)) {
-		rc = kx_fail(err, KXELF_ERR_INVAL, "kxelf_tree_load: NULL argument");
+		rc = kx_err(err, -EINVAL, "kxelf_tree_load: NULL argument");
 		goto out;
 	}
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->root_name = strdup(root_name))) {
-		rc = kx_fail(err, KXELF_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	t->ops = *params->ops;
 	t->nodes[0] = (struct tree_node){ .name = t->root_name };
 	t->n = 1;
-	if ((rc = kxelf_image_parse(root, len, &t->nodes[0].img, err)) != KXELF_OK) {
-		in_module(err, rc, root_name);
+	if ((rc = kxelf_image_parse(root, len, &t->nodes[0].img, err)) != 0) {
+		kx_err_wrap(err, rc, "%s", root_name);
 		goto out;
 	}
-	if ((rc = discover(t, params, err)) != KXELF_OK ||
-	    (rc = cycle_check(t, 0, path, 0, err)) != KXELF_OK ||
-	    (rc = place(t, params, err)) != KXELF_OK ||
-	    (rc = relocate_all(t, params, err)) != KXELF_OK)
+	if ((rc = discover(t, params, err)) != 0 ||
+	    (rc = cycle_check(t, 0, path, 0, err)) != 0 ||
+	    (rc = place(t, params, err)) != 0 ||
+	    (rc = relocate_all(t, params, err)) != 0)
 		goto out;
 	*out = t;
 	t = NULL;
-	rc = KXELF_OK;
+	rc = 0;
 out:
 	kxelf_tree_free(t);
 	return rc;

@@ -19,11 +19,6 @@
 #include "manager/elf/kxelf.h"
 #include "manager/hv/internal.h"
 
-static int fail(struct kx_error *err, int rc, const char *what, const char *detail)
-{
-	return kx_err(err, rc, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
-}
-
 static unsigned hv_prot_of(unsigned kxelf_prot)
 {
 	return ((kxelf_prot & KXELF_PROT_R) ? HV_PROT_READ : 0) |
@@ -48,22 +43,22 @@ static int map_ranges(struct hv_pvm *p, const struct kxelf_module *mod, struct k
 	size_t n = kxelf_module_prot_count(mod);
 
 	if (n == 0)
-		return fail(err, -EINVAL, "image: no loadable segment", NULL);
+		return kx_err(err, -EINVAL, "image: no loadable segment");
 	for (size_t i = 0; i < n; i++) {
 		struct kxelf_range r;
 		char what[96];
 
-		if (kxelf_module_prot(mod, i, &r) != KXELF_OK)
-			return fail(err, -EINVAL, "image: cannot read its page rights", NULL);
+		if (kxelf_module_prot(mod, i, &r) != 0)
+			return kx_err(err, -EINVAL, "image: cannot read its page rights");
 		snprintf(what, sizeof(what), "image: range [0x%llx, +0x%llx)",
 			 (unsigned long long)r.addr, (unsigned long long)r.size);
 		if (hv_guest_ptr(mem, r.addr, r.size, HV_ACCESS_MONITOR) == NULL ||
 		    r.addr < KX_IMAGE_MIN)
-			return fail(err, -EINVAL, what, "outside the image window");
+			return kx_err(err, -EINVAL, "%s: outside the image window", what);
 		if (any_page_mapped(mem, r.addr, r.size))
-			return fail(err, -EINVAL, what, "shares a page with another segment");
+			return kx_err(err, -EINVAL, "%s: shares a page with another segment", what);
 		if (hv_protect(p, r.addr, r.size, hv_prot_of(r.prot), &scratch) != 0)
-			return fail(err, -EPERM, what, "writable and executable (W^X)");
+			return kx_err(err, -EPERM, "%s: writable and executable (W^X)", what);
 	}
 	return 0;
 }
@@ -74,18 +69,17 @@ static int check_image(const struct kxelf_image *img, uint64_t limit, struct kx_
 	uint64_t end;
 
 	if (kxelf_image_type(img) == KXELF_TYPE_DYN)
-		return fail(err, -EINVAL, "image: a shared library, not an executable", NULL);
+		return kx_err(err, -EINVAL, "image: a shared library, not an executable");
 	if (kxelf_image_needed_count(img) > 0)
-		return fail(err, -ENOTSUP,
-			    "image: needs libraries (DT_NEEDED), which only kxd grants; first",
-			    kxelf_image_needed(img, 0));
+		return kx_err(err, -ENOTSUP,
+			      "image: needs libraries (DT_NEEDED), which only kxd grants; first: %s",
+			      kxelf_image_needed(img, 0));
 	kxelf_image_span(img, &span);
 	if (span.fixed && span.base < KX_IMAGE_MIN)
-		return fail(err, -EINVAL, "image: linked below KX_IMAGE_MIN (0x400000)", NULL);
+		return kx_err(err, -EINVAL, "image: linked below KX_IMAGE_MIN (0x400000)");
 	if (__builtin_add_overflow(span.fixed ? span.base : KX_IMAGE_MIN, span.size, &end) ||
 	    end > limit)
-		return fail(err, -E2BIG, "image: does not fit in guest memory below the heap",
-			    NULL);
+		return kx_err(err, -E2BIG, "image: does not fit in guest memory below the heap");
 	return 0;
 }
 
@@ -95,7 +89,6 @@ int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
 	struct hv_guest_mem *mem = &p->mem;
 	struct kxelf_image *img = NULL;
 	struct kxelf_module *mod = NULL;
-	struct kxelf_error kerr = {0};
 	struct kxelf_segment seg;
 	struct kxelf_span span;
 	struct kxelf_init_info init;
@@ -104,9 +97,10 @@ int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
 	int rc;
 
 	if (limit <= KX_IMAGE_MIN || limit > mem->size)
-		return fail(err, -E2BIG, "image: no room for an image in guest memory", NULL);
-	if (kxelf_image_parse(buf, len, &img, &kerr) != KXELF_OK) {
-		rc = fail(err, -EINVAL, "image", kerr.msg);
+		return kx_err(err, -E2BIG, "image: no room for an image in guest memory");
+	rc = kxelf_image_parse(buf, len, &img, err);
+	if (rc != 0) {
+		kx_err_wrap(err, rc, "image");
 		goto out;
 	}
 	rc = check_image(img, limit, err);
@@ -119,19 +113,17 @@ int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
 		.size = limit - KX_IMAGE_MIN,
 	};
 	kxelf_image_span(img, &span);
-	if (kxelf_module_map(img, &seg, span.fixed ? span.base : KX_IMAGE_MIN, &mod, &kerr) !=
-	    KXELF_OK) {
-		rc = fail(err, -EINVAL, "image", kerr.msg);
-		goto out;
-	}
+	rc = kxelf_module_map(img, &seg, span.fixed ? span.base : KX_IMAGE_MIN, &mod, err);
 	scope[0] = mod;
-	if (kxelf_module_relocate(mod, scope, 1, &bind, &kerr) != KXELF_OK) {
-		rc = fail(err, -EINVAL, "image", kerr.msg);
+	if (rc == 0)
+		rc = kxelf_module_relocate(mod, scope, 1, &bind, err);
+	if (rc != 0) {
+		kx_err_wrap(err, rc, "image");
 		goto out;
 	}
 	kxelf_module_init_info(mod, &init);
 	if (init.init || init.preinit_count || init.init_count) {
-		rc = fail(err, -ENOTSUP, "image: has constructors; not supported yet", NULL);
+		rc = kx_err(err, -ENOTSUP, "image: has constructors; not supported yet");
 		goto out;
 	}
 	rc = map_ranges(p, mod, err);
@@ -139,7 +131,7 @@ int image_load(struct hv_pvm *p, uint64_t limit, const uint8_t *buf, size_t len,
 		goto out;
 	if (init.entry == 0 || init.entry >= mem->size ||
 	    !(mem->page_prot[init.entry / KX_PAGE_SIZE] & HV_PROT_EXEC)) {
-		rc = fail(err, -EINVAL, "image: entry point not in an executable segment", NULL);
+		rc = kx_err(err, -EINVAL, "image: entry point not in an executable segment");
 		goto out;
 	}
 	info->entry = init.entry;

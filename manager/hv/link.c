@@ -44,6 +44,12 @@
 #define STT_TLS		   6
 #define PT_LOAD		   1
 #define PF_X		   1
+
+int linker_refusal(int rc)
+{
+	return rc == -ERANGE ? -ENOMEM : -EINVAL;
+}
+
 /* Map a granted memfd: sealed, non-empty, at most KXELF_MAX_FILE_SIZE. */
 static int file_map(struct link_file *f, int fd)
 {
@@ -147,7 +153,7 @@ static int request_library(struct hv_linker *l, const char *name, int *fd, unsig
 
 /* kxelf's open callback: one request to the manager per library. */
 int linker_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
-		struct kxelf_error *kerr)
+		struct kx_error *kerr)
 {
 	struct hv_linker *l = ctx;
 	struct link_file *f = NULL;
@@ -162,16 +168,11 @@ int linker_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
 		l->broken = 1;
 	if (rc == 0)
 		rc = linker_file_add(l, name, fd, bind, &f);
-	if (rc != 0) {
-		kerr->code = KXELF_ERR_OPEN;
-		/* kxelf prefixes the module's name. */
-		snprintf(kerr->msg, sizeof(kerr->msg), "%.200s",
-			 l->why[0] ? l->why : strerror(-rc));
-		return KXELF_ERR_OPEN;
-	}
+	if (rc != 0) /* kxelf puts the module's name in front */
+		return kx_err(kerr, rc, "%.200s", l->why[0] ? l->why : strerror(-rc));
 	*data = f->data;
 	*len = f->len;
-	return KXELF_OK;
+	return 0;
 }
 
 /* Files stay mapped while the pVM lives (modules point into them). */
@@ -230,14 +231,14 @@ static int got_pages_of(const struct kxelf_module *mod, struct got_pages *g)
 	g->bits = calloc(g->npages / 8 + 1, 1);
 	if (g->bits == NULL)
 		return -ENOMEM;
-	if (kxelf_module_got(mod, &got) == KXELF_OK && got.size > 0)
+	if (kxelf_module_got(mod, &got) == 0 && got.size > 0)
 		for (uint64_t a = got.addr & ~(uint64_t)(KX_PAGE_SIZE - 1); a < got.addr + got.size;
 		     a += KX_PAGE_SIZE)
 			got_mark(g, a);
 	for (size_t i = 0; i < kxelf_image_reloc_count(img); i++) {
 		struct kxelf_reloc r;
 
-		if (kxelf_image_reloc(img, i, &r) == KXELF_OK && is_got_reloc(r.type))
+		if (kxelf_image_reloc(img, i, &r) == 0 && is_got_reloc(r.type))
 			got_mark(g, r.offset + bias);
 	}
 	return 0;
@@ -256,7 +257,7 @@ int linker_check_got_pages(const struct kxelf_module *mod, const char *name, str
 		for (size_t i = 0; rc == 0 && i < kxelf_module_symbol_count(mod, srcs[s]); i++) {
 			struct kxelf_symbol sym;
 
-			if (kxelf_module_symbol(mod, srcs[s], i, &sym) != KXELF_OK ||
+			if (kxelf_module_symbol(mod, srcs[s], i, &sym) != 0 ||
 			    !sym.defined || sym.type != STT_OBJECT || sym.size == 0 ||
 			    strcmp(sym.name, "_GLOBAL_OFFSET_TABLE_") == 0)
 				continue;
@@ -303,7 +304,7 @@ int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 		uint64_t gpa, off, size;
 		int rc;
 
-		if (kxelf_image_phdr(img, i, &ph) != KXELF_OK || ph.type != PT_LOAD ||
+		if (kxelf_image_phdr(img, i, &ph) != 0 || ph.type != PT_LOAD ||
 		    !(ph.flags & PF_X))
 			continue;
 		/* Only when the file's pages are exactly the segment's pages. */
@@ -328,14 +329,12 @@ int linker_share_text(struct hv_linker *l, const struct kxelf_module *mod,
 static int bind_now(struct hv_linker *l, struct kxelf_module *mod, const char *name,
 		    struct kx_error *err)
 {
-	struct kxelf_error kerr = {0};
-
 	for (size_t i = 0; i < kxelf_module_slot_count(mod); i++) {
 		uint64_t addr;
 
 		if (kxelf_module_resolve_slot(mod, i, (const struct kxelf_module *const *)l->mods,
-					      l->nmods, &addr, &kerr) != KXELF_OK)
-			return kx_err(err, -EINVAL, "%s: %s", name, kerr.msg);
+					      l->nmods, &addr, err) != 0)
+			return kx_err_wrap(err, -EINVAL, "%s", name);
 		l->p->stats.bound_now++;
 	}
 	return 0;
@@ -361,7 +360,7 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct kx_erro
 		for (size_t r = 0; r < kxelf_module_prot_count(mod); r++) {
 			struct kxelf_range range;
 
-			if (kxelf_module_prot(mod, r, &range) != KXELF_OK ||
+			if (kxelf_module_prot(mod, r, &range) != 0 ||
 			    range.addr < l->start || range.addr > l->end ||
 			    range.size > l->end - range.addr)
 				return kx_err(err, -EINVAL, "%s: a segment lies outside the window",
@@ -431,20 +430,15 @@ int linker_load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const
 		.max_modules = (unsigned)(KXELF_MAX_MODULES - l->nmods),
 	};
 	struct kxelf_tree *t = NULL;
-	struct kxelf_error kerr = {0};
 	int rc;
 
 	*out = NULL;
 	l->denied = l->broken = 0;
 	if (l->nmods >= KXELF_MAX_MODULES || l->ntrees >= KXELF_MAX_MODULES)
 		return kx_err(err, -ENOMEM, "%s: too many modules in this pVM", name);
-	if (kxelf_tree_load(root, len, name, &p, &t, &kerr) != KXELF_OK) {
-		rc = l->broken			    ? -EPIPE
-		     : l->denied		    ? -EACCES
-		     : kerr.code == KXELF_ERR_RANGE ? -ENOMEM
-						    : -EINVAL;
-		return kx_err(err, rc, "%s", kerr.msg);
-	}
+	rc = kxelf_tree_load(root, len, name, &p, &t, err);
+	if (rc != 0)
+		return l->broken ? -EPIPE : l->denied ? -EACCES : linker_refusal(rc);
 	l->trees[l->ntrees++] = t;
 	rc = finish_tree(l, t, err);
 	if (rc != 0)
@@ -461,13 +455,13 @@ static uint64_t find_resolver(const uint8_t *buf, size_t len, uint64_t at)
 	struct kxelf_span span;
 	uint64_t addr = 0;
 
-	if (kxelf_image_parse(buf, len, &img, NULL) != KXELF_OK)
+	if (kxelf_image_parse(buf, len, &img, NULL) != 0)
 		return 0;
 	kxelf_image_span(img, &span);
 	for (size_t i = 0; i < kxelf_image_symbol_count(img, KXELF_SYMS_DYNSYM); i++) {
 		struct kxelf_symbol s;
 
-		if (kxelf_image_symbol(img, KXELF_SYMS_DYNSYM, i, &s) == KXELF_OK && s.defined &&
+		if (kxelf_image_symbol(img, KXELF_SYMS_DYNSYM, i, &s) == 0 && s.defined &&
 		    strcmp(s.name, "du_resolve") == 0) {
 			addr = s.value + (span.fixed ? 0 : at - span.base);
 			break;

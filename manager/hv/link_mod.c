@@ -41,7 +41,7 @@ static void hc_resolve(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resu
 	}
 	if (kxelf_module_resolve_slot(mod, (size_t)b->resolve.index,
 				      (const struct kxelf_module *const *)l->mods, l->nmods, &addr,
-				      NULL) != KXELF_OK) {
+				      NULL) != 0) {
 		hv_bad(res, "lazy binding: unresolvable symbol");
 		return;
 	}
@@ -73,7 +73,6 @@ static int64_t copy_name(struct hv_pvm *p, uint64_t gpa, uint64_t len,
  * (the channel broke) and -EIO (half linked) end the pVM. */
 static int dlopen_lib(struct hv_linker *l, const char *name, uint64_t *handle)
 {
-	struct kxelf_error kerr = {0};
 	struct kx_error err;
 	struct kxelf_tree *t;
 	const uint8_t *data;
@@ -92,8 +91,9 @@ static int dlopen_lib(struct hv_linker *l, const char *name, uint64_t *handle)
 	if (l->nfiles >= HV_LINK_MAX_FILES || l->nmods >= KXELF_MAX_MODULES)
 		return -ENOMEM;
 	l->denied = l->broken = 0;
-	if (linker_open(l, name, &data, &len, &kerr) != KXELF_OK)
-		return l->broken ? -EPIPE : l->denied ? -EACCES : -EINVAL;
+	rc = linker_open(l, name, &data, &len, &err);
+	if (rc != 0)
+		return l->broken ? -EPIPE : l->denied ? -EACCES : linker_refusal(rc);
 	rc = linker_load_tree(l, data, len, name, &t, &err);
 	if (rc != 0)
 		return rc;
@@ -131,7 +131,7 @@ int hv_link_dlsym(struct hv_pvm *p, uint64_t handle, const char *name, uint64_t 
 
 	if (l == NULL || handle == 0 || handle > l->nmods)
 		return -EBADF;
-	if (kxelf_module_lookup(l->mods[handle - 1], name, &sym) != KXELF_OK || !sym.defined ||
+	if (kxelf_module_lookup(l->mods[handle - 1], name, &sym) != 0 || !sym.defined ||
 	    sym.type == STT_TLS)
 		return -ENOENT;
 	*addr = sym.addr;

@@ -50,6 +50,10 @@ struct hv_linker {
 #define LINK_GAP KX_PAGE_SIZE /* unmapped page between two trees */
 
 /* link.c, shared with the update. */
+/* What a pVM is told when the loader refuses a library (rc: kxelf's errno):
+ * -ENOMEM when it does not fit the dynamic segment, -EINVAL for anything
+ * else wrong with it (kx_dlopen in docs/guest-abi.md; an update's result). */
+int linker_refusal(int rc);
 /* The dynamic segment [l->start, l->end) as the loader sees it. */
 struct kxelf_segment linker_segment(const struct hv_linker *l);
 int linker_file_add(struct hv_linker *l, const char *name, int fd, unsigned bind,
@@ -66,7 +70,7 @@ int linker_boot(struct hv_linker *l, const uint8_t *buf, size_t len, const char 
 		struct image_info *info, struct kx_error *err);
 /* kxelf's open callback (ctx: the linker): one LINK_REQ to kxd. */
 int linker_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
-		struct kxelf_error *kerr);
+		struct kx_error *kerr);
 /* Load one tree at the cursor; root bytes from the caller. */
 int linker_load_tree(struct hv_linker *l, const uint8_t *root, size_t len, const char *name,
 		     struct kxelf_tree **out, struct kx_error *err);

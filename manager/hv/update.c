@@ -199,12 +199,10 @@ static int find_old(struct update_ctx *u)
 }
 
 static int refuse_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
-		       struct kxelf_error *kerr)
+		       struct kx_error *kerr)
 {
 	(void)ctx, (void)name, (void)data, (void)len;
-	kerr->code = KXELF_ERR_OPEN;
-	snprintf(kerr->msg, sizeof(kerr->msg), "not linked in this pVM (an update adds none)");
-	return KXELF_ERR_OPEN;
+	return kx_err(kerr, -EPERM, "not linked in this pVM (an update adds none)");
 }
 
 static void no_release(void *ctx, const uint8_t *data, size_t len)
@@ -224,7 +222,7 @@ static int check_new(struct update_ctx *u)
 	for (size_t r = 0; r < kxelf_module_prot_count(u->new); r++) {
 		struct kxelf_range range;
 
-		if (kxelf_module_prot(u->new, r, &range) != KXELF_OK || range.addr < l->start ||
+		if (kxelf_module_prot(u->new, r, &range) != 0 || range.addr < l->start ||
 		    range.addr > l->end || range.size > l->end - range.addr)
 			return kx_err(u->err, -EINVAL, "update: a segment lies outside the window");
 		for (uint64_t a = range.addr; a < range.addr + range.size; a += KX_PAGE_SIZE)
@@ -239,7 +237,6 @@ static int load_new(struct update_ctx *u)
 	struct hv_linker *l = u->l;
 	const struct kxelf_tree_ops ops = {.open = refuse_open, .release = no_release, .ctx = l};
 	const struct kxelf_module *scope[KXELF_MAX_MODULES];
-	struct kxelf_error kerr = {0};
 	struct kxelf_tls_info tls;
 	struct link_file *f = NULL;
 	size_t n = 0;
@@ -271,9 +268,9 @@ static int load_new(struct update_ctx *u)
 			 .resolver = l->resolver},
 		.max_modules = 1,
 	};
-	if (kxelf_tree_load(f->data, f->len, u->req->old_name, &p, &u->tree, &kerr) != KXELF_OK)
-		return kx_err(u->err, kerr.code == KXELF_ERR_RANGE ? -ENOMEM : -EINVAL,
-			      "update: the new library: %s", kerr.msg);
+	rc = kxelf_tree_load(f->data, f->len, u->req->old_name, &p, &u->tree, u->err);
+	if (rc != 0)
+		return kx_err_wrap(u->err, linker_refusal(rc), "update: the new library");
 	u->new = kxelf_tree_module(u->tree, 0);
 	kxelf_image_tls(kxelf_module_image(u->new), &tls);
 	if (tls.present)
@@ -345,17 +342,17 @@ static int plan_slots(struct update_ctx *u, size_t mi)
 		uint64_t cur, to;
 		bool into_old, unbound, from_old;
 
-		if (kxelf_module_slot(m, i, &s) != KXELF_OK || s.symbol == NULL ||
+		if (kxelf_module_slot(m, i, &s) != 0 || s.symbol == NULL ||
 		    s.type != R_X86_64_JUMP_SLOT)
 			continue;
 		if (read_word(u->l->mem, s.got_addr, HV_ACCESS_MONITOR, &cur) != 0)
 			return kx_err(u->err, -EFAULT, "update: a GOT entry outside guest memory");
 		into_old = in_range(cur, lo, hi);
 		unbound = in_range(cur, kxelf_module_start(m), kxelf_module_end(m));
-		from_old = kxelf_module_lookup(u->old, s.symbol, &os) == KXELF_OK && os.defined;
+		from_old = kxelf_module_lookup(u->old, s.symbol, &os) == 0 && os.defined;
 		if (!into_old && !(unbound && from_old))
 			continue;
-		if (kxelf_module_lookup(u->new, s.symbol, &ns) != KXELF_OK || !ns.defined)
+		if (kxelf_module_lookup(u->new, s.symbol, &ns) != 0 || !ns.defined)
 			return removed(u, s.symbol, mi);
 		if (!into_old)
 			continue; /* still lazy: it resolves to the new library */
@@ -383,21 +380,21 @@ static int plan_data(struct update_ctx *u, size_t mi)
 		struct kxelf_reloc r;
 		uint64_t cur, at;
 
-		if (kxelf_image_reloc(img, i, &r) != KXELF_OK ||
+		if (kxelf_image_reloc(img, i, &r) != 0 ||
 		    (r.type != R_X86_64_GLOB_DAT && r.type != R_X86_64_64) || r.sym == 0)
 			continue;
 		at = r.offset + kxelf_module_bias(m);
 		if (read_word(u->l->mem, at, HV_ACCESS_MONITOR, &cur) != 0 ||
 		    !in_range(cur, lo, hi) ||
-		    kxelf_image_symbol(img, KXELF_SYMS_DYNSYM, r.sym, &sym) != KXELF_OK)
+		    kxelf_image_symbol(img, KXELF_SYMS_DYNSYM, r.sym, &sym) != 0)
 			continue;
-		if (kxelf_module_lookup(u->old, sym.name, &os) != KXELF_OK ||
+		if (kxelf_module_lookup(u->old, sym.name, &os) != 0 ||
 		    cur != os.addr + (uint64_t)r.addend)
 			return kx_err(u->err, -EINVAL,
 				      "update refused: a pointer at 0x%llx into the old %s "
 				      "no longer points where '%s' was relocated",
 				      (unsigned long long)at, u->req->old_name, sym.name);
-		if (kxelf_module_lookup(u->new, sym.name, &ns) != KXELF_OK || !ns.defined)
+		if (kxelf_module_lookup(u->new, sym.name, &ns) != 0 || !ns.defined)
 			return removed(u, sym.name, mi);
 		if (add_fix(u, at, cur, ns.addr + (uint64_t)r.addend) != 0)
 			return kx_err(u->err, -ENOMEM, "update: out of memory");

@@ -35,7 +35,7 @@ static bool writable(const struct kxelf_module *mod, uint64_t addr, uint64_t siz
 	for (size_t i = 0; i < kxelf_module_prot_count(mod); i++) {
 		struct kxelf_range r;
 
-		if (kxelf_module_prot(mod, i, &r) == KXELF_OK && (r.prot & KXELF_PROT_W) &&
+		if (kxelf_module_prot(mod, i, &r) == 0 && (r.prot & KXELF_PROT_W) &&
 		    addr >= r.addr && size <= r.size && addr - r.addr <= r.size - size)
 			return true;
 	}
@@ -83,7 +83,7 @@ static int index_build(const struct kxelf_module *mod, enum kxelf_symsrc src, st
 	for (size_t i = 0; i < count; i++) {
 		struct kxelf_symbol s;
 
-		if (kxelf_module_symbol(mod, src, i, &s) != KXELF_OK || !s.defined ||
+		if (kxelf_module_symbol(mod, src, i, &s) != 0 || !s.defined ||
 		    s.name[0] == '\0' || (src == KXELF_SYMS_SYMTAB && s.bind != STB_LOCAL))
 			continue;
 		ix->syms[ix->n++] = s;

@@ -50,7 +50,7 @@ struct inspect {
 	void *scratch;
 	size_t scratch_size;
 	struct kxelf_segment seg;
-	struct kxelf_error err;
+	struct kx_error err;
 	int rc;
 	/* signature */
 	const char *sig_status; /* unsigned | valid | invalid | unverified | malformed */
@@ -113,15 +113,13 @@ static int scratch_alloc(struct inspect *in, uint64_t base, size_t size)
 
 /* DT_NEEDED names are untrusted: a bare file name, looked up in -L order. */
 static int open_lib(void *ctx, const char *name, const uint8_t **data, size_t *len,
-		    struct kxelf_error *err)
+		    struct kx_error *err)
 {
 	const struct inspect *in = ctx;
 	struct kxsig_error kerr;
 
-	if (strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0 || !*name) {
-		snprintf(err->msg, sizeof(err->msg), "DT_NEEDED name is not a plain file name");
-		return KXELF_ERR_OPEN;
-	}
+	if (strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0 || !*name)
+		return kx_err(err, -EPERM, "DT_NEEDED name is not a plain file name");
 	for (size_t i = 0; i < in->nlibdirs; i++) {
 		char path[4096];
 		uint8_t *buf = NULL;
@@ -130,11 +128,10 @@ static int open_lib(void *ctx, const char *name, const uint8_t **data, size_t *l
 			continue;
 		if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, &buf, len, &kerr) == KXSIG_OK) {
 			*data = buf;
-			return KXELF_OK;
+			return 0;
 		}
 	}
-	snprintf(err->msg, sizeof(err->msg), "not found in any -L directory");
-	return KXELF_ERR_OPEN;
+	return kx_err(err, -ENOENT, "not found in any -L directory");
 }
 
 static void release_lib(void *ctx, const uint8_t *data, size_t len)
@@ -157,7 +154,7 @@ static int load_tree(struct inspect *in)
 	int rc;
 
 	/* An executable root fixes where the segment must start. */
-	if (kxelf_image_parse(in->buf, in->len, &probe, NULL) == KXELF_OK)
+	if (kxelf_image_parse(in->buf, in->len, &probe, NULL) == 0)
 		kxelf_image_span(probe, &span);
 	kxelf_image_free(probe);
 	if (!span.fixed)
@@ -166,7 +163,7 @@ static int load_tree(struct inspect *in)
 		return rc;
 	p.guest_addr = span.base;
 	in->rc = kxelf_tree_load(in->buf, in->len, in->file, &p, &in->tree, &in->err);
-	if (in->rc == KXELF_OK)
+	if (in->rc == 0)
 		in->root = kxelf_tree_module(in->tree, 0);
 	return 0;
 }
@@ -182,13 +179,13 @@ static int load_single(struct inspect *in)
 	struct kxelf_span span;
 	int rc;
 
-	if ((in->rc = kxelf_image_parse(in->buf, in->len, &in->img, &in->err)) != KXELF_OK)
+	if ((in->rc = kxelf_image_parse(in->buf, in->len, &in->img, &in->err)) != 0)
 		return 0;
 	kxelf_image_span(in->img, &span);
 	if ((rc = scratch_alloc(in, span.fixed ? span.base : SCRATCH_BASE, span.size)) != 0)
 		return rc;
 	if ((in->rc = kxelf_module_map(in->img, &in->seg, in->seg.guest_base, &in->mod,
-				       &in->err)) != KXELF_OK)
+				       &in->err)) != 0)
 		return 0;
 	kxelf_image_tls(in->img, &tls);
 	if (tls.present) /* its own block right below the thread pointer */
@@ -196,7 +193,7 @@ static int load_single(struct inspect *in)
 							     ~(tls.align - 1)));
 	scope[0] = in->mod;
 	in->rc = kxelf_module_relocate(in->mod, scope, 1, &opts, &in->err);
-	if (in->rc == KXELF_OK)
+	if (in->rc == 0)
 		in->root = in->mod;
 	return 0;
 }
@@ -443,7 +440,7 @@ static void report_text(const struct inspect *in)
 	if (c.relr)
 		printf(" R_X86_64_RELATIVE(RELR) %zu", c.relr);
 	printf("\ngot/plt:     ");
-	if (kxelf_module_got(in->root, &got) == KXELF_OK)
+	if (kxelf_module_got(in->root, &got) == 0)
 		printf("GOT 0x%lx (%lu bytes), %zu PLT slots, PLT0 %s0x%lx, binding %s\n", got.addr,
 		       got.size, kxelf_module_slot_count(in->root),
 		       kxelf_module_plt0(in->root) ? "" : "none ", kxelf_module_plt0(in->root),
@@ -526,7 +523,7 @@ static void json_layout(const struct inspect *in, const struct kxelf_image *img)
 		printf("%s{\"addr\":%lu,\"size\":%lu,\"prot\":\"%s\"}", i ? "," : "", r.addr, r.size, p);
 	}
 	printf("],\"got\":");
-	if (kxelf_module_got(in->root, &got) == KXELF_OK)
+	if (kxelf_module_got(in->root, &got) == 0)
 		printf("{\"addr\":%lu,\"size\":%lu,\"slots\":%zu,\"plt0\":%lu}", got.addr, got.size,
 		       kxelf_module_slot_count(in->root), kxelf_module_plt0(in->root));
 	else
@@ -544,7 +541,7 @@ static void report_json(const struct inspect *in)
 {
 	printf("{\"file\":");
 	kxctl_json_str(stdout, in->file);
-	if (in->rc != KXELF_OK) {
+	if (in->rc != 0) {
 		printf(",\"accepted\":false,\"error\":{\"code\":\"%s\",\"message\":",
 		       kxelf_err_name(in->rc));
 		kxctl_json_str(stdout, in->err.msg);
@@ -590,7 +587,7 @@ int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "kxctl inspect: %s: scratch segment: %s\n", in->file, strerror(-rc));
 		goto out;
 	}
-	if (in->rc != KXELF_OK) {
+	if (in->rc != 0) {
 		fprintf(stderr, "kxctl inspect: %s: rejected (%s): %s\n", in->file,
 			kxelf_err_name(in->rc), in->err.msg);
 		if (in->json)

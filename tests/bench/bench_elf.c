@@ -48,7 +48,7 @@ static int kx_load(const char *path, struct kxelf_segment *seg, struct kxelf_rel
 	const struct kxelf_bind_opts opts = { .mode = KXELF_BIND_NOW };
 	struct kxelf_image *img = NULL;
 	struct kxelf_module *mod = NULL;
-	struct kxelf_error err;
+	struct kx_error err;
 	struct stat sb;
 	uint8_t *buf = NULL;
 	int fd = -1, rc = -1;
@@ -59,10 +59,10 @@ static int kx_load(const char *path, struct kxelf_segment *seg, struct kxelf_rel
 		perror(path);
 		goto out;
 	}
-	if (kxelf_image_parse(buf, (size_t)sb.st_size, &img, &err) != KXELF_OK ||
-	    kxelf_module_map(img, seg, SEG_BASE, &mod, &err) != KXELF_OK ||
+	if (kxelf_image_parse(buf, (size_t)sb.st_size, &img, &err) != 0 ||
+	    kxelf_module_map(img, seg, SEG_BASE, &mod, &err) != 0 ||
 	    kxelf_module_relocate(mod, (const struct kxelf_module *const[]){ mod }, 1, &opts,
-				  &err) != KXELF_OK) {
+				  &err) != 0) {
 		fprintf(stderr, "%s: %s\n", path, err.msg);
 		goto out;
 	}

@@ -36,12 +36,12 @@ static int find_target(const uint8_t *buf, size_t len)
 	struct kxelf_image *img = NULL;
 	int rc = -1;
 
-	if (kxelf_image_parse(buf, len, &img, NULL) != KXELF_OK)
+	if (kxelf_image_parse(buf, len, &img, NULL) != 0)
 		return -1;
 	for (size_t i = 0; i < kxelf_image_symbol_count(img, KXELF_SYMS_SYMTAB); i++) {
 		struct kxelf_symbol s;
 
-		if (kxelf_image_symbol(img, KXELF_SYMS_SYMTAB, i, &s) == KXELF_OK &&
+		if (kxelf_image_symbol(img, KXELF_SYMS_SYMTAB, i, &s) == 0 &&
 		    strcmp(s.name, "tlb_target") == 0) {
 			target = s.value;
 			rc = 0;

@@ -228,10 +228,10 @@ struct loaded {
 };
 
 static int no_open(void *ctx, const char *name, const uint8_t **data, size_t *len,
-		   struct kxelf_error *err)
+		   struct kx_error *err)
 {
 	(void)ctx, (void)name, (void)data, (void)len, (void)err;
-	return KXELF_ERR_OPEN;
+	return -ENOENT;
 }
 
 static void no_release(void *ctx, const uint8_t *data, size_t len)
@@ -251,7 +251,7 @@ static void load(const char *variant, uint64_t at, struct loaded *out)
 				      .bind = {.mode = KXELF_BIND_NOW,
 					       .module_id = 1,
 					       .flags = KXELF_RELOC_ALLOW_UNDEFINED}};
-	struct kxelf_error err = {0};
+	struct kx_error err = {0};
 	char path[PATH_MAX + 64];
 	FILE *f;
 	long len;
@@ -266,7 +266,7 @@ static void load(const char *variant, uint64_t at, struct loaded *out)
 	assert_non_null(out->bytes);
 	assert_int_equal(fread(out->bytes, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
-	if (kxelf_tree_load(out->bytes, (size_t)len, variant, &p, &out->tree, &err) != KXELF_OK)
+	if (kxelf_tree_load(out->bytes, (size_t)len, variant, &p, &out->tree, &err) != 0)
 		fail_msg("%s: %s", path, err.msg);
 	out->mod = kxelf_tree_module(out->tree, 0);
 }
@@ -284,7 +284,7 @@ static uint64_t addr_of(const struct kxelf_module *m, const char *name)
 		for (size_t i = 0; i < kxelf_module_symbol_count(m, src); i++) {
 			struct kxelf_symbol s;
 
-			if (kxelf_module_symbol(m, src, i, &s) == KXELF_OK && s.defined &&
+			if (kxelf_module_symbol(m, src, i, &s) == 0 && s.defined &&
 			    strcmp(s.name, name) == 0)
 				return s.addr;
 		}
