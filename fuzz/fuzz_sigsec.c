@@ -7,6 +7,7 @@
  * signed with, so mutations reach the region comparison.  Every input is also
  * signed: whatever kxsig_sign_elf accepts must then verify.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,24 +42,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	struct kxsig_region_info regions[KXSIG_MAX_REGIONS];
 	struct kxsig_meta meta;
-	struct kxsig_error err;
+	struct kx_error err;
 	uint8_t digest[KXSIG_DIGEST_BYTES];
 	size_t n = 0;
 
 	if (!ready) {
-		if (kxsig_init() != KXSIG_OK ||
-		    kxsig_pubkey_parse(regress_pub, strlen(regress_pub), &key, &err) != KXSIG_OK ||
-		    kxsig_seckey_parse(regress_sec, strlen(regress_sec), NULL, &sec, &err) != KXSIG_OK)
+		if (kxsig_init() != 0 ||
+		    kxsig_pubkey_parse(regress_pub, strlen(regress_pub), &key, &err) != 0 ||
+		    kxsig_seckey_parse(regress_sec, strlen(regress_sec), NULL, &sec, &err) != 0)
 			__builtin_trap();
 		ready = 1;
 	}
-	if (kxsig_read_regions(data, size, &meta, regions, &n, &err) == KXSIG_OK &&
+	if (kxsig_read_regions(data, size, &meta, regions, &n, &err) == 0 &&
 	    n > KXSIG_MAX_REGIONS)
 		__builtin_trap();
 	kxsig_verify(data, size, &key, 1, &meta, &err);
 	kxsig_content_digest(data, size, digest, &err);
-	if (kxsig_sign_elf(sec, data, size, &opts, &signed_elf, &signed_len, &err) == KXSIG_OK) {
-		if (kxsig_verify(signed_elf, signed_len, &key, 1, &meta, &err) != KXSIG_OK)
+	if (kxsig_sign_elf(sec, data, size, &opts, &signed_elf, &signed_len, &err) == 0) {
+		if (kxsig_verify(signed_elf, signed_len, &key, 1, &meta, &err) != 0)
 			__builtin_trap();
 		free(signed_elf);
 	}

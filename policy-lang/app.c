@@ -199,7 +199,7 @@ static void load_key(struct pm_check *c, const struct pm_node *value, struct pm_
 		     const struct pm_revoked *revoked)
 {
 	struct kxsig_pubkey pk;
-	char why[KXSIG_MSG_MAX] = "", q[PM_QUOTE_MAX], hex[2 * KXSIG_KEYID_BYTES + 1];
+	char why[KX_ERR_MAX] = "", q[PM_QUOTE_MAX], hex[2 * KXSIG_KEYID_BYTES + 1];
 	const struct pm_src *rev;
 	int rc;
 

@@ -75,7 +75,7 @@ out:
 static int load_key_file(void *ctx, const char *manifest, const char *path,
 			 struct kxsig_pubkey *out, char *why, size_t whysize)
 {
-	struct kxsig_error err;
+	struct kx_error err;
 	const char *slash = strrchr(manifest, '/');
 	size_t dirlen = (path[0] == '/' || slash == NULL) ? 0 : (size_t)(slash - manifest) + 1;
 	size_t size;
@@ -93,18 +93,11 @@ static int load_key_file(void *ctx, const char *manifest, const char *path,
 	memcpy(full + dirlen, path, size - dirlen);
 	rc = kxsig_pubkey_load(full, out, &err);
 	free(full);
-	switch (rc) {
-	case KXSIG_OK:
-		return 0;
-	case KXSIG_ERR_NOMEM:
-		return -ENOMEM;
-	case KXSIG_ERR_IO:
-		snprintf(why, whysize, "%s", err.msg[0] ? err.msg : "cannot read the file");
-		return -EIO;
-	default:
-		snprintf(why, whysize, "%s", err.msg[0] ? err.msg : kxsig_err_name(rc));
-		return -EBADMSG;
-	}
+	if (rc == 0 || rc == -ENOMEM)
+		return rc;
+	snprintf(why, whysize, "%s", err.msg[0] ? err.msg : kxsig_err_name(rc));
+	/* Read but not a key (or too large to be one): malformed; else unreadable. */
+	return rc == -ENOEXEC || rc == -EFBIG ? -EBADMSG : -EIO;
 }
 
 int pm_load(const char *const *paths, size_t npaths, struct pm_policy *out,

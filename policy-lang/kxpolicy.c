@@ -70,9 +70,9 @@ static int load_manifests(const struct opts *o, struct pm_policy *pol)
 
 static int load_pubkey(const char *path, struct kxsig_pubkey *key)
 {
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 
-	if (kxsig_pubkey_load(path, key, &kerr) != KXSIG_OK) {
+	if (kxsig_pubkey_load(path, key, &kerr) != 0) {
 		say("%s: %s", path, kerr.msg);
 		return -EINVAL;
 	}
@@ -117,7 +117,6 @@ static int cmd_compile(const struct opts *o)
 	struct kxsig_pubkey pub, *check_key = NULL;
 	struct kxp_policy *self_check = NULL;
 	struct kx_error err = {{0}};
-	struct kxsig_error kerr;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -129,8 +128,8 @@ static int cmd_compile(const struct opts *o)
 	if ((rc = load_manifests(o, &pol)) != EXIT_OK)
 		goto out;
 	rc = EXIT_USAGE;
-	if (o->seckey != NULL && kxsig_seckey_open(o->seckey, &sk, &kerr) != KXSIG_OK) {
-		say("%s: %s", o->seckey, kerr.msg);
+	if (o->seckey != NULL && kxsig_seckey_open(o->seckey, &sk, &err) != 0) {
+		say("%s: %s", o->seckey, err.msg);
 		goto out;
 	}
 	if (kxp_write(&pol, &buf, &len, &err) < 0) {
@@ -150,8 +149,8 @@ static int cmd_compile(const struct opts *o)
 		say("compile: internal error, the compiled policy does not validate: %s", err.msg);
 		goto out;
 	}
-	if (kxsig_write_file_atomic(o->out, buf, len, 0644, 1, &kerr) != KXSIG_OK) {
-		say("%s", kerr.msg);
+	if (kxsig_write_file_atomic(o->out, buf, len, 0644, 1, &err) != 0) {
+		say("%s", err.msg);
 		goto out;
 	}
 	printf("%s: %zu apps, %zu bytes, %s\n", o->out, pol.napps, len,
@@ -398,7 +397,7 @@ int main(int argc, char **argv)
 		cmd_help(stderr, c);
 		return EXIT_USAGE;
 	}
-	if (kxsig_init() != KXSIG_OK) {
+	if (kxsig_init() != 0) {
 		say("libsodium failed to initialise");
 		return EXIT_USAGE;
 	}

@@ -38,7 +38,8 @@ struct kxp_policy; /* opaque, read-only once open */
  * another key, or the signature does not verify; -ENOMEM; -EINVAL. */
 int kxp_open(const void *buf, size_t len, const struct kxsig_pubkey *admin,
 	     struct kxp_policy **out, struct kx_error *err);
-/* The same from a file (at most KXP_FILE_MAX bytes); also -errno of I/O. */
+/* The same from a file (at most KXP_FILE_MAX bytes: a larger one is
+ * -EBADMSG); -EIO when it cannot be read. */
 int kxp_open_file(const char *path, const struct kxsig_pubkey *admin,
 		  struct kxp_policy **out, struct kx_error *err);
 void kxp_close(struct kxp_policy *policy); /* NULL is fine */

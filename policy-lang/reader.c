@@ -66,7 +66,6 @@ static int check_signature(struct check *c, const struct kxp_abi_header *h,
 			   const struct kxsig_pubkey *admin)
 {
 	char want[2 * KXSIG_KEYID_BYTES + 1], got[2 * KXSIG_KEYID_BYTES + 1];
-	struct kxsig_error kerr;
 
 	if (!(h->flags & KXP_FLAG_SIGNED))
 		return kx_err(c->err, -EKEYREJECTED,
@@ -77,7 +76,7 @@ static int check_signature(struct check *c, const struct kxp_abi_header *h,
 		return kx_err(c->err, -EKEYREJECTED,
 			      "policy is signed by key %s, not by the admin key %s", got, want);
 	}
-	if (kxsig_verify_detached(admin, h, KXP_SIGNED_BYTES, h->signature, &kerr) != KXSIG_OK) {
+	if (kxsig_verify_detached(admin, h, KXP_SIGNED_BYTES, h->signature, NULL) != 0) {
 		kxsig_keyid_hex(h->admin_keyid, got);
 		return kx_err(c->err, -EKEYREJECTED, "admin signature by key %s does not verify",
 			      got);
@@ -597,18 +596,16 @@ out:
 int kxp_open_file(const char *path, const struct kxsig_pubkey *admin,
 		  struct kxp_policy **out, struct kx_error *err)
 {
-	struct kxsig_error kerr;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc;
 
 	*out = NULL;
-	if (kxsig_read_file(path, KXP_FILE_MAX, &buf, &len, &kerr) != KXSIG_OK) {
-		return kx_err(err,
-			      kerr.code == KXSIG_ERR_NOMEM	 ? -ENOMEM
-			      : kerr.code == KXSIG_ERR_MALFORMED ? -EBADMSG
-								 : -EIO,
-			      "%s: %s", path, kerr.msg); /* too large */
+	rc = kxsig_read_file(path, KXP_FILE_MAX, &buf, &len, err);
+	if (rc != 0) {
+		/* Larger than any policy: corrupt; any other failure to read it: -EIO. */
+		rc = rc == -ENOMEM ? rc : rc == -EFBIG ? -EBADMSG : -EIO;
+		return kx_err_wrap(err, rc, "%s", path);
 	}
 	rc = kxp_open(buf, len, admin, out, err);
 	if (rc < 0)

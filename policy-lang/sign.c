@@ -15,7 +15,6 @@
 int kxp_sign(uint8_t *buf, size_t len, const struct kxsig_seckey *key, struct kx_error *err)
 {
 	struct kxp_abi_header h;
-	struct kxsig_error kerr;
 	int rc;
 
 	if (len < sizeof(h))
@@ -24,9 +23,9 @@ int kxp_sign(uint8_t *buf, size_t len, const struct kxsig_seckey *key, struct kx
 	h.flags |= KXP_FLAG_SIGNED;
 	kxsig_seckey_keyid(key, h.admin_keyid);
 	memset(h.signature, 0, sizeof(h.signature));
-	rc = kxsig_sign_detached(key, &h, KXP_SIGNED_BYTES, h.signature, &kerr);
-	if (rc != KXSIG_OK)
-		return kx_err(err, -EIO, "signing failed: %s", kerr.msg);
+	rc = kxsig_sign_detached(key, &h, KXP_SIGNED_BYTES, h.signature, err);
+	if (rc != 0)
+		return kx_err_wrap(err, -EIO, "signing failed");
 	memcpy(buf, &h, sizeof(h));
 	return 0;
 }

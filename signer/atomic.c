@@ -30,6 +30,12 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* The errno of the call that just failed; a write of 0 bytes sets none. */
+static int io_errno(void)
+{
+	return errno != 0 ? -errno : -EIO;
+}
+
 static int place(const char *tmp, const char *path, int overwrite)
 {
 	if (overwrite)
@@ -46,7 +52,7 @@ static int place(const char *tmp, const char *path, int overwrite)
 }
 
 int kxsig_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode,
-			    int overwrite, struct kxsig_error *err)
+			    int overwrite, struct kx_error *err)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -60,40 +66,42 @@ int kxsig_write_file_atomic(const char *path, const void *buf, size_t len, unsig
 		snprintf(dir, sizeof(dir), ".");
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, slash ? slash + 1 : path) >=
 	    sizeof(tmp)) {
-		rc = kxsig_fail(err, KXSIG_ERR_INVAL, "%s: path too long", path);
+		rc = kx_err(err, -EINVAL, "%s: path too long", path);
 		goto out;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "%s: cannot create a temporary file: %s", path,
-				strerror(errno));
+		rc = io_errno();
+		kx_err(err, rc, "%s: cannot create a temporary file: %s", path, strerror(-rc));
 		goto out;
 	}
 	have_tmp = 1;
 	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+		rc = io_errno();
+		kx_err(err, rc, "%s: write failed: %s", path, strerror(-rc));
 		goto out;
 	}
 	if (close(fd) != 0) {
+		rc = io_errno();
 		fd = -1;
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+		kx_err(err, rc, "%s: write failed: %s", path, strerror(-rc));
 		goto out;
 	}
 	fd = -1;
 	if (place(tmp, path, overwrite) != 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "%s: %s", path,
-				errno == EEXIST ? "already exists (use -f to overwrite)"
-						: strerror(errno));
+		rc = io_errno();
+		kx_err(err, rc, "%s: %s", path,
+		       rc == -EEXIST ? "already exists (use -f to overwrite)" : strerror(-rc));
 		goto out;
 	}
 	have_tmp = 0;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) != 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "%s: cannot sync the directory: %s", path,
-				strerror(errno));
+		rc = io_errno();
+		kx_err(err, rc, "%s: cannot sync the directory: %s", path, strerror(-rc));
 		goto out;
 	}
-	rc = KXSIG_OK;
+	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);

@@ -50,66 +50,66 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kxsig_error *err)
+static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kx_error *err)
 {
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "not an ELF file (bad magic)");
+		return kx_err(err, -ENOEXEC, "not an ELF file (bad magic)");
 	if (eh->e_ident[EI_CLASS] == ELFCLASS32)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "32-bit ELF (ELFCLASS32) is not supported: need ELF64 x86-64");
+		return kx_err(err, -ENOEXEC,
+			      "32-bit ELF (ELFCLASS32) is not supported: need ELF64 x86-64");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad ELF class %u",
-				  eh->e_ident[EI_CLASS]);
+		return kx_err(err, -ENOEXEC, "bad ELF class %u",
+			      eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] == ELFDATA2MSB)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "big-endian ELF is not supported: need ELF64 x86-64");
+		return kx_err(err, -ENOEXEC,
+			      "big-endian ELF is not supported: need ELF64 x86-64");
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad ELF data encoding %u",
-				  eh->e_ident[EI_DATA]);
+		return kx_err(err, -ENOEXEC, "bad ELF data encoding %u",
+			      eh->e_ident[EI_DATA]);
 	if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad ELF version");
+		return kx_err(err, -ENOEXEC, "bad ELF version");
 	if (eh->e_machine != EM_X86_64)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "ELF machine %u is not x86-64", eh->e_machine);
+		return kx_err(err, -ENOEXEC,
+			      "ELF machine %u is not x86-64", eh->e_machine);
 	if (eh->e_type != ET_DYN && eh->e_type != ET_EXEC)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "ELF type %u is not a shared object or an executable",
-				  eh->e_type);
+		return kx_err(err, -ENOEXEC,
+			      "ELF type %u is not a shared object or an executable",
+			      eh->e_type);
 	if (eh->e_ehsize != sizeof(Elf64_Ehdr))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_ehsize %u", eh->e_ehsize);
+		return kx_err(err, -ENOEXEC, "bad e_ehsize %u", eh->e_ehsize);
 	if (eh->e_phnum == 0 || eh->e_phnum > KXELF_MAX_PHDRS)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "%u program headers (need 1..%d)", eh->e_phnum, KXELF_MAX_PHDRS);
+		return kx_err(err, -ENOEXEC,
+			      "%u program headers (need 1..%d)", eh->e_phnum, KXELF_MAX_PHDRS);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_phentsize %u",
-				  eh->e_phentsize);
+		return kx_err(err, -ENOEXEC, "bad e_phentsize %u",
+			      eh->e_phentsize);
 	if (eh->e_phoff < sizeof(Elf64_Ehdr) ||
 	    !in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "program header table (offset 0x%llx, %u entries) is outside the file",
-				  (unsigned long long)eh->e_phoff, eh->e_phnum);
+		return kx_err(err, -ENOEXEC,
+			      "program header table (offset 0x%llx, %u entries) is outside the file",
+			      (unsigned long long)eh->e_phoff, eh->e_phnum);
 	if (eh->e_shoff == 0 || eh->e_shnum == 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "no section header table (or extended section numbering)");
+		return kx_err(err, -ENOEXEC,
+			      "no section header table (or extended section numbering)");
 	if (eh->e_shnum > KXELF_MAX_SECTIONS)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "%u sections (limit %d)",
-				  eh->e_shnum, KXELF_MAX_SECTIONS);
+		return kx_err(err, -ENOEXEC, "%u sections (limit %d)",
+			      eh->e_shnum, KXELF_MAX_SECTIONS);
 	if (eh->e_shentsize != sizeof(Elf64_Shdr))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_shentsize %u",
-				  eh->e_shentsize);
+		return kx_err(err, -ENOEXEC, "bad e_shentsize %u",
+			      eh->e_shentsize);
 	if (eh->e_shoff < sizeof(Elf64_Ehdr) ||
 	    !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), len))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "section header table (offset 0x%llx, %u entries) is outside the file",
-				  (unsigned long long)eh->e_shoff, eh->e_shnum);
+		return kx_err(err, -ENOEXEC,
+			      "section header table (offset 0x%llx, %u entries) is outside the file",
+			      (unsigned long long)eh->e_shoff, eh->e_shnum);
 	if (overlaps(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), eh->e_shoff,
 		     (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "program and section header tables overlap");
+		return kx_err(err, -ENOEXEC,
+			      "program and section header tables overlap");
 	if (eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "bad e_shstrndx %u",
-				  eh->e_shstrndx);
-	return KXSIG_OK;
+		return kx_err(err, -ENOEXEC, "bad e_shstrndx %u",
+			      eh->e_shstrndx);
+	return 0;
 }
 
 /*
@@ -121,14 +121,14 @@ static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kxsig_error *err
  * must agree (lld counts NOBITS padding in its p_filesz).  The loader
  * (manager/elf, phdr_placed) refuses the same files.
  */
-static int check_placed(const struct kxsig_elf *elf, size_t i, struct kxsig_error *err)
+static int check_placed(const struct kxsig_elf *elf, size_t i, struct kx_error *err)
 {
 	Elf64_Phdr ph;
 	uint64_t size;
 
 	kxsig_elf_phdr(elf, i, &ph);
 	if (ph.p_type == PT_LOAD || ph.p_type == PT_NULL || ph.p_filesz == 0)
-		return KXSIG_OK;
+		return 0;
 	size = ph.p_type == PT_GNU_RELRO ? 0 : ph.p_filesz;
 	for (size_t j = 0; j < elf->eh.e_phnum; j++) {
 		Elf64_Phdr load;
@@ -142,16 +142,16 @@ static int check_placed(const struct kxsig_elf *elf, size_t i, struct kxsig_erro
 		 * once delta + size fits inside it. */
 		if (delta <= load.p_filesz && size <= load.p_filesz - delta &&
 		    load.p_offset + delta == ph.p_offset)
-			return KXSIG_OK;
+			return 0;
 	}
-	return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-			  "program header %zu (type 0x%x): file bytes at offset 0x%llx are not the "
-			  "PT_LOAD bytes its p_vaddr 0x%llx names (they would not be signed)",
-			  i, ph.p_type, (unsigned long long)ph.p_offset,
-			  (unsigned long long)ph.p_vaddr);
+	return kx_err(err, -ENOEXEC,
+		      "program header %zu (type 0x%x): file bytes at offset 0x%llx are not the "
+		      "PT_LOAD bytes its p_vaddr 0x%llx names (they would not be signed)",
+		      i, ph.p_type, (unsigned long long)ph.p_offset,
+		      (unsigned long long)ph.p_vaddr);
 }
 
-static int check_phdrs(struct kxsig_elf *elf, struct kxsig_error *err)
+static int check_phdrs(struct kxsig_elf *elf, struct kx_error *err)
 {
 	for (size_t i = 0; i < elf->eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -160,22 +160,22 @@ static int check_phdrs(struct kxsig_elf *elf, struct kxsig_error *err)
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (!in_file(ph.p_offset, ph.p_filesz, elf->len))
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "program header %zu: PT_LOAD (offset 0x%llx, %llu bytes) is outside the file",
-					  i, (unsigned long long)ph.p_offset,
-					  (unsigned long long)ph.p_filesz);
+			return kx_err(err, -ENOEXEC,
+				      "program header %zu: PT_LOAD (offset 0x%llx, %llu bytes) is outside the file",
+				      i, (unsigned long long)ph.p_offset,
+				      (unsigned long long)ph.p_filesz);
 		elf->end = max_u64(elf->end, ph.p_offset + ph.p_filesz);
 		elf->nloads++;
 	}
 	if (elf->nloads == 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "no PT_LOAD segment");
+		return kx_err(err, -ENOEXEC, "no PT_LOAD segment");
 	for (size_t i = 0; i < elf->eh.e_phnum; i++) {
 		int rc = check_placed(elf, i, err);
 
 		if (rc)
 			return rc;
 	}
-	return KXSIG_OK;
+	return 0;
 }
 
 /* Sections with bytes in the file: not NOBITS, not NULL, not empty. */
@@ -184,90 +184,90 @@ static int has_file_bytes(const Elf64_Shdr *sh)
 	return sh->sh_type != SHT_NOBITS && sh->sh_type != SHT_NULL && sh->sh_size != 0;
 }
 
-static int check_shstrtab(struct kxsig_elf *elf, struct kxsig_error *err)
+static int check_shstrtab(struct kxsig_elf *elf, struct kx_error *err)
 {
 	Elf64_Shdr sh;
 
 	kxsig_elf_shdr(elf, elf->eh.e_shstrndx, &sh);
 	if (sh.sh_type != SHT_STRTAB || sh.sh_size == 0 ||
 	    !in_file(sh.sh_offset, sh.sh_size, elf->len))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "section-name table (section %u) is missing or outside the file",
-				  elf->eh.e_shstrndx);
+		return kx_err(err, -ENOEXEC,
+			      "section-name table (section %u) is missing or outside the file",
+			      elf->eh.e_shstrndx);
 	if (elf->buf[sh.sh_offset + sh.sh_size - 1] != '\0')
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "section-name table does not end in NUL");
+		return kx_err(err, -ENOEXEC,
+			      "section-name table does not end in NUL");
 	elf->shstr_off = sh.sh_offset;
 	elf->shstr_size = sh.sh_size;
-	return KXSIG_OK;
+	return 0;
 }
 
 /* One section against the file, the header tables and every later section. */
-static int check_section(struct kxsig_elf *elf, size_t i, struct kxsig_error *err)
+static int check_section(struct kxsig_elf *elf, size_t i, struct kx_error *err)
 {
 	const Elf64_Ehdr *eh = &elf->eh;
 	Elf64_Shdr sh, other;
 
 	kxsig_elf_shdr(elf, i, &sh);
 	if (sh.sh_name >= elf->shstr_size)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "section %zu: name out of range", i);
+		return kx_err(err, -ENOEXEC, "section %zu: name out of range", i);
 	if (!has_file_bytes(&sh))
-		return KXSIG_OK;
+		return 0;
 	if (!in_file(sh.sh_offset, sh.sh_size, elf->len))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "section %zu (%s): offset 0x%llx + %llu bytes is outside the file",
-				  i, kxsig_elf_section_name(elf, &sh), (unsigned long long)sh.sh_offset,
-				  (unsigned long long)sh.sh_size);
+		return kx_err(err, -ENOEXEC,
+			      "section %zu (%s): offset 0x%llx + %llu bytes is outside the file",
+			      i, kxsig_elf_section_name(elf, &sh), (unsigned long long)sh.sh_offset,
+			      (unsigned long long)sh.sh_size);
 	if (overlaps(sh.sh_offset, sh.sh_size, 0, sizeof(Elf64_Ehdr)) ||
 	    overlaps(sh.sh_offset, sh.sh_size, eh->e_phoff,
 		     (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)) ||
 	    overlaps(sh.sh_offset, sh.sh_size, eh->e_shoff,
 		     (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "section %zu (%s) overlaps the ELF header tables", i,
-				  kxsig_elf_section_name(elf, &sh));
+		return kx_err(err, -ENOEXEC,
+			      "section %zu (%s) overlaps the ELF header tables", i,
+			      kxsig_elf_section_name(elf, &sh));
 	for (size_t j = i + 1; j < eh->e_shnum; j++) {
 		kxsig_elf_shdr(elf, j, &other);
 		if (has_file_bytes(&other) && in_file(other.sh_offset, other.sh_size, elf->len) &&
 		    overlaps(sh.sh_offset, sh.sh_size, other.sh_offset, other.sh_size))
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "sections %zu and %zu overlap in the file", i, j);
+			return kx_err(err, -ENOEXEC,
+				      "sections %zu and %zu overlap in the file", i, j);
 	}
 	elf->end = max_u64(elf->end, sh.sh_offset + sh.sh_size);
-	return KXSIG_OK;
+	return 0;
 }
 
 /* The signature section: one at most, the right type and size, outside every
  * PT_LOAD (it must never be mapped). */
-static int check_sig_section(struct kxsig_elf *elf, size_t i, struct kxsig_error *err)
+static int check_sig_section(struct kxsig_elf *elf, size_t i, struct kx_error *err)
 {
 	Elf64_Shdr sh;
 
 	kxsig_elf_shdr(elf, i, &sh);
 	if (strcmp(kxsig_elf_section_name(elf, &sh), KXSIG_ABI_SECTION_NAME) != 0)
-		return KXSIG_OK;
+		return 0;
 	if (elf->sig_index != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "two signature sections (sections %zu and %zu)", elf->sig_index, i);
+		return kx_err(err, -ENOEXEC,
+			      "two signature sections (sections %zu and %zu)", elf->sig_index, i);
 	if (sh.sh_type != KXSIG_ABI_SECTION_TYPE || sh.sh_size != sizeof(struct kxsig_abi_section) ||
 	    (sh.sh_flags & SHF_ALLOC))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "section %zu (%s): wrong type, size or flags for a signature section",
-				  i, KXSIG_ABI_SECTION_NAME);
+		return kx_err(err, -ENOEXEC,
+			      "section %zu (%s): wrong type, size or flags for a signature section",
+			      i, KXSIG_ABI_SECTION_NAME);
 	for (size_t p = 0; p < elf->eh.e_phnum; p++) {
 		Elf64_Phdr ph;
 
 		kxsig_elf_phdr(elf, p, &ph);
 		if (ph.p_type == PT_LOAD &&
 		    overlaps(sh.sh_offset, sh.sh_size, ph.p_offset, ph.p_filesz))
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "signature section lies inside a PT_LOAD segment");
+			return kx_err(err, -ENOEXEC,
+				      "signature section lies inside a PT_LOAD segment");
 	}
 	elf->sig_index = i;
-	return KXSIG_OK;
+	return 0;
 }
 
-int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct kxsig_error *err)
+int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct kx_error *err)
 {
 	int rc;
 
@@ -275,10 +275,10 @@ int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct k
 	elf->buf = buf;
 	elf->len = len;
 	if (len == 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "empty file");
+		return kx_err(err, -ENOEXEC, "empty file");
 	if (len < sizeof(Elf64_Ehdr))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "truncated: %zu bytes is shorter than an ELF64 header", len);
+		return kx_err(err, -ENOEXEC,
+			      "truncated: %zu bytes is shorter than an ELF64 header", len);
 	memcpy(&elf->eh, buf, sizeof(elf->eh));
 	rc = check_ident(&elf->eh, len, err);
 	if (rc)
@@ -297,29 +297,29 @@ int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct k
 		if (rc)
 			return rc;
 	}
-	return KXSIG_OK;
+	return 0;
 }
 
 /* ---- regions ------------------------------------------------------------ */
 
 static int add_region(const struct kxsig_elf *elf, struct kxsig_abi_region *out, size_t *count,
 		      uint16_t kind, uint32_t index, uint64_t off, uint64_t size,
-		      struct kxsig_error *err)
+		      struct kx_error *err)
 {
 	struct kxsig_abi_region *r;
 
 	if (*count >= KXSIG_ABI_MAX_REGIONS)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "more than %d regions to sign (too many PT_LOAD segments or symbol tables)",
-				  KXSIG_ABI_MAX_REGIONS);
+		return kx_err(err, -ENOEXEC,
+			      "more than %d regions to sign (too many PT_LOAD segments or symbol tables)",
+			      KXSIG_ABI_MAX_REGIONS);
 	/* kxsig_elf_parse checked sections with bytes; an empty one may still name
 	 * an offset past the end, and even a zero-length hash needs a valid
 	 * pointer. */
 	if (!in_file(off, size, elf->len))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "%s (index %u, offset 0x%llx, %llu bytes) is outside the file",
-				  kxsig_region_kind_name(kind), index, (unsigned long long)off,
-				  (unsigned long long)size);
+		return kx_err(err, -ENOEXEC,
+			      "%s (index %u, offset 0x%llx, %llu bytes) is outside the file",
+			      kxsig_region_kind_name(kind), index, (unsigned long long)off,
+			      (unsigned long long)size);
 	r = &out[(*count)++];
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
@@ -327,14 +327,14 @@ static int add_region(const struct kxsig_elf *elf, struct kxsig_abi_region *out,
 	r->offset = off;
 	r->size = size;
 	crypto_generichash(r->hash, sizeof(r->hash), elf->buf + off, size, NULL, 0);
-	return KXSIG_OK;
+	return 0;
 }
 
 /* SHT_SYMTAB sections and the string tables they link to. */
 static int add_symtabs(const struct kxsig_elf *elf, struct kxsig_abi_region *out, size_t *count,
-		       struct kxsig_error *err)
+		       struct kx_error *err)
 {
-	int rc = KXSIG_OK;
+	int rc = 0;
 
 	for (size_t i = 0; i < elf->eh.e_shnum && !rc; i++) {
 		Elf64_Shdr sh, str;
@@ -343,13 +343,13 @@ static int add_symtabs(const struct kxsig_elf *elf, struct kxsig_abi_region *out
 		if (sh.sh_type != SHT_SYMTAB)
 			continue;
 		if (sh.sh_link == SHN_UNDEF || sh.sh_link >= elf->eh.e_shnum)
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "symbol table (section %zu) links to no string table", i);
+			return kx_err(err, -ENOEXEC,
+				      "symbol table (section %zu) links to no string table", i);
 		kxsig_elf_shdr(elf, sh.sh_link, &str);
 		if (str.sh_type != SHT_STRTAB)
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "symbol table (section %zu) links to section %u, not a string table",
-					  i, sh.sh_link);
+			return kx_err(err, -ENOEXEC,
+				      "symbol table (section %zu) links to section %u, not a string table",
+				      i, sh.sh_link);
 		rc = add_region(elf, out, count, KXSIG_REGION_SYMTAB, (uint32_t)i, sh.sh_offset,
 				sh.sh_size, err);
 		if (!rc)
@@ -360,7 +360,7 @@ static int add_symtabs(const struct kxsig_elf *elf, struct kxsig_abi_region *out
 }
 
 int kxsig_elf_regions(const struct kxsig_elf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
-		  size_t *count, struct kxsig_error *err)
+		  size_t *count, struct kx_error *err)
 {
 	const Elf64_Ehdr *eh = &elf->eh;
 	uint32_t load = 0;

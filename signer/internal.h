@@ -7,6 +7,7 @@
 #define KX_SIGNER_INTERNAL_H
 
 #include <elf.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,10 +18,6 @@
 #define KXELF_MAX_SECTIONS 1024 /* e_shnum */
 #define KXELF_MAX_PHDRS    256  /* e_phnum */
 #define KXSIG_KEYFILE_MAX  4096 /* bytes of a key file */
-
-/* Store a formatted reason in err (if any) and return code. */
-int kxsig_fail(struct kxsig_error *err, enum kxsig_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* A validated view of an ELF64 little-endian x86-64 ET_DYN/ET_EXEC file.  The
  * buffer is borrowed; every offset reachable through this struct has been
@@ -36,16 +33,16 @@ struct kxsig_elf {
 			    * (the section header table aside) */
 };
 
-int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct kxsig_error *err);
+int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct kx_error *err);
 void kxsig_elf_phdr(const struct kxsig_elf *elf, size_t i, Elf64_Phdr *out);
 void kxsig_elf_shdr(const struct kxsig_elf *elf, size_t i, Elf64_Shdr *out);
 /* Name of a section (checked NUL-terminated inside .shstrtab). */
 const char *kxsig_elf_section_name(const struct kxsig_elf *elf, const Elf64_Shdr *sh);
 
 /* The regions a signature over this file must cover, in canonical order, with
- * their hashes.  Returns KXSIG_OK or MALFORMED (too many regions). */
+ * their hashes.  Returns 0 or MALFORMED (too many regions). */
 int kxsig_elf_regions(const struct kxsig_elf *elf, struct kxsig_abi_region out[KXSIG_ABI_MAX_REGIONS],
-		  size_t *count, struct kxsig_error *err);
+		  size_t *count, struct kx_error *err);
 /* "PT_LOAD[1] (offset 0x1000, 4096 bytes)" and friends. */
 void kxsig_region_describe(const struct kxsig_abi_region *r, char *out, size_t size);
 const char *kxsig_region_kind_name(uint16_t kind);
@@ -56,7 +53,7 @@ void kxsig_digest_regions(const struct kxsig_elf *elf, const struct kxsig_abi_re
 
 /* Decode and check a signature section (untrusted bytes). */
 int kxsig_section_decode(const uint8_t *buf, size_t len, struct kxsig_abi_section *out,
-			 struct kxsig_error *err);
+			 struct kx_error *err);
 /* Ed25519 message of a section: SIG_DOMAIN || section bytes before the
  * signature.  out must hold KXSIG_SIGNED_MSG_BYTES. */
 #define KXSIG_SIGNED_MSG_BYTES \
@@ -71,7 +68,7 @@ void kxsig_detached_message(const void *msg, size_t len, uint8_t out[KXSIG_DETAC
 /* Key-file text: "untrusted comment: ...\n<base64>\n".  Decodes exactly
  * want bytes into out and copies the comment.  Untrusted input. */
 int kxsig_keyfile_decode(const void *buf, size_t len, void *out, size_t want,
-			 char comment[KXSIG_COMMENT_MAX + 1], struct kxsig_error *err);
+			 char comment[KXSIG_COMMENT_MAX + 1], struct kx_error *err);
 /* Key id of a public key (BLAKE2b, 8-byte output). */
 void kxsig_keyid_of(const uint8_t pk[KXSIG_PUBKEY_BYTES], uint8_t keyid[KXSIG_KEYID_BYTES]);
 

@@ -34,11 +34,11 @@ int kxsign_usage_error(const char *fmt, ...)
 	return KXSIGN_EXIT_USAGE;
 }
 
-int kxsign_report(const char *file, const char *what, const struct kxsig_error *err)
+int kxsign_report(const char *file, const char *what, int rc, const struct kx_error *err)
 {
 	fprintf(stderr, "kxsign: %s: %s%s%s\n", file, what ? what : "", what ? ": " : "",
 		err->msg);
-	return kxsig_err_is_verify(err->code) ? KXSIGN_EXIT_VERIFY : KXSIGN_EXIT_USAGE;
+	return kxsig_err_is_verify(rc) ? KXSIGN_EXIT_VERIFY : KXSIGN_EXIT_USAGE;
 }
 
 /* ---- keygen ------------------------------------------------------------ */
@@ -57,8 +57,8 @@ static int cmd_keygen(int argc, char **argv)
 	unsigned flags = 0;
 	uint8_t keyid[KXSIG_KEYID_BYTES];
 	char hex[2 * KXSIG_KEYID_BYTES + 1];
-	struct kxsig_error err = {0};
-	int c;
+	struct kx_error err = {0};
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+p:s:c:f", longopts, NULL)) != -1) {
 		switch (c) {
@@ -76,8 +76,9 @@ static int cmd_keygen(int argc, char **argv)
 		return kxsign_usage_error("unexpected argument '%s'", argv[optind]);
 	if (strcmp(pub, sec) == 0)
 		return kxsign_usage_error("the public and secret key files must differ");
-	if (kxsig_keygen(pub, sec, comment, flags, keyid, &err) != KXSIG_OK)
-		return kxsign_report("keygen", NULL, &err);
+	rc = kxsig_keygen(pub, sec, comment, flags, keyid, &err);
+	if (rc != 0)
+		return kxsign_report("keygen", NULL, rc, &err);
 	kxsig_keyid_hex(keyid, hex);
 	printf("key id %s\npublic key: %s\nsecret key: %s (%s)\n", hex, pub, sec,
 	       (flags & KXSIG_KEYGEN_NO_PASSPHRASE) ? "unencrypted" : "passphrase-protected");
@@ -118,7 +119,7 @@ static int cmd_sign(int argc, char **argv)
 	struct kxsig_sign_opts opts = {0};
 	const char *sec = NULL, *out = NULL, *file;
 	struct kxsig_seckey *key = NULL;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t *in = NULL, *signed_buf = NULL, keyid[KXSIG_KEYID_BYTES];
 	size_t in_len = 0, signed_len = 0;
 	char hex[2 * KXSIG_KEYID_BYTES + 1];
@@ -150,12 +151,12 @@ static int cmd_sign(int argc, char **argv)
 	}
 	rc = kxsig_read_file(file, KXSIG_FILE_MAX, &in, &in_len, &err);
 	if (rc) {
-		rc = kxsign_report(file, NULL, &err);
+		rc = kxsign_report(file, NULL, rc, &err);
 		goto out;
 	}
 	rc = kxsig_seckey_open(sec, &key, &err);
 	if (rc) {
-		rc = kxsign_report(sec, NULL, &err);
+		rc = kxsign_report(sec, NULL, rc, &err);
 		goto out;
 	}
 	rc = kxsig_sign_elf(key, in, in_len, &opts, &signed_buf, &signed_len, &err);
@@ -181,13 +182,13 @@ out:
 
 static int add_key(struct kxsig_pubkey *keys, size_t *nkeys, const char *path)
 {
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	if (*nkeys >= MAX_KEYS) {
 		fprintf(stderr, "kxsign: %s: more than %d trusted keys\n", path, MAX_KEYS);
 		return KXSIGN_EXIT_USAGE;
 	}
-	if (kxsig_pubkey_load(path, &keys[*nkeys], &err) != KXSIG_OK) {
+	if (kxsig_pubkey_load(path, &keys[*nkeys], &err) != 0) {
 		fprintf(stderr, "kxsign: %s: bad public key: %s\n", path, err.msg);
 		return KXSIGN_EXIT_USAGE;
 	}
@@ -244,7 +245,7 @@ static int cmd_verify(int argc, char **argv)
 	};
 	struct kxsig_pubkey *keys = NULL;
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t *buf = NULL;
 	size_t nkeys = 0, len = 0;
 	char hex[2 * KXSIG_KEYID_BYTES + 1], dhex[2 * KXSIG_DIGEST_BYTES + 1];
@@ -276,7 +277,7 @@ static int cmd_verify(int argc, char **argv)
 		rc = kxsig_verify(buf, len, keys, nkeys, &meta, &err);
 	if (rc) {
 		rc = kxsign_report(argv[optind],
-				   kxsig_err_is_verify(err.code) ? "verification failed" : NULL, &err);
+				   kxsig_err_is_verify(rc) ? "verification failed" : NULL, rc, &err);
 		goto out;
 	}
 	kxsig_keyid_hex(meta.keyid, hex);
@@ -295,7 +296,7 @@ out:
 
 static int cmd_digest(int argc, char **argv)
 {
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t digest[KXSIG_DIGEST_BYTES], *buf = NULL;
 	char hex[2 * KXSIG_DIGEST_BYTES + 1];
 	size_t len = 0;
@@ -308,7 +309,7 @@ static int cmd_digest(int argc, char **argv)
 		rc = kxsig_content_digest(buf, len, digest, &err);
 	free(buf);
 	if (rc)
-		return kxsign_report(argv[1], NULL, &err);
+		return kxsign_report(argv[1], NULL, rc, &err);
 	kxsig_digest_hex(digest, hex);
 	printf("%s  %s\n", hex, argv[1]);
 	return KXSIGN_EXIT_OK;
@@ -399,7 +400,7 @@ int main(int argc, char **argv)
 			       exit_status_help);
 			return KXSIGN_EXIT_OK;
 		}
-		if (kxsig_init() != KXSIG_OK) {
+		if (kxsig_init() != 0) {
 			fprintf(stderr, "kxsign: cannot initialise libsodium\n");
 			return KXSIGN_EXIT_USAGE;
 		}

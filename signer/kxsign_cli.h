@@ -17,9 +17,9 @@ struct kxsign_cmd {
 
 /* Print "kxsign CMD: <reason>" and the command's synopsis; returns 2. */
 int kxsign_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print "kxsign: FILE: [WHAT: ]<reason>"; returns 1 for verification-class
- * errors, else 2. */
-int kxsign_report(const char *file, const char *what, const struct kxsig_error *err);
+/* Print "kxsign: FILE: [WHAT: ]<reason>"; returns 1 when rc is a
+ * verification failure, else 2. */
+int kxsign_report(const char *file, const char *what, int rc, const struct kx_error *err);
 
 int kxsign_cmd_show(int argc, char **argv);
 

@@ -105,7 +105,7 @@ int kxsign_cmd_show(int argc, char **argv)
 	};
 	struct kxsig_region_info regions[KXSIG_MAX_REGIONS];
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t *buf = NULL;
 	size_t len = 0, n = 0;
 	int c, json = 0, rc;
@@ -121,7 +121,7 @@ int kxsign_cmd_show(int argc, char **argv)
 	if (!rc)
 		rc = kxsig_read_regions(buf, len, &meta, regions, &n, &err);
 	if (rc) {
-		rc = kxsign_report(argv[optind], NULL, &err);
+		rc = kxsign_report(argv[optind], NULL, rc, &err);
 		goto out;
 	}
 	if (json)

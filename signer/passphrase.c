@@ -15,7 +15,7 @@
 
 #include "signer/sign_internal.h"
 
-static int from_file(const char *path, char *out, size_t size, struct kxsig_error *err)
+static int from_file(const char *path, char *out, size_t size, struct kx_error *err)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0, n = 0;
@@ -23,20 +23,18 @@ static int from_file(const char *path, char *out, size_t size, struct kxsig_erro
 
 	rc = kxsig_read_file(path, KXSIG_PASSPHRASE_MAX, &buf, &len, err);
 	if (rc) {
-		kxsig_fail(err, KXSIG_ERR_PASSPHRASE, "KXSIGN_PASSPHRASE_FILE %s: %s", path,
-			   err ? err->msg : "unreadable");
-		rc = KXSIG_ERR_PASSPHRASE;
+		rc = kx_err_wrap(err, -EACCES, "KXSIGN_PASSPHRASE_FILE %s", path);
 		goto out;
 	}
 	while (n < len && buf[n] != '\n' && buf[n] != '\r' && buf[n] != '\0')
 		n++;
 	if (n + 1 > size) {
-		rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE, "passphrase too long");
+		rc = kx_err(err, -EACCES, "passphrase too long");
 		goto out;
 	}
 	memcpy(out, buf, n);
 	out[n] = '\0';
-	rc = KXSIG_OK;
+	rc = 0;
 out:
 	if (buf)
 		sodium_memzero(buf, len);
@@ -46,7 +44,7 @@ out:
 
 /* One line from the terminal with echo off; the terminal state is restored
  * on every path. */
-static int ask_tty(int fd, const char *prompt, char *out, size_t size, struct kxsig_error *err)
+static int ask_tty(int fd, const char *prompt, char *out, size_t size, struct kx_error *err)
 {
 	struct termios saved, quiet;
 	size_t n = 0;
@@ -60,7 +58,7 @@ static int ask_tty(int fd, const char *prompt, char *out, size_t size, struct kx
 		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 	}
 	if (write(fd, prompt, strlen(prompt)) < 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE, "cannot prompt on the terminal");
+		rc = kx_err(err, -EACCES, "cannot prompt on the terminal");
 		goto out;
 	}
 	for (;;) {
@@ -70,13 +68,13 @@ static int ask_tty(int fd, const char *prompt, char *out, size_t size, struct kx
 		if (got <= 0 || c == '\n' || c == '\r')
 			break;
 		if (n + 1 >= size) {
-			rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE, "passphrase too long");
+			rc = kx_err(err, -EACCES, "passphrase too long");
 			goto out;
 		}
 		out[n++] = c;
 	}
 	out[n] = '\0';
-	rc = KXSIG_OK;
+	rc = 0;
 out:
 	c = 0; /* the last character typed */
 	if (restore)
@@ -86,7 +84,7 @@ out:
 	return rc;
 }
 
-int kxsig_passphrase_get(char *out, size_t size, int confirm, struct kxsig_error *err)
+int kxsig_passphrase_get(char *out, size_t size, int confirm, struct kx_error *err)
 {
 	const char *file = getenv("KXSIGN_PASSPHRASE_FILE");
 	char *again = NULL;
@@ -99,8 +97,8 @@ int kxsig_passphrase_get(char *out, size_t size, int confirm, struct kxsig_error
 	}
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE,
-				"no passphrase: no terminal and KXSIGN_PASSPHRASE_FILE is not set");
+		rc = kx_err(err, -EACCES,
+			    "no passphrase: no terminal and KXSIGN_PASSPHRASE_FILE is not set");
 		goto out;
 	}
 	rc = ask_tty(fd, "Passphrase: ", out, size, err);
@@ -108,12 +106,12 @@ int kxsig_passphrase_get(char *out, size_t size, int confirm, struct kxsig_error
 		goto out;
 	again = sodium_malloc(size);
 	if (!again) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = ask_tty(fd, "Passphrase (again): ", again, size, err);
 	if (!rc && strcmp(out, again) != 0)
-		rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE, "passphrases do not match");
+		rc = kx_err(err, -EACCES, "passphrases do not match");
 out:
 	sodium_free(again);
 	if (fd >= 0)

@@ -31,58 +31,58 @@ static int is_zero(const void *p, size_t n)
 
 /* Field checks that need no passphrase (so the fuzzer reaches them all). */
 static int check_header(const struct kxsig_abi_seckey *raw, int *encrypted,
-			struct kxsig_error *err)
+			struct kx_error *err)
 {
 	if (memcmp(raw->alg, KXSIG_ABI_KEY_ALG, sizeof(raw->alg)) != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "not an Ed25519 kxsign secret key (algorithm tag)");
+		return kx_err(err, -ENOEXEC,
+			      "not an Ed25519 kxsign secret key (algorithm tag)");
 	if (!is_zero(raw->reserved, sizeof(raw->reserved)))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "secret key: reserved bytes not zero");
+		return kx_err(err, -ENOEXEC, "secret key: reserved bytes not zero");
 	if (memcmp(raw->kdf, KXSIG_ABI_KDF_NONE, sizeof(raw->kdf)) == 0) {
 		*encrypted = 0;
 		if (!is_zero(raw->salt, sizeof(raw->salt)) || raw->opslimit || raw->memlimit ||
 		    !is_zero(raw->nonce, sizeof(raw->nonce)) || !is_zero(raw->mac, sizeof(raw->mac)))
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "unencrypted secret key with KDF parameters");
-		return KXSIG_OK;
+			return kx_err(err, -ENOEXEC,
+				      "unencrypted secret key with KDF parameters");
+		return 0;
 	}
 	if (memcmp(raw->kdf, KXSIG_ABI_KDF_ARGON2ID, sizeof(raw->kdf)) != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "unknown secret-key encryption");
+		return kx_err(err, -ENOEXEC, "unknown secret-key encryption");
 	*encrypted = 1;
 	/* Hostile limits could make loading a key take minutes or gigabytes. */
 	if (raw->opslimit < crypto_pwhash_OPSLIMIT_MIN ||
 	    raw->opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
 	    raw->memlimit < crypto_pwhash_MEMLIMIT_MIN ||
 	    raw->memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "secret key: Argon2id limits out of range (ops %llu, mem %llu)",
-				  (unsigned long long)raw->opslimit,
-				  (unsigned long long)raw->memlimit);
-	return KXSIG_OK;
+		return kx_err(err, -ENOEXEC,
+			      "secret key: Argon2id limits out of range (ops %llu, mem %llu)",
+			      (unsigned long long)raw->opslimit,
+			      (unsigned long long)raw->memlimit);
+	return 0;
 }
 
 /* The secretbox under the Argon2id key of passphrase and raw's KDF
  * parameters: seal plain into raw->secret and raw->mac, or open them into
- * plain (KXSIG_ERR_PASSPHRASE if the MAC does not match). */
+ * plain (-EACCES if the MAC does not match). */
 static int passphrase_box(struct kxsig_abi_seckey *raw, const char *passphrase,
-			  struct kxsig_abi_seckey_secret *plain, int seal, struct kxsig_error *err)
+			  struct kxsig_abi_seckey_secret *plain, int seal, struct kx_error *err)
 {
 	uint8_t *boxkey = NULL;
 	int rc;
 
 	if (!passphrase) {
-		rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE, "secret key is encrypted: no passphrase");
+		rc = kx_err(err, -EACCES, "secret key is encrypted: no passphrase");
 		goto out;
 	}
 	boxkey = sodium_malloc(crypto_secretbox_KEYBYTES);
 	if (!boxkey) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (crypto_pwhash(boxkey, crypto_secretbox_KEYBYTES, passphrase, strlen(passphrase),
 			  raw->salt, raw->opslimit, (size_t)raw->memlimit,
 			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "Argon2id failed (out of memory?)");
+		rc = kx_err(err, -ENOMEM, "Argon2id failed (out of memory?)");
 		goto out;
 	}
 	if (seal) {
@@ -90,11 +90,11 @@ static int passphrase_box(struct kxsig_abi_seckey *raw, const char *passphrase,
 					  sizeof(raw->secret), raw->nonce, boxkey);
 	} else if (crypto_secretbox_open_detached((uint8_t *)plain, raw->secret, raw->mac,
 						  sizeof(raw->secret), raw->nonce, boxkey) != 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE,
-				"wrong passphrase (or a corrupted secret key file)");
+		rc = kx_err(err, -EACCES,
+			    "wrong passphrase (or a corrupted secret key file)");
 		goto out;
 	}
-	rc = KXSIG_OK;
+	rc = 0;
 out:
 	sodium_free(boxkey);
 	return rc;
@@ -103,25 +103,25 @@ out:
 /* The plain secret must regenerate the same public key and key id. */
 static int check_secret(const struct kxsig_abi_seckey *raw,
 			const struct kxsig_abi_seckey_secret *plain, struct kxsig_seckey *key,
-			struct kxsig_error *err)
+			struct kx_error *err)
 {
 	uint8_t keyid[KXSIG_KEYID_BYTES];
 
 	if (crypto_sign_seed_keypair(key->pk, key->sk, plain->sk) != 0 ||
 	    sodium_memcmp(key->sk, plain->sk, sizeof(key->sk)) != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "secret key is inconsistent (corrupted key file)");
+		return kx_err(err, -ENOEXEC,
+			      "secret key is inconsistent (corrupted key file)");
 	kxsig_keyid_of(key->pk, keyid);
 	if (memcmp(keyid, raw->keyid, sizeof(keyid)) != 0 ||
 	    memcmp(plain->keyid, raw->keyid, sizeof(keyid)) != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "secret key does not match its key id (corrupted key file)");
+		return kx_err(err, -ENOEXEC,
+			      "secret key does not match its key id (corrupted key file)");
 	memcpy(key->keyid, keyid, sizeof(keyid));
-	return KXSIG_OK;
+	return 0;
 }
 
 int kxsig_seckey_parse(const void *buf, size_t len, const char *passphrase,
-		       struct kxsig_seckey **out, struct kxsig_error *err)
+		       struct kxsig_seckey **out, struct kx_error *err)
 {
 	struct kxsig_abi_seckey *raw = NULL;
 	struct kxsig_abi_seckey_secret *plain = NULL;
@@ -133,7 +133,7 @@ int kxsig_seckey_parse(const void *buf, size_t len, const char *passphrase,
 	plain = sodium_malloc(sizeof(*plain));
 	key = sodium_malloc(sizeof(*key));
 	if (!raw || !plain || !key) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(key, 0, sizeof(*key));
@@ -160,7 +160,7 @@ out:
 	return rc;
 }
 
-int kxsig_seckey_open(const char *path, struct kxsig_seckey **out, struct kxsig_error *err)
+int kxsig_seckey_open(const char *path, struct kxsig_seckey **out, struct kx_error *err)
 {
 	struct kxsig_abi_seckey *raw = NULL;
 	char *passphrase = NULL;
@@ -176,7 +176,7 @@ int kxsig_seckey_open(const char *path, struct kxsig_seckey **out, struct kxsig_
 	raw = sodium_malloc(sizeof(*raw));
 	passphrase = sodium_malloc(KXSIG_PASSPHRASE_MAX);
 	if (!raw || !passphrase) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	/* Decode once to learn whether a passphrase is needed at all. */
@@ -232,12 +232,12 @@ static size_t keyfile_encode(char *text, const char *comment, const void *bin, s
 
 /* Fill raw->secret (encrypted under passphrase, or plain when NULL). */
 static int seal(struct kxsig_abi_seckey *raw, struct kxsig_abi_seckey_secret *plain,
-		const char *passphrase, struct kxsig_error *err)
+		const char *passphrase, struct kx_error *err)
 {
 	if (!passphrase) {
 		memcpy(raw->kdf, KXSIG_ABI_KDF_NONE, sizeof(raw->kdf));
 		memcpy(raw->secret, plain, sizeof(raw->secret));
-		return KXSIG_OK;
+		return 0;
 	}
 	memcpy(raw->kdf, KXSIG_ABI_KDF_ARGON2ID, sizeof(raw->kdf));
 	randombytes_buf(raw->salt, sizeof(raw->salt));
@@ -247,17 +247,17 @@ static int seal(struct kxsig_abi_seckey *raw, struct kxsig_abi_seckey_secret *pl
 	return passphrase_box(raw, passphrase, plain, 1, err);
 }
 
-static int refuse_existing(const char *path, unsigned flags, struct kxsig_error *err)
+static int refuse_existing(const char *path, unsigned flags, struct kx_error *err)
 {
 	struct stat st;
 
 	if ((flags & KXSIG_KEYGEN_FORCE) || lstat(path, &st) != 0)
-		return KXSIG_OK;
-	return kxsig_fail(err, KXSIG_ERR_IO, "%s already exists (use -f to overwrite)", path);
+		return 0;
+	return kx_err(err, -EEXIST, "%s already exists (use -f to overwrite)", path);
 }
 
 int kxsig_keygen(const char *pub_path, const char *sec_path, const char *comment,
-		 unsigned flags, uint8_t keyid_out[KXSIG_KEYID_BYTES], struct kxsig_error *err)
+		 unsigned flags, uint8_t keyid_out[KXSIG_KEYID_BYTES], struct kx_error *err)
 {
 	struct kxsig_abi_seckey *raw = NULL;
 	struct kxsig_abi_seckey_secret *plain = NULL;
@@ -270,8 +270,8 @@ int kxsig_keygen(const char *pub_path, const char *sec_path, const char *comment
 	if (!comment)
 		comment = "kxsign key";
 	if (!kxsig_text_ok(comment, KXSIG_COMMENT_MAX - 40)) {
-		rc = kxsig_fail(err, KXSIG_ERR_INVAL,
-				"comment must be at most %d printable ASCII characters", KXSIG_COMMENT_MAX - 40);
+		rc = kx_err(err, -EINVAL,
+			    "comment must be at most %d printable ASCII characters", KXSIG_COMMENT_MAX - 40);
 		goto out;
 	}
 	rc = refuse_existing(pub_path, flags, err);
@@ -284,14 +284,14 @@ int kxsig_keygen(const char *pub_path, const char *sec_path, const char *comment
 	passphrase = sodium_malloc(KXSIG_PASSPHRASE_MAX);
 	text = sodium_malloc(KEYFILE_TEXT_MAX);
 	if (!raw || !plain || !passphrase || !text) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!(flags & KXSIG_KEYGEN_NO_PASSPHRASE)) {
 		rc = kxsig_passphrase_get(passphrase, KXSIG_PASSPHRASE_MAX, 1, err);
 		if (!rc && passphrase[0] == '\0')
-			rc = kxsig_fail(err, KXSIG_ERR_PASSPHRASE,
-					"empty passphrase (use --no-passphrase for an unencrypted key)");
+			rc = kx_err(err, -EACCES,
+				    "empty passphrase (use --no-passphrase for an unencrypted key)");
 		if (rc)
 			goto out;
 	}

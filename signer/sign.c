@@ -14,13 +14,13 @@
 #include "signer/sign_internal.h"
 
 int kxsig_sign_detached(const struct kxsig_seckey *key, const void *msg, size_t len,
-			uint8_t sig[KXSIG_SIG_BYTES], struct kxsig_error *err)
+			uint8_t sig[KXSIG_SIG_BYTES], struct kx_error *err)
 {
 	uint8_t m[KXSIG_DETACHED_MSG_BYTES];
 	struct kxsig_pubkey pub;
 
 	if (!key || !sig || (!msg && len))
-		return kxsig_fail(err, KXSIG_ERR_INVAL, "no key, signature buffer or message");
+		return kx_err(err, -EINVAL, "no key, signature buffer or message");
 	kxsig_detached_message(msg, len, m);
 	crypto_sign_detached(sig, NULL, m, sizeof(m), key->sk);
 	kxsig_seckey_pubkey(key, &pub);
@@ -38,7 +38,7 @@ static uint64_t align8(uint64_t x)
  * the zeroed section and the new header table follow.  Nothing the old file
  * placed elsewhere moves, so PT_LOAD bytes keep their offsets. */
 static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_len,
-		       struct kxsig_error *err)
+		       struct kx_error *err)
 {
 	static const char name[] = KXSIG_ABI_SECTION_NAME;
 	const Elf64_Ehdr *eh = &elf->eh;
@@ -49,7 +49,7 @@ static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_l
 	uint8_t *buf = NULL;
 
 	if (eh->e_shnum + 1u > KXELF_MAX_SECTIONS)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "no room for another section");
+		return kx_err(err, -ENOEXEC, "no room for another section");
 	cut = (eh->e_shoff + shdrs_size == elf->len && eh->e_shoff >= elf->end) ? eh->e_shoff
 										: elf->len;
 	/* Alignment padding after a trailing name table is not worth keeping. */
@@ -60,10 +60,10 @@ static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_l
 	shoff = align8(sig_off + sizeof(struct kxsig_abi_section));
 	total = shoff + shdrs_size + sizeof(Elf64_Shdr);
 	if (total > KXSIG_FILE_MAX)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "file too large to sign");
+		return kx_err(err, -ENOEXEC, "file too large to sign");
 	buf = calloc(1, (size_t)total);
 	if (!buf)
-		return kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		return kx_err(err, -ENOMEM, "out of memory");
 	memcpy(buf, elf->buf, (size_t)cut);
 	if (str_off == cut)
 		memcpy(buf + cut, elf->buf + elf->shstr_off, (size_t)elf->shstr_size);
@@ -86,29 +86,29 @@ static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_l
 	memcpy(buf, &neh, sizeof(neh));
 	*out = buf;
 	*out_len = (size_t)total;
-	return KXSIG_OK;
+	return 0;
 }
 
-static int check_opts(const struct kxsig_sign_opts *opts, struct kxsig_error *err)
+static int check_opts(const struct kxsig_sign_opts *opts, struct kx_error *err)
 {
 	if (!opts->name || !kxsig_name_ok(opts->name, KXSIG_NAME_MAX))
-		return kxsig_fail(err, KXSIG_ERR_INVAL,
-				  "library name must be 1..%d characters of [A-Za-z0-9._+-], not starting with '.'",
-				  KXSIG_NAME_MAX);
+		return kx_err(err, -EINVAL,
+			      "library name must be 1..%d characters of [A-Za-z0-9._+-], not starting with '.'",
+			      KXSIG_NAME_MAX);
 	if (!opts->version || !kxsig_name_ok(opts->version, KXSIG_VERSION_MAX))
-		return kxsig_fail(err, KXSIG_ERR_INVAL,
-				  "version must be 1..%d characters of [A-Za-z0-9._+-], not starting with '.'",
-				  KXSIG_VERSION_MAX);
+		return kx_err(err, -EINVAL,
+			      "version must be 1..%d characters of [A-Za-z0-9._+-], not starting with '.'",
+			      KXSIG_VERSION_MAX);
 	if (opts->trusted_comment && !kxsig_text_ok(opts->trusted_comment, KXSIG_COMMENT_MAX))
-		return kxsig_fail(err, KXSIG_ERR_INVAL,
-				  "trusted comment must be at most %d printable ASCII characters",
-				  KXSIG_COMMENT_MAX);
-	return KXSIG_OK;
+		return kx_err(err, -EINVAL,
+			      "trusted comment must be at most %d printable ASCII characters",
+			      KXSIG_COMMENT_MAX);
+	return 0;
 }
 
 /* Hash the final layout's regions and sign them with the metadata. */
 static int fill_section(const struct kxsig_seckey *key, uint8_t *buf, size_t len,
-			const struct kxsig_sign_opts *opts, struct kxsig_error *err)
+			const struct kxsig_sign_opts *opts, struct kx_error *err)
 {
 	struct kxsig_abi_section sec;
 	uint8_t msg[KXSIG_SIGNED_MSG_BYTES];
@@ -141,12 +141,12 @@ static int fill_section(const struct kxsig_seckey *key, uint8_t *buf, size_t len
 	/* The section's own bytes are in no region, so this changes no hash. */
 	kxsig_elf_shdr(&elf, elf.sig_index, &sh);
 	memcpy(buf + sh.sh_offset, &sec, sizeof(sec));
-	return KXSIG_OK;
+	return 0;
 }
 
 int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 		   const struct kxsig_sign_opts *opts, uint8_t **out, size_t *out_len,
-		   struct kxsig_error *err)
+		   struct kx_error *err)
 {
 	struct kxsig_pubkey pub;
 	struct kxsig_meta meta;
@@ -166,7 +166,7 @@ int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 		/* Re-signing: the layout is settled already; the section is replaced. */
 		buf = malloc(len ? len : 1);
 		if (!buf) {
-			rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+			rc = kx_err(err, -ENOMEM, "out of memory");
 			goto out;
 		}
 		memcpy(buf, in, len);
@@ -182,10 +182,7 @@ int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 	kxsig_seckey_pubkey(key, &pub);
 	rc = kxsig_verify(buf, buf_len, &pub, 1, &meta, err);
 	if (rc) {
-		char why[KXSIG_MSG_MAX];
-
-		snprintf(why, sizeof(why), "%s", err ? err->msg : "");
-		rc = kxsig_fail(err, rc, "the new signature does not verify: %.400s", why);
+		kx_err_wrap(err, rc, "the new signature does not verify");
 		goto out;
 	}
 	*out = buf;

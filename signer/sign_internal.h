@@ -20,6 +20,6 @@ struct kxsig_seckey {
 
 /* Passphrase from $KXSIGN_PASSPHRASE_FILE or /dev/tty (twice when confirm)
  * into out (size bytes, sodium-guarded). */
-int kxsig_passphrase_get(char *out, size_t size, int confirm, struct kxsig_error *err);
+int kxsig_passphrase_get(char *out, size_t size, int confirm, struct kx_error *err);
 
 #endif /* KX_SIGNER_SIGN_INTERNAL_H */

@@ -51,45 +51,32 @@ int kxsig_hex_parse(const char *hex, uint8_t *out, size_t n)
 		int hi = hexval(hex[2 * i]);
 		int lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
-			return KXSIG_ERR_INVAL;
+			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	return hex[2 * n] == '\0' ? KXSIG_OK : KXSIG_ERR_INVAL;
+	return hex[2 * n] == '\0' ? 0 : -EINVAL;
 }
 
-int kxsig_err_is_verify(enum kxsig_err err)
+int kxsig_err_is_verify(int rc)
 {
-	return err >= KXSIG_ERR_UNSIGNED && err <= KXSIG_ERR_SIGNATURE;
+	return rc == -ENODATA || rc == -ENOKEY || rc == -EBADMSG || rc == -EKEYREJECTED;
 }
 
-const char *kxsig_err_name(enum kxsig_err err)
+const char *kxsig_err_name(int rc)
 {
-	switch (err) {
-	case KXSIG_OK: return "ok";
-	case KXSIG_ERR_UNSIGNED: return "unsigned";
-	case KXSIG_ERR_KEY: return "unknown key";
-	case KXSIG_ERR_TAMPERED: return "tampered";
-	case KXSIG_ERR_SIGNATURE: return "bad signature";
-	case KXSIG_ERR_IO: return "i/o error";
-	case KXSIG_ERR_MALFORMED: return "malformed input";
-	case KXSIG_ERR_PASSPHRASE: return "passphrase";
-	case KXSIG_ERR_NOMEM: return "out of memory";
-	case KXSIG_ERR_INVAL: return "invalid argument";
+	switch (rc) {
+	case 0: return "ok";
+	case -ENODATA: return "unsigned";
+	case -ENOKEY: return "unknown key";
+	case -EBADMSG: return "tampered";
+	case -EKEYREJECTED: return "bad signature";
+	case -ENOEXEC: return "malformed input";
+	case -EFBIG: return "too large";
+	case -EACCES: return "passphrase";
+	case -ENOMEM: return "out of memory";
+	case -EINVAL: return "invalid argument";
 	}
-	return "unknown error";
-}
-
-int kxsig_fail(struct kxsig_error *err, enum kxsig_err code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		err->code = code;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return code;
+	return "i/o error"; /* the errno of a file operation */
 }
 
 /* Printable ASCII only: the text ends up on terminals and in JSON, where
@@ -125,7 +112,7 @@ int kxsig_name_ok(const char *s, size_t max)
 }
 
 int kxsig_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
-		    struct kxsig_error *err)
+		    struct kx_error *err)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -136,22 +123,27 @@ int kxsig_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len
 	*out_len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "cannot open: %s", strerror(errno));
+		rc = -errno;
+		kx_err(err, rc, "cannot open: %s", strerror(-rc));
 		goto out;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = kxsig_fail(err, KXSIG_ERR_IO, "not a regular file");
+	if (fstat(fd, &st) != 0) {
+		rc = kx_err(err, -errno, "not a regular file");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = kx_err(err, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "not a regular file");
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
-		rc = kxsig_fail(err, KXSIG_ERR_MALFORMED, "too large (%lld bytes, limit %zu)",
-				(long long)st.st_size, max);
+		rc = kx_err(err, -EFBIG, "too large (%lld bytes, limit %zu)", (long long)st.st_size,
+			    max);
 		goto out;
 	}
 	/* One spare byte so that growth during the read is noticed. */
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		rc = kxsig_fail(err, KXSIG_ERR_NOMEM, "out of memory");
+		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (;;) {
@@ -159,21 +151,22 @@ int kxsig_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = kxsig_fail(err, KXSIG_ERR_IO, "read error: %s", strerror(errno));
+			rc = -errno;
+			kx_err(err, rc, "read error: %s", strerror(-rc));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		got += (size_t)n;
 		if (got > (size_t)st.st_size) {
-			rc = kxsig_fail(err, KXSIG_ERR_IO, "file changed while being read");
+			rc = kx_err(err, -EIO, "file changed while being read");
 			goto out;
 		}
 	}
 	*out = buf;
 	*out_len = got;
 	buf = NULL;
-	rc = KXSIG_OK;
+	rc = 0;
 out:
 	free(buf);
 	if (fd >= 0)

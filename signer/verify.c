@@ -20,7 +20,7 @@ _Static_assert(KXSIG_PUBKEY_BYTES == crypto_sign_PUBLICKEYBYTES, "Ed25519 key si
 
 int kxsig_init(void)
 {
-	return sodium_init() < 0 ? KXSIG_ERR_NOMEM : KXSIG_OK;
+	return sodium_init() < 0 ? -ENOMEM : 0;
 }
 
 static int all_zero(const void *p, size_t n)
@@ -41,53 +41,53 @@ static int field_ok(const char *f, size_t size)
 	return nul && all_zero(nul, size - (size_t)(nul - f));
 }
 
-static int decode_regions(const struct kxsig_abi_section *s, struct kxsig_error *err)
+static int decode_regions(const struct kxsig_abi_section *s, struct kx_error *err)
 {
 	if (s->region_count == 0 || s->region_count > KXSIG_ABI_MAX_REGIONS)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "signature section: %u regions (need 1..%d)", s->region_count,
-				  KXSIG_ABI_MAX_REGIONS);
+		return kx_err(err, -ENOEXEC,
+			      "signature section: %u regions (need 1..%d)", s->region_count,
+			      KXSIG_ABI_MAX_REGIONS);
 	for (size_t i = 0; i < s->region_count; i++) {
 		const struct kxsig_abi_region *r = &s->regions[i];
 
 		if (r->kind < KXSIG_REGION_EHDR || r->kind > KXSIG_REGION_STRTAB || r->reserved)
-			return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-					  "signature section: region %zu has unknown kind %u", i,
-					  r->kind);
+			return kx_err(err, -ENOEXEC,
+				      "signature section: region %zu has unknown kind %u", i,
+				      r->kind);
 	}
 	if (!all_zero(&s->regions[s->region_count],
 		      (KXSIG_ABI_MAX_REGIONS - s->region_count) * sizeof(s->regions[0])))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "signature section: unused region slots are not zero");
-	return KXSIG_OK;
+		return kx_err(err, -ENOEXEC,
+			      "signature section: unused region slots are not zero");
+	return 0;
 }
 
 int kxsig_section_decode(const uint8_t *buf, size_t len, struct kxsig_abi_section *out,
-			 struct kxsig_error *err)
+			 struct kx_error *err)
 {
 	if (len != sizeof(*out))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "signature section is %zu bytes, not %zu",
-				  len, sizeof(*out));
+		return kx_err(err, -ENOEXEC, "signature section is %zu bytes, not %zu",
+			      len, sizeof(*out));
 	memcpy(out, buf, sizeof(*out));
 	if (memcmp(out->magic, KXSIG_ABI_MAGIC, KXSIG_ABI_MAGIC_BYTES) != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "signature section: bad magic");
+		return kx_err(err, -ENOEXEC, "signature section: bad magic");
 	if (out->format_version != KXSIG_ABI_VERSION)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "signature section: unsupported format version %u",
-				  out->format_version);
+		return kx_err(err, -ENOEXEC,
+			      "signature section: unsupported format version %u",
+			      out->format_version);
 	if (out->sig_alg != KXSIG_ABI_SIG_ALG_ED25519 || out->hash_alg != KXSIG_ABI_HASH_ALG_BLAKE2B)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "signature section: unknown algorithms (%u, %u)", out->sig_alg,
-				  out->hash_alg);
+		return kx_err(err, -ENOEXEC,
+			      "signature section: unknown algorithms (%u, %u)", out->sig_alg,
+			      out->hash_alg);
 	if (out->section_size != sizeof(*out) || out->reserved != 0)
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED, "signature section: bad header");
+		return kx_err(err, -ENOEXEC, "signature section: bad header");
 	if (!field_ok(out->name, sizeof(out->name)) || !kxsig_name_ok(out->name, KXSIG_NAME_MAX) ||
 	    !field_ok(out->version, sizeof(out->version)) ||
 	    !kxsig_name_ok(out->version, KXSIG_VERSION_MAX) ||
 	    !field_ok(out->trusted_comment, sizeof(out->trusted_comment)) ||
 	    !kxsig_text_ok(out->trusted_comment, KXSIG_COMMENT_MAX))
-		return kxsig_fail(err, KXSIG_ERR_MALFORMED,
-				  "signature section: bad name, version or trusted comment");
+		return kx_err(err, -ENOEXEC,
+			      "signature section: bad name, version or trusted comment");
 	return decode_regions(out, err);
 }
 
@@ -107,7 +107,7 @@ struct signed_file {
 };
 
 static int open_signed(struct signed_file *sf, const void *buf, size_t len,
-		       struct kxsig_error *err)
+		       struct kx_error *err)
 {
 	Elf64_Shdr sh;
 	int rc;
@@ -116,8 +116,8 @@ static int open_signed(struct signed_file *sf, const void *buf, size_t len,
 	if (rc)
 		return rc;
 	if (sf->elf.sig_index == 0)
-		return kxsig_fail(err, KXSIG_ERR_UNSIGNED, "not signed (no %s section)",
-				  KXSIG_ABI_SECTION_NAME);
+		return kx_err(err, -ENODATA, "not signed (no %s section)",
+			      KXSIG_ABI_SECTION_NAME);
 	kxsig_elf_shdr(&sf->elf, sf->elf.sig_index, &sh);
 	rc = kxsig_section_decode(sf->elf.buf + sh.sh_offset, sh.sh_size, &sf->sec, err);
 	if (rc)
@@ -148,7 +148,7 @@ static void region_info(const struct kxsig_abi_region *r, struct kxsig_region_in
 
 int kxsig_covered_regions(const void *elf, size_t len,
 			  struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
-			  struct kxsig_error *err)
+			  struct kx_error *err)
 {
 	struct kxsig_abi_region abi[KXSIG_ABI_MAX_REGIONS];
 	struct kxsig_elf parsed;
@@ -165,12 +165,12 @@ int kxsig_covered_regions(const void *elf, size_t len,
 	for (size_t i = 0; i < n; i++)
 		region_info(&abi[i], &regions[i]);
 	*nregions = n;
-	return KXSIG_OK;
+	return 0;
 }
 
 int kxsig_read_regions(const void *elf, size_t len, struct kxsig_meta *meta,
 		       struct kxsig_region_info regions[KXSIG_MAX_REGIONS], size_t *nregions,
-		       struct kxsig_error *err)
+		       struct kx_error *err)
 {
 	struct signed_file sf;
 	int rc;
@@ -186,10 +186,10 @@ int kxsig_read_regions(const void *elf, size_t len, struct kxsig_meta *meta,
 		region_info(&sf.sec.regions[i], &regions[i]);
 		*nregions = i + 1;
 	}
-	return KXSIG_OK;
+	return 0;
 }
 
-int kxsig_read(const void *elf, size_t len, struct kxsig_meta *meta, struct kxsig_error *err)
+int kxsig_read(const void *elf, size_t len, struct kxsig_meta *meta, struct kx_error *err)
 {
 	return kxsig_read_regions(elf, len, meta, NULL, NULL, err);
 }
@@ -204,19 +204,19 @@ static const struct kxsig_pubkey *find_key(const struct kxsig_pubkey *keys, size
 }
 
 static int wrong_key(const struct kxsig_pubkey *keys, size_t nkeys, const uint8_t *keyid,
-		     struct kxsig_error *err)
+		     struct kx_error *err)
 {
 	char hex[2 * KXSIG_KEYID_BYTES + 1];
 	size_t used;
 
 	kxsig_keyid_hex(keyid, hex);
-	kxsig_fail(err, KXSIG_ERR_KEY, "signed by key %s, expected one of:", hex);
+	kx_err(err, -ENOKEY, "signed by key %s, expected one of:", hex);
 	for (size_t i = 0; err && i < nkeys; i++) {
 		used = strlen(err->msg);
 		kxsig_keyid_hex(keys[i].keyid, hex);
 		snprintf(err->msg + used, sizeof(err->msg) - used, "%s %s", i ? "," : "", hex);
 	}
-	return KXSIG_ERR_KEY;
+	return -ENOKEY;
 }
 
 static void append(char *msg, size_t size, const char *text)
@@ -237,9 +237,9 @@ static const struct kxsig_abi_region *find_region(const struct kxsig_abi_region 
 
 /* Every signed region against the file, then every file region against the
  * signature; the message lists each difference (as many as fit). */
-static int compare_regions(const struct signed_file *sf, struct kxsig_error *err)
+static int compare_regions(const struct signed_file *sf, struct kx_error *err)
 {
-	char msg[KXSIG_MSG_MAX] = "", what[160], line[400];
+	char msg[KX_ERR_MAX] = "", what[160], line[400];
 	const struct kxsig_abi_section *sec = &sf->sec;
 
 	for (size_t i = 0; i < sec->region_count; i++) {
@@ -270,12 +270,12 @@ static int compare_regions(const struct signed_file *sf, struct kxsig_error *err
 		append(msg, sizeof(msg), line);
 	}
 	if (msg[0] == '\0')
-		return KXSIG_OK;
-	return kxsig_fail(err, KXSIG_ERR_TAMPERED, "%s", msg);
+		return 0;
+	return kx_err(err, -EBADMSG, "%s", msg);
 }
 
 int kxsig_verify(const void *elf, size_t len, const struct kxsig_pubkey *keys, size_t nkeys,
-		 struct kxsig_meta *meta, struct kxsig_error *err)
+		 struct kxsig_meta *meta, struct kx_error *err)
 {
 	struct signed_file sf;
 	const struct kxsig_pubkey *key;
@@ -285,7 +285,7 @@ int kxsig_verify(const void *elf, size_t len, const struct kxsig_pubkey *keys, s
 
 	memset(meta, 0, sizeof(*meta));
 	if (nkeys == 0)
-		return kxsig_fail(err, KXSIG_ERR_INVAL, "no trusted public keys given");
+		return kx_err(err, -EINVAL, "no trusted public keys given");
 	rc = open_signed(&sf, elf, len, err);
 	if (rc)
 		return rc;
@@ -295,19 +295,19 @@ int kxsig_verify(const void *elf, size_t len, const struct kxsig_pubkey *keys, s
 	kxsig_section_message(&sf.sec, msg);
 	if (crypto_sign_verify_detached(sf.sec.signature, msg, sizeof(msg), key->pk) != 0) {
 		kxsig_keyid_hex(key->keyid, hex);
-		return kxsig_fail(err, KXSIG_ERR_SIGNATURE,
-				  "bad signature by key %s: the signed metadata or region table was altered",
-				  hex);
+		return kx_err(err, -EKEYREJECTED,
+			      "bad signature by key %s: the signed metadata or region table was altered",
+			      hex);
 	}
 	rc = compare_regions(&sf, err);
 	if (rc)
 		return rc;
 	fill_meta(&sf, meta);
-	return KXSIG_OK;
+	return 0;
 }
 
 int kxsig_content_digest(const void *elf, size_t len, uint8_t out[KXSIG_DIGEST_BYTES],
-			 struct kxsig_error *err)
+			 struct kx_error *err)
 {
 	struct kxsig_elf e;
 	struct kxsig_abi_region regions[KXSIG_ABI_MAX_REGIONS];
@@ -338,17 +338,17 @@ void kxsig_detached_message(const void *msg, size_t len, uint8_t out[KXSIG_DETAC
 }
 
 int kxsig_verify_detached(const struct kxsig_pubkey *key, const void *msg, size_t len,
-			  const uint8_t sig[KXSIG_SIG_BYTES], struct kxsig_error *err)
+			  const uint8_t sig[KXSIG_SIG_BYTES], struct kx_error *err)
 {
 	uint8_t m[KXSIG_DETACHED_MSG_BYTES];
 	char hex[2 * KXSIG_KEYID_BYTES + 1];
 
 	if (!key || !sig || (!msg && len))
-		return kxsig_fail(err, KXSIG_ERR_INVAL, "no key, signature or message");
+		return kx_err(err, -EINVAL, "no key, signature or message");
 	kxsig_detached_message(msg, len, m);
 	if (crypto_sign_verify_detached(sig, m, sizeof(m), key->pk) != 0) {
 		kxsig_keyid_hex(key->keyid, hex);
-		return kxsig_fail(err, KXSIG_ERR_SIGNATURE, "bad detached signature by key %s", hex);
+		return kx_err(err, -EKEYREJECTED, "bad detached signature by key %s", hex);
 	}
-	return KXSIG_OK;
+	return 0;
 }

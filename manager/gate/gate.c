@@ -55,7 +55,7 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 		return kx_err(err, -EINVAL,
 			      "no policy, no audit log, or a cache of more than %d entries",
 			      GATE_CACHE_MAX);
-	if (kxsig_init() != KXSIG_OK)
+	if (kxsig_init() != 0)
 		return kx_err(err, -ENOMEM, "libsodium failed to initialise");
 	g = calloc(1, sizeof(*g));
 	if (g == NULL || (rc = -pthread_mutex_init(&g->lock, NULL)) != 0) {

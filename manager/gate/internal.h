@@ -44,7 +44,7 @@ struct gate {
 /* The outcome of checking an object file's signature. */
 struct gate_sig_check {
 	enum gate_sig_status status;
-	char msg[KXSIG_MSG_MAX]; /* why, when not GATE_SIG_OK */
+	char msg[KX_ERR_MAX]; /* why, when not GATE_SIG_OK */
 	bool cached;
 	bool proven;             /* status OK: meta is proven */
 	struct kxsig_meta meta;

@@ -100,11 +100,11 @@ static void cache_insert(struct gate *g, const uint8_t *hash, const struct kxsig
 static enum gate_sig_status status_of(int kxsig_rc)
 {
 	switch (kxsig_rc) {
-	case KXSIG_OK: return GATE_SIG_OK;
-	case KXSIG_ERR_UNSIGNED: return GATE_SIG_UNSIGNED;
-	case KXSIG_ERR_KEY: return GATE_SIG_WRONG_KEY;
-	case KXSIG_ERR_TAMPERED: return GATE_SIG_TAMPERED;
-	case KXSIG_ERR_SIGNATURE: return GATE_SIG_BAD;
+	case 0: return GATE_SIG_OK;
+	case -ENODATA: return GATE_SIG_UNSIGNED;
+	case -ENOKEY: return GATE_SIG_WRONG_KEY;
+	case -EBADMSG: return GATE_SIG_TAMPERED;
+	case -EKEYREJECTED: return GATE_SIG_BAD;
 	}
 	return GATE_SIG_MALFORMED;
 }
@@ -114,17 +114,17 @@ static enum gate_sig_status status_of(int kxsig_rc)
  * to unverifiable files too). */
 static void describe_unverified(const void *bytes, size_t len, struct gate_sig_check *out)
 {
-	struct kxsig_error err;
+	struct kx_error err;
 
-	out->claimed = kxsig_read(bytes, len, &out->claim, &err) == KXSIG_OK;
-	out->has_digest = kxsig_content_digest(bytes, len, out->digest, &err) == KXSIG_OK;
+	out->claimed = kxsig_read(bytes, len, &out->claim, &err) == 0;
+	out->has_digest = kxsig_content_digest(bytes, len, out->digest, &err) == 0;
 }
 
 int gate_sig_check(struct gate *g, const void *bytes, size_t len, const struct kxsig_pubkey *keys,
 		   size_t nkeys, struct gate_sig_check *out)
 {
 	uint8_t hash[KXSIG_DIGEST_BYTES];
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	const struct kxsig_pubkey *key;
 	bool hit;
 	int rc;
@@ -152,10 +152,10 @@ int gate_sig_check(struct gate *g, const void *bytes, size_t len, const struct k
 	}
 
 	rc = kxsig_verify(bytes, len, keys, nkeys, &out->meta, &err);
-	if (rc == KXSIG_ERR_NOMEM)
+	if (rc == -ENOMEM)
 		return -ENOMEM;
 	out->status = status_of(rc);
-	if (rc != KXSIG_OK) {
+	if (rc != 0) {
 		memset(&out->meta, 0, sizeof(out->meta));
 		snprintf(out->msg, sizeof(out->msg), "%s", err.msg);
 		describe_unverified(bytes, len, out);

@@ -139,11 +139,9 @@ static int carry(const struct var_ctx *v, const struct kxelf_symbol *o,
 	uint8_t *to = hv_guest_ptr(v->mem, n->addr, n->size, HV_ACCESS_MONITOR);
 	uint64_t lo = kxelf_module_start(v->old), hi = kxelf_module_end(v->old);
 
-	if (from == NULL || to == NULL) {
-		snprintf(v->err->msg, sizeof(v->err->msg),
-			 "update: %s: '%s' lies outside guest memory", v->name, o->name);
-		return -EFAULT;
-	}
+	if (from == NULL || to == NULL)
+		return kx_err(v->err, -EFAULT, "update: %s: '%s' lies outside guest memory",
+			      v->name, o->name);
 	memmove(to, from, o->size);
 	for (uint64_t off = (8 - o->addr % 8) % 8; off + 8 <= o->size; off += 8) {
 		uint64_t w, nw;
@@ -151,14 +149,11 @@ static int carry(const struct var_ctx *v, const struct kxelf_symbol *o,
 		memcpy(&w, to + off, sizeof(w));
 		if (w < lo || w >= hi)
 			continue;
-		if (rebase(v, w, &nw) != 0) {
-			snprintf(
-				v->err->msg, sizeof(v->err->msg),
-				"update refused: '%s' holds 0x%llx, a pointer into the old %s with "
-				"no counterpart in the new one",
-				o->name, (unsigned long long)w, v->name);
-			return -EINVAL;
-		}
+		if (rebase(v, w, &nw) != 0)
+			return kx_err(v->err, -EINVAL,
+				      "update refused: '%s' holds 0x%llx, a pointer into the old %s "
+				      "with no counterpart in the new one",
+				      o->name, (unsigned long long)w, v->name);
 		memcpy(to + off, &nw, sizeof(nw));
 		v->res->rebased++;
 	}
@@ -188,23 +183,18 @@ static int each_var(const struct var_ctx *v, bool copy)
 					return rc;
 				continue;
 			}
-			if (matches > 1 || find_named(&v->ix[0][k], o->name, &dup) > 1) {
-				snprintf(v->err->msg, sizeof(v->err->msg),
-					 "update refused: more than one static '%s' in %s", o->name,
-					 v->name);
-				return -EINVAL;
-			}
+			if (matches > 1 || find_named(&v->ix[0][k], o->name, &dup) > 1)
+				return kx_err(v->err, -EINVAL,
+					      "update refused: more than one static '%s' in %s",
+					      o->name, v->name);
 			if (n.type != STT_OBJECT || n.size != o->size ||
-			    !writable(v->new, n.addr, n.size)) {
-				snprintf(v->err->msg, sizeof(v->err->msg),
-					 "update refused: variable '%s' is %llu bytes in the old "
-					 "%s, "
-					 "%llu bytes%s in the new one",
-					 o->name, (unsigned long long)o->size, v->name,
-					 (unsigned long long)n.size,
-					 n.type != STT_OBJECT ? " and not a variable" : "");
-				return -EINVAL;
-			}
+			    !writable(v->new, n.addr, n.size))
+				return kx_err(v->err, -EINVAL,
+					      "update refused: variable '%s' is %llu bytes in the "
+					      "old %s, %llu bytes%s in the new one",
+					      o->name, (unsigned long long)o->size, v->name,
+					      (unsigned long long)n.size,
+					      n.type != STT_OBJECT ? " and not a variable" : "");
 		}
 	return 0;
 }
@@ -222,7 +212,7 @@ int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module 
 			rc = index_build(m ? new : old, k ? KXELF_SYMS_SYMTAB : KXELF_SYMS_DYNSYM,
 					 &v.ix[m][k]);
 	if (rc != 0)
-		snprintf(err->msg, sizeof(err->msg), "update: out of memory");
+		kx_err(err, rc, "update: out of memory");
 	if (rc == 0)
 		rc = each_var(&v, false);
 	if (rc == 0)

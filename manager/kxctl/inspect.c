@@ -54,7 +54,7 @@ struct inspect {
 	int rc;
 	/* signature */
 	const char *sig_status; /* unsigned | valid | invalid | unverified | malformed */
-	char sig_msg[KXSIG_MSG_MAX + 64];
+	char sig_msg[KX_ERR_MAX + 64];
 	bool sig_rejects;
 	struct kxsig_meta meta;
 };
@@ -116,7 +116,7 @@ static int open_lib(void *ctx, const char *name, const uint8_t **data, size_t *l
 		    struct kx_error *err)
 {
 	const struct inspect *in = ctx;
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 
 	if (strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0 || !*name)
 		return kx_err(err, -EPERM, "DT_NEEDED name is not a plain file name");
@@ -126,7 +126,7 @@ static int open_lib(void *ctx, const char *name, const uint8_t **data, size_t *l
 
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", in->libdirs[i], name) >= sizeof(path))
 			continue;
-		if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, &buf, len, &kerr) == KXSIG_OK) {
+		if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, &buf, len, &kerr) == 0) {
 			*data = buf;
 			return 0;
 		}
@@ -202,14 +202,14 @@ static int load_single(struct inspect *in)
 
 static int keys_load(const struct inspect *in, struct kxsig_pubkey *keys, size_t *nkeys)
 {
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	DIR *d = NULL;
 	struct dirent *de;
 	int rc = 0;
 
 	*nkeys = 0;
 	for (size_t i = 0; i < in->npubkeys; i++) {
-		if (kxsig_pubkey_load(in->pubkeys[i], &keys[(*nkeys)++], &kerr) != KXSIG_OK) {
+		if (kxsig_pubkey_load(in->pubkeys[i], &keys[(*nkeys)++], &kerr) != 0) {
 			fprintf(stderr, "kxctl inspect: %s: %s\n", in->pubkeys[i], kerr.msg);
 			rc = -1;
 			goto out;
@@ -234,7 +234,7 @@ static int keys_load(const struct inspect *in, struct kxsig_pubkey *keys, size_t
 			goto out;
 		}
 		snprintf(path, sizeof(path), "%s/%s", in->keydir, de->d_name);
-		if (kxsig_pubkey_load(path, &keys[(*nkeys)++], &kerr) != KXSIG_OK) {
+		if (kxsig_pubkey_load(path, &keys[(*nkeys)++], &kerr) != 0) {
 			fprintf(stderr, "kxctl inspect: %s: %s\n", path, kerr.msg);
 			rc = -1;
 			goto out;
@@ -250,11 +250,11 @@ out:
 static void regions_recheck(struct inspect *in, const char *keyhex)
 {
 	struct kxsig_region_info regions[KXSIG_MAX_REGIONS];
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	size_t n = 0, changed = 0;
 	char first[96] = "";
 
-	if (kxsig_read_regions(in->buf, in->len, &in->meta, regions, &n, &kerr) != KXSIG_OK)
+	if (kxsig_read_regions(in->buf, in->len, &in->meta, regions, &n, &kerr) != 0)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t h[KXSIG_DIGEST_BYTES];
@@ -288,25 +288,25 @@ static void regions_recheck(struct inspect *in, const char *keyhex)
 static int signature_check(struct inspect *in)
 {
 	struct kxsig_pubkey keys[MAX_KEYS];
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	char keyhex[2 * KXSIG_KEYID_BYTES + 1];
 	size_t nkeys = 0;
 	int rc;
 
-	if (kxsig_init() != KXSIG_OK) {
+	if (kxsig_init() != 0) {
 		fprintf(stderr, "kxctl inspect: cannot initialise libsodium\n");
 		return -1;
 	}
 	if (keys_load(in, keys, &nkeys) != 0)
 		return -1;
 	rc = kxsig_read(in->buf, in->len, &in->meta, &kerr);
-	if (rc == KXSIG_ERR_UNSIGNED) {
+	if (rc == -ENODATA) {
 		in->sig_status = "unsigned";
 		in->sig_rejects = in->npubkeys || in->keydir;
 		snprintf(in->sig_msg, sizeof(in->sig_msg), "not signed");
 		return 0;
 	}
-	if (rc != KXSIG_OK) {
+	if (rc != 0) {
 		in->sig_status = "malformed";
 		in->sig_rejects = true;
 		snprintf(in->sig_msg, sizeof(in->sig_msg), "%s", kerr.msg);
@@ -318,7 +318,7 @@ static int signature_check(struct inspect *in)
 		return 0;
 	}
 	rc = kxsig_verify(in->buf, in->len, keys, nkeys, &in->meta, &kerr);
-	if (rc == KXSIG_OK) {
+	if (rc == 0) {
 		in->sig_status = "valid";
 		snprintf(in->sig_msg, sizeof(in->sig_msg), "valid: %s %s signed by key %s",
 			 in->meta.name, in->meta.version, keyhex);
@@ -569,7 +569,7 @@ static void report_json(const struct inspect *in)
 int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv)
 {
 	struct inspect *in = calloc(1, sizeof(*in));
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	int rc, status = KXCTL_EXIT_USAGE;
 
 	if (!in) {
@@ -578,7 +578,7 @@ int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv)
 	}
 	if ((rc = parse_args(in, cmd, argc, argv)) != KXCTL_EXIT_OK)
 		goto out;
-	if (kxsig_read_file(in->file, KXELF_MAX_FILE_SIZE, &in->buf, &in->len, &kerr) != KXSIG_OK) {
+	if (kxsig_read_file(in->file, KXELF_MAX_FILE_SIZE, &in->buf, &in->len, &kerr) != 0) {
 		fprintf(stderr, "kxctl inspect: %s: %s\n", in->file, kerr.msg);
 		goto out;
 	}

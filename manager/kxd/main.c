@@ -236,9 +236,7 @@ fail:
 static int open_policy(struct kxd *d)
 {
 	struct kxsig_pubkey admin, *adminp = NULL;
-	struct kxsig_error serr;
-	struct kx_error perr;
-	struct kx_error gerr;
+	struct kx_error err;
 	int rc;
 
 	if (kxsig_init() != 0) {
@@ -246,20 +244,20 @@ static int open_policy(struct kxd *d)
 		return -1;
 	}
 	if (d->admin_key) {
-		if (kxsig_pubkey_load(d->admin_key, &admin, &serr) != 0) {
-			fprintf(stderr, "kxd: %s: %s\n", d->admin_key, serr.msg);
+		if (kxsig_pubkey_load(d->admin_key, &admin, &err) != 0) {
+			fprintf(stderr, "kxd: %s: %s\n", d->admin_key, err.msg);
 			return -1;
 		}
 		adminp = &admin;
 	}
-	rc = kxp_open_file(d->policy_path, adminp, &d->policy, &perr);
+	rc = kxp_open_file(d->policy_path, adminp, &d->policy, &err);
 	if (rc != 0) { /* the reader's message names the file */
-		fprintf(stderr, "kxd: %s\n", perr.msg);
+		fprintf(stderr, "kxd: %s\n", err.msg);
 		return -1;
 	}
-	rc = gate_open(d->policy, d->audit_path, NULL, &d->gate, &gerr);
+	rc = gate_open(d->policy, d->audit_path, NULL, &d->gate, &err);
 	if (rc != 0) {
-		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, gerr.msg);
+		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
 		return -1;
 	}
 	return 0;

@@ -25,7 +25,7 @@
 static int app_of(const char *asked, const uint8_t *lib, size_t len, char *app, size_t size)
 {
 	struct kxsig_meta meta;
-	struct kxsig_error err;
+	struct kx_error err;
 
 	if (asked[0])
 		snprintf(app, size, "%s", asked);

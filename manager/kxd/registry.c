@@ -63,7 +63,7 @@ static void pick_app(const char *asked, const uint8_t *img, size_t len, const ch
 		     char *app, size_t size)
 {
 	struct kxsig_meta meta;
-	struct kxsig_error err;
+	struct kx_error err;
 	const char *base = strrchr(path, '/');
 	size_t n;
 

@@ -64,13 +64,13 @@ struct bench {
 static int timed_link(const struct bench *b, struct gate *gate, bool cached, uint64_t *ns)
 {
 	struct gate_decision d;
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	uint64_t t0 = now_ns();
 	int rc = -1, link_rc;
 
-	if (kxsig_read_file(b->signed_lib, KXSIG_FILE_MAX, &bytes, &len, &kerr) != KXSIG_OK) {
+	if (kxsig_read_file(b->signed_lib, KXSIG_FILE_MAX, &bytes, &len, &kerr) != 0) {
 		fprintf(stderr, "bench_gate: %s: %s\n", b->signed_lib, kerr.msg);
 		goto out;
 	}
@@ -181,7 +181,7 @@ static int prepare(struct bench *b)
 {
 	char path[PATH_MAX + 32];
 	struct kxsig_seckey *key = NULL;
-	struct kxsig_error err;
+	struct kx_error err;
 	struct kx_error perr;
 	uint8_t *plain = NULL, *signed_bytes = NULL;
 	size_t plain_len = 0;
@@ -193,18 +193,18 @@ static int prepare(struct bench *b)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/libc-team.sec", b->data);
-	if (kxsig_seckey_open(path, &key, &err) != KXSIG_OK)
+	if (kxsig_seckey_open(path, &key, &err) != 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s", b->unsigned_lib);
-	if (kxsig_read_file(path, KXSIG_FILE_MAX, &plain, &plain_len, &err) != KXSIG_OK)
+	if (kxsig_read_file(path, KXSIG_FILE_MAX, &plain, &plain_len, &err) != 0)
 		goto fail;
 	const struct kxsig_sign_opts opts = {.name = LIB_NAME, .version = LIB_VERSION,
 					     .timestamp = 1700000000};
 	if (kxsig_sign_elf(key, plain, plain_len, &opts, &signed_bytes, &b->lib_len, &err) !=
-	    KXSIG_OK)
+	    0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s", b->signed_lib);
-	if (kxsig_write_file_atomic(path, signed_bytes, b->lib_len, 0644, 0, &err) != KXSIG_OK)
+	if (kxsig_write_file_atomic(path, signed_bytes, b->lib_len, 0644, 0, &err) != 0)
 		goto fail;
 	rc = 0;
 	goto out;
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_gate [RUNS 5..100000]\n");
 		return 2;
 	}
-	if (n <= 0 || kxsig_init() != KXSIG_OK) {
+	if (n <= 0 || kxsig_init() != 0) {
 		fprintf(stderr, "bench_gate: cannot find myself or initialise libsodium\n");
 		return 1;
 	}

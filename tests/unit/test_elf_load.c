@@ -27,11 +27,11 @@
 static uint8_t *slurp(const char *name, size_t *len)
 {
 	char path[256];
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	uint8_t *buf = NULL;
 
 	snprintf(path, sizeof(path), CORPUS "%s", name);
-	if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, &buf, len, &kerr) != KXSIG_OK)
+	if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, &buf, len, &kerr) != 0)
 		fail_msg("%s: %s", path, kerr.msg);
 	return buf;
 }

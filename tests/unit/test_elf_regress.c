@@ -182,7 +182,7 @@ static void each_case_rejected_with_its_message(void **state)
 	(void)state;
 	for (size_t i = 0; i < NCASES; i++) {
 		char path[256];
-		struct kxsig_error kerr;
+		struct kx_error kerr;
 		struct kx_error err = { 0 };
 		uint8_t *buf = NULL;
 		size_t len = 0;
@@ -226,7 +226,7 @@ static void every_file_has_a_row(void **state)
 /* Every prefix of a valid library is rejected cleanly, never crashes. */
 static void truncations_rejected(void **state)
 {
-	struct kxsig_error kerr;
+	struct kx_error kerr;
 	uint8_t *buf = NULL;
 	size_t len = 0, rejected = 0;
 

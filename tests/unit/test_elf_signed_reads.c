@@ -31,9 +31,9 @@ static const char *const dirs[] = {
 
 static void read_whole(const char *path, uint8_t **buf, size_t *len)
 {
-	struct kxsig_error err;
+	struct kx_error err;
 
-	if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, buf, len, &err) != KXSIG_OK)
+	if (kxsig_read_file(path, KXELF_MAX_FILE_SIZE, buf, len, &err) != 0)
 		fail_msg("%s: %s", path, err.msg);
 }
 
@@ -60,7 +60,7 @@ static void every_read_is_signed(void **state)
 			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
 			read_whole(path, &buf, &len);
 			files++;
-			if (kxsig_covered_regions(buf, len, regions, &n, NULL) == KXSIG_OK) {
+			if (kxsig_covered_regions(buf, len, regions, &n, NULL) == 0) {
 				signable++;
 				if (elf_walk_checked(buf, len, regions, n, &reads)) {
 					loaded++;
@@ -98,7 +98,7 @@ static void offset_outside_load_refused(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct kxsig_region_info regions[KXSIG_MAX_REGIONS];
-		struct kxsig_error serr;
+		struct kx_error serr;
 		struct kx_error lerr;
 		struct kxelf_image *img = NULL;
 		uint8_t *buf;
@@ -106,7 +106,7 @@ static void offset_outside_load_refused(void **state)
 
 		read_whole(files[i], &buf, &len);
 		assert_int_equal(kxsig_covered_regions(buf, len, regions, &n, &serr),
-				 KXSIG_ERR_MALFORMED);
+				 -ENOEXEC);
 		assert_non_null(strstr(serr.msg, "would not be signed"));
 		assert_int_equal(kxelf_image_parse(buf, len, &img, &lerr), -ENOEXEC);
 		assert_non_null(strstr(lerr.msg, "only the PT_LOADs' bytes are signed"));
@@ -126,7 +126,7 @@ static void check_sees_a_missing_region(void **state)
 
 	(void)state;
 	read_whole("fuzz/corpus/elf/libkxtest.so", &buf, &len);
-	assert_int_equal(kxsig_covered_regions(buf, len, regions, &n, NULL), KXSIG_OK);
+	assert_int_equal(kxsig_covered_regions(buf, len, regions, &n, NULL), 0);
 	for (size_t i = 0; i < n; i++)
 		if (!(regions[i].kind_id == 3 /* KXSIG_REGION_LOAD */ && regions[i].index == 1))
 			kept[m++] = regions[i];

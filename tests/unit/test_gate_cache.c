@@ -53,9 +53,9 @@ static void stats_expect(struct gx *x, uint64_t hits, uint64_t misses, size_t en
 
 static void digest_of(const struct gx_file *f, uint8_t out[KXSIG_DIGEST_BYTES])
 {
-	struct kxsig_error err;
+	struct kx_error err;
 
-	assert_int_equal(kxsig_content_digest(f->bytes, f->len, out, &err), KXSIG_OK);
+	assert_int_equal(kxsig_content_digest(f->bytes, f->len, out, &err), 0);
 }
 
 static void test_second_link_hits(void **state)

@@ -47,9 +47,9 @@ static void find_data(struct gx *x)
 
 static void read_whole(const char *path, struct gx_file *f)
 {
-	struct kxsig_error err;
+	struct kx_error err;
 
-	if (kxsig_read_file(path, (size_t)64 << 20, &f->bytes, &f->len, &err) != KXSIG_OK)
+	if (kxsig_read_file(path, (size_t)64 << 20, &f->bytes, &f->len, &err) != 0)
 		fail_msg("%s: %s", path, err.msg);
 }
 
@@ -57,12 +57,12 @@ int gx_setup(void **state)
 {
 	struct gx *x = calloc(1, sizeof(*x));
 	char path[PATH_MAX + 64], pub[PATH_MAX + 64];
-	struct kxsig_error err;
+	struct kx_error err;
 	struct kx_error perr;
 	const char *tmpdir = getenv("TMPDIR");
 
 	assert_non_null(x);
-	assert_int_equal(kxsig_init(), KXSIG_OK);
+	assert_int_equal(kxsig_init(), 0);
 	find_data(x);
 	snprintf(x->tmp, sizeof(x->tmp), "%s/kx-gate-XXXXXX", tmpdir ? tmpdir : "/tmp");
 	assert_non_null(mkdtemp(x->tmp));
@@ -75,11 +75,11 @@ int gx_setup(void **state)
 			path_join(path, sizeof(path), x->tmp, "stranger.sec");
 			assert_int_equal(kxsig_keygen(pub, path, "stranger",
 						      KXSIG_KEYGEN_NO_PASSPHRASE, NULL, &err),
-					 KXSIG_OK);
+					 0);
 		} else {
 			path_join(path, sizeof(path), x->data, key_files[k]);
 		}
-		if (kxsig_seckey_open(path, &x->key[k], &err) != KXSIG_OK)
+		if (kxsig_seckey_open(path, &x->key[k], &err) != 0)
 			fail_msg("%s: %s", path, err.msg);
 	}
 	for (int b = 0; b < GX_NBUILDS; b++) {
@@ -154,10 +154,10 @@ struct gx_file gx_sign(const struct gx *x, enum gx_key key, enum gx_build b, con
 		.timestamp = 1700000000,
 	};
 	struct gx_file out = {0};
-	struct kxsig_error err;
+	struct kx_error err;
 
 	if (kxsig_sign_elf(x->key[key], x->build[b].bytes, x->build[b].len, &opts, &out.bytes,
-			   &out.len, &err) != KXSIG_OK)
+			   &out.len, &err) != 0)
 		fail_msg("signing %s as %s %s: %s", build_files[b], name, version, err.msg);
 	return out;
 }
@@ -188,10 +188,10 @@ size_t gx_load_offset(const struct gx_file *f)
 {
 	struct kxsig_region_info regions[KXSIG_MAX_REGIONS];
 	struct kxsig_meta meta;
-	struct kxsig_error err;
+	struct kx_error err;
 	size_t n = 0, at = 0;
 
-	assert_int_equal(kxsig_read_regions(f->bytes, f->len, &meta, regions, &n, &err), KXSIG_OK);
+	assert_int_equal(kxsig_read_regions(f->bytes, f->len, &meta, regions, &n, &err), 0);
 	for (size_t i = 0; i < n; i++)
 		if (regions[i].kind_id == KXSIG_REGION_LOAD && regions[i].size > 0)
 			at = (size_t)(regions[i].offset + regions[i].size / 2);

@@ -32,10 +32,10 @@ struct keys {
 static int keys_setup(void **state)
 {
 	struct keys *k = calloc(1, sizeof(*k));
-	struct kxsig_error err;
+	struct kx_error err;
 
 	assert_non_null(k);
-	assert_int_equal(kxsig_init(), KXSIG_OK);
+	assert_int_equal(kxsig_init(), 0);
 	snprintf(k->dir, sizeof(k->dir), "/tmp/kxp-reader-XXXXXX");
 	assert_non_null(mkdtemp(k->dir));
 	for (int i = 0; i < 2; i++) {
@@ -45,9 +45,9 @@ static int keys_setup(void **state)
 		snprintf(pub, sizeof(pub), "%s/admin%d.pub", k->dir, i);
 		snprintf(sec, sizeof(sec), "%s/admin%d.sec", k->dir, i);
 		assert_int_equal(kxsig_keygen(pub, sec, "test admin", KXSIG_KEYGEN_NO_PASSPHRASE, id,
-					      &err), KXSIG_OK);
-		assert_int_equal(kxsig_seckey_open(sec, &k->sec[i], &err), KXSIG_OK);
-		assert_int_equal(kxsig_pubkey_load(pub, &k->pub[i], &err), KXSIG_OK);
+					      &err), 0);
+		assert_int_equal(kxsig_seckey_open(sec, &k->sec[i], &err), 0);
+		assert_int_equal(kxsig_pubkey_load(pub, &k->pub[i], &err), 0);
 		unlink(pub);
 		unlink(sec);
 	}

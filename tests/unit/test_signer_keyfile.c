@@ -3,6 +3,7 @@
  * generation (atomic, no overwrite without force, modes) and passphrase-
  * protected secret keys.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,7 +48,7 @@ static void valid_pubkey(struct kxsig_abi_pubkey *raw)
 static int setup(void **state)
 {
 	(void)state;
-	return kxsig_init() == KXSIG_OK ? 0 : -1;
+	return kxsig_init() == 0 ? 0 : -1;
 }
 
 static void pubkey_valid_and_crlf(void **state)
@@ -55,12 +56,12 @@ static void pubkey_valid_and_crlf(void **state)
 	(void)state;
 	struct kxsig_abi_pubkey raw;
 	struct kxsig_pubkey key;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	char *text, crlf[256];
 
 	valid_pubkey(&raw);
 	text = keyfile("my key", &raw, sizeof(raw));
-	assert_int_equal(kxsig_pubkey_parse(text, strlen(text), &key, &err), KXSIG_OK);
+	assert_int_equal(kxsig_pubkey_parse(text, strlen(text), &key, &err), 0);
 	assert_string_equal(key.comment, "my key");
 	assert_memory_equal(key.pk, raw.pk, sizeof(raw.pk));
 	assert_memory_equal(key.keyid, raw.keyid, sizeof(raw.keyid));
@@ -68,7 +69,7 @@ static void pubkey_valid_and_crlf(void **state)
 	snprintf(crlf, sizeof(crlf), "%s", text);
 	*strchr(crlf, '\n') = '\0';
 	snprintf(crlf + strlen(crlf), sizeof(crlf) - strlen(crlf), "\r\n%s", strchr(text, '\n') + 1);
-	assert_int_equal(kxsig_pubkey_parse(crlf, strlen(crlf), &key, &err), KXSIG_OK);
+	assert_int_equal(kxsig_pubkey_parse(crlf, strlen(crlf), &key, &err), 0);
 	assert_string_equal(key.comment, "my key");
 	free(text);
 }
@@ -79,7 +80,7 @@ static void pubkey_hostile(void **state)
 	(void)state;
 	struct kxsig_abi_pubkey raw, bad;
 	struct kxsig_pubkey key;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	char long_comment[400], *good;
 	enum { TEXT, BIN_SHORT, BIN_LONG, WRONG_ALG, WRONG_KEYID, COMMENT } kind;
 	static const struct {
@@ -124,7 +125,7 @@ static void pubkey_hostile(void **state)
 		}
 		assert_non_null(text);
 		assert_int_equal(kxsig_pubkey_parse(text, strlen(text), &key, &err),
-				 KXSIG_ERR_MALFORMED);
+				 -ENOEXEC);
 		if (!strstr(err.msg, rows[i].reason))
 			fail_msg("row %zu: \"%s\" not in \"%s\"", i, rows[i].reason, err.msg);
 		free(text);
@@ -137,9 +138,9 @@ static void pubkey_hostile(void **state)
 		assert_non_null(more);
 		memcpy(more, good, n);
 		memcpy(more + n, "extra\n", 7);
-		assert_int_equal(kxsig_pubkey_parse(more, n + 6, &key, &err), KXSIG_ERR_MALFORMED);
+		assert_int_equal(kxsig_pubkey_parse(more, n + 6, &key, &err), -ENOEXEC);
 		more[5] = '\0';
-		assert_int_equal(kxsig_pubkey_parse(more, n, &key, &err), KXSIG_ERR_MALFORMED);
+		assert_int_equal(kxsig_pubkey_parse(more, n, &key, &err), -ENOEXEC);
 		free(more);
 	}
 	free(good);
@@ -179,9 +180,9 @@ static void write_text(const char *path, const char *text)
 static uint8_t *slurp(const char *path, size_t *len)
 {
 	uint8_t *buf = NULL;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
-	assert_int_equal(kxsig_read_file(path, 1 << 16, &buf, len, &err), KXSIG_OK);
+	assert_int_equal(kxsig_read_file(path, 1 << 16, &buf, len, &err), 0);
 	return buf;
 }
 
@@ -189,7 +190,7 @@ static void keygen_modes_and_overwrite(void **state)
 {
 	(void)state;
 	struct tmpdir t;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	struct kxsig_pubkey pub, derived;
 	struct kxsig_seckey *sec = NULL;
 	uint8_t keyid[KXSIG_KEYID_BYTES], first[KXSIG_KEYID_BYTES];
@@ -197,24 +198,24 @@ static void keygen_modes_and_overwrite(void **state)
 
 	tmpdir_make(&t);
 	assert_int_equal(kxsig_keygen(t.pub, t.sec, "ci", KXSIG_KEYGEN_NO_PASSPHRASE, first, &err),
-			 KXSIG_OK);
+			 0);
 	assert_int_equal(stat(t.sec, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(stat(t.pub, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	/* No overwrite without force; the existing key is untouched. */
 	assert_int_equal(kxsig_keygen(t.pub, t.sec, "ci", KXSIG_KEYGEN_NO_PASSPHRASE, keyid, &err),
-			 KXSIG_ERR_IO);
+			 -EEXIST);
 	assert_non_null(strstr(err.msg, "already exists"));
-	assert_int_equal(kxsig_pubkey_load(t.pub, &pub, &err), KXSIG_OK);
+	assert_int_equal(kxsig_pubkey_load(t.pub, &pub, &err), 0);
 	assert_memory_equal(pub.keyid, first, sizeof(first));
 	assert_int_equal(kxsig_keygen(t.pub, t.sec, "ci",
 				      KXSIG_KEYGEN_NO_PASSPHRASE | KXSIG_KEYGEN_FORCE, keyid, &err),
-			 KXSIG_OK);
+			 0);
 	assert_memory_not_equal(keyid, first, sizeof(first));
 	/* The pair matches. */
-	assert_int_equal(kxsig_pubkey_load(t.pub, &pub, &err), KXSIG_OK);
-	assert_int_equal(kxsig_seckey_open(t.sec, &sec, &err), KXSIG_OK);
+	assert_int_equal(kxsig_pubkey_load(t.pub, &pub, &err), 0);
+	assert_int_equal(kxsig_seckey_open(t.sec, &sec, &err), 0);
 	kxsig_seckey_pubkey(sec, &derived);
 	assert_memory_equal(derived.pk, pub.pk, sizeof(pub.pk));
 	assert_memory_equal(derived.keyid, keyid, sizeof(keyid));
@@ -226,7 +227,7 @@ static void encrypted_key(void **state)
 {
 	(void)state;
 	struct tmpdir t;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	struct kxsig_seckey *sec = NULL;
 	uint8_t *text;
 	size_t len;
@@ -234,25 +235,25 @@ static void encrypted_key(void **state)
 	tmpdir_make(&t);
 	write_text(t.pw, "correct horse\n");
 	setenv("KXSIGN_PASSPHRASE_FILE", t.pw, 1);
-	assert_int_equal(kxsig_keygen(t.pub, t.sec, NULL, 0, NULL, &err), KXSIG_OK);
-	assert_int_equal(kxsig_seckey_open(t.sec, &sec, &err), KXSIG_OK);
+	assert_int_equal(kxsig_keygen(t.pub, t.sec, NULL, 0, NULL, &err), 0);
+	assert_int_equal(kxsig_seckey_open(t.sec, &sec, &err), 0);
 	kxsig_seckey_free(sec);
 	sec = NULL;
 	text = slurp(t.sec, &len);
-	assert_int_equal(kxsig_seckey_parse(text, len, "correct horse", &sec, &err), KXSIG_OK);
+	assert_int_equal(kxsig_seckey_parse(text, len, "correct horse", &sec, &err), 0);
 	kxsig_seckey_free(sec);
 	sec = NULL;
-	assert_int_equal(kxsig_seckey_parse(text, len, "wrong", &sec, &err), KXSIG_ERR_PASSPHRASE);
+	assert_int_equal(kxsig_seckey_parse(text, len, "wrong", &sec, &err), -EACCES);
 	assert_non_null(strstr(err.msg, "wrong passphrase"));
 	assert_null(sec);
-	assert_int_equal(kxsig_seckey_parse(text, len, NULL, &sec, &err), KXSIG_ERR_PASSPHRASE);
+	assert_int_equal(kxsig_seckey_parse(text, len, NULL, &sec, &err), -EACCES);
 	write_text(t.pw, "wrong\n");
-	assert_int_equal(kxsig_seckey_open(t.sec, &sec, &err), KXSIG_ERR_PASSPHRASE);
+	assert_int_equal(kxsig_seckey_open(t.sec, &sec, &err), -EACCES);
 	assert_null(sec);
 	/* An empty passphrase is refused at keygen. */
 	write_text(t.pw, "\n");
 	assert_int_equal(kxsig_keygen(t.pub, t.sec, NULL, KXSIG_KEYGEN_FORCE, NULL, &err),
-			 KXSIG_ERR_PASSPHRASE);
+			 -EACCES);
 	unsetenv("KXSIGN_PASSPHRASE_FILE");
 	free(text);
 	tmpdir_remove(&t);
@@ -265,7 +266,7 @@ static void seckey_hostile(void **state)
 	struct kxsig_abi_seckey raw;
 	struct kxsig_abi_seckey_secret *plain = (struct kxsig_abi_seckey_secret *)raw.secret;
 	struct kxsig_seckey *sec = NULL;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t pk[KXSIG_PUBKEY_BYTES];
 	static const struct {
 		size_t offset;
@@ -288,7 +289,7 @@ static void seckey_hostile(void **state)
 	crypto_generichash(raw.keyid, sizeof(raw.keyid), pk, sizeof(pk), NULL, 0);
 	memcpy(plain->keyid, raw.keyid, sizeof(raw.keyid));
 	text = keyfile("x", &raw, sizeof(raw));
-	assert_int_equal(kxsig_seckey_parse(text, strlen(text), NULL, &sec, &err), KXSIG_OK);
+	assert_int_equal(kxsig_seckey_parse(text, strlen(text), NULL, &sec, &err), 0);
 	kxsig_seckey_free(sec);
 	free(text);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -298,7 +299,7 @@ static void seckey_hostile(void **state)
 		text = keyfile("x", &bad, sizeof(bad));
 		sec = NULL;
 		assert_int_equal(kxsig_seckey_parse(text, strlen(text), NULL, &sec, &err),
-				 KXSIG_ERR_MALFORMED);
+				 -ENOEXEC);
 		assert_null(sec);
 		if (!strstr(err.msg, rows[i].reason))
 			fail_msg("row %zu: \"%s\" not in \"%s\"", i, rows[i].reason, err.msg);
@@ -310,7 +311,7 @@ static void seckey_hostile(void **state)
 	raw.memlimit = (uint64_t)1 << 62;
 	text = keyfile("x", &raw, sizeof(raw));
 	assert_int_equal(kxsig_seckey_parse(text, strlen(text), "pw", &sec, &err),
-			 KXSIG_ERR_MALFORMED);
+			 -ENOEXEC);
 	assert_non_null(strstr(err.msg, "limits out of range"));
 	free(text);
 	sodium_memzero(&raw, sizeof(raw));

@@ -3,6 +3,7 @@
  * ELF built here byte by byte, verifying it, and table-driven tampering and
  * hostile layouts (each must give its error code and name the reason).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,14 +97,14 @@ static void make_key(struct fixture *f, const char *stem, struct kxsig_seckey **
 		     struct kxsig_pubkey *pub)
 {
 	char pubp[128], secp[128];
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	snprintf(pubp, sizeof(pubp), "%s/%s.pub", f->dir, stem);
 	snprintf(secp, sizeof(secp), "%s/%s.sec", f->dir, stem);
 	assert_int_equal(kxsig_keygen(pubp, secp, NULL, KXSIG_KEYGEN_NO_PASSPHRASE, NULL, &err),
-			 KXSIG_OK);
-	assert_int_equal(kxsig_seckey_open(secp, key, &err), KXSIG_OK);
-	assert_int_equal(kxsig_pubkey_load(pubp, pub, &err), KXSIG_OK);
+			 0);
+	assert_int_equal(kxsig_seckey_open(secp, key, &err), 0);
+	assert_int_equal(kxsig_pubkey_load(pubp, pub, &err), 0);
 	unlink(pubp);
 	unlink(secp);
 }
@@ -111,10 +112,10 @@ static void make_key(struct fixture *f, const char *stem, struct kxsig_seckey **
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	assert_non_null(f);
-	assert_int_equal(kxsig_init(), KXSIG_OK);
+	assert_int_equal(kxsig_init(), 0);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/kxsig-unit-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	make_key(f, "a", &f->key, &f->pub);
@@ -123,7 +124,7 @@ static int setup(void **state)
 	f->unsigned_elf = minimal_elf(&f->unsigned_len);
 	assert_int_equal(kxsig_sign_elf(f->key, f->unsigned_elf, f->unsigned_len, &demo_opts,
 					&f->signed_elf, &f->signed_len, &err),
-			 KXSIG_OK);
+			 0);
 	*state = f;
 	return 0;
 }
@@ -168,11 +169,11 @@ static void round_trip(void **state)
 {
 	struct fixture *f = *state;
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t before[KXSIG_DIGEST_BYTES];
 
 	assert_int_equal(kxsig_verify(f->signed_elf, f->signed_len, &f->pub, 1, &meta, &err),
-			 KXSIG_OK);
+			 0);
 	assert_string_equal(meta.name, "libdemo");
 	assert_string_equal(meta.version, "1.2.3");
 	assert_string_equal(meta.trusted_comment, "unit test");
@@ -180,12 +181,12 @@ static void round_trip(void **state)
 	assert_memory_equal(meta.keyid, f->pub.keyid, KXSIG_KEYID_BYTES);
 	/* Same content digest before and after signing. */
 	assert_int_equal(kxsig_content_digest(f->unsigned_elf, f->unsigned_len, before, &err),
-			 KXSIG_OK);
+			 0);
 	assert_memory_equal(before, meta.digest, KXSIG_DIGEST_BYTES);
 	/* Unsigned: a verification-class error. */
 	assert_int_equal(kxsig_read(f->unsigned_elf, f->unsigned_len, &meta, &err),
-			 KXSIG_ERR_UNSIGNED);
-	assert_true(kxsig_err_is_verify(err.code));
+			 -ENODATA);
+	assert_true(kxsig_err_is_verify(-ENODATA));
 }
 
 static void picks_the_right_key(void **state)
@@ -193,13 +194,13 @@ static void picks_the_right_key(void **state)
 	struct fixture *f = *state;
 	struct kxsig_pubkey keys[2] = {f->other_pub, f->pub};
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	char want[128], a[17], b[17];
 
 	assert_int_equal(kxsig_verify(f->signed_elf, f->signed_len, keys, 2, &meta, &err),
-			 KXSIG_OK);
+			 0);
 	assert_int_equal(kxsig_verify(f->signed_elf, f->signed_len, &f->other_pub, 1, &meta, &err),
-			 KXSIG_ERR_KEY);
+			 -ENOKEY);
 	kxsig_keyid_hex(f->pub.keyid, a);
 	kxsig_keyid_hex(f->other_pub.keyid, b);
 	snprintf(want, sizeof(want), "signed by key %s, expected one of: %s", a, b);
@@ -211,18 +212,18 @@ static void resign_replaces(void **state)
 	struct fixture *f = *state;
 	struct kxsig_sign_opts opts = demo_opts;
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t *again = NULL;
 	size_t len = 0;
 
 	opts.version = "1.2.4";
 	assert_int_equal(kxsig_sign_elf(f->other, f->signed_elf, f->signed_len, &opts, &again,
 					&len, &err),
-			 KXSIG_OK);
+			 0);
 	assert_int_equal(len, f->signed_len); /* the section was replaced, not added */
-	assert_int_equal(kxsig_verify(again, len, &f->other_pub, 1, &meta, &err), KXSIG_OK);
+	assert_int_equal(kxsig_verify(again, len, &f->other_pub, 1, &meta, &err), 0);
 	assert_string_equal(meta.version, "1.2.4");
-	assert_int_equal(kxsig_verify(again, len, &f->pub, 1, &meta, &err), KXSIG_ERR_KEY);
+	assert_int_equal(kxsig_verify(again, len, &f->pub, 1, &meta, &err), -ENOKEY);
 	free(again);
 }
 
@@ -244,14 +245,14 @@ static void tamper_each_region(void **state)
 		{SHSTR_OFF + 3, "section-name table (section 4,"},
 	};
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint8_t *c = copy(f);
 
 		c[rows[i].offset] ^= 0x01;
 		assert_int_equal(kxsig_verify(c, f->signed_len, &f->pub, 1, &meta, &err),
-				 KXSIG_ERR_TAMPERED);
+				 -EBADMSG);
 		if (!strstr(err.msg, rows[i].names))
 			fail_msg("row %zu: \"%s\" not in \"%s\"", i, rows[i].names, err.msg);
 		free(c);
@@ -262,7 +263,7 @@ static void tamper_section_headers(void **state)
 {
 	struct fixture *f = *state;
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t *c = copy(f);
 	Elf64_Ehdr eh;
 
@@ -270,7 +271,7 @@ static void tamper_section_headers(void **state)
 	/* .text's sh_addr: layout unchanged, the header table's bytes differ. */
 	c[eh.e_shoff + sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_addr)] ^= 0x10;
 	assert_int_equal(kxsig_verify(c, f->signed_len, &f->pub, 1, &meta, &err),
-			 KXSIG_ERR_TAMPERED);
+			 -EBADMSG);
 	assert_non_null(strstr(err.msg, "section header table"));
 	free(c);
 }
@@ -289,14 +290,14 @@ static void metadata_is_signed(void **state)
 	};
 	uint64_t sig = sig_offset(f);
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		uint8_t *c = copy(f);
 
 		c[sig + fields[i]] = c[sig + fields[i]] == '4' ? '5' : '4';
 		assert_int_equal(kxsig_verify(c, f->signed_len, &f->pub, 1, &meta, &err),
-				 KXSIG_ERR_SIGNATURE);
+				 -EKEYREJECTED);
 		free(c);
 	}
 }
@@ -329,7 +330,7 @@ static void hostile_layouts(void **state)
 		{sig + offsetof(struct kxsig_abi_section, version), 0, 1, "bad name, version"},
 	};
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	memcpy(&eh, f->signed_elf, sizeof(eh));
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -337,10 +338,10 @@ static void hostile_layouts(void **state)
 
 		memcpy(c + rows[i].offset, &rows[i].value, rows[i].width);
 		assert_int_equal(kxsig_verify(c, f->signed_len, &f->pub, 1, &meta, &err),
-				 KXSIG_ERR_MALFORMED);
+				 -ENOEXEC);
 		if (!strstr(err.msg, rows[i].reason))
 			fail_msg("row %zu: \"%s\" not in \"%s\"", i, rows[i].reason, err.msg);
-		assert_false(kxsig_err_is_verify(err.code));
+		assert_false(kxsig_err_is_verify(-ENOEXEC));
 		free(c);
 	}
 }
@@ -351,14 +352,14 @@ static void every_truncation_fails(void **state)
 {
 	struct fixture *f = *state;
 	struct kxsig_meta meta;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
 	for (size_t len = 0; len < f->signed_len; len++) {
 		uint8_t *c = malloc(len ? len : 1);
 
 		assert_non_null(c);
 		memcpy(c, f->signed_elf, len);
-		assert_int_not_equal(kxsig_verify(c, len, &f->pub, 1, &meta, &err), KXSIG_OK);
+		assert_int_not_equal(kxsig_verify(c, len, &f->pub, 1, &meta, &err), 0);
 		assert_int_not_equal(err.msg[0], '\0');
 		free(c);
 	}
@@ -368,25 +369,25 @@ static void sign_refuses_bad_input(void **state)
 {
 	struct fixture *f = *state;
 	struct kxsig_sign_opts opts = demo_opts;
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 	uint8_t *out = NULL, *c = copy(f);
 	size_t len = 0;
 
 	opts.name = "../evil";
 	assert_int_equal(kxsig_sign_elf(f->key, f->unsigned_elf, f->unsigned_len, &opts, &out,
 					&len, &err),
-			 KXSIG_ERR_INVAL);
+			 -EINVAL);
 	opts = demo_opts;
 	opts.version = "1.0 beta";
 	assert_int_equal(kxsig_sign_elf(f->key, f->unsigned_elf, f->unsigned_len, &opts, &out,
 					&len, &err),
-			 KXSIG_ERR_INVAL);
+			 -EINVAL);
 	c[offsetof(Elf64_Ehdr, e_type)] = ET_REL;
 	assert_int_equal(kxsig_sign_elf(f->key, c, f->signed_len, &demo_opts, &out, &len, &err),
-			 KXSIG_ERR_MALFORMED);
+			 -ENOEXEC);
 	assert_non_null(strstr(err.msg, "not a shared object or an executable"));
 	assert_int_equal(kxsig_sign_elf(f->key, "hello", 5, &demo_opts, &out, &len, &err),
-			 KXSIG_ERR_MALFORMED);
+			 -ENOEXEC);
 	assert_null(out);
 	free(c);
 }
@@ -396,17 +397,17 @@ static void detached_round_trip(void **state)
 	struct fixture *f = *state;
 	static const char msg[] = "compiled policy tables";
 	uint8_t sig[KXSIG_SIG_BYTES];
-	struct kxsig_error err = {0};
+	struct kx_error err = {0};
 
-	assert_int_equal(kxsig_sign_detached(f->key, msg, sizeof(msg), sig, &err), KXSIG_OK);
-	assert_int_equal(kxsig_verify_detached(&f->pub, msg, sizeof(msg), sig, &err), KXSIG_OK);
+	assert_int_equal(kxsig_sign_detached(f->key, msg, sizeof(msg), sig, &err), 0);
+	assert_int_equal(kxsig_verify_detached(&f->pub, msg, sizeof(msg), sig, &err), 0);
 	assert_int_equal(kxsig_verify_detached(&f->pub, msg, sizeof(msg) - 1, sig, &err),
-			 KXSIG_ERR_SIGNATURE);
+			 -EKEYREJECTED);
 	assert_int_equal(kxsig_verify_detached(&f->other_pub, msg, sizeof(msg), sig, &err),
-			 KXSIG_ERR_SIGNATURE);
+			 -EKEYREJECTED);
 	sig[0] ^= 1;
 	assert_int_equal(kxsig_verify_detached(&f->pub, msg, sizeof(msg), sig, &err),
-			 KXSIG_ERR_SIGNATURE);
+			 -EKEYREJECTED);
 }
 
 int main(void)
