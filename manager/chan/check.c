@@ -7,29 +7,16 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/kxerr.h"
 #include "guest/kx_hcall_abi.h"
 #include "manager/chan/chan.h"
 
 #define ERRNO_MAX 4095 /* Linux's MAX_ERRNO: -ERRNO_MAX..-1 are errnos */
-
-static int bad(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The one way a check fails: the reason in why, -EBADMSG. */
-static int bad(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
 
 static int str_ok(const char *s, size_t n)
 {
@@ -50,43 +37,44 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 	uint32_t type;
 
 	if (len != sizeof(msg))
-		return bad(why, whylen, "message of %zu bytes, want %zu", len, sizeof(msg));
+		return kx_bad_msg(why, whylen, "message of %zu bytes, want %zu", len, sizeof(msg));
 	memcpy(&msg, buf, sizeof(msg));
 	type = msg.type;
 	if (msg.size != sizeof(msg))
-		return bad(why, whylen, "size field %u, want %zu", msg.size, sizeof(msg));
+		return kx_bad_msg(why, whylen, "size field %u, want %zu", msg.size, sizeof(msg));
 	if (nfds != 0)
-		return bad(why, whylen, "message type %u with %d fds", type, nfds);
+		return kx_bad_msg(why, whylen, "message type %u with %d fds", type, nfds);
 	switch (type) {
 	case KXMON_MSG_HELLO:
 		if (msg.u.hello.chan_version != KXMON_CHAN_VERSION)
-			return bad(why, whylen, "channel version %u, want %u",
-				   msg.u.hello.chan_version, KXMON_CHAN_VERSION);
+			return kx_bad_msg(why, whylen, "channel version %u, want %u",
+					  msg.u.hello.chan_version, KXMON_CHAN_VERSION);
 		return 0;
 	case KXMON_MSG_LINK_REQ:
 		if (!str_ok(msg.u.link_req.name, sizeof(msg.u.link_req.name)))
-			return bad(why, whylen, "LINK_REQ name without its NUL");
+			return kx_bad_msg(why, whylen, "LINK_REQ name without its NUL");
 		if (msg.u.link_req.at_boot > 1)
-			return bad(why, whylen, "LINK_REQ at_boot %u", msg.u.link_req.at_boot);
+			return kx_bad_msg(why, whylen, "LINK_REQ at_boot %u",
+					  msg.u.link_req.at_boot);
 		return 0;
 	case KXMON_MSG_LINK_DONE:
 		if (!str_ok(msg.u.done.name, sizeof(msg.u.done.name)) ||
 		    !str_ok(msg.u.done.message, sizeof(msg.u.done.message)))
-			return bad(why, whylen, "LINK_DONE string without its NUL");
+			return kx_bad_msg(why, whylen, "LINK_DONE string without its NUL");
 		if (!errno_result(msg.u.done.result))
-			return bad(why, whylen, "LINK_DONE result %d is not 0 or -errno",
-				   msg.u.done.result);
+			return kx_bad_msg(why, whylen, "LINK_DONE result %d is not 0 or -errno",
+					  msg.u.done.result);
 		return 0;
 	case KXMON_MSG_UPDATE_DONE:
 		if (!str_ok(msg.u.update_done.message, sizeof(msg.u.update_done.message)))
-			return bad(why, whylen, "UPDATE_DONE message without its NUL");
+			return kx_bad_msg(why, whylen, "UPDATE_DONE message without its NUL");
 		if (!errno_result(msg.u.update_done.result))
-			return bad(why, whylen, "UPDATE_DONE result %d is not 0 or -errno",
-				   msg.u.update_done.result);
+			return kx_bad_msg(why, whylen, "UPDATE_DONE result %d is not 0 or -errno",
+					  msg.u.update_done.result);
 		return 0;
 	case KXMON_MSG_EXIT:
 		if (!str_ok(msg.u.exit.report, sizeof(msg.u.exit.report)))
-			return bad(why, whylen, "EXIT report without its NUL");
+			return kx_bad_msg(why, whylen, "EXIT report without its NUL");
 		return 0;
 	case KXMON_MSG_IPC_REQ: /* ids and keys are checked against kxd's table */
 		if (msg.u.ipc_req.op < KXMON_IPC_GET || msg.u.ipc_req.op > KXMON_IPC_RM ||
@@ -94,14 +82,14 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 		     (msg.u.ipc_req.kind < KX_IPC_KIND_PIPE || msg.u.ipc_req.kind > KX_IPC_KIND_SHM)) ||
 		    (msg.u.ipc_req.flags & ~(uint32_t)(KX_IPC_CREAT | KX_IPC_EXCL)) != 0 ||
 		    (msg.u.ipc_req.ends & ~(uint32_t)(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
-			return bad(why, whylen, "IPC_REQ op %u kind %u flags %#x ends %#x",
-				   msg.u.ipc_req.op, msg.u.ipc_req.kind, msg.u.ipc_req.flags,
-				   msg.u.ipc_req.ends);
+			return kx_bad_msg(why, whylen, "IPC_REQ op %u kind %u flags %#x ends %#x",
+					  msg.u.ipc_req.op, msg.u.ipc_req.kind, msg.u.ipc_req.flags,
+					  msg.u.ipc_req.ends);
 		return 0;
 	case KXMON_MSG_KILL_REQ: /* the target is checked against the registry */
 		if (msg.u.sig.sig >= KX_NSIG || msg.u.sig.result != 0)
-			return bad(why, whylen, "KILL_REQ signal %u result %d", msg.u.sig.sig,
-				   msg.u.sig.result);
+			return kx_bad_msg(why, whylen, "KILL_REQ signal %u result %d",
+					  msg.u.sig.sig, msg.u.sig.result);
 		return 0;
 	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
@@ -109,7 +97,7 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 	case KXMON_MSG_RECYCLE_READY: /* no body; kxd checks the pVM is a pooled one */
 		return 0;
 	default:
-		return bad(why, whylen, "unexpected message type %u", type);
+		return kx_bad_msg(why, whylen, "unexpected message type %u", type);
 	}
 }
 
@@ -120,16 +108,16 @@ static int check_ipc_resp(const struct kxmon_msg *m, int nfds, char *why, size_t
 	const struct kxmon_ipc_resp *r = &m->u.ipc_resp;
 
 	if (memchr(r->reason, '\0', sizeof(r->reason)) == NULL)
-		return bad(why, whylen, "IPC_RESP reason without its NUL");
+		return kx_bad_msg(why, whylen, "IPC_RESP reason without its NUL");
 	if (!errno_result(r->result))
-		return bad(why, whylen, "IPC_RESP result is not 0 or -errno");
+		return kx_bad_msg(why, whylen, "IPC_RESP result is not 0 or -errno");
 	if (r->map > 1 || (r->map && r->result != 0) || nfds != (r->map ? 1 : 0))
-		return bad(why, whylen, "IPC_RESP: wrong number of file descriptors");
+		return kx_bad_msg(why, whylen, "IPC_RESP: wrong number of file descriptors");
 	if ((r->ends & ~(uint32_t)(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
-		return bad(why, whylen, "IPC_RESP ends out of range");
+		return kx_bad_msg(why, whylen, "IPC_RESP ends out of range");
 	if (r->map && (r->kind < KX_IPC_KIND_PIPE || r->kind > KX_IPC_KIND_SHM || r->id == 0 ||
 		       r->data_size == 0 || r->data_size % KX_PAGE_SIZE != 0))
-		return bad(why, whylen, "IPC_RESP kind, id or size out of range");
+		return kx_bad_msg(why, whylen, "IPC_RESP kind, id or size out of range");
 	return 0;
 }
 
@@ -138,12 +126,12 @@ static int check_signal(const struct kxmon_msg *m, int nfds, char *why, size_t w
 	const struct kxmon_sig *s = &m->u.sig;
 
 	if (nfds != 0)
-		return bad(why, whylen, "a signal message with file descriptors");
+		return kx_bad_msg(why, whylen, "a signal message with file descriptors");
 	if (m->type == KXMON_MSG_SIGNAL && (s->sig == 0 || s->sig >= KX_NSIG))
-		return bad(why, whylen, "SIGNAL number %u out of range", s->sig);
+		return kx_bad_msg(why, whylen, "SIGNAL number %u out of range", s->sig);
 	if (m->type == KXMON_MSG_KILL_RESP && s->result != 0 && s->result != -ESRCH &&
 	    s->result != -EACCES && s->result != -EINVAL)
-		return bad(why, whylen, "KILL_RESP result %d out of range", s->result);
+		return kx_bad_msg(why, whylen, "KILL_RESP result %d out of range", s->result);
 	return 0;
 }
 
@@ -153,19 +141,19 @@ static int check_recycle(const struct kxmon_msg *m, int nfds, char *why, size_t 
 	uint32_t strings = 0;
 
 	if (m->type == KXMON_MSG_RECYCLE_CONSOLE)
-		return nfds == 2 ? 0 : bad(why, whylen, "RECYCLE_CONSOLE without its 2 fds");
+		return nfds == 2 ? 0 : kx_bad_msg(why, whylen, "RECYCLE_CONSOLE without its 2 fds");
 	if (nfds != 1)
-		return bad(why, whylen, "RECYCLE_APP without its library fd");
+		return kx_bad_msg(why, whylen, "RECYCLE_APP without its library fd");
 	if (memchr(a->name, '\0', sizeof(a->name)) == NULL || a->name[0] == '\0' ||
 	    memchr(a->version, '\0', sizeof(a->version)) == NULL)
-		return bad(why, whylen, "RECYCLE_APP name or version without its NUL");
+		return kx_bad_msg(why, whylen, "RECYCLE_APP name or version without its NUL");
 	if (a->argc == 0 || a->argc > KXMON_RECYCLE_ARGC_MAX || a->args_len == 0 ||
 	    a->args_len > sizeof(a->args) || a->args[a->args_len - 1] != '\0')
-		return bad(why, whylen, "RECYCLE_APP argument vector out of range");
+		return kx_bad_msg(why, whylen, "RECYCLE_APP argument vector out of range");
 	for (uint32_t i = 0; i < a->args_len; i++)
 		strings += a->args[i] == '\0';
 	if (strings != a->argc)
-		return bad(why, whylen, "RECYCLE_APP argc does not match its strings");
+		return kx_bad_msg(why, whylen, "RECYCLE_APP argc does not match its strings");
 	return 0;
 }
 
@@ -175,13 +163,13 @@ static int check_update(const struct kxmon_msg *m, int nfds, char *why, size_t w
 
 	if (memchr(u->old_name, '\0', sizeof(u->old_name)) == NULL || u->old_name[0] == '\0' ||
 	    memchr(u->version, '\0', sizeof(u->version)) == NULL)
-		return bad(why, whylen, "UPDATE_PUSH: a name or version without its NUL");
+		return kx_bad_msg(why, whylen, "UPDATE_PUSH: a name or version without its NUL");
 	if (u->flags & ~KXMON_UPDATE_LAZY)
-		return bad(why, whylen, "UPDATE_PUSH: unknown flags");
+		return kx_bad_msg(why, whylen, "UPDATE_PUSH: unknown flags");
 	if (u->deadline_ms == 0 || u->deadline_ms > KXMON_UPDATE_DEADLINE_MAX)
-		return bad(why, whylen, "UPDATE_PUSH: deadline out of range");
+		return kx_bad_msg(why, whylen, "UPDATE_PUSH: deadline out of range");
 	if (nfds != 1)
-		return bad(why, whylen, "UPDATE_PUSH: wrong number of file descriptors");
+		return kx_bad_msg(why, whylen, "UPDATE_PUSH: wrong number of file descriptors");
 	return 0;
 }
 
@@ -195,18 +183,19 @@ static int check_proc(const struct kxmon_msg *m, int nfds, char *why, size_t why
 	if (m->type == KXMON_MSG_WAIT_RESP) {
 		if (m->u.wait.result != 0 && m->u.wait.result != -ECHILD &&
 		    m->u.wait.result != -EINTR)
-			return bad(why, whylen, "WAIT_RESP result not 0, -ECHILD, -EINTR");
+			return kx_bad_msg(why, whylen, "WAIT_RESP result not 0, -ECHILD, -EINTR");
 		if (nfds != 0)
-			return bad(why, whylen, "wrong number of file descriptors");
+			return kx_bad_msg(why, whylen, "wrong number of file descriptors");
 		return 0;
 	}
 	if (f->allow > 1 || !str_ok(f->reason, sizeof(f->reason)))
-		return bad(why, whylen, "FORK_RESP allow out of range or reason without NUL");
+		return kx_bad_msg(why, whylen,
+				  "FORK_RESP allow out of range or reason without NUL");
 	if (f->allow ? (f->child_id == 0 || f->error != 0)
 		     : (f->error != -EACCES && f->error != -EAGAIN))
-		return bad(why, whylen, "FORK_RESP child id or error out of range");
+		return kx_bad_msg(why, whylen, "FORK_RESP child id or error out of range");
 	if (nfds != (f->allow ? 1 : 0))
-		return bad(why, whylen, "wrong number of file descriptors");
+		return kx_bad_msg(why, whylen, "wrong number of file descriptors");
 	return 0;
 }
 
@@ -216,16 +205,16 @@ static int check_link(const struct kxmon_msg *m, int nfds, const char *name, cha
 	const struct kxmon_link *l = &m->u.link;
 
 	if (l->allow > 1 || l->bind > KXMON_BIND_NOW)
-		return bad(why, whylen, "LINK allow/bind out of range");
+		return kx_bad_msg(why, whylen, "LINK allow/bind out of range");
 	if (!str_ok(l->name, sizeof(l->name)) || !str_ok(l->version, sizeof(l->version)) ||
 	    !str_ok(l->reason, sizeof(l->reason)))
-		return bad(why, whylen, "a string without its NUL");
+		return kx_bad_msg(why, whylen, "a string without its NUL");
 	if (m->type == KXMON_MSG_LINK_RESP && name != NULL && strcmp(l->name, name) != 0)
-		return bad(why, whylen, "LINK_RESP for another library");
+		return kx_bad_msg(why, whylen, "LINK_RESP for another library");
 	if (m->type == KXMON_MSG_LINK_PUSH && (l->allow != 1 || l->name[0] == '\0'))
-		return bad(why, whylen, "LINK_PUSH must allow a named library");
+		return kx_bad_msg(why, whylen, "LINK_PUSH must allow a named library");
 	if (nfds != (l->allow ? 1 : 0))
-		return bad(why, whylen, "wrong number of file descriptors");
+		return kx_bad_msg(why, whylen, "wrong number of file descriptors");
 	return 0;
 }
 
@@ -235,10 +224,10 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 	struct kxmon_msg m;
 
 	if (len != sizeof(m))
-		return bad(why, whylen, "message of the wrong size");
+		return kx_bad_msg(why, whylen, "message of the wrong size");
 	memcpy(&m, buf, sizeof(m));
 	if (m.size != sizeof(m))
-		return bad(why, whylen, "message size field is wrong");
+		return kx_bad_msg(why, whylen, "message size field is wrong");
 	switch (m.type) {
 	case KXMON_MSG_LINK_PUSH:
 		return check_link(&m, nfds, name, why, whylen);
@@ -246,7 +235,7 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 		return check_update(&m, nfds, why, whylen);
 	case KXMON_MSG_IPC_RESP:
 		if (expect_seq == 0 || m.seq != expect_seq)
-			return bad(why, whylen, "IPC_RESP with a seq that no IPC_REQ has");
+			return kx_bad_msg(why, whylen, "IPC_RESP with a seq that no IPC_REQ has");
 		return check_ipc_resp(&m, nfds, why, whylen);
 	case KXMON_MSG_RECYCLE_CONSOLE:
 	case KXMON_MSG_RECYCLE_APP:
@@ -259,14 +248,14 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 	case KXMON_MSG_WAIT_RESP:
 		/* An answer: to the request in flight, and of its kind (the caller) */
 		if (expect_seq == 0 || m.seq != expect_seq)
-			return bad(why, whylen, "%s",
-				   m.type == KXMON_MSG_LINK_RESP
-					   ? "LINK_RESP with a seq that no LINK_REQ has"
-					   : "an answer with a seq that no request has");
+			return kx_bad_msg(why, whylen, "%s",
+					  m.type == KXMON_MSG_LINK_RESP
+						  ? "LINK_RESP with a seq that no LINK_REQ has"
+						  : "an answer with a seq that no request has");
 		return m.type == KXMON_MSG_LINK_RESP ? check_link(&m, nfds, name, why, whylen)
 						     : check_proc(&m, nfds, why, whylen);
 	default:
-		return bad(why, whylen, "unexpected message type");
+		return kx_bad_msg(why, whylen, "unexpected message type");
 	}
 }
 

@@ -4,7 +4,6 @@
  * input is untrusted.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/kxerr.h"
 #include "guest/kx_hcall_abi.h" /* KX_NSIG */
 #include "manager/kxd/kxd.h"
 
@@ -47,18 +47,6 @@ int kxd_libname_ok(const char *name)
 	return 1;
 }
 
-static int bad(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int bad(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
-
 /* The common head of every message: its length, the size field, and a
  * type within [lo, hi] (hi = 0: any, the caller checks). */
 static int check_head(const void *buf, size_t len, size_t want, uint32_t lo, uint32_t hi,
@@ -67,13 +55,13 @@ static int check_head(const void *buf, size_t len, size_t want, uint32_t lo, uin
 	uint32_t size;
 
 	if (len != want)
-		return bad(why, whylen, "message of %zu bytes, want %zu", len, want);
+		return kx_bad_msg(why, whylen, "message of %zu bytes, want %zu", len, want);
 	memcpy(type, buf, sizeof(*type));
 	memcpy(&size, (const char *)buf + sizeof(uint32_t), sizeof(size));
 	if (size != want)
-		return bad(why, whylen, "size field %u, want %zu", size, want);
+		return kx_bad_msg(why, whylen, "size field %u, want %zu", size, want);
 	if (hi != 0 && (*type < lo || *type > hi))
-		return bad(why, whylen, "unknown message type %u", *type);
+		return kx_bad_msg(why, whylen, "unknown message type %u", *type);
 	return 0;
 }
 
@@ -87,31 +75,31 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 		return rc;
 	memcpy(&req, buf, sizeof(req));
 	if (nfds != (type == KXD_REQ_RUN ? 3 : type == KXD_REQ_UPDATE ? 1 : 0))
-		return bad(why, whylen, "request type %u with %d fds", type, nfds);
+		return kx_bad_msg(why, whylen, "request type %u with %d fds", type, nfds);
 	if (!kxd_str_ok(req.app, sizeof(req.app)) || !kxd_str_ok(req.name, sizeof(req.name)))
-		return bad(why, whylen, "unterminated string");
+		return kx_bad_msg(why, whylen, "unterminated string");
 	if ((type == KXD_REQ_LINK || type == KXD_REQ_UPDATE) && !kxd_libname_ok(req.name))
-		return bad(why, whylen, "bad library name");
+		return kx_bad_msg(why, whylen, "bad library name");
 	if (type != KXD_REQ_LINK && req.as_pvm_id != 0)
-		return bad(why, whylen, "request type %u on behalf of a pVM", type);
+		return kx_bad_msg(why, whylen, "request type %u on behalf of a pVM", type);
 	/* Unused fields must be zero, so a field can gain a meaning later
 	 * without an old kxd silently ignoring it. */
 	if ((req.flags != 0 && !(type == KXD_REQ_RUN && req.flags == KXD_RUN_RECYCLE) &&
 	     !(type == KXD_REQ_UPDATE && (req.flags & ~KXD_UPDATE_FLAGS) == 0)) ||
 	    (req.sig != 0 && type != KXD_REQ_KILL))
-		return bad(why, whylen, "request type %u with flags or a signal", type);
+		return kx_bad_msg(why, whylen, "request type %u with flags or a signal", type);
 	if (type == KXD_REQ_KILL && (req.sig < 0 || req.sig >= KX_NSIG))
-		return bad(why, whylen, "signal %d out of range", req.sig);
+		return kx_bad_msg(why, whylen, "signal %d out of range", req.sig);
 	if (type == KXD_REQ_RUN) {
 		uint32_t strings = 0;
 
 		if (req.args_len == 0 || req.args_len > sizeof(req.args) || req.argc == 0 ||
 		    req.argc > KXD_ARGC_MAX || req.args[req.args_len - 1] != '\0')
-			return bad(why, whylen, "bad argument vector");
+			return kx_bad_msg(why, whylen, "bad argument vector");
 		for (uint32_t i = 0; i < req.args_len; i++)
 			strings += req.args[i] == '\0';
 		if (strings != req.argc)
-			return bad(why, whylen, "argc %u but %u strings", req.argc, strings);
+			return kx_bad_msg(why, whylen, "argc %u but %u strings", req.argc, strings);
 	}
 	return 0;
 }
@@ -138,7 +126,8 @@ int kxd_check_resp(const void *buf, size_t len, int nfds, char *why, size_t whyl
 	memcpy(&resp, buf, sizeof(resp));
 	if (nfds != 0 || !kxd_str_ok(resp.app, sizeof(resp.app)) ||
 	    !kxd_str_ok(resp.text, sizeof(resp.text)))
-		return bad(why, whylen, "answer with %d fds or an unterminated string", nfds);
+		return kx_bad_msg(why, whylen, "answer with %d fds or an unterminated string",
+				  nfds);
 	return 0;
 }
 
