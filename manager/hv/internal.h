@@ -111,7 +111,14 @@ struct hv_pvm {
 /* A malformed hypercall: the pVM ends with this reason (static text). */
 void hv_bad(struct hv_hcall_result *res, const char *reason);
 
-/* -errno from the host side, as the guest sees it (KX_E* of kx_hcall_abi.h). */
+/*
+ * The one map from a host -errno to the errno a guest sees (the KX_E*
+ * values of guest/kx_hcall_abi.h), for every hypercall that passes a
+ * failure on: the KX_E* of the same name (-ENOSPC is -KX_ENOSPC, -ENOMEM
+ * -KX_ENOMEM), -KX_EINVAL for any errno the ABI has no name for.  So a
+ * module returns what its call documents (docs/guest-abi.md): kx_dlopen's
+ * one "no room" is -ENOMEM, an IpC object's -ENOSPC.  rc must be negative.
+ */
 int64_t hv_guest_errno(int rc);
 
 /* The primitives, with what the core adds: W^X and the monitor region

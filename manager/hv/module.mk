@@ -157,3 +157,10 @@ UNIT_TESTS += test_hv_skeleton
 test_hv_skeleton_SRCS := tests/unit/test_hv_skeleton.c
 test_hv_skeleton_LIBS := kxhv kxchan kxelf
 test_hv_skeleton_LDLIBS := -lcmocka
+
+# The one host-to-guest errno map, alone and through every call that passes
+# the manager's answer on (the core over the fake backend).
+UNIT_TESTS += test_guest_errno
+test_guest_errno_SRCS := tests/unit/test_guest_errno.c tests/hv/hv_fake.c
+test_guest_errno_LIBS := kxhv kxchan kxelf
+test_guest_errno_LDLIBS := -lcmocka
