@@ -4,6 +4,7 @@
 #   kxerr.h         the error convention: 0 or -errno, struct kx_error,
 #                   kx_err / kx_err_wrap
 #   kxfd.h          checks of received file descriptors (seals)
+#   kxelf_limits.h  the ELF limits the signer and the loader share
 LIBS += kxcommon
 kxcommon_SRCS := common/kxerr.c common/kxfd.c
 

@@ -50,6 +50,11 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* Every signed region is one PT_LOAD or one of four tables; a file at the
+ * loader's PT_LOAD limit must still fit a signature. */
+_Static_assert(KXSIG_ABI_MAX_REGIONS >= KXELF_MAX_LOADS + 4,
+	       "a signature has a region for each PT_LOAD the loader takes");
+
 static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kx_error *err)
 {
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
@@ -77,9 +82,9 @@ static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kx_error *err)
 			      eh->e_type);
 	if (eh->e_ehsize != sizeof(Elf64_Ehdr))
 		return kx_err(err, -ENOEXEC, "bad e_ehsize %u", eh->e_ehsize);
-	if (eh->e_phnum == 0 || eh->e_phnum > KXELF_MAX_PHDRS)
+	if (eh->e_phnum == 0 || eh->e_phnum > KXELF_MAX_PHNUM)
 		return kx_err(err, -ENOEXEC,
-			      "%u program headers (need 1..%d)", eh->e_phnum, KXELF_MAX_PHDRS);
+			      "%u program headers (need 1..%u)", eh->e_phnum, KXELF_MAX_PHNUM);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return kx_err(err, -ENOEXEC, "bad e_phentsize %u",
 			      eh->e_phentsize);
@@ -91,9 +96,9 @@ static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kx_error *err)
 	if (eh->e_shoff == 0 || eh->e_shnum == 0)
 		return kx_err(err, -ENOEXEC,
 			      "no section header table (or extended section numbering)");
-	if (eh->e_shnum > KXELF_MAX_SECTIONS)
-		return kx_err(err, -ENOEXEC, "%u sections (limit %d)",
-			      eh->e_shnum, KXELF_MAX_SECTIONS);
+	if (eh->e_shnum > KXELF_MAX_SHNUM)
+		return kx_err(err, -ENOEXEC, "%u sections (limit %u)",
+			      eh->e_shnum, KXELF_MAX_SHNUM);
 	if (eh->e_shentsize != sizeof(Elf64_Shdr))
 		return kx_err(err, -ENOEXEC, "bad e_shentsize %u",
 			      eh->e_shentsize);
@@ -159,6 +164,9 @@ static int check_phdrs(struct kxsig_elf *elf, struct kx_error *err)
 		kxsig_elf_phdr(elf, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
+		if (elf->nloads == KXELF_MAX_LOADS)
+			return kx_err(err, -ENOEXEC, "program header %zu: more than %u PT_LOAD segments",
+				      i, KXELF_MAX_LOADS);
 		if (!in_file(ph.p_offset, ph.p_filesz, elf->len))
 			return kx_err(err, -ENOEXEC,
 				      "program header %zu: PT_LOAD (offset 0x%llx, %llu bytes) is outside the file",
@@ -279,6 +287,9 @@ int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct k
 	if (len < sizeof(Elf64_Ehdr))
 		return kx_err(err, -ENOEXEC,
 			      "truncated: %zu bytes is shorter than an ELF64 header", len);
+	if (len > KXELF_MAX_FILE_SIZE)
+		return kx_err(err, -EFBIG, "file size %zu above the %zu-byte limit", len,
+			      KXELF_MAX_FILE_SIZE);
 	memcpy(&elf->eh, buf, sizeof(elf->eh));
 	rc = check_ident(&elf->eh, len, err);
 	if (rc)

@@ -14,10 +14,9 @@
 #include "signer/kxsig.h"
 #include "signer/kxsig_abi.h"
 
-/* Limits on untrusted input; each one is far above what a real library has. */
-#define KXELF_MAX_SECTIONS 1024 /* e_shnum */
-#define KXELF_MAX_PHDRS    256  /* e_phnum */
-#define KXSIG_KEYFILE_MAX  4096 /* bytes of a key file */
+/* Limits on untrusted input; each one is far above what a real library has.
+ * The ELF ones are the loader's too (common/kxelf_limits.h). */
+#define KXSIG_KEYFILE_MAX 4096 /* bytes of a key file */
 
 /* A validated view of an ELF64 little-endian x86-64 ET_DYN/ET_EXEC file.  The
  * buffer is borrowed; every offset reachable through this struct has been

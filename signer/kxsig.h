@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/kxelf_limits.h"
 #include "common/kxerr.h"
 
 #define KXSIG_KEYID_BYTES   8
@@ -115,8 +116,9 @@ int kxsig_content_digest(const void *elf, size_t len, uint8_t out[KXSIG_DIGEST_B
 			 struct kx_error *err);
 
 /* Read a whole regular file of at most max bytes into a malloc'd buffer
- * (the caller frees it).  KXSIG_FILE_MAX is kxsign's limit for ELF files. */
-#define KXSIG_FILE_MAX ((size_t)1 << 30)
+ * (the caller frees it).  KXSIG_FILE_MAX is kxsign's limit for ELF files,
+ * the loader's (common/kxelf_limits.h). */
+#define KXSIG_FILE_MAX KXELF_MAX_FILE_SIZE
 int kxsig_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
 		    struct kx_error *err);
 

@@ -48,7 +48,7 @@ static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_l
 	Elf64_Ehdr neh = *eh;
 	uint8_t *buf = NULL;
 
-	if (eh->e_shnum + 1u > KXELF_MAX_SECTIONS)
+	if (eh->e_shnum + 1u > KXELF_MAX_SHNUM)
 		return kx_err(err, -ENOEXEC, "no room for another section");
 	cut = (eh->e_shoff + shdrs_size == elf->len && eh->e_shoff >= elf->end) ? eh->e_shoff
 										: elf->len;
@@ -60,7 +60,7 @@ static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_l
 	shoff = align8(sig_off + sizeof(struct kxsig_abi_section));
 	total = shoff + shdrs_size + sizeof(Elf64_Shdr);
 	if (total > KXSIG_FILE_MAX)
-		return kx_err(err, -ENOEXEC, "file too large to sign");
+		return kx_err(err, -EFBIG, "file too large to sign");
 	buf = calloc(1, (size_t)total);
 	if (!buf)
 		return kx_err(err, -ENOMEM, "out of memory");

@@ -41,14 +41,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/kxelf_limits.h"
 #include "common/kxerr.h"
 
 /* ---- limits (every count derived from a file is capped) ----------------- */
+/* KXELF_MAX_FILE_SIZE, _PHNUM, _SHNUM and _LOADS are the signer's too:
+ * common/kxelf_limits.h.  The rest are the loader's own. */
 #define KXELF_PAGE_SIZE     4096u
-#define KXELF_MAX_FILE_SIZE ((size_t)1 << 30) /* bytes */
-#define KXELF_MAX_PHNUM     128u              /* program headers */
-#define KXELF_MAX_SHNUM     4096u             /* section headers */
-#define KXELF_MAX_LOADS     16u               /* PT_LOAD segments */
 #define KXELF_MAX_NEEDED    64u               /* DT_NEEDED entries per file */
 #define KXELF_MAX_SYMS      (1u << 20)        /* symbols per table */
 #define KXELF_MAX_RELOCS    (1u << 22)        /* relocations per file */

@@ -16,6 +16,13 @@ test_elf_signed_reads_SRCS := tests/unit/test_elf_signed_reads.c fuzz/elf_walk.c
 test_elf_signed_reads_LIBS := kxelf kxsig
 test_elf_signed_reads_LDLIBS := -lcmocka -lsodium
 
+# Signer and loader share their ELF limits (common/kxelf_limits.h): every
+# file the signer accepts passes the loader's, at each limit and one past.
+UNIT_TESTS += test_elf_limits
+test_elf_limits_SRCS := tests/unit/test_elf_limits.c
+test_elf_limits_LIBS := kxelf kxsig_sign kxsig
+test_elf_limits_LDLIBS := -lcmocka -lsodium
+
 FUZZERS += fuzz_elf fuzz_elf_signed
 fuzz_elf_SRCS := fuzz/fuzz_elf.c fuzz/elf_walk.c
 fuzz_elf_LIBS := kxelf
