@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="make gcc clang llvm libclang-rt-14-dev pkg-config binutils \
-libsodium-dev libyaml-dev flex bison libcmocka-dev bats afl++ libxen-dev \
+libsodium-dev libyaml-dev libdw-dev flex bison libcmocka-dev bats afl++ libxen-dev \
 python3 python3-cryptography graphviz dpkg-dev xz-utils qemu-system-x86 cpio"
 
 missing=""

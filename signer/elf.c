@@ -50,9 +50,10 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* Every signed region is one PT_LOAD or one of four tables; a file at the
- * loader's PT_LOAD limit must still fit a signature. */
-_Static_assert(KXSIG_ABI_MAX_REGIONS >= KXELF_MAX_LOADS + 4,
+/* Every signed region is one PT_LOAD or one of seven others (headers,
+ * tables, the pointer map); a file at the loader's PT_LOAD limit must still
+ * fit a signature. */
+_Static_assert(KXSIG_ABI_MAX_REGIONS >= KXELF_MAX_LOADS + 7,
 	       "a signature has a region for each PT_LOAD the loader takes");
 
 static int check_ident(const Elf64_Ehdr *eh, size_t len, struct kx_error *err)
@@ -245,33 +246,50 @@ static int check_section(struct kxsig_elf *elf, size_t i, struct kx_error *err)
 	return 0;
 }
 
-/* The signature section: one at most, the right type and size, outside every
- * PT_LOAD (it must never be mapped). */
-static int check_sig_section(struct kxsig_elf *elf, size_t i, struct kx_error *err)
+/* Does section sh lie (in part) inside a PT_LOAD's file bytes? */
+static int in_a_load(const struct kxsig_elf *elf, const Elf64_Shdr *sh)
 {
-	Elf64_Shdr sh;
-
-	kxsig_elf_shdr(elf, i, &sh);
-	if (strcmp(kxsig_elf_section_name(elf, &sh), KXSIG_ABI_SECTION_NAME) != 0)
-		return 0;
-	if (elf->sig_index != 0)
-		return kx_err(err, -ENOEXEC,
-			      "two signature sections (sections %zu and %zu)", elf->sig_index, i);
-	if (sh.sh_type != KXSIG_ABI_SECTION_TYPE || sh.sh_size != sizeof(struct kxsig_abi_section) ||
-	    (sh.sh_flags & SHF_ALLOC))
-		return kx_err(err, -ENOEXEC,
-			      "section %zu (%s): wrong type, size or flags for a signature section",
-			      i, KXSIG_ABI_SECTION_NAME);
 	for (size_t p = 0; p < elf->eh.e_phnum; p++) {
 		Elf64_Phdr ph;
 
 		kxsig_elf_phdr(elf, p, &ph);
 		if (ph.p_type == PT_LOAD &&
-		    overlaps(sh.sh_offset, sh.sh_size, ph.p_offset, ph.p_filesz))
-			return kx_err(err, -ENOEXEC,
-				      "signature section lies inside a PT_LOAD segment");
+		    overlaps(sh->sh_offset, sh->sh_size, ph.p_offset, ph.p_filesz))
+			return 1;
 	}
-	elf->sig_index = i;
+	return 0;
+}
+
+/* The signature section and the pointer map: one of each at most, the right
+ * type (and size), outside every PT_LOAD (they are never mapped). */
+static int check_kx_section(struct kxsig_elf *elf, size_t i, struct kx_error *err)
+{
+	Elf64_Shdr sh;
+	const char *name;
+	size_t *index;
+
+	kxsig_elf_shdr(elf, i, &sh);
+	name = kxsig_elf_section_name(elf, &sh);
+	if (strcmp(name, KXSIG_ABI_SECTION_NAME) == 0)
+		index = &elf->sig_index;
+	else if (strcmp(name, KXPTRMAP_SECTION_NAME) == 0 || sh.sh_type == KXPTRMAP_SECTION_TYPE)
+		index = &elf->ptrmap_index;
+	else
+		return 0;
+	if (*index != 0)
+		return kx_err(err, -ENOEXEC, "two %s sections (sections %zu and %zu)", name,
+			      *index, i);
+	if (index == &elf->sig_index
+		    ? sh.sh_type != KXSIG_ABI_SECTION_TYPE ||
+			      sh.sh_size != sizeof(struct kxsig_abi_section)
+		    : sh.sh_type != KXPTRMAP_SECTION_TYPE || sh.sh_size == 0 ||
+			      strcmp(name, KXPTRMAP_SECTION_NAME) != 0)
+		return kx_err(err, -ENOEXEC, "section %zu (%s): wrong name, type or size", i,
+			      name);
+	if ((sh.sh_flags & SHF_ALLOC) || in_a_load(elf, &sh))
+		return kx_err(err, -ENOEXEC, "section %zu (%s) lies inside a PT_LOAD segment", i,
+			      name);
+	*index = i;
 	return 0;
 }
 
@@ -304,7 +322,7 @@ int kxsig_elf_parse(struct kxsig_elf *elf, const void *buf, size_t len, struct k
 	for (size_t i = 0; i < elf->eh.e_shnum; i++) {
 		rc = check_section(elf, i, err);
 		if (!rc)
-			rc = check_sig_section(elf, i, err);
+			rc = check_kx_section(elf, i, err);
 		if (rc)
 			return rc;
 	}
@@ -398,6 +416,13 @@ int kxsig_elf_regions(const struct kxsig_elf *elf, struct kxsig_abi_region out[K
 				elf->shstr_off, elf->shstr_size, err);
 	if (!rc)
 		rc = add_symtabs(elf, out, count, err);
+	if (!rc && elf->ptrmap_index != 0) {
+		Elf64_Shdr sh;
+
+		kxsig_elf_shdr(elf, elf->ptrmap_index, &sh);
+		rc = add_region(elf, out, count, KXSIG_REGION_PTRMAP, (uint32_t)elf->ptrmap_index,
+				sh.sh_offset, sh.sh_size, err);
+	}
 	return rc;
 }
 
@@ -411,6 +436,7 @@ const char *kxsig_region_kind_name(uint16_t kind)
 	case KXSIG_REGION_SHSTRTAB: return "section-name table";
 	case KXSIG_REGION_SYMTAB: return "symbol table";
 	case KXSIG_REGION_STRTAB: return "string table";
+	case KXSIG_REGION_PTRMAP: return "pointer map";
 	}
 	return "unknown region";
 }
@@ -427,6 +453,7 @@ void kxsig_region_describe(const struct kxsig_abi_region *r, char *out, size_t s
 	case KXSIG_REGION_SHSTRTAB:
 	case KXSIG_REGION_SYMTAB:
 	case KXSIG_REGION_STRTAB:
+	case KXSIG_REGION_PTRMAP:
 		snprintf(out, size, "%s (section %u, offset 0x%llx, %llu bytes)", kind, r->index,
 			 off, bytes);
 		break;
@@ -461,8 +488,9 @@ static void normalized_hash(const struct kxsig_elf *elf, const struct kxsig_abi_
 }
 
 /* The content digest names what the mapper uses, independent of the
- * signature: every region except the section header table and the
- * section-name table, each as kind (u16) || index (u32) || size (u64) ||
+ * signature: every region except the section header table, the
+ * section-name table and the pointer map (signing adds it; it is derived
+ * from the build's DWARF, not code), each as kind (u16) || index (u32) || size (u64) ||
  * hash, where regions that overlap the ELF header are hashed with its
  * e_shoff, e_shnum and e_shstrndx zeroed.  Signing changes only those fields
  * of the header (and adds bytes after everything the regions cover), so a
@@ -479,7 +507,8 @@ void kxsig_digest_regions(const struct kxsig_elf *elf, const struct kxsig_abi_re
 	for (size_t i = 0; i < count; i++) {
 		const struct kxsig_abi_region *r = &regions[i];
 
-		if (r->kind == KXSIG_REGION_SHDRS || r->kind == KXSIG_REGION_SHSTRTAB)
+		if (r->kind == KXSIG_REGION_SHDRS || r->kind == KXSIG_REGION_SHSTRTAB ||
+		    r->kind == KXSIG_REGION_PTRMAP)
 			continue;
 		if (r->offset < sizeof(Elf64_Ehdr))
 			normalized_hash(elf, r, hash);

@@ -13,6 +13,7 @@
 
 #include "signer/kxsig.h"
 #include "signer/kxsig_abi.h"
+#include "common/kxptrmap.h"
 
 /* Limits on untrusted input; each one is far above what a real library has.
  * The ELF ones are the loader's too (common/kxelf_limits.h). */
@@ -27,6 +28,7 @@ struct kxsig_elf {
 	Elf64_Ehdr eh;
 	size_t nloads;     /* PT_LOAD entries */
 	size_t sig_index;  /* section index of .kxsig, 0 when unsigned */
+	size_t ptrmap_index; /* section index of .kxptrmap, 0 when none */
 	uint64_t shstr_off, shstr_size;
 	uint64_t end;      /* end of the program headers, PT_LOADs and sections
 			    * (the section header table aside) */

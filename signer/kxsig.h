@@ -23,6 +23,7 @@
 
 #include "common/kxelf_limits.h"
 #include "common/kxerr.h"
+#include "common/kxptrmap.h"
 
 #define KXSIG_KEYID_BYTES   8
 #define KXSIG_PUBKEY_BYTES  32  /* Ed25519 public key */
@@ -184,14 +185,45 @@ struct kxsig_sign_opts {
 	const char *version;         /* KXSIG_VERSION_MAX */
 	const char *trusted_comment; /* may be NULL; KXSIG_COMMENT_MAX */
 	uint64_t timestamp;          /* seconds since the epoch */
+	const uint8_t *ptrmap;       /* the pointer map to add (kxsig_ptrmap_build), or NULL */
+	size_t ptrmap_len;
 };
 
 /* Sign an ELF64 x86-64 shared object or executable: returns a malloc'd copy
- * with a `.kxsig` section added (or the existing one replaced), after
- * verifying the new signature with the key's public half. */
+ * with a `.kxsig` section (and the pointer map's `.kxptrmap` when opts has
+ * one) added, or the existing signature replaced (the file's layout and map
+ * are kept then: -EEXIST when opts brings a different map), after verifying
+ * the new signature with the key's public half. */
 int kxsig_sign_elf(const struct kxsig_seckey *key, const void *elf, size_t len,
 		   const struct kxsig_sign_opts *opts, uint8_t **out, size_t *out_len,
 		   struct kx_error *err);
+
+/* The pointer map (common/kxptrmap.h) of an ELF library, from DWARF: the
+ * library's own, or that of `debug` (a separate debug file of the same
+ * build, e.g. `objcopy --only-keep-debug`) when not NULL.  Returns a
+ * malloc'd map (checked by kxptrmap_decode) and what it holds; -ENODATA
+ * when there is no DWARF, -ENOEXEC for a file that is not ELF, -EINVAL for
+ * a debug file of another build. */
+struct kxsig_ptrmap_stats {
+	size_t vars;              /* writable variables */
+	size_t untyped;           /* ... with no type information: copied verbatim */
+	size_t pointers, maybe;   /* pointer words; words a union may use as one */
+	char untyped_example[64]; /* the name of the first untyped one */
+};
+int kxsig_ptrmap_build(const void *elf, size_t len, const void *debug, size_t debug_len,
+		       uint8_t **map, size_t *map_len, struct kxsig_ptrmap_stats *st,
+		       struct kx_error *err);
+
+/* A signed library's pointer map, read back for people (kxsign ptrmap):
+ * the decoded map (borrowing elf's bytes) and one entry per var with its
+ * name from the symbol tables ("?" when none).  -ENOENT when the file has
+ * no map; the map is decoded, not verified. */
+struct kxsig_ptrmap_var {
+	struct kxptrmap_abi_var var;
+	char name[64];
+};
+int kxsig_ptrmap_describe(const void *elf, size_t len, struct kxsig_ptrmap_var **vars,
+			  size_t *count, struct kxptrmap *map, struct kx_error *err);
 
 /* Write a file atomically: temporary file in the same directory, fsync,
  * rename over path (only if overwrite, else -EEXIST when path exists),

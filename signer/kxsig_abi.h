@@ -51,6 +51,7 @@ enum kxsig_abi_region_kind {
 	KXSIG_REGION_SHSTRTAB = 5, /* the section-name string table; index = section index */
 	KXSIG_REGION_SYMTAB = 6,   /* an SHT_SYMTAB section; index = section index */
 	KXSIG_REGION_STRTAB = 7,   /* the string table a SYMTAB links to; index = section index */
+	KXSIG_REGION_PTRMAP = 8,   /* the pointer map section (below); index = section index */
 };
 
 #define KXSIG_ABI_MAX_REGIONS 32
@@ -99,6 +100,10 @@ _Static_assert(offsetof(struct kxsig_abi_section, trusted_comment) == 136, "comm
 _Static_assert(offsetof(struct kxsig_abi_section, regions) == 392, "regions");
 _Static_assert(offsetof(struct kxsig_abi_section, signature) == 2184, "signature");
 _Static_assert(sizeof(struct kxsig_abi_section) == 2248, "section size");
+
+/* The pointer map (region KXSIG_REGION_PTRMAP) has its own format, shared
+ * by the signer that writes it and the loader that reads it:
+ * common/kxptrmap.h. */
 
 /* ---- key files ---------------------------------------------------------
  * Both key files are text: a line "untrusted comment: <text>", then one line

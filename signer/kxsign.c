@@ -3,7 +3,7 @@
  *
  * One command table drives dispatch, `kxsign --help` and each subcommand's
  * help.  Exit codes: 0 success, 1 verification failed, 2 usage, I/O or
- * malformed input.  Only this file (and kxsign_show.c) prints.
+ * malformed input.  Only this file (and kxsign_show.c, kxsign_ptrmap.c) prints.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -106,6 +106,37 @@ static int sign_time(uint64_t *out)
 	return 0;
 }
 
+/* The map from the file's DWARF (or debug's): none, with a note, when
+ * there is no DWARF; any other failure stops the signing (exit 2). */
+static int pointer_map(const char *file, const uint8_t *in, size_t in_len, const char *debug,
+		       uint8_t **map, size_t *map_len, struct kxsig_ptrmap_stats *st)
+{
+	struct kx_error err = {0};
+	uint8_t *dbg = NULL;
+	size_t dbg_len = 0;
+	int rc = 0;
+
+	if (debug && (rc = kxsig_read_file(debug, KXSIG_FILE_MAX, &dbg, &dbg_len, &err)) != 0)
+		return kxsign_report(debug, NULL, rc, &err);
+	rc = kxsig_ptrmap_build(in, in_len, dbg, dbg_len, map, map_len, st, &err);
+	free(dbg);
+	if (rc == -ENOEXEC && !debug)
+		return 0; /* not ELF: signing says why, in the signer's words */
+	if (rc == -ENODATA && !debug) {
+		fprintf(stderr,
+			"kxsign: %s: note: %s: no pointer map; an online update of this library "
+			"will copy its variables verbatim, rebasing none\n",
+			file, err.msg);
+		return 0;
+	}
+	if (rc) {
+		fprintf(stderr, "kxsign: %s: cannot build the pointer map: %s\n",
+			debug ? debug : file, err.msg);
+		return KXSIGN_EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int cmd_sign(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -114,14 +145,18 @@ static int cmd_sign(int argc, char **argv)
 		{"version", required_argument, NULL, 'V'},
 		{"trusted-comment", required_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
+		{"debug-file", required_argument, NULL, 'd'},
+		{"no-ptrmap", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	struct kxsig_sign_opts opts = {0};
-	const char *sec = NULL, *out = NULL, *file;
+	const char *sec = NULL, *out = NULL, *debug = NULL, *file;
 	struct kxsig_seckey *key = NULL;
 	struct kx_error err = {0};
-	uint8_t *in = NULL, *signed_buf = NULL, keyid[KXSIG_KEYID_BYTES];
-	size_t in_len = 0, signed_len = 0;
+	uint8_t *in = NULL, *signed_buf = NULL, *map = NULL, keyid[KXSIG_KEYID_BYTES];
+	size_t in_len = 0, signed_len = 0, map_len = 0;
+	struct kxsig_ptrmap_stats ms = {0};
+	int want_map = 1;
 	char hex[2 * KXSIG_KEYID_BYTES + 1];
 	struct stat st;
 	int c, rc;
@@ -133,9 +168,13 @@ static int cmd_sign(int argc, char **argv)
 		case 'V': opts.version = optarg; break;
 		case 't': opts.trusted_comment = optarg; break;
 		case 'o': out = optarg; break;
+		case 'd': debug = optarg; break;
+		case 'P': want_map = 0; break;
 		default: return kxsign_usage_error("bad option");
 		}
 	}
+	if (debug && !want_map)
+		return kxsign_usage_error("--debug-file and --no-ptrmap contradict each other");
 	if (!sec || !opts.name || !opts.version)
 		return kxsign_usage_error("-s SECKEY, --name and --version are required");
 	if (optind + 1 != argc)
@@ -154,6 +193,13 @@ static int cmd_sign(int argc, char **argv)
 		rc = kxsign_report(file, NULL, rc, &err);
 		goto out;
 	}
+	if (want_map) {
+		rc = pointer_map(file, in, in_len, debug, &map, &map_len, &ms);
+		if (rc)
+			goto out;
+		opts.ptrmap = map;
+		opts.ptrmap_len = map_len;
+	}
 	rc = kxsig_seckey_open(sec, &key, &err);
 	if (rc) {
 		rc = kxsign_report(sec, NULL, rc, &err);
@@ -170,8 +216,13 @@ static int cmd_sign(int argc, char **argv)
 	kxsig_seckey_keyid(key, keyid);
 	kxsig_keyid_hex(keyid, hex);
 	printf("signed %s as %s %s with key %s -> %s\n", file, opts.name, opts.version, hex, out);
+	if (map)
+		printf("pointer map: %zu variables, %zu pointer words, %zu maybe, %zu untyped%s%s%s\n",
+		       ms.vars, ms.pointers, ms.maybe, ms.untyped, ms.untyped ? " (e.g. '" : "",
+		       ms.untyped ? ms.untyped_example : "", ms.untyped ? "')" : "");
 	rc = KXSIGN_EXIT_OK;
 out:
+	free(map);
 	kxsig_seckey_free(key);
 	free(signed_buf);
 	free(in);
@@ -328,16 +379,23 @@ static const struct kxsign_cmd commands[] = {
 	 "      --no-passphrase    store the secret key unencrypted (CI and dev keys)\n"
 	 "  -f, --force            replace existing key files\n"},
 	{"sign", cmd_sign,
-	 "sign -s SECKEY --name NAME --version VERSION [-t TRUSTED_COMMENT] [-o OUT] FILE",
+	 "sign -s SECKEY --name NAME --version VERSION [-t TRUSTED_COMMENT] [-o OUT]\n"
+	 "              [--debug-file DEBUG | --no-ptrmap] FILE",
 	 "Embed a signature in FILE, an ELF64 x86-64 shared object or executable, as a\n"
 	 ".kxsig section (an existing signature is replaced).  The new signature is\n"
 	 "verified before the file is written atomically.  Sign after strip: strip\n"
 	 "invalidates a signature.  The time is $SOURCE_DATE_EPOCH when set.\n"
+	 "From FILE's DWARF (or DEBUG's), a signed .kxptrmap section records which\n"
+	 "words of each writable variable are pointers, for online update; without\n"
+	 "DWARF the file is signed without one (a note says so).\n"
 	 "  -s, --secret SECKEY            secret key (passphrase as for keygen)\n"
 	 "      --name NAME                library name, signed ([A-Za-z0-9._+-], <= 63)\n"
 	 "      --version VERSION          library version, signed (same rule, <= 31)\n"
 	 "  -t, --trusted-comment TEXT     signed free text (<= 255 printable ASCII characters)\n"
-	 "  -o, --output OUT               write OUT instead of replacing FILE\n"},
+	 "  -o, --output OUT               write OUT instead of replacing FILE\n"
+	 "      --debug-file DEBUG         DWARF from DEBUG, a debug file of the same build\n"
+	 "                                 (objcopy --only-keep-debug), e.g. for a stripped FILE\n"
+	 "      --no-ptrmap                add no pointer map\n"},
 	{"verify", cmd_verify, "verify -p PUBKEY [-p PUBKEY ...] [-K KEYRING_DIR] [-q] FILE",
 	 "Check FILE's embedded signature against the trusted keys.  Exit 1 names\n"
 	 "what failed: the regions that changed, or the signing and expected key ids.\n"
@@ -349,6 +407,11 @@ static const struct kxsign_cmd commands[] = {
 	 "covers, without checking the signature (use verify for that).\n"
 	 "      --json             one JSON object (keys: file, name, version, keyid,\n"
 	 "                         timestamp, trusted_comment, digest, verified, regions)\n"},
+	{"ptrmap", kxsign_cmd_ptrmap, "ptrmap [--all] FILE",
+	 "List FILE's pointer map: for each writable variable, the words an online\n"
+	 "update rebases (pointer), those a union may use as a pointer (maybe), or\n"
+	 "untyped (no type information: copied verbatim).  Not verified (use verify).\n"
+	 "      --all              also list the variables that hold no pointer\n"},
 	{"digest", cmd_digest, "digest FILE",
 	 "Print FILE's content digest (signed or not: signing does not change it), the\n"
 	 "value a policy's revoked.digests list names.\n"},

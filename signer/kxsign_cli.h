@@ -22,5 +22,6 @@ int kxsign_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 int kxsign_report(const char *file, const char *what, int rc, const struct kx_error *err);
 
 int kxsign_cmd_show(int argc, char **argv);
+int kxsign_cmd_ptrmap(int argc, char **argv);
 
 #endif /* KX_SIGNER_KXSIGN_CLI_H */

@@ -2,7 +2,8 @@
 # (secret keys and signing), and the kxsign tool.
 LIBS += kxsig kxsig_sign
 kxsig_SRCS := signer/util.c signer/elf.c signer/pubkey.c signer/verify.c
-kxsig_sign_SRCS := signer/seckey.c signer/passphrase.c signer/sign.c signer/atomic.c
+kxsig_sign_SRCS := signer/seckey.c signer/passphrase.c signer/sign.c signer/atomic.c \
+	signer/ptrmap.c
 
 UNIT_TESTS += test_signer_util
 test_signer_util_SRCS := tests/unit/test_signer_util.c
@@ -10,9 +11,9 @@ test_signer_util_LIBS := kxsig
 test_signer_util_LDLIBS := -lcmocka -lsodium
 
 PROGS += kxsign
-kxsign_SRCS := signer/kxsign.c signer/kxsign_show.c
+kxsign_SRCS := signer/kxsign.c signer/kxsign_show.c signer/kxsign_ptrmap.c
 kxsign_LIBS := kxsig_sign kxsig
-kxsign_LDLIBS := -lsodium
+kxsign_LDLIBS := -lsodium -ldw -lelf
 
 FUZZERS += fuzz_sigsec fuzz_keyfile
 fuzz_sigsec_SRCS := fuzz/fuzz_sigsec.c

@@ -32,34 +32,53 @@ static uint64_t align8(uint64_t x)
 	return (x + 7) & ~(uint64_t)7;
 }
 
-/* The file with an empty signature section added: the old section header
- * table is dropped when it is the last thing in the file, the section-name
- * table is extended in place when it comes last (else copied to the end), and
- * the zeroed section and the new header table follow.  Nothing the old file
- * placed elsewhere moves, so PT_LOAD bytes keep their offsets. */
-static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_len,
-		       struct kx_error *err)
+/* A section header of ours: never allocated, never mapped. */
+static Elf64_Shdr kx_shdr(uint64_t name, uint32_t type, uint64_t off, uint64_t size)
 {
-	static const char name[] = KXSIG_ABI_SECTION_NAME;
+	Elf64_Shdr sh;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.sh_name = (Elf64_Word)name;
+	sh.sh_type = type;
+	sh.sh_offset = off;
+	sh.sh_size = size;
+	sh.sh_addralign = KXSIG_ABI_SECTION_ALIGN;
+	return sh;
+}
+
+/* The file with the pointer map (when there is one) and an empty signature
+ * section added: the old section header table is dropped when it is the
+ * last thing in the file, the section-name table is extended in place when
+ * it comes last (else copied to the end), and the map, the zeroed section
+ * and the new header table follow.  Nothing the old file placed elsewhere
+ * moves, so PT_LOAD bytes keep their offsets. */
+static int add_sections(const struct kxsig_elf *elf, const uint8_t *map, size_t map_len,
+			uint8_t **out, size_t *out_len, struct kx_error *err)
+{
+	static const char map_name[] = KXPTRMAP_SECTION_NAME, sig_name[] = KXSIG_ABI_SECTION_NAME;
 	const Elf64_Ehdr *eh = &elf->eh;
 	uint64_t shdrs_size = (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr);
-	uint64_t cut, str_off, sig_off, shoff, total;
-	Elf64_Shdr sh, sig;
+	uint64_t names = (map_len ? sizeof(map_name) : 0) + sizeof(sig_name);
+	unsigned added = map_len ? 2 : 1;
+	uint64_t cut, str_off, map_off, sig_off, shoff, total;
+	Elf64_Shdr sh, ours[2];
 	Elf64_Ehdr neh = *eh;
 	uint8_t *buf = NULL;
 
-	if (eh->e_shnum + 1u > KXELF_MAX_SHNUM)
-		return kx_err(err, -ENOEXEC, "no room for another section");
+	if (eh->e_shnum + added > KXELF_MAX_SHNUM)
+		return kx_err(err, -ENOEXEC, "no room for another section%s",
+			      added > 1 ? " (the pointer map and the signature)" : "");
 	cut = (eh->e_shoff + shdrs_size == elf->len && eh->e_shoff >= elf->end) ? eh->e_shoff
 										: elf->len;
 	/* Alignment padding after a trailing name table is not worth keeping. */
 	if (cut == eh->e_shoff && elf->shstr_off + elf->shstr_size == elf->end)
 		cut = elf->end;
 	str_off = (elf->shstr_off + elf->shstr_size == cut) ? elf->shstr_off : cut;
-	sig_off = align8((str_off == cut ? cut + elf->shstr_size : cut) + sizeof(name));
+	map_off = align8((str_off == cut ? cut + elf->shstr_size : cut) + names);
+	sig_off = align8(map_off + map_len);
 	shoff = align8(sig_off + sizeof(struct kxsig_abi_section));
-	total = shoff + shdrs_size + sizeof(Elf64_Shdr);
-	if (total > KXSIG_FILE_MAX)
+	total = shoff + shdrs_size + added * sizeof(Elf64_Shdr);
+	if (map_len > KXSIG_FILE_MAX || total > KXSIG_FILE_MAX)
 		return kx_err(err, -EFBIG, "file too large to sign");
 	buf = calloc(1, (size_t)total);
 	if (!buf)
@@ -67,25 +86,48 @@ static int add_section(const struct kxsig_elf *elf, uint8_t **out, size_t *out_l
 	memcpy(buf, elf->buf, (size_t)cut);
 	if (str_off == cut)
 		memcpy(buf + cut, elf->buf + elf->shstr_off, (size_t)elf->shstr_size);
-	memcpy(buf + str_off + elf->shstr_size, name, sizeof(name));
+	if (map_len) {
+		memcpy(buf + str_off + elf->shstr_size, map_name, sizeof(map_name));
+		memcpy(buf + map_off, map, map_len);
+		ours[0] = kx_shdr(elf->shstr_size, KXPTRMAP_SECTION_TYPE, map_off, map_len);
+	}
+	memcpy(buf + str_off + elf->shstr_size + names - sizeof(sig_name), sig_name,
+	       sizeof(sig_name));
+	ours[added - 1] = kx_shdr(elf->shstr_size + names - sizeof(sig_name),
+				  KXSIG_ABI_SECTION_TYPE, sig_off, sizeof(struct kxsig_abi_section));
 	/* Section headers: the old ones, the name table's updated, ours last. */
 	memcpy(buf + shoff, elf->buf + eh->e_shoff, (size_t)shdrs_size);
 	kxsig_elf_shdr(elf, eh->e_shstrndx, &sh);
 	sh.sh_offset = str_off;
-	sh.sh_size = elf->shstr_size + sizeof(name);
+	sh.sh_size = elf->shstr_size + names;
 	memcpy(buf + shoff + (uint64_t)eh->e_shstrndx * sizeof(sh), &sh, sizeof(sh));
-	memset(&sig, 0, sizeof(sig));
-	sig.sh_name = (Elf64_Word)elf->shstr_size;
-	sig.sh_type = KXSIG_ABI_SECTION_TYPE;
-	sig.sh_offset = sig_off;
-	sig.sh_size = sizeof(struct kxsig_abi_section);
-	sig.sh_addralign = KXSIG_ABI_SECTION_ALIGN;
-	memcpy(buf + shoff + shdrs_size, &sig, sizeof(sig));
+	memcpy(buf + shoff + shdrs_size, ours, added * sizeof(Elf64_Shdr));
 	neh.e_shoff = shoff;
-	neh.e_shnum = (Elf64_Half)(eh->e_shnum + 1);
+	neh.e_shnum = (Elf64_Half)(eh->e_shnum + added);
 	memcpy(buf, &neh, sizeof(neh));
 	*out = buf;
 	*out_len = (size_t)total;
+	return 0;
+}
+
+/* Re-signing keeps the layout, so it keeps the map the file has: a map
+ * built now must be that one (the same build), or none at all. */
+static int same_map(const struct kxsig_elf *elf, const uint8_t *map, size_t map_len,
+		    struct kx_error *err)
+{
+	Elf64_Shdr sh;
+
+	if (map_len == 0)
+		return 0;
+	if (elf->ptrmap_index == 0)
+		return kx_err(err, -EEXIST,
+			      "the file is signed already, without a pointer map; re-signing keeps "
+			      "its layout: sign the unsigned build to add one (or use --no-ptrmap)");
+	kxsig_elf_shdr(elf, elf->ptrmap_index, &sh);
+	if (sh.sh_size != map_len || memcmp(elf->buf + sh.sh_offset, map, map_len) != 0)
+		return kx_err(err, -EEXIST,
+			      "the file is signed already with a different pointer map; sign the "
+			      "unsigned build");
 	return 0;
 }
 
@@ -103,6 +145,13 @@ static int check_opts(const struct kxsig_sign_opts *opts, struct kx_error *err)
 		return kx_err(err, -EINVAL,
 			      "trusted comment must be at most %d printable ASCII characters",
 			      KXSIG_COMMENT_MAX);
+	if (opts->ptrmap_len) {
+		struct kxptrmap map;
+		int rc = kxptrmap_decode(&map, opts->ptrmap, opts->ptrmap_len, err);
+
+		if (rc)
+			return kx_err_wrap(err, -EINVAL, "the pointer map to add");
+	}
 	return 0;
 }
 
@@ -164,6 +213,9 @@ int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 		goto out;
 	if (elf.sig_index != 0) {
 		/* Re-signing: the layout is settled already; the section is replaced. */
+		rc = same_map(&elf, opts->ptrmap, opts->ptrmap_len, err);
+		if (rc)
+			goto out;
 		buf = malloc(len ? len : 1);
 		if (!buf) {
 			rc = kx_err(err, -ENOMEM, "out of memory");
@@ -172,7 +224,7 @@ int kxsig_sign_elf(const struct kxsig_seckey *key, const void *in, size_t len,
 		memcpy(buf, in, len);
 		buf_len = len;
 	} else {
-		rc = add_section(&elf, &buf, &buf_len, err);
+		rc = add_sections(&elf, opts->ptrmap, opts->ptrmap_len, &buf, &buf_len, err);
 		if (rc)
 			goto out;
 	}

@@ -50,7 +50,7 @@ static int decode_regions(const struct kxsig_abi_section *s, struct kx_error *er
 	for (size_t i = 0; i < s->region_count; i++) {
 		const struct kxsig_abi_region *r = &s->regions[i];
 
-		if (r->kind < KXSIG_REGION_EHDR || r->kind > KXSIG_REGION_STRTAB || r->reserved)
+		if (r->kind < KXSIG_REGION_EHDR || r->kind > KXSIG_REGION_PTRMAP || r->reserved)
 			return kx_err(err, -ENOEXEC,
 				      "signature section: region %zu has unknown kind %u", i,
 				      r->kind);

@@ -1,7 +1,8 @@
 /*
- * The section header table (optional: only .symtab is taken from it) and the
- * dynamic section with the tables it points to: strings, symbols, hashes,
- * symbol versions, relocation tables, constructors.  Every pointer in the
+ * The section header table (optional: only .symtab and the pointer map are
+ * taken from it) and the dynamic section with the tables it points to:
+ * strings, symbols, hashes, symbol versions, relocation tables,
+ * constructors.  Every pointer in the
  * dynamic section is a link-time address, translated to a file range through
  * the PT_LOAD list and checked before the table is used.
  */
@@ -57,6 +58,38 @@ static int symtab_take(struct kxelf_image *img, size_t i, const Elf64_Shdr *sh,
 }
 
 /* Untrusted input: the section header table, when e_shoff is not 0. */
+/* The signed pointer map (common/kxptrmap.h): one at most, decoded and
+ * checked whole, every variable inside a writable PT_LOAD.  Only its bytes
+ * are read, through img_at (a KXSIG_REGION_PTRMAP region covers them). */
+static int ptrmap_take(struct kxelf_image *img, size_t i, const Elf64_Shdr *sh,
+		       struct kx_error *err)
+{
+	struct kxptrmap_abi_var v;
+	int rc;
+
+	if (img->has_ptrmap)
+		return kx_err(err, -ENOEXEC, "section %zu: a second pointer map", i);
+	if (sh->sh_flags & SHF_ALLOC)
+		return kx_err(err, -ENOEXEC, "section %zu: the pointer map is SHF_ALLOC", i);
+	rc = kxptrmap_decode(&img->ptrmap, img_at(img, sh->sh_offset, sh->sh_size), sh->sh_size,
+			     err);
+	if (rc)
+		return kx_err_wrap(err, -ENOEXEC, "section %zu", i);
+	for (size_t k = 0; k < img->ptrmap.var_count; k++) {
+		const struct elf_load *l;
+
+		kxptrmap_var(&img->ptrmap, k, &v);
+		l = img_load_at(img, v.addr, v.size);
+		if (!l || !(l->prot & KXELF_PROT_W))
+			return kx_err(err, -ENOEXEC,
+				      "section %zu: pointer map var %zu (0x%llx, %llu bytes) is not "
+				      "inside a writable PT_LOAD", i, k, (unsigned long long)v.addr,
+				      (unsigned long long)v.size);
+	}
+	img->has_ptrmap = true;
+	return 0;
+}
+
 int sections_parse(struct kxelf_image *img, struct kx_error *err)
 {
 	Elf64_Ehdr eh;
@@ -108,8 +141,15 @@ int sections_parse(struct kxelf_image *img, struct kx_error *err)
 				      "(0x%lx bytes)", i, sh.sh_name, names.sh_size);
 		if (sh.sh_type == SHT_SYMTAB && (rc = symtab_take(img, i, &sh, err)) != 0)
 			return rc;
+		if (sh.sh_type == KXPTRMAP_SECTION_TYPE && (rc = ptrmap_take(img, i, &sh, err)) != 0)
+			return rc;
 	}
 	return 0;
+}
+
+const struct kxptrmap *kxelf_image_ptrmap(const struct kxelf_image *img)
+{
+	return img->has_ptrmap ? &img->ptrmap : NULL;
 }
 
 /* The dynamic tags the loader reads once each. */

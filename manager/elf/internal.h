@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/kxptrmap.h"
 #include "manager/elf/kxelf.h"
 
 /* The one overflow-safe bounds check: [off, off + size) inside [0, limit). */
@@ -119,6 +120,8 @@ struct kxelf_image {
 	size_t shnum;
 	struct elf_table symtab, symstr;
 	size_t symtab_count;
+	struct kxptrmap ptrmap; /* valid when has_ptrmap */
+	bool has_ptrmap;
 };
 
 struct kxelf_module {

@@ -208,6 +208,12 @@ int kxelf_module_map(const struct kxelf_image *img, const struct kxelf_segment *
 void kxelf_module_free(struct kxelf_module *mod); /* NULL is fine; guest memory untouched */
 
 const struct kxelf_image *kxelf_module_image(const struct kxelf_module *mod);
+
+/* The signed pointer map the file carries (common/kxptrmap.h; link-time
+ * addresses: add kxelf_module_bias), decoded and checked at parse, every
+ * variable inside a writable PT_LOAD; NULL when the file has none. */
+struct kxptrmap;
+const struct kxptrmap *kxelf_image_ptrmap(const struct kxelf_image *img);
 uint64_t kxelf_module_bias(const struct kxelf_module *mod);  /* guest addr - link addr */
 uint64_t kxelf_module_start(const struct kxelf_module *mod); /* first mapped guest byte */
 uint64_t kxelf_module_end(const struct kxelf_module *mod);   /* one past the last page */

@@ -277,6 +277,8 @@ struct hv_update_result {
 	uint32_t lazy_entries; /* ... of them back to their PLT stub (lazy) */
 	uint32_t variables;    /* variables carried */
 	uint32_t rebased;      /* pointers rebased to the new library */
+	uint32_t untyped;      /* ... of the variables: no type in the pointer map, verbatim */
+	bool no_ptrmap;        /* the old library has no pointer map: all verbatim */
 	uint64_t busy_addr;    /* -EBUSY: the address in the old library on the stack */
 };
 

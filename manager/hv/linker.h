@@ -116,10 +116,13 @@ int linker_update(struct hv_linker *l, const struct update_cpu *cpu,
 /*
  * Carry the variables of old into new (mapped, not yet visible to the
  * guest): every data object (globals from .dynsym, statics from .symtab)
- * with a counterpart of the same name, kind and size; words pointing into
- * old are rebased to the same symbol in new.  Nothing is written unless
- * every variable checks out: -EINVAL (size or kind differs, a pointer into
- * old with no counterpart, an ambiguous static) with err naming it.
+ * with a counterpart of the same name, kind and size; the words old's
+ * pointer map names as pointers, when they point into old, are rebased to
+ * the same symbol in new; every other word is copied verbatim.  -EINVAL
+ * (size, kind or pointer layout differs, a pointer into old with no
+ * counterpart, a union word that may point into old, an ambiguous static)
+ * with err naming it; new's variables may then be half written (new is not
+ * visible yet and is dropped).
  */
 int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module *old,
 		      const struct kxelf_module *new, const char *name,

@@ -108,11 +108,12 @@ bench_update_LDLIBS := -ldl
 UPD_GEN := tests/guest/gen_updlib.py
 UPD_DIR := $(B)/guest/upd
 # variant: version and --variant
-UPD_VARIANTS := 116 118 size removed
+UPD_VARIANTS := 116 118 size removed layout
 upd_args_116 := --version 116
 upd_args_118 := --version 118
 upd_args_size := --version 118 --variant size
 upd_args_removed := --version 118 --variant removed
+upd_args_layout := --version 118 --variant layout
 
 ifeq ($(FUZZ),)
 $(UPD_DIR)/updlib.h: $(UPD_GEN)
@@ -135,6 +136,16 @@ $(UPD_DIR)/libupd-%.so: $(UPD_DIR)/upd-%.o guest/dyn.ld
 $(B)/guest/libupd.so: $(UPD_DIR)/libupd-116.so
 	$(call say,CP,$@)cp $< $@
 
+# Signed variants (libupd-V.kx.so): the pointer map an update rebases by is
+# signed into the library (kxsign reads the DWARF), so the unit test and the
+# bench sign every variant with a throwaway key made here.
+$(UPD_DIR)/build.sec: $(B)/bin/kxsign
+	$(call say,KEYGEN,$@)$(B)/bin/kxsign keygen -f --no-passphrase -p $(UPD_DIR)/build.pub \
+		-s $@ >/dev/null
+$(UPD_DIR)/libupd-%.kx.so: $(UPD_DIR)/libupd-%.so $(UPD_DIR)/build.sec $(B)/bin/kxsign
+	$(call say,SIGN,$@)$(B)/bin/kxsign sign -s $(UPD_DIR)/build.sec --name libupd \
+		--version $* -o $@ $< >/dev/null
+
 updt_GUEST_SRCS := tests/guest/updt.c
 updt_GUEST_SOLIBS := upd
 $(GUEST_OBJ)/tests/guest/updt.o: GUEST_CFLAGS += -I$(UPD_DIR)
@@ -148,7 +159,8 @@ $(B)/bench/libupd-host.so: $(UPD_DIR)/upd-118.c
 	$(call say,LD,$@)mkdir -p $(@D) && $(CC) -O2 -fPIC -shared -o $@ $< \
 		-Wl,--defsym=kx_clock_monotonic_ns=upd_calls
 
-EXTRA_ALL += $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/libupd-$(v).so) $(B)/guest/libupd.so \
+EXTRA_ALL += $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/libupd-$(v).so $(UPD_DIR)/libupd-$(v).kx.so) \
+	$(B)/guest/libupd.so \
 	$(B)/guest/updt.kxe $(B)/bench/libupd-host.so
 endif
 

@@ -168,10 +168,16 @@ static void update_safe_point(struct hv_pvm *p)
 		snprintf(text, sizeof(text),
 			 "not quiescent: gave up after %u checks in %llu ms; %.400s", st->attempts,
 			 (unsigned long long)elapsed_ms(&st->start), err.msg);
+	else if (rc == 0 && res.no_ptrmap)
+		snprintf(text, sizeof(text),
+			 "%u GOT entries (%u back to lazy), %u variables (copied verbatim: the old "
+			 "library has no pointer map)",
+			 res.got_entries, res.lazy_entries, res.variables);
 	else if (rc == 0)
 		snprintf(text, sizeof(text),
-			 "%u GOT entries (%u back to lazy), %u variables (%u pointers rebased)",
-			 res.got_entries, res.lazy_entries, res.variables, res.rebased);
+			 "%u GOT entries (%u back to lazy), %u variables (%u pointers rebased, "
+			 "%u untyped copied verbatim)",
+			 res.got_entries, res.lazy_entries, res.variables, res.rebased, res.untyped);
 	else
 		snprintf(text, sizeof(text), "%.500s", err.msg);
 	answer(p, rc, &res, text);

@@ -9,13 +9,21 @@
  * Objects the new version dropped are not carried (a removed global that
  * another module uses was already refused by the GOT plan).
  *
- * Pointers follow the paper: every aligned word of a carried variable that
- * points into the old library is rebased to the same symbol (plus the same
- * offset) in the new one — a pointer into the library's own statics, or a
- * function pointer; one with no counterpart refuses the update.  Words
- * pointing anywhere else (the app's data, the heap) are copied as they
- * are.  Symbol tables come from the parsed files, not from guest memory;
- * the values copied come from guest memory and are only data.
+ * Which words are pointers comes from the old library's signed pointer map
+ * (common/kxptrmap.h, recorded by kxsign from DWARF), never from the values
+ * the words hold: a counter that happens to hold an address inside the
+ * library is copied as it is.  A pointer word that points into the old
+ * library is rebased to the same symbol (plus the same offset) in the new
+ * one — a pointer into the library's own statics, or a function pointer;
+ * one with no counterpart refuses the update, and so does a union word
+ * that may be a pointer and holds such a value (it cannot be told).
+ * Pointers anywhere else (the app's data, the heap) are copied as they
+ * are.  Variables the map has no type for, and every variable of a library
+ * signed without a map, are copied verbatim (the result counts them).
+ * When both versions have a map, a variable whose pointer words moved
+ * (its type changed at the same size) refuses the update.  Symbol tables
+ * and maps come from the parsed, signed files; the values copied come from
+ * guest memory and are only data.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kxptrmap.h"
 #include "manager/hv/linker.h"
 
 #define STT_OBJECT 1
@@ -60,6 +69,7 @@ struct sym_index {
 struct var_ctx {
 	const struct hv_guest_mem *mem;
 	const struct kxelf_module *old, *new;
+	const struct kxptrmap *map[2]; /* old 0 / new 1: NULL when unsigned without one */
 	const char *name;
 	struct sym_index ix[2][2]; /* [old 0 / new 1][dynsym 0 / symtab 1] */
 	struct hv_update_result *res;
@@ -131,33 +141,102 @@ static int rebase(const struct var_ctx *v, uint64_t addr, uint64_t *to)
 	return -ENOENT;
 }
 
-/* Copy one variable, rebasing the words that point into old. */
+/* The map entry of symbol s of module m (0 old / 1 new): 0 and its var,
+ * or -ENOENT when the map has no typed var of that address and size. */
+static int typed_var(const struct var_ctx *v, int m, const struct kxelf_symbol *s,
+		     struct kxptrmap_abi_var *out)
+{
+	const struct kxelf_module *mod = m ? v->new : v->old;
+	size_t i;
+
+	if (!v->map[m] || kxptrmap_find(v->map[m], s->addr - kxelf_module_bias(mod), &i) != 0)
+		return -ENOENT;
+	kxptrmap_var(v->map[m], i, out);
+	return out->size == s->size && !(out->flags & KXPTRMAP_VAR_UNTYPED) ? 0 : -ENOENT;
+}
+
+/* Both versions typed: the same pointer words, or the type changed. */
+static int same_layout(const struct var_ctx *v, const struct kxelf_symbol *o,
+		       const struct kxelf_symbol *n)
+{
+	struct kxptrmap_abi_var ov, nv;
+
+	if (typed_var(v, 0, o, &ov) != 0 || typed_var(v, 1, n, &nv) != 0)
+		return 0;
+	if (ov.run_count == nv.run_count) {
+		size_t i = 0;
+
+		for (; i < ov.run_count; i++) {
+			struct kxptrmap_abi_run a, b;
+
+			kxptrmap_run(v->map[0], ov.first_run + i, &a);
+			kxptrmap_run(v->map[1], nv.first_run + i, &b);
+			if (memcmp(&a, &b, sizeof(a)) != 0)
+				break;
+		}
+		if (i == ov.run_count)
+			return 0;
+	}
+	return kx_err(v->err, -EINVAL,
+		      "update refused: the pointer words of '%s' differ between the old and the "
+		      "new %s (its type changed at the same size)", o->name, v->name);
+}
+
+/* One pointer word of a carried variable, already copied to `word`. */
+static int rebase_word(const struct var_ctx *v, const struct kxelf_symbol *o, uint64_t off,
+		       uint32_t kind, uint8_t *word)
+{
+	uint64_t lo = kxelf_module_start(v->old), hi = kxelf_module_end(v->old);
+	uint64_t w, nw;
+
+	memcpy(&w, word, sizeof(w));
+	if (w < lo || w >= hi)
+		return 0; /* the app, the heap, NULL: kept */
+	if (kind == KXPTRMAP_MAYBE)
+		return kx_err(v->err, -EINVAL,
+			      "update refused: '%s' +%llu, a union word that may be a pointer, "
+			      "holds 0x%llx inside the old %s: it cannot be told whether to rebase it",
+			      o->name, (unsigned long long)off, (unsigned long long)w, v->name);
+	if (rebase(v, w, &nw) != 0)
+		return kx_err(v->err, -EINVAL,
+			      "update refused: '%s' holds 0x%llx, a pointer into the old %s "
+			      "with no counterpart in the new one",
+			      o->name, (unsigned long long)w, v->name);
+	memcpy(word, &nw, sizeof(nw));
+	v->res->rebased++;
+	return 0;
+}
+
+/* Copy one variable, rebasing the words its type says are pointers. */
 static int carry(const struct var_ctx *v, const struct kxelf_symbol *o,
 		 const struct kxelf_symbol *n)
 {
 	const uint8_t *from = hv_guest_ptr(v->mem, o->addr, o->size, HV_ACCESS_MONITOR);
 	uint8_t *to = hv_guest_ptr(v->mem, n->addr, n->size, HV_ACCESS_MONITOR);
-	uint64_t lo = kxelf_module_start(v->old), hi = kxelf_module_end(v->old);
+	struct kxptrmap_abi_var var;
 
 	if (from == NULL || to == NULL)
 		return kx_err(v->err, -EFAULT, "update: %s: '%s' lies outside guest memory",
 			      v->name, o->name);
 	memmove(to, from, o->size);
-	for (uint64_t off = (8 - o->addr % 8) % 8; off + 8 <= o->size; off += 8) {
-		uint64_t w, nw;
-
-		memcpy(&w, to + off, sizeof(w));
-		if (w < lo || w >= hi)
-			continue;
-		if (rebase(v, w, &nw) != 0)
-			return kx_err(v->err, -EINVAL,
-				      "update refused: '%s' holds 0x%llx, a pointer into the old %s "
-				      "with no counterpart in the new one",
-				      o->name, (unsigned long long)w, v->name);
-		memcpy(to + off, &nw, sizeof(nw));
-		v->res->rebased++;
-	}
 	v->res->variables++;
+	if (typed_var(v, 0, o, &var) != 0) {
+		v->res->untyped += v->map[0] != NULL;
+		return 0;
+	}
+	for (size_t i = var.first_run; i < (size_t)var.first_run + var.run_count; i++) {
+		struct kxptrmap_abi_run r;
+
+		kxptrmap_run(v->map[0], i, &r);
+		/* kxptrmap_decode: every word lies inside the variable */
+		for (uint64_t k = 0; k < r.count; k++) {
+			uint64_t off = r.offset + k * r.stride;
+			int rc = rebase_word(v, o, off, r.kind, to + off);
+
+			if (rc != 0)
+				return rc;
+		}
+	}
 	return 0;
 }
 
@@ -195,6 +274,8 @@ static int each_var(const struct var_ctx *v, bool copy)
 					      o->name, (unsigned long long)o->size, v->name,
 					      (unsigned long long)n.size,
 					      n.type != STT_OBJECT ? " and not a variable" : "");
+			if (same_layout(v, o, &n) != 0)
+				return -EINVAL;
 		}
 	return 0;
 }
@@ -204,9 +285,12 @@ int update_carry_vars(const struct hv_guest_mem *mem, const struct kxelf_module 
 		      struct hv_update_result *res, struct kx_error *err)
 {
 	struct var_ctx v = {
-		.mem = mem, .old = old, .new = new, .name = name, .res = res, .err = err};
+		.mem = mem, .old = old, .new = new, .name = name, .res = res, .err = err,
+		.map = {kxelf_image_ptrmap(kxelf_module_image(old)),
+			kxelf_image_ptrmap(kxelf_module_image(new))}};
 	int rc = 0;
 
+	res->no_ptrmap = v.map[0] == NULL;
 	for (size_t m = 0; rc == 0 && m < 2; m++)
 		for (size_t k = 0; rc == 0 && k < 2; k++)
 			rc = index_build(m ? new : old, k ? KXELF_SYMS_SYMTAB : KXELF_SYMS_DYNSYM,

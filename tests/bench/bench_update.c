@@ -100,7 +100,7 @@ static int time_pvm(int runs, unsigned bind, uint64_t med[HV_UPD_PHASES], uint64
 	int fd;
 
 	for (int v = 0; v < 2; v++) {
-		snprintf(path, sizeof(path), "%s/upd/libupd-%s.so", guest_dir, v ? "116" : "118");
+		snprintf(path, sizeof(path), "%s/upd/libupd-%s.kx.so", guest_dir, v ? "116" : "118");
 		fds[v] = fake_sealed_file(path, NULL, NULL);
 	}
 	snprintf(path, sizeof(path), "%s/updt.kxe", guest_dir);

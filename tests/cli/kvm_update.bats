@@ -16,9 +16,11 @@ load "$KX_ROOT/tests/data/kxd/helpers"
 upd_fixture() {
 	local fx=$BATS_FILE_TMPDIR/fx u=$KX_BUILD/guest/upd zero
 	mkdir -p "$fx"/{v116,v118}
-	sign_as() { "$KXSIGN" sign -s "$SECS/$1.sec" --name "$2" --version "$3" -o "$4" "$5" >/dev/null; }
+	sign_as() { "$KXSIGN" sign -s "$SECS/$1.sec" --name "$2" --version "$3" "${@:6}" -o "$4" "$5" >/dev/null; }
 	sign_as libc-team libupd 1.16 "$fx/v116/libupd.so" "$u/libupd-116.so"
 	sign_as libc-team libupd 1.18 "$fx/v118/libupd.so" "$u/libupd-118.so"
+	mkdir -p "$fx/v116-nomap"
+	sign_as libc-team libupd 1.16 "$fx/v116-nomap/libupd.so" "$u/libupd-116.so" --no-ptrmap
 	cp "$fx/v116/libupd.so" "$fx/libupd-1.16.so"
 	cp "$fx/v118/libupd.so" "$fx/libupd-1.18.so"
 	sign_as libc-team libupd 1.18 "$fx/size.so" "$u/libupd-size.so"
@@ -63,6 +65,9 @@ kxd_with() {
 # fresh kxd), its console in $APP_OUT; returns once it says it is ready.
 start_app() {
 	APP_OUT=$BATS_TEST_TMPDIR/app.out
+	# A test may start the app more than once: the last run's "ready" must
+	# not be read before the background shell truncates the file.
+	rm -f "$APP_OUT" "$APP_OUT.err"
 	"$KXCTL" run --socket "$SOCK" "$FX/updt.kxe" "$@" >"$APP_OUT" 2>"$APP_OUT.err" 3>&- &
 	APP_PID=$!
 	wait_for grep -q "updt: ready" "$APP_OUT" || { cat "$APP_OUT" "$APP_OUT.err"; return 1; }
@@ -112,7 +117,7 @@ pvm_running() { # ID
 	start_app until 118
 	ctl update 1 "$FX/libupd-1.18.so" libupd
 	[ "$status" -eq 0 ] || explain "want the update applied"
-	[[ "$output" == "updated libupd 1.16 -> 1.18 in pVM 1: "[0-9]*" GOT entries (0 back to lazy), 113 variables (1 pointers rebased); quiesce "*" us, load "*", commit "* ]] ||
+	[[ "$output" == "updated libupd 1.16 -> 1.18 in pVM 1: "[0-9]*" GOT entries (0 back to lazy), 116 variables (7 pointers rebased, 0 untyped copied verbatim); quiesce "*" us, load "*", commit "* ]] ||
 		explain "the outcome, the counts and the phases"
 	app_kept_state
 	ctl list
@@ -211,6 +216,21 @@ pvm_running() { # ID
 		stop_kxd
 		rm -f "$AUDIT"
 	done
+}
+
+# Hardening round 2, finding 7: which words are pointers comes from the
+# signed pointer map, not from values.  A library signed without one still
+# updates, rebasing nothing, and says so; the app then finds its pointers
+# into the library stale (what the map is for).
+@test "update: a library signed without a pointer map updates with nothing rebased, and says so" {
+	kxd_with upd v116-nomap
+	start_app until 999
+	ctl update 1 "$FX/libupd-1.18.so" libupd
+	[ "$status" -eq 0 ] || explain "want the update applied"
+	[[ "$output" == *" 116 variables (copied verbatim: the old library has no pointer map); quiesce "* ]] ||
+		explain "says that nothing was rebased, and why"
+	finish_app
+	grep -q "^updt: MISMATCH pointers" "$APP_OUT" || explain "the stale pointers are seen"
 }
 
 # Each update keeps the old library's file and module (the window is not

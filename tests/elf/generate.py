@@ -51,6 +51,8 @@ def build(outdir):
         "-Wl,-rpath-link," + outdir)
     gcc(o("kxexec.elf"), "kxexec.c", "-static", "-no-pie")
     gcc(o("libkxifunc.so"), "kxifunc.c", *lib, "-Wl,-soname,libkxifunc.so")
+    # With DWARF, so that kxsign records a pointer map when it signs it.
+    gcc(o("libkxptrmap.so"), "kxptrmap.c", *lib, "-g", "-O0", "-Wl,-soname,libkxptrmap.so")
     # A DT_NEEDED loop: b first without a dependency, then a -> b, then b -> a.
     loop = lib + ["-L" + outdir]
     gcc(o("libloopb.so"), "loop.c", *loop, "-DLOOP_NAME=loop_b", "-Wl,-soname,libloopb.so")

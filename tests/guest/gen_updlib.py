@@ -14,11 +14,18 @@ the library of the KylinX paper's update experiment (libm 1.16 -> 1.18):
   upd_self_ptr   -> a static of the library     rebased to the new library
   upd_heap_ptr   -> an object on the app's heap kept
   upd_app_ptr    -> the app's own data          copied as is
+  upd_conf       a struct: a pointer to a static and a function pointer
+                 among integers (rebased by the pointer map, docs/update.md)
+  upd_ops[4]     function pointers                rebased
+  upd_word       a union of a long and a pointer  "maybe": refused when it
+                 holds an address inside the library
 
-usage: gen_updlib.py --version 116|118 [--variant ok|size|removed] -o OUT.c
+usage: gen_updlib.py --version 116|118 [--variant ok|size|removed|layout] -o OUT.c
        gen_updlib.py --header -o updlib.h
   size     upd_var_050 is an int (4 bytes): the update must be refused
   removed  upd_fn_077, which the test app calls, is gone: refused too
+  layout   upd_conf's pointer and integer swap places (same size): refused
+           when both versions carry a pointer map
   --header the app's view: every prototype and upd_call(i, add), which
            calls upd_fn_i directly (through the PLT, as any app would)
 """
@@ -47,6 +54,17 @@ def generate(version, variant):
             "long *upd_self_ptr = &upd_static_table[3];",
             "void *upd_heap_ptr;",
             "void *upd_app_ptr;",
+            ""]
+    out += ["long upd_fn_%03d(long add);" % i for i in range(1, 5)]
+    if variant == "layout":
+        out += ["struct upd_conf { long *slot; long id; long (*hook)(long); long values[3]; };",
+                "struct upd_conf upd_conf = {&upd_static_table[1], 7, upd_fn_002, {1, 2, 3}};"]
+    else:
+        out += ["struct upd_conf { long id; long *slot; long (*hook)(long); long values[3]; };",
+                "struct upd_conf upd_conf = {7, &upd_static_table[1], upd_fn_002, {1, 2, 3}};"]
+    out += ["long (*upd_ops[4])(long) = {upd_fn_001, upd_fn_002, upd_fn_003, upd_fn_004};",
+            "union upd_word { long n; void *p; };",
+            "union upd_word upd_word;",
             ""]
     for i in range(1, N_NUMBERED + 1):
         if variant == "removed" and i == 77:
@@ -85,7 +103,9 @@ def generate(version, variant):
             "{",
             "\treturn upd_heap_ptr == heap && upd_app_ptr == app &&",
             "\t       upd_self_ptr == &upd_static_table[3] &&",
-            "\t       *upd_self_ptr == ((long)(uintptr_t)heap ^ 0x5a5a) && upd_table[2] == 33;",
+            "\t       *upd_self_ptr == ((long)(uintptr_t)heap ^ 0x5a5a) && upd_table[2] == 33 &&",
+            "\t       upd_conf.slot == &upd_static_table[1] && upd_conf.hook == upd_fn_002 &&",
+            "\t       upd_ops[0] == upd_fn_001 && upd_ops[3] == upd_fn_004;",
             "}",
             "",
             "/* Inside the library for ms milliseconds (the quiescence test). */",
@@ -130,7 +150,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--version", type=int, choices=(116, 118))
     ap.add_argument("--header", action="store_true")
-    ap.add_argument("--variant", default="ok", choices=("ok", "size", "removed"))
+    ap.add_argument("--variant", default="ok", choices=("ok", "size", "removed", "layout"))
     ap.add_argument("-o", dest="out", required=True)
     args = ap.parse_args()
     if not args.header and args.version is None:

@@ -5,8 +5,9 @@
  *   updt until VERSION   set every library variable to a random value,
  *                        then call the library in a loop, checking after
  *                        each round that every variable, the call counter
- *                        (a static) and the three pointers are what this
- *                        app last made them; exit 0 once upd_version()
+ *                        (a static) and the pointers (the paper's three
+ *                        kinds, and those inside a struct and an array)
+ *                        are what they should be; exit 0 once upd_version()
  *                        says VERSION and one more full round passed
  *   updt busy            stay inside the library (upd_busy) forever: the
  *                        monitor never finds it quiescent

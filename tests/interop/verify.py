@@ -109,6 +109,10 @@ class Elf:
                 strtab = self.shdr(sh["link"])
                 out.append(self.region(6, i, sh["offset"], sh["size"]))
                 out.append(self.region(7, sh["link"], strtab["offset"], strtab["size"]))
+        for i in range(self.shnum):
+            sh = self.shdr(i)
+            if sh["type"] == 0x80004b59:  # the pointer map, last
+                out.append(self.region(8, i, sh["offset"], sh["size"]))
         return out
 
     def content_digest(self, regions):
@@ -120,7 +124,7 @@ class Elf:
         h = hashlib.blake2b(digest_size=32)
         h.update(CONTENT_DOMAIN)
         for kind, index, off, size, _digest in regions:
-            if kind in (4, 5):
+            if kind in (4, 5, 8):
                 continue
             h.update(struct.pack("<HIQ", kind, index, size))
             h.update(b2b256(bytes(normalized[off:off + size])))

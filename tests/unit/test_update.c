@@ -5,10 +5,15 @@
  *     down or out of the stack, unaligned frame pointers, stacks in pages the
  *     guest cannot read;
  *   - carrying variables (update_vars.c) between the generated libupd
- *     builds ($(B)/guest/upd, found beside this binary), loaded by kxelf
- *     into a host buffer: values copied, a pointer into the library's own
- *     statics and a function pointer rebased, a heap pointer kept, a size
- *     change and a pointer with no counterpart refused with nothing written.
+ *     builds ($(B)/guest/upd, found beside this binary, signed there so they
+ *     carry kxsign's pointer map), loaded by kxelf into a host buffer:
+ *     values copied, the words the map names as pointers rebased (into the
+ *     library's statics, functions, inside a struct and an array), integers
+ *     whose values lie inside the library copied as they are (hardening
+ *     round 2, finding 7: they used to be "rebased" or refused), a heap
+ *     pointer kept; a size change, a pointer layout change, a pointer with
+ *     no counterpart and a union that may hold one refused; and a library
+ *     signed without a map carried verbatim.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -256,7 +261,7 @@ static void load(const char *variant, uint64_t at, struct loaded *out)
 	FILE *f;
 	long len;
 
-	snprintf(path, sizeof(path), "%s/libupd-%s.so", upd_dir, variant);
+	snprintf(path, sizeof(path), "%s/libupd-%s.so", upd_dir, variant); /* "116.kx": signed */
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	assert_int_equal(fseek(f, 0, SEEK_END), 0);
@@ -305,26 +310,39 @@ static struct loaded old, new;
 static struct hv_update_result res;
 static struct kx_error err;
 
-static int open_pair(const char *variant)
+static int open_pair(const char *from, const char *to)
 {
 	memset(host, 0, sizeof(host));
 	memset(&res, 0, sizeof(res));
 	memset(&err, 0, sizeof(err));
-	load("116", OLD_AT, &old);
-	load(variant, NEW_AT, &new);
+	load(from, OLD_AT, &old);
+	load(to, NEW_AT, &new);
 	return 0;
 }
 
 static int to_118(void **state)
 {
 	(void)state;
-	return open_pair("118");
+	return open_pair("116.kx", "118.kx");
 }
 
 static int to_size(void **state)
 {
 	(void)state;
-	return open_pair("size");
+	return open_pair("116.kx", "size.kx");
+}
+
+static int to_layout(void **state)
+{
+	(void)state;
+	return open_pair("116.kx", "layout.kx");
+}
+
+/* Built with -g but not signed: no pointer map. */
+static int unsigned_to_118(void **state)
+{
+	(void)state;
+	return open_pair("116", "118");
 }
 
 static int close_pair(void **state)
@@ -340,24 +358,88 @@ static int carry(void)
 	return update_carry_vars(&mem, old.mod, new.mod, "libupd", &res, &err);
 }
 
+static uint64_t fn_of(const struct loaded *l, int i)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "upd_fn_%03d", i);
+	return addr_of(l->mod, name);
+}
+
 static void variables_carried_and_pointers_rebased(void **state)
 {
+	uint64_t conf_old = addr_of(old.mod, "upd_conf"), conf_new = addr_of(new.mod, "upd_conf");
+	uint64_t table_new = addr_of(new.mod, "upd_static_table");
+
 	(void)state;
 	put(addr_of(old.mod, "upd_var_001"), 0x4242424242ull);
 	put(addr_of(old.mod, "upd_calls_seen"), 77);			      /* a static */
 	put(addr_of(old.mod, "upd_heap_ptr"), 0x3000000);		      /* the heap: kept */
 	put(addr_of(old.mod, "upd_app_ptr"), addr_of(old.mod, "upd_fn_010")); /* rebased */
+	put(conf_old, 0x99);						      /* conf.id */
 	assert_int_equal(carry(), 0);
 	assert_int_equal(get(addr_of(new.mod, "upd_var_001")), 0x4242424242ull);
 	assert_int_equal(get(addr_of(new.mod, "upd_calls_seen")), 77);
 	assert_int_equal(get(addr_of(new.mod, "upd_heap_ptr")), 0x3000000);
 	assert_int_equal(get(addr_of(new.mod, "upd_app_ptr")), addr_of(new.mod, "upd_fn_010"));
-	assert_int_equal(get(addr_of(new.mod, "upd_self_ptr")),
-			 addr_of(new.mod, "upd_static_table") + 3 * sizeof(long));
+	assert_int_equal(get(addr_of(new.mod, "upd_self_ptr")), table_new + 3 * sizeof(long));
+	/* struct upd_conf { long id; long *slot; long (*hook)(long); long values[3]; } */
+	assert_int_equal(get(conf_new), 0x99);
+	assert_int_equal(get(conf_new + 8), table_new + 1 * sizeof(long));
+	assert_int_equal(get(conf_new + 16), fn_of(&new, 2));
+	assert_int_equal(get(conf_new + 24), 1);
+	for (int i = 0; i < 4; i++) /* upd_ops[4]: function pointers */
+		assert_int_equal(get(addr_of(new.mod, "upd_ops") + 8 * (uint64_t)i),
+				 fn_of(&new, i + 1));
 	/* upd_generation is carried too: the old value, not the new default */
 	assert_int_equal(get(addr_of(new.mod, "upd_generation")), 116);
-	assert_int_equal(res.variables, 113);
-	assert_int_equal(res.rebased, 2);
+	assert_int_equal(res.variables, 116);
+	assert_int_equal(res.rebased, 8); /* app_ptr, self_ptr, conf x2, ops x4 */
+	assert_int_equal(res.untyped, 0);
+	assert_false(res.no_ptrmap);
+}
+
+/* Hardening round 2, finding 7: a counter whose value falls inside the old
+ * library was rebased (when it hit a symbol) or refused the update.  Every
+ * value across the library's whole range, symbol addresses included, in
+ * integers (a global, a static, an array element, struct members) is now
+ * copied exactly, while a real pointer beside them is still rebased. */
+static void integers_inside_the_library_range_are_copied_verbatim(void **state)
+{
+	const char *ints[] = {"upd_var_001", "upd_calls_seen", "upd_generation"};
+	uint64_t lo = kxelf_module_start(old.mod), hi = kxelf_module_end(old.mod);
+	uint64_t conf_old = addr_of(old.mod, "upd_conf"), conf_new = addr_of(new.mod, "upd_conf");
+	uint64_t values[2048];
+	size_t n = 0;
+
+	(void)state;
+	for (uint64_t v = lo; v < hi && n < 1024; v += 0x20, n++)
+		values[n] = v + (n % 8); /* aligned and not */
+	for (int i = 1; i <= 106 && n < 2048; i++)
+		values[n++] = fn_of(&old, i); /* exactly on a symbol */
+	values[n++] = addr_of(old.mod, "upd_static_table") + 3 * sizeof(long);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = values[i];
+
+		for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
+			put(addr_of(old.mod, ints[k]), v);
+		put(addr_of(old.mod, "upd_table") + 8, v);
+		put(addr_of(old.mod, "upd_static_table") + 16, v);
+		put(conf_old, v);      /* conf.id */
+		put(conf_old + 40, v); /* conf.values[2] */
+		memset(&res, 0, sizeof(res));
+		if (carry() != 0)
+			fail_msg("value 0x%llx: %s", (unsigned long long)v, err.msg);
+		for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
+			assert_int_equal(get(addr_of(new.mod, ints[k])), v);
+		assert_int_equal(get(addr_of(new.mod, "upd_table") + 8), v);
+		assert_int_equal(get(addr_of(new.mod, "upd_static_table") + 16), v);
+		assert_int_equal(get(conf_new), v);
+		assert_int_equal(get(conf_new + 40), v);
+		assert_int_equal(get(addr_of(new.mod, "upd_self_ptr")),
+				 addr_of(new.mod, "upd_static_table") + 3 * sizeof(long));
+		assert_int_equal(res.rebased, 7); /* self_ptr, conf x2, ops x4 */
+	}
 }
 
 static void a_size_change_is_refused_before_anything_is_written(void **state)
@@ -370,6 +452,18 @@ static void a_size_change_is_refused_before_anything_is_written(void **state)
 	assert_int_equal(res.variables, 0);
 }
 
+/* upd_conf keeps its size but its pointer moved: copying it would turn a
+ * pointer into an integer and back. */
+static void a_pointer_layout_change_is_refused_before_anything_is_written(void **state)
+{
+	(void)state;
+	put(addr_of(old.mod, "upd_var_001"), 99);
+	assert_int_equal(carry(), -EINVAL);
+	assert_non_null(strstr(err.msg, "the pointer words of 'upd_conf' differ"));
+	assert_int_equal(get(addr_of(new.mod, "upd_var_001")), 1000003);
+	assert_int_equal(res.variables, 0);
+}
+
 /* A pointer into the old library where no symbol is (its read-only
  * segment, 0x1000 into the module: .dynsym and friends). */
 static void a_pointer_with_no_counterpart_is_refused(void **state)
@@ -378,6 +472,36 @@ static void a_pointer_with_no_counterpart_is_refused(void **state)
 	put(addr_of(old.mod, "upd_heap_ptr"), kxelf_module_start(old.mod) + 0x1008);
 	assert_int_equal(carry(), -EINVAL);
 	assert_non_null(strstr(err.msg, "'upd_heap_ptr' holds 0x"));
+}
+
+/* union upd_word { long n; void *p; }: outside the library either reading
+ * is the same; inside, rebasing could corrupt a number and copying could
+ * leave a dangling pointer, so the update is refused. */
+static void a_union_that_may_point_into_the_library_is_refused(void **state)
+{
+	(void)state;
+	put(addr_of(old.mod, "upd_word"), 0x3000000);
+	assert_int_equal(carry(), 0);
+	assert_int_equal(get(addr_of(new.mod, "upd_word")), 0x3000000);
+	put(addr_of(old.mod, "upd_word"), fn_of(&old, 10));
+	assert_int_equal(carry(), -EINVAL);
+	assert_non_null(strstr(err.msg, "'upd_word' +0, a union word that may be a pointer"));
+}
+
+/* Signed without a map (or a map-less build): nothing is guessed. */
+static void without_a_pointer_map_nothing_is_rebased(void **state)
+{
+	uint64_t self = get(addr_of(old.mod, "upd_self_ptr"));
+
+	(void)state;
+	assert_true(self >= kxelf_module_start(old.mod) && self < kxelf_module_end(old.mod));
+	put(addr_of(old.mod, "upd_app_ptr"), fn_of(&old, 10));
+	assert_int_equal(carry(), 0);
+	assert_true(res.no_ptrmap);
+	assert_int_equal(res.rebased, 0);
+	assert_int_equal(res.variables, 116);
+	assert_int_equal(get(addr_of(new.mod, "upd_self_ptr")), self);
+	assert_int_equal(get(addr_of(new.mod, "upd_app_ptr")), fn_of(&old, 10));
 }
 
 int main(int argc, char **argv)
@@ -404,6 +528,15 @@ int main(int argc, char **argv)
 						to_size, close_pair),
 		cmocka_unit_test_setup_teardown(a_pointer_with_no_counterpart_is_refused, to_118,
 						close_pair),
+		cmocka_unit_test_setup_teardown(integers_inside_the_library_range_are_copied_verbatim,
+						to_118, close_pair),
+		cmocka_unit_test_setup_teardown(
+			a_pointer_layout_change_is_refused_before_anything_is_written, to_layout,
+			close_pair),
+		cmocka_unit_test_setup_teardown(a_union_that_may_point_into_the_library_is_refused,
+						to_118, close_pair),
+		cmocka_unit_test_setup_teardown(without_a_pointer_map_nothing_is_rebased,
+						unsigned_to_118, close_pair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
