@@ -6,8 +6,9 @@
  * Each input is tried twice: as it is (header and digest checks), and with
  * its body digest recomputed, so that mutations reach the table checks
  * instead of dying at the BLAKE2b comparison.  Invariants checked: a policy
- * is never different from itself (diff), and every well-formed request built
- * from the policy's own names is decided (kxp_decide returns 0).
+ * is never different from itself (diff), every well-formed request built
+ * from the policy's own names is decided (kxp_decide returns 0), and every
+ * interface's rules are a table a monitor accepts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +91,51 @@ static void requests_for_app(const struct kxp_policy *p, uint32_t a)
 	}
 }
 
+/* Every files rule and interface asked about as kxd and the monitor ask:
+ * decided, and the plain-data table the reader's checks promise is one a
+ * monitor accepts (kxp_net_rules_ok). */
+static void io_requests_for_app(const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+	const char *name = kxp_str(p, app->name);
+	struct kxp_request req;
+	struct kxp_file_info fi;
+	struct kxp_net_rules nr;
+	const char *iface;
+
+	for (size_t i = 0; i < app->files.count && i < 64; i++) {
+		if (kxp_file_at(p, name, i, &fi) != 0)
+			abort();
+		kxp_request_init(&req, KXP_OP_FILE);
+		req.app = name;
+		req.guest = fi.guest;
+		req.host = fi.host;
+		req.image = fi.host == NULL;
+		req.mode = (enum kxp_mode)(i % 2);
+		decide_or_die(p, &req);
+	}
+	for (size_t i = 0; (iface = kxp_iface_name_at(p, name, i)) != NULL; i++) {
+		if (kxp_net_rules(p, name, iface, &nr) != 0 || !kxp_net_rules_ok(&nr)) {
+			fprintf(stderr, "interface %s of app %s: rules a monitor refuses\n", iface,
+				name);
+			abort();
+		}
+		kxp_request_init(&req, KXP_OP_NET);
+		req.app = name;
+		req.iface = iface;
+		decide_or_die(p, &req);
+		req.net_query = KXP_NET_LISTEN;
+		req.proto = KXP_NET_PROTO_TCP;
+		req.port = nr.nlisten ? nr.listen[0].port : 80;
+		decide_or_die(p, &req);
+		req.net_query = KXP_NET_CONNECT;
+		req.proto = nr.npeers ? nr.peers[0].proto : KXP_NET_PROTO_UDP;
+		req.net_addr = nr.npeers ? nr.peers[0].addr : nr.addr;
+		req.port = nr.npeers && nr.peers[0].port ? nr.peers[0].port : 53;
+		decide_or_die(p, &req);
+	}
+}
+
 static void exercise(const uint8_t *buf, size_t len)
 {
 	struct kxp_policy *p = NULL;
@@ -105,8 +151,10 @@ static void exercise(const uint8_t *buf, size_t len)
 		fprintf(stderr, "a policy differs from itself\n");
 		abort();
 	}
-	for (uint32_t a = 0; a < p->napps && a < MAX_APPS; a++)
+	for (uint32_t a = 0; a < p->napps && a < MAX_APPS; a++) {
 		requests_for_app(p, a);
+		io_requests_for_app(p, a);
+	}
 	kxp_close(p);
 }
 

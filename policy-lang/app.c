@@ -1,8 +1,9 @@
 /*
  * The checks of an app's top-level sections: memory, revoked, keys (loading
- * each key file through the key source), family and recycle, and the
- * manifest as a whole.  Libraries are in library.c, the checks across
- * manifests in check.c.  Input nodes are untrusted (see manifest.c).
+ * each key file through the key source), family, recycle and resources, and
+ * the manifest as a whole.  Libraries are in library.c, files rules in
+ * mount.c, network rules in network.c, the checks across manifests in
+ * check.c.  Input nodes are untrusted (see manifest.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,55 +11,11 @@
 
 #include "policy-lang/front.h"
 
-/* ---- memory sizes --------------------------------------------------------------- */
+/* ---- memory --------------------------------------------------------------------- */
 
 #define MEMORY_MIN (1ull << 20)
 #define MEMORY_MAX (64ull << 30)
 #define PAGE_SIZE_BYTES 4096ull
-
-/* "64M", "1G", "65536K", "1048576" (bytes); binary units, K/M/G with an
- * optional "iB". */
-static bool get_memory(struct pm_check *c, const struct pm_node *n, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		unsigned shift;
-	} units[] = {{"", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30},
-		     {"GiB", 30}};
-	char q[PM_QUOTE_MAX];
-	size_t digits = 0;
-	bool overflow = false;
-	uint64_t v = 0;
-
-	if (!pm_want_scalar(c, n, "'memory'"))
-		return false;
-	while (digits < n->len && n->text[digits] >= '0' && n->text[digits] <= '9')
-		digits++;
-	for (size_t i = 0; n->plain && i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(n->text + digits, units[i].suffix) != 0 ||
-		    !pm_parse_digits(n->text, digits, &v, &overflow))
-			continue;
-		if (overflow || v > (UINT64_MAX >> units[i].shift)) {
-			pm_errorf(c, n, NULL, "'memory' is too large: at most 64G");
-			return false;
-		}
-		v <<= units[i].shift;
-		if (v < MEMORY_MIN || v > MEMORY_MAX) {
-			pm_errorf(c, n, NULL, "'memory' must be between 1M and 64G, got '%s'",
-				  pm_quote(q, n->text, n->len));
-			return false;
-		}
-		if (v % PAGE_SIZE_BYTES != 0) {
-			pm_errorf(c, n, NULL, "'memory' must be a multiple of 4K (the page size)");
-			return false;
-		}
-		*out = v;
-		return true;
-	}
-	pm_errorf(c, n, "sizes are written like 64M, 512K or 2G",
-		  "expected a size for 'memory', got '%s'", pm_quote(q, n->text, n->len));
-	return false;
-}
 
 /* ---- revoked ------------------------------------------------------------------------ */
 
@@ -403,11 +360,70 @@ static void check_recycle(struct pm_check *c, const struct pm_node *n, struct pm
 			 (unsigned)app->recycle.pool);
 }
 
+/* ---- resources ---------------------------------------------------------------------- */
+
+#define CPU_MILLI_MIN 10u      /* 0.01 CPU */
+#define CPU_MILLI_MAX 256000u  /* 256 CPUs */
+#define PIDS_MAX 4194304u      /* Linux's largest pid_max */
+
+/* "1", "0.5", "2.25": CPUs with up to three decimals, as thousandths. */
+static bool get_cpu(struct pm_check *c, const struct pm_node *n, uint32_t *milli)
+{
+	const char *dot;
+	char q[PM_QUOTE_MAX];
+	size_t whole, frac;
+	uint64_t w = 0, f = 0;
+	bool overflow = false;
+
+	if (!pm_want_scalar(c, n, "'resources.cpu'"))
+		return false;
+	dot = memchr(n->text, '.', n->len);
+	whole = dot ? (size_t)(dot - n->text) : n->len;
+	frac = dot ? n->len - whole - 1 : 0;
+	if (!n->plain || !pm_parse_digits(n->text, whole, &w, &overflow) || overflow ||
+	    (dot && (frac < 1 || frac > 3 || !pm_parse_digits(dot + 1, frac, &f, &overflow)))) {
+		pm_errorf(c, n, "like 1, 0.5 or 2.25 (at most three decimals)",
+			  "expected a number of CPUs for 'resources.cpu', got '%s'",
+			  pm_quote(q, n->text, n->len));
+		return false;
+	}
+	for (size_t i = frac; i < 3; i++)
+		f *= 10;
+	if (w > CPU_MILLI_MAX / 1000 || w * 1000 + f < CPU_MILLI_MIN ||
+	    w * 1000 + f > CPU_MILLI_MAX) {
+		pm_errorf(c, n, NULL, "'resources.cpu' must be between 0.01 and 256, got '%s'",
+			  pm_quote(q, n->text, n->len));
+		return false;
+	}
+	*milli = (uint32_t)(w * 1000 + f);
+	return true;
+}
+
+static void check_resources(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {{"cpu", false}, {"pids", false},
+						 {"memory", false}};
+	const struct pm_node *v[3];
+	uint64_t pids;
+
+	pm_set_src(c, n, &app->resources.src);
+	if (!pm_get_map(c, n, "'resources'", fields, 3, v))
+		return;
+	if (v[2] != NULL)
+		pm_errorf(c, v[2], "write memory: SIZE at the top of the manifest",
+			  "'resources' has no 'memory': the pVM's memory (and its cgroup's) is the "
+			  "top-level 'memory'");
+	if (v[0] != NULL)
+		get_cpu(c, v[0], &app->resources.cpu_milli);
+	if (v[1] != NULL && pm_get_uint(c, v[1], "'resources.pids'", 1, PIDS_MAX, &pids))
+		app->resources.pids = (uint32_t)pids;
+}
+
 /* ---- the manifest ----------------------------------------------------------------- */
 
 enum {
 	F_VERSION, F_APP, F_IMAGE, F_MEMORY, F_KEYS, F_LIBRARIES, F_FAMILY, F_RECYCLE,
-	F_REVOKED, F_COUNT
+	F_REVOKED, F_FILES, F_NETWORK, F_RESOURCES, F_COUNT
 };
 
 void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app *app)
@@ -417,7 +433,8 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 		[F_IMAGE] = {"image", true},         [F_MEMORY] = {"memory", true},
 		[F_KEYS] = {"keys", true},           [F_LIBRARIES] = {"libraries", false},
 		[F_FAMILY] = {"family", false},      [F_RECYCLE] = {"recycle", false},
-		[F_REVOKED] = {"revoked", false},
+		[F_REVOKED] = {"revoked", false},    [F_FILES] = {"files", false},
+		[F_NETWORK] = {"network", false},    [F_RESOURCES] = {"resources", false},
 	};
 	const struct pm_node *v[F_COUNT];
 	uint64_t version;
@@ -425,7 +442,7 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 	memset(app, 0, sizeof(*app));
 	app->fork.max_members = 1; /* defaults: no fork, no IpC, no recycling */
 	pm_set_src(c, root, &app->src);
-	app->fork.src = app->ipc_src = app->recycle.src = app->src;
+	app->fork.src = app->ipc_src = app->recycle.src = app->resources.src = app->src;
 	if (!pm_get_map(c, root, "the manifest", fields, F_COUNT, v))
 		return;
 	if (v[F_VERSION] != NULL &&
@@ -438,7 +455,8 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 	if (v[F_IMAGE] != NULL)
 		pm_get_string(c, v[F_IMAGE], "'image'", PM_PATH_MAX, &app->image);
 	if (v[F_MEMORY] != NULL)
-		get_memory(c, v[F_MEMORY], &app->memory);
+		pm_get_size(c, v[F_MEMORY], "'memory'", MEMORY_MIN, MEMORY_MAX, PAGE_SIZE_BYTES,
+			    &app->memory);
 	if (v[F_REVOKED] != NULL) /* before keys: a revoked key may not be trusted */
 		check_revoked(c, v[F_REVOKED], app);
 	if (v[F_KEYS] != NULL)
@@ -449,4 +467,10 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 		check_family(c, v[F_FAMILY], app);
 	if (v[F_RECYCLE] != NULL)
 		check_recycle(c, v[F_RECYCLE], app);
+	if (v[F_FILES] != NULL)
+		pm_check_files(c, v[F_FILES], app);
+	if (v[F_NETWORK] != NULL)
+		pm_check_network(c, v[F_NETWORK], app);
+	if (v[F_RESOURCES] != NULL)
+		check_resources(c, v[F_RESOURCES], app);
 }

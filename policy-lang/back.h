@@ -43,6 +43,16 @@ struct kxp_policy {
 	uint32_t nrevoked_keys;
 	const struct kxp_abi_revoked_digest *revoked_digests;
 	uint32_t nrevoked_digests;
+	const struct kxp_abi_resources *resources; /* napps entries */
+	const struct kxp_abi_file *files;
+	uint32_t nfiles;
+	const struct kxp_abi_iface *ifaces;
+	uint32_t nifaces;
+	const struct kxp_abi_listen *listen;
+	uint32_t nlisten;
+	const struct kxp_abi_peer *peers;
+	uint32_t npeers;
+	uint64_t serial;
 	struct kxp_signature_info sig;
 };
 
@@ -50,6 +60,26 @@ static inline const char *kxp_str(const struct kxp_policy *p, uint32_t off)
 {
 	return p->strings + off;
 }
+
+/* ---- the reader's checks (reader.c), shared with reader_io.c ------------ */
+
+struct kxp_check {
+	struct kxp_policy *p;
+	struct kx_error *err;
+};
+/* "table 'libs' entry 12: ..." and -EBADMSG. */
+int kxp_check_bad(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, const char *fmt,
+		  ...) __attribute__((format(printf, 4, 5)));
+bool kxp_all_zero(const void *buf, size_t n);
+/* A string reference: inside the pool, at the start of a string. */
+int kxp_check_str(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, const char *field,
+		  uint32_t off, bool nonempty);
+int kxp_check_prov(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, uint32_t prov);
+/* A per-owner run must start where the previous owner's ended. */
+int kxp_check_run(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, const char *field,
+		  const struct kxp_abi_range *r, uint64_t *cursor, uint32_t total);
+/* The resources, files and network tables of app a (reader_io.c). */
+int kxp_check_app_io(struct kxp_check *c, uint32_t a, uint64_t cur[KXP_TABLE_COUNT]);
 
 /* ---- lookups shared by decide, dump, diff and graph (lookup.c) ---------- */
 
@@ -64,6 +94,12 @@ bool kxp_key_revoked(const struct kxp_policy *p, uint32_t app,
 bool kxp_digest_revoked(const struct kxp_policy *p, uint32_t app,
 			const uint8_t digest[KXSIG_DIGEST_BYTES], uint32_t *prov);
 void kxp_version_from_abi(const struct kxp_abi_version *in, struct pm_version *out);
+const struct kxp_abi_iface *kxp_iface_find(const struct kxp_policy *p, uint32_t app,
+					   const char *name);
+/* The plain-data rules of an interface (kxp_net.h); entry i of listen and
+ * peers is entry first + i of the LISTEN and PEERS tables. */
+void kxp_net_rules_of(const struct kxp_policy *p, const struct kxp_abi_iface *f,
+		      struct kxp_net_rules *out);
 bool kxp_lib_version_ok(const struct kxp_policy *p, const struct kxp_abi_lib *lib,
 			const struct pm_version *v);
 /* "[1.16, 2)", "(-inf, 3]" into buf. */

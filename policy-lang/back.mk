@@ -4,7 +4,7 @@
 #   libkxpolicy_tools.a  table writer, admin signing, dump, diff, graph and
 #                        explain's request parser (the CLI, tests, fuzzer, bench)
 #   kxpolicy             the CLI
-kxp_SRCS += policy-lang/reader.c policy-lang/lookup.c policy-lang/decide.c
+kxp_SRCS += policy-lang/reader.c policy-lang/reader_io.c policy-lang/lookup.c policy-lang/decide.c
 
 LIBS += kxpolicy_tools
 kxpolicy_tools_SRCS := policy-lang/writer.c policy-lang/sign.c policy-lang/dump.c \

@@ -2,7 +2,8 @@
  * Loading a set of manifests: each one is read and checked on its own
  * (manifest.c, schema.c, library.c), then the checks that need the whole set
  * run here -- app names unique, cross-family trust mutual, keys revoked by
- * one app but trusted by another -- and the checked apps become the
+ * one app but trusted by another, host directories and addresses shared by
+ * two apps -- and the checked apps become the
  * pm_policy the table writer consumes.  A policy with any error is never
  * handed out.
  */
@@ -40,6 +41,8 @@ void pm_app_free(struct pm_app *app)
 	free(app->revoked.keyid_src);
 	free(app->revoked.digests);
 	free(app->revoked.digest_src);
+	pm_file_rules_free(app);
+	pm_ifaces_free(app);
 	memset(app, 0, sizeof(*app));
 }
 
@@ -223,6 +226,56 @@ static void check_revoked_elsewhere(struct set *s, const struct pm_app *app)
 	}
 }
 
+/* Two apps on one host directory (one of them writing) or one IPv4
+ * address: legal, but their pVMs then share data or collide on the wire. */
+static void check_shared_with(struct set *s, const struct pm_app *app, size_t o)
+{
+	const struct pm_app *other = &s->apps[o];
+	struct pm_dfile *f = &s->f[file_of(s, app)];
+	const char *rest;
+
+	for (size_t i = 0; i < app->nfiles; i++) {
+		const struct pm_file_rule *r = &app->files[i];
+
+		for (size_t j = 0; r->host != NULL && j < other->nfiles; j++) {
+			const struct pm_file_rule *x = &other->files[j];
+
+			if (x->host == NULL || (r->mode == PM_MODE_RO && x->mode == PM_MODE_RO) ||
+			    !(pm_path_within(r->host, x->host, &rest) ||
+			      pm_path_within(x->host, r->host, &rest)))
+				continue;
+			pm_diag(f, PM_WARNING, r->src.line, r->src.col, NULL,
+				"host directory '%s' is also granted to app '%s' (%s:%u, '%s', "
+				"%s): their pVMs share what is written there", r->host, other->name,
+				s->f[o].file, (unsigned)x->src.line, x->host,
+				x->mode == PM_MODE_RW ? "rw" : "ro");
+			break;
+		}
+	}
+	for (size_t i = 0; i < app->nifaces; i++) {
+		const struct pm_iface *mine = &app->ifaces[i];
+
+		for (size_t j = 0; j < other->nifaces; j++) {
+			char a[PM_IPV4_TEXT_MAX];
+
+			if (mine->addr != other->ifaces[j].addr)
+				continue;
+			pm_ipv4_format(mine->addr, a);
+			pm_diag(f, PM_WARNING, mine->src.line, mine->src.col, NULL,
+				"address %s is also the address of interface '%s' of app '%s' "
+				"(%s:%u)", a, other->ifaces[j].name, other->name, s->f[o].file,
+				(unsigned)other->ifaces[j].src.line);
+		}
+	}
+}
+
+static void check_shared(struct set *s, const struct pm_app *app)
+{
+	for (size_t o = 0; o < s->n; o++)
+		if (&s->apps[o] != app && s->apps[o].name != NULL)
+			check_shared_with(s, app, o);
+}
+
 static int cmp_app(const void *a, const void *b)
 {
 	return strcmp(((const struct pm_app *)a)->name, ((const struct pm_app *)b)->name);
@@ -276,8 +329,10 @@ int pm_load_inputs(const struct pm_input *in, size_t n, const int *read_err,
 	for (size_t i = 0; i < n; i++)
 		if (s.apps[i].name != NULL)
 			check_mutual(&s, &s.apps[i]);
-	for (size_t i = 0; i < n && diags->nerrors == 0; i++)
+	for (size_t i = 0; i < n && diags->nerrors == 0; i++) {
 		check_revoked_elsewhere(&s, &s.apps[i]);
+		check_shared(&s, &s.apps[i]);
+	}
 	if (nomem)
 		goto nomem;
 	if (diags->nerrors > 0) {

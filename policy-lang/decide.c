@@ -15,9 +15,13 @@
 
 #include "policy-lang/back.h"
 
+/* The longest path a request may name (PATH_MAX, NUL included). */
+#define PM_PATH_TEXT_MAX 4096
+
 static const char *const op_names[KXP_OP_COUNT] = {
 	[KXP_OP_BOOT] = "boot", [KXP_OP_LINK] = "link", [KXP_OP_UPDATE] = "update",
 	[KXP_OP_FORK] = "fork", [KXP_OP_IPC] = "ipc", [KXP_OP_RECYCLE] = "recycle",
+	[KXP_OP_FILE] = "file", [KXP_OP_NET] = "net",
 };
 
 const char *kxp_op_name(enum kxp_op op)
@@ -66,6 +70,9 @@ int kxp_version_parse(const char *text, struct kxp_version *out)
 }
 
 _Static_assert(KXP_VERSION_PARTS == PM_VERSION_PARTS, "one version shape");
+_Static_assert(KXP_NET_PROTO_TCP == PM_PROTO_TCP && KXP_NET_PROTO_UDP == PM_PROTO_UDP &&
+	       KXP_ABI_PROTO_TCP == PM_PROTO_TCP && KXP_ABI_PROTO_UDP == PM_PROTO_UDP,
+	       "one set of protocol numbers");
 _Static_assert(KXP_IPC_PIPE == PM_IPC_PIPE && KXP_IPC_SHM == PM_IPC_SHM &&
 	       KXP_ABI_IPC_MSGQ == PM_IPC_MSGQ && KXP_ABI_IPC_SIGNAL == PM_IPC_SIGNAL,
 	       "one set of IpC kind bits");
@@ -439,6 +446,124 @@ static int decide_recycle(struct ctx *c)
 	return 0;
 }
 
+/* ---- what a pVM reaches outside itself: host files and the network ------------- */
+
+static bool abs_path(const char *s)
+{
+	return s != NULL && pm_path_check(s, strnlen(s, PM_PATH_TEXT_MAX)) == PM_PATH_OK &&
+	       strnlen(s, PM_PATH_TEXT_MAX) < PM_PATH_TEXT_MAX;
+}
+
+static int decide_file(struct ctx *c)
+{
+	const struct kxp_request *r = c->req;
+	const struct kxp_abi_app *app;
+	const struct kxp_abi_file *f = NULL;
+	const char *rest = "";
+	char want[PM_PATH_TEXT_MAX + 1];
+
+	if (!abs_path(r->guest) || r->image == (r->host != NULL) ||
+	    (r->host != NULL && !abs_path(r->host)) || (unsigned)r->mode > KXP_MODE_RW)
+		return malformed(c, "file needs guest=, and host= or image=true (absolute "
+				 "normalised paths, no '..'), and mode=ro|rw");
+	if (!find_app(c))
+		return 0;
+	app = &c->p->apps[c->app];
+	for (uint32_t i = app->files.first; f == NULL && i < app->files.first + app->files.count;
+	     i++)
+		if (pm_path_within(r->guest, kxp_str(c->p, c->p->files[i].guest), &rest))
+			f = &c->p->files[i];
+	if (f == NULL) {
+		rule(c, app->prov, "files rules of app %s", app_name(c));
+		return deny(c, "app %s has no files rule for guest path %s", app_name(c), r->guest);
+	}
+	rule(c, f->prov, "files rule %s of app %s", kxp_str(c->p, f->guest), app_name(c));
+	if (f->kind == KXP_ABI_FILE_IMAGE && !r->image)
+		return deny(c, "%s is the image's own tree (image: true), not a host directory",
+			    kxp_str(c->p, f->guest));
+	if (f->kind == KXP_ABI_FILE_HOST && r->image)
+		return deny(c, "%s is host directory %s, not the image's tree",
+			    kxp_str(c->p, f->guest), kxp_str(c->p, f->host));
+	if (f->kind == KXP_ABI_FILE_HOST) {
+		/* the same place below the rule's host root as below its mount point */
+		snprintf(want, sizeof(want), "%s%s", kxp_str(c->p, f->host), rest);
+		if (strcmp(want, r->host) != 0)
+			return deny(c, "guest path %s is host path %s under this rule, not %s",
+				    r->guest, want, r->host);
+	}
+	if (r->mode == KXP_MODE_RW && f->mode != KXP_ABI_MODE_RW)
+		return deny(c, "%s is read-only (mode: ro): it may not be mounted rw",
+			    kxp_str(c->p, f->guest));
+	if (f->kind == KXP_ABI_FILE_IMAGE)
+		return allow(c, "app %s may mount the image's own tree at %s, read-only",
+			     app_name(c), r->guest);
+	if (r->mode == KXP_MODE_RW)
+		return allow(c, "app %s may mount host %s at %s read-write, at most %llu bytes",
+			     app_name(c), r->host, r->guest, (unsigned long long)f->max);
+	return allow(c, "app %s may mount host %s at %s read-only%s", app_name(c), r->host,
+		     r->guest, f->mode == KXP_ABI_MODE_RW ? " (the rule allows read-write)" : "");
+}
+
+static int decide_net(struct ctx *c)
+{
+	const struct kxp_request *r = c->req;
+	const struct kxp_abi_iface *f;
+	struct kxp_net_rules rules;
+	char addr[PM_IPV4_TEXT_MAX], peer[PM_PEER_TEXT_MAX];
+	const char *proto = pm_proto_name(r->proto);
+	int i;
+
+	if (r->iface == NULL || (unsigned)r->net_query > KXP_NET_CONNECT ||
+	    (r->net_query != KXP_NET_ATTACH &&
+	     ((r->proto != KXP_NET_PROTO_TCP && r->proto != KXP_NET_PROTO_UDP) || r->port == 0)))
+		return malformed(c, "net needs iface=, and for listen= or connect= a protocol and "
+				 "a port 1..65535");
+	if (!find_app(c))
+		return 0;
+	f = kxp_iface_find(c->p, c->app, r->iface);
+	if (f == NULL) {
+		rule(c, c->p->apps[c->app].prov, "network rules of app %s", app_name(c));
+		return deny(c, "app %s has no network interface %s", app_name(c), r->iface);
+	}
+	kxp_net_rules_of(c->p, f, &rules);
+	pm_ipv4_format(f->addr, addr);
+	rule(c, f->prov, "interface %s of app %s", r->iface, app_name(c));
+	switch (r->net_query) {
+	case KXP_NET_ATTACH:
+		return allow(c, "app %s may have interface %s, address %s/%u (%u listen ports, %u "
+			     "peers)", app_name(c), r->iface, addr, f->prefix, rules.nlisten,
+			     rules.npeers);
+	case KXP_NET_LISTEN:
+		i = kxp_net_listen_match(&rules, r->proto, r->port);
+		if (i < 0)
+			return deny(c, "app %s does not listen on %s port %u on %s", app_name(c),
+				    proto, r->port, r->iface);
+		rule(c, c->p->listen[f->listen.first + (uint32_t)i].prov, "listen %s/%u on %s of "
+		     "app %s", proto, r->port, r->iface, app_name(c));
+		return allow(c, "app %s may accept on %s port %u on %s", app_name(c), proto,
+			     r->port, r->iface);
+	case KXP_NET_CONNECT:
+		pm_peer_format(r->proto, r->net_addr, 32, r->port, peer, sizeof(peer));
+		i = kxp_net_connect_match(&rules, r->proto, r->net_addr, r->port);
+		if (i < 0)
+			return deny(c,
+				    "app %s may not reach %s from %s (no connect peer covers it)",
+				    app_name(c), peer, r->iface);
+		{
+			const struct kxp_abi_peer *e = &c->p->peers[f->peers.first + (uint32_t)i];
+			char allowed[PM_PEER_TEXT_MAX];
+
+			pm_peer_format(e->proto, e->addr, e->prefix, e->port, allowed,
+				       sizeof(allowed));
+			rule(c, e->prov, "connect %s on %s of app %s", allowed, r->iface,
+			     app_name(c));
+			return allow(c, "app %s may reach %s from %s (connect %s)", app_name(c),
+				     peer, r->iface, allowed);
+		}
+	}
+	return malformed(c, "unknown net query %d", (int)r->net_query);
+}
+
 int kxp_decide(const struct kxp_policy *policy, const struct kxp_request *req,
 	       struct kxp_decision *out)
 {
@@ -457,6 +582,8 @@ int kxp_decide(const struct kxp_policy *policy, const struct kxp_request *req,
 	case KXP_OP_FORK: return decide_fork(&c);
 	case KXP_OP_IPC: return decide_ipc(&c);
 	case KXP_OP_RECYCLE: return decide_recycle(&c);
+	case KXP_OP_FILE: return decide_file(&c);
+	case KXP_OP_NET: return decide_net(&c);
 	}
 	return malformed(&c, "unknown op %d", (int)req->op);
 }

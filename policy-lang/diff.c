@@ -11,7 +11,10 @@
  *     the same fact;
  *   - the rollback setting only for libraries that may be updated, the pool
  *     only for apps that may be recycled;
- *   - cross-family trust once per pair and kind (it is mutual).
+ *   - cross-family trust once per pair and kind (it is mutual);
+ *   - files rules by mount point, network rules by interface, each listen
+ *     port and connect peer a fact of its own (peers as written, in
+ *     canonical form: a peer inside another is a compiler warning).
  * Provenance, key names, paths of key files and constraint spelling are not
  * permissions and are not compared.
  */
@@ -197,6 +200,53 @@ static void lib_facts(struct facts *f, const struct kxp_policy *p, uint32_t a,
 	fact(f, "%s: bind %s", prefix, kxp_bind_names[lib->bind]);
 }
 
+/* resources, files and network */
+static void io_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+	const char *name = kxp_str(p, app->name);
+	char addr[PM_IPV4_TEXT_MAX], peer[PM_PEER_TEXT_MAX];
+
+	if (p->resources[a].cpu_milli != 0)
+		fact(f, "app %s: resources cpu %u.%03u", name, p->resources[a].cpu_milli / 1000,
+		     p->resources[a].cpu_milli % 1000);
+	else
+		fact(f, "app %s: resources cpu default", name);
+	if (p->resources[a].pids != 0)
+		fact(f, "app %s: resources pids %u", name, p->resources[a].pids);
+	else
+		fact(f, "app %s: resources pids default", name);
+	for (uint32_t i = app->files.first; i < app->files.first + app->files.count; i++) {
+		const struct kxp_abi_file *r = &p->files[i];
+		const char *guest = kxp_str(p, r->guest);
+
+		if (r->kind == KXP_ABI_FILE_IMAGE)
+			fact(f, "app %s: file %s: the image's tree, ro", name, guest);
+		else if (r->mode == KXP_ABI_MODE_RW)
+			fact(f, "app %s: file %s: host %s, rw, max %llu", name, guest,
+			     kxp_str(p, r->host), (unsigned long long)r->max);
+		else
+			fact(f, "app %s: file %s: host %s, ro", name, guest, kxp_str(p, r->host));
+	}
+	for (uint32_t i = app->ifaces.first; i < app->ifaces.first + app->ifaces.count; i++) {
+		const struct kxp_abi_iface *e = &p->ifaces[i];
+		const char *iface = kxp_str(p, e->name);
+
+		pm_ipv4_format(e->addr, addr);
+		fact(f, "app %s: iface %s: address %s/%u", name, iface, addr, e->prefix);
+		pm_ipv4_format(e->gateway, addr);
+		fact(f, "app %s: iface %s: gateway %s", name, iface, e->gateway ? addr : "none");
+		for (uint32_t l = e->listen.first; l < e->listen.first + e->listen.count; l++)
+			fact(f, "app %s: iface %s: listen %s/%u", name, iface,
+			     pm_proto_name(p->listen[l].proto), p->listen[l].port);
+		for (uint32_t c = e->peers.first; c < e->peers.first + e->peers.count; c++) {
+			pm_peer_format(p->peers[c].proto, p->peers[c].addr, p->peers[c].prefix,
+				       p->peers[c].port, peer, sizeof(peer));
+			fact(f, "app %s: iface %s: connect %s", name, iface, peer);
+		}
+	}
+}
+
 static void app_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
@@ -237,6 +287,7 @@ static void app_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
 		kxsig_digest_hex(p->revoked_digests[app->revoked_digests.first + r].digest, id);
 		fact(f, "app %s: revoked digest %s", name, id);
 	}
+	io_facts(f, p, a);
 }
 
 static int str_cmp(const void *a, const void *b)

@@ -54,6 +54,63 @@ static void text_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi
 		lib->allow_downgrade ? "allow" : "deny", kxp_bind_names[lib->bind]);
 }
 
+static void limit_text(FILE *out, const char *name, uint32_t v, bool milli)
+{
+	if (v == 0)
+		fprintf(out, "%s default", name);
+	else if (milli)
+		fprintf(out, "%s %u.%03u", name, v / 1000, v % 1000);
+	else
+		fprintf(out, "%s %u", name, v);
+}
+
+/* resources, files and network */
+static void text_io(FILE *out, const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+	char addr[PM_IPV4_TEXT_MAX], peer[PM_PEER_TEXT_MAX];
+
+	fprintf(out, "  resources ");
+	limit_text(out, "cpu", p->resources[a].cpu_milli, true);
+	limit_text(out, ", pids", p->resources[a].pids, false);
+	at(out, p, p->resources[a].prov);
+	for (uint32_t i = app->files.first; i < app->files.first + app->files.count; i++) {
+		const struct kxp_abi_file *f = &p->files[i];
+
+		fprintf(out, "  file %s: ", kxp_str(p, f->guest));
+		if (f->kind == KXP_ABI_FILE_IMAGE)
+			fprintf(out, "the image's tree, ro");
+		else if (f->mode == KXP_ABI_MODE_RW)
+			fprintf(out, "host %s, rw, max %llu", kxp_str(p, f->host),
+				(unsigned long long)f->max);
+		else
+			fprintf(out, "host %s, ro", kxp_str(p, f->host));
+		at(out, p, f->prov);
+	}
+	for (uint32_t i = app->ifaces.first; i < app->ifaces.first + app->ifaces.count; i++) {
+		const struct kxp_abi_iface *f = &p->ifaces[i];
+
+		pm_ipv4_format(f->addr, addr);
+		fprintf(out, "  iface %s %s/%u", kxp_str(p, f->name), addr, f->prefix);
+		if (f->gateway != 0) {
+			pm_ipv4_format(f->gateway, addr);
+			fprintf(out, ", gateway %s", addr);
+		}
+		at(out, p, f->prov);
+		for (uint32_t l = f->listen.first; l < f->listen.first + f->listen.count; l++) {
+			fprintf(out, "    listen %s%u", p->listen[l].proto == KXP_ABI_PROTO_UDP
+				? "udp/" : "", p->listen[l].port);
+			at(out, p, p->listen[l].prov);
+		}
+		for (uint32_t e = f->peers.first; e < f->peers.first + f->peers.count; e++) {
+			pm_peer_format(p->peers[e].proto, p->peers[e].addr, p->peers[e].prefix,
+				       p->peers[e].port, peer, sizeof(peer));
+			fprintf(out, "    connect %s", peer);
+			at(out, p, p->peers[e].prov);
+		}
+	}
+}
+
 static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
@@ -100,6 +157,7 @@ static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		fprintf(out, "  revoked digest %s", id);
 		at(out, p, e->prov);
 	}
+	text_io(out, p, a);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -150,6 +208,86 @@ static void json_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi
 		kxp_bind_names[lib->bind]);
 	json_src(out, p, lib->prov);
 	fputc('}', out);
+}
+
+static void json_ipv4(FILE *out, const char *key, uint32_t addr)
+{
+	char text[PM_IPV4_TEXT_MAX];
+
+	pm_ipv4_format(addr, text);
+	fprintf(out, "\"%s\": \"%s\"", key, text);
+}
+
+static void json_iface(FILE *out, const struct kxp_policy *p, const struct kxp_abi_iface *f)
+{
+	fprintf(out, "{\"iface\": ");
+	kxp_json_str(out, kxp_str(p, f->name));
+	fprintf(out, ", ");
+	json_ipv4(out, "address", f->addr);
+	fprintf(out, ", \"prefix\": %u, ", f->prefix);
+	if (f->gateway != 0)
+		json_ipv4(out, "gateway", f->gateway);
+	else
+		fprintf(out, "\"gateway\": null");
+	fprintf(out, ", \"listen\": [");
+	for (uint32_t l = 0; l < f->listen.count; l++) {
+		const struct kxp_abi_listen *e = &p->listen[f->listen.first + l];
+
+		fprintf(out, "%s{\"proto\": \"%s\", \"port\": %u, ", l ? ", " : "",
+			pm_proto_name(e->proto), e->port);
+		json_src(out, p, e->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "], \"connect\": [");
+	for (uint32_t i = 0; i < f->peers.count; i++) {
+		const struct kxp_abi_peer *e = &p->peers[f->peers.first + i];
+
+		fprintf(out, "%s{\"proto\": \"%s\", ", i ? ", " : "", pm_proto_name(e->proto));
+		json_ipv4(out, "address", e->addr);
+		fprintf(out, ", \"prefix\": %u, \"port\": ", e->prefix);
+		if (e->port != 0)
+			fprintf(out, "%u, ", e->port);
+		else
+			fprintf(out, "null, ");
+		json_src(out, p, e->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "], ");
+	json_src(out, p, f->prov);
+	fputc('}', out);
+}
+
+/* resources, files and network */
+static void json_io(FILE *out, const struct kxp_policy *p, uint32_t a)
+{
+	const struct kxp_abi_app *app = &p->apps[a];
+
+	fprintf(out, ",\n   \"resources\": {\"cpu_milli\": %u, \"pids\": %u, ",
+		p->resources[a].cpu_milli, p->resources[a].pids);
+	json_src(out, p, p->resources[a].prov);
+	fprintf(out, "},\n   \"files\": [");
+	for (uint32_t i = 0; i < app->files.count; i++) {
+		const struct kxp_abi_file *f = &p->files[app->files.first + i];
+
+		fprintf(out, "%s{\"guest\": ", i ? ", " : "");
+		kxp_json_str(out, kxp_str(p, f->guest));
+		fprintf(out, ", \"host\": ");
+		if (f->kind == KXP_ABI_FILE_HOST)
+			kxp_json_str(out, kxp_str(p, f->host));
+		else
+			fprintf(out, "null");
+		fprintf(out, ", \"image\": %s, \"mode\": \"%s\", \"max\": %llu, ",
+			f->kind == KXP_ABI_FILE_IMAGE ? "true" : "false",
+			f->mode == KXP_ABI_MODE_RW ? "rw" : "ro", (unsigned long long)f->max);
+		json_src(out, p, f->prov);
+		fputc('}', out);
+	}
+	fprintf(out, "],\n   \"network\": [");
+	for (uint32_t i = 0; i < app->ifaces.count; i++) {
+		fprintf(out, "%s", i ? ",\n     " : "");
+		json_iface(out, p, &p->ifaces[app->ifaces.first + i]);
+	}
+	fputc(']', out);
 }
 
 static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
@@ -223,7 +361,9 @@ static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		json_src(out, p, e->prov);
 		fputc('}', out);
 	}
-	fprintf(out, "]}}");
+	fprintf(out, "]}");
+	json_io(out, p, a);
+	fputc('}', out);
 }
 
 int kxp_dump(FILE *out, const struct kxp_policy *p, bool json)

@@ -19,12 +19,14 @@ void kxp_request_init(struct kxp_request *req, enum kxp_op op)
 
 enum attr_id {
 	A_APP, A_REQUESTER, A_LIB, A_VERSION, A_OLD_VERSION, A_SIGNER, A_DIGEST, A_LOADER,
-	A_PEER, A_KIND, A_FAMILY, A_DEPTH, A_CHILDREN, A_MEMBERS, A_COUNT
+	A_PEER, A_KIND, A_FAMILY, A_DEPTH, A_CHILDREN, A_MEMBERS, A_GUEST, A_HOST, A_IMAGE,
+	A_MODE, A_IFACE, A_LISTEN, A_CONNECT, A_COUNT
 };
 
 static const char *const attr_names[A_COUNT] = {
 	"app", "requester", "lib", "version", "old-version", "signer", "digest", "loader",
-	"peer", "kind", "family", "depth", "children", "members",
+	"peer", "kind", "family", "depth", "children", "members", "guest", "host", "image",
+	"mode", "iface", "listen", "connect",
 };
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -53,10 +55,39 @@ static int parse_word(const char *value, const char *const *words, size_t n, uns
 	return -EINVAL;
 }
 
+/* listen=[tcp/|udp/]PORT */
+static int parse_listen(struct kxp_request *req, const char *v)
+{
+	size_t skip = pm_proto_prefix(v, strlen(v), &req->proto);
+	uint32_t port;
+
+	req->net_query = KXP_NET_LISTEN;
+	if (parse_u32(v + skip, &port) < 0 || port < 1 || port > 65535)
+		return -EINVAL;
+	req->port = (uint16_t)port;
+	return 0;
+}
+
+/* connect=[tcp/|udp/]A.B.C.D:PORT: one peer, so no prefix and no '*' */
+static int parse_connect(struct kxp_request *req, const char *v)
+{
+	struct pm_peer_text t;
+
+	req->net_query = KXP_NET_CONNECT;
+	if (pm_peer_parse(v, strlen(v), &t) != PM_PEER_OK || t.has_prefix || t.port == 0)
+		return -EINVAL;
+	req->proto = t.proto;
+	req->net_addr = t.addr;
+	req->port = t.port;
+	return 0;
+}
+
 static int set_attr(struct kxp_request *req, enum attr_id id, const char *v)
 {
 	static const char *const kinds[] = {"pipe", "signal", "msgq", "shm"};
 	static const char *const families[] = {"other", "same"};
+	static const char *const booleans[] = {"false", "true"};
+	static const char *const modes[] = {"ro", "rw"};
 	unsigned w;
 
 	switch (id) {
@@ -95,6 +126,21 @@ static int set_attr(struct kxp_request *req, enum attr_id id, const char *v)
 	case A_DEPTH: return parse_u32(v, &req->depth);
 	case A_CHILDREN: return parse_u32(v, &req->children);
 	case A_MEMBERS: return parse_u32(v, &req->members);
+	case A_GUEST: req->guest = v; return 0;
+	case A_HOST: req->host = v; return 0;
+	case A_IMAGE:
+		if (parse_word(v, booleans, 2, &w) < 0)
+			return -EINVAL;
+		req->image = w == 1;
+		return 0;
+	case A_MODE:
+		if (parse_word(v, modes, 2, &w) < 0)
+			return -EINVAL;
+		req->mode = w == 1 ? KXP_MODE_RW : KXP_MODE_RO;
+		return 0;
+	case A_IFACE: req->iface = v; return 0;
+	case A_LISTEN: return parse_listen(req, v);
+	case A_CONNECT: return parse_connect(req, v);
 	case A_COUNT: break;
 	}
 	return -EINVAL;
@@ -114,7 +160,8 @@ static int request_attr(struct kxp_request *req, const char *attr, struct kx_err
 	}
 	return kx_err(err, -EINVAL,
 		      "%s: not an attribute (app= requester= lib= version= old-version= "
-		      "signer= digest= loader= peer= kind= family= depth= children= members=)",
+		      "signer= digest= loader= peer= kind= family= depth= children= members= "
+		      "guest= host= image= mode= iface= listen= connect=)",
 		      attr);
 }
 

@@ -234,6 +234,10 @@ bool pm_get_name(struct pm_check *c, const struct pm_node *n, const char *what, 
 bool pm_get_uint(struct pm_check *c, const struct pm_node *n, const char *what,
 		 uint64_t min, uint64_t max, uint64_t *out);
 bool pm_get_bool(struct pm_check *c, const struct pm_node *n, const char *what, bool *out);
+/* A size in bytes: digits with an optional binary unit (K, KiB, M, MiB, G,
+ * GiB, T, TiB), within [min, max] and a multiple of align (0 or 1: any). */
+bool pm_get_size(struct pm_check *c, const struct pm_node *n, const char *what, uint64_t min,
+		 uint64_t max, uint64_t align, uint64_t *out);
 /* One of names[]; *out is the index. */
 bool pm_get_enum(struct pm_check *c, const struct pm_node *n, const char *what,
 		 const char *const *names, size_t nnames, unsigned *out);
@@ -251,6 +255,11 @@ void pm_warnf(struct pm_check *c, const struct pm_node *n, const char *hint,
 
 /* Libraries (library.c): needs app->keys parsed and sorted first. */
 void pm_check_libraries(struct pm_check *c, const struct pm_node *seq, struct pm_app *app);
+/* `files` rules (mount.c) and `network` rules (network.c). */
+void pm_check_files(struct pm_check *c, const struct pm_node *seq, struct pm_app *app);
+void pm_check_network(struct pm_check *c, const struct pm_node *seq, struct pm_app *app);
+void pm_file_rules_free(struct pm_app *app);
+void pm_ifaces_free(struct pm_app *app);
 
 /* Names of IpC kinds, loader classes (index = enum value). */
 extern const char *const pm_ipc_kind_names[4];

@@ -7,6 +7,7 @@ PM_GEN := $(B)/gen/policy-lang
 LIBS += kxpolicy_front
 kxpolicy_front_SRCS := policy-lang/diag.c policy-lang/manifest.c policy-lang/range.c \
 	policy-lang/schema.c policy-lang/app.c policy-lang/library.c policy-lang/check.c policy-lang/files.c \
+	policy-lang/mount.c policy-lang/network.c \
 	$(PM_GEN)/expr.tab.c $(PM_GEN)/expr.lex.c
 
 PM_FRONT_LIBS := kxpolicy_front kxp kxsig

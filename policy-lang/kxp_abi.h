@@ -1,5 +1,5 @@
 /*
- * kxp_abi.h — the on-disk layout of a compiled kx policy (.kxp), format 1.
+ * kxp_abi.h — the on-disk layout of a compiled kx policy (.kxp), format 2.
  *
  * Self-contained (C99 headers only): the writer (kxpolicy compile), the
  * table reader the manager links, and any independent tool share exactly
@@ -33,7 +33,7 @@
 
 #define KXP_MAGIC "KXPOLICY" /* 8 bytes, no NUL stored */
 #define KXP_MAGIC_BYTES 8
-#define KXP_FORMAT_VERSION 1u
+#define KXP_FORMAT_VERSION 2u
 
 #define KXP_FLAG_SIGNED 0x1u /* admin_keyid and signature are set */
 #define KXP_FLAGS_KNOWN KXP_FLAG_SIGNED
@@ -80,6 +80,12 @@ enum kxp_abi_table {
 	KXP_T_IPC,             /* uint8_t kinds, napps x napps, row = app, column = peer */
 	KXP_T_REVOKED_KEYS,    /* struct kxp_abi_revoked_key, per app, ascending key id */
 	KXP_T_REVOKED_DIGESTS, /* struct kxp_abi_revoked_digest, per app, ascending digest */
+	KXP_T_META,            /* struct kxp_abi_meta, exactly one */
+	KXP_T_RESOURCES,       /* struct kxp_abi_resources, one per app, app order */
+	KXP_T_FILES,           /* struct kxp_abi_file, per app, sorted by guest path (strcmp) */
+	KXP_T_IFACES,          /* struct kxp_abi_iface, per app, sorted by name */
+	KXP_T_LISTEN,          /* struct kxp_abi_listen, per iface, ascending (proto, port) */
+	KXP_T_PEERS,           /* struct kxp_abi_peer, per iface, ascending (proto, addr, ...) */
 	KXP_TABLE_COUNT
 };
 
@@ -119,12 +125,17 @@ struct kxp_abi_app {
 	struct kxp_abi_range trust;           /* TRUST */
 	struct kxp_abi_range revoked_keys;    /* REVOKED_KEYS */
 	struct kxp_abi_range revoked_digests; /* REVOKED_DIGESTS */
+	struct kxp_abi_range files;           /* FILES */
+	struct kxp_abi_range ifaces;          /* IFACES */
 	uint32_t ipc_kinds; /* kinds allowed inside the app's families */
 	uint32_t prov;      /* the manifest */
 	uint32_t ipc_prov;  /* family.ipc */
 	uint32_t reserved;
 };
 
+/* A trusted key, valid from `from` (inclusive) until `until` (exclusive),
+ * seconds since the epoch (UTC); 0 leaves that end open.  When both are set,
+ * from < until. */
 struct kxp_abi_key {
 	uint32_t name; /* string, non-empty, unique within the app */
 	uint32_t path; /* string: the key file as the manifest names it */
@@ -132,6 +143,8 @@ struct kxp_abi_key {
 	uint8_t pk[KXP_ABI_PUBKEY_BYTES]; /* Ed25519 */
 	uint32_t prov;
 	uint32_t reserved;
+	int64_t from;
+	int64_t until;
 };
 
 /* Loader classes, ordered: a request whose relation is <= the class passes. */
@@ -209,6 +222,74 @@ struct kxp_abi_revoked_digest {
 	uint32_t reserved;
 };
 
+/* The policy as a whole.  In the body, so the body digest (and through it
+ * the admin signature) covers it. */
+struct kxp_abi_meta {
+	uint64_t serial; /* a manager refuses a policy with a lower serial than it loaded */
+	uint64_t reserved;
+};
+
+/* cgroup limits of an app's monitors; 0: not given (the manager's default). */
+struct kxp_abi_resources {
+	uint32_t cpu_milli; /* CPU time, in thousandths of one CPU */
+	uint32_t pids;      /* processes and threads */
+	uint32_t prov;      /* `resources`, or the manifest when absent */
+	uint32_t reserved;
+};
+
+/* A file tree a pVM of the app may mount at `guest`: a host directory, or the
+ * read-only tree packed into the signed image.  Paths are absolute and
+ * normalised (no empty, "." or ".." component, no trailing '/'); the guest
+ * paths of one app never nest. */
+#define KXP_ABI_FILE_HOST 0u
+#define KXP_ABI_FILE_IMAGE 1u
+#define KXP_ABI_MODE_RO 0u
+#define KXP_ABI_MODE_RW 1u
+struct kxp_abi_file {
+	uint32_t guest; /* string */
+	uint32_t host;  /* string; "" for an image tree */
+	uint64_t max;   /* bytes a writable mount may hold; 0 when read-only */
+	uint8_t kind;   /* KXP_ABI_FILE_* */
+	uint8_t mode;   /* KXP_ABI_MODE_*; an image tree is read-only */
+	uint8_t reserved[2];
+	uint32_t prov;
+};
+
+/* A network interface of the app's pVMs and what may pass through it.
+ * IPv4 addresses are numbers: 10.0.0.2 is 0x0a000002. */
+#define KXP_ABI_PROTO_TCP 6u  /* IANA protocol numbers */
+#define KXP_ABI_PROTO_UDP 17u
+struct kxp_abi_iface {
+	uint32_t name;    /* string: 1..15 bytes of [a-z0-9], starting with a letter */
+	uint32_t addr;    /* the pVM's address: not the network's first or last address */
+	uint32_t gateway; /* inside the subnet; 0: none */
+	uint8_t prefix;   /* 1..32 */
+	uint8_t reserved[3];
+	struct kxp_abi_range listen; /* LISTEN */
+	struct kxp_abi_range peers;  /* PEERS */
+	uint32_t prov;
+	uint32_t reserved2;
+};
+
+/* A port the pVM may accept connections (TCP) or datagrams (UDP) on. */
+struct kxp_abi_listen {
+	uint16_t port; /* 1..65535 */
+	uint8_t proto; /* KXP_ABI_PROTO_* */
+	uint8_t reserved;
+	uint32_t prov;
+};
+
+/* Peers the pVM may connect (TCP) or send (UDP) to: addr/prefix, port (0:
+ * any).  The address has no bits set beyond its prefix. */
+struct kxp_abi_peer {
+	uint32_t addr;
+	uint8_t prefix; /* 0..32 */
+	uint8_t proto;  /* KXP_ABI_PROTO_* */
+	uint16_t port;
+	uint32_t prov;
+	uint32_t reserved;
+};
+
 /* Pin the layout: no implicit padding anywhere, sizes as documented. */
 _Static_assert(sizeof(struct kxp_abi_header) == 192, "kxp header size");
 _Static_assert(offsetof(struct kxp_abi_header, body_size) == 24, "kxp header layout");
@@ -218,9 +299,10 @@ _Static_assert(offsetof(struct kxp_abi_header, signature) == KXP_SIGNED_BYTES,
 	       "the signature follows the signed bytes");
 _Static_assert(sizeof(struct kxp_abi_table_desc) == 16, "kxp directory entry size");
 _Static_assert(sizeof(struct kxp_abi_prov) == 16, "kxp prov size");
-_Static_assert(sizeof(struct kxp_abi_app) == 72, "kxp app size");
-_Static_assert(offsetof(struct kxp_abi_app, ipc_kinds) == 56, "kxp app layout");
-_Static_assert(sizeof(struct kxp_abi_key) == 56, "kxp key size");
+_Static_assert(sizeof(struct kxp_abi_app) == 88, "kxp app size");
+_Static_assert(offsetof(struct kxp_abi_app, ipc_kinds) == 72, "kxp app layout");
+_Static_assert(sizeof(struct kxp_abi_key) == 72, "kxp key size");
+_Static_assert(offsetof(struct kxp_abi_key, from) == 56, "kxp key layout");
 _Static_assert(sizeof(struct kxp_abi_lib) == 32, "kxp lib size");
 _Static_assert(sizeof(struct kxp_abi_version) == 20, "kxp version size");
 _Static_assert(sizeof(struct kxp_abi_interval) == 40, "kxp interval size");
@@ -229,6 +311,14 @@ _Static_assert(sizeof(struct kxp_abi_recycle) == 16, "kxp recycle size");
 _Static_assert(sizeof(struct kxp_abi_trust) == 16, "kxp trust size");
 _Static_assert(sizeof(struct kxp_abi_revoked_key) == 16, "kxp revoked key size");
 _Static_assert(sizeof(struct kxp_abi_revoked_digest) == 40, "kxp revoked digest size");
+_Static_assert(sizeof(struct kxp_abi_meta) == 16, "kxp meta size");
+_Static_assert(sizeof(struct kxp_abi_resources) == 16, "kxp resources size");
+_Static_assert(sizeof(struct kxp_abi_file) == 24, "kxp file size");
+_Static_assert(offsetof(struct kxp_abi_file, max) == 8, "kxp file layout");
+_Static_assert(sizeof(struct kxp_abi_iface) == 40, "kxp iface size");
+_Static_assert(offsetof(struct kxp_abi_iface, listen) == 16, "kxp iface layout");
+_Static_assert(sizeof(struct kxp_abi_listen) == 8, "kxp listen size");
+_Static_assert(sizeof(struct kxp_abi_peer) == 16, "kxp peer size");
 _Static_assert(sizeof(struct kxp_abi_header) % KXP_TABLE_ALIGN == 0, "tables stay aligned");
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -222,7 +222,8 @@ static int cmd_explain(const struct opts *o)
 	int rc = EXIT_USAGE;
 
 	if (kxp_op_parse(o->args[1], &op) < 0) {
-		say("explain: unknown op '%s' (boot, link, update, fork, ipc, recycle)", o->args[1]);
+		say("explain: unknown op '%s' (boot, link, update, fork, ipc, recycle, file, net)",
+		    o->args[1]);
 		return EXIT_USAGE;
 	}
 	if (kxp_request_parse(&req, op, (const char *const *)o->args + 2, o->nargs - 2, &err) < 0) {
@@ -287,20 +288,25 @@ static const struct cmd commands[] = {
 	{"explain", cmd_explain, OPT_PUBKEY | OPT_JSON, 2, -1,
 	 "explain [--json] [-p KEY] POLICY.kxp OP ATTR=VALUE...",
 	 "decide one request; exit 0 ALLOW, 1 DENY, 2 error",
-	 "OP is boot, link, update, fork, ipc or recycle.  Attributes: app= requester=\n"
-	 "lib= version= old-version= signer=KEYID digest=HEX loader=self|app|any peer=\n"
-	 "kind=pipe|signal|msgq|shm family=same|other depth= children= members=.\n"
+	 "OP is boot, link, update, fork, ipc, recycle, file or net.  Attributes: app=\n"
+	 "requester= lib= version= old-version= signer=KEYID digest=HEX\n"
+	 "loader=self|app|any peer= kind=pipe|signal|msgq|shm family=same|other depth=\n"
+	 "children= members=; file: guest=PATH host=PATH|image=true mode=ro|rw; net:\n"
+	 "iface=NAME, and listen=[udp/]PORT or connect=[udp/]ADDR:PORT (without either:\n"
+	 "attaching the interface).\n"
 	 "Prints the decision, the reason and the deciding rule with file:line:col.\n"
 	 "fork counts are the parent's before the fork (members defaults to 1)."},
 	{"diff", cmd_diff, OPT_PUBKEY, 2, 2, "diff [-p KEY] OLD.kxp NEW.kxp",
 	 "permissions added (+) and removed (-); exit 0 same, 1 differ",
 	 "Compares meaning, not bytes: keys by key id, version ranges as merged\n"
 	 "intervals, loader, update, rollback, bind, limits, IpC kinds, trust pairs,\n"
-	 "recycling and revoked digests.  Exit 0 same, 1 differ, 2 error."},
+	 "recycling, revoked digests, resources, files rules by mount point and network\n"
+	 "rules by interface, port and peer.  Exit 0 same, 1 differ, 2 error."},
 	{"graph", cmd_graph, OPT_PUBKEY, 1, 1, "graph [-p KEY] POLICY.kxp",
 	 "Graphviz DOT of apps, trust edges and loader classes",
-	 "Apps with their family IpC kinds, mutual trust edges labelled with kinds, and\n"
-	 "libraries with their loader class.  Render with: dot -Tsvg.  Exit 0, or 2."},
+	 "Apps with their family IpC kinds, mutual trust edges labelled with kinds,\n"
+	 "libraries with their loader class, host directories and network interfaces.\n"
+	 "Render with: dot -Tsvg.  Exit 0, or 2."},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "common/kxerr.h"
+#include "policy-lang/kxp_net.h"
 #include "signer/kxsig.h"
 
 struct kxp_policy; /* opaque, read-only once open */
@@ -53,8 +54,11 @@ void kxp_signature(const struct kxp_policy *policy, struct kxp_signature_info *o
 
 /* ---- requests and decisions --------------------------------------------- */
 
-enum kxp_op { KXP_OP_BOOT, KXP_OP_LINK, KXP_OP_UPDATE, KXP_OP_FORK, KXP_OP_IPC, KXP_OP_RECYCLE };
-#define KXP_OP_COUNT 6
+enum kxp_op {
+	KXP_OP_BOOT, KXP_OP_LINK, KXP_OP_UPDATE, KXP_OP_FORK, KXP_OP_IPC, KXP_OP_RECYCLE,
+	KXP_OP_FILE, KXP_OP_NET,
+};
+#define KXP_OP_COUNT 8
 
 /* Who asks to link a library into the target pVM, relative to it.  Ordered:
  * a library rule of class C admits relations <= C. */
@@ -71,6 +75,13 @@ enum kxp_bind { KXP_BIND_LAZY = 0, KXP_BIND_NOW = 1 };
 #define KXP_IPC_SIGNAL 0x2u
 #define KXP_IPC_MSGQ 0x4u
 #define KXP_IPC_SHM 0x8u
+
+/* How a files rule lets a pVM use its mount. */
+enum kxp_mode { KXP_MODE_RO = 0, KXP_MODE_RW = 1 };
+
+/* What a `net` request asks: attach the interface (kxd, at boot), or one of
+ * the per-frame questions the monitor answers from struct kxp_net_rules. */
+enum kxp_net_query { KXP_NET_ATTACH = 0, KXP_NET_LISTEN = 1, KXP_NET_CONNECT = 2 };
 
 #define KXP_VERSION_PARTS 4
 struct kxp_version {
@@ -89,6 +100,10 @@ int kxp_version_parse(const char *text, struct kxp_version *out);
  *   ipc      app and peer (the two ends; requester stands for peer when
  *            peer is unset), ipc_kind, same_family
  *   recycle  app; signer and digest of the app image; relation (must be self)
+ *   file     app, guest (the mount point), host (a host directory) or image
+ *            (the image's own tree), mode; paths absolute and normalised
+ *   net      app, iface, net_query; listen: proto, port; connect: proto,
+ *            net_addr and port of the peer
  * requester, when set, must agree with relation: requester == app for
  * self/app, requester != app for any. */
 struct kxp_request {
@@ -110,6 +125,14 @@ struct kxp_request {
 	uint32_t ipc_kind; /* exactly one KXP_IPC_* bit */
 	bool same_family;  /* both ends in one family (then peer == app) */
 	uint32_t depth, children, members;
+	const char *guest, *host;
+	bool image;
+	enum kxp_mode mode;
+	const char *iface;
+	enum kxp_net_query net_query;
+	uint8_t proto;     /* KXP_NET_PROTO_* */
+	uint16_t port;
+	uint32_t net_addr; /* IPv4 as a number: 10.0.0.2 is 0x0a000002 */
 };
 
 enum kxp_verdict { KXP_DENY = 0, KXP_ALLOW = 1 };
@@ -153,7 +176,9 @@ struct kxp_app_info {
 	uint32_t max_children, max_depth, max_members;
 	bool recycle_allow;
 	uint32_t recycle_pool;
-	size_t nkeys, nlibs;
+	uint32_t cpu_milli; /* resources.cpu in thousandths of a CPU; 0: not given */
+	uint32_t pids;      /* resources.pids; 0: not given */
+	size_t nkeys, nlibs, nfiles, nifaces;
 };
 
 struct kxp_lib_info {
@@ -171,6 +196,26 @@ int kxp_app_lookup(const struct kxp_policy *policy, const char *app, struct kxp_
 const char *kxp_app_name_at(const struct kxp_policy *policy, size_t index);
 int kxp_lib_lookup(const struct kxp_policy *policy, const char *app, const char *lib,
 		   struct kxp_lib_info *out);
+
+/* The index-th `files` rule of app (0-based, in guest path order).  0, or
+ * -ENOENT for an unknown app or past the last rule.  Strings point into the
+ * policy. */
+struct kxp_file_info {
+	const char *guest;
+	const char *host; /* NULL: the read-only tree packed into the image */
+	enum kxp_mode mode;
+	uint64_t max;     /* bytes a writable mount may hold; 0 when read-only */
+};
+int kxp_file_at(const struct kxp_policy *policy, const char *app, size_t index,
+		struct kxp_file_info *out);
+
+/* The name of the app's index-th network interface (in name order), NULL
+ * past the last or for an unknown app. */
+const char *kxp_iface_name_at(const struct kxp_policy *policy, const char *app, size_t index);
+/* One interface's rules as the plain data a monitor enforces (kxp_net.h);
+ * gate_net() hands the same to kxd on ALLOW.  0 or -ENOENT. */
+int kxp_net_rules(const struct kxp_policy *policy, const char *app, const char *iface,
+		  struct kxp_net_rules *out);
 
 /* The public keys an app trusts (all its keys) or accepts for one library
  * (the library's signed-by keys), minus the app's revoked keys: exactly the

@@ -188,8 +188,12 @@ int kxp_app_lookup(const struct kxp_policy *policy, const char *app, struct kxp_
 		.max_members = policy->fork[a].max_members,
 		.recycle_allow = policy->recycle[a].allow != 0,
 		.recycle_pool = policy->recycle[a].pool,
+		.cpu_milli = policy->resources[a].cpu_milli,
+		.pids = policy->resources[a].pids,
 		.nkeys = e->keys.count,
 		.nlibs = e->libs.count,
+		.nfiles = e->files.count,
+		.nifaces = e->ifaces.count,
 	};
 	return 0;
 }
@@ -227,6 +231,78 @@ int kxp_lib_lookup(const struct kxp_policy *policy, const char *app, const char 
 		.bind = (enum kxp_bind)e->bind,
 		.nsigners = e->signers.count,
 	};
+	return 0;
+}
+
+int kxp_file_at(const struct kxp_policy *policy, const char *app, size_t index,
+		struct kxp_file_info *out)
+{
+	int64_t a = kxp_app_index(policy, app);
+	const struct kxp_abi_file *f;
+
+	if (a < 0 || index >= policy->apps[a].files.count)
+		return -ENOENT;
+	f = &policy->files[policy->apps[a].files.first + index];
+	*out = (struct kxp_file_info){
+		.guest = kxp_str(policy, f->guest),
+		.host = f->kind == KXP_ABI_FILE_HOST ? kxp_str(policy, f->host) : NULL,
+		.mode = f->mode == KXP_ABI_MODE_RW ? KXP_MODE_RW : KXP_MODE_RO,
+		.max = f->max,
+	};
+	return 0;
+}
+
+const char *kxp_iface_name_at(const struct kxp_policy *policy, const char *app, size_t index)
+{
+	int64_t a = kxp_app_index(policy, app);
+
+	if (a < 0 || index >= policy->apps[a].ifaces.count)
+		return NULL;
+	return kxp_str(policy, policy->ifaces[policy->apps[a].ifaces.first + index].name);
+}
+
+const struct kxp_abi_iface *kxp_iface_find(const struct kxp_policy *p, uint32_t app,
+					   const char *name)
+{
+	const struct kxp_abi_range *r = &p->apps[app].ifaces;
+
+	for (uint32_t i = r->first; i < r->first + r->count; i++) /* at most 8 */
+		if (strcmp(name, kxp_str(p, p->ifaces[i].name)) == 0)
+			return &p->ifaces[i];
+	return NULL;
+}
+
+void kxp_net_rules_of(const struct kxp_policy *p, const struct kxp_abi_iface *f,
+		      struct kxp_net_rules *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->iface, sizeof(out->iface), "%s", kxp_str(p, f->name));
+	out->addr = f->addr;
+	out->gateway = f->gateway;
+	out->prefix = f->prefix;
+	out->nlisten = f->listen.count; /* the reader checked the limits */
+	for (uint32_t i = 0; i < f->listen.count; i++) {
+		const struct kxp_abi_listen *l = &p->listen[f->listen.first + i];
+
+		out->listen[i] = (struct kxp_net_port){.port = l->port, .proto = l->proto};
+	}
+	out->npeers = f->peers.count;
+	for (uint32_t i = 0; i < f->peers.count; i++) {
+		const struct kxp_abi_peer *e = &p->peers[f->peers.first + i];
+
+		out->peers[i] = (struct kxp_net_peer){e->addr, e->port, e->prefix, e->proto};
+	}
+}
+
+int kxp_net_rules(const struct kxp_policy *policy, const char *app, const char *iface,
+		  struct kxp_net_rules *out)
+{
+	int64_t a = kxp_app_index(policy, app);
+	const struct kxp_abi_iface *f = a < 0 ? NULL : kxp_iface_find(policy, (uint32_t)a, iface);
+
+	if (f == NULL)
+		return -ENOENT;
+	kxp_net_rules_of(policy, f, out);
 	return 0;
 }
 

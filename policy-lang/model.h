@@ -76,6 +76,7 @@ struct pm_key {
 	char *path; /* key file, as written in the manifest */
 	uint8_t keyid[KXSIG_KEYID_BYTES];
 	uint8_t pk[KXSIG_PUBKEY_BYTES];
+	int64_t from, until; /* validity, seconds since the epoch (UTC); 0: open */
 	struct pm_src src;
 };
 
@@ -122,6 +123,51 @@ struct pm_revoked {
 	struct pm_src *digest_src;
 };
 
+/* cgroup limits (`resources`); 0: not given. */
+struct pm_resources {
+	uint32_t cpu_milli; /* thousandths of one CPU */
+	uint32_t pids;
+	struct pm_src src;
+};
+
+/* A `files` rule: a host directory (host != NULL) or the image's own
+ * read-only tree (host == NULL) mounted at guest.  Paths are absolute and
+ * normalised (pm_path_check). */
+enum pm_mode { PM_MODE_RO = 0, PM_MODE_RW = 1 };
+struct pm_file_rule {
+	char *guest;
+	char *host;
+	enum pm_mode mode;
+	uint64_t max; /* bytes; 0 when read-only */
+	struct pm_src src;
+};
+
+/* A `network` rule: one interface and what may pass through it. */
+#define PM_PROTO_TCP 6u
+#define PM_PROTO_UDP 17u
+struct pm_listen {
+	uint16_t port;
+	uint8_t proto;
+	struct pm_src src;
+};
+struct pm_peer {
+	uint32_t addr; /* no bits beyond prefix */
+	uint8_t prefix;
+	uint8_t proto;
+	uint16_t port; /* 0: any */
+	struct pm_src src;
+};
+struct pm_iface {
+	char *name;
+	uint32_t addr, gateway; /* gateway 0: none */
+	uint8_t prefix;
+	struct pm_listen *listen; /* sorted by (proto, port), unique */
+	size_t nlisten;
+	struct pm_peer *peers;    /* sorted by (proto, addr, prefix, port), unique */
+	size_t npeers;
+	struct pm_src src;
+};
+
 struct pm_app {
 	char *name;
 	char *image;          /* path as written */
@@ -137,6 +183,11 @@ struct pm_app {
 	size_t ntrust;
 	struct pm_recycle recycle;
 	struct pm_revoked revoked;
+	struct pm_resources resources;
+	struct pm_file_rule *files; /* sorted by guest path */
+	size_t nfiles;
+	struct pm_iface *ifaces;    /* sorted by name */
+	size_t nifaces;
 	struct pm_src src; /* the manifest's top node */
 };
 
@@ -145,6 +196,7 @@ struct pm_policy {
 	size_t nfiles;
 	struct pm_app *apps; /* sorted by name, names unique */
 	size_t napps;
+	uint64_t serial; /* not from the manifests: set by the compiler's caller */
 };
 
 void pm_policy_free(struct pm_policy *p);
@@ -160,6 +212,73 @@ int pm_version_cmp(const struct pm_version *a, const struct pm_version *b);
 void pm_version_format(const struct pm_version *v, char *buf, size_t size);
 /* Is v inside the range? */
 bool pm_range_contains(const struct pm_range *r, const struct pm_version *v);
+
+/* ---- small syntaxes (syntax.c) ------------------------------------------- */
+/* Shared by the manifest checker, explain's request parser and the decision
+ * function; every input is untrusted text of len bytes (no NUL needed). */
+
+/* An absolute, normalised path: starts with '/', no empty, "." or ".."
+ * component, no trailing '/' (except "/" itself), components of at most 255
+ * bytes, no control characters. */
+enum pm_path_status {
+	PM_PATH_OK,
+	PM_PATH_RELATIVE,    /* does not start with '/' */
+	PM_PATH_DOTDOT,      /* has a ".." component */
+	PM_PATH_UNNORMAL,    /* empty or "." component, trailing '/' */
+	PM_PATH_CONTROL,     /* a control character */
+	PM_PATH_LONG_NAME,   /* a component longer than 255 bytes */
+};
+enum pm_path_status pm_path_check(const char *s, size_t len);
+/* The normal form of an absolute path without "..": into buf (size at least
+ * len + 2). */
+void pm_path_normalise(const char *s, size_t len, char *buf, size_t size);
+/* Is path `inner` equal to, or below, `outer` (both normalised)?  On true,
+ * *rest points at the remainder of inner ("" or "/..."). */
+bool pm_path_within(const char *inner, const char *outer, const char **rest);
+
+/* Dotted-quad IPv4 address (no leading zeros): 0 or -EINVAL. */
+int pm_ipv4_parse(const char *s, size_t len, uint32_t *out);
+#define PM_IPV4_TEXT_MAX 16
+void pm_ipv4_format(uint32_t addr, char buf[PM_IPV4_TEXT_MAX]);
+/* The mask of a prefix length 0..32. */
+uint32_t pm_ipv4_mask(uint8_t prefix);
+/* Not "this network" (0/8), loopback (127/8), multicast or reserved (224/3,
+ * with the broadcast address): an address a pVM may use or talk to. */
+bool pm_ipv4_unicast(uint32_t addr);
+/* Neither the network nor the broadcast address of addr/prefix (a /31 or
+ * /32 has neither). */
+bool pm_ipv4_host_ok(uint32_t addr, uint8_t prefix);
+/* An interface name: 1..15 lowercase letters and digits, a letter first. */
+#define PM_IFNAME_LEN_MAX 15
+bool pm_iface_name_ok(const char *s, size_t len);
+
+/* "tcp/", "udp/" at the start of s: the protocol and the bytes it takes;
+ * none: TCP and 0 bytes. */
+size_t pm_proto_prefix(const char *s, size_t len, uint8_t *proto);
+const char *pm_proto_name(uint8_t proto); /* "tcp", "udp", "?" */
+
+/* A peer: [tcp/|udp/]A.B.C.D[/P]:PORT|*.  Returns 0, or the problem (for
+ * messages) with *where the offending part. */
+enum pm_peer_status {
+	PM_PEER_OK,
+	PM_PEER_SYNTAX,   /* not ADDR[/P]:PORT */
+	PM_PEER_ADDRESS,  /* not an IPv4 address */
+	PM_PEER_PREFIX,   /* prefix not 0..32 */
+	PM_PEER_PORT,     /* port not 1..65535 or * */
+	PM_PEER_HOSTBITS, /* bits set beyond the prefix */
+};
+struct pm_peer_text {
+	uint8_t proto;
+	uint32_t addr;
+	uint8_t prefix; /* 32 when not written */
+	bool has_prefix;
+	uint16_t port;  /* 0: * */
+};
+enum pm_peer_status pm_peer_parse(const char *s, size_t len, struct pm_peer_text *out);
+/* "[udp/]A.B.C.D[/P]:PORT|*" into buf (at least PM_PEER_TEXT_MAX). */
+#define PM_PEER_TEXT_MAX 32
+void pm_peer_format(uint8_t proto, uint32_t addr, uint8_t prefix, uint16_t port, char *buf,
+		    size_t size);
 
 /* ---- diagnostics and loading -------------------------------------------- */
 

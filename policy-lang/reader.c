@@ -8,7 +8,8 @@
  * offset (inside the pool, at the start of a string, valid UTF-8 without
  * control characters), every index, every per-app run, every sort order the
  * lookups' binary searches rely on, every interval, the IpC matrix against
- * the trust rules, and that every reserved and padding byte is zero.
+ * the trust rules, the files and network rules (reader_io.c), and that every
+ * reserved and padding byte is zero.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,7 +22,8 @@
 
 static const char *const table_names[KXP_TABLE_COUNT] = {
 	"strings", "provenance", "apps", "keys", "libs", "lib-signers", "intervals",
-	"fork", "recycle", "trust", "ipc", "revoked-keys", "revoked-digests",
+	"fork", "recycle", "trust", "ipc", "revoked-keys", "revoked-digests", "meta", "resources",
+	"files", "ifaces", "listen", "peers",
 };
 
 static const uint32_t entry_sizes[KXP_TABLE_COUNT] = {
@@ -29,16 +31,12 @@ static const uint32_t entry_sizes[KXP_TABLE_COUNT] = {
 	sizeof(struct kxp_abi_lib), sizeof(uint32_t), sizeof(struct kxp_abi_interval),
 	sizeof(struct kxp_abi_fork), sizeof(struct kxp_abi_recycle), sizeof(struct kxp_abi_trust),
 	1, sizeof(struct kxp_abi_revoked_key), sizeof(struct kxp_abi_revoked_digest),
-};
-
-struct check {
-	struct kxp_policy *p;
-	struct kx_error *err;
+	sizeof(struct kxp_abi_meta), sizeof(struct kxp_abi_resources), sizeof(struct kxp_abi_file),
+	sizeof(struct kxp_abi_iface), sizeof(struct kxp_abi_listen), sizeof(struct kxp_abi_peer),
 };
 
 /* "table 'libs' entry 12: ..." and -EBADMSG. */
-__attribute__((format(printf, 4, 5)))
-static int bad(struct check *c, enum kxp_abi_table t, uint64_t entry, const char *fmt, ...)
+int kxp_check_bad(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, const char *fmt, ...)
 {
 	char what[192];
 	va_list ap;
@@ -50,7 +48,7 @@ static int bad(struct check *c, enum kxp_abi_table t, uint64_t entry, const char
 		      (unsigned long long)entry, what);
 }
 
-static bool all_zero(const void *buf, size_t n)
+bool kxp_all_zero(const void *buf, size_t n)
 {
 	const uint8_t *b = buf;
 
@@ -62,7 +60,7 @@ static bool all_zero(const void *buf, size_t n)
 
 /* ---- header, signature, digest ------------------------------------------ */
 
-static int check_signature(struct check *c, const struct kxp_abi_header *h,
+static int check_signature(struct kxp_check *c, const struct kxp_abi_header *h,
 			   const struct kxsig_pubkey *admin)
 {
 	char want[2 * KXSIG_KEYID_BYTES + 1], got[2 * KXSIG_KEYID_BYTES + 1];
@@ -84,7 +82,7 @@ static int check_signature(struct check *c, const struct kxp_abi_header *h,
 	return 0;
 }
 
-static int check_header(struct check *c, const struct kxsig_pubkey *admin)
+static int check_header(struct kxp_check *c, const struct kxsig_pubkey *admin)
 {
 	struct kxp_policy *p = c->p;
 	const struct kxp_abi_header *h = (const struct kxp_abi_header *)p->buf;
@@ -108,14 +106,14 @@ static int check_header(struct check *c, const struct kxsig_pubkey *admin)
 			      "header says the body is %llu bytes, the file has %zu "
 			      "(truncated or extended)",
 			      (unsigned long long)h->body_size, p->len - sizeof(*h));
-	if (!all_zero(h->reserved, sizeof(h->reserved)))
+	if (!kxp_all_zero(h->reserved, sizeof(h->reserved)))
 		return kx_err(c->err, -EBADMSG, "reserved header bytes are not zero");
 	if (!(h->flags & KXP_FLAG_SIGNED) &&
-	    !(all_zero(h->admin_keyid, sizeof(h->admin_keyid)) &&
-	      all_zero(h->signature, sizeof(h->signature)))) {
+	    !(kxp_all_zero(h->admin_keyid, sizeof(h->admin_keyid)) &&
+	      kxp_all_zero(h->signature, sizeof(h->signature)))) {
 		return kx_err(c->err, -EBADMSG, "unsigned policy carries a key id or signature");
 	}
-	if ((h->flags & KXP_FLAG_SIGNED) && all_zero(h->signature, sizeof(h->signature)))
+	if ((h->flags & KXP_FLAG_SIGNED) && kxp_all_zero(h->signature, sizeof(h->signature)))
 		return kx_err(c->err, -EBADMSG,
 			      "policy is flagged as signed but carries no signature");
 	if (admin != NULL && (rc = check_signature(c, h, admin)) < 0)
@@ -137,7 +135,7 @@ static uint64_t align_up(uint64_t n)
 	return (n + KXP_TABLE_ALIGN - 1) & ~(uint64_t)(KXP_TABLE_ALIGN - 1);
 }
 
-static int check_directory(struct check *c, const void *table[KXP_TABLE_COUNT],
+static int check_directory(struct kxp_check *c, const void *table[KXP_TABLE_COUNT],
 			   uint32_t count[KXP_TABLE_COUNT])
 {
 	struct kxp_policy *p = c->p;
@@ -156,7 +154,7 @@ static int check_directory(struct check *c, const void *table[KXP_TABLE_COUNT],
 			return kx_err(c->err, -EBADMSG, "table '%s': entry size %u, expected %u",
 				      table_names[i], dir[i].entry_size, entry_sizes[i]);
 		/* tables follow each other in enum order, 8-aligned, no gaps */
-		if (dir[i].offset != start || !all_zero(p->buf + pos, start - pos))
+		if (dir[i].offset != start || !kxp_all_zero(p->buf + pos, start - pos))
 			return kx_err(c->err, -EBADMSG,
 				      "table '%s': offset 0x%llx, expected 0x%llx after "
 				      "zero padding",
@@ -173,7 +171,7 @@ static int check_directory(struct check *c, const void *table[KXP_TABLE_COUNT],
 		count[i] = dir[i].count;
 		pos = end;
 	}
-	if (align_up(pos) != p->len || !all_zero(p->buf + pos, p->len - pos))
+	if (align_up(pos) != p->len || !kxp_all_zero(p->buf + pos, p->len - pos))
 		return kx_err(c->err, -EBADMSG,
 			      "%zu bytes after the last table (expected %llu, zero padded)", p->len,
 			      (unsigned long long)align_up(pos));
@@ -221,69 +219,72 @@ static size_t utf8_char(const uint8_t *s, size_t n)
 	return len;
 }
 
-static int check_pool(struct check *c)
+static int check_pool(struct kxp_check *c)
 {
 	const uint8_t *s = (const uint8_t *)c->p->strings;
 	size_t n = c->p->strings_size;
 
 	if (n == 0 || s[0] != '\0' || s[n - 1] != '\0')
-		return bad(c, KXP_T_STRINGS, 0, "the pool must start and end with NUL");
+		return kxp_check_bad(c, KXP_T_STRINGS, 0, "the pool must start and end with NUL");
 	for (size_t i = 0; i < n;) {
 		size_t len = s[i] == '\0' ? 1 : utf8_char(s + i, n - i);
 
 		if (len == 0)
-			return bad(c, KXP_T_STRINGS, i, "byte 0x%02x is not printable UTF-8", s[i]);
+			return kxp_check_bad(c, KXP_T_STRINGS, i,
+					     "byte 0x%02x is not printable UTF-8", s[i]);
 		i += len;
 	}
 	return 0;
 }
 
 /* A string reference: inside the pool and at the start of a string. */
-static int check_str(struct check *c, enum kxp_abi_table t, uint64_t entry, const char *field,
-		     uint32_t off, bool nonempty)
+int kxp_check_str(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, const char *field,
+		  uint32_t off, bool nonempty)
 {
 	const struct kxp_policy *p = c->p;
 
 	if (off >= p->strings_size)
-		return bad(c, t, entry, "%s: string offset 0x%x out of range (pool is 0x%x bytes)",
-			   field, off, p->strings_size);
+		return kxp_check_bad(c, t, entry,
+				     "%s: string offset 0x%x out of range (pool is 0x%x bytes)",
+				     field, off, p->strings_size);
 	if (off > 0 && p->strings[off - 1] != '\0')
-		return bad(c, t, entry, "%s: string offset 0x%x is inside another string",
-			   field, off);
+		return kxp_check_bad(c, t, entry, "%s: string offset 0x%x is inside another string",
+				     field, off);
 	if (nonempty && p->strings[off] == '\0')
-		return bad(c, t, entry, "%s: empty name", field);
+		return kxp_check_bad(c, t, entry, "%s: empty name", field);
 	return 0;
 }
 
-static int check_prov_ref(struct check *c, enum kxp_abi_table t, uint64_t entry, uint32_t prov)
+int kxp_check_prov(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, uint32_t prov)
 {
 	if (prov >= c->p->nprov)
-		return bad(c, t, entry, "provenance index %u out of range (%u entries)", prov,
-			   c->p->nprov);
+		return kxp_check_bad(c, t, entry, "provenance index %u out of range (%u entries)",
+				     prov, c->p->nprov);
 	return 0;
 }
 
-static int check_provs(struct check *c)
+static int check_provs(struct kxp_check *c)
 {
 	for (uint32_t i = 0; i < c->p->nprov; i++) {
 		const struct kxp_abi_prov *pv = &c->p->prov[i];
-		int rc = check_str(c, KXP_T_PROV, i, "file", pv->file, false);
+		int rc = kxp_check_str(c, KXP_T_PROV, i, "file", pv->file, false);
 
 		if (rc < 0)
 			return rc;
 		if (pv->reserved != 0)
-			return bad(c, KXP_T_PROV, i, "reserved field is not zero");
+			return kxp_check_bad(c, KXP_T_PROV, i, "reserved field is not zero");
 	}
 	return 0;
 }
 
 /* A per-owner run must start where the previous owner's ended. */
-static int check_run(struct check *c, enum kxp_abi_table t, uint64_t entry, const char *field,
-		     const struct kxp_abi_range *r, uint64_t *cursor, uint32_t total)
+int kxp_check_run(struct kxp_check *c, enum kxp_abi_table t, uint64_t entry, const char *field,
+		  const struct kxp_abi_range *r, uint64_t *cursor, uint32_t total)
 {
 	if (r->first != *cursor || (uint64_t)r->first + r->count > total)
-		return bad(c, t, entry, "%s run %u+%u does not continue at %llu within %u entries",
-			   field, r->first, r->count, (unsigned long long)*cursor, total);
+		return kxp_check_bad(c, t, entry,
+				     "%s run %u+%u does not continue at %llu within %u entries",
+				     field, r->first, r->count, (unsigned long long)*cursor, total);
 	*cursor += r->count;
 	return 0;
 }
@@ -292,10 +293,10 @@ static int check_run(struct check *c, enum kxp_abi_table t, uint64_t entry, cons
 
 static bool bound_ok(const struct kxp_abi_version *v)
 {
-	if (!all_zero(v->reserved, sizeof(v->reserved)))
+	if (!kxp_all_zero(v->reserved, sizeof(v->reserved)))
 		return false;
 	if (v->flags == KXP_ABI_BOUND_UNBOUNDED)
-		return v->nparts == 0 && all_zero(v->part, sizeof(v->part));
+		return v->nparts == 0 && kxp_all_zero(v->part, sizeof(v->part));
 	if (v->flags & ~KXP_ABI_BOUND_INCLUSIVE)
 		return false;
 	if (v->nparts < 1 || v->nparts > KXP_ABI_VERSION_PARTS)
@@ -317,7 +318,7 @@ static int vcmp(const struct kxp_abi_version *a, const struct kxp_abi_version *b
 #define UNBOUNDED(v) ((v)->flags & KXP_ABI_BOUND_UNBOUNDED)
 #define INCLUSIVE(v) ((v)->flags & KXP_ABI_BOUND_INCLUSIVE)
 
-static int check_intervals(struct check *c, const struct kxp_abi_range *r)
+static int check_intervals(struct kxp_check *c, const struct kxp_abi_range *r)
 {
 	for (uint32_t i = r->first; i < r->first + r->count; i++) {
 		const struct kxp_abi_interval *iv = &c->p->intervals[i];
@@ -325,21 +326,23 @@ static int check_intervals(struct check *c, const struct kxp_abi_range *r)
 		int cmp;
 
 		if (!bound_ok(&iv->lo) || !bound_ok(&iv->hi))
-			return bad(c, KXP_T_INTERVALS, i, "malformed version bound");
-		if ((UNBOUNDED(&iv->lo) && prev) || (UNBOUNDED(&iv->hi) && i + 1 < r->first + r->count))
-			return bad(c, KXP_T_INTERVALS, i, "unbounded end inside a range");
+			return kxp_check_bad(c, KXP_T_INTERVALS, i, "malformed version bound");
+		if ((UNBOUNDED(&iv->lo) && prev) ||
+		    (UNBOUNDED(&iv->hi) && i + 1 < r->first + r->count))
+			return kxp_check_bad(c, KXP_T_INTERVALS, i, "unbounded end inside a range");
 		if (!UNBOUNDED(&iv->lo) && !UNBOUNDED(&iv->hi)) {
 			cmp = vcmp(&iv->lo, &iv->hi);
 			if (cmp > 0 || (cmp == 0 && !(INCLUSIVE(&iv->lo) && INCLUSIVE(&iv->hi))))
-				return bad(c, KXP_T_INTERVALS, i, "empty interval");
+				return kxp_check_bad(c, KXP_T_INTERVALS, i, "empty interval");
 		}
 		if (prev) {
 			/* ascending, disjoint, not adjacent: prev.hi < lo, or equal with
 			 * that one version excluded by both */
 			cmp = vcmp(&prev->hi, &iv->lo);
 			if (cmp > 0 || (cmp == 0 && (INCLUSIVE(&prev->hi) || INCLUSIVE(&iv->lo))))
-				return bad(c, KXP_T_INTERVALS, i, "intervals overlap, touch or are "
-					   "out of order");
+				return kxp_check_bad(c, KXP_T_INTERVALS, i,
+						     "intervals overlap, touch or are "
+						     "out of order");
 		}
 	}
 	return 0;
@@ -347,61 +350,71 @@ static int check_intervals(struct check *c, const struct kxp_abi_range *r)
 
 /* ---- per-app contents ----------------------------------------------------- */
 
-static int check_keys(struct check *c, const struct kxp_abi_app *app)
+static int check_keys(struct kxp_check *c, const struct kxp_abi_app *app)
 {
 	for (uint32_t k = app->keys.first; k < app->keys.first + app->keys.count; k++) {
 		const struct kxp_abi_key *key = &c->p->keys[k];
 		int rc;
 
-		if ((rc = check_str(c, KXP_T_KEYS, k, "name", key->name, true)) < 0 ||
-		    (rc = check_str(c, KXP_T_KEYS, k, "path", key->path, false)) < 0 ||
-		    (rc = check_prov_ref(c, KXP_T_KEYS, k, key->prov)) < 0)
+		if ((rc = kxp_check_str(c, KXP_T_KEYS, k, "name", key->name, true)) < 0 ||
+		    (rc = kxp_check_str(c, KXP_T_KEYS, k, "path", key->path, false)) < 0 ||
+		    (rc = kxp_check_prov(c, KXP_T_KEYS, k, key->prov)) < 0)
 			return rc;
 		if (key->reserved != 0)
-			return bad(c, KXP_T_KEYS, k, "reserved field is not zero");
+			return kxp_check_bad(c, KXP_T_KEYS, k, "reserved field is not zero");
+		if (key->from < 0 || key->until < 0 ||
+		    (key->from != 0 && key->until != 0 && key->from >= key->until))
+			return kxp_check_bad(c, KXP_T_KEYS, k, "validity from %lld until %lld is "
+					     "negative or empty", (long long)key->from,
+					     (long long)key->until);
 		if (k > app->keys.first &&
 		    strcmp(kxp_str(c->p, key[-1].name), kxp_str(c->p, key->name)) >= 0)
-			return bad(c, KXP_T_KEYS, k, "keys not sorted by name (or duplicated)");
+			return kxp_check_bad(c, KXP_T_KEYS, k,
+					     "keys not sorted by name (or duplicated)");
 	}
 	return 0;
 }
 
-static int check_lib(struct check *c, const struct kxp_abi_app *app, uint32_t l,
+static int check_lib(struct kxp_check *c, const struct kxp_abi_app *app, uint32_t l,
 		     uint64_t *signer_cur, uint64_t *interval_cur)
 {
 	const struct kxp_abi_lib *lib = &c->p->libs[l];
 	int rc;
 
-	if ((rc = check_str(c, KXP_T_LIBS, l, "name", lib->name, true)) < 0 ||
-	    (rc = check_str(c, KXP_T_LIBS, l, "version text", lib->version_text, false)) < 0 ||
-	    (rc = check_prov_ref(c, KXP_T_LIBS, l, lib->prov)) < 0 ||
-	    (rc = check_run(c, KXP_T_LIBS, l, "signers", &lib->signers, signer_cur,
-			    c->p->nlib_signers)) < 0 ||
-	    (rc = check_run(c, KXP_T_LIBS, l, "intervals", &lib->intervals, interval_cur,
-			    c->p->nintervals)) < 0)
+	if ((rc = kxp_check_str(c, KXP_T_LIBS, l, "name", lib->name, true)) < 0 ||
+	    (rc = kxp_check_str(c, KXP_T_LIBS, l, "version text", lib->version_text, false)) < 0 ||
+	    (rc = kxp_check_prov(c, KXP_T_LIBS, l, lib->prov)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_LIBS, l, "signers", &lib->signers, signer_cur,
+				c->p->nlib_signers)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_LIBS, l, "intervals", &lib->intervals, interval_cur,
+				c->p->nintervals)) < 0)
 		return rc;
 	if (lib->loader > KXP_ABI_LOADER_ANY || lib->update > 1 || lib->allow_downgrade > 1 ||
 	    lib->bind > KXP_ABI_BIND_NOW)
-		return bad(c, KXP_T_LIBS, l, "loader, update, rollback or bind out of range");
+		return kxp_check_bad(c, KXP_T_LIBS, l,
+				     "loader, update, rollback or bind out of range");
 	if (lib->signers.count == 0 || lib->intervals.count == 0)
-		return bad(c, KXP_T_LIBS, l, "no signer or no version interval");
+		return kxp_check_bad(c, KXP_T_LIBS, l, "no signer or no version interval");
 	if (l > app->libs.first &&
 	    strcmp(kxp_str(c->p, lib[-1].name), kxp_str(c->p, lib->name)) >= 0)
-		return bad(c, KXP_T_LIBS, l, "libraries not sorted by name (or duplicated)");
+		return kxp_check_bad(c, KXP_T_LIBS, l,
+				     "libraries not sorted by name (or duplicated)");
 	for (uint32_t s = lib->signers.first; s < lib->signers.first + lib->signers.count; s++) {
 		uint32_t key = c->p->lib_signers[s];
 
 		if (key < app->keys.first || key - app->keys.first >= app->keys.count)
-			return bad(c, KXP_T_LIB_SIGNERS, s, "key index %u is not a key of the "
-				   "library's app", key);
+			return kxp_check_bad(c, KXP_T_LIB_SIGNERS, s,
+					     "key index %u is not a key of the "
+					     "library's app",
+					     key);
 		if (s > lib->signers.first && c->p->lib_signers[s - 1] >= key)
-			return bad(c, KXP_T_LIB_SIGNERS, s, "signers not ascending");
+			return kxp_check_bad(c, KXP_T_LIB_SIGNERS, s, "signers not ascending");
 	}
 	return check_intervals(c, &lib->intervals);
 }
 
 /* Sorted, unique byte strings of `width` at `stride` (revocation lists). */
-static int check_revoked(struct check *c, enum kxp_abi_table t, const struct kxp_abi_range *r,
+static int check_revoked(struct kxp_check *c, enum kxp_abi_table t, const struct kxp_abi_range *r,
 			 const uint8_t *base, size_t stride, size_t width)
 {
 	for (uint32_t i = r->first; i < r->first + r->count; i++) {
@@ -411,17 +424,17 @@ static int check_revoked(struct check *c, enum kxp_abi_table t, const struct kxp
 
 		memcpy(&prov, e + width, sizeof(prov));
 		memcpy(&reserved, e + width + sizeof(prov), sizeof(reserved));
-		if ((rc = check_prov_ref(c, t, i, prov)) < 0)
+		if ((rc = kxp_check_prov(c, t, i, prov)) < 0)
 			return rc;
 		if (reserved != 0)
-			return bad(c, t, i, "reserved field is not zero");
+			return kxp_check_bad(c, t, i, "reserved field is not zero");
 		if (i > r->first && memcmp(e - stride, e, width) >= 0)
-			return bad(c, t, i, "revocations not ascending (or duplicated)");
+			return kxp_check_bad(c, t, i, "revocations not ascending (or duplicated)");
 	}
 	return 0;
 }
 
-static int check_trust(struct check *c, uint32_t a, const struct kxp_abi_app *app)
+static int check_trust(struct kxp_check *c, uint32_t a, const struct kxp_abi_app *app)
 {
 	const struct kxp_policy *p = c->p;
 	const uint8_t *row = p->ipc + (size_t)a * p->napps;
@@ -431,13 +444,14 @@ static int check_trust(struct check *c, uint32_t a, const struct kxp_abi_app *ap
 	for (uint32_t i = t; i < end; i++) {
 		const struct kxp_abi_trust *tr = &p->trust[i];
 
-		if ((rc = check_prov_ref(c, KXP_T_TRUST, i, tr->prov)) < 0)
+		if ((rc = kxp_check_prov(c, KXP_T_TRUST, i, tr->prov)) < 0)
 			return rc;
 		if (tr->peer >= p->napps || (i > t && tr[-1].peer >= tr->peer))
-			return bad(c, KXP_T_TRUST, i, "peer %u out of range or not ascending",
-				   tr->peer);
+			return kxp_check_bad(c, KXP_T_TRUST, i,
+					     "peer %u out of range or not ascending", tr->peer);
 		if (tr->kinds == 0 || (tr->kinds & ~KXP_ABI_IPC_ALL) || tr->reserved != 0)
-			return bad(c, KXP_T_TRUST, i, "bad kinds 0x%x or reserved field", tr->kinds);
+			return kxp_check_bad(c, KXP_T_TRUST, i, "bad kinds 0x%x or reserved field",
+					     tr->kinds);
 	}
 	/* the app's matrix row holds exactly its trust rules; symmetry below
 	 * then makes every rule mutual */
@@ -447,52 +461,54 @@ static int check_trust(struct check *c, uint32_t a, const struct kxp_abi_app *ap
 		if (t < end && p->trust[t].peer == peer)
 			want = (uint8_t)p->trust[t++].kinds;
 		if (row[peer] != want)
-			return bad(c, KXP_T_IPC, (uint64_t)a * p->napps + peer,
-				   "kinds 0x%x disagree with the trust rules (0x%x)", row[peer], want);
+			return kxp_check_bad(c, KXP_T_IPC, (uint64_t)a * p->napps + peer,
+					     "kinds 0x%x disagree with the trust rules (0x%x)",
+					     row[peer], want);
 		if (row[peer] != p->ipc[(size_t)peer * p->napps + a])
-			return bad(c, KXP_T_IPC, (uint64_t)a * p->napps + peer,
-				   "trust of app %u with app %u is not mutual", a, peer);
+			return kxp_check_bad(c, KXP_T_IPC, (uint64_t)a * p->napps + peer,
+					     "trust of app %u with app %u is not mutual", a, peer);
 	}
 	return 0;
 }
 
-static int check_app(struct check *c, uint32_t a, uint64_t cur[KXP_TABLE_COUNT])
+static int check_app(struct kxp_check *c, uint32_t a, uint64_t cur[KXP_TABLE_COUNT])
 {
 	const struct kxp_policy *p = c->p;
 	const struct kxp_abi_app *app = &p->apps[a];
 	int rc;
 
-	if ((rc = check_str(c, KXP_T_APPS, a, "name", app->name, true)) < 0 ||
-	    (rc = check_str(c, KXP_T_APPS, a, "image", app->image, false)) < 0 ||
-	    (rc = check_prov_ref(c, KXP_T_APPS, a, app->prov)) < 0 ||
-	    (rc = check_prov_ref(c, KXP_T_APPS, a, app->ipc_prov)) < 0 ||
-	    (rc = check_prov_ref(c, KXP_T_FORK, a, p->fork[a].prov)) < 0 ||
-	    (rc = check_prov_ref(c, KXP_T_RECYCLE, a, p->recycle[a].prov)) < 0 ||
-	    (rc = check_run(c, KXP_T_APPS, a, "keys", &app->keys, &cur[KXP_T_KEYS],
-			    p->nkeys)) < 0 ||
-	    (rc = check_run(c, KXP_T_APPS, a, "libs", &app->libs, &cur[KXP_T_LIBS],
-			    p->nlibs)) < 0 ||
-	    (rc = check_run(c, KXP_T_APPS, a, "trust", &app->trust, &cur[KXP_T_TRUST],
-			    p->ntrust)) < 0 ||
-	    (rc = check_run(c, KXP_T_APPS, a, "revoked keys", &app->revoked_keys,
-			    &cur[KXP_T_REVOKED_KEYS], p->nrevoked_keys)) < 0 ||
-	    (rc = check_run(c, KXP_T_APPS, a, "revoked digests", &app->revoked_digests,
-			    &cur[KXP_T_REVOKED_DIGESTS], p->nrevoked_digests)) < 0)
+	if ((rc = kxp_check_str(c, KXP_T_APPS, a, "name", app->name, true)) < 0 ||
+	    (rc = kxp_check_str(c, KXP_T_APPS, a, "image", app->image, false)) < 0 ||
+	    (rc = kxp_check_prov(c, KXP_T_APPS, a, app->prov)) < 0 ||
+	    (rc = kxp_check_prov(c, KXP_T_APPS, a, app->ipc_prov)) < 0 ||
+	    (rc = kxp_check_prov(c, KXP_T_FORK, a, p->fork[a].prov)) < 0 ||
+	    (rc = kxp_check_prov(c, KXP_T_RECYCLE, a, p->recycle[a].prov)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_APPS, a, "keys", &app->keys, &cur[KXP_T_KEYS],
+				p->nkeys)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_APPS, a, "libs", &app->libs, &cur[KXP_T_LIBS],
+				p->nlibs)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_APPS, a, "trust", &app->trust, &cur[KXP_T_TRUST],
+				p->ntrust)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_APPS, a, "revoked keys", &app->revoked_keys,
+				&cur[KXP_T_REVOKED_KEYS], p->nrevoked_keys)) < 0 ||
+	    (rc = kxp_check_run(c, KXP_T_APPS, a, "revoked digests", &app->revoked_digests,
+				&cur[KXP_T_REVOKED_DIGESTS], p->nrevoked_digests)) < 0)
 		return rc;
 	if ((app->ipc_kinds & ~KXP_ABI_IPC_ALL) || app->reserved != 0)
-		return bad(c, KXP_T_APPS, a, "bad ipc kinds 0x%x or reserved field", app->ipc_kinds);
+		return kxp_check_bad(c, KXP_T_APPS, a, "bad ipc kinds 0x%x or reserved field",
+				     app->ipc_kinds);
 	if (a > 0 && strcmp(kxp_str(p, app[-1].name), kxp_str(p, app->name)) >= 0)
-		return bad(c, KXP_T_APPS, a, "apps not sorted by name (or duplicated)");
-	if (p->recycle[a].allow > 1 || !all_zero(p->recycle[a].reserved, 3) ||
+		return kxp_check_bad(c, KXP_T_APPS, a, "apps not sorted by name (or duplicated)");
+	if (p->recycle[a].allow > 1 || !kxp_all_zero(p->recycle[a].reserved, 3) ||
 	    p->recycle[a].reserved2 != 0)
-		return bad(c, KXP_T_RECYCLE, a, "bad allow flag or reserved field");
+		return kxp_check_bad(c, KXP_T_RECYCLE, a, "bad allow flag or reserved field");
 	if ((rc = check_keys(c, app)) < 0)
 		return rc;
 	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count; l++)
 		if ((rc = check_lib(c, app, l, &cur[KXP_T_LIB_SIGNERS],
 				    &cur[KXP_T_INTERVALS])) < 0)
 			return rc;
-	if ((rc = check_trust(c, a, app)) < 0 ||
+	if ((rc = check_trust(c, a, app)) < 0 || (rc = kxp_check_app_io(c, a, cur)) < 0 ||
 	    (rc = check_revoked(c, KXP_T_REVOKED_KEYS, &app->revoked_keys,
 				(const uint8_t *)p->revoked_keys, sizeof(*p->revoked_keys),
 				KXP_ABI_KEYID_BYTES)) < 0)
@@ -502,7 +518,7 @@ static int check_app(struct check *c, uint32_t a, uint64_t cur[KXP_TABLE_COUNT])
 			     KXP_ABI_DIGEST_BYTES);
 }
 
-static int check_tables(struct check *c)
+static int check_tables(struct kxp_check *c)
 {
 	struct kxp_policy *p = c->p;
 	const void *table[KXP_TABLE_COUNT];
@@ -535,13 +551,29 @@ static int check_tables(struct check *c)
 	p->nrevoked_keys = count[KXP_T_REVOKED_KEYS];
 	p->revoked_digests = table[KXP_T_REVOKED_DIGESTS];
 	p->nrevoked_digests = count[KXP_T_REVOKED_DIGESTS];
+	p->resources = table[KXP_T_RESOURCES];
+	p->files = table[KXP_T_FILES];
+	p->nfiles = count[KXP_T_FILES];
+	p->ifaces = table[KXP_T_IFACES];
+	p->nifaces = count[KXP_T_IFACES];
+	p->listen = table[KXP_T_LISTEN];
+	p->nlisten = count[KXP_T_LISTEN];
+	p->peers = table[KXP_T_PEERS];
+	p->npeers = count[KXP_T_PEERS];
 
 	if (p->napps > KXP_APPS_MAX)
-		return bad(c, KXP_T_APPS, 0, "%u apps; at most %u", p->napps, KXP_APPS_MAX);
+		return kxp_check_bad(c, KXP_T_APPS, 0, "%u apps; at most %u", p->napps,
+				     KXP_APPS_MAX);
+	if (count[KXP_T_META] != 1 ||
+	    ((const struct kxp_abi_meta *)table[KXP_T_META])->reserved != 0)
+		return kxp_check_bad(c, KXP_T_META, 0, "%u entries (one expected) or a reserved "
+				     "field", count[KXP_T_META]);
+	p->serial = ((const struct kxp_abi_meta *)table[KXP_T_META])->serial;
 	if (count[KXP_T_FORK] != p->napps || count[KXP_T_RECYCLE] != p->napps ||
+	    count[KXP_T_RESOURCES] != p->napps ||
 	    count[KXP_T_IPC] != (uint64_t)p->napps * p->napps)
-		return bad(c, KXP_T_APPS, 0, "fork, recycle and ipc tables must match %u apps",
-			   p->napps);
+		return kxp_check_bad(c, KXP_T_APPS, 0, "fork, recycle, resources and ipc tables "
+				     "must match %u apps", p->napps);
 	if ((rc = check_pool(c)) < 0 || (rc = check_provs(c)) < 0)
 		return rc;
 	for (uint32_t a = 0; a < p->napps; a++)
@@ -552,7 +584,9 @@ static int check_tables(struct check *c)
 	if (cur[KXP_T_KEYS] != p->nkeys || cur[KXP_T_LIBS] != p->nlibs ||
 	    cur[KXP_T_TRUST] != p->ntrust || cur[KXP_T_REVOKED_KEYS] != p->nrevoked_keys ||
 	    cur[KXP_T_REVOKED_DIGESTS] != p->nrevoked_digests ||
-	    cur[KXP_T_LIB_SIGNERS] != p->nlib_signers || cur[KXP_T_INTERVALS] != p->nintervals) {
+	    cur[KXP_T_LIB_SIGNERS] != p->nlib_signers || cur[KXP_T_INTERVALS] != p->nintervals ||
+	    cur[KXP_T_FILES] != p->nfiles || cur[KXP_T_IFACES] != p->nifaces ||
+	    cur[KXP_T_LISTEN] != p->nlisten || cur[KXP_T_PEERS] != p->npeers) {
 		return kx_err(c->err, -EBADMSG, "tables hold entries that no app or library owns");
 	}
 	return 0;
@@ -562,7 +596,7 @@ int kxp_open(const void *buf, size_t len, const struct kxsig_pubkey *admin,
 	     struct kxp_policy **out, struct kx_error *err)
 {
 	struct kxp_policy *p = NULL;
-	struct check c = {.err = err};
+	struct kxp_check c = {.err = err};
 	int rc;
 
 	*out = NULL;

@@ -10,6 +10,7 @@
  * diagnostic at the node's position while checking carries on.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,66 @@ bool pm_get_uint(struct pm_check *c, const struct pm_node *n, const char *what, 
 	}
 	*out = v;
 	return true;
+}
+
+/* A size for messages: the largest binary unit that divides it ("64G"). */
+static void size_text(uint64_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v != 0 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%llu%.*s", (unsigned long long)v, u >= 0, u >= 0 ? units + u : "");
+}
+
+bool pm_get_size(struct pm_check *c, const struct pm_node *n, const char *what, uint64_t min,
+		 uint64_t max, uint64_t align, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = {{"", 0},	 {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20},
+		     {"G", 30},	 {"GiB", 30}, {"T", 40},  {"TiB", 40}};
+	char q[PM_QUOTE_MAX], lo[32], hi[32], step[32];
+	size_t digits = 0;
+	bool overflow = false;
+	uint64_t v = 0;
+
+	if (!pm_want_scalar(c, n, what))
+		return false;
+	size_text(min, lo, sizeof(lo));
+	size_text(max, hi, sizeof(hi));
+	while (digits < n->len && n->text[digits] >= '0' && n->text[digits] <= '9')
+		digits++;
+	for (size_t i = 0; n->plain && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(n->text + digits, units[i].suffix) != 0 ||
+		    !pm_parse_digits(n->text, digits, &v, &overflow))
+			continue;
+		if (overflow || v > (UINT64_MAX >> units[i].shift)) {
+			pm_errorf(c, n, NULL, "%s is too large: at most %s", what, hi);
+			return false;
+		}
+		v <<= units[i].shift;
+		if (v < min || v > max) {
+			pm_errorf(c, n, NULL, "%s must be between %s and %s, got '%s'", what, lo,
+				  hi, pm_quote(q, n->text, n->len));
+			return false;
+		}
+		if (align > 1 && v % align != 0) {
+			size_text(align, step, sizeof(step));
+			pm_errorf(c, n, NULL, "%s must be a multiple of %s%s", what, step,
+				  align == 4096 ? " (the page size)" : "");
+			return false;
+		}
+		*out = v;
+		return true;
+	}
+	pm_errorf(c, n, "sizes are written like 64M, 512K or 2G",
+		  "expected a size for %s, got '%s'", what, pm_quote(q, n->text, n->len));
+	return false;
 }
 
 bool pm_get_bool(struct pm_check *c, const struct pm_node *n, const char *what, bool *out)

@@ -229,6 +229,7 @@ _Static_assert(offsetof(struct kxp_abi_revoked_digest, prov) == KXP_ABI_DIGEST_B
 /* Everything kxp_write needs to count before it allocates. */
 struct counts {
 	size_t keys, libs, signers, intervals, trust, revoked_keys, revoked_digests, prov;
+	size_t files, ifaces, listen, peers;
 };
 
 static int count_model(struct writer *w, struct counts *c)
@@ -249,7 +250,13 @@ static int count_model(struct writer *w, struct counts *c)
 			    __builtin_add_overflow(c->intervals, app->libs[l].version.n,
 						   &c->intervals))
 				goto too_big;
-		if (__builtin_add_overflow(c->signers, lib_items, &c->signers) ||
+		for (size_t i = 0; i < app->nifaces; i++)
+			if (__builtin_add_overflow(c->listen, app->ifaces[i].nlisten, &c->listen) ||
+			    __builtin_add_overflow(c->peers, app->ifaces[i].npeers, &c->peers))
+				goto too_big;
+		if (__builtin_add_overflow(c->files, app->nfiles, &c->files) ||
+		    __builtin_add_overflow(c->ifaces, app->nifaces, &c->ifaces) ||
+		    __builtin_add_overflow(c->signers, lib_items, &c->signers) ||
 		    __builtin_add_overflow(c->keys, app->nkeys, &c->keys) ||
 		    __builtin_add_overflow(c->libs, app->nlibs, &c->libs) ||
 		    __builtin_add_overflow(c->trust, app->ntrust, &c->trust) ||
@@ -259,9 +266,13 @@ static int count_model(struct writer *w, struct counts *c)
 					   &c->revoked_digests))
 			goto too_big;
 	}
-	/* one provenance entry per app, ipc, fork, recycle, key, lib, trust
-	 * rule and revocation */
-	if (__builtin_mul_overflow(pol->napps, (size_t)4, &prov_items) ||
+	/* one provenance entry per app, ipc, fork, recycle, resources, key,
+	 * lib, trust rule, revocation, files rule, interface, port and peer */
+	if (__builtin_mul_overflow(pol->napps, (size_t)5, &prov_items) ||
+	    __builtin_add_overflow(prov_items, c->files, &prov_items) ||
+	    __builtin_add_overflow(prov_items, c->ifaces, &prov_items) ||
+	    __builtin_add_overflow(prov_items, c->listen, &prov_items) ||
+	    __builtin_add_overflow(prov_items, c->peers, &prov_items) ||
 	    __builtin_add_overflow(prov_items, c->keys, &prov_items) ||
 	    __builtin_add_overflow(prov_items, c->libs, &prov_items) ||
 	    __builtin_add_overflow(prov_items, c->trust, &prov_items) ||
@@ -297,6 +308,7 @@ static int find_app(const struct pm_policy *pol, const char *name, uint32_t *ind
 /* Cursors into every per-entry table while apps are written in order. */
 struct cursors {
 	size_t prov, key, lib, signer, interval, trust, revoked_key, revoked_digest;
+	size_t file, iface, listen, peer;
 };
 
 static int write_lib(struct writer *w, struct cursors *cur, const struct pm_app *app,
@@ -336,6 +348,64 @@ bad:
 		      app->name, lib->name);
 }
 
+static int write_files(struct writer *w, struct cursors *cur, const struct pm_app *app,
+		       struct kxp_abi_range *range)
+{
+	int rc;
+
+	*range = (struct kxp_abi_range){(uint32_t)cur->file, (uint32_t)app->nfiles};
+	for (size_t i = 0; i < app->nfiles; i++) {
+		const struct pm_file_rule *r = &app->files[i];
+		struct kxp_abi_file *e =
+			(struct kxp_abi_file *)w->t[KXP_T_FILES].data + cur->file++;
+
+		if ((rc = add_str(w, r->guest, &e->guest)) < 0 ||
+		    (rc = add_str(w, r->host, &e->host)) < 0 ||
+		    (rc = add_prov(w, &cur->prov, &r->src, &e->prov)) < 0)
+			return rc;
+		e->kind = r->host != NULL ? KXP_ABI_FILE_HOST : KXP_ABI_FILE_IMAGE;
+		e->mode = r->mode == PM_MODE_RW ? KXP_ABI_MODE_RW : KXP_ABI_MODE_RO;
+		e->max = r->mode == PM_MODE_RW ? r->max : 0;
+	}
+	return 0;
+}
+
+static int write_iface(struct writer *w, struct cursors *cur, const struct pm_iface *ifc)
+{
+	struct kxp_abi_iface *e = (struct kxp_abi_iface *)w->t[KXP_T_IFACES].data + cur->iface++;
+	int rc;
+
+	if ((rc = add_str(w, ifc->name, &e->name)) < 0 ||
+	    (rc = add_prov(w, &cur->prov, &ifc->src, &e->prov)) < 0)
+		return rc;
+	e->addr = ifc->addr;
+	e->gateway = ifc->gateway;
+	e->prefix = ifc->prefix;
+	e->listen = (struct kxp_abi_range){(uint32_t)cur->listen, (uint32_t)ifc->nlisten};
+	for (size_t i = 0; i < ifc->nlisten; i++) {
+		struct kxp_abi_listen *l =
+			(struct kxp_abi_listen *)w->t[KXP_T_LISTEN].data + cur->listen++;
+
+		if ((rc = add_prov(w, &cur->prov, &ifc->listen[i].src, &l->prov)) < 0)
+			return rc;
+		l->port = ifc->listen[i].port;
+		l->proto = ifc->listen[i].proto;
+	}
+	e->peers = (struct kxp_abi_range){(uint32_t)cur->peer, (uint32_t)ifc->npeers};
+	for (size_t i = 0; i < ifc->npeers; i++) {
+		struct kxp_abi_peer *p =
+			(struct kxp_abi_peer *)w->t[KXP_T_PEERS].data + cur->peer++;
+
+		if ((rc = add_prov(w, &cur->prov, &ifc->peers[i].src, &p->prov)) < 0)
+			return rc;
+		p->addr = ifc->peers[i].addr;
+		p->prefix = ifc->peers[i].prefix;
+		p->proto = ifc->peers[i].proto;
+		p->port = ifc->peers[i].port;
+	}
+	return 0;
+}
+
 static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 {
 	const struct pm_policy *pol = w->pol;
@@ -343,6 +413,7 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 	struct kxp_abi_app *e = (struct kxp_abi_app *)w->t[KXP_T_APPS].data + a;
 	struct kxp_abi_fork *fk = (struct kxp_abi_fork *)w->t[KXP_T_FORK].data + a;
 	struct kxp_abi_recycle *rc_e = (struct kxp_abi_recycle *)w->t[KXP_T_RECYCLE].data + a;
+	struct kxp_abi_resources *res = (struct kxp_abi_resources *)w->t[KXP_T_RESOURCES].data + a;
 	uint8_t *matrix = w->t[KXP_T_IPC].data;
 	int rc;
 
@@ -351,8 +422,11 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 	    (rc = add_prov(w, &cur->prov, &app->src, &e->prov)) < 0 ||
 	    (rc = add_prov(w, &cur->prov, &app->ipc_src, &e->ipc_prov)) < 0 ||
 	    (rc = add_prov(w, &cur->prov, &app->fork.src, &fk->prov)) < 0 ||
-	    (rc = add_prov(w, &cur->prov, &app->recycle.src, &rc_e->prov)) < 0)
+	    (rc = add_prov(w, &cur->prov, &app->recycle.src, &rc_e->prov)) < 0 ||
+	    (rc = add_prov(w, &cur->prov, &app->resources.src, &res->prov)) < 0)
 		return rc;
+	res->cpu_milli = app->resources.cpu_milli;
+	res->pids = app->resources.pids;
 	e->memory = app->memory;
 	e->ipc_kinds = app->ipc_kinds;
 	fk->max_children = app->fork.max_children;
@@ -371,6 +445,8 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 			return rc;
 		memcpy(ke->keyid, app->keys[k].keyid, sizeof(ke->keyid));
 		memcpy(ke->pk, app->keys[k].pk, sizeof(ke->pk));
+		ke->from = app->keys[k].from;
+		ke->until = app->keys[k].until;
 	}
 	e->libs = (struct kxp_abi_range){(uint32_t)cur->lib, (uint32_t)app->nlibs};
 	for (size_t l = 0; l < app->nlibs; l++)
@@ -390,6 +466,12 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 		te->kinds = app->trust[t].kinds;
 		matrix[(size_t)a * pol->napps + te->peer] |= (uint8_t)(te->kinds & KXP_ABI_IPC_ALL);
 	}
+	if ((rc = write_files(w, cur, app, &e->files)) < 0)
+		return rc;
+	e->ifaces = (struct kxp_abi_range){(uint32_t)cur->iface, (uint32_t)app->nifaces};
+	for (size_t i = 0; i < app->nifaces; i++)
+		if ((rc = write_iface(w, cur, &app->ifaces[i])) < 0)
+			return rc;
 	if ((rc = write_revoked(w, &cur->prov, KXP_T_REVOKED_KEYS, (const uint8_t *)app->revoked.keyids,
 				KXP_ABI_KEYID_BYTES, app->revoked.keyid_src, app->revoked.nkeyids,
 				&e->revoked_keys, &cur->revoked_key)) < 0)
@@ -478,7 +560,14 @@ int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct
 	    (rc = table_alloc(&w, KXP_T_REVOKED_KEYS, c.revoked_keys,
 			      sizeof(struct kxp_abi_revoked_key))) < 0 ||
 	    (rc = table_alloc(&w, KXP_T_REVOKED_DIGESTS, c.revoked_digests,
-			      sizeof(struct kxp_abi_revoked_digest))) < 0)
+			      sizeof(struct kxp_abi_revoked_digest))) < 0 ||
+	    (rc = table_alloc(&w, KXP_T_META, 1, sizeof(struct kxp_abi_meta))) < 0 ||
+	    (rc = table_alloc(&w, KXP_T_RESOURCES, policy->napps,
+			      sizeof(struct kxp_abi_resources))) < 0 ||
+	    (rc = table_alloc(&w, KXP_T_FILES, c.files, sizeof(struct kxp_abi_file))) < 0 ||
+	    (rc = table_alloc(&w, KXP_T_IFACES, c.ifaces, sizeof(struct kxp_abi_iface))) < 0 ||
+	    (rc = table_alloc(&w, KXP_T_LISTEN, c.listen, sizeof(struct kxp_abi_listen))) < 0 ||
+	    (rc = table_alloc(&w, KXP_T_PEERS, c.peers, sizeof(struct kxp_abi_peer))) < 0)
 		goto out;
 	/* offset 0 is the empty string */
 	w.pool.buf = calloc(1, 4096);
@@ -488,6 +577,7 @@ int kxp_write(const struct pm_policy *policy, uint8_t **out, size_t *len, struct
 	}
 	w.pool.cap = 4096;
 	w.pool.size = 1;
+	((struct kxp_abi_meta *)w.t[KXP_T_META].data)->serial = policy->serial;
 	for (uint32_t a = 0; a < policy->napps; a++)
 		if ((rc = write_app(&w, &cur, a)) < 0)
 			goto out;

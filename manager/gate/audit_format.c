@@ -108,6 +108,14 @@ static void object(struct out *o, const struct gate_audit_record *rec)
 		safe(o, obj->kind);
 		if (obj->has_same_family && obj->same_family)
 			raw(o, " (family)", 9);
+	} else if (strcmp(op, "file") == 0) {
+		labelled(o, "mount ", obj->guest);
+		labelled(o, " <- host ", obj->host);
+		if (obj->has_image && obj->image)
+			raw(o, " <- image", 9);
+		labelled(o, " ", obj->mode);
+	} else if (strcmp(op, "net") == 0) {
+		labelled(o, "iface ", obj->iface);
 	} else if (strcmp(op, "recycle") == 0) {
 		/* the object's app is the one the empty pVM is to run */
 		if (obj->has_pvm)

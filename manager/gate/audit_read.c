@@ -52,7 +52,9 @@ static const struct field object_fields[] = {
 	OPT(F_STR, "version", O, version),      OPT(F_STR, "old_version", O, old_version),
 	OPT(F_STR, "signer", O, signer),        OPT(F_STR, "digest", O, digest),
 	OPT(F_STR, "old_digest", O, old_digest), OPT(F_STR, "relation", O, relation),
-	OPT(F_STR, "kind", O, kind),
+	OPT(F_STR, "kind", O, kind),            OPT(F_STR, "guest", O, guest),
+	OPT(F_STR, "host", O, host),            OPT(F_STR, "mode", O, mode),
+	OPT(F_STR, "iface", O, iface),          OPT_HAS(F_BOOL, "image", O, image),
 };
 #undef O
 

@@ -331,6 +331,15 @@ static void object(struct jw *w, const struct gate_req *r)
 		str_member(w, "kind", kxp_ipc_kind_name(r->ipc_kind));
 		bool_member(w, "same_family", r->same_family);
 		break;
+	case KXP_OP_FILE:
+		str_member(w, "guest", r->guest);
+		str_member(w, "host", r->host);
+		bool_member(w, "image", r->host == NULL);
+		str_member(w, "mode", r->writable ? "rw" : "ro");
+		break;
+	case KXP_OP_NET:
+		str_member(w, "iface", r->iface);
+		break;
 	}
 	if (r->has_relation)
 		str_member(w, "relation", kxp_relation_name(r->relation));

@@ -1,5 +1,5 @@
 /*
- * The gate's six entry points.  Each one checks the subjects its caller
+ * The gate's entry points, one per op.  Each one checks the subjects its caller
  * established, establishes the object (for files: by verifying the
  * signature against exactly the keys the policy names), builds one
  * struct kxp_request from proven facts only, lets kxp_decide() decide, and
@@ -530,4 +530,52 @@ int gate_ipc(struct gate *gate, const struct gate_subject *a, const struct gate_
 	kr.app = a->app;
 	kr.peer = b->app;
 	return decide(gate, &r, &kr, out);
+}
+
+/* ---- file and net: what a pVM reaches outside itself --------------------------- */
+
+int gate_file(struct gate *gate, const struct gate_subject *pvm, const char *guest,
+	      const char *host, bool writable, struct gate_decision *out)
+{
+	struct gate_req r = {.op = KXP_OP_FILE, .subject = pvm, .target = pvm, .guest = guest,
+			     .host = host, .writable = writable};
+	struct kxp_request kr = {.op = KXP_OP_FILE, .guest = guest, .host = host,
+				 .image = host == NULL,
+				 .mode = writable ? KXP_MODE_RW : KXP_MODE_RO};
+
+	if (gate == NULL || out == NULL)
+		return -EINVAL;
+	decision_init(out);
+	if (!app_pvm(pvm) || guest == NULL)
+		return deny(gate, &r, out, GATE_STAGE_REQUEST, "file needs a pVM running an app "
+			    "and a guest path");
+	kr.app = pvm->app;
+	return decide(gate, &r, &kr, out);
+}
+
+int gate_net(struct gate *gate, const struct gate_subject *pvm, const char *iface,
+	     struct kxp_net_rules *rules, struct gate_decision *out)
+{
+	struct gate_req r = {.op = KXP_OP_NET, .subject = pvm, .target = pvm, .iface = iface};
+	struct kxp_request kr = {.op = KXP_OP_NET, .iface = iface, .net_query = KXP_NET_ATTACH};
+	int rc;
+
+	if (rules != NULL)
+		memset(rules, 0, sizeof(*rules));
+	if (gate == NULL || out == NULL)
+		return -EINVAL;
+	decision_init(out);
+	if (!app_pvm(pvm) || iface == NULL)
+		return deny(gate, &r, out, GATE_STAGE_REQUEST, "net needs a pVM running an app "
+			    "and an interface name");
+	kr.app = pvm->app;
+	rc = decide(gate, &r, &kr, out);
+	/* the policy is borrowed and read-only: the rules decided on are the
+	 * rules handed over */
+	if (rc == 0 && out->verdict == KXP_ALLOW && rules != NULL &&
+	    kxp_net_rules(gate->policy, pvm->app, iface, rules) < 0) {
+		memset(rules, 0, sizeof(*rules));
+		return -EIO; /* cannot happen: the decision found the interface */
+	}
+	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * gate.h — the gate: the one place where kx's host side asks the compiled
- * policy before a boot, link, update, fork, IpC channel or recycle, and the
- * audit log that records every one of those decisions.
+ * policy before a boot, link, update, fork, IpC channel, recycle, mount of a
+ * file tree or attach of a network interface, and the audit log that
+ * records every one of those decisions.
  *
  * The gate decides nothing itself.  Each entry point turns a request into a
  * struct kxp_request and calls kxp_decide() (policy-lang/kxpolicy.h), the
@@ -178,6 +179,24 @@ int gate_recycle(struct gate *gate, const struct gate_subject *loader,
 		 const struct gate_subject *empty, const char *app, const void *bytes, size_t len,
 		 struct gate_decision *out);
 
+/* Mount, in pVM `pvm` (running an app), the host directory `host` -- or with
+ * host NULL the read-only tree packed into the pVM's signed image -- at guest
+ * path `guest`, writable or read-only: a `files` rule of the app must cover
+ * it (op `file`).  kxd asks once per mount, at boot, before it opens the
+ * directory for the monitor; the monitor then keeps every access beneath
+ * it.  Paths are absolute and normalised (no "..", no "//"): anything else
+ * is a DENY at the request stage. */
+int gate_file(struct gate *gate, const struct gate_subject *pvm, const char *guest,
+	      const char *host, bool writable, struct gate_decision *out);
+
+/* Attach network interface `iface` to pVM `pvm` (running an app): the app
+ * must have a `network` rule for it (op `net`).  On ALLOW, *rules (when
+ * rules != NULL) gets that interface's rules as plain data for the pVM's
+ * monitor, which enforces them on every frame (policy-lang/kxp_net.h):
+ * exactly what was decided on and audited.  On DENY *rules is zeroed. */
+int gate_net(struct gate *gate, const struct gate_subject *pvm, const char *iface,
+	     struct kxp_net_rules *rules, struct gate_decision *out);
+
 /* ---- the signature cache -------------------------------------------------------- */
 
 struct gate_cache_stats {
@@ -205,6 +224,8 @@ struct gate_audit_object {
 	bool same_family;
 	const char *app, *lib, *requested, *name, *version, *old_version, *signer, *digest,
 		*old_digest, *relation, *kind;
+	const char *guest, *host, *mode, *iface; /* file, net */
+	bool has_image, image;                   /* file: the image's own tree */
 };
 
 /* One decoded record.  Strings are decoded UTF-8 without NULs, valid only

@@ -1,6 +1,6 @@
 /*
  * Internals of manager/gate/, shared by its files only:
- *   gate.c         the six entry points: subjects, names, kxp_request, kxp_decide
+ *   gate.c         the entry points: subjects, names, kxp_request, kxp_decide
  *   sigcheck.c     signature verification and its cache
  *   audit_write.c  one JSON line per decision, appended durably
  *   json.c         a bounded JSON reader (and the UTF-8 decoder both sides use)
@@ -76,6 +76,9 @@ struct gate_req {
 	uint32_t ipc_kind;
 	bool same_family;
 	struct gate_family_counts counts;
+	const char *guest, *host;           /* file: host NULL for the image's tree */
+	bool writable;
+	const char *iface;                  /* net */
 };
 
 /* Open (create) the log for appending; see gate_open().  0 or -errno. */

@@ -67,7 +67,7 @@ open(sys.argv[3], "wb").write(b)' "$1" "$2" "$3"
 @test "verify: a clean policy passes; every flipped byte is refused" {
 	run "$K" verify "$P"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"OK: format 1, 3 apps"*"unsigned"* ]]
+	[[ "$output" == *"OK: format 2, 3 apps"*"unsigned"* ]]
 	size=$(stat -c %s "$P")
 	for off in $(seq 0 37 $((size - 1))) $((size - 1)); do
 		flip "$P" "$off" "$BATS_TEST_TMPDIR/flipped.kxp"
@@ -150,7 +150,24 @@ assert sorted(apps) == ["kvstore", "kvstore-backup", "webcache"], apps.keys()
 lib = [l for l in apps["kvstore"]["libraries"] if l["name"] == "libkvmath"][0]
 assert lib["loader"] == "self" and lib["update"] and not lib["allow_downgrade"]
 assert lib["source"]["file"].endswith("kvstore.yaml") and lib["source"]["line"] > 0
-assert apps["kvstore-backup"]["trust"][0]["kinds"] == ["msgq"]' "$BATS_TEST_TMPDIR/dump.json"
+assert apps["kvstore-backup"]["trust"][0]["kinds"] == ["msgq"]
+w = apps["webcache"]
+assert w["resources"]["cpu_milli"] == 1500 and w["resources"]["pids"] == 64
+assert [f["guest"] for f in w["files"]] == ["/etc/webcache", "/srv/www", "/var/cache/webcache"]
+assert w["files"][0]["image"] and w["files"][0]["host"] is None
+assert w["files"][2]["mode"] == "rw" and w["files"][2]["max"] == 1 << 30
+n = w["network"][0]
+assert n["iface"] == "net0" and n["address"] == "10.0.0.4" and n["prefix"] == 24
+assert [(l["proto"], l["port"]) for l in n["listen"]] == [("tcp", 80), ("tcp", 443)]
+c = n["connect"][1]
+assert (c["proto"], c["address"], c["prefix"], c["port"]) == ("udp", "10.0.0.1", 32, 53), c
+assert apps["kvstore"]["network"] == [] and apps["kvstore"]["resources"]["cpu_milli"] == 0' \
+		"$BATS_TEST_TMPDIR/dump.json"
+	run "$K" dump "$P"
+	[[ "$output" == *"  file /var/cache/webcache: host /var/cache/webcache, rw, max 1073741824  @ $M/webcache.yaml:47:5"* ]]
+	[[ "$output" == *"  iface net0 10.0.0.4/24, gateway 10.0.0.1  @ $M/webcache.yaml:50:5"* ]]
+	[[ "$output" == *"    connect udp/10.0.0.1:53  @ $M/webcache.yaml:54:33"* ]]
+	[[ "$output" == *"  resources cpu 1.500, pids 64  @ $M/webcache.yaml:56:12"* ]]
 }
 
 @test "explain: allow and deny for every op, with the rule's file:line" {
@@ -178,9 +195,48 @@ ipc|app=kvstore peer=kvstore-backup kind=msgq|0|allowed by mutual trust
 ipc|app=kvstore-backup peer=webcache kind=shm|1|do not trust each other
 recycle|app=kvstore signer=$libc|0|may be recycled (pool 4)
 recycle|app=kvstore-backup signer=$libc|1|may not be recycled
+file|app=webcache guest=/srv/www host=/srv/www|0|may mount host /srv/www at /srv/www read-only
+file|app=webcache guest=/srv/www/img host=/srv/www/img mode=ro|0|at /srv/www/img read-only
+file|app=webcache guest=/srv/www host=/srv/www mode=rw|1|/srv/www is read-only (mode: ro)
+file|app=webcache guest=/var/cache/webcache host=/var/cache/webcache mode=rw|0|read-write, at most 1073741824 bytes
+file|app=webcache guest=/etc/webcache image=true|0|the image's own tree at /etc/webcache
+file|app=webcache guest=/etc/webcache host=/etc/webcache|1|is the image's own tree
+file|app=kvstore guest=/data host=/var/lib/kvstore|1|app kvstore has no files rule for guest path /data
+net|app=webcache iface=net0|0|may have interface net0, address 10.0.0.4/24 (2 listen ports, 2 peers)
+net|app=webcache iface=net0 listen=443|0|may accept on tcp port 443 on net0
+net|app=webcache iface=net0 listen=udp/443|1|does not listen on udp port 443 on net0
+net|app=webcache iface=net0 connect=10.0.0.17:6379|0|(connect 10.0.0.0/24:6379)
+net|app=webcache iface=net0 connect=10.0.0.17:6380|1|may not reach 10.0.0.17:6380 from net0
+net|app=webcache iface=net0 connect=udp/10.0.0.1:53|0|(connect udp/10.0.0.1:53)
+net|app=kvstore iface=net0|1|app kvstore has no network interface net0
 EOF
 	run "$K" explain "$P" link app=kvstore lib=libkvmath version=1.17 signer=$libc
 	[[ "$output" == *"rule: $M/kvstore.yaml:15:5: library libkvmath of app kvstore"* ]]
+	# the deciding rule of a per-frame question is the listen port or peer itself
+	run "$K" explain "$P" net app=webcache iface=net0 listen=443
+	[[ "$output" == *"rule: $M/webcache.yaml:53:18: listen tcp/443 on net0 of app webcache"* ]]
+	run "$K" explain "$P" net app=webcache iface=net0 connect=10.0.0.9:6379
+	[[ "$output" == *"rule: $M/webcache.yaml:54:15: connect 10.0.0.0/24:6379 on net0 of app webcache"* ]]
+	run "$K" explain "$P" file app=webcache guest=/srv/www host=/srv/www
+	[[ "$output" == *"rule: $M/webcache.yaml:46:5: files rule /srv/www of app webcache"* ]]
+}
+
+@test "explain file and net: malformed requests exit 2" {
+	run "$K" explain "$P" file app=webcache guest=/srv/../etc host=/etc
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"absolute normalised paths, no '..'"* ]]
+	run "$K" explain "$P" file app=webcache guest=/srv/www
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"host= or image=true"* ]]
+	run "$K" explain "$P" net app=webcache listen=80
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"net needs iface="* ]]
+	for bad in listen=0 listen=65536 listen=sctp/80 connect=10.0.0.0/24:80 connect=10.0.0.1:* \
+		connect=10.0.0.1 mode=wr image=yes; do
+		run "$K" explain "$P" net app=webcache iface=net0 "$bad"
+		[ "$status" -eq 2 ] || { echo "$bad: $status $output"; false; }
+		[[ "$output" == *"$bad: bad value"* ]]
+	done
 }
 
 @test "explain: --json, and errors exit 2" {
@@ -231,6 +287,19 @@ assert d["rule"]["file"].endswith("kvstore.yaml") and d["rule"]["line"] > 0' "$B
 	[[ "$output" == *"- app kvstore: lib libkvmath: version >= 1.16 && < 2"* ]]
 	[[ "$output" == *"+ app kvstore: lib libkvmath: version >= 1.17 && < 2"* ]]
 	[ "$(echo "$output" | wc -l)" -eq 4 ]
+	# files, network and resources are facts too
+	cp "$M"/webcache.yaml "$M"/kvstore.yaml "$W"/
+	sed -i -e 's/listen: \[80, 443\]/listen: [443]/' -e 's/mode: rw, max: 1G/mode: rw, max: 2G/' \
+		-e 's/cpu: 1.5,/cpu: 2,/' "$W"/webcache.yaml
+	"$K" compile -o "$W/io.kxp" "$W"/*.yaml
+	run "$K" diff "$P" "$W/io.kxp"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"- app webcache: iface net0: listen tcp/80"* ]]
+	[[ "$output" == *"- app webcache: file /var/cache/webcache: host /var/cache/webcache, rw, max 1073741824"* ]]
+	[[ "$output" == *"+ app webcache: file /var/cache/webcache: host /var/cache/webcache, rw, max 2147483648"* ]]
+	[[ "$output" == *"- app webcache: resources cpu 1.500"* ]]
+	[[ "$output" == *"+ app webcache: resources cpu 2.000"* ]]
+	[ "$(echo "$output" | wc -l)" -eq 5 ]
 	run "$K" diff "$P" "$BATS_TEST_TMPDIR/nonexistent.kxp"
 	[ "$status" -eq 2 ]
 }
@@ -241,6 +310,8 @@ assert d["rule"]["file"].endswith("kvstore.yaml") and d["rule"]["line"] > 0' "$B
 	[[ "$output" == "graph kxpolicy {"* ]]
 	[[ "$output" == *'label="trust: msgq"'* ]]
 	[[ "$output" == *'label="loader any", style=dashed'* ]]
+	[[ "$output" == *'[label="/var/cache/webcache rw", style=bold]'* ]]
+	[[ "$output" == *'[shape=diamond, label="net0\n10.0.0.4/24\nlisten 2, connect 2"]'* ]]
 	"$K" graph "$P" | dot -Tsvg > "$BATS_TEST_TMPDIR/g.svg"
 	grep -q '<svg' "$BATS_TEST_TMPDIR/g.svg"
 	grep -q 'kvstore&#45;backup' "$BATS_TEST_TMPDIR/g.svg"

@@ -1,5 +1,5 @@
 /*
- * The gate's six ops against the test policy (tests/data/gate/, the manifest templates
+ * The gate's ops against the test policy (tests/data/gate/, the manifest templates
  * compiled by the kxpolicy just built), table-driven.  Every case checks the
  * decision AND the audit record it left, read back with the gate's reader:
  * one more line, same verdict, stage, reason and rule (file and line looked
@@ -515,6 +515,125 @@ static void test_ipc(void **state)
 	}
 }
 
+/* ---- file and net ---------------------------------------------------------------------- */
+
+static void test_file(void **state)
+{
+	struct gx *x = *state;
+	const struct gate_subject notes = gx_pvm(1, "notes", 1, 0),
+				  sync = gx_pvm(10, "sync", 10, 0), empty = gx_pvm(20, NULL, 20, 0);
+	const struct {
+		const char *what;
+		const struct gate_subject *pvm;
+		const char *guest, *host;
+		bool writable;
+		struct expect e;
+	} cases[] = {
+		{"its writable directory", &notes, "/notes", "/srv/notes", true,
+		 ALLOW("may mount host /srv/notes at /notes read-write, at most 67108864 bytes",
+		       "notes.yaml", "guest: /notes")},
+		{"below it, read-only", &notes, "/notes/old", "/srv/notes/old", false,
+		 ALLOW("read-only (the rule allows read-write)", "notes.yaml", "guest: /notes")},
+		{"the same place, another host directory", &notes, "/notes/old", "/srv/other/old",
+		 false,
+		 DENY(POLICY, "is host path /srv/notes/old under this rule, not /srv/other/old",
+		      "notes.yaml", "guest: /notes")},
+		{"a read-only directory, writable", &notes, "/shared", "/srv/shared", true,
+		 DENY(POLICY, "/shared is read-only (mode: ro)", "notes.yaml", "guest: /shared")},
+		{"the image's tree", &notes, "/etc/notes", NULL, false,
+		 ALLOW("the image's own tree at /etc/notes, read-only", "notes.yaml",
+		       "guest: /etc/notes")},
+		{"the image's tree, writable", &notes, "/etc/notes", NULL, true,
+		 DENY(POLICY, "/etc/notes is read-only", "notes.yaml", "guest: /etc/notes")},
+		{"a host directory over the image's tree", &notes, "/etc/notes", "/etc", false,
+		 DENY(POLICY, "is the image's own tree", "notes.yaml", "guest: /etc/notes")},
+		{"no rule", &notes, "/home", "/home", false,
+		 DENY(POLICY, "app notes has no files rule for guest path /home", "notes.yaml",
+		      "kx-manifest: 1")},
+		{"another app's rules", &sync, "/notes", "/srv/notes", false,
+		 DENY(POLICY, "app sync has no files rule", "sync.yaml", "kx-manifest: 1")},
+		{"a path that climbs out", &notes, "/notes/../etc", "/srv/notes/../etc", false,
+		 DENY(REQUEST, "absolute normalised paths, no '..'", NULL, NULL)},
+		{"a relative host path", &notes, "/notes", "srv/notes", false,
+		 DENY(REQUEST, "absolute normalised", NULL, NULL)},
+		{"an empty pVM", &empty, "/notes", "/srv/notes", false,
+		 DENY(REQUEST, "file needs a pVM running an app", NULL, NULL)},
+	};
+	struct gx_rec rec;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gate_decision d;
+		int rc = gate_file(x->gate, cases[i].pvm, cases[i].guest, cases[i].host,
+				   cases[i].writable, &d);
+
+		check(x, cases[i].what, rc, &d, &cases[i].e, &rec);
+		assert_string_equal(rec.op, "file");
+		assert_int_equal(d.sig, GATE_SIG_NONE);
+		assert_string_equal(rec.object.guest, cases[i].guest);
+		assert_string_equal(rec.object.host, cases[i].host ? cases[i].host : "");
+		assert_true(rec.object.has_image);
+		assert_int_equal(rec.object.image, cases[i].host == NULL);
+		assert_string_equal(rec.object.mode, cases[i].writable ? "rw" : "ro");
+		assert_non_null(strstr(rec.human, "mount "));
+	}
+}
+
+static void test_net(void **state)
+{
+	struct gx *x = *state;
+	const struct gate_subject notes = gx_pvm(1, "notes", 1, 0),
+				  sync = gx_pvm(10, "sync", 10, 0), op = gx_operator(0);
+	const struct {
+		const char *what;
+		const struct gate_subject *pvm;
+		const char *iface;
+		struct expect e;
+	} cases[] = {
+		{"its interface", &notes, "net0",
+		 ALLOW("app notes may have interface net0, address 10.1.0.2/24 (1 listen ports, 1 "
+		       "peers)", "notes.yaml", "- iface: net0")},
+		{"an interface it has no rule for", &notes, "net1",
+		 DENY(POLICY, "app notes has no network interface net1", "notes.yaml",
+		      "kx-manifest: 1")},
+		{"an app without network", &sync, "net0",
+		 DENY(POLICY, "app sync has no network interface net0", "sync.yaml",
+		      "kx-manifest: 1")},
+		{"an operator", &op, "net0",
+		 DENY(REQUEST, "net needs a pVM running an app", NULL, NULL)},
+		{"no name", &notes, NULL, DENY(REQUEST, "and an interface name", NULL, NULL)},
+	};
+	struct gx_rec rec;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gate_decision d;
+		struct kxp_net_rules rules;
+		int rc;
+
+		memset(&rules, 0xa5, sizeof(rules));
+		rc = gate_net(x->gate, cases[i].pvm, cases[i].iface, &rules, &d);
+		check(x, cases[i].what, rc, &d, &cases[i].e, &rec);
+		assert_string_equal(rec.op, "net");
+		assert_string_equal(rec.object.iface, cases[i].iface ? cases[i].iface : "");
+		if (d.verdict != KXP_ALLOW) {
+			/* nothing to enforce for a denied interface */
+			assert_int_equal(rules.nlisten, 0);
+			assert_int_equal(rules.addr, 0);
+			continue;
+		}
+		/* what the monitor gets is what was decided on */
+		assert_true(kxp_net_rules_ok(&rules));
+		assert_string_equal(rules.iface, "net0");
+		assert_int_equal(rules.addr, 0x0a010002);
+		assert_int_equal(rules.prefix, 24);
+		assert_int_equal(kxp_net_listen_match(&rules, KXP_NET_PROTO_TCP, 8080), 0);
+		assert_int_equal(kxp_net_listen_match(&rules, KXP_NET_PROTO_TCP, 8081), -1);
+		assert_int_equal(kxp_net_connect_match(&rules, KXP_NET_PROTO_TCP, 0x0a010063, 5432),
+				 0);
+		assert_int_equal(kxp_net_connect_match(&rules, KXP_NET_PROTO_TCP, 0x0a010063, 5433),
+				 -1);
+	}
+}
+
 /* ---- subjects the caller got wrong ------------------------------------------------- */
 
 static void test_bad_subjects(void **state)
@@ -563,6 +682,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recycle, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_fork, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_ipc, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_file, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_net, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_subjects, gx_gate_setup, gx_gate_teardown),
 	};
 

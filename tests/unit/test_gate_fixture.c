@@ -262,6 +262,12 @@ static void copy_record(struct gx_rec *r, const struct gate_audit_record *a)
 	CP(r->object.old_digest, o->old_digest);
 	CP(r->object.relation, o->relation);
 	CP(r->object.kind, o->kind);
+	CP(r->object.guest, o->guest);
+	CP(r->object.host, o->host);
+	CP(r->object.mode, o->mode);
+	CP(r->object.iface, o->iface);
+	r->object.has_image = o->has_image;
+	r->object.image = o->image;
 	CP(r->rule_file, a->rule_file);
 	CP(r->rule_desc, a->rule_desc);
 	r->rule_line = a->rule_line;

@@ -60,7 +60,8 @@ struct gx_rec {
 		uint32_t children, members;
 		char app[128], lib[128], requested[GX_TEXT], name[128], version[64],
 			old_version[64], signer[32], digest[80], old_digest[80], relation[16],
-			kind[16];
+			kind[16], guest[GX_TEXT], host[GX_TEXT], mode[8], iface[GX_TEXT];
+		bool has_image, image;
 	} object;
 	char rule_file[PATH_MAX], rule_desc[256];
 	uint32_t rule_line, rule_col;

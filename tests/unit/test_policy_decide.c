@@ -134,7 +134,70 @@ static const struct dcase cases[] = {
 	 "only the empty pVM itself may load app kvstore", KV, 33, 3},
 	{"recycle app=kvstore " OLD, 0, D, "revokes", KV, 35, 11},
 	{"recycle app=kvstore", 0, D, "the app image is not signed", KV, 1, 1},
+	/* file: the rule covering the mount point, the same place below the
+	 * host root, the kind, the mode */
+	{"file app=kvstore guest=/data host=/var/lib/kvstore mode=rw", 0, A,
+	 "may mount host /var/lib/kvstore at /data read-write, at most 1073741824 bytes",
+	 KV, 41, 5},
+	{"file app=kvstore guest=/data/db host=/var/lib/kvstore/db", 0, A,
+	 "may mount host /var/lib/kvstore/db at /data/db read-only (the rule allows read-write)",
+	 KV, 41, 5},
+	{"file app=kvstore guest=/data/db host=/var/lib/other/db", 0, D,
+	 "guest path /data/db is host path /var/lib/kvstore/db under this rule, not "
+	 "/var/lib/other/db", KV, 41, 5},
+	{"file app=kvstore guest=/database host=/var/lib/kvstore", 0, D,
+	 "app kvstore has no files rule for guest path /database", KV, 1, 1},
+	{"file app=kvstore guest=/etc/kvstore image=true", 0, A,
+	 "may mount the image's own tree at /etc/kvstore, read-only", KV, 40, 5},
+	{"file app=kvstore guest=/etc/kvstore/conf.d image=true", 0, A, "image's own tree", KV,
+	 40, 5},
+	{"file app=kvstore guest=/etc/kvstore image=true mode=rw", 0, D,
+	 "/etc/kvstore is read-only (mode: ro): it may not be mounted rw", KV, 40, 5},
+	{"file app=kvstore guest=/etc/kvstore host=/etc/kvstore", 0, D,
+	 "/etc/kvstore is the image's own tree (image: true), not a host directory", KV, 40, 5},
+	{"file app=kvstore guest=/data image=true", 0, D,
+	 "/data is host directory /var/lib/kvstore, not the image's tree", KV, 41, 5},
+	{"file app=kvstore-backup guest=/data host=/var/lib/kvstore", 0, D,
+	 "app kvstore-backup has no files rule for guest path /data", BK, 1, 1},
+	{"file app=nosuch guest=/data host=/var/lib/kvstore", 0, D, "not in the policy", NULL, 0,
+	 0},
+	/* net: attach, then the monitor's per-frame questions */
+	{"net app=kvstore iface=net0", 0, A,
+	 "may have interface net0, address 10.0.0.2/24 (2 listen ports, 3 peers)", KV, 43, 5},
+	{"net app=kvstore iface=net1", 0, A, "address 172.16.0.9/31 (1 listen ports, 0 peers)",
+	 KV, 47, 5},
+	{"net app=kvstore iface=eth0", 0, D, "app kvstore has no network interface eth0", KV, 1,
+	 1},
+	{"net app=kvstore-backup iface=net0", 0, D, "has no network interface net0", BK, 1, 1},
+	{"net app=kvstore iface=net0 listen=6379", 0, A, "may accept on tcp port 6379 on net0",
+	 KV, 45, 14},
+	{"net app=kvstore iface=net0 listen=udp/5353", 0, A, "udp port 5353", KV, 45, 20},
+	{"net app=kvstore iface=net0 listen=udp/6379", 0, D,
+	 "app kvstore does not listen on udp port 6379 on net0", KV, 43, 5},
+	{"net app=kvstore iface=net1 listen=6379", 0, D, "does not listen on tcp port 6379 on net1",
+	 KV, 47, 5},
+	{"net app=kvstore iface=net0 connect=10.0.0.77:1234", 0, A,
+	 "may reach 10.0.0.77:1234 from net0 (connect 10.0.0.0/24:*)", KV, 46, 15},
+	{"net app=kvstore iface=net0 connect=10.0.1.77:1234", 0, D,
+	 "app kvstore may not reach 10.0.1.77:1234 from net0 (no connect peer covers it)", KV,
+	 43, 5},
+	{"net app=kvstore iface=net0 connect=192.168.1.5:443", 0, A, "(connect 192.168.1.5:443)",
+	 KV, 46, 30},
+	{"net app=kvstore iface=net0 connect=192.168.1.5:80", 0, D, "may not reach", KV, 43, 5},
+	{"net app=kvstore iface=net0 connect=udp/10.0.0.1:53", 0, A, "(connect udp/10.0.0.1:53)",
+	 KV, 46, 47},
+	{"net app=kvstore iface=net0 connect=udp/10.0.0.9:53", 0, D,
+	 "may not reach udp/10.0.0.9:53", KV, 43, 5},
+	{"net app=nosuch iface=net0", 0, D, "not in the policy", NULL, 0, 0},
 	/* malformed requests: -EINVAL, and still DENY */
+	{"file app=kvstore guest=/data/../etc host=/etc", -22, D, "file needs guest=", NULL, 0, 0},
+	{"file app=kvstore guest=data host=/var/lib/kvstore", -22, D, "absolute normalised", NULL,
+	 0, 0},
+	{"file app=kvstore guest=/data/ host=/var/lib/kvstore/", -22, D, "no '..'", NULL, 0, 0},
+	{"file app=kvstore guest=/data", -22, D, "host= or image=true", NULL, 0, 0},
+	{"file app=kvstore guest=/data host=/var/lib/kvstore image=true", -22, D,
+	 "host= or image=true", NULL, 0, 0},
+	{"net app=kvstore listen=6379", -22, D, "net needs iface=", NULL, 0, 0},
 	{"link app=kvstore lib=libkvmath " LIBC, -22, D, "link needs lib= and a valid version=",
 	 NULL, 0, 0},
 	{"update app=kvstore lib=libkvmath version=1.17 " LIBC, -22, D, "needs a valid "
@@ -208,7 +271,10 @@ static void attribute_parser_rejects_bad_words(void **state)
 {
 	const char *bad[] = {"app", "nosuch=1", "version=1..2", "signer=a1a1", "kind=socket",
 			     "loader=all", "depth=-1", "children=4294967296", "family=maybe",
-			     "digest=zz", "=x"};
+			     "digest=zz", "=x", "image=maybe", "mode=rx", "listen=0",
+			     "listen=65536", "listen=tcp/", "listen=sctp/80", "connect=10.0.0.1",
+			     "connect=10.0.0.0/24:80", "connect=10.0.0.1:*", "connect=1.2.3:4",
+			     "connect=010.0.0.1:80", "connect=udp/10.0.0.1:0"};
 	struct kxp_request req;
 	struct kx_error err = {{0}};
 
@@ -274,6 +340,125 @@ static void lookups_for_the_manager(void **state)
 	kxp_close(p);
 }
 
+/* files, network and resources, as kxd and the jail read them */
+static void lookups_outside_the_pvm(void **state)
+{
+	struct fx f;
+	struct kxp_policy *p;
+	struct kxp_app_info ai;
+	struct kxp_file_info fi;
+	struct kxp_net_rules nr;
+
+	(void)state;
+	fx_init(&f);
+	p = fx_open(&f);
+	assert_int_equal(kxp_app_lookup(p, "kvstore", &ai), 0);
+	assert_int_equal(ai.cpu_milli, 1000);
+	assert_int_equal(ai.pids, 64);
+	assert_int_equal(ai.nfiles, 2);
+	assert_int_equal(ai.nifaces, 2);
+	assert_int_equal(kxp_app_lookup(p, "webcache", &ai), 0);
+	assert_int_equal(ai.cpu_milli, 0); /* not given: the manager's default */
+	assert_int_equal(ai.nfiles, 0);
+
+	assert_int_equal(kxp_file_at(p, "kvstore", 0, &fi), 0);
+	assert_string_equal(fi.guest, "/data");
+	assert_string_equal(fi.host, "/var/lib/kvstore");
+	assert_int_equal(fi.mode, KXP_MODE_RW);
+	assert_int_equal(fi.max, 1u << 30);
+	assert_int_equal(kxp_file_at(p, "kvstore", 1, &fi), 0);
+	assert_string_equal(fi.guest, "/etc/kvstore");
+	assert_null(fi.host);
+	assert_int_equal(fi.mode, KXP_MODE_RO);
+	assert_int_equal(kxp_file_at(p, "kvstore", 2, &fi), -ENOENT);
+	assert_int_equal(kxp_file_at(p, "nosuch", 0, &fi), -ENOENT);
+
+	assert_string_equal(kxp_iface_name_at(p, "kvstore", 0), "net0");
+	assert_string_equal(kxp_iface_name_at(p, "kvstore", 1), "net1");
+	assert_null(kxp_iface_name_at(p, "kvstore", 2));
+	assert_null(kxp_iface_name_at(p, "webcache", 0));
+	assert_int_equal(kxp_net_rules(p, "kvstore", "eth0", &nr), -ENOENT);
+	assert_int_equal(kxp_net_rules(p, "kvstore", "net0", &nr), 0);
+	assert_true(kxp_net_rules_ok(&nr));
+	assert_string_equal(nr.iface, "net0");
+	assert_int_equal(nr.addr, 0x0a000002);
+	assert_int_equal(nr.gateway, 0x0a000001);
+	assert_int_equal(nr.prefix, 24);
+	assert_int_equal(nr.nlisten, 2);
+	assert_int_equal(nr.npeers, 3);
+	kxp_close(p);
+}
+
+/* The plain-data table the monitor gets: its checks of a received table and
+ * its per-frame questions, table-driven. */
+static void net_rules_as_plain_data(void **state)
+{
+	static const struct {
+		uint8_t proto;
+		uint32_t addr; /* 0: a listen question */
+		uint16_t port;
+		int want; /* index of the entry that allows it, or -1 */
+	} q[] = {
+		{KXP_NET_PROTO_TCP, 0, 6379, 0},
+		{KXP_NET_PROTO_UDP, 0, 5353, 1},
+		{KXP_NET_PROTO_UDP, 0, 6379, -1},
+		{KXP_NET_PROTO_TCP, 0, 5353, -1},
+		{KXP_NET_PROTO_TCP, 0, 1, -1},
+		{KXP_NET_PROTO_TCP, 0x0a000000, 1, 0},     /* 10.0.0.0, any port */
+		{KXP_NET_PROTO_TCP, 0x0a0000ff, 65535, 0}, /* 10.0.0.255 */
+		{KXP_NET_PROTO_TCP, 0x0a000100, 1, -1},    /* 10.0.1.0 */
+		{KXP_NET_PROTO_TCP, 0x09ffffff, 1, -1},    /* 9.255.255.255 */
+		{KXP_NET_PROTO_TCP, 0xc0a80105, 443, 1},   /* 192.168.1.5 */
+		{KXP_NET_PROTO_TCP, 0xc0a80105, 444, -1},
+		{KXP_NET_PROTO_TCP, 0xc0a80104, 443, -1},
+		{KXP_NET_PROTO_UDP, 0x0a000001, 53, 2},
+		{KXP_NET_PROTO_UDP, 0x0a000001, 54, -1},
+		{KXP_NET_PROTO_UDP, 0x0a000002, 53, -1}, /* TCP's /24 says nothing of UDP */
+	};
+	struct fx f;
+	struct kxp_policy *p;
+	struct kxp_net_rules nr, bad;
+
+	(void)state;
+	fx_init(&f);
+	p = fx_open(&f);
+	assert_int_equal(kxp_net_rules(p, "kvstore", "net0", &nr), 0);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		int got = q[i].addr == 0 ? kxp_net_listen_match(&nr, q[i].proto, q[i].port)
+					 : kxp_net_connect_match(&nr, q[i].proto, q[i].addr,
+								 q[i].port);
+
+		if (got != q[i].want)
+			fail_msg("question %zu: entry %d, expected %d", i, got, q[i].want);
+	}
+	/* a table that came over a channel is checked before use */
+	bad = nr;
+	bad.nlisten = KXP_NET_LISTEN_MAX + 1;
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	bad.npeers = KXP_NET_PEERS_MAX + 1;
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	memset(bad.iface, 'x', sizeof(bad.iface));
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	bad.prefix = 33;
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	bad.gateway = 0x0b000001;
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	bad.listen[0].port = 0;
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	bad.peers[0].addr |= 1; /* bits beyond /24 */
+	assert_false(kxp_net_rules_ok(&bad));
+	bad = nr;
+	bad.peers[2].proto = 1;
+	assert_false(kxp_net_rules_ok(&bad));
+	kxp_close(p);
+}
+
 static void names_round_trip(void **state)
 {
 	enum kxp_op op;
@@ -294,6 +479,8 @@ int main(void)
 		cmocka_unit_test(decisions_match_the_table),
 		cmocka_unit_test(attribute_parser_rejects_bad_words),
 		cmocka_unit_test(lookups_for_the_manager),
+		cmocka_unit_test(lookups_outside_the_pvm),
+		cmocka_unit_test(net_rules_as_plain_data),
 		cmocka_unit_test(names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

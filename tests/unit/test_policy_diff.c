@@ -133,6 +133,33 @@ static void changes_are_facts(void **state)
 	f.apps[1].recycle.allow = true;
 	expect_diff(&f, "+ app kvstore-backup: recycle allow, pool 9\n"
 			"- app kvstore-backup: recycle deny\n");
+
+	/* files: a mount turned read-only; the image's tree dropped */
+	fx_init(&f);
+	f.mounts[0][0].mode = PM_MODE_RO;
+	f.mounts[0][0].max = 0;
+	f.apps[0].nfiles = 1; /* /data only: the rules are sorted by guest path */
+	expect_diff(&f, "+ app kvstore: file /data: host /var/lib/kvstore, ro\n"
+			"- app kvstore: file /data: host /var/lib/kvstore, rw, max 1073741824\n"
+			"- app kvstore: file /etc/kvstore: the image's tree, ro\n");
+
+	/* network: a port, a peer, the address; resources */
+	fx_init(&f);
+	f.listen[0][0][0].port = 6380;
+	f.peers[0][0][1].port = 0;
+	f.ifaces[0][1].addr += 1;
+	f.apps[0].resources.cpu_milli = 500;
+	f.apps[2].resources.pids = 32;
+	expect_diff(&f, "+ app kvstore: iface net0: connect 192.168.1.5:*\n"
+			"- app kvstore: iface net0: connect 192.168.1.5:443\n"
+			"- app kvstore: iface net0: listen tcp/6379\n"
+			"+ app kvstore: iface net0: listen tcp/6380\n"
+			"+ app kvstore: iface net1: address 172.16.0.10/31\n"
+			"- app kvstore: iface net1: address 172.16.0.9/31\n"
+			"+ app kvstore: resources cpu 0.500\n"
+			"- app kvstore: resources cpu 1.000\n"
+			"+ app webcache: resources pids 32\n"
+			"- app webcache: resources pids default\n");
 }
 
 static char *capture(const struct kxp_policy *p, int what)
@@ -153,7 +180,7 @@ static char *capture(const struct kxp_policy *p, int what)
 static void dump_is_canonical_with_provenance(void **state)
 {
 	const char *want[] = {
-		"# kx policy, format 1: 3 apps, 5 libraries; unsigned\n"
+		"# kx policy, format 2: 3 apps, 5 libraries; unsigned\n"
 		"app kvstore  @ m/kvstore.yaml:1:1\n"
 		"  image apps/kvstore.kxe\n  memory 67108864\n"
 		"  key acme a1a1a1a1a1a1a1a1 keys/acme.pub  @ m/kvstore.yaml:6:3\n",
@@ -172,6 +199,25 @@ static void dump_is_canonical_with_provenance(void **state)
 		"\"m/kvstore-backup.yaml\", \"line\": 17, \"col\": 7}}]",
 		"\"app0\" -- \"app1\" [label=\"trust: msgq\"",
 		"\"app0\" -- \"lib1\" [label=\"loader any\", style=dashed]",
+		"  resources cpu 1.000, pids 64  @ m/kvstore.yaml:48:12\n"
+		"  file /data: host /var/lib/kvstore, rw, max 1073741824  @ m/kvstore.yaml:41:5\n"
+		"  file /etc/kvstore: the image's tree, ro  @ m/kvstore.yaml:40:5\n"
+		"  iface net0 10.0.0.2/24, gateway 10.0.0.1  @ m/kvstore.yaml:43:5\n"
+		"    listen 6379  @ m/kvstore.yaml:45:14\n"
+		"    listen udp/5353  @ m/kvstore.yaml:45:20\n"
+		"    connect 10.0.0.0/24:*  @ m/kvstore.yaml:46:15\n"
+		"    connect 192.168.1.5:443  @ m/kvstore.yaml:46:30\n"
+		"    connect udp/10.0.0.1:53  @ m/kvstore.yaml:46:47\n"
+		"  iface net1 172.16.0.9/31  @ m/kvstore.yaml:47:5\n",
+		"  resources cpu default, pids default  @ m/kvstore-backup.yaml:1:1\n",
+		"\"files\": [{\"guest\": \"/data\", \"host\": \"/var/lib/kvstore\", \"image\": "
+		"false, "
+		"\"mode\": \"rw\", \"max\": 1073741824, ",
+		"\"connect\": [{\"proto\": \"tcp\", \"address\": \"10.0.0.0\", \"prefix\": 24, "
+		"\"port\": null, ",
+		"\"file0\" [shape=folder, label=\"/var/lib/kvstore\"];\n"
+		"\t\"app0\" -- \"file0\" [label=\"/data rw\", style=bold];\n",
+		"\"iface0\" [shape=diamond, label=\"net0\\n10.0.0.2/24\\nlisten 2, connect 3\"]",
 	};
 	struct fx f;
 	struct kxp_policy *p;
@@ -192,6 +238,15 @@ static void dump_is_canonical_with_provenance(void **state)
 	assert_non_null(strstr(json, want[5]));
 	assert_non_null(strstr(dot, want[6]));
 	assert_non_null(strstr(dot, want[7]));
+	for (size_t i = 8; i < 10; i++)
+		if (strstr(text, want[i]) == NULL)
+			fail_msg("dump lacks:\n%s\ndump:\n%s", want[i], text);
+	for (size_t i = 10; i < 12; i++)
+		if (strstr(json, want[i]) == NULL)
+			fail_msg("JSON dump lacks:\n%s\ndump:\n%s", want[i], json);
+	for (size_t i = 12; i < 14; i++)
+		if (strstr(dot, want[i]) == NULL)
+			fail_msg("graph lacks:\n%s\ngraph:\n%s", want[i], dot);
 	assert_true(strncmp(dot, "graph kxpolicy {", 16) == 0);
 	free(text);
 	free(json);

@@ -30,6 +30,12 @@ static struct pm_src src(const struct fx *f, size_t app, uint32_t line, uint32_t
 	return (struct pm_src){.file = f->files[app], .line = line, .col = col};
 }
 
+static int fx_cmp_mount(const void *a, const void *b)
+{
+	return strcmp(((const struct pm_file_rule *)a)->guest,
+		      ((const struct pm_file_rule *)b)->guest);
+}
+
 static void key(struct fx *f, size_t a, size_t k, const char *name, uint8_t id, uint32_t line)
 {
 	struct pm_key *e = &f->keys[a][k];
@@ -68,10 +74,62 @@ static void app(struct fx *f, size_t a, const char *name, const char *image, uin
 	e->libs = f->libs[a];
 	e->trust = f->trust[a];
 	e->src = src(f, a, 1, 1);
+	e->resources.src = e->src; /* as the front end: the manifest when absent */
 	e->revoked.keyids = f->revoked_keyids[a];
 	e->revoked.keyid_src = f->revoked_keyid_src[a];
 	e->revoked.digests = f->revoked_digests[a];
 	e->revoked.digest_src = f->revoked_digest_src[a];
+}
+
+static struct pm_iface *iface(struct fx *f, size_t a, size_t i, const char *name,
+			      const char *addr, uint8_t prefix, uint32_t line)
+{
+	struct pm_iface *e = &f->ifaces[a][i];
+
+	e->name = S(name);
+	assert_int_equal(pm_ipv4_parse(addr, strlen(addr), &e->addr), 0);
+	e->prefix = prefix;
+	e->listen = f->listen[a][i];
+	e->peers = f->peers[a][i];
+	e->src = src(f, a, line, 5);
+	return e;
+}
+
+static void peer(struct fx *f, struct pm_iface *e, const char *text, uint32_t line, uint32_t col)
+{
+	struct pm_peer_text t;
+	size_t i = e->npeers++;
+
+	assert_int_equal(pm_peer_parse(text, strlen(text), &t), PM_PEER_OK);
+	e->peers[i] = (struct pm_peer){t.addr, t.prefix, t.proto, t.port, src(f, 0, line, col)};
+}
+
+/* kvstore's files, network and resources (lines 40 to 48 of its manifest) */
+static void kvstore_io(struct fx *f, struct pm_app *a)
+{
+	struct pm_iface *e;
+
+	f->mounts[0][0] = (struct pm_file_rule){S("/data"), S("/var/lib/kvstore"), PM_MODE_RW,
+						1u << 30, src(f, 0, 41, 5)};
+	f->mounts[0][1] = (struct pm_file_rule){S("/etc/kvstore"), NULL, PM_MODE_RO, 0,
+						src(f, 0, 40, 5)};
+	a->files = f->mounts[0];
+	a->nfiles = 2;
+	qsort(a->files, a->nfiles, sizeof(*a->files), fx_cmp_mount);
+	e = iface(f, 0, 0, "net0", "10.0.0.2", 24, 43);
+	assert_int_equal(pm_ipv4_parse("10.0.0.1", 8, &e->gateway), 0);
+	e->listen[0] = (struct pm_listen){6379, PM_PROTO_TCP, src(f, 0, 45, 14)};
+	e->listen[1] = (struct pm_listen){5353, PM_PROTO_UDP, src(f, 0, 45, 20)};
+	e->nlisten = 2;
+	peer(f, e, "10.0.0.0/24:*", 46, 15);
+	peer(f, e, "192.168.1.5:443", 46, 30);
+	peer(f, e, "udp/10.0.0.1:53", 46, 47);
+	e = iface(f, 0, 1, "net1", "172.16.0.9", 31, 47);
+	e->listen[0] = (struct pm_listen){9000, PM_PROTO_TCP, src(f, 0, 47, 40)};
+	e->nlisten = 1;
+	a->ifaces = f->ifaces[0];
+	a->nifaces = 2;
+	a->resources = (struct pm_resources){1000, 64, src(f, 0, 48, 12)};
 }
 
 static void kvstore(struct fx *f)
@@ -121,6 +179,7 @@ static void kvstore(struct fx *f)
 	memset(f->revoked_digests[0][0], FX_DIGEST, KXSIG_DIGEST_BYTES);
 	f->revoked_digest_src[0][0] = src(f, 0, 36, 14);
 	a->revoked.ndigests = 1;
+	kvstore_io(f, a);
 }
 
 static void backup(struct fx *f)
@@ -181,7 +240,7 @@ void fx_init(struct fx *f)
 	kvstore(f);
 	backup(f);
 	webcache(f);
-	f->pol = (struct pm_policy){f->files, FX_APPS, f->apps, FX_APPS};
+	f->pol = (struct pm_policy){f->files, FX_APPS, f->apps, FX_APPS, 0};
 }
 
 uint8_t *fx_compile(const struct fx *f, size_t *len)

@@ -1,5 +1,6 @@
 /*
- * A small hand-built policy model (three apps) for the back-end unit tests:
+ * A small hand-built policy model (three apps) for the back-end unit tests
+ * (kvstore also has files, network and resources rules):
  * the writer, reader, decision function and auditor tools are tested on it
  * without the YAML front end.  fx_init() fills a fresh copy each time, so a
  * test may change it before compiling.
@@ -32,6 +33,10 @@ struct fx {
 	struct pm_src revoked_keyid_src[FX_APPS][2];
 	uint8_t revoked_digests[FX_APPS][1][KXSIG_DIGEST_BYTES];
 	struct pm_src revoked_digest_src[FX_APPS][1];
+	struct pm_file_rule mounts[FX_APPS][2];
+	struct pm_iface ifaces[FX_APPS][2];
+	struct pm_listen listen[FX_APPS][2][2];
+	struct pm_peer peers[FX_APPS][2][3];
 };
 
 void fx_init(struct fx *f);

@@ -105,13 +105,15 @@ static void examples_survive_every_allocation_failure(void **state)
 /* A manifest with errors of every stage: diagnostics allocate too. */
 static void bad_manifests_survive_every_allocation_failure(void **state)
 {
-	static const char *const bad[] = {"tests/policy/bad/unknown_key.yaml",
-					  "tests/policy/bad/version_syntax.yaml",
-					  "tests/policy/bad/anchors.yaml",
-					  "tests/policy/bad/trust/a.yaml", "tests/policy/bad/trust/b.yaml"};
+	static const char *const bad[] = {
+		"tests/policy/bad/unknown_key.yaml",   "tests/policy/bad/version_syntax.yaml",
+		"tests/policy/bad/anchors.yaml",       "tests/policy/bad/trust/a.yaml",
+		"tests/policy/bad/trust/b.yaml",       "tests/policy/bad/files.yaml",
+		"tests/policy/bad/network_ports.yaml", "tests/policy/bad/shared/one.yaml",
+		"tests/policy/bad/shared/two.yaml"};
 
 	(void)state;
-	run_until_no_failure(bad, 5, -EINVAL);
+	run_until_no_failure(bad, sizeof(bad) / sizeof(bad[0]), -EINVAL);
 }
 
 int main(void)

@@ -4,7 +4,7 @@
  * key), every truncation, every body flip with a recomputed digest (the
  * reader must then either refuse or yield a policy that dump, graph, diff
  * and decide handle safely; run under ASan+UBSan by `make test`), admin
- * signatures, and kxp_open_file.
+ * signatures, kxp_open_file, and the fuzz regression files and seeds.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -308,6 +309,42 @@ static void open_file_errors(void **state)
 	free(buf);
 }
 
+/* fuzz/regress/kxp holds one hostile file per class of check (fuzz/gen/
+ * kxp.py): every one refused as corrupt; the seeds of fuzz/corpus/kxp open. */
+static void regression_files(void **state)
+{
+	static const struct {
+		const char *dir;
+		int rc;
+	} sets[] = {{"fuzz/regress/kxp", -EBADMSG}, {"fuzz/corpus/kxp", 0}};
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
+		DIR *d = opendir(sets[s].dir);
+		struct dirent *e;
+		size_t seen = 0;
+
+		assert_non_null(d);
+		while ((e = readdir(d)) != NULL) {
+			struct kxp_policy *p = NULL;
+			struct kx_error err = {{0}};
+			char path[512];
+			int rc;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", sets[s].dir, e->d_name);
+			rc = kxp_open_file(path, NULL, &p, &err);
+			if (rc != sets[s].rc)
+				fail_msg("%s: %d (%s), expected %d", path, rc, err.msg, sets[s].rc);
+			kxp_close(p);
+			seen++;
+		}
+		closedir(d);
+		assert_true(seen >= 3);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +354,7 @@ int main(void)
 		cmocka_unit_test(resealed_flips_are_safe),
 		cmocka_unit_test(admin_signatures),
 		cmocka_unit_test(open_file_errors),
+		cmocka_unit_test(regression_files),
 	};
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
 }

@@ -72,6 +72,20 @@ static void round_trip(void **state)
 	assert_int_equal(p->ipc[1 * 3 + 0], KXP_ABI_IPC_MSGQ);
 	assert_int_equal(p->nrevoked_keys, 2);
 	assert_string_equal(kxp_str(p, p->prov[p->apps[2].prov].file), "m/webcache.yaml");
+	assert_int_equal(p->nfiles, 2);
+	assert_string_equal(kxp_str(p, p->files[0].guest), "/data");
+	assert_int_equal(p->files[0].max, 1u << 30);
+	assert_int_equal(p->files[1].kind, KXP_ABI_FILE_IMAGE);
+	assert_int_equal(p->files[1].host, 0);
+	assert_int_equal(p->nifaces, 2);
+	assert_int_equal(p->apps[0].ifaces.count, 2);
+	assert_int_equal(p->apps[1].ifaces.count, 0);
+	assert_int_equal(p->nlisten, 3);
+	assert_int_equal(p->npeers, 3);
+	assert_int_equal(p->peers[2].proto, KXP_ABI_PROTO_UDP);
+	assert_int_equal(p->resources[0].cpu_milli, 1000);
+	assert_int_equal(p->resources[2].pids, 0);
+	assert_int_equal(p->serial, 0);
 	kxp_signature(p, &sig);
 	assert_false(sig.is_signed);
 	kxp_close(p);
@@ -158,7 +172,7 @@ struct corruption {
 #define HDR(b) ((struct kxp_abi_header *)(b))
 
 static void c_magic(uint8_t *b, size_t *l) { (void)l; b[0] = 'X'; }
-static void c_version(uint8_t *b, size_t *l) { (void)l; HDR(b)->format_version = 2; }
+static void c_version(uint8_t *b, size_t *l) { (void)l; HDR(b)->format_version = 3; }
 static void c_flags(uint8_t *b, size_t *l) { (void)l; HDR(b)->flags |= 0x10; }
 static void c_signed_flag(uint8_t *b, size_t *l) { (void)l; HDR(b)->flags |= KXP_FLAG_SIGNED; }
 static void c_keyid(uint8_t *b, size_t *l) { (void)l; HDR(b)->admin_keyid[3] = 1; }
@@ -274,9 +288,96 @@ static void c_recycle(uint8_t *b, size_t *l)
 	((struct kxp_abi_recycle *)tab(b, KXP_T_RECYCLE))[1].allow = 2;
 }
 
+#define FILES(b) ((struct kxp_abi_file *)tab(b, KXP_T_FILES))
+#define IFACES(b) ((struct kxp_abi_iface *)tab(b, KXP_T_IFACES))
+#define LISTEN(b) ((struct kxp_abi_listen *)tab(b, KXP_T_LISTEN))
+#define PEERS(b) ((struct kxp_abi_peer *)tab(b, KXP_T_PEERS))
+static void c_meta(uint8_t *b, size_t *l)
+{
+	(void)l;
+	((struct kxp_abi_meta *)tab(b, KXP_T_META))->reserved = 1;
+}
+static void c_key_validity(uint8_t *b, size_t *l)
+{
+	struct kxp_abi_key *k = tab(b, KXP_T_KEYS);
+
+	(void)l;
+	k[0].from = 100;
+	k[0].until = 50;
+}
+static void c_resources(uint8_t *b, size_t *l)
+{
+	(void)l;
+	((struct kxp_abi_resources *)tab(b, KXP_T_RESOURCES))[0].cpu_milli = 5;
+}
+static void c_file_guest(uint8_t *b, size_t *l) { (void)l; pool_find(b, "/data")[4] = '/'; }
+static void c_file_image_host(uint8_t *b, size_t *l)
+{
+	(void)l;
+	FILES(b)[1].host = FILES(b)[0].host;
+}
+static void c_file_max(uint8_t *b, size_t *l) { (void)l; FILES(b)[0].max = 0; }
+static void c_file_kind(uint8_t *b, size_t *l) { (void)l; FILES(b)[0].kind = 2; }
+static void c_file_order(uint8_t *b, size_t *l)
+{
+	uint32_t g = FILES(b)[0].guest;
+
+	(void)l;
+	FILES(b)[0].guest = FILES(b)[1].guest;
+	FILES(b)[1].guest = g;
+}
+static void c_file_nested(uint8_t *b, size_t *l)
+{
+	(void)l;
+	memcpy(pool_find(b, "/etc/kvstore"), "/data/kvstor", 12); /* same length */
+}
+static void c_iface_name(uint8_t *b, size_t *l) { (void)l; pool_find(b, "net0")[0] = 'N'; }
+static void c_iface_addr(uint8_t *b, size_t *l) { (void)l; IFACES(b)[0].addr = 0x0a000000; }
+static void c_iface_gateway(uint8_t *b, size_t *l) { (void)l; IFACES(b)[0].gateway = 0x0b000001; }
+static void c_iface_order(uint8_t *b, size_t *l) { (void)l; IFACES(b)[1].name = IFACES(b)[0].name; }
+static void c_iface_run(uint8_t *b, size_t *l) { (void)l; IFACES(b)[0].listen.count = 1; }
+static void c_ifaces_owned(uint8_t *b, size_t *l) { (void)l; APPS(b)[0].ifaces.count = 1; }
+static void c_listen_port(uint8_t *b, size_t *l) { (void)l; LISTEN(b)[0].port = 0; }
+static void c_listen_order(uint8_t *b, size_t *l)
+{
+	(void)l;
+	LISTEN(b)[1] = LISTEN(b)[0];
+}
+static void c_peer_bits(uint8_t *b, size_t *l) { (void)l; PEERS(b)[0].addr |= 1; }
+static void c_peer_order(uint8_t *b, size_t *l)
+{
+	(void)l;
+	PEERS(b)[1].addr = PEERS(b)[0].addr;
+	PEERS(b)[1].prefix = PEERS(b)[0].prefix;
+	PEERS(b)[1].port = PEERS(b)[0].port;
+}
+
 static const struct corruption corruptions[] = {
+	{"meta", c_meta, true, "table 'meta' entry 0: 1 entries (one expected) or a reserved"},
+	{"key validity", c_key_validity, true, "table 'keys' entry 0: validity from 100 until 50"},
+	{"resources", c_resources, true, "table 'resources' entry 0: cpu 5"},
+	{"file guest", c_file_guest, true, "table 'files' entry 0: guest: not an absolute"},
+	{"image with a host", c_file_image_host, true, "table 'files' entry 1: host: not"},
+	{"file max", c_file_max, true, "table 'files' entry 0: mode 1 with max 0"},
+	{"file kind", c_file_kind, true, "table 'files' entry 0: kind, mode or a reserved"},
+	{"file order", c_file_order, true, "table 'files' entry 1: not sorted by guest path"},
+	{"file nested", c_file_nested, true, "table 'files' entry 1: guest path inside another"},
+	{"iface name", c_iface_name, true, "table 'ifaces' entry 0: name is not an interface"},
+	{"iface address", c_iface_addr, true, "table 'ifaces' entry 0: address, prefix or gateway"},
+	{"iface gateway", c_iface_gateway, true, "entry 0: address, prefix or gateway unusable"},
+	{"iface order", c_iface_order, true, "table 'ifaces' entry 1: interfaces not sorted"},
+	{"iface run", c_iface_run, true,
+	 "table 'ifaces' entry 1: listen run 2+1 does not continue "
+	 "at 1"},
+	{"ifaces owned", c_ifaces_owned, true,
+	 "table 'apps' entry 1: ifaces run 2+0 does not "
+	 "continue at 1"},
+	{"listen port", c_listen_port, true, "table 'listen' entry 0: port 0"},
+	{"listen order", c_listen_order, true, "table 'listen' entry 1: ports not ascending"},
+	{"peer bits", c_peer_bits, true, "table 'peers' entry 0: prefix 24, address bits"},
+	{"peer order", c_peer_order, true, "table 'peers' entry 1: peers not ascending"},
 	{"magic", c_magic, false, "bad magic"},
-	{"version", c_version, false, "format version 2; this reader knows version 1"},
+	{"version", c_version, false, "format version 3; this reader knows version 2"},
 	{"flags", c_flags, false, "unknown header flags 0x10"},
 	{"signed flag", c_signed_flag, false, "flagged as signed but carries no signature"},
 	{"unsigned keyid", c_keyid, false, "unsigned policy carries a key id"},
@@ -287,7 +388,8 @@ static const struct corruption corruptions[] = {
 	{"entry size", c_entry_size, true, "table 'libs': entry size 24, expected 32"},
 	{"offset", c_offset, true, "table 'keys': offset"},
 	{"count", c_count, true, "table 'ipc': 4294967295 entries"},
-	{"ipc count", c_ipc_count, true, "fork, recycle and ipc tables must match 3 apps"},
+	{"ipc count", c_ipc_count, true,
+	 "fork, recycle, resources and ipc tables must match 3 apps"},
 	{"string range", c_str_range, true,
 	 "table 'apps' entry 0: name: string offset 0xffff out of range"},
 	{"string inside", c_str_inside, true, "table 'apps' entry 1: image: string offset"},
@@ -308,7 +410,8 @@ static const struct corruption corruptions[] = {
 	{"no signer", c_no_signer, true, "table 'libs' entry 0: no signer"},
 	{"signer of another app", c_signer_app, true,
 	 "table 'lib-signers' entry 0: key index 2 is not a key of the library's app"},
-	{"signer order", c_signer_order, true, "table 'lib-signers' entry 2: signers not ascending"},
+	{"signer order", c_signer_order, true,
+	 "table 'lib-signers' entry 2: signers not ascending"},
 	{"empty interval", c_iv_empty, true, "table 'intervals' entry 0: empty interval"},
 	{"bound", c_iv_bound, true, "table 'intervals' entry 0: malformed version bound"},
 	{"bound parts", c_iv_parts, true, "malformed version bound"},
