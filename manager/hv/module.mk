@@ -133,7 +133,9 @@ $(UPD_DIR)/libupd-%.so: $(UPD_DIR)/upd-%.o guest/dyn.ld
 	$(call say,GUEST-LD,$@)$(GUEST_CC) -shared $(GUEST_DYN_LDFLAGS) -Wl,-soname,libupd.so \
 		-Wl,-T,guest/dyn.ld -o $@ $<
 
-$(B)/guest/libupd.so: $(UPD_DIR)/libupd-116.so
+# What the in-process stand-ins for kxd serve as updt's libupd.so: 1.16,
+# signed, so that its pointer map is there for the first update.
+$(B)/guest/libupd.so: $(UPD_DIR)/libupd-116.kx.so
 	$(call say,CP,$@)cp $< $@
 
 # Signed variants (libupd-V.kx.so): the pointer map an update rebases by is
