@@ -81,7 +81,7 @@ static int enter_handler(struct hv_pvm *p, uint32_t sig, struct kx_error *err)
 	if (s->in_handler)
 		return kx_err(err, -EBUSY, "a signal handler is running");
 	/* A kick can stop the vCPU inside a backend's own code (the ring-0
-	 * fault stubs of hv/kvm), on its way to report a fault: entering the
+	 * fault stubs of a backend), on its way to report a fault: entering the
 	 * handler there would run guest code in the monitor's ring.  Only
 	 * where the guest itself runs. */
 	rc = hv_get_vcpu(p, &st, HV_VCPU_REGS | HV_VCPU_SEGS | HV_VCPU_FPU, err);
