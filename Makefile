@@ -9,6 +9,8 @@
 #                        then every fuzz harness replaying its corpus
 #   make demo            the README's main job
 #   make fuzz            time-boxed AFL++ campaign (FUZZ_TIME=seconds, FUZZ_TARGET=name)
+#   make fuzz-report     every harness to 10 M executions or 30 min under
+#                        ASan+UBSan; the table of docs/fuzzing.md
 #   make bench           performance figures beside their Linux equivalents
 #   make test-xen        boot Xen + dom0 under QEMU/TCG and run tests/xen/ inside
 #   O=DIR                put every build directory under DIR (parallel work trees)
@@ -132,7 +134,7 @@ FUZZ_BINS := $(addprefix $(B)/fuzz/,$(FUZZERS))
 BENCH_BINS := $(addprefix $(B)/bench/,$(BENCHES))
 
 .PHONY: all deps progs unit-bins check test demo bench fuzzers fuzz-replay fuzz clean \
-	install
+	install fuzz-report
 
 ifeq ($(FUZZ),)
 all: $(PROG_BINS) $(UNIT_BINS) $(BENCH_BINS) $(EXTRA_ALL)
@@ -163,6 +165,15 @@ FUZZ_TARGET ?=
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory FUZZ=afl fuzzers
 	$(Q)sh fuzz/campaign.sh $(OUT)build-afl $(FUZZ_TIME) $(if $(FUZZ_TARGET),$(FUZZ_TARGET),$(FUZZERS))
+
+# Fuzzing as evidence (docs/fuzzing.md): libFuzzer under ASan+UBSan, each
+# harness until FUZZ_REPORT_EXECS executions or FUZZ_REPORT_TIME seconds.
+FUZZ_REPORT_EXECS ?= 10000000
+FUZZ_REPORT_TIME ?= 1800
+fuzz-report: deps
+	$(Q)$(MAKE) --no-print-directory FUZZ=libfuzzer fuzzers
+	$(Q)sh fuzz/report.sh $(OUT)build-fuzz $(FUZZ_REPORT_EXECS) $(FUZZ_REPORT_TIME) \
+		$(if $(FUZZ_TARGET),$(FUZZ_TARGET),$(FUZZERS))
 
 # The whole suite, as the README and CI run it.
 test: deps
