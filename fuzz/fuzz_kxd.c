@@ -70,8 +70,16 @@ static void after_req(const uint8_t *msg, int nfds)
 	char *args, *name;
 
 	memcpy(&req, msg, sizeof(req));
-	if (req.type < KXD_REQ_PING || req.type > KXD_REQ_UPDATE ||
+	if (req.type < KXD_REQ_PING || req.type > KXD_REQ_RELOAD || req.type == 8 ||
+	    req.type == 9 ||
 	    nfds != (req.type == KXD_REQ_RUN ? 3 : req.type == KXD_REQ_UPDATE ? 1 : 0))
+		abort();
+	/* kxd opens a RELOAD's path: one absolute path, NUL inside the length */
+	if (req.type == KXD_REQ_RELOAD && req.argc != 0 &&
+	    (req.argc != 1 || req.args_len < 2 || req.args_len > KXD_PATH_MAX ||
+	     req.args[0] != '/' || memchr(req.args, '\0', req.args_len) != req.args + req.args_len - 1))
+		abort();
+	if (req.type != KXD_REQ_RUN && req.type != KXD_REQ_RELOAD && (req.argc || req.args_len))
 		abort();
 	read_str(req.app, sizeof(req.app));
 	name = field_copy(req.name, sizeof(req.name));

@@ -8,8 +8,10 @@
  * instead of dying at the BLAKE2b comparison.  Invariants checked: a policy
  * is never different from itself (diff), every well-formed request built
  * from the policy's own names is decided (kxp_decide returns 0), and every
- * interface's rules are a table a monitor accepts.
+ * interface's rules are a table a monitor accepts; the serial and body
+ * digest kxd keeps are the file's.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,8 +144,18 @@ static void exercise(const uint8_t *buf, size_t len)
 	struct kx_error err;
 	bool differ = false;
 
+	uint8_t digest[KXSIG_DIGEST_BYTES];
+
 	if (kxp_open(buf, len, NULL, &p, &err) != 0)
 		return;
+	/* what kxd compares and persists: the serial, and the digest naming
+	 * the tables, which must be the header's (the reader checked it) */
+	kxp_body_digest(p, digest);
+	if (memcmp(digest, buf + offsetof(struct kxp_abi_header, body_digest), sizeof(digest)) != 0 ||
+	    kxp_serial(p) != p->serial) {
+		fprintf(stderr, "body digest or serial is not what the file holds\n");
+		abort();
+	}
 	kxp_dump(sink, p, false);
 	kxp_dump(sink, p, true);
 	kxp_graph(sink, p);

@@ -39,15 +39,16 @@ bench_policy_LDLIBS := $(PB_LDLIBS)
 
 # Seeds of fuzz_kxp, compiled from the example manifests.  The format is
 # versioned: after a change to kxp_abi.h, run `make kxp-corpus` and commit.
+# Fixed serials (the default is the time) keep the seeds reproducible.
 KXP_CORPUS := fuzz/corpus/kxp
 .PHONY: kxp-corpus
 kxp-corpus: $(B)/bin/kxpolicy
 	$(Q)mkdir -p $(KXP_CORPUS) $(B)/kxp-corpus
-	$(Q)$(B)/bin/kxpolicy compile -o $(KXP_CORPUS)/examples.kxp manifests/*.yaml
-	$(Q)$(B)/bin/kxpolicy compile -o $(KXP_CORPUS)/examples-signed.kxp \
+	$(Q)$(B)/bin/kxpolicy compile --serial 1 -o $(KXP_CORPUS)/examples.kxp manifests/*.yaml
+	$(Q)$(B)/bin/kxpolicy compile --serial 1796659917 -o $(KXP_CORPUS)/examples-signed.kxp \
 		-s tests/data/keys/acme.sec manifests/*.yaml
 	$(Q)cp manifests/keys/webco.pub $(B)/kxp-corpus/k.pub
 	$(Q)printf 'kx-manifest: 1\napp: tiny\nimage: tiny.kxe\nmemory: 1M\nkeys: {k: k.pub}\n' \
 		> $(B)/kxp-corpus/tiny.yaml
-	$(Q)cd $(B)/kxp-corpus && $(abspath $(B)/bin/kxpolicy) compile -o tiny.kxp tiny.yaml
+	$(Q)cd $(B)/kxp-corpus && $(abspath $(B)/bin/kxpolicy) compile --serial 18446744073709551615 -o tiny.kxp tiny.yaml
 	$(Q)cp $(B)/kxp-corpus/tiny.kxp $(KXP_CORPUS)/tiny.kxp

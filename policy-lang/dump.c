@@ -5,6 +5,7 @@
  * (printable UTF-8), so the text form prints them as they are.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "policy-lang/back.h"
@@ -371,8 +372,8 @@ int kxp_dump(FILE *out, const struct kxp_policy *p, bool json)
 	char id[2 * KXSIG_KEYID_BYTES + 1];
 
 	if (!json) {
-		fprintf(out, "# kx policy, format %u: %u apps, %u libraries; ", KXP_FORMAT_VERSION,
-			p->napps, p->nlibs);
+		fprintf(out, "# kx policy, format %u, serial %" PRIu64 ": %u apps, %u libraries; ",
+			KXP_FORMAT_VERSION, p->serial, p->napps, p->nlibs);
 		sig_line(out, p);
 		fputc('\n', out);
 		for (uint32_t a = 0; a < p->napps; a++)
@@ -380,8 +381,8 @@ int kxp_dump(FILE *out, const struct kxp_policy *p, bool json)
 		return ferror(out) ? -EIO : 0;
 	}
 	kxsig_keyid_hex(p->sig.keyid, id);
-	fprintf(out, "{\"format\": %u, \"signed\": %s, \"admin_keyid\": ", KXP_FORMAT_VERSION,
-		p->sig.is_signed ? "true" : "false");
+	fprintf(out, "{\"format\": %u, \"serial\": %" PRIu64 ", \"signed\": %s, \"admin_keyid\": ",
+		KXP_FORMAT_VERSION, p->serial, p->sig.is_signed ? "true" : "false");
 	if (p->sig.is_signed)
 		fprintf(out, "\"%s\"", id);
 	else

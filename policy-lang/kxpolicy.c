@@ -4,10 +4,12 @@
  * per-verb help.  Exit codes: see usage() and docs/man/kxpolicy.1.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy-lang/back.h"
 
@@ -18,9 +20,10 @@ enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_USAGE = 2 };
 #define OPT_SECKEY 0x2u /* -s FILE */
 #define OPT_PUBKEY 0x4u /* -p FILE */
 #define OPT_JSON 0x8u   /* --json */
+#define OPT_SERIAL 0x10u /* --serial N */
 
 struct opts {
-	const char *out, *seckey, *pubkey;
+	const char *out, *seckey, *pubkey, *serial;
 	bool json;
 	char **args;
 	int nargs;
@@ -110,6 +113,52 @@ static int cmd_check(const struct opts *o)
 	return rc;
 }
 
+/* A serial number: decimal, 1..UINT64_MAX, no sign or blanks.  0 or -EINVAL. */
+static int parse_serial(const char *text, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (text == NULL || *text == '\0' || strlen(text) > 20)
+		return -EINVAL;
+	for (const char *c = text; *c; c++) {
+		if (*c < '0' || *c > '9' || v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (v == 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* --serial N, else $SOURCE_DATE_EPOCH (reproducible builds), else the time
+ * now in seconds: later compiles get higher serials.  0 or EXIT_USAGE. */
+static int pick_serial(const struct opts *o, uint64_t *serial)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t now = time(NULL);
+
+	if (o->serial != NULL) {
+		if (parse_serial(o->serial, serial) == 0)
+			return 0;
+		say("compile: --serial '%s': want a number from 1 to %" PRIu64, o->serial,
+		    UINT64_MAX);
+		return EXIT_USAGE;
+	}
+	if (sde != NULL && *sde != '\0') {
+		if (parse_serial(sde, serial) == 0)
+			return 0;
+		say("compile: SOURCE_DATE_EPOCH '%s' is not a positive number", sde);
+		return EXIT_USAGE;
+	}
+	if (now <= 0) {
+		say("compile: no clock: give --serial N");
+		return EXIT_USAGE;
+	}
+	*serial = (uint64_t)now;
+	return 0;
+}
+
 static int cmd_compile(const struct opts *o)
 {
 	struct pm_policy pol = {0};
@@ -118,6 +167,7 @@ static int cmd_compile(const struct opts *o)
 	struct kxp_policy *self_check = NULL;
 	struct kx_error err = {{0}};
 	uint8_t *buf = NULL;
+	uint64_t serial = 0;
 	size_t len = 0;
 	int rc;
 
@@ -125,8 +175,11 @@ static int cmd_compile(const struct opts *o)
 		say("compile: -o OUT.kxp is required");
 		return EXIT_USAGE;
 	}
+	if ((rc = pick_serial(o, &serial)) != EXIT_OK)
+		return rc;
 	if ((rc = load_manifests(o, &pol)) != EXIT_OK)
 		goto out;
+	pol.serial = serial;
 	rc = EXIT_USAGE;
 	if (o->seckey != NULL && kxsig_seckey_open(o->seckey, &sk, &err) != 0) {
 		say("%s: %s", o->seckey, err.msg);
@@ -153,8 +206,8 @@ static int cmd_compile(const struct opts *o)
 		say("%s", err.msg);
 		goto out;
 	}
-	printf("%s: %zu apps, %zu bytes, %s\n", o->out, pol.napps, len,
-	       sk ? "signed" : "unsigned");
+	printf("%s: %zu apps, %zu bytes, serial %" PRIu64 ", %s\n", o->out, pol.napps, len,
+	       pol.serial, sk ? "signed" : "unsigned");
 	rc = EXIT_OK;
 out:
 	kxp_close(self_check);
@@ -177,8 +230,8 @@ static int cmd_verify(const struct opts *o)
 	}
 	kxp_signature(p, &sig);
 	kxsig_keyid_hex(sig.keyid, id);
-	printf("%s: OK: format %u, %u apps, %u libraries; ", o->args[0], KXP_FORMAT_VERSION,
-	       p->napps, p->nlibs);
+	printf("%s: OK: format %u, serial %" PRIu64 ", %u apps, %u libraries; ", o->args[0],
+	       KXP_FORMAT_VERSION, kxp_serial(p), p->napps, p->nlibs);
 	if (!sig.is_signed)
 		printf("unsigned\n");
 	else if (sig.verified)
@@ -270,12 +323,17 @@ static const struct cmd commands[] = {
 	 "print diagnostics; exit 0 clean, 1 errors",
 	 "Reads and checks every manifest and prints every diagnostic (file:line:col).\n"
 	 "Warnings do not fail the check.  Exit 0 clean, 1 errors, 2 I/O or usage."},
-	{"compile", cmd_compile, OPT_OUT | OPT_SECKEY, 1, -1,
-	 "compile -o OUT.kxp [-s ADMIN_SECKEY] MANIFEST...", "compile manifests to a policy",
-	 "Checks the manifests, writes the checked tables to OUT.kxp atomically (the\n"
-	 "same manifests always give the same bytes) and, with -s, signs it with the\n"
-	 "policy administrator's kxsign key.  The result is re-read with the manager's\n"
-	 "reader before it is written.  Exit 0 written, 1 manifest errors, 2 other errors."},
+	{"compile", cmd_compile, OPT_OUT | OPT_SECKEY | OPT_SERIAL, 1, -1,
+	 "compile -o OUT.kxp [-s ADMIN_SECKEY] [--serial N] MANIFEST...",
+	 "compile manifests to a policy",
+	 "Checks the manifests, writes the checked tables to OUT.kxp atomically and,\n"
+	 "with -s, signs it with the policy administrator's kxsign key.  The result is\n"
+	 "re-read with the manager's reader before it is written.\n"
+	 "--serial N (1..2^64-1) sets the policy's serial number, which the signature\n"
+	 "covers: kxd refuses a policy older than one it loaded.  Default:\n"
+	 "$SOURCE_DATE_EPOCH when set, else the time now in seconds.  The same manifests\n"
+	 "and serial always give the same bytes.\n"
+	 "Exit 0 written, 1 manifest errors, 2 other errors."},
 	{"verify", cmd_verify, OPT_PUBKEY, 1, 1, "verify [-p ADMIN_PUBKEY] POLICY.kxp",
 	 "check table integrity (and the admin signature)",
 	 "Checks the header, body digest and every table.  With -p the policy must be\n"
@@ -328,7 +386,8 @@ static int parse_args(const struct cmd *c, int argc, char **argv, struct opts *o
 	static const struct {
 		const char *flag;
 		unsigned bit;
-	} flags[] = {{"-o", OPT_OUT}, {"-s", OPT_SECKEY}, {"-p", OPT_PUBKEY}, {"--json", OPT_JSON}};
+	} flags[] = {{"-o", OPT_OUT},       {"-s", OPT_SECKEY},   {"-p", OPT_PUBKEY},
+		     {"--json", OPT_JSON}, {"--serial", OPT_SERIAL}};
 	bool only_args = false;
 
 	o->args = argv; /* positional words are compacted in place */
@@ -356,11 +415,15 @@ static int parse_args(const struct cmd *c, int argc, char **argv, struct opts *o
 			continue;
 		}
 		if (i + 1 == argc) {
-			say("%s: option %s needs a file", c->name, a);
+			say("%s: option %s needs a value", c->name, a);
 			return -EINVAL;
 		}
-		*(flags[f].bit == OPT_OUT ? &o->out : flags[f].bit == OPT_SECKEY ? &o->seckey
-										: &o->pubkey) = argv[++i];
+		switch (flags[f].bit) {
+		case OPT_OUT: o->out = argv[++i]; break;
+		case OPT_SECKEY: o->seckey = argv[++i]; break;
+		case OPT_PUBKEY: o->pubkey = argv[++i]; break;
+		default: o->serial = argv[++i]; break;
+		}
 	}
 	if (o->nargs < c->min_args || (c->max_args >= 0 && o->nargs > c->max_args)) {
 		say("%s: wrong number of arguments", c->name);

@@ -52,6 +52,14 @@ struct kxp_signature_info {
 };
 void kxp_signature(const struct kxp_policy *policy, struct kxp_signature_info *out);
 
+/* The policy's serial number (the meta table; covered by the body digest and
+ * so by the admin signature).  A manager refuses a policy whose serial is
+ * lower than the highest it has loaded (kxd: docs/kxd.md, "Reloading"). */
+uint64_t kxp_serial(const struct kxp_policy *policy);
+/* The BLAKE2b-256 of the tables (the header's body digest): two files with
+ * the same digest hold the same policy, signed or not. */
+void kxp_body_digest(const struct kxp_policy *policy, uint8_t out[KXSIG_DIGEST_BYTES]);
+
 /* ---- requests and decisions --------------------------------------------- */
 
 enum kxp_op {

@@ -660,3 +660,15 @@ void kxp_signature(const struct kxp_policy *policy, struct kxp_signature_info *o
 {
 	*out = policy->sig;
 }
+
+uint64_t kxp_serial(const struct kxp_policy *policy)
+{
+	return policy->serial;
+}
+
+void kxp_body_digest(const struct kxp_policy *policy, uint8_t out[KXSIG_DIGEST_BYTES])
+{
+	_Static_assert(KXSIG_DIGEST_BYTES == KXP_ABI_DIGEST_BYTES, "one digest size");
+	memcpy(out, policy->buf + offsetof(struct kxp_abi_header, body_digest),
+	       KXSIG_DIGEST_BYTES);
+}

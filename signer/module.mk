@@ -1,9 +1,9 @@
-# signer/: libkxsig.a (verify-only, linked by the manager), libkxsig_sign.a
-# (secret keys and signing), and the kxsign tool.
+# signer/: libkxsig.a (verify-only, linked by the manager; with the atomic
+# file writer, which kxd uses for its policy serial), libkxsig_sign.a (secret
+# keys and signing), and the kxsign tool.
 LIBS += kxsig kxsig_sign
-kxsig_SRCS := signer/util.c signer/elf.c signer/pubkey.c signer/verify.c
-kxsig_sign_SRCS := signer/seckey.c signer/passphrase.c signer/sign.c signer/atomic.c \
-	signer/ptrmap.c
+kxsig_SRCS := signer/util.c signer/elf.c signer/pubkey.c signer/verify.c signer/atomic.c
+kxsig_sign_SRCS := signer/seckey.c signer/passphrase.c signer/sign.c signer/ptrmap.c
 
 UNIT_TESTS += test_signer_util
 test_signer_util_SRCS := tests/unit/test_signer_util.c

@@ -158,6 +158,17 @@ SEEDS = {
     "bad-chan-ipc-ends": (0, chan(11, 6, ipc_req(2, ends=4, obj=3))),
     "bad-chan-ipc-fd": (1, chan(11, 6, ipc_req(1, kind=1))),
     "bad-chan-ipc-resp": (0, chan(12, 6, b"")),
+    # the policy (docs/kxd.md "Reloading the policy"): which policy, reload
+    "req-policy": (0, req(10)),
+    "req-reload": (0, req(11)),
+    "req-reload-path": (0, req(11, argv=(b"/etc/kx/policy.kxp",))),
+    "req-reload-enforce": (0, req(11, argv=(b"/etc/kx/policy.kxp",), flags=1)),
+    "bad-req-reload-relative": (0, req(11, argv=(b"policy.kxp",))),
+    "bad-req-reload-two": (0, req(11, argv=(b"/a.kxp", b"/b.kxp"))),
+    "bad-req-reload-flags": (0, req(11, flags=2)),
+    "bad-req-reload-fd": (1, req(11)),
+    "bad-req-policy-args": (0, req(10, argv=(b"/a.kxp",))),
+    "bad-req-reserved-8": (0, req(8)),
 }
 
 

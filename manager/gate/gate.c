@@ -94,6 +94,13 @@ void gate_close(struct gate *gate)
 	free(gate);
 }
 
+void gate_set_policy(struct gate *gate, const struct kxp_policy *policy)
+{
+	pthread_mutex_lock(&gate->lock);
+	gate->policy = policy;
+	pthread_mutex_unlock(&gate->lock);
+}
+
 /* ---- subjects and names ------------------------------------------------------ */
 
 static bool subject_ok(const struct gate_subject *s)

@@ -68,6 +68,12 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 	      const struct gate_opts *opts, struct gate **out, struct kx_error *err);
 void gate_close(struct gate *gate); /* NULL is fine */
 
+/* Decide every later request by policy (borrowed, as for gate_open); the
+ * caller closes the old one once no request in flight can still use it
+ * (kxd, one thread: at once).  The signature cache stays valid: an entry
+ * is reused only for a key the request's policy trusts. */
+void gate_set_policy(struct gate *gate, const struct kxp_policy *policy);
+
 /* ---- subjects ---------------------------------------------------------------- */
 
 enum gate_subject_kind {

@@ -62,5 +62,9 @@ int kxctl_kill(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_stop(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_audit(const struct kxctl_cmd *cmd, int argc, char **argv);
 int kxctl_update(const struct kxctl_cmd *cmd, int argc, char **argv);
+int kxctl_reload(const struct kxctl_cmd *cmd, int argc, char **argv);
+/* reload.c: is policy (a .kxp file) the one the kxd on fd enforces?  0, or
+ * -1 after saying why (naming `kxctl reload`). */
+int kxctl_policy_matches(int fd, const char *policy, const char *sock);
 
 #endif /* KX_MANAGER_KXCTL_H */

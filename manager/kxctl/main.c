@@ -20,7 +20,8 @@ static const struct kxctl_cmd cmds[] = {
 	  "[--policy P.kxp] [--libdir DIR]... [--admin-key K.pub] [--socket S] [--app NAME] "
 	  "[--recycle] IMAGE|APP_LIB [ARG...]",
 	  "boot IMAGE in a pVM via kxd, stream its console, exit with its status",
-	  "  --policy P.kxp    the policy a kxd started here loads\n"
+	  "  --policy P.kxp    the policy a kxd started here loads; a running kxd must\n"
+	  "                    enforce P already (else: kxctl reload P)\n"
 	  "  --libdir DIR      where that kxd finds libraries (repeatable)\n"
 	  "  --admin-key K     that kxd refuses a policy not signed by K\n"
 	  "  --socket S        kxd's control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)\n"
@@ -58,6 +59,14 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --log PATH  read PATH (default: the running kxd's log)\n"
 	  "  --socket S  kxd's control socket\n"
 	  "  exit: 0, 1 when a line is corrupt (reported on stderr), 2 error\n" },
+	/* the policy (reload.c) */
+	{ "reload", kxctl_reload, "[--enforce] [--socket S] [POLICY]",
+	  "swap in a new policy (or re-read the current file) without stopping pVMs",
+	  "  --enforce   end the pVMs whose app the new policy no longer has (default:\n"
+	  "              they keep running and are named in the answer)\n"
+	  "  --socket S  kxd's control socket\n"
+	  "  exit: 0 loaded, 1 refused (unreadable, bad signature, older serial: the old\n"
+	  "        policy stays), 2 usage or I/O error\n" },
 	{ "stop", kxctl_stop, "[--socket S]", "end every pVM and stop kxd",
 	  "  --socket S  kxd's control socket\n" },
 };

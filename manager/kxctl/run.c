@@ -165,6 +165,7 @@ int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv)
 	char sock[KXD_PATH_MAX];
 	int first, fd = -1, fds[3] = { -1, STDOUT_FILENO, STDERR_FILENO };
 	int rc = KXCTL_EXIT_USAGE;
+	bool started = false;
 
 	first = parse(cmd, argc, argv, &o);
 	if (first < 0 || kxctl_socket_path(o.socket, sock, sizeof(sock)) != 0)
@@ -185,7 +186,8 @@ int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv)
 	}
 	fd = kxd_connect(sock);
 	if (fd == -ENOENT || fd == -ECONNREFUSED) {
-		if (start_kxd(&o, sock) != 0 && !o.policy)
+		started = start_kxd(&o, sock) == 0;
+		if (!started && !o.policy)
 			goto out;
 		fd = kxd_connect(sock);
 	}
@@ -193,6 +195,9 @@ int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "kxctl: %s: %s\n", sock, strerror(-fd));
 		goto out;
 	}
+	/* a kxd that was already there must enforce the policy asked for */
+	if (o.policy && !started && kxctl_policy_matches(fd, o.policy, sock) != 0)
+		goto out;
 	if (kxctl_request(fd, &req, fds, 3) != 0 || kxctl_answer(fd, &resp) != 0)
 		goto out;
 	close(fds[0]);

@@ -220,6 +220,18 @@ void kxd_client_readable(struct kxd *d, int ci)
 			kxd_reply(d, ci, KXD_RESP_OK, p, "%s", "");
 		}
 		break;
+	case KXD_REQ_POLICY: /* policy.c */
+		kxd_policy_info(d, why, sizeof(why));
+		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", why);
+		break;
+	case KXD_REQ_RELOAD:
+		if (kxd_policy_reload(d, req.argc ? req.args : NULL,
+				      req.flags & KXD_RELOAD_ENFORCE, why, sizeof(why)) != 0) {
+			kxd_log("operator uid %u: policy not reloaded: %s", d->clients[ci].uid, why);
+			kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
+		} else
+			kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", why);
+		break;
 	case KXD_REQ_STOP:
 		d->stopping = true;
 		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", "");

@@ -5,6 +5,7 @@
  *   registry.c  the pVM table, spawning kxmon, reaping
  *   chan.c      messages on each pVM's channel
  *   libstore.c  libraries: lookup in the libdirs, sealed memfds by digest
+ *   policy.c    the policy: serial (anti-replay), reload
  */
 #ifndef KX_MANAGER_KXD_INTERNAL_H
 #define KX_MANAGER_KXD_INTERNAL_H
@@ -85,6 +86,13 @@ struct kxd {
 	size_t nlibdirs;
 	bool foreground;
 	const char *pvm_timeout; /* --pvm-timeout: every kxmon's --timeout; NULL none */
+	/* the policy (policy.c): the admin key, if any, loaded once; the
+	 * highest serial ever loaded, kept in serial_path */
+	const char *serial_path;  /* --serial-file, else policy.serial beside the audit log */
+	char *policy_path_owned;  /* policy_path after a reload named a new file */
+	bool has_admin;
+	struct kxsig_pubkey admin;
+	uint64_t serial;
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;
@@ -117,6 +125,19 @@ void kxd_client_readable(struct kxd *d, int ci);
 void kxd_client_close(struct kxd *d, int ci);
 int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_pvm *p,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* policy.c (docs/kxd.md "Reloading the policy"): where the serial lives
+ * (sets d->serial_path unless given; 0 or -ENAMETOOLONG); load the policy
+ * at start and open the gate over it (0, or -1 after saying why on
+ * stderr); swap in the policy at path (NULL: re-read the current one),
+ * reporting -- or with enforce ending -- pVMs whose app it lacks (0 and the
+ * report, or -errno and why, the old policy kept); the text of a POLICY
+ * answer; free. */
+int kxd_serial_path(struct kxd *d, char *buf, size_t size);
+int kxd_policy_start(struct kxd *d);
+int kxd_policy_reload(struct kxd *d, const char *path, bool enforce, char *report, size_t size);
+int kxd_policy_info(const struct kxd *d, char *buf, size_t size);
+void kxd_policy_close(struct kxd *d);
 
 /* registry.c */
 struct kxd_pvm *kxd_pvm_find(struct kxd *d, uint64_t id);

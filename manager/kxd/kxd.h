@@ -40,6 +40,11 @@ enum kxd_req_type {
 	 * audit (reload, seal); 16..23 files and network; 24..31 the jail. */
 	KXD_REQ_UPDATE = 7, /* replace library `name` of pVM `pvm_id` by the file (1 fd)
 			     * -> OK or ERROR, once the pVM applied it (docs/update.md) */
+	/* 10..12: the policy (manager/kxd/policy.c, docs/kxd.md "Reloading the policy") */
+	KXD_REQ_POLICY = 10, /* which policy kxd enforces -> OK, text: KXD_POLICY_INFO lines */
+	KXD_REQ_RELOAD = 11, /* load, check and swap in the policy at path args (argc 1), or
+			      * re-read the current one (argc 0) -> OK (text: the report) or
+			      * ERROR; flags: KXD_RELOAD_ENFORCE */
 };
 
 struct kxd_req {
@@ -80,6 +85,13 @@ enum kxd_pvm_state {
 #define KXD_UPDATE_DEADLINE_SHIFT   16
 #define KXD_UPDATE_DEADLINE_DEFAULT 2000u
 #define KXD_UPDATE_FLAGS	    (KXD_UPDATE_LAZY | 0xffff0000u)
+
+/* kxd_req.flags of RELOAD: end the pVMs whose app the new policy no longer
+ * has (default: they keep running and the answer names them). */
+#define KXD_RELOAD_ENFORCE 1u
+/* The text of the answer to POLICY: "serial N\ndigest HEX\npath PATH\n", HEX
+ * the policy's body digest (bytes 32..63 of the .kxp header), in hex. */
+#define KXD_POLICY_INFO "serial %llu\ndigest %s\npath %s\n"
 
 /* kxd_req.flags of RUN: start the app library (fds[0]) in a pooled pVM of
  * its app instead of booting an image (docs/recycle.md). */

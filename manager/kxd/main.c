@@ -44,6 +44,8 @@ static const struct option_row {
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
 	{ "pool-max", 'n', "N", "at most N pooled pVMs per app (0: no pools)" },
 	{ "pvm-timeout", 't', "SECS", "end each pVM after SECS s (a fork: its parent's deadline)" },
+	/* the policy (policy.c) */
+	{ "serial-file", 'N', "PATH", "highest policy serial loaded (default: beside the audit log)" },
 	{ "help", 'h', NULL, "show this help" },
 };
 #define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
@@ -99,6 +101,7 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'm': d->monitor = optarg; break;
 		case 'f': d->foreground = true; break;
 		case 'i': d->pool_image = optarg; break;
+		case 'N': d->serial_path = optarg; break;
 		case 't':
 			if (strspn(optarg, "0123456789") != strlen(optarg) || strlen(optarg) > 5 ||
 			    atoi(optarg) < 1) {
@@ -233,36 +236,6 @@ fail:
 	return -1;
 }
 
-static int open_policy(struct kxd *d)
-{
-	struct kxsig_pubkey admin, *adminp = NULL;
-	struct kx_error err;
-	int rc;
-
-	if (kxsig_init() != 0) {
-		fprintf(stderr, "kxd: cannot initialise libsodium\n");
-		return -1;
-	}
-	if (d->admin_key) {
-		if (kxsig_pubkey_load(d->admin_key, &admin, &err) != 0) {
-			fprintf(stderr, "kxd: %s: %s\n", d->admin_key, err.msg);
-			return -1;
-		}
-		adminp = &admin;
-	}
-	rc = kxp_open_file(d->policy_path, adminp, &d->policy, &err);
-	if (rc != 0) { /* the reader's message names the file */
-		fprintf(stderr, "kxd: %s\n", err.msg);
-		return -1;
-	}
-	rc = gate_open(d->policy, d->audit_path, NULL, &d->gate, &err);
-	if (rc != 0) {
-		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* Background: the parent returns only when the socket is ready (so kxctl
  * can run `kxd` and then connect); the child logs to kxd.log beside the
  * socket. */
@@ -296,11 +269,15 @@ static int daemonize(struct kxd *d)
 static void handle_signals(struct kxd *d)
 {
 	struct signalfd_siginfo si;
+	char report[KXD_TEXT_MAX];
 
 	while (read(d->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			kxd_reap(d);
-		else
+		else if (si.ssi_signo == SIGHUP) { /* re-read the policy file (policy.c) */
+			if (kxd_policy_reload(d, NULL, false, report, sizeof(report)) != 0)
+				kxd_log("SIGHUP: policy not reloaded, the old one stays: %s", report);
+		} else
 			d->stopping = true;
 	}
 }
@@ -376,6 +353,7 @@ int main(int argc, char **argv)
 {
 	static struct kxd d; /* large: the registry and the store */
 	char sock_buf[KXD_PATH_MAX], audit_buf[KXD_PATH_MAX], mon_buf[KXD_PATH_MAX];
+	char serial_buf[KXD_PATH_MAX];
 	sigset_t mask;
 	int rc = EXIT_FAIL;
 
@@ -388,8 +366,13 @@ int main(int argc, char **argv)
 		d.clients[i].fd = -1;
 	if (parse_options(&d, argc, argv) != 0)
 		return EXIT_USAGE;
-	if (make_dirs(&d, sock_buf, audit_buf, mon_buf, sizeof(sock_buf)) != 0 ||
-	    open_policy(&d) != 0 || listen_socket(&d) != 0 || kxd_pool_open(&d) != 0)
+	if (make_dirs(&d, sock_buf, audit_buf, mon_buf, sizeof(sock_buf)) != 0)
+		goto out;
+	if (kxd_serial_path(&d, serial_buf, sizeof(serial_buf)) != 0) {
+		fprintf(stderr, "kxd: the serial file's path is too long: use --serial-file\n");
+		goto out;
+	}
+	if (kxd_policy_start(&d) != 0 || listen_socket(&d) != 0 || kxd_pool_open(&d) != 0)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -432,6 +415,6 @@ out:
 	kxd_pool_close(&d);
 	kxd_ipc_close(&d);
 	gate_close(d.gate);
-	kxp_close(d.policy);
+	kxd_policy_close(&d);
 	return rc;
 }

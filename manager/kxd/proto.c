@@ -69,10 +69,12 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 {
 	struct kxd_req req;
 	uint32_t type = 0;
-	int rc = check_head(buf, len, sizeof(req), KXD_REQ_PING, KXD_REQ_UPDATE, &type, why, whylen);
+	int rc = check_head(buf, len, sizeof(req), KXD_REQ_PING, KXD_REQ_RELOAD, &type, why, whylen);
 
 	if (rc != 0)
 		return rc;
+	if (type == 8 || type == 9) /* reserved (recycling), not requests */
+		return kx_bad_msg(why, whylen, "unknown message type %u", type);
 	memcpy(&req, buf, sizeof(req));
 	if (nfds != (type == KXD_REQ_RUN ? 3 : type == KXD_REQ_UPDATE ? 1 : 0))
 		return kx_bad_msg(why, whylen, "request type %u with %d fds", type, nfds);
@@ -85,11 +87,19 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 	/* Unused fields must be zero, so a field can gain a meaning later
 	 * without an old kxd silently ignoring it. */
 	if ((req.flags != 0 && !(type == KXD_REQ_RUN && req.flags == KXD_RUN_RECYCLE) &&
-	     !(type == KXD_REQ_UPDATE && (req.flags & ~KXD_UPDATE_FLAGS) == 0)) ||
+	     !(type == KXD_REQ_UPDATE && (req.flags & ~KXD_UPDATE_FLAGS) == 0) &&
+	     !(type == KXD_REQ_RELOAD && req.flags == KXD_RELOAD_ENFORCE)) ||
 	    (req.sig != 0 && type != KXD_REQ_KILL))
 		return kx_bad_msg(why, whylen, "request type %u with flags or a signal", type);
 	if (type == KXD_REQ_KILL && (req.sig < 0 || req.sig >= KX_NSIG))
 		return kx_bad_msg(why, whylen, "signal %d out of range", req.sig);
+	if (type == KXD_REQ_RELOAD && !(req.argc == 0 && req.args_len == 0) &&
+	    !(req.argc == 1 && req.args_len > 1 && req.args_len <= KXD_PATH_MAX &&
+	      req.args[0] == '/' && strlen(req.args) == req.args_len - 1))
+		return kx_bad_msg(why, whylen, "reload: not one absolute path of at most %d bytes",
+				  KXD_PATH_MAX - 1);
+	if (type != KXD_REQ_RUN && type != KXD_REQ_RELOAD && (req.argc != 0 || req.args_len != 0))
+		return kx_bad_msg(why, whylen, "request type %u with arguments", type);
 	if (type == KXD_REQ_RUN) {
 		uint32_t strings = 0;
 

@@ -166,6 +166,63 @@ static void test_recycle(void **state)
 	assert_int_equal(chan_check(&m, 0), -EBADMSG);
 }
 
+/* The policy (docs/kxd.md "Reloading the policy"): POLICY carries nothing;
+ * RELOAD carries no argument or one absolute path, and only the ENFORCE
+ * flag; 8 and 9 are reserved numbers, not requests. */
+static void test_reload(void **state)
+{
+	struct kxd_req r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.type = KXD_REQ_POLICY;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	r.type = KXD_REQ_RELOAD;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 1, why, sizeof(why)), -EBADMSG);
+	r.flags = KXD_RELOAD_ENFORCE;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	r.flags = 2;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.flags = 0;
+	r.argc = 1;
+	r.args_len = 8;
+	memcpy(r.args, "/p/x.kxp", 9);
+	r.args_len = 9;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	r.args_len = 8; /* no NUL inside the length */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.args_len = 10; /* the path ends before its length */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	memcpy(r.args, "p/x.kxp", 8); /* relative: kxd's directory is not kxctl's */
+	r.args_len = 8;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "absolute path"));
+	memset(r.args, 'a', sizeof(r.args)); /* longer than a path kxd keeps */
+	r.args[0] = '/';
+	r.args[KXD_PATH_MAX] = '\0';
+	r.args_len = KXD_PATH_MAX + 1;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.argc = 2;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.type = KXD_REQ_POLICY; /* arguments only where a request has them */
+	r.argc = 1;
+	r.args_len = 2;
+	r.args[0] = '/';
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	for (uint32_t t = 8; t <= 9; t++) {
+		r.type = t;
+		assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	}
+	r.type = KXD_REQ_RELOAD + 1;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+}
+
 /* Signals (docs/signals.md): only KILL carries a signal, 1..31 (0: end
  * the pVM); a KILL_REQ's signal is 0..31 with no result and no fds;
  * WAIT_CANCEL has no body; KILL_RESP and SIGNAL go kxd -> kxmon only. */
@@ -276,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_req),       cmocka_unit_test(test_libname),
 		cmocka_unit_test(test_io),        cmocka_unit_test(test_chan_link_done_result),
 		cmocka_unit_test(test_split_args),
+		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_signals),
 	};

@@ -180,7 +180,7 @@ static char *capture(const struct kxp_policy *p, int what)
 static void dump_is_canonical_with_provenance(void **state)
 {
 	const char *want[] = {
-		"# kx policy, format 2: 3 apps, 5 libraries; unsigned\n"
+		"# kx policy, format 2, serial 0: 3 apps, 5 libraries; unsigned\n"
 		"app kvstore  @ m/kvstore.yaml:1:1\n"
 		"  image apps/kvstore.kxe\n  memory 67108864\n"
 		"  key acme a1a1a1a1a1a1a1a1 keys/acme.pub  @ m/kvstore.yaml:6:3\n",
