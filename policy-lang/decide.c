@@ -173,6 +173,13 @@ static int relation_of(struct ctx *c, enum kxp_relation *rel)
 	const struct kxp_request *r = c->req;
 	bool other_app = r->requester != NULL && strcmp(r->requester, r->app) != 0;
 
+	if (r->by_operator) { /* a stranger to every app */
+		if (r->requester != NULL || (r->has_relation && r->relation != KXP_REL_ANY))
+			return malformed(c, "an operator's request names no requester app and has "
+					 "loader relation any");
+		*rel = KXP_REL_ANY;
+		return 0;
+	}
 	if (!r->has_relation) {
 		*rel = other_app ? KXP_REL_ANY : KXP_REL_SELF;
 		return 0;
@@ -309,10 +316,23 @@ static int decide_link(struct ctx *c, bool update)
 		lib_rule(c, lib);
 		return 0;
 	}
+	/* The loader class says which pVMs may have a library linked; an
+	 * operator's update (kxctl update) replaces a copy already linked under
+	 * it and is judged by the update rule alone (manifests/README.md). */
+	if (update && r->by_operator) {
+		allow(c, "library %s %s is signed by a key it accepts and within '%s'; an "
+		      "operator's update is allowed by update: allow (the loader class '%s' "
+		      "governs links), %s", r->lib, vt, kxp_str(c->p, lib->version_text),
+		      kxp_loader_names[lib->loader],
+		      lib->allow_downgrade ? "downgrade allowed" : "not a downgrade");
+		lib_rule(c, lib);
+		return 0;
+	}
 	if (rel > (enum kxp_relation)lib->loader) {
-		deny(c, "a loader of relation '%s' may not link library %s into app %s "
-		     "(loader class '%s')", kxp_relation_name(rel), r->lib, app_name(c),
-		     kxp_loader_names[lib->loader]);
+		deny(c, "a %s of relation '%s' may not %s library %s %s app %s (loader class "
+		     "'%s')", r->by_operator ? "loader (the operator)" : "loader",
+		     kxp_relation_name(rel), update ? "replace" : "link", r->lib,
+		     update ? "in" : "into", app_name(c), kxp_loader_names[lib->loader]);
 		lib_rule(c, lib);
 		return 0;
 	}

@@ -20,13 +20,13 @@ void kxp_request_init(struct kxp_request *req, enum kxp_op op)
 enum attr_id {
 	A_APP, A_REQUESTER, A_LIB, A_VERSION, A_OLD_VERSION, A_SIGNER, A_DIGEST, A_LOADER,
 	A_PEER, A_KIND, A_FAMILY, A_DEPTH, A_CHILDREN, A_MEMBERS, A_GUEST, A_HOST, A_IMAGE,
-	A_MODE, A_IFACE, A_LISTEN, A_CONNECT, A_COUNT
+	A_MODE, A_IFACE, A_LISTEN, A_CONNECT, A_OPERATOR, A_COUNT
 };
 
 static const char *const attr_names[A_COUNT] = {
 	"app", "requester", "lib", "version", "old-version", "signer", "digest", "loader",
 	"peer", "kind", "family", "depth", "children", "members", "guest", "host", "image",
-	"mode", "iface", "listen", "connect",
+	"mode", "iface", "listen", "connect", "operator",
 };
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -141,6 +141,11 @@ static int set_attr(struct kxp_request *req, enum attr_id id, const char *v)
 	case A_IFACE: req->iface = v; return 0;
 	case A_LISTEN: return parse_listen(req, v);
 	case A_CONNECT: return parse_connect(req, v);
+	case A_OPERATOR:
+		if (parse_word(v, booleans, 2, &w) < 0)
+			return -EINVAL;
+		req->by_operator = w == 1;
+		return 0;
 	case A_COUNT: break;
 	}
 	return -EINVAL;
@@ -161,7 +166,7 @@ static int request_attr(struct kxp_request *req, const char *attr, struct kx_err
 	return kx_err(err, -EINVAL,
 		      "%s: not an attribute (app= requester= lib= version= old-version= "
 		      "signer= digest= loader= peer= kind= family= depth= children= members= "
-		      "guest= host= image= mode= iface= listen= connect=)",
+		      "guest= host= image= mode= iface= listen= connect= operator=)",
 		      attr);
 }
 

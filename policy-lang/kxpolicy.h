@@ -113,7 +113,12 @@ int kxp_version_parse(const char *text, struct kxp_version *out);
  *   net      app, iface, net_query; listen: proto, port; connect: proto,
  *            net_addr and port of the peer
  * requester, when set, must agree with relation: requester == app for
- * self/app, requester != app for any. */
+ * self/app, requester != app for any.
+ * by_operator: an operator (kxctl), not a pVM, asks: no requester, relation
+ * any.  A link by the operator needs loader class any; an update by the
+ * operator is judged by the library's update rule (signers, version,
+ * revocations, anti-rollback) and not by its loader class, which governs
+ * which pVMs may have the library linked (manifests/README.md). */
 struct kxp_request {
 	enum kxp_op op;
 	const char *app;
@@ -129,6 +134,7 @@ struct kxp_request {
 	uint8_t digest[KXSIG_DIGEST_BYTES];
 	bool has_relation; /* unset: any when requester != app, else self */
 	enum kxp_relation relation;
+	bool by_operator;  /* link, update: asked by an operator (relation any) */
 	const char *peer;
 	uint32_t ipc_kind; /* exactly one KXP_IPC_* bit */
 	bool same_family;  /* both ends in one family (then peer == app) */

@@ -154,10 +154,13 @@ out:
 
 static void warn_risky(struct pm_check *c, const struct pm_node *n, const struct pm_library *lib)
 {
+	/* kxctl update is judged by `update` alone: loader: any is never needed
+	 * for it, and opens links from every app (manifests/README.md). */
 	if (lib->loader == PM_LOADER_ANY && lib->update)
-		pm_warnf(c, n, "use loader: self or app, or update: deny",
-			 "library '%s' has loader: any and update: allow: a pVM of any app may "
-			 "replace it online", lib->name);
+		pm_warnf(c, n, "an operator's update needs only update: allow; use loader: self or "
+			 "app unless pVMs of other apps must link it",
+			 "library '%s' has loader: any and update: allow: pVMs of every app may "
+			 "link it, and loader: any is not needed for kxctl update", lib->name);
 	if (lib->allow_downgrade && lib->update)
 		pm_warnf(c, n, NULL,
 			 "library '%s' has rollback: allow: an update may install an older version",

@@ -448,6 +448,8 @@ static int decide_library(struct gate *g, struct gate_req *r, const void *bytes,
 		return deny(g, r, d, GATE_STAGE_REQUEST, "the running copy is not a verified "
 			    "library %s with a version", lib);
 	kr.has_old_version = r->op == KXP_OP_UPDATE;
+	kr.by_operator = r->subject->kind == GATE_SUBJECT_OPERATOR;
+	kr.has_relation = !kr.by_operator;
 	kr.relation = r->relation;
 	kr.app = r->target->app;
 	kr.lib = lib;

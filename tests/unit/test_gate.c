@@ -285,6 +285,57 @@ static const struct {
 	 DENY(SIGNATURE, "does not trust", "notes.yaml", "- name: libgood")},
 };
 
+/* The operator's update (kxctl update) is judged by the update rule, not by
+ * the loader class (libgood is loader: self); a pVM of another app asking
+ * is still held to the loader class, and the denial says "replace". */
+static const struct {
+	const char *what, *lib, *old_version, *new_version;
+	enum who requester;
+	struct expect e;
+} operator_update_cases[] = {
+	{"the operator updates a self library", "libgood", "1.5", "1.7", OPERATOR,
+	 ALLOW("an operator's update is allowed by update: allow (the loader class 'self' "
+	       "governs links), not a downgrade", "notes.yaml", "- name: libgood")},
+	{"... not to an older version", "libgood", "1.7", "1.5", OPERATOR,
+	 DENY(POLICY, "anti-rollback", "notes.yaml", "- name: libgood")},
+	{"... nor one with update: deny", "libfixed", "1.1", "1.2", OPERATOR,
+	 DENY(POLICY, "may not be updated online (update: deny)", "notes.yaml",
+	      "- name: libfixed")},
+	{"a pVM of another app may not", "libgood", "1.5", "1.7", STRANGER,
+	 DENY(POLICY, "a loader of relation 'any' may not replace library libgood in app notes "
+	      "(loader class 'self')", "notes.yaml", "- name: libgood")},
+	{"a sibling may not replace a self library", "libgood", "1.5", "1.7", SIBLING,
+	 DENY(POLICY, "relation 'app' may not replace library libgood", "notes.yaml",
+	      "- name: libgood")},
+};
+
+static void test_update_by_operator(void **state)
+{
+	struct gx *x = *state;
+	const struct gate_subject target = gx_pvm(1, "notes", 1, 0);
+	const size_t n = sizeof(operator_update_cases) / sizeof(operator_update_cases[0]);
+	struct gx_rec rec;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct gate_subject who = requester_of(operator_update_cases[i].requester);
+		struct gx_file f = gx_sign(x, GX_LIBC, GX_OTHER, operator_update_cases[i].lib,
+					   operator_update_cases[i].new_version, NULL);
+		struct kxsig_meta old = {0};
+		struct gate_decision d;
+
+		snprintf(old.name, sizeof(old.name), "%s", operator_update_cases[i].lib);
+		snprintf(old.version, sizeof(old.version), "%s",
+			 operator_update_cases[i].old_version);
+		check(x, operator_update_cases[i].what,
+		      gate_update(x->gate, &who, &target, operator_update_cases[i].lib, &old,
+				  f.bytes, f.len, &d), &d, &operator_update_cases[i].e, &rec);
+		assert_string_equal(rec.op, "update");
+		if (operator_update_cases[i].requester == OPERATOR)
+			assert_string_equal(rec.subject.kind, "operator");
+		gx_file_free(&f);
+	}
+}
+
 static void test_update(void **state)
 {
 	struct gx *x = *state;
@@ -676,6 +727,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_link_record, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_update, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_update_by_operator, gx_gate_setup,
+						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_update_needs_its_old_copy, gx_gate_setup,
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_boot, gx_gate_setup, gx_gate_teardown),

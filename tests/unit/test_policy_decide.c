@@ -94,6 +94,31 @@ static const struct dcase cases[] = {
 	 "downgrade allowed", KV, 22, 5},
 	{"update app=kvstore-backup lib=libkvmath version=7 old-version=6 " ACME
 	 " requester=kvstore", 0, D, "(loader class 'self')", BK, 8, 5},
+	/* the operator (kxctl link, kxctl update): relation any for a link; an
+	 * update is judged by the update rule, not the loader class */
+	{"update app=kvstore lib=libkvmath version=1.18 old-version=1.17 " LIBC " operator=true",
+	 0, A, "an operator's update is allowed by update: allow (the loader class 'self' "
+	 "governs links), not a downgrade", KV, 10, 5},
+	{"update app=kvstore lib=libkvmath version=1.17 old-version=1.18 " LIBC " operator=true",
+	 0, D, "anti-rollback", KV, 10, 5},
+	{"update app=kvstore lib=libkvmath version=2.1 old-version=1.18 " LIBC " operator=true",
+	 0, D, "is outside", KV, 10, 5},
+	{"update app=kvstore lib=libkvmath version=1.18 old-version=1.17 " ACME " operator=true",
+	 0, D, "trusts but not for library libkvmath", KV, 10, 5},
+	{"update app=kvstore lib=libnet version=2 old-version=1 " ACME " operator=true", 0, D,
+	 "(update: deny)", KV, 16, 5},
+	{"update app=kvstore lib=libkvmath version=1.18 old-version=1.17 " LIBC
+	 " requester=webcache", 0, D, "a loader of relation 'any' may not replace library "
+	 "libkvmath in app kvstore (loader class 'self')", KV, 10, 5},
+	{"link app=kvstore lib=libkvmath version=1.17 " LIBC " operator=true", 0, D,
+	 "a loader (the operator) of relation 'any' may not link library libkvmath into app "
+	 "kvstore (loader class 'self')", KV, 10, 5},
+	{"link app=kvstore lib=libnet version=9.9 " ACME " operator=true", 0, A,
+	 "loader 'any' is within class 'any'", KV, 16, 5},
+	{"link app=kvstore lib=libkvmath version=1.17 " LIBC " operator=true requester=kvstore",
+	 -22, D, "an operator's request names no requester app", NULL, 0, 0},
+	{"update app=kvstore lib=libkvmath version=1.18 old-version=1.17 " LIBC
+	 " operator=true loader=self", -22, D, "loader relation any", NULL, 0, 0},
 	/* fork: counts are the parent's before the fork */
 	{"fork app=kvstore depth=2 children=15 members=63", 0, A,
 	 "after the fork: 16/16 children, depth 3/3, 64/64 members", KV, 28, 3},
