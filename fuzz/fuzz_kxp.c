@@ -58,6 +58,27 @@ static void requests_for_app(const struct kxp_policy *p, uint32_t a)
 	decide_or_die(p, &req);
 	req.op = KXP_OP_RECYCLE;
 	decide_or_die(p, &req);
+	/* each key at the edges of its validity (hostile dates included) */
+	req.op = KXP_OP_BOOT;
+	for (uint32_t k = app->keys.first; k < app->keys.first + app->keys.count && k < 64; k++) {
+		const int64_t at[] = {p->keys[k].from, p->keys[k].from - 1, p->keys[k].until,
+				      p->keys[k].until - 1, INT64_MAX};
+		struct kxp_decision d;
+
+		memcpy(req.signer, p->keys[k].keyid, sizeof(req.signer));
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			req.now = at[i] > 0 ? at[i] : 1;
+			decide_or_die(p, &req);
+			kxp_decide(p, &req, &d);
+			if (d.verdict == KXP_ALLOW && (!d.has_key ||
+			    (p->keys[k].from && req.now < p->keys[k].from) ||
+			    (p->keys[k].until && req.now >= p->keys[k].until))) {
+				fprintf(stderr, "a key outside its dates was relied on\n");
+				abort();
+			}
+		}
+	}
+	req.now = 0;
 	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count && l < 64; l++) {
 		const struct kxp_abi_lib *lib = &p->libs[l];
 		const struct kxp_abi_version *lo = &p->intervals[lib->intervals.first].lo;

@@ -150,6 +150,55 @@ static const struct pm_src *revoked_src(const struct pm_revoked *r, const uint8_
 	return NULL;
 }
 
+/* A date of key validity (date.c's forms). */
+static bool get_date(struct pm_check *c, const struct pm_node *n, const char *what,
+		     int64_t *out)
+{
+	char q[PM_QUOTE_MAX];
+
+	if (!pm_want_scalar(c, n, what))
+		return false;
+	if (pm_date_parse(n->text, n->len, out) == 0)
+		return true;
+	pm_errorf(c, n, "YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SSZ",
+		  "%s: '%s' is not a date from 1970 on", what, pm_quote(q, n->text, n->len));
+	return false;
+}
+
+/* A key's value: its file (a path), or for a key being rotated in or out
+ * {file: PATH, from: DATE, until: DATE}: trusted from `from` (inclusive)
+ * until `until` (exclusive), either end optional.  The file node, or NULL
+ * after a diagnostic. */
+static const struct pm_node *key_value(struct pm_check *c, const struct pm_node *value,
+				       struct pm_key *key)
+{
+	enum { K_FILE, K_FROM, K_UNTIL, K_COUNT };
+	static const struct pm_field fields[K_COUNT] = {
+		[K_FILE] = {"file", true}, [K_FROM] = {"from", false}, [K_UNTIL] = {"until", false},
+	};
+	const struct pm_node *v[K_COUNT];
+	char a[PM_DATE_TEXT_MAX], b[PM_DATE_TEXT_MAX];
+
+	if (value->kind != PM_NODE_MAP)
+		return value;
+	if (!pm_get_map(c, value, "a key", fields, K_COUNT, v) || v[K_FILE] == NULL)
+		return NULL;
+	if (v[K_FROM] != NULL && !get_date(c, v[K_FROM], "'from'", &key->from))
+		key->from = 0; /* from 1970-01-01 is 0: open, the same thing */
+	if (v[K_UNTIL] != NULL && get_date(c, v[K_UNTIL], "'until'", &key->until) &&
+	    key->until == 0) /* 0 means open in the tables: the opposite */
+		pm_errorf(c, v[K_UNTIL], NULL, "key '%s' is valid until 1970-01-01: never",
+			  key->name);
+	if (key->from != 0 && key->until != 0 && key->from >= key->until) {
+		pm_date_format(key->from, a);
+		pm_date_format(key->until, b);
+		pm_errorf(c, v[K_UNTIL], NULL, "key '%s' is valid from %s until %s: an empty "
+			  "period", key->name, a, b);
+		key->from = key->until = 0;
+	}
+	return v[K_FILE];
+}
+
 /* Load one key file; a key that cannot be loaded is still declared (so
  * signed-by does not also complain) but keeps a zero key. */
 static void load_key(struct pm_check *c, const struct pm_node *value, struct pm_key *key,
@@ -160,7 +209,9 @@ static void load_key(struct pm_check *c, const struct pm_node *value, struct pm_
 	const struct pm_src *rev;
 	int rc;
 
-	if (!pm_get_string(c, value, "a key file path", PM_PATH_MAX, &key->path))
+	value = key_value(c, value, key);
+	if (value == NULL ||
+	    !pm_get_string(c, value, "a key file path", PM_PATH_MAX, &key->path))
 		return;
 	memset(&pk, 0, sizeof(pk));
 	rc = c->keys->load(c->keys->ctx, c->manifest, key->path, &pk, why, sizeof(why));

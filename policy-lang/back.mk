@@ -52,3 +52,12 @@ kxp-corpus: $(B)/bin/kxpolicy
 		> $(B)/kxp-corpus/tiny.yaml
 	$(Q)cd $(B)/kxp-corpus && $(abspath $(B)/bin/kxpolicy) compile --serial 18446744073709551615 -o tiny.kxp tiny.yaml
 	$(Q)cp $(B)/kxp-corpus/tiny.kxp $(KXP_CORPUS)/tiny.kxp
+	$(Q)cp manifests/keys/acme.pub $(B)/kxp-corpus/a.pub
+	$(Q)printf '%s\n' 'kx-manifest: 1' 'app: rot' 'image: rot.kxe' 'memory: 1M' 'keys:' \
+		'  old: {file: k.pub, until: 2027-01-01}' \
+		'  new: {file: a.pub, from: "2026-12-01T12:00:00Z"}' \
+		'libraries: [{name: librot, signed-by: [old, new], update: allow}]' \
+		> $(B)/kxp-corpus/rotation.yaml
+	$(Q)cd $(B)/kxp-corpus && $(abspath $(B)/bin/kxpolicy) compile --serial 2 -o rotation.kxp \
+		rotation.yaml
+	$(Q)cp $(B)/kxp-corpus/rotation.kxp $(KXP_CORPUS)/rotation.kxp

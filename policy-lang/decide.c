@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy-lang/back.h"
 
@@ -86,6 +87,7 @@ struct ctx {
 	const struct kxp_request *req;
 	struct kxp_decision *d;
 	uint32_t app; /* index, once found */
+	int64_t now;  /* keys' validity is checked at this time */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -196,6 +198,37 @@ static int relation_of(struct ctx *c, enum kxp_relation *rel)
 
 /* ---- the signature part of boot, link, update and recycle --------------- */
 
+/* The signer's key is trusted only within its validity: from (inclusive)
+ * until (exclusive), either end open (0).  The key is recorded in the
+ * decision either way: explain says which key was relied on, or refused. */
+static bool key_valid(struct ctx *c, const struct kxp_abi_key *key, const char *what)
+{
+	char id[2 * KXSIG_KEYID_BYTES + 1], at[PM_DATE_TEXT_MAX], now[PM_DATE_TEXT_MAX];
+	const char *name = kxp_str(c->p, key->name);
+
+	c->d->has_key = true;
+	c->d->key.name = name;
+	memcpy(c->d->key.keyid, key->keyid, sizeof(c->d->key.keyid));
+	c->d->key.from = key->from;
+	c->d->key.until = key->until;
+	if ((key->from == 0 || c->now >= key->from) && (key->until == 0 || c->now < key->until))
+		return true;
+	kxsig_keyid_hex(key->keyid, id);
+	pm_date_format(c->now, now);
+	if (key->until != 0 && c->now >= key->until) {
+		pm_date_format(key->until, at);
+		deny(c, "%s is signed by key %s (%s), which app %s trusted until %s (now %s): "
+		     "re-sign it with a current key (kxsign resign)", what, id, name, app_name(c),
+		     at, now);
+	} else {
+		pm_date_format(key->from, at);
+		deny(c, "%s is signed by key %s (%s), which app %s trusts only from %s (now %s)",
+		     what, id, name, app_name(c), at, now);
+	}
+	rule(c, key->prov, "trusted key %s of app %s", name, app_name(c));
+	return false;
+}
+
 /* The signer must not be revoked, the digest not revoked, and the signer
  * trusted: by the library's signed-by list (lib != NULL) or by the app.
  * Returns true when all pass (the caller goes on), else fills a DENY. */
@@ -239,17 +272,20 @@ static bool signature_ok(struct ctx *c, const struct kxp_abi_lib *lib, const cha
 	}
 	if (lib != NULL) {
 		uint32_t index = (uint32_t)(key - c->p->keys);
+		uint32_t s;
 
-		for (uint32_t s = 0; s < lib->signers.count; s++)
+		for (s = 0; s < lib->signers.count; s++)
 			if (c->p->lib_signers[lib->signers.first + s] == index)
-				return true;
-		deny(c, "%s is signed by key %s (%s), which app %s trusts but not for library "
-		     "%s (signed-by)", what, id, kxp_str(c->p, key->name), app_name(c),
-		     kxp_str(c->p, lib->name));
-		lib_rule(c, lib);
-		return false;
+				break;
+		if (s == lib->signers.count) {
+			deny(c, "%s is signed by key %s (%s), which app %s trusts but not for "
+			     "library %s (signed-by)", what, id, kxp_str(c->p, key->name),
+			     app_name(c), kxp_str(c->p, lib->name));
+			lib_rule(c, lib);
+			return false;
+		}
 	}
-	return true;
+	return key_valid(c, key, what);
 }
 
 /* ---- the six ops ---------------------------------------------------------- */
@@ -320,9 +356,10 @@ static int decide_link(struct ctx *c, bool update)
 	 * operator's update (kxctl update) replaces a copy already linked under
 	 * it and is judged by the update rule alone (manifests/README.md). */
 	if (update && r->by_operator) {
-		allow(c, "library %s %s is signed by a key it accepts and within '%s'; an "
+		allow(c, "library %s %s is signed by a key it accepts (%s) and within '%s'; an "
 		      "operator's update is allowed by update: allow (the loader class '%s' "
-		      "governs links), %s", r->lib, vt, kxp_str(c->p, lib->version_text),
+		      "governs links), %s", r->lib, vt, c->d->key.name,
+		      kxp_str(c->p, lib->version_text),
 		      kxp_loader_names[lib->loader],
 		      lib->allow_downgrade ? "downgrade allowed" : "not a downgrade");
 		lib_rule(c, lib);
@@ -336,8 +373,9 @@ static int decide_link(struct ctx *c, bool update)
 		lib_rule(c, lib);
 		return 0;
 	}
-	allow(c, "library %s %s is signed by a key it accepts, within '%s', and loader '%s' "
-	      "is within class '%s'%s", r->lib, vt, kxp_str(c->p, lib->version_text),
+	allow(c, "library %s %s is signed by a key it accepts (%s), within '%s', and loader "
+	      "'%s' is within class '%s'%s", r->lib, vt, c->d->key.name,
+	      kxp_str(c->p, lib->version_text),
 	      kxp_relation_name(rel), kxp_loader_names[lib->loader],
 	      update ? (lib->allow_downgrade ? "; update allowed, downgrade allowed"
 				            : "; update allowed, not a downgrade") : "");
@@ -593,6 +631,9 @@ int kxp_decide(const struct kxp_policy *policy, const struct kxp_request *req,
 	out->verdict = KXP_DENY;
 	if (policy == NULL || req == NULL)
 		return malformed(&c, "no policy or no request");
+	c.now = req->now != 0 ? req->now : (int64_t)time(NULL);
+	if (c.now < 0)
+		return malformed(&c, "the time %lld is before 1970", (long long)c.now);
 	if (req->app == NULL)
 		return malformed(&c, "%s needs app=", kxp_op_name(req->op));
 	switch (req->op) {

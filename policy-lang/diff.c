@@ -251,7 +251,7 @@ static void app_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
 	const char *name = kxp_str(p, app->name);
-	char id[2 * KXSIG_DIGEST_BYTES + 1];
+	char id[2 * KXSIG_DIGEST_BYTES + 1], date[PM_DATE_TEXT_MAX];
 
 	fact(f, "app %s", name);
 	fact(f, "app %s: image %s", name, kxp_str(p, app->image));
@@ -261,6 +261,14 @@ static void app_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
 			continue;
 		kxsig_keyid_hex(p->keys[k].keyid, id);
 		fact(f, "app %s: trusts key %s", name, id);
+		if (p->keys[k].from != 0) { /* rotation: a narrower period is a removal */
+			pm_date_format(p->keys[k].from, date);
+			fact(f, "app %s: trusts key %s from %s", name, id, date);
+		}
+		if (p->keys[k].until != 0) {
+			pm_date_format(p->keys[k].until, date);
+			fact(f, "app %s: trusts key %s until %s", name, id, date);
+		}
 	}
 	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count; l++)
 		lib_facts(f, p, a, &p->libs[l]);

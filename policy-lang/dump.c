@@ -115,7 +115,7 @@ static void text_io(FILE *out, const struct kxp_policy *p, uint32_t a)
 static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
-	char id[2 * KXSIG_DIGEST_BYTES + 1], kinds[KXP_KINDS_TEXT_MAX];
+	char id[2 * KXSIG_DIGEST_BYTES + 1], kinds[KXP_KINDS_TEXT_MAX], date[PM_DATE_TEXT_MAX];
 
 	fprintf(out, "app %s", kxp_str(p, app->name));
 	at(out, p, app->prov);
@@ -125,6 +125,14 @@ static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		kxsig_keyid_hex(p->keys[k].keyid, id);
 		fprintf(out, "  key %s %s %s", kxp_str(p, p->keys[k].name), id,
 			kxp_str(p, p->keys[k].path));
+		if (p->keys[k].from != 0) {
+			pm_date_format(p->keys[k].from, date);
+			fprintf(out, " from %s", date);
+		}
+		if (p->keys[k].until != 0) {
+			pm_date_format(p->keys[k].until, date);
+			fprintf(out, " until %s", date);
+		}
 		at(out, p, p->keys[k].prov);
 	}
 	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count; l++)
@@ -294,7 +302,7 @@ static void json_io(FILE *out, const struct kxp_policy *p, uint32_t a)
 static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
-	char id[2 * KXSIG_DIGEST_BYTES + 1];
+	char id[2 * KXSIG_DIGEST_BYTES + 1], date[PM_DATE_TEXT_MAX];
 
 	fprintf(out, "{\"name\": ");
 	kxp_json_str(out, kxp_str(p, app->name));
@@ -311,6 +319,14 @@ static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		kxp_json_str(out, kxp_str(p, key->name));
 		fprintf(out, ", \"keyid\": \"%s\", \"path\": ", id);
 		kxp_json_str(out, kxp_str(p, key->path));
+		if (key->from != 0) {
+			pm_date_format(key->from, date);
+			fprintf(out, ", \"from\": \"%s\"", date);
+		}
+		if (key->until != 0) {
+			pm_date_format(key->until, date);
+			fprintf(out, ", \"until\": \"%s\"", date);
+		}
 		fprintf(out, ", ");
 		json_src(out, p, key->prov);
 		fputc('}', out);

@@ -20,13 +20,13 @@ void kxp_request_init(struct kxp_request *req, enum kxp_op op)
 enum attr_id {
 	A_APP, A_REQUESTER, A_LIB, A_VERSION, A_OLD_VERSION, A_SIGNER, A_DIGEST, A_LOADER,
 	A_PEER, A_KIND, A_FAMILY, A_DEPTH, A_CHILDREN, A_MEMBERS, A_GUEST, A_HOST, A_IMAGE,
-	A_MODE, A_IFACE, A_LISTEN, A_CONNECT, A_OPERATOR, A_COUNT
+	A_MODE, A_IFACE, A_LISTEN, A_CONNECT, A_OPERATOR, A_NOW, A_COUNT
 };
 
 static const char *const attr_names[A_COUNT] = {
 	"app", "requester", "lib", "version", "old-version", "signer", "digest", "loader",
 	"peer", "kind", "family", "depth", "children", "members", "guest", "host", "image",
-	"mode", "iface", "listen", "connect", "operator",
+	"mode", "iface", "listen", "connect", "operator", "now",
 };
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -146,6 +146,10 @@ static int set_attr(struct kxp_request *req, enum attr_id id, const char *v)
 			return -EINVAL;
 		req->by_operator = w == 1;
 		return 0;
+	case A_NOW: /* a date (the time keys are checked at), after 1970-01-01 */
+		if (pm_date_parse(v, strlen(v), &req->now) < 0 || req->now == 0)
+			return -EINVAL;
+		return 0;
 	case A_COUNT: break;
 	}
 	return -EINVAL;
@@ -166,7 +170,7 @@ static int request_attr(struct kxp_request *req, const char *attr, struct kx_err
 	return kx_err(err, -EINVAL,
 		      "%s: not an attribute (app= requester= lib= version= old-version= "
 		      "signer= digest= loader= peer= kind= family= depth= children= members= "
-		      "guest= host= image= mode= iface= listen= connect= operator=)",
+		      "guest= host= image= mode= iface= listen= connect= operator= now=)",
 		      attr);
 }
 
@@ -205,10 +209,52 @@ void kxp_json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* "from DATE", "until DATE", both, or "always" */
+static void validity(FILE *out, const struct kxp_key_used *k)
+{
+	char d[PM_DATE_TEXT_MAX];
+
+	if (k->from == 0 && k->until == 0) {
+		fprintf(out, "always");
+		return;
+	}
+	if (k->from != 0) {
+		pm_date_format(k->from, d);
+		fprintf(out, "from %s%s", d, k->until ? " " : "");
+	}
+	if (k->until != 0) {
+		pm_date_format(k->until, d);
+		fprintf(out, "until %s", d);
+	}
+}
+
+static void key_json(FILE *out, const struct kxp_key_used *k)
+{
+	char id[2 * KXSIG_KEYID_BYTES + 1], d[PM_DATE_TEXT_MAX];
+
+	kxsig_keyid_hex(k->keyid, id);
+	fprintf(out, "{\"name\": ");
+	kxp_json_str(out, k->name);
+	fprintf(out, ", \"id\": \"%s\", \"from\": ", id);
+	pm_date_format(k->from, d);
+	if (k->from)
+		fprintf(out, "\"%s\"", d);
+	else
+		fprintf(out, "null");
+	fprintf(out, ", \"until\": ");
+	pm_date_format(k->until, d);
+	if (k->until)
+		fprintf(out, "\"%s\"", d);
+	else
+		fprintf(out, "null");
+	fprintf(out, "}");
+}
+
 void kxp_decision_print(FILE *out, const struct kxp_request *req,
 			const struct kxp_decision *d, bool json)
 {
 	const char *v = d->verdict == KXP_ALLOW ? "ALLOW" : "DENY";
+	char id[2 * KXSIG_KEYID_BYTES + 1];
 
 	if (!json) {
 		fprintf(out, "%s %s\nreason: %s\n", v, kxp_op_name(req->op), d->reason);
@@ -217,6 +263,12 @@ void kxp_decision_print(FILE *out, const struct kxp_request *req,
 				d->rule.desc);
 		else
 			fprintf(out, "rule: none (no rule applies)\n");
+		if (d->has_key) { /* the key the decision relied on, or refused */
+			kxsig_keyid_hex(d->key.keyid, id);
+			fprintf(out, "key: %s %s, trusted ", d->key.name, id);
+			validity(out, &d->key);
+			fputc('\n', out);
+		}
 		return;
 	}
 	fprintf(out, "{\"op\": \"%s\", \"decision\": \"%s\", \"reason\": ", kxp_op_name(req->op),
@@ -232,5 +284,10 @@ void kxp_decision_print(FILE *out, const struct kxp_request *req,
 	} else {
 		fprintf(out, "null");
 	}
+	fprintf(out, ", \"key\": ");
+	if (d->has_key)
+		key_json(out, &d->key);
+	else
+		fprintf(out, "null");
 	fprintf(out, "}\n");
 }

@@ -351,11 +351,14 @@ static const struct cmd commands[] = {
 	 "loader=self|app|any peer= kind=pipe|signal|msgq|shm family=same|other depth=\n"
 	 "children= members= operator=true (link, update: asked by the operator, as\n"
 	 "kxctl link and kxctl update are: relation any; an operator's update is judged\n"
-	 "by the update rule, not the loader class); file: guest=PATH host=PATH|image=true\n"
-	 "mode=ro|rw; net:\n"
+	 "by the update rule, not the loader class) now=YYYY-MM-DD[THH:MM:SSZ] (the time\n"
+	 "keys' from/until are checked at; default: now); file: guest=PATH\n"
+	 "host=PATH|image=true mode=ro|rw; net:\n"
 	 "iface=NAME, and listen=[udp/]PORT or connect=[udp/]ADDR:PORT (without either:\n"
 	 "attaching the interface).\n"
-	 "Prints the decision, the reason and the deciding rule with file:line:col.\n"
+	 "Prints the decision, the reason and the deciding rule with file:line:col, and\n"
+	 "for a signed object the key the decision relied on (or refused) and its\n"
+	 "validity.\n"
 	 "fork counts are the parent's before the fork (members defaults to 1)."},
 	{"diff", cmd_diff, OPT_PUBKEY, 2, 2, "diff [-p KEY] OLD.kxp NEW.kxp",
 	 "permissions added (+) and removed (-); exit 0 same, 1 differ",

@@ -135,6 +135,9 @@ struct kxp_request {
 	bool has_relation; /* unset: any when requester != app, else self */
 	enum kxp_relation relation;
 	bool by_operator;  /* link, update: asked by an operator (relation any) */
+	int64_t now;       /* boot, link, update, recycle: the time keys' validity
+			    * (from, until) is checked at, seconds since the epoch
+			    * (UTC); 0: the time now */
 	const char *peer;
 	uint32_t ipc_kind; /* exactly one KXP_IPC_* bit */
 	bool same_family;  /* both ends in one family (then peer == app) */
@@ -161,11 +164,21 @@ struct kxp_rule {
 	char desc[KXP_RULE_DESC_MAX]; /* e.g. "library libkvmath of app kvstore" */
 };
 
+/* The trusted key a decision relied on (boot, link, update, recycle: the
+ * signer, once the policy found it among the app's keys). */
+struct kxp_key_used {
+	const char *name; /* points into the open policy */
+	uint8_t keyid[KXSIG_KEYID_BYTES];
+	int64_t from, until; /* validity, seconds since the epoch; 0: open */
+};
+
 struct kxp_decision {
 	enum kxp_verdict verdict;
 	char reason[KXP_REASON_MAX];
 	bool has_rule; /* false when no rule applies (e.g. unknown app) */
 	struct kxp_rule rule;
+	bool has_key;
+	struct kxp_key_used key;
 };
 
 /* The gate's one decision function.  Returns 0 when the request was decided

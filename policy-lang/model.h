@@ -213,6 +213,17 @@ void pm_version_format(const struct pm_version *v, char *buf, size_t size);
 /* Is v inside the range? */
 bool pm_range_contains(const struct pm_range *r, const struct pm_version *v);
 
+/* ---- dates of key validity (date.c) -------------------------------------- */
+
+/* "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ", years 1970..9999,
+ * untrusted text of len bytes -> seconds since the epoch.  0 or -EINVAL. */
+int pm_date_parse(const char *s, size_t len, int64_t *out);
+/* The same text back ("YYYY-MM-DD" when at midnight); "@N" outside
+ * 0..PM_DATE_MAX (9999-12-31T23:59:59Z). */
+#define PM_DATE_TEXT_MAX 80
+#define PM_DATE_MAX INT64_C(253402300799)
+void pm_date_format(int64_t t, char buf[PM_DATE_TEXT_MAX]);
+
 /* ---- small syntaxes (syntax.c) ------------------------------------------- */
 /* Shared by the manifest checker, explain's request parser and the decision
  * function; every input is untrusted text of len bytes (no NUL needed). */

@@ -5,7 +5,7 @@
 #                        (flex/bison), checker, diagnostics.  front.mk
 #   kxpolicy             the CLI.  back.mk
 LIBS += kxp
-kxp_SRCS := policy-lang/version.c policy-lang/syntax.c
+kxp_SRCS := policy-lang/version.c policy-lang/syntax.c policy-lang/date.c
 
 UNIT_TESTS += test_policy_version
 test_policy_version_SRCS := tests/unit/test_policy_version.c

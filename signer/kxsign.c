@@ -343,6 +343,105 @@ out:
 	return rc;
 }
 
+/* ---- resign ------------------------------------------------------------ */
+
+/* Key rotation: the file's current signature must verify against a key the
+ * caller trusts (-p/-K: the old key); then it is signed again under the new
+ * key with the same name, version and trusted comment, and the same layout
+ * and pointer map (kxsig_sign_elf keeps them when it replaces a signature).
+ * An unverified file is never re-signed: that would launder it. */
+static int cmd_resign(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"secret", required_argument, NULL, 's'},
+		{"public", required_argument, NULL, 'p'},
+		{"keyring", required_argument, NULL, 'K'},
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	struct kxsig_sign_opts opts = {0};
+	struct kxsig_pubkey *keys = NULL;
+	struct kxsig_seckey *key = NULL;
+	struct kxsig_meta meta;
+	struct kx_error err = {0};
+	const char *sec = NULL, *out = NULL, *file;
+	uint8_t *in = NULL, *signed_buf = NULL, keyid[KXSIG_KEYID_BYTES];
+	size_t nkeys = 0, in_len = 0, signed_len = 0;
+	char old_hex[2 * KXSIG_KEYID_BYTES + 1], new_hex[2 * KXSIG_KEYID_BYTES + 1];
+	struct stat st;
+	int c, rc = KXSIGN_EXIT_OK;
+
+	keys = calloc(MAX_KEYS, sizeof(*keys));
+	if (!keys) {
+		fprintf(stderr, "kxsign: out of memory\n");
+		return KXSIGN_EXIT_USAGE;
+	}
+	while (rc == KXSIGN_EXIT_OK &&
+	       (c = getopt_long(argc, argv, "+s:p:K:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': sec = optarg; break;
+		case 'p': rc = add_key(keys, &nkeys, optarg); break;
+		case 'K': rc = add_keyring(keys, &nkeys, optarg); break;
+		case 'o': out = optarg; break;
+		default: rc = kxsign_usage_error("bad option");
+		}
+	}
+	if (rc)
+		goto out;
+	if (!sec || nkeys == 0 || optind + 1 != argc) {
+		rc = kxsign_usage_error("-s NEW_SECKEY, at least one -p OLD_PUBKEY or -K DIR, and "
+					"exactly one FILE");
+		goto out;
+	}
+	file = argv[optind];
+	out = out ? out : file;
+	if (sign_time(&opts.timestamp) != 0) {
+		rc = kxsign_usage_error("SOURCE_DATE_EPOCH is not a number of seconds");
+		goto out;
+	}
+	if (stat(file, &st) != 0) {
+		fprintf(stderr, "kxsign: %s: %s\n", file, strerror(errno));
+		rc = KXSIGN_EXIT_USAGE;
+		goto out;
+	}
+	rc = kxsig_read_file(file, KXSIG_FILE_MAX, &in, &in_len, &err);
+	if (!rc)
+		rc = kxsig_verify(in, in_len, keys, nkeys, &meta, &err);
+	if (rc) {
+		rc = kxsign_report(file, kxsig_err_is_verify(rc) ? "not re-signed: the current "
+				   "signature does not verify" : NULL, rc, &err);
+		goto out;
+	}
+	rc = kxsig_seckey_open(sec, &key, &err);
+	if (rc) {
+		rc = kxsign_report(sec, NULL, rc, &err);
+		goto out;
+	}
+	opts.name = meta.name;
+	opts.version = meta.version;
+	opts.trusted_comment = meta.trusted_comment[0] ? meta.trusted_comment : NULL;
+	rc = kxsig_sign_elf(key, in, in_len, &opts, &signed_buf, &signed_len, &err);
+	if (!rc)
+		rc = kxsig_write_file_atomic(out, signed_buf, signed_len, st.st_mode & 0777, 1, &err);
+	if (rc) {
+		fprintf(stderr, "kxsign: %s: cannot re-sign: %s\n", file, err.msg);
+		rc = KXSIGN_EXIT_USAGE;
+		goto out;
+	}
+	kxsig_keyid_hex(meta.keyid, old_hex);
+	kxsig_seckey_keyid(key, keyid);
+	kxsig_keyid_hex(keyid, new_hex);
+	printf("re-signed %s as %s %s: key %s -> %s -> %s\n", file, meta.name, meta.version,
+	       old_hex, new_hex, out);
+	rc = KXSIGN_EXIT_OK;
+out:
+	kxsig_seckey_free(key);
+	free(signed_buf);
+	free(in);
+	free(keys);
+	return rc;
+}
+
 /* ---- digest ------------------------------------------------------------ */
 
 static int cmd_digest(int argc, char **argv)
@@ -402,6 +501,18 @@ static const struct kxsign_cmd commands[] = {
 	 "  -p, --public PUBKEY    trust this public key (repeatable)\n"
 	 "  -K, --keyring DIR      trust every *.pub in DIR (repeatable)\n"
 	 "  -q, --quiet            print nothing on success\n"},
+	{"resign", cmd_resign,
+	 "resign -s NEW_SECKEY -p OLD_PUBKEY [-p ...] [-K KEYRING_DIR] [-o OUT] FILE",
+	 "Key rotation: sign FILE again under a new key, keeping its signed name,\n"
+	 "version, trusted comment, layout and pointer map.  FILE's current signature\n"
+	 "must verify against one of the given old keys first (else exit 1, nothing\n"
+	 "written); the new signature is verified before FILE is replaced atomically.\n"
+	 "A policy that trusts the old key `until` a date and the new one `from` an\n"
+	 "earlier date accepts both copies during the overlap.\n"
+	 "  -s, --secret NEW_SECKEY        the new key (passphrase as for keygen)\n"
+	 "  -p, --public OLD_PUBKEY        a key the current signature may verify with\n"
+	 "  -K, --keyring DIR              ... every *.pub in DIR (repeatable)\n"
+	 "  -o, --output OUT               write OUT instead of replacing FILE\n"},
 	{"show", kxsign_cmd_show, "show [--json] FILE",
 	 "Print FILE's signed metadata, content digest and the regions the signature\n"
 	 "covers, without checking the signature (use verify for that).\n"

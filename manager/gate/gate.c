@@ -320,11 +320,20 @@ static void weigh_signature(const struct gate_req *r, struct gate_decision *d)
 }
 
 /* kxp_decide() decides; the decision is recorded and returned. */
-static int decide(struct gate *g, const struct gate_req *r, const struct kxp_request *kr,
+static int decide(struct gate *g, const struct gate_req *r, struct kxp_request *kr,
 		  struct gate_decision *d)
 {
 	struct kxp_decision kd;
-	int rc = kxp_decide(g->policy, kr, &kd);
+	struct timespec now;
+	int rc;
+
+	/* keys are trusted from/until dates: on the gate's clock (the records'
+	 * clock, which tests inject through gate_opts.clock) */
+	if ((g->clock ? g->clock(&now) : clock_gettime(CLOCK_REALTIME, &now)) != 0 ||
+	    now.tv_sec <= 0)
+		return deny(g, r, d, GATE_STAGE_REQUEST, "no clock to check keys' validity by");
+	kr->now = (int64_t)now.tv_sec;
+	rc = kxp_decide(g->policy, kr, &kd);
 
 	d->verdict = rc == 0 ? kd.verdict : KXP_DENY;
 	d->stage = rc == 0 ? GATE_STAGE_POLICY : GATE_STAGE_REQUEST;

@@ -54,8 +54,10 @@ struct gate; /* opaque */
 struct gate_opts {
 	unsigned flags;        /* GATE_OPT_* */
 	size_t cache_entries;  /* 0: GATE_CACHE_DEFAULT; at most GATE_CACHE_MAX */
-	/* The clock of the records' "time"; NULL: CLOCK_REALTIME.  Tests use it
-	 * to make records reproducible. */
+	/* The clock of the records' "time" and of the keys' validity (a key
+	 * trusted `until` a date is refused from then on); NULL:
+	 * CLOCK_REALTIME.  Test-only: tests use it to make records reproducible
+	 * and to move past a key's dates; kxd never sets it. */
 	int (*clock)(struct timespec *now);
 };
 

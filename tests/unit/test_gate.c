@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "signer/kxsig_abi.h"
@@ -386,6 +387,55 @@ static void test_update_needs_its_old_copy(void **state)
 	gx_file_free(&f);
 }
 
+/* ---- key rotation: keys trusted from/until a date, on the gate's clock ------------- */
+
+static time_t fake_now;
+static int fake_clock(struct timespec *now)
+{
+	now->tv_sec = fake_now;
+	now->tv_nsec = 0;
+	return 0;
+}
+
+/* notes trusts libc-team from 2020-01-01 and acme until 2100-01-01
+ * (tests/data/gate/notes.yaml.in); the gate checks them at its clock, which
+ * a test injects through gate_opts.clock (kxd never sets it). */
+static void test_key_validity(void **state)
+{
+	struct gx *x = *state;
+	const struct gate_opts opts = {.clock = fake_clock};
+	const struct gate_subject self = gx_pvm(1, "notes", 1, 0);
+	struct gx_file good = gx_sign(x, GX_LIBC, GX_GOOD, "libgood", "1.5", NULL);
+	struct gx_file image = gx_sign(x, GX_ACME, GX_IMAGE, "notes", "1.0", NULL);
+	const struct expect before = DENY(POLICY, "which app notes trusts only from 2020-01-01 "
+					  "(now 2019-12-31T23:59:59Z)", "notes.yaml", "libc-team:");
+	const struct expect expired = DENY(POLICY, "the image is signed by key", "notes.yaml",
+					   "acme:");
+	const struct expect link_ok = ALLOW("(libc-team)", "notes.yaml", "- name: libgood");
+	const struct expect boot_ok = ALLOW("(acme)", "notes.yaml", "acme:");
+	struct gate_decision d;
+	struct gx_rec rec;
+
+	gx_reopen(x, &opts);
+	fake_now = 1577836799; /* 2019-12-31T23:59:59Z: libc-team not yet */
+	check(x, "before from", gate_link(x->gate, &self, &self, "libgood", good.bytes, good.len,
+					  &d), &d, &before, &rec);
+	assert_string_equal(rec.sig, "ok"); /* the signature verified: the key is out of date */
+	fake_now = 1577836800; /* 2020-01-01T00:00:00Z: from is inclusive */
+	check(x, "at from", gate_link(x->gate, &self, &self, "libgood", good.bytes, good.len, &d),
+	      &d, &link_ok, &rec);
+	fake_now = 4102444799; /* 2099-12-31T23:59:59Z: acme still trusted */
+	check(x, "before until", gate_boot(x->gate, &self, "notes", image.bytes, image.len, &d),
+	      &d, &boot_ok, &rec);
+	fake_now = 4102444800; /* 2100-01-01: until is exclusive */
+	check(x, "at until", gate_boot(x->gate, &self, "notes", image.bytes, image.len, &d), &d,
+	      &expired, &rec);
+	assert_non_null(strstr(d.reason, "which app notes trusted until 2100-01-01 (now "
+				       "2100-01-01): re-sign it with a current key (kxsign resign)"));
+	gx_file_free(&good);
+	gx_file_free(&image);
+}
+
 /* ---- boot and recycle ------------------------------------------------------------ */
 
 static const struct {
@@ -729,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_update_by_operator, gx_gate_setup,
 						gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_key_validity, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_update_needs_its_old_copy, gx_gate_setup,
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_boot, gx_gate_setup, gx_gate_teardown),

@@ -20,6 +20,7 @@
 #define LIBC "signer=1c1c1c1c1c1c1c1c"
 #define CDN "signer=cdcdcdcdcdcdcdcd"
 #define OLD "signer=dddddddddddddddd"
+#define NEXT "signer=2727272727272727"
 #define BAD_DIGEST "digest=bdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbdbd"
 #define KV "m/kvstore.yaml"
 #define BK "m/kvstore-backup.yaml"
@@ -119,6 +120,31 @@ static const struct dcase cases[] = {
 	 -22, D, "an operator's request names no requester app", NULL, 0, 0},
 	{"update app=kvstore lib=libkvmath version=1.18 old-version=1.17 " LIBC
 	 " operator=true loader=self", -22, D, "loader relation any", NULL, 0, 0},
+	/* key rotation: next-libc is trusted from 2027-01-01 until 2029-01-01
+	 * (the clock is the request's now=, never the test's) */
+	{"link app=kvstore lib=libkvmath version=1.17 " NEXT " now=2027-06-01", 0, A,
+	 "signed by a key it accepts (next-libc)", KV, 10, 5},
+	{"link app=kvstore lib=libkvmath version=1.17 " NEXT " now=2027-01-01", 0, A,
+	 "(next-libc)", KV, 10, 5},
+	{"link app=kvstore lib=libkvmath version=1.17 " NEXT " now=2026-12-31T23:59:59Z", 0, D,
+	 "library libkvmath 1.17 is signed by key 2727272727272727 (next-libc), which app kvstore "
+	 "trusts only from 2027-01-01 (now 2026-12-31T23:59:59Z)", KV, 8, 3},
+	{"link app=kvstore lib=libkvmath version=1.17 " NEXT " now=2028-12-31T23:59:59Z", 0, A,
+	 "(next-libc)", KV, 10, 5},
+	{"link app=kvstore lib=libkvmath version=1.17 " NEXT " now=2029-01-01", 0, D,
+	 "which app kvstore trusted until 2029-01-01 (now 2029-01-01): re-sign it with a current "
+	 "key (kxsign resign)", KV, 8, 3},
+	{"update app=kvstore lib=libkvmath version=1.18 old-version=1.17 " NEXT
+	 " operator=true now=2030-01-01", 0, D, "trusted until 2029-01-01", KV, 8, 3},
+	{"boot app=kvstore " NEXT " now=2028-01-01", 0, A, "trusted key 2727272727272727 "
+	 "(next-libc)", KV, 8, 3},
+	{"boot app=kvstore " NEXT " now=2030-01-01", 0, D, "the image is signed by key "
+	 "2727272727272727 (next-libc), which app kvstore trusted until 2029-01-01", KV, 8, 3},
+	{"recycle app=kvstore " NEXT " now=2030-01-01", 0, D, "trusted until 2029-01-01", KV, 8,
+	 3},
+	/* the other signer of libkvmath has no dates: any time */
+	{"link app=kvstore lib=libkvmath version=1.17 " LIBC " now=2099-01-01", 0, A,
+	 "(libc-team)", KV, 10, 5},
 	/* fork: counts are the parent's before the fork */
 	{"fork app=kvstore depth=2 children=15 members=63", 0, A,
 	 "after the fork: 16/16 children, depth 3/3, 64/64 members", KV, 28, 3},
@@ -352,9 +378,11 @@ static void lookups_for_the_manager(void **state)
 	assert_int_equal(kxp_lib_lookup(p, "kvstore", "libnope", &li), -ENOENT);
 
 	assert_int_equal(kxp_app_trusted_keys(p, "kvstore", keys, 4, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2); /* the signature is checked against keys out of their dates too:
+				 * kxp_decide then says the key expired, not that it is unknown */
 	assert_int_equal(keys[0].keyid[0], FX_LIBC);
 	assert_int_equal(keys[0].pk[31], FX_LIBC);
+	assert_int_equal(keys[1].keyid[0], FX_NEXT);
 	assert_int_equal(kxp_lib_trusted_keys(p, "kvstore", "libnet", keys, 4, &n), 0);
 	assert_int_equal(n, 1); /* acme and libc-team, minus revoked acme */
 	assert_int_equal(kxp_lib_trusted_keys(p, "kvstore", "libshared", keys, 4, &n), 0);

@@ -184,9 +184,11 @@ static void dump_is_canonical_with_provenance(void **state)
 		"app kvstore  @ m/kvstore.yaml:1:1\n"
 		"  image apps/kvstore.kxe\n  memory 67108864\n"
 		"  key acme a1a1a1a1a1a1a1a1 keys/acme.pub  @ m/kvstore.yaml:6:3\n",
+		"  key next-libc 2727272727272727 keys/next-libc.pub from 2027-01-01 until "
+		"2029-01-01  @ m/kvstore.yaml:8:3\n"
 		"  library libkvmath  @ m/kvstore.yaml:10:5\n"
 		"    version '>= 1.16 && < 2' = [1.16, 2)\n"
-		"    signed-by libc-team (1c1c1c1c1c1c1c1c)\n"
+		"    signed-by libc-team (1c1c1c1c1c1c1c1c), next-libc (2727272727272727)\n"
 		"    loader self, update allow, rollback deny, bind lazy\n",
 		"    version '2.1.* || >= 3' = [2.1, 2.2) U [3, +inf)\n",
 		"    version '!= 1.5' = (-inf, 1.5) U (1.5, +inf)\n",

@@ -42,7 +42,7 @@ static void key(struct fx *f, size_t a, size_t k, const char *name, uint8_t id, 
 
 	e->name = S(name);
 	e->path = S(id == FX_ACME ? "keys/acme.pub" : id == FX_LIBC ? "keys/libc-team.pub"
-								    : "keys/cdn.pub");
+			: id == FX_NEXT ? "keys/next-libc.pub" : "keys/cdn.pub");
 	memset(e->keyid, id, sizeof(e->keyid));
 	memset(e->pk, id, sizeof(e->pk));
 	e->src = src(f, a, line, 3);
@@ -140,11 +140,15 @@ static void kvstore(struct fx *f)
 	app(f, 0, "kvstore", "apps/kvstore.kxe", 64);
 	key(f, 0, 0, "acme", FX_ACME, 6);
 	key(f, 0, 1, "libc-team", FX_LIBC, 7);
-	a->nkeys = 2;
+	key(f, 0, 2, "next-libc", FX_NEXT, 8); /* rotation: 2027-01-01 .. 2029-01-01 */
+	f->keys[0][2].from = 1798761600;
+	f->keys[0][2].until = 1861920000;
+	a->nkeys = 3;
 
 	l = lib(f, 0, 0, "libkvmath", ">= 1.16 && < 2", PM_LOADER_SELF, 10);
 	l->signers[0] = 1;
-	l->nsigners = 1;
+	l->signers[1] = 2;
+	l->nsigners = 2;
 	l->version.iv[0] = (struct pm_interval){fx_bound("1.16", true), fx_bound("2", false)};
 	l->version.n = 1;
 	l->update = true;

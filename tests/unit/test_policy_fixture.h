@@ -15,6 +15,7 @@
 #define FX_LIBC 0x1c
 #define FX_CDN 0xcd
 #define FX_OLD 0xdd    /* revoked by kvstore and webcache */
+#define FX_NEXT 0x27   /* kvstore's next-libc: trusted from 2027-01-01 until 2029-01-01 */
 #define FX_DIGEST 0xbd /* revoked digest of kvstore (32 bytes) */
 
 #define FX_APPS 3

@@ -63,7 +63,9 @@ static void round_trip(void **state)
 	p = fx_open(&f);
 	assert_int_equal(p->napps, 3);
 	assert_int_equal(p->nlibs, 5);
-	assert_int_equal(p->nkeys, 4);
+	assert_int_equal(p->nkeys, 5);
+	assert_int_equal(p->keys[2].from, 1798761600); /* kvstore's next-libc */
+	assert_int_equal(p->keys[2].until, 1861920000);
 	assert_string_equal(kxp_str(p, p->apps[1].name), "kvstore-backup");
 	assert_string_equal(kxp_str(p, p->libs[2].name), "libshared");
 	assert_int_equal(p->libs[2].intervals.count, 2);
@@ -238,14 +240,14 @@ static void c_no_signer(uint8_t *b, size_t *l)
 static void c_signer_app(uint8_t *b, size_t *l)
 {
 	(void)l;
-	((uint32_t *)tab(b, KXP_T_LIB_SIGNERS))[0] = 2; /* a key of kvstore-backup */
+	((uint32_t *)tab(b, KXP_T_LIB_SIGNERS))[1] = 3; /* a key of kvstore-backup */
 }
 static void c_signer_order(uint8_t *b, size_t *l)
 {
 	uint32_t *s = tab(b, KXP_T_LIB_SIGNERS);
 
 	(void)l;
-	s[1] = 1; /* libnet: [0, 1] -> [1, 1] */
+	s[2] = 1; /* libnet (after libkvmath's two): [0, 1] -> [1, 1] */
 }
 static void c_iv_empty(uint8_t *b, size_t *l) { (void)l; IVS(b)[0].lo.part[0] = 9; }
 static void c_iv_bound(uint8_t *b, size_t *l) { (void)l; IVS(b)[0].hi.nparts = 5; }
@@ -403,15 +405,15 @@ static const struct corruption corruptions[] = {
 	{"prov", c_prov, true, "table 'apps' entry 2: provenance index 9999 out of range"},
 	{"app reserved", c_app_reserved, true, "table 'apps' entry 0: bad ipc kinds"},
 	{"ipc kinds", c_ipc_kinds, true, "bad ipc kinds 0x10"},
-	{"run gap", c_run_gap, true, "table 'apps' entry 1: keys run 3+1 does not continue at 2"},
+	{"run gap", c_run_gap, true, "table 'apps' entry 1: keys run 4+1 does not continue at 3"},
 	{"run long", c_run_long, true, "libs run 4+5"},
 	{"orphans", c_orphans, true, "entries that no app or library owns"},
 	{"loader", c_loader, true, "table 'libs' entry 0: loader, update, rollback or bind"},
 	{"no signer", c_no_signer, true, "table 'libs' entry 0: no signer"},
 	{"signer of another app", c_signer_app, true,
-	 "table 'lib-signers' entry 0: key index 2 is not a key of the library's app"},
+	 "table 'lib-signers' entry 1: key index 3 is not a key of the library's app"},
 	{"signer order", c_signer_order, true,
-	 "table 'lib-signers' entry 2: signers not ascending"},
+	 "table 'lib-signers' entry 3: signers not ascending"},
 	{"empty interval", c_iv_empty, true, "table 'intervals' entry 0: empty interval"},
 	{"bound", c_iv_bound, true, "table 'intervals' entry 0: malformed version bound"},
 	{"bound parts", c_iv_parts, true, "malformed version bound"},

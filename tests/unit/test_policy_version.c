@@ -2,7 +2,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "policy-lang/model.h"
@@ -75,6 +77,50 @@ static void range_bounds_inclusive_and_exclusive(void **state)
 	assert_true(pm_range_contains(&r, &v));
 }
 
+/* Dates of key validity (date.c): UTC, days and seconds, checked against
+ * Python's calendar.timegm for each value below. */
+static void dates_parse_and_format(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t t;
+	} good[] = {
+		{"1970-01-01", 0},
+		{"1970-01-02", 86400},
+		{"2000-02-29", 951782400},
+		{"2026-12-07T16:04:59Z", 1796659499},
+		{"2027-01-01", 1798761600},
+		{"2100-03-01", 4107542400},
+		{"9999-12-31T23:59:59Z", 253402300799},
+	};
+	static const char *const bad[] = {
+		"", "2027-1-01", "2027-01-1", "1969-12-31", "2027-00-10", "2027-13-01",
+		"2027-02-29", "2100-02-29", "2027-04-31", "2027-01-01T24:00:00Z",
+		"2027-01-01T23:60:00Z", "2027-01-01T23:59:60Z", "2027-01-01T00:00:00",
+		"2027-01-01T00:00:00+01:00", "2027-01-01 00:00:00Z", "+027-01-01", "2027-01-01Z",
+		"20270101",
+	};
+	char buf[PM_DATE_TEXT_MAX];
+	int64_t t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(pm_date_parse(good[i].text, strlen(good[i].text), &t), 0);
+		assert_int_equal(t, good[i].t);
+		pm_date_format(t, buf);
+		assert_string_equal(buf, good[i].text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (pm_date_parse(bad[i], strlen(bad[i]), &t) != -EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+	/* the length bounds the read: no NUL needed, nothing past len read */
+	assert_int_equal(pm_date_parse("2027-01-01XYZ", 10, &t), 0);
+	pm_date_format(-1, buf);
+	assert_string_equal(buf, "@-1");
+	pm_date_format(PM_DATE_MAX + 1, buf);
+	assert_string_equal(buf, "@253402300800");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -82,6 +128,7 @@ int main(void)
 		cmocka_unit_test(parse_rejects_malformed),
 		cmocka_unit_test(compare_is_numeric_with_zero_padding),
 		cmocka_unit_test(range_bounds_inclusive_and_exclusive),
+		cmocka_unit_test(dates_parse_and_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
