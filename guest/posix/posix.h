@@ -171,7 +171,7 @@ long kx_enosys(long nr);
 
 /* ---- the process (proc.c) ---- */
 void kx_limits_init(const struct kx_boot_info *boot);
-/* len bytes of hardware entropy (RDRAND): len, -EAGAIN, -ENOSYS (none). */
+/* len bytes of entropy (RDRAND, else the host's): len or -EAGAIN. */
 long kx_random(void *buf, size_t len);
 
 /* Fixed process identity until pVM fork and ids arrive (docs/posix.md). */

@@ -188,12 +188,23 @@ static void expire(uint64_t now)
 	}
 }
 
-static int any_deadline(void)
+/* The earliest deadline of a blocked thread, or KX_NO_DEADLINE. */
+static uint64_t earliest_deadline(void)
 {
+	uint64_t first = KX_NO_DEADLINE;
+
 	for (size_t i = 0; i < MAX_THREADS; i++)
-		if (threads[i].state == T_BLOCKED && threads[i].deadline != KX_NO_DEADLINE)
-			return 1;
-	return 0;
+		if (threads[i].state == T_BLOCKED && threads[i].deadline < first)
+			first = threads[i].deadline;
+	return first;
+}
+
+/* Nobody can run before deadline: the vCPU sleeps in the monitor. */
+static void halt_until(uint64_t deadline)
+{
+	struct kx_hc_halt h = {.deadline_ns = deadline};
+
+	kx_hcall(&h.hdr, KX_HC_HALT);
 }
 
 /* The next runnable thread after cur, round robin (cur itself last). */
@@ -226,18 +237,18 @@ static void schedule(void)
 	struct thread *next, *prev = cur;
 
 	for (;;) {
-		int timed = any_deadline();
+		uint64_t first = earliest_deadline();
 
-		if (timed)
+		if (first != KX_NO_DEADLINE)
 			expire(kx_now_ns(CLOCK_MONOTONIC));
 		next = pick();
 		if (next)
 			break;
-		/* Nobody can run: poll the clock until a deadline passes. */
-		if (!timed)
+		/* Nobody can run: halt until the first deadline passes. */
+		if (first == KX_NO_DEADLINE)
 			kx_panic("deadlock: all %ld threads of the pVM wait, none with a deadline",
 				 live);
-		__builtin_ia32_pause();
+		halt_until(first);
 	}
 	if (next == prev)
 		return;
