@@ -20,4 +20,8 @@ int kx_posix_implemented(long nr);
  * otherwise.  len, or a negative errno. */
 long kx_posix_host_entropy(void *buf, unsigned long len);
 
+/* How many times the monitor's timer has preempted a thread of this pVM
+ * (threads are preemptive once a second one exists; docs/posix.md). */
+long kx_posix_preemptions(void);
+
 #endif /* KX_POSIX_PUBLIC_H */

@@ -106,6 +106,10 @@ long kx_block(const void *q, uint64_t deadline_ns);
 /* Wake up to n threads blocked on q; how many were woken. */
 long kx_unblock(const void *q, long n);
 void kx_yield(void);
+/* The program enters / leaves the layer (a system call, __kx_clone): no
+ * preemption in between; leaving, the thread yields if a tick came. */
+void kx_runtime_enter(void);
+void kx_runtime_leave(void);
 /* The calling thread's id (the main thread's is the pid). */
 long kx_thread_tid(void);
 /* The FS base of the calling thread changed (arch_prctl). */

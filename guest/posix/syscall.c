@@ -56,9 +56,12 @@ int kx_posix_implemented(long nr)
 long __kx_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	const long a[6] = {a1, a2, a3, a4, a5, a6};
-	long rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
+	long rc;
 
+	kx_runtime_enter();
+	rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
 	if (kx_thread_sig()->pending)
 		kx_signals_deliver();
+	kx_runtime_leave();
 	return rc;
 }

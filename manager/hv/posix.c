@@ -237,7 +237,10 @@ static void posix_safe_point(struct hv_pvm *p)
 	if (px->page_live && now - px->anchor_ns >= REANCHOR_NS)
 		time_page_write(p);
 	if (px->interval_ns != 0 && now >= px->next_tick_ns) {
-		px->next_tick_ns = now + px->interval_ns;
+		/* Keep the timer's phase: its next signal is then on time. */
+		px->next_tick_ns += px->interval_ns;
+		if (px->next_tick_ns <= now)
+			px->next_tick_ns = now + px->interval_ns / 2;
 		preempt(p, px);
 	}
 }

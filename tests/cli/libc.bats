@@ -121,6 +121,14 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	[ "$cpu_ms" -lt 300 ] || explain "kxmon used $cpu_ms ms of CPU while the pVM slept 1.5 s"
 }
 
+@test "conformance: preemption (spinning threads, a spinlock, FPU state, malloc from 4 threads)" {
+	conform spinner 7
+	pvm -v "$LIBC/kx/spinner.kxe" /tmp
+	[ "$status" -eq 0 ] || explain "want 0"
+	n=$(exits_of preemptions)
+	[ -n "$n" ] && [ "$n" -ge 1 ] || explain "the monitor preempted the spinning threads"
+}
+
 @test "kx only: an unimplemented system call is reported once, by number, on kxmon's log" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"
