@@ -26,10 +26,15 @@
  * 1..KX_HC_NAME_MAX bytes; a call that needed the channel never resumes
  * the guest once the channel is broken; a resolved address lies in guest
  * memory.  The stand-in never allows a fork (that would fork the fuzzer).
+ * KX_HC_HALT runs with the pVM paused (as kxmon's timeout would): it must
+ * come back at once instead of sleeping to a fuzzed deadline; a call that
+ * fills a buffer (KX_HC_ENTROPY) may write exactly that buffer, and only
+ * when it succeeded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdint.h>
@@ -198,6 +203,25 @@ static void recycle_buf(const uint8_t *before, uint64_t value, uint64_t *lo, uin
 		*hi = 0;
 }
 
+/* The buffer a successful KX_HC_ENTROPY filled: [*lo, *hi), writable. */
+static void entropy_buf(struct hv_guest_mem *mem, const uint8_t *before, uint64_t value,
+			uint64_t *lo, uint64_t *hi)
+{
+	struct kx_hc_entropy e, after;
+
+	*lo = *hi = 0;
+	if (value + sizeof(e) > FUZZ_MEM)
+		return;
+	memcpy(&e, before + value, sizeof(e));
+	memcpy(&after, mem->host + value, sizeof(after));
+	if (after.hdr.ret <= 0)
+		return;
+	need(e.len <= KX_ENTROPY_MAX && after.hdr.ret == (int64_t)e.len);
+	need(hv_guest_ptr(mem, e.buf, e.len, HV_ACCESS_WRITE) != NULL);
+	*lo = e.buf;
+	*hi = e.buf + e.len;
+}
+
 /* What a successful console write sent: readable guest memory, as is. */
 static void check_console(struct hv_guest_mem *mem, const uint8_t *before, uint64_t value)
 {
@@ -232,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kx_error err;
 	uint8_t *before = NULL;
 	uint64_t value, argv_lo = 0, argv_hi = 0;
-	uint32_t value32;
+	uint32_t value32, nr = 0;
 	uint8_t flags;
 	enum mode mode;
 
@@ -265,6 +289,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (before == NULL)
 		abort();
 	memcpy(before, mem->host, FUZZ_MEM);
+	if (value + sizeof(struct kx_hc_hdr) <= FUZZ_MEM)
+		memcpy(&nr, before + value + offsetof(struct kx_hc_hdr, nr), sizeof(nr));
+	if (nr == KX_HC_HALT)
+		hv_pause(p);
 
 	hv_hcall_dispatch(p, value, &res);
 
@@ -295,6 +323,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Nothing outside the argument block changed, and nothing at all unless resumed. */
 	if (res.outcome == HV_HC_RESUME && res.nr == KX_HC_RECYCLE_WAIT)
 		recycle_buf(before, value, &argv_lo, &argv_hi);
+	if (res.outcome == HV_HC_RESUME && res.nr == KX_HC_ENTROPY)
+		entropy_buf(mem, before, value, &argv_lo, &argv_hi);
 	for (uint64_t a = 0; a < FUZZ_MEM; a++) {
 		int allowed = res.outcome == HV_HC_RESUME &&
 			      ((a >= value && a < value + MAX_BLOCK) || (a >= argv_lo && a < argv_hi));

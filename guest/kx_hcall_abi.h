@@ -70,6 +70,14 @@ enum kx_hcall_nr {
 	KX_HC_WAITX = 24,     /* struct kx_hc_waitx: wait for any child, no-hang, timeout */
 	/* Recycling (docs/recycle.md). */
 	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
+	/* posix-mon: the POSIX layer's monitor services (docs/guest-abi.md
+	 * "POSIX services"; 36 SET_FS, 41..45 stay reserved). */
+	KX_HC_TIME_PAGE = 35,	   /* struct kx_hc_time_page: the clock page */
+	KX_HC_HALT = 37,	   /* struct kx_hc_halt: every thread waits */
+	KX_HC_PREEMPT = 38,	   /* struct kx_hc_preempt: timer ticks preempt threads */
+	KX_HC_ENTROPY = 39,	   /* struct kx_hc_entropy: host entropy */
+	KX_HC_POSIX_REPORT = 40,   /* struct kx_hc_posix_report: an unimplemented call */
+	/* end posix-mon */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
@@ -372,6 +380,110 @@ struct kx_hc_waitx {
 };
 
 /*
+ * posix-mon: the POSIX layer's monitor services (docs/guest-abi.md "POSIX
+ * services").
+ *
+ * TIME_PAGE: the monitor maps a page read-only at addr (the top of the heap
+ * range, taken at load time) and keeps it current: the guest reads the
+ * clocks from it and its own TSC, without an exit.  A reader loops while
+ * seq is odd or changed under it (the monitor rewrites the page only while
+ * the vCPU is out of the guest, so a reader that sees an odd seq retries):
+ *     ns_since_base = ((tsc - tsc_base) * mult) >> shift   (128-bit product)
+ *     CLOCK_MONOTONIC = mono_base + ns_since_base, CLOCK_REALTIME likewise.
+ * ret = 0 (the same page on every call), -KX_ENOSYS when the monitor cannot
+ * keep one (no stable TSC): the guest then asks KX_HC_CLOCK.
+ */
+#define KX_TIME_PAGE_MAGIC 0x656d695458ull /* "XTime" */
+
+struct kx_time_page {
+	uint32_t seq;	    /* even: stable; bumped before and after each rewrite */
+	uint32_t shift;
+	uint64_t mult;
+	uint64_t tsc_base;  /* the guest's TSC at the bases below */
+	uint64_t mono_base; /* CLOCK_MONOTONIC, ns */
+	uint64_t real_base; /* CLOCK_REALTIME, ns since the epoch */
+	uint64_t tsc_hz;    /* for information (sysconf, /proc-like answers) */
+	uint64_t magic;	    /* KX_TIME_PAGE_MAGIC once the page is valid */
+	uint64_t reserved;
+};
+
+struct kx_hc_time_page {
+	struct kx_hc_hdr hdr;
+	uint64_t addr; /* out */
+};
+
+/* HALT: every thread of the guest waits.  The vCPU sleeps (no busy wait)
+ * until deadline_ns on CLOCK_MONOTONIC (KX_HALT_NO_DEADLINE: none), a
+ * signal for the guest, or anything kxd pushes to the pVM.  ret = 0 (woken
+ * early: look again), -KX_ETIMEDOUT (the deadline passed), -KX_EINTR (a kx
+ * signal that is not ignored is pending: it is delivered on return).
+ * flags must be 0. */
+#define KX_HALT_NO_DEADLINE UINT64_MAX
+
+struct kx_hc_halt {
+	struct kx_hc_hdr hdr;
+	uint64_t deadline_ns;
+	uint64_t flags;
+};
+
+/*
+ * PREEMPT: preemptive threads.  Every interval_ns (KX_PREEMPT_MIN_NS..
+ * KX_PREEMPT_MAX_NS; 0 turns the ticks off) the monitor's timer stops the
+ * vCPU.  If the guest may be interrupted there — area->busy is 0, RIP is
+ * outside [nopreempt_start, nopreempt_end), the vCPU is at CPL3 and no kx
+ * signal handler runs — the monitor stores the interrupted general
+ * registers, RIP and RFLAGS in *area, sets area->busy = 1 and enters
+ * trampoline with %rdi = area and %rsp 16-byte aligned at least 128 bytes
+ * (a red zone) below the interrupted stack pointer; the FPU state is left
+ * as it was.  Otherwise it sets area->pending = 1 and the guest yields at
+ * its next chance.  The area is the guest's own memory and state: nothing
+ * the guest writes there is trusted by the monitor.
+ * ret = 0 or -KX_EINVAL (an interval out of range, an area that is not
+ * guest memory it may write, a trampoline it may not execute).
+ */
+#define KX_PREEMPT_MIN_NS 1000000ull	/* 1 ms */
+#define KX_PREEMPT_MAX_NS 1000000000ull /* 1 s */
+
+struct kx_preempt_area {
+	uint32_t busy;	  /* guest: the runtime must not be interrupted now */
+	uint32_t pending; /* monitor: a tick came while busy */
+	uint64_t ticks;	  /* monitor: preemptions so far */
+	uint64_t gpr[16]; /* rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
+	uint64_t rip;
+	uint64_t rflags;
+};
+
+struct kx_hc_preempt {
+	struct kx_hc_hdr hdr;
+	uint64_t trampoline;
+	uint64_t area; /* struct kx_preempt_area, 8-byte aligned */
+	uint64_t interval_ns;
+	uint64_t nopreempt_start;
+	uint64_t nopreempt_end;
+};
+
+/* ENTROPY: len bytes (1..KX_ENTROPY_MAX) from the host's getrandom into
+ * buf.  ret = len, or -KX_EAGAIN.  A forked pVM asks anew: nothing is
+ * cached on either side, so parent and child never share a stream. */
+#define KX_ENTROPY_MAX 256u
+
+struct kx_hc_entropy {
+	struct kx_hc_hdr hdr;
+	uint64_t buf;
+	uint64_t len;
+};
+
+/* POSIX_REPORT: the guest answered -ENOSYS to Linux system call nr
+ * (0..KX_POSIX_NR_MAX-1).  The monitor logs each number once per pVM and
+ * tells kxd (kxctl list).  ret = 0, or -KX_EINVAL for a number out of range. */
+#define KX_POSIX_NR_MAX 512u
+
+struct kx_hc_posix_report {
+	struct kx_hc_hdr hdr;
+	uint64_t nr;
+};
+
+/*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
  * what it wants to keep.
@@ -420,6 +532,13 @@ _Static_assert(sizeof(struct kx_hc_sigreturn) == 16, "kx_hc_sigreturn layout");
 _Static_assert(sizeof(struct kx_hc_pause) == 16, "kx_hc_pause layout");
 _Static_assert(sizeof(struct kx_hc_waitx) == 48, "kx_hc_waitx layout");
 _Static_assert(sizeof(struct kx_hc_recycle_wait) == 56, "kx_hc_recycle_wait layout");
+_Static_assert(sizeof(struct kx_time_page) == 64, "kx_time_page layout");
+_Static_assert(sizeof(struct kx_hc_time_page) == 24, "kx_hc_time_page layout");
+_Static_assert(sizeof(struct kx_hc_halt) == 32, "kx_hc_halt layout");
+_Static_assert(sizeof(struct kx_preempt_area) == 160, "kx_preempt_area layout");
+_Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
+_Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");
+_Static_assert(sizeof(struct kx_hc_posix_report) == 24, "kx_hc_posix_report layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");

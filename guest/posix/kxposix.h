@@ -15,4 +15,13 @@ int kx_posix_unimplemented(unsigned short *nrs, int max);
  * PROT_EXEC mapping, a thread-less clone; docs/posix.md). */
 int kx_posix_implemented(long nr);
 
+/* len bytes of the host's entropy (the monitor's getrandom), whatever the
+ * CPU offers: getrandom() uses RDRAND when there is one and this
+ * otherwise.  len, or a negative errno. */
+long kx_posix_host_entropy(void *buf, unsigned long len);
+
+/* How many times the monitor's timer has preempted a thread of this pVM
+ * (threads are preemptive once a second one exists; docs/posix.md). */
+long kx_posix_preemptions(void);
+
 #endif /* KX_POSIX_PUBLIC_H */

@@ -106,6 +106,10 @@ long kx_block(const void *q, uint64_t deadline_ns);
 /* Wake up to n threads blocked on q; how many were woken. */
 long kx_unblock(const void *q, long n);
 void kx_yield(void);
+/* The program enters / leaves the layer (a system call, __kx_clone): no
+ * preemption in between; leaving, the thread yields if a tick came. */
+void kx_runtime_enter(void);
+void kx_runtime_leave(void);
 /* The calling thread's id (the main thread's is the pid). */
 long kx_thread_tid(void);
 /* The FS base of the calling thread changed (arch_prctl). */
@@ -171,7 +175,7 @@ long kx_enosys(long nr);
 
 /* ---- the process (proc.c) ---- */
 void kx_limits_init(const struct kx_boot_info *boot);
-/* len bytes of hardware entropy (RDRAND): len, -EAGAIN, -ENOSYS (none). */
+/* len bytes of entropy (RDRAND, else the host's): len or -EAGAIN. */
 long kx_random(void *buf, size_t len);
 
 /* Fixed process identity until pVM fork and ids arrive (docs/posix.md). */

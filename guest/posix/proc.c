@@ -10,9 +10,9 @@
  * wait4 and waitid answer ECHILD.
  *
  * getrandom reads the CPU's RDRAND (hardware entropy the guest reaches
- * without an exit) when CPUID offers it, and answers ENOSYS otherwise: the
- * host entropy hypercall (39) comes in phase 2.  No fallback is ever made
- * up in software.
+ * without an exit) when CPUID offers it, and the host's getrandom through
+ * the monitor (KX_HC_ENTROPY) otherwise.  Nothing is cached or made up in
+ * software, so a forked pVM never replays its parent's stream.
  */
 #include <string.h>
 #include <sys/random.h>
@@ -22,6 +22,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
+#include "guest/posix/kxposix.h"
 #include "guest/posix/posix.h"
 
 #define ARCH_SET_GS 0x1001
@@ -295,13 +296,35 @@ static int rdrand64(uint64_t *v)
 	return 0;
 }
 
+/* The host's entropy, KX_ENTROPY_MAX bytes per exit. */
+static long host_random(unsigned char *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done < KX_ENTROPY_MAX ? len - done : KX_ENTROPY_MAX;
+		struct kx_hc_entropy e = {.buf = (uint64_t)(uintptr_t)(p + done), .len = n};
+		int64_t rc = kx_hcall(&e.hdr, KX_HC_ENTROPY);
+
+		if (rc <= 0)
+			return done > 0 ? (long)done : -EAGAIN;
+		done += (size_t)rc;
+	}
+	return (long)done;
+}
+
+long kx_posix_host_entropy(void *buf, unsigned long len)
+{
+	return host_random(buf, len);
+}
+
 long kx_random(void *buf, size_t len)
 {
 	unsigned char *p = buf;
 	size_t done = 0;
 
 	if (!has_rdrand())
-		return -ENOSYS;
+		return host_random(p, len);
 	while (done < len) {
 		uint64_t v;
 		size_t n = len - done < sizeof(v) ? len - done : sizeof(v);
@@ -316,12 +339,9 @@ long kx_random(void *buf, size_t len)
 
 KX_SYS(getrandom)
 {
-	long rc;
-
 	if (a[2] & ~(long)(GRND_NONBLOCK | GRND_RANDOM | 0x4 /* GRND_INSECURE */))
 		return -EINVAL;
-	rc = kx_random((void *)a[0], (size_t)a[1] > 33554431 ? 33554431 : (size_t)a[1]);
-	return rc == -ENOSYS ? kx_enosys(SYS_getrandom) : rc;
+	return kx_random((void *)a[0], (size_t)a[1] > 33554431 ? 33554431 : (size_t)a[1]);
 }
 
 KX_SYS(arch_prctl)

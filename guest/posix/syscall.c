@@ -4,8 +4,9 @@
  * the layer implements, by Linux x86-64 number.
  *
  * A number not in the table returns -ENOSYS and is recorded, once per
- * number (kx_posix_unimplemented; phase 2 reports them to the monitor so
- * `kxctl list` can show what a program needed).  At the end of every call
+ * number (kx_posix_unimplemented), and reported to the monitor the first
+ * time (KX_HC_POSIX_REPORT: kxmon's log), so a user learns what their
+ * program needed.  At the end of every call
  * the calling thread's deliverable signals are delivered (signal.c).
  */
 #include <sys/syscall.h>
@@ -18,12 +19,18 @@
 static kx_sysfn *const table[] = {KX_SYSCALLS(ENTRY, ENTRY_ALIAS)};
 
 /* Numbers that answered ENOSYS at least once (Linux's are below 512). */
-static uint64_t unimplemented[512 / 64];
+static uint64_t unimplemented[KX_POSIX_NR_MAX / 64];
 
 long kx_enosys(long nr)
 {
-	if (nr >= 0 && nr < 512)
-		unimplemented[nr / 64] |= 1ull << (nr % 64);
+	uint64_t bit = 1ull << (nr % 64);
+
+	if (nr >= 0 && nr < KX_POSIX_NR_MAX && !(unimplemented[nr / 64] & bit)) {
+		struct kx_hc_posix_report r = {.nr = (uint64_t)nr};
+
+		unimplemented[nr / 64] |= bit;
+		kx_hcall(&r.hdr, KX_HC_POSIX_REPORT);
+	}
 	return -ENOSYS;
 }
 
@@ -49,9 +56,12 @@ int kx_posix_implemented(long nr)
 long __kx_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	const long a[6] = {a1, a2, a3, a4, a5, a6};
-	long rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
+	long rc;
 
+	kx_runtime_enter();
+	rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
 	if (kx_thread_sig()->pending)
 		kx_signals_deliver();
+	kx_runtime_leave();
 	return rc;
 }

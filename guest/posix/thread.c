@@ -4,11 +4,19 @@
  * set_robust_list, sched_yield, gettid, and kx_wait/kx_wake, on which every
  * blocking call of the layer (pipes, poll, sleep) waits.
  *
- * Phase 1 is COOPERATIVE: a thread runs until it blocks (a futex wait, a
- * read from an empty pipe, poll, sleep), yields (sched_yield) or exits.  A
- * thread that spins without a system call starves the others; preemption
- * needs the monitor's timer kicks (docs/posix.md).  One vCPU: threads never
- * run at the same time, so the layer needs no locks of its own.
+ * A thread runs until it blocks (a futex wait, a read from an empty pipe,
+ * poll, sleep), yields (sched_yield), exits — or the monitor's timer
+ * PREEMPTS it (KX_HC_PREEMPT, armed once a second thread exists): at a
+ * tick the monitor stores the interrupted registers in `parea` and enters
+ * kx_preempt_trampoline, which saves the FPU/vector state, lets the
+ * scheduler run another thread, and later restores everything and jumps
+ * back.  The layer itself is never interrupted: parea.busy counts how deep
+ * the calling thread is inside it (every entry from the program: a system
+ * call, __kx_clone, __kx_unmapself), and a tick that comes while it is
+ * non-zero — or while the trampoline restores a thread — only leaves a
+ * note (parea.pending) on which the thread yields when it leaves the
+ * layer.  One vCPU: threads never run at the same time, so the layer needs
+ * no locks of its own.
  *
  * Switching saves the callee-saved registers, MXCSR and the x87 control
  * word on the outgoing stack and loads the incoming thread's FS base (its
@@ -20,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include "guest/posix/kxposix.h"
 #include "guest/posix/posix.h"
 
 #define MAX_THREADS 128
@@ -39,6 +48,7 @@ enum { T_FREE, T_RUNNABLE, T_BLOCKED };
 
 struct thread {
 	int state;
+	uint32_t depth; /* parea.busy while switched out */
 	long tid;
 	void *sp;	     /* saved while switched out */
 	uint64_t fs;	     /* its FS base (TLS) */
@@ -65,6 +75,20 @@ static struct {
 } unmap_later;
 
 char kx_io_changed;
+
+/* The save area the monitor writes at a tick (docs/guest-abi.md). */
+struct kx_preempt_area kx_preempt_area __attribute__((aligned(64)));
+#define parea kx_preempt_area
+#define PREEMPT_INTERVAL_NS 10000000ull /* 10 ms, Linux's CFS order of magnitude */
+static int preempting;
+/* What the trampoline restores through (no-preempt code, one vCPU). */
+uint64_t kx_resume_rip, kx_resume_rsp;
+/* Bytes of FPU/vector state the trampoline saves; XSAVE when the OS side enabled it. */
+uint64_t kx_fpu_size = 512;
+uint8_t kx_use_xsave;
+void kx_preempt_trampoline(void);
+void kx_preempt_trampoline_end(void);
+__attribute__((used)) void kx_preempt_enter(uint64_t *frame);
 
 /* Save the callee-saved state on this stack, store %rsp in *save, load
  * load_sp and return into whatever was saved there. */
@@ -111,6 +135,70 @@ __asm__(".text\n"
 	"	ud2\n"
 	".size kx_thread_entry, . - kx_thread_entry\n");
 
+/*
+ * Entered by the monitor at a tick with %rdi = &parea (every general
+ * register of the interrupted code is there), parea.busy = 1, %rsp 16-byte
+ * aligned below the interrupted stack's red zone.  Saves the FPU/vector
+ * state, copies the registers into a frame on this stack and schedules;
+ * once this thread runs again, restores them all: the flags with popfq,
+ * then only moves, so nothing disturbs them, and busy drops to 0 on the
+ * last instruction before the jump back (all of it is no-preempt code).
+ */
+__asm__(".text\n"
+	".globl kx_preempt_trampoline\n"
+	".type kx_preempt_trampoline, @function\n"
+	"kx_preempt_trampoline:\n"
+	"	cld\n"
+	"	sub kx_fpu_size(%rip), %rsp\n"
+	"	and $-64, %rsp\n"
+	"	mov %rsp, %r12\n"
+	"	cmpb $0, kx_use_xsave(%rip)\n"
+	"	je 1f\n"
+	"	mov $-1, %eax\n"
+	"	mov $-1, %edx\n"
+	"	xsave64 (%r12)\n"
+	"	jmp 2f\n"
+	"1:	fxsave64 (%r12)\n"
+	"2:	sub $160, %rsp\n"
+	"	mov %rsp, %rdi\n"
+	"	call kx_preempt_enter\n"
+	"	cmpb $0, kx_use_xsave(%rip)\n"
+	"	je 3f\n"
+	"	mov $-1, %eax\n"
+	"	mov $-1, %edx\n"
+	"	xrstor64 (%r12)\n"
+	"	jmp 4f\n"
+	"3:	fxrstor64 (%r12)\n"
+	"4:	mov 128(%rsp), %rax\n"
+	"	mov %rax, kx_resume_rip(%rip)\n"
+	"	mov 32(%rsp), %rax\n"
+	"	mov %rax, kx_resume_rsp(%rip)\n"
+	"	pushq 136(%rsp)\n"
+	"	popfq\n"
+	"	mov 0(%rsp), %rax\n"
+	"	mov 8(%rsp), %rcx\n"
+	"	mov 16(%rsp), %rdx\n"
+	"	mov 24(%rsp), %rbx\n"
+	"	mov 40(%rsp), %rbp\n"
+	"	mov 48(%rsp), %rsi\n"
+	"	mov 56(%rsp), %rdi\n"
+	"	mov 64(%rsp), %r8\n"
+	"	mov 72(%rsp), %r9\n"
+	"	mov 80(%rsp), %r10\n"
+	"	mov 88(%rsp), %r11\n"
+	"	mov 96(%rsp), %r12\n"
+	"	mov 104(%rsp), %r13\n"
+	"	mov 112(%rsp), %r14\n"
+	"	mov 120(%rsp), %r15\n"
+	"	mov kx_resume_rsp(%rip), %rsp\n"
+	"	movl $0, kx_preempt_area(%rip)\n"
+	"	jmp *kx_resume_rip(%rip)\n"
+	".globl kx_preempt_trampoline_end\n"
+	"kx_preempt_trampoline_end:\n"
+	".size kx_preempt_trampoline, . - kx_preempt_trampoline\n");
+
+_Static_assert(offsetof(struct kx_preempt_area, busy) == 0, "the trampoline clears busy at 0");
+
 static void set_fs(uint64_t base)
 {
 	__asm__ volatile("wrfsbase %0" : : "r"(base) : "memory");
@@ -118,10 +206,57 @@ static void set_fs(uint64_t base)
 
 void kx_threads_init(void)
 {
+	unsigned a, b, c, d;
+
 	cur = &threads[0];
 	cur->state = T_RUNNABLE;
 	cur->tid = KX_PID;
 	memcpy(cur->name, "main", 5);
+	/* XSAVE keeps the AVX (and later) state too, when the OS side enabled it. */
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if ((c >> 27) & 1) { /* OSXSAVE */
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+		if (b >= 512 + 64) {
+			kx_use_xsave = 1;
+			kx_fpu_size = b;
+		}
+	}
+}
+
+/* Ticks while more than one thread exists (turned on at the first clone). */
+static void preempt_on(void)
+{
+	struct kx_hc_preempt r = {
+		.trampoline = (uint64_t)(uintptr_t)kx_preempt_trampoline,
+		.area = (uint64_t)(uintptr_t)&parea,
+		.interval_ns = PREEMPT_INTERVAL_NS,
+		.nopreempt_start = (uint64_t)(uintptr_t)kx_preempt_trampoline,
+		.nopreempt_end = (uint64_t)(uintptr_t)kx_preempt_trampoline_end,
+	};
+
+	if (!preempting && kx_hcall(&r.hdr, KX_HC_PREEMPT) == 0)
+		preempting = 1;
+}
+
+void kx_runtime_enter(void)
+{
+	parea.busy++;
+}
+
+void kx_runtime_leave(void)
+{
+	if (--parea.busy == 0 && parea.pending) {
+		/* A tick came while the layer ran: this thread's turn is over. */
+		parea.busy = 1;
+		parea.pending = 0;
+		kx_yield();
+		parea.busy = 0;
+	}
+}
+
+long kx_posix_preemptions(void)
+{
+	return (long)parea.ticks;
 }
 
 long kx_thread_tid(void)
@@ -188,12 +323,23 @@ static void expire(uint64_t now)
 	}
 }
 
-static int any_deadline(void)
+/* The earliest deadline of a blocked thread, or KX_NO_DEADLINE. */
+static uint64_t earliest_deadline(void)
 {
+	uint64_t first = KX_NO_DEADLINE;
+
 	for (size_t i = 0; i < MAX_THREADS; i++)
-		if (threads[i].state == T_BLOCKED && threads[i].deadline != KX_NO_DEADLINE)
-			return 1;
-	return 0;
+		if (threads[i].state == T_BLOCKED && threads[i].deadline < first)
+			first = threads[i].deadline;
+	return first;
+}
+
+/* Nobody can run before deadline: the vCPU sleeps in the monitor. */
+static void halt_until(uint64_t deadline)
+{
+	struct kx_hc_halt h = {.deadline_ns = deadline};
+
+	kx_hcall(&h.hdr, KX_HC_HALT);
 }
 
 /* The next runnable thread after cur, round robin (cur itself last). */
@@ -226,25 +372,27 @@ static void schedule(void)
 	struct thread *next, *prev = cur;
 
 	for (;;) {
-		int timed = any_deadline();
+		uint64_t first = earliest_deadline();
 
-		if (timed)
+		if (first != KX_NO_DEADLINE)
 			expire(kx_now_ns(CLOCK_MONOTONIC));
 		next = pick();
 		if (next)
 			break;
-		/* Nobody can run: poll the clock until a deadline passes. */
-		if (!timed)
+		/* Nobody can run: halt until the first deadline passes. */
+		if (first == KX_NO_DEADLINE)
 			kx_panic("deadlock: all %ld threads of the pVM wait, none with a deadline",
 				 live);
-		__builtin_ia32_pause();
+		halt_until(first);
 	}
 	if (next == prev)
 		return;
 	cur = next;
 	if (next->fs != prev->fs)
 		set_fs(next->fs);
+	prev->depth = parea.busy;
 	kx_switch(&prev->sp, next->sp);
+	parea.busy = cur->depth;
 	after_switch();
 }
 
@@ -287,9 +435,21 @@ void kx_yield(void)
 	schedule(); /* cur stays runnable: others first, then cur again */
 }
 
+/* The trampoline's C half: the interrupted registers into frame (gpr[16],
+ * rip, rflags, as struct kx_preempt_area has them), then others run. */
+void kx_preempt_enter(uint64_t *frame)
+{
+	memcpy(frame, parea.gpr, sizeof(parea.gpr));
+	frame[16] = parea.rip;
+	frame[17] = parea.rflags;
+	parea.pending = 0;
+	kx_yield();
+}
+
 void kx_thread_main(void)
 {
 	after_switch();
+	parea.busy = 0; /* out of the layer: into the thread's own code */
 	{
 		long a[6] = {cur->fn(cur->arg)};
 
@@ -301,8 +461,8 @@ void kx_thread_main(void)
 /* musl's __clone for pthread_create: a thread of this pVM (CLONE_VM |
  * CLONE_THREAD); process creation (fork, vfork, posix_spawn) is not a
  * thread and waits for pVM fork (ENOSYS). */
-int __kx_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls,
-	       int *ctid)
+static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
+			void *tls, int *ctid)
 {
 	struct thread *t = NULL;
 	uint64_t *sp;
@@ -340,7 +500,19 @@ int __kx_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, 
 	t->sp = sp;
 	t->state = T_RUNNABLE;
 	live++;
+	preempt_on();
 	return (int)t->tid;
+}
+
+int __kx_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls,
+	       int *ctid)
+{
+	int rc;
+
+	kx_runtime_enter();
+	rc = clone_thread(fn, stack, flags, arg, ptid, tls, ctid);
+	kx_runtime_leave();
+	return rc;
 }
 
 KX_SYS(clone)
@@ -370,6 +542,7 @@ void __kx_unmapself(void *base, size_t size)
 {
 	long a[6] = {0};
 
+	kx_runtime_enter(); /* for good: this thread ends in there */
 	unmap_later.base = base;
 	unmap_later.size = size;
 	kx_sys_exit(a);

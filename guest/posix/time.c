@@ -2,19 +2,21 @@
  * time.c — clock_gettime, clock_getres, gettimeofday, time, nanosleep,
  * clock_nanosleep.
  *
- * Today every precise reading is one KX_HC_CLOCK exit (the host's
- * CLOCK_MONOTONIC and CLOCK_REALTIME); a clock page the monitor keeps
- * current (hypercall 35, phase 2) will make them exit-free.  File
- * timestamps and the *_COARSE clocks use a cached reading instead, refreshed
- * when the TSC says a few milliseconds have passed — Linux stamps files
- * from its coarse clock too.
+ * Readings come from the clock page the monitor keeps current
+ * (KX_HC_TIME_PAGE, docs/guest-abi.md): its bases and TSC scale plus this
+ * CPU's TSC, under the page's sequence counter — no exit.  A monitor that
+ * cannot keep one (no usable TSC) leaves the layer on one KX_HC_CLOCK exit
+ * per reading; then file timestamps and the *_COARSE clocks use a cached
+ * reading, refreshed when the TSC says a few milliseconds have passed
+ * (Linux stamps files from its coarse clock too).  CLOCK_MONOTONIC never
+ * goes back, even when the monitor re-bases the page.
  *
  * CPU-time clocks count the pVM's time since boot: a pVM is one vCPU
  * working for one program, and the monitor does not report vCPU time yet.
  *
  * Sleeping is a wait with a deadline (thread.c): other threads run
- * meanwhile; with none to run, the pVM polls the clock until the deadline
- * (a halt-until hypercall, 37, will replace the polling in phase 2).
+ * meanwhile; with none to run, the vCPU halts until the deadline
+ * (KX_HC_HALT).
  */
 #include <sys/time.h>
 
@@ -29,6 +31,8 @@ static uint64_t boot_mono;
 static struct {
 	uint64_t tsc, mono, real;
 } coarse;
+static const volatile struct kx_time_page *page; /* NULL: one exit per reading */
+static uint64_t last_mono;
 
 static uint64_t rdtsc(void)
 {
@@ -49,15 +53,49 @@ static struct kx_hc_clock read_clock(void)
 	return c;
 }
 
+/* Both clocks from the page: a consistent snapshot under its seq. */
+static void page_read(uint64_t *mono, uint64_t *real)
+{
+	const volatile struct kx_time_page *t = page;
+	uint32_t seq;
+	uint64_t since;
+
+	do {
+		seq = t->seq;
+		__asm__ volatile("" ::: "memory");
+		since = rdtsc() - t->tsc_base;
+		/* Just after a re-base the TSC may read a few cycles early. */
+		since = (int64_t)since < 0 ? 0
+					   : (uint64_t)(((unsigned __int128)since * t->mult) >>
+							t->shift);
+		*mono = t->mono_base + since;
+		*real = t->real_base + since;
+		__asm__ volatile("" ::: "memory");
+	} while ((seq & 1) || seq != t->seq);
+	if (*mono < last_mono)
+		*mono = last_mono;
+	last_mono = *mono;
+}
+
 uint64_t kx_now_ns(clockid_t clock)
 {
-	struct kx_hc_clock c = read_clock();
+	uint64_t mono, real;
 
-	return clock == CLOCK_REALTIME ? c.realtime_ns : c.monotonic_ns;
+	if (page) {
+		page_read(&mono, &real);
+	} else {
+		struct kx_hc_clock c = read_clock();
+
+		mono = c.monotonic_ns;
+		real = c.realtime_ns;
+	}
+	return clock == CLOCK_REALTIME ? real : mono;
 }
 
 static uint64_t coarse_ns(clockid_t clock)
 {
+	if (page)
+		return kx_now_ns(clock);
 	if (coarse.tsc == 0 || rdtsc() - coarse.tsc > COARSE_TICKS)
 		read_clock();
 	return clock == CLOCK_REALTIME ? coarse.real : coarse.mono;
@@ -76,6 +114,11 @@ void kx_timespec_now(clockid_t clock, struct timespec *ts)
 
 void kx_time_init(void)
 {
+	struct kx_hc_time_page t = {0};
+
+	if (kx_hcall(&t.hdr, KX_HC_TIME_PAGE) == 0 && t.addr != 0 &&
+	    ((const struct kx_time_page *)(uintptr_t)t.addr)->magic == KX_TIME_PAGE_MAGIC)
+		page = (const volatile struct kx_time_page *)(uintptr_t)t.addr;
 	boot_mono = kx_now_ns(CLOCK_MONOTONIC);
 }
 

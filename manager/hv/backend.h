@@ -105,6 +105,10 @@ struct hv_backend {
 	int (*fork_child)(struct hv_vm *vm, struct kx_error *err);
 	/* Free everything; the host view of guest memory goes with it. */
 	void (*destroy)(struct hv_vm *vm);
+	/* The guest's TSC minus the host's, at the same instant, as the
+	 * guest's rdtsc sees it (a clock page in guest memory needs it; it may
+	 * change across fork_child).  Optional: NULL or -ENOSYS when unknown. */
+	int (*tsc_offset)(struct hv_vm *vm, int64_t *offset, struct kx_error *err);
 };
 
 extern const struct hv_backend hv_kvm_backend;

@@ -24,6 +24,7 @@
 static const struct hv_module *const modules[] = {
 	&hv_mod_base, &hv_mod_link,   &hv_mod_proc,    &hv_mod_ipc,
 	&hv_mod_signal, &hv_mod_update, &hv_mod_recycle,
+	&hv_mod_posix, /* posix-mon */
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -327,6 +328,7 @@ int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct h
 	p->mgr = cfg->manager;
 	p->pool = cfg->pool;
 	p->console_fd = cfg->console_fd;
+	p->log_fd = cfg->log_fd;
 	p->update_fail_step = cfg->update_fail_step;
 	p->kick_signal = cfg->kick_signal;
 	p->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
@@ -475,10 +477,12 @@ int hv_run(struct hv_pvm *p, struct hv_end *end, struct kx_error *err)
 			return rc;
 		switch (x.kind) {
 		case HV_EXIT_HCALL:
+			p->hcalls++;
 			if (hcall(p, x.block, end))
 				continue;
 			return 0;
 		case HV_EXIT_KICK:
+			p->kicks++;
 			safe_point(p);
 			continue;
 		case HV_EXIT_PAUSED:

@@ -130,6 +130,9 @@ struct hv_config {
 	int argc;	     /* guest argv, argv[0] being the image name */
 	char *const *argv;
 	int console_fd; /* where KX_HC_CONSOLE_WRITE goes */
+	/* Where the monitor's notices go, one line each (an unimplemented
+	 * system call of the POSIX layer); 0: nowhere. */
+	int log_fd;
 	/* NULL: a pVM alone — static images only, and linking, fork, IpC and
 	 * signals are -KX_EPERM for the guest. */
 	const struct hv_manager *manager;
@@ -248,6 +251,17 @@ struct hv_link_stats {
 	uint64_t tlb_flushes;	    /* page tables changed after the guest ran */
 };
 void hv_link_stats(const struct hv_pvm *p, struct hv_link_stats *out);
+
+/* posix-mon: exits and the POSIX services' work (posix.c; kxmon -v). */
+struct hv_posix_stats {
+	uint64_t hcalls;	   /* hypercall exits served */
+	uint64_t kicks;		   /* kick exits (timer ticks, kxd's pushes) */
+	uint64_t halts;		   /* KX_HC_HALT calls */
+	uint64_t preemptions;	   /* guest threads interrupted at a tick */
+	uint64_t preempt_deferred; /* ticks the guest could not take then */
+	uint64_t reported;	   /* unimplemented system calls reported */
+};
+void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out);
 
 #define HV_LINK_MAX_FILES 64u /* libraries opened for one pVM */
 

@@ -38,6 +38,13 @@ union hv_block {
 	struct kx_hc_ipc_get ipc_get;
 	struct kx_hc_ipc_obj ipc_obj;
 	struct kx_hc_notify notify;
+	/* posix-mon (posix.c) */
+	struct kx_hc_time_page time_page;
+	struct kx_hc_halt halt;
+	struct kx_hc_preempt preempt;
+	struct kx_hc_entropy entropy;
+	struct kx_hc_posix_report posix_report;
+	/* end posix-mon */
 };
 
 /* One hypercall: the block is a copy the decoder made (written back when the
@@ -68,13 +75,15 @@ struct hv_module {
 };
 
 extern const struct hv_module hv_mod_base, hv_mod_link, hv_mod_proc, hv_mod_ipc,
-	hv_mod_signal, hv_mod_update, hv_mod_recycle;
+	hv_mod_signal, hv_mod_update, hv_mod_recycle,
+	hv_mod_posix; /* posix-mon */
 
 struct hv_linker;	 /* link.c */
 struct hv_ipc;		 /* ipc.c */
 struct hv_signals;	 /* signal.c */
 struct hv_update_state;	 /* update_mod.c */
 struct hv_recycle;	 /* recycle.c */
+struct hv_posix;	 /* posix.c (posix-mon) */
 
 struct hv_pvm {
 	const struct hv_backend *be;
@@ -84,6 +93,8 @@ struct hv_pvm {
 	const struct hv_manager *mgr; /* NULL: a pVM alone */
 	bool pool;
 	int console_fd;
+	int log_fd; /* monitor notices, a line each; 0: none (posix-mon) */
+	uint64_t hcalls, kicks; /* exits the core served (posix-mon: hv_posix_stats) */
 	const char *update_fail_step;
 	int kick_signal;
 	uint64_t stack_base, stack_size; /* the stack; its guard page is just below */
@@ -102,6 +113,7 @@ struct hv_pvm {
 	struct hv_signals *sig;
 	struct hv_update_state *update;
 	struct hv_recycle *recycle;
+	struct hv_posix *posix; /* posix-mon */
 	void (*test_safe_point)(struct hv_pvm *p, void *ctx);
 	void *test_ctx;
 };

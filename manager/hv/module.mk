@@ -9,6 +9,7 @@ kxhv_SRCS := manager/hv/core.c manager/hv/hcall.c manager/hv/guestmem.c manager/
 	manager/hv/proc.c \
 	manager/hv/ipc.c manager/hv/signal.c manager/hv/recycle.c manager/hv/update.c \
 	manager/hv/update_vars.c manager/hv/update_mod.c
+kxhv_SRCS += manager/hv/posix.c # posix-mon
 # The backends: primitives only (backend.h).
 kxhv_SRCS += manager/hv/kvm/kvm.c manager/hv/kvm/run.c manager/hv/kvm/mem.c \
 	manager/hv/kvm/fork.c manager/hv/kvm/paging.c
@@ -178,3 +179,10 @@ UNIT_TESTS += test_guest_errno
 test_guest_errno_SRCS := tests/unit/test_guest_errno.c tests/hv/hv_fake.c
 test_guest_errno_LIBS := kxhv kxchan kxelf
 test_guest_errno_LDLIBS := -lcmocka
+
+# posix-mon: the POSIX services (posix.c) in the decoder: the clock page,
+# halt, preemption at a tick, entropy, unimplemented-call reports.
+UNIT_TESTS += test_hcall_posix
+test_hcall_posix_SRCS := tests/unit/test_hcall_posix.c tests/hv/hv_fake.c
+test_hcall_posix_LIBS := kxhv kxchan kxelf
+test_hcall_posix_LDLIBS := -lcmocka

@@ -372,6 +372,19 @@ static void print_link_stats(const struct hv_pvm *p)
 		(unsigned long long)st.tlb_flushes);
 }
 
+static void print_posix_stats(const struct hv_pvm *p)
+{
+	struct hv_posix_stats st;
+
+	hv_posix_stats(p, &st);
+	fprintf(stderr,
+		"kxmon: exits: %llu hypercalls, %llu kicks; posix: %llu halts, %llu preemptions "
+		"(%llu deferred), %llu unimplemented system calls\n",
+		(unsigned long long)st.hcalls, (unsigned long long)st.kicks,
+		(unsigned long long)st.halts, (unsigned long long)st.preemptions,
+		(unsigned long long)st.preempt_deferred, (unsigned long long)st.reported);
+}
+
 /* The guest's argv: NAME then the arguments after the options. */
 static char **channel_argv(const char *name, int argc, char **argv, int *out_argc)
 {
@@ -458,6 +471,7 @@ int main(int argc, char **argv)
 		.argc = guest_argv ? guest_argc : argc - optind,
 		.argv = guest_argv ? guest_argv : argv + optind,
 		.console_fd = STDOUT_FILENO,
+		.log_fd = STDERR_FILENO,
 		.manager = opt.channel_fd >= 0 ? &manager : NULL,
 		.pool = opt.channel_fd >= 0 && opt.pool,
 		.kick_signal = SIGIO,
@@ -499,6 +513,8 @@ int main(int argc, char **argv)
 	status = report_end(&end, &opt, report, sizeof(report));
 	if (opt.verbose && client.fd >= 0)
 		print_link_stats(pvm);
+	if (opt.verbose)
+		print_posix_stats(pvm);
 out:
 	signal_pvm = NULL;
 	if (pvm != NULL)

@@ -87,7 +87,61 @@ conform() {
 	conform signals 20
 }
 
-@test "kx only: fixed ids, no terminal, W^X (EACCES / ENOSYS), RDRAND, devices, ENOSYS recorded" {
+# ---- posix-mon: the monitor's services (clock page, halt, preemption, reports) ----
+
+# exits_of FIELD: a number from kxmon -v's "kxmon: exits: ..." line in $stderr.
+exits_of() {
+	sed -n "s/^kxmon: exits:.*[ ,;]\([0-9][0-9]*\) $1.*/\1/p" <<<"$stderr"
+}
+
+@test "conformance: clocks from the clock page (200000 readings, no exit each)" {
+	conform clockloop 5
+	pvm -v "$LIBC/kx/clockloop.kxe" /tmp
+	[ "$status" -eq 0 ] || explain "want 0"
+	n=$(exits_of hypercalls)
+	[ -n "$n" ] || explain "kxmon -v reports its exits"
+	# 201000+ readings: one exit each would be 200000 and more.
+	[ "$n" -lt 100 ] || explain "want fewer than 100 hypercalls for 201000 clock readings"
+}
+
+@test "conformance: sleeping halts the vCPU (nanosleep, poll, select, timed waits)" {
+	conform sleeper 6
+	# kxmon's own CPU time (user + system) while the pVM sleeps 1.5 s.
+	run --separate-stderr python3 -c '
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(r.returncode, int((u.ru_utime + u.ru_stime) * 1000))
+sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
+	read -r rc cpu_ms <<<"$output"
+	[ "$rc" -eq 0 ] || explain "want 0"
+	n=$(exits_of halts)
+	[ -n "$n" ] && [ "$n" -ge 6 ] || explain "want a halt per wait (6)"
+	# Polling the clock for 1.5 s would burn about that much CPU.
+	[ "$cpu_ms" -lt 300 ] || explain "kxmon used $cpu_ms ms of CPU while the pVM slept 1.5 s"
+}
+
+@test "conformance: preemption (spinning threads, a spinlock, FPU state, malloc from 4 threads)" {
+	conform spinner 7
+	pvm -v "$LIBC/kx/spinner.kxe" /tmp
+	[ "$status" -eq 0 ] || explain "want 0"
+	n=$(exits_of preemptions)
+	[ -n "$n" ] && [ "$n" -ge 1 ] || explain "the monitor preempted the spinning threads"
+}
+
+@test "kx only: an unimplemented system call is reported once, by number, on kxmon's log" {
+	pvm "$LIBC/kx/kxonly.kxe"
+	[ "$status" -eq 0 ] || explain "kxonly failed"
+	# kxonly calls mount twice (and fork, execve once each).
+	[ "$(grep -c 'system call 165 is not implemented' <<<"$stderr")" -eq 1 ] ||
+		explain "mount (165) reported exactly once"
+	[[ "$stderr" == *"pVM "[0-9]*": system call 57 is not implemented (ENOSYS)"* ]] ||
+		explain "fork (57) reported"
+	! grep -q 'system call 0 ' <<<"$stderr" || explain "read is implemented"
+}
+# ---- end posix-mon ----
+
+@test "kx only: fixed ids, no terminal, W^X (EACCES / ENOSYS), entropy (RDRAND, the host's), devices, ENOSYS recorded" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"
 	! grep -q '^FAIL' <<<"$output" || explain "a check failed"

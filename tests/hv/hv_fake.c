@@ -151,6 +151,14 @@ static void fk_destroy(struct hv_vm *vm)
 	free(vm);
 }
 
+/* The fake guest's TSC is the host's. */
+static int fk_tsc_offset(struct hv_vm *vm, int64_t *offset, struct kx_error *err)
+{
+	(void)vm, (void)err;
+	*offset = 0;
+	return 0;
+}
+
 const struct hv_backend hv_fake_backend = {
 	.name = "fake",
 	.probe = fk_probe,
@@ -170,6 +178,7 @@ const struct hv_backend hv_fake_backend = {
 	.fork_prepare = fk_fork,
 	.fork_child = fk_fork,
 	.destroy = fk_destroy,
+	.tsc_offset = fk_tsc_offset,
 };
 
 /* ---- the scripted manager -------------------------------------------------------- */

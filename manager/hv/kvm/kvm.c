@@ -466,6 +466,28 @@ static int kvm_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned par
 	return rc;
 }
 
+/* The guest's IA32_TSC read through KVM, between two host readings: their
+ * midpoint is the same instant to within the ioctl's time. */
+static int kvm_tsc_offset(struct hv_vm *vm, int64_t *offset, struct kx_error *err)
+{
+	/* struct kvm_msrs and its one entry (the struct ends in a flexible array). */
+	uint64_t raw[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = {0};
+	struct kvm_msrs *m = (struct kvm_msrs *)(void *)raw;
+	uint64_t before, after;
+	int rc;
+
+	m->nmsrs = 1;
+	m->entries[0].index = 0x10; /* IA32_TSC */
+	before = __builtin_ia32_rdtsc();
+	rc = ioctl(vm->vcpu_fd, KVM_GET_MSRS, m);
+	after = __builtin_ia32_rdtsc();
+	if (rc != 1)
+		return kx_err(err, rc < 0 ? -errno : -ENOSYS, "KVM_GET_MSRS(IA32_TSC): %s",
+			      rc < 0 ? strerror(errno) : "not read");
+	*offset = (int64_t)(m->entries[0].data - (before + (after - before) / 2));
+	return 0;
+}
+
 const struct hv_backend hv_kvm_backend = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -485,4 +507,5 @@ const struct hv_backend hv_kvm_backend = {
 	.fork_prepare = kvm_fork_prepare,
 	.fork_child = kvm_fork_child,
 	.destroy = kvm_destroy,
+	.tsc_offset = kvm_tsc_offset,
 };

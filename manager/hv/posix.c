@@ -1,0 +1,458 @@
+/*
+ * posix.c — the module "posix": the monitor's services for the POSIX layer
+ * of guest/posix/ (docs/posix.md, docs/guest-abi.md "POSIX services"):
+ *
+ *   35 TIME_PAGE     a read-only clock page kept current here: the guest
+ *                    reads CLOCK_MONOTONIC/REALTIME from it and its TSC,
+ *                    with no exit
+ *   37 HALT          every guest thread waits: sleep until a deadline, a
+ *                    signal for the guest or a push from kxd (no busy wait)
+ *   38 PREEMPT       timer ticks stop the vCPU; at a tick the interrupted
+ *                    registers go to the guest's save area and the guest's
+ *                    trampoline runs its scheduler
+ *   39 ENTROPY       the host's getrandom
+ *   40 POSIX_REPORT  an unimplemented system call, logged once per number
+ *
+ * Everything the guest hands over is untrusted: numbers are range-checked,
+ * every address goes through hv_guest_ptr with the right it needs, and the
+ * save area is written, never read back (the guest restores its own state:
+ * a forged frame can only do what the guest could do anyway).
+ *
+ * Host system calls used here (for the seccomp jail): clock_gettime,
+ * getrandom, ppoll, write, timer_create, timer_settime, timer_delete, and
+ * through the KVM backend's tsc_offset one KVM_GET_MSRS ioctl.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manager/hv/internal.h"
+
+#define NS_PER_S	1000000000ull
+#define TIME_SHIFT	32u
+#define CALIBRATE_NS	2000000ull	/* the first TSC rate: 2 ms against the clock */
+#define REANCHOR_NS	1000000000ull	/* re-base the clock page every second */
+#define HALT_SLICE_NS	1000000000ull	/* one host sleep at most: look again */
+
+struct hv_posix {
+	/* TIME_PAGE */
+	uint64_t page_gpa; /* 0: no page reserved */
+	bool page_live;	   /* the guest asked for it: kept current */
+	int64_t tsc_offset;
+	uint64_t anchor_ns; /* CLOCK_MONOTONIC of the last rewrite */
+	/* PREEMPT */
+	uint64_t trampoline, area, interval_ns, np_start, np_end;
+	uint64_t next_tick_ns;
+	timer_t timer;
+	bool has_timer;
+	/* POSIX_REPORT: numbers already reported */
+	uint64_t reported[KX_POSIX_NR_MAX / 64];
+	struct hv_posix_stats stats;
+};
+
+/* ---- clocks ----------------------------------------------------------------------- */
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The host TSC's rate, measured against CLOCK_MONOTONIC_RAW from the first
+ * use in this process (a forked monitor inherits it) and refined at every
+ * call: the longer the baseline, the better the rate.
+ */
+static struct {
+	uint64_t tsc0, ns0;
+} calib;
+
+static uint64_t tsc_hz(void)
+{
+	uint64_t tsc, ns;
+
+	if (calib.ns0 == 0) {
+		calib.ns0 = clock_ns(CLOCK_MONOTONIC_RAW);
+		calib.tsc0 = __builtin_ia32_rdtsc();
+		while (clock_ns(CLOCK_MONOTONIC_RAW) - calib.ns0 < CALIBRATE_NS)
+			;
+	}
+	ns = clock_ns(CLOCK_MONOTONIC_RAW);
+	tsc = __builtin_ia32_rdtsc();
+	if (ns <= calib.ns0 || tsc <= calib.tsc0)
+		return 0;
+	return (uint64_t)((unsigned __int128)(tsc - calib.tsc0) * NS_PER_S / (ns - calib.ns0));
+}
+
+/* Rewrite the clock page: bases taken now, the guest's TSC at that instant. */
+static int time_page_write(struct hv_pvm *p)
+{
+	struct hv_posix *px = p->posix;
+	struct kx_time_page *tp;
+	uint64_t hz = tsc_hz(), tsc, mono, real;
+
+	tp = hv_guest_ptr(&p->mem, px->page_gpa, sizeof(*tp), HV_ACCESS_MONITOR);
+	if (tp == NULL || hz < 1000000)
+		return -ENOSYS;
+	mono = clock_ns(CLOCK_MONOTONIC);
+	real = clock_ns(CLOCK_REALTIME);
+	tsc = __builtin_ia32_rdtsc();
+	tp->seq++;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	tp->shift = TIME_SHIFT;
+	tp->mult = (uint64_t)(((unsigned __int128)NS_PER_S << TIME_SHIFT) / hz);
+	tp->tsc_base = tsc + (uint64_t)px->tsc_offset;
+	tp->mono_base = mono;
+	tp->real_base = real;
+	tp->tsc_hz = hz;
+	tp->magic = KX_TIME_PAGE_MAGIC;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	tp->seq++;
+	px->anchor_ns = mono;
+	return 0;
+}
+
+static int time_page_start(struct hv_pvm *p)
+{
+	struct hv_posix *px = p->posix;
+	struct kx_error err;
+	int rc;
+
+	if (px->page_gpa == 0 || p->be->tsc_offset == NULL)
+		return -ENOSYS;
+	rc = p->be->tsc_offset(p->vm, &px->tsc_offset, &err);
+	if (rc == 0)
+		rc = time_page_write(p);
+	px->page_live = rc == 0;
+	return rc;
+}
+
+/* ---- the module's hooks ------------------------------------------------------------- */
+
+/* The clock page: the top page of the heap range, read-only to the guest. */
+static int posix_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
+		       struct kx_error *err)
+{
+	struct hv_posix *px;
+
+	if (*heap_end < heap_start + 2 * KX_PAGE_SIZE)
+		return kx_err(err, -ENOMEM, "posix: no room for the clock page");
+	px = calloc(1, sizeof(*px));
+	if (px == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
+	p->posix = px;
+	*heap_end -= KX_PAGE_SIZE;
+	px->page_gpa = *heap_end;
+	return hv_protect(p, px->page_gpa, KX_PAGE_SIZE, HV_PROT_READ, err);
+}
+
+static void disarm(struct hv_posix *px)
+{
+	struct itimerspec off = {{0, 0}, {0, 0}};
+
+	if (px->has_timer)
+		timer_settime(px->timer, 0, &off, NULL);
+}
+
+static int arm(struct hv_pvm *p, struct hv_posix *px)
+{
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = p->kick_signal};
+	struct itimerspec every = {
+		.it_interval = {(time_t)(px->interval_ns / NS_PER_S),
+				(long)(px->interval_ns % NS_PER_S)},
+	};
+
+	if (p->kick_signal == 0)
+		return -ENOSYS;
+	if (!px->has_timer) {
+		if (timer_create(CLOCK_MONOTONIC, &ev, &px->timer) != 0)
+			return -errno;
+		px->has_timer = true;
+	}
+	every.it_value = every.it_interval;
+	px->next_tick_ns = clock_ns(CLOCK_MONOTONIC) + px->interval_ns;
+	return timer_settime(px->timer, 0, &every, NULL) != 0 ? -errno : 0;
+}
+
+/*
+ * A tick: interrupt the guest if it may be, else leave it a note.  Only at
+ * CPL3 (a kick can stop the vCPU in a backend's fault stubs), never inside
+ * a kx signal handler (the signal module keeps that state), the runtime or
+ * its no-preempt code.
+ */
+static void preempt(struct hv_pvm *p, struct hv_posix *px)
+{
+	struct kx_preempt_area *area;
+	struct hv_vcpu st;
+	struct kx_error err;
+	uint64_t rip, rbp;
+
+	area = hv_guest_ptr(&p->mem, px->area, sizeof(*area), HV_ACCESS_WRITE);
+	if (area == NULL) {
+		px->interval_ns = 0; /* the guest unmapped it: no more ticks */
+		disarm(px);
+		return;
+	}
+	if (hv_signal_interrupted_state(p, &rip, &rbp) ||
+	    hv_get_vcpu(p, &st, HV_VCPU_REGS | HV_VCPU_SEGS, &err) != 0 || !st.user ||
+	    __atomic_load_n(&area->busy, __ATOMIC_ACQUIRE) != 0 ||
+	    (st.rip >= px->np_start && st.rip < px->np_end)) {
+		__atomic_store_n(&area->pending, 1, __ATOMIC_RELEASE);
+		px->stats.preempt_deferred++;
+		return;
+	}
+	memcpy(area->gpr, st.gpr, sizeof(area->gpr));
+	area->rip = st.rip;
+	area->rflags = st.rflags;
+	area->ticks++;
+	area->busy = 1;
+	st.rip = px->trampoline;
+	st.gpr[7] = px->area;				 /* rdi */
+	st.gpr[4] = (st.gpr[4] - 128) & ~15ull;		 /* below a red zone */
+	if (hv_set_vcpu(p, &st, HV_VCPU_REGS, &err) != 0) {
+		hv_stop_channel(p, "posix: cannot preempt the guest: %.400s", err.msg);
+		return;
+	}
+	px->stats.preemptions++;
+}
+
+static void posix_safe_point(struct hv_pvm *p)
+{
+	struct hv_posix *px = p->posix;
+	uint64_t now;
+
+	if (px == NULL || (!px->page_live && px->interval_ns == 0))
+		return;
+	now = clock_ns(CLOCK_MONOTONIC);
+	if (px->page_live && now - px->anchor_ns >= REANCHOR_NS)
+		time_page_write(p);
+	if (px->interval_ns != 0 && now >= px->next_tick_ns) {
+		/* Keep the timer's phase: its next signal is then on time. */
+		px->next_tick_ns += px->interval_ns;
+		if (px->next_tick_ns <= now)
+			px->next_tick_ns = now + px->interval_ns / 2;
+		preempt(p, px);
+	}
+}
+
+/* A forked child: a new vCPU (its TSC may differ) and no timer of its own yet. */
+static void posix_fork_child(struct hv_pvm *p)
+{
+	struct hv_posix *px = p->posix;
+
+	if (px == NULL)
+		return;
+	px->has_timer = false; /* POSIX timers are not inherited by fork() */
+	if (px->interval_ns != 0 && arm(p, px) != 0)
+		px->interval_ns = 0;
+	memset(px->reported, 0, sizeof(px->reported)); /* once per pVM */
+	if (px->page_live && time_page_start(p) != 0)
+		hv_stop_channel(p, "posix: cannot keep the clock page in the forked pVM");
+}
+
+static void posix_destroy(struct hv_pvm *p)
+{
+	struct hv_posix *px = p->posix;
+
+	if (px == NULL)
+		return;
+	if (px->has_timer)
+		timer_delete(px->timer);
+	free(px);
+	p->posix = NULL;
+}
+
+/* ---- hypercalls ----------------------------------------------------------------- */
+
+static void hc_time_page(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct hv_posix *px = p->posix;
+
+	(void)res;
+	b->time_page.addr = 0;
+	if (px == NULL || (!px->page_live && time_page_start(p) != 0)) {
+		b->hdr.ret = -KX_ENOSYS;
+		return;
+	}
+	b->time_page.addr = px->page_gpa;
+	b->hdr.ret = 0;
+}
+
+/* Sleep until the deadline, a guest signal or a push; the host's own
+ * signals (ticks, kicks) only make it look again. */
+static int halt(struct hv_pvm *p, uint64_t deadline)
+{
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, rc;
+
+	for (;;) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC), left;
+
+		if (hv_interrupted(p))
+			return -EINTR;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		left = deadline - now < HALT_SLICE_NS ? deadline - now : HALT_SLICE_NS;
+		if (p->mgr != NULL) {
+			rc = hv_mgr_next(p, 0, (int)((left + 999999) / 1000000), &m, fds, &nfds);
+			if (rc < 0)
+				return -EPIPE;
+			if (rc == 2)
+				return hv_interrupted(p) ? -EINTR : 0;
+		} else {
+			struct timespec ts = {(time_t)(left / NS_PER_S), (long)(left % NS_PER_S)};
+
+			ppoll(NULL, 0, &ts, NULL);
+		}
+	}
+}
+
+static void hc_halt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	int rc;
+
+	if (b->halt.flags != 0) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	if (p->posix != NULL)
+		p->posix->stats.halts++;
+	rc = halt(p, b->halt.deadline_ns);
+	if (rc == -EPIPE) {
+		hv_bad(res, "halt: the channel to the manager broke");
+		return;
+	}
+	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
+}
+
+static void hc_preempt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_preempt *r = &b->preempt;
+	struct hv_posix *px = p->posix;
+	unsigned tprot;
+	int rc;
+
+	(void)res;
+	if (px == NULL) {
+		b->hdr.ret = -KX_ENOSYS;
+		return;
+	}
+	if (r->interval_ns == 0) {
+		px->interval_ns = 0;
+		disarm(px);
+		b->hdr.ret = 0;
+		return;
+	}
+	tprot = r->trampoline < p->mem.size ? p->mem.page_prot[r->trampoline / KX_PAGE_SIZE] : 0;
+	if (r->interval_ns < KX_PREEMPT_MIN_NS || r->interval_ns > KX_PREEMPT_MAX_NS ||
+	    r->area % 8 != 0 ||
+	    hv_guest_ptr(&p->mem, r->area, sizeof(struct kx_preempt_area), HV_ACCESS_WRITE) ==
+		    NULL ||
+	    !(tprot & HV_PROT_EXEC) || r->nopreempt_start > r->nopreempt_end) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	px->trampoline = r->trampoline;
+	px->area = r->area;
+	px->np_start = r->nopreempt_start;
+	px->np_end = r->nopreempt_end;
+	px->interval_ns = r->interval_ns;
+	rc = arm(p, px);
+	if (rc != 0)
+		px->interval_ns = 0;
+	b->hdr.ret = rc == 0 ? 0 : -KX_ENOSYS;
+}
+
+static void hc_entropy(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_entropy *e = &b->entropy;
+	uint8_t *buf;
+	size_t done = 0;
+
+	if (e->len == 0 || e->len > KX_ENTROPY_MAX) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	buf = hv_guest_ptr(&p->mem, e->buf, e->len, HV_ACCESS_WRITE);
+	if (buf == NULL) {
+		hv_bad(res, "entropy buffer outside writable guest memory");
+		return;
+	}
+	while (done < e->len) {
+		ssize_t n = getrandom(buf + done, (size_t)e->len - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			b->hdr.ret = -KX_EAGAIN;
+			return;
+		}
+		done += (size_t)n;
+	}
+	b->hdr.ret = (int64_t)done;
+}
+
+static void hc_posix_report(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct hv_posix *px = p->posix;
+	uint64_t nr = b->posix_report.nr, bit;
+	char line[160];
+	int n;
+
+	(void)res;
+	if (px == NULL || nr >= KX_POSIX_NR_MAX) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	b->hdr.ret = 0;
+	bit = 1ull << (nr % 64);
+	if (px->reported[nr / 64] & bit)
+		return; /* once per number: the guest cannot flood the log */
+	px->reported[nr / 64] |= bit;
+	px->stats.reported++;
+	if (p->log_fd > 0) {
+		n = snprintf(line, sizeof(line),
+			     "kxmon: pVM %d: system call %llu is not implemented (ENOSYS)\n",
+			     (int)getpid(), (unsigned long long)nr);
+		if (write(p->log_fd, line, (size_t)n) < 0) {
+			/* a closed log is no reason to stop the guest */
+		}
+	}
+}
+
+static const struct hv_hcall_desc hcalls[] = {
+	{KX_HC_TIME_PAGE, sizeof(struct kx_hc_time_page), hc_time_page},
+	{KX_HC_HALT, sizeof(struct kx_hc_halt), hc_halt},
+	{KX_HC_PREEMPT, sizeof(struct kx_hc_preempt), hc_preempt},
+	{KX_HC_ENTROPY, sizeof(struct kx_hc_entropy), hc_entropy},
+	{KX_HC_POSIX_REPORT, sizeof(struct kx_hc_posix_report), hc_posix_report},
+};
+
+void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (p->posix != NULL)
+		*out = p->posix->stats;
+	out->hcalls = p->hcalls;
+	out->kicks = p->kicks;
+}
+
+const struct hv_module hv_mod_posix = {
+	.name = "posix",
+	.hcalls = hcalls,
+	.nhcalls = sizeof(hcalls) / sizeof(hcalls[0]),
+	.setup = posix_setup,
+	.safe_point = posix_safe_point,
+	.fork_child = posix_fork_child,
+	.destroy = posix_destroy,
+};

@@ -1,0 +1,425 @@
+/*
+ * test_hcall_posix: the POSIX services of the monitor (manager/hv/posix.c)
+ * through the core's decoder, over the fake backend (tests/hv/hv_fake.h)
+ * with the guest build's hello.kxe loaded: the clock page (read-only to
+ * the guest, its bases and TSC scale agree with the host's clocks), HALT
+ * (deadline, a pending signal, refused flags), PREEMPT (every refusal; at a
+ * tick the interrupted registers go to the guest's area and the vCPU
+ * enters the trampoline below a red zone — or, while the guest is busy or
+ * in its no-preempt code, only `pending` is set), ENTROPY (bounds, a
+ * read-only buffer ends the pVM, two reads differ) and POSIX_REPORT (once
+ * per number on the log, out-of-range numbers refused).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "manager/hv/layout.h"
+#include "tests/hv/hv_fake.h"
+
+static char guest_dir[4096];
+
+struct guest {
+	struct hv_pvm *p;
+	struct hv_guest_mem *mem;
+	struct fake_mgr mgr;
+	struct hv_manager manager;
+	uint64_t heap; /* start of the heap: the test's blocks live there */
+	int log[2];
+};
+
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+static void guest_new(struct guest *g, bool with_mgr)
+{
+	static char name[] = "hello";
+	static char *argv[] = {name, NULL};
+	struct hv_config cfg = {.mem_size = 16ull << 20, .argc = 1, .argv = argv, .console_fd = -1,
+				.kick_signal = SIGUSR2};
+	const struct kx_boot_info *boot;
+	struct kx_error err;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(pipe2(g->log, O_CLOEXEC | O_NONBLOCK), 0);
+	cfg.log_fd = g->log[1];
+	signal(SIGUSR2, on_kick);
+	if (with_mgr) {
+		g->manager = (struct hv_manager){.ops = &fake_mgr_ops, .ctx = &g->mgr};
+		cfg.manager = &g->manager;
+	}
+	assert_int_equal(hv_create(&hv_fake_backend, &cfg, &g->p, &err), 0);
+	fake_load(g->p, guest_dir, "hello.kxe");
+	g->mem = hv_pvm_mem(g->p);
+	boot = (const struct kx_boot_info *)(g->mem->host + LAYOUT_BOOT);
+	g->heap = boot->heap_start;
+}
+
+static void guest_free(struct guest *g)
+{
+	hv_destroy(g->p, 0, NULL, "");
+	close(g->log[0]);
+	close(g->log[1]);
+}
+
+/* A block of `size` bytes at the heap's start, number nr, body as given. */
+static void *block(struct guest *g, uint32_t nr, const void *b, size_t size)
+{
+	void *at = g->mem->host + g->heap;
+
+	memcpy(at, b, size);
+	((struct kx_hc_hdr *)at)->abi_version = KX_HCALL_ABI_VERSION;
+	((struct kx_hc_hdr *)at)->nr = nr;
+	return at;
+}
+
+static enum hv_hcall_outcome call(struct guest *g)
+{
+	struct hv_hcall_result res;
+
+	hv_hcall_dispatch(g->p, g->heap, &res);
+	return res.outcome;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- TIME_PAGE ---------------------------------------------------------------------- */
+
+static void test_time_page(void **state)
+{
+	struct kx_hc_time_page t = {0}, *out;
+	const struct kx_time_page *tp;
+	struct guest g;
+	uint64_t before, after, since, ns;
+
+	(void)state;
+	guest_new(&g, false);
+	before = mono_ns();
+	out = block(&g, KX_HC_TIME_PAGE, &t, sizeof(t));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	after = mono_ns();
+	assert_int_equal(out->hdr.ret, 0);
+	assert_true(out->addr > g.heap && out->addr % KX_PAGE_SIZE == 0);
+	/* Read-only to the guest: the monitor's to write. */
+	assert_int_equal(g.mem->page_prot[out->addr / KX_PAGE_SIZE], HV_PROT_READ);
+	assert_null(hv_guest_ptr(g.mem, out->addr, 8, HV_ACCESS_WRITE));
+	tp = (const struct kx_time_page *)(g.mem->host + out->addr);
+	assert_int_equal(tp->magic, KX_TIME_PAGE_MAGIC);
+	assert_int_equal(tp->seq % 2, 0);
+	assert_true(tp->seq >= 2);
+	assert_true(tp->mono_base >= before && tp->mono_base <= after);
+	assert_true(tp->tsc_hz > 1000000);
+	/* The guest's formula (its TSC is the host's on the fake backend)
+	 * against the host's clock, now: within a millisecond. */
+	before = mono_ns();
+	since = __builtin_ia32_rdtsc() - tp->tsc_base;
+	ns = tp->mono_base + (uint64_t)(((unsigned __int128)since * tp->mult) >> tp->shift);
+	after = mono_ns();
+	assert_true(ns + 1000000 >= before && ns <= after + 1000000);
+	/* The same page on the next call. */
+	t.addr = 0;
+	out = block(&g, KX_HC_TIME_PAGE, &t, sizeof(t));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, 0);
+	assert_int_equal(out->addr, (uint64_t)((const uint8_t *)tp - g.mem->host));
+	guest_free(&g);
+}
+
+/* A pVM with nothing loaded has no page: the guest falls back to KX_HC_CLOCK. */
+static void test_time_page_unloaded(void **state)
+{
+	struct hv_pvm *p = fake_pvm(16ull << 20, NULL, false);
+	struct hv_guest_mem *mem = hv_pvm_mem(p);
+	struct kx_hc_time_page t = {.hdr = {KX_HCALL_ABI_VERSION, KX_HC_TIME_PAGE, 0}, .addr = 7};
+	struct hv_hcall_result res;
+
+	(void)state;
+	memset(mem->page_prot + 0x100000 / KX_PAGE_SIZE, HV_PROT_READ | HV_PROT_WRITE, 1);
+	memcpy(mem->host + 0x100000, &t, sizeof(t));
+	hv_hcall_dispatch(p, 0x100000, &res);
+	assert_int_equal(res.outcome, HV_HC_RESUME);
+	memcpy(&t, mem->host + 0x100000, sizeof(t));
+	assert_int_equal(t.hdr.ret, -KX_ENOSYS);
+	assert_int_equal(t.addr, 0);
+	hv_destroy(p, 0, NULL, "");
+}
+
+/* ---- HALT --------------------------------------------------------------------------- */
+
+static void test_halt(void **state)
+{
+	struct kx_hc_halt h = {0}, *out;
+	struct hv_posix_stats st;
+	struct guest g;
+	uint64_t t0;
+
+	(void)state;
+	guest_new(&g, false);
+	h.flags = 1;
+	out = block(&g, KX_HC_HALT, &h, sizeof(h));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EINVAL);
+	h.flags = 0;
+	h.deadline_ns = 1; /* long past */
+	out = block(&g, KX_HC_HALT, &h, sizeof(h));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_ETIMEDOUT);
+	t0 = mono_ns();
+	h.deadline_ns = t0 + 20000000;
+	out = block(&g, KX_HC_HALT, &h, sizeof(h));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_ETIMEDOUT);
+	assert_true(mono_ns() >= t0 + 20000000); /* it slept to the deadline, not less */
+	hv_posix_stats(g.p, &st);
+	assert_int_equal(st.halts, 2); /* the refused one does not count */
+	guest_free(&g);
+}
+
+/* A signal kxd pushes during a halt without a deadline ends it: -EINTR. */
+static void test_halt_signal(void **state)
+{
+	struct kx_hc_halt h = {.deadline_ns = KX_HALT_NO_DEADLINE}, *out;
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, true);
+	g.mgr.push[0].type = KXMON_MSG_SIGNAL;
+	g.mgr.push[0].u.sig.sig = KX_SIGTERM;
+	g.mgr.npush = 1;
+	out = block(&g, KX_HC_HALT, &h, sizeof(h));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EINTR);
+	guest_free(&g);
+}
+
+/* ---- PREEMPT ------------------------------------------------------------------------ */
+
+static uint64_t exec_page(const struct guest *g)
+{
+	for (uint64_t pg = 0; pg < g->mem->size / KX_PAGE_SIZE; pg++)
+		if (g->mem->page_prot[pg] & HV_PROT_EXEC)
+			return pg * KX_PAGE_SIZE;
+	fail_msg("hello.kxe has no text page");
+	return 0;
+}
+
+static int64_t preempt_call(struct guest *g, uint64_t tramp, uint64_t area, uint64_t interval)
+{
+	struct kx_hc_preempt r = {.trampoline = tramp, .area = area, .interval_ns = interval,
+				  .nopreempt_start = tramp, .nopreempt_end = tramp + 64};
+	struct kx_hc_preempt *out = block(g, KX_HC_PREEMPT, &r, sizeof(r));
+
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static void test_preempt_refusals(void **state)
+{
+	struct guest g;
+	uint64_t text, area;
+
+	(void)state;
+	guest_new(&g, false);
+	text = exec_page(&g);
+	area = g.heap + KX_PAGE_SIZE;
+	assert_int_equal(preempt_call(&g, text, area, KX_PREEMPT_MIN_NS - 1), -KX_EINVAL);
+	assert_int_equal(preempt_call(&g, text, area, KX_PREEMPT_MAX_NS + 1), -KX_EINVAL);
+	assert_int_equal(preempt_call(&g, text, area + 4, 10000000), -KX_EINVAL);
+	assert_int_equal(preempt_call(&g, area, area, 10000000), -KX_EINVAL); /* not text */
+	assert_int_equal(preempt_call(&g, text, text, 10000000), -KX_EINVAL); /* read-only */
+	assert_int_equal(preempt_call(&g, text, g.mem->size - 8, 10000000), -KX_EINVAL);
+	assert_int_equal(preempt_call(&g, text, area, 0), 0); /* off: always fine */
+	guest_free(&g);
+}
+
+/* One tick: run the fake vCPU through a kick after the interval passed. */
+static void tick(struct guest *g)
+{
+	struct hv_vm *vm = hv_test_vm(g->p);
+	uint64_t until = mono_ns() + 2 * KX_PREEMPT_MIN_NS;
+	struct hv_end end;
+	struct kx_error err;
+
+	while (mono_ns() < until) /* the ticks' signals cut sleeps short */
+		;
+	vm->script[vm->nscript++] = (struct hv_exit){.kind = HV_EXIT_KICK};
+	assert_int_equal(hv_run(g->p, &end, &err), -ENOSYS); /* the script ran out */
+}
+
+static void test_preempt_tick(void **state)
+{
+	struct kx_preempt_area *a;
+	struct hv_posix_stats st;
+	struct hv_vm *vm;
+	struct guest g;
+	uint64_t text, area;
+
+	(void)state;
+	guest_new(&g, false);
+	vm = hv_test_vm(g.p);
+	text = exec_page(&g);
+	area = g.heap + KX_PAGE_SIZE;
+	a = (struct kx_preempt_area *)(g.mem->host + area);
+	assert_int_equal(preempt_call(&g, text, area, KX_PREEMPT_MIN_NS), 0);
+	vm->vcpu.user = true;
+	for (int i = 0; i < 16; i++)
+		vm->vcpu.gpr[i] = 0x1000 + (uint64_t)i;
+	vm->vcpu.gpr[4] = 0x7ff123; /* rsp */
+	vm->vcpu.rip = text + 200;
+	vm->vcpu.rflags = 0x246;
+	tick(&g);
+	assert_int_equal(a->busy, 1);
+	assert_int_equal(a->ticks, 1);
+	assert_int_equal(a->rip, text + 200);
+	assert_int_equal(a->rflags, 0x246);
+	assert_int_equal(a->gpr[4], 0x7ff123);
+	assert_int_equal(a->gpr[15], 0x100f);
+	assert_int_equal(vm->vcpu.rip, text);
+	assert_int_equal(vm->vcpu.gpr[7], area);
+	assert_true(vm->vcpu.gpr[4] % 16 == 0 && vm->vcpu.gpr[4] <= 0x7ff123 - 128);
+	assert_int_equal(vm->vcpu.gpr[3], 0x1003); /* the rest untouched */
+
+	/* The guest is busy (its runtime runs): only a note. */
+	vm->vcpu.rip = text + 300;
+	tick(&g);
+	assert_int_equal(a->pending, 1);
+	assert_int_equal(a->ticks, 1);
+	assert_int_equal(vm->vcpu.rip, text + 300);
+	/* Not busy, but inside the no-preempt code: a note too. */
+	a->busy = 0;
+	a->pending = 0;
+	vm->vcpu.rip = text + 10;
+	tick(&g);
+	assert_int_equal(a->pending, 1);
+	assert_int_equal(vm->vcpu.rip, text + 10);
+	/* Not at CPL3 (a backend's own stub): never. */
+	a->pending = 0;
+	vm->vcpu.rip = text + 300;
+	vm->vcpu.user = false;
+	tick(&g);
+	assert_int_equal(a->pending, 1);
+	assert_int_equal(vm->vcpu.rip, text + 300);
+	hv_posix_stats(g.p, &st);
+	assert_int_equal(st.preemptions, 1);
+	assert_int_equal(st.preempt_deferred, 3);
+	guest_free(&g);
+}
+
+/* ---- ENTROPY ---------------------------------------------------------------------- */
+
+static void test_entropy(void **state)
+{
+	static const uint8_t zero[KX_ENTROPY_MAX];
+	uint8_t first[KX_ENTROPY_MAX];
+	struct kx_hc_entropy e = {0}, *out;
+	uint8_t *buf;
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, false);
+	buf = g.mem->host + g.heap + KX_PAGE_SIZE;
+	e.buf = g.heap + KX_PAGE_SIZE;
+	e.len = 0;
+	out = block(&g, KX_HC_ENTROPY, &e, sizeof(e));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EINVAL);
+	e.len = KX_ENTROPY_MAX + 1;
+	out = block(&g, KX_HC_ENTROPY, &e, sizeof(e));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EINVAL);
+	assert_memory_equal(buf, zero, sizeof(zero));
+	e.len = KX_ENTROPY_MAX;
+	out = block(&g, KX_HC_ENTROPY, &e, sizeof(e));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, KX_ENTROPY_MAX);
+	memcpy(first, buf, sizeof(first));
+	out = block(&g, KX_HC_ENTROPY, &e, sizeof(e));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_memory_not_equal(buf, first, sizeof(first));
+	assert_memory_not_equal(buf + KX_ENTROPY_MAX - 32, zero, 32);
+	/* Into the text: the pVM ends, nothing written. */
+	e.buf = exec_page(&g);
+	e.len = 16;
+	block(&g, KX_HC_ENTROPY, &e, sizeof(e));
+	assert_int_equal(call(&g), HV_HC_BAD);
+	guest_free(&g);
+}
+
+/* ---- POSIX_REPORT ------------------------------------------------------------------- */
+
+static void test_report(void **state)
+{
+	struct kx_hc_posix_report r = {0}, *out;
+	struct hv_posix_stats st;
+	char log[1024] = "";
+	struct guest g;
+	ssize_t n;
+
+	(void)state;
+	guest_new(&g, false);
+	for (int i = 0; i < 3; i++) {
+		r.nr = 165;
+		out = block(&g, KX_HC_POSIX_REPORT, &r, sizeof(r));
+		assert_int_equal(call(&g), HV_HC_RESUME);
+		assert_int_equal(out->hdr.ret, 0);
+	}
+	r.nr = KX_POSIX_NR_MAX;
+	out = block(&g, KX_HC_POSIX_REPORT, &r, sizeof(r));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EINVAL);
+	r.nr = 57;
+	block(&g, KX_HC_POSIX_REPORT, &r, sizeof(r));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	n = read(g.log[0], log, sizeof(log) - 1);
+	assert_true(n > 0);
+	log[n] = '\0';
+	assert_non_null(strstr(log, ": system call 165 is not implemented (ENOSYS)\n"));
+	assert_null(strstr(strstr(log, "165") + 3, "165")); /* once */
+	assert_non_null(strstr(log, ": system call 57 is not implemented"));
+	assert_null(strstr(log, "512"));
+	hv_posix_stats(g.p, &st);
+	assert_int_equal(st.reported, 2);
+	guest_free(&g);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_page),
+		cmocka_unit_test(test_time_page_unloaded),
+		cmocka_unit_test(test_halt),
+		cmocka_unit_test(test_halt_signal),
+		cmocka_unit_test(test_preempt_refusals),
+		cmocka_unit_test(test_preempt_tick),
+		cmocka_unit_test(test_entropy),
+		cmocka_unit_test(test_report),
+	};
+	char self[4096];
+
+	(void)argc;
+	/* $B/tests/test_hcall_posix -> $B/guest */
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(guest_dir, sizeof(guest_dir), "%s/../guest", dirname(self));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
