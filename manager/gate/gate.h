@@ -41,7 +41,8 @@
 #define GATE_CACHE_MAX 65536
 #define GATE_AUDIT_LINE_MAX 65536  /* one record, newline included */
 #define GATE_AUDIT_FIELD_MAX 1024  /* bytes of one string kept in a record */
-#define GATE_AUDIT_FORMAT 1        /* the "v" of every record */
+#define GATE_AUDIT_FORMAT 2        /* the "v" of every record written (1: before the chain) */
+#define GATE_AUDIT_HASH_BYTES 32   /* BLAKE2b-256 of a record's line: the next one's "prev" */
 
 struct gate; /* opaque */
 
@@ -57,6 +58,9 @@ struct gate_opts {
 	/* The clock of the records' "time"; NULL: CLOCK_REALTIME.  Tests use it
 	 * to make records reproducible. */
 	int (*clock)(struct timespec *now);
+	/* kxd's own key: gate_seal() signs the chain with it (borrowed: it must
+	 * outlive the gate).  NULL: the log is hash-chained but never sealed. */
+	const struct kxsig_seckey *seal_key;
 };
 
 /* Open a gate over an open policy (borrowed: it must outlive the gate) and
@@ -205,6 +209,53 @@ struct gate_cache_stats {
 };
 void gate_cache_stats(struct gate *gate, struct gate_cache_stats *out);
 
+/* ---- the chain and its seals (docs/audit-log.md section 3) ------------------------ */
+
+/* Every record carries "prev", the BLAKE2b-256 of the line before it (all
+ * zeros for the first record of a chain); a gate continues the chain of the
+ * log it opens and starts each file with an "open" record.  A seal is a
+ * record signed with the gate's seal key over its own line, so over the
+ * whole chain before it.  Kinds of seal: */
+enum gate_seal_kind {
+	GATE_SEAL_INTERVAL, /* "seal": the chain so far (kxd: periodically) */
+	GATE_SEAL_CLOSE,    /* "close": the last record of a run (kxd stops) */
+	GATE_SEAL_ROTATE,   /* "rotate": the last record of a file (gate_rotate) */
+};
+/* Append a seal.  0 (also when nothing was written since the last seal:
+ * then GATE_SEAL_INTERVAL writes nothing), -ENOKEY without a seal key, or
+ * -errno from the log (err says which). */
+int gate_seal(struct gate *gate, enum gate_seal_kind kind, struct kx_error *err);
+/* The operator has moved the log away (rotation): seal the old file
+ * ("rotate"), open the path anew and continue the chain there. */
+int gate_rotate(struct gate *gate, struct kx_error *err);
+/* Records written since the last seal (kxd: whether a seal is due). */
+uint64_t gate_unsealed(struct gate *gate);
+/* Decisions denied because their record could not be written, not yet
+ * reported in the log (reported by the first record that can be written). */
+uint64_t gate_unlogged(struct gate *gate);
+
+/* Verify a chain of log files, oldest first (a log and the files rotated out
+ * of it).  The bytes are untrusted.  keys: the seal keys to accept (a seal
+ * by another key fails).  Fills *rep; returns 0 (then see rep->ok) or
+ * -ENOMEM. */
+#define GATE_VERIFY_LIVE 1u /* the last file may still be written: its tail need not be sealed */
+struct gate_verify_file {
+	const char *name; /* for messages */
+	const void *bytes;
+	size_t len;
+};
+struct gate_verify_report {
+	bool ok;
+	char problem[512];       /* the first problem: file, line, seq and what */
+	size_t file, line;       /* where (file index, 1-based line); 0 when ok */
+	uint64_t records, seals; /* read before the first problem */
+	uint64_t unsealed;       /* records after the last seal (GATE_VERIFY_LIVE) */
+	bool continues;          /* the first record continues an earlier file's chain */
+};
+int gate_audit_verify(const struct gate_verify_file *files, size_t nfiles,
+		      const struct kxsig_pubkey *keys, size_t nkeys, unsigned flags,
+		      struct gate_verify_report *rep);
+
 /* ---- reading the audit log (kxctl audit) ------------------------------------------ */
 
 /* The pVM or operator of a record ("subject"), as written. */
@@ -246,6 +297,12 @@ struct gate_audit_record {
 	bool has_rule;
 	const char *rule_file, *rule_desc;
 	uint32_t rule_line, rule_col;
+	/* format 2 */
+	const char *prev;  /* hex BLAKE2b-256 of the line before; NULL in format 1 */
+	const char *event; /* op "audit": "open", "seal", "close", "rotate", "unlogged", "suppressed" */
+	const char *key;   /* op "audit": the seal key's id (open and seals) */
+	bool has_count;
+	uint64_t count;    /* unlogged, suppressed: how many decisions */
 };
 
 /* One line of the log: a record, or why it is not one. */

@@ -220,6 +220,9 @@ void kxd_client_readable(struct kxd *d, int ci)
 			kxd_reply(d, ci, KXD_RESP_OK, p, "%s", "");
 		}
 		break;
+	case KXD_REQ_AUDIT_ROTATE:
+		kxd_audit_rotate(d, ci); /* audit.c */
+		break;
 	case KXD_REQ_STOP:
 		d->stopping = true;
 		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", "");

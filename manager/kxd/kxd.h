@@ -40,6 +40,9 @@ enum kxd_req_type {
 	 * audit (reload, seal); 16..23 files and network; 24..31 the jail. */
 	KXD_REQ_UPDATE = 7, /* replace library `name` of pVM `pvm_id` by the file (1 fd)
 			     * -> OK or ERROR, once the pVM applied it (docs/update.md) */
+	/* audit (13..15) */
+	KXD_REQ_AUDIT_ROTATE = 13, /* seal the audit log, reopen its path -> OK (text: the
+				    * path) or ERROR (docs/audit-log.md) */
 };
 
 struct kxd_req {

@@ -38,7 +38,10 @@ static const struct option_row {
 	{ "admin-key", 'k', "K.pub", "the policy must be signed by this key" },
 	{ "libdir", 'L', "DIR", "where libraries are looked up (repeatable, in order)" },
 	{ "socket", 's', "PATH", "control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)" },
+	/* the audit log (audit.c) */
 	{ "audit-log", 'a', "PATH", "audit log (default: beside the socket; root: /var/log/kx)" },
+	{ "audit-key", 'K', "PATH", "seal key, made at first start (default: audit-seal.key beside the log)" },
+	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
@@ -96,6 +99,13 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'k': d->admin_key = optarg; break;
 		case 's': d->socket_path = optarg; break;
 		case 'a': d->audit_path = optarg; break;
+		case 'K': d->audit_key_path = optarg; break;
+		case 'E':
+			if (kxd_audit_seal_parse(optarg, &d->audit_seal_ms) != 0) {
+				fprintf(stderr, "kxd: --audit-seal: want 1..86400 seconds\n");
+				return -1;
+			}
+			break;
 		case 'm': d->monitor = optarg; break;
 		case 'f': d->foreground = true; break;
 		case 'i': d->pool_image = optarg; break;
@@ -255,12 +265,7 @@ static int open_policy(struct kxd *d)
 		fprintf(stderr, "kxd: %s\n", err.msg);
 		return -1;
 	}
-	rc = gate_open(d->policy, d->audit_path, NULL, &d->gate, &err);
-	if (rc != 0) {
-		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
-		return -1;
-	}
-	return 0;
+	return kxd_audit_open(d); /* audit.c: the seal key, the gate and its log */
 }
 
 /* Background: the parent returns only when the socket is ready (so kxctl
@@ -328,7 +333,10 @@ static void serve(struct kxd *d)
 				owner[n] = -i - 1;
 				pfd[n++] = (struct pollfd){ .fd = d->pvms[i].chan, .events = POLLIN };
 			}
-		int ready = poll(pfd, n, kxd_pool_timeout(d)); /* pool.c: refills when idle */
+		/* pool.c refills when idle; audit.c seals when due */
+		int ready = poll(pfd, n, kxd_audit_timeout(d, kxd_pool_timeout(d)));
+
+		kxd_audit_tick(d); /* audit.c: a seal when due */
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -398,6 +406,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit: the audit write fails, closed */
 	if (!d.foreground && daemonize(&d) != 0)
 		goto out;
 	/* Forked pVMs (kxmons forked twice by their parent's) become ours to reap. */
@@ -431,7 +440,7 @@ out:
 	kxd_store_close(&d);
 	kxd_pool_close(&d);
 	kxd_ipc_close(&d);
-	gate_close(d.gate);
+	kxd_audit_close(&d); /* the closing seal */
 	kxp_close(d.policy);
 	return rc;
 }
