@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -674,6 +675,11 @@ static int open_file(struct gate *g, struct kx_error *err)
 	g->log_regular = S_ISREG(st.st_mode);
 	g->log_sync = g->log_regular && !(g->flags & GATE_OPT_NO_SYNC);
 	if (g->log_regular) {
+		/* one writer per log, or the chain forks */
+		if (flock(g->log_fd, LOCK_EX | LOCK_NB) != 0) {
+			rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			goto out;
+		}
 		rc = recover_tail(g, st.st_size, &torn);
 		if (rc == 0)
 			rc = fsync_parent_dir(g->log_path); /* a new log's directory entry, too */
@@ -684,6 +690,7 @@ out:
 	if (rc < 0)
 		kx_err(err, rc, "audit log %s: %s", g->log_path,
 		       rc == -EBADMSG ? "ends in a line longer than any record: not an audit log"
+		       : rc == -EBUSY ? "another gate (kxd) writes it"
 				      : strerror(-rc));
 	return rc;
 }

@@ -201,6 +201,13 @@ int gate_file(struct gate *gate, const struct gate_subject *pvm, const char *gue
 int gate_net(struct gate *gate, const struct gate_subject *pvm, const char *iface,
 	     struct kxp_net_rules *rules, struct gate_decision *out);
 
+/* A link refused before any file was read: the requested name is not a
+ * library name, or no such library exists.  Recorded as a DENY at stage
+ * "request" with `why` as the reason (the name is escaped like any). */
+int gate_link_unresolved(struct gate *gate, const struct gate_subject *requester,
+			 const struct gate_subject *target, const char *requested, const char *why,
+			 struct gate_decision *out);
+
 /* ---- the signature cache -------------------------------------------------------- */
 
 struct gate_cache_stats {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,60 @@ int kxd_audit_seal_parse(const char *arg, long *ms)
 	if (errno != 0 || end == arg || *end != '\0' || secs < 1 || secs > 86400)
 		return -EINVAL;
 	*ms = secs * 1000L;
+	return 0;
+}
+
+/* mkdir -p of an absolute path, each new level `mode`. */
+static int make_path(const char *path, mode_t mode)
+{
+	char tmp[KXD_PATH_MAX];
+
+	if (strlen(path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	strcpy(tmp, path);
+	for (char *s = tmp + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+			return -errno;
+		if (c == '\0')
+			return 0;
+		*s = c;
+	}
+}
+
+int kxd_audit_default(struct kxd *d, const char *sock_dir, char *buf, size_t size)
+{
+	char def[KXD_PATH_MAX], dir[KXD_PATH_MAX];
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int rc = 0, n;
+
+	if (kxd_default_socket(def, sizeof(def)) != 0 || strcmp(def, d->socket_path) != 0) {
+		n = snprintf(dir, sizeof(dir), "%s", sock_dir); /* a kxd of its own */
+	} else if (d->owner == 0) {
+		n = snprintf(dir, sizeof(dir), "%s", KXD_AUDIT_ROOT_DIR);
+	} else if (state != NULL && state[0] == '/') {
+		n = snprintf(dir, sizeof(dir), "%s/kx", state);
+	} else if (home != NULL && home[0] == '/') {
+		n = snprintf(dir, sizeof(dir), "%s/.local/state/kx", home);
+	} else {
+		fprintf(stderr, "kxd: no default audit log (HOME and XDG_STATE_HOME unset): "
+			"use --audit-log\n");
+		return -1;
+	}
+	if (n >= 0 && (size_t)n < sizeof(dir))
+		rc = make_path(dir, d->owner == 0 ? 0750 : 0700);
+	if (n >= 0 && (size_t)n < sizeof(dir))
+		n = snprintf(buf, size, "%s/audit.log", dir);
+	if (rc != 0 || n < 0 || (size_t)n >= size) {
+		fprintf(stderr, "kxd: default audit log in %.*s: %s: use --audit-log\n",
+			(int)sizeof(dir), dir, rc != 0 ? strerror(-rc) : "path too long");
+		return -1;
+	}
+	d->audit_path = buf;
 	return 0;
 }
 

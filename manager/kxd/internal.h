@@ -119,6 +119,12 @@ void kxd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* audit.c: the seal key, the log, seals every audit_seal_ms and at stop */
 #define KXD_AUDIT_SEAL_MS 60000L /* --audit-seal default: a minute */
+#define KXD_AUDIT_ROOT_DIR "/var/log/kx" /* root's default audit log lives here */
+/* The default audit log into buf (d->audit_path then points there): for the
+ * kxd on the default socket a persistent place (root: KXD_AUDIT_ROOT_DIR,
+ * others: $XDG_STATE_HOME/kx or ~/.local/state/kx), created; for one on a
+ * socket of its own, beside it (sock_dir).  0, or -1 (said on stderr). */
+int kxd_audit_default(struct kxd *d, const char *sock_dir, char *buf, size_t size);
 int kxd_audit_seal_parse(const char *arg, long *ms); /* 1..86400 s; 0 or -EINVAL */
 int kxd_audit_open(struct kxd *d);                   /* 0, or -1 (said on stderr) */
 int kxd_audit_timeout(struct kxd *d, int other);     /* poll timeout: ms to the next seal */

@@ -26,8 +26,6 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define ROOT_AUDIT_DIR "/var/log/kx" /* root's default audit log lives here */
-
 static const struct option_row {
 	const char *name;
 	int key;
@@ -39,7 +37,7 @@ static const struct option_row {
 	{ "libdir", 'L', "DIR", "where libraries are looked up (repeatable, in order)" },
 	{ "socket", 's', "PATH", "control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)" },
 	/* the audit log (audit.c) */
-	{ "audit-log", 'a', "PATH", "audit log (default: beside the socket; root: /var/log/kx)" },
+	{ "audit-log", 'a', "PATH", "audit log (default: /var/log/kx, ~/.local/state/kx; see kxd(8))" },
 	{ "audit-key", 'K', "PATH", "seal key, made at first start (default: audit-seal.key beside the log)" },
 	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
@@ -65,15 +63,28 @@ static void usage(FILE *out)
 		     "another kxd answering); 2 usage.\n");
 }
 
+/* One line per message, whatever it quotes: names and reasons may come from
+ * guests and files, so a newline, any other control byte, a byte beyond
+ * ASCII and the backslash itself are written as \xNN (kx_dlopen("lib\nALLOW
+ * link fake") must not forge a line). */
 void kxd_log(const char *fmt, ...)
 {
+	char msg[4096], out[sizeof("kxd: ") + 4 * sizeof(msg) + 1];
+	size_t n = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("kxd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	n = (size_t)snprintf(out, sizeof(out), "kxd: ");
+	for (const unsigned char *c = (const unsigned char *)msg; *c != '\0'; c++) {
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "\\x%02x", *c);
+		else
+			out[n++] = (char)*c;
+	}
+	out[n++] = '\n';
+	fwrite(out, 1, n, stderr);
 }
 
 static int parse_options(struct kxd *d, int argc, char **argv)
@@ -166,19 +177,10 @@ static int make_dirs(struct kxd *d, char *sock_buf, char *audit_buf, char *mon_b
 		fprintf(stderr, "kxd: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	/* root's socket is on a tmpfs (/run): its audit log must outlive a boot */
-	if (!d->audit_path && d->owner == 0 && d->socket_path == sock_buf) {
-		if (mkdir(ROOT_AUDIT_DIR, 0750) != 0 && errno != EEXIST) {
-			fprintf(stderr, "kxd: %s: %s\n", ROOT_AUDIT_DIR, strerror(errno));
-			return -1;
-		}
-		snprintf(audit_buf, size, "%s/audit.log", ROOT_AUDIT_DIR);
-		d->audit_path = audit_buf;
-	}
-	if (!d->audit_path) {
-		snprintf(audit_buf, size, "%s/audit.log", dir);
-		d->audit_path = audit_buf;
-	}
+	/* audit.c: the kxd on the default socket (by hand or by kxctl run) keeps
+	 * its log where it outlives a boot; one on a socket of its own, beside it */
+	if (!d->audit_path && kxd_audit_default(d, dir, audit_buf, size) != 0)
+		return -1;
 	if (!d->monitor) {
 		ssize_t n = readlink("/proc/self/exe", tmp, sizeof(tmp) - 1);
 
@@ -396,8 +398,10 @@ int main(int argc, char **argv)
 		d.clients[i].fd = -1;
 	if (parse_options(&d, argc, argv) != 0)
 		return EXIT_USAGE;
+	/* the socket first: a second kxd is told that one answers before it
+	 * touches the first one's audit log (which it could not lock) */
 	if (make_dirs(&d, sock_buf, audit_buf, mon_buf, sizeof(sock_buf)) != 0 ||
-	    open_policy(&d) != 0 || listen_socket(&d) != 0 || kxd_pool_open(&d) != 0)
+	    listen_socket(&d) != 0 || open_policy(&d) != 0 || kxd_pool_open(&d) != 0)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

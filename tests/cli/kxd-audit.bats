@@ -141,3 +141,51 @@ verify() {
 	[ "$status" -eq 2 ] && [[ "$stderr" == *"no kxd answers on $SOCK"*"use --log PATH"* ]] ||
 		explain "names --log"
 }
+
+@test "kx_dlopen of a hostile or missing name: audited, and kxd's own log cannot be forged" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/hello.kxe" link $'lib\nALLOW link fake' nothere.so ../x.so
+	[ "$status" -eq 0 ] || explain "want 0"
+	ctl audit
+	[[ "$output" == *"link    pvm 1 (hello) -> pvm 1 (hello) lib lib\x0aALLOW link fake DENY - (request)"* ]] ||
+		explain "the hostile name, audited and shown inert"
+	[[ "$output" == *"lib nothere.so DENY - (request): library nothere.so: not found in any --libdir"* ]] ||
+		explain "a missing library is audited"
+	[[ "$output" == *"lib ../x.so DENY - (request): library name '../x.so' refused"* ]] ||
+		explain "a refused name is audited"
+	stop_kxd
+	grep -q 'lib\\x0aALLOW link fake' "$SOCK.log" || explain "kxd's log escapes the name"
+	! grep -v '^kxd: ' "$SOCK.log" || explain "every line of kxd's log is its own"
+}
+
+@test "one persistent default log: kxd by hand and kxd started by kxctl run write the same file" {
+	[ "$(id -u)" -eq 0 ] || skip "a private /run and /var/log need root (unshare -m)"
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	# a private /run and /var/log: the host's are not touched
+	cat > "$BATS_TEST_TMPDIR/inside.sh" <<-INSIDE
+	set -e
+	mount --make-rprivate /
+	mount -t tmpfs tmpfs /run
+	mount -t tmpfs tmpfs /var/log
+	"$KXD" --policy "$FX/kx.kxp" --libdir "$FX/lib" --monitor "$FAKE"
+	"$KXCTL" run "$FX/hello.kxe" exit 0
+	"$KXCTL" stop
+	"$KXCTL" audit 2>&1 || true
+	"$KXCTL" run --policy "$FX/kx.kxp" --libdir "$FX/lib" --kxd "$KXD" "$FX/hello.kxe" exit 0 || true
+	"$KXCTL" audit --json > "$BATS_TEST_TMPDIR/via-socket.log"
+	"$KXCTL" stop
+	cp /var/log/kx/audit.log "$BATS_TEST_TMPDIR/persistent.log"
+	ls /run/kx > "$BATS_TEST_TMPDIR/run-kx.txt"
+	INSIDE
+	run --separate-stderr unshare -m bash "$BATS_TEST_TMPDIR/inside.sh"
+	[ "$status" -eq 0 ] || explain "inside the namespace"
+	[[ "$output" == *"no kxd answers on /run/kx/kxd.sock"*"use --log PATH"* ]] ||
+		explain "kxctl audit with no kxd names --log"
+	[ "$(grep -c '"event":"open"' "$BATS_TEST_TMPDIR/persistent.log")" -eq 2 ] ||
+		explain "both kxds opened /var/log/kx/audit.log"
+	[ "$(grep -c '"op":"boot"' "$BATS_TEST_TMPDIR/persistent.log")" -eq 2 ] ||
+		explain "both boots are in it"
+	cmp <(head -n "$(wc -l < "$BATS_TEST_TMPDIR/via-socket.log")" "$BATS_TEST_TMPDIR/persistent.log") \
+		"$BATS_TEST_TMPDIR/via-socket.log" || explain "kxctl audit reads that file"
+	! grep -q audit.log "$BATS_TEST_TMPDIR/run-kx.txt" || explain "nothing in /run/kx"
+}

@@ -173,6 +173,10 @@ static void test_log_open_errors(void **state)
 	assert_non_null(strstr(err.msg, path));
 	assert_int_equal(gate_open(x->policy, x->tmp, NULL, &g, &err), -EISDIR);
 	assert_int_equal(gate_open(NULL, x->log, NULL, &g, &err), -EINVAL);
+	/* one writer per log: a second gate would fork the chain */
+	assert_int_equal(gate_open(x->policy, x->log, NULL, &g, &err), -EBUSY);
+	assert_null(g);
+	assert_non_null(strstr(err.msg, "another gate (kxd) writes it"));
 }
 
 /* A crash can leave half a record (written, never made durable, so never
