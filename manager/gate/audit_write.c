@@ -400,10 +400,10 @@ static int cut_back(struct gate *g)
 	return 0;
 }
 
-/* Append buf (whole records) and make it durable.  On failure nothing of it
- * stays in a regular file: the file is cut back at once (a pipe gets the
- * torn line's newline). */
-static int commit(struct gate *g, const char *buf, size_t len)
+/* Append buf (whole records) and, with sync_now, make it durable.  On
+ * failure nothing of it stays in a regular file: the file is cut back at
+ * once (a pipe gets the torn line's newline). */
+static int commit(struct gate *g, const char *buf, size_t len, bool sync_now)
 {
 	size_t done = 0;
 	int rc = 0;
@@ -421,8 +421,11 @@ static int commit(struct gate *g, const char *buf, size_t len)
 		}
 		done += (size_t)n;
 	}
-	if (rc == 0 && g->log_sync && fdatasync(g->log_fd) < 0)
-		rc = -errno;
+	if (rc == 0 && sync_now && g->log_sync) {
+		g->flushes++;
+		if (fdatasync(g->log_fd) < 0)
+			rc = -errno;
+	}
 	if (rc == 0) {
 		g->log_size += (off_t)len;
 		return 0;
@@ -432,6 +435,109 @@ static int commit(struct gate *g, const char *buf, size_t len)
 	else if (done > 0 && done < len && write(g->log_fd, "\n", 1) != 1)
 		rc = -EIO;
 	return rc;
+}
+
+/* ---- durability: always, group, interval ---------------------------------------- */
+
+/* Everything in the file is durable now (the lock is held). */
+static void mark_durable(struct gate *g)
+{
+	g->durable.size = g->log_size;
+	g->durable.seq = g->seq;
+	g->durable.unsealed = g->unsealed;
+	memcpy(g->durable.chain, g->chain, sizeof(g->chain));
+	pthread_cond_broadcast(&g->synced);
+}
+
+/* One fdatasync() outside the lock for everything written so far; whoever
+ * wrote meanwhile waits for the next.  On failure the records not yet
+ * durable are cut off (their decisions are refused) and `epoch` moves on. */
+static void flush_once(struct gate *g, bool cut_on_failure)
+{
+	struct gate_durable target = {
+		.size = g->log_size, .seq = g->seq, .unsealed = g->unsealed,
+	};
+	int rc;
+
+	memcpy(target.chain, g->chain, sizeof(target.chain));
+	g->syncing = true;
+	g->flushes += g->log_sync;
+	pthread_mutex_unlock(&g->lock);
+	rc = g->log_sync && fdatasync(g->log_fd) < 0 ? -errno : 0;
+	pthread_mutex_lock(&g->lock);
+	g->syncing = false;
+	g->flush_errno = -rc;
+	if (rc == 0 && target.size >= g->durable.size) {
+		g->durable = target;
+	} else if (rc != 0 && cut_on_failure && g->log_size > g->durable.size) {
+		g->log_size = g->durable.size;
+		g->seq = g->durable.seq;
+		g->unsealed = g->durable.unsealed;
+		memcpy(g->chain, g->durable.chain, sizeof(g->chain));
+		(void)cut_back(g);
+		g->epoch++;
+	}
+	pthread_cond_broadcast(&g->synced);
+}
+
+/* Group commit: wait until the file is durable up to `end`.  0, or -errno
+ * when the flush that should have covered it failed (it is cut off). */
+static int group_sync(struct gate *g, off_t end, uint64_t epoch)
+{
+	while (g->epoch == epoch && g->durable.size < end) {
+		if (g->syncing)
+			pthread_cond_wait(&g->synced, &g->lock);
+		else
+			flush_once(g, true);
+	}
+	return g->epoch == epoch ? 0 : -(g->flush_errno ? g->flush_errno : EIO);
+}
+
+/* interval=MS: a thread flushes what was written every MS ms. */
+static void *flusher(void *arg)
+{
+	struct gate *g = arg;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->flusher_stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += g->sync_ms / 1000;
+		until.tv_nsec += (long)(g->sync_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&g->flusher_wake, &g->lock, &until);
+		if (g->log_size > g->durable.size && !g->syncing)
+			flush_once(g, false); /* already answered: kept, never cut */
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+int gate_sync_parse(const char *s, struct gate_opts *opts)
+{
+	char *end;
+	unsigned long ms;
+
+	if (strcmp(s, "always") == 0) {
+		opts->sync = GATE_SYNC_ALWAYS;
+	} else if (strcmp(s, "group") == 0) {
+		opts->sync = GATE_SYNC_GROUP;
+	} else if (strncmp(s, "interval=", 9) == 0) {
+		errno = 0;
+		ms = strtoul(s + 9, &end, 10);
+		if (errno != 0 || end == s + 9 || *end != '\0' || ms < 1 ||
+		    ms > GATE_SYNC_INTERVAL_MAX_MS)
+			return -EINVAL;
+		opts->sync = GATE_SYNC_INTERVAL;
+		opts->sync_interval_ms = (unsigned)ms;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_decision *d)
@@ -463,19 +569,33 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 	d->seq = ++seq;
 	decision_record(&w, g, seq, chain, r, d);
 	fits = record_end(&w, start, chain) && fits;
-	rc = fits ? commit(g, g->line, w.len) : -EMSGSIZE;
+	if (g->sync_mode == GATE_SYNC_INTERVAL && g->flush_errno != 0)
+		rc = -g->flush_errno; /* the log cannot be made durable: refuse */
+	else
+		rc = fits ? commit(g, g->line, w.len, g->sync_mode == GATE_SYNC_ALWAYS) : -EMSGSIZE;
 	if (rc == 0) {
+		uint64_t reported = g->unlogged, epoch = g->epoch;
+
 		g->unsealed += seq - g->seq;
 		g->seq = seq;
 		memcpy(g->chain, chain, sizeof(chain));
 		g->unlogged = 0;
-	} else {
+		if (g->sync_mode == GATE_SYNC_ALWAYS)
+			mark_durable(g);
+		else if (g->sync_mode == GATE_SYNC_GROUP)
+			rc = group_sync(g, g->log_size, epoch);
+		if (rc != 0)
+			g->unlogged += reported; /* that record was cut off too */
+	}
+	if (rc != 0) {
 		g->unlogged++;
 		g->unlogged_errno = -rc;
 		d->verdict = KXP_DENY;
 		d->stage = GATE_STAGE_AUDIT;
-		snprintf(d->reason, sizeof(d->reason), "audit record %llu could not be written "
-			 "(%s): request refused", (unsigned long long)d->seq, strerror(-rc));
+		snprintf(d->reason, sizeof(d->reason), "audit record %llu could not be %s "
+			 "(%s): request refused", (unsigned long long)d->seq,
+			 g->sync_mode == GATE_SYNC_GROUP ? "written or made durable" : "written",
+			 strerror(-rc));
 		d->seq = 0; /* no record has it */
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -514,13 +634,14 @@ static int seal_locked(struct gate *g, enum gate_seal_kind kind, struct kx_error
 	put(&w, "\"", 1);
 	if (!record_end(&w, 0, chain))
 		return kx_err(err, -EMSGSIZE, "audit log %s: seal does not fit", g->log_path);
-	rc = commit(g, w.buf, w.len);
+	rc = commit(g, w.buf, w.len, true);
 	if (rc < 0)
 		return kx_err(err, rc, "audit log %s: seal record %llu: %s", g->log_path,
 			      (unsigned long long)(g->seq + 1), strerror(-rc));
 	g->seq++;
 	memcpy(g->chain, chain, sizeof(chain));
 	g->unsealed = 0;
+	mark_durable(g); /* the seal's flush covers everything before it */
 	return 0;
 }
 
@@ -544,6 +665,15 @@ uint64_t gate_unsealed(struct gate *g)
 	n = g->unsealed;
 	pthread_mutex_unlock(&g->lock);
 	return n;
+}
+
+void gate_audit_stats(struct gate *g, struct gate_audit_stats *out)
+{
+	pthread_mutex_lock(&g->lock);
+	out->records = g->seq;
+	out->flushes = g->flushes;
+	out->unflushed_bytes = (uint64_t)(g->log_size - g->durable.size);
+	pthread_mutex_unlock(&g->lock);
 }
 
 uint64_t gate_unlogged(struct gate *g)
@@ -648,12 +778,13 @@ static int open_record(struct gate *g, uint64_t torn)
 		u64_member(&w, "torn", torn);
 	if (!record_end(&w, 0, chain))
 		return -EMSGSIZE;
-	rc = commit(g, w.buf, w.len);
+	rc = commit(g, w.buf, w.len, true);
 	if (rc < 0)
 		return rc;
 	g->seq++;
 	g->unsealed++;
 	memcpy(g->chain, chain, sizeof(chain));
+	mark_durable(g);
 	return 0;
 }
 
@@ -674,6 +805,7 @@ static int open_file(struct gate *g, struct kx_error *err)
 	 * device is the operator's choice and has nothing to sync. */
 	g->log_regular = S_ISREG(st.st_mode);
 	g->log_sync = g->log_regular && !(g->flags & GATE_OPT_NO_SYNC);
+	g->durable = (struct gate_durable){0};
 	if (g->log_regular) {
 		/* one writer per log, or the chain forks */
 		if (flock(g->log_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -683,6 +815,8 @@ static int open_file(struct gate *g, struct kx_error *err)
 		rc = recover_tail(g, st.st_size, &torn);
 		if (rc == 0)
 			rc = fsync_parent_dir(g->log_path); /* a new log's directory entry, too */
+		if (rc == 0)
+			mark_durable(g); /* what the file held before: as it is */
 	}
 	if (rc == 0)
 		rc = open_record(g, torn);
@@ -698,12 +832,46 @@ out:
 int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *opts,
 		    struct kx_error *err)
 {
+	int rc;
+
 	g->flags = opts ? opts->flags : 0;
 	g->seal_key = opts ? opts->seal_key : NULL;
+	g->sync_mode = opts ? opts->sync : GATE_SYNC_GROUP;
+	g->sync_ms = opts ? opts->sync_interval_ms : 0;
+	if ((unsigned)g->sync_mode > GATE_SYNC_INTERVAL ||
+	    (g->sync_mode == GATE_SYNC_INTERVAL &&
+	     (g->sync_ms < 1 || g->sync_ms > GATE_SYNC_INTERVAL_MAX_MS)))
+		return kx_err(err, -EINVAL, "audit log %s: no such sync mode", path);
 	g->log_path = strdup(path);
 	if (g->log_path == NULL)
 		return kx_err(err, -ENOMEM, "out of memory");
-	return open_file(g, err);
+	rc = open_file(g, err);
+	if (rc == 0 && g->sync_mode == GATE_SYNC_INTERVAL) {
+		rc = -pthread_create(&g->flusher, NULL, flusher, g);
+		if (rc != 0)
+			return kx_err(err, rc, "audit log %s: flusher thread: %s", path,
+				      strerror(-rc));
+		g->flusher_running = true;
+	}
+	return rc;
+}
+
+void gate_audit_close(struct gate *g)
+{
+	if (g->flusher_running) {
+		pthread_mutex_lock(&g->lock);
+		g->flusher_stop = true;
+		pthread_cond_signal(&g->flusher_wake);
+		pthread_mutex_unlock(&g->lock);
+		pthread_join(g->flusher, NULL);
+		g->flusher_running = false;
+	}
+	if (g->log_fd >= 0) {
+		if (g->log_sync && g->log_size > g->durable.size)
+			(void)fdatasync(g->log_fd);
+		close(g->log_fd);
+		g->log_fd = -1;
+	}
 }
 
 int gate_rotate(struct gate *g, struct kx_error *err)

@@ -62,6 +62,8 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 		free(g);
 		return kx_err(err, -ENOMEM, "out of memory");
 	}
+	pthread_cond_init(&g->synced, NULL);
+	pthread_cond_init(&g->flusher_wake, NULL);
 	/* from here on gate_close() undoes whatever was done */
 	g->log_fd = -1;
 	g->policy = policy;
@@ -86,8 +88,9 @@ void gate_close(struct gate *gate)
 {
 	if (gate == NULL)
 		return;
-	if (gate->log_fd >= 0)
-		close(gate->log_fd);
+	gate_audit_close(gate);
+	pthread_cond_destroy(&gate->synced);
+	pthread_cond_destroy(&gate->flusher_wake);
 	pthread_mutex_destroy(&gate->lock);
 	free(gate->log_path);
 	free(gate->cache);

@@ -52,8 +52,20 @@ struct gate; /* opaque */
  * then be acted on although its record is lost in a crash. */
 #define GATE_OPT_NO_SYNC 1u
 
+/* When a record is made durable (docs/audit-log.md section 3):
+ *   GATE_SYNC_GROUP     before its decision is returned, one fdatasync()
+ *                       shared by the decisions written meanwhile (default)
+ *   GATE_SYNC_ALWAYS    before its decision is returned, one fdatasync() each
+ *   GATE_SYNC_INTERVAL  within sync_interval_ms after it was written, by a
+ *                       thread of the gate: the decision may be acted on
+ *                       before its record is durable (auditd's default) */
+enum gate_sync_mode { GATE_SYNC_GROUP, GATE_SYNC_ALWAYS, GATE_SYNC_INTERVAL };
+#define GATE_SYNC_INTERVAL_MAX_MS 60000
+
 struct gate_opts {
 	unsigned flags;        /* GATE_OPT_* */
+	enum gate_sync_mode sync;
+	unsigned sync_interval_ms; /* GATE_SYNC_INTERVAL: 1..GATE_SYNC_INTERVAL_MAX_MS */
 	size_t cache_entries;  /* 0: GATE_CACHE_DEFAULT; at most GATE_CACHE_MAX */
 	/* The clock of the records' "time"; NULL: CLOCK_REALTIME.  Tests use it
 	 * to make records reproducible. */
@@ -71,6 +83,9 @@ struct gate_opts {
 int gate_open(const struct kxp_policy *policy, const char *log_path,
 	      const struct gate_opts *opts, struct gate **out, struct kx_error *err);
 void gate_close(struct gate *gate); /* NULL is fine */
+/* "always", "group" or "interval=MS" into opts->sync (and the interval);
+ * 0 or -EINVAL.  For --audit-sync. */
+int gate_sync_parse(const char *s, struct gate_opts *opts);
 
 /* ---- subjects ---------------------------------------------------------------- */
 
@@ -237,6 +252,12 @@ int gate_seal(struct gate *gate, enum gate_seal_kind kind, struct kx_error *err)
 int gate_rotate(struct gate *gate, struct kx_error *err);
 /* Records written since the last seal (kxd: whether a seal is due). */
 uint64_t gate_unsealed(struct gate *gate);
+/* The log's counters: the seq of its last record, the fdatasync() calls
+ * made on it, and the bytes written but not yet durable (interval). */
+struct gate_audit_stats {
+	uint64_t records, flushes, unflushed_bytes;
+};
+void gate_audit_stats(struct gate *gate, struct gate_audit_stats *out);
 /* Decisions denied because their record could not be written, not yet
  * reported in the log (reported by the first record that can be written). */
 uint64_t gate_unlogged(struct gate *gate);

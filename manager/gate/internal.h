@@ -31,6 +31,14 @@ struct gate_cache_entry {
  * of decisions denied unlogged. */
 #define GATE_LINE_BUF (2 * GATE_AUDIT_LINE_MAX)
 
+/* What the file holds up to its last durable byte (group commit rewinds
+ * to it when a flush fails). */
+struct gate_durable {
+	off_t size;
+	uint64_t seq, unsealed;
+	uint8_t chain[GATE_AUDIT_HASH_BYTES];
+};
+
 struct gate {
 	const struct kxp_policy *policy;
 	pthread_mutex_t lock; /* cache, stats, seq, line, the log */
@@ -48,6 +56,18 @@ struct gate {
 	uint64_t unlogged;    /* decisions denied unlogged, not yet reported in the log */
 	int unlogged_errno;   /* why the last of them was */
 	const struct kxsig_seckey *seal_key;
+	/* durability (GATE_SYNC_*) */
+	enum gate_sync_mode sync_mode;
+	unsigned sync_ms;           /* interval */
+	struct gate_durable durable;
+	bool syncing;               /* a flush runs outside the lock */
+	int flush_errno;            /* of the last flush, 0 when it worked */
+	uint64_t epoch;             /* moves on when records not yet durable are cut off */
+	uint64_t flushes;           /* fdatasync() calls on the log */
+	pthread_cond_t synced;      /* a flush ended */
+	pthread_cond_t flusher_wake;
+	pthread_t flusher;
+	bool flusher_running, flusher_stop;
 	char *line;           /* GATE_LINE_BUF: the records being written */
 	struct gate_cache_entry *cache;
 	size_t cache_cap;
@@ -98,6 +118,9 @@ struct gate_req {
 /* Open (create) the log for appending; see gate_open().  0 or -errno. */
 int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *opts,
 		    struct kx_error *err);
+
+/* Stop the interval flusher, flush, close the log (gate_close). */
+void gate_audit_close(struct gate *g);
 
 /* Append r's record with decision d and make it durable; sets d->seq.  On
  * failure nothing stays in the log, d becomes a DENY at GATE_STAGE_AUDIT

@@ -154,7 +154,7 @@ static int seal_key(struct kxd *d)
 
 int kxd_audit_open(struct kxd *d)
 {
-	struct gate_opts opts = { 0 };
+	struct gate_opts opts = d->audit_opts;
 	struct kx_error err;
 
 	if (d->audit_seal_ms == 0)

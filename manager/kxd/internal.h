@@ -109,6 +109,7 @@ struct kxd {
 	/* The audit log (audit.c): kxd's seal key, the seal interval, the last seal. */
 	const char *audit_key_path; /* --audit-key; NULL: audit-seal.key beside the log */
 	long audit_seal_ms;         /* --audit-seal */
+	struct gate_opts audit_opts; /* --audit-sync; the seal key is added at open */
 	struct kxsig_seckey *seal_key;
 	char seal_keyid[2 * KXSIG_KEYID_BYTES + 1];
 	struct timespec sealed_at;  /* CLOCK_MONOTONIC */

@@ -40,6 +40,7 @@ static const struct option_row {
 	{ "audit-log", 'a', "PATH", "audit log (default: /var/log/kx, ~/.local/state/kx; see kxd(8))" },
 	{ "audit-key", 'K', "PATH", "seal key, made at first start (default: audit-seal.key beside the log)" },
 	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
+	{ "audit-sync", 'Y', "MODE", "always, group (default) or interval=MS: see kxd(8)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
@@ -114,6 +115,13 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'E':
 			if (kxd_audit_seal_parse(optarg, &d->audit_seal_ms) != 0) {
 				fprintf(stderr, "kxd: --audit-seal: want 1..86400 seconds\n");
+				return -1;
+			}
+			break;
+		case 'Y':
+			if (gate_sync_parse(optarg, &d->audit_opts) != 0) {
+				fprintf(stderr, "kxd: --audit-sync: want always, group or "
+					"interval=1..%d (ms)\n", GATE_SYNC_INTERVAL_MAX_MS);
 				return -1;
 			}
 			break;

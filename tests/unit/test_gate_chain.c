@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,7 +39,7 @@
 static const struct gate_subject self = {GATE_SUBJECT_PVM, 1, "notes", 1, 0, 0};
 static const struct gate_family_counts counts = {0, 1};
 
-#define MAX_LINES 32
+#define MAX_LINES 128
 
 /* A log as lines, to be tampered with. */
 struct lines {
@@ -471,6 +472,141 @@ static void test_disk_full(void **state)
 	gx_file_free(&f);
 }
 
+/* ---- durability modes ---------------------------------------------------------- */
+
+static void test_sync_parse(void **state)
+{
+	struct gate_opts o = {0};
+
+	(void)state;
+	assert_int_equal(gate_sync_parse("always", &o), 0);
+	assert_int_equal(o.sync, GATE_SYNC_ALWAYS);
+	assert_int_equal(gate_sync_parse("group", &o), 0);
+	assert_int_equal(o.sync, GATE_SYNC_GROUP);
+	assert_int_equal(gate_sync_parse("interval=250", &o), 0);
+	assert_int_equal(o.sync, GATE_SYNC_INTERVAL);
+	assert_int_equal(o.sync_interval_ms, 250);
+	assert_int_equal(gate_sync_parse("interval=0", &o), -EINVAL);
+	assert_int_equal(gate_sync_parse("interval=60001", &o), -EINVAL);
+	assert_int_equal(gate_sync_parse("interval=5x", &o), -EINVAL);
+	assert_int_equal(gate_sync_parse("interval=", &o), -EINVAL);
+	assert_int_equal(gate_sync_parse("sometimes", &o), -EINVAL);
+}
+
+/* always and group, from one thread: one flush per decision, answered
+ * after it; interval: none until the interval or the close. */
+static void test_sync_modes(void **state)
+{
+	struct gx *x = *state;
+	struct gate_opts opts = {.seal_key = x->key[GX_ACME]};
+	struct gate_audit_stats st;
+	struct gate_decision d;
+
+	for (int m = GATE_SYNC_GROUP; m <= GATE_SYNC_ALWAYS; m++) {
+		opts.sync = (enum gate_sync_mode)m;
+		gx_reopen(x, &opts);
+		gate_audit_stats(x->gate, &st);
+		assert_int_equal(st.flushes, 1); /* the open record */
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+		gate_audit_stats(x->gate, &st);
+		assert_int_equal(st.records, 4);
+		assert_int_equal(st.flushes, 4);
+		assert_int_equal(st.unflushed_bytes, 0);
+	}
+	/* interval: written at once, flushed later */
+	opts.sync = GATE_SYNC_INTERVAL;
+	opts.sync_interval_ms = GATE_SYNC_INTERVAL_MAX_MS;
+	gx_reopen(x, &opts);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.flushes, 1);
+	assert_true(st.unflushed_bytes > 0);
+	/* a seal flushes all before it */
+	{
+		struct kx_error err;
+
+		assert_int_equal(gate_seal(x->gate, GATE_SEAL_INTERVAL, &err), 0);
+	}
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.flushes, 2);
+	assert_int_equal(st.unflushed_bytes, 0);
+	/* and the flusher does, within its interval */
+	opts.sync_interval_ms = 5;
+	gx_reopen(x, &opts);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	for (int i = 0; i < 1000; i++) {
+		gate_audit_stats(x->gate, &st);
+		if (st.unflushed_bytes == 0)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.unflushed_bytes, 0);
+	assert_true(st.flushes >= 2);
+	opts.sync_interval_ms = 0;
+	{
+		struct gate *g = NULL;
+		struct kx_error err;
+		char path[PATH_MAX + 8];
+
+		snprintf(path, sizeof(path), "%s.bad", x->log);
+		assert_int_equal(gate_open(x->policy, path, &opts, &g, &err), -EINVAL);
+		assert_null(g);
+	}
+}
+
+/* Group commit from threads: every decision allowed and recorded once, the
+ * chain whole; the flushes are at most one per decision (shared when
+ * decisions overlap). */
+#define GROUP_THREADS 4
+#define GROUP_EACH 25
+
+static void *group_worker(void *arg)
+{
+	struct gx *x = arg;
+	struct gate_decision d;
+	intptr_t bad = 0;
+
+	for (int i = 0; i < GROUP_EACH; i++)
+		if (gate_fork(x->gate, &self, &counts, &d) != 0 || d.verdict != KXP_ALLOW)
+			bad++;
+	return (void *)bad;
+}
+
+static void test_group_threads(void **state)
+{
+	struct gx *x = *state;
+	const struct gate_opts opts = {.seal_key = x->key[GX_ACME], .sync = GATE_SYNC_GROUP};
+	pthread_t t[GROUP_THREADS];
+	struct gate_audit_stats st;
+	struct gate_verify_report rep;
+	struct kx_error err;
+	struct lines l;
+
+	gx_reopen(x, &opts);
+	for (int i = 0; i < GROUP_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, group_worker, x), 0);
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		void *bad;
+
+		assert_int_equal(pthread_join(t[i], &bad), 0);
+		assert_null(bad);
+	}
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.records, 1 + GROUP_THREADS * GROUP_EACH);
+	assert_true(st.flushes >= 2 && st.flushes <= st.records);
+	assert_int_equal(st.unflushed_bytes, 0);
+	print_message("group commit: %llu decisions, %llu flushes\n",
+		      (unsigned long long)(st.records - 1), (unsigned long long)(st.flushes - 1));
+	assert_int_equal(gate_seal(x->gate, GATE_SEAL_CLOSE, &err), 0);
+	read_lines(x->log, &l);
+	verify_one(x, &l, 0, &rep);
+	if (!rep.ok)
+		fail_msg("%s", rep.problem);
+	free_lines(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +617,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotate_and_restart, gx_gate_setup,
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test(test_sync_parse),
+		cmocka_unit_test_setup_teardown(test_sync_modes, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_group_threads, gx_gate_setup,
+						gx_gate_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, gx_setup, gx_teardown);
