@@ -70,8 +70,9 @@ static void after_req(const uint8_t *msg, int nfds)
 	char *args, *name;
 
 	memcpy(&req, msg, sizeof(req));
-	if (req.type < KXD_REQ_PING || req.type > KXD_REQ_RELOAD || req.type == 8 ||
-	    req.type == 9 ||
+	if (req.type < KXD_REQ_PING || (req.type > KXD_REQ_UPDATE && req.type != KXD_REQ_POLICY &&
+					  req.type != KXD_REQ_RELOAD &&
+					  req.type != KXD_REQ_AUDIT_ROTATE) ||
 	    nfds != (req.type == KXD_REQ_RUN ? 3 : req.type == KXD_REQ_UPDATE ? 1 : 0))
 		abort();
 	/* kxd opens a RELOAD's path: one absolute path, NUL inside the length */

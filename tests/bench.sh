@@ -7,7 +7,16 @@ build=$1; shift
 [ "$#" -gt 0 ] || { echo "no benchmarks built"; exit 0; }
 status=0
 for b in "$@"; do
-	echo "== $b"
-	(cd "$(pwd)" && "$build/bench/$b") || status=1
+	case $b in
+	bench_fork|bench_recycle)
+		# kxd in the loop: once per audit sync mode (kxd --audit-sync)
+		for mode in always group interval=100; do
+			echo "== $b (audit sync $mode)"
+			KX_BENCH_AUDIT_SYNC=$mode "$build/bench/$b" || status=1
+		done ;;
+	*)
+		echo "== $b"
+		(cd "$(pwd)" && "$build/bench/$b") || status=1 ;;
+	esac
 done
 exit $status

@@ -128,6 +128,24 @@ static void object(struct out *o, const struct gate_audit_record *rec)
 	}
 }
 
+/* A record of the log itself: "open key K", "seal (N records) key K",
+ * "unlogged 3 decisions DENY", "suppressed 250 requests of pvm 1 (notes)". */
+static void log_event(struct out *o, const struct gate_audit_record *rec, unsigned flags)
+{
+	safe(o, rec->event);
+	if (rec->subject.kind != NULL) {
+		raw(o, " ", 1);
+		party(o, &rec->subject);
+	}
+	if (rec->has_count)
+		outf(o, " %llu", (unsigned long long)rec->count);
+	labelled(o, " key ", rec->key);
+	if ((flags & GATE_AUDIT_FMT_REASON) && rec->reason != NULL) {
+		raw(o, ": ", 2);
+		safe(o, rec->reason);
+	}
+}
+
 size_t gate_audit_format(const struct gate_audit_record *rec, unsigned flags, char *buf,
 			 size_t size)
 {
@@ -138,6 +156,10 @@ size_t gate_audit_format(const struct gate_audit_record *rec, unsigned flags, ch
 	raw(&o, " ", 1);
 	safe(&o, rec->op);
 	raw(&o, "        ", oplen < 8 ? 8 - oplen : 1); /* "recycle " is the longest */
+	if (strcmp(rec->op, "audit") == 0) {
+		log_event(&o, rec, flags);
+		goto out;
+	}
 	party(&o, &rec->subject);
 	raw(&o, " -> ", 4);
 	object(&o, rec);
@@ -157,6 +179,7 @@ size_t gate_audit_format(const struct gate_audit_record *rec, unsigned flags, ch
 		raw(&o, ": ", 2);
 		safe(&o, rec->reason);
 	}
+out:
 	if (size > 0)
 		buf[o.len < size ? o.len : size - 1] = '\0';
 	return o.len;

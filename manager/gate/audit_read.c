@@ -62,7 +62,9 @@ static const struct field object_fields[] = {
 static const struct field record_fields[] = {
 	REQ(F_U32, "v", R, format),   REQ(F_U64, "seq", R, seq),     REQ(F_STR, "time", R, time),
 	REQ(F_STR, "op", R, op),      OPT(F_STR, "stage", R, stage),
-	REQ(F_STR, "reason", R, reason),
+	OPT(F_STR, "reason", R, reason), OPT(F_STR, "prev", R, prev),
+	OPT(F_STR, "event", R, event),   OPT(F_STR, "key", R, key),
+	OPT_HAS(F_U64, "count", R, count),
 };
 static const struct field signature_fields[] = {
 	REQ(F_STR, "status", R, sig_status), OPT(F_BOOL, "cached", R, sig_cached),
@@ -152,19 +154,30 @@ static bool nested(const struct json_doc *d, const struct json_node *root, const
 #define EXTRACT(obj, where, table, out) \
 	extract(d, obj, where, table, sizeof(table) / sizeof(table[0]), out, why, why_size)
 
+static bool is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[n] == '\0';
+}
+
 static bool to_record(const struct json_doc *d, struct gate_audit_record *rec, char *why,
 		      size_t why_size)
 {
 	const struct json_node *root = &d->node[0], *subject, *object, *sig, *rule, *decision;
+	bool log_event; /* op "audit": a record of the log itself, not a decision */
 
 	memset(rec, 0, sizeof(*rec));
 	if (root->type != JSON_OBJECT) {
 		snprintf(why, why_size, "not a JSON object");
 		return false;
 	}
-	if (!EXTRACT(root, "", record_fields, rec) ||
-	    !nested(d, root, "subject", true, &subject, why, why_size) ||
-	    !EXTRACT(subject, "subject.", party_fields, &rec->subject) ||
+	if (!EXTRACT(root, "", record_fields, rec))
+		return false;
+	log_event = strcmp(rec->op, "audit") == 0;
+	if (!nested(d, root, "subject", !log_event, &subject, why, why_size) ||
+	    (subject && !EXTRACT(subject, "subject.", party_fields, &rec->subject)) ||
 	    !nested(d, root, "object", false, &object, why, why_size) ||
 	    (object && !EXTRACT(object, "object.", object_fields, &rec->object)) ||
 	    !nested(d, root, "signature", false, &sig, why, why_size) ||
@@ -172,9 +185,25 @@ static bool to_record(const struct json_doc *d, struct gate_audit_record *rec, c
 	    !nested(d, root, "rule", false, &rule, why, why_size) ||
 	    (rule && !EXTRACT(rule, "rule.", rule_fields, rec)))
 		return false;
-	if (rec->format != GATE_AUDIT_FORMAT) {
-		snprintf(why, why_size, "record format %u is not %d", rec->format,
+	if (rec->format != 1 && rec->format != GATE_AUDIT_FORMAT) {
+		snprintf(why, why_size, "record format %u is not 1 or %d", rec->format,
 			 GATE_AUDIT_FORMAT);
+		return false;
+	}
+	if (rec->format >= 2 && (rec->prev == NULL || !is_hex(rec->prev, 2 * GATE_AUDIT_HASH_BYTES))) {
+		snprintf(why, why_size, "prev is missing or not %d hex digits",
+			 2 * GATE_AUDIT_HASH_BYTES);
+		return false;
+	}
+	if (log_event) {
+		if (rec->event == NULL) {
+			snprintf(why, why_size, "event is missing");
+			return false;
+		}
+		return true;
+	}
+	if (rec->reason == NULL) {
+		snprintf(why, why_size, "reason is missing");
 		return false;
 	}
 	decision = json_member(d, root, "decision");
@@ -186,6 +215,20 @@ static bool to_record(const struct json_doc *d, struct gate_audit_record *rec, c
 	rec->allowed = strcmp(decision->str, "allow") == 0;
 	rec->has_rule = rule != NULL;
 	return true;
+}
+
+bool gate_audit_parse_line(struct json_doc *doc, const char *line, size_t len,
+			   struct gate_audit_record *rec, char *why, size_t why_size)
+{
+	if (len >= GATE_AUDIT_LINE_MAX) {
+		snprintf(why, why_size, "line of %zu bytes, longer than a record can be", len);
+		return false;
+	}
+	if (json_parse(doc, line, len) != 0) {
+		snprintf(why, why_size, "not JSON: %s", doc->error);
+		return false;
+	}
+	return to_record(doc, rec, why, why_size);
 }
 
 static bool blank(const char *s, size_t n)
@@ -227,14 +270,7 @@ int gate_audit_read(const void *buf, size_t len, gate_audit_cb cb, void *ctx, si
 			break; /* an incomplete line: wait for the rest */
 		if (blank(text + pos, n)) {
 			/* nothing to report */
-		} else if (n >= GATE_AUDIT_LINE_MAX) {
-			snprintf(why, sizeof(why), "line of %zu bytes, longer than a record can be",
-				 n);
-			line.error = why;
-		} else if (json_parse(doc, text + pos, n) != 0) {
-			snprintf(why, sizeof(why), "not JSON: %s", doc->error);
-			line.error = why;
-		} else if (!to_record(doc, &rec, why, sizeof(why))) {
+		} else if (!gate_audit_parse_line(doc, text + pos, n, &rec, why, sizeof(why))) {
 			line.error = why;
 		} else {
 			line.record = &rec;

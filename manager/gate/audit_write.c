@@ -1,32 +1,38 @@
 /*
  * The audit log, writing side: one JSON line per decision (the format is in
- * docs/audit-log.md), appended durably before the decision is returned.
+ * docs/audit-log.md), appended durably before the decision is returned, and
+ * chained: each record carries the BLAKE2b-256 of the line before it
+ * ("prev"), and gate_seal() signs the chain with kxd's key.
  *
- * Durability: the log is opened O_APPEND; each record is built whole in
- * memory and handed to ONE write() (so concurrent appenders, even other
- * processes, never interleave inside a record: Linux serialises O_APPEND
- * writes to a regular file on a local filesystem, whatever their size,
- * PIPE_BUF being a limit for pipes only), then fdatasync() makes it durable.
- * Only then does the caller see the decision.  Any failure turns the
- * decision into a DENY.  The cost is one synchronous flush per decision
- * (0.4 ms on the development VM, 100x the rest of a fork decision);
- * GATE_OPT_NO_SYNC drops it, for benchmarks only.
+ * Whole records or nothing: the records of one decision are built in memory
+ * and written together, then fdatasync() makes them durable; only then does
+ * the caller see the decision.  Any failure (a full disk, an I/O error)
+ * turns the decision into a DENY and cuts the file back at once to its last
+ * whole record, so nothing torn stays for the next record to be appended
+ * onto; the first record that can be written again says how many decisions
+ * were denied unlogged.  One gate writes a log (kxd holds it); a crash
+ * between write() and fdatasync() can leave a torn last line, which the next
+ * gate_open() cuts off (the decision was never answered) and reports in its
+ * "open" record.  GATE_OPT_NO_SYNC drops the flush, for benchmarks only.
  *
  * Every string in a record may come from a file or a guest: each is escaped
  * (quotes, backslashes, control characters, invalid UTF-8 as U+FFFD) and cut
  * at GATE_AUDIT_FIELD_MAX bytes.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "manager/gate/internal.h"
 
-/* ---- opening -------------------------------------------------------------- */
+/* ---- files ----------------------------------------------------------------- */
 
 static int fsync_parent_dir(const char *path)
 {
@@ -46,47 +52,6 @@ static int fsync_parent_dir(const char *path)
 	if (fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
-	return rc;
-}
-
-/* A crash between write() and fdatasync() may leave a torn last line; end it
- * so that the next record starts a line of its own. */
-static int terminate_torn_line(int fd, off_t size)
-{
-	char last;
-
-	if (size == 0)
-		return 0;
-	if (pread(fd, &last, 1, size - 1) != 1)
-		return errno ? -errno : -EIO;
-	if (last == '\n')
-		return 0;
-	if (write(fd, "\n", 1) != 1)
-		return errno ? -errno : -EIO;
-	return fdatasync(fd) < 0 ? -errno : 0;
-}
-
-int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct kx_error *err)
-{
-	struct stat st;
-	int rc = 0;
-
-	g->log_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (g->log_fd < 0 || fstat(g->log_fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	/* Only a regular file can be made durable; a pipe or a device is the
-	 * operator's choice and has nothing to sync. */
-	if (!S_ISREG(st.st_mode))
-		goto out;
-	g->log_sync = !(flags & GATE_OPT_NO_SYNC);
-	rc = terminate_torn_line(g->log_fd, st.st_size);
-	if (rc == 0)
-		rc = fsync_parent_dir(path); /* a new log's directory entry, too */
-out:
-	if (rc < 0)
-		kx_err(err, rc, "audit log %s: %s", path, strerror(-rc));
 	return rc;
 }
 
@@ -351,97 +316,576 @@ static void object(struct jw *w, const struct gate_req *r)
 	end(w);
 }
 
-/* The whole line, newline included, in g->line; 0 when it does not fit
- * (it always does: every field is bounded). */
-static size_t build_record(const struct gate *g, const struct gate_req *r,
-			   const struct gate_decision *d)
-{
-	struct jw w = {.buf = g->line, .cap = GATE_AUDIT_LINE_MAX - 1};
+/* ---- records -------------------------------------------------------------------- */
 
-	put(&w, "{", 1);
-	u64_member(&w, "v", GATE_AUDIT_FORMAT);
-	u64_member(&w, "seq", d->seq);
-	time_member(&w, g);
-	str_member(&w, "op", kxp_op_name(r->op));
-	party(&w, "subject", r->subject);
-	object(&w, r);
-	str_member(&w, "decision", d->verdict == KXP_ALLOW ? "allow" : "deny");
-	str_member(&w, "stage", gate_stage_name(d->stage));
-	field_member(&w, "reason", d->reason, sizeof(d->reason));
-	if (r->has_sig) {
-		begin(&w, "signature");
-		str_member(&w, "status", gate_sig_status_name(r->sig.status));
-		bool_member(&w, "cached", r->sig.cached);
-		if (r->sig.status != GATE_SIG_OK)
-			field_member(&w, "detail", r->sig.msg, sizeof(r->sig.msg));
-		end(&w);
-	}
-	if (d->has_rule) {
-		begin(&w, "rule");
-		str_member(&w, "file", d->rule.file);
-		u64_member(&w, "line", d->rule.line);
-		u64_member(&w, "col", d->rule.col);
-		field_member(&w, "desc", d->rule.desc, sizeof(d->rule.desc));
-		end(&w);
-	} else {
-		key(&w, "rule");
-		put_str(&w, "null");
-	}
-	put(&w, "}", 1);
-	if (w.full)
-		return 0;
-	w.buf[w.len++] = '\n'; /* cap kept one byte for it */
-	return w.len;
+/* {"v":2,"seq":N,"prev":"HEX","time":"...": how every record starts. */
+static void record_head(struct jw *w, const struct gate *g, uint64_t seq,
+			const uint8_t prev[GATE_AUDIT_HASH_BYTES])
+{
+	put(w, "{", 1);
+	u64_member(w, "v", GATE_AUDIT_FORMAT);
+	u64_member(w, "seq", seq);
+	hex_member(w, "prev", prev, GATE_AUDIT_HASH_BYTES);
+	time_member(w, g);
 }
 
-/* One write() of the line, then fdatasync().  *written says whether the
- * whole line reached the file (so a sync failure can be told apart). */
-static int write_line(struct gate *g, size_t len, bool *written)
+/* A record of the log itself (op "audit"). */
+static void event_head(struct jw *w, const struct gate *g, uint64_t seq,
+		       const uint8_t prev[GATE_AUDIT_HASH_BYTES], const char *event)
 {
-	ssize_t n;
+	record_head(w, g, seq, prev);
+	str_member(w, "op", "audit");
+	str_member(w, "event", event);
+}
 
-	*written = false;
-	do
-		n = write(g->log_fd, g->line, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != len) {
-		/* a torn record: end its line so the next one stands alone */
-		if (write(g->log_fd, "\n", 1) != 1)
-			return -EIO;
-		return -ENOSPC;
+/* End the record that starts at w->buf + start: close it, add its newline
+ * and put its hash in chain.  false when it did not fit or is longer than a
+ * record may be (never: every field is bounded). */
+static bool record_end(struct jw *w, size_t start, uint8_t chain[GATE_AUDIT_HASH_BYTES])
+{
+	put(w, "}\n", 2);
+	if (w->full || w->len - start > GATE_AUDIT_LINE_MAX)
+		return false;
+	gate_audit_hash(w->buf + start, w->len - start - 1, chain);
+	return true;
+}
+
+static void decision_record(struct jw *w, const struct gate *g, uint64_t seq,
+			    const uint8_t prev[GATE_AUDIT_HASH_BYTES], const struct gate_req *r,
+			    const struct gate_decision *d)
+{
+	record_head(w, g, seq, prev);
+	str_member(w, "op", kxp_op_name(r->op));
+	party(w, "subject", r->subject);
+	object(w, r);
+	str_member(w, "decision", d->verdict == KXP_ALLOW ? "allow" : "deny");
+	str_member(w, "stage", gate_stage_name(d->stage));
+	field_member(w, "reason", d->reason, sizeof(d->reason));
+	if (r->has_sig) {
+		begin(w, "signature");
+		str_member(w, "status", gate_sig_status_name(r->sig.status));
+		bool_member(w, "cached", r->sig.cached);
+		if (r->sig.status != GATE_SIG_OK)
+			field_member(w, "detail", r->sig.msg, sizeof(r->sig.msg));
+		end(w);
 	}
-	*written = true;
-	if (g->log_sync && fdatasync(g->log_fd) < 0)
+	if (d->has_rule) {
+		begin(w, "rule");
+		str_member(w, "file", d->rule.file);
+		u64_member(w, "line", d->rule.line);
+		u64_member(w, "col", d->rule.col);
+		field_member(w, "desc", d->rule.desc, sizeof(d->rule.desc));
+		end(w);
+	} else {
+		key(w, "rule");
+		put_str(w, "null");
+	}
+}
+
+/* ---- writing: whole records or nothing ------------------------------------------ */
+
+/* Cut the file back to its whole records, after a failed write. */
+static int cut_back(struct gate *g)
+{
+	if (!g->log_regular)
+		return 0;
+	if (ftruncate(g->log_fd, g->log_size) < 0) {
+		g->log_dirty = true; /* try again before the next write */
 		return -errno;
+	}
+	g->log_dirty = false;
+	/* a denied decision's record must not come back after a crash */
+	if (g->log_sync)
+		(void)fdatasync(g->log_fd);
+	return 0;
+}
+
+/* Append buf (whole records) and, with sync_now, make it durable.  On
+ * failure nothing of it stays in a regular file: the file is cut back at
+ * once (a pipe gets the torn line's newline). */
+static int commit(struct gate *g, const char *buf, size_t len, bool sync_now)
+{
+	size_t done = 0;
+	int rc = 0;
+
+	if (g->log_dirty && (rc = cut_back(g)) < 0)
+		return rc;
+	while (done < len) {
+		ssize_t n = write(g->log_fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (rc == 0 && sync_now && g->log_sync) {
+		g->flushes++;
+		if (fdatasync(g->log_fd) < 0)
+			rc = -errno;
+	}
+	if (rc == 0) {
+		g->log_size += (off_t)len;
+		return 0;
+	}
+	if (g->log_regular)
+		(void)cut_back(g);
+	else if (done > 0 && done < len && write(g->log_fd, "\n", 1) != 1)
+		rc = -EIO;
+	return rc;
+}
+
+/* ---- durability: always, group, interval ---------------------------------------- */
+
+/* Everything in the file is durable now (the lock is held). */
+static void mark_durable(struct gate *g)
+{
+	g->durable.size = g->log_size;
+	g->durable.seq = g->seq;
+	g->durable.unsealed = g->unsealed;
+	memcpy(g->durable.chain, g->chain, sizeof(g->chain));
+	pthread_cond_broadcast(&g->synced);
+}
+
+/* One fdatasync() outside the lock for everything written so far; whoever
+ * wrote meanwhile waits for the next.  On failure the records not yet
+ * durable are cut off (their decisions are refused) and `epoch` moves on. */
+static void flush_once(struct gate *g, bool cut_on_failure)
+{
+	struct gate_durable target = {
+		.size = g->log_size, .seq = g->seq, .unsealed = g->unsealed,
+	};
+	int rc;
+
+	memcpy(target.chain, g->chain, sizeof(target.chain));
+	g->syncing = true;
+	g->flushes += g->log_sync;
+	pthread_mutex_unlock(&g->lock);
+	rc = g->log_sync && fdatasync(g->log_fd) < 0 ? -errno : 0;
+	pthread_mutex_lock(&g->lock);
+	g->syncing = false;
+	g->flush_errno = -rc;
+	if (rc == 0 && target.size >= g->durable.size) {
+		g->durable = target;
+	} else if (rc != 0 && cut_on_failure && g->log_size > g->durable.size) {
+		g->log_size = g->durable.size;
+		g->seq = g->durable.seq;
+		g->unsealed = g->durable.unsealed;
+		memcpy(g->chain, g->durable.chain, sizeof(g->chain));
+		(void)cut_back(g);
+		g->epoch++;
+	}
+	pthread_cond_broadcast(&g->synced);
+}
+
+/* Group commit: wait until the file is durable up to `end`.  0, or -errno
+ * when the flush that should have covered it failed (it is cut off). */
+static int group_sync(struct gate *g, off_t end, uint64_t epoch)
+{
+	while (g->epoch == epoch && g->durable.size < end) {
+		if (g->syncing)
+			pthread_cond_wait(&g->synced, &g->lock);
+		else
+			flush_once(g, true);
+	}
+	return g->epoch == epoch ? 0 : -(g->flush_errno ? g->flush_errno : EIO);
+}
+
+/* interval=MS: a thread flushes what was written every MS ms. */
+static void *flusher(void *arg)
+{
+	struct gate *g = arg;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->flusher_stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += g->sync_ms / 1000;
+		until.tv_nsec += (long)(g->sync_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&g->flusher_wake, &g->lock, &until);
+		if (g->log_size > g->durable.size && !g->syncing)
+			flush_once(g, false); /* already answered: kept, never cut */
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+int gate_sync_parse(const char *s, struct gate_opts *opts)
+{
+	char *end;
+	unsigned long ms;
+
+	if (strcmp(s, "always") == 0) {
+		opts->sync = GATE_SYNC_ALWAYS;
+	} else if (strcmp(s, "group") == 0) {
+		opts->sync = GATE_SYNC_GROUP;
+	} else if (strncmp(s, "interval=", 9) == 0) {
+		errno = 0;
+		ms = strtoul(s + 9, &end, 10);
+		if (errno != 0 || end == s + 9 || *end != '\0' || ms < 1 ||
+		    ms > GATE_SYNC_INTERVAL_MAX_MS)
+			return -EINVAL;
+		opts->sync = GATE_SYNC_INTERVAL;
+		opts->sync_interval_ms = (unsigned)ms;
+	} else {
+		return -EINVAL;
+	}
 	return 0;
 }
 
 int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_decision *d)
 {
-	size_t len;
-	bool written = false;
+	struct jw w = {.buf = g->line, .cap = GATE_LINE_BUF};
+	uint8_t chain[GATE_AUDIT_HASH_BYTES];
+	uint64_t seq;
+	size_t start;
+	bool fits = true;
 	int rc;
 
 	pthread_mutex_lock(&g->lock);
-	d->seq = ++g->seq;
-	len = build_record(g, r, d);
-	rc = len == 0 ? -EMSGSIZE : write_line(g, len, &written);
-	if (rc < 0) {
+	memcpy(chain, g->chain, sizeof(chain));
+	seq = g->seq;
+	if (g->unlogged > 0) {
+		/* the first record that can be written says what was lost */
+		char why[160];
+
+		snprintf(why, sizeof(why), "%llu decision%s denied because %s record%s could not "
+			 "be written (%s)", (unsigned long long)g->unlogged,
+			 g->unlogged == 1 ? " was" : "s were", g->unlogged == 1 ? "its" : "their",
+			 g->unlogged == 1 ? "" : "s", strerror(g->unlogged_errno));
+		event_head(&w, g, ++seq, chain, "unlogged");
+		u64_member(&w, "count", g->unlogged);
+		str_member(&w, "reason", why);
+		fits = record_end(&w, 0, chain);
+	}
+	start = w.len;
+	d->seq = ++seq;
+	decision_record(&w, g, seq, chain, r, d);
+	fits = record_end(&w, start, chain) && fits;
+	if (g->sync_mode == GATE_SYNC_INTERVAL && g->flush_errno != 0)
+		rc = -g->flush_errno; /* the log cannot be made durable: refuse */
+	else
+		rc = fits ? commit(g, g->line, w.len, g->sync_mode == GATE_SYNC_ALWAYS) : -EMSGSIZE;
+	if (rc == 0) {
+		uint64_t reported = g->unlogged, epoch = g->epoch;
+
+		g->unsealed += seq - g->seq;
+		g->seq = seq;
+		memcpy(g->chain, chain, sizeof(chain));
+		g->unlogged = 0;
+		if (g->sync_mode == GATE_SYNC_ALWAYS)
+			mark_durable(g);
+		else if (g->sync_mode == GATE_SYNC_GROUP)
+			rc = group_sync(g, g->log_size, epoch);
+		if (rc != 0)
+			g->unlogged += reported; /* that record was cut off too */
+	}
+	if (rc != 0) {
+		g->unlogged++;
+		g->unlogged_errno = -rc;
 		d->verdict = KXP_DENY;
 		d->stage = GATE_STAGE_AUDIT;
-		snprintf(d->reason, sizeof(d->reason), "audit record %llu could not be %s (%s): "
-			 "request refused", (unsigned long long)d->seq,
-			 written ? "made durable" : "written", strerror(-rc));
-		/* Its record reached the file but maybe not the disk: say, as far
-		 * as the log still works, that the request was refused after all. */
-		if (written) {
-			d->seq = ++g->seq;
-			len = build_record(g, r, d);
-			if (len != 0)
-				(void)write_line(g, len, &written);
+		snprintf(d->reason, sizeof(d->reason), "audit record %llu could not be %s "
+			 "(%s): request refused", (unsigned long long)d->seq,
+			 g->sync_mode == GATE_SYNC_GROUP ? "written or made durable" : "written",
+			 strerror(-rc));
+		d->seq = 0; /* no record has it */
+	}
+	pthread_mutex_unlock(&g->lock);
+	return rc;
+}
+
+/* ---- seals ------------------------------------------------------------------------ */
+
+static int seal_locked(struct gate *g, enum gate_seal_kind kind, struct kx_error *err)
+{
+	static const char *const names[] = {
+		[GATE_SEAL_INTERVAL] = "seal", [GATE_SEAL_CLOSE] = "close",
+		[GATE_SEAL_ROTATE] = "rotate",
+	};
+	struct jw w = {.buf = g->line, .cap = GATE_LINE_BUF};
+	uint8_t chain[GATE_AUDIT_HASH_BYTES], sig[KXSIG_SIG_BYTES], keyid[KXSIG_KEYID_BYTES];
+	int rc;
+
+	if (g->seal_key == NULL)
+		return kx_err(err, -ENOKEY, "audit log %s: no seal key", g->log_path);
+	if (kind == GATE_SEAL_INTERVAL && g->unsealed == 0)
+		return 0;
+	kxsig_seckey_keyid(g->seal_key, keyid);
+	event_head(&w, g, g->seq + 1, g->chain, names[kind]);
+	u64_member(&w, "records", g->unsealed);
+	hex_member(&w, "key", keyid, sizeof(keyid));
+	if (w.full)
+		return kx_err(err, -EMSGSIZE, "audit log %s: seal does not fit", g->log_path);
+	/* the signature covers the line up to its own member */
+	rc = kxsig_sign_detached(g->seal_key, w.buf, w.len, sig, err);
+	if (rc < 0)
+		return rc;
+	put_str(&w, GATE_SEAL_SIG_MEMBER);
+	for (size_t i = 0; i < sizeof(sig); i++)
+		putf(&w, "%02x", sig[i]);
+	put(&w, "\"", 1);
+	if (!record_end(&w, 0, chain))
+		return kx_err(err, -EMSGSIZE, "audit log %s: seal does not fit", g->log_path);
+	rc = commit(g, w.buf, w.len, true);
+	if (rc < 0)
+		return kx_err(err, rc, "audit log %s: seal record %llu: %s", g->log_path,
+			      (unsigned long long)(g->seq + 1), strerror(-rc));
+	g->seq++;
+	memcpy(g->chain, chain, sizeof(chain));
+	g->unsealed = 0;
+	mark_durable(g); /* the seal's flush covers everything before it */
+	return 0;
+}
+
+int gate_seal(struct gate *g, enum gate_seal_kind kind, struct kx_error *err)
+{
+	int rc;
+
+	if (g == NULL || (unsigned)kind > GATE_SEAL_ROTATE)
+		return kx_err(err, -EINVAL, "gate_seal: no gate or no such seal");
+	pthread_mutex_lock(&g->lock);
+	rc = seal_locked(g, kind, err);
+	pthread_mutex_unlock(&g->lock);
+	return rc;
+}
+
+uint64_t gate_unsealed(struct gate *g)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&g->lock);
+	n = g->unsealed;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+void gate_audit_stats(struct gate *g, struct gate_audit_stats *out)
+{
+	pthread_mutex_lock(&g->lock);
+	out->records = g->seq;
+	out->flushes = g->flushes;
+	out->unflushed_bytes = (uint64_t)(g->log_size - g->durable.size);
+	pthread_mutex_unlock(&g->lock);
+}
+
+uint64_t gate_unlogged(struct gate *g)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&g->lock);
+	n = g->unlogged;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+/* ---- opening ------------------------------------------------------------------------ */
+
+static int pread_all(int fd, char *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* The seq of a record line (0 when it is not one). */
+static uint64_t line_seq(const char *line, size_t len)
+{
+	struct json_doc *doc = malloc(sizeof(*doc));
+	struct gate_audit_record rec;
+	char why[256];
+	uint64_t seq = 0;
+
+	if (doc == NULL)
+		return 0;
+	doc->scratch_size = len + 1;
+	doc->scratch = malloc(doc->scratch_size);
+	if (doc->scratch != NULL && gate_audit_parse_line(doc, line, len, &rec, why, sizeof(why)))
+		seq = rec.seq;
+	free(doc->scratch);
+	free(doc);
+	return seq;
+}
+
+/* Continue the chain of an existing log: a torn last line (a crash between
+ * write() and fdatasync(), so a decision never answered) is cut off, and
+ * the seq and hash of the last line are taken.  An empty file keeps the
+ * chain the gate has (a rotation).  *torn: the bytes cut. */
+static int recover_tail(struct gate *g, off_t size, uint64_t *torn)
+{
+	size_t window = size > GATE_LINE_BUF ? GATE_LINE_BUF : (size_t)size;
+	off_t from = size - (off_t)window;
+	char *buf = g->line, *nl;
+	size_t end = window, start;
+	int rc;
+
+	*torn = 0;
+	g->log_size = size;
+	if (size == 0)
+		return 0;
+	rc = pread_all(g->log_fd, buf, window, from);
+	if (rc < 0)
+		return rc;
+	if (buf[window - 1] != '\n') {
+		nl = memrchr(buf, '\n', window);
+		if (nl == NULL && from > 0)
+			return -EBADMSG; /* a last line longer than any record */
+		end = nl == NULL ? 0 : (size_t)(nl - buf) + 1;
+		*torn = window - end;
+		if (ftruncate(g->log_fd, from + (off_t)end) < 0 || fdatasync(g->log_fd) < 0)
+			return -errno;
+		g->log_size = from + (off_t)end;
+	}
+	if (end == 0)
+		return 0;
+	nl = end > 1 ? memrchr(buf, '\n', end - 1) : NULL;
+	if (nl == NULL && from > 0)
+		return -EBADMSG;
+	start = nl == NULL ? 0 : (size_t)(nl - buf) + 1;
+	gate_audit_hash(buf + start, end - 1 - start, g->chain);
+	g->seq = line_seq(buf + start, end - 1 - start);
+	return 0;
+}
+
+static int open_record(struct gate *g, uint64_t torn)
+{
+	struct jw w = {.buf = g->line, .cap = GATE_LINE_BUF};
+	uint8_t chain[GATE_AUDIT_HASH_BYTES], keyid[KXSIG_KEYID_BYTES];
+	int rc;
+
+	event_head(&w, g, g->seq + 1, g->chain, "open");
+	if (g->seal_key != NULL) {
+		kxsig_seckey_keyid(g->seal_key, keyid);
+		hex_member(&w, "key", keyid, sizeof(keyid));
+	}
+	if (torn > 0)
+		u64_member(&w, "torn", torn);
+	if (!record_end(&w, 0, chain))
+		return -EMSGSIZE;
+	rc = commit(g, w.buf, w.len, true);
+	if (rc < 0)
+		return rc;
+	g->seq++;
+	g->unsealed++;
+	memcpy(g->chain, chain, sizeof(chain));
+	mark_durable(g);
+	return 0;
+}
+
+static int open_file(struct gate *g, struct kx_error *err)
+{
+	struct stat st;
+	uint64_t torn = 0;
+	int rc = 0;
+
+	g->log_fd = open(g->log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (g->log_fd < 0 || fstat(g->log_fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	g->log_dirty = false;
+	g->log_size = 0;
+	/* Only a regular file can be made durable and cut back; a pipe or a
+	 * device is the operator's choice and has nothing to sync. */
+	g->log_regular = S_ISREG(st.st_mode);
+	g->log_sync = g->log_regular && !(g->flags & GATE_OPT_NO_SYNC);
+	g->durable = (struct gate_durable){0};
+	if (g->log_regular) {
+		/* one writer per log, or the chain forks */
+		if (flock(g->log_fd, LOCK_EX | LOCK_NB) != 0) {
+			rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			goto out;
 		}
+		rc = recover_tail(g, st.st_size, &torn);
+		if (rc == 0)
+			rc = fsync_parent_dir(g->log_path); /* a new log's directory entry, too */
+		if (rc == 0)
+			mark_durable(g); /* what the file held before: as it is */
+	}
+	if (rc == 0)
+		rc = open_record(g, torn);
+out:
+	if (rc < 0)
+		kx_err(err, rc, "audit log %s: %s", g->log_path,
+		       rc == -EBADMSG ? "ends in a line longer than any record: not an audit log"
+		       : rc == -EBUSY ? "another gate (kxd) writes it"
+				      : strerror(-rc));
+	return rc;
+}
+
+int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *opts,
+		    struct kx_error *err)
+{
+	int rc;
+
+	g->flags = opts ? opts->flags : 0;
+	g->seal_key = opts ? opts->seal_key : NULL;
+	g->sync_mode = opts ? opts->sync : GATE_SYNC_GROUP;
+	g->sync_ms = opts ? opts->sync_interval_ms : 0;
+	if ((unsigned)g->sync_mode > GATE_SYNC_INTERVAL ||
+	    (g->sync_mode == GATE_SYNC_INTERVAL &&
+	     (g->sync_ms < 1 || g->sync_ms > GATE_SYNC_INTERVAL_MAX_MS)))
+		return kx_err(err, -EINVAL, "audit log %s: no such sync mode", path);
+	g->log_path = strdup(path);
+	if (g->log_path == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
+	rc = open_file(g, err);
+	if (rc == 0 && g->sync_mode == GATE_SYNC_INTERVAL) {
+		rc = -pthread_create(&g->flusher, NULL, flusher, g);
+		if (rc != 0)
+			return kx_err(err, rc, "audit log %s: flusher thread: %s", path,
+				      strerror(-rc));
+		g->flusher_running = true;
+	}
+	return rc;
+}
+
+void gate_audit_close(struct gate *g)
+{
+	if (g->flusher_running) {
+		pthread_mutex_lock(&g->lock);
+		g->flusher_stop = true;
+		pthread_cond_signal(&g->flusher_wake);
+		pthread_mutex_unlock(&g->lock);
+		pthread_join(g->flusher, NULL);
+		g->flusher_running = false;
+	}
+	if (g->log_fd >= 0) {
+		if (g->log_sync && g->log_size > g->durable.size)
+			(void)fdatasync(g->log_fd);
+		close(g->log_fd);
+		g->log_fd = -1;
+	}
+}
+
+int gate_rotate(struct gate *g, struct kx_error *err)
+{
+	int rc = 0;
+
+	if (g == NULL)
+		return kx_err(err, -EINVAL, "gate_rotate: no gate");
+	pthread_mutex_lock(&g->lock);
+	if (g->seal_key != NULL)
+		rc = seal_locked(g, GATE_SEAL_ROTATE, err);
+	if (rc == 0) {
+		close(g->log_fd);
+		rc = open_file(g, err);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return rc;

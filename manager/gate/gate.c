@@ -62,18 +62,20 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 		free(g);
 		return kx_err(err, -ENOMEM, "out of memory");
 	}
+	pthread_cond_init(&g->synced, NULL);
+	pthread_cond_init(&g->flusher_wake, NULL);
 	/* from here on gate_close() undoes whatever was done */
 	g->log_fd = -1;
 	g->policy = policy;
 	g->clock = opts ? opts->clock : NULL;
 	g->cache_cap = cap;
 	g->cache = calloc(cap, sizeof(*g->cache));
-	g->line = malloc(GATE_AUDIT_LINE_MAX);
+	g->line = malloc(GATE_LINE_BUF);
 	if (g->cache == NULL || g->line == NULL) {
 		rc = kx_err(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = gate_audit_open(g, log_path, opts ? opts->flags : 0, err);
+	rc = gate_audit_open(g, log_path, opts, err);
 out:
 	if (rc < 0)
 		gate_close(g);
@@ -86,9 +88,11 @@ void gate_close(struct gate *gate)
 {
 	if (gate == NULL)
 		return;
-	if (gate->log_fd >= 0)
-		close(gate->log_fd);
+	gate_audit_close(gate);
+	pthread_cond_destroy(&gate->synced);
+	pthread_cond_destroy(&gate->flusher_wake);
 	pthread_mutex_destroy(&gate->lock);
+	free(gate->log_path);
 	free(gate->cache);
 	free(gate->line);
 	free(gate);

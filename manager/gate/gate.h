@@ -41,7 +41,8 @@
 #define GATE_CACHE_MAX 65536
 #define GATE_AUDIT_LINE_MAX 65536  /* one record, newline included */
 #define GATE_AUDIT_FIELD_MAX 1024  /* bytes of one string kept in a record */
-#define GATE_AUDIT_FORMAT 1        /* the "v" of every record */
+#define GATE_AUDIT_FORMAT 2        /* the "v" of every record written (1: before the chain) */
+#define GATE_AUDIT_HASH_BYTES 32   /* BLAKE2b-256 of a record's line: the next one's "prev" */
 
 struct gate; /* opaque */
 
@@ -51,14 +52,29 @@ struct gate; /* opaque */
  * then be acted on although its record is lost in a crash. */
 #define GATE_OPT_NO_SYNC 1u
 
+/* When a record is made durable (docs/audit-log.md section 3):
+ *   GATE_SYNC_GROUP     before its decision is returned, one fdatasync()
+ *                       shared by the decisions written meanwhile (default)
+ *   GATE_SYNC_ALWAYS    before its decision is returned, one fdatasync() each
+ *   GATE_SYNC_INTERVAL  within sync_interval_ms after it was written, by a
+ *                       thread of the gate: the decision may be acted on
+ *                       before its record is durable (auditd's default) */
+enum gate_sync_mode { GATE_SYNC_GROUP, GATE_SYNC_ALWAYS, GATE_SYNC_INTERVAL };
+#define GATE_SYNC_INTERVAL_MAX_MS 60000
+
 struct gate_opts {
 	unsigned flags;        /* GATE_OPT_* */
+	enum gate_sync_mode sync;
+	unsigned sync_interval_ms; /* GATE_SYNC_INTERVAL: 1..GATE_SYNC_INTERVAL_MAX_MS */
 	size_t cache_entries;  /* 0: GATE_CACHE_DEFAULT; at most GATE_CACHE_MAX */
 	/* The clock of the records' "time" and of the keys' validity (a key
 	 * trusted `until` a date is refused from then on); NULL:
 	 * CLOCK_REALTIME.  Test-only: tests use it to make records reproducible
 	 * and to move past a key's dates; kxd never sets it. */
 	int (*clock)(struct timespec *now);
+	/* kxd's own key: gate_seal() signs the chain with it (borrowed: it must
+	 * outlive the gate).  NULL: the log is hash-chained but never sealed. */
+	const struct kxsig_seckey *seal_key;
 };
 
 /* Open a gate over an open policy (borrowed: it must outlive the gate) and
@@ -69,6 +85,9 @@ struct gate_opts {
 int gate_open(const struct kxp_policy *policy, const char *log_path,
 	      const struct gate_opts *opts, struct gate **out, struct kx_error *err);
 void gate_close(struct gate *gate); /* NULL is fine */
+/* "always", "group" or "interval=MS" into opts->sync (and the interval);
+ * 0 or -EINVAL.  For --audit-sync. */
+int gate_sync_parse(const char *s, struct gate_opts *opts);
 
 /* Decide every later request by policy (borrowed, as for gate_open); the
  * caller closes the old one once no request in flight can still use it
@@ -205,6 +224,13 @@ int gate_file(struct gate *gate, const struct gate_subject *pvm, const char *gue
 int gate_net(struct gate *gate, const struct gate_subject *pvm, const char *iface,
 	     struct kxp_net_rules *rules, struct gate_decision *out);
 
+/* A link refused before any file was read: the requested name is not a
+ * library name, or no such library exists.  Recorded as a DENY at stage
+ * "request" with `why` as the reason (the name is escaped like any). */
+int gate_link_unresolved(struct gate *gate, const struct gate_subject *requester,
+			 const struct gate_subject *target, const char *requested, const char *why,
+			 struct gate_decision *out);
+
 /* ---- the signature cache -------------------------------------------------------- */
 
 struct gate_cache_stats {
@@ -212,6 +238,59 @@ struct gate_cache_stats {
 	size_t entries, capacity;
 };
 void gate_cache_stats(struct gate *gate, struct gate_cache_stats *out);
+
+/* ---- the chain and its seals (docs/audit-log.md section 3) ------------------------ */
+
+/* Every record carries "prev", the BLAKE2b-256 of the line before it (all
+ * zeros for the first record of a chain); a gate continues the chain of the
+ * log it opens and starts each file with an "open" record.  A seal is a
+ * record signed with the gate's seal key over its own line, so over the
+ * whole chain before it.  Kinds of seal: */
+enum gate_seal_kind {
+	GATE_SEAL_INTERVAL, /* "seal": the chain so far (kxd: periodically) */
+	GATE_SEAL_CLOSE,    /* "close": the last record of a run (kxd stops) */
+	GATE_SEAL_ROTATE,   /* "rotate": the last record of a file (gate_rotate) */
+};
+/* Append a seal.  0 (also when nothing was written since the last seal:
+ * then GATE_SEAL_INTERVAL writes nothing), -ENOKEY without a seal key, or
+ * -errno from the log (err says which). */
+int gate_seal(struct gate *gate, enum gate_seal_kind kind, struct kx_error *err);
+/* The operator has moved the log away (rotation): seal the old file
+ * ("rotate"), open the path anew and continue the chain there. */
+int gate_rotate(struct gate *gate, struct kx_error *err);
+/* Records written since the last seal (kxd: whether a seal is due). */
+uint64_t gate_unsealed(struct gate *gate);
+/* The log's counters: the seq of its last record, the fdatasync() calls
+ * made on it, and the bytes written but not yet durable (interval). */
+struct gate_audit_stats {
+	uint64_t records, flushes, unflushed_bytes;
+};
+void gate_audit_stats(struct gate *gate, struct gate_audit_stats *out);
+/* Decisions denied because their record could not be written, not yet
+ * reported in the log (reported by the first record that can be written). */
+uint64_t gate_unlogged(struct gate *gate);
+
+/* Verify a chain of log files, oldest first (a log and the files rotated out
+ * of it).  The bytes are untrusted.  keys: the seal keys to accept (a seal
+ * by another key fails).  Fills *rep; returns 0 (then see rep->ok) or
+ * -ENOMEM. */
+#define GATE_VERIFY_LIVE 1u /* the last file may still be written: its tail need not be sealed */
+struct gate_verify_file {
+	const char *name; /* for messages */
+	const void *bytes;
+	size_t len;
+};
+struct gate_verify_report {
+	bool ok;
+	char problem[512];       /* the first problem: file, line, seq and what */
+	size_t file, line;       /* where (file index, 1-based line); 0 when ok */
+	uint64_t records, seals; /* read before the first problem */
+	uint64_t unsealed;       /* records after the last seal (GATE_VERIFY_LIVE) */
+	bool continues;          /* the first record continues an earlier file's chain */
+};
+int gate_audit_verify(const struct gate_verify_file *files, size_t nfiles,
+		      const struct kxsig_pubkey *keys, size_t nkeys, unsigned flags,
+		      struct gate_verify_report *rep);
 
 /* ---- reading the audit log (kxctl audit) ------------------------------------------ */
 
@@ -254,6 +333,12 @@ struct gate_audit_record {
 	bool has_rule;
 	const char *rule_file, *rule_desc;
 	uint32_t rule_line, rule_col;
+	/* format 2 */
+	const char *prev;  /* hex BLAKE2b-256 of the line before; NULL in format 1 */
+	const char *event; /* op "audit": "open", "seal", "close", "rotate", "unlogged", "suppressed" */
+	const char *key;   /* op "audit": the seal key's id (open and seals) */
+	bool has_count;
+	uint64_t count;    /* unlogged, suppressed: how many decisions */
 };
 
 /* One line of the log: a record, or why it is not one. */

@@ -27,14 +27,48 @@ struct gate_cache_entry {
 	uint64_t last_use;
 };
 
+/* The write buffer: a decision's record, with room before it for the record
+ * of decisions denied unlogged. */
+#define GATE_LINE_BUF (2 * GATE_AUDIT_LINE_MAX)
+
+/* What the file holds up to its last durable byte (group commit rewinds
+ * to it when a flush fails). */
+struct gate_durable {
+	off_t size;
+	uint64_t seq, unsealed;
+	uint8_t chain[GATE_AUDIT_HASH_BYTES];
+};
+
 struct gate {
 	const struct kxp_policy *policy;
 	pthread_mutex_t lock; /* cache, stats, seq, line, the log */
 	int log_fd;
+	char *log_path;
 	bool log_sync;        /* fdatasync after each record */
+	bool log_regular;     /* a regular file: a failed write can be cut back */
+	bool log_dirty;       /* a failed write is not cut back yet: write nothing more */
+	off_t log_size;       /* bytes of whole records in the file */
+	unsigned flags;       /* GATE_OPT_* */
 	int (*clock)(struct timespec *now);
-	uint64_t seq;
-	char *line;           /* GATE_AUDIT_LINE_MAX: the record being written */
+	uint64_t seq;         /* of the last record in the log */
+	uint8_t chain[GATE_AUDIT_HASH_BYTES]; /* hash of the last record in the log */
+	uint64_t unsealed;    /* records since the last seal */
+	uint64_t unlogged;    /* decisions denied unlogged, not yet reported in the log */
+	int unlogged_errno;   /* why the last of them was */
+	const struct kxsig_seckey *seal_key;
+	/* durability (GATE_SYNC_*) */
+	enum gate_sync_mode sync_mode;
+	unsigned sync_ms;           /* interval */
+	struct gate_durable durable;
+	bool syncing;               /* a flush runs outside the lock */
+	int flush_errno;            /* of the last flush, 0 when it worked */
+	uint64_t epoch;             /* moves on when records not yet durable are cut off */
+	uint64_t flushes;           /* fdatasync() calls on the log */
+	pthread_cond_t synced;      /* a flush ended */
+	pthread_cond_t flusher_wake;
+	pthread_t flusher;
+	bool flusher_running, flusher_stop;
+	char *line;           /* GATE_LINE_BUF: the records being written */
 	struct gate_cache_entry *cache;
 	size_t cache_cap;
 	uint64_t tick;        /* LRU clock */
@@ -82,11 +116,31 @@ struct gate_req {
 };
 
 /* Open (create) the log for appending; see gate_open().  0 or -errno. */
-int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct kx_error *err);
+int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *opts,
+		    struct kx_error *err);
+
+/* Stop the interval flusher, flush, close the log (gate_close). */
+void gate_audit_close(struct gate *g);
 
 /* Append r's record with decision d and make it durable; sets d->seq.  On
- * failure d becomes a DENY at GATE_STAGE_AUDIT and -errno is returned. */
+ * failure nothing stays in the log, d becomes a DENY at GATE_STAGE_AUDIT
+ * (d->seq 0), the decision is counted unlogged, and -errno is returned. */
 int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_decision *d);
+
+/* Parse one line (untrusted, without its newline) into rec; false with why.
+ * doc->scratch must hold len + 1 bytes.  rec's strings point into doc. */
+struct json_doc;
+bool gate_audit_parse_line(struct json_doc *doc, const char *line, size_t len,
+			   struct gate_audit_record *rec, char *why, size_t why_size);
+
+/* The hash of a record's line (without its newline): the next one's "prev". */
+void gate_audit_hash(const void *line, size_t len, uint8_t out[GATE_AUDIT_HASH_BYTES]);
+
+/* The signed message of a seal line: the line up to its "sig" member, which
+ * must end it as ,"sig":"<128 hex digits>"}.  Its length, or 0 when the line
+ * does not end so (then *sig is untouched). */
+#define GATE_SEAL_SIG_MEMBER ",\"sig\":\""
+size_t gate_seal_message(const char *line, size_t len, uint8_t sig[KXSIG_SIG_BYTES]);
 
 /* ---- UTF-8 and JSON (json.c) ----------------------------------------------- */
 

@@ -3,7 +3,8 @@
 # log.  Programs link it before libkxp.a and libkxsig.a, with -lsodium.
 LIBS += kxgate
 kxgate_SRCS := manager/gate/gate.c manager/gate/sigcheck.c manager/gate/audit_write.c \
-	manager/gate/json.c manager/gate/audit_read.c manager/gate/audit_format.c
+	manager/gate/json.c manager/gate/audit_read.c manager/gate/audit_format.c \
+	manager/gate/audit_verify.c manager/gate/audit_event.c
 GATE_LDLIBS := -lsodium -lpthread
 
 # Unit tests, over a policy compiled from tests/data/gate/ by the kxpolicy
@@ -12,7 +13,9 @@ GATE_LDLIBS := -lsodium -lpthread
 #   test_gate_cache  the signature cache
 #   test_gate_audit  the log: escaping, durability failures, the reader, the
 #                    human view
-GATE_TESTS := test_gate test_gate_cache test_gate_audit
+#   test_gate_chain  the hash chain and seals against every kind of tampering,
+#                    rotation, and a log that fills up (RLIMIT_FSIZE)
+GATE_TESTS := test_gate test_gate_cache test_gate_audit test_gate_chain
 UNIT_TESTS += $(GATE_TESTS)
 $(foreach t,$(GATE_TESTS),$(eval $(t)_SRCS := tests/unit/$(t).c tests/unit/test_gate_fixture.c) \
 	$(eval $(t)_LIBS := kxgate kxp kxsig_sign kxsig) \
@@ -28,7 +31,7 @@ bench_gate_LDLIBS := $(GATE_LDLIBS) -ldl
 
 FUZZERS += fuzz_audit
 fuzz_audit_SRCS := fuzz/fuzz_audit.c
-fuzz_audit_LIBS := kxgate
+fuzz_audit_LIBS := kxgate kxsig
 fuzz_audit_LDLIBS := $(GATE_LDLIBS)
 
 # ---- test data: $(B)/gate-data/ -------------------------------------------------

@@ -4,10 +4,18 @@
  * gate_audit_format's; --json prints each valid record's line as written.
  * --follow keeps reading as kxd appends (an unterminated last line waits
  * for its newline).  Without --log, the running kxd says where its log is.
+ *
+ * `kxctl audit verify [--key PUB]... [--live] LOG...` checks the hash chain
+ * and the seals of a log and the files rotated out of it (oldest first) with
+ * the gate's verifier, and names the first record edited, dropped,
+ * reordered or cut off.  `kxctl audit rotate` asks kxd to seal its log and
+ * start a new file (after the operator has moved the old one away).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +67,16 @@ static int ask_kxd(const char *sock_opt, char *out, size_t size)
 	struct kxd_resp resp;
 	int fd, rc = -1;
 
-	if (kxctl_socket_path(sock_opt, sock, sizeof(sock)) != 0 || (fd = kxctl_connect(sock)) < 0)
+	if (kxctl_socket_path(sock_opt, sock, sizeof(sock)) != 0) {
+		fprintf(stderr, "kxctl: no kxd socket (XDG_RUNTIME_DIR unset): to read a log "
+			"without kxd, use --log PATH\n");
 		return -1;
+	}
+	if ((fd = kxd_connect(sock)) < 0) {
+		fprintf(stderr, "kxctl: no kxd answers on %s (%s): to read a log without kxd, "
+			"use --log PATH\n", sock, strerror(-fd));
+		return -1;
+	}
 	kxctl_req_init(&req, KXD_REQ_PING);
 	if (kxctl_request(fd, &req, NULL, 0) == 0 && kxctl_answer(fd, &resp) == 0 &&
 	    resp.type == KXD_RESP_OK) {
@@ -96,6 +112,130 @@ static int feed(struct audit_view *v, uint8_t *buf, size_t *len, bool final)
 	return 0;
 }
 
+#define VERIFY_MAX_KEYS 16
+#define VERIFY_MAX_FILES 256
+#define VERIFY_MAX_BYTES ((size_t)1 << 32) /* one file, read whole */
+
+/* Without --key: kxd's audit-seal.pub beside the (first) log. */
+static int key_beside(const char *log, struct kxsig_pubkey *key)
+{
+	char tmp[KXD_PATH_MAX], path[KXD_PATH_MAX + 32];
+	struct kx_error err;
+
+	if (strlen(log) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	strcpy(tmp, log);
+	snprintf(path, sizeof(path), "%s/audit-seal.pub", dirname(tmp));
+	if (kxsig_pubkey_load(path, key, &err) != 0) {
+		fprintf(stderr, "kxctl: audit verify: no seal key given and %s: %s: pass --key "
+			"(kxd's audit-seal.pub)\n", path, err.msg);
+		return -ENOKEY;
+	}
+	fprintf(stderr, "kxctl: audit verify: seals checked against %s\n", path);
+	return 0;
+}
+
+static int audit_verify(const struct kxctl_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "live", no_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kxsig_pubkey keys[VERIFY_MAX_KEYS];
+	struct gate_verify_file files[VERIFY_MAX_FILES];
+	struct gate_verify_report rep;
+	struct kx_error err;
+	size_t nkeys = 0, nfiles = 0;
+	unsigned flags = 0;
+	int c, rc = KXCTL_EXIT_USAGE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:l", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (nkeys == VERIFY_MAX_KEYS) {
+				fprintf(stderr, "kxctl: at most %d --key\n", VERIFY_MAX_KEYS);
+				return KXCTL_EXIT_USAGE;
+			}
+			if (kxsig_pubkey_load(optarg, &keys[nkeys], &err) != 0) {
+				fprintf(stderr, "kxctl: %s: %s\n", optarg, err.msg);
+				return KXCTL_EXIT_USAGE;
+			}
+			nkeys++;
+			break;
+		case 'l': flags |= GATE_VERIFY_LIVE; break;
+		default: return kxctl_usage(cmd, stderr);
+		}
+	}
+	if (optind == argc || argc - optind > VERIFY_MAX_FILES)
+		return kxctl_usage(cmd, stderr);
+	if (nkeys == 0) {
+		if (key_beside(argv[optind], &keys[0]) != 0)
+			return KXCTL_EXIT_USAGE;
+		nkeys = 1;
+	}
+	for (int i = optind; i < argc; i++, nfiles++) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+
+		if (kxsig_read_file(argv[i], VERIFY_MAX_BYTES, &buf, &len, &err) != 0) {
+			fprintf(stderr, "kxctl: %s\n", err.msg);
+			goto out;
+		}
+		files[nfiles] = (struct gate_verify_file){ .name = argv[i], .bytes = buf, .len = len };
+	}
+	if (gate_audit_verify(files, nfiles, keys, nkeys, flags, &rep) != 0) {
+		fprintf(stderr, "kxctl: out of memory\n");
+		goto out;
+	}
+	if (rep.continues)
+		printf("note: the first record continues the chain of an earlier file not given\n");
+	if (!rep.ok) {
+		fprintf(stderr, "kxctl: audit verify: %s\n", rep.problem);
+		rc = KXCTL_EXIT_REJECTED;
+		goto out;
+	}
+	printf("ok: %llu records, %llu seals, %zu file%s\n", (unsigned long long)rep.records,
+	       (unsigned long long)rep.seals, nfiles, nfiles == 1 ? "" : "s");
+	if (rep.unsealed > 0)
+		printf("note: the last %llu records are chained but not sealed yet (kxd seals "
+		       "them at its next interval or when it stops)\n",
+		       (unsigned long long)rep.unsealed);
+	rc = KXCTL_EXIT_OK;
+out:
+	for (size_t i = 0; i < nfiles; i++)
+		free((void *)files[i].bytes);
+	return rc;
+}
+
+static int audit_rotate(const struct kxctl_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char sock[KXD_PATH_MAX];
+	const char *sock_opt = NULL;
+	struct kxd_req req;
+	int c, fd, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "S:", longopts, NULL)) != -1) {
+		if (c != 'S')
+			return kxctl_usage(cmd, stderr);
+		sock_opt = optarg;
+	}
+	if (optind != argc)
+		return kxctl_usage(cmd, stderr);
+	if (kxctl_socket_path(sock_opt, sock, sizeof(sock)) != 0 || (fd = kxctl_connect(sock)) < 0)
+		return KXCTL_EXIT_USAGE;
+	kxctl_req_init(&req, KXD_REQ_AUDIT_ROTATE);
+	rc = kxctl_simple(fd, &req);
+	close(fd);
+	return rc;
+}
+
 int kxctl_audit(const struct kxctl_cmd *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -113,6 +253,10 @@ int kxctl_audit(const struct kxctl_cmd *cmd, int argc, char **argv)
 	size_t len = 0;
 	int c, fd = -1, rc = KXCTL_EXIT_USAGE;
 
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return audit_verify(cmd, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "rotate") == 0)
+		return audit_rotate(cmd, argc - 1, argv + 1);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jfl:S:", longopts, NULL)) != -1) {
 		switch (c) {

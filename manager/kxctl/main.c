@@ -52,13 +52,24 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --signal N  send signal N (1..31; 9 SIGKILL ends it, 15 SIGTERM...) instead:\n"
 	  "              the pVM's handler runs, or its default action (docs/signals.md)\n"
 	  "  --socket S  kxd's control socket\n" },
-	{ "audit", kxctl_audit, "[--json] [--follow] [--log PATH] [--socket S]",
-	  "print the audit log, one line per decision of the gate",
+	{ "audit", kxctl_audit,
+	  "[--json] [--follow] [--log PATH] [--socket S] | verify [--key PUB]... [--live] LOG... "
+	  "| rotate [--socket S]",
+	  "print the audit log, one line per decision of the gate; verify its chain and seals",
 	  "  --json      the records as written (JSON lines)\n"
 	  "  --follow    keep printing records as they are appended\n"
 	  "  --log PATH  read PATH (default: the running kxd's log)\n"
 	  "  --socket S  kxd's control socket\n"
-	  "  exit: 0, 1 when a line is corrupt (reported on stderr), 2 error\n" },
+	  "  exit: 0, 1 when a line is corrupt (reported on stderr), 2 error\n"
+	  "  verify LOG...  check the hash chain and kxd's seals of LOG and the files rotated\n"
+	  "                 out of it, oldest first: names the first record edited, dropped,\n"
+	  "                 reordered or cut off, or a seal that does not verify\n"
+	  "    --key PUB    accept seals by this key (repeatable; default: audit-seal.pub\n"
+	  "                 beside the first LOG)\n"
+	  "    --live       kxd still writes the last LOG: its tail need not be sealed yet\n"
+	  "    exit: 0 intact, 1 a problem (named on stderr), 2 usage or I/O error\n"
+	  "  rotate         kxd seals its log and starts a new file at the same path (move the\n"
+	  "                 old one away first); the chain goes on in the new file\n" },
 	/* the policy (reload.c) */
 	{ "reload", kxctl_reload, "[--enforce] [--socket S] [POLICY]",
 	  "swap in a new policy (or re-read the current file) without stopping pVMs",

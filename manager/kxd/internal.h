@@ -114,10 +114,32 @@ struct kxd {
 	int pool_memfd;      /* sealed copy of pool_bytes, shared by every pooled kxmon */
 	bool pool_refill;    /* a pool lost a pVM: top it up when kxd is idle */
 	struct timespec pool_refill_since;
+	/* The audit log (audit.c): kxd's seal key, the seal interval, the last seal. */
+	const char *audit_key_path; /* --audit-key; NULL: audit-seal.key beside the log */
+	long audit_seal_ms;         /* --audit-seal */
+	struct gate_opts audit_opts; /* --audit-sync; the seal key is added at open */
+	struct kxsig_seckey *seal_key;
+	char seal_keyid[2 * KXSIG_KEYID_BYTES + 1];
+	struct timespec sealed_at;  /* CLOCK_MONOTONIC */
 };
 
 /* kxd's log lines (stderr): "kxd: ..." */
 void kxd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* audit.c: the seal key, the log, seals every audit_seal_ms and at stop */
+#define KXD_AUDIT_SEAL_MS 60000L /* --audit-seal default: a minute */
+#define KXD_AUDIT_ROOT_DIR "/var/log/kx" /* root's default audit log lives here */
+/* The default audit log into buf (d->audit_path then points there): for the
+ * kxd on the default socket a persistent place (root: KXD_AUDIT_ROOT_DIR,
+ * others: $XDG_STATE_HOME/kx or ~/.local/state/kx), created; for one on a
+ * socket of its own, beside it (sock_dir).  0, or -1 (said on stderr). */
+int kxd_audit_default(struct kxd *d, const char *sock_dir, char *buf, size_t size);
+int kxd_audit_seal_parse(const char *arg, long *ms); /* 1..86400 s; 0 or -EINVAL */
+int kxd_audit_open(struct kxd *d);                   /* 0, or -1 (said on stderr) */
+int kxd_audit_timeout(struct kxd *d, int other);     /* poll timeout: ms to the next seal */
+void kxd_audit_tick(struct kxd *d);                  /* seal when due */
+void kxd_audit_rotate(struct kxd *d, int ci);        /* KXD_REQ_AUDIT_ROTATE */
+void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL gate fine */
 
 /* control.c */
 void kxd_client_accept(struct kxd *d);

@@ -45,6 +45,10 @@ enum kxd_req_type {
 	KXD_REQ_RELOAD = 11, /* load, check and swap in the policy at path args (argc 1), or
 			      * re-read the current one (argc 0) -> OK (text: the report) or
 			      * ERROR; flags: KXD_RELOAD_ENFORCE */
+	/* audit (13..15) */
+	KXD_REQ_AUDIT_ROTATE = 13, /* seal the audit log, reopen its path -> OK (text: the
+				    * path) or ERROR (docs/audit-log.md) */
+	KXD_REQ_TYPE_MAX = 31 /* the highest number reserved for a request */
 };
 
 struct kxd_req {

@@ -155,10 +155,14 @@ int kxd_lib_decide(struct kxd *d, const struct gate_subject *requester, struct k
 	int rc;
 
 	*memfd = -1;
-	rc = kxd_lib_read(d, lib, &bytes, &len, why, whylen);
-	if (rc != 0)
-		return rc;
 	kxd_pvm_subject(p, &target);
+	rc = kxd_lib_read(d, lib, &bytes, &len, why, whylen);
+	if (rc != 0) {
+		/* a name that leads nowhere is a refusal too, and audited */
+		if (gate_link_unresolved(d->gate, requester, &target, lib, why, dec) != 0)
+			snprintf(why, whylen, "%s", dec->reason);
+		return rc;
+	}
 	rc = gate_link(d->gate, requester, &target, lib, bytes, len, dec);
 	if (rc != 0 || dec->verdict != KXP_ALLOW) {
 		snprintf(what, sizeof(what), "link of %s into pVM %llu (%s)", lib,

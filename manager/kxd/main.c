@@ -26,8 +26,6 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define ROOT_AUDIT_DIR "/var/log/kx" /* root's default audit log lives here */
-
 static const struct option_row {
 	const char *name;
 	int key;
@@ -38,7 +36,11 @@ static const struct option_row {
 	{ "admin-key", 'k', "K.pub", "the policy must be signed by this key" },
 	{ "libdir", 'L', "DIR", "where libraries are looked up (repeatable, in order)" },
 	{ "socket", 's', "PATH", "control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)" },
-	{ "audit-log", 'a', "PATH", "audit log (default: beside the socket; root: /var/log/kx)" },
+	/* the audit log (audit.c) */
+	{ "audit-log", 'a', "PATH", "audit log (default: /var/log/kx, ~/.local/state/kx; see kxd(8))" },
+	{ "audit-key", 'K', "PATH", "seal key, made at first start (default: audit-seal.key beside the log)" },
+	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
+	{ "audit-sync", 'Y', "MODE", "always, group (default) or interval=MS: see kxd(8)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
@@ -64,15 +66,28 @@ static void usage(FILE *out)
 		     "another kxd answering); 2 usage.\n");
 }
 
+/* One line per message, whatever it quotes: names and reasons may come from
+ * guests and files, so a newline, any other control byte, a byte beyond
+ * ASCII and the backslash itself are written as \xNN (kx_dlopen("lib\nALLOW
+ * link fake") must not forge a line). */
 void kxd_log(const char *fmt, ...)
 {
+	char msg[4096], out[sizeof("kxd: ") + 4 * sizeof(msg) + 1];
+	size_t n = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("kxd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	n = (size_t)snprintf(out, sizeof(out), "kxd: ");
+	for (const unsigned char *c = (const unsigned char *)msg; *c != '\0'; c++) {
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "\\x%02x", *c);
+		else
+			out[n++] = (char)*c;
+	}
+	out[n++] = '\n';
+	fwrite(out, 1, n, stderr);
 }
 
 static int parse_options(struct kxd *d, int argc, char **argv)
@@ -98,6 +113,20 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'k': d->admin_key = optarg; break;
 		case 's': d->socket_path = optarg; break;
 		case 'a': d->audit_path = optarg; break;
+		case 'K': d->audit_key_path = optarg; break;
+		case 'E':
+			if (kxd_audit_seal_parse(optarg, &d->audit_seal_ms) != 0) {
+				fprintf(stderr, "kxd: --audit-seal: want 1..86400 seconds\n");
+				return -1;
+			}
+			break;
+		case 'Y':
+			if (gate_sync_parse(optarg, &d->audit_opts) != 0) {
+				fprintf(stderr, "kxd: --audit-sync: want always, group or "
+					"interval=1..%d (ms)\n", GATE_SYNC_INTERVAL_MAX_MS);
+				return -1;
+			}
+			break;
 		case 'm': d->monitor = optarg; break;
 		case 'f': d->foreground = true; break;
 		case 'i': d->pool_image = optarg; break;
@@ -159,19 +188,10 @@ static int make_dirs(struct kxd *d, char *sock_buf, char *audit_buf, char *mon_b
 		fprintf(stderr, "kxd: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	/* root's socket is on a tmpfs (/run): its audit log must outlive a boot */
-	if (!d->audit_path && d->owner == 0 && d->socket_path == sock_buf) {
-		if (mkdir(ROOT_AUDIT_DIR, 0750) != 0 && errno != EEXIST) {
-			fprintf(stderr, "kxd: %s: %s\n", ROOT_AUDIT_DIR, strerror(errno));
-			return -1;
-		}
-		snprintf(audit_buf, size, "%s/audit.log", ROOT_AUDIT_DIR);
-		d->audit_path = audit_buf;
-	}
-	if (!d->audit_path) {
-		snprintf(audit_buf, size, "%s/audit.log", dir);
-		d->audit_path = audit_buf;
-	}
+	/* audit.c: the kxd on the default socket (by hand or by kxctl run) keeps
+	 * its log where it outlives a boot; one on a socket of its own, beside it */
+	if (!d->audit_path && kxd_audit_default(d, dir, audit_buf, size) != 0)
+		return -1;
 	if (!d->monitor) {
 		ssize_t n = readlink("/proc/self/exe", tmp, sizeof(tmp) - 1);
 
@@ -305,7 +325,10 @@ static void serve(struct kxd *d)
 				owner[n] = -i - 1;
 				pfd[n++] = (struct pollfd){ .fd = d->pvms[i].chan, .events = POLLIN };
 			}
-		int ready = poll(pfd, n, kxd_pool_timeout(d)); /* pool.c: refills when idle */
+		/* pool.c refills when idle; audit.c seals when due */
+		int ready = poll(pfd, n, kxd_audit_timeout(d, kxd_pool_timeout(d)));
+
+		kxd_audit_tick(d); /* audit.c: a seal when due */
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -372,7 +395,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kxd: the serial file's path is too long: use --serial-file\n");
 		goto out;
 	}
-	if (kxd_policy_start(&d) != 0 || listen_socket(&d) != 0 || kxd_pool_open(&d) != 0)
+	/* the socket first: a second kxd is told that one answers before it
+	 * touches the first one's audit log (which it could not lock) */
+	if (listen_socket(&d) != 0 || kxd_policy_start(&d) != 0 || kxd_pool_open(&d) != 0)
 		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -381,6 +406,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit: the audit write fails, closed */
 	if (!d.foreground && daemonize(&d) != 0)
 		goto out;
 	/* Forked pVMs (kxmons forked twice by their parent's) become ours to reap. */
@@ -414,7 +440,7 @@ out:
 	kxd_store_close(&d);
 	kxd_pool_close(&d);
 	kxd_ipc_close(&d);
-	gate_close(d.gate);
+	kxd_audit_close(&d); /* the closing seal */
 	kxd_policy_close(&d);
 	return rc;
 }

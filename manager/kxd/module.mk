@@ -11,7 +11,8 @@ kxd_SRCS += manager/kxd/ipc.c
 kxd_SRCS += manager/kxd/pool.c manager/kxd/recycle.c
 kxd_SRCS += manager/kxd/update.c
 kxd_SRCS += manager/kxd/policy.c
-kxd_LIBS := kxdproto kxchan kxgate kxp kxsig
+kxd_SRCS += manager/kxd/audit.c
+kxd_LIBS := kxdproto kxchan kxgate kxp kxsig_sign kxsig
 kxd_LDLIBS := -lsodium -lpthread
 
 # The protocol checks (control requests and answers, channel messages) on

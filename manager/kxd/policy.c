@@ -133,7 +133,6 @@ int kxd_policy_start(struct kxd *d)
 {
 	struct kx_error err;
 	char why[KXD_TEXT_MAX];
-	int rc;
 
 	if (kxsig_init() != 0) {
 		fprintf(stderr, "kxd: cannot initialise libsodium\n");
@@ -151,12 +150,7 @@ int kxd_policy_start(struct kxd *d)
 		fprintf(stderr, "kxd: %s\n", why);
 		return -1;
 	}
-	rc = gate_open(d->policy, d->audit_path, NULL, &d->gate, &err);
-	if (rc != 0) {
-		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
-		return -1;
-	}
-	return 0;
+	return kxd_audit_open(d); /* audit.c: the seal key, the gate and its log */
 }
 
 void kxd_policy_close(struct kxd *d)

@@ -104,7 +104,8 @@ int main(int argc, char **argv)
 	if (status != 0)
 		return status > 0 ? 0 : 1;
 	status = 1;
-	printf("fork + child exit + wait, median of %d, memory touched before the fork:\n", ROUNDS);
+	printf("fork + child exit + wait, median of %d, audit sync %s, memory touched before "
+	       "the fork:\n", ROUNDS, kxd_bench_audit_sync());
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct pvm_fork pvm;
 		uint64_t lin = linux_fork(sizes[i], ROUNDS);

@@ -61,9 +61,10 @@ static int start(struct kxd_bench *b, const char *self)
 		 "'%s/kxpolicy' compile -o '%s/kx.kxp' '%s' >/dev/null && "
 		 "'%s/kxsign' sign -s tests/data/keys/acme.sec --name kxbench --version 1.0 "
 		 "-o '%s' '%s/../guest/sigt.kxe' >/dev/null && "
-		 "'%s/kxd' --policy '%s/kx.kxp' --socket '%s' --audit-log '%s/audit.log'",
+		 "'%s/kxd' --policy '%s/kx.kxp' --socket '%s' --audit-log '%s/audit.log' "
+		 "--audit-sync '%s'",
 		 b->bin, b->dir, path, b->bin, b->image, b->bin, b->bin, b->dir, b->sock,
-		 b->dir);
+		 b->dir, kxd_bench_audit_sync());
 	if (sh(cmd) != 0)
 		return -1;
 	b->running = 1;

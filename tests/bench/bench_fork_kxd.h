@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 struct kxd_bench {
@@ -36,5 +38,15 @@ pid_t kxd_bench_pid(struct kxd_bench *b, uint64_t id, uint64_t *parent);
 
 /* Pin pid (0: this process) to cpu.  0 or -1. */
 int bench_pin(pid_t pid, int cpu);
+
+/* The audit sync mode of the benchmark's kxd: $KX_BENCH_AUDIT_SYNC
+ * (tests/bench.sh runs the kxd benchmarks once per mode), else "group",
+ * kxd's default. */
+static inline const char *kxd_bench_audit_sync(void)
+{
+	const char *m = getenv("KX_BENCH_AUDIT_SYNC");
+
+	return m != NULL && m[0] != '\0' && strchr(m, '\'') == NULL ? m : "group";
+}
 
 #endif /* KX_BENCH_FORK_KXD_H */

@@ -15,7 +15,10 @@
  *   (d) Linux:    dlopen(RTLD_NOW) + dlclose() of the same signed file on
  *                 the host (or, if ld.so refuses it, of the unsigned build of
  *                 the same library; the output says which)
- * Each is printed with its ratio to (d).  Not timed: what kxd does after an
+ * Each is printed with its ratio to (d).  Then, per audit sync mode (kxd
+ * --audit-sync: always, group, interval=100, and nosync), (b) again and the
+ * cost of fork decisions made by 4 threads at once, with the fdatasync()s
+ * per decision (group commit shares one between the decisions that wait).  Not timed: what kxd does after an
  * allowed link (a SHA-256 of the bytes to find or make its sealed memfd) and
  * the monitor's map + relocate (bench_link).  The cache counters must show a
  * miss for every (a) sample and a hit for every (b) and (c) sample, else the
@@ -33,6 +36,7 @@
 #include <dlfcn.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,19 +97,26 @@ out:
 	return rc;
 }
 
-static int open_gate(const struct bench *b, const char *log, unsigned flags,
-		     struct gate **gate)
+static int open_gate_opts(const struct bench *b, const char *log, const struct gate_opts *opts,
+			  struct gate **gate)
 {
 	char path[PATH_MAX + 64];
-	const struct gate_opts opts = {.flags = flags};
 	struct kx_error err;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", b->scratch, log);
-	rc = gate_open(b->policy, path, &opts, gate, &err);
+	rc = gate_open(b->policy, path, opts, gate, &err);
 	if (rc != 0)
 		fprintf(stderr, "bench_gate: gate_open %s: %s\n", path, err.msg);
 	return rc;
+}
+
+static int open_gate(const struct bench *b, const char *log, unsigned flags,
+		     struct gate **gate)
+{
+	const struct gate_opts opts = {.flags = flags};
+
+	return open_gate_opts(b, log, &opts, gate);
 }
 
 /* The cache counters must say exactly this. */
@@ -258,6 +269,100 @@ static void print_line(const char *label, uint64_t ns, uint64_t linux_ns, const 
 	       (double)ns / (double)linux_ns, what);
 }
 
+/* ---- the audit log's sync modes (kxd --audit-sync) ---------------------------------- */
+
+#define MODE_THREADS 4
+
+static const struct gate_subject fork_pvm = {
+	.kind = GATE_SUBJECT_PVM, .pvm_id = 1, .app = "notes", .family_id = 1, .depth = 0};
+
+struct forker {
+	struct gate *gate;
+	int n, bad;
+};
+
+static void *forks(void *arg)
+{
+	struct forker *f = arg;
+	const struct gate_family_counts counts = {0, 1};
+	struct gate_decision d;
+
+	for (int i = 0; i < f->n; i++)
+		if (gate_fork(f->gate, &fork_pvm, &counts, &d) != 0 || d.verdict != KXP_ALLOW)
+			f->bad++;
+	return NULL;
+}
+
+/* Per mode: a link (signature cached) from one thread, median of n, and fork
+ * decisions from MODE_THREADS threads at once: time per decision and
+ * fdatasync()s per decision (group commit shares them). */
+static int time_mode(const struct bench *b, const char *name, const struct gate_opts *opts,
+		     uint64_t *t, int n, uint64_t linux_ns)
+{
+	char log[64], what[160];
+	struct gate *gate = NULL;
+	struct forker f[MODE_THREADS];
+	pthread_t th[MODE_THREADS];
+	struct gate_audit_stats before, after;
+	uint64_t first, t0, wall;
+	int rc, each = n / MODE_THREADS > 0 ? n / MODE_THREADS : 1;
+
+	snprintf(log, sizeof(log), "mode-%.20s.log", name);
+	rc = open_gate_opts(b, log, opts, &gate);
+	if (rc == 0)
+		rc = timed_link(b, gate, false, &first);
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = timed_link(b, gate, true, &t[i]);
+	if (rc != 0)
+		goto out;
+	gate_audit_stats(gate, &before);
+	t0 = now_ns();
+	for (int i = 0; i < MODE_THREADS; i++) {
+		f[i] = (struct forker){.gate = gate, .n = each};
+		if (pthread_create(&th[i], NULL, forks, &f[i]) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	for (int i = 0; i < MODE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		if (f[i].bad)
+			rc = -1;
+	}
+	wall = now_ns() - t0;
+	gate_audit_stats(gate, &after);
+	if (rc != 0) {
+		fprintf(stderr, "bench_gate: %s: a fork decision failed\n", name);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "link; %d threads' forks: %.1f us/decision, %.2f flushes/decision",
+		 MODE_THREADS, (double)wall / 1e3 / (MODE_THREADS * each),
+		 (double)(after.flushes - before.flushes) / (MODE_THREADS * each));
+	print_line(name, median(t, n), linux_ns, what);
+out:
+	gate_close(gate);
+	return rc;
+}
+
+static int time_modes(const struct bench *b, uint64_t *t, int n, uint64_t linux_ns)
+{
+	static const struct {
+		const char *name;
+		struct gate_opts opts;
+	} modes[] = {
+		{"always", {.sync = GATE_SYNC_ALWAYS}},
+		{"group", {.sync = GATE_SYNC_GROUP}},
+		{"interval", {.sync = GATE_SYNC_INTERVAL, .sync_interval_ms = 100}},
+		{"nosync", {.flags = GATE_OPT_NO_SYNC}},
+	};
+
+	printf("audit sync modes (kxd --audit-sync; interval=100; nosync: benchmarks only):\n");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (time_mode(b, modes[i].name, &modes[i].opts, t, n, linux_ns) != 0)
+			return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 200, status = 1;
@@ -333,6 +438,8 @@ int main(int argc, char **argv)
 	print_line("Linux", linux_ns, linux_ns, "dlopen RTLD_NOW + dlclose");
 	printf("  Linux loads %s; cache counters: %d + %d misses, %d + %d hits as expected\n",
 	       host_file, runs, runs, runs, runs);
+	if (time_modes(&b, hit, runs, linux_ns) != 0)
+		goto out;
 	status = 0;
 out:
 	kxp_close(b.policy);

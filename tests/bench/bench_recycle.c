@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "manager/kxd/kxd.h"
+#include "tests/bench/bench_fork_kxd.h"
 #include "tests/bench/bench_time.h"
 
 static char build[PATH_MAX], scratch[64], sock[PATH_MAX]; /* scratch: under /tmp */
@@ -81,8 +82,8 @@ static int setup(void)
 		  "%3$s/bin/kxsign sign -s $S/libc-team.sec --name libkvmath --version 1.16.2 "
 		  "-o %1$s/lib/libkvmath.so %3$s/guest/libkvmath.so >/dev/null && "
 		  "%3$s/bin/kxd --policy %1$s/kx.kxp --socket %4$s --audit-log %1$s/audit.log "
-		  "--libdir %1$s/lib --pool-image %1$s/kxpool.kxe",
-		  scratch, root, build, sock);
+		  "--libdir %1$s/lib --pool-image %1$s/kxpool.kxe --audit-sync '%5$s'",
+		  scratch, root, build, sock, kxd_bench_audit_sync());
 }
 
 /* One answer of kxd, checked. */
@@ -187,7 +188,8 @@ int main(int argc, char **argv)
 	c_exit = median(cold_exit, runs) / 1e3;
 	r_run = median(rec_run, runs) / 1e3;
 	r_exit = median(rec_exit, runs) / 1e3;
-	printf("recycle vs cold boot, kxd in the loop (kvcount + libkvmath, median of %d):\n", runs);
+	printf("recycle vs cold boot, kxd in the loop (kvcount + libkvmath, median of %d; "
+	       "audit sync %s):\n", runs, kxd_bench_audit_sync());
 	printf("  request -> app_entry running: recycled %8.1f us   cold boot %8.1f us   %5.1f%%\n",
 	       r_run, c_run, 100.0 * r_run / c_run);
 	printf("  request -> exit reported:     recycled %8.1f us   cold boot %8.1f us   %5.1f%%\n",

@@ -230,7 +230,7 @@ pvm_running() {
 	kill "$follower"
 	printf '{"v":1,"broken\n' >> "$AUDIT"
 	ctl audit
-	[ "$status" -eq 1 ] && [[ "$stderr" == *"audit log line 2: corrupt"* ]] || explain "corrupt line"
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"audit log line 3: corrupt"* ]] || explain "corrupt line"
 	[[ "$output" == *"boot    operator uid"* ]] || explain "the good record is still shown"
 }
 

@@ -230,7 +230,7 @@ static void test_link_record(void **state)
 	      &e, &rec);
 	gx_keyid_hex(x, GX_LIBC, id);
 	kxsig_digest_hex(d.meta.digest, digest);
-	assert_int_equal(rec.seq, 1);
+	assert_int_equal(rec.seq, 2); /* after the open record */
 	assert_string_equal(rec.subject.kind, "pvm");
 	assert_int_equal(rec.subject.pvm, 7);
 	assert_string_equal(rec.subject.app, "notes");

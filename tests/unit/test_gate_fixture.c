@@ -124,9 +124,9 @@ void gx_reopen(struct gx *x, const struct gate_opts *opts)
 	x->gate = NULL;
 	snprintf(name, sizeof(name), "audit-%u.log", ++x->tests);
 	path_join(x->log, sizeof(x->log), x->tmp, name);
-	x->nrecords = 0;
 	if (gate_open(x->policy, x->log, opts, &x->gate, &err) != 0)
 		fail_msg("gate_open %s: %s", x->log, err.msg);
+	x->nrecords = 1; /* the open record */
 }
 
 int gx_gate_setup(void **state)
@@ -272,6 +272,10 @@ static void copy_record(struct gx_rec *r, const struct gate_audit_record *a)
 	CP(r->rule_desc, a->rule_desc);
 	r->rule_line = a->rule_line;
 	r->rule_col = a->rule_col;
+	CP(r->event, a->event);
+	CP(r->prev, a->prev);
+	r->has_count = a->has_count;
+	r->count = a->count;
 	gate_audit_format(a, GATE_AUDIT_FMT_REASON, r->human, sizeof(r->human));
 }
 

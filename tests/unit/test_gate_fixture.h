@@ -65,6 +65,9 @@ struct gx_rec {
 	} object;
 	char rule_file[PATH_MAX], rule_desc[256];
 	uint32_t rule_line, rule_col;
+	char event[16], prev[80]; /* op "audit": what the log says of itself; the chain */
+	bool has_count;
+	uint64_t count;
 	char human[8192];
 };
 
@@ -74,7 +77,8 @@ int gx_teardown(void **state);
 /* Per test: a fresh log and a gate over it (default options). */
 int gx_gate_setup(void **state);
 int gx_gate_teardown(void **state);
-/* Replace x's gate by one with these options, over a fresh log. */
+/* Replace x's gate by one with these options, over a fresh log (which then
+ * holds the gate's "open" record: nrecords is 1). */
 void gx_reopen(struct gx *x, const struct gate_opts *opts);
 
 /* A signed copy of build b (malloc'd; free with gx_file_free). */

@@ -42,6 +42,28 @@ CASES = {
     "unterminated": b'{"v":1,"reason":"abc\n{"v":\n{\n[\n"\n\\\n',
 }
 
+# The chain verifier (gate_audit_verify): format-2 lines whose chain or seal
+# members are malformed or almost right.
+ZERO = b"0" * 64
+HEAD = b'{"v":2,"seq":1,"prev":"' + ZERO + b'","time":"2024-01-02T03:04:05.678Z","op":"audit"'
+SIG = b',"sig":"' + b"ab" * 64 + b'"}'
+CASES.update({
+    "chain-prev-variants": b"\n".join(HEAD.replace(ZERO, p) + b',"event":"open"}' for p in
+                                      [ZERO.upper(), ZERO[:63], ZERO + b"0", b"g" * 64, b""]) + b"\n",
+    "chain-seal-variants": b"\n".join([
+        HEAD + b',"event":"open"}',
+        HEAD.replace(b'"seq":1', b'"seq":2') + b',"event":"seal","key":"8046f4a304ecea27"' + SIG,
+        HEAD.replace(b'"seq":1', b'"seq":2') + b',"event":"seal","key":"8046f4a304ecea27"' + SIG[:-3] + b'"}',
+        HEAD.replace(b'"seq":1', b'"seq":2') + b',"event":"seal","key":"8046f4a304ecea2"' + SIG,
+        HEAD.replace(b'"seq":1', b'"seq":2') + b',"event":"close","sig":"' + b"zz" * 64 + b'"}',
+        HEAD.replace(b'"seq":1', b'"seq":2') + b',"event":"rotate"}',
+        HEAD.replace(b'"seq":1', b'"seq":18446744073709551615') + b',"event":"seal"}',
+        HEAD + b',"event":null}', HEAD + b',"event":"open","count":-1}',
+    ]) + b"\n",
+    "chain-seq-wrap": b"\n".join(HEAD.replace(b'"seq":1', b'"seq":' + n) + b',"event":"open"}' for n in
+                                 [b"18446744073709551615", b"0", b"18446744073709551614"]) + b"\n",
+})
+
 os.makedirs(OUT, exist_ok=True)
 for name, data in CASES.items():
     with open(os.path.join(OUT, name), "wb") as f:

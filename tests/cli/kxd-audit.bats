@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# kxd's audit log as an auditor meets it: the seal key made at the first
+# start and kept beside the log, the chain sealed at stop and at intervals,
+# `kxctl audit verify` on an intact, an edited, a cut and a rotated log, and
+# a log whose file system fills up (a tmpfs this test mounts: root only).
+# The pVMs are tests/data/kxd/fake-kxmon: no KVM needed.
+
+bats_require_minimum_version 1.5.0
+
+load "$KX_ROOT/tests/data/kxd/helpers"
+
+setup_file() {
+	kxd_fixture
+}
+
+setup() {
+	export KXD_LIBDIR=$FX/lib # fake-kxmon compares what it gets with these files
+}
+
+teardown() {
+	stop_kxd
+	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
+		umount "$MNT"
+	fi
+}
+
+# verify ARGS...: kxctl audit verify
+verify() {
+	run --separate-stderr "$KXCTL" audit verify "$@"
+}
+
+@test "seal key: made at the first start beside the log, 0600, reused later" {
+	start_kxd --monitor "$FAKE" 2> "$BATS_TEST_TMPDIR/start.err"
+	key=$BATS_TEST_TMPDIR/audit-seal.key
+	pub=$BATS_TEST_TMPDIR/audit-seal.pub
+	[ -f "$key" ] && [ -f "$pub" ] || explain "both halves beside the log"
+	[ "$(stat -c %a "$key")" = 600 ] || explain "secret half 0600"
+	grep -q "new audit seal key [0-9a-f]\{16\}: public half $pub" "$BATS_TEST_TMPDIR/start.err" ||
+		explain "printed at the first start"
+	id=$(sed -n 's/.*new audit seal key \([0-9a-f]*\).*/\1/p' "$BATS_TEST_TMPDIR/start.err")
+	grep -q "\"event\":\"open\",\"key\":\"$id\"" "$AUDIT" || explain "the open record names it"
+	grep -q "$id" "$pub" || explain "the public half beside the log is that key"
+	stop_kxd
+	sum=$(sha256sum "$key")
+	start_kxd --monitor "$FAKE" 2> "$BATS_TEST_TMPDIR/start.err"
+	[ "$(sha256sum "$key")" = "$sum" ] || explain "the key is kept"
+	! grep -q "new audit seal key" "$BATS_TEST_TMPDIR/start.err" || explain "no new key later"
+	[ "$(grep -c "\"event\":\"open\",\"key\":\"$id\"" "$AUDIT")" -eq 2 ] ||
+		explain "the second run seals with the same key"
+}
+
+@test "verify: an intact log; an edited, a dropped and a cut record are named; another key fails" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/hello.kxe" exit 0
+	ctl run --app hello "$FX/unsigned.kxe"
+	ctl run "$FX/hello.kxe" exit 0
+	stop_kxd
+	tail -1 "$AUDIT" | grep -q '"event":"close"' || explain "kxd seals the log when it stops"
+	verify "$AUDIT"
+	[ "$status" -eq 0 ] && [[ "$output" == "ok: "*" records, 1 seals, 1 file" ]] || explain "intact"
+	n=$(wc -l < "$AUDIT")
+	# edited: the unsigned boot's denial turned into an allow
+	sed '3s/"decision":"deny"/"decision":"allow"/' "$AUDIT" > "$BATS_TEST_TMPDIR/edited.log"
+	! cmp -s "$AUDIT" "$BATS_TEST_TMPDIR/edited.log" || explain "the edit took"
+	verify --key "$BATS_TEST_TMPDIR/audit-seal.pub" "$BATS_TEST_TMPDIR/edited.log"
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"edited.log:4: record 3 ("*"edited.log:3) was edited"* ]] ||
+		explain "edited"
+	sed '2d' "$AUDIT" > "$BATS_TEST_TMPDIR/dropped.log"
+	verify --key "$BATS_TEST_TMPDIR/audit-seal.pub" "$BATS_TEST_TMPDIR/dropped.log"
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"dropped.log:2: record 2 was dropped"* ]] || explain "dropped"
+	head -n $((n - 1)) "$AUDIT" > "$BATS_TEST_TMPDIR/cut.log"
+	verify --key "$BATS_TEST_TMPDIR/audit-seal.pub" "$BATS_TEST_TMPDIR/cut.log"
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"no closing seal follows: the log was cut off"* ]] ||
+		explain "cut"
+	verify --key "$KX_ROOT/manifests/keys/acme.pub" "$AUDIT"
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"not a key given"* ]] || explain "another key"
+	verify "$BATS_TEST_TMPDIR/nonexistent/audit.log"
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"pass --key"* ]] || explain "no key beside the log"
+}
+
+@test "rotate: the operator moves the log away, kxd seals it and goes on in a new file" {
+	start_kxd --monitor "$FAKE" --audit-seal 1
+	ctl run "$FX/hello.kxe" exit 0
+	# kxd seals within its interval when records were written
+	wait_for grep -q '"event":"seal"' "$AUDIT" || explain "an interval seal"
+	verify --live "$AUDIT"
+	[ "$status" -eq 0 ] || explain "a live log verifies with --live"
+	mv "$AUDIT" "$AUDIT.1"
+	run --separate-stderr "$KXCTL" audit rotate --socket "$SOCK"
+	[ "$status" -eq 0 ] && [ "$output" = "$AUDIT" ] || explain "rotate"
+	tail -1 "$AUDIT.1" | grep -q '"event":"rotate"' || explain "the old file ends in a seal"
+	ctl run "$FX/hello.kxe" exit 0
+	stop_kxd
+	verify "$AUDIT.1" "$AUDIT"
+	[ "$status" -eq 0 ] && [[ "$output" == *", 2 files" ]] || explain "one chain over both files"
+	verify "$AUDIT" "$AUDIT.1"
+	[ "$status" -eq 1 ] || explain "the files in the wrong order"
+	verify "$AUDIT"
+	[ "$status" -eq 0 ] && [[ "$output" == *"continues the chain of an earlier file"* ]] ||
+		explain "the newer file alone says it continues"
+}
+
+@test "disk full: no torn record, boots denied, and the loss is told once there is room" {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	mount -t tmpfs -o size=64k tmpfs "$MNT" || skip "cannot mount a tmpfs here"
+	SOCK=$BATS_TEST_TMPDIR/kxd.sock
+	AUDIT=$MNT/audit.log
+	"$KXD" --policy "$FX/kx.kxp" --socket "$SOCK" --audit-log "$AUDIT" --libdir "$FX/lib" \
+		--monitor "$FAKE"
+	ctl run "$FX/hello.kxe" exit 0
+	[ "$status" -eq 0 ] || explain "a boot with room"
+	dd if=/dev/zero of="$MNT/filler" bs=1k count=64 2>/dev/null || true
+	# the log's last page may still take a few records
+	for i in $(seq 20); do
+		before=$(stat -c %s "$AUDIT")
+		ctl run "$FX/hello.kxe" exit 0
+		[ "$status" -eq 0 ] || break
+	done
+	[ "$status" -eq 1 ] && [[ "$stderr" == *"could not be written"* ]] || explain "denied: no room"
+	[ "$(stat -c %s "$AUDIT")" -eq "$before" ] || explain "the log is cut back: nothing torn"
+	ctl run "$FX/hello.kxe" exit 0
+	[ "$status" -eq 1 ] || explain "denied again"
+	[ "$(stat -c %s "$AUDIT")" -eq "$before" ] || explain "cut back again"
+	rm "$MNT/filler"
+	ctl run "$FX/hello.kxe" exit 0
+	[ "$status" -eq 0 ] || explain "room again: allowed"
+	run --separate-stderr "$KXCTL" audit --log "$AUDIT"
+	[ "$status" -eq 0 ] || explain "no corrupt line"
+	[[ "$output" == *"audit   unlogged 2: 2 decisions were denied because their records could not be written (No space left on device)"* ]] ||
+		explain "the first record says what was lost"
+	stop_kxd
+	verify "$AUDIT"
+	[ "$status" -eq 0 ] || explain "the chain is whole"
+}
+
+@test "audit with no kxd says to use --log" {
+	SOCK=$BATS_TEST_TMPDIR/none.sock
+	ctl audit
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"no kxd answers on $SOCK"*"use --log PATH"* ]] ||
+		explain "names --log"
+}
+
+@test "kx_dlopen of a hostile or missing name: audited, and kxd's own log cannot be forged" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/hello.kxe" link $'lib\nALLOW link fake' nothere.so ../x.so
+	[ "$status" -eq 0 ] || explain "want 0"
+	ctl audit
+	[[ "$output" == *"link    pvm 1 (hello) -> pvm 1 (hello) lib lib\x0aALLOW link fake DENY - (request)"* ]] ||
+		explain "the hostile name, audited and shown inert"
+	[[ "$output" == *"lib nothere.so DENY - (request): library nothere.so: not found in any --libdir"* ]] ||
+		explain "a missing library is audited"
+	[[ "$output" == *"lib ../x.so DENY - (request): library name '../x.so' refused"* ]] ||
+		explain "a refused name is audited"
+	stop_kxd
+	grep -q 'lib\\x0aALLOW link fake' "$SOCK.log" || explain "kxd's log escapes the name"
+	! grep -v '^kxd: ' "$SOCK.log" || explain "every line of kxd's log is its own"
+}
+
+@test "one persistent default log: kxd by hand and kxd started by kxctl run write the same file" {
+	[ "$(id -u)" -eq 0 ] || skip "a private /run and /var/log need root (unshare -m)"
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	# a private /run and /var/log: the host's are not touched
+	cat > "$BATS_TEST_TMPDIR/inside.sh" <<-INSIDE
+	set -e
+	mount --make-rprivate /
+	mount -t tmpfs tmpfs /run
+	mount -t tmpfs tmpfs /var/log
+	"$KXD" --policy "$FX/kx.kxp" --libdir "$FX/lib" --monitor "$FAKE"
+	"$KXCTL" run "$FX/hello.kxe" exit 0
+	"$KXCTL" stop
+	"$KXCTL" audit 2>&1 || true
+	"$KXCTL" run --policy "$FX/kx.kxp" --libdir "$FX/lib" --kxd "$KXD" "$FX/hello.kxe" exit 0 || true
+	"$KXCTL" audit --json > "$BATS_TEST_TMPDIR/via-socket.log"
+	"$KXCTL" stop
+	cp /var/log/kx/audit.log "$BATS_TEST_TMPDIR/persistent.log"
+	ls /run/kx > "$BATS_TEST_TMPDIR/run-kx.txt"
+	INSIDE
+	run --separate-stderr unshare -m bash "$BATS_TEST_TMPDIR/inside.sh"
+	[ "$status" -eq 0 ] || explain "inside the namespace"
+	[[ "$output" == *"no kxd answers on /run/kx/kxd.sock"*"use --log PATH"* ]] ||
+		explain "kxctl audit with no kxd names --log"
+	[ "$(grep -c '"event":"open"' "$BATS_TEST_TMPDIR/persistent.log")" -eq 2 ] ||
+		explain "both kxds opened /var/log/kx/audit.log"
+	[ "$(grep -c '"op":"boot"' "$BATS_TEST_TMPDIR/persistent.log")" -eq 2 ] ||
+		explain "both boots are in it"
+	cmp <(head -n "$(wc -l < "$BATS_TEST_TMPDIR/via-socket.log")" "$BATS_TEST_TMPDIR/persistent.log") \
+		"$BATS_TEST_TMPDIR/via-socket.log" || explain "kxctl audit reads that file"
+	! grep -q audit.log "$BATS_TEST_TMPDIR/run-kx.txt" || explain "nothing in /run/kx"
+}
