@@ -105,6 +105,11 @@ struct hv_backend {
 	int (*fork_child)(struct hv_vm *vm, struct kx_error *err);
 	/* Free everything; the host view of guest memory goes with it. */
 	void (*destroy)(struct hv_vm *vm);
+	/* The ioctl request codes the backend issues once its VM exists (run,
+	 * vCPU state, memory slots, fork_child's new VM): the jail's seccomp
+	 * filter lets through these and no other (manager/jail, docs/jail.md). */
+	const unsigned long *ioctls;
+	size_t nioctls;
 };
 
 extern const struct hv_backend hv_kvm_backend;

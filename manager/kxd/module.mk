@@ -10,8 +10,9 @@ kxd_SRCS += manager/kxd/signal.c
 kxd_SRCS += manager/kxd/ipc.c
 kxd_SRCS += manager/kxd/pool.c manager/kxd/recycle.c
 kxd_SRCS += manager/kxd/update.c
-kxd_LIBS := kxdproto kxchan kxgate kxp kxsig
-kxd_LDLIBS := -lsodium -lpthread
+kxd_SRCS += manager/kxd/jail.c
+kxd_LIBS := kxdproto kxchan kxgate kxp kxsig kxjail
+kxd_LDLIBS := -lsodium -lpthread $(JAIL_LDLIBS)
 
 # The protocol checks (control requests and answers, channel messages) on
 # hostile datagrams.

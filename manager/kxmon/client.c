@@ -274,7 +274,8 @@ static uint64_t mgr_seq(void *ctx)
 
 /*
  * In the new child process: its own channel replaces the parent's, its
- * parent is kxd (a subreaper) by now, and it dies with kxd like every kxmon.
+ * parent is kxd (hv/proc.c forks with CLONE_PARENT), and it dies with kxd
+ * like every kxmon.
  */
 static int mgr_child(void *ctx, int chan)
 {

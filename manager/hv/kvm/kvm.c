@@ -466,6 +466,15 @@ static int kvm_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned par
 	return rc;
 }
 
+/* Every ioctl after create (docs/jail.md): the run loop and vCPU state,
+ * memory slots (map_fd, unmap, flush), and fork_child's new VM and vCPU.
+ * KVM_GET_SUPPORTED_CPUID is asked once, at create, and cached. */
+static const unsigned long kvm_ioctls[] = {
+	KVM_RUN,	 KVM_GET_REGS,		  KVM_SET_REGS,		KVM_GET_SREGS,
+	KVM_SET_SREGS, KVM_GET_FPU,		  KVM_SET_FPU,		KVM_SET_USER_MEMORY_REGION,
+	KVM_CREATE_VM, KVM_CREATE_VCPU,	  KVM_GET_VCPU_MMAP_SIZE, KVM_SET_CPUID2,
+};
+
 const struct hv_backend hv_kvm_backend = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -485,4 +494,6 @@ const struct hv_backend hv_kvm_backend = {
 	.fork_prepare = kvm_fork_prepare,
 	.fork_child = kvm_fork_child,
 	.destroy = kvm_destroy,
+	.ioctls = kvm_ioctls,
+	.nioctls = sizeof(kvm_ioctls) / sizeof(kvm_ioctls[0]),
 };
