@@ -28,7 +28,7 @@
 enum arg_rule {
 	ARGS_ANY,    /* every argument allowed */
 	ARGS_IOCTL,  /* arg1 one of the backend's request codes */
-	ARGS_NOEXEC, /* mmap / mprotect: PROT_EXEC clear in arg2 */
+	ARGS_NOEXEC, /* mmap: PROT_EXEC clear in arg2 */
 	ARGS_FORK,   /* clone: exactly the flags of hv's fork wrapper */
 	ARGS_FCNTL,  /* arg1 one of fcntl_cmds */
 	ARGS_FUTEX,  /* arg1 one of futex_ops */
@@ -50,33 +50,27 @@ static const struct row rows[] = {
 	{SYS_ioctl, T_VCPU, ARGS_IOCTL},
 	/* Memory: guest memory, library and IpC memfds from kxd, malloc. */
 	{SYS_mmap, T_VCPU, ARGS_NOEXEC},
-	{SYS_mprotect, T_VCPU, ARGS_NOEXEC},
 	{SYS_munmap, T_VCPU, ARGS_ANY},
 	{SYS_mremap, T_VCPU, ARGS_ANY},
 	{SYS_brk, T_VCPU, ARGS_ANY},
 	{SYS_fallocate, T_VCPU, ARGS_ANY}, /* punch out guest pages given back */
 	/* File descriptors the monitor holds: console, channel, memfds. */
-	{SYS_read, T_VCPU, ARGS_ANY},
 	{SYS_write, T_VCPU, ARGS_ANY},
 	{SYS_close, T_VCPU, ARGS_ANY},
 	{SYS_dup2, T_VCPU, ARGS_ANY}, /* a recycled pVM's console */
 	{SYS_fcntl, T_VCPU, ARGS_FCNTL},
 	{SYS_newfstatat, T_VCPU, ARGS_ANY}, /* fstat of a memfd (no path: an empty root) */
-	{SYS_fstat, T_VCPU, ARGS_ANY},
 	/* The channel to kxd. */
 	{SYS_recvmsg, T_VCPU, ARGS_ANY},
 	{SYS_sendto, T_VCPU, ARGS_ANY},
-	{SYS_sendmsg, T_VCPU, ARGS_ANY},
 	{SYS_getsockopt, T_VCPU, ARGS_SOCKOPT},
 	{SYS_poll, T_VCPU, ARGS_ANY},
 	/* IpC: futex wait/wake on shared words. */
 	{SYS_futex, T_VCPU, ARGS_FUTEX},
 	/* Signals: kicks (SIGIO), the timeout (SIGALRM), update retries. */
-	{SYS_rt_sigaction, T_VCPU, ARGS_ANY},
 	{SYS_rt_sigprocmask, T_VCPU, ARGS_ANY},
 	{SYS_rt_sigreturn, T_VCPU, ARGS_ANY},
 	{SYS_restart_syscall, T_VCPU, ARGS_ANY},
-	{SYS_alarm, T_VCPU, ARGS_ANY},
 	{SYS_setitimer, T_VCPU, ARGS_ANY},
 	{SYS_getitimer, T_VCPU, ARGS_ANY},
 	{SYS_timer_create, T_VCPU, ARGS_ANY},
@@ -84,7 +78,6 @@ static const struct row rows[] = {
 	{SYS_timer_delete, T_VCPU, ARGS_ANY},
 	/* Time and waiting. */
 	{SYS_clock_gettime, T_VCPU, ARGS_ANY},
-	{SYS_clock_nanosleep, T_VCPU, ARGS_ANY},
 	{SYS_sysinfo, T_VCPU, ARGS_ANY}, /* glibc qsort sizes its buffer by the RAM (update) */
 	/* Process: pVM fork (clone), its pid for kxd, the end. */
 	{SYS_clone, T_VCPU, ARGS_FORK},

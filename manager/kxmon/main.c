@@ -536,14 +536,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
-	if (!opt.no_jail && (rc = enter_jail(&opt, be, &err)) != 0) {
-		snprintf(report, sizeof(report), "%s", err.msg);
-		fprintf(stderr, "kxmon: %s\n", report);
-		goto out;
-	}
 	signal_pvm = pvm;
 	if (handle(SIGIO, on_kick) != 0 || handle(SIGALRM, on_alarm) != 0) {
 		fprintf(stderr, "kxmon: cannot handle signals: %s\n", strerror(errno));
+		goto out;
+	}
+	if (!opt.no_jail && (rc = enter_jail(&opt, be, &err)) != 0) {
+		snprintf(report, sizeof(report), "%s", err.msg);
+		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
 	rc = hv_load(pvm, image, image_len, &err);
@@ -559,9 +559,9 @@ int main(int argc, char **argv)
 	}
 	client.recycle_timeout = opt.pool ? opt.timeout : 0; /* idle in a pool: not counted */
 	if (opt.timeout != 0 && !opt.pool)
-		alarm(opt.timeout);
+		kxmon_alarm(opt.timeout);
 	rc = hv_run(pvm, &end, &err);
-	alarm(0);
+	kxmon_alarm(0);
 	if (rc != 0) {
 		snprintf(report, sizeof(report), "pVM %d: %s", (int)getpid(), err.msg);
 		fprintf(stderr, "kxmon: %s\n", report);

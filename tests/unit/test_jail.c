@@ -72,7 +72,8 @@ static void test_allowlist_size(void **state)
 	size_t n = jail_allowlist(JAIL_THREAD_VCPU, nrs, 128);
 
 	(void)state;
-	assert_true(n > 0 && n < 27 + 10); /* the bound docs/jail.md states */
+	/* docs/jail.md lists each; raise this only with a row there */
+	assert_true(n > 0 && n <= 31);
 	for (size_t i = 0; i < n; i++) {
 		/* never these, whatever is added later */
 		assert_int_not_equal(nrs[i], SYS_execve);
