@@ -8,6 +8,9 @@ PACKAGES="make gcc clang llvm libclang-rt-14-dev pkg-config binutils \
 libsodium-dev libyaml-dev libdw-dev flex bison libcmocka-dev bats afl++ libxen-dev \
 python3 python3-cryptography graphviz dpkg-dev xz-utils qemu-system-x86 cpio"
 
+# jail (manager/jail): the monitor's seccomp allowlists.
+PACKAGES="$PACKAGES libseccomp-dev"
+
 missing=""
 for p in $PACKAGES; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

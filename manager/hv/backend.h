@@ -109,6 +109,11 @@ struct hv_backend {
 	 * guest's rdtsc sees it (a clock page in guest memory needs it; it may
 	 * change across fork_child).  Optional: NULL or -ENOSYS when unknown. */
 	int (*tsc_offset)(struct hv_vm *vm, int64_t *offset, struct kx_error *err);
+	/* The ioctl request codes the backend issues once its VM exists (run,
+	 * vCPU state, memory slots, fork_child's new VM): the jail's seccomp
+	 * filter lets through these and no other (manager/jail, docs/jail.md). */
+	const unsigned long *ioctls;
+	size_t nioctls;
 };
 
 extern const struct hv_backend hv_kvm_backend;

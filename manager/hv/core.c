@@ -51,6 +51,12 @@ int hv_probe(const struct hv_backend *be, struct kx_error *err)
 	return be->probe(err);
 }
 
+const unsigned long *hv_backend_ioctls(const struct hv_backend *be, size_t *n)
+{
+	*n = be->nioctls;
+	return be->ioctls;
+}
+
 /* ---- helpers ------------------------------------------------------------------ */
 
 void hv_bad(struct hv_hcall_result *res, const char *reason)

@@ -123,6 +123,9 @@ const struct hv_backend *hv_backend(const char *name);
 const char *hv_backend_name(const struct hv_backend *be);
 /* Can this host run it?  0, or -errno with the reason. */
 int hv_probe(const struct hv_backend *be, struct kx_error *err);
+/* The ioctl request codes the backend issues once its VM exists (*n of
+ * them): what the monitor's jail lets through (docs/jail.md). */
+const unsigned long *hv_backend_ioctls(const struct hv_backend *be, size_t *n);
 
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */

@@ -6,12 +6,16 @@
  * (FORK_REQ / FORK_RESP, gate_fork): guest memory is a private mapping, so
  * parent and child then hold copy-on-write views of it, and the backend
  * rebuilds the child's VM over it (fork_prepare before, fork_child after).
- * The child must be kxd's child (kxd is a subreaper and reaps it), so the
- * monitor forks twice: a middle process forks the child and exits at once.
- * Both are plain fork()s: the middle's page-table copy is the price of not
- * calling fork() inside a vfork() child (undefined), and of not using a raw
- * clone(CLONE_PARENT), which would leave glibc's cached thread id stale in
- * the child; make bench shows the fork latency with it.
+ * The child must be kxd's child (kxd reaps it and sees how it ended), so
+ * the monitor forks with clone(CLONE_PARENT): one process copy, kxd its
+ * parent at once.  Not fork() in a vfork() child (undefined), and not two
+ * fork()s (a middle process that exits at once: a second page-table copy
+ * of the whole monitor; docs/kvm-backend.md "Fork" has both measured).
+ * The raw clone keeps glibc right: CLONE_CHILD_SETTID writes the child's
+ * tid where glibc caches it (the thread's set_tid_address, read back with
+ * PR_GET_TID_ADDRESS), so raise(), abort() and glibc's locks name the child
+ * and not its parent.  The jail's filter allows clone with exactly these
+ * flags and no other (docs/jail.md).
  *
  * kx_wait and kx_waitx: WAIT_REQ, then the answer; a no-hang call, a
  * timeout or a signal for the guest sends WAIT_CANCEL and kxd answers at
@@ -20,11 +24,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +39,7 @@
 #define ANSWER_WAIT_MS 30000 /* the longest wait for kxd's answer to a cancel */
 
 /* In the new child process: its own VM, its own channel, kxd its parent. */
-static int become_child(struct hv_pvm *p, int chan, pid_t middle)
+static int become_child(struct hv_pvm *p, int chan)
 {
 	struct kx_error err;
 	sigset_t all, before;
@@ -44,14 +50,39 @@ static int become_child(struct hv_pvm *p, int chan, pid_t middle)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &before);
 	rc = p->be->fork_child(p->vm, &err) == 0 ? 0 : -EIO;
-	while (getppid() == middle)
-		usleep(100);
 	hv_core_fork_child(p);
 	memset(&p->stats, 0, sizeof(p->stats));
 	if (rc == 0 && p->mgr->ops->child(p->mgr->ctx, chan) != 0)
 		rc = -EPIPE;
 	sigprocmask(SIG_SETMASK, &before, NULL);
 	return rc;
+}
+
+/*
+ * fork() with the caller's parent as the child's parent: the child's pid in
+ * the parent, 0 in the child, -errno.  The flags are the jail's
+ * (manager/jail/seccomp.c FORK_FLAGS): change both together.  glibc's
+ * atfork handlers do not run (the monitor registers none) and the child is
+ * single-threaded like the monitor.
+ */
+static pid_t *tid_cache; /* where glibc keeps the main thread's tid */
+
+/* Asked at start-up, before the jail (whose filter has no prctl). */
+__attribute__((constructor)) static void find_tid_cache(void)
+{
+	if (prctl(PR_GET_TID_ADDRESS, &tid_cache) != 0)
+		tid_cache = NULL;
+}
+
+static pid_t fork_sibling(void)
+{
+	long rc;
+
+	if (tid_cache == NULL)
+		return -ENOSYS;
+	rc = syscall(SYS_clone, CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD,
+		     NULL, NULL, tid_cache, 0);
+	return rc < 0 ? -errno : (pid_t)rc;
 }
 
 /* 0 with *child_id (0 in the child), -errno for the guest (-EACCES denied,
@@ -61,8 +92,8 @@ static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
 	struct kxmon_msg m;
 	struct kx_error err;
 	struct itimerval timeout_left;
-	int fds[KXMON_MAX_FDS], nfds, chan, wstatus;
-	pid_t middle, grandchild;
+	int fds[KXMON_MAX_FDS], nfds, chan;
+	pid_t child;
 
 	*child_id = 0;
 	if (p->be->fork_prepare(p->vm, &err) != 0)
@@ -76,24 +107,15 @@ static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
 		return m.u.fork.error;
 	}
 	chan = fds[0];
-	/* The time left of the monitor's timeout: fork() does not pass timers on. */
+	/* The time left of the monitor's timeout: a new process has no timers. */
 	getitimer(ITIMER_REAL, &timeout_left);
-	middle = fork();
-	if (middle == 0) {
-		pid_t self = getpid();
-
-		grandchild = fork();
-		if (grandchild != 0)
-			_exit(grandchild < 0 ? 1 : 0);
+	child = fork_sibling();
+	if (child == 0) {
 		setitimer(ITIMER_REAL, &timeout_left, NULL); /* its parent's deadline */
-		return become_child(p, chan, self);
+		return become_child(p, chan);
 	}
 	close(chan); /* kxd sees the child's channel close if it never started */
-	if (middle < 0)
-		return -EAGAIN;
-	while (waitpid(middle, &wstatus, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+	if (child < 0)
 		return -EAGAIN;
 	*child_id = m.u.fork.child_id;
 	return 0;

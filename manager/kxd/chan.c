@@ -202,6 +202,7 @@ static void wait_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 {
 	struct kxd_pvm *parent;
+	char why[KXMON_TEXT_MAX];
 
 	if (p->state != KXD_PVM_STARTING) {
 		malformed(d, p, "second HELLO");
@@ -217,6 +218,11 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		if (!parent || parent->state == KXD_PVM_EXITED) {
 			p->state = KXD_PVM_RUNNING;
 			kxd_pvm_end(d, p, "ended by kxd: its parent pVM ended before it started");
+			return;
+		}
+		if (kxd_jail_child(d, p, why, sizeof(why)) != 0) {
+			p->state = KXD_PVM_RUNNING;
+			kxd_pvm_end(d, p, why);
 			return;
 		}
 	}

@@ -6,6 +6,8 @@
  *   chan.c      messages on each pVM's channel
  *   libstore.c  libraries: lookup in the libdirs, sealed memfds by digest
  *   policy.c    the policy: serial (anti-replay), reload
+ *   audit.c     the audit log: kxd's seal key, seals, rotation
+ *   jail.c      the monitors' jail: ids, cgroups, a jail's kill reported
  */
 #ifndef KX_MANAGER_KXD_INTERNAL_H
 #define KX_MANAGER_KXD_INTERNAL_H
@@ -93,6 +95,8 @@ struct kxd {
 	bool has_admin;
 	struct kxsig_pubkey admin;
 	uint64_t serial;
+	uint32_t jail_lo, jail_hi; /* --jail-ids: the monitors' uids/gids */
+	bool no_jail;              /* --no-jail: unsafe, debugging only */
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;
@@ -181,6 +185,25 @@ void kxd_family_counts(const struct kxd *d, const struct kxd_pvm *parent,
 void kxd_pvm_lost(struct kxd *d, struct kxd_pvm *p);
 void kxd_reap(struct kxd *d);
 void kxd_pvm_forget_client(struct kxd *d, int ci);
+
+/* jail.c: the monitors' jail (docs/jail.md) */
+struct kxd_jail_args {
+	char *argv[KXD_ARGC_MAX + 32];
+	char id[16], cgroup[64], pids[16], cpu[16];
+};
+/* kxmon's command line: mon_argv with the jail's options for pVM p of app
+ * (p->id and p->family_id set).  0 or -E2BIG. */
+int kxd_jail_argv(struct kxd *d, const struct kxd_pvm *p, const char *app,
+		  char *const *mon_argv, struct kxd_jail_args *out);
+/* The cgroup kx/NAME of pVM p. */
+void kxd_jail_name(const struct kxd_pvm *p, char *out, size_t size);
+/* A forked monitor (pid known): its own cgroup, made and joined.  0, or
+ * -errno with why (the caller ends it). */
+int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen);
+/* A pooled pVM became its app's: the app's limits on its cgroup. */
+void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p);
+/* p was reaped: say so if its jail killed it (SIGSYS), remove its group. */
+void kxd_jail_ended(struct kxd *d, struct kxd_pvm *p, int wstatus);
 
 /* chan.c */
 /* Handle one message; 1 if one was handled, 0 if none was waiting (or the

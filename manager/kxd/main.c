@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "manager/jail/jail.h"
 #include "manager/kxd/internal.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -48,6 +49,8 @@ static const struct option_row {
 	{ "pvm-timeout", 't', "SECS", "end each pVM after SECS s (a fork: its parent's deadline)" },
 	/* the policy (policy.c) */
 	{ "serial-file", 'N', "PATH", "highest policy serial loaded (default: beside the audit log)" },
+	{ "jail-ids", 'j', "LO-HI", "the monitors' uids/gids (default 1879048192-1879113727)" },
+	{ "no-jail", 'J', NULL, "UNSAFE, debugging only: monitors run unjailed, as kxd" },
 	{ "help", 'h', NULL, "show this help" },
 };
 #define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
@@ -131,6 +134,13 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'f': d->foreground = true; break;
 		case 'i': d->pool_image = optarg; break;
 		case 'N': d->serial_path = optarg; break;
+		case 'J': d->no_jail = true; break;
+		case 'j':
+			if (jail_ids_parse(optarg, &d->jail_lo, &d->jail_hi) != 0) {
+				fprintf(stderr, "kxd: --jail-ids: want LO-HI, 1 <= LO <= HI\n");
+				return -1;
+			}
+			break;
 		case 't':
 			if (strspn(optarg, "0123456789") != strlen(optarg) || strlen(optarg) > 5 ||
 			    atoi(optarg) < 1) {
@@ -359,9 +369,12 @@ static void shutdown_all(struct kxd *d)
 {
 	for (int i = 0; i < KXD_MAX_PVMS; i++)
 		if (d->pvms[i].used && d->pvms[i].pid > 0) {
+			int wstatus = 0;
+
 			kxd_pvm_end(d, &d->pvms[i], "kxd stopped");
-			while (waitpid(d->pvms[i].pid, NULL, 0) < 0 && errno == EINTR)
+			while (waitpid(d->pvms[i].pid, &wstatus, 0) < 0 && errno == EINTR)
 				;
+			kxd_jail_ended(d, &d->pvms[i], wstatus); /* its cgroup */
 			d->pvms[i].pid = 0;
 		}
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
@@ -385,6 +398,8 @@ int main(int argc, char **argv)
 	d.next_seq = 1;
 	d.pool_max = -1; /* the policy's pool sizes */
 	d.owner = geteuid();
+	d.jail_lo = JAIL_IDS_DEFAULT_LO;
+	d.jail_hi = JAIL_IDS_DEFAULT_HI;
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
 		d.clients[i].fd = -1;
 	if (parse_options(&d, argc, argv) != 0)
@@ -421,6 +436,8 @@ int main(int argc, char **argv)
 	}
 	kxd_log("serving %s (policy %s, audit log %s)", d.socket_path, d.policy_path,
 		d.audit_path);
+	if (!d.no_jail)
+		jail_cgroup_sweep(); /* the groups of kxds and kxmons that are gone */
 	kxd_pool_fill(&d); /* pool.c: the empty pVMs of every recycle pool */
 	serve(&d);
 	/* no new client from here on: a kxd started next finds no one answering */

@@ -12,8 +12,9 @@ kxd_SRCS += manager/kxd/pool.c manager/kxd/recycle.c
 kxd_SRCS += manager/kxd/update.c
 kxd_SRCS += manager/kxd/policy.c
 kxd_SRCS += manager/kxd/audit.c
-kxd_LIBS := kxdproto kxchan kxgate kxp kxsig_sign kxsig
-kxd_LDLIBS := -lsodium -lpthread
+kxd_SRCS += manager/kxd/jail.c
+kxd_LIBS := kxdproto kxchan kxgate kxp kxsig_sign kxsig kxjail
+kxd_LDLIBS := -lsodium -lpthread $(JAIL_LDLIBS)
 
 # The protocol checks (control requests and answers, channel messages) on
 # hostile datagrams.

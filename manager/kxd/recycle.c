@@ -147,6 +147,7 @@ int kxd_recycle_run(struct kxd *d, int ci, const char *asked_app, int lib_fd, in
 	/* From here on the pVM is the app's, even if the hand-over fails. */
 	snprintf(p->app, sizeof(p->app), "%s", app);
 	p->pooled = false;
+	kxd_jail_recycled(d, p);
 	p->state = KXD_PVM_RUNNING;
 	kxd_pool_refill_later(d); /* the pool lost it, whether the hand-over works or not */
 	p->started = time(NULL);

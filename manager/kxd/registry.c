@@ -115,9 +115,16 @@ struct kxd_pvm *kxd_pvm_slot(struct kxd *d)
 int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int out_fd,
 		  int err_fd, int img_fd, char *const *mon_argv, char *why, size_t whylen)
 {
+	static struct kxd_jail_args jail; /* big: the argv of one exec at a time */
+	struct kxd_pvm next = { .id = d->next_id, .family_id = d->next_id };
 	int sp[2], rc;
 	pid_t pid;
 
+	rc = kxd_jail_argv(d, &next, app, mon_argv, &jail);
+	if (rc != 0) {
+		snprintf(why, whylen, "cannot prepare the pVM: too many arguments");
+		return rc;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
 		rc = -errno;
 		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
@@ -125,7 +132,7 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 	}
 	pid = fork();
 	if (pid == 0)
-		exec_monitor(d, out_fd, err_fd, img_fd, sp[1], mon_argv);
+		exec_monitor(d, out_fd, err_fd, img_fd, sp[1], jail.argv);
 	rc = pid < 0 ? -errno : 0;
 	close(sp[1]);
 	if (pid < 0) {
@@ -260,6 +267,7 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 
 	while (p->chan >= 0 && kxd_chan_readable(d, p) > 0)
 		;
+	kxd_jail_ended(d, p, wstatus);
 	kxd_ipc_gone(d, p); /* its peers see it go (docs/ipc.md) */
 	if (p->chan >= 0) {
 		close(p->chan);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -274,7 +275,8 @@ static uint64_t mgr_seq(void *ctx)
 
 /*
  * In the new child process: its own channel replaces the parent's, its
- * parent is kxd (a subreaper) by now, and it dies with kxd like every kxmon.
+ * parent is kxd (hv/proc.c forks with CLONE_PARENT), and it dies with kxd
+ * like every kxmon.
  */
 static int mgr_child(void *ctx, int chan)
 {
@@ -321,7 +323,7 @@ static void mgr_recycled(void *ctx, int rc, const char *why)
 	if (rc != 0)
 		fprintf(stderr, "kxmon: recycle: %s\n", why);
 	else if (c->recycle_timeout)
-		alarm(c->recycle_timeout);
+		kxmon_alarm(c->recycle_timeout);
 }
 
 static const char *mgr_reason(void *ctx)
@@ -342,3 +344,12 @@ const struct hv_manager_ops kxmon_manager_ops = {
 	.recycled = mgr_recycled,
 	.reason = mgr_reason,
 };
+
+/* alarm(2) through setitimer(2): the one timer call the jail allows for
+ * both (hv/proc.c passes the time left to a forked child with it). */
+void kxmon_alarm(unsigned secs)
+{
+	struct itimerval it = {.it_value = {.tv_sec = secs}};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}

@@ -43,4 +43,7 @@ void kxmon_client_exit(struct kxmon_client *c, int status, const char *report);
 /* Close the channel (the core, or kxmon_client_exit, has sent EXIT). */
 void kxmon_client_close(struct kxmon_client *c);
 
+/* alarm(secs) by setitimer (the jail allows no alarm(2)); 0 cancels. */
+void kxmon_alarm(unsigned secs);
+
 #endif /* KX_MANAGER_KXMON_KXMON_H */

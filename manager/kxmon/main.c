@@ -31,9 +31,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/kxfd.h"
+#include "manager/jail/jail.h"
 #include "manager/kxmon/kxmon.h"
 
 #define KXMON_VERSION "0.1"
@@ -58,6 +60,12 @@ struct options {
 	int channel_fd; /* -1: no channel */
 	int image_fd;
 	const char *image_name;
+	/* The jail (docs/jail.md): kxd gives the ids and the cgroup's name;
+	 * by hand they come from the default range and the pid. */
+	int no_jail;
+	uint32_t jail_id;       /* 0: from the default range */
+	const char *jail_cgroup; /* NULL: kxmon-<pid> */
+	uint32_t cpu_milli, pids;
 };
 
 /* One table for getopt, --help and the man page's OPTIONS. */
@@ -79,6 +87,11 @@ static const struct option_row {
 	{"image-fd", 'F', required_argument, "FD", "with --channel: the image, a sealed memfd"},
 	{"image-name", 'N', required_argument, "NAME", "with --channel: the image's name, argv[0]"},
 	{"pool", 'P', no_argument, NULL, "with --channel: a pooled pVM, recycled by kxd"},
+	{"jail-id", 'u', required_argument, "ID", "the jail's uid and gid (default: from 0x70000000 up)"},
+	{"jail-cgroup", 'g', required_argument, "NAME", "the jail's cgroup kx/NAME (default kxmon-PID)"},
+	{"jail-cpu", 'U', required_argument, "MILLI", "CPU limit in thousandths of a CPU (default none)"},
+	{"jail-pids", 'n', required_argument, "N", "process limit (default 64)"},
+	{"no-jail", 'J', no_argument, NULL, "UNSAFE, debugging only: run without the jail"},
 	{"help", 'h', no_argument, NULL, "show this help"},
 	{"version", 'V', no_argument, NULL, "show the version"},
 };
@@ -183,6 +196,23 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 'P':
 			opt->pool = 1;
 			break;
+		case 'u':
+		case 'U':
+		case 'n': {
+			uint64_t v;
+
+			if (parse_size(optarg, &v) != 0 || v == 0 || v >= UINT32_MAX)
+				goto bad_value;
+			*(c == 'u' ? &opt->jail_id : c == 'U' ? &opt->cpu_milli : &opt->pids) =
+				(uint32_t)v;
+			break;
+		}
+		case 'g':
+			opt->jail_cgroup = optarg;
+			break;
+		case 'J':
+			opt->no_jail = 1;
+			break;
 		case 'N':
 			if (optarg[0] == '\0' || strlen(optarg) >= KXMON_NAME_MAX)
 				goto bad_value;
@@ -281,6 +311,43 @@ static int map_image_fd(int fd, uint8_t **out, size_t *len, const char **why)
 	*out = p;
 	*len = (size_t)st.st_size;
 	return 0;
+}
+
+/*
+ * The jail (manager/jail, docs/jail.md), entered once the VM exists and
+ * before the loader reads the image: from here on kxmon holds what it
+ * needs and can get nothing more.  KXMON_TEST_JAIL_FORBIDDEN is a
+ * test-only hook (tests/cli/kvm_jail.bats): right after the jail closes,
+ * kxmon makes a call outside its allowlist, which must kill it (SIGSYS).
+ */
+static int enter_jail(const struct options *opt, const struct hv_backend *be,
+		      struct kx_error *err)
+{
+	char name[JAIL_CGROUP_NAME_MAX];
+	uint32_t id = opt->jail_id;
+	struct jail_config cfg;
+	int rc;
+
+	if (id == 0)
+		id = JAIL_IDS_DEFAULT_LO +
+		     (uint32_t)getpid() % (JAIL_IDS_DEFAULT_HI - JAIL_IDS_DEFAULT_LO + 1);
+	if (opt->jail_cgroup == NULL) {
+		jail_cgroup_sweep();
+		snprintf(name, sizeof(name), "kxmon-%d", (int)getpid());
+	}
+	cfg = (struct jail_config){
+		.uid = id,
+		.gid = id,
+		.cgroup = opt->jail_cgroup ? opt->jail_cgroup : name,
+		.limits = {.memory = opt->mem_size + JAIL_MEMORY_OVERHEAD,
+			   .cpu_milli = opt->cpu_milli,
+			   .pids = opt->pids ? opt->pids : JAIL_PIDS_DEFAULT},
+	};
+	cfg.ioctls = hv_backend_ioctls(be, &cfg.nioctls);
+	rc = jail_enter(&cfg, err);
+	if (rc == 0 && getenv("KXMON_TEST_JAIL_FORBIDDEN") != NULL)
+		syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY); /* killed here */
+	return rc;
 }
 
 /* The timeout: SIGALRM pauses the vCPU and makes blocking hypercalls give
@@ -488,6 +555,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kxmon: cannot handle signals: %s\n", strerror(errno));
 		goto out;
 	}
+	if (!opt.no_jail && (rc = enter_jail(&opt, be, &err)) != 0) {
+		snprintf(report, sizeof(report), "%s", err.msg);
+		fprintf(stderr, "kxmon: %s\n", report);
+		goto out;
+	}
 	rc = hv_load(pvm, image, image_len, &err);
 	if (rc != 0) {
 		/* A denial names the library and the rule: kxd's reason in full. */
@@ -501,9 +573,9 @@ int main(int argc, char **argv)
 	}
 	client.recycle_timeout = opt.pool ? opt.timeout : 0; /* idle in a pool: not counted */
 	if (opt.timeout != 0 && !opt.pool)
-		alarm(opt.timeout);
+		kxmon_alarm(opt.timeout);
 	rc = hv_run(pvm, &end, &err);
-	alarm(0);
+	kxmon_alarm(0);
 	if (rc != 0) {
 		snprintf(report, sizeof(report), "pVM %d: %s", (int)getpid(), err.msg);
 		fprintf(stderr, "kxmon: %s\n", report);

@@ -6,7 +6,8 @@ kxmonitor_SRCS := manager/kxmon/client.c
 
 PROGS += kxmon
 kxmon_SRCS := manager/kxmon/main.c
-kxmon_LIBS := kxmonitor kxhv kxchan kxelf
+kxmon_LIBS := kxmonitor kxhv kxchan kxelf kxjail
+kxmon_LDLIBS := $(JAIL_LDLIBS)
 
 # kxmon: a RECYCLE_* message outside the pool's wait breaks the channel.
 UNIT_TESTS += test_kxmon_recycle

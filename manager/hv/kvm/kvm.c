@@ -487,6 +487,15 @@ static int kvm_tsc_offset(struct hv_vm *vm, int64_t *offset, struct kx_error *er
 	*offset = (int64_t)(m->entries[0].data - (before + (after - before) / 2));
 	return 0;
 }
+/* Every ioctl after create (docs/jail.md): the run loop and vCPU state,
+ * memory slots (map_fd, unmap, flush), and fork_child's new VM and vCPU.
+ * KVM_GET_SUPPORTED_CPUID is asked once, at create, and cached. */
+static const unsigned long kvm_ioctls[] = {
+	KVM_RUN,	 KVM_GET_REGS,		  KVM_SET_REGS,		KVM_GET_SREGS,
+	KVM_SET_SREGS, KVM_GET_FPU,		  KVM_SET_FPU,		KVM_SET_USER_MEMORY_REGION,
+	KVM_CREATE_VM, KVM_CREATE_VCPU,	  KVM_GET_VCPU_MMAP_SIZE, KVM_SET_CPUID2,
+	KVM_GET_MSRS, /* tsc_offset: the clock page (posix.c) */
+};
 
 const struct hv_backend hv_kvm_backend = {
 	.name = "kvm",
@@ -508,4 +517,6 @@ const struct hv_backend hv_kvm_backend = {
 	.fork_child = kvm_fork_child,
 	.destroy = kvm_destroy,
 	.tsc_offset = kvm_tsc_offset,
+	.ioctls = kvm_ioctls,
+	.nioctls = sizeof(kvm_ioctls) / sizeof(kvm_ioctls[0]),
 };

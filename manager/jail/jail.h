@@ -1,0 +1,106 @@
+/*
+ * jail.h — the monitor's jail (docs/jail.md; DESIGN.md "The monitor's jail").
+ *
+ * kxmon is where guest-controlled input meets host syscalls.  Once it holds
+ * every fd it needs (the VM, the image, the channel, the console) and before
+ * the guest's first instruction — before the loader reads a byte of the
+ * image — it calls jail_enter(), after which it is:
+ *   - in a cgroup of its own (kx/NAME: memory, cpu, pids; v1 or v2),
+ *   - in new mount, ipc, net and uts namespaces (no pid namespace: a pVM
+ *     fork makes the child kxd's child with its host pid; docs/jail.md),
+ *   - rooted in an empty read-only tmpfs it cannot leave (pivot_root, the
+ *     old root detached),
+ *   - under rlimits (files, no locked memory, no core),
+ *   - an unprivileged uid/gid of its own with no supplementary groups and
+ *     no capabilities, PR_SET_NO_NEW_PRIVS,
+ *   - under a seccomp filter that kills the process on any syscall outside
+ *     its thread's allowlist (seccomp.c, one table), ioctl limited to the
+ *     request codes the backend issues (struct hv_backend's ioctls).
+ * Every step must succeed or jail_enter fails: the caller then exits, it
+ * never runs a guest half-jailed.
+ *
+ * The cgroup functions are also kxd's: a forked monitor is already jailed
+ * and cannot make a cgroup, so kxd makes its child's and moves it there.
+ */
+#ifndef KX_MANAGER_JAIL_H
+#define KX_MANAGER_JAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/kxerr.h"
+
+/* The ids a monitor gets when no range is given (kxd --jail-ids, kxmon
+ * --jail-id): 65536 ids high above any login or subordinate id range. */
+#define JAIL_IDS_DEFAULT_LO 1879048192u /* 0x70000000 */
+#define JAIL_IDS_DEFAULT_HI 1879113727u /* + 65535 */
+/* What a monitor uses besides its guest's memory (its code, the image, the
+ * loader's tables): the memory limit is the guest's memory plus this. */
+#define JAIL_MEMORY_OVERHEAD ((uint64_t)64 << 20)
+/* Open files of a jailed monitor. */
+#define JAIL_NOFILE 1024
+/* Defaults when the manifest's `resources` does not say. */
+#define JAIL_PIDS_DEFAULT 64
+#define JAIL_CGROUP_NAME_MAX 64
+
+/* Who runs the filter: each thread of a monitor loads its own allowlist
+ * (a thread started after jail_enter inherits the vCPU thread's filter and
+ * may only narrow it: docs/jail.md).  One row per thread kind. */
+enum jail_thread {
+	JAIL_THREAD_VCPU, /* kxmon's one thread: the run loop, the channel, fork */
+	JAIL_THREAD_COUNT
+};
+
+struct jail_limits {
+	uint64_t memory;    /* bytes; 0: no limit */
+	uint32_t cpu_milli; /* thousandths of a CPU; 0: no limit */
+	uint32_t pids;      /* 0: no limit */
+};
+
+struct jail_config {
+	uid_t uid; /* the monitor's uid and gid: never 0 */
+	gid_t gid;
+	const char *cgroup; /* kx/<cgroup>, made and joined here; NULL: none */
+	struct jail_limits limits;
+	/* The backend's ioctl request codes, the only ones the filter lets
+	 * through (by number, any fd). */
+	const unsigned long *ioctls;
+	size_t nioctls;
+};
+
+/* Enter the jail (root needed: the caller is kxmon, started by kxd or by
+ * hand as root).  0, or -errno with the step that failed in err. */
+int jail_enter(const struct jail_config *cfg, struct kx_error *err);
+
+/* "LO-HI" (decimal, 1 <= LO <= HI < 2^32 - 1).  0 or -EINVAL. */
+int jail_ids_parse(const char *text, uint32_t *lo, uint32_t *hi);
+
+/* A cgroup name is 1..JAIL_CGROUP_NAME_MAX-1 bytes of [A-Za-z0-9._-], not
+ * "." or "..".  Make kx/NAME under every controller (v1: memory, cpu,
+ * pids; v2: one group) with limits; an existing group is reused with the
+ * new limits.  0 or -errno. */
+int jail_cgroup_make(const char *name, const struct jail_limits *limits, struct kx_error *err);
+/* Move process pid (0: the caller) into kx/NAME.  0 or -errno. */
+int jail_cgroup_join(const char *name, pid_t pid, struct kx_error *err);
+/* Remove kx/NAME (it must be empty: its processes ended).  0 or -errno;
+ * -ENOENT when there was none. */
+int jail_cgroup_remove(const char *name);
+/* Remove the groups of monitors and kxds that are gone: kx/kxmon-PID
+ * (kxmon run by hand cannot remove its own: it is jailed when it ends) and
+ * kx/kxd-PID-ID, whose PID no longer exists.  Groups still in use stay. */
+void jail_cgroup_sweep(void);
+/* The path of kx/NAME's file FILE under controller (v1: "memory", "cpu",
+ * "pids"; v2: ignored), for tests and `kxctl` to read.  0 or -errno. */
+int jail_cgroup_file(const char *name, const char *controller, const char *file, char *out,
+		     size_t size);
+
+/* The allowlist of a thread kind, for docs and tests: the syscall numbers
+ * (at most max written), their count returned. */
+size_t jail_allowlist(enum jail_thread thread, int *nrs, size_t max);
+/* Load the thread's filter on the calling thread (after no_new_privs).
+ * 0 or -errno. */
+int jail_seccomp_load(enum jail_thread thread, const unsigned long *ioctls, size_t nioctls,
+		      struct kx_error *err);
+
+#endif /* KX_MANAGER_JAIL_H */

@@ -1,0 +1,192 @@
+/*
+ * seccomp.c — the allowlists, one table for every thread kind (docs/jail.md
+ * explains each row).  Anything else kills the whole monitor
+ * (SCMP_ACT_KILL_PROCESS): kxd sees it end by SIGSYS and says so.
+ *
+ * To extend: add a row with the thread kinds that need the call and, where
+ * an argument can be pinned, an argument rule; then a line in docs/jail.md.
+ * A thread started after the jail inherits the filter of the thread that
+ * started it and adds its own, so a call it makes must be allowed by both.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "manager/jail/jail.h"
+
+/* How a row pins its arguments. */
+enum arg_rule {
+	ARGS_ANY,    /* every argument allowed */
+	ARGS_IOCTL,  /* arg1 one of the backend's request codes */
+	ARGS_NOEXEC, /* mmap: PROT_EXEC clear in arg2 */
+	ARGS_FORK,   /* clone: exactly the flags of hv's fork wrapper */
+	ARGS_FCNTL,  /* arg1 one of fcntl_cmds */
+	ARGS_FUTEX,  /* arg1 one of futex_ops */
+	ARGS_SOCKOPT, /* getsockopt(fd, SOL_SOCKET, SO_TYPE, ...) */
+	ARGS_DEATHSIG, /* prctl(PR_SET_PDEATHSIG, SIGKILL) */
+};
+
+#define T_VCPU (1u << JAIL_THREAD_VCPU)
+
+struct row {
+	int nr;
+	unsigned threads; /* T_* bits */
+	enum arg_rule args;
+};
+
+/* The one table.  Keep it sorted by what the monitor uses it for. */
+static const struct row rows[] = {
+	/* The vCPU and the VM: KVM_RUN and the rest, by request code. */
+	{SYS_ioctl, T_VCPU, ARGS_IOCTL},
+	/* Memory: guest memory, library and IpC memfds from kxd, malloc. */
+	{SYS_mmap, T_VCPU, ARGS_NOEXEC},
+	{SYS_munmap, T_VCPU, ARGS_ANY},
+	{SYS_mremap, T_VCPU, ARGS_ANY},
+	{SYS_brk, T_VCPU, ARGS_ANY},
+	{SYS_fallocate, T_VCPU, ARGS_ANY}, /* punch out guest pages given back */
+	/* File descriptors the monitor holds: console, channel, memfds. */
+	{SYS_write, T_VCPU, ARGS_ANY},
+	{SYS_close, T_VCPU, ARGS_ANY},
+	{SYS_dup2, T_VCPU, ARGS_ANY}, /* a recycled pVM's console */
+	{SYS_fcntl, T_VCPU, ARGS_FCNTL},
+	{SYS_newfstatat, T_VCPU, ARGS_ANY}, /* fstat of a memfd (no path: an empty root) */
+	/* The channel to kxd. */
+	{SYS_recvmsg, T_VCPU, ARGS_ANY},
+	{SYS_sendto, T_VCPU, ARGS_ANY},
+	{SYS_getsockopt, T_VCPU, ARGS_SOCKOPT},
+	{SYS_poll, T_VCPU, ARGS_ANY},
+	/* IpC: futex wait/wake on shared words. */
+	{SYS_futex, T_VCPU, ARGS_FUTEX},
+	/* Signals: kicks (SIGIO), the timeout (SIGALRM), update retries. */
+	{SYS_rt_sigprocmask, T_VCPU, ARGS_ANY},
+	{SYS_rt_sigreturn, T_VCPU, ARGS_ANY},
+	{SYS_restart_syscall, T_VCPU, ARGS_ANY},
+	{SYS_setitimer, T_VCPU, ARGS_ANY},
+	{SYS_getitimer, T_VCPU, ARGS_ANY},
+	{SYS_timer_create, T_VCPU, ARGS_ANY},
+	{SYS_timer_settime, T_VCPU, ARGS_ANY},
+	{SYS_timer_delete, T_VCPU, ARGS_ANY},
+	/* Time and waiting. */
+	{SYS_clock_gettime, T_VCPU, ARGS_ANY},
+	{SYS_sysinfo, T_VCPU, ARGS_ANY}, /* glibc qsort sizes its buffer by the RAM (update) */
+	/* Process: pVM fork (clone), its pid for kxd, the end. */
+	{SYS_clone, T_VCPU, ARGS_FORK},
+	{SYS_prctl, T_VCPU, ARGS_DEATHSIG}, /* a forked monitor dies with kxd */
+	{SYS_getpid, T_VCPU, ARGS_ANY},
+	{SYS_getppid, T_VCPU, ARGS_ANY}, /* a forked monitor checks kxd is its parent */
+	{SYS_exit_group, T_VCPU, ARGS_ANY},
+};
+#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+
+static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_SETOWN, F_GET_SEALS, F_DUPFD_CLOEXEC};
+static const int futex_ops[] = {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The flags of hv's fork (proc.c: a new process, kxd its parent). */
+#define FORK_FLAGS (CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
+
+size_t jail_allowlist(enum jail_thread thread, int *nrs, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_ROWS; i++) {
+		if (!(rows[i].threads & (1u << thread)))
+			continue;
+		if (n < max)
+			nrs[n] = rows[i].nr;
+		n++;
+	}
+	return n;
+}
+
+/* One seccomp_rule_add per allowed value of arg (ORed rows). */
+static int add_values(scmp_filter_ctx ctx, int nr, unsigned arg, const unsigned long *vals,
+		      size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				      SCMP_CMP(arg, SCMP_CMP_EQ, (scmp_datum_t)vals[i]));
+	return rc;
+}
+
+static int add_ints(scmp_filter_ctx ctx, int nr, unsigned arg, const int *vals, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+				      SCMP_CMP(arg, SCMP_CMP_EQ, (scmp_datum_t)(unsigned)vals[i]));
+	return rc;
+}
+
+static int add_row(scmp_filter_ctx ctx, const struct row *r, const unsigned long *ioctls,
+		   size_t nioctls)
+{
+	switch (r->args) {
+	case ARGS_ANY:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
+	case ARGS_IOCTL:
+		return add_values(ctx, r->nr, 1, ioctls, nioctls);
+	case ARGS_NOEXEC:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	case ARGS_FORK:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, FORK_FLAGS));
+	case ARGS_FCNTL:
+		return add_ints(ctx, r->nr, 1, fcntl_cmds, N_OF(fcntl_cmds));
+	case ARGS_FUTEX:
+		return add_ints(ctx, r->nr, 1, futex_ops, N_OF(futex_ops));
+	case ARGS_DEATHSIG:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 2,
+					SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG),
+					SCMP_A1(SCMP_CMP_EQ, SIGKILL));
+	case ARGS_SOCKOPT:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 2,
+					SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
+					SCMP_A2(SCMP_CMP_EQ, SO_TYPE));
+	}
+	return -EINVAL;
+}
+
+int jail_seccomp_load(enum jail_thread thread, const unsigned long *ioctls, size_t nioctls,
+		      struct kx_error *err)
+{
+	scmp_filter_ctx ctx;
+	int rc = 0;
+
+	if ((unsigned)thread >= JAIL_THREAD_COUNT)
+		return kx_err(err, -EINVAL, "seccomp: no thread kind %d", (int)thread);
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		return kx_err(err, -ENOMEM, "seccomp_init failed");
+	/* The filter is for this architecture only: a call through another
+	 * ABI (x32, i386 int 0x80) is not in it and kills. */
+	for (size_t i = 0; rc == 0 && i < N_ROWS; i++) {
+		if (!(rows[i].threads & (1u << thread)))
+			continue;
+		rc = add_row(ctx, &rows[i], ioctls, nioctls);
+		if (rc != 0)
+			kx_err(err, rc, "seccomp: rule for syscall %d: %s", rows[i].nr,
+			       strerror(-rc));
+	}
+	if (rc == 0) {
+		rc = seccomp_load(ctx);
+		if (rc != 0)
+			kx_err(err, rc, "seccomp_load: %s", strerror(-rc));
+	}
+	seccomp_release(ctx);
+	return rc;
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# kvm_jail: the monitor's jail (docs/jail.md) on real pVMs, through kxd and
+# by hand: /proc/PID/status of a running kxmon (seccomp filter mode 2,
+# no_new_privs, a uid and gid that are not root, no capabilities), its own
+# mount/net/ipc/uts namespaces and an empty root, its cgroup and the limits
+# in the cgroup's files (the manifest's memory and resources), a forked
+# monitor's own cgroup, and a forbidden system call (the test-only hook
+# KXMON_TEST_JAIL_FORBIDDEN) killing kxmon with SIGSYS, reported by kxd.
+# Needs root (namespaces, cgroups, setuid): CI runs as root; elsewhere the
+# tests are skipped with the reason, as they are without /dev/kvm.
+
+bats_require_minimum_version 1.5.0
+
+load "$KX_ROOT/tests/data/kxd/helpers"
+
+setup_file() {
+	local fx=$BATS_FILE_TMPDIR/fx
+	mkdir -p "$fx/lib"
+	sed -e "s|@APP@|jailt|" -e "s|@CHILDREN@|4|" -e "s|@DEPTH@|2|" -e "s|@MEMBERS@|8|" \
+		-e "s|@KEYS@|$KX_ROOT/manifests/keys|g" "$DATA/fork.yaml.in" > "$fx/jailt.yaml"
+	echo "resources: { cpu: 0.5, pids: 16 }" >> "$fx/jailt.yaml"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name jailt --version 1.0 -o "$fx/jailt.kxe" \
+		"$KX_BUILD/guest/forkt.kxe" >/dev/null
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/jailt.yaml" >/dev/null
+	kvm_probe
+}
+
+setup() {
+	need_kvm
+	[ "$(id -u)" -eq 0 ] || skip "the jail needs root (namespaces, cgroups, ids)"
+	start_kxd
+}
+
+teardown() {
+	[ -z "${RUNNER:-}" ] || kill "$RUNNER" 2>/dev/null || true
+	stop_kxd
+}
+
+# pid_of ID: pVM ID's kxmon pid (kxctl list --json)
+pid_of() {
+	"$KXCTL" list --socket "$SOCK" --json |
+		sed -n "s/.*\"id\": $1,[^}]*\"pid\": \([0-9]*\).*/\1/p"
+}
+
+# status_field PID FIELD: a line of /proc/PID/status, value only
+status_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
+}
+
+# cg_file PID CONTROLLER FILE: the path of FILE in PID's cgroup (v1 or v2)
+cg_file() {
+	local path
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		path=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+		echo "/sys/fs/cgroup$path/$3"
+	else
+		path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++)
+			if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+		echo "/sys/fs/cgroup/$2$path/$3"
+	fi
+}
+
+# jailed PID: everything /proc says about a jailed kxmon
+jailed() {
+	local pid=$1 uid
+	[ "$(status_field "$pid" Seccomp)" = 2 ] || { echo "Seccomp"; return 1; }
+	[ "$(status_field "$pid" NoNewPrivs)" = 1 ] || { echo "NoNewPrivs"; return 1; }
+	uid=$(status_field "$pid" Uid | awk '{ print $1 }')
+	[ "$uid" -ne 0 ] || { echo "uid 0"; return 1; }
+	status_field "$pid" Uid | grep -Eq "^$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid$" ||
+		{ echo "real/effective/saved/fs uid differ"; return 1; }
+	status_field "$pid" Gid | grep -Eq "^$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid$" ||
+		{ echo "gid"; return 1; }
+	[ -z "$(status_field "$pid" Groups)" ] || { echo "groups"; return 1; }
+	[ "$(status_field "$pid" CapEff)" = 0000000000000000 ] || { echo "CapEff"; return 1; }
+	[ "$(status_field "$pid" CapPrm)" = 0000000000000000 ] || { echo "CapPrm"; return 1; }
+	for ns in mnt net ipc uts; do
+		[ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")" ] ||
+			{ echo "shares the $ns namespace"; return 1; }
+	done
+	[ -z "$(ls -A "/proc/$pid/root/")" ] || { echo "its root is not empty"; return 1; }
+	grep -Eq "^Max core file size +0 +0 " "/proc/$pid/limits" || { echo "core"; return 1; }
+	grep -Eq "^Max locked memory +0 +0 " "/proc/$pid/limits" || { echo "memlock"; return 1; }
+	grep -Eq "^Max open files +1024 +1024 " "/proc/$pid/limits" || { echo "files"; return 1; }
+}
+
+# start_spin: pVM 1 runs forkt spinwait (it forks pVM 2, which spins, and
+# waits for it) in the background; waits until both run.
+start_spin() {
+	"$KXCTL" run --socket "$SOCK" "$FX/jailt.kxe" spinwait > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	RUNNER=$!
+	wait_for grep -q "waiting for child 2" "$BATS_TEST_TMPDIR/out" || explain "no fork"
+	P1=$(pid_of 1)
+	P2=$(pid_of 2)
+	[ -n "$P1" ] && [ -n "$P2" ] || explain "no pids"
+}
+
+@test "jail: a kxmon kxd started runs jailed (seccomp, no_new_privs, own ids, namespaces, empty root)" {
+	start_spin
+	msg=$(jailed "$P1") || explain "pVM 1: $msg"
+	# the ids come from kxd's default range, never an existing user's
+	uid=$(status_field "$P1" Uid | awk '{ print $1 }')
+	[ "$uid" -ge 1879048192 ] && [ "$uid" -le 1879113727 ] || explain "uid $uid off the range"
+}
+
+@test "jail: kxd --jail-ids puts the monitors' ids in the given range" {
+	stop_kxd
+	start_kxd --jail-ids 3000000-3000009
+	start_spin
+	uid=$(status_field "$P1" Uid | awk '{ print $1 }')
+	[ "$uid" -ge 3000000 ] && [ "$uid" -le 3000009 ] || explain "uid $uid off the range"
+	run "$KXD" --policy "$FX/kx.kxp" --socket "$BATS_TEST_TMPDIR/x.sock" --jail-ids 0-5
+	[ "$status" -eq 2 ] || explain "root in the range must be refused"
+}
+
+@test "jail: a pVM's cgroup carries the manifest's memory and resources, and goes with it" {
+	start_spin
+	# memory: 16M of guest + the monitor's 64 MiB (docs/jail.md)
+	f=$(cg_file "$P1" memory memory.limit_in_bytes)
+	[[ "$f" == */kx/kxd-*-1/memory.limit_in_bytes ]] || explain "pVM 1's group: $f"
+	[ "$(cat "$f")" = $(( (16 + 64) << 20 )) ] || explain "memory limit $(cat "$f")"
+	f=$(cg_file "$P1" pids pids.max)
+	[ "$(cat "$f")" = 16 ] || explain "pids.max $(cat "$f")"
+	f=$(cg_file "$P1" cpu cpu.cfs_quota_us)
+	[ "$(cat "$f")" = 50000 ] && [ "$(cat "${f%/*}/cpu.cfs_period_us")" = 100000 ] ||
+		explain "cpu: 0.5 CPU"
+	dir=${f%/*}
+	"$KXCTL" kill --socket "$SOCK" 1
+	wait "$RUNNER" || true
+	RUNNER=
+	wait_for test ! -d "$dir" || explain "pVM 1's group $dir outlived it"
+}
+
+@test "jail: a forked monitor is jailed too, in a cgroup of its own that kxd made" {
+	start_spin
+	msg=$(jailed "$P2") || explain "pVM 2: $msg"
+	# the filter is the parent's, inherited; the ids the family's
+	[ "$(status_field "$P2" Uid)" = "$(status_field "$P1" Uid)" ] || explain "family ids"
+	f=$(cg_file "$P2" pids pids.max)
+	[[ "$f" == */kx/kxd-*-2/pids.max ]] || explain "pVM 2's group: $f"
+	[ "$(cat "$f")" = 16 ] || explain "the app's pids limit"
+	f=$(cg_file "$P2" memory memory.limit_in_bytes)
+	[[ "$f" == */kx/kxd-*-2/* ]] && [ "$(cat "$f")" = $(( (16 + 64) << 20 )) ] ||
+		explain "pVM 2's memory limit"
+	# kxd's, by CLONE_PARENT: no middle process
+	[ "$(awk '{ print $4 }' "/proc/$P2/stat")" = "$(awk '{ print $4 }' "/proc/$P1/stat")" ] ||
+		explain "pVM 2's parent is not kxd"
+}
+
+@test "jail: a forbidden system call kills kxmon (SIGSYS) and kxd reports it" {
+	stop_kxd
+	export KXMON_TEST_JAIL_FORBIDDEN=1
+	start_kxd
+	unset KXMON_TEST_JAIL_FORBIDDEN
+	ctl run "$FX/jailt.kxe" cow
+	[ "$status" -eq 159 ] || explain "want 159 (128 + SIGSYS)"
+	[[ "$stderr" == *"killed by its jail: a system call outside kxmon's allowlist (SIGSYS)"* ]] ||
+		explain "kxctl run says why"
+	ctl list
+	grep -Eq "^1 +jailt +[0-9]+ +exited +[^ ]+ +159 " <<<"$output" || explain "kxctl list"
+	grep -q "pVM 1 (jailt): killed by its jail" "$SOCK.log" || explain "kxd's log"
+}
+
+@test "jail: kxmon run by hand jails itself the same way" {
+	"$KX_BIN/kxmon" --timeout 20 "$KX_BUILD/guest/spin.kxe" > /dev/null 2>&1 &
+	RUNNER=$!
+	filtered() { [ "$(status_field "$RUNNER" Seccomp 2>/dev/null)" = 2 ]; }
+	wait_for filtered || explain "no filter"
+	msg=$(jailed "$RUNNER") || explain "$msg"
+	f=$(cg_file "$RUNNER" pids pids.max)
+	[[ "$f" == */kx/kxmon-$RUNNER/pids.max ]] && [ "$(cat "$f")" = 64 ] || explain "cgroup $f"
+	kill "$RUNNER"
+	RUNNER=
+	run -159 env KXMON_TEST_JAIL_FORBIDDEN=1 "$KX_BIN/kxmon" "$KX_BUILD/guest/hello.kxe"
+	[ -z "$output" ] || explain "killed before the guest ran"
+}
+
+@test "jail: kxmon --no-jail (debugging only) runs unfiltered" {
+	run -0 "$KX_BIN/kxmon" --no-jail "$KX_BUILD/guest/hello.kxe"
+	run -0 env KXMON_TEST_JAIL_FORBIDDEN=1 "$KX_BIN/kxmon" --no-jail "$KX_BUILD/guest/hello.kxe"
+	[ "${lines[0]}" = "hello from a pVM" ] || explain "the hook only fires in the jail"
+}
