@@ -127,6 +127,8 @@ static long mkdir_at(long dirfd, const char *path, mode_t mode)
 
 	if (rc != 0)
 		return rc;
+	if ((rc = tmpfs_writable(w.dir)) != 0)
+		return rc;
 	n = tmpfs_node_new(S_IFDIR | (mode & 07777 & ~tmpfs_umask));
 	if (!n)
 		return -ENOSPC;
@@ -157,13 +159,15 @@ static long rmdir_at(long dirfd, const char *path)
 		return -EINVAL;
 	if (strcmp(w.name, "..") == 0)
 		return -ENOTEMPTY;
+	if ((rc = tmpfs_writable(w.dir)) != 0)
+		return rc; /* Linux: before the name is looked up */
 	n = tmpfs_child(w.dir, w.name);
 	if (!n)
 		return -ENOENT;
 	if (!S_ISDIR(n->mode))
 		return -ENOTDIR;
-	if (n == tmpfs_root)
-		return -EBUSY;
+	if (n == tmpfs_root || n->rofs)
+		return -EBUSY; /* / or the image's tree's mount point */
 	if (n->first)
 		return -ENOTEMPTY;
 	tmpfs_unlink(w.dir, w.name);
@@ -182,6 +186,8 @@ static long unlink_at(long dirfd, const char *path, int flags)
 		return rmdir_at(dirfd, path);
 	if ((rc = tmpfs_resolve(dirfd, path, &w)) != 0)
 		return rc;
+	if ((rc = tmpfs_writable(w.dir)) != 0)
+		return rc; /* Linux: before the name is looked up */
 	n = tmpfs_child(w.dir, w.name);
 	if (!n)
 		return -ENOENT;
@@ -233,9 +239,13 @@ static long rename_at(long olddirfd, const char *oldpath, long newdirfd, const c
 	if ((rc = tmpfs_resolve(olddirfd, oldpath, &from)) != 0 ||
 	    (rc = tmpfs_resolve(newdirfd, newpath, &to)) != 0)
 		return rc;
+	if ((rc = tmpfs_same_writable(from.dir, to.dir)) != 0)
+		return rc; /* Linux: EXDEV, then EROFS, before the names */
 	n = tmpfs_child(from.dir, from.name);
 	if (!n)
 		return -ENOENT;
+	if (n->rofs)
+		return -EBUSY; /* the image's tree's mount point */
 	if (from.name[0] == '\0' || strcmp(from.name, ".") == 0 || strcmp(from.name, "..") == 0 ||
 	    to.name[0] == '\0' || strcmp(to.name, ".") == 0 || strcmp(to.name, "..") == 0)
 		return -EBUSY;
@@ -300,6 +310,8 @@ static long link_at(long olddirfd, const char *oldpath, long newdirfd, const cha
 	if (S_ISDIR(n->mode))
 		return -EPERM;
 	if ((rc = new_name(newdirfd, newpath, &w)) != 0)
+		return rc;
+	if ((rc = tmpfs_same_writable(n, w.dir)) != 0)
 		return rc;
 	if (w.trailing_slash)
 		return -ENOENT;
@@ -418,6 +430,8 @@ KX_SYS(umask)
 
 static long chmod_node(struct tmpfs_node *n, mode_t mode)
 {
+	if (n->rofs)
+		return -EROFS;
 	n->mode = (n->mode & S_IFMT) | (mode & 07777);
 	tmpfs_touch(n, TOUCH_C);
 	return 0;
@@ -461,6 +475,8 @@ KX_SYS(fchmod)
 
 static long chown_node(struct tmpfs_node *n, long uid, long gid)
 {
+	if (n->rofs)
+		return -EROFS;
 	if (uid != -1)
 		n->uid = (uid_t)uid;
 	if (gid != -1)
@@ -533,6 +549,8 @@ KX_SYS(utimensat)
 	else
 		rc = tmpfs_lookup(a[0], path, &n);
 	if (rc != 0)
+		return rc;
+	if ((rc = tmpfs_writable(n)) != 0)
 		return rc;
 	kx_timespec_now(CLOCK_REALTIME, &now);
 	if (ts) {

@@ -43,10 +43,22 @@ struct tmpfs_node *tmpfs_node_new(mode_t mode)
 
 void tmpfs_maybe_free(struct tmpfs_node *n)
 {
-	if (n->nlink > 0 || n->opens > 0 || n == tmpfs_root)
+	if (n->nlink > 0 || n->opens > 0 || n == tmpfs_root || n->rofs)
 		return;
 	kx_kfree(n->data);
 	kx_kfree(n);
+}
+
+long tmpfs_writable(const struct tmpfs_node *n)
+{
+	return n->rofs ? -EROFS : 0;
+}
+
+long tmpfs_same_writable(const struct tmpfs_node *a, const struct tmpfs_node *b)
+{
+	if (a->rofs != b->rofs)
+		return -EXDEV;
+	return tmpfs_writable(a);
 }
 
 void tmpfs_touch(struct tmpfs_node *n, int what)
@@ -300,6 +312,8 @@ long tmpfs_stat(const struct tmpfs_node *n, struct stat *st)
 
 long tmpfs_resize(struct tmpfs_node *n, size_t size)
 {
+	if (n->rofs)
+		return -EROFS;
 	if (size > n->cap) {
 		size_t cap = n->cap ? n->cap : 256;
 		char *data;
@@ -530,6 +544,8 @@ static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 			return rc;
 		if (!S_ISDIR(n->mode))
 			return -ENOTDIR;
+		if ((rc = tmpfs_writable(n)) != 0)
+			return rc;
 		return open_unnamed(flags & ~O_TMPFILE);
 	}
 	if ((rc = tmpfs_resolve(dirfd, path, &w)) != 0)
@@ -542,6 +558,8 @@ static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 			return -EISDIR;
 		if (w.dir->nlink == 0)
 			return -ENOENT; /* a removed directory takes no new names */
+		if ((rc = tmpfs_writable(w.dir)) != 0)
+			return rc;
 		n = tmpfs_node_new(S_IFREG | (mode & 07777 & ~tmpfs_umask));
 		if (!n)
 			return -ENOSPC;
@@ -559,6 +577,8 @@ static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 	} else if (w.trailing_slash || (flags & O_DIRECTORY)) {
 		return -ENOTDIR;
 	}
+	if (n->rofs && !(flags & O_PATH) && (acc != O_RDONLY || (flags & O_TRUNC)))
+		return -EROFS;
 	if (S_ISREG(n->mode) && (flags & O_TRUNC) && acc != O_RDONLY && n->size > 0) {
 		if ((rc = tmpfs_resize(n, 0)) != 0)
 			return rc;
@@ -628,4 +648,5 @@ void kx_tmpfs_init(void)
 	}
 	tmpfs_cwd = tmpfs_root;
 	tmpfs_root->opens++; /* the cwd holds it */
+	kx_imagefs_init();
 }

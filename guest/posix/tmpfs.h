@@ -2,10 +2,8 @@
  * tmpfs.h — private to tmpfs.c and fs.c: the in-memory file system's
  * nodes and path resolution.
  *
- * Today tmpfs is the whole name space of a pVM (/, with /tmp and /dev);
- * the image's signed tree and host directories will be mounted into it
- * (a node that is a mount point hands the rest of the walk to another
- * file system) without changing the system calls in fs.c.
+ * tmpfs is the name space of a pVM (/, with /tmp and /dev); the image's
+ * signed tree lives in it as read-only nodes (`rofs`, imagefs.c).
  */
 #ifndef KX_POSIX_TMPFS_H
 #define KX_POSIX_TMPFS_H
@@ -21,11 +19,12 @@ struct tmpfs_node {
 	ino_t ino;
 	nlink_t nlink;	/* names (and, for a directory, "." and its children's "..") */
 	unsigned opens; /* open descriptions, the cwd and O_TMPFILE files */
+	unsigned char rofs; /* the image's tree (imagefs.c): read-only, EROFS */
 	uid_t uid;
 	gid_t gid;
 	struct timespec atime, mtime, ctime;
 	const struct kx_file_ops *dev; /* S_IFCHR: the device */
-	/* S_IFREG */
+	/* S_IFREG (rofs: the pack's bytes in the image, never freed) */
 	char *data;
 	size_t size, cap;
 	/* S_IFDIR: entries in the order they were made; cookies never reused */
@@ -78,6 +77,15 @@ void tmpfs_maybe_free(struct tmpfs_node *node);
 long tmpfs_stat(const struct tmpfs_node *node, struct stat *st);
 long tmpfs_resize(struct tmpfs_node *node, size_t size);
 void tmpfs_touch(struct tmpfs_node *node, int what); /* TOUCH_* */
+/* A change below dir (a new, removed or moved name) or to a node: -EROFS
+ * on the image's tree, 0 elsewhere. */
+long tmpfs_writable(const struct tmpfs_node *node);
+/* Between the image's tree and the rest: -EXDEV, as between two mounts;
+ * inside the tree: -EROFS; 0 elsewhere. */
+long tmpfs_same_writable(const struct tmpfs_node *a, const struct tmpfs_node *b);
+
+/* The image's packed tree (imagefs.c), mounted by kx_tmpfs_init. */
+void kx_imagefs_init(void);
 #define TOUCH_M 1 /* contents changed: mtime and ctime */
 #define TOUCH_C 2 /* attributes changed: ctime */
 
