@@ -21,9 +21,9 @@
 #define TMPFS_MAGIC 0x01021994
 
 /* The node dirfd/path name, following AT_EMPTY_PATH (an empty path names
- * dirfd itself, whatever it is). */
+ * dirfd itself, whatever it is); KX_HOSTPATH with *w for a host path. */
 static long node_at(long dirfd, const char *path, int flags, struct tmpfs_node **n,
-		    struct kx_file **f)
+		    struct kx_file **f, struct tmpfs_where *w)
 {
 	*f = NULL;
 	if ((flags & AT_EMPTY_PATH) && path[0] == '\0') {
@@ -37,18 +37,21 @@ static long node_at(long dirfd, const char *path, int flags, struct tmpfs_node *
 		*n = tmpfs_node_of(*f);
 		return 0; /* NULL *n: not a tmpfs object, the caller uses *f */
 	}
-	return tmpfs_lookup(dirfd, path, n);
+	return tmpfs_lookup_at(dirfd, path, n, w);
 }
 
 static long stat_at(long dirfd, const char *path, struct stat *st, int flags)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
 	struct kx_file *f;
 	long rc;
 
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	if ((rc = node_at(dirfd, path, flags, &n, &f)) != 0)
+	if ((rc = node_at(dirfd, path, flags, &n, &f, &w)) == KX_HOSTPATH)
+		return hostfs_stat(&w, flags & AT_SYMLINK_NOFOLLOW, st);
+	if (rc != 0)
 		return rc;
 	if (!n) {
 		memset(st, 0, sizeof(*st));
@@ -74,6 +77,7 @@ KX_SYS(newfstatat)
 
 static long access_at(long dirfd, const char *path, int mode, int flags)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
 	long rc;
 
@@ -81,7 +85,16 @@ static long access_at(long dirfd, const char *path, int mode, int flags)
 		return -EINVAL;
 	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((rc = tmpfs_lookup(dirfd, path, &n)) != 0)
+	if ((rc = tmpfs_lookup_at(dirfd, path, &n, &w)) == KX_HOSTPATH) {
+		struct stat st;
+
+		/* As root: a host file exists; X_OK wants an x bit. */
+		if ((rc = hostfs_stat(&w, 0, &st)) != 0)
+			return rc;
+		return (mode & X_OK) && !S_ISDIR(st.st_mode) && !(st.st_mode & 0111) ? -EACCES
+											  : 0;
+	}
+	if (rc != 0)
 		return rc;
 	/* As root: read and write always; execute when someone may. */
 	if ((mode & X_OK) && !S_ISDIR(n->mode) && !(n->mode & 0111))
@@ -125,6 +138,8 @@ static long mkdir_at(long dirfd, const char *path, mode_t mode)
 	struct tmpfs_node *n;
 	long rc = new_name(dirfd, path, &w);
 
+	if (rc == KX_HOSTPATH)
+		return hostfs_mkdir(&w, mode & 07777 & ~tmpfs_umask);
 	if (rc != 0)
 		return rc;
 	if ((rc = tmpfs_writable(w.dir)) != 0)
@@ -153,6 +168,8 @@ static long rmdir_at(long dirfd, const char *path)
 	struct tmpfs_node *n;
 	long rc = tmpfs_resolve(dirfd, path, &w);
 
+	if (rc == KX_HOSTPATH)
+		return hostfs_unlink(&w, 1);
 	if (rc != 0)
 		return rc;
 	if (strcmp(w.name, ".") == 0)
@@ -184,7 +201,9 @@ static long unlink_at(long dirfd, const char *path, int flags)
 		return -EINVAL;
 	if (flags & AT_REMOVEDIR)
 		return rmdir_at(dirfd, path);
-	if ((rc = tmpfs_resolve(dirfd, path, &w)) != 0)
+	if ((rc = tmpfs_resolve(dirfd, path, &w)) == KX_HOSTPATH)
+		return hostfs_unlink(&w, 0);
+	if (rc != 0)
 		return rc;
 	if ((rc = tmpfs_writable(w.dir)) != 0)
 		return rc; /* Linux: before the name is looked up */
@@ -236,9 +255,23 @@ static long rename_at(long olddirfd, const char *oldpath, long newdirfd, const c
 	if (flags & ~RENAME_NOREPLACE)
 		return (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) ? kx_enosys(SYS_renameat2)
 								     : -EINVAL;
-	if ((rc = tmpfs_resolve(olddirfd, oldpath, &from)) != 0 ||
-	    (rc = tmpfs_resolve(newdirfd, newpath, &to)) != 0)
-		return rc;
+	{
+		long rc_from = tmpfs_resolve(olddirfd, oldpath, &from);
+		long rc_to = tmpfs_resolve(newdirfd, newpath, &to);
+
+		if (rc_from == KX_HOSTPATH || rc_to == KX_HOSTPATH) {
+			if (rc_from != KX_HOSTPATH && rc_from != 0)
+				return rc_from;
+			if (rc_to != KX_HOSTPATH && rc_to != 0)
+				return rc_to;
+			/* Between two mounts, or a mount and tmpfs: as Linux. */
+			if (rc_from != rc_to || from.host != to.host)
+				return -EXDEV;
+			return hostfs_rename(&from, &to, flags);
+		}
+		if ((rc = rc_from) != 0 || (rc = rc_to) != 0)
+			return rc;
+	}
 	if ((rc = tmpfs_same_writable(from.dir, to.dir)) != 0)
 		return rc; /* Linux: EXDEV, then EROFS, before the names */
 	n = tmpfs_child(from.dir, from.name);
@@ -334,12 +367,15 @@ KX_SYS(linkat)
 
 KX_SYS(truncate)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
 	long rc;
 
 	if (a[1] < 0)
 		return -EINVAL;
-	if ((rc = tmpfs_lookup(AT_FDCWD, (const char *)a[0], &n)) != 0)
+	if ((rc = tmpfs_lookup_at(AT_FDCWD, (const char *)a[0], &n, &w)) == KX_HOSTPATH)
+		return hostfs_truncate(&w, (off_t)a[1]);
+	if (rc != 0)
 		return rc;
 	if (S_ISDIR(n->mode))
 		return -EISDIR;
@@ -514,8 +550,12 @@ KX_SYS(fchownat)
 
 	if (a[4] & ~(long)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((rc = node_at(a[0], (const char *)a[1], (int)a[4], &n, &f)) != 0)
-		return rc;
+	{
+		struct tmpfs_where w;
+
+		if ((rc = node_at(a[0], (const char *)a[1], (int)a[4], &n, &f, &w)) != 0)
+			return rc;
+	}
 	return n ? chown_node(n, (int)a[2], (int)a[3]) : -EPERM;
 }
 

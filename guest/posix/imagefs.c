@@ -25,47 +25,15 @@
 extern const unsigned char kx_image_tree[] __attribute__((weak));
 extern const unsigned char kx_image_tree_end[] __attribute__((weak));
 
-/* The child called name[0..len) of dir, made as a directory when missing
- * (mode; rofs) — or NULL when it exists and is not a directory. */
-static struct tmpfs_node *subdir(struct tmpfs_node *dir, const char *name, size_t len,
-				 mode_t mode, int rofs, int must_be_new)
-{
-	char buf[NAME_MAX + 1];
-	struct tmpfs_node *n;
-
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	n = tmpfs_child(dir, buf);
-	if (n) {
-		if (must_be_new)
-			kx_panic("posix: the image's file tree cannot be mounted: %s exists", buf);
-		return S_ISDIR(n->mode) && !n->rofs ? n : NULL;
-	}
-	n = tmpfs_node_new(S_IFDIR | mode);
-	if (!n || tmpfs_link(dir, buf, n) != 0)
-		kx_panic("posix: no memory for the image's file tree");
-	n->rofs = (unsigned char)rofs;
-	return n;
-}
-
-/* The directory the mount point names, its parents made on the way. */
+/* The mount point: new, its parents made as ordinary directories. */
 static struct tmpfs_node *mount_point(const struct kx_pack *p)
 {
-	struct tmpfs_node *d = tmpfs_root;
-	size_t at = 1;
+	struct tmpfs_node *d = tmpfs_mount_point(p->mount, p->mount_len, 0555);
 
-	while (at < p->mount_len) {
-		size_t end = at;
-
-		while (end < p->mount_len && p->mount[end] != '/')
-			end++;
-		d = subdir(d, p->mount + at, end - at, end == p->mount_len ? 0555 : 0755,
-			   end == p->mount_len, end == p->mount_len);
-		if (!d)
-			kx_panic("posix: the image's file tree cannot be mounted at %.*s",
-				 (int)p->mount_len, p->mount);
-		at = end + 1;
-	}
+	if (!d)
+		kx_panic("posix: the image's file tree cannot be mounted at %.*s",
+			 (int)p->mount_len, p->mount);
+	d->rofs = 1;
 	return d;
 }
 

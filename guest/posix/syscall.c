@@ -51,6 +51,9 @@ long __kx_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 	const long a[6] = {a1, a2, a3, a4, a5, a6};
 	long rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
 
+	if (rc == KX_HOSTPATH)
+		rc = -EOPNOTSUPP; /* posix-fs: a path into a host directory this call cannot take */
+
 	if (kx_thread_sig()->pending)
 		kx_signals_deliver();
 	return rc;

@@ -4,7 +4,7 @@
 # for both.  tests/cli/libc.bats runs both and compares their output.
 
 LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals
-LIBC_KX_ONLY := kxonly imagetree
+LIBC_KX_ONLY := kxonly imagetree hostdirs
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
 	-pthread
