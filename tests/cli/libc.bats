@@ -87,6 +87,10 @@ conform() {
 	conform signals 20
 }
 
+@test "conformance: epoll over pipes and epoll fds (LT, ET, one-shot, MOD/DEL, HUP, a closed fd, a waking thread)" {
+	conform epoll 50
+}
+
 @test "kx only: fixed ids, no terminal, W^X (EACCES / ENOSYS), RDRAND, devices, ENOSYS recorded" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"

@@ -3,7 +3,7 @@
 # with the SDK's kx-cc, the way an app developer builds one; the same flags
 # for both.  tests/cli/libc.bats runs both and compares their output.
 
-LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals
+LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals epoll
 LIBC_KX_ONLY := kxonly imagetree hostdirs
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
