@@ -78,6 +78,22 @@ enum kx_hcall_nr {
 	KX_HC_ENTROPY = 39,	   /* struct kx_hc_entropy: host entropy */
 	KX_HC_POSIX_REPORT = 40,   /* struct kx_hc_posix_report: an unimplemented call */
 	/* end posix-mon */
+	/* posix-fs: host directories granted by the manifest's `files` rules
+	 * (docs/guest-abi.md "Host directories"); every one takes struct
+	 * kx_hc_fs.  59..62 stay reserved for posix-fs. */
+	KX_HC_FS_MOUNT = 46,	/* describe mount `mount` (-KX_ENOENT past the last) */
+	KX_HC_FS_OPEN = 47,	/* open path under a mount: ret = a handle */
+	KX_HC_FS_CLOSE = 48,	/* close handle */
+	KX_HC_FS_PREAD = 49,	/* read len bytes at off into buf */
+	KX_HC_FS_PWRITE = 50,	/* write len bytes at off from buf */
+	KX_HC_FS_FSTAT = 51,	/* struct kx_fs_stat of handle into buf */
+	KX_HC_FS_STAT = 52,	/* struct kx_fs_stat of path into buf */
+	KX_HC_FS_GETDENTS = 53, /* linux_dirent64 records of handle from position off */
+	KX_HC_FS_MKDIR = 54,	/* make directory path (mode in off) */
+	KX_HC_FS_UNLINK = 55,	/* remove path (flags: KX_FS_REMOVEDIR) */
+	KX_HC_FS_RENAME = 56,	/* rename path to path2 (flags: KX_FS_NOREPLACE) */
+	KX_HC_FS_TRUNCATE = 57, /* set handle's size to off */
+	KX_HC_FS_FSYNC = 58,	/* flush handle (flags: KX_FS_DATASYNC) */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
@@ -107,6 +123,19 @@ enum kx_hcall_nr {
 #define KX_ENOSYS    38
 #define KX_EIDRM     43
 #define KX_ETIMEDOUT 110
+/* posix-fs: what the host-directory calls pass on (Linux's meanings). */
+#define KX_ENXIO	 6  /* not a regular file or directory (a device, FIFO, socket) */
+#define KX_EBUSY	 16
+#define KX_EXDEV	 18 /* the path leads out of the mount (.., a symlink, a rename) */
+#define KX_ENOTDIR	 20
+#define KX_EISDIR	 21
+#define KX_EFBIG	 27
+#define KX_EROFS	 30 /* a read-only mount */
+#define KX_EMLINK	 31
+#define KX_ENAMETOOLONG 36
+#define KX_ENOTEMPTY	 39
+#define KX_ELOOP	 40
+#define KX_EOVERFLOW	 75
 
 struct kx_hc_hdr {
 	uint32_t abi_version; /* KX_HCALL_ABI_VERSION */
@@ -508,6 +537,43 @@ struct kx_boot_info {
 /* kx_boot_info.features */
 #define KX_BOOT_FSGSBASE 0x1ull /* rdfsbase/wrfsbase work at CPL3 (the TLS base) */
 
+/* ---- posix-fs: host directories (KX_HC_FS_*, docs/guest-abi.md) ---- */
+
+#define KX_FS_PATH_MAX	 4095u	/* path, path2: bytes, no NUL; relative to the mount */
+#define KX_FS_IO_MAX	 (1u << 20) /* PREAD, PWRITE, GETDENTS: len at most */
+#define KX_FS_MOUNTS_MAX 16u
+#define KX_FS_HANDLES_MAX 1024u
+
+/* flags */
+#define KX_FS_RW	 0x1u	/* FS_MOUNT out: the mount is writable */
+#define KX_FS_REMOVEDIR	 0x200u /* UNLINK: rmdir (Linux's AT_REMOVEDIR) */
+#define KX_FS_NOFOLLOW	 0x100u /* STAT: lstat (Linux's AT_SYMLINK_NOFOLLOW) */
+#define KX_FS_NOREPLACE	 0x1u	/* RENAME: fail with EEXIST (Linux's RENAME_NOREPLACE) */
+#define KX_FS_DATASYNC	 0x1u	/* FSYNC: fdatasync */
+
+struct kx_hc_fs {
+	struct kx_hc_hdr hdr;
+	uint32_t mount;	   /* the mount's index (0..KX_FS_MOUNTS_MAX-1) */
+	uint32_t flags;	   /* OPEN: Linux O_* flags; others: KX_FS_* above; MOUNT out */
+	uint64_t handle;   /* CLOSE, PREAD, PWRITE, FSTAT, GETDENTS, TRUNCATE, FSYNC */
+	uint64_t path;	   /* guest address of a path under the mount ("" = its root) */
+	uint64_t path_len; /* 0..KX_FS_PATH_MAX */
+	uint64_t path2;	   /* RENAME: the new path, in the same mount */
+	uint64_t path2_len;
+	uint64_t buf;	   /* PREAD/PWRITE data, FSTAT/STAT a struct kx_fs_stat, GETDENTS
+			    * records, MOUNT the guest path (NUL-terminated) */
+	uint64_t len;	   /* bytes at buf */
+	uint64_t off;	   /* PREAD/PWRITE offset, TRUNCATE size, OPEN/MKDIR mode,
+			    * GETDENTS position (in and out), MOUNT out: the size cap */
+};
+
+/* Linux's struct stat fields, in a layout of our own. */
+struct kx_fs_stat {
+	uint64_t dev, ino, nlink, size, blocks, rdev;
+	uint32_t mode, uid, gid, blksize;
+	int64_t atime_sec, atime_nsec, mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+};
+
 /* Layout pins: the monitor and the guest must agree byte for byte. */
 _Static_assert(sizeof(struct kx_hc_hdr) == 16, "kx_hc_hdr layout");
 _Static_assert(sizeof(struct kx_hc_console_write) == 32, "kx_hc_console_write layout");
@@ -540,6 +606,8 @@ _Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
 _Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");
 _Static_assert(sizeof(struct kx_hc_posix_report) == 24, "kx_hc_posix_report layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
+_Static_assert(sizeof(struct kx_hc_fs) == 88, "kx_hc_fs layout");
+_Static_assert(sizeof(struct kx_fs_stat) == 112, "kx_fs_stat layout");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");
 _Static_assert(offsetof(struct kx_boot_info, mem_size) == 72, "kx_boot_info.mem_size");

@@ -474,6 +474,8 @@ KX_SYS(fsync)
 
 	if (!f)
 		return -EBADF;
+	if (f->ops->fsync)
+		return f->ops->fsync(f); /* a host file (hostfs.c) */
 	return seekable(f) ? 0 : -EINVAL; /* tmpfs: nothing to write back */
 }
 

@@ -21,9 +21,9 @@
 #define TMPFS_MAGIC 0x01021994
 
 /* The node dirfd/path name, following AT_EMPTY_PATH (an empty path names
- * dirfd itself, whatever it is). */
+ * dirfd itself, whatever it is); KX_HOSTPATH with *w for a host path. */
 static long node_at(long dirfd, const char *path, int flags, struct tmpfs_node **n,
-		    struct kx_file **f)
+		    struct kx_file **f, struct tmpfs_where *w)
 {
 	*f = NULL;
 	if ((flags & AT_EMPTY_PATH) && path[0] == '\0') {
@@ -37,18 +37,21 @@ static long node_at(long dirfd, const char *path, int flags, struct tmpfs_node *
 		*n = tmpfs_node_of(*f);
 		return 0; /* NULL *n: not a tmpfs object, the caller uses *f */
 	}
-	return tmpfs_lookup(dirfd, path, n);
+	return tmpfs_lookup_at(dirfd, path, n, w);
 }
 
 static long stat_at(long dirfd, const char *path, struct stat *st, int flags)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
 	struct kx_file *f;
 	long rc;
 
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	if ((rc = node_at(dirfd, path, flags, &n, &f)) != 0)
+	if ((rc = node_at(dirfd, path, flags, &n, &f, &w)) == KX_HOSTPATH)
+		return hostfs_stat(&w, flags & AT_SYMLINK_NOFOLLOW, st);
+	if (rc != 0)
 		return rc;
 	if (!n) {
 		memset(st, 0, sizeof(*st));
@@ -74,6 +77,7 @@ KX_SYS(newfstatat)
 
 static long access_at(long dirfd, const char *path, int mode, int flags)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
 	long rc;
 
@@ -81,7 +85,16 @@ static long access_at(long dirfd, const char *path, int mode, int flags)
 		return -EINVAL;
 	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((rc = tmpfs_lookup(dirfd, path, &n)) != 0)
+	if ((rc = tmpfs_lookup_at(dirfd, path, &n, &w)) == KX_HOSTPATH) {
+		struct stat st;
+
+		/* As root: a host file exists; X_OK wants an x bit. */
+		if ((rc = hostfs_stat(&w, 0, &st)) != 0)
+			return rc;
+		return (mode & X_OK) && !S_ISDIR(st.st_mode) && !(st.st_mode & 0111) ? -EACCES
+											  : 0;
+	}
+	if (rc != 0)
 		return rc;
 	/* As root: read and write always; execute when someone may. */
 	if ((mode & X_OK) && !S_ISDIR(n->mode) && !(n->mode & 0111))
@@ -125,7 +138,11 @@ static long mkdir_at(long dirfd, const char *path, mode_t mode)
 	struct tmpfs_node *n;
 	long rc = new_name(dirfd, path, &w);
 
+	if (rc == KX_HOSTPATH)
+		return hostfs_mkdir(&w, mode & 07777 & ~tmpfs_umask);
 	if (rc != 0)
+		return rc;
+	if ((rc = tmpfs_writable(w.dir)) != 0)
 		return rc;
 	n = tmpfs_node_new(S_IFDIR | (mode & 07777 & ~tmpfs_umask));
 	if (!n)
@@ -151,19 +168,23 @@ static long rmdir_at(long dirfd, const char *path)
 	struct tmpfs_node *n;
 	long rc = tmpfs_resolve(dirfd, path, &w);
 
+	if (rc == KX_HOSTPATH)
+		return hostfs_unlink(&w, 1);
 	if (rc != 0)
 		return rc;
 	if (strcmp(w.name, ".") == 0)
 		return -EINVAL;
 	if (strcmp(w.name, "..") == 0)
 		return -ENOTEMPTY;
+	if ((rc = tmpfs_writable(w.dir)) != 0)
+		return rc; /* Linux: before the name is looked up */
 	n = tmpfs_child(w.dir, w.name);
 	if (!n)
 		return -ENOENT;
 	if (!S_ISDIR(n->mode))
 		return -ENOTDIR;
-	if (n == tmpfs_root)
-		return -EBUSY;
+	if (n == tmpfs_root || n->rofs)
+		return -EBUSY; /* / or the image's tree's mount point */
 	if (n->first)
 		return -ENOTEMPTY;
 	tmpfs_unlink(w.dir, w.name);
@@ -180,8 +201,12 @@ static long unlink_at(long dirfd, const char *path, int flags)
 		return -EINVAL;
 	if (flags & AT_REMOVEDIR)
 		return rmdir_at(dirfd, path);
-	if ((rc = tmpfs_resolve(dirfd, path, &w)) != 0)
+	if ((rc = tmpfs_resolve(dirfd, path, &w)) == KX_HOSTPATH)
+		return hostfs_unlink(&w, 0);
+	if (rc != 0)
 		return rc;
+	if ((rc = tmpfs_writable(w.dir)) != 0)
+		return rc; /* Linux: before the name is looked up */
 	n = tmpfs_child(w.dir, w.name);
 	if (!n)
 		return -ENOENT;
@@ -230,12 +255,30 @@ static long rename_at(long olddirfd, const char *oldpath, long newdirfd, const c
 	if (flags & ~RENAME_NOREPLACE)
 		return (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) ? kx_enosys(SYS_renameat2)
 								     : -EINVAL;
-	if ((rc = tmpfs_resolve(olddirfd, oldpath, &from)) != 0 ||
-	    (rc = tmpfs_resolve(newdirfd, newpath, &to)) != 0)
-		return rc;
+	{
+		long rc_from = tmpfs_resolve(olddirfd, oldpath, &from);
+		long rc_to = tmpfs_resolve(newdirfd, newpath, &to);
+
+		if (rc_from == KX_HOSTPATH || rc_to == KX_HOSTPATH) {
+			if (rc_from != KX_HOSTPATH && rc_from != 0)
+				return rc_from;
+			if (rc_to != KX_HOSTPATH && rc_to != 0)
+				return rc_to;
+			/* Between two mounts, or a mount and tmpfs: as Linux. */
+			if (rc_from != rc_to || from.host != to.host)
+				return -EXDEV;
+			return hostfs_rename(&from, &to, flags);
+		}
+		if ((rc = rc_from) != 0 || (rc = rc_to) != 0)
+			return rc;
+	}
+	if ((rc = tmpfs_same_writable(from.dir, to.dir)) != 0)
+		return rc; /* Linux: EXDEV, then EROFS, before the names */
 	n = tmpfs_child(from.dir, from.name);
 	if (!n)
 		return -ENOENT;
+	if (n->rofs)
+		return -EBUSY; /* the image's tree's mount point */
 	if (from.name[0] == '\0' || strcmp(from.name, ".") == 0 || strcmp(from.name, "..") == 0 ||
 	    to.name[0] == '\0' || strcmp(to.name, ".") == 0 || strcmp(to.name, "..") == 0)
 		return -EBUSY;
@@ -301,6 +344,8 @@ static long link_at(long olddirfd, const char *oldpath, long newdirfd, const cha
 		return -EPERM;
 	if ((rc = new_name(newdirfd, newpath, &w)) != 0)
 		return rc;
+	if ((rc = tmpfs_same_writable(n, w.dir)) != 0)
+		return rc;
 	if (w.trailing_slash)
 		return -ENOENT;
 	if (n->nlink == 0)
@@ -322,12 +367,15 @@ KX_SYS(linkat)
 
 KX_SYS(truncate)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
 	long rc;
 
 	if (a[1] < 0)
 		return -EINVAL;
-	if ((rc = tmpfs_lookup(AT_FDCWD, (const char *)a[0], &n)) != 0)
+	if ((rc = tmpfs_lookup_at(AT_FDCWD, (const char *)a[0], &n, &w)) == KX_HOSTPATH)
+		return hostfs_truncate(&w, (off_t)a[1]);
+	if (rc != 0)
 		return rc;
 	if (S_ISDIR(n->mode))
 		return -EISDIR;
@@ -418,6 +466,8 @@ KX_SYS(umask)
 
 static long chmod_node(struct tmpfs_node *n, mode_t mode)
 {
+	if (n->rofs)
+		return -EROFS;
 	n->mode = (n->mode & S_IFMT) | (mode & 07777);
 	tmpfs_touch(n, TOUCH_C);
 	return 0;
@@ -461,6 +511,8 @@ KX_SYS(fchmod)
 
 static long chown_node(struct tmpfs_node *n, long uid, long gid)
 {
+	if (n->rofs)
+		return -EROFS;
 	if (uid != -1)
 		n->uid = (uid_t)uid;
 	if (gid != -1)
@@ -498,8 +550,12 @@ KX_SYS(fchownat)
 
 	if (a[4] & ~(long)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((rc = node_at(a[0], (const char *)a[1], (int)a[4], &n, &f)) != 0)
-		return rc;
+	{
+		struct tmpfs_where w;
+
+		if ((rc = node_at(a[0], (const char *)a[1], (int)a[4], &n, &f, &w)) != 0)
+			return rc;
+	}
 	return n ? chown_node(n, (int)a[2], (int)a[3]) : -EPERM;
 }
 
@@ -533,6 +589,8 @@ KX_SYS(utimensat)
 	else
 		rc = tmpfs_lookup(a[0], path, &n);
 	if (rc != 0)
+		return rc;
+	if ((rc = tmpfs_writable(n)) != 0)
 		return rc;
 	kx_timespec_now(CLOCK_REALTIME, &now);
 	if (ts) {

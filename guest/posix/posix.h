@@ -58,6 +58,8 @@ struct kx_file_ops {
 	unsigned (*poll)(struct kx_file *f);
 	/* The last fd naming this description was closed. */
 	void (*release)(struct kx_file *f);
+	/* fsync/fdatasync (absent: nothing to write back). */
+	long (*fsync)(struct kx_file *f);
 };
 
 /* An open file description (dup'ed fds share one). */
@@ -82,6 +84,11 @@ long kx_fd_close(long fd);
 /* ops for /dev/null-like objects and the console (console.c). */
 void kx_console_init(void);
 extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
+
+/* A path resolution that left tmpfs for a host directory (tmpfs.h, hostfs.c):
+ * private, never an errno; a system call that cannot follow a path there
+ * answers EOPNOTSUPP (syscall.c). */
+#define KX_HOSTPATH (-4097L)
 
 /* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);

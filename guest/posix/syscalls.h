@@ -32,6 +32,8 @@
 	X(sigaltstack) X(kill) X(tkill) X(tgkill) X(rt_sigreturn)                               \
 	/* pipe.c, poll.c */                                                                    \
 	X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6)                                 \
+	/* epoll.c (posix-fs) */                                                                \
+	X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)              \
 	/* proc.c */                                                                            \
 	X(getpid) X(getppid) X(getuid) A(geteuid, getuid) X(getgid) A(getegid, getgid)          \
 	X(getresuid) X(getresgid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid)      \

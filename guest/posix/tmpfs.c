@@ -43,10 +43,22 @@ struct tmpfs_node *tmpfs_node_new(mode_t mode)
 
 void tmpfs_maybe_free(struct tmpfs_node *n)
 {
-	if (n->nlink > 0 || n->opens > 0 || n == tmpfs_root)
+	if (n->nlink > 0 || n->opens > 0 || n == tmpfs_root || n->rofs)
 		return;
 	kx_kfree(n->data);
 	kx_kfree(n);
+}
+
+long tmpfs_writable(const struct tmpfs_node *n)
+{
+	return n->rofs ? -EROFS : 0;
+}
+
+long tmpfs_same_writable(const struct tmpfs_node *a, const struct tmpfs_node *b)
+{
+	if (a->rofs != b->rofs)
+		return -EXDEV;
+	return tmpfs_writable(a);
 }
 
 void tmpfs_touch(struct tmpfs_node *n, int what)
@@ -193,12 +205,28 @@ long kx_tmpfs_fd_dir(long fd, void **dir)
 	return 0;
 }
 
+/* The rest of a path goes on in host mount `mount`, below `prefix`. */
+static long to_host(struct tmpfs_where *w, int mount, const char *prefix, const char *rest)
+{
+	size_t plen = strlen(prefix), rlen = strlen(rest);
+
+	if (plen + 1 + rlen >= sizeof(w->rest))
+		return -ENAMETOOLONG;
+	memcpy(w->rest, prefix, plen);
+	if (plen > 0 && rlen > 0)
+		w->rest[plen++] = '/';
+	memcpy(w->rest + plen, rest, rlen + 1);
+	w->host = mount;
+	return KX_HOSTPATH;
+}
+
 long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 {
 	struct tmpfs_node *cur;
 	const char *p = path;
 	size_t len = strnlen(path, PATH_MAX);
 
+	w->host = -1;
 	if (len == 0)
 		return -ENOENT;
 	if (len >= PATH_MAX)
@@ -209,8 +237,13 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 		cur = tmpfs_cwd;
 	} else {
 		void *d;
-		long rc = kx_tmpfs_fd_dir(dirfd, &d);
+		const char *hpath;
+		int hmount;
+		long rc;
 
+		if (hostfs_fd_dir(dirfd, &hmount, &hpath) == 0)
+			return to_host(w, hmount, hpath, path);
+		rc = kx_tmpfs_fd_dir(dirfd, &d);
 		if (rc != 0)
 			return rc;
 		cur = d;
@@ -223,6 +256,8 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 
 		while (*p == '/')
 			p++;
+		if (cur->hostmnt)
+			return to_host(w, cur->hostmnt - 1, "", p);
 		start = p;
 		while (*p && *p != '/')
 			p++;
@@ -234,10 +269,15 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 			p++;
 		if (*p == '\0') {
 			/* the last component ("" for "/") */
+			struct tmpfs_node *last;
+
 			memcpy(w->name, start, n);
 			w->name[n] = '\0';
 			w->trailing_slash = n > 0 && *end == '/';
 			w->dir = cur;
+			last = n > 0 && strcmp(w->name, "..") != 0 ? tmpfs_child(cur, w->name) : NULL;
+			if (last && last != cur && last->hostmnt)
+				return to_host(w, last->hostmnt - 1, "", ""); /* the mount's root */
 			return 0;
 		}
 		{
@@ -256,21 +296,62 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 	}
 }
 
-long tmpfs_lookup(long dirfd, const char *path, struct tmpfs_node **out)
+long tmpfs_lookup_at(long dirfd, const char *path, struct tmpfs_node **out,
+		     struct tmpfs_where *w)
 {
-	struct tmpfs_where w;
 	struct tmpfs_node *n;
-	long rc = tmpfs_resolve(dirfd, path, &w);
+	long rc = tmpfs_resolve(dirfd, path, w);
 
 	if (rc != 0)
 		return rc;
-	n = tmpfs_child(w.dir, w.name);
+	n = tmpfs_child(w->dir, w->name);
 	if (!n)
 		return -ENOENT;
-	if (w.trailing_slash && !S_ISDIR(n->mode))
+	if (w->trailing_slash && !S_ISDIR(n->mode))
 		return -ENOTDIR;
 	*out = n;
 	return 0;
+}
+
+long tmpfs_lookup(long dirfd, const char *path, struct tmpfs_node **out)
+{
+	struct tmpfs_where w;
+
+	return tmpfs_lookup_at(dirfd, path, out, &w);
+}
+
+struct tmpfs_node *tmpfs_mount_point(const char *path, size_t len, mode_t mode)
+{
+	struct tmpfs_node *d = tmpfs_root;
+	size_t at = 1;
+
+	while (at < len) {
+		size_t end = at;
+		char name[NAME_MAX + 1];
+		struct tmpfs_node *n;
+		int last;
+
+		while (end < len && path[end] != '/')
+			end++;
+		last = end == len;
+		if (end - at > NAME_MAX)
+			return NULL;
+		memcpy(name, path + at, end - at);
+		name[end - at] = '\0';
+		n = tmpfs_child(d, name);
+		if (n && last)
+			kx_panic("posix: cannot mount at %.*s: %s exists", (int)len, path, name);
+		if (n && (!S_ISDIR(n->mode) || n->rofs || n->hostmnt))
+			return NULL;
+		if (!n) {
+			n = tmpfs_node_new(S_IFDIR | (last ? mode : 0755));
+			if (!n || tmpfs_link(d, name, n) != 0)
+				kx_panic("posix: no memory for the file system");
+		}
+		d = n;
+		at = end + 1;
+	}
+	return d;
 }
 
 long tmpfs_stat(const struct tmpfs_node *n, struct stat *st)
@@ -300,6 +381,8 @@ long tmpfs_stat(const struct tmpfs_node *n, struct stat *st)
 
 long tmpfs_resize(struct tmpfs_node *n, size_t size)
 {
+	if (n->rofs)
+		return -EROFS;
 	if (size > n->cap) {
 		size_t cap = n->cap ? n->cap : 256;
 		char *data;
@@ -527,12 +610,16 @@ static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 		if (acc == O_RDONLY || (flags & O_CREAT))
 			return -EINVAL;
 		if ((rc = tmpfs_lookup(dirfd, path, &n)) != 0)
-			return rc;
+			return rc; /* a host directory: KX_HOSTPATH, EOPNOTSUPP */
 		if (!S_ISDIR(n->mode))
 			return -ENOTDIR;
+		if ((rc = tmpfs_writable(n)) != 0)
+			return rc;
 		return open_unnamed(flags & ~O_TMPFILE);
 	}
-	if ((rc = tmpfs_resolve(dirfd, path, &w)) != 0)
+	if ((rc = tmpfs_resolve(dirfd, path, &w)) == KX_HOSTPATH)
+		return hostfs_open(&w, flags, mode & 07777 & ~tmpfs_umask);
+	if (rc != 0)
 		return rc;
 	n = tmpfs_child(w.dir, w.name);
 	if (!n) {
@@ -542,6 +629,8 @@ static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 			return -EISDIR;
 		if (w.dir->nlink == 0)
 			return -ENOENT; /* a removed directory takes no new names */
+		if ((rc = tmpfs_writable(w.dir)) != 0)
+			return rc;
 		n = tmpfs_node_new(S_IFREG | (mode & 07777 & ~tmpfs_umask));
 		if (!n)
 			return -ENOSPC;
@@ -559,6 +648,8 @@ static long open_at(long dirfd, const char *path, int flags, mode_t mode)
 	} else if (w.trailing_slash || (flags & O_DIRECTORY)) {
 		return -ENOTDIR;
 	}
+	if (n->rofs && !(flags & O_PATH) && (acc != O_RDONLY || (flags & O_TRUNC)))
+		return -EROFS;
 	if (S_ISREG(n->mode) && (flags & O_TRUNC) && acc != O_RDONLY && n->size > 0) {
 		if ((rc = tmpfs_resize(n, 0)) != 0)
 			return rc;
@@ -628,4 +719,6 @@ void kx_tmpfs_init(void)
 	}
 	tmpfs_cwd = tmpfs_root;
 	tmpfs_root->opens++; /* the cwd holds it */
+	kx_imagefs_init();
+	kx_hostfs_init();
 }

@@ -2,10 +2,8 @@
  * tmpfs.h — private to tmpfs.c and fs.c: the in-memory file system's
  * nodes and path resolution.
  *
- * Today tmpfs is the whole name space of a pVM (/, with /tmp and /dev);
- * the image's signed tree and host directories will be mounted into it
- * (a node that is a mount point hands the rest of the walk to another
- * file system) without changing the system calls in fs.c.
+ * tmpfs is the name space of a pVM (/, with /tmp and /dev); the image's
+ * signed tree lives in it as read-only nodes (`rofs`, imagefs.c).
  */
 #ifndef KX_POSIX_TMPFS_H
 #define KX_POSIX_TMPFS_H
@@ -21,11 +19,13 @@ struct tmpfs_node {
 	ino_t ino;
 	nlink_t nlink;	/* names (and, for a directory, "." and its children's "..") */
 	unsigned opens; /* open descriptions, the cwd and O_TMPFILE files */
+	unsigned char rofs; /* the image's tree (imagefs.c): read-only, EROFS */
+	unsigned short hostmnt; /* 1 + the index of the host mount this is (hostfs.c) */
 	uid_t uid;
 	gid_t gid;
 	struct timespec atime, mtime, ctime;
 	const struct kx_file_ops *dev; /* S_IFCHR: the device */
-	/* S_IFREG */
+	/* S_IFREG (rofs: the pack's bytes in the image, never freed) */
 	char *data;
 	size_t size, cap;
 	/* S_IFDIR: entries in the order they were made; cookies never reused */
@@ -48,16 +48,29 @@ struct tmpfs_where {
 	struct tmpfs_node *dir;
 	char name[NAME_MAX + 1];
 	int trailing_slash;
+	/* KX_HOSTPATH: the path goes on in host mount `host`, as `rest`
+	 * (relative to the mount's root; "" is the root). */
+	int host;
+	char rest[PATH_MAX];
 };
 
 extern struct tmpfs_node *tmpfs_root, *tmpfs_cwd;
 extern mode_t tmpfs_umask;
 
+/* 0, -errno, or KX_HOSTPATH (w->host, w->rest): the path enters a host mount. */
 long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w);
 /* The node the last component names (NULL: none); "." and ".." too. */
 struct tmpfs_node *tmpfs_child(struct tmpfs_node *dir, const char *name);
 /* resolve + child: -ENOENT, -ENOTDIR (a trailing slash on a non-directory). */
 long tmpfs_lookup(long dirfd, const char *path, struct tmpfs_node **out);
+/* The same, with the resolution in *w (for KX_HOSTPATH). */
+long tmpfs_lookup_at(long dirfd, const char *path, struct tmpfs_node **out,
+		     struct tmpfs_where *w);
+/* The directory at the absolute normalised path[0..len) made for a mount:
+ * missing parents as ordinary directories (0755), the last one new (it
+ * must not exist: the pVM panics) with mode; NULL when a parent is not an
+ * ordinary directory. */
+struct tmpfs_node *tmpfs_mount_point(const char *path, size_t len, mode_t mode);
 /* The tmpfs file or directory behind an open description; NULL for other
  * kinds (pipes, the console, devices). */
 struct tmpfs_node *tmpfs_node_of(struct kx_file *f);
@@ -78,6 +91,28 @@ void tmpfs_maybe_free(struct tmpfs_node *node);
 long tmpfs_stat(const struct tmpfs_node *node, struct stat *st);
 long tmpfs_resize(struct tmpfs_node *node, size_t size);
 void tmpfs_touch(struct tmpfs_node *node, int what); /* TOUCH_* */
+/* A change below dir (a new, removed or moved name) or to a node: -EROFS
+ * on the image's tree, 0 elsewhere. */
+long tmpfs_writable(const struct tmpfs_node *node);
+/* Between the image's tree and the rest: -EXDEV, as between two mounts;
+ * inside the tree: -EROFS; 0 elsewhere. */
+long tmpfs_same_writable(const struct tmpfs_node *a, const struct tmpfs_node *b);
+
+/* The image's packed tree (imagefs.c), mounted by kx_tmpfs_init. */
+void kx_imagefs_init(void);
+
+/* Host directories (hostfs.c), mounted by kx_tmpfs_init: the calls that
+ * follow a path into one (w from tmpfs_resolve's KX_HOSTPATH). */
+void kx_hostfs_init(void);
+long hostfs_open(const struct tmpfs_where *w, int flags, mode_t mode);
+long hostfs_stat(const struct tmpfs_where *w, int nofollow, struct stat *st);
+long hostfs_mkdir(const struct tmpfs_where *w, mode_t mode);
+long hostfs_unlink(const struct tmpfs_where *w, int rmdir);
+long hostfs_rename(const struct tmpfs_where *from, const struct tmpfs_where *to,
+		   unsigned flags);
+long hostfs_truncate(const struct tmpfs_where *w, off_t len);
+/* The host directory fd names: its mount and path (0), or -ENOTDIR. */
+long hostfs_fd_dir(long fd, int *mount, const char **path);
 #define TOUCH_M 1 /* contents changed: mtime and ctime */
 #define TOUCH_C 2 /* attributes changed: ctime */
 

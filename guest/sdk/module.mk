@@ -2,7 +2,7 @@
 # kx's libraries and headers, kx.pc — laid out in $(B)/sdk exactly as
 # `make install` puts it under PREFIX (included from guest/module.mk):
 #
-#   bin/kx-cc, bin/kx-nosyscall
+#   bin/kx-cc, bin/kx-nosyscall, bin/kx-pack
 #   lib/kx/kx.specs, lib/kx/include/ (musl's, and kx/kxrt.h, kx/posix.h,
 #          kx/kx_hcall_abi.h), lib/kx/lib/ (libc.a and musl's empty libm.a
 #          ..., libkxposix.a, libkxrt.a, kxcrt1.o, kx.ld, kx-dyn.ld)
@@ -23,10 +23,10 @@ SDK_KX_HEADERS := guest/kxrt.h guest/kx_hcall_abi.h guest/posix/kxposix.h
 
 $(SDK_STAMP): $(LIBC_A) $(POSIX_LIB) $(POSIX_CRT) $(GUEST_CORE_LIB) $(SDK_KX_HEADERS) \
 		guest/sdk/kx-cc guest/sdk/kx-nosyscall guest/sdk/kx.specs guest/sdk/kx.ld \
-		guest/dyn.ld guest/sdk/kx.pc.in guest/sdk/module.mk
+		guest/dyn.ld guest/sdk/kx.pc.in guest/sdk/module.mk $(B)/bin/kx-pack
 	$(call say,SDK,$(SDK))set -e; rm -rf '$(SDK)'; \
 	mkdir -p '$(SDK)/bin' '$(SDK_LIBDIR)/lib' '$(SDK_LIBDIR)/include/kx' '$(SDK)/lib/pkgconfig'; \
-	cp guest/sdk/kx-cc guest/sdk/kx-nosyscall '$(SDK)/bin/'; \
+	cp guest/sdk/kx-cc guest/sdk/kx-nosyscall $(B)/bin/kx-pack '$(SDK)/bin/'; \
 	cp guest/sdk/kx.specs '$(SDK_LIBDIR)/'; \
 	cp -R '$(LIBC_SYSROOT)/include/.' '$(SDK_LIBDIR)/include/'; \
 	cp '$(LIBC_SYSROOT)'/lib/*.a '$(SDK_LIBDIR)/lib/'; \
@@ -61,3 +61,14 @@ install-sdk: $(SDK_STAMP)
 		install -m 0644 "$$f" '$(DESTDIR)$(PREFIX)/'"$$f" || exit 1; done
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(SDK_VERSION)|' guest/sdk/kx.pc.in \
 		> '$(DESTDIR)$(PREFIX)/lib/pkgconfig/kx.pc'
+
+# kx-pack: a directory -> the read-only file tree of an image (an object to
+# link in).  A host program; it checks its output with the guest's own
+# reader, guest/kx_pack.c, which fuzz_pack fuzzes (seeds: fuzz/gen/pack.sh).
+PROGS += kx-pack
+kx-pack_SRCS := guest/sdk/kx-pack.c guest/kx_pack.c
+FUZZERS += fuzz_pack
+fuzz_pack_SRCS := fuzz/fuzz_pack.c guest/kx_pack.c
+UNIT_TESTS += test_pack
+test_pack_SRCS := tests/unit/test_pack.c guest/kx_pack.c
+test_pack_LDLIBS := -lcmocka

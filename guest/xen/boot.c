@@ -200,6 +200,20 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_waitx);
 	case KX_HC_RECYCLE_WAIT:
 		return sizeof(struct kx_hc_recycle_wait);
+	case KX_HC_FS_MOUNT: /* posix-fs: every host-directory call */
+	case KX_HC_FS_OPEN:
+	case KX_HC_FS_CLOSE:
+	case KX_HC_FS_PREAD:
+	case KX_HC_FS_PWRITE:
+	case KX_HC_FS_FSTAT:
+	case KX_HC_FS_STAT:
+	case KX_HC_FS_GETDENTS:
+	case KX_HC_FS_MKDIR:
+	case KX_HC_FS_UNLINK:
+	case KX_HC_FS_RENAME:
+	case KX_HC_FS_TRUNCATE:
+	case KX_HC_FS_FSYNC:
+		return sizeof(struct kx_hc_fs);
 	default:
 		return 0;
 	}

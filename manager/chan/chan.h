@@ -100,6 +100,13 @@ enum kxmon_msg_type {
 	KXMON_MSG_RECYCLE_READY = 30,   /* kxmon -> kxd: no body */
 	KXMON_MSG_RECYCLE_CONSOLE = 31, /* kxd -> kxmon: no body, 2 fds */
 	KXMON_MSG_RECYCLE_APP = 32,     /* kxd -> kxmon: u.recycle, 1 fd */
+	/* posix-fs: host directories of the app's `files` rules (docs/posix.md).
+	 * While loading the image, kxmon asks for mount 0, 1, ... until kxd
+	 * answers -ENOENT; kxd decides each (gate_file, audited) and grants it
+	 * with the host directory opened O_PATH|O_DIRECTORY (1 fd), or answers
+	 * -EACCES with the reason (the boot fails).  42..44 stay reserved. */
+	KXMON_MSG_FS_MOUNT_REQ = 40,  /* kxmon -> kxd: u.fs_mount_req */
+	KXMON_MSG_FS_MOUNT_RESP = 41, /* kxd -> kxmon: same seq; u.fs_mount (+1 fd on 0) */
 };
 
 #define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */
@@ -228,6 +235,20 @@ struct kxmon_ipc_resp {
 	char reason[KXMON_TEXT_MAX];
 };
 
+/* posix-fs: FS_MOUNT_REQ and FS_MOUNT_RESP. */
+#define KXMON_FS_GUEST_MAX 120 /* a mount point incl. NUL */
+struct kxmon_fs_mount_req {
+	uint32_t index; /* 0.. */
+	uint32_t reserved;
+};
+struct kxmon_fs_mount {
+	int32_t result;	     /* 0 granted (1 fd), -ENOENT no more, -EACCES denied */
+	uint32_t writable;   /* 0 or 1 */
+	uint64_t max;	     /* writable: the most bytes the mount may hold (>= 1) */
+	char guest[KXMON_FS_GUEST_MAX]; /* absolute, normalised, not "/" */
+	char reason[KXMON_TEXT_MAX];	/* -EACCES: why, with the rule's file:line */
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -246,6 +267,8 @@ struct kxmon_msg {
 		struct kxmon_recycle_app recycle;
 		struct kxmon_update update;
 		struct kxmon_update_done update_done;
+		struct kxmon_fs_mount_req fs_mount_req; /* posix-fs */
+		struct kxmon_fs_mount fs_mount;
 	} u;
 };
 
@@ -262,6 +285,8 @@ _Static_assert(sizeof(struct kxmon_ipc_resp) == 544, "kxmon_ipc_resp layout");
 _Static_assert(sizeof(struct kxmon_recycle_app) == 648, "kxmon_recycle_app layout");
 _Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
 _Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
+_Static_assert(sizeof(struct kxmon_fs_mount_req) == 8, "kxmon_fs_mount_req layout");
+_Static_assert(sizeof(struct kxmon_fs_mount) == 648, "kxmon_fs_mount layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 /* ---- the checks of both directions (check.c) ------------------------------

@@ -91,6 +91,10 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 			return kx_bad_msg(why, whylen, "KILL_REQ signal %u result %d",
 					  msg.u.sig.sig, msg.u.sig.result);
 		return 0;
+	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: kxd looks the index up in the policy */
+		if (msg.u.fs_mount_req.reserved != 0)
+			return kx_bad_msg(why, whylen, "FS_MOUNT_REQ reserved field not 0");
+		return 0;
 	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
 	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
@@ -218,6 +222,34 @@ static int check_link(const struct kxmon_msg *m, int nfds, const char *name, cha
 	return 0;
 }
 
+/* posix-fs: a mount granted (a normalised absolute mount point, one fd), or
+ * -ENOENT (no more) / -EACCES (denied), no fd. */
+static int check_fs_mount(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
+{
+	const struct kxmon_fs_mount *f = &m->u.fs_mount;
+	const char *g = f->guest;
+	size_t len;
+
+	if (!str_ok(f->guest, sizeof(f->guest)) || !str_ok(f->reason, sizeof(f->reason)))
+		return kx_bad_msg(why, whylen, "FS_MOUNT_RESP string without its NUL");
+	if (f->result != 0 && f->result != -ENOENT && f->result != -EACCES)
+		return kx_bad_msg(why, whylen, "FS_MOUNT_RESP result %d out of range", f->result);
+	if (nfds != (f->result == 0 ? 1 : 0))
+		return kx_bad_msg(why, whylen, "FS_MOUNT_RESP: wrong number of file descriptors");
+	if (f->result != 0)
+		return 0;
+	len = strlen(g);
+	if (f->writable > 1 || (f->writable && f->max == 0))
+		return kx_bad_msg(why, whylen, "FS_MOUNT_RESP writable %u max %llu", f->writable,
+				  (unsigned long long)f->max);
+	if (len < 2 || g[0] != '/' || g[len - 1] == '/' || strstr(g, "//") != NULL ||
+	    strstr(g, "/./") != NULL || strstr(g, "/../") != NULL ||
+	    (len >= 2 && strcmp(g + len - 2, "/.") == 0) ||
+	    (len >= 3 && strcmp(g + len - 3, "/..") == 0))
+		return kx_bad_msg(why, whylen, "FS_MOUNT_RESP mount point is not normalised");
+	return 0;
+}
+
 int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_seq,
 			const char *name, char *why, size_t whylen)
 {
@@ -242,6 +274,10 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 		return check_recycle(&m, nfds, why, whylen);
 	case KXMON_MSG_SIGNAL:
 		return check_signal(&m, nfds, why, whylen);
+	case KXMON_MSG_FS_MOUNT_RESP: /* posix-fs */
+		if (expect_seq == 0 || m.seq != expect_seq)
+			return kx_bad_msg(why, whylen, "FS_MOUNT_RESP with a seq no request has");
+		return check_fs_mount(&m, nfds, why, whylen);
 	case KXMON_MSG_LINK_RESP:
 	case KXMON_MSG_FORK_RESP:
 	case KXMON_MSG_KILL_RESP:

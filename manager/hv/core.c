@@ -25,6 +25,7 @@ static const struct hv_module *const modules[] = {
 	&hv_mod_base, &hv_mod_link,   &hv_mod_proc,    &hv_mod_ipc,
 	&hv_mod_signal, &hv_mod_update, &hv_mod_recycle,
 	&hv_mod_posix, /* posix-mon */
+	&hv_mod_fs, /* posix-fs: host directories */
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -76,6 +77,9 @@ int64_t hv_guest_errno(int rc)
 	static const int known[] = {
 		EPERM,	 ENOENT, ESRCH, EINTR,	EIO,	E2BIG,	EBADF,	 ECHILD,    EAGAIN,
 		ENOMEM,	 EACCES, EEXIST, EINVAL, ENOSPC, EPIPE, ENOSYS, EIDRM, ETIMEDOUT,
+		/* posix-fs: host directories */
+		ENXIO, EBUSY, EXDEV, ENOTDIR, EISDIR, EFBIG, EROFS, EMLINK, ENAMETOOLONG,
+		ENOTEMPTY, ELOOP, EOVERFLOW,
 	};
 
 	_Static_assert(KX_EPERM == EPERM && KX_ENOENT == ENOENT && KX_ESRCH == ESRCH &&
@@ -86,6 +90,12 @@ int64_t hv_guest_errno(int rc)
 			       KX_ENOSYS == ENOSYS && KX_EIDRM == EIDRM &&
 			       KX_ETIMEDOUT == ETIMEDOUT,
 		       "the ABI's errno values are Linux's");
+	_Static_assert(KX_ENXIO == ENXIO && KX_EBUSY == EBUSY && KX_EXDEV == EXDEV &&
+			       KX_ENOTDIR == ENOTDIR && KX_EISDIR == EISDIR && KX_EFBIG == EFBIG &&
+			       KX_EROFS == EROFS && KX_EMLINK == EMLINK &&
+			       KX_ENAMETOOLONG == ENAMETOOLONG && KX_ENOTEMPTY == ENOTEMPTY &&
+			       KX_ELOOP == ELOOP && KX_EOVERFLOW == EOVERFLOW,
+		       "the ABI's errno values are Linux's (posix-fs)");
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (rc == -known[i])
 			return rc;

@@ -45,6 +45,7 @@ union hv_block {
 	struct kx_hc_entropy entropy;
 	struct kx_hc_posix_report posix_report;
 	/* end posix-mon */
+	struct kx_hc_fs fs; /* posix-fs */
 };
 
 /* One hypercall: the block is a copy the decoder made (written back when the
@@ -76,7 +77,8 @@ struct hv_module {
 
 extern const struct hv_module hv_mod_base, hv_mod_link, hv_mod_proc, hv_mod_ipc,
 	hv_mod_signal, hv_mod_update, hv_mod_recycle,
-	hv_mod_posix; /* posix-mon */
+	hv_mod_posix, /* posix-mon */
+	hv_mod_fs; /* posix-fs */
 
 struct hv_linker;	 /* link.c */
 struct hv_ipc;		 /* ipc.c */
@@ -84,6 +86,7 @@ struct hv_signals;	 /* signal.c */
 struct hv_update_state;	 /* update_mod.c */
 struct hv_recycle;	 /* recycle.c */
 struct hv_posix;	 /* posix.c (posix-mon) */
+struct hv_fs;		 /* fs.c (posix-fs) */
 
 struct hv_pvm {
 	const struct hv_backend *be;
@@ -114,6 +117,7 @@ struct hv_pvm {
 	struct hv_update_state *update;
 	struct hv_recycle *recycle;
 	struct hv_posix *posix; /* posix-mon */
+	struct hv_fs *fs; /* posix-fs: host directories */
 	void (*test_safe_point)(struct hv_pvm *p, void *ctx);
 	void *test_ctx;
 };

@@ -10,6 +10,7 @@ kxhv_SRCS := manager/hv/core.c manager/hv/hcall.c manager/hv/guestmem.c manager/
 	manager/hv/ipc.c manager/hv/signal.c manager/hv/recycle.c manager/hv/update.c \
 	manager/hv/update_vars.c manager/hv/update_mod.c
 kxhv_SRCS += manager/hv/posix.c # posix-mon
+kxhv_SRCS += manager/hv/fs.c # posix-fs
 # The backends: primitives only (backend.h).
 kxhv_SRCS += manager/hv/kvm/kvm.c manager/hv/kvm/run.c manager/hv/kvm/mem.c \
 	manager/hv/kvm/fork.c manager/hv/kvm/paging.c
@@ -186,3 +187,9 @@ UNIT_TESTS += test_hcall_posix
 test_hcall_posix_SRCS := tests/unit/test_hcall_posix.c tests/hv/hv_fake.c
 test_hcall_posix_LIBS := kxhv kxchan kxelf
 test_hcall_posix_LDLIBS := -lcmocka
+# posix-fs: host directories (fs.c) — escapes, read-only mounts, the size
+# cap and malformed blocks, over the fake backend and a scripted kxd.
+UNIT_TESTS += test_hv_fs
+test_hv_fs_SRCS := tests/unit/test_hv_fs.c tests/hv/hv_fake.c
+test_hv_fs_LIBS := kxhv kxchan kxelf
+test_hv_fs_LDLIBS := -lcmocka

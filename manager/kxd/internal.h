@@ -301,4 +301,7 @@ void kxd_store_close(struct kxd *d);
 void kxd_describe_denial(const struct gate_decision *dec, int rc, const char *what, char *why,
 			 size_t whylen);
 
+/* files.c (posix-fs): answer FS_MOUNT_REQ — decide, audit, pass the directory. */
+void kxd_fs_mount_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+
 #endif /* KX_MANAGER_KXD_INTERNAL_H */

@@ -108,8 +108,10 @@ static int recv_msg(struct kxmon_client *c, int timeout_ms, struct kxmon_msg *m,
 		goto bad;
 	}
 	memcpy(m, data, sizeof(*m));
-	/* An IpC object is shared memory: sealed against resizing only (hv/ipc.c). */
+	/* An IpC object is shared memory: sealed against resizing only (hv/ipc.c);
+	 * a host directory (posix-fs) is a directory, checked by hv/fs.c. */
 	if (*nfds == 1 && m->type != KXMON_MSG_FORK_RESP && m->type != KXMON_MSG_IPC_RESP &&
+	    m->type != KXMON_MSG_FS_MOUNT_RESP &&
 	    !kx_fd_sealed(fds[0], F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)) {
 		broken(c, "library fd is not a sealed memfd", 0);
 		goto bad;

@@ -129,6 +129,10 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	[ -n "$n" ] && [ "$n" -ge 1 ] || explain "the monitor preempted the spinning threads"
 }
 
+@test "conformance: epoll over pipes and epoll fds (LT, ET, one-shot, MOD/DEL, HUP, a closed fd, a waking thread)" {
+	conform epoll 50
+}
+
 @test "kx only: an unimplemented system call is reported once, by number, on kxmon's log" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"
@@ -168,6 +172,146 @@ argc = 5, environ[0] = (null)" ] || explain "unexpected argv"
 @test "kx only: a pVM whose every thread waits for ever ends with a deadlock panic" {
 	pvm "$LIBC/kx/kxonly.kxe" deadlock
 	expect_end 126 "guest panic at RIP 0x[0-9a-f]+: deadlock: all 1 threads of the pVM wait, none with a deadline"
+}
+
+@test "image tree: files packed by kx-pack read back; every change is EROFS/EXDEV/EBUSY" {
+	pvm "$LIBC/kx/imagetree.kxe"
+	[ "$status" -eq 0 ] || explain "imagetree failed"
+	[ -z "$stderr" ] || explain "want no report from kxmon"
+	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
+	[[ "$output" == *"ok read it whole"* ]] || explain "reading"
+	[[ "$output" == *"ok rename out to tmpfs -> EXDEV"* ]] || explain "EXDEV"
+	n=$(sed -n 's/^\([0-9]*\) checks, 0 failed$/\1/p' <<<"$output")
+	[ -n "$n" ] && [ "$n" -ge 46 ] || explain "want at least 46 passing checks"
+}
+
+# tree_image NAME PACKFILE: an image whose tree is PACKFILE's bytes as they
+# are (assembled by hand, past kx-pack's own check).
+tree_image() {
+	printf '\t.section .rodata.kx_image_tree,"a"\n\t.globl kx_image_tree\nkx_image_tree:\n\t.incbin "%s"\n\t.globl kx_image_tree_end\nkx_image_tree_end:\n\t.section .note.GNU-stack,"",@progbits\n' \
+		"$2" > "$1.S"
+	gcc -c -o "$1-tree.o" "$1.S" || explain "assembling $1"
+	printf '#include <stdio.h>\nint main(void) { puts("main ran"); return 0; }\n' > "$1.c"
+	"$SDK/bin/kx-cc" -o "$1.kxe" "$1.c" "$1-tree.o" || explain "linking $1"
+}
+
+@test "image tree: a malformed pack or a taken mount point ends the pVM at start, before main" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p t/d && echo data > t/d/f
+	"$SDK/bin/kx-pack" --blob -m /srv/t -o good.pack t || explain "kx-pack --blob"
+	tree_image good good.pack
+	pvm good.kxe
+	[ "$status" -eq 0 ] && [ "$output" = "main ran" ] || explain "the well-formed pack"
+	# The entry "d/f" (the second) claims more bytes than the pack holds.
+	cp good.pack bad.pack
+	printf '\377\377\377\177' | dd of=bad.pack bs=1 seek=$((32 + 32 + 24)) conv=notrunc 2>/dev/null
+	tree_image bad bad.pack
+	pvm bad.kxe
+	expect_end 126 "guest panic at RIP 0x[0-9a-f]+: posix: the image's file tree is malformed: a file's bytes lie outside the pack"
+	[ -z "$output" ] || explain "main must not run"
+	"$SDK/bin/kx-pack" --blob -m /tmp -o tmp.pack t || explain "kx-pack -m /tmp"
+	tree_image tmp tmp.pack
+	pvm tmp.kxe
+	expect_end 126 "guest panic at RIP 0x[0-9a-f]+: posix: cannot mount at /tmp: tmp exists"
+}
+
+@test "image tree: kx-pack refuses symbolic links and special files, and bad mount points" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p t && echo x > t/f
+	ln -s /etc/passwd t/link
+	run "$SDK/bin/kx-pack" -o t.o t
+	[ "$status" -eq 1 ] && [[ "$output" == *"t/link: a symbolic link"* ]] || explain "a symlink"
+	[ ! -e t.o ] || explain "no output"
+	rm t/link && mkfifo t/fifo
+	run "$SDK/bin/kx-pack" -o t.o t
+	[ "$status" -eq 1 ] && [[ "$output" == *"t/fifo: a special file"* ]] || explain "a FIFO"
+	rm t/fifo
+	run "$SDK/bin/kx-pack" -m / -o t.o t
+	[ "$status" -eq 1 ] && [[ "$output" == *"mount point"* ]] || explain "mount point /"
+	run "$SDK/bin/kx-pack" -m /a/../b -o t.o t
+	[ "$status" -eq 1 ] || explain "mount point with .."
+	run "$SDK/bin/kx-pack" -o t.o t
+	[ "$status" -eq 0 ] && [ -f t.o ] || explain "a clean tree packs"
+}
+
+@test "image tree: the image's signature covers the packed files" {
+	cd "$BATS_TEST_TMPDIR"
+	"$KX_BIN/kxsign" keygen -p me.pub -s me.sec --no-passphrase >/dev/null
+	"$KX_BIN/kxsign" sign -s me.sec --name imagetree --version 1.0 -o signed.kxe \
+		"$LIBC/kx/imagetree.kxe" >/dev/null
+	run "$KX_BIN/kxsign" verify -p me.pub signed.kxe
+	[ "$status" -eq 0 ] || explain "the signed image verifies"
+	pvm signed.kxe
+	[ "$status" -eq 0 ] || explain "and runs"
+	# One byte of a packed file changed: the signature no longer holds.
+	off=$(grep -obUa 'hello from the signed tree' signed.kxe | head -1 | cut -d: -f1)
+	[ -n "$off" ] || explain "the file's bytes are in the image"
+	printf 'J' | dd of=signed.kxe bs=1 seek="$off" conv=notrunc 2>/dev/null
+	run "$KX_BIN/kxsign" verify -p me.pub signed.kxe
+	[ "$status" -ne 0 ] || explain "a changed packed file must fail verification"
+}
+
+# A host tree for hostdirs.kxe: data/ (rw) with symlinks that lead out,
+# conf/ (ro), a secret beside them; keys, a manifest granting both, the
+# signed image and the compiled policy.
+hostdirs_setup() {
+	cd "$BATS_TEST_TMPDIR"
+	top=$BATS_TEST_TMPDIR/host
+	mkdir -p "$top/data" "$top/conf"
+	echo 'mode = ro' > "$top/conf/app.conf"
+	echo 'outside every mount' > "$top/secret"
+	ln -s /etc "$top/data/etc"
+	ln -s /etc/passwd "$top/data/abs"
+	ln -s .. "$top/data/up"
+	"$KX_BIN/kxsign" keygen -p me.pub -s me.sec --no-passphrase >/dev/null
+	cat > hostdirs.yaml <<-EOF
+	kx-manifest: 1
+	app: hostdirs
+	image: hostdirs.kxe
+	memory: 32M
+	keys:
+	  me: me.pub
+	files:
+	  - { guest: /conf, host: ${1:-$top/conf} }
+	  - { guest: /data, host: $top/data, mode: rw, max: 64K }
+	EOF
+	"$KX_BIN/kxsign" sign -s me.sec --name hostdirs --version 1.0 -o hostdirs.kxe \
+		"$LIBC/kx/hostdirs.kxe" >/dev/null
+	"$KX_BIN/kxpolicy" compile -o hostdirs.kxp hostdirs.yaml >/dev/null ||
+		explain "the manifest compiles"
+	SOCK=$BATS_TEST_TMPDIR/kxd.sock
+}
+
+@test "host dirs: files rules mount host directories; escapes EXDEV, ro EROFS, the cap ENOSPC; audited" {
+	hostdirs_setup
+	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" --policy hostdirs.kxp hostdirs.kxe
+	[ "$status" -eq 0 ] || explain "hostdirs failed"
+	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
+	n=$(sed -n 's/^\([0-9]*\) checks, 0 failed$/\1/p' <<<"$output")
+	[ -n "$n" ] && [ "$n" -ge 34 ] || explain "want at least 34 passing checks"
+	# What reached the host: the file, nothing outside, the ro mount intact.
+	[ "$(cat "$top/data/sub/moved.txt")" = "writ" ] || explain "the file on the host"
+	[ ! -e "$top/escaped" ] && [ ! -e "$top/evil" ] && [ ! -e "$top/moved.txt" ] ||
+		explain "something was made outside the mount"
+	[ "$(cat "$top/secret")" = "outside every mount" ] || explain "the secret"
+	[ "$(cat "$top/conf/app.conf")" = "mode = ro" ] && [ ! -e "$top/conf/new" ] ||
+		explain "the read-only mount changed"
+	[ ! -e "$top/data/fill" ] && [ ! -e "$top/data/fill2" ] || explain "cleanup"
+	run "$KX_BIN/kxctl" audit --socket "$SOCK"
+	[[ "$output" == *"file "*"/conf"*"ALLOW hostdirs.yaml:8"* ]] || explain "the ro mount audited"
+	[[ "$output" == *"file "*"/data"*"ALLOW hostdirs.yaml:9"* ]] || explain "the rw mount audited"
+}
+
+@test "host dirs: a rule whose host path is a symlink to elsewhere is denied, audited, no boot" {
+	hostdirs_setup "$BATS_TEST_TMPDIR/host/link-to-etc"
+	ln -s /etc "$top/link-to-etc"
+	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" --policy hostdirs.kxp hostdirs.kxe
+	[ "$status" -ne 0 ] || explain "the pVM must not boot"
+	[ -z "$output" ] || explain "main must not run"
+	[[ "$stderr" == *"/conf"* ]] || explain "says which mount"
+	run "$KX_BIN/kxctl" audit --socket "$SOCK"
+	[[ "$output" == *"file "*"/conf"*"DENY"* ]] || explain "the denial audited"
+	[[ "$output" != *"file "*"/etc"*"ALLOW"* ]] || explain "/etc never granted"
 }
 
 @test "no syscall: musl's libc.a and every SDK image hold no syscall, sysenter or int \$0x80" {
@@ -276,7 +420,7 @@ argc = 5, environ[0] = (null)" ] || explain "unexpected argv"
 	run make -C "$KX_ROOT" --no-print-directory -s install-sdk B="$KX_BUILD" DESTDIR="$dest" \
 		PREFIX=/opt/kx
 	[ "$status" -eq 0 ] || explain "make install-sdk failed"
-	for f in bin/kx-cc bin/kx-nosyscall lib/kx/kx.specs lib/kx/lib/libc.a lib/kx/lib/libkxposix.a \
+	for f in bin/kx-cc bin/kx-nosyscall bin/kx-pack lib/kx/kx.specs lib/kx/lib/libc.a lib/kx/lib/libkxposix.a \
 		lib/kx/lib/libkxrt.a lib/kx/lib/kxcrt1.o lib/kx/lib/kx.ld lib/kx/lib/kx-dyn.ld \
 		lib/kx/include/stdio.h lib/kx/include/kx/kxrt.h lib/kx/include/kx/posix.h \
 		lib/kx/include/kx/kx_hcall_abi.h lib/pkgconfig/kx.pc; do

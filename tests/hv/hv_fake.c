@@ -195,6 +195,14 @@ static int fm_call(void *ctx, struct kxmon_msg *m, uint32_t resp_type, int *fds,
 	struct fake_mgr *f = ctx;
 
 	*nfds = 0;
+	if (m->type == KXMON_MSG_FS_MOUNT_REQ && !f->answer_mounts) {
+		/* posix-fs: the app has no host directories (not counted) */
+		memset(&m->u, 0, sizeof(m->u));
+		m->type = resp_type;
+		m->seq = ++f->seq;
+		m->u.fs_mount.result = -ENOENT;
+		return f->broken ? -EPIPE : 0;
+	}
 	f->calls++;
 	f->last_call = *m;
 	m->seq = ++f->seq;

@@ -38,6 +38,9 @@ struct fake_mgr {
 	int (*next)(struct fake_mgr *f, uint64_t seq, int timeout_ms, struct kxmon_msg *m,
 		    int *fds, int *nfds);
 	bool broken;
+	/* posix-fs: FS_MOUNT_REQ goes to answer (counted) only when set; else
+	 * it is answered -ENOENT (no mounts), not counted. */
+	bool answer_mounts;
 	struct kxmon_msg push[FAKE_PUSHES]; /* what next() hands over, in order */
 	int push_fds[FAKE_PUSHES][KXMON_MAX_FDS];
 	int push_nfds[FAKE_PUSHES];

@@ -3,10 +3,10 @@
 # with the SDK's kx-cc, the way an app developer builds one; the same flags
 # for both.  tests/cli/libc.bats runs both and compares their output.
 
-LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals
+LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals epoll
 # posix-mon
 LIBC_TESTS += clockloop sleeper spinner
-LIBC_KX_ONLY := kxonly
+LIBC_KX_ONLY := kxonly imagetree hostdirs
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
 	-pthread
@@ -21,3 +21,13 @@ ifeq ($(FUZZ),)
 EXTRA_ALL += $(foreach t,$(LIBC_TESTS),$(LIBC_TEST_DIR)/native/$(t) $(LIBC_TEST_DIR)/kx/$(t).kxe) \
 	$(foreach t,$(LIBC_KX_ONLY),$(LIBC_TEST_DIR)/kx/$(t).kxe)
 endif
+
+# imagetree: the image's read-only file tree (kx-pack), from tests/libc/tree,
+# mounted at /srv/tree.
+LIBC_TREE_FILES := $(shell find tests/libc/tree -type f 2>/dev/null)
+$(LIBC_TEST_DIR)/kx/imagetree-tree.o: $(LIBC_TREE_FILES) $(SDK_STAMP)
+	$(call say,KX-PACK,$@)mkdir -p $(@D) && $(SDK)/bin/kx-pack -m /srv/tree -o $@ tests/libc/tree
+$(LIBC_TEST_DIR)/kx/imagetree.kxe: tests/libc/imagetree.c tests/libc/check.h \
+		$(LIBC_TEST_DIR)/kx/imagetree-tree.o $(SDK_STAMP)
+	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $< \
+		$(LIBC_TEST_DIR)/kx/imagetree-tree.o -lm

@@ -47,6 +47,11 @@ static const struct {
 	{-ENOMEM, -KX_ENOMEM}, {-EACCES, -KX_EACCES}, {-EEXIST, -KX_EEXIST},
 	{-EINVAL, -KX_EINVAL}, {-ENOSPC, -KX_ENOSPC}, {-EPIPE, -KX_EPIPE},
 	{-ENOSYS, -KX_ENOSYS}, {-EIDRM, -KX_EIDRM},   {-ETIMEDOUT, -KX_ETIMEDOUT},
+	/* posix-fs */
+	{-ENXIO, -KX_ENXIO},   {-EBUSY, -KX_EBUSY},   {-EXDEV, -KX_EXDEV},
+	{-ENOTDIR, -KX_ENOTDIR}, {-EISDIR, -KX_EISDIR}, {-EFBIG, -KX_EFBIG},
+	{-EROFS, -KX_EROFS},   {-EMLINK, -KX_EMLINK}, {-ENAMETOOLONG, -KX_ENAMETOOLONG},
+	{-ENOTEMPTY, -KX_ENOTEMPTY}, {-ELOOP, -KX_ELOOP}, {-EOVERFLOW, -KX_EOVERFLOW},
 };
 
 static void test_map_names(void **state)
@@ -65,7 +70,7 @@ static void test_map_names(void **state)
 /* An errno the ABI has no name for is -KX_EINVAL, never passed through. */
 static void test_map_unnamed(void **state)
 {
-	const int unnamed[] = {-ENOTSUP, -EBADMSG, -ENOEXEC, -ELOOP, -EFBIG, -ENOKEY, -4095};
+	const int unnamed[] = {-ENOTSUP, -EBADMSG, -ENOEXEC, -EDQUOT, -ESTALE, -ENOKEY, -4095};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(unnamed) / sizeof(unnamed[0]); i++)

@@ -78,6 +78,15 @@ static void start(struct rig *r)
 	assert_int_equal(recv(sv[1], &hello, sizeof(hello), 0), (ssize_t)sizeof(hello));
 	assert_int_equal(hello.type, KXMON_MSG_HELLO);
 	r->kxd = sv[1];
+	{
+		/* posix-fs: the load asks for the app's first host directory
+		 * (request seq 1, the first after HELLO): there is none. */
+		struct kxmon_msg none = {.type = KXMON_MSG_FS_MOUNT_RESP, .size = sizeof(none),
+					 .seq = 1};
+
+		none.u.fs_mount.result = -ENOENT;
+		send_with_fds(r->kxd, &none, NULL, 0);
+	}
 	r->mgr = (struct hv_manager){.ops = &kxmon_manager_ops, .ctx = &r->c};
 	r->p = fake_pvm_with(16ull << 20, &r->mgr, false);
 	fake_load(r->p, guest_dir, "kxpool.kxe");
