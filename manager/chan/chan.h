@@ -100,6 +100,14 @@ enum kxmon_msg_type {
 	KXMON_MSG_RECYCLE_READY = 30,   /* kxmon -> kxd: no body */
 	KXMON_MSG_RECYCLE_CONSOLE = 31, /* kxd -> kxmon: no body, 2 fds */
 	KXMON_MSG_RECYCLE_APP = 32,     /* kxd -> kxmon: u.recycle, 1 fd */
+	/* Network (docs/network.md): kxd, after gate_net ALLOWs, pushes
+	 * NET_ATTACH with 2 fds (the TAP, then a memfd sealed like a library's
+	 * holding the interface's struct kxp_net_rules: it does not fit a
+	 * message); kxmon reports the first drop of each kind (first = kind +
+	 * 1: kxd audits it) and its counters (first = 0) in NET_REPORT.
+	 * 52..59 stay reserved. */
+	KXMON_MSG_NET_ATTACH = 50, /* kxd -> kxmon: u.net_attach, 2 fds */
+	KXMON_MSG_NET_REPORT = 51, /* kxmon -> kxd: u.net_report */
 };
 
 #define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */
@@ -228,6 +236,24 @@ struct kxmon_ipc_resp {
 	char reason[KXMON_TEXT_MAX];
 };
 
+/* Network (50..59). */
+#define KXMON_NET_KINDS	  12  /* drop kinds a report carries (hv.h HV_NET_KINDS) */
+#define KXMON_NET_WHAT_MAX 160 /* the frame a first drop was, incl. NUL */
+struct kxmon_net_attach {
+	char iface[16];	 /* the rule's interface name (kxp_net_rules.iface) */
+	uint8_t mac[6];	 /* unicast, locally administered: the pVM's */
+	uint8_t index;	 /* 0: one interface per pVM today */
+	uint8_t reserved;
+};
+struct kxmon_net_report {
+	uint32_t first; /* 0: counters only; k + 1: the first drop of kind k */
+	uint32_t reserved;
+	char iface[16];
+	uint64_t tx_frames, rx_frames;
+	uint64_t drops[KXMON_NET_KINDS];
+	char what[KXMON_NET_WHAT_MAX];
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -246,6 +272,8 @@ struct kxmon_msg {
 		struct kxmon_recycle_app recycle;
 		struct kxmon_update update;
 		struct kxmon_update_done update_done;
+		struct kxmon_net_attach net_attach; /* network */
+		struct kxmon_net_report net_report;
 	} u;
 };
 
@@ -262,6 +290,8 @@ _Static_assert(sizeof(struct kxmon_ipc_resp) == 544, "kxmon_ipc_resp layout");
 _Static_assert(sizeof(struct kxmon_recycle_app) == 648, "kxmon_recycle_app layout");
 _Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
 _Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
+_Static_assert(sizeof(struct kxmon_net_attach) == 24, "kxmon_net_attach layout");
+_Static_assert(sizeof(struct kxmon_net_report) == 296, "kxmon_net_report layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 /* ---- the checks of both directions (check.c) ------------------------------

@@ -91,6 +91,13 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 			return kx_bad_msg(why, whylen, "KILL_REQ signal %u result %d",
 					  msg.u.sig.sig, msg.u.sig.result);
 		return 0;
+	case KXMON_MSG_NET_REPORT:
+		if (!str_ok(msg.u.net_report.what, sizeof(msg.u.net_report.what)) ||
+		    !str_ok(msg.u.net_report.iface, sizeof(msg.u.net_report.iface)) ||
+		    msg.u.net_report.first > KXMON_NET_KINDS)
+			return kx_bad_msg(why, whylen, "NET_REPORT kind %u or a string without its NUL",
+					  msg.u.net_report.first);
+		return 0;
 	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
 	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
@@ -218,6 +225,20 @@ static int check_link(const struct kxmon_msg *m, int nfds, const char *name, cha
 	return 0;
 }
 
+static int check_net_attach(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
+{
+	const struct kxmon_net_attach *a = &m->u.net_attach;
+	static const uint8_t zero[6];
+
+	if (nfds != 2)
+		return kx_bad_msg(why, whylen, "NET_ATTACH without its TAP and rules fds");
+	if (!str_ok(a->iface, sizeof(a->iface)) || a->iface[0] == '\0')
+		return kx_bad_msg(why, whylen, "NET_ATTACH interface name without its NUL");
+	if ((a->mac[0] & 1) != 0 || memcmp(a->mac, zero, sizeof(zero)) == 0 || a->index != 0)
+		return kx_bad_msg(why, whylen, "NET_ATTACH MAC not unicast, or index not 0");
+	return 0;
+}
+
 int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_seq,
 			const char *name, char *why, size_t whylen)
 {
@@ -242,6 +263,8 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 		return check_recycle(&m, nfds, why, whylen);
 	case KXMON_MSG_SIGNAL:
 		return check_signal(&m, nfds, why, whylen);
+	case KXMON_MSG_NET_ATTACH:
+		return check_net_attach(&m, nfds, why, whylen);
 	case KXMON_MSG_LINK_RESP:
 	case KXMON_MSG_FORK_RESP:
 	case KXMON_MSG_KILL_RESP:

@@ -24,6 +24,7 @@
 static const struct hv_module *const modules[] = {
 	&hv_mod_base, &hv_mod_link,   &hv_mod_proc,    &hv_mod_ipc,
 	&hv_mod_signal, &hv_mod_update, &hv_mod_recycle,
+	&hv_mod_net, /* the packet device (net.c) */
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -69,6 +70,7 @@ int64_t hv_guest_errno(int rc)
 	static const int known[] = {
 		EPERM,	 ENOENT, ESRCH, EINTR,	EIO,	E2BIG,	EBADF,	 ECHILD,    EAGAIN,
 		ENOMEM,	 EACCES, EEXIST, EINVAL, ENOSPC, EPIPE, ENOSYS, EIDRM, ETIMEDOUT,
+		ENODEV, /* net */
 	};
 
 	_Static_assert(KX_EPERM == EPERM && KX_ENOENT == ENOENT && KX_ESRCH == ESRCH &&
@@ -77,7 +79,7 @@ int64_t hv_guest_errno(int rc)
 			       KX_ENOMEM == ENOMEM && KX_EACCES == EACCES && KX_EEXIST == EEXIST &&
 			       KX_EINVAL == EINVAL && KX_ENOSPC == ENOSPC && KX_EPIPE == EPIPE &&
 			       KX_ENOSYS == ENOSYS && KX_EIDRM == EIDRM &&
-			       KX_ETIMEDOUT == ETIMEDOUT,
+			       KX_ETIMEDOUT == ETIMEDOUT && KX_ENODEV == ENODEV,
 		       "the ABI's errno values are Linux's");
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (rc == -known[i])

@@ -38,6 +38,10 @@ union hv_block {
 	struct kx_hc_ipc_get ipc_get;
 	struct kx_hc_ipc_obj ipc_obj;
 	struct kx_hc_notify notify;
+	/* net */
+	struct kx_hc_net_info net_info;
+	struct kx_hc_net_kick net_kick;
+	struct kx_hc_net_wait net_wait;
 };
 
 /* One hypercall: the block is a copy the decoder made (written back when the
@@ -68,13 +72,15 @@ struct hv_module {
 };
 
 extern const struct hv_module hv_mod_base, hv_mod_link, hv_mod_proc, hv_mod_ipc,
-	hv_mod_signal, hv_mod_update, hv_mod_recycle;
+	hv_mod_signal, hv_mod_update, hv_mod_recycle,
+	hv_mod_net; /* net.c: the packet device */
 
 struct hv_linker;	 /* link.c */
 struct hv_ipc;		 /* ipc.c */
 struct hv_signals;	 /* signal.c */
 struct hv_update_state;	 /* update_mod.c */
 struct hv_recycle;	 /* recycle.c */
+struct hv_net;		 /* net.c */
 
 struct hv_pvm {
 	const struct hv_backend *be;
@@ -102,6 +108,7 @@ struct hv_pvm {
 	struct hv_signals *sig;
 	struct hv_update_state *update;
 	struct hv_recycle *recycle;
+	struct hv_net *net; /* net.c */
 	void (*test_safe_point)(struct hv_pvm *p, void *ctx);
 	void *test_ctx;
 };
