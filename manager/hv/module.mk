@@ -193,3 +193,9 @@ test_net_ring_LDLIBS := -lcmocka
 test_hcall_net_SRCS := tests/unit/test_hcall_net.c tests/hv/hv_fake.c
 test_hcall_net_LIBS := kxhv kxchan kxelf
 test_hcall_net_LDLIBS := -lcmocka -lpthread
+
+# The packet device's rings and per-frame policy against hostile bytes
+# (seeds: fuzz/gen/net.py).
+FUZZERS += fuzz_net
+fuzz_net_SRCS := fuzz/fuzz_net.c
+fuzz_net_LIBS := kxhv kxchan kxelf
