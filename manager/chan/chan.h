@@ -247,6 +247,11 @@ struct kxmon_net_attach {
 };
 struct kxmon_net_report {
 	uint32_t first; /* 0: counters only; k + 1: the first drop of kind k */
+	/* first: the policy question the drop answered (enum kxp_net_query:
+	 * 1 listen on proto/port, 2 connect to addr:port), 0 none. */
+	uint8_t query, proto;
+	uint16_t port;
+	uint32_t addr;
 	uint32_t reserved;
 	char iface[16];
 	uint64_t tx_frames, rx_frames;
@@ -291,7 +296,7 @@ _Static_assert(sizeof(struct kxmon_recycle_app) == 648, "kxmon_recycle_app layou
 _Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
 _Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
 _Static_assert(sizeof(struct kxmon_net_attach) == 24, "kxmon_net_attach layout");
-_Static_assert(sizeof(struct kxmon_net_report) == 296, "kxmon_net_report layout");
+_Static_assert(sizeof(struct kxmon_net_report) == 304, "kxmon_net_report layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 /* ---- the checks of both directions (check.c) ------------------------------

@@ -94,7 +94,9 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 	case KXMON_MSG_NET_REPORT:
 		if (!str_ok(msg.u.net_report.what, sizeof(msg.u.net_report.what)) ||
 		    !str_ok(msg.u.net_report.iface, sizeof(msg.u.net_report.iface)) ||
-		    msg.u.net_report.first > KXMON_NET_KINDS)
+		    msg.u.net_report.first > KXMON_NET_KINDS || msg.u.net_report.query > 2 ||
+		    (msg.u.net_report.proto != 0 && msg.u.net_report.proto != 6 &&
+		     msg.u.net_report.proto != 17))
 			return kx_bad_msg(why, whylen, "NET_REPORT kind %u or a string without its NUL",
 					  msg.u.net_report.first);
 		return 0;

@@ -58,7 +58,13 @@ _Static_assert(NET_DROP_KINDS <= KXMON_NET_KINDS, "the channel carries every dro
 
 struct hv_net {
 	uint64_t area; /* guest address; 0: no room was left */
+	bool set_up;   /* the image is loaded: area decided */
 	bool attached;
+	/* kxd's NET_ATTACH taken while the image was still being linked (its
+	 * libraries asked for): applied once the area exists. */
+	bool has_pending;
+	struct kxmon_msg pending;
+	int pending_fds[2];
 	int tap, wake; /* the TAP; an eventfd: kicks and stop */
 	pthread_t thread;
 	bool thread_running;
@@ -74,7 +80,7 @@ struct hv_net {
 	uint64_t tx_frames, rx_frames, drops[NET_DROP_KINDS];
 	uint32_t first_pending; /* bit k: kind k's first drop to report */
 	uint32_t first_sent;
-	char first_what[NET_DROP_KINDS][sizeof(((struct net_verdict *)0)->what)];
+	struct net_verdict first[NET_DROP_KINDS]; /* written once, before its bit */
 	/* The vCPU thread's. */
 	uint64_t reported_at;
 	uint64_t reported_sum;
@@ -96,15 +102,17 @@ static void count_drop(struct hv_net *n, const struct net_verdict *v)
 
 	__atomic_add_fetch(&n->drops[v->drop], 1, __ATOMIC_RELAXED);
 	if ((__atomic_load_n(&n->first_pending, __ATOMIC_ACQUIRE) & bit) == 0) {
-		snprintf(n->first_what[v->drop], sizeof(n->first_what[v->drop]), "%s", v->what);
+		n->first[v->drop] = *v;
 		__atomic_or_fetch(&n->first_pending, bit, __ATOMIC_RELEASE);
 	}
 }
 
 static void drop_kind(struct hv_net *n, int kind, const char *what)
 {
-	struct net_verdict v = {.drop = kind};
+	struct net_verdict v;
 
+	memset(&v, 0, sizeof(v));
+	v.drop = kind;
 	snprintf(v.what, sizeof(v.what), "%s", what);
 	count_drop(n, &v);
 }
@@ -260,23 +268,45 @@ static void stop_thread(struct hv_net *n)
 
 /* ---- attaching ------------------------------------------------------------------ */
 
+static struct hv_net *net_state(struct hv_pvm *p)
+{
+	if (p->net == NULL) {
+		p->net = calloc(1, sizeof(*p->net));
+		if (p->net != NULL)
+			p->net->tap = p->net->wake = -1;
+	}
+	return p->net;
+}
+
+static int attach(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds);
+
 static int net_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		     struct kx_error *err)
 {
+	struct hv_net *n;
 	uint64_t area;
+	int rc;
 
 	if (p->mgr == NULL)
 		return 0;
-	p->net = calloc(1, sizeof(*p->net));
-	if (p->net == NULL)
+	n = net_state(p);
+	if (n == NULL)
 		return kx_err(err, -ENOMEM, "out of memory");
-	p->net->tap = p->net->wake = -1;
-	if (*heap_end - heap_start < 4ull * KX_NET_AREA_SIZE)
-		return 0; /* no room: NET_INFO says -KX_ENOSPC */
-	area = (*heap_end - KX_NET_AREA_SIZE) & ~(uint64_t)(KX_PAGE_SIZE - 1);
-	p->net->area = area;
-	*heap_end = area - KX_PAGE_SIZE;
-	return hv_unmap(p, area, KX_NET_AREA_SIZE, err);
+	n->set_up = true;
+	if (*heap_end - heap_start >= 4ull * KX_NET_AREA_SIZE) {
+		area = (*heap_end - KX_NET_AREA_SIZE) & ~(uint64_t)(KX_PAGE_SIZE - 1);
+		rc = hv_unmap(p, area, KX_NET_AREA_SIZE, err);
+		if (rc != 0)
+			return rc;
+		n->area = area;
+		*heap_end = area - KX_PAGE_SIZE;
+	} /* else no room: NET_INFO says -KX_ENOSPC */
+	if (n->has_pending) {
+		n->has_pending = false;
+		if (attach(p, &n->pending, n->pending_fds, 2) != 0)
+			return kx_err(err, -EPROTO, "net: kxd's NET_ATTACH could not be applied");
+	}
+	return 0;
 }
 
 static int read_rules(int fd, struct kxp_net_rules *rules)
@@ -309,6 +339,20 @@ static int grant_area(struct hv_pvm *p, struct kx_error *err)
 }
 
 static int net_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)
+{
+	struct hv_net *n = net_state(p);
+
+	if (n != NULL && !n->set_up && !n->has_pending && nfds == 2) {
+		n->pending = *m; /* the image is still being linked */
+		n->pending_fds[0] = fds[0];
+		n->pending_fds[1] = fds[1];
+		n->has_pending = true;
+		return 0;
+	}
+	return attach(p, m, fds, nfds);
+}
+
+static int attach(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)
 {
 	struct hv_net *n = p->net;
 	struct kxp_net_rules rules;
@@ -369,9 +413,15 @@ static void report(struct hv_pvm *p, int first)
 	for (unsigned k = 0; k < NET_DROP_KINDS; k++)
 		m.u.net_report.drops[k] = __atomic_load_n(&n->drops[k], __ATOMIC_RELAXED);
 	snprintf(m.u.net_report.iface, sizeof(m.u.net_report.iface), "%s", n->iface);
-	if (first >= 0)
-		snprintf(m.u.net_report.what, sizeof(m.u.net_report.what), "%s",
-			 n->first_what[first]);
+	if (first >= 0) {
+		const struct net_verdict *v = &n->first[first];
+
+		snprintf(m.u.net_report.what, sizeof(m.u.net_report.what), "%s", v->what);
+		m.u.net_report.query = v->query;
+		m.u.net_report.proto = v->proto;
+		m.u.net_report.port = v->port;
+		m.u.net_report.addr = v->addr;
+	}
 	hv_mgr_send(p, &m);
 }
 
@@ -507,6 +557,11 @@ static void hc_net_wait(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 static void release(struct hv_net *n)
 {
 	stop_thread(n);
+	if (n->has_pending) {
+		close(n->pending_fds[0]);
+		close(n->pending_fds[1]);
+		n->has_pending = false;
+	}
 	if (n->tap >= 0)
 		close(n->tap);
 	if (n->wake >= 0)

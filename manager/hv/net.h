@@ -103,6 +103,11 @@ struct net_filter {
 struct net_verdict {
 	int drop; /* NET_PASS or enum net_drop_kind */
 	char what[160];
+	/* The policy's question a port or peer drop answered (kxp_request):
+	 * query 1 listen (proto, port), 2 connect (proto, addr, port), else 0. */
+	uint8_t query, proto;
+	uint16_t port;
+	uint32_t addr;
 	uint8_t rst[54];
 	size_t rst_len;
 };

@@ -144,6 +144,12 @@ static int drop(struct net_verdict *v, int kind, const char *fmt, const struct l
 		const char *dir)
 {
 	v->drop = kind;
+	if (x != NULL && (kind == NET_DROP_PORT || kind == NET_DROP_PEER)) {
+		v->query = kind == NET_DROP_PORT ? 1 : 2;
+		v->proto = x->proto;
+		v->port = x->dport;
+		v->addr = kind == NET_DROP_PEER ? x->dst : 0;
+	}
 	if (x != NULL)
 		snprintf(v->what, sizeof(v->what), "%s %s %u.%u.%u.%u:%u -> %u.%u.%u.%u:%u: %s",
 			 dir, x->proto == KXP_NET_PROTO_TCP ? "tcp" : "udp", x->src >> 24,
@@ -201,9 +207,8 @@ static int parse_ipv4(const uint8_t *fr, size_t len, struct l4 *x, struct net_ve
 
 static void verdict_reset(struct net_verdict *v)
 {
+	memset(v, 0, sizeof(*v));
 	v->drop = NET_PASS;
-	v->what[0] = '\0';
-	v->rst_len = 0;
 }
 
 void net_filter_out(struct net_filter *f, const uint8_t *fr, size_t len, struct net_verdict *v)

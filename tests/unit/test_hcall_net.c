@@ -275,6 +275,41 @@ static void test_info_and_rights(void **state)
 	guest_free(g);
 }
 
+/* kxd's NET_ATTACH may arrive while the image's libraries are still being
+ * linked (before the module's setup): it is applied once the area exists. */
+static void test_attach_before_load(void **state)
+{
+	struct hv_pvm *p;
+	struct fake_mgr mgr = {0};
+	struct kxmon_msg m;
+	struct kx_hc_net_info *b;
+	const struct kx_boot_info *boot;
+	struct hv_hcall_result res;
+	int sv[2], fds[2];
+
+	(void)state;
+	p = fake_pvm(64ull << 20, &mgr, false);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	memset(&m, 0, sizeof(m));
+	m.type = KXMON_MSG_NET_ATTACH;
+	m.size = sizeof(m);
+	snprintf(m.u.net_attach.iface, sizeof(m.u.net_attach.iface), "net0");
+	memcpy(m.u.net_attach.mac, my_mac, 6);
+	fds[0] = sv[1];
+	fds[1] = rules_fd(ME, "net0");
+	assert_int_equal(hv_push(p, &m, fds, 2), 0);
+	fake_load(p, guest_dir, "hello.kxe");
+	boot = hv_guest_ptr(hv_pvm_mem(p), LAYOUT_BOOT, sizeof(*boot), HV_ACCESS_READ);
+	b = hv_guest_ptr(hv_pvm_mem(p), boot->heap_start, sizeof(*b), HV_ACCESS_WRITE);
+	*b = (struct kx_hc_net_info){.hdr = {KX_HCALL_ABI_VERSION, KX_HC_NET_INFO, 0}};
+	hv_hcall_dispatch(p, boot->heap_start, &res);
+	assert_int_equal(b->hdr.ret, 0);
+	assert_int_equal(b->addr, ME);
+	assert_false(mgr.broken);
+	hv_destroy(p, 0, NULL, "");
+	close(sv[0]);
+}
+
 static void test_frames_both_ways(void **state)
 {
 	struct guest *g = guest_new(true, ME);
@@ -470,6 +505,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_manager),
 		cmocka_unit_test(test_bad_rules_refused),
 		cmocka_unit_test(test_info_and_rights),
+		cmocka_unit_test(test_attach_before_load),
 		cmocka_unit_test(test_frames_both_ways),
 		cmocka_unit_test(test_first_drops_reported_once),
 		cmocka_unit_test(test_wait),
