@@ -221,6 +221,7 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		}
 	}
 	p->state = KXD_PVM_RUNNING;
+	kxd_net_hello(d, p); /* its network interface, if its app has one */
 }
 
 int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
@@ -279,6 +280,9 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	case KXMON_MSG_EXIT:
 		snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
 		kxd_sig_exit_msg(d, p, &msg); /* signal.c */
+		break;
+	case KXMON_MSG_NET_REPORT: /* network (net.c) */
+		kxd_net_report(d, p, &msg);
 		break;
 	case KXMON_MSG_RECYCLE_READY: /* its placeholder waits (pool.c) */
 		if (!p->pooled || p->state != KXD_PVM_RUNNING)

@@ -220,6 +220,9 @@ void kxd_client_readable(struct kxd *d, int ci)
 			kxd_reply(d, ci, KXD_RESP_OK, p, "%s", "");
 		}
 		break;
+	case KXD_REQ_NET: /* network (net.c) */
+		kxd_net_list(d, ci);
+		break;
 	case KXD_REQ_STOP:
 		d->stopping = true;
 		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", "");

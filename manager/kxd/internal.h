@@ -31,6 +31,17 @@ struct kxd_linked {
 	uint8_t digest[KXSIG_DIGEST_BYTES];
 };
 
+/* The network interface kxd attached (net.c), and what its monitor reported. */
+struct kxd_pvm_net {
+	bool attached;
+	char iface[KXP_NET_IFNAME_MAX];
+	char tap[16];
+	uint32_t addr;
+	uint8_t prefix;
+	uint64_t tx, rx, drops[KXMON_NET_KINDS];
+	uint32_t audited; /* kinds whose first drop is in the audit log */
+};
+
 struct kxd_pvm {
 	bool used;
 	uint64_t id;
@@ -65,6 +76,7 @@ struct kxd_pvm {
 	 * app "" and runs only the placeholder until it is recycled. */
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
+	struct kxd_pvm_net net; /* network (net.c) */
 };
 
 struct kxd_client {
@@ -85,6 +97,8 @@ struct kxd {
 	size_t nlibdirs;
 	bool foreground;
 	const char *pvm_timeout; /* --pvm-timeout: every kxmon's --timeout; NULL none */
+	/* network (net.c): where TAPs are made, and the bridge they join */
+	const char *net_netns, *net_bridge;
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;
@@ -234,5 +248,13 @@ void kxd_store_close(struct kxd *d);
 /* "WHAT denied: REASON (rule FILE:LINE)" from a decision (rc: gate's). */
 void kxd_describe_denial(const struct gate_decision *dec, int rc, const char *what, char *why,
 			 size_t whylen);
+
+/* net.c (docs/network.md): at a booted pVM's HELLO, attach its app's
+ * interface (gate_net, a TAP, NET_ATTACH); a NET_REPORT of its monitor
+ * (counters; the first drop of a kind is audited through the gate); the
+ * rows of `kxctl list`'s network table (KXD_REQ_NET). */
+void kxd_net_hello(struct kxd *d, struct kxd_pvm *p);
+void kxd_net_report(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+void kxd_net_list(struct kxd *d, int ci);
 
 #endif /* KX_MANAGER_KXD_INTERNAL_H */

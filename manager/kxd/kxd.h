@@ -40,6 +40,9 @@ enum kxd_req_type {
 	 * audit (reload, seal); 16..23 files and network; 24..31 the jail. */
 	KXD_REQ_UPDATE = 7, /* replace library `name` of pVM `pvm_id` by the file (1 fd)
 			     * -> OK or ERROR, once the pVM applied it (docs/update.md) */
+	/* Network (docs/network.md): one PVM per pVM with an interface, text
+	 * "IFACE TAP ADDR/PREFIX TX RX [KIND=DROPS]...", then END. */
+	KXD_REQ_NET = 20,
 };
 
 struct kxd_req {

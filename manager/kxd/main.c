@@ -44,6 +44,8 @@ static const struct option_row {
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
 	{ "pool-max", 'n', "N", "at most N pooled pVMs per app (0: no pools)" },
 	{ "pvm-timeout", 't', "SECS", "end each pVM after SECS s (a fork: its parent's deadline)" },
+	{ "net-netns", 'N', "NAME", "create pVMs' TAPs in this network namespace" },
+	{ "net-bridge", 'B', "BR", "add pVMs' TAPs to this bridge (else: routed)" },
 	{ "help", 'h', NULL, "show this help" },
 };
 #define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
@@ -120,6 +122,8 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 			}
 			d->libdirs[d->nlibdirs++] = optarg;
 			break;
+		case 'N': d->net_netns = optarg; break;
+		case 'B': d->net_bridge = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default: usage(stderr); return -1;
 		}

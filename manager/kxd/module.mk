@@ -10,6 +10,7 @@ kxd_SRCS += manager/kxd/signal.c
 kxd_SRCS += manager/kxd/ipc.c
 kxd_SRCS += manager/kxd/pool.c manager/kxd/recycle.c
 kxd_SRCS += manager/kxd/update.c
+kxd_SRCS += manager/kxd/net.c
 kxd_LIBS := kxdproto kxchan kxgate kxp kxsig
 kxd_LDLIBS := -lsodium -lpthread
 

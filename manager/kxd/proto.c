@@ -69,10 +69,13 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 {
 	struct kxd_req req;
 	uint32_t type = 0;
-	int rc = check_head(buf, len, sizeof(req), KXD_REQ_PING, KXD_REQ_UPDATE, &type, why, whylen);
+	int rc = check_head(buf, len, sizeof(req), 0, 0, &type, why, whylen);
 
 	if (rc != 0)
 		return rc;
+	if ((type < KXD_REQ_PING || type > KXD_REQ_UPDATE) &&
+	    type != KXD_REQ_NET) /* network */
+		return kx_bad_msg(why, whylen, "unknown message type %u", type);
 	memcpy(&req, buf, sizeof(req));
 	if (nfds != (type == KXD_REQ_RUN ? 3 : type == KXD_REQ_UPDATE ? 1 : 0))
 		return kx_bad_msg(why, whylen, "request type %u with %d fds", type, nfds);
