@@ -579,8 +579,12 @@ int gate_net_dropped(struct gate *gate, const struct gate_subject *pvm, const ch
 	out->stage = GATE_STAGE_POLICY;
 	out->has_rule = kd.has_rule;
 	out->rule = kd.rule;
-	text(out->reason, sizeof(out->reason), "the monitor dropped %s: %s (%s)", drop->kind,
-	     drop->what, kd.reason);
+	if (drop->query == KXP_NET_ATTACH) /* not a policy question: the interface's rule */
+		text(out->reason, sizeof(out->reason), "the monitor dropped %s: %s", drop->kind,
+		     drop->what);
+	else
+		text(out->reason, sizeof(out->reason), "the monitor dropped %s: %s (%s)",
+		     drop->kind, drop->what, kd.reason);
 	return gate_audit_append(gate, &r, out);
 }
 

@@ -295,7 +295,8 @@ static int net_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 	n->set_up = true;
 	if (*heap_end - heap_start >= 4ull * KX_NET_AREA_SIZE) {
 		area = (*heap_end - KX_NET_AREA_SIZE) & ~(uint64_t)(KX_PAGE_SIZE - 1);
-		rc = hv_unmap(p, area, KX_NET_AREA_SIZE, err);
+		/* Backed, but no rights until kxd attaches the interface. */
+		rc = hv_protect(p, area, KX_NET_AREA_SIZE, 0, err);
 		if (rc != 0)
 			return rc;
 		n->area = area;
@@ -585,7 +586,7 @@ static void net_fork_child(struct hv_pvm *p)
 	if (n->wake >= 0)
 		close(n->wake);
 	n->tap = n->wake = -1;
-	if (n->attached && hv_unmap(p, n->area, KX_NET_AREA_SIZE, &err) == 0)
+	if (n->attached && hv_protect(p, n->area, KX_NET_AREA_SIZE, 0, &err) == 0)
 		hv_flush(p, &err);
 	n->attached = false;
 	n->area = 0;

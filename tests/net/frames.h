@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#ifndef KX_FRAMES_NO_LIBC
 #include <string.h>
+#endif
 
 #define FR_TCP 6
 #define FR_UDP 17
@@ -22,6 +24,7 @@ struct fr_ip {
 	uint32_t seq;
 	uint16_t frag; /* flags + offset field */
 	size_t payload;
+	const void *data; /* payload bytes; NULL: zeros */
 };
 
 static inline void fr_put16(uint8_t *p, uint16_t v)
@@ -76,6 +79,8 @@ static inline size_t fr_ip(uint8_t *buf, const struct fr_ip *f)
 	} else {
 		fr_put16(l4 + 4, (uint16_t)l4len);
 	}
+	if (f->data != NULL)
+		memcpy(l4 + (f->proto == FR_TCP ? 20 : 8), f->data, f->payload);
 	sum = (f->src >> 16) + (f->src & 0xffff) + (f->dst >> 16) + (f->dst & 0xffff) + f->proto +
 	      (uint32_t)l4len;
 	fr_put16(l4 + (f->proto == FR_TCP ? 16 : 6), fr_csum(l4, l4len, sum));
