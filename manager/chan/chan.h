@@ -100,10 +100,11 @@ enum kxmon_msg_type {
 	KXMON_MSG_RECYCLE_READY = 30,   /* kxmon -> kxd: no body */
 	KXMON_MSG_RECYCLE_CONSOLE = 31, /* kxd -> kxmon: no body, 2 fds */
 	KXMON_MSG_RECYCLE_APP = 32,     /* kxd -> kxmon: u.recycle, 1 fd */
-	/* Network (docs/network.md): kxd, after gate_net ALLOWs, pushes
-	 * NET_ATTACH with 2 fds (the TAP, then a memfd sealed like a library's
-	 * holding the interface's struct kxp_net_rules: it does not fit a
-	 * message); kxmon reports the first drop of each kind (first = kind +
+	/* Network (docs/network.md): kxd's first message to every kxmon it
+	 * spawns is NET_ATTACH: after gate_net ALLOWs, with 2 fds (the TAP,
+	 * then a memfd sealed like a library's holding the interface's struct
+	 * kxp_net_rules: it does not fit a message); else with none, iface ""
+	 * ("no interface": the guest's NET_INFO waits for this answer); kxmon reports the first drop of each kind (first = kind +
 	 * 1: kxd audits it) and its counters (first = 0) in NET_REPORT.
 	 * 52..59 stay reserved. */
 	KXMON_MSG_NET_ATTACH = 50, /* kxd -> kxmon: u.net_attach, 2 fds */

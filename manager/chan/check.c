@@ -232,10 +232,13 @@ static int check_net_attach(const struct kxmon_msg *m, int nfds, char *why, size
 	const struct kxmon_net_attach *a = &m->u.net_attach;
 	static const uint8_t zero[6];
 
-	if (nfds != 2)
-		return kx_bad_msg(why, whylen, "NET_ATTACH without its TAP and rules fds");
-	if (!str_ok(a->iface, sizeof(a->iface)) || a->iface[0] == '\0')
+	if (!str_ok(a->iface, sizeof(a->iface)))
 		return kx_bad_msg(why, whylen, "NET_ATTACH interface name without its NUL");
+	if (nfds == 0 && a->iface[0] == '\0' && memcmp(a->mac, zero, sizeof(zero)) == 0 &&
+	    a->index == 0)
+		return 0; /* "no interface" */
+	if (nfds != 2 || a->iface[0] == '\0')
+		return kx_bad_msg(why, whylen, "NET_ATTACH without its TAP and rules fds");
 	if ((a->mac[0] & 1) != 0 || memcmp(a->mac, zero, sizeof(zero)) == 0 || a->index != 0)
 		return kx_bad_msg(why, whylen, "NET_ATTACH MAC not unicast, or index not 0");
 	return 0;

@@ -52,6 +52,7 @@
 
 #define NET_SPIN_NS	 50000ull     /* the thread polls this long before it sleeps */
 #define NET_REPORT_NS	 1000000000ull /* counters to kxd at most this often */
+#define NET_DECIDE_TRIES 100 /* x 100 ms: kxd's first message is long overdue */
 #define NET_SEALS	 (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 _Static_assert(NET_DROP_KINDS <= KXMON_NET_KINDS, "the channel carries every drop kind");
@@ -59,6 +60,7 @@ _Static_assert(NET_DROP_KINDS <= KXMON_NET_KINDS, "the channel carries every dro
 struct hv_net {
 	uint64_t area; /* guest address; 0: no room was left */
 	bool set_up;   /* the image is loaded: area decided */
+	bool decided;  /* kxd said whether there is an interface */
 	bool attached;
 	/* kxd's NET_ATTACH taken while the image was still being linked (its
 	 * libraries asked for): applied once the area exists. */
@@ -343,6 +345,12 @@ static int net_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds,
 {
 	struct hv_net *n = net_state(p);
 
+	if (n != NULL && nfds == 0 && !n->decided && m->u.net_attach.iface[0] == '\0') {
+		n->decided = true; /* no interface */
+		return 0;
+	}
+	if (n != NULL)
+		n->decided = true;
 	if (n != NULL && !n->set_up && !n->has_pending && nfds == 2) {
 		n->pending = *m; /* the image is still being linked */
 		n->pending_fds[0] = fds[0];
@@ -468,9 +476,11 @@ static int attached(struct hv_pvm *p, uint32_t index)
 		return -EPERM;
 	if (p->net == NULL || index != 0)
 		return -ENODEV;
-	if (!p->net->attached) /* kxd pushed it before the start: take it now */
-		while (hv_mgr_next(p, 0, 0, &m, fds, &nfds) == 2)
-			;
+	/* kxd's answer is the first message it sent: wait for it if need be
+	 * (it says "none" when there is no interface). */
+	for (int i = 0; i < NET_DECIDE_TRIES && !p->net->decided && !hv_interrupted(p); i++)
+		if (hv_mgr_next(p, 0, 100, &m, fds, &nfds) < 0)
+			return -EPIPE;
 	if (!p->net->attached)
 		return p->net->area == 0 ? -ENOSPC : -ENODEV;
 	return 0;
@@ -581,6 +591,7 @@ static void net_fork_child(struct hv_pvm *p)
 	if (n == NULL)
 		return;
 	n->thread_running = false; /* it stayed in the parent */
+	n->decided = true;	   /* no interface in a child */
 	if (n->tap >= 0)
 		close(n->tap);
 	if (n->wake >= 0)

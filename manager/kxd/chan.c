@@ -221,7 +221,6 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		}
 	}
 	p->state = KXD_PVM_RUNNING;
-	kxd_net_hello(d, p); /* its network interface, if its app has one */
 }
 
 int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)

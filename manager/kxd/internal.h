@@ -249,11 +249,14 @@ void kxd_store_close(struct kxd *d);
 void kxd_describe_denial(const struct gate_decision *dec, int rc, const char *what, char *why,
 			 size_t whylen);
 
-/* net.c (docs/network.md): at a booted pVM's HELLO, attach its app's
- * interface (gate_net, a TAP, NET_ATTACH); a NET_REPORT of its monitor
+/* net.c (docs/network.md): before kxmon runs, on its channel chan, the
+ * first message: the interface of pVM id running app (gate_net, a TAP,
+ * NET_ATTACH), or "none" (also for app "": a pooled pVM); *net what was
+ * attached.  A NET_REPORT of its monitor
  * (counters; the first drop of a kind is audited through the gate); the
  * rows of `kxctl list`'s network table (KXD_REQ_NET). */
-void kxd_net_hello(struct kxd *d, struct kxd_pvm *p);
+void kxd_net_spawn(struct kxd *d, uint64_t id, const char *app, int chan,
+		   struct kxd_pvm_net *net);
 void kxd_net_report(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
 void kxd_net_list(struct kxd *d, int ci);
 

@@ -1,13 +1,14 @@
 /*
  * net.c — kxd's side of the network (docs/network.md).
  *
- * When a booted pVM running an app says HELLO, kxd attaches the app's
- * network interface: it asks the gate (gate_net, op `net`, audited with the
+ * Before a new kxmon runs, kxd attaches its app's network interface (its
+ * first message on the channel, so the guest never asks before kxd
+ * answered): it asks the gate (gate_net, op `net`, audited with the
  * rule's file:line), creates a TAP for it — in the network namespace
  * --net-netns names, enslaved to --net-bridge or, without a bridge, given
  * the rule's gateway address so the namespace routes to the pVM — and
- * pushes NET_ATTACH to the pVM's monitor with the TAP's fd and the rules in
- * a sealed memfd.  kxd keeps no TAP fd: the device goes when the monitor
+ * sends NET_ATTACH to the pVM's monitor with the TAP's fd and the rules in
+ * a sealed memfd -- or NET_ATTACH "none" when there is no interface.  kxd keeps no TAP fd: the device goes when the monitor
  * does.  The monitor enforces the rules on every frame and reports its
  * counters and the first drop of each kind (NET_REPORT); kxd asks the gate
  * again about that drop (gate_net_dropped), so the audit log names it with
@@ -144,61 +145,60 @@ out:
 	return rc != 0 ? rc : fd;
 }
 
-void kxd_net_hello(struct kxd *d, struct kxd_pvm *p)
+void kxd_net_spawn(struct kxd *d, uint64_t id, const char *app, int chan,
+		   struct kxd_pvm_net *net)
 {
-	struct gate_subject subj;
+	struct gate_subject subj = {.kind = GATE_SUBJECT_PVM, .pvm_id = id, .app = app,
+				    .family_id = id, .depth = 0};
 	struct gate_decision dec;
 	struct kxp_net_rules rules;
 	struct kxmon_msg msg;
 	char why[KXD_TEXT_MAX] = "";
-	const char *iface;
+	const char *iface = app[0] ? kxp_iface_name_at(d->policy, app, 0) : NULL;
 	int fds[2] = {-1, -1}, rc;
 
-	if (p->forked || p->pooled || !p->app[0] || p->chan < 0)
-		return;
-	iface = kxp_iface_name_at(d->policy, p->app, 0);
-	if (iface == NULL)
-		return; /* no network rule: no interface */
-	if (kxp_iface_name_at(d->policy, p->app, 1) != NULL)
-		kxd_log("pVM %llu (%s): only its first interface, %s, is attached",
-			(unsigned long long)p->id, p->app, iface);
-	kxd_pvm_subject(p, &subj);
-	rc = gate_net(d->gate, &subj, iface, &rules, &dec);
-	if (rc != 0 || dec.verdict != KXP_ALLOW) {
-		kxd_describe_denial(&dec, rc, "network interface", why, sizeof(why));
-		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, why);
-		return;
-	}
-	snprintf(p->net.iface, sizeof(p->net.iface), "%s", iface);
-	snprintf(p->net.tap, sizeof(p->net.tap), "kxp%llu", (unsigned long long)p->id);
-	fds[0] = tap_create(d->net_netns, p->net.tap, d->net_bridge, &rules, why, sizeof(why));
-	fds[1] = fds[0] < 0 ? -1 : kxd_sealed_memfd("kx-net-rules", (const uint8_t *)&rules,
-						     sizeof(rules));
-	if (fds[0] < 0 || fds[1] < 0) {
-		kxd_log("pVM %llu (%s): no interface %s: %s", (unsigned long long)p->id, p->app,
-			iface, why[0] ? why : "cannot seal its rules");
-		goto out;
-	}
+	memset(net, 0, sizeof(*net));
 	memset(&msg, 0, sizeof(msg));
 	msg.type = KXMON_MSG_NET_ATTACH;
 	msg.size = sizeof(msg);
 	msg.seq = d->next_seq++;
+	if (iface == NULL)
+		goto send; /* no network rule (or an empty pVM): no interface */
+	if (kxp_iface_name_at(d->policy, app, 1) != NULL)
+		kxd_log("pVM %llu (%s): only its first interface, %s, is attached",
+			(unsigned long long)id, app, iface);
+	rc = gate_net(d->gate, &subj, iface, &rules, &dec);
+	if (rc != 0 || dec.verdict != KXP_ALLOW) {
+		kxd_describe_denial(&dec, rc, "network interface", why, sizeof(why));
+		kxd_log("pVM %llu (%s): %s", (unsigned long long)id, app, why);
+		goto send;
+	}
+	snprintf(net->iface, sizeof(net->iface), "%s", iface);
+	snprintf(net->tap, sizeof(net->tap), "kxp%llu", (unsigned long long)id);
+	fds[0] = tap_create(d->net_netns, net->tap, d->net_bridge, &rules, why, sizeof(why));
+	fds[1] = fds[0] < 0 ? -1 : kxd_sealed_memfd("kx-net-rules", (const uint8_t *)&rules,
+						     sizeof(rules));
+	if (fds[0] < 0 || fds[1] < 0) {
+		kxd_log("pVM %llu (%s): no interface %s: %s", (unsigned long long)id, app, iface,
+			why[0] ? why : "cannot seal its rules");
+		goto send;
+	}
 	snprintf(msg.u.net_attach.iface, sizeof(msg.u.net_attach.iface), "%s", iface);
 	/* Locally administered, unicast: 02:6b:78 ("kx") and the pVM's id. */
 	msg.u.net_attach.mac[0] = 0x02;
 	msg.u.net_attach.mac[1] = 0x6b;
 	msg.u.net_attach.mac[2] = 0x78;
-	msg.u.net_attach.mac[3] = (uint8_t)(p->id >> 16);
-	msg.u.net_attach.mac[4] = (uint8_t)(p->id >> 8);
-	msg.u.net_attach.mac[5] = (uint8_t)p->id;
-	if (kxd_send(p->chan, &msg, sizeof(msg), fds, 2) != 0) {
-		kxd_log("pVM %llu: cannot hand its interface over", (unsigned long long)p->id);
-		goto out;
+	msg.u.net_attach.mac[3] = (uint8_t)(id >> 16);
+	msg.u.net_attach.mac[4] = (uint8_t)(id >> 8);
+	msg.u.net_attach.mac[5] = (uint8_t)id;
+	net->attached = true;
+	net->addr = rules.addr;
+	net->prefix = rules.prefix;
+send:
+	if (kxd_send(chan, &msg, sizeof(msg), fds, net->attached ? 2 : 0) != 0) {
+		kxd_log("pVM %llu: cannot tell its monitor about its network", (unsigned long long)id);
+		net->attached = false;
 	}
-	p->net.attached = true;
-	p->net.addr = rules.addr;
-	p->net.prefix = rules.prefix;
-out:
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -115,6 +115,7 @@ struct kxd_pvm *kxd_pvm_slot(struct kxd *d)
 int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int out_fd,
 		  int err_fd, int img_fd, char *const *mon_argv, char *why, size_t whylen)
 {
+	struct kxd_pvm_net net;
 	int sp[2], rc;
 	pid_t pid;
 
@@ -123,6 +124,7 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
 		return rc;
 	}
+	kxd_net_spawn(d, d->next_id, app, sp[0], &net); /* network: the first message */
 	pid = fork();
 	if (pid == 0)
 		exec_monitor(d, out_fd, err_fd, img_fd, sp[1], mon_argv);
@@ -146,6 +148,7 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 	p->client = ci;
 	p->push_client = -1;
 	p->family_id = p->id;
+	p->net = net;
 	return 0;
 }
 

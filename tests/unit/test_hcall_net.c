@@ -221,10 +221,23 @@ static void test_no_interface(void **state)
 {
 	struct guest *g = guest_new(false, ME);
 	struct hv_net_stats st;
+	struct kxmon_msg *m = &g->mgr.push[0];
 
 	(void)state;
+	/* kxd never said: NET_INFO gives up (bounded), no interface. */
 	assert_int_equal(net_info(g), -KX_ENODEV);
 	assert_int_equal(hv_net_stats(g->p, &st), -ENODEV);
+	guest_free(g);
+	/* kxd said "none". */
+	g = guest_new(false, ME);
+	m = &g->mgr.push[0];
+	memset(m, 0, sizeof(*m));
+	m->type = KXMON_MSG_NET_ATTACH;
+	m->size = sizeof(*m);
+	g->mgr.npush = 1;
+	assert_int_equal(net_info(g), -KX_ENODEV);
+	assert_int_equal(g->mgr.next_push, 1);
+	assert_false(g->mgr.broken);
 	guest_free(g);
 }
 
@@ -237,7 +250,7 @@ static void test_bad_rules_refused(void **state)
 	 * breaks the channel (kxd sent nonsense). */
 	close(g->mgr.push_fds[0][1]);
 	g->mgr.push_fds[0][1] = rules_fd(ME, "net1");
-	assert_int_equal(net_info(g), -KX_ENODEV);
+	assert_int_equal(net_info(g), -KX_EPIPE);
 	assert_true(g->mgr.broken);
 	guest_free(g);
 	/* Rules in a memfd that is not sealed. */
@@ -245,7 +258,8 @@ static void test_bad_rules_refused(void **state)
 	close(g->mgr.push_fds[0][1]);
 	g->mgr.push_fds[0][1] = memfd_create("x", MFD_CLOEXEC);
 	assert_int_equal(ftruncate(g->mgr.push_fds[0][1], sizeof(struct kxp_net_rules)), 0);
-	assert_int_equal(net_info(g), -KX_ENODEV);
+	assert_int_equal(net_info(g), -KX_EPIPE);
+	assert_true(g->mgr.broken);
 	guest_free(g);
 }
 
