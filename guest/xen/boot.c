@@ -200,6 +200,13 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_waitx);
 	case KX_HC_RECYCLE_WAIT:
 		return sizeof(struct kx_hc_recycle_wait);
+	/* the packet device (docs/network.md) */
+	case KX_HC_NET_INFO:
+		return sizeof(struct kx_hc_net_info);
+	case KX_HC_NET_KICK:
+		return sizeof(struct kx_hc_net_kick);
+	case KX_HC_NET_WAIT:
+		return sizeof(struct kx_hc_net_wait);
 	default:
 		return 0;
 	}
