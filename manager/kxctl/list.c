@@ -166,13 +166,12 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 			printf("null");
 		printf(", \"libraries\": ");
 		print_libs_json(r->text);
-		if (r->parent_id)
-			printf(", \"parent\": %u", r->parent_id);
-		else
-			printf(", \"parent\": null");
 		printf(", \"network\": ");
 		print_net_json(net_of(r->pvm_id));
-		printf("}");
+		if (r->parent_id)
+			printf(", \"parent\": %u}", r->parent_id);
+		else
+			printf(", \"parent\": null}");
 		return;
 	}
 	if (first)
