@@ -94,6 +94,10 @@ enum kx_hcall_nr {
 	KX_HC_FS_RENAME = 56,	/* rename path to path2 (flags: KX_FS_NOREPLACE) */
 	KX_HC_FS_TRUNCATE = 57, /* set handle's size to off */
 	KX_HC_FS_FSYNC = 58,	/* flush handle (flags: KX_FS_DATASYNC) */
+	/* The packet device (docs/network.md); 83..89 stay reserved. */
+	KX_HC_NET_INFO = 80, /* struct kx_hc_net_info: the interface, its address and rings */
+	KX_HC_NET_KICK = 81, /* struct kx_hc_net_kick: frames wait in tx, the monitor sleeps */
+	KX_HC_NET_WAIT = 82, /* struct kx_hc_net_wait: halt until a frame or the deadline */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
@@ -136,6 +140,8 @@ enum kx_hcall_nr {
 #define KX_ENOTEMPTY	 39
 #define KX_ELOOP	 40
 #define KX_EOVERFLOW	 75
+/* Added for the packet device. */
+#define KX_ENODEV    19  /* net: no such interface */
 
 struct kx_hc_hdr {
 	uint32_t abi_version; /* KX_HCALL_ABI_VERSION */
@@ -513,6 +519,102 @@ struct kx_hc_posix_report {
 };
 
 /*
+ * The packet device (docs/network.md).  An interface is two rings of
+ * Ethernet frames in guest memory the monitor also maps: tx (the guest
+ * produces, the monitor's network thread consumes and writes to a TAP) and
+ * rx (the other way).  The area NET_INFO names is:
+ *
+ *   page 0     struct kx_net_guest_page   written by the guest
+ *   page 1     struct kx_net_mon_page     written by the monitor, READ-ONLY
+ *                                          to the guest
+ *   then       KX_NET_SLOTS struct kx_net_slot: the tx ring
+ *   then       KX_NET_SLOTS struct kx_net_slot: the rx ring
+ *
+ * Indices are free-running 32-bit counts of slots (slot = index %
+ * KX_NET_SLOTS); a ring holds prod - cons frames (unsigned difference).
+ *
+ * tx: the guest fills slot tx_prod (len, frame), then stores tx_prod + 1
+ * (release).  If, after a full fence, it finds mon.tx_kick set, the
+ * monitor's thread is asleep: it calls KX_HC_NET_KICK.  Otherwise no exit:
+ * the thread polls while frames keep coming.  The monitor publishes
+ * mon.tx_cons as it takes frames (a slot is the guest's again after that).
+ * rx: the monitor fills slot rx_prod and stores mon.rx_prod + 1; the guest
+ * consumes and stores guest.rx_cons.  A guest with nothing to do calls
+ * KX_HC_NET_WAIT: the vCPU halts until rx_prod moves or the deadline.
+ *
+ * The monitor reads each index the guest writes once, and checks it: a
+ * tx_prod more than KX_NET_SLOTS ahead of tx_cons, or an rx_cons outside
+ * [last rx_cons, rx_prod], ends the pVM.  A tx slot's len is read once;
+ * outside KX_NET_FRAME_MIN..KX_NET_FRAME_MAX the frame is dropped and
+ * counted (malformed).  Frame bytes are copied out before any check.
+ */
+#define KX_NET_SLOTS	  256u
+#define KX_NET_SLOT_SIZE  2048u
+#define KX_NET_FRAME_MIN  14u	/* an Ethernet header */
+#define KX_NET_FRAME_MAX  1514u /* header + 1500 (no FCS, no VLAN tag) */
+#define KX_NET_MTU	  1500u
+#define KX_NET_RING_OFF	  (2u * KX_PAGE_SIZE) /* the tx ring, from the area's start */
+#define KX_NET_AREA_SIZE  (KX_NET_RING_OFF + 2u * KX_NET_SLOTS * KX_NET_SLOT_SIZE)
+#define KX_NET_WAIT_MAX_NS 100000000ull /* one NET_WAIT halts at most this long */
+
+struct kx_net_guest_page {
+	uint32_t tx_prod; /* frames published in tx */
+	uint32_t pad0[15];
+	uint32_t rx_cons; /* frames taken from rx */
+	uint32_t pad1[15];
+};
+
+struct kx_net_mon_page {
+	uint32_t tx_cons; /* frames the monitor took from tx */
+	uint32_t tx_kick; /* 1: the monitor's thread sleeps; kick after publishing */
+	uint32_t pad0[14];
+	uint32_t rx_prod; /* frames published in rx */
+	uint32_t pad1[15];
+};
+
+struct kx_net_slot {
+	uint16_t len; /* frame bytes */
+	uint16_t flags; /* 0 */
+	uint32_t reserved;
+	uint8_t frame[KX_NET_SLOT_SIZE - 8];
+};
+
+/* Interface `index` (0: the first; one per pVM today).  ret = 0 with the
+ * rest filled; -KX_ENODEV (none: no network rule, or a forked child),
+ * -KX_EPERM (no manager).  The guest may call it again: same answer. */
+struct kx_hc_net_info {
+	struct kx_hc_hdr hdr;
+	uint32_t index;
+	uint32_t mtu;	   /* out: KX_NET_MTU */
+	uint64_t area;	   /* out: page-aligned; KX_NET_AREA_SIZE bytes */
+	uint8_t mac[6];	   /* out: the only source MAC the monitor forwards */
+	uint8_t prefix;	   /* out: of the subnet */
+	uint8_t reserved;
+	uint32_t addr;	   /* out: IPv4, host order: the only source address forwarded */
+	uint32_t gateway;  /* out: 0 = none */
+};
+
+/* tx holds frames and mon.tx_kick was set: wake the monitor's thread.
+ * ret = 0. */
+struct kx_hc_net_kick {
+	struct kx_hc_hdr hdr;
+	uint32_t index;
+	uint32_t reserved;
+};
+
+/* Halt while mon.rx_prod == seen and the monotonic clock is before
+ * deadline_ns (at most KX_NET_WAIT_MAX_NS from now: call again).  ret = 0
+ * (rx_prod moved, or differed already: look again), -KX_ETIMEDOUT,
+ * -KX_EINTR (a signal for the guest, or the monitor must stop).  A general
+ * halt (KX_HC_HALT, 37: IpC, signals, timers and frames) will subsume it. */
+struct kx_hc_net_wait {
+	struct kx_hc_hdr hdr;
+	uint32_t index;
+	uint32_t seen;
+	uint64_t deadline_ns;
+};
+
+/*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
  * what it wants to keep.
@@ -605,6 +707,12 @@ _Static_assert(sizeof(struct kx_preempt_area) == 160, "kx_preempt_area layout");
 _Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
 _Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");
 _Static_assert(sizeof(struct kx_hc_posix_report) == 24, "kx_hc_posix_report layout");
+_Static_assert(sizeof(struct kx_net_guest_page) == 128, "kx_net_guest_page layout");
+_Static_assert(sizeof(struct kx_net_mon_page) == 128, "kx_net_mon_page layout");
+_Static_assert(sizeof(struct kx_net_slot) == KX_NET_SLOT_SIZE, "kx_net_slot layout");
+_Static_assert(sizeof(struct kx_hc_net_info) == 48, "kx_hc_net_info layout");
+_Static_assert(sizeof(struct kx_hc_net_kick) == 24, "kx_hc_net_kick layout");
+_Static_assert(sizeof(struct kx_hc_net_wait) == 32, "kx_hc_net_wait layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(sizeof(struct kx_hc_fs) == 88, "kx_hc_fs layout");
 _Static_assert(sizeof(struct kx_fs_stat) == 112, "kx_fs_stat layout");

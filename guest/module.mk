@@ -191,6 +191,7 @@ endif
 # (guest/sdk/: kx-cc, kx.pc, install).
 include guest/libc/module.mk
 include guest/posix/module.mk
+include guest/net/module.mk
 include guest/sdk/module.mk
 include tests/libc/module.mk
 

@@ -214,6 +214,13 @@ uint32_t kx_xen_block_size(uint32_t nr)
 	case KX_HC_FS_TRUNCATE:
 	case KX_HC_FS_FSYNC:
 		return sizeof(struct kx_hc_fs);
+	/* the packet device (docs/network.md) */
+	case KX_HC_NET_INFO:
+		return sizeof(struct kx_hc_net_info);
+	case KX_HC_NET_KICK:
+		return sizeof(struct kx_hc_net_kick);
+	case KX_HC_NET_WAIT:
+		return sizeof(struct kx_hc_net_wait);
 	default:
 		return 0;
 	}

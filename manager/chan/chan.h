@@ -107,6 +107,15 @@ enum kxmon_msg_type {
 	 * -EACCES with the reason (the boot fails).  42..44 stay reserved. */
 	KXMON_MSG_FS_MOUNT_REQ = 40,  /* kxmon -> kxd: u.fs_mount_req */
 	KXMON_MSG_FS_MOUNT_RESP = 41, /* kxd -> kxmon: same seq; u.fs_mount (+1 fd on 0) */
+	/* Network (docs/network.md): kxd's first message to every kxmon it
+	 * spawns is NET_ATTACH: after gate_net ALLOWs, with 2 fds (the TAP,
+	 * then a memfd sealed like a library's holding the interface's struct
+	 * kxp_net_rules: it does not fit a message); else with none, iface ""
+	 * ("no interface": the guest's NET_INFO waits for this answer); kxmon reports the first drop of each kind (first = kind +
+	 * 1: kxd audits it) and its counters (first = 0) in NET_REPORT.
+	 * 52..59 stay reserved. */
+	KXMON_MSG_NET_ATTACH = 50, /* kxd -> kxmon: u.net_attach, 2 fds */
+	KXMON_MSG_NET_REPORT = 51, /* kxmon -> kxd: u.net_report */
 };
 
 #define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */
@@ -249,6 +258,29 @@ struct kxmon_fs_mount {
 	char reason[KXMON_TEXT_MAX];	/* -EACCES: why, with the rule's file:line */
 };
 
+/* Network (50..59). */
+#define KXMON_NET_KINDS	  12  /* drop kinds a report carries (hv.h HV_NET_KINDS) */
+#define KXMON_NET_WHAT_MAX 160 /* the frame a first drop was, incl. NUL */
+struct kxmon_net_attach {
+	char iface[16];	 /* the rule's interface name (kxp_net_rules.iface) */
+	uint8_t mac[6];	 /* unicast, locally administered: the pVM's */
+	uint8_t index;	 /* 0: one interface per pVM today */
+	uint8_t reserved;
+};
+struct kxmon_net_report {
+	uint32_t first; /* 0: counters only; k + 1: the first drop of kind k */
+	/* first: the policy question the drop answered (enum kxp_net_query:
+	 * 1 listen on proto/port, 2 connect to addr:port), 0 none. */
+	uint8_t query, proto;
+	uint16_t port;
+	uint32_t addr;
+	uint32_t reserved;
+	char iface[16];
+	uint64_t tx_frames, rx_frames;
+	uint64_t drops[KXMON_NET_KINDS];
+	char what[KXMON_NET_WHAT_MAX];
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -269,6 +301,8 @@ struct kxmon_msg {
 		struct kxmon_update_done update_done;
 		struct kxmon_fs_mount_req fs_mount_req; /* posix-fs */
 		struct kxmon_fs_mount fs_mount;
+		struct kxmon_net_attach net_attach; /* network */
+		struct kxmon_net_report net_report;
 	} u;
 };
 
@@ -287,6 +321,8 @@ _Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
 _Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
 _Static_assert(sizeof(struct kxmon_fs_mount_req) == 8, "kxmon_fs_mount_req layout");
 _Static_assert(sizeof(struct kxmon_fs_mount) == 648, "kxmon_fs_mount layout");
+_Static_assert(sizeof(struct kxmon_net_attach) == 24, "kxmon_net_attach layout");
+_Static_assert(sizeof(struct kxmon_net_report) == 304, "kxmon_net_report layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 /* ---- the checks of both directions (check.c) ------------------------------

@@ -95,6 +95,15 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 		if (msg.u.fs_mount_req.reserved != 0)
 			return kx_bad_msg(why, whylen, "FS_MOUNT_REQ reserved field not 0");
 		return 0;
+	case KXMON_MSG_NET_REPORT:
+		if (!str_ok(msg.u.net_report.what, sizeof(msg.u.net_report.what)) ||
+		    !str_ok(msg.u.net_report.iface, sizeof(msg.u.net_report.iface)) ||
+		    msg.u.net_report.first > KXMON_NET_KINDS || msg.u.net_report.query > 2 ||
+		    (msg.u.net_report.proto != 0 && msg.u.net_report.proto != 6 &&
+		     msg.u.net_report.proto != 17))
+			return kx_bad_msg(why, whylen, "NET_REPORT kind %u or a string without its NUL",
+					  msg.u.net_report.first);
+		return 0;
 	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
 	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
@@ -250,6 +259,23 @@ static int check_fs_mount(const struct kxmon_msg *m, int nfds, char *why, size_t
 	return 0;
 }
 
+static int check_net_attach(const struct kxmon_msg *m, int nfds, char *why, size_t whylen)
+{
+	const struct kxmon_net_attach *a = &m->u.net_attach;
+	static const uint8_t zero[6];
+
+	if (!str_ok(a->iface, sizeof(a->iface)))
+		return kx_bad_msg(why, whylen, "NET_ATTACH interface name without its NUL");
+	if (nfds == 0 && a->iface[0] == '\0' && memcmp(a->mac, zero, sizeof(zero)) == 0 &&
+	    a->index == 0)
+		return 0; /* "no interface" */
+	if (nfds != 2 || a->iface[0] == '\0')
+		return kx_bad_msg(why, whylen, "NET_ATTACH without its TAP and rules fds");
+	if ((a->mac[0] & 1) != 0 || memcmp(a->mac, zero, sizeof(zero)) == 0 || a->index != 0)
+		return kx_bad_msg(why, whylen, "NET_ATTACH MAC not unicast, or index not 0");
+	return 0;
+}
+
 int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_seq,
 			const char *name, char *why, size_t whylen)
 {
@@ -278,6 +304,8 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 		if (expect_seq == 0 || m.seq != expect_seq)
 			return kx_bad_msg(why, whylen, "FS_MOUNT_RESP with a seq no request has");
 		return check_fs_mount(&m, nfds, why, whylen);
+	case KXMON_MSG_NET_ATTACH:
+		return check_net_attach(&m, nfds, why, whylen);
 	case KXMON_MSG_LINK_RESP:
 	case KXMON_MSG_FORK_RESP:
 	case KXMON_MSG_KILL_RESP:

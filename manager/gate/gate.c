@@ -575,6 +575,41 @@ int gate_file(struct gate *gate, const struct gate_subject *pvm, const char *gue
 	return decide(gate, &r, &kr, out);
 }
 
+int gate_net_dropped(struct gate *gate, const struct gate_subject *pvm, const char *iface,
+		     const struct gate_net_drop *drop, struct gate_decision *out)
+{
+	struct gate_req r = {.op = KXP_OP_NET, .subject = pvm, .target = pvm, .iface = iface};
+	struct kxp_request kr = {.op = KXP_OP_NET, .iface = iface};
+	struct kxp_decision kd;
+
+	if (gate == NULL || out == NULL)
+		return -EINVAL;
+	decision_init(out);
+	if (!app_pvm(pvm) || iface == NULL || drop == NULL || drop->kind == NULL ||
+	    drop->what == NULL || drop->query > KXP_NET_CONNECT)
+		return deny(gate, &r, out, GATE_STAGE_REQUEST, "a dropped frame needs a pVM "
+			    "running an app, an interface, a kind and a description");
+	kr.app = pvm->app;
+	kr.net_query = drop->query;
+	kr.proto = drop->proto;
+	kr.port = drop->port;
+	kr.net_addr = drop->addr;
+	if (kxp_decide(gate->policy, &kr, &kd) != 0)
+		return deny(gate, &r, out, GATE_STAGE_REQUEST, "the monitor dropped %s: %s",
+			    drop->kind, drop->what);
+	out->verdict = KXP_DENY;
+	out->stage = GATE_STAGE_POLICY;
+	out->has_rule = kd.has_rule;
+	out->rule = kd.rule;
+	if (drop->query == KXP_NET_ATTACH) /* not a policy question: the interface's rule */
+		text(out->reason, sizeof(out->reason), "the monitor dropped %s: %s", drop->kind,
+		     drop->what);
+	else
+		text(out->reason, sizeof(out->reason), "the monitor dropped %s: %s (%s)",
+		     drop->kind, drop->what, kd.reason);
+	return gate_audit_append(gate, &r, out);
+}
+
 int gate_net(struct gate *gate, const struct gate_subject *pvm, const char *iface,
 	     struct kxp_net_rules *rules, struct gate_decision *out)
 {

@@ -230,6 +230,24 @@ int gate_net(struct gate *gate, const struct gate_subject *pvm, const char *ifac
 int gate_link_unresolved(struct gate *gate, const struct gate_subject *requester,
 			 const struct gate_subject *target, const char *requested, const char *why,
 			 struct gate_decision *out);
+/* The monitor of pVM `pvm` dropped a frame on interface `iface`: the first
+ * of its kind, which kxd records (op `net`, always DENY: that is what
+ * happened).  A frame to a port the pVM does not listen on (query
+ * KXP_NET_LISTEN, proto and port) or to a peer it may not reach
+ * (KXP_NET_CONNECT, proto, addr, port) is asked of the policy again, so the
+ * record names the rule that decided; any other kind (spoofing, malformed
+ * frames, query KXP_NET_ATTACH) names the interface's rule.  The reason
+ * says "the monitor dropped KIND: WHAT". */
+struct gate_net_drop {
+	const char *kind; /* "spoof-ip", "port", ... (docs/network.md) */
+	const char *what; /* the frame, as the monitor described it */
+	enum kxp_net_query query;
+	uint8_t proto;
+	uint16_t port;
+	uint32_t addr;
+};
+int gate_net_dropped(struct gate *gate, const struct gate_subject *pvm, const char *iface,
+		     const struct gate_net_drop *drop, struct gate_decision *out);
 
 /* ---- the signature cache -------------------------------------------------------- */
 

@@ -26,6 +26,7 @@ static const struct hv_module *const modules[] = {
 	&hv_mod_signal, &hv_mod_update, &hv_mod_recycle,
 	&hv_mod_posix, /* posix-mon */
 	&hv_mod_fs, /* posix-fs: host directories */
+	&hv_mod_net, /* the packet device (net.c) */
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -80,6 +81,7 @@ int64_t hv_guest_errno(int rc)
 		/* posix-fs: host directories */
 		ENXIO, EBUSY, EXDEV, ENOTDIR, EISDIR, EFBIG, EROFS, EMLINK, ENAMETOOLONG,
 		ENOTEMPTY, ELOOP, EOVERFLOW,
+		ENODEV, /* net */
 	};
 
 	_Static_assert(KX_EPERM == EPERM && KX_ENOENT == ENOENT && KX_ESRCH == ESRCH &&
@@ -88,7 +90,7 @@ int64_t hv_guest_errno(int rc)
 			       KX_ENOMEM == ENOMEM && KX_EACCES == EACCES && KX_EEXIST == EEXIST &&
 			       KX_EINVAL == EINVAL && KX_ENOSPC == ENOSPC && KX_EPIPE == EPIPE &&
 			       KX_ENOSYS == ENOSYS && KX_EIDRM == EIDRM &&
-			       KX_ETIMEDOUT == ETIMEDOUT,
+			       KX_ETIMEDOUT == ETIMEDOUT && KX_ENODEV == ENODEV,
 		       "the ABI's errno values are Linux's");
 	_Static_assert(KX_ENXIO == ENXIO && KX_EBUSY == EBUSY && KX_EXDEV == EXDEV &&
 			       KX_ENOTDIR == ENOTDIR && KX_EISDIR == EISDIR && KX_EFBIG == EFBIG &&

@@ -268,6 +268,17 @@ void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out);
 
 #define HV_LINK_MAX_FILES 64u /* libraries opened for one pVM */
 
+/* The packet device's counters (net.c; docs/network.md): frames forwarded
+ * each way and drops per kind (spoof-mac, spoof-ip, port, peer, malformed,
+ * proto, not-mine, rx-full, tap-busy).  -ENODEV without an interface. */
+#define HV_NET_KINDS 12u
+struct hv_net_stats {
+	uint64_t tx_frames, rx_frames;
+	uint64_t drops[HV_NET_KINDS];
+	bool broken; /* the guest broke its rings: the pVM is ending */
+};
+int hv_net_stats(const struct hv_pvm *p, struct hv_net_stats *out);
+
 /* ---- online update (update.c; docs/update.md) -------------------------------- */
 
 enum hv_update_phase {

@@ -46,6 +46,10 @@ union hv_block {
 	struct kx_hc_posix_report posix_report;
 	/* end posix-mon */
 	struct kx_hc_fs fs; /* posix-fs */
+	/* net */
+	struct kx_hc_net_info net_info;
+	struct kx_hc_net_kick net_kick;
+	struct kx_hc_net_wait net_wait;
 };
 
 /* One hypercall: the block is a copy the decoder made (written back when the
@@ -75,10 +79,12 @@ struct hv_module {
 	void (*destroy)(struct hv_pvm *p);
 };
 
+/* One declaration per module, so features add theirs without touching another's. */
 extern const struct hv_module hv_mod_base, hv_mod_link, hv_mod_proc, hv_mod_ipc,
-	hv_mod_signal, hv_mod_update, hv_mod_recycle,
-	hv_mod_posix, /* posix-mon */
-	hv_mod_fs; /* posix-fs */
+	hv_mod_signal, hv_mod_update, hv_mod_recycle;
+extern const struct hv_module hv_mod_posix; /* posix.c: the POSIX layer's services */
+extern const struct hv_module hv_mod_fs;    /* fs.c: host directories */
+extern const struct hv_module hv_mod_net;   /* net.c: the packet device */
 
 struct hv_linker;	 /* link.c */
 struct hv_ipc;		 /* ipc.c */
@@ -87,6 +93,7 @@ struct hv_update_state;	 /* update_mod.c */
 struct hv_recycle;	 /* recycle.c */
 struct hv_posix;	 /* posix.c (posix-mon) */
 struct hv_fs;		 /* fs.c (posix-fs) */
+struct hv_net;		 /* net.c */
 
 struct hv_pvm {
 	const struct hv_backend *be;
@@ -118,6 +125,7 @@ struct hv_pvm {
 	struct hv_recycle *recycle;
 	struct hv_posix *posix; /* posix-mon */
 	struct hv_fs *fs; /* posix-fs: host directories */
+	struct hv_net *net; /* net.c */
 	void (*test_safe_point)(struct hv_pvm *p, void *ctx);
 	void *test_ctx;
 };

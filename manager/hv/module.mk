@@ -11,6 +11,8 @@ kxhv_SRCS := manager/hv/core.c manager/hv/hcall.c manager/hv/guestmem.c manager/
 	manager/hv/update_vars.c manager/hv/update_mod.c
 kxhv_SRCS += manager/hv/posix.c # posix-mon
 kxhv_SRCS += manager/hv/fs.c # posix-fs
+# The packet device (docs/network.md).
+kxhv_SRCS += manager/hv/net.c manager/hv/net_ring.c manager/hv/net_filter.c
 # The backends: primitives only (backend.h).
 kxhv_SRCS += manager/hv/kvm/kvm.c manager/hv/kvm/run.c manager/hv/kvm/mem.c \
 	manager/hv/kvm/fork.c manager/hv/kvm/paging.c
@@ -193,3 +195,21 @@ UNIT_TESTS += test_hv_fs
 test_hv_fs_SRCS := tests/unit/test_hv_fs.c tests/hv/hv_fake.c
 test_hv_fs_LIBS := kxhv kxchan kxelf
 test_hv_fs_LDLIBS := -lcmocka
+# The packet device (docs/network.md): the per-frame policy, the rings,
+# and the module through the core with a socketpair for a TAP.
+UNIT_TESTS += test_net_filter test_net_ring test_hcall_net
+test_net_filter_SRCS := tests/unit/test_net_filter.c
+test_net_filter_LIBS := kxhv kxchan kxelf
+test_net_filter_LDLIBS := -lcmocka
+test_net_ring_SRCS := tests/unit/test_net_ring.c
+test_net_ring_LIBS := kxhv kxchan kxelf
+test_net_ring_LDLIBS := -lcmocka
+test_hcall_net_SRCS := tests/unit/test_hcall_net.c tests/hv/hv_fake.c
+test_hcall_net_LIBS := kxhv kxchan kxelf
+test_hcall_net_LDLIBS := -lcmocka -lpthread
+
+# The packet device's rings and per-frame policy against hostile bytes
+# (seeds: fuzz/gen/net.py).
+FUZZERS += fuzz_net
+fuzz_net_SRCS := fuzz/fuzz_net.c
+fuzz_net_LIBS := kxhv kxchan kxelf

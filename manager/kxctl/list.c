@@ -50,6 +50,97 @@ static void print_libs_json(const char *text)
 	printf("]");
 }
 
+/* Network (docs/network.md): kxd's NET rows, "IFACE TAP ADDR/PREFIX TX RX
+ * [KIND=N]...", by pVM id, asked before the list. */
+struct net_row {
+	uint64_t id;
+	char text[KXD_TEXT_MAX];
+};
+static struct net_row net_rows[256];
+static size_t n_net_rows;
+
+static const char *net_of(uint64_t id)
+{
+	for (size_t i = 0; i < n_net_rows; i++)
+		if (net_rows[i].id == id)
+			return net_rows[i].text;
+	return NULL;
+}
+
+static int fetch_net(int fd)
+{
+	struct kxd_req req;
+	struct kxd_resp resp;
+
+	kxctl_req_init(&req, KXD_REQ_NET);
+	if (kxctl_request(fd, &req, NULL, 0) != 0)
+		return -1;
+	for (;;) {
+		if (kxctl_answer(fd, &resp) != 0 ||
+		    (resp.type != KXD_RESP_PVM && resp.type != KXD_RESP_END))
+			return -1;
+		if (resp.type == KXD_RESP_END)
+			return 0;
+		if (n_net_rows < sizeof(net_rows) / sizeof(net_rows[0])) {
+			net_rows[n_net_rows].id = resp.pvm_id;
+			snprintf(net_rows[n_net_rows].text, sizeof(net_rows[0].text), "%s", resp.text);
+			n_net_rows++;
+		}
+	}
+}
+
+static void print_net_json(const char *text)
+{
+	char iface[32], tap[32], addr[40], kind[64];
+	unsigned long long tx, rx, n;
+	int used = 0;
+	bool first = true;
+
+	if (text == NULL ||
+	    sscanf(text, "%31s %31s %39s %llu %llu%n", iface, tap, addr, &tx, &rx, &used) != 5) {
+		printf("null");
+		return;
+	}
+	printf("{\"iface\": ");
+	kxctl_json_str(stdout, iface);
+	printf(", \"tap\": ");
+	kxctl_json_str(stdout, tap);
+	printf(", \"address\": ");
+	kxctl_json_str(stdout, addr);
+	printf(", \"tx\": %llu, \"rx\": %llu, \"drops\": {", tx, rx);
+	for (const char *p = text + used; sscanf(p, " %63[^=]=%llu%n", kind, &n, &used) == 2;
+	     p += used) {
+		printf("%s", first ? "" : ", ");
+		kxctl_json_str(stdout, kind);
+		printf(": %llu", n);
+		first = false;
+	}
+	printf("}}");
+}
+
+static void print_net_table(void)
+{
+	char iface[32], tap[32], addr[40];
+	unsigned long long tx, rx;
+	int used = 0;
+
+	if (n_net_rows == 0)
+		return;
+	printf("\nNETWORK\n%-4s %-8s %-8s %-18s %-10s %-10s %s\n", "ID", "IFACE", "TAP",
+	       "ADDRESS", "TX", "RX", "DROPS");
+	for (size_t i = 0; i < n_net_rows; i++) {
+		const char *t = net_rows[i].text;
+
+		if (sscanf(t, "%31s %31s %39s %llu %llu%n", iface, tap, addr, &tx, &rx, &used) != 5)
+			continue;
+		while (t[used] == ' ')
+			used++;
+		printf("%-4llu %-8s %-8s %-18s %-10llu %-10llu %s\n",
+		       (unsigned long long)net_rows[i].id, iface, tap, addr, tx, rx,
+		       t[used] ? t + used : "-");
+	}
+}
+
 static void print_row(const struct kxd_resp *r, bool json, bool first)
 {
 	char when[32] = "-", app[KXD_APP_MAX + 8];
@@ -75,6 +166,8 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 			printf("null");
 		printf(", \"libraries\": ");
 		print_libs_json(r->text);
+		printf(", \"network\": ");
+		print_net_json(net_of(r->pvm_id));
 		if (r->parent_id)
 			printf(", \"parent\": %u}", r->parent_id);
 		else
@@ -116,6 +209,9 @@ int kxctl_list(const struct kxctl_cmd *cmd, int argc, char **argv)
 
 	if (fd < 0)
 		return rc;
+	n_net_rows = 0;
+	if (fetch_net(fd) != 0)
+		goto out;
 	kxctl_req_init(&req, KXD_REQ_LIST);
 	if (kxctl_request(fd, &req, NULL, 0) != 0)
 		goto out;
@@ -132,6 +228,8 @@ int kxctl_list(const struct kxctl_cmd *cmd, int argc, char **argv)
 	}
 	if (json)
 		printf("%s]\n", first ? "" : "\n");
+	else
+		print_net_table();
 	rc = KXCTL_EXIT_OK;
 out:
 	close(fd);

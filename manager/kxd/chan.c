@@ -289,6 +289,9 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: files.c */
 		kxd_fs_mount_req(d, p, &msg);
 		break;
+	case KXMON_MSG_NET_REPORT: /* network (net.c) */
+		kxd_net_report(d, p, &msg);
+		break;
 	case KXMON_MSG_RECYCLE_READY: /* its placeholder waits (pool.c) */
 		if (!p->pooled || p->state != KXD_PVM_RUNNING)
 			malformed(d, p, "RECYCLE_READY from a pVM that is not a new pooled one");

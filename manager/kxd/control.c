@@ -235,6 +235,9 @@ void kxd_client_readable(struct kxd *d, int ci)
 	case KXD_REQ_AUDIT_ROTATE:
 		kxd_audit_rotate(d, ci); /* audit.c */
 		break;
+	case KXD_REQ_NET: /* network (net.c) */
+		kxd_net_list(d, ci);
+		break;
 	case KXD_REQ_STOP:
 		d->stopping = true;
 		kxd_reply(d, ci, KXD_RESP_OK, NULL, "%s", "");

@@ -34,6 +34,17 @@ struct kxd_linked {
 	uint8_t digest[KXSIG_DIGEST_BYTES];
 };
 
+/* The network interface kxd attached (net.c), and what its monitor reported. */
+struct kxd_pvm_net {
+	bool attached;
+	char iface[KXP_NET_IFNAME_MAX];
+	char tap[16];
+	uint32_t addr;
+	uint8_t prefix;
+	uint64_t tx, rx, drops[KXMON_NET_KINDS];
+	uint32_t audited; /* kinds whose first drop is in the audit log */
+};
+
 struct kxd_pvm {
 	bool used;
 	uint64_t id;
@@ -68,6 +79,7 @@ struct kxd_pvm {
 	 * app "" and runs only the placeholder until it is recycled. */
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
+	struct kxd_pvm_net net; /* network (net.c) */
 };
 
 struct kxd_client {
@@ -97,6 +109,8 @@ struct kxd {
 	uint64_t serial;
 	uint32_t jail_lo, jail_hi; /* --jail-ids: the monitors' uids/gids */
 	bool no_jail;              /* --no-jail: unsafe, debugging only */
+	/* network (net.c): where TAPs are made, and the bridge they join */
+	const char *net_netns, *net_bridge;
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;
@@ -303,5 +317,15 @@ void kxd_describe_denial(const struct gate_decision *dec, int rc, const char *wh
 
 /* files.c (posix-fs): answer FS_MOUNT_REQ — decide, audit, pass the directory. */
 void kxd_fs_mount_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+/* net.c (docs/network.md): before kxmon runs, on its channel chan, the
+ * first message: the interface of pVM id running app (gate_net, a TAP,
+ * NET_ATTACH), or "none" (also for app "": a pooled pVM); *net what was
+ * attached.  A NET_REPORT of its monitor
+ * (counters; the first drop of a kind is audited through the gate); the
+ * rows of `kxctl list`'s network table (KXD_REQ_NET). */
+void kxd_net_spawn(struct kxd *d, uint64_t id, const char *app, int chan,
+		   struct kxd_pvm_net *net);
+void kxd_net_report(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+void kxd_net_list(struct kxd *d, int ci);
 
 #endif /* KX_MANAGER_KXD_INTERNAL_H */

@@ -48,6 +48,9 @@ enum kxd_req_type {
 	/* audit (13..15) */
 	KXD_REQ_AUDIT_ROTATE = 13, /* seal the audit log, reopen its path -> OK (text: the
 				    * path) or ERROR (docs/audit-log.md) */
+	/* Network (docs/network.md): one PVM per pVM with an interface, text
+	 * "IFACE TAP ADDR/PREFIX TX RX [KIND=DROPS]...", then END. */
+	KXD_REQ_NET = 20,
 	KXD_REQ_TYPE_MAX = 31 /* the highest number reserved for a request */
 };
 

@@ -51,6 +51,8 @@ static const struct option_row {
 	{ "serial-file", 'N', "PATH", "highest policy serial loaded (default: beside the audit log)" },
 	{ "jail-ids", 'j', "LO-HI", "the monitors' uids/gids (default 1879048192-1879113727)" },
 	{ "no-jail", 'J', NULL, "UNSAFE, debugging only: monitors run unjailed, as kxd" },
+	{ "net-netns", 'W', "NAME", "create pVMs' TAPs in this network namespace" },
+	{ "net-bridge", 'B', "BR", "add pVMs' TAPs to this bridge (else: routed)" },
 	{ "help", 'h', NULL, "show this help" },
 };
 #define N_OPTIONS (sizeof(option_rows) / sizeof(option_rows[0]))
@@ -162,6 +164,8 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 			}
 			d->libdirs[d->nlibdirs++] = optarg;
 			break;
+		case 'W': d->net_netns = optarg; break;
+		case 'B': d->net_bridge = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default: usage(stderr); return -1;
 		}

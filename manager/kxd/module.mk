@@ -14,6 +14,7 @@ kxd_SRCS += manager/kxd/policy.c
 kxd_SRCS += manager/kxd/audit.c
 kxd_SRCS += manager/kxd/jail.c
 kxd_SRCS += manager/kxd/files.c # posix-fs
+kxd_SRCS += manager/kxd/net.c # network
 kxd_LIBS := kxdproto kxchan kxgate kxp kxsig_sign kxsig kxjail
 kxd_LDLIBS := -lsodium -lpthread $(JAIL_LDLIBS)
 

@@ -74,6 +74,7 @@ static bool req_type_known(uint32_t type)
 	case KXD_REQ_KILL: case KXD_REQ_STOP: case KXD_REQ_UPDATE:
 	case KXD_REQ_POLICY: case KXD_REQ_RELOAD: /* policy */
 	case KXD_REQ_AUDIT_ROTATE: /* audit */
+	case KXD_REQ_NET: /* network */
 		return true;
 	default:
 		return false;

@@ -117,6 +117,7 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 {
 	static struct kxd_jail_args jail; /* big: the argv of one exec at a time */
 	struct kxd_pvm next = { .id = d->next_id, .family_id = d->next_id };
+	struct kxd_pvm_net net;
 	int sp[2], rc;
 	pid_t pid;
 
@@ -130,6 +131,7 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 		snprintf(why, whylen, "cannot prepare the pVM: %s", strerror(-rc));
 		return rc;
 	}
+	kxd_net_spawn(d, d->next_id, app, sp[0], &net); /* network: the first message */
 	pid = fork();
 	if (pid == 0)
 		exec_monitor(d, out_fd, err_fd, img_fd, sp[1], jail.argv);
@@ -153,6 +155,7 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 	p->client = ci;
 	p->push_client = -1;
 	p->family_id = p->id;
+	p->net = net;
 	return 0;
 }
 

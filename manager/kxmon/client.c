@@ -192,7 +192,8 @@ static bool is_push(uint32_t type)
 {
 	return type == KXMON_MSG_LINK_PUSH || type == KXMON_MSG_SIGNAL ||
 	       type == KXMON_MSG_UPDATE_PUSH || type == KXMON_MSG_RECYCLE_CONSOLE ||
-	       type == KXMON_MSG_RECYCLE_APP;
+	       type == KXMON_MSG_RECYCLE_APP ||
+	       type == KXMON_MSG_NET_ATTACH; /* network */
 }
 
 /* ---- the manager -------------------------------------------------------------- */

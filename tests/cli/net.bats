@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# net: the packet device end to end (docs/network.md).  kxd creates each
+# pVM's TAP in a network namespace the test makes, gives it the gateway's
+# address (the routed setup) and hands it to the monitor; tests/guest/
+# netraw.c speaks raw ARP and UDP in the pVM; tests/data/net/peer.py is the
+# host side in the namespace.  Checked: UDP from the host is echoed and
+# counted; a port the manifest does not list stays closed (TCP refused by
+# the monitor's reset, UDP unanswered) and the first drop is audited with
+# the rule; a peer the manifest does not allow is never reached (counted,
+# audited); spoofed source addresses and MACs never leave (counted); a
+# guest flooding its ring does not stall its monitor or kxd; an app with no
+# network rule has no interface.  Needs /dev/kvm, root (network
+# namespaces, TAPs) and python3; skipped with the reason otherwise.
+
+bats_require_minimum_version 1.5.0
+
+load "$KX_ROOT/tests/data/kxd/helpers"
+
+NETDATA=$KX_ROOT/tests/data/net
+PEER=$NETDATA/peer.py
+
+setup_file() {
+	local fx=$BATS_FILE_TMPDIR/fx
+	mkdir -p "$fx/lib"
+	for app in netraw netnone; do
+		sed -e "s|@APP@|$app|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.1|g" \
+			"$NETDATA/netraw.yaml.in" > "$fx/$app.yaml"
+		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$app" --version 1.0 -o "$fx/$app.kxe" \
+			"$KX_BUILD/guest/netraw.kxe" >/dev/null
+	done
+	sed -i '/^network:/,$d' "$fx/netnone.yaml" # no rule, no interface
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" >/dev/null
+	kvm_probe
+}
+
+setup() {
+	need_kvm
+	[ "$(id -u)" = 0 ] || skip "needs root: network namespaces and TAP devices"
+	command -v python3 >/dev/null || skip "needs python3 for the host side"
+	NS=kxtest-$$-$BATS_TEST_NUMBER
+	ip netns add "$NS" || skip "cannot create a network namespace"
+	ip netns exec "$NS" ip link set lo up
+	start_kxd --net-netns "$NS"
+	RUNPID=
+}
+
+teardown() {
+	stop_kxd
+	[ -z "${RUNPID:-}" ] || wait "$RUNPID" 2>/dev/null || true
+	[ -z "${NS:-}" ] || ip netns del "$NS" 2>/dev/null || true
+}
+
+# in_ns CMD...: run CMD in the test's namespace ($output, $status)
+in_ns() {
+	run ip netns exec "$NS" "$@"
+}
+
+# start_pvm APP ARGS...: kxctl run in the background, output in $RUNOUT
+start_pvm() {
+	local app=$1
+	shift
+	RUNOUT=$BATS_TEST_TMPDIR/run.out
+	"$KXCTL" run --socket "$SOCK" "$FX/$app.kxe" "$@" >"$RUNOUT" 2>&1 &
+	RUNPID=$!
+}
+
+# finish_pvm: wait for the pVM's end; its status in $status, its output in $output
+finish_pvm() {
+	status=0
+	wait "$RUNPID" || status=$?
+	RUNPID=
+	output=$(cat "$RUNOUT")
+}
+
+# net_row ID: the pVM's row of kxctl list's NETWORK table
+net_row() {
+	"$KXCTL" list --socket "$SOCK" | sed -n '/^NETWORK$/,$p' | awk -v id="$1" '$1 == id'
+}
+
+# drops ID KIND: the pVM's count of KIND drops (0 when none)
+drops() {
+	local n
+	n=$(net_row "$1" | grep -o "$2=[0-9]*" | cut -d= -f2)
+	echo "${n:-0}"
+}
+
+# wait_report ID KIND N: until kxctl list shows at least N drops of KIND
+wait_report() {
+	wait_for test "$(drops "$1" "$2")" -ge "$3"
+}
+
+@test "net: UDP from the host is echoed by the pVM and counted" {
+	start_pvm netraw echo 30
+	wait_for grep -q "echo ready" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "ready"; }
+	grep -q "^net: 10.77.1.2/24 mac 02:6b:78:" "$RUNOUT" || explain "the address and MAC"
+	for word in ping pong; do
+		in_ns python3 "$PEER" udp 10.77.1.2 7 "$word" 10
+		[ "$output" = "$word" ] || explain "echo of $word"
+	done
+	in_ns ip -o addr show kxp1
+	[[ "$output" == *"10.77.1.1/24"* ]] || explain "the TAP has the gateway's address"
+	in_ns python3 "$PEER" udp 10.77.1.2 7 quit 1
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	grep -qx "net: echoed 2" <<<"$output" || explain "two datagrams echoed"
+	ctl list --json
+	[[ "$output" == *'"network": {"iface": "net0", "tap": "kxp1", "address": "10.77.1.2/24", "tx": '* ]] ||
+		explain "kxctl list --json shows the interface"
+	row=$(net_row 1)
+	read -r _ iface tap addr tx rx _ <<<"$row"
+	[ "$iface $tap $addr" = "net0 kxp1 10.77.1.2/24" ] || explain "row: $row"
+	[ "$tx" -ge 2 ] && [ "$rx" -ge 3 ] || explain "frames counted both ways: $row"
+	ctl audit
+	grep -q "net  *pvm 1 (netraw) .*iface net0 ALLOW .*netraw.yaml:" <<<"$output" ||
+		explain "the attach is audited with the rule's file:line"
+}
+
+@test "net: a port the manifest does not list stays closed: refused, unanswered, audited" {
+	start_pvm netraw echo 30
+	wait_for grep -q "echo ready" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "ready"; }
+	in_ns python3 "$PEER" tcp 10.77.1.2 22 10
+	[ "$output" = "refused" ] || explain "TCP to 22: refused by the monitor's reset"
+	in_ns python3 "$PEER" tcp 10.77.1.2 7 10
+	[ "$output" = "refused" ] || explain "TCP to 7: only udp/7 is listed"
+	in_ns python3 "$PEER" udp 10.77.1.2 8 hello 1
+	[ "$output" = "timeout" ] || explain "UDP to 8: never reaches the pVM"
+	in_ns python3 "$PEER" udp 10.77.1.2 7 quit 1
+	finish_pvm
+	grep -qx "net: echoed 0" <<<"$output" || explain "the pVM saw none of them"
+	[ "$(drops 1 port)" -eq 3 ] || explain "three port drops: $(net_row 1)"
+	ctl audit
+	grep -q "net  *pvm 1 (netraw) .*iface net0 DENY .*the monitor dropped port: in tcp 10.77.1.1:[0-9]* -> 10.77.1.2:22" <<<"$output" ||
+		explain "the first port drop is audited"
+	grep -q "does not listen on tcp port 22 on net0" <<<"$output" ||
+		explain "with the policy's answer"
+	[ "$(grep -c 'dropped port' <<<"$output")" -eq 1 ] || explain "only the first"
+}
+
+@test "net: a pVM cannot reach a peer the manifest does not allow" {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen 3 9 10 >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+	"$KXCTL" run --socket "$SOCK" "$FX/netraw.kxe" send 10.77.1.1 10 denied >/dev/null 2>&1
+	"$KXCTL" run --socket "$SOCK" "$FX/netraw.kxe" send 10.77.1.1 9 allowed >/dev/null 2>&1
+	wait "$lpid"
+	output=$(cat "$lst")
+	grep -qx "9 allowed" <<<"$output" || explain "the allowed peer got its datagram"
+	! grep -q "^10 " <<<"$output" || explain "port 10 of the host is not a peer"
+	[ "$(drops 1 peer)" -eq 1 ] || explain "counted: $(net_row 1)"
+	[ "$(drops 2 peer)" -eq 0 ] || explain "nothing dropped for the allowed one: $(net_row 2)"
+	ctl audit
+	grep -q "net  *pvm 1 (netraw) .*DENY .*the monitor dropped peer: out udp 10.77.1.2:40000 -> 10.77.1.1:10" <<<"$output" ||
+		explain "the drop is audited"
+}
+
+@test "net: spoofed source addresses and MACs are dropped and counted" {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen 3 9 >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+	run "$KXCTL" run --socket "$SOCK" "$FX/netraw.kxe" spoof 10.77.1.1 9 legit
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	wait "$lpid"
+	output=$(cat "$lst")
+	[ "$output" = "$(printf 'ready\n9 legit')" ] || explain "only the legitimate datagram"
+	[ "$(drops 1 spoof-ip)" -eq 1 ] && [ "$(drops 1 spoof-mac)" -eq 1 ] ||
+		explain "both counted: $(net_row 1)"
+	ctl audit
+	grep -q "DENY .*the monitor dropped spoof-ip" <<<"$output" &&
+		grep -q "DENY .*the monitor dropped spoof-mac" <<<"$output" || explain "audited"
+}
+
+@test "net: a guest flooding its ring does not stall its monitor or kxd" {
+	start_pvm netraw flood 30000 10.77.1.1 9
+	# While it floods: kxd answers, and the monitor still takes frames in.
+	wait_for grep -q "echo ready" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "flooded"; }
+	ctl list
+	[ "$status" -eq 0 ] || explain "kxd answers"
+	in_ns python3 "$PEER" udp 10.77.1.2 7 still-there 10
+	[ "$output" = "still-there" ] || explain "the monitor still serves the pVM"
+	in_ns python3 "$PEER" udp 10.77.1.2 7 quit 1
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	grep -qx "net: flooded 30000" <<<"$output" || explain "all 30000 queued"
+	row=$(net_row 1)
+	read -r _ _ _ _ tx _ <<<"$row"
+	[ $((tx + $(drops 1 tap-busy))) -ge 30000 ] || explain "every frame forwarded or counted: $row"
+}
+
+@test "net: no network rule, no interface" {
+	run "$KXCTL" run --socket "$SOCK" "$FX/netnone.kxe" echo 1
+	[ "$status" -eq 4 ] || explain "want 4"
+	grep -qx "net: no interface: -19" <<<"$output" || explain "-KX_ENODEV"
+	in_ns ip -o link
+	! grep -q kxp <<<"$output" || explain "no TAP was made"
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/python3
+"""peer.py: the host side of tests/cli/net.bats, run inside the test's
+network namespace.
+    peer.py udp HOST PORT TEXT SECS    send TEXT, print the answer or "timeout"
+    peer.py tcp HOST PORT SECS         connect: "connected", "refused" or "timeout"
+    peer.py listen SECS PORT...        print "PORT TEXT" for each datagram that
+                                       arrives within SECS (first line: "ready")
+SECS bounds how long it waits for something that must not come."""
+import select, socket, sys
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "udp":
+        host, port, text, secs = sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(secs)
+        s.sendto(text.encode(), (host, port))
+        try:
+            print(s.recvfrom(4096)[0].decode())
+        except socket.timeout:
+            print("timeout")
+    elif mode == "tcp":
+        host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        s = socket.socket()
+        s.settimeout(secs)
+        try:
+            s.connect((host, port))
+            print("connected")
+        except ConnectionRefusedError:
+            print("refused")
+        except socket.timeout:
+            print("timeout")
+    elif mode == "listen":
+        secs = float(sys.argv[2])
+        socks = {}
+        for p in sys.argv[3:]:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("0.0.0.0", int(p)))
+            socks[s] = p
+        print("ready", flush=True)
+        while True:
+            ready, _, _ = select.select(list(socks), [], [], secs)
+            if not ready:
+                break
+            for s in ready:
+                print(socks[s], s.recv(4096).decode(errors="replace"), flush=True)
+
+
+main()
