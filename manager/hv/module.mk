@@ -13,6 +13,11 @@ kxhv_SRCS := manager/hv/core.c manager/hv/hcall.c manager/hv/guestmem.c manager/
 kxhv_SRCS += manager/hv/kvm/kvm.c manager/hv/kvm/run.c manager/hv/kvm/mem.c \
 	manager/hv/kvm/fork.c manager/hv/kvm/paging.c
 kxhv_SRCS += manager/hv/skeleton/skeleton.c
+# Xen: serve.c (the kx ring as hypercall exits) needs no Xen library; xen.c
+# builds and runs PV domains through libxen-dev's libraries, which every
+# program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
+kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/serve.c guest/xen/ring.c
+kxhv_LIB_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxentoollog
 
 FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c tests/hv/hv_fake.c
