@@ -171,6 +171,13 @@ EXTRA_ALL += $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/libupd-$(v).so $(UPD_DIR)/li
 	$(B)/guest/updt.kxe $(B)/bench/libupd-host.so
 endif
 
+# The Xen backend's transport (serve.c) with the real core, no Xen: a test
+# backend with the kx ring in plain memory and a scripted guest.
+UNIT_TESTS += test_xen_serve
+test_xen_serve_SRCS := tests/unit/test_xen_serve.c
+test_xen_serve_LIBS := kxhv kxchan kxelf
+test_xen_serve_LDLIBS := -lcmocka
+
 # The core over the skeleton backend: found by name, "not implemented" cleanly.
 UNIT_TESTS += test_hv_skeleton
 test_hv_skeleton_SRCS := tests/unit/test_hv_skeleton.c
