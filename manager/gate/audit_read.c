@@ -62,6 +62,7 @@ static const struct field object_fields[] = {
 static const struct field record_fields[] = {
 	REQ(F_U32, "v", R, format),   REQ(F_U64, "seq", R, seq),     REQ(F_STR, "time", R, time),
 	REQ(F_STR, "op", R, op),      OPT(F_STR, "stage", R, stage),
+	OPT(F_STR, "backend", R, backend),
 	REQ(F_STR, "reason", R, reason),
 };
 static const struct field signature_fields[] = {

@@ -363,6 +363,8 @@ static size_t build_record(const struct gate *g, const struct gate_req *r,
 	u64_member(&w, "seq", d->seq);
 	time_member(&w, g);
 	str_member(&w, "op", kxp_op_name(r->op));
+	if (g->backend[0] != '\0')
+		str_member(&w, "backend", g->backend);
 	party(&w, "subject", r->subject);
 	object(&w, r);
 	str_member(&w, "decision", d->verdict == KXP_ALLOW ? "allow" : "deny");

@@ -57,7 +57,12 @@ struct gate_opts {
 	/* The clock of the records' "time"; NULL: CLOCK_REALTIME.  Tests use it
 	 * to make records reproducible. */
 	int (*clock)(struct timespec *now);
+	/* The hypervisor backend the pVMs of this gate run on ("kvm", "xen":
+	 * 1..GATE_BACKEND_MAX - 1 bytes of [a-z0-9]), named in every record;
+	 * NULL: records name none. */
+	const char *backend;
 };
+#define GATE_BACKEND_MAX 16
 
 /* Open a gate over an open policy (borrowed: it must outlive the gate) and
  * an audit log, created (mode 0640) if missing and always appended to.
@@ -236,6 +241,7 @@ struct gate_audit_record {
 	uint64_t seq;
 	const char *time;  /* RFC 3339, UTC, milliseconds */
 	const char *op;    /* "boot", "link", ... */
+	const char *backend; /* "kvm", "xen"; NULL when the record names none */
 	struct gate_audit_party subject;
 	struct gate_audit_object object;
 	bool allowed;      /* "decision": "allow" */

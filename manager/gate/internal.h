@@ -33,6 +33,7 @@ struct gate {
 	int log_fd;
 	bool log_sync;        /* fdatasync after each record */
 	int (*clock)(struct timespec *now);
+	char backend[GATE_BACKEND_MAX]; /* "" when the records name none */
 	uint64_t seq;
 	char *line;           /* GATE_AUDIT_LINE_MAX: the record being written */
 	struct gate_cache_entry *cache;

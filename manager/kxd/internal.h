@@ -85,6 +85,7 @@ struct kxd {
 	size_t nlibdirs;
 	bool foreground;
 	const char *pvm_timeout; /* --pvm-timeout: every kxmon's --timeout; NULL none */
+	const char *backend;	 /* --backend: every kxmon's, named in the audit records */
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;

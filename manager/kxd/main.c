@@ -40,6 +40,7 @@ static const struct option_row {
 	{ "socket", 's', "PATH", "control socket (default $XDG_RUNTIME_DIR/kx/kxd.sock)" },
 	{ "audit-log", 'a', "PATH", "audit log (default: beside the socket; root: /var/log/kx)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
+	{ "backend", 'b', "NAME", "the hypervisor every pVM runs on: kvm (default), xen" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
 	{ "pool-max", 'n', "N", "at most N pooled pVMs per app (0: no pools)" },
@@ -97,6 +98,14 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 's': d->socket_path = optarg; break;
 		case 'a': d->audit_path = optarg; break;
 		case 'm': d->monitor = optarg; break;
+		case 'b':
+			if (optarg[0] == '\0' || strlen(optarg) >= GATE_BACKEND_MAX ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(optarg)) {
+				fprintf(stderr, "kxd: --backend: want a backend's name (kvm, xen)\n");
+				return -1;
+			}
+			d->backend = optarg; /* every kxmon's --backend; kxmon checks it */
+			break;
 		case 'f': d->foreground = true; break;
 		case 'i': d->pool_image = optarg; break;
 		case 't':
@@ -236,6 +245,7 @@ fail:
 static int open_policy(struct kxd *d)
 {
 	struct kxsig_pubkey admin, *adminp = NULL;
+	struct gate_opts gate_opts = {0};
 	struct kx_error err;
 	int rc;
 
@@ -255,7 +265,8 @@ static int open_policy(struct kxd *d)
 		fprintf(stderr, "kxd: %s\n", err.msg);
 		return -1;
 	}
-	rc = gate_open(d->policy, d->audit_path, NULL, &d->gate, &err);
+	gate_opts.backend = d->backend;
+	rc = gate_open(d->policy, d->audit_path, &gate_opts, &d->gate, &err);
 	if (rc != 0) {
 		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
 		return -1;
@@ -383,6 +394,7 @@ int main(int argc, char **argv)
 	d.next_id = 1;
 	d.next_seq = 1;
 	d.pool_max = -1; /* the policy's pool sizes */
+	d.backend = "kvm";
 	d.owner = geteuid();
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
 		d.clients[i].fd = -1;
