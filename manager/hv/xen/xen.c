@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <xenctrl.h>
@@ -70,32 +71,11 @@ struct hv_vm {
 	struct kx_ring_page *ring;
 	evtchn_port_t local;
 	struct xen_serve serve;
+	struct xen_reaper reaper;
 	int wake[2]; /* kick, pause, resume -> the run loop */
 	volatile sig_atomic_t kick_req, pause_req;
 	bool paused; /* by the loop (kick, pause), or not yet unpaused since boot */
 };
-
-/* ---- Xen's libraries log to stderr by default: we report errors ourselves. */
-
-static void quiet_vmessage(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
-			   const char *context, const char *format, va_list al)
-{
-	(void)l, (void)level, (void)errnoval, (void)context, (void)format, (void)al;
-}
-
-static void quiet_progress(struct xentoollog_logger *l, const char *context,
-			   const char *doing_what, int percent, unsigned long done,
-			   unsigned long total)
-{
-	(void)l, (void)context, (void)doing_what, (void)percent, (void)done, (void)total;
-}
-
-static void quiet_destroy(struct xentoollog_logger *l)
-{
-	(void)l;
-}
-
-static xentoollog_logger quiet = {quiet_vmessage, quiet_progress, quiet_destroy};
 
 static int unsupported(struct kx_error *err, const char *what, const char *why)
 {
@@ -106,7 +86,7 @@ static int unsupported(struct kx_error *err, const char *what, const char *why)
 
 static int xen_probe(struct kx_error *err)
 {
-	xc_interface *xch = xc_interface_open(&quiet, &quiet, 0);
+	xc_interface *xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
 	xenevtchn_handle *xce = NULL;
 	xen_capabilities_info_t caps;
 	int rc = 0;
@@ -118,7 +98,7 @@ static int xen_probe(struct kx_error *err)
 			    strerror(errno));
 		goto out;
 	}
-	xce = xenevtchn_open(&quiet, 0);
+	xce = xenevtchn_open(&xen_quiet_logger, 0);
 	if (xce == NULL) {
 		rc = kx_err(err, -errno ? -errno : -ENODEV,
 			    "cannot open Xen's event channels (/dev/xen/evtchn): %s", strerror(errno));
@@ -192,11 +172,18 @@ static int new_domain(struct hv_vm *vm, struct kx_error *err)
 		.grant_opts = XEN_DOMCTL_GRANT_version(1),
 	};
 	uint32_t domid = 0;
+	int rc;
 
+	/* The reaper tells this domain from a later one with the same id. */
+	if (getrandom(cfg.handle, sizeof(cfg.handle), 0) != (ssize_t)sizeof(cfg.handle))
+		return kx_err(err, -EIO, "getrandom: %s", strerror(errno));
 	if (xc_domain_create(vm->xch, &domid, &cfg) != 0)
 		return kx_err(err, -errno, "cannot create a PV domain: %s", strerror(errno));
 	vm->domid = domid;
 	vm->have_domain = true;
+	rc = xen_reaper_start(domid, cfg.handle, &vm->reaper, err);
+	if (rc != 0)
+		return rc;
 	vm->paused = true; /* a new domain runs nothing until unpaused */
 	/* Xen 4.17 still allocates the vCPUs here (the count must match). */
 	if (xc_domain_max_vcpus(vm->xch, domid, 1) != 0)
@@ -319,6 +306,7 @@ static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 	if (vm == NULL)
 		return kx_err(err, -ENOMEM, "out of memory");
 	vm->wake[0] = vm->wake[1] = -1;
+	vm->reaper = (struct xen_reaper){.fd = -1, .pid = -1};
 	vm->mem_size = mem_size;
 	vm->npages = mem_size / XEN_PAGE;
 	vm->nx = cpu_has_nx();
@@ -332,9 +320,9 @@ static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 		rc = kx_err(err, -errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	vm->xch = xc_interface_open(&quiet, &quiet, 0);
-	vm->fmem = xenforeignmemory_open(&quiet, 0);
-	vm->xce = xenevtchn_open(&quiet, 0);
+	vm->xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
+	vm->fmem = xenforeignmemory_open(&xen_quiet_logger, 0);
+	vm->xce = xenevtchn_open(&xen_quiet_logger, 0);
 	if (vm->xch == NULL || vm->fmem == NULL || vm->xce == NULL) {
 		rc = kx_err(err, errno ? -errno : -ENODEV,
 			    "cannot open Xen's interfaces (kx runs Xen pVMs from dom0): %s",
@@ -673,6 +661,7 @@ static void xen_destroy(struct hv_vm *vm)
 		munmap(vm->host, vm->mem_size);
 	if (vm->have_domain)
 		xc_domain_destroy(vm->xch, vm->domid);
+	xen_reaper_stop(&vm->reaper);
 	if (vm->xce != NULL)
 		xenevtchn_close(vm->xce);
 	if (vm->fmem != NULL)

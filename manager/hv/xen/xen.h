@@ -48,6 +48,23 @@ void xen_serve_answer(struct xen_serve *s, int *notify);
  */
 int xen_serve_next(struct xen_serve *s, struct hv_exit *exit);
 
+/* ---- reaper.c: a domain never outlives its monitor ------------------------------ */
+
+struct xen_reaper {
+	int fd; /* the write end: closed (by exit or kill) -> the domain is destroyed */
+	int pid;
+};
+
+/* Fork the reaper of domain domid (whose handle is handle). */
+int xen_reaper_start(uint32_t domid, const uint8_t handle[16], struct xen_reaper *r,
+		     struct kx_error *err);
+/* The monitor destroyed the domain itself: let the reaper go, and wait for it. */
+void xen_reaper_stop(struct xen_reaper *r);
+
+/* Xen's libraries log to stderr by default: kx reports errors itself. */
+struct xentoollog_logger;
+extern struct xentoollog_logger xen_quiet_logger;
+
 /* ---- the domain's layout (pfns of the backend's region) ------------------------ */
 
 #define XEN_PAGE	    4096ull

@@ -2,3 +2,4 @@
 sh /kx/dom0/guest.sh
 sh /kx/dom0/ring.sh
 sh /kx/dom0/kxmon.sh
+sh /kx/dom0/kxd.sh

@@ -77,5 +77,25 @@ expect "kxmon xen: null_read reported" "$ERR" "error 0x0: kernel read, page not 
 kx calls $G/xhello.kxe calls 200
 expect "kxmon xen: 200 kx calls answered by the core" "$OUT" "calls: 200 in"
 echo "timing: kxmon xen $(grep '^calls:' "$OUT")"
+
+# --timeout: SIGALRM pauses the domain through the run loop's self-pipe
+kx timeout -t 3 $G/spin.kxe
+expect_rc "kxmon xen: --timeout ends a spinning pVM (124)" 124
+expect "kxmon xen: the spinning pVM ran" "$OUT" "spinning"
+
+# a killed monitor takes its domain along (its reaper destroys it)
+$KXMON --backend xen -m 32M $G/spin.kxe > /tmp/kx-kill.out 2>&1 &
+pid=$!
+i=0
+while [ "$(domains)" = "$before" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(domains)" != "$before" ] && ok "kxmon xen: the spinning pVM's domain exists" ||
+	not_ok "kxmon xen: no domain for the spinning pVM"
+kill -9 $pid
+wait $pid 2>/dev/null
+i=0
+while [ "$(domains)" != "$before" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(domains)" = "$before" ] && ok "kxmon xen: kill -9 of kxmon: its domain is destroyed" ||
+	not_ok "kxmon xen: kill -9 of kxmon left: $(xl list)"
+
 [ "$(domains)" = "$before" ] && ok "kxmon xen: no domain left behind" ||
 	not_ok "kxmon xen: domains left: $(xl list)"
