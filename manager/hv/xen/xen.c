@@ -19,10 +19,11 @@
  * run: answer the last request, take the next from the ring, sleep on the
  *   event channel; kick and pause write a self-pipe (async-signal-safe) and
  *   the loop pauses the domain; the domain's shutdown ends the pVM.
- * map_fd, set_vcpu, fork: not supported on Xen PV (-EOPNOTSUPP, "not
- *   supported on xen"): no host file can back a domain's frames, a running
- *   PV vCPU's context cannot be replaced, and a monitor's fork() does not
- *   fork a domain.
+ * map_fd: before boot a copy into the domain's frames (no host file can
+ *   back a domain's frames), refused after boot like protect.
+ * set_vcpu, fork: not supported on Xen PV (-EOPNOTSUPP, "not supported on
+ *   xen"): a running PV vCPU's context cannot be replaced, and a monitor's
+ *   fork() does not fork a domain.
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -367,11 +368,34 @@ static int xen_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned p
 	return 0;
 }
 
+/*
+ * Before boot a library's text is copied into the domain's own frames and
+ * mapped with the rights asked for: one copy per pVM, not one per library,
+ * and read-only only through the page tables the guest owns (Xen PV has no
+ * way to back a domain's frames with a host file; docs/xen-backend.md).
+ * After boot (kx_dlopen, a pushed link) it is refused.
+ */
 static int xen_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
 		      unsigned prot, struct kx_error *err)
 {
-	(void)vm, (void)gpa, (void)fd, (void)offset, (void)size, (void)prot;
-	return unsupported(err, "map_fd", "no host file can back a domain's frames");
+	uint64_t done = 0;
+
+	if (vm->booted)
+		return unsupported(err, "mapping a file into a running pVM",
+				   "a PV guest owns its page tables");
+	while (done < size) {
+		ssize_t n = pread(fd, vm->host + gpa + done, size - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return kx_err(err, n < 0 ? -errno : -EIO, "map_fd: cannot read the file: %s",
+				      n < 0 ? strerror(errno) : "it is shorter than the range");
+		done += (uint64_t)n;
+	}
+	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
+		vm->l1[a / XEN_PAGE] = leaf(vm, vm->p2m[a / XEN_PAGE], prot);
+	return 0;
 }
 
 static int xen_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
