@@ -91,11 +91,14 @@ ALL_OBJS += $(call obj_of,$($(1)_SRCS))
 endef
 
 # $(call kx_link,OUTPUT,NAME,EXTRA_LDFLAGS)  uses NAME_SRCS NAME_LIBS NAME_LDLIBS
-# Every link ends with libkxcommon.a (common/), which any library may use.
+# Every link ends with libkxcommon.a (common/), which any library may use.  A
+# library that needs system libraries names them once in LIB_LIB_LDLIBS;
+# every link using it gets them.
 define kx_link
 $(1): $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS) kxcommon)
 	$$(call say,LD,$$@)mkdir -p $$(@D) && $$(CC) $$(CFLAGS_ALL) $$(LDFLAGS_ALL) $(3) \
-		-o $$@ $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS) kxcommon) $($(2)_LDLIBS)
+		-o $$@ $(call obj_of,$($(2)_SRCS)) $(call lib_of,$($(2)_LIBS) kxcommon) $($(2)_LDLIBS) \
+		$(foreach l,$($(2)_LIBS),$($(l)_LIB_LDLIBS))
 ALL_OBJS += $(call obj_of,$($(2)_SRCS))
 endef
 

@@ -13,7 +13,11 @@
  *                 bits 3-4 = how the stand-in
  *                 answers: 0 it grants what it can, 1 it denies everything,
  *                 2 the channel is broken, 3 odd answers (an unsealed library,
- *                 an IpC object of the wrong size)
+ *                 an IpC object of the wrong size), bit 5 = the block arrives
+ *                 already copied (a ring transport: hv_hcall_dispatch_copy)
+ *                 as the top byte of the address bytes says how many bytes
+ *                 of guest memory at the address's low 16 bits, so nothing
+ *                 but a recycled app's argv buffer may change in memory
  *   bytes 1..4    block address, little-endian
  *   bytes 5..20   guest rights of pages 0..15 (HV_PROT_* in the low 3 bits)
  *   bytes 21..    guest memory from address 0 (64 KiB)
@@ -205,7 +209,7 @@ static void recycle_buf(const uint8_t *before, uint64_t value, uint64_t *lo, uin
 
 /* The buffer a successful KX_HC_ENTROPY filled: [*lo, *hi), writable. */
 static void entropy_buf(struct hv_guest_mem *mem, const uint8_t *before, uint64_t value,
-			uint64_t *lo, uint64_t *hi)
+			const uint8_t *block, uint64_t *lo, uint64_t *hi)
 {
 	struct kx_hc_entropy e, after;
 
@@ -213,7 +217,7 @@ static void entropy_buf(struct hv_guest_mem *mem, const uint8_t *before, uint64_
 	if (value + sizeof(e) > FUZZ_MEM)
 		return;
 	memcpy(&e, before + value, sizeof(e));
-	memcpy(&after, mem->host + value, sizeof(after));
+	memcpy(&after, block, sizeof(after)); /* guest memory, or a transport's copy */
 	if (after.hdr.ret <= 0)
 		return;
 	need(e.len <= KX_ENTROPY_MAX && after.hdr.ret == (int64_t)e.len);
@@ -223,13 +227,13 @@ static void entropy_buf(struct hv_guest_mem *mem, const uint8_t *before, uint64_
 }
 
 /* What a successful console write sent: readable guest memory, as is. */
-static void check_console(struct hv_guest_mem *mem, const uint8_t *before, uint64_t value)
+static void check_console(struct hv_guest_mem *mem, const uint8_t *before, const uint8_t *block)
 {
 	struct kx_hc_console_write c;
 	static uint8_t got[KX_HC_CONSOLE_MAX + 1];
 	ssize_t n;
 
-	memcpy(&c, mem->host + value, sizeof(c));
+	memcpy(&c, block, sizeof(c));
 	n = read(console_rd, got, sizeof(got));
 	if (c.hdr.ret <= 0) {
 		need(n <= 0);
@@ -254,8 +258,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hv_guest_mem *mem;
 	struct hv_hcall_result res;
 	struct kx_error err;
-	uint8_t *before = NULL;
-	uint64_t value, argv_lo = 0, argv_hi = 0;
+	uint8_t *before = NULL, *copy = NULL, *block;
+	uint64_t value, argv_lo = 0, argv_hi = 0, copy_len = 0, block_lo, block_hi;
 	uint32_t value32, nr = 0;
 	uint8_t flags;
 	enum mode mode;
@@ -264,7 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	flags = data[0];
 	memcpy(&value32, data + 1, sizeof(value32));
-	value = (flags & 1) ? value32 : value32 & 0xffff;
+	value = (flags & 1) && !(flags & 32) ? value32 : value32 & 0xffff;
 	mode = (enum mode)((flags >> 3) & 3);
 	mgr.ctx = (void *)(uintptr_t)mode;
 	cfg.console_fd = (flags & 2) ? console_dead : console_wr;
@@ -294,7 +298,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nr == KX_HC_HALT)
 		hv_pause(p);
 
-	hv_hcall_dispatch(p, value, &res);
+	if (flags & 32) {
+		/* What a ring transport copied out: nothing the decoder may write in
+		 * guest memory; the answer goes back into the copy. */
+		copy_len = value32 >> 24;
+		if (copy_len > FUZZ_MEM - value)
+			copy_len = FUZZ_MEM - value;
+		copy = malloc(copy_len ? copy_len : 1);
+		if (copy == NULL)
+			abort();
+		memcpy(copy, mem->host + value, copy_len);
+		hv_hcall_dispatch_copy(p, copy, copy_len, &res);
+		block = copy;
+		block_lo = block_hi = 0;
+	} else {
+		hv_hcall_dispatch(p, value, &res);
+		block = mem->host + value;
+		block_lo = value;
+		block_hi = value + MAX_BLOCK;
+	}
 
 	switch (res.outcome) {
 	case HV_HC_BAD:
@@ -306,16 +328,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case HV_HC_RESUME:
 		/* A call that needed the broken channel must end the pVM. */
 		need(!(mgr.broken && mgr.calls + mgr.sends > 0));
-		/* ret went back into the block: it must be writable guest memory. */
-		need(hv_guest_ptr(mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) != NULL);
+		/* ret went back into the block: writable guest memory, or a copy
+		 * long enough for the call's block. */
+		if (copy == NULL)
+			need(hv_guest_ptr(mem, value, sizeof(struct kx_hc_hdr), HV_ACCESS_WRITE) !=
+			     NULL);
+		else
+			need(copy_len >= sizeof(struct kx_hc_hdr));
 		if (res.nr == KX_HC_RESOLVE) {
 			struct kx_hc_resolve r;
 
-			memcpy(&r, mem->host + value, sizeof(r));
+			need(copy == NULL || copy_len >= sizeof(r));
+			memcpy(&r, block, sizeof(r));
 			need(r.addr < mem->size);
 		}
 		if (res.nr == KX_HC_CONSOLE_WRITE && value < FUZZ_MEM)
-			check_console(mem, before, value);
+			check_console(mem, before, block);
 		break;
 	case HV_HC_EXIT:
 		break;
@@ -324,10 +352,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (res.outcome == HV_HC_RESUME && res.nr == KX_HC_RECYCLE_WAIT)
 		recycle_buf(before, value, &argv_lo, &argv_hi);
 	if (res.outcome == HV_HC_RESUME && res.nr == KX_HC_ENTROPY)
-		entropy_buf(mem, before, value, &argv_lo, &argv_hi);
+		entropy_buf(mem, before, value, block, &argv_lo, &argv_hi);
 	for (uint64_t a = 0; a < FUZZ_MEM; a++) {
 		int allowed = res.outcome == HV_HC_RESUME &&
-			      ((a >= value && a < value + MAX_BLOCK) || (a >= argv_lo && a < argv_hi));
+			      ((a >= block_lo && a < block_hi) || (a >= argv_lo && a < argv_hi));
 
 		if (!allowed && mem->host[a] != before[a])
 			abort();
@@ -336,6 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (read(console_rd, before, FUZZ_MEM) > 0)
 		;
 	free(before);
+	free(copy);
 	hv_destroy(p, 0, NULL, "");
 	return 0;
 }

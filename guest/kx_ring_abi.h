@@ -74,6 +74,27 @@
 /* kx_ring_ident.features: nothing optional yet. */
 #define KX_RING_FEATURES 0u
 
+/*
+ * When the monitor builds the domain itself (kxmon --backend xen: the
+ * core's layout, guest address == pseudo-physical address, no libxc
+ * builder and no start_info), the guest enters with %rdi = the core's
+ * struct kx_boot_info (guest/kx_hcall_abi.h) and %rsi = this page, read-only
+ * to the guest.  A domain made by libxc's builder (xl create) enters with
+ * %rsi = start_info, whose first bytes are "xen-3.0-x86_64": the magic
+ * tells the two apart.  The ring page named here is already set up (its
+ * ident written); the KX ELF note is then unused.
+ */
+#define KX_RING_BOOT_MAGIC 0x746f6f42584bull /* "KXBoot" */
+
+struct kx_ring_boot {
+	uint64_t magic;	      /* KX_RING_BOOT_MAGIC */
+	uint32_t version;     /* KX_RING_ABI_VERSION */
+	uint32_t reserved0;   /* 0 */
+	uint64_t ring;	      /* guest address of the kx ring page (read-write) */
+	uint64_t shared_info; /* guest address of the domain's shared_info (read-write) */
+	uint64_t reserved[4]; /* 0 */
+};
+
 /* Written by the monitor before the guest's first instruction. */
 struct kx_ring_ident {
 	uint64_t magic;	    /* KX_RING_MAGIC */
@@ -118,6 +139,7 @@ struct kx_ring_page {
 _Static_assert(sizeof(struct kx_ring_ident) == 64, "kx_ring_ident layout");
 _Static_assert(sizeof(struct kx_ring_front) == 64, "kx_ring_front layout");
 _Static_assert(sizeof(struct kx_ring_back) == 64, "kx_ring_back layout");
+_Static_assert(sizeof(struct kx_ring_boot) == 64, "kx_ring_boot layout");
 _Static_assert(sizeof(struct kx_ring_slot) == KX_RING_SLOT_SIZE, "kx_ring_slot layout");
 _Static_assert(offsetof(struct kx_ring_slot, block) == 16, "kx_ring_slot.block");
 _Static_assert(offsetof(struct kx_ring_page, front) == 64, "kx_ring_page.front");

@@ -46,6 +46,8 @@
  * Entry: %rsi = start_info, %rsp = the end of the boot stack (the last
  * bootstrap element), events masked.  Move to a stack in the image before
  * calling C, and pass the boot %rsp: it tells where free memory starts.
+ * A domain a kx monitor built itself enters with %rsi = its boot page
+ * (struct kx_ring_boot) and %rdi = the core's boot info: passed on third.
  */
 	.section .text.entry, "ax", @progbits
 	.globl _start
@@ -55,6 +57,7 @@ _start:
 	mov %rsp, %rbx
 	lea kx_xen_boot_stack_top(%rip), %rsp
 	xor %ebp, %ebp
+	mov %rdi, %rdx
 	mov %rsi, %rdi
 	mov %rbx, %rsi
 	call kx_xen_start

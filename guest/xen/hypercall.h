@@ -1,9 +1,12 @@
 /*
  * hypercall.h — private to guest/xen/: Xen hypercalls from a 64-bit PV
- * guest.  Xen fills kx_xen_hypercall_page (entry.S, named by the
- * HYPERCALL_PAGE ELF note) at build time with one 32-byte stub per call;
- * arguments in %rdi %rsi %rdx %r10 %r8, result in %rax, %rcx and %r11
- * clobbered (the stubs use `syscall`).  The interfaces are Xen 4.17's public
+ * guest: `syscall` with the call's number in %rax, made in guest-kernel
+ * mode, is a hypercall (exactly what each 32-byte stub of the hypercall
+ * page Xen fills does); arguments in %rdi %rsi %rdx %r10 %r8, result in
+ * %rax, %rcx and %r11 clobbered.  Inline, so a domain a kx monitor built
+ * itself, whose hypercall page nobody filled, calls Xen the same way as a
+ * domain libxc's builder made (the HYPERCALL_PAGE note stays: the builder
+ * wants it).  The interfaces are Xen 4.17's public
  * headers (libxen-dev, /usr/include/xen); only these calls are used:
  *
  *   set_trap_table      our exception handlers (trap.c)
@@ -32,9 +35,9 @@ static inline long xen_hcall3(unsigned nr, unsigned long a1, unsigned long a2, u
 	register unsigned long rsi __asm__("rsi") = a2;
 	register unsigned long rdx __asm__("rdx") = a3;
 
-	__asm__ volatile("call *%[stub]"
+	__asm__ volatile("syscall"
 			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
-			 : [stub] "r"(kx_xen_hypercall_page + nr * 32)
+			 : "a"((unsigned long)nr)
 			 : "rcx", "r11", "r8", "r10", "memory");
 	return ret;
 }
@@ -48,9 +51,9 @@ static inline long xen_hcall4(unsigned nr, unsigned long a1, unsigned long a2, u
 	register unsigned long rdx __asm__("rdx") = a3;
 	register unsigned long r10 __asm__("r10") = a4;
 
-	__asm__ volatile("call *%[stub]"
+	__asm__ volatile("syscall"
 			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
-			 : [stub] "r"(kx_xen_hypercall_page + nr * 32)
+			 : "a"((unsigned long)nr)
 			 : "rcx", "r11", "r8", "memory");
 	return ret;
 }

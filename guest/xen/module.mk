@@ -2,9 +2,9 @@
 # and pVM images built with it, from the same app objects as the KVM ones.
 #
 #   $(B)/guest/lib/libkxguest-xen.a  the runtime core over guest/xen/ and kx's
-#                                    mini libc (no du_resolve: dynamic images
-#                                    need the kx monitor on Xen; no SDK images
-#                                    yet: guest/posix/crt1.S is KVM's entry)
+#                                    mini libc, du_resolve over the kx ring (no
+#                                    SDK images yet: guest/posix/crt1.S is
+#                                    KVM's entry)
 #   $(B)/guest/xen/NAME.kxe          a 64-bit PV kernel image: Xen ELF notes,
 #                                    linked by guest/xen/xen.ld; `xl create`
 #                                    boots it (tests/xen/)
@@ -13,16 +13,34 @@
 # the same list its KVM image uses.
 
 GUEST_XEN_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/xen/xen.c guest/xen/mm.c \
-	guest/xen/trap.c guest/xen/boot.c guest/xen/ring.c
+	guest/xen/trap.c guest/xen/boot.c guest/xen/ring.c guest/xen/du_resolve.S
 GUEST_XEN_RT_SRCS := $(GUEST_XEN_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_XEN_ENTRY := $(GUEST_OBJ)/guest/xen/entry.o
 GUEST_XEN_RT_LIB := $(B)/guest/lib/libkxguest-xen.a
 
-GUEST_XEN_APPS := hello exit rt fault xhello
+GUEST_XEN_APPS := hello exit rt fault xhello spin
 xhello_GUEST_SRCS := tests/guest/xhello.c
 
 $(GUEST_XEN_RT_LIB): $(call guest_obj_of,$(GUEST_XEN_RT_SRCS))
 	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+# Dynamic Xen images (kxd --backend xen links their libraries at boot, lazy
+# binding over the kx ring): the same objects and libraries as the KVM
+# dynamic image of that name, guest/dyn.ld, the Xen entry and runtime.  Only
+# a kx monitor boots them (it builds the domain: xen.c's start_monitored),
+# so the symbols of xen.ld that only the `xl create` path reads are 0 here.
+GUEST_XEN_DYN_APPS := linkt
+
+define guest_xen_dyn_app
+$(B)/guest/xen/$(1).kxe: $(GUEST_XEN_ENTRY) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
+		$(GUEST_XEN_RT_LIB) $(foreach l,$($(1)_GUEST_SOLIBS),$(B)/guest/lib$(l).so) guest/dyn.ld
+	$$(call say,GUEST-LD,$$@)mkdir -p $$(@D) && $$(GUEST_CC) -no-pie $(GUEST_DYN_LDFLAGS) \
+		-Wl,--no-dynamic-linker -Wl,--export-dynamic -Wl,--defsym=kx_dyn_base=$(KX_IMAGE_MIN) \
+		-Wl,--defsym=kx_text_end=0 -Wl,--defsym=kx_rodata_end=0 -Wl,--defsym=kx_image_end=0 \
+		-Wl,-T,guest/dyn.ld -o $$@ $(GUEST_XEN_ENTRY) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
+		-Wl,--whole-archive $(GUEST_XEN_RT_LIB) -Wl,--no-whole-archive \
+		$(foreach l,$($(1)_GUEST_SOLIBS),$(B)/guest/lib$(l).so) -lgcc
+endef
 
 define guest_xen_app
 $(B)/guest/xen/$(1).kxe: $(GUEST_XEN_ENTRY) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
@@ -34,7 +52,8 @@ endef
 
 ifeq ($(FUZZ),)
 $(foreach a,$(GUEST_XEN_APPS),$(eval $(call guest_xen_app,$(a))))
-EXTRA_ALL += $(GUEST_XEN_RT_LIB) $(foreach a,$(GUEST_XEN_APPS),$(B)/guest/xen/$(a).kxe)
+$(foreach a,$(GUEST_XEN_DYN_APPS),$(eval $(call guest_xen_dyn_app,$(a))))
+EXTRA_ALL += $(GUEST_XEN_RT_LIB) $(foreach a,$(GUEST_XEN_APPS) $(GUEST_XEN_DYN_APPS),$(B)/guest/xen/$(a).kxe)
 GUEST_XEN_OBJS := $(GUEST_XEN_ENTRY) $(call guest_obj_of,$(GUEST_XEN_RT_SRCS)) \
 	$(foreach a,$(GUEST_XEN_APPS),$(call guest_obj_of,$($(a)_GUEST_SRCS)))
 -include $(GUEST_XEN_OBJS:.o=.d)

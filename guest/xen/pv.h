@@ -23,6 +23,7 @@ struct kx_xen {
 	void *console; /* struct xencons_interface */
 	uint32_t cons_port;
 	uint64_t nx; /* PTE_NX when the CPU and Xen use it, else 0 */
+	int monitored; /* a kx monitor built the domain (struct kx_ring_boot) */
 	struct kx_xen_layout layout;
 };
 extern struct kx_xen kx_xen;

@@ -15,6 +15,7 @@
 #include <xen/sched.h>
 
 #include "guest/kxrt.h"
+#include "guest/platform.h"
 #include "guest/runtime.h"
 #include "guest/xen/hypercall.h"
 #include "guest/xen/pv.h"
@@ -118,6 +119,10 @@ void kx_xen_trap(const struct trap_frame *f, unsigned vector)
 		n += kx_xen_fmt(line + n, sizeof(line) - (size_t)n, ": address 0x%lx (%s)",
 				(unsigned long)cr2, where(cr2));
 	}
+	/* Under a monitor that built the domain there is no PV console: the
+	 * report reaches the monitor as a panic. */
+	if (kx_xen.monitored && n > 0 && (size_t)n < sizeof(line))
+		kx_plat_panic(line, (size_t)n);
 	if (n > 0 && (size_t)n < sizeof(line) - 1) {
 		line[n++] = '\n';
 		kx_xen_console_raw(line, (size_t)n);

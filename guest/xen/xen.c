@@ -43,7 +43,7 @@ static char argv0_default[] = "pvm";
 
 extern char kx_image_end[]; /* xen.ld: the page-aligned end of the image */
 
-KX_NORETURN void kx_xen_start(start_info_t *si, uint64_t boot_sp);
+KX_NORETURN void kx_xen_start(start_info_t *si, uint64_t boot_sp, const struct kx_boot_info *b);
 KX_NORETURN void kx_xen_run_on(uint64_t sp, const struct kx_boot_info *b);
 
 int kx_xen_fmt(char *buf, size_t size, const char *fmt, ...)
@@ -312,12 +312,39 @@ static KX_NORETURN void boot_fail(const char *what, const char *why)
 	kx_xen_shutdown(SHUTDOWN_crash);
 }
 
-void kx_xen_start(start_info_t *si, uint64_t boot_sp)
+/*
+ * A kx monitor built the domain (kxmon --backend xen): memory is mapped as
+ * the core laid it out (guest address == pseudo-physical address), the
+ * core's boot info is ready, shared_info and the kx ring are mapped where
+ * the boot page says.  No PV console: everything goes over the ring.
+ */
+static KX_NORETURN void start_monitored(const struct kx_ring_boot *bp,
+					 const struct kx_boot_info *b)
+{
+	const char *why = "";
+
+	kx_xen.monitored = 1;
+	kx_xen.shared = (shared_info_t *)(uintptr_t)bp->shared_info;
+	kx_xen.shared->vcpu_info[0].evtchn_upcall_mask = 1; /* we poll; no upcalls */
+	/* Nothing to report with until the ring is up: a crash Xen records. */
+	if (bp->version != KX_RING_ABI_VERSION ||
+	    kxr_front_attach(&ring, (struct kx_ring_page *)(uintptr_t)bp->ring, &why) != 0)
+		kx_xen_shutdown(SHUTDOWN_crash);
+	ring_up = 1;
+	if (kx_xen_traps_init() != 0)
+		kx_plat_panic("xen boot: set_trap_table refused", 32);
+	kx_xen_run_on(b->stack_top, b);
+}
+
+void kx_xen_start(start_info_t *si, uint64_t boot_sp, const struct kx_boot_info *b)
 {
 	struct kx_xen_boot_in in;
 	const char *why = "";
 	int argc;
 
+	/* start_info begins "xen-3.0-x86_64": never the boot page's magic. */
+	if (((const struct kx_ring_boot *)(const void *)si)->magic == KX_RING_BOOT_MAGIC)
+		start_monitored((const struct kx_ring_boot *)(const void *)si, b);
 	kx_xen.si = si;
 	/* shared_info first: the clock and event channels live there. */
 	if (kx_xen_map_frame(shared_info_page, si->shared_info >> 12, 1) != 0)

@@ -65,6 +65,7 @@ static const struct field record_fields[] = {
 	OPT(F_STR, "reason", R, reason), OPT(F_STR, "prev", R, prev),
 	OPT(F_STR, "event", R, event),   OPT(F_STR, "key", R, key),
 	OPT_HAS(F_U64, "count", R, count),
+	OPT(F_STR, "backend", R, backend),
 };
 static const struct field signature_fields[] = {
 	REQ(F_STR, "status", R, sig_status), OPT(F_BOOL, "cached", R, sig_cached),

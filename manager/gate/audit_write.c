@@ -356,6 +356,8 @@ static void decision_record(struct jw *w, const struct gate *g, uint64_t seq,
 {
 	record_head(w, g, seq, prev);
 	str_member(w, "op", kxp_op_name(r->op));
+	if (g->backend[0] != '\0')
+		str_member(w, "backend", g->backend);
 	party(w, "subject", r->subject);
 	object(w, r);
 	str_member(w, "decision", d->verdict == KXP_ALLOW ? "allow" : "deny");

@@ -55,6 +55,12 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 		return kx_err(err, -EINVAL,
 			      "no policy, no audit log, or a cache of more than %d entries",
 			      GATE_CACHE_MAX);
+	if (opts != NULL && opts->backend != NULL &&
+	    (opts->backend[0] == '\0' || strlen(opts->backend) >= GATE_BACKEND_MAX ||
+	     strspn(opts->backend, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+		     strlen(opts->backend)))
+		return kx_err(err, -EINVAL, "backend name: want 1..%d bytes of [a-z0-9]",
+			      GATE_BACKEND_MAX - 1);
 	if (kxsig_init() != 0)
 		return kx_err(err, -ENOMEM, "libsodium failed to initialise");
 	g = calloc(1, sizeof(*g));
@@ -68,6 +74,8 @@ int gate_open(const struct kxp_policy *policy, const char *log_path,
 	g->log_fd = -1;
 	g->policy = policy;
 	g->clock = opts ? opts->clock : NULL;
+	if (opts != NULL && opts->backend != NULL)
+		memcpy(g->backend, opts->backend, strlen(opts->backend) + 1);
 	g->cache_cap = cap;
 	g->cache = calloc(cap, sizeof(*g->cache));
 	g->line = malloc(GATE_LINE_BUF);

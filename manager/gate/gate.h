@@ -75,7 +75,12 @@ struct gate_opts {
 	/* kxd's own key: gate_seal() signs the chain with it (borrowed: it must
 	 * outlive the gate).  NULL: the log is hash-chained but never sealed. */
 	const struct kxsig_seckey *seal_key;
+	/* The hypervisor backend the pVMs of this gate run on ("kvm", "xen":
+	 * 1..GATE_BACKEND_MAX - 1 bytes of [a-z0-9]), named in every record;
+	 * NULL: records name none. */
+	const char *backend;
 };
+#define GATE_BACKEND_MAX 16
 
 /* Open a gate over an open policy (borrowed: it must outlive the gate) and
  * an audit log, created (mode 0640) if missing and always appended to.
@@ -341,6 +346,7 @@ struct gate_audit_record {
 	uint64_t seq;
 	const char *time;  /* RFC 3339, UTC, milliseconds */
 	const char *op;    /* "boot", "link", ... */
+	const char *backend; /* "kvm", "xen"; NULL when the record names none */
 	struct gate_audit_party subject;
 	struct gate_audit_object object;
 	bool allowed;      /* "decision": "allow" */

@@ -50,6 +50,7 @@ struct gate {
 	off_t log_size;       /* bytes of whole records in the file */
 	unsigned flags;       /* GATE_OPT_* */
 	int (*clock)(struct timespec *now);
+	char backend[GATE_BACKEND_MAX]; /* "" when the records name none */
 	uint64_t seq;         /* of the last record in the log */
 	uint8_t chain[GATE_AUDIT_HASH_BYTES]; /* hash of the last record in the log */
 	uint64_t unsealed;    /* records since the last seal */

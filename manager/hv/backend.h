@@ -50,6 +50,13 @@ enum hv_exit_kind {
 struct hv_exit {
 	enum hv_exit_kind kind;
 	uint64_t block; /* HV_EXIT_HCALL: the argument block's guest address */
+	/* HV_EXIT_HCALL from a backend whose transport copies blocks instead of
+	 * passing an address (a shared ring): block_buf holds block_len bytes
+	 * the guest wrote, copied out of its reach; the core decodes them and
+	 * writes the answer back into block_buf, which the backend delivers
+	 * when run is called again.  NULL: use block. */
+	void *block_buf;
+	size_t block_len;
 	struct hv_end end;
 };
 
@@ -117,6 +124,7 @@ struct hv_backend {
 };
 
 extern const struct hv_backend hv_kvm_backend;
+extern const struct hv_backend hv_xen_backend;
 extern const struct hv_backend hv_skeleton_backend;
 
 #endif /* KX_HV_BACKEND_H */

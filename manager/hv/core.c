@@ -32,6 +32,7 @@ static const struct hv_module *const modules[] = {
 
 static const struct hv_backend *const backends[] = {
 	&hv_kvm_backend,
+	&hv_xen_backend,
 	&hv_skeleton_backend,
 };
 
@@ -453,11 +454,14 @@ static const char *classify_addr(const struct hv_pvm *p, uint64_t addr)
 }
 
 /* 1: resume the guest; 0: the pVM ended (end filled). */
-static int hcall(struct hv_pvm *p, uint64_t block, struct hv_end *end)
+static int hcall(struct hv_pvm *p, const struct hv_exit *x, struct hv_end *end)
 {
 	struct hv_hcall_result res;
 
-	hv_hcall_dispatch(p, block, &res);
+	if (x->block_buf != NULL)
+		hv_hcall_dispatch_copy(p, x->block_buf, x->block_len, &res);
+	else
+		hv_hcall_dispatch(p, x->block, &res);
 	switch (res.outcome) {
 	case HV_HC_RESUME:
 		safe_point(p);
@@ -490,13 +494,14 @@ int hv_run(struct hv_pvm *p, struct hv_end *end, struct kx_error *err)
 		return kx_err(err, -EINVAL, "no image loaded");
 	p->ran = true;
 	for (;;) {
+		memset(&x, 0, sizeof(x));
 		rc = p->be->run(p->vm, &x, err);
 		if (rc != 0)
 			return rc;
 		switch (x.kind) {
 		case HV_EXIT_HCALL:
 			p->hcalls++;
-			if (hcall(p, x.block, end))
+			if (hcall(p, &x, end))
 				continue;
 			return 0;
 		case HV_EXIT_KICK:

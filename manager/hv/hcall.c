@@ -1,18 +1,38 @@
 /*
  * hcall.c — the hypercall decoder.
  *
- * Input is untrusted: the block address and every byte of guest memory it
- * leads to are chosen by the guest.  The decoder copies the argument block
- * out of guest memory once (so a second vCPU could not change it under our
- * feet), checks version and call number, hands the copy to the module that
- * serves the number (each module reaches any further pointer in it through
- * hv_guest_ptr), and writes the block back only when the call succeeded.
- * It knows nothing of any hypervisor: the fuzz harness drives it over a
- * fake backend.
+ * Input is untrusted: the block and every byte of guest memory it leads to
+ * are chosen by the guest.  A block arrives one of two ways: as a guest
+ * address (the guest wrote it to a port the backend traps: the decoder
+ * copies the block out of guest memory once, so a second vCPU could not
+ * change it under our feet), or already copied out by the backend (a
+ * transport that carries blocks in a shared ring: the decoder checks the
+ * copy's length).  Either way it checks version and call number, hands a
+ * private copy to the module that serves the number (each module reaches
+ * any further pointer in it through hv_guest_ptr), and writes the block
+ * back only when the call succeeded.  It knows nothing of any hypervisor:
+ * the fuzz harnesses drive it over a fake backend.
  */
 #include <string.h>
 
 #include "manager/hv/internal.h"
+
+/* The call the header names, or NULL with res filled (hv_bad). */
+static const struct hv_hcall_desc *lookup(const struct kx_hc_hdr *hdr,
+					  struct hv_hcall_result *res)
+{
+	const struct hv_hcall_desc *desc;
+
+	res->nr = hdr->nr;
+	if (hdr->abi_version != KX_HCALL_ABI_VERSION) {
+		hv_bad(res, "unsupported hypercall ABI version");
+		return NULL;
+	}
+	desc = hv_core_find_hcall(hdr->nr);
+	if (desc == NULL)
+		hv_bad(res, "unknown hypercall number");
+	return desc;
+}
 
 void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_result *res)
 {
@@ -33,16 +53,9 @@ void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_res
 		return;
 	}
 	memcpy(&block.hdr, guest_block, sizeof(block.hdr));
-	res->nr = block.hdr.nr;
-	if (block.hdr.abi_version != KX_HCALL_ABI_VERSION) {
-		hv_bad(res, "unsupported hypercall ABI version");
+	desc = lookup(&block.hdr, res);
+	if (desc == NULL)
 		return;
-	}
-	desc = hv_core_find_hcall(block.hdr.nr);
-	if (desc == NULL) {
-		hv_bad(res, "unknown hypercall number");
-		return;
-	}
 	guest_block = hv_guest_ptr(&p->mem, block_gpa, desc->size, HV_ACCESS_WRITE);
 	if (guest_block == NULL) {
 		hv_bad(res, "argument block outside writable guest memory");
@@ -52,4 +65,30 @@ void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_res
 	desc->handle(p, &block, res);
 	if (res->outcome == HV_HC_RESUME)
 		memcpy(guest_block, &block, desc->size);
+}
+
+void hv_hcall_dispatch_copy(struct hv_pvm *p, void *buf, size_t len,
+			    struct hv_hcall_result *res)
+{
+	union hv_block block;
+	const struct hv_hcall_desc *desc;
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = HV_HC_RESUME;
+	if (buf == NULL || len < sizeof(block.hdr)) {
+		hv_bad(res, "argument block shorter than its header");
+		return;
+	}
+	memcpy(&block.hdr, buf, sizeof(block.hdr));
+	desc = lookup(&block.hdr, res);
+	if (desc == NULL)
+		return;
+	if (len < desc->size) {
+		hv_bad(res, "argument block shorter than its call's");
+		return;
+	}
+	memcpy(&block, buf, desc->size);
+	desc->handle(p, &block, res);
+	if (res->outcome == HV_HC_RESUME)
+		memcpy(buf, &block, desc->size);
 }

@@ -345,6 +345,17 @@ struct hv_hcall_result {
  */
 void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block, struct hv_hcall_result *res);
 
+/*
+ * The same for a block the backend already copied out of the guest's reach
+ * (a transport that carries blocks in a shared ring, not by address): buf
+ * holds len bytes the guest chose; the answer (ret and the outputs) is
+ * written back into buf, the call's block size of it, only when the
+ * outcome is HV_HC_RESUME.  Any further pointer in the block is still a
+ * guest address, read through hv_guest_ptr.
+ */
+void hv_hcall_dispatch_copy(struct hv_pvm *p, void *buf, size_t len,
+			    struct hv_hcall_result *res);
+
 /* The guest memory of a pVM (the fuzz harness fills it). */
 struct hv_guest_mem *hv_pvm_mem(struct hv_pvm *p);
 

@@ -17,6 +17,12 @@ kxhv_SRCS += manager/hv/net.c manager/hv/net_ring.c manager/hv/net_filter.c
 kxhv_SRCS += manager/hv/kvm/kvm.c manager/hv/kvm/run.c manager/hv/kvm/mem.c \
 	manager/hv/kvm/fork.c manager/hv/kvm/paging.c
 kxhv_SRCS += manager/hv/skeleton/skeleton.c
+# Xen: serve.c (the kx ring as hypercall exits) needs no Xen library; xen.c
+# builds and runs PV domains through libxen-dev's libraries, which every
+# program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
+kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/reaper.c manager/hv/xen/serve.c \
+	guest/xen/ring.c
+kxhv_LIB_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxentoollog
 
 FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c tests/hv/hv_fake.c
@@ -169,6 +175,13 @@ EXTRA_ALL += $(foreach v,$(UPD_VARIANTS),$(UPD_DIR)/libupd-$(v).so $(UPD_DIR)/li
 	$(B)/guest/libupd.so \
 	$(B)/guest/updt.kxe $(B)/bench/libupd-host.so
 endif
+
+# The Xen backend's transport (serve.c) with the real core, no Xen: a test
+# backend with the kx ring in plain memory and a scripted guest.
+UNIT_TESTS += test_xen_serve
+test_xen_serve_SRCS := tests/unit/test_xen_serve.c
+test_xen_serve_LIBS := kxhv kxchan kxelf
+test_xen_serve_LDLIBS := -lcmocka
 
 # The core over the skeleton backend: found by name, "not implemented" cleanly.
 UNIT_TESTS += test_hv_skeleton

@@ -157,6 +157,7 @@ int kxd_audit_open(struct kxd *d)
 	struct gate_opts opts = d->audit_opts;
 	struct kx_error err;
 
+	opts.backend = d->backend; /* named in every record */
 	if (d->audit_seal_ms == 0)
 		d->audit_seal_ms = KXD_AUDIT_SEAL_MS;
 	if (seal_key(d) != 0)

@@ -111,6 +111,7 @@ struct kxd {
 	bool no_jail;              /* --no-jail: unsafe, debugging only */
 	/* network (net.c): where TAPs are made, and the bridge they join */
 	const char *net_netns, *net_bridge;
+	const char *backend;	 /* --backend: every kxmon's, named in the audit records */
 	/* state */
 	struct kxp_policy *policy;
 	struct gate *gate;

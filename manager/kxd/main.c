@@ -43,6 +43,7 @@ static const struct option_row {
 	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
 	{ "audit-sync", 'Y', "MODE", "always, group (default) or interval=MS: see kxd(8)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
+	{ "backend", 'b', "NAME", "the hypervisor every pVM runs on: kvm (default), xen" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
 	{ "pool-image", 'i', "KXE", "recycle pools: the signed placeholder image (kxpool)" },
 	{ "pool-max", 'n', "N", "at most N pooled pVMs per app (0: no pools)" },
@@ -133,6 +134,14 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 			}
 			break;
 		case 'm': d->monitor = optarg; break;
+		case 'b':
+			if (optarg[0] == '\0' || strlen(optarg) >= GATE_BACKEND_MAX ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(optarg)) {
+				fprintf(stderr, "kxd: --backend: want a backend's name (kvm, xen)\n");
+				return -1;
+			}
+			d->backend = optarg; /* every kxmon's --backend; kxmon checks it */
+			break;
 		case 'f': d->foreground = true; break;
 		case 'i': d->pool_image = optarg; break;
 		case 'N': d->serial_path = optarg; break;
@@ -401,6 +410,7 @@ int main(int argc, char **argv)
 	d.next_id = 1;
 	d.next_seq = 1;
 	d.pool_max = -1; /* the policy's pool sizes */
+	d.backend = "kvm";
 	d.owner = geteuid();
 	d.jail_lo = JAIL_IDS_DEFAULT_LO;
 	d.jail_hi = JAIL_IDS_DEFAULT_HI;

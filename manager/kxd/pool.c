@@ -82,7 +82,8 @@ static int pool_boot(struct kxd *d, const char *app, uint64_t memory)
 	char mem[32], why[KXD_TEXT_MAX];
 	char *mon_argv[] = { (char *)d->monitor, (char *)"--channel", (char *)"4",
 			     (char *)"--image-fd", (char *)"3", (char *)"--image-name",
-			     (char *)KXD_POOL_APP, (char *)"-m", mem, (char *)"--pool",
+			     (char *)KXD_POOL_APP, (char *)"-m", mem, (char *)"--backend",
+			     (char *)d->backend, (char *)"--pool",
 			     /* --pvm-timeout: counted from the recycled start (kxmon --pool) */
 			     (char *)(d->pvm_timeout ? "--timeout" : NULL), (char *)d->pvm_timeout,
 			     NULL };

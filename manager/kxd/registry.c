@@ -215,6 +215,8 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	mon_argv[na++] = argv[0];
 	mon_argv[na++] = (char *)"-m";
 	mon_argv[na++] = mem;
+	mon_argv[na++] = (char *)"--backend";
+	mon_argv[na++] = (char *)d->backend;
 	if (d->pvm_timeout) {
 		mon_argv[na++] = (char *)"--timeout";
 		mon_argv[na++] = (char *)d->pvm_timeout;

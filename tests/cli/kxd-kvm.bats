@@ -35,6 +35,9 @@ pvm_state() { # ID STATE: kxd lists pVM ID in STATE
 	[ -z "$stderr" ] || explain "nothing on stderr for a normal exit"
 	ctl list --json
 	[[ "$output" == *'"app": "hello"'*'"state": "exited"'*'"status": 0'* ]] || explain "listed"
+	ctl audit --json
+	[[ "$output" == *'"op":"boot","backend":"kvm","subject"'* ]] ||
+		explain "the boot record names the backend (kvm: the default)"
 }
 
 @test "run: kxctl exits with the app's status" {

@@ -26,6 +26,12 @@ pvm_running() {
 	"$KXCTL" list --socket "$SOCK" | grep -q "^$1 .* running "
 }
 
+@test "--backend: a name that is no backend's is a usage error (2)" {
+	run "$KXD" --policy "$FX/kx.kxp" --socket "$BATS_TEST_TMPDIR/s" --backend "x en"
+	[ "$status" -eq 2 ] || explain "want 2"
+	[[ "$output" == *"kxd: --backend: want a backend's name (kvm, xen)"* ]] || explain "message"
+}
+
 @test "start: socket 0600 in a 0700 directory it creates, audit log, stop removes the socket" {
 	SOCK=$BATS_TEST_TMPDIR/run/kx/kxd.sock
 	mkdir -p "$BATS_TEST_TMPDIR/run"

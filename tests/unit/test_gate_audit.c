@@ -62,6 +62,46 @@ static char *raw_line(const char *path, size_t lineno)
 	return line;
 }
 
+static int copy_backend(void *ctx, const struct gate_audit_line *line)
+{
+	char *out = ctx;
+
+	assert_non_null(line->record);
+	snprintf(out, GATE_BACKEND_MAX, "%s", line->record->backend ? line->record->backend : "-");
+	return 0;
+}
+
+/* kxd --backend xen: every record names the backend; without one, none. */
+static void test_backend(void **state)
+{
+	struct gx *x = *state;
+	const struct gate_opts xen = {.backend = "xen"}, bad = {.backend = "x en"},
+			       empty = {.backend = ""};
+	const struct gate_family_counts counts = {0, 1};
+	struct gate_decision d;
+	struct gate *g = NULL;
+	struct kx_error err;
+	char got[GATE_BACKEND_MAX], *line;
+
+	gx_reopen(x, &xen);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	line = raw_line(x->log, 1);
+	assert_non_null(strstr(line, "\"op\":\"fork\",\"backend\":\"xen\",\"subject\""));
+	assert_int_equal(gate_audit_read(line, strlen(line), copy_backend, got, NULL), 0);
+	assert_string_equal(got, "xen");
+	gx_reopen(x, NULL);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	line = raw_line(x->log, 1);
+	assert_null(strstr(line, "backend"));
+	assert_int_equal(gate_audit_read(line, strlen(line), copy_backend, got, NULL), 0);
+	assert_string_equal(got, "-");
+	/* a name that would need escaping, or none at all, is refused */
+	assert_int_equal(gate_open(x->policy, x->log, &bad, &g, &err), -EINVAL);
+	assert_null(g);
+	assert_int_equal(gate_open(x->policy, x->log, &empty, &g, &err), -EINVAL);
+	assert_null(g);
+}
+
 /* Nothing a terminal would act on is left raw in a line. */
 static void assert_inert(const char *line)
 {
@@ -621,6 +661,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_time, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_backend, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, gx_gate_setup,
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_long_record, gx_gate_setup, gx_gate_teardown),

@@ -21,6 +21,7 @@ static void found_by_name(void **state)
 	(void)state;
 	assert_ptr_equal(hv_backend("skeleton"), &hv_skeleton_backend);
 	assert_ptr_equal(hv_backend("kvm"), &hv_kvm_backend);
+	assert_ptr_equal(hv_backend("xen"), &hv_xen_backend);
 	assert_null(hv_backend("vmware"));
 	assert_string_equal(hv_backend_name(&hv_skeleton_backend), "skeleton");
 }

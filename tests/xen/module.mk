@@ -1,7 +1,9 @@
 # tests/xen/: make test-xen — boots Xen 4.17 + a Debian dom0 under QEMU/TCG
 # (tests/xen/run.sh) with the Xen pVM images and tests/xen/dom0/*.sh as the
 # payload, runs dom0/all.sh inside (guest.sh: images under plain xl create;
-# ring.sh: the same images served over the kx ring by tests/xen/ringpeer),
+# ring.sh: the same images served over the kx ring by tests/xen/ringpeer;
+# kxmon.sh: kxmon --backend xen, the real backend on the core; kxd.sh: kxd
+# --backend xen, signed and refused boots, the audit log),
 # and ends with one line
 #     xen (kx, Ns): N passed, N failed
 # Downloads (pinned .debs, tests/xen/packages.lock) are cached in
@@ -20,12 +22,17 @@ $(XEN_RINGPEER): $(XEN_RINGPEER_SRCS) guest/xen/ring.h guest/kx_ring_abi.h tests
 	$(call say,LD,$@)mkdir -p $(@D) && $(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -MF $@.d -o $@ \
 		$(XEN_RINGPEER_SRCS) -lxenctrl -lxenforeignmemory -lxenevtchn -lxentoollog
 
+# kx itself in dom0: kxmon --backend xen (dom0/kxmon.sh), kxd --backend xen
+# and kxctl (dom0/kxd.sh, with tests/xen/fixture.sh's policy and images).
+XEN_KX_BINS := $(B)/bin/kxmon $(B)/bin/kxd $(B)/bin/kxctl
+
 .PHONY: test-xen
 test-xen: deps
-	$(Q)$(MAKE) --no-print-directory $(XEN_TEST_IMAGES) $(XEN_RINGPEER)
+	$(Q)$(MAKE) --no-print-directory $(XEN_TEST_IMAGES) $(XEN_RINGPEER) $(XEN_KX_BINS)
 	$(Q)rm -rf $(XEN_PAYLOAD) && mkdir -p $(XEN_PAYLOAD)/guest $(XEN_PAYLOAD)/dom0 \
 		$(XEN_PAYLOAD)/bin
 	$(Q)cp $(XEN_TEST_IMAGES) $(XEN_PAYLOAD)/guest/
-	$(Q)cp $(XEN_RINGPEER) $(XEN_PAYLOAD)/bin/
+	$(Q)cp $(XEN_RINGPEER) $(XEN_KX_BINS) $(XEN_PAYLOAD)/bin/
+	$(Q)sh tests/xen/fixture.sh $(B) $(XEN_PAYLOAD)/kxd
 	$(Q)cp tests/xen/dom0/*.sh $(XEN_PAYLOAD)/dom0/
 	$(Q)sh tests/xen/run.sh -c $(KX_XEN_CACHE) -w $(B)/xen -n kx $(XEN_PAYLOAD) dom0/all.sh

@@ -1,0 +1,722 @@
+/*
+ * xen.c — the Xen backend: a pVM as a 64-bit PV domain that the monitor (a
+ * dom0 process) builds and serves itself, through libxenctrl,
+ * libxenforeignmemory and libxenevtchn (Debian's libxen-dev).
+ *
+ * create: an empty PV domain (no XenStore entry, no device, no console:
+ *   nothing kx does not use), mem_size bytes of frames populated in pfn
+ *   order, and one host mapping of them for the core (the frames below
+ *   LAYOUT_MONITOR_END stay the backend's and are not in it); the event
+ *   channel to the guest and the kx ring page (serve.c) are set up before
+ *   the guest can run.
+ * protect, unmap: before boot, entries of the page tables the backend
+ *   builds (guest address == pfn * 4096, the core's layout); after boot a
+ *   PV guest owns its page tables, so changing rights then is refused
+ *   (-EOPNOTSUPP, docs/xen-backend.md).
+ * boot: the page tables written into the backend's frames and pinned, the
+ *   vCPU context (entry, stack, %rdi = the core's argument, %rsi = the boot
+ *   page, struct kx_ring_boot) set; the domain is unpaused by run.
+ * run: answer the last request, take the next from the ring, sleep on the
+ *   event channel; kick and pause write a self-pipe (async-signal-safe) and
+ *   the loop pauses the domain; the domain's shutdown ends the pVM.
+ * map_fd: before boot a copy into the domain's frames (no host file can
+ *   back a domain's frames), refused after boot like protect.
+ * set_vcpu, fork: not supported on Xen PV (-EOPNOTSUPP, "not supported on
+ *   xen"): a running PV vCPU's context cannot be replaced, and a monitor's
+ *   fork() does not fork a domain.
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+
+#include "manager/hv/xen/xen.h"
+
+#define PTE_P	(1ull << 0)
+#define PTE_RW	(1ull << 1)
+#define PTE_U	(1ull << 2)
+#define PTE_A	(1ull << 5)
+#define PTE_D	(1ull << 6)
+#define PTE_NX	(1ull << 63)
+#define PTE_DIR (PTE_P | PTE_RW | PTE_U | PTE_A) /* upper levels: the leaves decide */
+
+#define PFN_L3	    (XEN_PFN_L4 + 1)
+#define PFN_L2	    (XEN_PFN_L4 + 2)
+#define PFN_L1	    (XEN_PFN_L4 + 3)
+#define POPULATE_BATCH 4096u
+
+struct hv_vm {
+	xc_interface *xch;
+	xenforeignmemory_handle *fmem;
+	xenevtchn_handle *xce;
+	uint32_t domid;
+	bool have_domain;
+	uint64_t mem_size, npages;
+	xen_pfn_t *p2m;	  /* pfn -> machine frame */
+	uint8_t *host;	  /* mem_size bytes: anonymous below the monitor end, then the frames */
+	void *frames;	  /* the foreign mapping inside host */
+	uint64_t *l1;	  /* the leaf entry of every pfn, until boot writes them */
+	bool nx;	  /* the guest's CPUID view has NX: no-execute leaves */
+	bool booted;
+	struct kx_ring_page *ring;
+	evtchn_port_t local;
+	struct xen_serve serve;
+	struct xen_reaper reaper;
+	int wake[2]; /* kick, pause, resume -> the run loop */
+	volatile sig_atomic_t kick_req, pause_req;
+	bool paused; /* by the loop (kick, pause), or not yet unpaused since boot */
+};
+
+static int unsupported(struct kx_error *err, const char *what, const char *why)
+{
+	return kx_err(err, -EOPNOTSUPP, "%s: not supported on xen (%s)", what, why);
+}
+
+/* ---- probe --------------------------------------------------------------------- */
+
+static int xen_probe(struct kx_error *err)
+{
+	xc_interface *xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
+	xenevtchn_handle *xce = NULL;
+	xen_capabilities_info_t caps;
+	int rc = 0;
+
+	if (xch == NULL) {
+		rc = kx_err(err, -errno ? -errno : -ENODEV,
+			    "cannot open Xen's control interface (/dev/xen/privcmd): %s "
+			    "(kx runs Xen pVMs from dom0)",
+			    strerror(errno));
+		goto out;
+	}
+	xce = xenevtchn_open(&xen_quiet_logger, 0);
+	if (xce == NULL) {
+		rc = kx_err(err, -errno ? -errno : -ENODEV,
+			    "cannot open Xen's event channels (/dev/xen/evtchn): %s", strerror(errno));
+		goto out;
+	}
+	memset(caps, 0, sizeof(caps));
+	if (xc_version(xch, XENVER_capabilities, &caps) < 0) {
+		rc = kx_err(err, -errno ? -errno : -EIO, "xc_version: %s", strerror(errno));
+		goto out;
+	}
+	caps[sizeof(caps) - 1] = '\0';
+	if (strstr(caps, "xen-3.0-x86_64") == NULL)
+		rc = kx_err(err, -ENODEV, "this Xen runs no 64-bit PV guests (capabilities: %s)",
+			    caps);
+out:
+	if (xce != NULL)
+		xenevtchn_close(xce);
+	if (xch != NULL)
+		xc_interface_close(xch);
+	return rc;
+}
+
+/* ---- create ---------------------------------------------------------------------- */
+
+static bool cpu_has_nx(void)
+{
+	unsigned a, b, c, d;
+
+	/* dom0 sees Xen's CPUID view, the one the guest's page tables face. */
+	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 20));
+}
+
+/* One machine frame mapped for the backend (not restricted to a range). */
+static void *map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot)
+{
+	int e = 0;
+	void *p = xenforeignmemory_map(vm->fmem, vm->domid, prot, 1, &mfn, &e);
+
+	if (p != NULL && e != 0) {
+		xenforeignmemory_unmap(vm->fmem, p, 1);
+		errno = -e;
+		p = NULL;
+	}
+	return p;
+}
+
+static uint64_t leaf(const struct hv_vm *vm, xen_pfn_t mfn, unsigned prot)
+{
+	uint64_t e;
+
+	if (prot == 0)
+		return 0;
+	e = (uint64_t)mfn << 12 | PTE_P | PTE_U | PTE_A;
+	if (prot & HV_PROT_WRITE)
+		e |= PTE_RW | PTE_D;
+	if (!(prot & HV_PROT_EXEC) && vm->nx)
+		e |= PTE_NX;
+	return e;
+}
+
+static void xen_destroy(struct hv_vm *vm);
+
+static int new_domain(struct hv_vm *vm, struct kx_error *err)
+{
+	struct xen_domctl_createdomain cfg = {
+		.flags = 0, /* PV */
+		.max_vcpus = 1,
+		.max_evtchn_port = 63,
+		.max_grant_frames = 1,
+		.max_maptrack_frames = 0,
+		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+	};
+	uint32_t domid = 0;
+	int rc;
+
+	/* The reaper tells this domain from a later one with the same id. */
+	if (getrandom(cfg.handle, sizeof(cfg.handle), 0) != (ssize_t)sizeof(cfg.handle))
+		return kx_err(err, -EIO, "getrandom: %s", strerror(errno));
+	if (xc_domain_create(vm->xch, &domid, &cfg) != 0)
+		return kx_err(err, -errno, "cannot create a PV domain: %s", strerror(errno));
+	vm->domid = domid;
+	vm->have_domain = true;
+	rc = xen_reaper_start(domid, cfg.handle, &vm->reaper, err);
+	if (rc != 0)
+		return rc;
+	vm->paused = true; /* a new domain runs nothing until unpaused */
+	/* Xen 4.17 still allocates the vCPUs here (the count must match). */
+	if (xc_domain_max_vcpus(vm->xch, domid, 1) != 0)
+		return kx_err(err, -errno, "d%u: cannot allocate its vCPU: %s", domid,
+			      strerror(errno));
+	if (xc_domain_setmaxmem(vm->xch, domid, vm->mem_size / 1024) != 0)
+		return kx_err(err, -errno, "d%u: cannot set its memory limit: %s", domid,
+			      strerror(errno));
+	for (uint64_t i = 0; i < vm->npages; i++)
+		vm->p2m[i] = i;
+	for (uint64_t i = 0; i < vm->npages; i += POPULATE_BATCH) {
+		uint64_t n = vm->npages - i < POPULATE_BATCH ? vm->npages - i : POPULATE_BATCH;
+
+		/* A PV domain learns each new frame's machine number in place. */
+		if (xc_domain_populate_physmap_exact(vm->xch, domid, n, 0, 0, vm->p2m + i) != 0)
+			return kx_err(err, -errno, "d%u: cannot populate %llu MiB: %s", domid,
+				      (unsigned long long)(vm->mem_size >> 20), strerror(errno));
+	}
+	return 0;
+}
+
+/* The core's view: anonymous pages below the monitor end, the domain's frames above. */
+static int map_memory(struct hv_vm *vm, struct kx_error *err)
+{
+	uint64_t n = vm->npages - XEN_MONITOR_PAGES;
+	int *errs = NULL;
+	int rc = 0;
+
+	vm->host = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->host == MAP_FAILED) {
+		vm->host = NULL;
+		return kx_err(err, -errno, "cannot reserve the host view: %s", strerror(errno));
+	}
+	errs = calloc(n, sizeof(*errs));
+	if (errs == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
+	vm->frames = xenforeignmemory_map2(vm->fmem, vm->domid,
+					   vm->host + XEN_MONITOR_PAGES * XEN_PAGE,
+					   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, n,
+					   vm->p2m + XEN_MONITOR_PAGES, errs);
+	if (vm->frames == NULL) {
+		rc = kx_err(err, -errno, "d%u: cannot map its memory: %s", vm->domid,
+			    strerror(errno));
+		goto out;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (errs[i] != 0) {
+			rc = kx_err(err, errs[i], "d%u: cannot map pfn 0x%llx: %s", vm->domid,
+				    (unsigned long long)(i + XEN_MONITOR_PAGES), strerror(-errs[i]));
+			goto out;
+		}
+out:
+	free(errs);
+	return rc;
+}
+
+/* The event channel, the kx ring, the boot page and shared_info's mask. */
+static int setup_transport(struct hv_vm *vm, struct kx_error *err)
+{
+	xc_domaininfo_t info;
+	struct kx_ring_boot *bp = NULL;
+	shared_info_t *si = NULL;
+	int port, rc = 0;
+
+	if (xc_domain_getinfolist(vm->xch, vm->domid, 1, &info) != 1 || info.domain != vm->domid)
+		return kx_err(err, -ESRCH, "d%u: gone", vm->domid);
+	port = xc_evtchn_alloc_unbound(vm->xch, vm->domid, 0);
+	if (port < 0)
+		return kx_err(err, -errno, "d%u: cannot allocate an event channel: %s", vm->domid,
+			      strerror(errno));
+	rc = xenevtchn_bind_interdomain(vm->xce, vm->domid, (evtchn_port_t)port);
+	if (rc < 0)
+		return kx_err(err, -errno, "d%u: cannot bind its event channel: %s", vm->domid,
+			      strerror(errno));
+	vm->local = (evtchn_port_t)rc;
+	rc = 0;
+	vm->ring = map_frame(vm, vm->p2m[XEN_PFN_RING], PROT_READ | PROT_WRITE);
+	bp = map_frame(vm, vm->p2m[XEN_PFN_BOOT], PROT_READ | PROT_WRITE);
+	si = map_frame(vm, info.shared_info_frame, PROT_READ | PROT_WRITE);
+	if (vm->ring == NULL || bp == NULL || si == NULL) {
+		rc = kx_err(err, -errno, "d%u: cannot map its ring, boot page or shared_info: %s",
+			    vm->domid, strerror(errno));
+		goto out;
+	}
+	/* The guest polls its port: no event upcall ever. */
+	si->vcpu_info[0].evtchn_upcall_mask = 1;
+	xen_serve_init(&vm->serve, vm->ring, (uint32_t)port);
+	memset(bp, 0, XEN_PAGE);
+	*bp = (struct kx_ring_boot){
+		.magic = KX_RING_BOOT_MAGIC,
+		.version = KX_RING_ABI_VERSION,
+		.ring = XEN_PFN_RING * XEN_PAGE,
+		.shared_info = XEN_VA_SHARED_INFO,
+	};
+	vm->l1[XEN_PFN_BOOT] = leaf(vm, vm->p2m[XEN_PFN_BOOT], HV_PROT_READ);
+	vm->l1[XEN_PFN_RING] = leaf(vm, vm->p2m[XEN_PFN_RING], HV_PROT_READ | HV_PROT_WRITE);
+	vm->l1[XEN_VA_SHARED_INFO / XEN_PAGE] =
+		leaf(vm, info.shared_info_frame, HV_PROT_READ | HV_PROT_WRITE);
+out:
+	if (bp != NULL)
+		xenforeignmemory_unmap(vm->fmem, bp, 1);
+	if (si != NULL)
+		xenforeignmemory_unmap(vm->fmem, si, 1);
+	return rc;
+}
+
+static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *features,
+		      struct hv_vm **out, struct kx_error *err)
+{
+	struct hv_vm *vm = NULL;
+	int rc;
+
+	*out = NULL;
+	if (mem_size % XEN_PAGE != 0 || mem_size / XEN_PAGE <= XEN_MONITOR_PAGES ||
+	    mem_size > (1ull << 30))
+		return kx_err(err, -EINVAL, "xen: memory size 0x%llx out of range",
+			      (unsigned long long)mem_size);
+	vm = calloc(1, sizeof(*vm));
+	if (vm == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
+	vm->wake[0] = vm->wake[1] = -1;
+	vm->reaper = (struct xen_reaper){.fd = -1, .pid = -1};
+	vm->mem_size = mem_size;
+	vm->npages = mem_size / XEN_PAGE;
+	vm->nx = cpu_has_nx();
+	vm->p2m = calloc(vm->npages, sizeof(*vm->p2m));
+	vm->l1 = calloc(vm->npages, sizeof(*vm->l1));
+	if (vm->p2m == NULL || vm->l1 == NULL) {
+		rc = kx_err(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (pipe2(vm->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		rc = kx_err(err, -errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	vm->xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
+	vm->fmem = xenforeignmemory_open(&xen_quiet_logger, 0);
+	vm->xce = xenevtchn_open(&xen_quiet_logger, 0);
+	if (vm->xch == NULL || vm->fmem == NULL || vm->xce == NULL) {
+		rc = kx_err(err, errno ? -errno : -ENODEV,
+			    "cannot open Xen's interfaces (kx runs Xen pVMs from dom0): %s",
+			    strerror(errno));
+		goto out;
+	}
+	rc = new_domain(vm, err);
+	if (rc != 0)
+		goto out;
+	/* What a jailed monitor keeps: this handle maps this domain's frames only. */
+	if (xenforeignmemory_restrict(vm->fmem, (domid_t)vm->domid) != 0) {
+		rc = kx_err(err, -errno, "d%u: cannot restrict the mapping handle: %s", vm->domid,
+			    strerror(errno));
+		goto out;
+	}
+	rc = map_memory(vm, err);
+	if (rc == 0)
+		rc = setup_transport(vm, err);
+	if (rc != 0)
+		goto out;
+	mem->host = vm->host;
+	mem->size = mem_size;
+	*features = 0; /* no wrfsbase: a PV guest sets FS through Xen */
+	*out = vm;
+	vm = NULL;
+out:
+	if (vm != NULL)
+		xen_destroy(vm);
+	return rc;
+}
+
+/* ---- rights ------------------------------------------------------------------------ */
+
+static int xen_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
+		       struct kx_error *err)
+{
+	if (vm->booted)
+		return unsupported(err, "changing page rights after boot",
+				   "a PV guest owns its page tables");
+	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
+		vm->l1[a / XEN_PAGE] = leaf(vm, vm->p2m[a / XEN_PAGE], prot);
+	return 0;
+}
+
+/*
+ * Before boot a library's text is copied into the domain's own frames and
+ * mapped with the rights asked for: one copy per pVM, not one per library,
+ * and read-only only through the page tables the guest owns (Xen PV has no
+ * way to back a domain's frames with a host file; docs/xen-backend.md).
+ * After boot (kx_dlopen, a pushed link) it is refused.
+ */
+static int xen_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+		      unsigned prot, struct kx_error *err)
+{
+	uint64_t done = 0;
+
+	if (vm->booted)
+		return unsupported(err, "mapping a file into a running pVM",
+				   "a PV guest owns its page tables");
+	while (done < size) {
+		ssize_t n = pread(fd, vm->host + gpa + done, size - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return kx_err(err, n < 0 ? -errno : -EIO, "map_fd: cannot read the file: %s",
+				      n < 0 ? strerror(errno) : "it is shorter than the range");
+		done += (uint64_t)n;
+	}
+	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
+		vm->l1[a / XEN_PAGE] = leaf(vm, vm->p2m[a / XEN_PAGE], prot);
+	return 0;
+}
+
+static int xen_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
+{
+	if (vm->booted)
+		return unsupported(err, "unmapping pages after boot",
+				   "a PV guest owns its page tables");
+	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
+		vm->l1[a / XEN_PAGE] = 0;
+	memset(vm->host + gpa, 0, size);
+	return 0;
+}
+
+static int xen_flush(struct hv_vm *vm, struct kx_error *err)
+{
+	(void)vm, (void)err;
+	return 0; /* rights never change once the guest runs: nothing cached is stale */
+}
+
+/* ---- boot ---------------------------------------------------------------------------- */
+
+/* The page tables into the backend's frames, then pinned (Xen checks them). */
+static int write_page_tables(struct hv_vm *vm, struct kx_error *err)
+{
+	uint64_t nl1 = (vm->npages + 511) / 512, nframes = 3 + nl1;
+	xen_pfn_t mfns[3 + 512];
+	int errs[3 + 512];
+	uint64_t *t;
+	struct mmuext_op pin = {.cmd = MMUEXT_PIN_L4_TABLE};
+
+	if (PFN_L1 + nl1 > XEN_PFN_BOOT || nl1 > 512)
+		return kx_err(err, -E2BIG, "xen: too much memory for the page-table frames");
+	for (uint64_t i = 0; i < nframes; i++)
+		mfns[i] = vm->p2m[XEN_PFN_L4 + i];
+	t = xenforeignmemory_map(vm->fmem, vm->domid, PROT_READ | PROT_WRITE, nframes, mfns,
+				 errs);
+	if (t == NULL)
+		return kx_err(err, -errno, "d%u: cannot map its page-table frames: %s", vm->domid,
+			      strerror(errno));
+	for (uint64_t i = 0; i < nframes; i++)
+		if (errs[i] != 0) {
+			xenforeignmemory_unmap(vm->fmem, t, nframes);
+			return kx_err(err, errs[i], "d%u: cannot map a page-table frame",
+				      vm->domid);
+		}
+	memset(t, 0, nframes * XEN_PAGE);
+	t[0] = (uint64_t)vm->p2m[PFN_L3] << 12 | PTE_DIR;		 /* L4[0] */
+	t[512] = (uint64_t)vm->p2m[PFN_L2] << 12 | PTE_DIR;		 /* L3[0] */
+	for (uint64_t i = 0; i < nl1; i++)				 /* L2[i] */
+		t[1024 + i] = (uint64_t)vm->p2m[PFN_L1 + i] << 12 | PTE_DIR;
+	memcpy(t + 1536, vm->l1, vm->npages * sizeof(uint64_t)); /* the L1s */
+	/* No writable mapping of a page table may exist when Xen validates it. */
+	xenforeignmemory_unmap(vm->fmem, t, nframes);
+	pin.arg1.mfn = vm->p2m[XEN_PFN_L4];
+	if (xc_mmuext_op(vm->xch, &pin, 1, vm->domid) != 0)
+		return kx_err(err, -errno, "d%u: Xen refused its page tables: %s", vm->domid,
+			      strerror(errno));
+	return 0;
+}
+
+static int xen_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg,
+		    struct kx_error *err)
+{
+	vcpu_guest_context_any_t ctx;
+	int rc;
+
+	if (vm->booted)
+		return kx_err(err, -EBUSY, "xen: already booted");
+	rc = write_page_tables(vm, err);
+	if (rc != 0)
+		return rc;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.c.user_regs.rip = entry;
+	ctx.c.user_regs.rsp = rsp;
+	ctx.c.user_regs.rdi = arg;
+	ctx.c.user_regs.rsi = XEN_PFN_BOOT * XEN_PAGE;
+	ctx.c.user_regs.rflags = 1u << 9;
+	ctx.c.user_regs.cs = FLAT_KERNEL_CS;
+	ctx.c.user_regs.ss = FLAT_KERNEL_SS;
+	ctx.c.user_regs.ds = ctx.c.user_regs.es = FLAT_KERNEL_DS;
+	ctx.c.user_regs.fs = ctx.c.user_regs.gs = FLAT_KERNEL_DS;
+	ctx.c.kernel_ss = FLAT_KERNEL_SS;
+	ctx.c.kernel_sp = rsp;
+	ctx.c.flags = VGCF_in_kernel | VGCF_online;
+	ctx.c.ctrlreg[3] = (uint64_t)vm->p2m[XEN_PFN_L4] << 12;
+	if (xc_vcpu_setcontext(vm->xch, vm->domid, 0, &ctx) != 0)
+		return kx_err(err, -errno, "d%u: cannot set its vCPU: %s", vm->domid,
+			      strerror(errno));
+	free(vm->l1);
+	vm->l1 = NULL;
+	vm->booted = true;
+	return 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------ */
+
+static void drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void wake(struct hv_vm *vm)
+{
+	int saved = errno;
+	char c = 1;
+
+	if (write(vm->wake[1], &c, 1) < 0) {
+		/* full: the loop will wake anyway */
+	}
+	errno = saved;
+}
+
+static int set_paused(struct hv_vm *vm, bool paused, struct kx_error *err)
+{
+	if (vm->paused == paused)
+		return 0;
+	if ((paused ? xc_domain_pause(vm->xch, vm->domid)
+		    : xc_domain_unpause(vm->xch, vm->domid)) != 0)
+		return kx_err(err, -errno, "d%u: cannot %s it: %s", vm->domid,
+			      paused ? "pause" : "unpause", strerror(errno));
+	vm->paused = paused;
+	return 0;
+}
+
+static uint64_t vcpu_rip(struct hv_vm *vm)
+{
+	vcpu_guest_context_any_t ctx;
+
+	if (xc_vcpu_getcontext(vm->xch, vm->domid, 0, &ctx) != 0)
+		return 0;
+	return ctx.c.user_regs.rip;
+}
+
+/* 1 with exit filled when the domain can run no more. */
+static int domain_ended(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err, int *rc)
+{
+	xc_domaininfo_t info;
+	unsigned why;
+
+	*rc = 0;
+	if (xc_domain_getinfolist(vm->xch, vm->domid, 1, &info) != 1 || info.domain != vm->domid) {
+		*rc = kx_err(err, -ESRCH, "d%u: gone", vm->domid);
+		return 1;
+	}
+	if (!(info.flags & (XEN_DOMINF_shutdown | XEN_DOMINF_dying)))
+		return 0;
+	why = (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+	memset(exit, 0, sizeof(*exit));
+	exit->kind = HV_EXIT_END;
+	exit->end.reason = HV_END_INTERNAL;
+	exit->end.hw_reason = why;
+	exit->end.detail = why == SHUTDOWN_crash
+				   ? "xen crashed the domain (a fault its handler could not take)"
+				   : "the domain shut down without exiting through kx";
+	exit->end.rip = vcpu_rip(vm);
+	return 1;
+}
+
+static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
+{
+	int notify, rc;
+	bool idle = false;
+
+	if (!vm->booted)
+		return kx_err(err, -EINVAL, "xen: not booted");
+	xen_serve_answer(&vm->serve, &notify);
+	if (notify && xenevtchn_notify(vm->xce, vm->local) != 0)
+		return kx_err(err, -errno, "d%u: cannot notify: %s", vm->domid, strerror(errno));
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = xenevtchn_fd(vm->xce), .events = POLLIN},
+					{.fd = vm->wake[0], .events = POLLIN}};
+
+		drain(vm->wake[0]);
+		if (vm->pause_req || vm->kick_req) {
+			rc = set_paused(vm, true, err);
+			if (rc != 0)
+				return rc;
+			memset(exit, 0, sizeof(*exit));
+			exit->kind = vm->pause_req ? HV_EXIT_PAUSED : HV_EXIT_KICK;
+			exit->end.rip = vcpu_rip(vm);
+			vm->kick_req = 0;
+			return 0;
+		}
+		if (xen_serve_next(&vm->serve, exit))
+			return 0;
+		rc = set_paused(vm, false, err);
+		if (rc != 0)
+			return rc;
+		/* A domain that ended sends nothing: look when a wait timed out. */
+		if (idle && domain_ended(vm, exit, err, &rc))
+			return rc;
+		idle = poll(pfd, 2, 100) == 0;
+		if (!idle && (pfd[0].revents & POLLIN)) {
+			xenevtchn_port_or_error_t port = xenevtchn_pending(vm->xce);
+
+			if (port >= 0)
+				xenevtchn_unmask(vm->xce, (evtchn_port_t)port);
+		}
+	}
+}
+
+static uint64_t xen_hcall_rip(struct hv_vm *vm)
+{
+	return vcpu_rip(vm);
+}
+
+static void xen_kick(struct hv_vm *vm)
+{
+	vm->kick_req = 1;
+	wake(vm);
+}
+
+static void xen_pause(struct hv_vm *vm)
+{
+	vm->pause_req = 1;
+	wake(vm);
+}
+
+static void xen_resume(struct hv_vm *vm)
+{
+	vm->pause_req = 0;
+	wake(vm);
+}
+
+/* ---- vCPU state --------------------------------------------------------------------------- */
+
+static int xen_get_vcpu(struct hv_vm *vm, struct hv_vcpu *st, unsigned parts,
+			struct kx_error *err)
+{
+	vcpu_guest_context_any_t ctx;
+	const struct cpu_user_regs *r = &ctx.c.user_regs;
+
+	if (xc_vcpu_getcontext(vm->xch, vm->domid, 0, &ctx) != 0)
+		return kx_err(err, -errno, "d%u: cannot read its vCPU: %s", vm->domid,
+			      strerror(errno));
+	if (parts & HV_VCPU_REGS) {
+		const uint64_t g[16] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp,
+					r->rsi, r->rdi, r->r8,	r->r9,	r->r10, r->r11,
+					r->r12, r->r13, r->r14, r->r15};
+
+		memcpy(st->gpr, g, sizeof(g));
+		st->rip = r->rip;
+		st->rflags = r->rflags;
+	}
+	if (parts & HV_VCPU_SEGS) {
+		st->fs_base = ctx.c.fs_base;
+		st->gs_base = ctx.c.gs_base_kernel;
+		st->user = true; /* a 64-bit PV guest always runs at CPL3 */
+	}
+	if (parts & HV_VCPU_FPU)
+		memcpy(st->fpu, ctx.c.fpu_ctxt.x, sizeof(st->fpu));
+	return 0;
+}
+
+static int xen_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned parts,
+			struct kx_error *err)
+{
+	(void)vm, (void)st, (void)parts;
+	return unsupported(err, "setting the vCPU's state",
+			   "Xen replaces a PV vCPU's context only before it first runs");
+}
+
+static int xen_fork_prepare(struct hv_vm *vm, struct kx_error *err)
+{
+	(void)vm;
+	return unsupported(err, "fork", "a monitor's fork() does not fork a domain");
+}
+
+static int xen_fork_child(struct hv_vm *vm, struct kx_error *err)
+{
+	(void)vm;
+	return unsupported(err, "fork", "a monitor's fork() does not fork a domain");
+}
+
+static void xen_destroy(struct hv_vm *vm)
+{
+	if (vm == NULL)
+		return;
+	if (vm->ring != NULL)
+		xenforeignmemory_unmap(vm->fmem, vm->ring, 1);
+	if (vm->frames != NULL)
+		xenforeignmemory_unmap(vm->fmem, vm->frames, vm->npages - XEN_MONITOR_PAGES);
+	if (vm->host != NULL)
+		munmap(vm->host, vm->mem_size);
+	if (vm->have_domain)
+		xc_domain_destroy(vm->xch, vm->domid);
+	xen_reaper_stop(&vm->reaper);
+	if (vm->xce != NULL)
+		xenevtchn_close(vm->xce);
+	if (vm->fmem != NULL)
+		xenforeignmemory_close(vm->fmem);
+	if (vm->xch != NULL)
+		xc_interface_close(vm->xch);
+	for (int i = 0; i < 2; i++)
+		if (vm->wake[i] >= 0)
+			close(vm->wake[i]);
+	free(vm->p2m);
+	free(vm->l1);
+	free(vm);
+}
+
+const struct hv_backend hv_xen_backend = {
+	.name = "xen",
+	.probe = xen_probe,
+	.create = xen_create,
+	.boot = xen_boot,
+	.protect = xen_protect,
+	.map_fd = xen_map_fd,
+	.unmap = xen_unmap,
+	.flush = xen_flush,
+	.run = xen_run,
+	.hcall_rip = xen_hcall_rip,
+	.kick = xen_kick,
+	.pause = xen_pause,
+	.resume = xen_resume,
+	.get_vcpu = xen_get_vcpu,
+	.set_vcpu = xen_set_vcpu,
+	.fork_prepare = xen_fork_prepare,
+	.fork_child = xen_fork_child,
+	.destroy = xen_destroy,
+};

@@ -1,0 +1,20 @@
+#!/bin/sh
+# fixture.sh — what make test-xen's kxd tests need in the test dom0, built on
+# the host: the compiled policy, the Xen images and the library signed (or
+# not) as the cases need.  usage: fixture.sh BUILD_DIR OUT_DIR
+set -eu
+b=$1 out=$2 root=$(pwd)
+sign_as() { "$b/bin/kxsign" sign -s "tests/data/keys/$1.sec" --name "$2" --version "$3" \
+	-o "$4" "$5" >/dev/null; }
+mkdir -p "$out/lib" "$out/badlib"
+for m in xhello xlinkt; do
+	sed -e "s|@KEYS@|$root/manifests/keys|g" "tests/xen/kxd/$m.yaml.in" > "$out/$m.yaml"
+done
+"$b/bin/kxpolicy" compile -o "$out/kx.kxp" "$out/xhello.yaml" "$out/xlinkt.yaml" >/dev/null
+sign_as acme xhello 1.0 "$out/xhello.kxe" "$b/guest/xen/xhello.kxe"
+sign_as webco xhello 1.0 "$out/wrongkey.kxe" "$b/guest/xen/xhello.kxe"
+cp "$b/guest/xen/xhello.kxe" "$out/unsigned.kxe"
+sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
+# lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
+sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
+cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"
