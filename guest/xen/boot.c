@@ -200,6 +200,16 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_waitx);
 	case KX_HC_RECYCLE_WAIT:
 		return sizeof(struct kx_hc_recycle_wait);
+	case KX_HC_TIME_PAGE: /* posix-mon: the POSIX layer's services */
+		return sizeof(struct kx_hc_time_page);
+	case KX_HC_HALT:
+		return sizeof(struct kx_hc_halt);
+	case KX_HC_PREEMPT:
+		return sizeof(struct kx_hc_preempt);
+	case KX_HC_ENTROPY:
+		return sizeof(struct kx_hc_entropy);
+	case KX_HC_POSIX_REPORT:
+		return sizeof(struct kx_hc_posix_report);
 	case KX_HC_FS_MOUNT: /* posix-fs: every host-directory call */
 	case KX_HC_FS_OPEN:
 	case KX_HC_FS_CLOSE:
