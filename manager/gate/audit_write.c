@@ -71,7 +71,8 @@ int gate_audit_open(struct gate *g, const char *path, unsigned flags, struct kx_
 	struct stat st;
 	int rc = 0;
 
-	g->log_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* never through a symbolic link (kxd's log directory may be shared) */
+	g->log_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (g->log_fd < 0 || fstat(g->log_fd, &st) < 0) {
 		rc = -errno;
 		goto out;
