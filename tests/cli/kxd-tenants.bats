@@ -1,9 +1,13 @@
 #!/usr/bin/env bats
-# One tenant cannot starve another (issue 11 part 5), the kxd side: a
-# client that stops reading its answers is dropped after a bounded queue
-# while kxd serves everyone else; kxd's socket directory must be its own
-# and writable by nobody else; its logs are never opened through a
-# symbolic link.  pVMs: tests/data/kxd/fake-kxmon (no KVM needed).
+# One tenant cannot starve another (issue 11 part 5), the kxd side: IpC
+# keys are namespaced per family (trust opens a peer's), so there is no
+# existence oracle and no squatting; IpC objects are capped per app and in
+# all, and an app's keyed objects go with its last pVM unless its policy
+# says they persist; a client that stops reading its answers is dropped
+# after a bounded queue while kxd serves everyone else; kxd's socket
+# directory must be its own and writable by nobody else; its logs are never
+# opened through a symbolic link.  pVMs: tests/data/kxd/fake-kxmon, which
+# speaks the channel's IpC requests (no KVM needed).
 
 bats_require_minimum_version 1.5.0
 
@@ -11,6 +15,52 @@ load "$KX_ROOT/tests/data/kxd/helpers"
 
 setup_file() {
 	kxd_fixture
+	local fx=$BATS_FILE_TMPDIR/fx app
+	# srv and cli trust each other (msgq); lone and other trust nobody;
+	# capped may have 3 objects; keep's keyed objects persist; big may have 200
+	tenant() { # APP [FAMILY LINES...]
+		local app=$1
+		shift
+		{
+			printf 'kx-manifest: 1\napp: %s\nimage: x.kxe\nmemory: 16M\n' "$app"
+			printf 'keys: {acme: %s/manifests/keys/acme.pub}\n' "$KX_ROOT"
+			printf 'family:\n  ipc: [pipe, msgq, shm]\n'
+			for l in "$@"; do printf '  %s\n' "$l"; done
+		} > "$fx/t-$app.yaml"
+		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$app" --version 1.0 -o "$fx/t-$app.kxe" \
+			"$KX_BUILD/guest/hello.kxe" >/dev/null
+	}
+	tenant srv 'trust: [{app: cli, ipc: [msgq]}]'
+	tenant cli 'trust: [{app: srv, ipc: [msgq]}]'
+	tenant lone
+	tenant other
+	tenant capped 'ipc-objects: 3'
+	tenant keep 'ipc-persist: true'
+	tenant big 'ipc-objects: 200'
+	tenant big2 'ipc-objects: 200'
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/tenants.kxp" "$fx"/t-*.yaml >/dev/null
+}
+
+# a kxd over the tenants' policy
+start_tenants() {
+	start_kxd --monitor "$FAKE" --policy "$FX/tenants.kxp"
+}
+
+# hold APP OPS...: a pVM of APP that does OPS and stays; its output in
+# $BATS_TEST_TMPDIR/APP.N (N counts the holders of APP)
+hold() {
+	local app=$1 n=0
+	shift
+	while [ -e "$BATS_TEST_TMPDIR/$app.$n" ]; do n=$((n + 1)); done
+	"$KXCTL" run --socket "$SOCK" "$FX/t-$app.kxe" ipc "$@" hold > "$BATS_TEST_TMPDIR/$app.$n" 2>&1 &
+	wait_for grep -q "^IPC ${*: -1}: " "$BATS_TEST_TMPDIR/$app.$n" ||
+		explain "$app: $(cat "$BATS_TEST_TMPDIR/$app.$n")"
+	HELD=$BATS_TEST_TMPDIR/$app.$n
+}
+
+# id of the object OP's answer in FILE
+obj_id() {
+	sed -n "s/^IPC $2: 0 id=\([0-9]*\).*/\1/p" "$1"
 }
 
 setup() {
@@ -19,6 +69,105 @@ setup() {
 
 teardown() {
 	stop_kxd
+}
+
+@test "ipc keys: another family's key is invisible without trust (no oracle) and cannot be squatted" {
+	start_tenants
+	hold lone get,msgq,77,c get,shm,77,c,4096
+	lone_id=$(obj_id "$HELD" get,msgq,77,c)
+	[ -n "$lone_id" ] || explain "lone made key 77"
+	# other (no trust): key 77 looks exactly like a key nobody has
+	ctl run "$FX/t-other.kxe" ipc get,msgq,77,- get,msgq,78,- get,shm,77,-,999999 get,msgq,77,cx
+	[ "$status" -eq 0 ] || explain "other"
+	[ "${lines[0]}" = "IPC get,msgq,77,-: -2 id=0 ipc msgq: no object has key 77" ] ||
+		explain "no such key (not EACCES, not EEXIST)"
+	[ "${lines[1]}" = "IPC get,msgq,78,-: -2 id=0 ipc msgq: no object has key 78" ] ||
+		explain "the same as a key nobody has"
+	[[ "${lines[2]}" == "IPC get,shm,77,-,999999: -2 id=0 "* ]] ||
+		explain "no size oracle (lone's segment 77 is 4096 bytes)"
+	[[ "${lines[3]}" =~ ^"IPC get,msgq,77,cx: 0 id="([0-9]+)$ ]] &&
+		[ "${BASH_REMATCH[1]}" != "$lone_id" ] || explain "CREAT|EXCL makes other's own key 77"
+	# a second family of the same app is another namespace too
+	ctl run "$FX/t-lone.kxe" ipc get,msgq,77,-
+	[[ "${lines[0]}" == "IPC get,msgq,77,-: -2 id=0 "* ]] || explain "another family of lone"
+	# lone's own object was not touched: lone still has it as key 77
+	ctl audit --json
+	! grep -q '"op":"ipc".*"app":"other".*"decision":"deny"' <<<"$output" ||
+		explain "nothing to decide: no denial to audit either"
+	# trust opens the peer's namespace: cli sees srv's key 88, the gate decides
+	hold srv get,msgq,88,c
+	srv_id=$(obj_id "$HELD" get,msgq,88,c)
+	ctl run "$FX/t-cli.kxe" ipc get,msgq,88,- get,msgq,88,cx
+	[ "${lines[0]}" = "IPC get,msgq,88,-: 0 id=$srv_id" ] || explain "cli opens srv's queue"
+	[[ "${lines[1]}" == "IPC get,msgq,88,cx: -17 id=0 ipc msgq: key 88 exists" ]] ||
+		explain "a trusted peer's key exists for cli"
+	ctl audit
+	grep -q "ipc  *pvm [0-9]* (cli) -> pvm [0-9]* (srv) msgq .*ALLOW" <<<"$output" ||
+		explain "the first communication is decided and audited"
+	ctl run "$FX/t-lone.kxe" ipc get,msgq,88,-
+	[[ "${lines[0]}" == "IPC get,msgq,88,-: -2 id=0 "* ]] || explain "srv's key is not lone's business"
+}
+
+@test "ipc caps: per app from the policy, and in all; the app that fills its cap does not starve others" {
+	start_tenants
+	hold capped get,shm,1,c get,shm,2,c get,shm,3,c
+	ctl run "$FX/t-capped.kxe" ipc get,shm,4,c get,pipe,0,c
+	[ "${lines[0]}" = "IPC get,shm,4,c: -28 id=0 ipc: app capped has 3 objects, its limit (family.ipc-objects)" ] ||
+		explain "capped's fourth object"
+	[[ "${lines[1]}" == "IPC get,pipe,0,c: -28 "* ]] || explain "pipes count too"
+	ctl run "$FX/t-lone.kxe" ipc get,pipe,0,c
+	[[ "${lines[0]}" == "IPC get,pipe,0,c: 0 id="* ]] || explain "another app is not starved"
+	# the global cap (256 objects): big and big2 may have 200 each
+	ops=$(for k in $(seq 1 200); do printf 'get,shm,%d,c ' "$k"; done)
+	hold big $ops
+	grep -c ": 0 id=" "$HELD" | grep -qx 200 || explain "big made 200"
+	ops=$(for k in $(seq 1 60); do printf 'get,shm,%d,c ' "$k"; done)
+	ctl run "$FX/t-big2.kxe" ipc $ops
+	[ "$(grep -c ': 0 id=' <<<"$output")" -eq 53 ] || explain "256 - 3 (capped) - 200 (big)"
+	grep -q "ipc: kxd holds 256 objects or 256 MiB, all it keeps" <<<"$output" ||
+		explain "the global cap says so"
+}
+
+@test "ipc lifetime: an app's keyed objects go with its last pVM, unless it persists them" {
+	start_tenants
+	hold srv get,msgq,5,c
+	srv1=$!
+	id=$(obj_id "$HELD" get,msgq,5,c)
+	hold srv get,msgq,6,c # a second srv pVM, its own family
+	ctl run "$FX/t-cli.kxe" ipc get,msgq,5,-
+	[ "${lines[0]}" = "IPC get,msgq,5,-: 0 id=$id" ] || explain "key 5 while srv runs"
+	ctl kill 1
+	wait "$srv1" || true
+	ctl run "$FX/t-cli.kxe" ipc get,msgq,5,-
+	[ "${lines[0]}" = "IPC get,msgq,5,-: 0 id=$id" ] ||
+		explain "another srv pVM still runs: srv's objects stay"
+	ctl kill 2
+	wait || true
+	wait_for grep -q "app srv has no pVM left: its 2 keyed IpC objects removed" "$SOCK.log" ||
+		explain "srv's last pVM ended"
+	ctl run "$FX/t-cli.kxe" ipc get,msgq,5,- get,msgq,6,-
+	[[ "${lines[0]}" == "IPC get,msgq,5,-: -2 "* && "${lines[1]}" == "IPC get,msgq,6,-: -2 "* ]] ||
+		explain "both keys are gone"
+	# keep: ipc-persist: true; its key survives all its pVMs (visible to keep's
+	# own later families? no: to nobody without trust -- so count it in kxd's log)
+	ctl run "$FX/t-keep.kxe" ipc get,shm,9,c
+	[[ "${lines[0]}" == "IPC get,shm,9,c: 0 id="* ]] || explain "keep's segment"
+	! grep -q "app keep has no pVM left" "$SOCK.log" || explain "keep's objects persist"
+	# ... and still count against keep's cap (64 by default)
+	ops=$(for k in $(seq 10 80); do printf 'get,shm,%d,c ' "$k"; done)
+	ctl run "$FX/t-keep.kxe" ipc $ops
+	[ "$(grep -c ': 0 id=' <<<"$output")" -eq 63 ] || explain "63 more, 64 in all"
+}
+
+@test "ipc: five runs of one app no longer exhaust kxd for the others (the reproduction)" {
+	start_tenants
+	for run in 1 2 3 4 5; do
+		ops=$(for k in $(seq 1 64); do printf 'get,shm,%d,c ' "$k"; done)
+		ctl run "$FX/t-lone.kxe" ipc $ops
+		[ "$(grep -c ': 0 id=' <<<"$output")" -eq 64 ] || explain "run $run made its 64"
+	done
+	ctl run "$FX/t-other.kxe" ipc get,pipe,0,c
+	[[ "${lines[0]}" == "IPC get,pipe,0,c: 0 id="* ]] || explain "other's pipe"
 }
 
 @test "control: a client that stops reading is dropped; kxd keeps serving the others" {
