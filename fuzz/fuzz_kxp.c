@@ -105,8 +105,17 @@ static void requests_for_app(const struct kxp_policy *p, uint32_t a)
 	req.app = name;
 	req.depth = a;
 	decide_or_die(p, &req);
+	/* what kxd's IpC broker asks: caps in range, namespaces open only
+	 * along the (symmetric) trust matrix */
+	if (ai.ipc_objects < 1 || ai.ipc_objects > KXP_ABI_IPC_OBJECTS_MAX)
+		abort();
 	req.op = KXP_OP_IPC;
 	for (uint32_t peer = 0; peer < p->napps && peer < MAX_APPS; peer++) {
+		const char *pn = kxp_str(p, p->apps[peer].name);
+
+		if (kxp_ipc_trust_kinds(p, name, pn) != kxp_ipc_trust_kinds(p, pn, name) ||
+		    (peer == a && kxp_ipc_trust_kinds(p, name, pn) != 0))
+			abort();
 		req.peer = kxp_str(p, p->apps[peer].name);
 		req.same_family = peer == a;
 		req.ipc_kind = 1u << (peer % 4);

@@ -375,11 +375,21 @@ static void check_fork(struct pm_check *c, const struct pm_node *n, struct pm_ap
 
 static void check_family(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
 {
-	static const struct pm_field fields[] = {{"fork", false}, {"ipc", false}, {"trust", false}};
-	const struct pm_node *v[3];
+	static const struct pm_field fields[] = {{"fork", false},
+						 {"ipc", false},
+						 {"trust", false},
+						 {"ipc-objects", false},
+						 {"ipc-persist", false}};
+	const struct pm_node *v[5];
+	uint64_t objects;
 
-	if (!pm_get_map(c, n, "'family'", fields, 3, v))
+	if (!pm_get_map(c, n, "'family'", fields, 5, v))
 		return;
+	if (v[3] != NULL &&
+	    pm_get_uint(c, v[3], "'family.ipc-objects'", 1, PM_IPC_OBJECTS_MAX, &objects))
+		app->ipc_objects = (uint32_t)objects;
+	if (v[4] != NULL)
+		pm_get_bool(c, v[4], "'family.ipc-persist'", &app->ipc_persist);
 	if (v[0] != NULL)
 		check_fork(c, v[0], app);
 	if (v[1] != NULL) {

@@ -366,10 +366,10 @@ static int decide_link(struct ctx *c, bool update)
 		return 0;
 	}
 	if (rel > (enum kxp_relation)lib->loader) {
-		deny(c, "a %s of relation '%s' may not %s library %s %s app %s (loader class "
-		     "'%s')", r->by_operator ? "loader (the operator)" : "loader",
-		     kxp_relation_name(rel), update ? "replace" : "link", r->lib,
-		     update ? "in" : "into", app_name(c), kxp_loader_names[lib->loader]);
+		deny(c, "a loader of relation '%s' may not %s library %s %s app %s (loader class "
+		     "'%s')%s", kxp_relation_name(rel), update ? "replace" : "link", r->lib,
+		     update ? "in" : "into", app_name(c), kxp_loader_names[lib->loader],
+		     r->by_operator ? "; the operator is a stranger to every app" : "");
 		lib_rule(c, lib);
 		return 0;
 	}

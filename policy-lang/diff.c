@@ -278,6 +278,10 @@ static void app_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
 	for (uint32_t bit = 1; bit <= KXP_ABI_IPC_SHM; bit <<= 1)
 		if (app->ipc_kinds & bit)
 			fact(f, "app %s: family ipc %s", name, kxp_ipc_kind_name(bit));
+	fact(f, "app %s: ipc objects %u", name,
+	     app->ipc_objects ? app->ipc_objects : KXP_ABI_IPC_OBJECTS_DEFAULT);
+	if (app->ipc_flags & KXP_ABI_IPC_PERSIST)
+		fact(f, "app %s: ipc objects persist", name);
 	for (uint32_t t = app->trust.first; t < app->trust.first + app->trust.count; t++) {
 		if (p->trust[t].peer < a)
 			continue; /* mutual: listed once, from the smaller name */

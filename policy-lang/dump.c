@@ -143,6 +143,10 @@ static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 	kxp_kinds_format(app->ipc_kinds, kinds, sizeof(kinds));
 	fprintf(out, "  ipc %s", kinds);
 	at(out, p, app->ipc_prov);
+	if (app->ipc_objects != 0 || app->ipc_flags != 0)
+		fprintf(out, "  ipc-objects %u%s\n",
+			app->ipc_objects ? app->ipc_objects : KXP_ABI_IPC_OBJECTS_DEFAULT,
+			(app->ipc_flags & KXP_ABI_IPC_PERSIST) ? ", persist" : "");
 	for (uint32_t t = app->trust.first; t < app->trust.first + app->trust.count; t++) {
 		kxp_kinds_format(p->trust[t].kinds, kinds, sizeof(kinds));
 		fprintf(out, "  trust %s %s", kxp_str(p, p->apps[p->trust[t].peer].name), kinds);
@@ -342,7 +346,9 @@ static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 	json_src(out, p, p->fork[a].prov);
 	fprintf(out, "},\n   \"ipc\": {\"kinds\": ");
 	json_kinds(out, app->ipc_kinds);
-	fprintf(out, ", ");
+	fprintf(out, ", \"objects\": %u, \"persist\": %s, ",
+		app->ipc_objects ? app->ipc_objects : KXP_ABI_IPC_OBJECTS_DEFAULT,
+		(app->ipc_flags & KXP_ABI_IPC_PERSIST) ? "true" : "false");
 	json_src(out, p, app->ipc_prov);
 	fprintf(out, "},\n   \"trust\": [");
 	for (uint32_t t = 0; t < app->trust.count; t++) {

@@ -228,25 +228,26 @@ static void validity(FILE *out, const struct kxp_key_used *k)
 	}
 }
 
+/* ", \"NAME\": \"DATE\"", or null for an open end (0) */
+static void json_date(FILE *out, const char *name, int64_t t)
+{
+	char d[PM_DATE_TEXT_MAX];
+
+	pm_date_format(t, d);
+	fprintf(out, ", \"%s\": ", name);
+	fprintf(out, t ? "\"%s\"" : "null", d);
+}
+
 static void key_json(FILE *out, const struct kxp_key_used *k)
 {
-	char id[2 * KXSIG_KEYID_BYTES + 1], d[PM_DATE_TEXT_MAX];
+	char id[2 * KXSIG_KEYID_BYTES + 1];
 
 	kxsig_keyid_hex(k->keyid, id);
 	fprintf(out, "{\"name\": ");
 	kxp_json_str(out, k->name);
-	fprintf(out, ", \"id\": \"%s\", \"from\": ", id);
-	pm_date_format(k->from, d);
-	if (k->from)
-		fprintf(out, "\"%s\"", d);
-	else
-		fprintf(out, "null");
-	fprintf(out, ", \"until\": ");
-	pm_date_format(k->until, d);
-	if (k->until)
-		fprintf(out, "\"%s\"", d);
-	else
-		fprintf(out, "null");
+	fprintf(out, ", \"id\": \"%s\"", id);
+	json_date(out, "from", k->from);
+	json_date(out, "until", k->until);
 	fprintf(out, "}");
 }
 

@@ -130,8 +130,16 @@ struct kxp_abi_app {
 	uint32_t ipc_kinds; /* kinds allowed inside the app's families */
 	uint32_t prov;      /* the manifest */
 	uint32_t ipc_prov;  /* family.ipc */
-	uint32_t reserved;
+	uint16_t ipc_objects; /* IpC objects its pVMs may have in the manager at once,
+			       * 1..KXP_ABI_IPC_OBJECTS_MAX; 0: the default (64) */
+	uint8_t ipc_flags;    /* KXP_ABI_IPC_PERSIST */
+	uint8_t reserved;
 };
+#define KXP_ABI_IPC_OBJECTS_MAX 256u
+#define KXP_ABI_IPC_OBJECTS_DEFAULT 64u
+/* Keyed objects its pVMs made outlive its last running pVM (else the
+ * manager removes them then). */
+#define KXP_ABI_IPC_PERSIST 0x1u
 
 /* A trusted key, valid from `from` (inclusive) until `until` (exclusive),
  * seconds since the epoch (UTC); 0 leaves that end open.  When both are set,
@@ -301,6 +309,7 @@ _Static_assert(sizeof(struct kxp_abi_table_desc) == 16, "kxp directory entry siz
 _Static_assert(sizeof(struct kxp_abi_prov) == 16, "kxp prov size");
 _Static_assert(sizeof(struct kxp_abi_app) == 88, "kxp app size");
 _Static_assert(offsetof(struct kxp_abi_app, ipc_kinds) == 72, "kxp app layout");
+_Static_assert(offsetof(struct kxp_abi_app, ipc_objects) == 84, "kxp app layout");
 _Static_assert(sizeof(struct kxp_abi_key) == 72, "kxp key size");
 _Static_assert(offsetof(struct kxp_abi_key, from) == 56, "kxp key layout");
 _Static_assert(sizeof(struct kxp_abi_lib) == 32, "kxp lib size");

@@ -195,6 +195,12 @@ const char *kxp_ipc_kind_name(uint32_t kind);              /* one bit */
 
 /* ---- lookups for running an app ------------------------------------------ */
 
+/* The IpC kinds a mutual trust rule between app and peer (two different
+ * apps) allows, 0 when there is none or either is unknown: a manager lets a
+ * pVM see IpC keys of another app's families only then (docs/ipc.md). */
+uint32_t kxp_ipc_trust_kinds(const struct kxp_policy *policy, const char *app, const char *peer);
+
+#define KXP_IPC_OBJECTS_DEFAULT 64
 struct kxp_app_info {
 	const char *name;  /* points into the policy */
 	const char *image; /* as the manifest wrote it */
@@ -205,6 +211,9 @@ struct kxp_app_info {
 	uint32_t recycle_pool;
 	uint32_t cpu_milli; /* resources.cpu in thousandths of a CPU; 0: not given */
 	uint32_t pids;      /* resources.pids; 0: not given */
+	uint32_t ipc_objects; /* IpC objects its pVMs may have at once (the default,
+			       * KXP_IPC_OBJECTS_DEFAULT, filled in) */
+	bool ipc_persist;     /* its keyed objects outlive its last running pVM */
 	size_t nkeys, nlibs, nfiles, nifaces;
 };
 

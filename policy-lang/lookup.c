@@ -190,6 +190,8 @@ int kxp_app_lookup(const struct kxp_policy *policy, const char *app, struct kxp_
 		.recycle_pool = policy->recycle[a].pool,
 		.cpu_milli = policy->resources[a].cpu_milli,
 		.pids = policy->resources[a].pids,
+		.ipc_objects = e->ipc_objects ? e->ipc_objects : KXP_ABI_IPC_OBJECTS_DEFAULT,
+		.ipc_persist = (e->ipc_flags & KXP_ABI_IPC_PERSIST) != 0,
 		.nkeys = e->keys.count,
 		.nlibs = e->libs.count,
 		.nfiles = e->files.count,
@@ -351,4 +353,15 @@ int kxp_lib_trusted_keys(const struct kxp_policy *policy, const char *app, const
 	for (uint32_t s = e->signers.first; s < e->signers.first + e->signers.count; s++)
 		add_key(policy, a, &policy->keys[policy->lib_signers[s]], keys, max, n);
 	return *n > max ? -ENOSPC : 0;
+}
+
+_Static_assert(KXP_IPC_OBJECTS_DEFAULT == KXP_ABI_IPC_OBJECTS_DEFAULT, "one default");
+
+uint32_t kxp_ipc_trust_kinds(const struct kxp_policy *policy, const char *app, const char *peer)
+{
+	int64_t a = kxp_app_index(policy, app), b = kxp_app_index(policy, peer);
+
+	if (a < 0 || b < 0 || a == b)
+		return 0;
+	return policy->ipc[(size_t)a * policy->napps + (size_t)b];
 }

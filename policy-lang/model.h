@@ -168,6 +168,8 @@ struct pm_iface {
 	struct pm_src src;
 };
 
+#define PM_IPC_OBJECTS_MAX 256 /* = KXP_ABI_IPC_OBJECTS_MAX */
+
 struct pm_app {
 	char *name;
 	char *image;          /* path as written */
@@ -179,6 +181,8 @@ struct pm_app {
 	struct pm_fork_limits fork;
 	uint32_t ipc_kinds; /* allowed inside the family */
 	struct pm_src ipc_src;
+	uint32_t ipc_objects; /* family.ipc-objects, 1..PM_IPC_OBJECTS_MAX; 0: the default */
+	bool ipc_persist;     /* family.ipc-persist */
 	struct pm_trust *trust; /* sorted by peer */
 	size_t ntrust;
 	struct pm_recycle recycle;

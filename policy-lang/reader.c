@@ -494,9 +494,11 @@ static int check_app(struct kxp_check *c, uint32_t a, uint64_t cur[KXP_TABLE_COU
 	    (rc = kxp_check_run(c, KXP_T_APPS, a, "revoked digests", &app->revoked_digests,
 				&cur[KXP_T_REVOKED_DIGESTS], p->nrevoked_digests)) < 0)
 		return rc;
-	if ((app->ipc_kinds & ~KXP_ABI_IPC_ALL) || app->reserved != 0)
-		return kxp_check_bad(c, KXP_T_APPS, a, "bad ipc kinds 0x%x or reserved field",
-				     app->ipc_kinds);
+	if ((app->ipc_kinds & ~KXP_ABI_IPC_ALL) || app->reserved != 0 ||
+	    app->ipc_objects > KXP_ABI_IPC_OBJECTS_MAX || (app->ipc_flags & ~KXP_ABI_IPC_PERSIST))
+		return kxp_check_bad(c, KXP_T_APPS, a, "bad ipc kinds 0x%x, objects %u, flags 0x%x "
+				     "or reserved field", app->ipc_kinds, app->ipc_objects,
+				     app->ipc_flags);
 	if (a > 0 && strcmp(kxp_str(p, app[-1].name), kxp_str(p, app->name)) >= 0)
 		return kxp_check_bad(c, KXP_T_APPS, a, "apps not sorted by name (or duplicated)");
 	if (p->recycle[a].allow > 1 || !kxp_all_zero(p->recycle[a].reserved, 3) ||

@@ -429,6 +429,11 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 	res->pids = app->resources.pids;
 	e->memory = app->memory;
 	e->ipc_kinds = app->ipc_kinds;
+	_Static_assert(PM_IPC_OBJECTS_MAX == KXP_ABI_IPC_OBJECTS_MAX, "one IpC object cap");
+	if (app->ipc_objects > KXP_ABI_IPC_OBJECTS_MAX)
+		return kx_err(w->err, -EINVAL, "app %s: ipc-objects %u", app->name, app->ipc_objects);
+	e->ipc_objects = (uint16_t)app->ipc_objects;
+	e->ipc_flags = app->ipc_persist ? KXP_ABI_IPC_PERSIST : 0;
 	fk->max_children = app->fork.max_children;
 	fk->max_depth = app->fork.max_depth;
 	fk->max_members = app->fork.max_members;

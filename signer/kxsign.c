@@ -137,6 +137,39 @@ static int pointer_map(const char *file, const uint8_t *in, size_t in_len, const
 	return 0;
 }
 
+/* Sign in (file's bytes) with the secret key sec and write the result to
+ * out atomically with mode: the step sign and resign share.  The new key's
+ * id in keyid.  An exit code. */
+static int sign_write(const char *sec, const char *file, const char *out, mode_t mode,
+		      const uint8_t *in, size_t in_len, const struct kxsig_sign_opts *opts,
+		      uint8_t keyid[KXSIG_KEYID_BYTES])
+{
+	struct kxsig_seckey *key = NULL;
+	struct kx_error err = {0};
+	uint8_t *signed_buf = NULL;
+	size_t signed_len = 0;
+	int rc = kxsig_seckey_open(sec, &key, &err);
+
+	if (rc) {
+		rc = kxsign_report(sec, NULL, rc, &err);
+		goto out;
+	}
+	rc = kxsig_sign_elf(key, in, in_len, opts, &signed_buf, &signed_len, &err);
+	if (!rc)
+		rc = kxsig_write_file_atomic(out, signed_buf, signed_len, mode & 0777, 1, &err);
+	if (rc) {
+		fprintf(stderr, "kxsign: %s: cannot sign: %s\n", file, err.msg);
+		rc = KXSIGN_EXIT_USAGE;
+		goto out;
+	}
+	kxsig_seckey_keyid(key, keyid);
+	rc = KXSIGN_EXIT_OK;
+out:
+	kxsig_seckey_free(key);
+	free(signed_buf);
+	return rc;
+}
+
 static int cmd_sign(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -151,10 +184,9 @@ static int cmd_sign(int argc, char **argv)
 	};
 	struct kxsig_sign_opts opts = {0};
 	const char *sec = NULL, *out = NULL, *debug = NULL, *file;
-	struct kxsig_seckey *key = NULL;
 	struct kx_error err = {0};
-	uint8_t *in = NULL, *signed_buf = NULL, *map = NULL, keyid[KXSIG_KEYID_BYTES];
-	size_t in_len = 0, signed_len = 0, map_len = 0;
+	uint8_t *in = NULL, *map = NULL, keyid[KXSIG_KEYID_BYTES];
+	size_t in_len = 0, map_len = 0;
 	struct kxsig_ptrmap_stats ms = {0};
 	int want_map = 1;
 	char hex[2 * KXSIG_KEYID_BYTES + 1];
@@ -200,20 +232,9 @@ static int cmd_sign(int argc, char **argv)
 		opts.ptrmap = map;
 		opts.ptrmap_len = map_len;
 	}
-	rc = kxsig_seckey_open(sec, &key, &err);
-	if (rc) {
-		rc = kxsign_report(sec, NULL, rc, &err);
+	rc = sign_write(sec, file, out, st.st_mode, in, in_len, &opts, keyid);
+	if (rc)
 		goto out;
-	}
-	rc = kxsig_sign_elf(key, in, in_len, &opts, &signed_buf, &signed_len, &err);
-	if (!rc)
-		rc = kxsig_write_file_atomic(out, signed_buf, signed_len, st.st_mode & 0777, 1, &err);
-	if (rc) {
-		fprintf(stderr, "kxsign: %s: cannot sign: %s\n", file, err.msg);
-		rc = KXSIGN_EXIT_USAGE;
-		goto out;
-	}
-	kxsig_seckey_keyid(key, keyid);
 	kxsig_keyid_hex(keyid, hex);
 	printf("signed %s as %s %s with key %s -> %s\n", file, opts.name, opts.version, hex, out);
 	if (map)
@@ -223,8 +244,6 @@ static int cmd_sign(int argc, char **argv)
 	rc = KXSIGN_EXIT_OK;
 out:
 	free(map);
-	kxsig_seckey_free(key);
-	free(signed_buf);
 	free(in);
 	return rc;
 }
@@ -361,12 +380,11 @@ static int cmd_resign(int argc, char **argv)
 	};
 	struct kxsig_sign_opts opts = {0};
 	struct kxsig_pubkey *keys = NULL;
-	struct kxsig_seckey *key = NULL;
 	struct kxsig_meta meta;
 	struct kx_error err = {0};
 	const char *sec = NULL, *out = NULL, *file;
-	uint8_t *in = NULL, *signed_buf = NULL, keyid[KXSIG_KEYID_BYTES];
-	size_t nkeys = 0, in_len = 0, signed_len = 0;
+	uint8_t *in = NULL, keyid[KXSIG_KEYID_BYTES];
+	size_t nkeys = 0, in_len = 0;
 	char old_hex[2 * KXSIG_KEYID_BYTES + 1], new_hex[2 * KXSIG_KEYID_BYTES + 1];
 	struct stat st;
 	int c, rc = KXSIGN_EXIT_OK;
@@ -412,31 +430,18 @@ static int cmd_resign(int argc, char **argv)
 				   "signature does not verify" : NULL, rc, &err);
 		goto out;
 	}
-	rc = kxsig_seckey_open(sec, &key, &err);
-	if (rc) {
-		rc = kxsign_report(sec, NULL, rc, &err);
-		goto out;
-	}
 	opts.name = meta.name;
 	opts.version = meta.version;
 	opts.trusted_comment = meta.trusted_comment[0] ? meta.trusted_comment : NULL;
-	rc = kxsig_sign_elf(key, in, in_len, &opts, &signed_buf, &signed_len, &err);
-	if (!rc)
-		rc = kxsig_write_file_atomic(out, signed_buf, signed_len, st.st_mode & 0777, 1, &err);
-	if (rc) {
-		fprintf(stderr, "kxsign: %s: cannot re-sign: %s\n", file, err.msg);
-		rc = KXSIGN_EXIT_USAGE;
+	rc = sign_write(sec, file, out, st.st_mode, in, in_len, &opts, keyid);
+	if (rc)
 		goto out;
-	}
 	kxsig_keyid_hex(meta.keyid, old_hex);
-	kxsig_seckey_keyid(key, keyid);
 	kxsig_keyid_hex(keyid, new_hex);
 	printf("re-signed %s as %s %s: key %s -> %s -> %s\n", file, meta.name, meta.version,
 	       old_hex, new_hex, out);
 	rc = KXSIGN_EXIT_OK;
 out:
-	kxsig_seckey_free(key);
-	free(signed_buf);
 	free(in);
 	free(keys);
 	return rc;

@@ -796,7 +796,7 @@ static int open_file(struct gate *g, struct kx_error *err)
 	uint64_t torn = 0;
 	int rc = 0;
 
-	g->log_fd = open(g->log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	g->log_fd = open(g->log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (g->log_fd < 0 || fstat(g->log_fd, &st) < 0) {
 		rc = -errno;
 		goto out;

@@ -23,7 +23,7 @@ void kxd_client_accept(struct kxd *d)
 	socklen_t clen = sizeof(cred);
 	int fd, slot = -1;
 
-	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
@@ -47,11 +47,64 @@ void kxd_client_accept(struct kxd *d)
 
 void kxd_client_close(struct kxd *d, int ci)
 {
-	if (d->clients[ci].fd < 0)
+	struct kxd_client *c = &d->clients[ci];
+
+	if (c->fd < 0)
 		return;
-	close(d->clients[ci].fd);
-	d->clients[ci].fd = -1;
+	close(c->fd);
+	free(c->queue);
+	*c = (struct kxd_client){ .fd = -1 };
 	kxd_pvm_forget_client(d, ci);
+}
+
+bool kxd_client_pending(const struct kxd *d, int ci)
+{
+	return d->clients[ci].fd >= 0 && d->clients[ci].qlen > 0;
+}
+
+/* Send queued answers until the socket is full.  0, -EAGAIN (some left),
+ * or -errno (the client is gone: the caller drops it). */
+static int flush(struct kxd_client *c)
+{
+	while (c->qlen > 0) {
+		int rc = kxd_send(c->fd, &c->queue[c->qhead], sizeof(c->queue[0]), NULL, 0);
+
+		if (rc != 0)
+			return rc;
+		c->qhead = (c->qhead + 1) % KXD_CLIENT_QUEUE_MAX;
+		c->qlen--;
+	}
+	return 0;
+}
+
+void kxd_client_writable(struct kxd *d, int ci)
+{
+	int rc = flush(&d->clients[ci]);
+
+	if (rc != 0 && rc != -EAGAIN)
+		kxd_client_close(d, ci);
+}
+
+/* Send r now, or queue it behind what the client has not taken yet.  A
+ * client that stopped reading is dropped once its queue is full: kxd never
+ * waits for one (docs/kxd.md "The control protocol"). */
+static int send_or_queue(struct kxd *d, int ci, const struct kxd_resp *r)
+{
+	struct kxd_client *c = &d->clients[ci];
+	int rc = c->qlen > 0 ? -EAGAIN : kxd_send(c->fd, r, sizeof(*r), NULL, 0);
+
+	if (rc != -EAGAIN)
+		return rc;
+	if (c->queue == NULL && (c->queue = calloc(KXD_CLIENT_QUEUE_MAX, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	if (c->qlen == KXD_CLIENT_QUEUE_MAX) {
+		kxd_log("client uid %u: %d answers not read: dropped", c->uid,
+			KXD_CLIENT_QUEUE_MAX);
+		return -ENOBUFS;
+	}
+	c->queue[(c->qhead + c->qlen) % KXD_CLIENT_QUEUE_MAX] = *r;
+	c->qlen++;
+	return 0;
 }
 
 static void fill_pvm(struct kxd_resp *r, const struct kxd_pvm *p)
@@ -88,7 +141,7 @@ int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_p
 	va_start(ap, fmt);
 	vsnprintf(r.text, sizeof(r.text), fmt, ap);
 	va_end(ap);
-	rc = kxd_send(d->clients[ci].fd, &r, sizeof(r), NULL, 0);
+	rc = send_or_queue(d, ci, &r);
 	if (rc != 0)
 		kxd_client_close(d, ci);
 	return rc;
@@ -180,6 +233,8 @@ void kxd_client_readable(struct kxd *d, int ci)
 	int rc;
 
 	rc = kxd_recv(d->clients[ci].fd, &req, sizeof(req), &len, fds, &nfds);
+	if (rc == -EAGAIN)
+		return; /* nothing after all (the fd is non-blocking) */
 	if (rc != 0 || len == 0) {
 		kxd_client_close(d, ci);
 		goto out;

@@ -82,9 +82,16 @@ struct kxd_pvm {
 	struct kxd_pvm_net net; /* network (net.c) */
 };
 
+/* Answers a client has not read yet (control.c): kxd never blocks on a
+ * client.  Room for a whole LIST; a client that lets more pile up is
+ * dropped. */
+#define KXD_CLIENT_QUEUE_MAX (KXD_MAX_PVMS + 8)
+
 struct kxd_client {
-	int fd;          /* -1: free slot */
+	int fd;          /* -1: free slot; non-blocking */
 	uid_t uid;
+	struct kxd_resp *queue; /* KXD_CLIENT_QUEUE_MAX answers, allocated when first needed */
+	size_t qhead, qlen;
 };
 
 struct kxd_store_entry {
@@ -164,6 +171,9 @@ void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL g
 void kxd_client_accept(struct kxd *d);
 void kxd_client_readable(struct kxd *d, int ci);
 void kxd_client_close(struct kxd *d, int ci);
+/* The client has answers queued (poll it for POLLOUT); send what it takes. */
+bool kxd_client_pending(const struct kxd *d, int ci);
+void kxd_client_writable(struct kxd *d, int ci);
 int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_pvm *p,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

@@ -5,8 +5,19 @@
  * (struct kx_ipc_ctl: holders, pipe ends, destroyed) and the data area its
  * holders share.  kxd keeps it mapped to update the control page, to free
  * a ring lock a dead pVM held, and to wake sleepers (FUTEX_WAKE on the
- * shared pages: the kxmons' futexes are on the same file pages).  Keys are
- * one host-wide namespace per kind.  Every time a pVM gains access — it
+ * shared pages: the kxmons' futexes are on the same file pages).
+ *
+ * Tenants (docs/ipc.md "Keys and limits"): a key names an object in the
+ * namespace of the family whose pVM made it.  A pVM sees its own family's
+ * keys and those of families of apps its app has a mutual trust rule with;
+ * any other family's key is invisible — looking it up is "no such key",
+ * creating it makes a new object in the pVM's own namespace — so there is
+ * no existence oracle and no squatting.  Each app may have at most its
+ * policy's ipc-objects live objects (default 64), kxd at most 256 and
+ * 256 MiB in all; an app's keyed objects are removed when its last pVM
+ * ends, unless its policy says they persist.
+ *
+ * Every time a pVM gains access — it
  * creates an object, opens another pVM's by key, or inherits one across a
  * fork — gate_ipc decides and audits first; a denial changes nothing.
  *
@@ -31,7 +42,6 @@
 #define IPC_MAX_OBJECTS 256
 #define IPC_MAX_HOLDERS 64		    /* pVMs attached to one object */
 #define IPC_BYTES_MAX	((size_t)256 << 20) /* all objects together */
-#define IPC_FAMILY_MAX	64	    /* objects one family's pVMs created and that still exist */
 #define IPC_MSGQ_MIN	(32u << 10) /* a queue holds at least two largest messages */
 #define BOTH_ENDS	(KX_IPC_END_READ | KX_IPC_END_WRITE)
 
@@ -174,6 +184,32 @@ static int decide(struct kxd *d, const struct gate_subject *a, const struct gate
 	return -EACCES;
 }
 
+/* The app's policy: how many objects its pVMs may have; whether its keyed
+ * objects outlive its last pVM.  An app the policy no longer has (after a
+ * reload) gets the defaults. */
+static unsigned app_cap(struct kxd *d, const char *app)
+{
+	struct kxp_app_info info;
+
+	return kxp_app_lookup(d->policy, app, &info) == 0 ? info.ipc_objects
+							   : KXP_IPC_OBJECTS_DEFAULT;
+}
+
+static bool app_persists(struct kxd *d, const char *app)
+{
+	struct kxp_app_info info;
+
+	return kxp_app_lookup(d->policy, app, &info) == 0 && info.ipc_persist;
+}
+
+/* May p see keys in o's namespace: o's creator's family is p's, or its app
+ * and p's have a mutual trust rule (then gate_ipc still decides the kind). */
+static bool visible(struct kxd *d, const struct kxd_pvm *p, const struct ipc_obj *o)
+{
+	return o->creator_family == p->family_id ||
+	       kxp_ipc_trust_kinds(d->policy, p->app, o->creator_app) != 0;
+}
+
 /* Ring sizes: a power of two in range; shm: whole pages. */
 static int data_size(uint32_t kind, uint64_t asked, uint64_t *out)
 {
@@ -200,7 +236,7 @@ static int create(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ipc_req *
 	struct gate_subject self;
 	struct kx_ipc_ctl *ctl;
 	uint64_t data = 0;
-	unsigned family = 0;
+	unsigned mine = 0;
 	size_t size;
 	int rc;
 
@@ -217,14 +253,18 @@ static int create(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ipc_req *
 	for (unsigned i = 0; ipc && i < IPC_MAX_OBJECTS; i++) {
 		if (ipc->obj[i].id == 0 && o == NULL)
 			o = &ipc->obj[i];
-		/* Keyed objects outlive their creators: one family cannot fill kxd. */
-		if (ipc->obj[i].id != 0 && ipc->obj[i].creator_family == p->family_id)
-			family++;
+		/* Keyed objects outlive their creators: one app cannot fill kxd. */
+		if (ipc->obj[i].id != 0 && strcmp(ipc->obj[i].creator_app, p->app) == 0)
+			mine++;
 	}
-	if (o == NULL || ipc->bytes + size > IPC_BYTES_MAX || family >= IPC_FAMILY_MAX) {
-		snprintf(why, whylen,
-			 "ipc: kxd holds too many objects or bytes, or %d of this family's",
-			 IPC_FAMILY_MAX);
+	if (mine >= app_cap(d, p->app)) {
+		snprintf(why, whylen, "ipc: app %s has %u objects, its limit (family.ipc-objects)",
+			 p->app, mine);
+		return -ENOSPC;
+	}
+	if (o == NULL || ipc->bytes + size > IPC_BYTES_MAX) {
+		snprintf(why, whylen, "ipc: kxd holds %d objects or %zu MiB, all it keeps",
+			 IPC_MAX_OBJECTS, IPC_BYTES_MAX >> 20);
 		return -ENOSPC;
 	}
 	o->memfd = memfd_create("kx-ipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -256,15 +296,25 @@ static int create(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ipc_req *
 	return 0;
 }
 
-static struct ipc_obj *by_key(struct kxd_ipc *ipc, uint32_t kind, uint64_t key)
+/* The object key names for p: in p's own family's namespace, else in a
+ * trusted app's family's (the oldest), else none. */
+static struct ipc_obj *by_key(struct kxd *d, const struct kxd_pvm *p, uint32_t kind,
+			      uint64_t key)
 {
+	struct kxd_ipc *ipc = state(d);
+	struct ipc_obj *found = NULL;
+
 	for (unsigned i = 0; ipc && key != KX_IPC_PRIVATE && i < IPC_MAX_OBJECTS; i++) {
 		struct ipc_obj *o = &ipc->obj[i];
 
-		if (o->id != 0 && !o->destroyed && o->kind == kind && o->key == key)
+		if (o->id == 0 || o->destroyed || o->kind != kind || o->key != key)
+			continue;
+		if (o->creator_family == p->family_id)
 			return o;
+		if ((found == NULL || o->id < found->id) && visible(d, p, o))
+			found = o;
 	}
-	return NULL;
+	return found;
 }
 
 static struct ipc_obj *by_id(struct kxd_ipc *ipc, uint64_t id)
@@ -280,7 +330,7 @@ static int get(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ipc_req *req
 	       struct ipc_obj **out, bool *map, char *why, size_t whylen)
 {
 	struct ipc_obj *o =
-		req->kind == KX_IPC_KIND_PIPE ? NULL : by_key(state(d), req->kind, req->key);
+		req->kind == KX_IPC_KIND_PIPE ? NULL : by_key(d, p, req->kind, req->key);
 	struct gate_subject self, creator;
 	int rc;
 
@@ -428,6 +478,37 @@ void kxd_ipc_fork(struct kxd *d, struct kxd_pvm *parent, struct kxd_pvm *child)
 	}
 }
 
+/* p was its app's last running pVM: its keyed objects go (as soon as no
+ * other holder is left), unless the app's policy says they persist. */
+static void app_gone(struct kxd *d, const struct kxd_pvm *p)
+{
+	unsigned removed = 0;
+
+	if (p->app[0] == '\0' || app_persists(d, p->app))
+		return;
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		const struct kxd_pvm *v = &d->pvms[i];
+
+		if (v->used && v->id != p->id && v->state != KXD_PVM_EXITED &&
+		    strcmp(v->app, p->app) == 0)
+			return;
+	}
+	for (unsigned i = 0; d->ipc && i < IPC_MAX_OBJECTS; i++) {
+		struct ipc_obj *o = &d->ipc->obj[i];
+
+		if (o->id == 0 || o->destroyed || o->key == KX_IPC_PRIVATE ||
+		    strcmp(o->creator_app, p->app) != 0)
+			continue;
+		o->destroyed = true;
+		removed++;
+		publish(o);
+		maybe_free(d->ipc, o);
+	}
+	if (removed > 0)
+		kxd_log("app %s has no pVM left: its %u keyed IpC objects removed", p->app,
+			removed);
+}
+
 void kxd_ipc_gone(struct kxd *d, struct kxd_pvm *p)
 {
 	for (unsigned i = 0; d->ipc && i < IPC_MAX_OBJECTS; i++) {
@@ -447,6 +528,7 @@ void kxd_ipc_gone(struct kxd *d, struct kxd_pvm *p)
 		publish(o);
 		maybe_free(d->ipc, o);
 	}
+	app_gone(d, p);
 }
 
 void kxd_ipc_close(struct kxd *d)

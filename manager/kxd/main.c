@@ -186,6 +186,38 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 	return 0;
 }
 
+/* The socket's directory holds what kxd creates by name (the socket, its
+ * log, by default the audit log and the policy serial): someone else who
+ * can write there could plant a symbolic link or a file in kxd's way.  It
+ * must be a real directory (not a symbolic link), owned by kxd's uid, and
+ * writable by nobody else. */
+static int check_dir(const struct kxd *d, const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0) {
+		fprintf(stderr, "kxd: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "kxd: %s: the socket's directory is %s\n", dir,
+			S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+		return -1;
+	}
+	if (st.st_uid != d->owner) {
+		fprintf(stderr, "kxd: %s: the socket's directory belongs to uid %u, not to kxd's "
+			"uid %u\n", dir, (unsigned)st.st_uid, (unsigned)d->owner);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		fprintf(stderr, "kxd: %s: the socket's directory is writable by others (mode "
+			"%03o): use a directory only kxd's uid can write\n", dir,
+			(unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	return 0;
+}
+
 /* Where the default files go: the socket's directory, created 0700. */
 static int make_dirs(struct kxd *d, char *sock_buf, char *audit_buf, char *mon_buf, size_t size)
 {
@@ -211,6 +243,8 @@ static int make_dirs(struct kxd *d, char *sock_buf, char *audit_buf, char *mon_b
 		fprintf(stderr, "kxd: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
+	if (check_dir(d, dir) != 0)
+		return -1;
 	/* audit.c: the kxd on the default socket (by hand or by kxctl run) keeps
 	 * its log where it outlives a boot; one on a socket of its own, beside it */
 	if (!d->audit_path && kxd_audit_default(d, dir, audit_buf, size) != 0)
@@ -285,27 +319,34 @@ fail:
 static int daemonize(struct kxd *d)
 {
 	char log_path[KXD_PATH_MAX + 16];
-	pid_t pid = fork();
+	pid_t pid;
 	int null_fd, log_fd;
 
+	/* never through a symbolic link: O_NOFOLLOW; opened before the fork so
+	 * that a refusal is the exit status kxctl run sees */
+	snprintf(log_path, sizeof(log_path), "%s.log", d->socket_path);
+	log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (log_fd < 0) {
+		fprintf(stderr, "kxd: %s: %s\n", log_path, strerror(errno));
+		return -1;
+	}
+	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "kxd: fork: %s\n", strerror(errno));
+		close(log_fd);
 		return -1;
 	}
 	if (pid > 0)
 		_exit(EXIT_OK);
 	setsid();
-	snprintf(log_path, sizeof(log_path), "%s.log", d->socket_path);
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (null_fd >= 0) {
 		dup2(null_fd, STDIN_FILENO);
 		dup2(null_fd, STDOUT_FILENO);
-		dup2(log_fd >= 0 ? log_fd : null_fd, STDERR_FILENO);
+		dup2(log_fd, STDERR_FILENO);
 		close(null_fd);
 	}
-	if (log_fd >= 0)
-		close(log_fd);
+	close(log_fd);
 	return 0;
 }
 
@@ -340,8 +381,10 @@ static void serve(struct kxd *d)
 		pfd[SLOT_SIGNAL] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
 		for (int i = 0; i < KXD_MAX_CLIENTS; i++)
 			if (d->clients[i].fd >= 0) {
+				short ev = POLLIN | (kxd_client_pending(d, i) ? POLLOUT : 0);
+
 				owner[n] = i;
-				pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd, .events = POLLIN };
+				pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd, .events = ev };
 			}
 		for (int i = 0; i < KXD_MAX_PVMS; i++)
 			if (d->pvms[i].used && d->pvms[i].chan >= 0) {
@@ -368,7 +411,11 @@ static void serve(struct kxd *d)
 		for (nfds_t i = SLOT_FIRST; i < n && !d->stopping; i++) {
 			if (!pfd[i].revents)
 				continue;
-			if (owner[i] >= 0 && d->clients[owner[i]].fd == pfd[i].fd)
+			if (owner[i] >= 0 && d->clients[owner[i]].fd == pfd[i].fd &&
+			    (pfd[i].revents & POLLOUT))
+				kxd_client_writable(d, owner[i]); /* control.c: queued answers */
+			if (owner[i] >= 0 && d->clients[owner[i]].fd == pfd[i].fd &&
+			    (pfd[i].revents & ~POLLOUT))
 				kxd_client_readable(d, owner[i]);
 			else if (owner[i] < 0 && d->pvms[-owner[i] - 1].chan == pfd[i].fd)
 				kxd_chan_readable(d, &d->pvms[-owner[i] - 1]);

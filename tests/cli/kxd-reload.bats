@@ -41,12 +41,18 @@ pvm_running() {
 	"$KXCTL" list --socket "$SOCK" | grep -q "^$1 .* running "
 }
 
-@test "reload: the new policy decides everything after it; running pVMs keep running; a vanished app is reported" {
-	start_kxd_with "$FX/v1.kxp"
+# pVM 1 (app hello) and pVM 2 (app exit), both waiting; their kxctl run
+# consoles in c1 and c2
+two_pvms() {
 	"$KXCTL" run --socket "$SOCK" "$FX/hello.kxe" wait > "$BATS_TEST_TMPDIR/c1" 2>&1 &
 	wait_for pvm_running 1 || explain "pVM 1 never ran"
 	"$KXCTL" run --socket "$SOCK" "$FX/exit-app.kxe" wait > "$BATS_TEST_TMPDIR/c2" 2>&1 &
 	wait_for pvm_running 2 || explain "pVM 2 never ran"
+}
+
+@test "reload: the new policy decides everything after it; running pVMs keep running; a vanished app is reported" {
+	start_kxd_with "$FX/v1.kxp"
+	two_pvms
 	ctl reload "$FX/v2.kxp"
 	[ "$status" -eq 0 ] || explain "reload"
 	[[ "$output" == *"policy $FX/v2.kxp loaded: serial 200 (was 100)"* ]] || explain "serials"
@@ -69,10 +75,7 @@ pvm_running() {
 
 @test "reload --enforce ends the pVMs whose app left the policy, and only those" {
 	start_kxd_with "$FX/v1.kxp"
-	"$KXCTL" run --socket "$SOCK" "$FX/hello.kxe" wait > "$BATS_TEST_TMPDIR/c1" 2>&1 &
-	wait_for pvm_running 1 || explain "pVM 1 never ran"
-	"$KXCTL" run --socket "$SOCK" "$FX/exit-app.kxe" wait > "$BATS_TEST_TMPDIR/c2" 2>&1 &
-	wait_for pvm_running 2 || explain "pVM 2 never ran"
+	two_pvms
 	ctl reload --enforce "$FX/v2.kxp"
 	[ "$status" -eq 0 ] && [[ "$output" == *"pVM 2: app exit is not in the new policy: ended"* ]] ||
 		explain "enforced"

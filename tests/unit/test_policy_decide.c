@@ -112,8 +112,8 @@ static const struct dcase cases[] = {
 	 " requester=webcache", 0, D, "a loader of relation 'any' may not replace library "
 	 "libkvmath in app kvstore (loader class 'self')", KV, 10, 5},
 	{"link app=kvstore lib=libkvmath version=1.17 " LIBC " operator=true", 0, D,
-	 "a loader (the operator) of relation 'any' may not link library libkvmath into app "
-	 "kvstore (loader class 'self')", KV, 10, 5},
+	 "a loader of relation 'any' may not link library libkvmath into app kvstore (loader "
+	 "class 'self'); the operator is a stranger to every app", KV, 10, 5},
 	{"link app=kvstore lib=libnet version=9.9 " ACME " operator=true", 0, A,
 	 "loader 'any' is within class 'any'", KV, 16, 5},
 	{"link app=kvstore lib=libkvmath version=1.17 " LIBC " operator=true requester=kvstore",
