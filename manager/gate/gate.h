@@ -223,6 +223,12 @@ int gate_link_unresolved(struct gate *gate, const struct gate_subject *requester
 			 const struct gate_subject *target, const char *requested, const char *why,
 			 struct gate_decision *out);
 
+/* Requests of pVM `pvm` that its caller (kxd's rate limit) refused without
+ * putting each to the gate: one "suppressed" record with their count and
+ * why.  0 or -errno. */
+int gate_audit_suppressed(struct gate *gate, const struct gate_subject *pvm, uint64_t count,
+			  const char *why);
+
 /* ---- the signature cache -------------------------------------------------------- */
 
 struct gate_cache_stats {

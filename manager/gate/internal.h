@@ -119,8 +119,23 @@ struct gate_req {
 int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *opts,
 		    struct kx_error *err);
 
+/* Append a record of the log itself (op "audit": event, subject, count,
+ * reason) and make it durable.  0 or -errno. */
+int gate_audit_event(struct gate *g, const char *event, const struct gate_subject *subject,
+		     uint64_t count, const char *reason);
+
 /* Stop the interval flusher, flush, close the log (gate_close). */
 void gate_audit_close(struct gate *g);
+
+/* Durability (audit_sync.c), with the lock held: everything in the file is
+ * durable now; wait until it is durable up to `end` (group commit: 0, or
+ * -errno when the flush failed and the record was cut off); start the
+ * interval flusher. */
+void gate_mark_durable(struct gate *g);
+int gate_group_sync(struct gate *g, off_t end, uint64_t epoch);
+int gate_flusher_start(struct gate *g, struct kx_error *err);
+/* Cut the file back to its whole records (log_size), after a failure. */
+int gate_log_cut_back(struct gate *g);
 
 /* Append r's record with decision d and make it durable; sets d->seq.  On
  * failure nothing stays in the log, d becomes a DENY at GATE_STAGE_AUDIT

@@ -65,6 +65,12 @@ struct kxd_pvm {
 	 * app "" and runs only the placeholder until it is recycled. */
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
+	/* The audit rate (audit.c): a token bucket of guest requests the gate
+	 * would record; refill time 0: not started (full). */
+	double audit_tokens;
+	struct timespec audit_refill;     /* CLOCK_MONOTONIC */
+	uint64_t audit_suppressed;        /* refused, not yet in a "suppressed" record */
+	uint64_t audit_suppressed_total;  /* refused over its life (kxctl list) */
 };
 
 struct kxd_client {
@@ -113,6 +119,8 @@ struct kxd {
 	struct kxsig_seckey *seal_key;
 	char seal_keyid[2 * KXSIG_KEYID_BYTES + 1];
 	struct timespec sealed_at;  /* CLOCK_MONOTONIC */
+	unsigned audit_rate, audit_burst; /* --audit-rate R/B: per pVM */
+	struct timespec suppress_flushed; /* the last write of suppressed counts */
 };
 
 /* kxd's log lines (stderr): "kxd: ..." */
@@ -132,6 +140,16 @@ int kxd_audit_timeout(struct kxd *d, int other);     /* poll timeout: ms to the 
 void kxd_audit_tick(struct kxd *d);                  /* seal when due */
 void kxd_audit_rotate(struct kxd *d, int ci);        /* KXD_REQ_AUDIT_ROTATE */
 void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL gate fine */
+#define KXD_AUDIT_RATE 20            /* --audit-rate default: 20 a second per pVM... */
+#define KXD_AUDIT_BURST 100          /* ...at most 100 at once */
+#define KXD_AUDIT_SUPPRESS_MS 10000L /* a flooding pVM's count is written this often */
+int kxd_audit_rate_parse(const char *arg, struct kxd *d); /* "R" or "R/B"; 0 or -EINVAL */
+/* A guest request the gate would decide and record, over its pVM's rate:
+ * refused here (an error for the guest, counted), true; else false. */
+bool kxd_audit_limited(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+/* "!audit-suppressed N\n" for a LIST row when the pVM was ever limited;
+ * the bytes written. */
+size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size);
 
 /* control.c */
 void kxd_client_accept(struct kxd *d);
