@@ -168,9 +168,18 @@ int kxd_audit_open(struct kxd *d)
 	if (seal_key(d) != 0)
 		return -1;
 	opts.seal_key = d->seal_key;
-	if (gate_open(d->policy, d->audit_path, &opts, &d->gate, &err) != 0) {
-		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
-		return -1;
+	/* a kxd that was just told to stop may still be closing this log */
+	for (int tries = 0;; tries++) {
+		int rc = gate_open(d->policy, d->audit_path, &opts, &d->gate, &err);
+		struct timespec pause = { 0, 100000000L };
+
+		if (rc == 0)
+			break;
+		if (rc != -EBUSY || tries == KXD_AUDIT_LOCK_TRIES) {
+			fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
+			return -1;
+		}
+		nanosleep(&pause, NULL);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &d->sealed_at);
 	return 0;

@@ -143,6 +143,7 @@ void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL g
 #define KXD_AUDIT_RATE 20            /* --audit-rate default: 20 a second per pVM... */
 #define KXD_AUDIT_BURST 100          /* ...at most 100 at once */
 #define KXD_AUDIT_SUPPRESS_MS 10000L /* a flooding pVM's count is written this often */
+#define KXD_AUDIT_LOCK_TRIES 100     /* 10 s for a stopping kxd to let go of the log */
 int kxd_audit_rate_parse(const char *arg, struct kxd *d); /* "R" or "R/B"; 0 or -EINVAL */
 /* A guest request the gate would decide and record, over its pVM's rate:
  * refused here (an error for the guest, counted), true; else false. */
