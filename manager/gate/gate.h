@@ -14,9 +14,11 @@
  *     verifies the file's embedded signature (kxsig_verify) against exactly
  *     the keys the policy names for it, and takes the name, version, signer
  *     and content digest from the verified metadata only;
- *   - the audit record: one JSON line per decision, appended durably
- *     (O_APPEND, one write(), fdatasync) before the decision is returned.
- *     When the record cannot be written the request is denied.
+ *   - the audit record: one JSON line per decision, appended whole or not
+ *     at all and made durable (group commit by default) before the decision
+ *     is returned, chained to the line before it and sealed with kxd's key
+ *     (gate_seal).  When the record cannot be written the request is
+ *     denied, the file is cut back, and the loss is counted in the log.
  * docs/audit-log.md documents the record format and the guarantees.
  *
  * Library code: functions print nothing; they return 0 or -errno and fill

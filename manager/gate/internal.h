@@ -2,9 +2,14 @@
  * Internals of manager/gate/, shared by its files only:
  *   gate.c         the entry points: subjects, names, kxp_request, kxp_decide
  *   sigcheck.c     signature verification and its cache
- *   audit_write.c  one JSON line per decision, appended durably
+ *   audit_write.c  one JSON line per decision, chained, whole or not at all;
+ *                  the open record, seals, rotation
+ *   audit_sync.c   when records become durable: group commit, always, interval
+ *   audit_event.c  records without a policy decision: unresolved links,
+ *                  suppressed requests
  *   json.c         a bounded JSON reader (and the UTF-8 decoder both sides use)
  *   audit_read.c   audit-log lines -> records (kxctl audit)
+ *   audit_verify.c the chain and its seals checked (kxctl audit verify)
  *   audit_format.c the human view of a record
  */
 #ifndef KX_MANAGER_GATE_INTERNAL_H
