@@ -158,5 +158,7 @@ void gate_audit_stats(struct gate *g, struct gate_audit_stats *out)
 	out->records = g->seq;
 	out->flushes = g->flushes;
 	out->unflushed_bytes = (uint64_t)(g->log_size - g->durable.size);
+	out->unsealed = g->unsealed;
+	out->unlogged = g->unlogged;
 	pthread_mutex_unlock(&g->lock);
 }

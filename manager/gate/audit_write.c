@@ -580,26 +580,6 @@ int gate_seal(struct gate *g, enum gate_seal_kind kind, struct kx_error *err)
 	return rc;
 }
 
-uint64_t gate_unsealed(struct gate *g)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&g->lock);
-	n = g->unsealed;
-	pthread_mutex_unlock(&g->lock);
-	return n;
-}
-
-uint64_t gate_unlogged(struct gate *g)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&g->lock);
-	n = g->unlogged;
-	pthread_mutex_unlock(&g->lock);
-	return n;
-}
-
 /* ---- opening ------------------------------------------------------------------------ */
 
 static int pread_all(int fd, char *buf, size_t len, off_t off)

@@ -261,9 +261,12 @@ int gate_rotate(struct gate *gate, struct kx_error *err);
 /* Records written since the last seal (kxd: whether a seal is due). */
 uint64_t gate_unsealed(struct gate *gate);
 /* The log's counters: the seq of its last record, the fdatasync() calls
- * made on it, and the bytes written but not yet durable (interval). */
+ * made on it, the bytes written but not yet durable (interval), the records
+ * since the last seal (kxd: whether a seal is due), and the decisions denied
+ * because their record could not be written, not yet reported in the log
+ * (the first record that can be written reports them). */
 struct gate_audit_stats {
-	uint64_t records, flushes, unflushed_bytes;
+	uint64_t records, flushes, unflushed_bytes, unsealed, unlogged;
 };
 void gate_audit_stats(struct gate *gate, struct gate_audit_stats *out);
 /* Decisions denied because their record could not be written, not yet

@@ -191,9 +191,12 @@ static void flush_all_suppressed(struct kxd *d, bool now);
 /* The poll timeout: `other`, or less when a seal or a suppressed count is due. */
 int kxd_audit_timeout(struct kxd *d, int other)
 {
+	struct gate_audit_stats st = { 0 };
 	long left = -1, s;
 
-	if (d->gate != NULL && gate_unsealed(d->gate) > 0) {
+	if (d->gate != NULL)
+		gate_audit_stats(d->gate, &st);
+	if (st.unsealed > 0) {
 		left = d->audit_seal_ms - ms_since(&d->sealed_at);
 		left = left < 0 ? 0 : left;
 	}
