@@ -19,7 +19,7 @@
  * (quotes, backslashes, control characters, invalid UTF-8 as U+FFFD) and cut
  * at GATE_AUDIT_FIELD_MAX bytes.
  */
-#define _GNU_SOURCE /* memrchr */
+#define _GNU_SOURCE /* memrchr, fallocate */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -400,6 +400,34 @@ int gate_log_cut_back(struct gate *g)
 	return 0;
 }
 
+/* Room for len more bytes, allocated ahead in GATE_PREALLOC steps past the
+ * end (FALLOC_FL_KEEP_SIZE: readers see no padding).  Appending then only
+ * moves the file's size, and a file system without room says so here,
+ * before anything is written.  A file system that cannot preallocate is
+ * written as before. */
+static int preallocate(struct gate *g, size_t len)
+{
+	off_t want = g->log_size + (off_t)len;
+
+	if (!g->log_regular || g->prealloc_off || want <= g->prealloc_end)
+		return 0;
+	if (fallocate(g->log_fd, FALLOC_FL_KEEP_SIZE, g->log_size,
+		      (off_t)(len > GATE_PREALLOC ? len : GATE_PREALLOC)) == 0) {
+		g->prealloc_end = g->log_size + (off_t)(len > GATE_PREALLOC ? len : GATE_PREALLOC);
+		return 0;
+	}
+	if (errno == EOPNOTSUPP || errno == ENOSYS) {
+		g->prealloc_off = true;
+		return 0;
+	}
+	if (errno == ENOSPC && fallocate(g->log_fd, FALLOC_FL_KEEP_SIZE, g->log_size,
+					 (off_t)len) == 0) {
+		g->prealloc_end = want; /* just this record: the disk is nearly full */
+		return 0;
+	}
+	return -errno;
+}
+
 /* Append buf (whole records) and, with sync_now, make it durable.  On
  * failure nothing of it stays in a regular file: the file is cut back at
  * once (a pipe gets the torn line's newline). */
@@ -409,6 +437,8 @@ static int commit(struct gate *g, const char *buf, size_t len, bool sync_now)
 	int rc = 0;
 
 	if (g->log_dirty && (rc = gate_log_cut_back(g)) < 0)
+		return rc;
+	if ((rc = preallocate(g, len)) < 0)
 		return rc;
 	while (done < len) {
 		ssize_t n = write(g->log_fd, buf + done, len - done);
@@ -695,6 +725,8 @@ static int open_file(struct gate *g, struct kx_error *err)
 	}
 	g->log_dirty = false;
 	g->log_size = 0;
+	g->prealloc_end = 0;
+	g->prealloc_off = (g->flags & GATE_OPT_NO_PREALLOC) != 0;
 	/* Only a regular file can be made durable and cut back; a pipe or a
 	 * device is the operator's choice and has nothing to sync. */
 	g->log_regular = S_ISREG(st.st_mode);

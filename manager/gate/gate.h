@@ -53,6 +53,9 @@ struct gate; /* opaque */
 /* Skip fdatasync() after each record.  For benchmarks only: a decision may
  * then be acted on although its record is lost in a crash. */
 #define GATE_OPT_NO_SYNC 1u
+/* Do not allocate the log ahead (fallocate FALLOC_FL_KEEP_SIZE), for
+ * benchmarks that measure what it saves. */
+#define GATE_OPT_NO_PREALLOC 2u
 
 /* When a record is made durable (docs/audit-log.md section 3):
  *   GATE_SYNC_GROUP     before its decision is returned, one fdatasync()

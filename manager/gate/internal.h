@@ -35,6 +35,7 @@ struct gate_cache_entry {
 /* The write buffer: a decision's record, with room before it for the record
  * of decisions denied unlogged. */
 #define GATE_LINE_BUF (2 * GATE_AUDIT_LINE_MAX)
+#define GATE_PREALLOC ((off_t)256 << 10) /* the log is allocated ahead in these steps */
 
 /* What the file holds up to its last durable byte (group commit rewinds
  * to it when a flush fails). */
@@ -53,6 +54,8 @@ struct gate {
 	bool log_regular;     /* a regular file: a failed write can be cut back */
 	bool log_dirty;       /* a failed write is not cut back yet: write nothing more */
 	off_t log_size;       /* bytes of whole records in the file */
+	off_t prealloc_end;   /* allocated ahead up to here (FALLOC_FL_KEEP_SIZE) */
+	bool prealloc_off;    /* the file system cannot, or GATE_OPT_NO_PREALLOC */
 	unsigned flags;       /* GATE_OPT_* */
 	int (*clock)(struct timespec *now);
 	uint64_t seq;         /* of the last record in the log */

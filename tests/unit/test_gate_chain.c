@@ -15,6 +15,7 @@
  * there is room again says how many decisions were denied unlogged.  (The
  * same on a real full tmpfs, through kxd: tests/cli/kxd-audit.bats.)
  */
+#define _GNU_SOURCE /* fallocate */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -564,6 +565,39 @@ static void test_sync_modes(void **state)
 	}
 }
 
+/* The log is allocated ahead (FALLOC_FL_KEEP_SIZE), invisibly: its size is
+ * its records; with GATE_OPT_NO_PREALLOC it is not. */
+static void test_prealloc(void **state)
+{
+	struct gx *x = *state;
+	struct gate_opts opts = {0};
+	struct gate_decision d;
+	struct stat st;
+	char probe[PATH_MAX + 8];
+	int fd;
+
+	snprintf(probe, sizeof(probe), "%s.probe", x->log);
+	fd = open(probe, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) != 0) {
+		print_message("no fallocate on this file system: only the fallback is tested\n");
+		close(fd);
+		return;
+	}
+	close(fd);
+	for (int off = 0; off < 2; off++) {
+		opts.flags = off ? GATE_OPT_NO_PREALLOC : 0;
+		gx_reopen(x, &opts);
+		assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+		assert_int_equal(stat(x->log, &st), 0);
+		assert_true(st.st_size < 4096);
+		if (off)
+			assert_true((off_t)st.st_blocks * 512 < (off_t)64 << 10);
+		else
+			assert_true((off_t)st.st_blocks * 512 >= (off_t)256 << 10);
+	}
+}
+
 /* Group commit from threads: every decision allowed and recorded once, the
  * chain whole; the flushes are at most one per decision (shared when
  * decisions overlap). */
@@ -626,6 +660,7 @@ int main(void)
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test(test_sync_parse),
+		cmocka_unit_test_setup_teardown(test_prealloc, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_modes, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_group_threads, gx_gate_setup,
 						gx_gate_teardown),
