@@ -160,5 +160,6 @@ void gate_audit_stats(struct gate *g, struct gate_audit_stats *out)
 	out->unflushed_bytes = (uint64_t)(g->log_size - g->durable.size);
 	out->unsealed = g->unsealed;
 	out->unlogged = g->unlogged;
+	out->denials = g->denials;
 	pthread_mutex_unlock(&g->lock);
 }

@@ -438,6 +438,18 @@ static int commit(struct gate *g, const char *buf, size_t len, bool sync_now)
 
 	if (g->log_dirty && (rc = gate_log_cut_back(g)) < 0)
 		return rc;
+	if (g->log_regular) {
+		/* where this write lands: bytes someone else appended (or cut)
+		 * since our last record stay as they are, and a failure cuts
+		 * back to here, never into them or into records before them */
+		off_t end = lseek(g->log_fd, 0, SEEK_END);
+
+		if (end < 0)
+			return -errno;
+		g->log_size = end;
+		if (g->durable.size > end)
+			g->durable.size = end;
+	}
 	if ((rc = preallocate(g, len)) < 0)
 		return rc;
 	while (done < len) {
@@ -525,6 +537,8 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 			 strerror(-rc));
 		d->seq = 0; /* no record has it */
 	}
+	if (d->verdict != KXP_ALLOW)
+		g->denials++;
 	pthread_mutex_unlock(&g->lock);
 	return rc;
 }

@@ -267,9 +267,10 @@ uint64_t gate_unsealed(struct gate *gate);
  * made on it, the bytes written but not yet durable (interval), the records
  * since the last seal (kxd: whether a seal is due), and the decisions denied
  * because their record could not be written, not yet reported in the log
- * (the first record that can be written reports them). */
+ * (the first record that can be written reports them); and every DENY the
+ * gate gave (kxd charges them to the pVM's audit rate). */
 struct gate_audit_stats {
-	uint64_t records, flushes, unflushed_bytes, unsealed, unlogged;
+	uint64_t records, flushes, unflushed_bytes, unsealed, unlogged, denials;
 };
 void gate_audit_stats(struct gate *gate, struct gate_audit_stats *out);
 /* Decisions denied because their record could not be written, not yet

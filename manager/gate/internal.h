@@ -62,6 +62,7 @@ struct gate {
 	uint8_t chain[GATE_AUDIT_HASH_BYTES]; /* hash of the last record in the log */
 	uint64_t unsealed;    /* records since the last seal */
 	uint64_t unlogged;    /* decisions denied unlogged, not yet reported in the log */
+	uint64_t denials;     /* DENY decisions, recorded or not */
 	int unlogged_errno;   /* why the last of them was */
 	const struct kxsig_seckey *seal_key;
 	/* durability (GATE_SYNC_*) */

@@ -255,13 +255,16 @@ void kxd_audit_close(struct kxd *d)
  * A guest that loops on a refused kx_dlopen would otherwise write a record
  * per call until the disk is full, and then every decision on the host is
  * refused.  Each pVM gets a token bucket (--audit-rate R/B: R tokens a
- * second, at most B); a guest request that would be put to the gate (link,
- * fork, IpC object, signal) costs one.  Without a token the request is
- * refused at once with an error for the guest and counted; the count goes
- * into one "suppressed" record when the pVM has tokens again, every
- * KXD_AUDIT_SUPPRESS_MS while it floods, and when kxd stops.  `kxctl list`
- * shows the total.  Links of the image's own DT_NEEDED tree at boot are not
- * counted: the signed image bounds them.
+ * second, at most B).  Every refusal the gate gives to a guest request of
+ * the pVM (link, fork, IpC object, signal: a DENY record) costs one token;
+ * allowed requests cost none (a pVM making thousands of IpC objects it may
+ * make is no flood).  With no token left, the pVM's audited requests are
+ * refused at once, without the gate, with an error for the guest, and
+ * counted; the count goes into one "suppressed" record when the pVM has a
+ * token again, every KXD_AUDIT_SUPPRESS_MS while it floods, and when kxd
+ * stops.  `kxctl list` shows the total.  Links of the image's own
+ * DT_NEEDED tree at boot are neither charged nor refused: the signed image
+ * bounds them.
  */
 
 int kxd_audit_rate_parse(const char *arg, struct kxd *d)
@@ -357,14 +360,23 @@ static void refuse(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		kxd_pvm_end(d, p, "ended by kxd: cannot answer on its channel");
 }
 
+static uint64_t denials(struct kxd *d)
+{
+	struct gate_audit_stats st = { 0 };
+
+	if (d->gate != NULL)
+		gate_audit_stats(d->gate, &st);
+	return st.denials;
+}
+
 bool kxd_audit_limited(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 {
 	if (!audited_request(in))
 		return false;
 	refill(d, p);
 	if (p->audit_tokens >= 1.0) {
-		p->audit_tokens -= 1.0;
 		flush_suppressed(d, p); /* the flood is over: say how big it was */
+		d->denials_before = denials(d);
 		return false;
 	}
 	if (p->audit_suppressed_total++ == 0 || p->audit_suppressed == 0)
@@ -392,6 +404,19 @@ static bool any_suppressed(const struct kxd *d)
 		if (d->pvms[i].used && d->pvms[i].audit_suppressed > 0)
 			return true;
 	return false;
+}
+
+void kxd_audit_charge(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	uint64_t now;
+
+	if (!audited_request(in))
+		return;
+	now = denials(d);
+	if (now > d->denials_before)
+		p->audit_tokens -= (double)(now - d->denials_before);
+	if (p->audit_tokens < 0)
+		p->audit_tokens = 0;
 }
 
 size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size)

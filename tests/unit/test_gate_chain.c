@@ -481,6 +481,42 @@ static void test_disk_full(void **state)
 	gx_file_free(&f);
 }
 
+/* Bytes someone else appended to the log (not through the gate) are never
+ * cut by the gate's cut-back after a failed write; the verifier names them. */
+static void test_foreign_bytes(void **state)
+{
+	struct gx *x = *state;
+	static const char foreign[] = "{\"written\":\"by someone else\"}\n";
+	struct rlimit old, lim;
+	struct gate_decision d;
+	struct gate_verify_report rep;
+	struct lines l;
+	off_t size;
+	int fd;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	fd = open(x->log, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, foreign, sizeof(foreign) - 1), sizeof(foreign) - 1);
+	close(fd);
+	size = size_of(x->log);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)size + 20;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), -EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(size_of(x->log), size); /* the foreign line is whole */
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	read_lines(x->log, &l);
+	assert_int_equal(l.n, 5); /* open, fork, foreign, unlogged, fork */
+	assert_string_equal(l.line[2], "{\"written\":\"by someone else\"}");
+	verify_one(x, &l, GATE_VERIFY_LIVE, &rep);
+	expect_problem(&rep, 3, "not a record");
+	free_lines(&l);
+}
+
 /* ---- durability modes ---------------------------------------------------------- */
 
 static void test_sync_parse(void **state)
@@ -659,6 +695,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotate_and_restart, gx_gate_setup,
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_bytes, gx_gate_setup,
+						gx_gate_teardown),
 		cmocka_unit_test(test_sync_parse),
 		cmocka_unit_test_setup_teardown(test_prealloc, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_modes, gx_gate_setup, gx_gate_teardown),
