@@ -1,5 +1,8 @@
 /*
- * The audit log's durability (docs/audit-log.md section 3), the modes of
+ * The audit log's file, written whole or not at all, and its durability
+ * (docs/audit-log.md section 3).  A write lands where the file ends (lseek:
+ * never over bytes someone else appended), into space allocated ahead; a
+ * failure cuts the file back to where the write began.  The modes of
  * struct gate_opts.sync:
  *   group     a decision is answered once its record is durable; whoever
  *             finds no flush running does one fdatasync() outside the lock
@@ -7,13 +10,15 @@
  *             meanwhile wait for it or the next (group commit).  A failed
  *             flush cuts off every record not yet durable: their decisions
  *             are refused and counted unlogged;
- *   always    one fdatasync() per record, under the lock (audit_write.c);
+ *   always    one fdatasync() per record, under the lock (gate_log_commit);
  *   interval  a thread of the gate flushes every sync_ms: decisions are
  *             answered before their record is durable; while flushes fail
  *             new decisions are refused (nothing is cut: those answered
  *             stay recorded as far as the disk keeps them).
  */
+#define _GNU_SOURCE /* fallocate */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,103 @@
 #include <unistd.h>
 
 #include "manager/gate/internal.h"
+
+/* ---- writing: whole records or nothing ------------------------------------------ */
+
+/* Cut the file back to its whole records, after a failed write. */
+int gate_log_cut_back(struct gate *g)
+{
+	if (!g->log_regular)
+		return 0;
+	if (ftruncate(g->log_fd, g->log_size) < 0) {
+		g->log_dirty = true; /* try again before the next write */
+		return -errno;
+	}
+	g->log_dirty = false;
+	/* a denied decision's record must not come back after a crash */
+	if (g->log_sync)
+		(void)fdatasync(g->log_fd);
+	return 0;
+}
+
+/* Room for len more bytes, allocated ahead in GATE_PREALLOC steps past the
+ * end (FALLOC_FL_KEEP_SIZE: readers see no padding).  Appending then only
+ * moves the file's size, and a file system without room says so here,
+ * before anything is written.  A file system that cannot preallocate is
+ * written as before. */
+static int preallocate(struct gate *g, size_t len)
+{
+	off_t want = g->log_size + (off_t)len;
+
+	if (!g->log_regular || g->prealloc_off || want <= g->prealloc_end)
+		return 0;
+	if (fallocate(g->log_fd, FALLOC_FL_KEEP_SIZE, g->log_size,
+		      (off_t)(len > GATE_PREALLOC ? len : GATE_PREALLOC)) == 0) {
+		g->prealloc_end = g->log_size + (off_t)(len > GATE_PREALLOC ? len : GATE_PREALLOC);
+		return 0;
+	}
+	if (errno == EOPNOTSUPP || errno == ENOSYS) {
+		g->prealloc_off = true;
+		return 0;
+	}
+	if (errno == ENOSPC && fallocate(g->log_fd, FALLOC_FL_KEEP_SIZE, g->log_size,
+					 (off_t)len) == 0) {
+		g->prealloc_end = want; /* just this record: the disk is nearly full */
+		return 0;
+	}
+	return -errno;
+}
+
+/* Append buf (whole records) and, with sync_now, make it durable.  On
+ * failure nothing of it stays in a regular file: the file is cut back at
+ * once (a pipe gets the torn line's newline). */
+int gate_log_commit(struct gate *g, const char *buf, size_t len, bool sync_now)
+{
+	size_t done = 0;
+	int rc = 0;
+
+	if (g->log_dirty && (rc = gate_log_cut_back(g)) < 0)
+		return rc;
+	if (g->log_regular) {
+		/* where this write lands: bytes someone else appended (or cut)
+		 * since our last record stay as they are, and a failure cuts
+		 * back to here, never into them or into records before them */
+		off_t end = lseek(g->log_fd, 0, SEEK_END);
+
+		if (end < 0)
+			return -errno;
+		g->log_size = end;
+		if (g->durable.size > end)
+			g->durable.size = end;
+	}
+	if ((rc = preallocate(g, len)) < 0)
+		return rc;
+	while (done < len) {
+		ssize_t n = write(g->log_fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (rc == 0 && sync_now && g->log_sync) {
+		g->flushes++;
+		if (fdatasync(g->log_fd) < 0)
+			rc = -errno;
+	}
+	if (rc == 0) {
+		g->log_size += (off_t)len;
+		return 0;
+	}
+	if (g->log_regular)
+		(void)gate_log_cut_back(g);
+	else if (done > 0 && done < len && write(g->log_fd, "\n", 1) != 1)
+		rc = -EIO;
+	return rc;
+}
 
 /* Everything in the file is durable now (the lock is held). */
 void gate_mark_durable(struct gate *g)

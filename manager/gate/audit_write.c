@@ -5,8 +5,8 @@
  * ("prev"), and gate_seal() signs the chain with kxd's key.
  *
  * Whole records or nothing: the records of one decision are built in memory
- * and written together, then fdatasync() makes them durable; only then does
- * the caller see the decision.  Any failure (a full disk, an I/O error)
+ * and written together (audit_sync.c: gate_log_commit), then made durable;
+ * only then does the caller see the decision.  Any failure (a full disk, an I/O error)
  * turns the decision into a DENY and cuts the file back at once to its last
  * whole record, so nothing torn stays for the next record to be appended
  * onto; the first record that can be written again says how many decisions
@@ -19,7 +19,7 @@
  * (quotes, backslashes, control characters, invalid UTF-8 as U+FFFD) and cut
  * at GATE_AUDIT_FIELD_MAX bytes.
  */
-#define _GNU_SOURCE /* memrchr, fallocate */
+#define _GNU_SOURCE /* memrchr */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -382,103 +382,6 @@ static void decision_record(struct jw *w, const struct gate *g, uint64_t seq,
 	}
 }
 
-/* ---- writing: whole records or nothing ------------------------------------------ */
-
-/* Cut the file back to its whole records, after a failed write. */
-int gate_log_cut_back(struct gate *g)
-{
-	if (!g->log_regular)
-		return 0;
-	if (ftruncate(g->log_fd, g->log_size) < 0) {
-		g->log_dirty = true; /* try again before the next write */
-		return -errno;
-	}
-	g->log_dirty = false;
-	/* a denied decision's record must not come back after a crash */
-	if (g->log_sync)
-		(void)fdatasync(g->log_fd);
-	return 0;
-}
-
-/* Room for len more bytes, allocated ahead in GATE_PREALLOC steps past the
- * end (FALLOC_FL_KEEP_SIZE: readers see no padding).  Appending then only
- * moves the file's size, and a file system without room says so here,
- * before anything is written.  A file system that cannot preallocate is
- * written as before. */
-static int preallocate(struct gate *g, size_t len)
-{
-	off_t want = g->log_size + (off_t)len;
-
-	if (!g->log_regular || g->prealloc_off || want <= g->prealloc_end)
-		return 0;
-	if (fallocate(g->log_fd, FALLOC_FL_KEEP_SIZE, g->log_size,
-		      (off_t)(len > GATE_PREALLOC ? len : GATE_PREALLOC)) == 0) {
-		g->prealloc_end = g->log_size + (off_t)(len > GATE_PREALLOC ? len : GATE_PREALLOC);
-		return 0;
-	}
-	if (errno == EOPNOTSUPP || errno == ENOSYS) {
-		g->prealloc_off = true;
-		return 0;
-	}
-	if (errno == ENOSPC && fallocate(g->log_fd, FALLOC_FL_KEEP_SIZE, g->log_size,
-					 (off_t)len) == 0) {
-		g->prealloc_end = want; /* just this record: the disk is nearly full */
-		return 0;
-	}
-	return -errno;
-}
-
-/* Append buf (whole records) and, with sync_now, make it durable.  On
- * failure nothing of it stays in a regular file: the file is cut back at
- * once (a pipe gets the torn line's newline). */
-static int commit(struct gate *g, const char *buf, size_t len, bool sync_now)
-{
-	size_t done = 0;
-	int rc = 0;
-
-	if (g->log_dirty && (rc = gate_log_cut_back(g)) < 0)
-		return rc;
-	if (g->log_regular) {
-		/* where this write lands: bytes someone else appended (or cut)
-		 * since our last record stay as they are, and a failure cuts
-		 * back to here, never into them or into records before them */
-		off_t end = lseek(g->log_fd, 0, SEEK_END);
-
-		if (end < 0)
-			return -errno;
-		g->log_size = end;
-		if (g->durable.size > end)
-			g->durable.size = end;
-	}
-	if ((rc = preallocate(g, len)) < 0)
-		return rc;
-	while (done < len) {
-		ssize_t n = write(g->log_fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (rc == 0 && sync_now && g->log_sync) {
-		g->flushes++;
-		if (fdatasync(g->log_fd) < 0)
-			rc = -errno;
-	}
-	if (rc == 0) {
-		g->log_size += (off_t)len;
-		return 0;
-	}
-	if (g->log_regular)
-		(void)gate_log_cut_back(g);
-	else if (done > 0 && done < len && write(g->log_fd, "\n", 1) != 1)
-		rc = -EIO;
-	return rc;
-}
-
 int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_decision *d)
 {
 	struct jw w = {.buf = g->line, .cap = GATE_LINE_BUF};
@@ -511,7 +414,7 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 	if (g->sync_mode == GATE_SYNC_INTERVAL && g->flush_errno != 0)
 		rc = -g->flush_errno; /* the log cannot be made durable: refuse */
 	else
-		rc = fits ? commit(g, g->line, w.len, g->sync_mode == GATE_SYNC_ALWAYS) : -EMSGSIZE;
+		rc = fits ? gate_log_commit(g, g->line, w.len, g->sync_mode == GATE_SYNC_ALWAYS) : -EMSGSIZE;
 	if (rc == 0) {
 		uint64_t reported = g->unlogged, epoch = g->epoch;
 
@@ -558,7 +461,7 @@ int gate_audit_event(struct gate *g, const char *event, const struct gate_subjec
 		party(&w, "subject", subject);
 	u64_member(&w, "count", count);
 	str_member(&w, "reason", reason);
-	rc = record_end(&w, 0, chain) ? commit(g, w.buf, w.len, true) : -EMSGSIZE;
+	rc = record_end(&w, 0, chain) ? gate_log_commit(g, w.buf, w.len, true) : -EMSGSIZE;
 	if (rc == 0) {
 		g->seq++;
 		g->unsealed++;
@@ -601,7 +504,7 @@ static int seal_locked(struct gate *g, enum gate_seal_kind kind, struct kx_error
 	put(&w, "\"", 1);
 	if (!record_end(&w, 0, chain))
 		return kx_err(err, -EMSGSIZE, "audit log %s: seal does not fit", g->log_path);
-	rc = commit(g, w.buf, w.len, true);
+	rc = gate_log_commit(g, w.buf, w.len, true);
 	if (rc < 0)
 		return kx_err(err, rc, "audit log %s: seal record %llu: %s", g->log_path,
 			      (unsigned long long)(g->seq + 1), strerror(-rc));
@@ -716,7 +619,7 @@ static int open_record(struct gate *g, uint64_t torn)
 		u64_member(&w, "torn", torn);
 	if (!record_end(&w, 0, chain))
 		return -EMSGSIZE;
-	rc = commit(g, w.buf, w.len, true);
+	rc = gate_log_commit(g, w.buf, w.len, true);
 	if (rc < 0)
 		return rc;
 	g->seq++;

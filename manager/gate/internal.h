@@ -4,7 +4,8 @@
  *   sigcheck.c     signature verification and its cache
  *   audit_write.c  one JSON line per decision, chained, whole or not at all;
  *                  the open record, seals, rotation
- *   audit_sync.c   when records become durable: group commit, always, interval
+ *   audit_sync.c   whole records or nothing, allocated ahead; when they become
+ *                  durable: group commit, always, interval
  *   audit_event.c  records without a policy decision: unresolved links,
  *                  suppressed requests
  *   json.c         a bounded JSON reader (and the UTF-8 decoder both sides use)
@@ -145,6 +146,9 @@ int gate_group_sync(struct gate *g, off_t end, uint64_t epoch);
 int gate_flusher_start(struct gate *g, struct kx_error *err);
 /* Cut the file back to its whole records (log_size), after a failure. */
 int gate_log_cut_back(struct gate *g);
+/* Append buf (whole records) where the file ends and, with sync_now, make
+ * it durable; on failure nothing of it stays.  0 or -errno. */
+int gate_log_commit(struct gate *g, const char *buf, size_t len, bool sync_now);
 
 /* Append r's record with decision d and make it durable; sets d->seq.  On
  * failure nothing stays in the log, d becomes a DENY at GATE_STAGE_AUDIT
