@@ -229,6 +229,24 @@ struct kxelf_init_info {
 };
 void kxelf_module_init_info(const struct kxelf_module *mod, struct kxelf_init_info *out);
 
+/* ---- what kx's mapper adds for a pVM (rules.c) ----------------------------
+ * Beyond the loader's own refusals, a module mapped into a pVM must have no
+ * constructors (-ENOTSUP) and no data object on a page that holds a GOT
+ * entry (-EINVAL: the mapper makes those pages read-only).  The mapper
+ * (manager/hv/link.c) and `kxctl inspect` both apply these; a message names
+ * the module as `name`. */
+int kxelf_module_check_pvm(const struct kxelf_module *mod, const char *name, struct kx_error *err);
+int kxelf_module_check_got(const struct kxelf_module *mod, const char *name, struct kx_error *err);
+/* The pages of a mapped module that hold a GOT entry: one bit per page. */
+struct kxelf_got_pages {
+	uint64_t start;  /* the module's first page */
+	uint64_t npages;
+	uint8_t *bits;
+};
+int kxelf_module_got_pages(const struct kxelf_module *mod, struct kxelf_got_pages *out); /* -ENOMEM */
+bool kxelf_got_pages_has(const struct kxelf_got_pages *g, uint64_t gpa);
+void kxelf_got_pages_free(struct kxelf_got_pages *g);
+
 /* Page permissions: one range per PT_LOAD; after relocation the PT_GNU_RELRO
  * pages of a writable segment are split off as read-only. */
 size_t kxelf_module_prot_count(const struct kxelf_module *mod);

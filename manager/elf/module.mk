@@ -1,7 +1,8 @@
 # manager/elf: the ELF loader (libkxelf.a).
 LIBS += kxelf
 kxelf_SRCS := manager/elf/parse.c manager/elf/dynamic.c manager/elf/symbols.c \
-	manager/elf/relocs.c manager/elf/map.c manager/elf/bind.c manager/elf/tree.c
+	manager/elf/relocs.c manager/elf/map.c manager/elf/bind.c manager/elf/tree.c \
+	manager/elf/rules.c
 
 
 UNIT_TESTS += test_elf_regress test_elf_load test_elf_signed_reads

@@ -30,3 +30,16 @@ int gate_link_unresolved(struct gate *g, const struct gate_subject *requester,
 		return -EINVAL;
 	return gate_audit_append(g, &r, out);
 }
+
+int gate_audit_suppressed(struct gate *g, const struct gate_subject *pvm, uint64_t count,
+			  const char *why)
+{
+	char reason[GATE_REASON_MAX];
+
+	if (g == NULL || pvm == NULL || count == 0)
+		return -EINVAL;
+	snprintf(reason, sizeof(reason), "%llu request%s refused without %s own record: %s",
+		 (unsigned long long)count, count == 1 ? "" : "s", count == 1 ? "its" : "their",
+		 why != NULL ? why : "over the audit rate");
+	return gate_audit_event(g, "suppressed", pvm, count, reason);
+}

@@ -5,8 +5,8 @@
  * ("prev"), and gate_seal() signs the chain with kxd's key.
  *
  * Whole records or nothing: the records of one decision are built in memory
- * and written together, then fdatasync() makes them durable; only then does
- * the caller see the decision.  Any failure (a full disk, an I/O error)
+ * and written together (audit_sync.c: gate_log_commit), then made durable;
+ * only then does the caller see the decision.  Any failure (a full disk, an I/O error)
  * turns the decision into a DENY and cuts the file back at once to its last
  * whole record, so nothing torn stays for the next record to be appended
  * onto; the first record that can be written again says how many decisions
@@ -384,164 +384,6 @@ static void decision_record(struct jw *w, const struct gate *g, uint64_t seq,
 	}
 }
 
-/* ---- writing: whole records or nothing ------------------------------------------ */
-
-/* Cut the file back to its whole records, after a failed write. */
-static int cut_back(struct gate *g)
-{
-	if (!g->log_regular)
-		return 0;
-	if (ftruncate(g->log_fd, g->log_size) < 0) {
-		g->log_dirty = true; /* try again before the next write */
-		return -errno;
-	}
-	g->log_dirty = false;
-	/* a denied decision's record must not come back after a crash */
-	if (g->log_sync)
-		(void)fdatasync(g->log_fd);
-	return 0;
-}
-
-/* Append buf (whole records) and, with sync_now, make it durable.  On
- * failure nothing of it stays in a regular file: the file is cut back at
- * once (a pipe gets the torn line's newline). */
-static int commit(struct gate *g, const char *buf, size_t len, bool sync_now)
-{
-	size_t done = 0;
-	int rc = 0;
-
-	if (g->log_dirty && (rc = cut_back(g)) < 0)
-		return rc;
-	while (done < len) {
-		ssize_t n = write(g->log_fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (rc == 0 && sync_now && g->log_sync) {
-		g->flushes++;
-		if (fdatasync(g->log_fd) < 0)
-			rc = -errno;
-	}
-	if (rc == 0) {
-		g->log_size += (off_t)len;
-		return 0;
-	}
-	if (g->log_regular)
-		(void)cut_back(g);
-	else if (done > 0 && done < len && write(g->log_fd, "\n", 1) != 1)
-		rc = -EIO;
-	return rc;
-}
-
-/* ---- durability: always, group, interval ---------------------------------------- */
-
-/* Everything in the file is durable now (the lock is held). */
-static void mark_durable(struct gate *g)
-{
-	g->durable.size = g->log_size;
-	g->durable.seq = g->seq;
-	g->durable.unsealed = g->unsealed;
-	memcpy(g->durable.chain, g->chain, sizeof(g->chain));
-	pthread_cond_broadcast(&g->synced);
-}
-
-/* One fdatasync() outside the lock for everything written so far; whoever
- * wrote meanwhile waits for the next.  On failure the records not yet
- * durable are cut off (their decisions are refused) and `epoch` moves on. */
-static void flush_once(struct gate *g, bool cut_on_failure)
-{
-	struct gate_durable target = {
-		.size = g->log_size, .seq = g->seq, .unsealed = g->unsealed,
-	};
-	int rc;
-
-	memcpy(target.chain, g->chain, sizeof(target.chain));
-	g->syncing = true;
-	g->flushes += g->log_sync;
-	pthread_mutex_unlock(&g->lock);
-	rc = g->log_sync && fdatasync(g->log_fd) < 0 ? -errno : 0;
-	pthread_mutex_lock(&g->lock);
-	g->syncing = false;
-	g->flush_errno = -rc;
-	if (rc == 0 && target.size >= g->durable.size) {
-		g->durable = target;
-	} else if (rc != 0 && cut_on_failure && g->log_size > g->durable.size) {
-		g->log_size = g->durable.size;
-		g->seq = g->durable.seq;
-		g->unsealed = g->durable.unsealed;
-		memcpy(g->chain, g->durable.chain, sizeof(g->chain));
-		(void)cut_back(g);
-		g->epoch++;
-	}
-	pthread_cond_broadcast(&g->synced);
-}
-
-/* Group commit: wait until the file is durable up to `end`.  0, or -errno
- * when the flush that should have covered it failed (it is cut off). */
-static int group_sync(struct gate *g, off_t end, uint64_t epoch)
-{
-	while (g->epoch == epoch && g->durable.size < end) {
-		if (g->syncing)
-			pthread_cond_wait(&g->synced, &g->lock);
-		else
-			flush_once(g, true);
-	}
-	return g->epoch == epoch ? 0 : -(g->flush_errno ? g->flush_errno : EIO);
-}
-
-/* interval=MS: a thread flushes what was written every MS ms. */
-static void *flusher(void *arg)
-{
-	struct gate *g = arg;
-
-	pthread_mutex_lock(&g->lock);
-	while (!g->flusher_stop) {
-		struct timespec until;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += g->sync_ms / 1000;
-		until.tv_nsec += (long)(g->sync_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&g->flusher_wake, &g->lock, &until);
-		if (g->log_size > g->durable.size && !g->syncing)
-			flush_once(g, false); /* already answered: kept, never cut */
-	}
-	pthread_mutex_unlock(&g->lock);
-	return NULL;
-}
-
-int gate_sync_parse(const char *s, struct gate_opts *opts)
-{
-	char *end;
-	unsigned long ms;
-
-	if (strcmp(s, "always") == 0) {
-		opts->sync = GATE_SYNC_ALWAYS;
-	} else if (strcmp(s, "group") == 0) {
-		opts->sync = GATE_SYNC_GROUP;
-	} else if (strncmp(s, "interval=", 9) == 0) {
-		errno = 0;
-		ms = strtoul(s + 9, &end, 10);
-		if (errno != 0 || end == s + 9 || *end != '\0' || ms < 1 ||
-		    ms > GATE_SYNC_INTERVAL_MAX_MS)
-			return -EINVAL;
-		opts->sync = GATE_SYNC_INTERVAL;
-		opts->sync_interval_ms = (unsigned)ms;
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_decision *d)
 {
 	struct jw w = {.buf = g->line, .cap = GATE_LINE_BUF};
@@ -574,7 +416,7 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 	if (g->sync_mode == GATE_SYNC_INTERVAL && g->flush_errno != 0)
 		rc = -g->flush_errno; /* the log cannot be made durable: refuse */
 	else
-		rc = fits ? commit(g, g->line, w.len, g->sync_mode == GATE_SYNC_ALWAYS) : -EMSGSIZE;
+		rc = fits ? gate_log_commit(g, g->line, w.len, g->sync_mode == GATE_SYNC_ALWAYS) : -EMSGSIZE;
 	if (rc == 0) {
 		uint64_t reported = g->unlogged, epoch = g->epoch;
 
@@ -583,9 +425,9 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 		memcpy(g->chain, chain, sizeof(chain));
 		g->unlogged = 0;
 		if (g->sync_mode == GATE_SYNC_ALWAYS)
-			mark_durable(g);
+			gate_mark_durable(g);
 		else if (g->sync_mode == GATE_SYNC_GROUP)
-			rc = group_sync(g, g->log_size, epoch);
+			rc = gate_group_sync(g, g->log_size, epoch);
 		if (rc != 0)
 			g->unlogged += reported; /* that record was cut off too */
 	}
@@ -599,6 +441,34 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 			 g->sync_mode == GATE_SYNC_GROUP ? "written or made durable" : "written",
 			 strerror(-rc));
 		d->seq = 0; /* no record has it */
+	}
+	if (d->verdict != KXP_ALLOW)
+		g->denials++;
+	pthread_mutex_unlock(&g->lock);
+	return rc;
+}
+
+/* A record of the log itself about a subject (op "audit"), made durable at
+ * once: kxd's "suppressed" records. */
+int gate_audit_event(struct gate *g, const char *event, const struct gate_subject *subject,
+		     uint64_t count, const char *reason)
+{
+	struct jw w = {.buf = g->line, .cap = GATE_LINE_BUF};
+	uint8_t chain[GATE_AUDIT_HASH_BYTES];
+	int rc;
+
+	pthread_mutex_lock(&g->lock);
+	event_head(&w, g, g->seq + 1, g->chain, event);
+	if (subject != NULL)
+		party(&w, "subject", subject);
+	u64_member(&w, "count", count);
+	str_member(&w, "reason", reason);
+	rc = record_end(&w, 0, chain) ? gate_log_commit(g, w.buf, w.len, true) : -EMSGSIZE;
+	if (rc == 0) {
+		g->seq++;
+		g->unsealed++;
+		memcpy(g->chain, chain, sizeof(chain));
+		gate_mark_durable(g);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return rc;
@@ -636,14 +506,14 @@ static int seal_locked(struct gate *g, enum gate_seal_kind kind, struct kx_error
 	put(&w, "\"", 1);
 	if (!record_end(&w, 0, chain))
 		return kx_err(err, -EMSGSIZE, "audit log %s: seal does not fit", g->log_path);
-	rc = commit(g, w.buf, w.len, true);
+	rc = gate_log_commit(g, w.buf, w.len, true);
 	if (rc < 0)
 		return kx_err(err, rc, "audit log %s: seal record %llu: %s", g->log_path,
 			      (unsigned long long)(g->seq + 1), strerror(-rc));
 	g->seq++;
 	memcpy(g->chain, chain, sizeof(chain));
 	g->unsealed = 0;
-	mark_durable(g); /* the seal's flush covers everything before it */
+	gate_mark_durable(g); /* the seal's flush covers everything before it */
 	return 0;
 }
 
@@ -657,35 +527,6 @@ int gate_seal(struct gate *g, enum gate_seal_kind kind, struct kx_error *err)
 	rc = seal_locked(g, kind, err);
 	pthread_mutex_unlock(&g->lock);
 	return rc;
-}
-
-uint64_t gate_unsealed(struct gate *g)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&g->lock);
-	n = g->unsealed;
-	pthread_mutex_unlock(&g->lock);
-	return n;
-}
-
-void gate_audit_stats(struct gate *g, struct gate_audit_stats *out)
-{
-	pthread_mutex_lock(&g->lock);
-	out->records = g->seq;
-	out->flushes = g->flushes;
-	out->unflushed_bytes = (uint64_t)(g->log_size - g->durable.size);
-	pthread_mutex_unlock(&g->lock);
-}
-
-uint64_t gate_unlogged(struct gate *g)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&g->lock);
-	n = g->unlogged;
-	pthread_mutex_unlock(&g->lock);
-	return n;
 }
 
 /* ---- opening ------------------------------------------------------------------------ */
@@ -780,13 +621,13 @@ static int open_record(struct gate *g, uint64_t torn)
 		u64_member(&w, "torn", torn);
 	if (!record_end(&w, 0, chain))
 		return -EMSGSIZE;
-	rc = commit(g, w.buf, w.len, true);
+	rc = gate_log_commit(g, w.buf, w.len, true);
 	if (rc < 0)
 		return rc;
 	g->seq++;
 	g->unsealed++;
 	memcpy(g->chain, chain, sizeof(chain));
-	mark_durable(g);
+	gate_mark_durable(g);
 	return 0;
 }
 
@@ -803,6 +644,8 @@ static int open_file(struct gate *g, struct kx_error *err)
 	}
 	g->log_dirty = false;
 	g->log_size = 0;
+	g->prealloc_end = 0;
+	g->prealloc_off = (g->flags & GATE_OPT_NO_PREALLOC) != 0;
 	/* Only a regular file can be made durable and cut back; a pipe or a
 	 * device is the operator's choice and has nothing to sync. */
 	g->log_regular = S_ISREG(st.st_mode);
@@ -818,7 +661,7 @@ static int open_file(struct gate *g, struct kx_error *err)
 		if (rc == 0)
 			rc = fsync_parent_dir(g->log_path); /* a new log's directory entry, too */
 		if (rc == 0)
-			mark_durable(g); /* what the file held before: as it is */
+			gate_mark_durable(g); /* what the file held before: as it is */
 	}
 	if (rc == 0)
 		rc = open_record(g, torn);
@@ -848,32 +691,9 @@ int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *op
 	if (g->log_path == NULL)
 		return kx_err(err, -ENOMEM, "out of memory");
 	rc = open_file(g, err);
-	if (rc == 0 && g->sync_mode == GATE_SYNC_INTERVAL) {
-		rc = -pthread_create(&g->flusher, NULL, flusher, g);
-		if (rc != 0)
-			return kx_err(err, rc, "audit log %s: flusher thread: %s", path,
-				      strerror(-rc));
-		g->flusher_running = true;
-	}
+	if (rc == 0 && g->sync_mode == GATE_SYNC_INTERVAL)
+		rc = gate_flusher_start(g, err);
 	return rc;
-}
-
-void gate_audit_close(struct gate *g)
-{
-	if (g->flusher_running) {
-		pthread_mutex_lock(&g->lock);
-		g->flusher_stop = true;
-		pthread_cond_signal(&g->flusher_wake);
-		pthread_mutex_unlock(&g->lock);
-		pthread_join(g->flusher, NULL);
-		g->flusher_running = false;
-	}
-	if (g->log_fd >= 0) {
-		if (g->log_sync && g->log_size > g->durable.size)
-			(void)fdatasync(g->log_fd);
-		close(g->log_fd);
-		g->log_fd = -1;
-	}
 }
 
 int gate_rotate(struct gate *g, struct kx_error *err)

@@ -14,9 +14,11 @@
  *     verifies the file's embedded signature (kxsig_verify) against exactly
  *     the keys the policy names for it, and takes the name, version, signer
  *     and content digest from the verified metadata only;
- *   - the audit record: one JSON line per decision, appended durably
- *     (O_APPEND, one write(), fdatasync) before the decision is returned.
- *     When the record cannot be written the request is denied.
+ *   - the audit record: one JSON line per decision, appended whole or not
+ *     at all and made durable (group commit by default) before the decision
+ *     is returned, chained to the line before it and sealed with kxd's key
+ *     (gate_seal).  When the record cannot be written the request is
+ *     denied, the file is cut back, and the loss is counted in the log.
  * docs/audit-log.md documents the record format and the guarantees.
  *
  * Library code: functions print nothing; they return 0 or -errno and fill
@@ -51,6 +53,9 @@ struct gate; /* opaque */
 /* Skip fdatasync() after each record.  For benchmarks only: a decision may
  * then be acted on although its record is lost in a crash. */
 #define GATE_OPT_NO_SYNC 1u
+/* Do not allocate the log ahead (fallocate FALLOC_FL_KEEP_SIZE), for
+ * benchmarks that measure what it saves. */
+#define GATE_OPT_NO_PREALLOC 2u
 
 /* When a record is made durable (docs/audit-log.md section 3):
  *   GATE_SYNC_GROUP     before its decision is returned, one fdatasync()
@@ -254,6 +259,12 @@ struct gate_net_drop {
 int gate_net_dropped(struct gate *gate, const struct gate_subject *pvm, const char *iface,
 		     const struct gate_net_drop *drop, struct gate_decision *out);
 
+/* Requests of pVM `pvm` that its caller (kxd's rate limit) refused without
+ * putting each to the gate: one "suppressed" record with their count and
+ * why.  0 or -errno. */
+int gate_audit_suppressed(struct gate *gate, const struct gate_subject *pvm, uint64_t count,
+			  const char *why);
+
 /* ---- the signature cache -------------------------------------------------------- */
 
 struct gate_cache_stats {
@@ -284,9 +295,13 @@ int gate_rotate(struct gate *gate, struct kx_error *err);
 /* Records written since the last seal (kxd: whether a seal is due). */
 uint64_t gate_unsealed(struct gate *gate);
 /* The log's counters: the seq of its last record, the fdatasync() calls
- * made on it, and the bytes written but not yet durable (interval). */
+ * made on it, the bytes written but not yet durable (interval), the records
+ * since the last seal (kxd: whether a seal is due), and the decisions denied
+ * because their record could not be written, not yet reported in the log
+ * (the first record that can be written reports them); and every DENY the
+ * gate gave (kxd charges them to the pVM's audit rate). */
 struct gate_audit_stats {
-	uint64_t records, flushes, unflushed_bytes;
+	uint64_t records, flushes, unflushed_bytes, unsealed, unlogged, denials;
 };
 void gate_audit_stats(struct gate *gate, struct gate_audit_stats *out);
 /* Decisions denied because their record could not be written, not yet

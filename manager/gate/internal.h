@@ -2,9 +2,15 @@
  * Internals of manager/gate/, shared by its files only:
  *   gate.c         the entry points: subjects, names, kxp_request, kxp_decide
  *   sigcheck.c     signature verification and its cache
- *   audit_write.c  one JSON line per decision, appended durably
+ *   audit_write.c  one JSON line per decision, chained, whole or not at all;
+ *                  the open record, seals, rotation
+ *   audit_sync.c   whole records or nothing, allocated ahead; when they become
+ *                  durable: group commit, always, interval
+ *   audit_event.c  records without a policy decision: unresolved links,
+ *                  suppressed requests
  *   json.c         a bounded JSON reader (and the UTF-8 decoder both sides use)
  *   audit_read.c   audit-log lines -> records (kxctl audit)
+ *   audit_verify.c the chain and its seals checked (kxctl audit verify)
  *   audit_format.c the human view of a record
  */
 #ifndef KX_MANAGER_GATE_INTERNAL_H
@@ -30,6 +36,7 @@ struct gate_cache_entry {
 /* The write buffer: a decision's record, with room before it for the record
  * of decisions denied unlogged. */
 #define GATE_LINE_BUF (2 * GATE_AUDIT_LINE_MAX)
+#define GATE_PREALLOC ((off_t)256 << 10) /* the log is allocated ahead in these steps */
 
 /* What the file holds up to its last durable byte (group commit rewinds
  * to it when a flush fails). */
@@ -48,6 +55,8 @@ struct gate {
 	bool log_regular;     /* a regular file: a failed write can be cut back */
 	bool log_dirty;       /* a failed write is not cut back yet: write nothing more */
 	off_t log_size;       /* bytes of whole records in the file */
+	off_t prealloc_end;   /* allocated ahead up to here (FALLOC_FL_KEEP_SIZE) */
+	bool prealloc_off;    /* the file system cannot, or GATE_OPT_NO_PREALLOC */
 	unsigned flags;       /* GATE_OPT_* */
 	int (*clock)(struct timespec *now);
 	char backend[GATE_BACKEND_MAX]; /* "" when the records name none */
@@ -55,6 +64,7 @@ struct gate {
 	uint8_t chain[GATE_AUDIT_HASH_BYTES]; /* hash of the last record in the log */
 	uint64_t unsealed;    /* records since the last seal */
 	uint64_t unlogged;    /* decisions denied unlogged, not yet reported in the log */
+	uint64_t denials;     /* DENY decisions, recorded or not */
 	int unlogged_errno;   /* why the last of them was */
 	const struct kxsig_seckey *seal_key;
 	/* durability (GATE_SYNC_*) */
@@ -120,8 +130,26 @@ struct gate_req {
 int gate_audit_open(struct gate *g, const char *path, const struct gate_opts *opts,
 		    struct kx_error *err);
 
+/* Append a record of the log itself (op "audit": event, subject, count,
+ * reason) and make it durable.  0 or -errno. */
+int gate_audit_event(struct gate *g, const char *event, const struct gate_subject *subject,
+		     uint64_t count, const char *reason);
+
 /* Stop the interval flusher, flush, close the log (gate_close). */
 void gate_audit_close(struct gate *g);
+
+/* Durability (audit_sync.c), with the lock held: everything in the file is
+ * durable now; wait until it is durable up to `end` (group commit: 0, or
+ * -errno when the flush failed and the record was cut off); start the
+ * interval flusher. */
+void gate_mark_durable(struct gate *g);
+int gate_group_sync(struct gate *g, off_t end, uint64_t epoch);
+int gate_flusher_start(struct gate *g, struct kx_error *err);
+/* Cut the file back to its whole records (log_size), after a failure. */
+int gate_log_cut_back(struct gate *g);
+/* Append buf (whole records) where the file ends and, with sync_now, make
+ * it durable; on failure nothing of it stays.  0 or -errno. */
+int gate_log_commit(struct gate *g, const char *buf, size_t len, bool sync_now);
 
 /* Append r's record with decision d and make it durable; sets d->seq.  On
  * failure nothing stays in the log, d becomes a DENY at GATE_STAGE_AUDIT

@@ -4,7 +4,8 @@
 LIBS += kxgate
 kxgate_SRCS := manager/gate/gate.c manager/gate/sigcheck.c manager/gate/audit_write.c \
 	manager/gate/json.c manager/gate/audit_read.c manager/gate/audit_format.c \
-	manager/gate/audit_verify.c manager/gate/audit_event.c
+	manager/gate/audit_verify.c manager/gate/audit_event.c \
+	manager/gate/audit_sync.c
 GATE_LDLIBS := -lsodium -lpthread
 
 # Unit tests, over a policy compiled from tests/data/gate/ by the kxpolicy

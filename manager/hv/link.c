@@ -187,107 +187,30 @@ unsigned linker_prot_of(unsigned p)
 	       ((p & KXELF_PROT_X) ? HV_PROT_EXEC : 0);
 }
 
-static int is_got_reloc(uint32_t type)
-{
-	return type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT ||
-	       (type >= R_X86_64_DTPMOD64 && type <= R_X86_64_TPOFF64);
-}
-
-/*
- * The pages of mod that hold a GOT entry, as one bit per page of the
- * module: computed once per module (relocation counts are capped by kxelf,
- * page counts by the window), so the checks below stay linear.
- */
-struct got_pages {
-	uint64_t start; /* the module's first page */
-	uint64_t npages;
-	uint8_t *bits;
-};
-
-static void got_mark(struct got_pages *g, uint64_t gpa)
-{
-	uint64_t page = gpa / KX_PAGE_SIZE;
-
-	if (gpa >= g->start && page - g->start / KX_PAGE_SIZE < g->npages)
-		g->bits[(page - g->start / KX_PAGE_SIZE) / 8] |=
-			(uint8_t)(1u << ((page - g->start / KX_PAGE_SIZE) % 8));
-}
-
-static int got_has(const struct got_pages *g, uint64_t gpa)
-{
-	uint64_t i = gpa / KX_PAGE_SIZE - g->start / KX_PAGE_SIZE;
-
-	return gpa >= g->start && i < g->npages && (g->bits[i / 8] & (1u << (i % 8)));
-}
-
-static int got_pages_of(const struct kxelf_module *mod, struct got_pages *g)
-{
-	const struct kxelf_image *img = kxelf_module_image(mod);
-	uint64_t bias = kxelf_module_bias(mod);
-	struct kxelf_range got;
-
-	g->start = kxelf_module_start(mod);
-	g->npages = (kxelf_module_end(mod) - g->start) / KX_PAGE_SIZE;
-	g->bits = calloc(g->npages / 8 + 1, 1);
-	if (g->bits == NULL)
-		return -ENOMEM;
-	if (kxelf_module_got(mod, &got) == 0 && got.size > 0)
-		for (uint64_t a = got.addr & ~(uint64_t)(KX_PAGE_SIZE - 1); a < got.addr + got.size;
-		     a += KX_PAGE_SIZE)
-			got_mark(g, a);
-	for (size_t i = 0; i < kxelf_image_reloc_count(img); i++) {
-		struct kxelf_reloc r;
-
-		if (kxelf_image_reloc(img, i, &r) == 0 && is_got_reloc(r.type))
-			got_mark(g, r.offset + bias);
-	}
-	return 0;
-}
-
-/* Refuse a module whose GOT shares a page with a data object. */
+/* Refuse a module whose GOT shares a page with a data object (manager/elf/rules.c). */
 int linker_check_got_pages(const struct kxelf_module *mod, const char *name, struct kx_error *err)
 {
-	static const enum kxelf_symsrc srcs[] = {KXELF_SYMS_DYNSYM, KXELF_SYMS_SYMTAB};
-	struct got_pages g;
-	int rc = 0;
-
-	if (got_pages_of(mod, &g) != 0)
-		return kx_err(err, -ENOMEM, "out of memory");
-	for (size_t s = 0; rc == 0 && s < 2; s++)
-		for (size_t i = 0; rc == 0 && i < kxelf_module_symbol_count(mod, srcs[s]); i++) {
-			struct kxelf_symbol sym;
-
-			if (kxelf_module_symbol(mod, srcs[s], i, &sym) != 0 ||
-			    !sym.defined || sym.type != STT_OBJECT || sym.size == 0 ||
-			    strcmp(sym.name, "_GLOBAL_OFFSET_TABLE_") == 0)
-				continue;
-			if (got_has(&g, sym.addr) || got_has(&g, sym.addr + sym.size - 1))
-				rc = kx_err(err, -EINVAL,
-					    "%s: data object '%s' shares a page with the GOT "
-					    "(link pVM libraries with guest/dyn.ld)",
-					    name, sym.name);
-		}
-	free(g.bits);
-	return rc;
+	return kxelf_module_check_got(mod, name, err);
 }
 
 /* Make every page holding a GOT entry read-only to the guest. */
 int linker_protect_got(struct hv_linker *l, const struct kxelf_module *mod)
 {
 	struct kx_error scratch;
-	struct got_pages g;
+	struct kxelf_got_pages g;
 	int rc = 0;
 
-	if (got_pages_of(mod, &g) != 0)
+	if (kxelf_module_got_pages(mod, &g) != 0)
 		return -ENOMEM;
 	for (uint64_t a = g.start; rc == 0 && a < kxelf_module_end(mod); a += KX_PAGE_SIZE) {
-		if (!(l->mem->page_prot[a / KX_PAGE_SIZE] & HV_PROT_WRITE) || !got_has(&g, a))
+		if (!(l->mem->page_prot[a / KX_PAGE_SIZE] & HV_PROT_WRITE) ||
+		    !kxelf_got_pages_has(&g, a))
 			continue;
 		rc = hv_protect(l->p, a, KX_PAGE_SIZE, HV_PROT_READ, &scratch);
 		if (rc == 0)
 			l->p->stats.got_pages++;
 	}
-	free(g.bits);
+	kxelf_got_pages_free(&g);
 	return rc;
 }
 
@@ -348,13 +271,9 @@ static int finish_tree(struct hv_linker *l, struct kxelf_tree *t, struct kx_erro
 
 	for (size_t i = 0; i < n; i++) {
 		struct kxelf_module *mod = kxelf_tree_module(t, i);
-		struct kxelf_init_info init;
 
-		kxelf_module_init_info(mod, &init);
-		if (init.init || init.preinit_count || init.init_count)
-			return kx_err(err, -ENOTSUP, "%s: has constructors; not supported",
-				      kxelf_tree_name(t, i));
-		rc = linker_check_got_pages(mod, kxelf_tree_name(t, i), err);
+		/* no constructors, no data on a GOT page: what `kxctl inspect` checks too */
+		rc = kxelf_module_check_pvm(mod, kxelf_tree_name(t, i), err);
 		if (rc != 0)
 			return rc;
 		for (size_t r = 0; r < kxelf_module_prot_count(mod); r++) {

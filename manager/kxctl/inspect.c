@@ -4,6 +4,12 @@
  * report what it saw, or the precise reason it was rejected; plus the
  * kxsign signature status through the signer library.
  *
+ * Then the mapper's own rules for a pVM module (kxelf_module_check_pvm: no
+ * constructors, no data object on a GOT page), on every module loaded, so
+ * that inspect accepts what boot and link accept; what depends on the pVM
+ * rather than on the file (where the window is, what is already mapped
+ * there) is named as not checked.
+ *
  * Signature status without keys: the signature cannot be checked, but the
  * covered regions recorded in the section can be hashed again, which
  * catches a file changed after signing by anyone who did not also rewrite
@@ -34,6 +40,7 @@
 struct inspect {
 	/* options */
 	bool json, lazy;
+	bool loader_only; /* --loader-only: the mapper's rules are named as not checked */
 	const char *file;
 	const char *pubkeys[MAX_KEYS];
 	size_t npubkeys;
@@ -52,6 +59,9 @@ struct inspect {
 	struct kxelf_segment seg;
 	struct kx_error err;
 	int rc;
+	/* the mapper's rules for a pVM module (the loader accepted the file) */
+	int mapper_rc;
+	struct kx_error mapper_err;
 	/* signature */
 	const char *sig_status; /* unsigned | valid | invalid | unverified | malformed */
 	char sig_msg[KX_ERR_MAX + 64];
@@ -63,6 +73,7 @@ static int parse_args(struct inspect *in, const struct kxctl_cmd *cmd, int argc,
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },   { "lazy", no_argument, NULL, 'z' },
+		{ "loader-only", no_argument, NULL, 'o' },
 		{ "pubkey", required_argument, NULL, 'p' }, { "keydir", required_argument, NULL, 'K' },
 		{ "libdir", required_argument, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
@@ -73,6 +84,7 @@ static int parse_args(struct inspect *in, const struct kxctl_cmd *cmd, int argc,
 		switch (c) {
 		case 'j': in->json = true; break;
 		case 'z': in->lazy = true; break;
+		case 'o': in->loader_only = true; break;
 		case 'p':
 			if (in->npubkeys == MAX_KEYS) {
 				fprintf(stderr, "kxctl inspect: more than %d -p keys\n", MAX_KEYS);
@@ -197,6 +209,23 @@ static int load_single(struct inspect *in)
 		in->root = in->mod;
 	return 0;
 }
+
+/* The mapper's rules on every module loaded: a refusal rejects the file
+ * (boot or link would), after the loader's report. */
+static void check_pvm_rules(struct inspect *in)
+{
+	if (in->tree == NULL) {
+		in->mapper_rc = kxelf_module_check_pvm(in->root, in->file, &in->mapper_err);
+		return;
+	}
+	for (size_t i = 0; i < kxelf_tree_count(in->tree) && in->mapper_rc == 0; i++)
+		in->mapper_rc = kxelf_module_check_pvm(kxelf_tree_module(in->tree, i),
+						       kxelf_tree_name(in->tree, i),
+						       &in->mapper_err);
+}
+
+#define MAPPER_CHECKED "no constructors; no data object on a page holding a GOT entry"
+#define MAPPER_UNCHECKED "the pVM's window and what is already mapped in it (depend on the pVM)"
 
 /* ---- signature ------------------------------------------------------ */
 
@@ -457,8 +486,17 @@ static void report_text(const struct inspect *in)
 			       kxelf_module_start(kxelf_tree_module(in->tree, i)));
 		printf("\n");
 	}
+	if (in->loader_only)
+		printf("mapper:      not checked (--loader-only): %s; %s\n", MAPPER_CHECKED,
+		       MAPPER_UNCHECKED);
+	else if (in->mapper_rc != 0)
+		printf("mapper:      REFUSED: %s; not checked: %s\n", in->mapper_err.msg,
+		       MAPPER_UNCHECKED);
+	else
+		printf("mapper:      ok: %s; not checked: %s\n", MAPPER_CHECKED, MAPPER_UNCHECKED);
 	printf("signature:   %s\n", in->sig_msg);
-	printf("result:      %s\n", in->sig_rejects ? "rejected (signature)" : "accepted");
+	printf("result:      %s\n", in->mapper_rc != 0 ? "rejected (mapper: boot and link refuse it)"
+				      : in->sig_rejects ? "rejected (signature)" : "accepted");
 }
 
 static void json_phdrs(const struct kxelf_image *img)
@@ -550,7 +588,8 @@ static void report_json(const struct inspect *in)
 	}
 	const struct kxelf_image *img = kxelf_module_image(in->root);
 	const char *soname = kxelf_image_soname(img);
-	printf(",\"accepted\":%s,\"type\":\"%s\",\"soname\":", in->sig_rejects ? "false" : "true",
+	printf(",\"accepted\":%s,\"type\":\"%s\",\"soname\":",
+	       in->sig_rejects || in->mapper_rc != 0 ? "false" : "true",
 	       kxelf_type_name(kxelf_image_type(img)));
 	if (soname)
 		kxctl_json_str(stdout, soname);
@@ -561,6 +600,17 @@ static void report_json(const struct inspect *in)
 	json_phdrs(img);
 	json_syms(in->root);
 	json_layout(in, img);
+	if (in->loader_only)
+		printf("\"mapper\":{\"checked\":\"\",\"not_checked\":\"%s; %s\",\"error\":",
+		       MAPPER_CHECKED, MAPPER_UNCHECKED);
+	else
+		printf("\"mapper\":{\"checked\":\"%s\",\"not_checked\":\"%s\",\"error\":",
+		       MAPPER_CHECKED, MAPPER_UNCHECKED);
+	if (in->mapper_rc != 0)
+		kxctl_json_str(stdout, in->mapper_err.msg);
+	else
+		printf("null");
+	printf("},");
 	printf("\"signature\":{\"status\":\"%s\",\"message\":", in->sig_status);
 	kxctl_json_str(stdout, in->sig_msg);
 	printf("}}\n");
@@ -587,6 +637,8 @@ int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "kxctl inspect: %s: scratch segment: %s\n", in->file, strerror(-rc));
 		goto out;
 	}
+	if (in->rc == 0 && !in->loader_only)
+		check_pvm_rules(in);
 	if (in->rc != 0) {
 		fprintf(stderr, "kxctl inspect: %s: rejected (%s): %s\n", in->file,
 			kxelf_err_name(in->rc), in->err.msg);
@@ -601,7 +653,10 @@ int kxctl_inspect(const struct kxctl_cmd *cmd, int argc, char **argv)
 		report_json(in);
 	else
 		report_text(in);
-	status = in->sig_rejects ? KXCTL_EXIT_REJECTED : KXCTL_EXIT_OK;
+	if (in->mapper_rc != 0)
+		fprintf(stderr, "kxctl inspect: %s: rejected (%s): %s\n", in->file,
+			kxelf_err_name(in->mapper_rc), in->mapper_err.msg);
+	status = in->sig_rejects || in->mapper_rc != 0 ? KXCTL_EXIT_REJECTED : KXCTL_EXIT_OK;
 out:
 	if (in) {
 		kxelf_tree_free(in->tree);

@@ -3,6 +3,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ static void print_libs_json(const char *text)
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
 
 		snprintf(one, sizeof(one), "%.*s", (int)n, line);
-		if (sscanf(one, "%1023s %1023s %1023s", name, version, digest) == 3) {
+		if (one[0] != '!' && /* "!..." lines are notes, not libraries */
+		    sscanf(one, "%1023s %1023s %1023s", name, version, digest) == 3) {
 			printf("%s{\"name\":", first ? "" : ",");
 			kxctl_json_str(stdout, name);
 			printf(",\"version\":");
@@ -141,6 +143,14 @@ static void print_net_table(void)
 	}
 }
 
+/* kxd's note on a pVM over its audit rate: "!audit-suppressed N" (0: none). */
+static unsigned long long suppressed(const char *text)
+{
+	const char *at = strstr(text, "!audit-suppressed ");
+
+	return at != NULL && (at == text || at[-1] == '\n') ? strtoull(at + 18, NULL, 10) : 0;
+}
+
 static void print_row(const struct kxd_resp *r, bool json, bool first)
 {
 	char when[32] = "-", app[KXD_APP_MAX + 8];
@@ -168,6 +178,7 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 		print_libs_json(r->text);
 		printf(", \"network\": ");
 		print_net_json(net_of(r->pvm_id));
+		printf(", \"audit_suppressed\": %llu", suppressed(r->text));
 		if (r->parent_id)
 			printf(", \"parent\": %u}", r->parent_id);
 		else
@@ -190,13 +201,16 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 		printf("%-6u ", r->parent_id);
 	else
 		printf("%-6s ", "-");
-	for (const char *p = r->text; *p; p++) {
+	for (const char *p = r->text; *p && *p != '!'; p++) {
 		if (*p == '\n')
-			fputs(p[1] ? ", " : "", stdout);
+			fputs(p[1] && p[1] != '!' ? ", " : "", stdout);
 		else
 			fputc(*p, stdout);
 	}
-	printf("%s\n", r->nlibs ? "" : "-");
+	printf("%s", r->nlibs ? "" : "-");
+	if (suppressed(r->text) > 0)
+		printf(" (audit: %llu requests over its rate refused)", suppressed(r->text));
+	printf("\n");
 }
 
 int kxctl_list(const struct kxctl_cmd *cmd, int argc, char **argv)

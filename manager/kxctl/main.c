@@ -9,10 +9,13 @@
 #include "manager/kxctl/kxctl.h"
 
 static const struct kxctl_cmd cmds[] = {
-	{ "inspect", kxctl_inspect, "[--json] [--lazy] [-p PUBKEY]... [-K KEYDIR] [-L LIBDIR]... FILE",
-	  "run the ELF loader over FILE in a scratch segment and report what it saw",
+	{ "inspect", kxctl_inspect,
+	  "[--json] [--lazy] [--loader-only] [-p PUBKEY]... [-K KEYDIR] [-L LIBDIR]... FILE",
+	  "run the ELF loader and the mapper's checks over FILE in a scratch segment and report what it saw",
 	  "  --json          machine-readable report (every program header and dynamic symbol)\n"
 	  "  --lazy          lazy binding: JUMP_SLOTs keep pointing into the PLT\n"
+	  "  --loader-only   skip the mapper's pVM rules (no constructors, no data on a GOT\n"
+	  "                  page), named as not checked: for ELF files not made for a pVM\n"
 	  "  -p, --pubkey F  verify the kxsign signature against public key F (repeatable)\n"
 	  "  -K, --keydir D  ... against every *.pub key in directory D\n"
 	  "  -L, --libdir D  load the DT_NEEDED tree, searching D (repeatable, in order)\n" },

@@ -2,8 +2,9 @@
  * kxd's audit plumbing: the seal key (generated at the first start, kept
  * beside the log), the gate's log opened with it, a seal of the chain every
  * --audit-seal seconds when records were written and at stop, and rotation
- * on request (KXD_REQ_AUDIT_ROTATE).  The chain and its seals are the
- * gate's (manager/gate/audit_write.c); docs/audit-log.md section 3.
+ * on request (KXD_REQ_AUDIT_ROTATE), the default log's place, and the rate
+ * limit of each pVM's audited requests.  The chain, its seals and the
+ * records are the gate's (manager/gate/audit_*.c); docs/audit-log.md.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -160,26 +161,53 @@ int kxd_audit_open(struct kxd *d)
 	opts.backend = d->backend; /* named in every record */
 	if (d->audit_seal_ms == 0)
 		d->audit_seal_ms = KXD_AUDIT_SEAL_MS;
+	if (d->audit_rate == 0) {
+		d->audit_rate = KXD_AUDIT_RATE;
+		d->audit_burst = KXD_AUDIT_BURST;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &d->suppress_flushed);
 	if (seal_key(d) != 0)
 		return -1;
 	opts.seal_key = d->seal_key;
-	if (gate_open(d->policy, d->audit_path, &opts, &d->gate, &err) != 0) {
-		fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
-		return -1;
+	/* a kxd that was just told to stop may still be closing this log */
+	for (int tries = 0;; tries++) {
+		int rc = gate_open(d->policy, d->audit_path, &opts, &d->gate, &err);
+		struct timespec pause = { 0, 100000000L };
+
+		if (rc == 0)
+			break;
+		if (rc != -EBUSY || tries == KXD_AUDIT_LOCK_TRIES) {
+			fprintf(stderr, "kxd: %s: %s\n", d->audit_path, err.msg);
+			return -1;
+		}
+		nanosleep(&pause, NULL);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &d->sealed_at);
 	return 0;
 }
 
+static bool any_suppressed(const struct kxd *d);
+static void flush_all_suppressed(struct kxd *d, bool now);
+
+/* The poll timeout: `other`, or less when a seal or a suppressed count is due. */
 int kxd_audit_timeout(struct kxd *d, int other)
 {
-	long left;
+	struct gate_audit_stats st = { 0 };
+	long left = -1, s;
 
-	if (d->gate == NULL || gate_unsealed(d->gate) == 0)
-		return other;
-	left = d->audit_seal_ms - ms_since(&d->sealed_at);
+	if (d->gate != NULL)
+		gate_audit_stats(d->gate, &st);
+	if (st.unsealed > 0) {
+		left = d->audit_seal_ms - ms_since(&d->sealed_at);
+		left = left < 0 ? 0 : left;
+	}
+	if (any_suppressed(d)) {
+		s = KXD_AUDIT_SUPPRESS_MS - ms_since(&d->suppress_flushed);
+		s = s < 0 ? 0 : s;
+		left = left < 0 || s < left ? s : left;
+	}
 	if (left < 0)
-		left = 0;
+		return other;
 	return other >= 0 && other < left ? other : (int)left;
 }
 
@@ -187,6 +215,7 @@ void kxd_audit_tick(struct kxd *d)
 {
 	struct kx_error err;
 
+	flush_all_suppressed(d, false);
 	if (d->gate == NULL || ms_since(&d->sealed_at) < d->audit_seal_ms)
 		return;
 	if (gate_seal(d->gate, GATE_SEAL_INTERVAL, &err) != 0)
@@ -212,10 +241,192 @@ void kxd_audit_close(struct kxd *d)
 {
 	struct kx_error err;
 
+	flush_all_suppressed(d, true);
 	if (d->gate != NULL && gate_seal(d->gate, GATE_SEAL_CLOSE, &err) != 0)
 		kxd_log("%s", err.msg);
 	gate_close(d->gate);
 	d->gate = NULL;
 	kxsig_seckey_free(d->seal_key);
 	d->seal_key = NULL;
+}
+
+/* ---- the rate of a pVM's audited requests ------------------------------------------ */
+
+/*
+ * A guest that loops on a refused kx_dlopen would otherwise write a record
+ * per call until the disk is full, and then every decision on the host is
+ * refused.  Each pVM gets a token bucket (--audit-rate R/B: R tokens a
+ * second, at most B).  Every refusal the gate gives to a guest request of
+ * the pVM (link, fork, IpC object, signal: a DENY record) costs one token;
+ * allowed requests cost none (a pVM making thousands of IpC objects it may
+ * make is no flood).  With no token left, the pVM's audited requests are
+ * refused at once, without the gate, with an error for the guest, and
+ * counted; the count goes into one "suppressed" record when the pVM has a
+ * token again, every KXD_AUDIT_SUPPRESS_MS while it floods, and when kxd
+ * stops.  `kxctl list` shows the total.  Links of the image's own
+ * DT_NEEDED tree at boot are neither charged nor refused: the signed image
+ * bounds them.
+ */
+
+int kxd_audit_rate_parse(const char *arg, struct kxd *d)
+{
+	char *end;
+	unsigned long rate, burst;
+
+	errno = 0;
+	rate = strtoul(arg, &end, 10);
+	burst = rate;
+	if (errno == 0 && *end == '/')
+		burst = strtoul(end + 1, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || rate < 1 || rate > 100000 || burst < 1 ||
+	    burst > 100000)
+		return -EINVAL;
+	d->audit_rate = (unsigned)rate;
+	d->audit_burst = (unsigned)burst;
+	return 0;
+}
+
+static bool audited_request(const struct kxmon_msg *m)
+{
+	return (m->type == KXMON_MSG_LINK_REQ && !m->u.link_req.at_boot) ||
+	       m->type == KXMON_MSG_FORK_REQ || m->type == KXMON_MSG_KILL_REQ ||
+	       (m->type == KXMON_MSG_IPC_REQ && m->u.ipc_req.op == KXMON_IPC_GET);
+}
+
+static void refill(struct kxd *d, struct kxd_pvm *p)
+{
+	struct timespec now;
+	double add;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (p->audit_refill.tv_sec == 0 && p->audit_refill.tv_nsec == 0) {
+		p->audit_tokens = d->audit_burst; /* a new pVM starts full */
+	} else {
+		add = (double)(now.tv_sec - p->audit_refill.tv_sec) +
+		      (double)(now.tv_nsec - p->audit_refill.tv_nsec) / 1e9;
+		p->audit_tokens += add * d->audit_rate;
+		if (p->audit_tokens > d->audit_burst)
+			p->audit_tokens = d->audit_burst;
+	}
+	p->audit_refill = now;
+}
+
+/* The suppressed count into the log; kept for later when it cannot be written. */
+static void flush_suppressed(struct kxd *d, struct kxd_pvm *p)
+{
+	struct gate_subject self;
+	char why[128];
+
+	if (p->audit_suppressed == 0 || d->gate == NULL)
+		return;
+	kxd_pvm_subject(p, &self);
+	snprintf(why, sizeof(why), "pVM %llu was over its audit rate (%u a second, at most %u)",
+		 (unsigned long long)p->id, d->audit_rate, d->audit_burst);
+	if (gate_audit_suppressed(d->gate, &self, p->audit_suppressed, why) == 0)
+		p->audit_suppressed = 0;
+}
+
+/* Refuse `in` without asking the gate: an error for the guest. */
+static void refuse(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	static const char why[] = "refused: over the pVM's audit rate (kxd --audit-rate)";
+	struct kxmon_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.size = sizeof(msg);
+	msg.seq = in->seq;
+	switch (in->type) {
+	case KXMON_MSG_LINK_REQ:
+		msg.type = KXMON_MSG_LINK_RESP;
+		snprintf(msg.u.link.name, sizeof(msg.u.link.name), "%s", in->u.link_req.name);
+		snprintf(msg.u.link.reason, sizeof(msg.u.link.reason), "%s", why);
+		break;
+	case KXMON_MSG_FORK_REQ:
+		msg.type = KXMON_MSG_FORK_RESP;
+		msg.u.fork.error = -EAGAIN;
+		snprintf(msg.u.fork.reason, sizeof(msg.u.fork.reason), "%s", why);
+		break;
+	case KXMON_MSG_IPC_REQ:
+		msg.type = KXMON_MSG_IPC_RESP;
+		msg.u.ipc_resp.result = -EAGAIN;
+		snprintf(msg.u.ipc_resp.reason, sizeof(msg.u.ipc_resp.reason), "%s", why);
+		break;
+	default: /* KILL_REQ: the channel admits -EACCES */
+		msg.type = KXMON_MSG_KILL_RESP;
+		msg.u.sig = in->u.sig;
+		msg.u.sig.result = -EACCES;
+		break;
+	}
+	if (kxd_send(p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+		kxd_pvm_end(d, p, "ended by kxd: cannot answer on its channel");
+}
+
+static uint64_t denials(struct kxd *d)
+{
+	struct gate_audit_stats st = { 0 };
+
+	if (d->gate != NULL)
+		gate_audit_stats(d->gate, &st);
+	return st.denials;
+}
+
+bool kxd_audit_limited(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	if (!audited_request(in))
+		return false;
+	refill(d, p);
+	if (p->audit_tokens >= 1.0) {
+		flush_suppressed(d, p); /* the flood is over: say how big it was */
+		d->denials_before = denials(d);
+		return false;
+	}
+	if (p->audit_suppressed_total++ == 0 || p->audit_suppressed == 0)
+		kxd_log("pVM %llu (%s): over its audit rate; its requests are refused and "
+			"counted until it slows down", (unsigned long long)p->id, p->app);
+	p->audit_suppressed++;
+	refuse(d, p, in);
+	return true;
+}
+
+/* Every KXD_AUDIT_SUPPRESS_MS: the counts of pVMs that still flood. */
+static void flush_all_suppressed(struct kxd *d, bool now)
+{
+	if (!now && ms_since(&d->suppress_flushed) < KXD_AUDIT_SUPPRESS_MS)
+		return;
+	for (int i = 0; i < KXD_MAX_PVMS; i++)
+		if (d->pvms[i].used)
+			flush_suppressed(d, &d->pvms[i]);
+	clock_gettime(CLOCK_MONOTONIC, &d->suppress_flushed);
+}
+
+static bool any_suppressed(const struct kxd *d)
+{
+	for (int i = 0; i < KXD_MAX_PVMS; i++)
+		if (d->pvms[i].used && d->pvms[i].audit_suppressed > 0)
+			return true;
+	return false;
+}
+
+void kxd_audit_charge(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	uint64_t now;
+
+	if (!audited_request(in))
+		return;
+	now = denials(d);
+	if (now > d->denials_before)
+		p->audit_tokens -= (double)(now - d->denials_before);
+	if (p->audit_tokens < 0)
+		p->audit_tokens = 0;
+}
+
+size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size)
+{
+	int n;
+
+	if (p->audit_suppressed_total == 0 || size == 0)
+		return 0;
+	n = snprintf(buf, size, "!audit-suppressed %llu\n",
+		     (unsigned long long)p->audit_suppressed_total);
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }

@@ -253,6 +253,8 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 			kxd_pvm_lost(d, p); /* nothing to reap */
 		return 0;
 	}
+	if (kxd_audit_limited(d, p, &msg)) /* audit.c: over its rate, answered */
+		return 1;
 	switch (msg.type) {
 	case KXMON_MSG_HELLO:
 		hello(d, p, &msg);
@@ -299,6 +301,7 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 			p->state = KXD_PVM_POOLED;
 		break;
 	}
+	kxd_audit_charge(d, p, &msg); /* audit.c: its refusals cost tokens */
 	return 1;
 }
 

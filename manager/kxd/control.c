@@ -167,6 +167,7 @@ static void do_list(struct kxd *d, int ci)
 				break;
 			used += (size_t)n;
 		}
+		used += kxd_audit_list_note(p, libs + used, sizeof(libs) - used); /* audit.c */
 		if (kxd_reply(d, ci, KXD_RESP_PVM, p, "%s", libs) != 0)
 			return;
 	}

@@ -80,6 +80,12 @@ struct kxd_pvm {
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
 	struct kxd_pvm_net net; /* network (net.c) */
+	/* The audit rate (audit.c): a token bucket of guest requests the gate
+	 * would record; refill time 0: not started (full). */
+	double audit_tokens;
+	struct timespec audit_refill;     /* CLOCK_MONOTONIC */
+	uint64_t audit_suppressed;        /* refused, not yet in a "suppressed" record */
+	uint64_t audit_suppressed_total;  /* refused over its life (kxctl list) */
 };
 
 /* Answers a client has not read yet (control.c): kxd never blocks on a
@@ -147,6 +153,9 @@ struct kxd {
 	struct kxsig_seckey *seal_key;
 	char seal_keyid[2 * KXSIG_KEYID_BYTES + 1];
 	struct timespec sealed_at;  /* CLOCK_MONOTONIC */
+	unsigned audit_rate, audit_burst; /* --audit-rate R/B: per pVM */
+	uint64_t denials_before;          /* the gate's DENY count before a guest request */
+	struct timespec suppress_flushed; /* the last write of suppressed counts */
 };
 
 /* kxd's log lines (stderr): "kxd: ..." */
@@ -166,6 +175,20 @@ int kxd_audit_timeout(struct kxd *d, int other);     /* poll timeout: ms to the 
 void kxd_audit_tick(struct kxd *d);                  /* seal when due */
 void kxd_audit_rotate(struct kxd *d, int ci);        /* KXD_REQ_AUDIT_ROTATE */
 void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL gate fine */
+#define KXD_AUDIT_RATE 20            /* --audit-rate default: 20 refusals a second per pVM... */
+#define KXD_AUDIT_BURST 100          /* ...at most 100 at once */
+#define KXD_AUDIT_SUPPRESS_MS 10000L /* a flooding pVM's count is written this often */
+#define KXD_AUDIT_LOCK_TRIES 100     /* 10 s for a stopping kxd to let go of the log */
+int kxd_audit_rate_parse(const char *arg, struct kxd *d); /* "R" or "R/B"; 0 or -EINVAL */
+/* A guest request the gate would decide and record, from a pVM with no
+ * token left: refused here (an error for the guest, counted), true; else
+ * false, and kxd_audit_charge() after handling it takes a token for each
+ * DENY the gate gave meanwhile. */
+bool kxd_audit_limited(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+void kxd_audit_charge(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in);
+/* "!audit-suppressed N\n" for a LIST row when the pVM was ever limited;
+ * the bytes written. */
+size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size);
 
 /* control.c */
 void kxd_client_accept(struct kxd *d);

@@ -42,6 +42,7 @@ static const struct option_row {
 	{ "audit-key", 'K', "PATH", "seal key, made at first start (default: audit-seal.key beside the log)" },
 	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
 	{ "audit-sync", 'Y', "MODE", "always, group (default) or interval=MS: see kxd(8)" },
+	{ "audit-rate", 'R', "R[/B]", "per pVM, R refused guest requests a second, B at once (20/100)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
 	{ "backend", 'b', "NAME", "the hypervisor every pVM runs on: kvm (default), xen" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },
@@ -123,6 +124,12 @@ static int parse_options(struct kxd *d, int argc, char **argv)
 		case 'E':
 			if (kxd_audit_seal_parse(optarg, &d->audit_seal_ms) != 0) {
 				fprintf(stderr, "kxd: --audit-seal: want 1..86400 seconds\n");
+				return -1;
+			}
+			break;
+		case 'R':
+			if (kxd_audit_rate_parse(optarg, d) != 0) {
+				fprintf(stderr, "kxd: --audit-rate: want R or R/B, 1..100000\n");
 				return -1;
 			}
 			break;

@@ -352,11 +352,13 @@ static int time_modes(const struct bench *b, uint64_t *t, int n, uint64_t linux_
 	} modes[] = {
 		{"always", {.sync = GATE_SYNC_ALWAYS}},
 		{"group", {.sync = GATE_SYNC_GROUP}},
+		{"group -pre", {.sync = GATE_SYNC_GROUP, .flags = GATE_OPT_NO_PREALLOC}},
 		{"interval", {.sync = GATE_SYNC_INTERVAL, .sync_interval_ms = 100}},
 		{"nosync", {.flags = GATE_OPT_NO_SYNC}},
 	};
 
-	printf("audit sync modes (kxd --audit-sync; interval=100; nosync: benchmarks only):\n");
+	printf("audit sync modes (kxd --audit-sync; interval=100; -pre: the log not allocated "
+	       "ahead; nosync: benchmarks only):\n");
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (time_mode(b, modes[i].name, &modes[i].opts, t, n, linux_ns) != 0)
 			return -1;

@@ -189,3 +189,24 @@ verify() {
 		"$BATS_TEST_TMPDIR/via-socket.log" || explain "kxctl audit reads that file"
 	! grep -q audit.log "$BATS_TEST_TMPDIR/run-kx.txt" || explain "nothing in /run/kx"
 }
+
+@test "flooding: a pVM over its audit rate gets errors, one suppressed record, and kxctl list shows it" {
+	start_kxd --monitor "$FAKE" --audit-rate 1/10
+	ctl run "$FX/hello.kxe" dlopen $(for i in $(seq 40); do printf 'nothere.so '; done)
+	[ "$status" -eq 0 ] || explain "want 0"
+	refused=$(grep -c "over the pVM's audit rate" <<<"$output")
+	recorded=$(grep -c "not found in any --libdir" <<<"$output")
+	[ "$((refused + recorded))" -eq 40 ] || explain "every request answered"
+	[ "$refused" -ge 25 ] && [ "$recorded" -ge 10 ] || explain "the burst, then refusals"
+	ctl list
+	[[ "$output" == *"(audit: $refused requests over its rate refused)"* ]] || explain "list"
+	ctl list --json
+	[[ "$output" == *"\"audit_suppressed\": $refused"* ]] || explain "list --json"
+	stop_kxd
+	[ "$(grep -c '"op":"link"' "$AUDIT")" -eq "$recorded" ] || explain "one record per decided link"
+	grep -q "\"event\":\"suppressed\",\"subject\":{\"kind\":\"pvm\",\"pvm\":1,[^}]*},\"count\":$refused," "$AUDIT" ||
+		explain "one suppressed record with the count"
+	grep -q "pVM 1 (hello): over its audit rate" "$SOCK.log" || explain "kxd's log says so"
+	verify "$AUDIT"
+	[ "$status" -eq 0 ] || explain "the chain is whole"
+}

@@ -4,7 +4,8 @@
 usage: differential.py KXCTL [LIBRARY...]
 
 For each Debian shared library found (by default the list below, located
-through `ldconfig -p`), `kxctl inspect --json -L DIR` must accept the library
+through `ldconfig -p`), `kxctl inspect --loader-only --json -L DIR` (the
+loader's view: host libraries are not pVM modules) must accept the library
 with its whole DT_NEEDED tree mapped and relocated (no unresolved symbol), and
 its view of every program header (`readelf -lW`) and every dynamic symbol
 (`readelf --dyn-syms -W`) must match readelf's exactly.  Prints each library
@@ -104,7 +105,7 @@ def compare(what, mine, theirs, keys):
 def check(kxctl, path):
     """Returns (errors, summary)."""
     libdir = os.path.dirname(os.path.realpath(path))
-    out = run(kxctl, "inspect", "--json", "-L", libdir, path)
+    out = run(kxctl, "inspect", "--loader-only", "--json", "-L", libdir, path)
     if out.returncode != 0:
         return ["kxctl inspect exited %d: %s" % (out.returncode, out.stderr.strip())], ""
     rep = json.loads(out.stdout)

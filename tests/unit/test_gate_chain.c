@@ -15,6 +15,7 @@
  * there is room again says how many decisions were denied unlogged.  (The
  * same on a real full tmpfs, through kxd: tests/cli/kxd-audit.bats.)
  */
+#define _GNU_SOURCE /* fallocate */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -136,6 +137,14 @@ static void rechain(struct lines *l, size_t from)
 	}
 }
 
+static struct gate_audit_stats stats_of(struct gate *g)
+{
+	struct gate_audit_stats st;
+
+	gate_audit_stats(g, &st);
+	return st;
+}
+
 static struct kxsig_pubkey pub(const struct gx *x, enum gx_key k)
 {
 	struct kxsig_pubkey p;
@@ -190,9 +199,9 @@ static void sealed_log(struct gx *x, struct lines *l)
 		assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
 	assert_int_equal(gate_link(x->gate, &self, &self, "libgood", f.bytes, f.len, &d), 0);
 	assert_int_equal(d.verdict, KXP_ALLOW);
-	assert_int_equal(gate_unsealed(x->gate), 5);
+	assert_int_equal(stats_of(x->gate).unsealed, 5);
 	assert_int_equal(gate_seal(x->gate, GATE_SEAL_INTERVAL, &err), 0);
-	assert_int_equal(gate_unsealed(x->gate), 0);
+	assert_int_equal(stats_of(x->gate).unsealed, 0);
 	/* nothing new: no seal */
 	assert_int_equal(gate_seal(x->gate, GATE_SEAL_INTERVAL, &err), 0);
 	for (int i = 0; i < 2; i++)
@@ -445,7 +454,7 @@ static void test_disk_full(void **state)
 	assert_int_equal(rc, -EFBIG);
 	assert_int_equal(d.verdict, KXP_DENY);
 	assert_int_equal(size_of(x->log), size);
-	assert_int_equal(gate_unlogged(x->gate), 2);
+	assert_int_equal(stats_of(x->gate).unlogged, 2);
 	/* a seal cannot be written either, and leaves nothing behind */
 	assert_int_equal(gate_seal(x->gate, GATE_SEAL_INTERVAL, &err), -EFBIG);
 	assert_int_equal(size_of(x->log), size);
@@ -454,7 +463,7 @@ static void test_disk_full(void **state)
 	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
 	assert_int_equal(d.verdict, KXP_ALLOW);
 	assert_int_equal(d.seq, 4);
-	assert_int_equal(gate_unlogged(x->gate), 0);
+	assert_int_equal(stats_of(x->gate).unlogged, 0);
 	assert_int_equal(gx_read_log(x->log, recs, 8), 4);
 	assert_string_equal(recs[2].op, "audit");
 	assert_string_equal(recs[2].event, "unlogged");
@@ -470,6 +479,42 @@ static void test_disk_full(void **state)
 		fail_msg("%s", rep.problem);
 	free_lines(&l);
 	gx_file_free(&f);
+}
+
+/* Bytes someone else appended to the log (not through the gate) are never
+ * cut by the gate's cut-back after a failed write; the verifier names them. */
+static void test_foreign_bytes(void **state)
+{
+	struct gx *x = *state;
+	static const char foreign[] = "{\"written\":\"by someone else\"}\n";
+	struct rlimit old, lim;
+	struct gate_decision d;
+	struct gate_verify_report rep;
+	struct lines l;
+	off_t size;
+	int fd;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	fd = open(x->log, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, foreign, sizeof(foreign) - 1), sizeof(foreign) - 1);
+	close(fd);
+	size = size_of(x->log);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)size + 20;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), -EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(size_of(x->log), size); /* the foreign line is whole */
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	read_lines(x->log, &l);
+	assert_int_equal(l.n, 5); /* open, fork, foreign, unlogged, fork */
+	assert_string_equal(l.line[2], "{\"written\":\"by someone else\"}");
+	verify_one(x, &l, GATE_VERIFY_LIVE, &rep);
+	expect_problem(&rep, 3, "not a record");
+	free_lines(&l);
 }
 
 /* ---- durability modes ---------------------------------------------------------- */
@@ -556,6 +601,39 @@ static void test_sync_modes(void **state)
 	}
 }
 
+/* The log is allocated ahead (FALLOC_FL_KEEP_SIZE), invisibly: its size is
+ * its records; with GATE_OPT_NO_PREALLOC it is not. */
+static void test_prealloc(void **state)
+{
+	struct gx *x = *state;
+	struct gate_opts opts = {0};
+	struct gate_decision d;
+	struct stat st;
+	char probe[PATH_MAX + 8];
+	int fd;
+
+	snprintf(probe, sizeof(probe), "%s.probe", x->log);
+	fd = open(probe, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) != 0) {
+		print_message("no fallocate on this file system: only the fallback is tested\n");
+		close(fd);
+		return;
+	}
+	close(fd);
+	for (int off = 0; off < 2; off++) {
+		opts.flags = off ? GATE_OPT_NO_PREALLOC : 0;
+		gx_reopen(x, &opts);
+		assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+		assert_int_equal(stat(x->log, &st), 0);
+		assert_true(st.st_size < 4096);
+		if (off)
+			assert_true((off_t)st.st_blocks * 512 < (off_t)64 << 10);
+		else
+			assert_true((off_t)st.st_blocks * 512 >= (off_t)256 << 10);
+	}
+}
+
 /* Group commit from threads: every decision allowed and recorded once, the
  * chain whole; the flushes are at most one per decision (shared when
  * decisions overlap). */
@@ -617,7 +695,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotate_and_restart, gx_gate_setup,
 						gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_bytes, gx_gate_setup,
+						gx_gate_teardown),
 		cmocka_unit_test(test_sync_parse),
+		cmocka_unit_test_setup_teardown(test_prealloc, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_modes, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_group_threads, gx_gate_setup,
 						gx_gate_teardown),
