@@ -82,20 +82,30 @@ int kxd_jail_argv(struct kxd *d, const struct kxd_pvm *p, const char *app,
 	return 0;
 }
 
-int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen)
+void kxd_jail_forked(struct kxd *d, struct kxd_pvm *p)
 {
 	char name[JAIL_CGROUP_NAME_MAX];
 	struct jail_limits l;
+	struct kx_error err;
+
+	if (d->no_jail)
+		return;
+	limits_of(d, p->app, &l);
+	kxd_jail_name(p, name, sizeof(name));
+	if (jail_cgroup_make(name, &l, &err) != 0) /* the join at HELLO fails: ended */
+		kxd_log("pVM %llu: %s", (unsigned long long)p->id, err.msg);
+}
+
+int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen)
+{
+	char name[JAIL_CGROUP_NAME_MAX];
 	struct kx_error err;
 	int rc;
 
 	if (d->no_jail)
 		return 0;
-	limits_of(d, p->app, &l);
 	kxd_jail_name(p, name, sizeof(name));
-	rc = jail_cgroup_make(name, &l, &err);
-	if (rc == 0)
-		rc = jail_cgroup_join(name, p->pid, &err);
+	rc = jail_cgroup_join(name, p->pid, &err);
 	if (rc != 0)
 		snprintf(why, whylen, "ended by kxd: the forked child's jail: %s", err.msg);
 	return rc;
@@ -115,15 +125,19 @@ void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p)
 		kxd_log("pVM %llu: the app's limits: %s", (unsigned long long)p->id, err.msg);
 }
 
-void kxd_jail_ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
+void kxd_jail_report(struct kxd_pvm *p, int wstatus)
 {
-	char name[JAIL_CGROUP_NAME_MAX];
-
 	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGSYS && !p->report[0]) {
 		snprintf(p->report, sizeof(p->report),
 			 "killed by its jail: a system call outside kxmon's allowlist (SIGSYS)");
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, p->report);
 	}
+}
+
+void kxd_jail_gone(struct kxd *d, struct kxd_pvm *p)
+{
+	char name[JAIL_CGROUP_NAME_MAX];
+
 	if (d->no_jail)
 		return;
 	kxd_jail_name(p, name, sizeof(name));
