@@ -121,7 +121,8 @@ void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p)
 		return;
 	limits_of(d, p->app, &l);
 	kxd_jail_name(p, name, sizeof(name));
-	if (jail_cgroup_make(name, &l, &err) != 0)
+	/* The join: a cpu limit the placeholder had not is a new v1 group. */
+	if (jail_cgroup_make(name, &l, &err) != 0 || jail_cgroup_join(name, p->pid, &err) != 0)
 		kxd_log("pVM %llu: the app's limits: %s", (unsigned long long)p->id, err.msg);
 }
 
