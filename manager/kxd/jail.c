@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -82,7 +83,8 @@ int kxd_jail_argv(struct kxd *d, const struct kxd_pvm *p, const char *app,
 	return 0;
 }
 
-void kxd_jail_forked(struct kxd *d, struct kxd_pvm *p)
+/* p's group with its app's limits, and p moved there if join. */
+static void make_group(struct kxd *d, struct kxd_pvm *p, bool join)
 {
 	char name[JAIL_CGROUP_NAME_MAX];
 	struct jail_limits l;
@@ -92,8 +94,13 @@ void kxd_jail_forked(struct kxd *d, struct kxd_pvm *p)
 		return;
 	limits_of(d, p->app, &l);
 	kxd_jail_name(p, name, sizeof(name));
-	if (jail_cgroup_make(name, &l, &err) != 0) /* the join at HELLO fails: ended */
-		kxd_log("pVM %llu: %s", (unsigned long long)p->id, err.msg);
+	if (jail_cgroup_make(name, &l, &err) != 0 || (join && jail_cgroup_join(name, p->pid, &err) != 0))
+		kxd_log("pVM %llu: its cgroup: %s", (unsigned long long)p->id, err.msg);
+}
+
+void kxd_jail_forked(struct kxd *d, struct kxd_pvm *p)
+{
+	make_group(d, p, false); /* on failure the join at HELLO fails: the child is ended */
 }
 
 int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen)
@@ -113,17 +120,7 @@ int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen)
 
 void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p)
 {
-	char name[JAIL_CGROUP_NAME_MAX];
-	struct jail_limits l;
-	struct kx_error err;
-
-	if (d->no_jail)
-		return;
-	limits_of(d, p->app, &l);
-	kxd_jail_name(p, name, sizeof(name));
-	/* The join: a cpu limit the placeholder had not is a new v1 group. */
-	if (jail_cgroup_make(name, &l, &err) != 0 || jail_cgroup_join(name, p->pid, &err) != 0)
-		kxd_log("pVM %llu: the app's limits: %s", (unsigned long long)p->id, err.msg);
+	make_group(d, p, true); /* the join: a cpu limit the placeholder had no v1 group for */
 }
 
 void kxd_jail_report(struct kxd_pvm *p, int wstatus)
