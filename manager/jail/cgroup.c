@@ -36,12 +36,21 @@
 
 static const char *const v1_controllers[] = {"memory", "cpu", "pids"};
 #define N_V1 (sizeof(v1_controllers) / sizeof(v1_controllers[0]))
+/* A v1 cpu group is made only for a cpu limit: every group under kx/ is
+ * one more level of the fair scheduler, and without a limit it only makes
+ * the monitors share one entity's time against the rest of the host
+ * (measured: a pVM fork 3-4x slower on a loaded host; docs/jail.md). */
+#define CPU_INDEX 1
 
+/* Asked once per process: the hierarchy does not change under it. */
 static bool is_v2(void)
 {
+	static int v2 = -1;
 	struct statfs st;
 
-	return statfs(CG_ROOT, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+	if (v2 < 0)
+		v2 = statfs(CG_ROOT, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+	return v2 == 1;
 }
 
 static bool name_ok(const char *name)
@@ -58,7 +67,7 @@ static bool name_ok(const char *name)
 /* The caller's own group under controller (v2: controller NULL), from
  * /proc/self/cgroup: "/" or "/a/b".  kx's groups nest under it, so a kxd
  * (or a kxmon run by hand) inside a delegated group stays inside it. */
-static int own_group(const char *controller, char *out, size_t size)
+static int read_own_group(const char *controller, char *out, size_t size)
 {
 	char line[512];
 	FILE *f = fopen("/proc/self/cgroup", "re");
@@ -86,6 +95,34 @@ static int own_group(const char *controller, char *out, size_t size)
 	}
 	fclose(f);
 	return rc;
+}
+
+/* read_own_group, remembered per controller: kxd asks at every fork, and
+ * a process's own group (kxd's, a kxmon's before it joins kx/NAME) stays. */
+static int own_group(const char *controller, char *out, size_t size)
+{
+	static struct {
+		char controller[16];
+		char path[256];
+	} cache[N_V1 + 1];
+	static size_t ncache;
+	const char *key = controller ? controller : "";
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ncache; i++)
+		if (strcmp(cache[i].controller, key) == 0)
+			break;
+	if (i == ncache) {
+		if (ncache == N_V1 + 1 || strlen(key) >= sizeof(cache[0].controller))
+			return read_own_group(controller, out, size);
+		rc = read_own_group(controller, cache[i].path, sizeof(cache[i].path));
+		if (rc != 0)
+			return rc;
+		snprintf(cache[i].controller, sizeof(cache[i].controller), "%s", key);
+		ncache++;
+	}
+	return snprintf(out, size, "%s", cache[i].path) >= (int)size ? -ENAMETOOLONG : 0;
 }
 
 /* kx/NAME's directory under controller (v2: the one hierarchy), inside the
@@ -195,6 +232,8 @@ static int make_v1(const char *name, const struct jail_limits *l, struct kx_erro
 	int rc;
 
 	for (size_t i = 0; i < N_V1; i++) {
+		if (i == CPU_INDEX && l->cpu_milli == 0)
+			continue; /* no limit: no group (see CPU_INDEX) */
 		if ((rc = group_dir(v1_controllers[i], NULL, kx, sizeof(kx))) != 0 ||
 		    (rc = group_dir(v1_controllers[i], name, dir, sizeof(dir))) != 0)
 			return kx_err(err, rc, "cgroup %s: the caller's own group: %s", name, strerror(-rc));
@@ -253,6 +292,8 @@ int jail_cgroup_join(const char *name, pid_t pid, struct kx_error *err)
 	for (size_t i = 0; i < N_V1; i++) {
 		if ((rc = group_dir(v1_controllers[i], name, dir, sizeof(dir))) != 0)
 			return kx_err(err, rc, "cgroup %s: the caller's own group: %s", name, strerror(-rc));
+		if (i == CPU_INDEX && access(dir, F_OK) != 0)
+			continue; /* made without a cpu limit */
 		if ((rc = write_knob(dir, "cgroup.procs", text, err)) != 0)
 			return rc;
 	}

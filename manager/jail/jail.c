@@ -105,10 +105,20 @@ static int drop_ids(uid_t uid, gid_t gid, struct kx_error *err)
 	return 0;
 }
 
+#if JAIL_SANITIZED
+/* LeakSanitizer: check now, and not again at exit (where it would need
+ * ptrace and /proc, and be killed by the filter). */
+extern void __lsan_do_leak_check(void) __attribute__((weak));
+#endif
+
 int jail_enter(const struct jail_config *cfg, struct kx_error *err)
 {
 	int rc;
 
+#if JAIL_SANITIZED
+	if (__lsan_do_leak_check != NULL)
+		__lsan_do_leak_check();
+#endif
 	if (cfg->uid == 0 || cfg->gid == 0)
 		return kx_err(err, -EINVAL, "jail: the monitor's uid and gid must not be 0");
 	if (cfg->cgroup != NULL) {

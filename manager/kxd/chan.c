@@ -155,6 +155,8 @@ static void fork_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 		close(child_fd); /* only the child keeps its end */
 	if (rc != 0)
 		malformed(d, p, "cannot answer on the channel");
+	else if (msg.u.fork.allow)
+		kxd_jail_forked(d, child); /* while the parent forks: joined at HELLO */
 }
 
 void kxd_wait_answer(struct kxd *d, struct kxd_pvm *p, struct kxd_pvm *c)

@@ -245,13 +245,17 @@ int kxd_jail_argv(struct kxd *d, const struct kxd_pvm *p, const char *app,
 		  char *const *mon_argv, struct kxd_jail_args *out);
 /* The cgroup kx/NAME of pVM p. */
 void kxd_jail_name(const struct kxd_pvm *p, char *out, size_t size);
-/* A forked monitor (pid known): its own cgroup, made and joined.  0, or
- * -errno with why (the caller ends it). */
+/* A fork was allowed: make the child's cgroup while the parent forks. */
+void kxd_jail_forked(struct kxd *d, struct kxd_pvm *p);
+/* A forked monitor (pid known, from its HELLO): into its own cgroup.  0,
+ * or -errno with why (the caller ends it). */
 int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen);
 /* A pooled pVM became its app's: the app's limits on its cgroup. */
 void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p);
-/* p was reaped: say so if its jail killed it (SIGSYS), remove its group. */
-void kxd_jail_ended(struct kxd *d, struct kxd_pvm *p, int wstatus);
+/* p was reaped: its report says so if its jail killed it (SIGSYS). */
+void kxd_jail_report(struct kxd_pvm *p, int wstatus);
+/* p ended: remove its cgroup. */
+void kxd_jail_gone(struct kxd *d, struct kxd_pvm *p);
 
 /* chan.c */
 /* Handle one message; 1 if one was handled, 0 if none was waiting (or the

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -82,26 +83,8 @@ int kxd_jail_argv(struct kxd *d, const struct kxd_pvm *p, const char *app,
 	return 0;
 }
 
-int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen)
-{
-	char name[JAIL_CGROUP_NAME_MAX];
-	struct jail_limits l;
-	struct kx_error err;
-	int rc;
-
-	if (d->no_jail)
-		return 0;
-	limits_of(d, p->app, &l);
-	kxd_jail_name(p, name, sizeof(name));
-	rc = jail_cgroup_make(name, &l, &err);
-	if (rc == 0)
-		rc = jail_cgroup_join(name, p->pid, &err);
-	if (rc != 0)
-		snprintf(why, whylen, "ended by kxd: the forked child's jail: %s", err.msg);
-	return rc;
-}
-
-void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p)
+/* p's group with its app's limits, and p moved there if join. */
+static void make_group(struct kxd *d, struct kxd_pvm *p, bool join)
 {
 	char name[JAIL_CGROUP_NAME_MAX];
 	struct jail_limits l;
@@ -111,19 +94,48 @@ void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p)
 		return;
 	limits_of(d, p->app, &l);
 	kxd_jail_name(p, name, sizeof(name));
-	if (jail_cgroup_make(name, &l, &err) != 0)
-		kxd_log("pVM %llu: the app's limits: %s", (unsigned long long)p->id, err.msg);
+	if (jail_cgroup_make(name, &l, &err) != 0 || (join && jail_cgroup_join(name, p->pid, &err) != 0))
+		kxd_log("pVM %llu: its cgroup: %s", (unsigned long long)p->id, err.msg);
 }
 
-void kxd_jail_ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
+void kxd_jail_forked(struct kxd *d, struct kxd_pvm *p)
+{
+	make_group(d, p, false); /* on failure the join at HELLO fails: the child is ended */
+}
+
+int kxd_jail_child(struct kxd *d, struct kxd_pvm *p, char *why, size_t whylen)
 {
 	char name[JAIL_CGROUP_NAME_MAX];
+	struct kx_error err;
+	int rc;
 
+	if (d->no_jail)
+		return 0;
+	kxd_jail_name(p, name, sizeof(name));
+	rc = jail_cgroup_join(name, p->pid, &err);
+	if (rc != 0)
+		snprintf(why, whylen, "ended by kxd: the forked child's jail: %s", err.msg);
+	return rc;
+}
+
+void kxd_jail_recycled(struct kxd *d, struct kxd_pvm *p)
+{
+	make_group(d, p, true); /* the join: a cpu limit the placeholder had no v1 group for */
+}
+
+void kxd_jail_report(struct kxd_pvm *p, int wstatus)
+{
 	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGSYS && !p->report[0]) {
 		snprintf(p->report, sizeof(p->report),
 			 "killed by its jail: a system call outside kxmon's allowlist (SIGSYS)");
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, p->report);
 	}
+}
+
+void kxd_jail_gone(struct kxd *d, struct kxd_pvm *p)
+{
+	char name[JAIL_CGROUP_NAME_MAX];
+
 	if (d->no_jail)
 		return;
 	kxd_jail_name(p, name, sizeof(name));

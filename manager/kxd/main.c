@@ -436,12 +436,10 @@ static void shutdown_all(struct kxd *d)
 {
 	for (int i = 0; i < KXD_MAX_PVMS; i++)
 		if (d->pvms[i].used && d->pvms[i].pid > 0) {
-			int wstatus = 0;
-
 			kxd_pvm_end(d, &d->pvms[i], "kxd stopped");
-			while (waitpid(d->pvms[i].pid, &wstatus, 0) < 0 && errno == EINTR)
+			while (waitpid(d->pvms[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
-			kxd_jail_ended(d, &d->pvms[i], wstatus); /* its cgroup */
+			kxd_jail_gone(d, &d->pvms[i]); /* its cgroup */
 			d->pvms[i].pid = 0;
 		}
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)

@@ -272,7 +272,7 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 
 	while (p->chan >= 0 && kxd_chan_readable(d, p) > 0)
 		;
-	kxd_jail_ended(d, p, wstatus);
+	kxd_jail_report(p, wstatus); /* before the report goes out */
 	kxd_ipc_gone(d, p); /* its peers see it go (docs/ipc.md) */
 	if (p->chan >= 0) {
 		close(p->chan);
@@ -300,6 +300,7 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 	end_children(d, p);
 	if (idle_pool)
 		kxd_pool_refill_later(d);
+	kxd_jail_gone(d, p); /* its cgroup, once everyone waiting has the answer */
 }
 
 void kxd_pvm_ended(struct kxd *d, struct kxd_pvm *p, int wstatus)

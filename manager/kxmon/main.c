@@ -345,6 +345,8 @@ static int enter_jail(const struct options *opt, const struct hv_backend *be,
 	};
 	cfg.ioctls = hv_backend_ioctls(be, &cfg.nioctls);
 	rc = jail_enter(&cfg, err);
+	if (rc == -EPERM || rc == -EACCES)
+		kx_err_wrap(err, rc, "kxmon must be root to jail itself (--no-jail: debugging only)");
 	if (rc == 0 && getenv("KXMON_TEST_JAIL_FORBIDDEN") != NULL)
 		syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY); /* killed here */
 	return rc;

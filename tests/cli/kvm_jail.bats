@@ -169,6 +169,9 @@ start_spin() {
 	msg=$(jailed "$RUNNER") || explain "$msg"
 	f=$(cg_file "$RUNNER" pids pids.max)
 	[[ "$f" == */kx/kxmon-$RUNNER/pids.max ]] && [ "$(cat "$f")" = 64 ] || explain "cgroup $f"
+	# no cpu limit asked: no cpu group (one more level of the scheduler)
+	[ -f /sys/fs/cgroup/cgroup.controllers ] || [[ "$(cg_file "$RUNNER" cpu x)" != */kx/* ]] ||
+		explain "a cpu group without a cpu limit"
 	kill "$RUNNER"
 	RUNNER=
 	run -159 env KXMON_TEST_JAIL_FORBIDDEN=1 "$KX_BIN/kxmon" "$KX_BUILD/guest/hello.kxe"
