@@ -193,6 +193,7 @@ include guest/libc/module.mk
 include guest/posix/module.mk
 include guest/sdk/module.mk
 include tests/libc/module.mk
+include tests/sqlite/module.mk # posix-fs: SQLite's shell, unmodified
 
 # The Xen PV platform layer, its images and its host-side tests.
 include guest/xen/module.mk
