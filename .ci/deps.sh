@@ -7,6 +7,8 @@ set -eu
 PACKAGES="make gcc clang llvm libclang-rt-14-dev pkg-config binutils \
 libsodium-dev libyaml-dev libdw-dev flex bison libcmocka-dev bats afl++ libxen-dev \
 python3 python3-cryptography graphviz dpkg-dev xz-utils qemu-system-x86 cpio"
+# posix-fs: tclsh makes SQLite's amalgamation (tests/sqlite/)
+PACKAGES="$PACKAGES tcl"
 
 # jail (manager/jail): the monitor's seccomp allowlists.
 PACKAGES="$PACKAGES libseccomp-dev"

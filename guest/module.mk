@@ -194,6 +194,7 @@ include guest/posix/module.mk
 include guest/net/module.mk
 include guest/sdk/module.mk
 include tests/libc/module.mk
+include tests/sqlite/module.mk # posix-fs: SQLite's shell, unmodified
 
 # The Xen PV platform layer, its images and its host-side tests.
 include guest/xen/module.mk

@@ -48,17 +48,6 @@ struct ep {
 
 static const struct kx_file_ops ep_ops;
 
-static unsigned readiness(struct kx_file *f)
-{
-	unsigned ev = f->ops->poll ? f->ops->poll(f) : POLLIN | POLLOUT;
-
-	if (ev & POLLIN)
-		ev |= POLLRDNORM;
-	if (ev & POLLOUT)
-		ev |= POLLWRNORM;
-	return ev;
-}
-
 static void drop(struct ep *ep, unsigned i)
 {
 	ep->items[i] = ep->items[--ep->n];
@@ -82,7 +71,7 @@ static long scan(struct ep *ep, struct epoll_event *out, int max, int report)
 
 		if (it->disabled)
 			continue;
-		ev = readiness(f) & (it->events | EPOLLERR | EPOLLHUP);
+		ev = kx_file_ready(f) & (it->events | EPOLLERR | EPOLLHUP);
 		if (it->events & EPOLLET) {
 			uint32_t fresh = ev & ~it->last;
 

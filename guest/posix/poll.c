@@ -17,7 +17,7 @@
 
 #include "guest/posix/posix.h"
 
-static unsigned ready(struct kx_file *f)
+unsigned kx_file_ready(struct kx_file *f)
 {
 	unsigned ev = f->ops->poll ? f->ops->poll(f) : POLLIN | POLLOUT;
 
@@ -42,7 +42,7 @@ static long scan(struct pollfd *fds, unsigned long n)
 		if (!f)
 			fds[i].revents = POLLNVAL;
 		else
-			fds[i].revents = (short)(ready(f) &
+			fds[i].revents = (short)(kx_file_ready(f) &
 						 ((unsigned short)fds[i].events | POLLHUP | POLLERR));
 		count += fds[i].revents != 0;
 	}

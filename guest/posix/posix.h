@@ -102,6 +102,9 @@ long kx_tmpfs_fd_dir(long fd, void **dir);
  * room, a closed end) wakes the address of kx_io_changed too: poll and
  * select wait on it. */
 extern char kx_io_changed;
+/* What holds now for f: its ops.poll (POLLIN|POLLOUT without one), with
+ * POLLRDNORM/POLLWRNORM beside POLLIN/POLLOUT (poll.c; epoll.c uses it). */
+unsigned kx_file_ready(struct kx_file *f);
 
 #define KX_NO_DEADLINE UINT64_MAX
 /* Block the calling thread until kx_unblock(q) or the monotonic clock passes

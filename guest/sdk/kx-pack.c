@@ -334,7 +334,7 @@ static int assemble(const char *blob, const char *out)
 	}
 	if (rc == 0) {
 		fd = open(obj, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) != 0)
+		if (fd < 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0)
 			rc = -EIO;
 		if (fd >= 0)
 			close(fd);

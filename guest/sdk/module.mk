@@ -6,6 +6,7 @@
 #   lib/kx/kx.specs, lib/kx/include/ (musl's, and kx/kxrt.h, kx/posix.h,
 #          kx/kx_hcall_abi.h), lib/kx/lib/ (libc.a and musl's empty libm.a
 #          ..., libkxposix.a, libkxrt.a, kxcrt1.o, kx.ld, kx-dyn.ld)
+#   lib/kx/kxpool.kxe (the pool placeholder image, unsigned: kxd --pool-image)
 #   lib/pkgconfig/kx.pc
 #
 # The SDK images of the tests (tests/libc/) are built with $(SDK_CC), the
@@ -23,7 +24,8 @@ SDK_KX_HEADERS := guest/kxrt.h guest/kx_hcall_abi.h guest/posix/kxposix.h
 
 $(SDK_STAMP): $(LIBC_A) $(POSIX_LIB) $(POSIX_CRT) $(GUEST_CORE_LIB) $(SDK_KX_HEADERS) \
 		guest/sdk/kx-cc guest/sdk/kx-nosyscall guest/sdk/kx.specs guest/sdk/kx.ld \
-		guest/dyn.ld guest/sdk/kx.pc.in guest/sdk/module.mk $(B)/bin/kx-pack
+		guest/dyn.ld guest/sdk/kx.pc.in guest/sdk/module.mk $(B)/bin/kx-pack \
+		$(B)/guest/kxpool.kxe
 	$(call say,SDK,$(SDK))set -e; rm -rf '$(SDK)'; \
 	mkdir -p '$(SDK)/bin' '$(SDK_LIBDIR)/lib' '$(SDK_LIBDIR)/include/kx' '$(SDK)/lib/pkgconfig'; \
 	cp guest/sdk/kx-cc guest/sdk/kx-nosyscall $(B)/bin/kx-pack '$(SDK)/bin/'; \
@@ -34,6 +36,7 @@ $(SDK_STAMP): $(LIBC_A) $(POSIX_LIB) $(POSIX_CRT) $(GUEST_CORE_LIB) $(SDK_KX_HEA
 	cp $(POSIX_CRT) '$(SDK_LIBDIR)/lib/kxcrt1.o'; \
 	cp guest/sdk/kx.ld '$(SDK_LIBDIR)/lib/kx.ld'; \
 	cp guest/dyn.ld '$(SDK_LIBDIR)/lib/kx-dyn.ld'; \
+	cp $(B)/guest/kxpool.kxe '$(SDK_LIBDIR)/kxpool.kxe'; \
 	for h in $(SDK_KX_HEADERS); do \
 		n=$$(basename $$h); [ $$n = kxposix.h ] && n=posix.h; \
 		sed -e 's|#include "guest/kx_hcall_abi.h"|#include <kx/kx_hcall_abi.h>|' \

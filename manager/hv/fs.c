@@ -568,13 +568,16 @@ static void hc_getdents(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 	b->hdr.ret = n;
 }
 
-/* The size of the regular file name in dir (0 for anything else). */
-static uint64_t file_size_at(int dir, const char *name)
+/* The size of the regular file name in dir (0 for anything else, or for
+ * the inode `same`, when not NULL: a rename onto another name of itself). */
+static uint64_t file_size_at(int dir, const char *name, const struct stat *same)
 {
 	struct stat st;
 
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink > 1)
+		return 0;
+	if (same != NULL && same->st_dev == st.st_dev && same->st_ino == st.st_ino)
 		return 0;
 	return (uint64_t)st.st_size;
 }
@@ -638,7 +641,7 @@ static void hc_unlink(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 		return;
 	}
 	if ((rc = parent_of(m, path, &dir, &name)) == 0) {
-		size = file_size_at(dir, name);
+		size = file_size_at(dir, name, NULL);
 		rc = unlinkat(dir, name, (b->fs.flags & KX_FS_REMOVEDIR) ? AT_REMOVEDIR : 0) != 0
 			     ? -errno
 			     : 0;
@@ -670,7 +673,11 @@ static void hc_rename(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 	}
 	if ((rc = parent_of(m, from, &from_dir, &from_name)) == 0 &&
 	    (rc = parent_of(m, to, &to_dir, &to_name)) == 0) {
-		replaced = file_size_at(to_dir, to_name);
+		struct stat from_st;
+
+		if (fstatat(from_dir, from_name, &from_st, AT_SYMLINK_NOFOLLOW) != 0)
+			memset(&from_st, 0, sizeof(from_st));
+		replaced = file_size_at(to_dir, to_name, &from_st);
 		rc = renameat2(from_dir, from_name, to_dir, to_name,
 			       (c->flags & KX_FS_NOREPLACE) ? RENAME_NOREPLACE : 0) != 0
 			     ? -errno

@@ -423,7 +423,7 @@ hostdirs_setup() {
 	for f in bin/kx-cc bin/kx-nosyscall bin/kx-pack lib/kx/kx.specs lib/kx/lib/libc.a lib/kx/lib/libkxposix.a \
 		lib/kx/lib/libkxrt.a lib/kx/lib/kxcrt1.o lib/kx/lib/kx.ld lib/kx/lib/kx-dyn.ld \
 		lib/kx/include/stdio.h lib/kx/include/kx/kxrt.h lib/kx/include/kx/posix.h \
-		lib/kx/include/kx/kx_hcall_abi.h lib/pkgconfig/kx.pc; do
+		lib/kx/include/kx/kx_hcall_abi.h lib/pkgconfig/kx.pc lib/kx/kxpool.kxe; do
 		[ -f "$dest/opt/kx/$f" ] || explain "missing $f"
 	done
 	[ -x "$dest/opt/kx/bin/kx-cc" ] || explain "kx-cc not executable"
@@ -450,6 +450,15 @@ hostdirs_setup() {
 	[ "$status" -eq 0 ] || explain "the installed kx-cc failed"
 	pvm hello.kxe kx
 	[ "$status" -eq 0 ] && [ "$output" = "hello, kx from a pVM (abi 1)" ] || explain "hello"
+	# A file tree shipped inside the image, with the installed kx-pack.
+	mkdir -p conf && echo 'greeting = hi' > conf/app.conf
+	printf '#include <stdio.h>\nint main(void) { char l[64]; FILE *f = fopen("/etc/hello/app.conf", "r"); return f && fgets(l, sizeof l, f) && printf("%%s", l) > 0 ? 0 : 1; }\n' > tree.c
+	run "$dest/opt/kx/bin/kx-pack" -m /etc/hello -o tree.o conf
+	[ "$status" -eq 0 ] || explain "the installed kx-pack failed"
+	run "$dest/opt/kx/bin/kx-cc" -o tree.kxe tree.c tree.o
+	[ "$status" -eq 0 ] || explain "linking the tree"
+	pvm tree.kxe
+	[ "$status" -eq 0 ] && [ "$output" = "greeting = hi" ] || explain "the packed file"
 }
 
 @test "debsrc: a second run needs no network; a cache that does not match the pins is refused" {

@@ -27,6 +27,7 @@ import sys
 
 MSG_SIZE = 664
 HELLO, LINK_REQ, LINK_RESP, LINK_PUSH, LINK_DONE, EXIT = 1, 2, 3, 4, 5, 6
+FS_MOUNT_REQ, FS_MOUNT_RESP = 40, 41  # posix-fs: host directories (none here)
 BAD_KINDS = ("short", "type", "seq", "name", "nonul", "fds", "unsealed")
 memfds = {}
 
@@ -147,6 +148,11 @@ def run_once(args, kxmon_cmd):
             at_boot = struct.unpack_from("<I", body, 64)[0]
             log(f"LINK_REQ seq={seq} {name} at_boot={at_boot}")
             answer(parent, args, seq, name, state)
+        elif mtype == FS_MOUNT_REQ:
+            # No policy, no files rules: no host directory to mount.
+            body = struct.pack("<iIQ", -2, 0, 0)  # -ENOENT
+            reply = struct.pack("<IIQ", FS_MOUNT_RESP, MSG_SIZE, seq) + body
+            parent.send(reply + b"\0" * (MSG_SIZE - len(reply)))
         elif mtype == LINK_DONE:
             result = struct.unpack_from("<i", body)[0]
             log(f"LINK_DONE seq={seq} {cstr(body[8:72])} result={result} {cstr(body[72:])}")

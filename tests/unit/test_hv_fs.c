@@ -394,6 +394,9 @@ static void test_size_cap(void **state)
 	assert_int_equal(fs_path_call(g, KX_HC_FS_UNLINK, 0, "big", NULL, 0), 0);
 	assert_int_equal(fs_write(g, h2, 2000, CAP - 10 - 2000), CAP - 10 - 2000);
 	assert_int_equal(fs_write(g, h2, CAP, 1), -KX_ENOSPC);
+	/* a rename of a file onto itself replaces nothing: no room comes back */
+	assert_int_equal(fs_path_call(g, KX_HC_FS_RENAME, 0, "more", "more", 0), 0);
+	assert_int_equal(fs_write(g, h2, CAP, 1), -KX_ENOSPC);
 	/* O_TRUNC gives a file's bytes back */
 	h = fs_open(g, 0, "more", O_RDWR | O_TRUNC);
 	assert_true(h >= 0);

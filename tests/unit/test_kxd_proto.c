@@ -265,6 +265,66 @@ static void test_signals(void **state)
 	assert_int_equal(chan_check(&m, 0), -EBADMSG);
 }
 
+/* posix-fs: FS_MOUNT_REQ from kxmon, FS_MOUNT_RESP from kxd (one fd exactly
+ * when granted, a normalised absolute mount point, a cap when writable). */
+static int from_kxd(const struct kxmon_msg *m, int nfds)
+{
+	return chan_check_from_kxd(m, sizeof(*m), nfds, 5, NULL, why, sizeof(why));
+}
+
+static void test_fs_mount(void **state)
+{
+	static const char *bad[] = {"/", "", "data", "/data/", "/a//b", "/a/./b", "/a/../b",
+				    "/a/..", "/a/."};
+	struct kxmon_msg m = chan_msg(KXMON_MSG_FS_MOUNT_REQ);
+
+	(void)state;
+	m.u.fs_mount_req.index = 3;
+	assert_int_equal(chan_check(&m, 0), 0);
+	assert_int_equal(chan_check(&m, 1), -EBADMSG);
+	m.u.fs_mount_req.reserved = 1;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m = chan_msg(KXMON_MSG_FS_MOUNT_RESP); /* kxd's type, not kxmon's */
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+
+	m = chan_msg(KXMON_MSG_FS_MOUNT_RESP);
+	m.seq = 5;
+	strcpy(m.u.fs_mount.guest, "/var/lib/app");
+	m.u.fs_mount.writable = 1;
+	m.u.fs_mount.max = 4096;
+	assert_int_equal(from_kxd(&m, 1), 0);
+	assert_int_equal(from_kxd(&m, 0), -EBADMSG);
+	assert_int_equal(from_kxd(&m, 2), -EBADMSG);
+	m.seq = 6; /* no request has it */
+	assert_int_equal(from_kxd(&m, 1), -EBADMSG);
+	m.seq = 5;
+	m.u.fs_mount.max = 0; /* writable without a cap */
+	assert_int_equal(from_kxd(&m, 1), -EBADMSG);
+	m.u.fs_mount.writable = 2;
+	assert_int_equal(from_kxd(&m, 1), -EBADMSG);
+	m.u.fs_mount.writable = 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(m.u.fs_mount.guest, 0, sizeof(m.u.fs_mount.guest));
+		strcpy(m.u.fs_mount.guest, bad[i]);
+		if (from_kxd(&m, 1) != -EBADMSG)
+			fail_msg("mount point \"%s\" accepted", bad[i]);
+	}
+	memset(m.u.fs_mount.guest, 'a', sizeof(m.u.fs_mount.guest)); /* no NUL */
+	assert_int_equal(from_kxd(&m, 1), -EBADMSG);
+	/* no more / denied: no fd, a result in range */
+	m = chan_msg(KXMON_MSG_FS_MOUNT_RESP);
+	m.seq = 5;
+	m.u.fs_mount.result = -ENOENT;
+	assert_int_equal(from_kxd(&m, 0), 0);
+	assert_int_equal(from_kxd(&m, 1), -EBADMSG);
+	m.u.fs_mount.result = -EACCES;
+	assert_int_equal(from_kxd(&m, 0), 0);
+	m.u.fs_mount.result = -EPERM;
+	assert_int_equal(from_kxd(&m, 0), -EBADMSG);
+	m.u.fs_mount.result = 1;
+	assert_int_equal(from_kxd(&m, 0), -EBADMSG);
+}
+
 /* kxd's argv for kxmon comes from kxd_split_args over a checked request. */
 static void test_split_args(void **state)
 {
@@ -336,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_fs_mount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
