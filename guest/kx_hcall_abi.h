@@ -71,12 +71,13 @@ enum kx_hcall_nr {
 	/* Recycling (docs/recycle.md). */
 	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
 	/* posix-mon: the POSIX layer's monitor services (docs/guest-abi.md
-	 * "POSIX services"; 36 SET_FS, 41..45 stay reserved). */
+	 * "POSIX services"; 36 SET_FS, 41, 42, 44, 45 stay reserved). */
 	KX_HC_TIME_PAGE = 35,	   /* struct kx_hc_time_page: the clock page */
 	KX_HC_HALT = 37,	   /* struct kx_hc_halt: every thread waits */
 	KX_HC_PREEMPT = 38,	   /* struct kx_hc_preempt: timer ticks preempt threads */
 	KX_HC_ENTROPY = 39,	   /* struct kx_hc_entropy: host entropy */
 	KX_HC_POSIX_REPORT = 40,   /* struct kx_hc_posix_report: an unimplemented call */
+	KX_HC_SELF = 43,	   /* struct kx_hc_self: this pVM's id and its parent's */
 	/* end posix-mon */
 };
 
@@ -483,6 +484,14 @@ struct kx_hc_posix_report {
 	uint64_t nr;
 };
 
+/* SELF: this pVM's id and its parent's, as kxd numbers them (getpid,
+ * getppid).  ret = 0; -KX_EPERM without a manager (kxmon runs alone). */
+struct kx_hc_self {
+	struct kx_hc_hdr hdr;
+	uint64_t pvm_id;    /* out */
+	uint64_t parent_id; /* out: 0 for a family's root (kxd started it) */
+};
+
 /*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
@@ -539,6 +548,7 @@ _Static_assert(sizeof(struct kx_preempt_area) == 160, "kx_preempt_area layout");
 _Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
 _Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");
 _Static_assert(sizeof(struct kx_hc_posix_report) == 24, "kx_hc_posix_report layout");
+_Static_assert(sizeof(struct kx_hc_self) == 32, "kx_hc_self layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");

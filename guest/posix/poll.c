@@ -59,7 +59,17 @@ static long do_poll(struct pollfd *fds, unsigned long n, uint64_t deadline, int 
 
 		if (count > 0 || !wait)
 			return count;
-		rc = kx_block(&kx_io_changed, deadline);
+		/* posix-mon: pipes shared with other pVMs change without a local
+		 * wake-up: look again every millisecond while there are some. */
+		if (kx_remote_io) {
+			uint64_t soon = kx_now_ns(CLOCK_MONOTONIC) + 1000000ull;
+
+			rc = kx_block(&kx_io_changed, soon < deadline ? soon : deadline);
+			if (rc == -ETIMEDOUT && soon < deadline)
+				continue;
+		} else {
+			rc = kx_block(&kx_io_changed, deadline);
+		}
 		if (rc == -ETIMEDOUT)
 			return scan(fds, n);
 		if (rc != 0)

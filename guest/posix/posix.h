@@ -83,6 +83,11 @@ long kx_fd_close(long fd);
 void kx_console_init(void);
 extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
 
+/* posix-mon (pipe.c): before a fork, every pipe becomes one kxd keeps
+ * (shared with the child); kx_remote_io counts them (waits look again). */
+void kx_pipes_share(void);
+extern int kx_remote_io;
+
 /* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);
 /* The tmpfs directory behind fd (for *at calls and fchdir), or -errno. */
@@ -178,10 +183,18 @@ void kx_limits_init(const struct kx_boot_info *boot);
 /* len bytes of entropy (RDRAND, else the host's): len or -EAGAIN. */
 long kx_random(void *buf, size_t len);
 
-/* Fixed process identity until pVM fork and ids arrive (docs/posix.md). */
+/* The process's ids: its pVM's and its parent's under kxd (KX_HC_SELF),
+ * else the fixed KX_PID and KX_PPID of a pVM alone (docs/posix.md). */
 #define KX_PID	1
 #define KX_PPID 0
 #define KX_UID	0
 #define KX_GID	0
+long kx_pid(void);
+long kx_ppid(void);
+/* 1: kxd runs this pVM (ids, fork, kx signals); 0: kxmon alone. */
+int kx_under_kxd(void);
+/* fork (proc.c): in the child, the layer's own state (thread.c). */
+void kx_threads_forked(void);
+void kx_ids_forked(void);
 
 #endif /* KX_POSIX_H */

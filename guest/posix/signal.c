@@ -73,7 +73,7 @@ static void run_handler(int sig, struct kx_sigstate *st)
 		memset(&uc, 0, sizeof(uc));
 		si.si_signo = sig;
 		si.si_code = SI_TKILL;
-		si.si_pid = KX_PID;
+		si.si_pid = (pid_t)kx_pid();
 		si.si_uid = KX_UID;
 		memcpy(&uc.uc_sigmask, &saved, sizeof(saved));
 		uc.uc_stack = altstack;
@@ -243,10 +243,22 @@ KX_SYS(kill)
 
 	if (!valid(sig))
 		return -EINVAL;
-	/* One process: itself (by pid, group, or "every process"), nobody else. */
-	if (pid != KX_PID && pid != 0 && pid != -1 && pid != -KX_PID)
+	/* Itself (by pid, group, or "every process" it may signal: itself). */
+	if (pid == kx_pid() || pid == 0 || pid == -1 || pid == -kx_pid())
+		return send(kx_thread_tid(), sig);
+	if (pid < 0)
+		return -ESRCH; /* another process group: there are none */
+	/* Another pVM: a kx signal, if the policy lets this one send it. */
+	switch (kx_kill((uint64_t)pid, sig)) {
+	case 0:
+		return 0;
+	case -KX_EACCES:
+		return -EPERM;
+	case -KX_EINVAL:
+		return -EINVAL;
+	default: /* -KX_ESRCH, or -KX_EPERM: alone, no other pVM exists */
 		return -ESRCH;
-	return send(kx_thread_tid(), sig);
+	}
 }
 
 KX_SYS(tkill)
@@ -264,7 +276,7 @@ KX_SYS(tgkill)
 		return -EINVAL;
 	if (a[0] <= 0 || a[1] <= 0)
 		return -EINVAL;
-	if (a[0] != KX_PID)
+	if (a[0] != kx_pid())
 		return -ESRCH;
 	return send(a[1], (int)a[2]);
 }

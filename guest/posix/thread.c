@@ -66,7 +66,7 @@ struct thread {
 static struct thread threads[MAX_THREADS];
 static struct thread *cur;
 static long live = 1;
-static long next_tid = KX_PID + 1;
+static long next_tid;
 static uint64_t wait_seq;
 /* A detached thread's stack, unmapped once we are off it (__kx_unmapself). */
 static struct {
@@ -210,7 +210,8 @@ void kx_threads_init(void)
 
 	cur = &threads[0];
 	cur->state = T_RUNNABLE;
-	cur->tid = KX_PID;
+	cur->tid = kx_pid();
+	next_tid = cur->tid + 1;
 	memcpy(cur->name, "main", 5);
 	/* XSAVE keeps the AVX (and later) state too, when the OS side enabled it. */
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
@@ -252,6 +253,20 @@ void kx_runtime_leave(void)
 		kx_yield();
 		parea.busy = 0;
 	}
+}
+
+/* In a forked child: only the thread that forked is left (POSIX), and it
+ * is the new process's main thread, its tid the new pid. */
+void kx_threads_forked(void)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		if (&threads[i] != cur)
+			threads[i].state = T_FREE;
+	live = 1;
+	cur->tid = kx_pid();
+	next_tid = cur->tid + 1;
+	cur->sig.pending = 0;
+	unmap_later.base = NULL;
 }
 
 long kx_posix_preemptions(void)
@@ -379,8 +394,10 @@ static void schedule(void)
 		next = pick();
 		if (next)
 			break;
-		/* Nobody can run: halt until the first deadline passes. */
-		if (first == KX_NO_DEADLINE)
+		/* Nobody can run: halt until the first deadline passes.  With no
+		 * deadline only a signal from another pVM can end the wait (under
+		 * kxd); alone, it is a deadlock. */
+		if (first == KX_NO_DEADLINE && !kx_under_kxd())
 			kx_panic("deadlock: all %ld threads of the pVM wait, none with a deadline",
 				 live);
 		halt_until(first);
@@ -645,7 +662,7 @@ KX_SYS(sched_getaffinity)
 	size_t size = (size_t)a[1];
 	unsigned char *mask = (unsigned char *)a[2];
 
-	if (a[0] != 0 && !find(a[0]) && a[0] != KX_PID)
+	if (a[0] != 0 && !find(a[0]) && a[0] != kx_pid())
 		return -ESRCH;
 	if (size < sizeof(unsigned long) || size % sizeof(unsigned long) != 0)
 		return -EINVAL;
@@ -658,7 +675,7 @@ KX_SYS(sched_setaffinity)
 {
 	const unsigned char *mask = (const unsigned char *)a[2];
 
-	if (a[0] != 0 && !find(a[0]) && a[0] != KX_PID)
+	if (a[0] != 0 && !find(a[0]) && a[0] != kx_pid())
 		return -ESRCH;
 	return a[1] > 0 && (mask[0] & 1) ? 0 : -EINVAL;
 }

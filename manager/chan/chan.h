@@ -100,6 +100,14 @@ enum kxmon_msg_type {
 	KXMON_MSG_RECYCLE_READY = 30,   /* kxmon -> kxd: no body */
 	KXMON_MSG_RECYCLE_CONSOLE = 31, /* kxd -> kxmon: no body, 2 fds */
 	KXMON_MSG_RECYCLE_APP = 32,     /* kxd -> kxmon: u.recycle, 1 fd */
+	/* posix-mon: the POSIX layer's host half (manager/hv/posix.c).  SELF
+	 * asks for this pVM's ids (getpid, getppid); POSIX_ENOSYS tells kxd a
+	 * system call the guest's layer does not implement, once per number
+	 * (kxctl list shows them).  47..49 and 66..69 stay reserved. */
+	KXMON_MSG_SELF_REQ = 45,     /* kxmon -> kxd: no body */
+	KXMON_MSG_SELF_RESP = 46,    /* kxd -> kxmon: same seq; u.self */
+	KXMON_MSG_POSIX_ENOSYS = 65, /* kxmon -> kxd: u.enosys; no answer */
+	/* end posix-mon */
 };
 
 #define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */
@@ -228,6 +236,19 @@ struct kxmon_ipc_resp {
 	char reason[KXMON_TEXT_MAX];
 };
 
+/* posix-mon: SELF_RESP.  pvm_id is never 0; parent_id 0: a family's root. */
+struct kxmon_self {
+	uint64_t pvm_id;
+	uint64_t parent_id;
+};
+
+/* posix-mon: POSIX_ENOSYS.  nr < KXMON_ENOSYS_MAX, reserved 0. */
+#define KXMON_ENOSYS_MAX 512u
+struct kxmon_enosys {
+	uint32_t nr;
+	uint32_t reserved;
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -246,6 +267,9 @@ struct kxmon_msg {
 		struct kxmon_recycle_app recycle;
 		struct kxmon_update update;
 		struct kxmon_update_done update_done;
+		/* posix-mon */
+		struct kxmon_self self;
+		struct kxmon_enosys enosys;
 	} u;
 };
 
@@ -262,6 +286,8 @@ _Static_assert(sizeof(struct kxmon_ipc_resp) == 544, "kxmon_ipc_resp layout");
 _Static_assert(sizeof(struct kxmon_recycle_app) == 648, "kxmon_recycle_app layout");
 _Static_assert(sizeof(struct kxmon_update) == 136, "kxmon_update layout");
 _Static_assert(sizeof(struct kxmon_update_done) == 600, "kxmon_update_done layout");
+_Static_assert(sizeof(struct kxmon_self) == 16, "kxmon_self layout");
+_Static_assert(sizeof(struct kxmon_enosys) == 8, "kxmon_enosys layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 /* ---- the checks of both directions (check.c) ------------------------------

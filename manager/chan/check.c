@@ -91,6 +91,12 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 			return kx_bad_msg(why, whylen, "KILL_REQ signal %u result %d",
 					  msg.u.sig.sig, msg.u.sig.result);
 		return 0;
+	case KXMON_MSG_POSIX_ENOSYS: /* posix-mon */
+		if (msg.u.enosys.nr >= KXMON_ENOSYS_MAX || msg.u.enosys.reserved != 0)
+			return kx_bad_msg(why, whylen, "POSIX_ENOSYS number %u out of range",
+					  msg.u.enosys.nr);
+		return 0;
+	case KXMON_MSG_SELF_REQ: /* posix-mon: no body */
 	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
 	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
@@ -242,6 +248,12 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 		return check_recycle(&m, nfds, why, whylen);
 	case KXMON_MSG_SIGNAL:
 		return check_signal(&m, nfds, why, whylen);
+	case KXMON_MSG_SELF_RESP: /* posix-mon */
+		if (expect_seq == 0 || m.seq != expect_seq)
+			return kx_bad_msg(why, whylen, "an answer with a seq that no request has");
+		if (nfds != 0 || m.u.self.pvm_id == 0 || m.u.self.parent_id == m.u.self.pvm_id)
+			return kx_bad_msg(why, whylen, "SELF_RESP ids out of range");
+		return 0;
 	case KXMON_MSG_LINK_RESP:
 	case KXMON_MSG_FORK_RESP:
 	case KXMON_MSG_KILL_RESP:

@@ -44,6 +44,7 @@ union hv_block {
 	struct kx_hc_preempt preempt;
 	struct kx_hc_entropy entropy;
 	struct kx_hc_posix_report posix_report;
+	struct kx_hc_self self;
 	/* end posix-mon */
 };
 

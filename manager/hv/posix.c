@@ -12,6 +12,8 @@
  *                    trampoline runs its scheduler
  *   39 ENTROPY       the host's getrandom
  *   40 POSIX_REPORT  an unimplemented system call, logged once per number
+ *                    (kxmon's log, and kxd: kxctl list)
+ *   43 SELF          the pVM's ids from kxd (getpid, getppid)
  *
  * Everything the guest hands over is untrusted: numbers are range-checked,
  * every address goes through hv_guest_ptr with the right it needs, and the
@@ -54,6 +56,9 @@ struct hv_posix {
 	bool has_timer;
 	/* POSIX_REPORT: numbers already reported */
 	uint64_t reported[KX_POSIX_NR_MAX / 64];
+	/* SELF: kxd's answer, asked once (again in a forked child) */
+	bool self_known;
+	uint64_t pvm_id, parent_id;
 	struct hv_posix_stats stats;
 };
 
@@ -256,6 +261,7 @@ static void posix_fork_child(struct hv_pvm *p)
 	if (px->interval_ns != 0 && arm(p, px) != 0)
 		px->interval_ns = 0;
 	memset(px->reported, 0, sizeof(px->reported)); /* once per pVM */
+	px->self_known = false;				 /* a new pVM id */
 	if (px->page_live && time_page_start(p) != 0)
 		hv_stop_channel(p, "posix: cannot keep the clock page in the forked pVM");
 }
@@ -428,6 +434,41 @@ static void hc_posix_report(struct hv_pvm *p, union hv_block *b, struct hv_hcall
 			/* a closed log is no reason to stop the guest */
 		}
 	}
+	if (p->mgr != NULL) {
+		struct kxmon_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.type = KXMON_MSG_POSIX_ENOSYS;
+		m.u.enosys.nr = (uint32_t)nr;
+		hv_mgr_send(p, &m); /* a broken channel shows at the next safe point */
+	}
+}
+
+static void hc_self(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct hv_posix *px = p->posix;
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds;
+
+	b->self.pvm_id = b->self.parent_id = 0;
+	if (p->mgr == NULL || px == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	if (!px->self_known) {
+		memset(&m, 0, sizeof(m));
+		m.type = KXMON_MSG_SELF_REQ;
+		if (hv_mgr_call(p, &m, KXMON_MSG_SELF_RESP, fds, &nfds) != 0) {
+			hv_bad(res, "self: the channel to the manager broke");
+			return;
+		}
+		px->pvm_id = m.u.self.pvm_id;
+		px->parent_id = m.u.self.parent_id;
+		px->self_known = true;
+	}
+	b->self.pvm_id = px->pvm_id;
+	b->self.parent_id = px->parent_id;
+	b->hdr.ret = 0;
 }
 
 static const struct hv_hcall_desc hcalls[] = {
@@ -436,6 +477,7 @@ static const struct hv_hcall_desc hcalls[] = {
 	{KX_HC_PREEMPT, sizeof(struct kx_hc_preempt), hc_preempt},
 	{KX_HC_ENTROPY, sizeof(struct kx_hc_entropy), hc_entropy},
 	{KX_HC_POSIX_REPORT, sizeof(struct kx_hc_posix_report), hc_posix_report},
+	{KX_HC_SELF, sizeof(struct kx_hc_self), hc_self},
 };
 
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out)

@@ -3,6 +3,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ static void print_libs_json(const char *text)
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
 
 		snprintf(one, sizeof(one), "%.*s", (int)n, line);
-		if (sscanf(one, "%1023s %1023s %1023s", name, version, digest) == 3) {
+		if (strncmp(one, KXD_LIST_ENOSYS, strlen(KXD_LIST_ENOSYS)) != 0 &&
+		    sscanf(one, "%1023s %1023s %1023s", name, version, digest) == 3) {
 			printf("%s{\"name\":", first ? "" : ",");
 			kxctl_json_str(stdout, name);
 			printf(",\"version\":");
@@ -48,6 +50,38 @@ static void print_libs_json(const char *text)
 		line += n + (nl ? 1 : 0);
 	}
 	printf("]");
+}
+
+/* posix-mon: the system calls of the row's KXD_LIST_ENOSYS line ("" none). */
+static const char *enosys_of(const char *text)
+{
+	const char *at = strstr(text, KXD_LIST_ENOSYS);
+
+	while (at != NULL && at != text && at[-1] != '\n')
+		at = strstr(at + 1, KXD_LIST_ENOSYS);
+	return at ? at + strlen(KXD_LIST_ENOSYS) : "";
+}
+
+static void print_enosys(const char *nums, bool json)
+{
+	bool first = true;
+
+	if (json)
+		printf(", \"unimplemented\": [");
+	while (*nums && *nums != '\n') {
+		char *end;
+		unsigned long nr = strtoul(nums, &end, 10);
+
+		if (end == nums) {
+			nums++;
+			continue;
+		}
+		printf("%s%lu", json ? (first ? "" : ",") : " ", nr);
+		first = false;
+		nums = end;
+	}
+	if (json)
+		printf("]");
 }
 
 static void print_row(const struct kxd_resp *r, bool json, bool first)
@@ -75,6 +109,7 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 			printf("null");
 		printf(", \"libraries\": ");
 		print_libs_json(r->text);
+		print_enosys(enosys_of(r->text), true);
 		if (r->parent_id)
 			printf(", \"parent\": %u}", r->parent_id);
 		else
@@ -97,13 +132,24 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 		printf("%-6u ", r->parent_id);
 	else
 		printf("%-6s ", "-");
-	for (const char *p = r->text; *p; p++) {
-		if (*p == '\n')
-			fputs(p[1] ? ", " : "", stdout);
-		else
-			fputc(*p, stdout);
+	{
+		const char *end = enosys_of(r->text);
+
+		/* The libraries: every line before the enosys one. */
+		end = *end ? end - strlen(KXD_LIST_ENOSYS) : r->text + strlen(r->text);
+		for (const char *p = r->text; p < end; p++) {
+			if (*p == '\n')
+				fputs(p + 1 < end ? ", " : "", stdout);
+			else
+				fputc(*p, stdout);
+		}
 	}
-	printf("%s\n", r->nlibs ? "" : "-");
+	printf("%s", r->nlibs ? "" : "-");
+	if (*enosys_of(r->text)) {
+		printf("  ENOSYS:");
+		print_enosys(enosys_of(r->text), false);
+	}
+	printf("\n");
 }
 
 int kxctl_list(const struct kxctl_cmd *cmd, int argc, char **argv)

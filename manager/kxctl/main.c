@@ -29,7 +29,8 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --recycle         start APP_LIB (a library with app_entry) in a pooled pVM\n"
 	  "  exit: the app's status (125/126 from kxmon), 1 boot denied, 2 error\n" },
 	{ "list", kxctl_list, "[--json] [--socket S]",
-	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, parent, libraries",
+	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, parent, libraries, "
+	  "system calls their POSIX layer lacked (ENOSYS)",
 	  "  --json      one JSON array of objects\n"
 	  "  --socket S  kxd's control socket\n" },
 	{ "link", kxctl_link, "[--as REQ_ID] [--socket S] ID LIB",

@@ -94,6 +94,28 @@ int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_p
 	return rc;
 }
 
+/* posix-mon: the line "enosys: N N ...\n" of a LIST row (kxctl list), when
+ * the pVM needed system calls its layer lacks; bytes used of size. */
+static size_t list_enosys(const struct kxd_pvm *p, char *buf, size_t size)
+{
+	size_t used = 0;
+	int n;
+
+	for (uint32_t nr = 0; nr < KXMON_ENOSYS_MAX; nr++) {
+		if (!(p->enosys[nr / 64] & (1ull << (nr % 64))))
+			continue;
+		n = snprintf(buf + used, size - used, "%s %u", used ? "" : KXD_LIST_ENOSYS, nr);
+		if (n < 0 || (size_t)n >= size - used - 1)
+			break;
+		used += (size_t)n;
+	}
+	if (used > 0 && used < size - 1)
+		buf[used++] = '\n';
+	if (used < size)
+		buf[used] = '\0';
+	return used;
+}
+
 static void do_list(struct kxd *d, int ci)
 {
 	for (int i = 0; i < KXD_MAX_PVMS; i++) {
@@ -114,6 +136,7 @@ static void do_list(struct kxd *d, int ci)
 				break;
 			used += (size_t)n;
 		}
+		used += list_enosys(p, libs + used, sizeof(libs) - used); /* posix-mon */
 		if (kxd_reply(d, ci, KXD_RESP_PVM, p, "%s", libs) != 0)
 			return;
 	}

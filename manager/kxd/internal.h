@@ -65,6 +65,8 @@ struct kxd_pvm {
 	 * app "" and runs only the placeholder until it is recycled. */
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
+	/* posix-mon: system calls its guest's layer answered ENOSYS (bit nr) */
+	uint64_t enosys[KXMON_ENOSYS_MAX / 64];
 };
 
 struct kxd_client {

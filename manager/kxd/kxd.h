@@ -61,7 +61,8 @@ enum kxd_resp_type {
 	KXD_RESP_ERROR = 2,   /* text: why (a denial names the rule and its file:line) */
 	KXD_RESP_STARTED = 3, /* pvm_id, pid, app */
 	KXD_RESP_EXITED = 4,  /* pvm_id, status (kxmon's), text: its report */
-	KXD_RESP_PVM = 5,     /* one row of LIST */
+	KXD_RESP_PVM = 5,     /* one row of LIST (posix-mon: text may end in a
+			       * KXD_LIST_ENOSYS line) */
 	KXD_RESP_END = 6,     /* end of LIST */
 };
 
@@ -84,6 +85,10 @@ enum kxd_pvm_state {
 /* kxd_req.flags of RUN: start the app library (fds[0]) in a pooled pVM of
  * its app instead of booting an image (docs/recycle.md). */
 #define KXD_RUN_RECYCLE 1u
+
+/* posix-mon: a LIST row's last text line "enosys: N N ...": the system
+ * calls the pVM's POSIX layer answered ENOSYS. */
+#define KXD_LIST_ENOSYS "enosys:"
 
 struct kxd_resp {
 	uint32_t type;   /* enum kxd_resp_type */

@@ -403,6 +403,110 @@ static void test_report(void **state)
 	guest_free(&g);
 }
 
+/* ---- the channel messages (manager/chan/check.c) ----------------------------------- */
+
+static int from_kxmon(const struct kxmon_msg *m)
+{
+	char why[128];
+
+	return chan_check_from_kxmon(m, sizeof(*m), 0, why, sizeof(why));
+}
+
+static int from_kxd(const struct kxmon_msg *m, int nfds, uint64_t seq)
+{
+	char why[128];
+
+	return chan_check_from_kxd(m, sizeof(*m), nfds, seq, NULL, why, sizeof(why));
+}
+
+static void test_chan_messages(void **state)
+{
+	struct kxmon_msg m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.type = KXMON_MSG_SELF_REQ;
+	assert_int_equal(from_kxmon(&m), 0);
+	m.type = KXMON_MSG_POSIX_ENOSYS;
+	m.u.enosys.nr = KXMON_ENOSYS_MAX - 1;
+	assert_int_equal(from_kxmon(&m), 0);
+	m.u.enosys.nr = KXMON_ENOSYS_MAX;
+	assert_int_equal(from_kxmon(&m), -EBADMSG);
+	m.u.enosys.nr = 1;
+	m.u.enosys.reserved = 1;
+	assert_int_equal(from_kxmon(&m), -EBADMSG);
+	/* SELF_RESP: only to the request in flight, a real id, not its own parent. */
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.type = KXMON_MSG_SELF_RESP;
+	m.seq = 9;
+	m.u.self.pvm_id = 4;
+	m.u.self.parent_id = 2;
+	assert_int_equal(from_kxd(&m, 0, 9), 0);
+	assert_int_equal(from_kxd(&m, 0, 8), -EBADMSG);
+	assert_int_equal(from_kxd(&m, 0, 0), -EBADMSG);
+	assert_int_equal(from_kxd(&m, 1, 9), -EBADMSG);
+	m.u.self.parent_id = 4;
+	assert_int_equal(from_kxd(&m, 0, 9), -EBADMSG);
+	m.u.self.pvm_id = 0;
+	m.u.self.parent_id = 0;
+	assert_int_equal(from_kxd(&m, 0, 9), -EBADMSG);
+	/* Neither side takes the other's messages. */
+	m.u.self.pvm_id = 4;
+	assert_int_equal(from_kxmon(&m), -EBADMSG);
+	m.type = KXMON_MSG_POSIX_ENOSYS;
+	assert_int_equal(from_kxd(&m, 0, 9), -EBADMSG);
+}
+
+/* SELF asks kxd once; a pVM alone gets -KX_EPERM. */
+static int self_answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_type, int *fds,
+		       int *nfds)
+{
+	(void)f, (void)fds, (void)nfds;
+	assert_int_equal(m->type, KXMON_MSG_SELF_REQ);
+	assert_int_equal(resp_type, KXMON_MSG_SELF_RESP);
+	memset(&m->u, 0, sizeof(m->u));
+	m->type = KXMON_MSG_SELF_RESP;
+	m->u.self.pvm_id = 7;
+	m->u.self.parent_id = 3;
+	return 0;
+}
+
+static void test_self(void **state)
+{
+	struct kx_hc_self s = {0}, *out;
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, false);
+	out = block(&g, KX_HC_SELF, &s, sizeof(s));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EPERM);
+	guest_free(&g);
+	guest_new(&g, true);
+	g.mgr.answer = self_answer;
+	for (int i = 0; i < 2; i++) {
+		out = block(&g, KX_HC_SELF, &s, sizeof(s));
+		assert_int_equal(call(&g), HV_HC_RESUME);
+		assert_int_equal(out->hdr.ret, 0);
+		assert_int_equal(out->pvm_id, 7);
+		assert_int_equal(out->parent_id, 3);
+	}
+	assert_int_equal(g.mgr.calls, 1); /* asked once */
+	/* A report goes to kxd as well, once. */
+	for (int i = 0; i < 2; i++) {
+		struct kx_hc_posix_report r = {.nr = 59};
+
+		block(&g, KX_HC_POSIX_REPORT, &r, sizeof(r));
+		assert_int_equal(call(&g), HV_HC_RESUME);
+	}
+	assert_int_equal(g.mgr.sends, 1);
+	assert_int_equal(g.mgr.last_sent.type, KXMON_MSG_POSIX_ENOSYS);
+	assert_int_equal(g.mgr.last_sent.u.enosys.nr, 59);
+	guest_free(&g);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +518,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_preempt_tick),
 		cmocka_unit_test(test_entropy),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_chan_messages),
+		cmocka_unit_test(test_self),
 	};
 	char self[4096];
 
