@@ -21,3 +21,15 @@ ifeq ($(FUZZ),)
 EXTRA_ALL += $(foreach t,$(LIBC_TESTS),$(LIBC_TEST_DIR)/native/$(t) $(LIBC_TEST_DIR)/kx/$(t).kxe) \
 	$(foreach t,$(LIBC_KX_ONLY),$(LIBC_TEST_DIR)/kx/$(t).kxe)
 endif
+
+# posix-mon: make bench's system-call loop (tests/bench/posix_loop.c), built
+# natively and with kx-cc like the conformance programs; bench_posix runs both.
+BENCHES += bench_posix
+bench_posix_SRCS := tests/bench/bench_posix.c
+$(B)/bench/posix_loop: tests/bench/posix_loop.c
+	$(call say,NATIVE,$@)mkdir -p $(@D) && $(CC) $(LIBC_TEST_CFLAGS) -o $@ $<
+$(B)/bench/posix_loop.kxe: tests/bench/posix_loop.c $(SDK_STAMP)
+	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $<
+ifeq ($(FUZZ),)
+EXTRA_ALL += $(B)/bench/posix_loop $(B)/bench/posix_loop.kxe
+endif
