@@ -167,6 +167,18 @@ void kx_signals_init(void);
 void kx_signals_deliver(void);
 /* Raise sig against the calling thread (write to a pipe without a reader). */
 void kx_signal_self(int sig);
+/* posix-mon: ITIMER_REAL.  Its next expiry (KX_NO_DEADLINE: none); past
+ * it, SIGALRM goes to a thread that does not block it (check: the
+ * scheduler, whenever it looks at the clock); a forked child's is off. */
+uint64_t kx_alarm_deadline(void);
+void kx_alarm_check(uint64_t now);
+void kx_alarm_forked(void);
+/* thread.c: a thread that does not block sigbit (the main one first), for a
+ * process-directed signal; the caller's when all do. */
+long kx_thread_for_signal(uint64_t sigbit);
+/* thread.c: the monitor's ticks from now on (spinning code reaches the
+ * scheduler: preemption, a due alarm). */
+void kx_preempt_ticks(void);
 
 /* ---- system calls: one handler per Linux number, a[0..5] its arguments;
  * syscall.c holds the table (docs/posix.md lists them) ---- */

@@ -217,6 +217,7 @@ KX_SYS(fork)
 	if (rc == 0) {
 		kx_ids_forked();
 		kx_threads_forked();
+		kx_alarm_forked();
 		return 0;
 	}
 	return rc;

@@ -1,12 +1,13 @@
 /*
  * signal.c — POSIX signals inside one pVM: rt_sigaction, rt_sigprocmask,
- * rt_sigpending, rt_sigsuspend, sigaltstack, kill, tkill, tgkill.
+ * rt_sigpending, rt_sigsuspend, sigaltstack, kill, tkill, tgkill, and
+ * ITIMER_REAL (alarm, setitimer, getitimer).
  *
- * Phase 1 keeps the state Linux keeps (dispositions per process, a mask and
- * pending set per thread) and delivers signals the pVM sends itself: at the
- * end of the system call that made them deliverable (kill, raise, a write
- * to a pipe without a reader, unblocking with sigprocmask) — the safe point
- * of a pVM without preemption.  A thread blocked in a wait is interrupted
+ * The layer keeps the state Linux keeps (dispositions per process, a mask
+ * and pending set per thread) and delivers signals the pVM sends itself:
+ * at the end of the system call that made them deliverable (kill, raise, a
+ * write to a pipe without a reader, unblocking with sigprocmask), or on the
+ * way back from a preemption tick (thread.c; SIGALRM of a spinning loop).  A thread blocked in a wait is interrupted
  * (-EINTR) by a signal for it, as by Linux.  A handler runs on the thread's
  * own stack with the signal (and sa_mask) blocked; with SA_SIGINFO it gets a
  * siginfo_t and a ucontext_t whose uc_sigmask becomes the mask afterwards,
@@ -14,11 +15,13 @@
  * actions: ignore (SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals:
  * there is no job control) or end the pVM.
  *
- * Signals from other pVMs and the operator (kx signals, KX_HC_KILL) reach
- * the syscall layer in phase 2; alarm/setitimer need the monitor's timer.
+ * kill to another pVM is a kx signal (KX_HC_KILL); signals from other pVMs
+ * get their default action from the monitor (handlers here do not see
+ * them yet).
  */
 #include <signal.h>
 #include <string.h>
+#include <sys/time.h>
 #include <ucontext.h>
 
 #include "guest/posix/posix.h"
@@ -122,6 +125,115 @@ static long send(long tid, int sig)
 void kx_signal_self(int sig)
 {
 	send(kx_thread_tid(), sig);
+}
+
+/* ---- ITIMER_REAL: alarm, setitimer, getitimer (posix-mon) ---- */
+
+/* The next expiry on CLOCK_MONOTONIC (KX_NO_DEADLINE: disarmed), and the
+ * interval that re-arms it (0: once).  The scheduler wakes for it like a
+ * sleeper's deadline, and the monitor's ticks bring a spinning program to
+ * it (thread.c). */
+static uint64_t alarm_at = KX_NO_DEADLINE, alarm_every;
+
+uint64_t kx_alarm_deadline(void)
+{
+	return alarm_at;
+}
+
+void kx_alarm_check(uint64_t now)
+{
+	long tid;
+	struct kx_sigstate *st;
+
+	if (now < alarm_at)
+		return;
+	if (alarm_every == 0) {
+		alarm_at = KX_NO_DEADLINE;
+	} else { /* missed expiries merge into one signal, as Linux's */
+		uint64_t late = (now - alarm_at) / alarm_every + 1;
+
+		alarm_at += late * alarm_every;
+	}
+	if (ignored(SIGALRM))
+		return;
+	/* A process-directed signal: a thread that does not block it. */
+	tid = kx_thread_for_signal(bit(SIGALRM));
+	st = kx_thread_sig_of(tid);
+	st->pending |= bit(SIGALRM);
+	if (!(st->blocked & bit(SIGALRM)))
+		kx_thread_interrupt(tid); /* a blocked wait ends with EINTR */
+}
+
+void kx_alarm_forked(void)
+{
+	alarm_at = KX_NO_DEADLINE; /* a child's timers start disarmed */
+	alarm_every = 0;
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
+}
+
+static void ns_tv(uint64_t ns, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ns / 1000000000ull);
+	tv->tv_usec = (suseconds_t)(ns % 1000000000ull / 1000ull);
+}
+
+static void itimer_now(struct itimerval *out)
+{
+	uint64_t now = kx_now_ns(CLOCK_MONOTONIC);
+
+	memset(out, 0, sizeof(*out));
+	ns_tv(alarm_every, &out->it_interval);
+	if (alarm_at != KX_NO_DEADLINE)
+		/* Linux never reports 0 left for an armed timer. */
+		ns_tv(alarm_at > now ? alarm_at - now : 1000, &out->it_value);
+}
+
+KX_SYS(getitimer)
+{
+	if (a[0] != ITIMER_REAL)
+		return a[0] == ITIMER_VIRTUAL || a[0] == ITIMER_PROF ? kx_enosys(SYS_getitimer)
+								    : -EINVAL;
+	itimer_now((struct itimerval *)a[1]);
+	return 0;
+}
+
+KX_SYS(setitimer)
+{
+	const struct itimerval *want = (const struct itimerval *)a[1];
+	struct itimerval old;
+
+	if (a[0] != ITIMER_REAL)
+		return a[0] == ITIMER_VIRTUAL || a[0] == ITIMER_PROF ? kx_enosys(SYS_setitimer)
+								    : -EINVAL;
+	if (want && (want->it_value.tv_sec < 0 || want->it_value.tv_usec < 0 ||
+		     want->it_value.tv_usec >= 1000000 || want->it_interval.tv_sec < 0 ||
+		     want->it_interval.tv_usec < 0 || want->it_interval.tv_usec >= 1000000))
+		return -EINVAL;
+	itimer_now(&old);
+	if (want) {
+		uint64_t value = tv_ns(&want->it_value);
+
+		alarm_every = value ? tv_ns(&want->it_interval) : 0;
+		alarm_at = value ? kx_now_ns(CLOCK_MONOTONIC) + value : KX_NO_DEADLINE;
+		if (value)
+			kx_preempt_ticks(); /* a program that spins gets its SIGALRM too */
+	}
+	if (a[2])
+		*(struct itimerval *)a[2] = old;
+	return 0;
+}
+
+KX_SYS(alarm)
+{
+	struct itimerval want = {.it_value = {.tv_sec = (time_t)(unsigned)a[0]}}, old;
+	long args[3] = {ITIMER_REAL, (long)&want, (long)&old};
+
+	kx_sys_setitimer(args);
+	return (long)old.it_value.tv_sec + (old.it_value.tv_usec != 0);
 }
 
 static int valid(long sig)

@@ -39,7 +39,9 @@
 	X(setpgid) X(wait4) X(waitid) X(uname) X(prlimit64) X(getrlimit) X(setrlimit)           \
 	X(sysinfo) X(getrusage) X(times) X(getrandom) X(arch_prctl)                             \
 	/* posix-mon: proc.c (processes are pVMs: fork through kxd) */                          \
-	X(fork) A(vfork, fork)
+	X(fork) A(vfork, fork)                                                                   \
+	/* posix-mon: signal.c (ITIMER_REAL) */                                                 \
+	X(alarm) X(setitimer) X(getitimer)
 
 /* Pasted with ##, never expanded: musl #defines pread64, prlimit64, ... */
 #define KX_SYS_DECLARE(name) long kx_sys_##name(const long *a);

@@ -224,7 +224,8 @@ void kx_threads_init(void)
 	}
 }
 
-/* Ticks while more than one thread exists (turned on at the first clone). */
+/* Ticks once more than one thread exists (turned on at the first clone) or
+ * an alarm is set. */
 static void preempt_on(void)
 {
 	struct kx_hc_preempt r = {
@@ -237,6 +238,19 @@ static void preempt_on(void)
 
 	if (!preempting && kx_hcall(&r.hdr, KX_HC_PREEMPT) == 0)
 		preempting = 1;
+}
+
+void kx_preempt_ticks(void)
+{
+	preempt_on();
+}
+
+long kx_thread_for_signal(uint64_t sigbit)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++) /* threads[0] is the main thread */
+		if (threads[i].state != T_FREE && !(threads[i].sig.blocked & sigbit))
+			return threads[i].tid;
+	return cur->tid;
 }
 
 void kx_runtime_enter(void)
@@ -387,10 +401,16 @@ static void schedule(void)
 	struct thread *next, *prev = cur;
 
 	for (;;) {
-		uint64_t first = earliest_deadline();
+		uint64_t first = earliest_deadline(), alarm = kx_alarm_deadline();
 
-		if (first != KX_NO_DEADLINE)
-			expire(kx_now_ns(CLOCK_MONOTONIC));
+		if (first != KX_NO_DEADLINE || alarm != KX_NO_DEADLINE) {
+			uint64_t now = kx_now_ns(CLOCK_MONOTONIC);
+
+			kx_alarm_check(now); /* may end a wait with EINTR */
+			expire(now);
+		}
+		if (kx_alarm_deadline() < first)
+			first = kx_alarm_deadline();
 		next = pick();
 		if (next)
 			break;
@@ -461,6 +481,10 @@ void kx_preempt_enter(uint64_t *frame)
 	frame[17] = parea.rflags;
 	parea.pending = 0;
 	kx_yield();
+	/* Back to this thread: what is due for it runs now, as Linux delivers
+	 * on the way back from its timer interrupt. */
+	if (cur->sig.pending)
+		kx_signals_deliver();
 }
 
 void kx_thread_main(void)

@@ -129,6 +129,10 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	[ -n "$n" ] && [ "$n" -ge 1 ] || explain "the monitor preempted the spinning threads"
 }
 
+@test "conformance: alarm/setitimer (pause, nanosleep, a spinning loop, blocked SIGALRM)" {
+	conform alarms 12
+}
+
 @test "kx only: an unimplemented system call is reported once, by number, on kxmon's log" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"
