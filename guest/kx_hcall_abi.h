@@ -71,13 +71,14 @@ enum kx_hcall_nr {
 	/* Recycling (docs/recycle.md). */
 	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
 	/* posix-mon: the POSIX layer's monitor services (docs/guest-abi.md
-	 * "POSIX services"; 36 SET_FS, 41, 42, 44, 45 stay reserved). */
+	 * "POSIX services"; 36 SET_FS, 41, 42, 44 stay reserved). */
 	KX_HC_TIME_PAGE = 35,	   /* struct kx_hc_time_page: the clock page */
 	KX_HC_HALT = 37,	   /* struct kx_hc_halt: every thread waits */
 	KX_HC_PREEMPT = 38,	   /* struct kx_hc_preempt: timer ticks preempt threads */
 	KX_HC_ENTROPY = 39,	   /* struct kx_hc_entropy: host entropy */
 	KX_HC_POSIX_REPORT = 40,   /* struct kx_hc_posix_report: an unimplemented call */
 	KX_HC_SELF = 43,	   /* struct kx_hc_self: this pVM's id and its parent's */
+	KX_HC_MPROTECT = 45,	   /* struct kx_hc_mprotect: rights of heap pages */
 	/* end posix-mon */
 };
 
@@ -492,6 +493,24 @@ struct kx_hc_self {
 	uint64_t parent_id; /* out: 0 for a family's root (kxd started it) */
 };
 
+/* MPROTECT: set the rights of [addr, addr + len) — pages of the heap range
+ * the boot info reports, each read-write now or lowered by an earlier
+ * MPROTECT — to prot: KX_PROT_READ | KX_PROT_WRITE, KX_PROT_READ, or 0 (no
+ * access; a guard page).  Write implies read (x86).  ret = 0; -KX_EACCES
+ * for KX_PROT_EXEC (heap pages never execute: W^X) or a page that is not
+ * the heap's own (the monitor's, a library's); -KX_EINVAL for a range that
+ * is not whole pages of the heap, or unknown bits. */
+#define KX_PROT_READ  1u
+#define KX_PROT_WRITE 2u
+#define KX_PROT_EXEC  4u
+
+struct kx_hc_mprotect {
+	struct kx_hc_hdr hdr;
+	uint64_t addr;
+	uint64_t len;
+	uint64_t prot;
+};
+
 /*
  * Boot information.  At entry, %rdi holds its address and %rsp the top of the
  * stack (16-byte aligned).  It lives in a read-only page: the guest copies
@@ -549,6 +568,7 @@ _Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
 _Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");
 _Static_assert(sizeof(struct kx_hc_posix_report) == 24, "kx_hc_posix_report layout");
 _Static_assert(sizeof(struct kx_hc_self) == 32, "kx_hc_self layout");
+_Static_assert(sizeof(struct kx_hc_mprotect) == 40, "kx_hc_mprotect layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");

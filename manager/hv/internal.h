@@ -45,6 +45,7 @@ union hv_block {
 	struct kx_hc_entropy entropy;
 	struct kx_hc_posix_report posix_report;
 	struct kx_hc_self self;
+	struct kx_hc_mprotect mprotect;
 	/* end posix-mon */
 };
 

@@ -14,6 +14,7 @@
  *   40 POSIX_REPORT  an unimplemented system call, logged once per number
  *                    (kxmon's log, and kxd: kxctl list)
  *   43 SELF          the pVM's ids from kxd (getpid, getppid)
+ *   45 MPROTECT      read-only and no-access heap pages (never executable)
  *
  * Everything the guest hands over is untrusted: numbers are range-checked,
  * every address goes through hv_guest_ptr with the right it needs, and the
@@ -56,6 +57,9 @@ struct hv_posix {
 	bool has_timer;
 	/* POSIX_REPORT: numbers already reported */
 	uint64_t reported[KX_POSIX_NR_MAX / 64];
+	/* MPROTECT: the heap range, and its pages lowered from read-write */
+	uint64_t heap_lo, heap_hi;
+	uint8_t *lowered; /* a bit per page of guest memory */
 	/* SELF: kxd's answer, asked once (again in a forked child) */
 	bool self_known;
 	uint64_t pvm_id, parent_id;
@@ -158,6 +162,11 @@ static int posix_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end
 	p->posix = px;
 	*heap_end -= KX_PAGE_SIZE;
 	px->page_gpa = *heap_end;
+	px->heap_lo = heap_start;
+	px->heap_hi = *heap_end;
+	px->lowered = calloc(p->mem.size / KX_PAGE_SIZE / 8 + 1, 1);
+	if (px->lowered == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
 	return hv_protect(p, px->page_gpa, KX_PAGE_SIZE, HV_PROT_READ, err);
 }
 
@@ -274,6 +283,7 @@ static void posix_destroy(struct hv_pvm *p)
 		return;
 	if (px->has_timer)
 		timer_delete(px->timer);
+	free(px->lowered);
 	free(px);
 	p->posix = NULL;
 }
@@ -444,6 +454,56 @@ static void hc_posix_report(struct hv_pvm *p, union hv_block *b, struct hv_hcall
 	}
 }
 
+static bool lowered(const struct hv_posix *px, uint64_t page)
+{
+	return (px->lowered[page / 8] >> (page % 8)) & 1;
+}
+
+/* Only the heap's own pages: read-write, or lowered by this call before
+ * (never the clock page, the IpC window, a library's GOT or text). */
+static void hc_mprotect(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_mprotect *m = &b->mprotect;
+	struct hv_posix *px = p->posix;
+	struct kx_error err;
+	unsigned prot;
+	uint64_t end;
+
+	if (px == NULL || (m->prot & ~(uint64_t)(KX_PROT_READ | KX_PROT_WRITE | KX_PROT_EXEC)) ||
+	    m->addr % KX_PAGE_SIZE || m->len == 0 || m->len % KX_PAGE_SIZE ||
+	    __builtin_add_overflow(m->addr, m->len, &end) || m->addr < px->heap_lo ||
+	    end > px->heap_hi) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	if (m->prot & KX_PROT_EXEC) {
+		b->hdr.ret = -KX_EACCES;
+		return;
+	}
+	for (uint64_t pg = m->addr / KX_PAGE_SIZE; pg < end / KX_PAGE_SIZE; pg++) {
+		unsigned now = p->mem.page_prot[pg];
+
+		if (now != (HV_PROT_READ | HV_PROT_WRITE) &&
+		    !(lowered(px, pg) && (now & ~(unsigned)HV_PROT_READ) == 0)) {
+			b->hdr.ret = -KX_EACCES;
+			return;
+		}
+	}
+	prot = (m->prot & KX_PROT_WRITE) ? HV_PROT_READ | HV_PROT_WRITE
+					 : (m->prot & KX_PROT_READ) ? HV_PROT_READ : 0;
+	if (hv_protect(p, m->addr, m->len, prot, &err) != 0 || hv_flush(p, &err) < 0) {
+		hv_bad(res, "mprotect: the backend could not change the rights");
+		return;
+	}
+	for (uint64_t pg = m->addr / KX_PAGE_SIZE; pg < end / KX_PAGE_SIZE; pg++) {
+		if (prot == (HV_PROT_READ | HV_PROT_WRITE))
+			px->lowered[pg / 8] &= (uint8_t) ~(1u << (pg % 8));
+		else
+			px->lowered[pg / 8] |= (uint8_t)(1u << (pg % 8));
+	}
+	b->hdr.ret = 0;
+}
+
 static void hc_self(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
 	struct hv_posix *px = p->posix;
@@ -478,6 +538,7 @@ static const struct hv_hcall_desc hcalls[] = {
 	{KX_HC_ENTROPY, sizeof(struct kx_hc_entropy), hc_entropy},
 	{KX_HC_POSIX_REPORT, sizeof(struct kx_hc_posix_report), hc_posix_report},
 	{KX_HC_SELF, sizeof(struct kx_hc_self), hc_self},
+	{KX_HC_MPROTECT, sizeof(struct kx_hc_mprotect), hc_mprotect},
 };
 
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out)

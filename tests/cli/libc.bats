@@ -133,6 +133,15 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform alarms 12
 }
 
+@test "kx only: a write to a read-only page, a read of a guard page end the pVM (#PF)" {
+	pvm "$LIBC/kx/kxonly.kxe" rowrite
+	[ "$output" = mapped ] || explain "the mapping worked"
+	expect_end 126 "guest fault #PF page fault .*user write, protection violation.*\\(read-only page\\)"
+	pvm "$LIBC/kx/kxonly.kxe" guard
+	[ "$output" = mapped ] || explain "the mapping worked"
+	expect_end 126 "guest fault #PF page fault .*user read.*\\(unmapped page\\)"
+}
+
 @test "kx only: an unimplemented system call is reported once, by number, on kxmon's log" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"

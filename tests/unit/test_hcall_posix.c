@@ -403,6 +403,68 @@ static void test_report(void **state)
 	guest_free(&g);
 }
 
+/* ---- MPROTECT --------------------------------------------------------------------------- */
+
+static int64_t mprotect_call(struct guest *g, uint64_t addr, uint64_t len, uint64_t prot)
+{
+	struct kx_hc_mprotect m = {.addr = addr, .len = len, .prot = prot}, *out;
+
+	out = block(g, KX_HC_MPROTECT, &m, sizeof(m));
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static void test_mprotect(void **state)
+{
+	const struct kx_boot_info *boot;
+	struct kx_hc_time_page t = {0}, *tp;
+	struct guest g;
+	uint64_t pg, top;
+	uint8_t *prot;
+
+	(void)state;
+	guest_new(&g, false);
+	boot = (const struct kx_boot_info *)(g.mem->host + LAYOUT_BOOT);
+	prot = g.mem->page_prot;
+	pg = g.heap + 4 * KX_PAGE_SIZE;
+	top = boot->heap_start + boot->heap_size;
+	assert_int_equal(mprotect_call(&g, pg, 2 * KX_PAGE_SIZE, KX_PROT_READ), 0);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], HV_PROT_READ);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE + 1], HV_PROT_READ);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE + 2], HV_PROT_READ | HV_PROT_WRITE);
+	assert_int_equal(mprotect_call(&g, pg, KX_PAGE_SIZE, 0), 0);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], 0);
+	assert_int_equal(mprotect_call(&g, pg, 2 * KX_PAGE_SIZE, KX_PROT_WRITE), 0); /* = RW */
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], HV_PROT_READ | HV_PROT_WRITE);
+	/* Never executable, never a page the heap does not own. */
+	assert_int_equal(mprotect_call(&g, pg, KX_PAGE_SIZE, KX_PROT_READ | KX_PROT_EXEC),
+			 -KX_EACCES);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], HV_PROT_READ | HV_PROT_WRITE);
+	assert_int_equal(mprotect_call(&g, pg, KX_PAGE_SIZE, 8), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, pg + 1, KX_PAGE_SIZE, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, pg, 100, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, pg, 0, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, exec_page(&g), KX_PAGE_SIZE, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, top, KX_PAGE_SIZE, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, top - KX_PAGE_SIZE, 2 * KX_PAGE_SIZE, KX_PROT_READ),
+			 -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, UINT64_MAX & ~(uint64_t)(KX_PAGE_SIZE - 1),
+				       2 * KX_PAGE_SIZE, KX_PROT_READ),
+			 -KX_EINVAL);
+	/* The clock page lies above the heap: never writable. */
+	tp = block(&g, KX_HC_TIME_PAGE, &t, sizeof(t));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(mprotect_call(&g, tp->addr, KX_PAGE_SIZE, KX_PROT_READ | KX_PROT_WRITE),
+			 -KX_EINVAL);
+	/* A read-only page of the heap range that MPROTECT did not lower (as a
+	 * GOT page would be) stays read-only. */
+	prot[pg / KX_PAGE_SIZE + 3] = HV_PROT_READ;
+	assert_int_equal(mprotect_call(&g, pg, 4 * KX_PAGE_SIZE, KX_PROT_READ | KX_PROT_WRITE),
+			 -KX_EACCES);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE + 3], HV_PROT_READ);
+	guest_free(&g);
+}
+
 /* ---- the channel messages (manager/chan/check.c) ----------------------------------- */
 
 static int from_kxmon(const struct kxmon_msg *m)
@@ -518,6 +580,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_preempt_tick),
 		cmocka_unit_test(test_entropy),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_mprotect),
 		cmocka_unit_test(test_chan_messages),
 		cmocka_unit_test(test_self),
 	};
