@@ -71,12 +71,14 @@ enum kx_hcall_nr {
 	/* Recycling (docs/recycle.md). */
 	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
 	/* posix-mon: the POSIX layer's monitor services (docs/guest-abi.md
-	 * "POSIX services"; 36 SET_FS, 41, 42, 44 stay reserved). */
+	 * "POSIX services"; 36 SET_FS and 44 stay reserved). */
 	KX_HC_TIME_PAGE = 35,	   /* struct kx_hc_time_page: the clock page */
 	KX_HC_HALT = 37,	   /* struct kx_hc_halt: every thread waits */
 	KX_HC_PREEMPT = 38,	   /* struct kx_hc_preempt: timer ticks preempt threads */
 	KX_HC_ENTROPY = 39,	   /* struct kx_hc_entropy: host entropy */
 	KX_HC_POSIX_REPORT = 40,   /* struct kx_hc_posix_report: an unimplemented call */
+	KX_HC_CONSOLE_READ = 41,   /* struct kx_hc_console_read: the console's input */
+	KX_HC_CONSOLE_WRITE2 = 42, /* struct kx_hc_console_write2: stdout or stderr */
 	KX_HC_SELF = 43,	   /* struct kx_hc_self: this pVM's id and its parent's */
 	KX_HC_MPROTECT = 45,	   /* struct kx_hc_mprotect: rights of heap pages */
 	/* end posix-mon */
@@ -485,6 +487,32 @@ struct kx_hc_posix_report {
 	uint64_t nr;
 };
 
+/* CONSOLE_READ: up to len (<= KX_HC_CONSOLE_MAX) bytes of the console's
+ * input (kxmon's standard input) into buf.  ret = bytes, 0 at end of file
+ * (or no input at all), -KX_EAGAIN (KX_CONSOLE_NONBLOCK and nothing there),
+ * -KX_EINTR (a kx signal for the guest while it waited), -KX_EIO.  With
+ * KX_CONSOLE_POLL nothing is read: ret = 1 when a read would not wait
+ * (data or end of file), 0 when it would. */
+#define KX_CONSOLE_NONBLOCK 0x1u
+#define KX_CONSOLE_POLL	    0x2u
+
+struct kx_hc_console_read {
+	struct kx_hc_hdr hdr;
+	uint64_t buf;
+	uint64_t len;
+	uint64_t flags;
+};
+
+/* CONSOLE_WRITE2: as KX_HC_CONSOLE_WRITE, to stream fd: 1 the console
+ * (kxmon's stdout), 2 the error stream (kxmon's stderr).  ret = bytes
+ * written, -KX_EIO, -KX_EBADF for another fd. */
+struct kx_hc_console_write2 {
+	struct kx_hc_hdr hdr;
+	uint64_t fd;
+	uint64_t buf;
+	uint64_t len; /* <= KX_HC_CONSOLE_MAX */
+};
+
 /* SELF: this pVM's id and its parent's, as kxd numbers them (getpid,
  * getppid).  ret = 0; -KX_EPERM without a manager (kxmon runs alone). */
 struct kx_hc_self {
@@ -568,6 +596,8 @@ _Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
 _Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");
 _Static_assert(sizeof(struct kx_hc_posix_report) == 24, "kx_hc_posix_report layout");
 _Static_assert(sizeof(struct kx_hc_self) == 32, "kx_hc_self layout");
+_Static_assert(sizeof(struct kx_hc_console_read) == 40, "kx_hc_console_read layout");
+_Static_assert(sizeof(struct kx_hc_console_write2) == 40, "kx_hc_console_write2 layout");
 _Static_assert(sizeof(struct kx_hc_mprotect) == 40, "kx_hc_mprotect layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");

@@ -42,7 +42,6 @@ struct pipe {
 
 static ino_t next_ino = 1;
 static struct pipe *all_pipes;
-int kx_remote_io; /* shared pipes exist: waiters look again (poll.c) */
 
 #define SHARED_RECHECK_NS 1000000ull
 
@@ -140,7 +139,6 @@ void kx_pipes_share(void)
 		p->kfd[0] = k[0];
 		p->kfd[1] = k[1];
 		p->shared = 1;
-		kx_remote_io++;
 	}
 }
 
@@ -243,6 +241,7 @@ static unsigned read_poll(struct kx_file *f)
 	if (p->shared) {
 		long r = kx_pipe_ready(p->kfd[0], &bytes);
 
+		kx_io_recheck |= r == 0; /* another pVM's write wakes nobody here */
 		return r == 1 ? POLLIN : r == 2 ? POLLHUP : r < 0 ? POLLERR : 0;
 	}
 	return (p->len > 0 ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0);
@@ -256,6 +255,7 @@ static unsigned write_poll(struct kx_file *f)
 	if (p->shared) {
 		long r = kx_pipe_ready(p->kfd[1], &room);
 
+		kx_io_recheck |= r == 0 || (r == 1 && room < PIPE_BUF);
 		return r < 0 ? POLLOUT | POLLERR : r == 1 && room >= PIPE_BUF ? POLLOUT : 0;
 	}
 	if (p->readers == 0)
@@ -285,7 +285,6 @@ static void drop(struct pipe *p)
 				*at = p->next;
 				break;
 			}
-		kx_remote_io -= p->shared;
 		kx_kfree(p->buf);
 		kx_kfree(p);
 	}

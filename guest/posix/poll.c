@@ -49,19 +49,23 @@ static long scan(struct pollfd *fds, unsigned long n)
 	return count;
 }
 
+int kx_io_recheck;
+
 /* Wait until one fd is ready or the deadline passes (0: do not wait). */
 static long do_poll(struct pollfd *fds, unsigned long n, uint64_t deadline, int wait)
 {
 	if (n > KX_FD_MAX)
 		return -EINVAL;
 	for (;;) {
-		long count = scan(fds, n), rc;
+		long count, rc;
 
+		kx_io_recheck = 0;
+		count = scan(fds, n);
 		if (count > 0 || !wait)
 			return count;
-		/* posix-mon: pipes shared with other pVMs change without a local
-		 * wake-up: look again every millisecond while there are some. */
-		if (kx_remote_io) {
+		/* posix-mon: objects that change without a local wake-up (shared
+		 * pipes, console input): look again every millisecond. */
+		if (kx_io_recheck) {
 			uint64_t soon = kx_now_ns(CLOCK_MONOTONIC) + 1000000ull;
 
 			rc = kx_block(&kx_io_changed, soon < deadline ? soon : deadline);

@@ -84,9 +84,12 @@ void kx_console_init(void);
 extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
 
 /* posix-mon (pipe.c): before a fork, every pipe becomes one kxd keeps
- * (shared with the child); kx_remote_io counts them (waits look again). */
+ * (shared with the child). */
 void kx_pipes_share(void);
-extern int kx_remote_io;
+/* posix-mon (poll.c): set by an ops.poll that said "not ready" for an
+ * object whose change wakes nobody here (a shared pipe, the console's
+ * input): a poll then looks again every millisecond while it waits. */
+extern int kx_io_recheck;
 
 /* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);

@@ -10,7 +10,7 @@
 
 #include "manager/hv/internal.h"
 
-static ssize_t console_write(int fd, const void *buf, size_t len)
+ssize_t hv_console_write(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -44,7 +44,7 @@ static void hc_console_write(struct hv_pvm *p, union hv_block *b, struct hv_hcal
 		hv_bad(res, "console buffer outside readable guest memory");
 		return;
 	}
-	n = console_write(p->console_fd, buf, (size_t)c->len);
+	n = hv_console_write(p->console_fd, buf, (size_t)c->len);
 	b->hdr.ret = n < 0 ? -KX_EIO : (int64_t)n;
 }
 

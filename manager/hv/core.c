@@ -329,6 +329,8 @@ int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct h
 	p->pool = cfg->pool;
 	p->console_fd = cfg->console_fd;
 	p->log_fd = cfg->log_fd;
+	p->err_fd = cfg->has_stdio ? cfg->err_fd : cfg->console_fd;
+	p->input_fd = cfg->has_stdio ? cfg->input_fd : -1;
 	p->update_fail_step = cfg->update_fail_step;
 	p->kick_signal = cfg->kick_signal;
 	p->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;

@@ -133,6 +133,10 @@ struct hv_config {
 	/* Where the monitor's notices go, one line each (an unimplemented
 	 * system call of the POSIX layer); 0: nowhere. */
 	int log_fd;
+	/* posix-mon: the guest's error stream and console input, when
+	 * has_stdio (else errors go to console_fd and input is at its end). */
+	bool has_stdio;
+	int err_fd, input_fd;
 	/* NULL: a pVM alone — static images only, and linking, fork, IpC and
 	 * signals are -KX_EPERM for the guest. */
 	const struct hv_manager *manager;

@@ -13,6 +13,7 @@
 #define KX_HV_INTERNAL_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include "manager/hv/backend.h"
 #include "manager/hv/layout.h"
@@ -46,6 +47,8 @@ union hv_block {
 	struct kx_hc_posix_report posix_report;
 	struct kx_hc_self self;
 	struct kx_hc_mprotect mprotect;
+	struct kx_hc_console_read console_read;
+	struct kx_hc_console_write2 console_write2;
 	/* end posix-mon */
 };
 
@@ -96,6 +99,7 @@ struct hv_pvm {
 	bool pool;
 	int console_fd;
 	int log_fd; /* monitor notices, a line each; 0: none (posix-mon) */
+	int err_fd, input_fd; /* posix-mon: the guest's stderr, stdin; -1 none */
 	uint64_t hcalls, kicks; /* exits the core served (posix-mon: hv_posix_stats) */
 	const char *update_fail_step;
 	int kick_signal;
@@ -170,6 +174,9 @@ const struct hv_hcall_desc *hv_core_find_hcall(uint32_t nr);
 void hv_core_fork_child(struct hv_pvm *p);
 
 /* ---- between modules ---------------------------------------------------------- */
+
+/* base.c: all len bytes to fd (EINTR retried): len, or -EIO. */
+ssize_t hv_console_write(int fd, const void *buf, size_t len);
 
 /* link.c */
 int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, size_t len,

@@ -13,6 +13,8 @@
  *   39 ENTROPY       the host's getrandom
  *   40 POSIX_REPORT  an unimplemented system call, logged once per number
  *                    (kxmon's log, and kxd: kxctl list)
+ *   41 CONSOLE_READ  the console's input (kxmon's stdin), waiting like HALT
+ *   42 CONSOLE_WRITE2 stdout and stderr kept apart
  *   43 SELF          the pVM's ids from kxd (getpid, getppid)
  *   45 MPROTECT      read-only and no-access heap pages (never executable)
  *
@@ -22,8 +24,9 @@
  * a forged frame can only do what the guest could do anyway).
  *
  * Host system calls used here (for the seccomp jail): clock_gettime,
- * getrandom, ppoll, write, timer_create, timer_settime, timer_delete, and
- * through the KVM backend's tsc_offset one KVM_GET_MSRS ioctl.
+ * getrandom, ppoll, poll, read, write, timer_create, timer_settime,
+ * timer_delete, and through the KVM backend's tsc_offset one KVM_GET_MSRS
+ * ioctl.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -351,6 +354,105 @@ static void hc_halt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
 }
 
+/* ---- the console's input and error stream ---- */
+
+/* 1 the input is readable (data or end of file), 0 not yet, -EINTR a guest
+ * signal, -EPIPE the channel broke.  wait: until one of those. */
+static int input_ready(struct hv_pvm *p, bool wait)
+{
+	struct pollfd pfd = {.fd = p->input_fd, .events = POLLIN};
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, rc;
+
+	for (;;) {
+		struct timespec slice = {1, 0};
+
+		if (hv_interrupted(p))
+			return -EINTR;
+		rc = ppoll(&pfd, 1, wait ? &slice : &(struct timespec){0, 0}, NULL);
+		if (rc > 0)
+			return 1;
+		if (rc == 0 && !wait)
+			return 0;
+		/* A kick (kxd pushed something, a tick): take what kxd sent. */
+		if (p->mgr != NULL)
+			while ((rc = hv_mgr_next(p, 0, 0, &m, fds, &nfds)) == 2)
+				;
+		if (p->mgr != NULL && rc < 0)
+			return -EPIPE;
+	}
+}
+
+static void hc_console_read(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_console_read *c = &b->console_read;
+	void *buf = NULL;
+	ssize_t n;
+	int rc;
+
+	if (c->len > KX_HC_CONSOLE_MAX || (c->flags & ~(uint64_t)(KX_CONSOLE_NONBLOCK |
+								    KX_CONSOLE_POLL))) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	if (!(c->flags & KX_CONSOLE_POLL) && c->len > 0 &&
+	    (buf = hv_guest_ptr(&p->mem, c->buf, c->len, HV_ACCESS_WRITE)) == NULL) {
+		hv_bad(res, "console read buffer outside writable guest memory");
+		return;
+	}
+	if (p->input_fd < 0) {
+		b->hdr.ret = (c->flags & KX_CONSOLE_POLL) ? 1 : 0; /* no input: its end */
+		return;
+	}
+	rc = input_ready(p, !(c->flags & (KX_CONSOLE_NONBLOCK | KX_CONSOLE_POLL)));
+	if (rc == -EPIPE) {
+		hv_bad(res, "console read: the channel to the manager broke");
+		return;
+	}
+	if (c->flags & KX_CONSOLE_POLL) {
+		b->hdr.ret = rc > 0;
+		return;
+	}
+	if (rc <= 0) {
+		b->hdr.ret = rc == 0 ? -KX_EAGAIN : -KX_EINTR;
+		return;
+	}
+	if (c->len == 0) {
+		b->hdr.ret = 0;
+		return;
+	}
+	do
+		n = read(p->input_fd, buf, (size_t)c->len);
+	while (n < 0 && errno == EINTR);
+	b->hdr.ret = n >= 0 ? n : errno == EAGAIN ? -KX_EAGAIN : -KX_EIO;
+}
+
+static void hc_console_write2(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_console_write2 *c = &b->console_write2;
+	const void *buf;
+	ssize_t n;
+
+	if (c->len > KX_HC_CONSOLE_MAX) {
+		hv_bad(res, "console length exceeds KX_HC_CONSOLE_MAX");
+		return;
+	}
+	if (c->fd != 1 && c->fd != 2) {
+		b->hdr.ret = -KX_EBADF;
+		return;
+	}
+	b->hdr.ret = 0;
+	if (c->len == 0)
+		return;
+	buf = hv_guest_ptr(&p->mem, c->buf, c->len, HV_ACCESS_READ);
+	if (buf == NULL) {
+		hv_bad(res, "console buffer outside readable guest memory");
+		return;
+	}
+	n = hv_console_write(c->fd == 2 ? p->err_fd : p->console_fd, buf, (size_t)c->len);
+	b->hdr.ret = n < 0 ? -KX_EIO : (int64_t)n;
+}
+
 static void hc_preempt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
 	const struct kx_hc_preempt *r = &b->preempt;
@@ -537,6 +639,8 @@ static const struct hv_hcall_desc hcalls[] = {
 	{KX_HC_PREEMPT, sizeof(struct kx_hc_preempt), hc_preempt},
 	{KX_HC_ENTROPY, sizeof(struct kx_hc_entropy), hc_entropy},
 	{KX_HC_POSIX_REPORT, sizeof(struct kx_hc_posix_report), hc_posix_report},
+	{KX_HC_CONSOLE_READ, sizeof(struct kx_hc_console_read), hc_console_read},
+	{KX_HC_CONSOLE_WRITE2, sizeof(struct kx_hc_console_write2), hc_console_write2},
 	{KX_HC_SELF, sizeof(struct kx_hc_self), hc_self},
 	{KX_HC_MPROTECT, sizeof(struct kx_hc_mprotect), hc_mprotect},
 };

@@ -133,6 +133,22 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform alarms 12
 }
 
+@test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {
+	local text="first line
+second, longer line
+third"
+	run --separate-stderr bash -c 'printf "%s\n" "$2" | "$1" "$BATS_TEST_TMPDIR"' _ \
+		"$LIBC/native/stdin" "$text"
+	[ "$status" -eq 0 ] || explain "the native run failed"
+	local nout=$output nerr=$stderr
+	run --separate-stderr bash -c '(sleep 0.2; printf "%s\n" "$2") | "$1" "$3" /tmp' _ \
+		"$KXMON" "$text" "$LIBC/kx/stdin.kxe"
+	[ "$status" -eq 0 ] || explain "the pVM run failed"
+	[ "$output" = "$nout" ] || { diff <(echo "$nout") <(echo "$output"); explain "stdout differs"; }
+	[ "$stderr" = "$nerr" ] || { diff <(echo "$nerr") <(echo "$stderr"); explain "stderr differs"; }
+	[[ "$output" == *"3: THIRD"* ]] && [[ "$stderr" == *"stderr: 3 lines"* ]] || explain "3 lines"
+}
+
 @test "kx only: a write to a read-only page, a read of a guard page end the pVM (#PF)" {
 	pvm "$LIBC/kx/kxonly.kxe" rowrite
 	[ "$output" = mapped ] || explain "the mapping worked"

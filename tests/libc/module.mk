@@ -5,7 +5,7 @@
 
 LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals
 # posix-mon
-LIBC_TESTS += clockloop sleeper spinner forker alarms
+LIBC_TESTS += clockloop sleeper spinner forker alarms stdin
 LIBC_KX_ONLY := kxonly
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \

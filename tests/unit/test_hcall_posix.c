@@ -33,6 +33,7 @@
 static char guest_dir[4096];
 
 struct guest {
+	int in[2], out[2]; /* posix-mon console: the guest's stdin, its stdout/stderr */
 	struct hv_pvm *p;
 	struct hv_guest_mem *mem;
 	struct fake_mgr mgr;
@@ -57,7 +58,13 @@ static void guest_new(struct guest *g, bool with_mgr)
 
 	memset(g, 0, sizeof(*g));
 	assert_int_equal(pipe2(g->log, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(pipe2(g->in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(g->out, O_CLOEXEC | O_NONBLOCK), 0);
 	cfg.log_fd = g->log[1];
+	cfg.has_stdio = true;
+	cfg.input_fd = g->in[0];
+	cfg.err_fd = g->log[1]; /* stderr beside the monitor's notices */
+	cfg.console_fd = g->out[1];
 	signal(SIGUSR2, on_kick);
 	if (with_mgr) {
 		g->manager = (struct hv_manager){.ops = &fake_mgr_ops, .ctx = &g->mgr};
@@ -75,6 +82,10 @@ static void guest_free(struct guest *g)
 	hv_destroy(g->p, 0, NULL, "");
 	close(g->log[0]);
 	close(g->log[1]);
+	for (int i = 0; i < 2; i++) {
+		close(g->in[i]);
+		close(g->out[i]);
+	}
 }
 
 /* A block of `size` bytes at the heap's start, number nr, body as given. */
@@ -403,6 +414,65 @@ static void test_report(void **state)
 	guest_free(&g);
 }
 
+/* ---- CONSOLE_READ, CONSOLE_WRITE2 ------------------------------------------------------- */
+
+static int64_t console_read(struct guest *g, uint64_t len, uint64_t flags)
+{
+	struct kx_hc_console_read r = {.buf = g->heap + KX_PAGE_SIZE, .len = len, .flags = flags};
+	struct kx_hc_console_read *out = block(g, KX_HC_CONSOLE_READ, &r, sizeof(r));
+
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static int64_t console_write2(struct guest *g, uint64_t fd, const char *text)
+{
+	struct kx_hc_console_write2 w = {.fd = fd, .buf = g->heap + KX_PAGE_SIZE, .len = strlen(text)};
+	struct kx_hc_console_write2 *out;
+
+	memcpy(g->mem->host + g->heap + KX_PAGE_SIZE, text, strlen(text));
+	out = block(g, KX_HC_CONSOLE_WRITE2, &w, sizeof(w));
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static void test_console(void **state)
+{
+	char got[64] = "";
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, false);
+	assert_int_equal(console_read(&g, 16, KX_CONSOLE_POLL), 0);
+	assert_int_equal(console_read(&g, 16, KX_CONSOLE_NONBLOCK), -KX_EAGAIN);
+	assert_int_equal(write(g.in[1], "hello\n", 6), 6);
+	assert_int_equal(console_read(&g, 16, KX_CONSOLE_POLL), 1);
+	assert_int_equal(console_read(&g, 3, 0), 3);
+	assert_memory_equal(g.mem->host + g.heap + KX_PAGE_SIZE, "hel", 3);
+	assert_int_equal(console_read(&g, 16, 0), 3);
+	close(g.in[1]);
+	g.in[1] = -1;
+	assert_int_equal(console_read(&g, 16, 0), 0); /* end of file */
+	assert_int_equal(console_read(&g, 16, 8), -KX_EINVAL);
+	assert_int_equal(console_read(&g, KX_HC_CONSOLE_MAX + 1, 0), -KX_EINVAL);
+	/* A buffer the guest may not write ends the pVM. */
+	{
+		struct kx_hc_console_read r = {.buf = exec_page(&g), .len = 4};
+
+		block(&g, KX_HC_CONSOLE_READ, &r, sizeof(r));
+		assert_int_equal(call(&g), HV_HC_BAD);
+	}
+	assert_int_equal(console_write2(&g, 1, "out"), 3);
+	assert_int_equal(console_write2(&g, 2, "err!"), 4);
+	assert_int_equal(console_write2(&g, 0, "x"), -KX_EBADF);
+	assert_int_equal(console_write2(&g, 3, "x"), -KX_EBADF);
+	assert_int_equal(read(g.out[0], got, sizeof(got)), 3);
+	assert_memory_equal(got, "out", 3);
+	assert_int_equal(read(g.log[0], got, sizeof(got)), 4);
+	assert_memory_equal(got, "err!", 4);
+	guest_free(&g);
+}
+
 /* ---- MPROTECT --------------------------------------------------------------------------- */
 
 static int64_t mprotect_call(struct guest *g, uint64_t addr, uint64_t len, uint64_t prot)
@@ -580,6 +650,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_preempt_tick),
 		cmocka_unit_test(test_entropy),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_console),
 		cmocka_unit_test(test_mprotect),
 		cmocka_unit_test(test_chan_messages),
 		cmocka_unit_test(test_self),
