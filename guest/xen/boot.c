@@ -200,6 +200,26 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_waitx);
 	case KX_HC_RECYCLE_WAIT:
 		return sizeof(struct kx_hc_recycle_wait);
+	/* posix-mon: the POSIX services */
+	case KX_HC_TIME_PAGE:
+		return sizeof(struct kx_hc_time_page);
+	case KX_HC_HALT:
+		return sizeof(struct kx_hc_halt);
+	case KX_HC_PREEMPT:
+		return sizeof(struct kx_hc_preempt);
+	case KX_HC_ENTROPY:
+		return sizeof(struct kx_hc_entropy);
+	case KX_HC_POSIX_REPORT:
+		return sizeof(struct kx_hc_posix_report);
+	case KX_HC_CONSOLE_READ:
+		return sizeof(struct kx_hc_console_read);
+	case KX_HC_CONSOLE_WRITE2:
+		return sizeof(struct kx_hc_console_write2);
+	case KX_HC_SELF:
+		return sizeof(struct kx_hc_self);
+	case KX_HC_MPROTECT:
+		return sizeof(struct kx_hc_mprotect);
+	/* end posix-mon */
 	default:
 		return 0;
 	}
