@@ -13,7 +13,6 @@
 #define KX_HV_INTERNAL_H
 
 #include <signal.h>
-#include <sys/types.h>
 
 #include "manager/hv/backend.h"
 #include "manager/hv/layout.h"
@@ -175,8 +174,11 @@ void hv_core_fork_child(struct hv_pvm *p);
 
 /* ---- between modules ---------------------------------------------------------- */
 
-/* base.c: all len bytes to fd (EINTR retried): len, or -EIO. */
-ssize_t hv_console_write(int fd, const void *buf, size_t len);
+/* base.c: a console write hypercall's work — len bytes of guest memory at
+ * buf_gpa to fd; *ret the bytes written or -KX_EIO; a bad length or buffer
+ * ends the pVM (res). */
+void hv_console_out(struct hv_pvm *p, int fd, uint64_t buf_gpa, uint64_t len, int64_t *ret,
+		    struct hv_hcall_result *res);
 
 /* link.c */
 int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, size_t len,

@@ -430,27 +430,12 @@ static void hc_console_read(struct hv_pvm *p, union hv_block *b, struct hv_hcall
 static void hc_console_write2(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
 	const struct kx_hc_console_write2 *c = &b->console_write2;
-	const void *buf;
-	ssize_t n;
 
-	if (c->len > KX_HC_CONSOLE_MAX) {
-		hv_bad(res, "console length exceeds KX_HC_CONSOLE_MAX");
-		return;
-	}
 	if (c->fd != 1 && c->fd != 2) {
 		b->hdr.ret = -KX_EBADF;
 		return;
 	}
-	b->hdr.ret = 0;
-	if (c->len == 0)
-		return;
-	buf = hv_guest_ptr(&p->mem, c->buf, c->len, HV_ACCESS_READ);
-	if (buf == NULL) {
-		hv_bad(res, "console buffer outside readable guest memory");
-		return;
-	}
-	n = hv_console_write(c->fd == 2 ? p->err_fd : p->console_fd, buf, (size_t)c->len);
-	b->hdr.ret = n < 0 ? -KX_EIO : (int64_t)n;
+	hv_console_out(p, c->fd == 2 ? p->err_fd : p->console_fd, c->buf, c->len, &b->hdr.ret, res);
 }
 
 static void hc_preempt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
