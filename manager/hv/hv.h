@@ -264,6 +264,7 @@ struct hv_posix_stats {
 	uint64_t preemptions;	   /* guest threads interrupted at a tick */
 	uint64_t preempt_deferred; /* ticks the guest could not take then */
 	uint64_t reported;	   /* unimplemented system calls reported */
+	bool used;		   /* the guest used a POSIX service (an SDK program) */
 };
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out);
 

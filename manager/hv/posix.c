@@ -633,8 +633,12 @@ static const struct hv_hcall_desc hcalls[] = {
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (p->posix != NULL)
+	if (p->posix != NULL) {
 		*out = p->posix->stats;
+		out->used = p->posix->page_live || p->posix->stats.halts ||
+			    p->posix->interval_ns || p->posix->stats.reported ||
+			    p->posix->self_known;
+	}
 	out->hcalls = p->hcalls;
 	out->kicks = p->kicks;
 }

@@ -377,6 +377,8 @@ static void print_posix_stats(const struct hv_pvm *p)
 	struct hv_posix_stats st;
 
 	hv_posix_stats(p, &st);
+	if (!st.used)
+		return; /* not an SDK program: nothing to say */
 	fprintf(stderr,
 		"kxmon: exits: %llu hypercalls, %llu kicks; posix: %llu halts, %llu preemptions "
 		"(%llu deferred), %llu unimplemented system calls\n",
