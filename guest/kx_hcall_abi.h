@@ -71,7 +71,7 @@ enum kx_hcall_nr {
 	/* Recycling (docs/recycle.md). */
 	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
 	/* posix-mon: the POSIX layer's monitor services (docs/guest-abi.md
-	 * "POSIX services"; 36 SET_FS and 44 stay reserved). */
+	 * "POSIX services"; 36 SET_FS stays reserved). */
 	KX_HC_TIME_PAGE = 35,	   /* struct kx_hc_time_page: the clock page */
 	KX_HC_HALT = 37,	   /* struct kx_hc_halt: every thread waits */
 	KX_HC_PREEMPT = 38,	   /* struct kx_hc_preempt: timer ticks preempt threads */
@@ -80,6 +80,7 @@ enum kx_hcall_nr {
 	KX_HC_CONSOLE_READ = 41,   /* struct kx_hc_console_read: the console's input */
 	KX_HC_CONSOLE_WRITE2 = 42, /* struct kx_hc_console_write2: stdout or stderr */
 	KX_HC_SELF = 43,	   /* struct kx_hc_self: this pVM's id and its parent's */
+	KX_HC_ENVIRON = 44,	   /* struct kx_hc_environ: the environment passed in */
 	KX_HC_MPROTECT = 45,	   /* struct kx_hc_mprotect: rights of heap pages */
 	/* end posix-mon */
 };
@@ -521,6 +522,16 @@ struct kx_hc_self {
 	uint64_t parent_id; /* out: 0 for a family's root (kxd started it) */
 };
 
+/* ENVIRON: the environment kxmon was given for the guest (kxmon -e,
+ * kxctl run -e): count "NAME=VALUE" strings whose pointers (then a NULL)
+ * are at addr, in the read-only argument pages after argv.  ret = 0
+ * (count 0, addr 0: none). */
+struct kx_hc_environ {
+	struct kx_hc_hdr hdr;
+	uint64_t addr;	/* out */
+	uint64_t count; /* out */
+};
+
 /* MPROTECT: set the rights of [addr, addr + len) — pages of the heap range
  * the boot info reports, each read-write now or lowered by an earlier
  * MPROTECT — to prot: KX_PROT_READ | KX_PROT_WRITE, KX_PROT_READ, or 0 (no
@@ -599,6 +610,7 @@ _Static_assert(sizeof(struct kx_hc_self) == 32, "kx_hc_self layout");
 _Static_assert(sizeof(struct kx_hc_console_read) == 40, "kx_hc_console_read layout");
 _Static_assert(sizeof(struct kx_hc_console_write2) == 40, "kx_hc_console_write2 layout");
 _Static_assert(sizeof(struct kx_hc_mprotect) == 40, "kx_hc_mprotect layout");
+_Static_assert(sizeof(struct kx_hc_environ) == 32, "kx_hc_environ layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(offsetof(struct kx_hc_hdr, ret) == 8, "kx_hc_hdr.ret offset");
 _Static_assert(offsetof(struct kx_boot_info, argv) == 16, "kx_boot_info.argv");

@@ -86,6 +86,9 @@ SEEDS = {
     "chan-fork-req": (0, chan(7, 2, b"")),
     "chan-wait-req": (0, chan(9, 3, struct.pack("<QiI", 2, 0, 0))),
     # posix-mon
+    "req-run-env": (3, req(2, argv=(b"app.kxe", b"x", b"LANG=C", b"EMPTY="), argc=2, flags=2)),
+    "bad-req-run-env-name": (3, req(2, argv=(b"app.kxe", b"=C"), argc=1, flags=2)),
+    "bad-req-run-env-none": (3, req(2, argv=(b"app.kxe",), argc=1, flags=2)),
     "chan-self-req": (0, chan(45, 12, b"")),
     "chan-posix-enosys": (0, chan(65, 0, struct.pack("<II", 165, 0))),
     "bad-chan-posix-enosys-range": (0, chan(65, 0, struct.pack("<II", 512, 0))),

@@ -217,6 +217,8 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_console_write2);
 	case KX_HC_SELF:
 		return sizeof(struct kx_hc_self);
+	case KX_HC_ENVIRON:
+		return sizeof(struct kx_hc_environ);
 	case KX_HC_MPROTECT:
 		return sizeof(struct kx_hc_mprotect);
 	/* end posix-mon */

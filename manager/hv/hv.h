@@ -137,6 +137,10 @@ struct hv_config {
 	 * has_stdio (else errors go to console_fd and input is at its end). */
 	bool has_stdio;
 	int err_fd, input_fd;
+	/* posix-mon: the guest's environment, "NAME=VALUE" strings (KX_HC_ENVIRON);
+	 * with argv they share HV_ARGS_MAX bytes. */
+	int envc;
+	char *const *envv;
 	/* NULL: a pVM alone — static images only, and linking, fork, IpC and
 	 * signals are -KX_EPERM for the guest. */
 	const struct hv_manager *manager;

@@ -48,6 +48,7 @@ union hv_block {
 	struct kx_hc_mprotect mprotect;
 	struct kx_hc_console_read console_read;
 	struct kx_hc_console_write2 console_write2;
+	struct kx_hc_environ environ;
 	/* end posix-mon */
 };
 
@@ -105,6 +106,8 @@ struct hv_pvm {
 	uint64_t stack_base, stack_size; /* the stack; its guard page is just below */
 	uint32_t argc;
 	uint64_t argv_gpa;
+	uint32_t envc;	   /* posix-mon: the environment's strings ... */
+	uint64_t envv_gpa; /* ... and their pointer array (0: none) */
 	bool load_tried, loaded;
 	bool ran; /* the guest ran: rights changes need a flush */
 	volatile sig_atomic_t pause_requested;

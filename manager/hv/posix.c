@@ -16,6 +16,7 @@
  *   41 CONSOLE_READ  the console's input (kxmon's stdin), waiting like HALT
  *   42 CONSOLE_WRITE2 stdout and stderr kept apart
  *   43 SELF          the pVM's ids from kxd (getpid, getppid)
+ *   44 ENVIRON       the environment kxmon was given (-e), for environ
  *   45 MPROTECT      read-only and no-access heap pages (never executable)
  *
  * Everything the guest hands over is untrusted: numbers are range-checked,
@@ -591,6 +592,14 @@ static void hc_mprotect(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 	b->hdr.ret = 0;
 }
 
+static void hc_environ(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	(void)res;
+	b->environ.addr = p->envv_gpa;
+	b->environ.count = p->envc;
+	b->hdr.ret = 0;
+}
+
 static void hc_self(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
 {
 	struct hv_posix *px = p->posix;
@@ -627,6 +636,7 @@ static const struct hv_hcall_desc hcalls[] = {
 	{KX_HC_CONSOLE_READ, sizeof(struct kx_hc_console_read), hc_console_read},
 	{KX_HC_CONSOLE_WRITE2, sizeof(struct kx_hc_console_write2), hc_console_write2},
 	{KX_HC_SELF, sizeof(struct kx_hc_self), hc_self},
+	{KX_HC_ENVIRON, sizeof(struct kx_hc_environ), hc_environ},
 	{KX_HC_MPROTECT, sizeof(struct kx_hc_mprotect), hc_mprotect},
 };
 

@@ -145,7 +145,7 @@ static void do_list(struct kxd *d, int ci)
 
 static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 {
-	char *argv[KXD_ARGC_MAX + 1];
+	char *argv[KXD_ARGC_MAX + 1], *env[KXD_ENVC_MAX + 1] = {NULL};
 	char why[KXD_TEXT_MAX] = "";
 	struct kxd_pvm *p = NULL;
 
@@ -158,7 +158,10 @@ static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 			kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");
 		return;
 	}
-	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, &p, why, sizeof(why)) != 0)
+	if (req->flags & KXD_RUN_ENV) /* posix-mon */
+		kxd_split_env(req->args, req->args_len, req->argc, env);
+	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, env, &p, why,
+			sizeof(why)) != 0)
 		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
 	else
 		kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");

@@ -37,6 +37,7 @@
 #include "manager/kxmon/kxmon.h"
 
 #define KXMON_VERSION "0.1"
+#define KXMON_ENV_MAX 256 /* posix-mon: -e at most this many times */
 
 /* Exit statuses: 0..EXIT_STATUS_MAX are the guest's own. */
 enum {
@@ -58,6 +59,8 @@ struct options {
 	int channel_fd; /* -1: no channel */
 	int image_fd;
 	const char *image_name;
+	int envc; /* posix-mon: -e NAME=VALUE, the guest's environment */
+	char *envv[KXMON_ENV_MAX + 1];
 };
 
 /* One table for getopt, --help and the man page's OPTIONS. */
@@ -78,6 +81,8 @@ static const struct option_row {
 	{"channel", 'C', required_argument, "FD", "kxd's channel (kxd starts kxmon this way)"},
 	{"image-fd", 'F', required_argument, "FD", "with --channel: the image, a sealed memfd"},
 	{"image-name", 'N', required_argument, "NAME", "with --channel: the image's name, argv[0]"},
+	{"env", 'e', required_argument, "NAME=VALUE",
+	 "put NAME=VALUE in the guest's environment (an SDK program's environ)"},
 	{"pool", 'P', no_argument, NULL, "with --channel: a pooled pVM, recycled by kxd"},
 	{"help", 'h', no_argument, NULL, "show this help"},
 	{"version", 'V', no_argument, NULL, "show the version"},
@@ -187,6 +192,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			if (optarg[0] == '\0' || strlen(optarg) >= KXMON_NAME_MAX)
 				goto bad_value;
 			opt->image_name = optarg;
+			break;
+		case 'e':
+			if (optarg[0] == '=' || strchr(optarg, '=') == NULL ||
+			    opt->envc >= KXMON_ENV_MAX)
+				goto bad_value;
+			opt->envv[opt->envc++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -477,6 +488,8 @@ int main(int argc, char **argv)
 		.has_stdio = true,
 		.err_fd = STDERR_FILENO,
 		.input_fd = STDIN_FILENO,
+		.envc = opt.envc,
+		.envv = opt.envv,
 		.manager = opt.channel_fd >= 0 ? &manager : NULL,
 		.pool = opt.channel_fd >= 0 && opt.pool,
 		.kick_signal = SIGIO,

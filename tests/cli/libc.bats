@@ -189,6 +189,18 @@ argv[4] =
 argc = 5, environ[0] = (null)" ] || explain "unexpected argv"
 }
 
+@test "kx only: kxmon -e puts NAME=VALUE in environ, in order; nothing of kxmon's own" {
+	PATH=/usr/bin:/bin pvm -e GREETING=hello -e "TWO=a b" -e EMPTY= "$LIBC/kx/kxonly.kxe" env
+	[ "$status" -eq 0 ] || explain "want 0"
+	[ "$output" = "env: GREETING=hello
+env: TWO=a b
+env: EMPTY=
+getenv: ADDED=yes EMPTY=(unset) PATH=(unset)" ] || explain "unexpected environment"
+	pvm -e NOEQUALS "$LIBC/kx/kxonly.kxe" env
+	[ "$status" -eq 125 ] && [[ "$stderr" == *"invalid value 'NOEQUALS' for -e"* ]] ||
+		explain "NAME=VALUE only"
+}
+
 @test "kx only: exit() from a second thread ends the pVM with its status" {
 	pvm "$LIBC/kx/kxonly.kxe" exit 42
 	[ "$status" -eq 42 ] || explain "want 42"

@@ -53,6 +53,16 @@ teardown() {
 		explain "the child killed by SIGTERM (128 + 15)"
 }
 
+@test "environment: kxctl run --env reaches the pVM's environ through kxd" {
+	ctl run --env GREETING=hi --env "TWO=a b" "$FX/kxonly.kxe" env
+	[ "$status" -eq 0 ] || explain "want 0"
+	[ "$output" = "env: GREETING=hi
+env: TWO=a b
+getenv: ADDED=yes EMPTY=(unset) PATH=(unset)" ] || explain "unexpected environment"
+	ctl run --env =bad "$FX/kxonly.kxe" env
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"-e wants NAME=VALUE"* ]] || explain "refused"
+}
+
 @test "processes: an unimplemented system call shows in kxctl list and kxd's log, once" {
 	ctl run "$FX/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"

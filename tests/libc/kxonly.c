@@ -77,6 +77,17 @@ int main(int argc, char **argv)
 		printf("FAIL the access went through\n");
 		return 1;
 	}
+	if (argc > 1 && strcmp(argv[1], "env") == 0) {
+		/* The environment kxmon -e (kxctl run --env) gave, then edited. */
+		for (char **e = environ; *e; e++)
+			printf("env: %s\n", *e);
+		setenv("ADDED", "yes", 1);
+		unsetenv("EMPTY");
+		printf("getenv: ADDED=%s EMPTY=%s PATH=%s\n", getenv("ADDED"),
+		       getenv("EMPTY") ? getenv("EMPTY") : "(unset)",
+		       getenv("PATH") ? getenv("PATH") : "(unset)");
+		return 0;
+	}
 	if (argc > 2 && strcmp(argv[1], "exit") == 0) {
 		pthread_t t;
 

@@ -176,6 +176,51 @@ static void test_time_page_unloaded(void **state)
 	hv_destroy(p, 0, NULL, "");
 }
 
+/* ---- ENVIRON ------------------------------------------------------------------------ */
+
+static void test_environ(void **state)
+{
+	static char name[] = "fake", *argv[] = {name, NULL};
+	static char e1[] = "LANG=C", e2[] = "EMPTY=", *env[] = {e1, e2, NULL};
+	struct hv_config cfg = {.mem_size = 16ull << 20, .argc = 1, .argv = argv, .console_fd = -1,
+				.envc = 2, .envv = env};
+	struct kx_hc_environ e = {.hdr = {KX_HCALL_ABI_VERSION, KX_HC_ENVIRON, 0}};
+	struct hv_hcall_result res;
+	struct hv_guest_mem *mem;
+	struct kx_error err;
+	struct hv_pvm *p;
+	const uint64_t *v;
+
+	(void)state;
+	assert_int_equal(hv_create(&hv_fake_backend, &cfg, &p, &err), 0);
+	mem = hv_pvm_mem(p);
+	memset(mem->page_prot + 0x100000 / KX_PAGE_SIZE, HV_PROT_READ | HV_PROT_WRITE, 1);
+	memcpy(mem->host + 0x100000, &e, sizeof(e));
+	hv_hcall_dispatch(p, 0x100000, &res);
+	assert_int_equal(res.outcome, HV_HC_RESUME);
+	memcpy(&e, mem->host + 0x100000, sizeof(e));
+	assert_int_equal(e.hdr.ret, 0);
+	assert_int_equal(e.count, 2);
+	/* Pointers, NULL-terminated, to strings the guest may read, not write. */
+	v = hv_guest_ptr(mem, e.addr, 3 * 8, HV_ACCESS_READ);
+	assert_non_null(v);
+	assert_null(hv_guest_ptr(mem, e.addr, 8, HV_ACCESS_WRITE));
+	assert_string_equal((const char *)hv_guest_ptr(mem, v[0], 7, HV_ACCESS_READ), "LANG=C");
+	assert_string_equal((const char *)hv_guest_ptr(mem, v[1], 7, HV_ACCESS_READ), "EMPTY=");
+	assert_int_equal(v[2], 0);
+	hv_destroy(p, 0, NULL, "");
+	/* Too much for the argument pages: the pVM is not created. */
+	{
+		static char big[40000];
+		static char *bigenv[] = {big, big, NULL};
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[0] = 'B', big[1] = '=';
+		cfg.envv = bigenv;
+		assert_int_equal(hv_create(&hv_fake_backend, &cfg, &p, &err), -E2BIG);
+	}
+}
+
 /* ---- HALT --------------------------------------------------------------------------- */
 
 static void test_halt(void **state)
@@ -644,6 +689,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_page),
 		cmocka_unit_test(test_time_page_unloaded),
+		cmocka_unit_test(test_environ),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_halt_signal),
 		cmocka_unit_test(test_preempt_refusals),
