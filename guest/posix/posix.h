@@ -174,6 +174,8 @@ void kx_signal_self(int sig);
  * it, SIGALRM goes to a thread that does not block it (check: the
  * scheduler, whenever it looks at the clock); a forked child's is off. */
 uint64_t kx_alarm_deadline(void);
+/* posix-mon: signals other pVMs sent since, made the process's (signal.c). */
+void kx_async_signals(void);
 void kx_alarm_check(uint64_t now);
 void kx_alarm_forked(void);
 /* thread.c: a thread that does not block sigbit (the main one first), for a

@@ -15,9 +15,13 @@
  * actions: ignore (SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals:
  * there is no job control) or end the pVM.
  *
- * kill to another pVM is a kx signal (KX_HC_KILL); signals from other pVMs
- * get their default action from the monitor (handlers here do not see
- * them yet).
+ * kill to another pVM is a kx signal (KX_HC_KILL).  Signals from other
+ * pVMs and the operator (1..31) follow the dispositions set here: under kxd
+ * every rt_sigaction tells the monitor too (KX_HC_SIGACTION) — the default
+ * action, ignore, or a kx handler (async_handler) that only marks the
+ * signal in kx_async_pending, at any point the monitor chooses; the layer
+ * turns those marks into process-directed signals when it next runs (the
+ * end of a system call, the scheduler, a preemption tick).
  */
 #include <signal.h>
 #include <string.h>
@@ -127,6 +131,60 @@ void kx_signal_self(int sig)
 	send(kx_thread_tid(), sig);
 }
 
+/* A signal for the process: to a thread that does not block it (the main
+ * one first), whose wait then ends with EINTR; pending there otherwise. */
+static void send_process(int sig)
+{
+	long tid;
+	struct kx_sigstate *st;
+
+	if (ignored(sig))
+		return;
+	tid = kx_thread_for_signal(bit(sig));
+	st = kx_thread_sig_of(tid);
+	st->pending |= bit(sig);
+	if (!(st->blocked & bit(sig)))
+		kx_thread_interrupt(tid);
+}
+
+/* ---- signals from other pVMs (posix-mon) ---- */
+
+static uint32_t kx_async_pending; /* bit sig: a kx signal came (async_handler) */
+
+/* Entered by the monitor through the kx trampoline, anywhere: a mark only. */
+static void async_handler(int sig)
+{
+	__atomic_or_fetch(&kx_async_pending, 1u << sig, __ATOMIC_SEQ_CST);
+}
+
+void kx_async_signals(void)
+{
+	uint32_t came;
+
+	if (__atomic_load_n(&kx_async_pending, __ATOMIC_RELAXED) == 0)
+		return;
+	came = __atomic_exchange_n(&kx_async_pending, 0, __ATOMIC_SEQ_CST);
+	for (int sig = 1; sig < KX_NSIG; sig++)
+		if (came & (1u << sig))
+			send_process(sig);
+}
+
+/* What the monitor does with sig (1..31) when it comes from outside. */
+static void tell_monitor(int sig)
+{
+	kx_sighandler_t h;
+
+	if (sig >= KX_NSIG || sig == SIGKILL || sig == SIGSTOP || !kx_under_kxd())
+		return;
+	if (actions[sig].handler == SIG_DFL)
+		h = default_ignores(sig) ? KX_SIGH_IGN : KX_SIGH_DFL;
+	else if (actions[sig].handler == SIG_IGN)
+		h = KX_SIGH_IGN;
+	else
+		h = async_handler;
+	kx_signal(sig, h);
+}
+
 /* ---- ITIMER_REAL: alarm, setitimer, getitimer (posix-mon) ---- */
 
 /* The next expiry on CLOCK_MONOTONIC (KX_NO_DEADLINE: disarmed), and the
@@ -142,9 +200,6 @@ uint64_t kx_alarm_deadline(void)
 
 void kx_alarm_check(uint64_t now)
 {
-	long tid;
-	struct kx_sigstate *st;
-
 	if (now < alarm_at)
 		return;
 	if (alarm_every == 0) {
@@ -154,14 +209,7 @@ void kx_alarm_check(uint64_t now)
 
 		alarm_at += late * alarm_every;
 	}
-	if (ignored(SIGALRM))
-		return;
-	/* A process-directed signal: a thread that does not block it. */
-	tid = kx_thread_for_signal(bit(SIGALRM));
-	st = kx_thread_sig_of(tid);
-	st->pending |= bit(SIGALRM);
-	if (!(st->blocked & bit(SIGALRM)))
-		kx_thread_interrupt(tid); /* a blocked wait ends with EINTR */
+	send_process(SIGALRM);
 }
 
 void kx_alarm_forked(void)
@@ -254,10 +302,14 @@ KX_SYS(rt_sigaction)
 	if (old)
 		*old = actions[sig];
 	if (act) {
+		void (*before)(int) = actions[sig].handler;
+
 		actions[sig] = *act;
 		actions[sig].mask &= ~unblockable;
 		if (ignored(sig))
 			kx_threads_discard(bit(sig)); /* pending ones go too (POSIX) */
+		if (act->handler != before)
+			tell_monitor(sig);
 	}
 	return 0;
 }

@@ -60,6 +60,7 @@ long __kx_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 
 	kx_runtime_enter();
 	rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
+	kx_async_signals();
 	if (kx_thread_sig()->pending)
 		kx_signals_deliver();
 	kx_runtime_leave();

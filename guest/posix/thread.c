@@ -409,6 +409,7 @@ static void schedule(void)
 			kx_alarm_check(now); /* may end a wait with EINTR */
 			expire(now);
 		}
+		kx_async_signals(); /* from other pVMs: may end a wait too */
 		if (kx_alarm_deadline() < first)
 			first = kx_alarm_deadline();
 		next = pick();
@@ -483,6 +484,7 @@ void kx_preempt_enter(uint64_t *frame)
 	kx_yield();
 	/* Back to this thread: what is due for it runs now, as Linux delivers
 	 * on the way back from its timer interrupt. */
+	kx_async_signals();
 	if (cur->sig.pending)
 		kx_signals_deliver();
 }

@@ -44,7 +44,7 @@ teardown() {
 		explain "the outputs differ (native <, pVM >)"
 	fi
 	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
-	grep -qx "13 checks, 0 failed" <<<"$output" || explain "want 13 checks"
+	grep -qx "15 checks, 0 failed" <<<"$output" || explain "want 15 checks"
 	# Every process was a pVM of the family, collected with its status.
 	ctl list
 	grep -Eq "^2 +forker +[0-9]+ +exited +[^ ]+ +10 +1 " <<<"$output" || explain "worker 0"

@@ -3,7 +3,8 @@
  * the parent reads the pipe to end of file (every write end closed in
  * every process), collects each worker by pid with waitpid, then kills a
  * child that waits in pause() and sees it die of the signal, and checks
- * the ids (getpid/getppid), WNOHANG, waitid and ECHILD.  In a pVM every
+ * the ids (getpid/getppid), WNOHANG, waitid and ECHILD, and a child's
+ * SIGUSR1 handler running for the parent's kill.  In a pVM every
  * process is a pVM forked through kxd (tests/cli/libc_proc.bats); the
  * output must equal the native run's. */
 #include <signal.h>
@@ -13,6 +14,14 @@
 #include "check.h"
 
 #define WORKERS 3
+
+static volatile sig_atomic_t usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1 = 1;
+}
 
 static int cmp_lines(const void *a, const void *b)
 {
@@ -85,6 +94,27 @@ int main(int argc, char **argv)
 	check(kill(pid, SIGTERM) == 0, "kill(child, SIGTERM)");
 	check(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
 	      "the child died of SIGTERM");
+
+	/* A handler in the child runs for the parent's signal. */
+	check(pipe(fds) == 0, "a pipe for the child's go-ahead");
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = {.sa_handler = on_usr1};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+		close(fds[0]);
+		if (write(fds[1], "r", 1) != 1)
+			_exit(90);
+		while (!usr1)
+			pause();
+		_exit(7);
+	}
+	close(fds[1]);
+	check(read(fds[0], buf, 1) == 1 && kill(pid, SIGUSR1) == 0 && waitpid(pid, &status, 0) == pid &&
+		      WIFEXITED(status) && WEXITSTATUS(status) == 7,
+	      "the child's SIGUSR1 handler ran for the parent's kill: it exited 7");
+	close(fds[0]);
 
 	pid = fork();
 	if (pid == 0)
