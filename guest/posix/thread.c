@@ -502,8 +502,8 @@ void kx_thread_main(void)
 }
 
 /* musl's __clone for pthread_create: a thread of this pVM (CLONE_VM |
- * CLONE_THREAD); process creation (fork, vfork, posix_spawn) is not a
- * thread and waits for pVM fork (ENOSYS). */
+ * CLONE_THREAD); process creation is not a thread: fork and vfork are pVM
+ * fork (proc.c), posix_spawn's clone(CLONE_VM | CLONE_VFORK) is ENOSYS. */
 static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 			void *tls, int *ctid)
 {
@@ -562,7 +562,7 @@ KX_SYS(clone)
 {
 	(void)a;
 	/* The raw call returns in two places; musl's clone() goes through
-	 * __clone (__kx_clone) instead.  A process copy is pVM fork: later. */
+	 * __clone (__kx_clone) instead, and fork through SYS_fork (proc.c). */
 	return kx_enosys(SYS_clone);
 }
 
