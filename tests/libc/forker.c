@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -28,16 +29,27 @@ static int cmp_lines(const void *a, const void *b)
 	return strcmp((const char *)a, (const char *)b);
 }
 
-static void worker(int i, int wfd, pid_t parent)
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void worker(int i, int wfd, pid_t parent, long long forked_ms)
 {
 	char line[80];
+	long long now = mono_ms();
 	long sum = 0;
 	int n;
 
 	for (long k = 1; k <= 100000l * (i + 1); k++)
 		sum += k % 7;
-	n = snprintf(line, sizeof(line), "worker %d: sum %ld, parent ok %d\n", i, sum,
-		     getppid() == parent);
+	/* The child's clock goes on from the parent's (a forked pVM's clock
+	 * page is re-based for its new vCPU). */
+	n = snprintf(line, sizeof(line), "worker %d: sum %ld, parent ok %d, clock ok %d\n", i, sum,
+		     getppid() == parent, now >= forked_ms && now - forked_ms < 60000);
 	if (write(wfd, line, (size_t)n) != n)
 		_exit(99);
 	_exit(10 + i);
@@ -57,10 +69,12 @@ int main(int argc, char **argv)
 	CHECK_ERR(waitpid(-1, &status, 0), ECHILD, "waitpid with no children");
 	check(pipe(fds) == 0, "pipe");
 	for (int i = 0; i < WORKERS; i++) {
+		long long before = mono_ms();
+
 		pids[i] = fork();
 		if (pids[i] == 0) {
 			close(fds[0]);
-			worker(i, fds[1], me);
+			worker(i, fds[1], me, before);
 		}
 		ok_order &= pids[i] > 0 && pids[i] != me;
 	}
