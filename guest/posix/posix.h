@@ -129,6 +129,7 @@ void kx_threads_init(void);
 struct kx_sigstate {
 	uint64_t blocked; /* bit sig-1 */
 	uint64_t pending;
+	uint64_t waitset; /* posix-mon: sigtimedwait waits for these (blocked) */
 };
 struct kx_sigstate *kx_thread_sig(void);
 /* Thread tid's signals (NULL: no such thread). */

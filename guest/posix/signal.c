@@ -123,6 +123,8 @@ static long send(long tid, int sig)
 	st->pending |= bit(sig);
 	if (!(st->blocked & bit(sig)) && tid != kx_thread_tid())
 		kx_thread_interrupt(tid);
+	if (st->waitset & bit(sig))
+		kx_unblock(st, 1); /* its sigtimedwait */
 	return 0;
 }
 
@@ -145,6 +147,8 @@ static void send_process(int sig)
 	st->pending |= bit(sig);
 	if (!(st->blocked & bit(sig)))
 		kx_thread_interrupt(tid);
+	if (st->waitset & bit(sig))
+		kx_unblock(st, 1); /* its sigtimedwait */
 }
 
 /* ---- signals from other pVMs (posix-mon) ---- */
@@ -373,6 +377,46 @@ KX_SYS(rt_sigsuspend)
 	kx_signals_deliver(); /* under the temporary mask, as Linux */
 	st->blocked = saved;
 	return -EINTR;
+}
+
+/* posix-mon: sigwait, sigwaitinfo, sigtimedwait.  A signal of the set
+ * pending for the thread is taken (the lowest first) without running a
+ * handler; else the thread waits for one (a process-directed one goes to
+ * it first) until the timeout (-EAGAIN) or another signal (-EINTR). */
+KX_SYS(rt_sigtimedwait)
+{
+	struct kx_sigstate *st = kx_thread_sig();
+	siginfo_t *info = (siginfo_t *)a[1];
+	uint64_t set, deadline, ready;
+	long rc = 0;
+	int sig;
+
+	if (a[3] != sizeof(uint64_t))
+		return -EINVAL;
+	set = *(const uint64_t *)a[0] & ~unblockable;
+	if ((rc = kx_deadline_rel((const struct timespec *)a[2], &deadline)) != 0)
+		return rc;
+	while (!(ready = st->pending & set)) {
+		st->waitset = set;
+		rc = kx_block(st, deadline);
+		st->waitset = 0;
+		kx_async_signals();
+		if (st->pending & set)
+			break;
+		if (rc == -ETIMEDOUT)
+			return -EAGAIN;
+		if (rc == -EINTR || (st->pending & ~st->blocked))
+			return -EINTR; /* another signal: its handler runs on return */
+	}
+	ready = st->pending & set;
+	sig = __builtin_ctzll(ready) + 1;
+	st->pending &= ~bit(sig);
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		info->si_signo = sig;
+		info->si_code = SI_USER;
+	}
+	return sig;
 }
 
 KX_SYS(pause)

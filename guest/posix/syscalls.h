@@ -41,7 +41,7 @@
 	/* posix-mon: proc.c (processes are pVMs: fork through kxd) */                          \
 	X(fork) A(vfork, fork)                                                                   \
 	/* posix-mon: signal.c (ITIMER_REAL) */                                                 \
-	X(alarm) X(setitimer) X(getitimer)
+	X(alarm) X(setitimer) X(getitimer) X(rt_sigtimedwait)
 
 /* Pasted with ##, never expanded: musl #defines pread64, prlimit64, ... */
 #define KX_SYS_DECLARE(name) long kx_sys_##name(const long *a);

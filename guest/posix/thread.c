@@ -247,6 +247,9 @@ void kx_preempt_ticks(void)
 
 long kx_thread_for_signal(uint64_t sigbit)
 {
+	for (size_t i = 0; i < MAX_THREADS; i++) /* sigtimedwait takes it first */
+		if (threads[i].state != T_FREE && (threads[i].sig.waitset & sigbit))
+			return threads[i].tid;
 	for (size_t i = 0; i < MAX_THREADS; i++) /* threads[0] is the main thread */
 		if (threads[i].state != T_FREE && !(threads[i].sig.blocked & sigbit))
 			return threads[i].tid;

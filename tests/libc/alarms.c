@@ -76,5 +76,27 @@ int main(int argc, char **argv)
 	      "blocked, SIGALRM stays pending");
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	check(fired == 1, "unblocked, its handler runs");
+
+	/* sigtimedwait takes a blocked signal without its handler. */
+	fired = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR1);
+	{
+		siginfo_t si;
+		struct timespec ts = {0, 50000000};
+
+		check(sigtimedwait(&set, &si, &ts) == SIGUSR1 && si.si_signo == SIGUSR1,
+		      "sigtimedwait: a pending SIGUSR1 at once");
+		CHECK_ERR(sigtimedwait(&set, &si, &ts), EAGAIN, "sigtimedwait: nothing in 50 ms");
+		it = ms(30, 0);
+		setitimer(ITIMER_REAL, &it, NULL);
+		ts.tv_sec = 5;
+		check(sigtimedwait(&set, &si, &ts) == SIGALRM && fired == 0,
+		      "sigtimedwait: the alarm, taken without its handler");
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	return summary();
 }
