@@ -106,6 +106,10 @@ static int answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_type, i
 	case KXMON_MSG_KILL_RESP:
 		m->u.sig.result = mode == DENY ? -EACCES : 0;
 		return 0;
+	case KXMON_MSG_SELF_RESP:
+		m->u.self.pvm_id = 6;
+		m->u.self.parent_id = 1;
+		return 0;
 	case KXMON_MSG_IPC_RESP:
 		if (mode == ODD && f->last_call.u.ipc_req.op == KXMON_IPC_GET) {
 			m->u.ipc_resp.map = 1;

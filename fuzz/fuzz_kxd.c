@@ -148,6 +148,11 @@ static void after_chan(const uint8_t *buf, int nfds)
 		if (msg.u.sig.sig >= KX_NSIG || msg.u.sig.result != 0)
 			abort();
 		break;
+	case KXMON_MSG_POSIX_ENOSYS: /* posix-mon: kxd indexes a bitmap with nr */
+		if (msg.u.enosys.nr >= KXMON_ENOSYS_MAX)
+			abort();
+		break;
+	case KXMON_MSG_SELF_REQ: /* posix-mon: no body */
 	case KXMON_MSG_WAIT_CANCEL: /* no body */
 	case KXMON_MSG_FORK_REQ: /* no body */
 	case KXMON_MSG_WAIT_REQ: /* kxd looks the child id up in its registry */

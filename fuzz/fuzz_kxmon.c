@@ -118,6 +118,10 @@ static void after(const struct kxmon_msg *m, int nfds, uint64_t expect_seq, cons
 		need(m->u.recycle.args_len > 0 && m->u.recycle.args_len <= sizeof(m->u.recycle.args));
 		read_args(&m->u.recycle);
 		break;
+	case KXMON_MSG_SELF_RESP: /* posix-mon: the ids getpid/getppid return */
+		need(nfds == 0 && expect_seq != 0 && m->seq == expect_seq);
+		need(m->u.self.pvm_id != 0 && m->u.self.parent_id != m->u.self.pvm_id);
+		break;
 	default: /* HELLO, LINK_REQ, EXIT ... go the other way */
 		abort();
 	}

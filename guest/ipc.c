@@ -333,6 +333,21 @@ static struct object *pipe_end(int fd, uint32_t end)
 	return fds[i].obj;
 }
 
+long kx_pipe_ready(int fd, uint64_t *bytes)
+{
+	struct object *o = pipe_end(fd, KX_IPC_END_READ);
+	struct ring_view v;
+	long rc;
+
+	*bytes = 0;
+	if (o == NULL && (o = pipe_end(fd, KX_IPC_END_WRITE)) == NULL)
+		return -KX_EBADF;
+	rc = o == pipe_end(fd, KX_IPC_END_READ) ? can_read(o, 0) : can_write(o, 1);
+	if (rc == 1 && ring_look(o->ring, o->cap, &v) == 0)
+		*bytes = o == pipe_end(fd, KX_IPC_END_READ) ? v.used : o->cap - v.used;
+	return rc;
+}
+
 long kx_read(int fd, void *buf, size_t len)
 {
 	struct object *o = pipe_end(fd, KX_IPC_END_READ);

@@ -71,12 +71,17 @@ enum kx_hcall_nr {
 	/* Recycling (docs/recycle.md). */
 	KX_HC_RECYCLE_WAIT = 30, /* struct kx_hc_recycle_wait: the pool placeholder waits */
 	/* posix-mon: the POSIX layer's monitor services (docs/guest-abi.md
-	 * "POSIX services"; 36 SET_FS, 41..45 stay reserved). */
+	 * "POSIX services"; 36 SET_FS stays reserved). */
 	KX_HC_TIME_PAGE = 35,	   /* struct kx_hc_time_page: the clock page */
 	KX_HC_HALT = 37,	   /* struct kx_hc_halt: every thread waits */
 	KX_HC_PREEMPT = 38,	   /* struct kx_hc_preempt: timer ticks preempt threads */
 	KX_HC_ENTROPY = 39,	   /* struct kx_hc_entropy: host entropy */
 	KX_HC_POSIX_REPORT = 40,   /* struct kx_hc_posix_report: an unimplemented call */
+	KX_HC_CONSOLE_READ = 41,   /* struct kx_hc_console_read: the console's input */
+	KX_HC_CONSOLE_WRITE2 = 42, /* struct kx_hc_console_write2: stdout or stderr */
+	KX_HC_SELF = 43,	   /* struct kx_hc_self: this pVM's id and its parent's */
+	KX_HC_ENVIRON = 44,	   /* struct kx_hc_environ: the environment passed in */
+	KX_HC_MPROTECT = 45,	   /* struct kx_hc_mprotect: rights of heap pages */
 	/* end posix-mon */
 	/* posix-fs: host directories granted by the manifest's `files` rules
 	 * (docs/guest-abi.md "Host directories"); every one takes struct
@@ -518,6 +523,68 @@ struct kx_hc_posix_report {
 	uint64_t nr;
 };
 
+/* CONSOLE_READ: up to len (<= KX_HC_CONSOLE_MAX) bytes of the console's
+ * input (kxmon's standard input) into buf.  ret = bytes, 0 at end of file
+ * (or no input at all), -KX_EAGAIN (KX_CONSOLE_NONBLOCK and nothing there),
+ * -KX_EINTR (a kx signal for the guest while it waited), -KX_EIO.  With
+ * KX_CONSOLE_POLL nothing is read: ret = 1 when a read would not wait
+ * (data or end of file), 0 when it would. */
+#define KX_CONSOLE_NONBLOCK 0x1u
+#define KX_CONSOLE_POLL	    0x2u
+
+struct kx_hc_console_read {
+	struct kx_hc_hdr hdr;
+	uint64_t buf;
+	uint64_t len;
+	uint64_t flags;
+};
+
+/* CONSOLE_WRITE2: as KX_HC_CONSOLE_WRITE, to stream fd: 1 the console
+ * (kxmon's stdout), 2 the error stream (kxmon's stderr).  ret = bytes
+ * written, -KX_EIO, -KX_EBADF for another fd. */
+struct kx_hc_console_write2 {
+	struct kx_hc_hdr hdr;
+	uint64_t fd;
+	uint64_t buf;
+	uint64_t len; /* <= KX_HC_CONSOLE_MAX */
+};
+
+/* SELF: this pVM's id and its parent's, as kxd numbers them (getpid,
+ * getppid).  ret = 0; -KX_EPERM without a manager (kxmon runs alone). */
+struct kx_hc_self {
+	struct kx_hc_hdr hdr;
+	uint64_t pvm_id;    /* out */
+	uint64_t parent_id; /* out: 0 for a family's root (kxd started it) */
+};
+
+/* ENVIRON: the environment kxmon was given for the guest (kxmon -e,
+ * kxctl run -e): count "NAME=VALUE" strings whose pointers (then a NULL)
+ * are at addr, in the read-only argument pages after argv.  ret = 0
+ * (count 0, addr 0: none). */
+struct kx_hc_environ {
+	struct kx_hc_hdr hdr;
+	uint64_t addr;	/* out */
+	uint64_t count; /* out */
+};
+
+/* MPROTECT: set the rights of [addr, addr + len) — pages of the heap range
+ * the boot info reports, each read-write now or lowered by an earlier
+ * MPROTECT — to prot: KX_PROT_READ | KX_PROT_WRITE, KX_PROT_READ, or 0 (no
+ * access; a guard page).  Write implies read (x86).  ret = 0; -KX_EACCES
+ * for KX_PROT_EXEC (heap pages never execute: W^X) or a page that is not
+ * the heap's own (the monitor's, a library's); -KX_EINVAL for a range that
+ * is not whole pages of the heap, or unknown bits. */
+#define KX_PROT_READ  1u
+#define KX_PROT_WRITE 2u
+#define KX_PROT_EXEC  4u
+
+struct kx_hc_mprotect {
+	struct kx_hc_hdr hdr;
+	uint64_t addr;
+	uint64_t len;
+	uint64_t prot;
+};
+
 /*
  * The packet device (docs/network.md).  An interface is two rings of
  * Ethernet frames in guest memory the monitor also maps: tx (the guest
@@ -713,6 +780,11 @@ _Static_assert(sizeof(struct kx_net_slot) == KX_NET_SLOT_SIZE, "kx_net_slot layo
 _Static_assert(sizeof(struct kx_hc_net_info) == 48, "kx_hc_net_info layout");
 _Static_assert(sizeof(struct kx_hc_net_kick) == 24, "kx_hc_net_kick layout");
 _Static_assert(sizeof(struct kx_hc_net_wait) == 32, "kx_hc_net_wait layout");
+_Static_assert(sizeof(struct kx_hc_self) == 32, "kx_hc_self layout");
+_Static_assert(sizeof(struct kx_hc_console_read) == 40, "kx_hc_console_read layout");
+_Static_assert(sizeof(struct kx_hc_console_write2) == 40, "kx_hc_console_write2 layout");
+_Static_assert(sizeof(struct kx_hc_mprotect) == 40, "kx_hc_mprotect layout");
+_Static_assert(sizeof(struct kx_hc_environ) == 32, "kx_hc_environ layout");
 _Static_assert(offsetof(struct kx_hc_resolve, addr) == 32, "kx_hc_resolve.addr");
 _Static_assert(sizeof(struct kx_hc_fs) == 88, "kx_hc_fs layout");
 _Static_assert(sizeof(struct kx_fs_stat) == 112, "kx_fs_stat layout");

@@ -92,6 +92,10 @@ long kx_read(int fd, void *buf, size_t len);
 /* All len bytes (fewer only if it failed midway), -KX_EPIPE (no reader). */
 long kx_write(int fd, const void *buf, size_t len);
 long kx_close(int fd);
+/* Never waits: the read end fd has data (1, *bytes of it) or is at end of
+ * file (2); the write end has room (1, *bytes of it); 0 not yet;
+ * -KX_EPIPE (no reader left), -KX_EBADF, -KX_EIO, -KX_EIDRM. */
+long kx_pipe_ready(int fd, uint64_t *bytes);
 /* A key from a path string and projid (no file is consulted). */
 uint64_t kx_ftok(const char *path, int projid);
 /* The queue of key (KX_IPC_PRIVATE: a new one), flags KX_IPC_CREAT,

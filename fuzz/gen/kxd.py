@@ -85,6 +85,15 @@ SEEDS = {
     "chan-exit": (0, chan(6, 0, struct.pack("<iIQ", 0, 1, 0) + field(b"exit 0", MON_TEXT))),
     "chan-fork-req": (0, chan(7, 2, b"")),
     "chan-wait-req": (0, chan(9, 3, struct.pack("<QiI", 2, 0, 0))),
+    # posix-mon
+    "req-run-env": (3, req(2, argv=(b"app.kxe", b"x", b"LANG=C", b"EMPTY="), argc=2, flags=2)),
+    "bad-req-run-env-name": (3, req(2, argv=(b"app.kxe", b"=C"), argc=1, flags=2)),
+    "bad-req-run-env-none": (3, req(2, argv=(b"app.kxe",), argc=1, flags=2)),
+    "chan-self-req": (0, chan(45, 12, b"")),
+    "chan-posix-enosys": (0, chan(65, 0, struct.pack("<II", 165, 0))),
+    "bad-chan-posix-enosys-range": (0, chan(65, 0, struct.pack("<II", 512, 0))),
+    "bad-chan-posix-enosys-reserved": (0, chan(65, 0, struct.pack("<II", 57, 1))),
+    "bad-chan-self-resp": (0, chan(46, 12, struct.pack("<QQ", 3, 1))),
     # invalid ones
     "bad-chan-fork-fd": (1, chan(7, 2, b"")),
     "bad-chan-fork-resp": (0, chan(8, 2, b"")),

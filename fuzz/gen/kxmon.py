@@ -65,6 +65,12 @@ SEEDS = {
     "update-push": (1, chan(25, 11, update(b"libupd"))),
     "recycle-console": (2, chan(31, 0, b"")),
     "recycle-app": (1, chan(32, 0, recycle(b"kvcount", (b"libkvcount.so", b"apple")))),
+    # posix-mon
+    "self-resp": (INFLIGHT, chan(46, 12, struct.pack("<QQ", 3, 1))),
+    "bad-self-resp-zero": (INFLIGHT, chan(46, 12, struct.pack("<QQ", 0, 1))),
+    "bad-self-resp-own-parent": (INFLIGHT, chan(46, 12, struct.pack("<QQ", 3, 3))),
+    "bad-self-resp-no-request": (0, chan(46, 12, struct.pack("<QQ", 3, 1))),
+    "bad-posix-enosys-wrong-way": (0, chan(65, 0, struct.pack("<II", 57, 0))),
     # invalid ones
     "bad-link-resp-no-request": (1, chan(3, 5, link(1, b"libkvmath.so"))),
     "bad-link-resp-other-lib": (1 | INFLIGHT | NAMED, chan(3, 5, link(1, b"libother.so"))),

@@ -10,12 +10,15 @@
  * pages cost the host nothing); a page given back is marked dirty and
  * zeroed when it is handed out again, as an anonymous mapping must be.
  *
- * Rights: every page of the region is read-write and never executable, and
- * only the monitor can change that.  So PROT_EXEC with PROT_WRITE is
- * refused (EACCES: W^X), PROT_EXEC alone and any mprotect that would take
- * rights away answer ENOSYS until the monitor offers it (docs/posix.md);
- * PROT_NONE and PROT_READ mappings are granted as read-write (the guard is
- * not enforced yet).
+ * Rights: pages of the region are read-write and never executable; only
+ * the monitor changes rights, and it lowers them on request
+ * (KX_HC_MPROTECT): PROT_READ and PROT_NONE mappings and mprotect calls are
+ * enforced (a write to a read-only page, any access to a guard page ends
+ * the pVM with a page fault, as SIGSEGV would end the process).  Two
+ * bitmaps remember lowered pages; they are made read-write again before
+ * the layer touches them (zeroing, copying) or gives them back.  PROT_EXEC
+ * with PROT_WRITE is refused (EACCES: W^X), PROT_EXEC alone answers ENOSYS
+ * (executable memory comes only from the monitor, docs/posix.md).
  */
 #include <fcntl.h>
 #include <string.h>
@@ -31,6 +34,9 @@ static uintptr_t base;	  /* page-aligned start of the region */
 static size_t npages;	  /* pages in it */
 static uint64_t used[WORDS];
 static uint64_t dirty[WORDS];
+static uint64_t rdonly[WORDS]; /* lowered to PROT_READ (KX_HC_MPROTECT) */
+static uint64_t noaccess[WORDS]; /* lowered to PROT_NONE */
+static size_t nlowered;		 /* pages in either */
 static size_t brk_pages;  /* [base, base + brk_pages pages) belong to the break */
 static uintptr_t cur_brk; /* the break itself, inside the last of those pages */
 
@@ -76,10 +82,55 @@ static int all_used(size_t first, size_t n)
 	return 1;
 }
 
+static int is_lowered(size_t i)
+{
+	return bit(rdonly, i) || bit(noaccess, i);
+}
+
+/* Ask the monitor for prot (PROT_READ|PROT_WRITE, PROT_READ, PROT_NONE) on
+ * pages [first, first + n); 0 or -errno. */
+static long set_rights(size_t first, size_t n, int prot)
+{
+	struct kx_hc_mprotect m = {.addr = base + first * KX_PAGE, .len = n * KX_PAGE};
+	int64_t rc;
+
+	m.prot = (prot & PROT_WRITE) ? KX_PROT_READ | KX_PROT_WRITE
+				      : (prot & PROT_READ) ? KX_PROT_READ : 0;
+	rc = kx_hcall(&m.hdr, KX_HC_MPROTECT);
+	if (rc != 0)
+		return rc == -KX_EACCES ? -EACCES : -ENOMEM;
+	for (size_t i = first; i < first + n; i++) {
+		nlowered -= (size_t)is_lowered(i);
+		set_bit(rdonly, i, m.prot == KX_PROT_READ);
+		set_bit(noaccess, i, m.prot == 0);
+		nlowered += (size_t)is_lowered(i);
+	}
+	return 0;
+}
+
+/* The lowered pages of [first, first + n) read-write again, run by run. */
+static void restore_rights(size_t first, size_t n)
+{
+	for (size_t i = first; nlowered > 0 && i < first + n;) {
+		size_t run = 0;
+
+		while (i + run < first + n && is_lowered(i + run))
+			run++;
+		if (run == 0) {
+			i++;
+			continue;
+		}
+		if (set_rights(i, run, PROT_READ | PROT_WRITE) != 0)
+			kx_panic("posix: the monitor refused to restore heap pages");
+		i += run;
+	}
+}
+
 /* Take pages [first, first + n): zero the dirty ones (force: all of them,
  * for MAP_FIXED over a live mapping). */
 static void claim(size_t first, size_t n, int force)
 {
+	restore_rights(first, n); /* MAP_FIXED over a lowered mapping */
 	for (size_t i = first; i < first + n; i++) {
 		if (force || bit(dirty, i))
 			memset((void *)(base + i * KX_PAGE), 0, KX_PAGE);
@@ -90,6 +141,7 @@ static void claim(size_t first, size_t n, int force)
 
 static void release(size_t first, size_t n)
 {
+	restore_rights(first, n);
 	for (size_t i = first; i < first + n; i++) {
 		if (bit(used, i))
 			set_bit(dirty, i, 1);
@@ -242,6 +294,11 @@ KX_SYS(mmap)
 			return rc;
 		}
 	}
+	/* PROT_READ, PROT_NONE (a guard): the monitor enforces them. */
+	if (!(prot & PROT_WRITE) && (rc = set_rights(first, n, prot)) != 0) {
+		release(first, n);
+		return rc;
+	}
 	return (long)(base + first * KX_PAGE);
 }
 
@@ -264,7 +321,7 @@ KX_SYS(mremap)
 {
 	uintptr_t old = (uintptr_t)a[0];
 	size_t old_len = (size_t)a[1], new_len = (size_t)a[2], first, n, new_n;
-	int flags = (int)a[3];
+	int flags = (int)a[3], prot;
 	long rc;
 
 	if (flags & ~MREMAP_MAYMOVE)
@@ -279,12 +336,18 @@ KX_SYS(mremap)
 	if (new_len > npages * KX_PAGE)
 		return -ENOMEM;
 	new_n = (new_len + KX_PAGE - 1) / KX_PAGE;
+	/* The mapping keeps its rights (those of its first page). */
+	prot = bit(noaccess, first) ? PROT_NONE
+	       : bit(rdonly, first) ? PROT_READ
+				    : PROT_READ | PROT_WRITE;
 	if (new_n <= n) {
 		release(first + new_n, n - new_n);
 		return (long)old;
 	}
 	if (first + new_n <= npages && all_free(first + n, new_n - n)) {
 		claim(first + n, new_n - n, 0);
+		if (prot != (PROT_READ | PROT_WRITE) && set_rights(first + n, new_n - n, prot) != 0)
+			return -ENOMEM;
 		return (long)old;
 	}
 	if (!(flags & MREMAP_MAYMOVE))
@@ -295,8 +358,11 @@ KX_SYS(mremap)
 		if (top == SIZE_MAX)
 			return -ENOMEM;
 		claim(top, new_n, 0);
+		restore_rights(first, n); /* readable to copy */
 		memcpy((void *)(base + top * KX_PAGE), (void *)old, n * KX_PAGE);
 		release(first, n);
+		if (prot != (PROT_READ | PROT_WRITE) && set_rights(top, new_n, prot) != 0)
+			return -ENOMEM;
 		return (long)(base + top * KX_PAGE);
 	}
 }
@@ -318,7 +384,15 @@ KX_SYS(madvise)
 			return -EINVAL;
 		if (!all_used(first, n))
 			return -ENOMEM;
-		memset((void *)a[0], 0, n * KX_PAGE);
+		for (size_t i = first; i < first + n; i++) {
+			int lowered = is_lowered(i), prot = bit(rdonly, i) ? PROT_READ : PROT_NONE;
+
+			if (lowered)
+				set_rights(i, 1, PROT_READ | PROT_WRITE);
+			memset((void *)(base + i * KX_PAGE), 0, KX_PAGE);
+			if (lowered)
+				set_rights(i, 1, prot);
+		}
 		return 0;
 	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
 	case MADV_FREE: case MADV_DONTFORK: case MADV_DOFORK: case MADV_MERGEABLE:
@@ -347,14 +421,15 @@ KX_SYS(mprotect)
 	rc = to_pages((uintptr_t)a[0], (size_t)a[1], &first, &n);
 	if (rc == -EINVAL)
 		return rc;
-	/* Heap pages are read-write already: asking for exactly that is done.
-	 * Anything else changes rights, which only the monitor can do. */
-	if (rc == 0 && all_used(first, n) && (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) ==
-						      (PROT_READ | PROT_WRITE))
-		return 0;
 	if (rc == 0 && !all_used(first, n))
 		return -ENOMEM;
-	return kx_enosys(SYS_mprotect);
+	/* Executable memory comes only from the monitor; outside the region
+	 * lie the image and the stack, whose rights are the monitor's. */
+	if (rc != 0 || (prot & PROT_EXEC))
+		return kx_enosys(SYS_mprotect);
+	if ((prot & PROT_WRITE) && nlowered == 0)
+		return 0; /* read-write already: nothing to ask */
+	return set_rights(first, n, prot);
 }
 
 void *kx_pages_alloc(size_t n)

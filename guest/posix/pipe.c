@@ -8,8 +8,15 @@
  * fails with EPIPE; O_NONBLOCK turns waits into EAGAIN.  Every change
  * wakes the pipe's waiters and poll/select (kx_io_changed).
  *
- * Pipes between pVMs (kx_pipe, KX_HC_IPC_GET) become fds like these in
- * phase 2, when fork arrives.
+ * fork shares them (posix-mon): just before a fork every pipe of the pVM
+ * becomes an IpC pipe kxd keeps (kx_pipe: a ring in pages both pVMs map,
+ * the bytes still buffered moved into it), so parent and child read and
+ * write the same pipe, and a read end sees end of file once no pVM holds
+ * its write end.  Pipes made after the fork stay the pVM's own until the
+ * next one.  A wait on a shared pipe sleeps in the monitor when it is the
+ * only thread; with others it looks again every millisecond, letting them
+ * run (poll and select too).  A pVM alone (no kxd) or one whose policy
+ * refuses IpC pipes forks with private copies of its pipes.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -28,14 +35,111 @@ struct pipe {
 	size_t head, len; /* bytes at [head, head + len) mod PIPE_CAP */
 	unsigned readers, writers;
 	ino_t ino;
+	/* posix-mon: shared by fork (kx_pipe ends; -1 once this pVM closed it) */
+	int shared, kfd[2];
+	struct pipe *next; /* every pipe of the pVM, for kx_pipes_share */
 };
 
 static ino_t next_ino = 1;
+static struct pipe *all_pipes;
+
+#define SHARED_RECHECK_NS 1000000ull
 
 static void changed(struct pipe *p)
 {
 	kx_unblock(p, LONG_MAX);
 	kx_unblock(&kx_io_changed, LONG_MAX);
+}
+
+/* ---- pipes shared with other pVMs (posix-mon) ---- */
+
+static long ipc_errno(long rc)
+{
+	return rc == -KX_EINTR ? -EINTR : rc == -KX_EPIPE ? -EPIPE : -EIO;
+}
+
+/* Wait for an IpC end: in the monitor when nothing else can run, else
+ * for a millisecond at a time so the other threads run meanwhile. */
+static long shared_wait(struct pipe *p, int end, uint64_t *bytes, int nonblock)
+{
+	for (;;) {
+		long r = kx_pipe_ready(p->kfd[end], bytes), rc;
+
+		if (r != 0)
+			return r;
+		if (nonblock)
+			return 0;
+		if (kx_thread_count() == 1)
+			return 3; /* block in kx_read / kx_write */
+		rc = kx_block(p, kx_now_ns(CLOCK_MONOTONIC) + SHARED_RECHECK_NS);
+		if (rc != -ETIMEDOUT && rc != 0)
+			return rc == -EINTR ? -KX_EINTR : -KX_EIO;
+	}
+}
+
+static long shared_read(struct kx_file *f, struct pipe *p, void *buf, size_t len)
+{
+	uint64_t bytes;
+	long r = shared_wait(p, 0, &bytes, f->flags & O_NONBLOCK);
+
+	if (r < 0)
+		return ipc_errno(r);
+	if (r == 0)
+		return -EAGAIN;
+	if (r == 2)
+		return 0; /* no writer left in any pVM */
+	r = kx_read(p->kfd[0], buf, len);
+	return r >= 0 ? r : ipc_errno(r);
+}
+
+static long shared_write(struct kx_file *f, struct pipe *p, const void *buf, size_t len)
+{
+	uint64_t room;
+	long r = shared_wait(p, 1, &room, f->flags & O_NONBLOCK);
+
+	if (r == -KX_EPIPE) {
+		kx_signal_self(SIGPIPE);
+		return -EPIPE;
+	}
+	if (r < 0)
+		return ipc_errno(r);
+	if (r == 0 || ((f->flags & O_NONBLOCK) && len <= PIPE_BUF && room < len))
+		return -EAGAIN;
+	if ((f->flags & O_NONBLOCK) && len > room)
+		len = (size_t)room;
+	r = kx_write(p->kfd[1], buf, len);
+	if (r == -KX_EPIPE)
+		kx_signal_self(SIGPIPE);
+	return r >= 0 ? r : ipc_errno(r);
+}
+
+void kx_pipes_share(void)
+{
+	for (struct pipe *p = all_pipes; p; p = p->next) {
+		int k[2];
+
+		if (p->shared || kx_pipe(k) != 0)
+			continue; /* alone, or the policy says no: the child gets a copy */
+		while (p->len > 0) { /* at most PIPE_CAP: the ring holds it all */
+			size_t run = PIPE_CAP - p->head < p->len ? PIPE_CAP - p->head : p->len;
+
+			if (kx_write(k[1], p->buf + p->head, run) != (long)run)
+				break;
+			p->head = (p->head + run) % PIPE_CAP;
+			p->len -= run;
+		}
+		if (p->readers == 0) {
+			kx_close(k[0]);
+			k[0] = -1;
+		}
+		if (p->writers == 0) {
+			kx_close(k[1]);
+			k[1] = -1;
+		}
+		p->kfd[0] = k[0];
+		p->kfd[1] = k[1];
+		p->shared = 1;
+	}
 }
 
 static long pipe_read(struct kx_file *f, void *buf, size_t len, off_t *off)
@@ -46,6 +150,8 @@ static long pipe_read(struct kx_file *f, void *buf, size_t len, off_t *off)
 	(void)off;
 	if (len == 0)
 		return 0;
+	if (p->shared)
+		return shared_read(f, p, buf, len);
 	while (p->len == 0) {
 		long rc;
 
@@ -78,6 +184,8 @@ static long pipe_write(struct kx_file *f, const void *buf, size_t len, off_t *of
 	size_t done = 0;
 
 	(void)off;
+	if (p->shared)
+		return shared_write(f, p, buf, len);
 	while (done < len) {
 		size_t room = PIPE_CAP - p->len, want = len - done;
 		long rc;
@@ -128,14 +236,28 @@ static long pipe_stat(struct kx_file *f, struct stat *st)
 static unsigned read_poll(struct kx_file *f)
 {
 	struct pipe *p = f->obj;
+	uint64_t bytes;
 
+	if (p->shared) {
+		long r = kx_pipe_ready(p->kfd[0], &bytes);
+
+		kx_io_recheck |= r == 0; /* another pVM's write wakes nobody here */
+		return r == 1 ? POLLIN : r == 2 ? POLLHUP : r < 0 ? POLLERR : 0;
+	}
 	return (p->len > 0 ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0);
 }
 
 static unsigned write_poll(struct kx_file *f)
 {
 	struct pipe *p = f->obj;
+	uint64_t room;
 
+	if (p->shared) {
+		long r = kx_pipe_ready(p->kfd[1], &room);
+
+		kx_io_recheck |= r == 0 || (r == 1 && room < PIPE_BUF);
+		return r < 0 ? POLLOUT | POLLERR : r == 1 && room >= PIPE_BUF ? POLLOUT : 0;
+	}
 	if (p->readers == 0)
 		return POLLOUT | POLLERR;
 	return PIPE_CAP - p->len >= PIPE_BUF ? POLLOUT : 0;
@@ -143,9 +265,14 @@ static unsigned write_poll(struct kx_file *f)
 
 static long read_ioctl(struct kx_file *f, unsigned long req, void *arg)
 {
+	struct pipe *p = f->obj;
+	uint64_t bytes = 0;
+
 	if (req != FIONREAD)
 		return -ENOTTY;
-	*(int *)arg = (int)((struct pipe *)f->obj)->len;
+	if (p->shared)
+		kx_pipe_ready(p->kfd[0], &bytes);
+	*(int *)arg = (int)(p->shared ? bytes : p->len);
 	return 0;
 }
 
@@ -153,8 +280,22 @@ static void drop(struct pipe *p)
 {
 	changed(p);
 	if (p->readers == 0 && p->writers == 0) {
+		for (struct pipe **at = &all_pipes; *at; at = &(*at)->next)
+			if (*at == p) {
+				*at = p->next;
+				break;
+			}
 		kx_kfree(p->buf);
 		kx_kfree(p);
+	}
+}
+
+/* The last fd of an end in this pVM: its IpC end goes too. */
+static void drop_end(struct pipe *p, int end)
+{
+	if (p->shared && p->kfd[end] >= 0) {
+		kx_close(p->kfd[end]);
+		p->kfd[end] = -1;
 	}
 }
 
@@ -162,7 +303,8 @@ static void read_release(struct kx_file *f)
 {
 	struct pipe *p = f->obj;
 
-	p->readers--;
+	if (--p->readers == 0)
+		drop_end(p, 0);
 	drop(p);
 }
 
@@ -170,7 +312,8 @@ static void write_release(struct kx_file *f)
 {
 	struct pipe *p = f->obj;
 
-	p->writers--;
+	if (--p->writers == 0)
+		drop_end(p, 1);
 	drop(p);
 }
 
@@ -223,6 +366,9 @@ static long pipe_new(int *fds, int flags)
 	}
 	fds[0] = (int)rfd;
 	fds[1] = (int)wfd;
+	p->kfd[0] = p->kfd[1] = -1;
+	p->next = all_pipes;
+	all_pipes = p;
 	rc = 0;
 out:
 	/* The fds hold the ends now, or nothing does (and the pipe goes). */

@@ -49,17 +49,31 @@ static long scan(struct pollfd *fds, unsigned long n)
 	return count;
 }
 
+int kx_io_recheck;
+
 /* Wait until one fd is ready or the deadline passes (0: do not wait). */
 static long do_poll(struct pollfd *fds, unsigned long n, uint64_t deadline, int wait)
 {
 	if (n > KX_FD_MAX)
 		return -EINVAL;
 	for (;;) {
-		long count = scan(fds, n), rc;
+		long count, rc;
 
+		kx_io_recheck = 0;
+		count = scan(fds, n);
 		if (count > 0 || !wait)
 			return count;
-		rc = kx_block(&kx_io_changed, deadline);
+		/* posix-mon: objects that change without a local wake-up (shared
+		 * pipes, console input): look again every millisecond. */
+		if (kx_io_recheck) {
+			uint64_t soon = kx_now_ns(CLOCK_MONOTONIC) + 1000000ull;
+
+			rc = kx_block(&kx_io_changed, soon < deadline ? soon : deadline);
+			if (rc == -ETIMEDOUT && soon < deadline)
+				continue;
+		} else {
+			rc = kx_block(&kx_io_changed, deadline);
+		}
 		if (rc == -ETIMEDOUT)
 			return scan(fds, n);
 		if (rc != 0)

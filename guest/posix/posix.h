@@ -89,6 +89,13 @@ extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
  * private, never an errno; a system call that cannot follow a path there
  * answers EOPNOTSUPP (syscall.c). */
 #define KX_HOSTPATH (-4097L)
+/* posix-mon (pipe.c): before a fork, every pipe becomes one kxd keeps
+ * (shared with the child). */
+void kx_pipes_share(void);
+/* posix-mon (poll.c): set by an ops.poll that said "not ready" for an
+ * object whose change wakes nobody here (a shared pipe, the console's
+ * input): a poll then looks again every millisecond while it waits. */
+extern int kx_io_recheck;
 
 /* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);
@@ -131,6 +138,7 @@ void kx_threads_init(void);
 struct kx_sigstate {
 	uint64_t blocked; /* bit sig-1 */
 	uint64_t pending;
+	uint64_t waitset; /* posix-mon: sigtimedwait waits for these (blocked) */
 };
 struct kx_sigstate *kx_thread_sig(void);
 /* Thread tid's signals (NULL: no such thread). */
@@ -172,6 +180,20 @@ void kx_signals_init(void);
 void kx_signals_deliver(void);
 /* Raise sig against the calling thread (write to a pipe without a reader). */
 void kx_signal_self(int sig);
+/* posix-mon: ITIMER_REAL.  Its next expiry (KX_NO_DEADLINE: none); past
+ * it, SIGALRM goes to a thread that does not block it (check: the
+ * scheduler, whenever it looks at the clock); a forked child's is off. */
+uint64_t kx_alarm_deadline(void);
+/* posix-mon: signals other pVMs sent since, made the process's (signal.c). */
+void kx_async_signals(void);
+void kx_alarm_check(uint64_t now);
+void kx_alarm_forked(void);
+/* thread.c: a thread that does not block sigbit (the main one first), for a
+ * process-directed signal; the caller's when all do. */
+long kx_thread_for_signal(uint64_t sigbit);
+/* thread.c: the monitor's ticks from now on (spinning code reaches the
+ * scheduler: preemption, a due alarm). */
+void kx_preempt_ticks(void);
 
 /* ---- system calls: one handler per Linux number, a[0..5] its arguments;
  * syscall.c holds the table (docs/posix.md lists them) ---- */
@@ -188,10 +210,18 @@ void kx_limits_init(const struct kx_boot_info *boot);
 /* len bytes of entropy (RDRAND, else the host's): len or -EAGAIN. */
 long kx_random(void *buf, size_t len);
 
-/* Fixed process identity until pVM fork and ids arrive (docs/posix.md). */
+/* The process's ids: its pVM's and its parent's under kxd (KX_HC_SELF),
+ * else the fixed KX_PID and KX_PPID of a pVM alone (docs/posix.md). */
 #define KX_PID	1
 #define KX_PPID 0
 #define KX_UID	0
 #define KX_GID	0
+long kx_pid(void);
+long kx_ppid(void);
+/* 1: kxd runs this pVM (ids, fork, kx signals); 0: kxmon alone. */
+int kx_under_kxd(void);
+/* fork (proc.c): in the child, the layer's own state (thread.c). */
+void kx_threads_forked(void);
+void kx_ids_forked(void);
 
 #endif /* KX_POSIX_H */

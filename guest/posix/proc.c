@@ -2,18 +2,24 @@
  * proc.c — the process around the program: ids, uname, resource limits,
  * sysinfo, getrusage, times, getrandom, arch_prctl, wait4/waitid.
  *
- * A pVM is one process that nobody else shares a kernel with.  Until pVM
- * fork and pVM ids reach this layer (phase 2) its identity is fixed: pid 1
- * (also its process group and session), parent 0 (outside its name space,
- * as Linux reports a parent in another pid namespace), uid and gid 0 — the
- * only user there is; changing ids fails with EPERM.  It has no children:
- * wait4 and waitid answer ECHILD.
+ * A pVM is one process that nobody else shares a kernel with.  Under kxd
+ * its pid is its pVM id and its parent's pVM id its ppid (KX_HC_SELF, asked
+ * once); alone (kxmon without kxd) it is pid 1, parent 0 (outside its name
+ * space, as Linux reports a parent in another pid namespace).  It is its
+ * own process group and session.  uid and gid are 0 — the only user there
+ * is; changing ids fails with EPERM.
+ *
+ * fork and vfork copy the pVM (KX_HC_FORK: kxd asks the policy's fork
+ * limits; memory copy-on-write); the child keeps only the calling thread,
+ * as POSIX says.  wait4 and waitid collect children through KX_HC_WAITX:
+ * a kx status 0..127 is an exit status, 128+N a death by signal N.
  *
  * getrandom reads the CPU's RDRAND (hardware entropy the guest reaches
  * without an exit) when CPUID offers it, and the host's getrandom through
  * the monitor (KX_HC_ENTROPY) otherwise.  Nothing is cached or made up in
  * software, so a forked pVM never replays its parent's stream.
  */
+#include <signal.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -30,16 +36,59 @@
 #define ARCH_GET_FS 0x1003
 #define ARCH_GET_GS 0x1004
 
+static long self_id = -1, parent_id = -1;
+static int from_kxd;
+
+static void ask_ids(void)
+{
+	struct kx_hc_self s = {0};
+
+	if (self_id >= 0)
+		return;
+	if (kx_hcall(&s.hdr, KX_HC_SELF) == 0 && s.pvm_id != 0 && s.pvm_id < INT32_MAX &&
+	    s.parent_id < INT32_MAX) {
+		self_id = (long)s.pvm_id;
+		parent_id = (long)s.parent_id;
+		from_kxd = 1;
+	} else {
+		self_id = KX_PID;
+		parent_id = KX_PPID;
+	}
+}
+
+long kx_pid(void)
+{
+	ask_ids();
+	return self_id;
+}
+
+long kx_ppid(void)
+{
+	ask_ids();
+	return parent_id;
+}
+
+int kx_under_kxd(void)
+{
+	ask_ids();
+	return from_kxd;
+}
+
+void kx_ids_forked(void)
+{
+	self_id = parent_id = -1;
+}
+
 KX_SYS(getpid)
 {
 	(void)a;
-	return KX_PID;
+	return kx_pid();
 }
 
 KX_SYS(getppid)
 {
 	(void)a;
-	return KX_PPID;
+	return kx_ppid();
 }
 
 KX_SYS(getuid)
@@ -120,23 +169,23 @@ KX_SYS(setgroups)
 
 static int is_self(long pid)
 {
-	return pid == 0 || pid == KX_PID;
+	return pid == 0 || pid == kx_pid();
 }
 
 KX_SYS(getpgid)
 {
-	return is_self(a[0]) ? KX_PID : -ESRCH;
+	return is_self(a[0]) ? kx_pid() : -ESRCH;
 }
 
 KX_SYS(getpgrp)
 {
 	(void)a;
-	return KX_PID;
+	return kx_pid();
 }
 
 KX_SYS(getsid)
 {
-	return is_self(a[0]) ? KX_PID : -ESRCH;
+	return is_self(a[0]) ? kx_pid() : -ESRCH;
 }
 
 KX_SYS(setsid)
@@ -152,16 +201,105 @@ KX_SYS(setpgid)
 	return is_self(a[1]) ? 0 : -EPERM;
 }
 
+/* ---- fork and wait ----------------------------------------------------------------- */
+
+KX_SYS(fork)
+{
+	long rc;
+
+	(void)a;
+	kx_pipes_share(); /* pipes open now are the child's too (pipe.c) */
+	rc = kx_fork();
+	if (rc == -KX_EPERM)
+		return kx_enosys(SYS_fork); /* a pVM alone: no kxd to fork through */
+	if (rc < 0)
+		return -EAGAIN; /* the fork limits (EACCES) or no room: as RLIMIT_NPROC */
+	if (rc == 0) {
+		kx_ids_forked();
+		kx_threads_forked();
+		kx_alarm_forked();
+		return 0;
+	}
+	return rc;
+}
+
+/* A kx status (0..122 the child's own, 126 the monitor ended it, 128+N a
+ * signal) as wait(2) encodes it. */
+static int wstatus_of(int kx)
+{
+	if (kx > 128 && kx < 128 + 65)
+		return kx - 128; /* WIFSIGNALED, WTERMSIG */
+	return (kx & 0xff) << 8;
+}
+
+/* One child (pid > 0) or any (0): its id with *kx_status, 0 with WNOHANG
+ * and none ended, or -errno.  With other threads able to run, the vCPU
+ * waits in the monitor at most WAIT_SLICE at a time and lets them run in
+ * between. */
+#define WAIT_SLICE_NS 10000000ull
+static long wait_child(long pid, int nohang, int *kx_status)
+{
+	for (;;) {
+		uint64_t slice = kx_thread_count() > 1 && !nohang ? WAIT_SLICE_NS : 0;
+		long rc = kx_waitx(pid > 0 ? (uint64_t)pid : 0, nohang ? KX_WNOHANG : 0, slice,
+				   kx_status);
+
+		if (rc == -KX_ETIMEDOUT) {
+			kx_yield();
+			continue;
+		}
+		if (rc == -KX_EPERM || rc == -KX_ECHILD)
+			return -ECHILD;
+		if (rc == -KX_EINTR)
+			return -EINTR;
+		return rc < 0 ? -EINVAL : rc;
+	}
+}
+
 KX_SYS(wait4)
 {
-	(void)a;
-	return -ECHILD;
+	long pid = a[0];
+	int *status = (int *)a[1], kx = 0;
+	long options = a[2], rc;
+
+	if (options & ~(long)(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD))
+		return -EINVAL;
+	/* pid 0 and -pgid name process groups: a pVM's children are all in its. */
+	rc = wait_child(pid > 0 ? pid : 0, (options & WNOHANG) != 0, &kx);
+	if (rc > 0 && status)
+		*status = wstatus_of(kx);
+	if (rc >= 0 && a[3])
+		memset((void *)a[3], 0, sizeof(struct rusage));
+	return rc;
 }
 
 KX_SYS(waitid)
 {
-	(void)a;
-	return -ECHILD;
+	int idtype = (int)a[0], kx = 0;
+	siginfo_t *info = (siginfo_t *)a[2];
+	long options = a[3], rc;
+
+	if ((idtype != P_ALL && idtype != P_PID && idtype != P_PGID) || !(options & WEXITED) ||
+	    (options & WNOWAIT) /* a status is collected once: kxd keeps no copy */ ||
+	    (idtype == P_PID && a[1] <= 0))
+		return -EINVAL;
+	rc = wait_child(idtype == P_PID ? a[1] : 0, (options & WNOHANG) != 0, &kx);
+	if (rc < 0)
+		return rc;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		if (rc > 0) {
+			int ws = wstatus_of(kx);
+
+			info->si_signo = SIGCHLD;
+			info->si_pid = (pid_t)rc;
+			info->si_code = WIFSIGNALED(ws) ? CLD_KILLED : CLD_EXITED;
+			info->si_status = WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws);
+		}
+	}
+	if (a[4])
+		memset((void *)a[4], 0, sizeof(struct rusage));
+	return 0;
 }
 
 KX_SYS(uname)

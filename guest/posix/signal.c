@@ -1,12 +1,13 @@
 /*
  * signal.c — POSIX signals inside one pVM: rt_sigaction, rt_sigprocmask,
- * rt_sigpending, rt_sigsuspend, sigaltstack, kill, tkill, tgkill.
+ * rt_sigpending, rt_sigsuspend, sigaltstack, kill, tkill, tgkill, and
+ * ITIMER_REAL (alarm, setitimer, getitimer).
  *
- * Phase 1 keeps the state Linux keeps (dispositions per process, a mask and
- * pending set per thread) and delivers signals the pVM sends itself: at the
- * end of the system call that made them deliverable (kill, raise, a write
- * to a pipe without a reader, unblocking with sigprocmask) — the safe point
- * of a pVM without preemption.  A thread blocked in a wait is interrupted
+ * The layer keeps the state Linux keeps (dispositions per process, a mask
+ * and pending set per thread) and delivers signals the pVM sends itself:
+ * at the end of the system call that made them deliverable (kill, raise, a
+ * write to a pipe without a reader, unblocking with sigprocmask), or on the
+ * way back from a preemption tick (thread.c; SIGALRM of a spinning loop).  A thread blocked in a wait is interrupted
  * (-EINTR) by a signal for it, as by Linux.  A handler runs on the thread's
  * own stack with the signal (and sa_mask) blocked; with SA_SIGINFO it gets a
  * siginfo_t and a ucontext_t whose uc_sigmask becomes the mask afterwards,
@@ -14,11 +15,17 @@
  * actions: ignore (SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals:
  * there is no job control) or end the pVM.
  *
- * Signals from other pVMs and the operator (kx signals, KX_HC_KILL) reach
- * the syscall layer in phase 2; alarm/setitimer need the monitor's timer.
+ * kill to another pVM is a kx signal (KX_HC_KILL).  Signals from other
+ * pVMs and the operator (1..31) follow the dispositions set here: under kxd
+ * every rt_sigaction tells the monitor too (KX_HC_SIGACTION) — the default
+ * action, ignore, or a kx handler (async_handler) that only marks the
+ * signal in kx_async_pending, at any point the monitor chooses; the layer
+ * turns those marks into process-directed signals when it next runs (the
+ * end of a system call, the scheduler, a preemption tick).
  */
 #include <signal.h>
 #include <string.h>
+#include <sys/time.h>
 #include <ucontext.h>
 
 #include "guest/posix/posix.h"
@@ -73,7 +80,7 @@ static void run_handler(int sig, struct kx_sigstate *st)
 		memset(&uc, 0, sizeof(uc));
 		si.si_signo = sig;
 		si.si_code = SI_TKILL;
-		si.si_pid = KX_PID;
+		si.si_pid = (pid_t)kx_pid();
 		si.si_uid = KX_UID;
 		memcpy(&uc.uc_sigmask, &saved, sizeof(saved));
 		uc.uc_stack = altstack;
@@ -116,12 +123,169 @@ static long send(long tid, int sig)
 	st->pending |= bit(sig);
 	if (!(st->blocked & bit(sig)) && tid != kx_thread_tid())
 		kx_thread_interrupt(tid);
+	if (st->waitset & bit(sig))
+		kx_unblock(st, 1); /* its sigtimedwait */
 	return 0;
 }
 
 void kx_signal_self(int sig)
 {
 	send(kx_thread_tid(), sig);
+}
+
+/* A signal for the process: to a thread that does not block it (the main
+ * one first), whose wait then ends with EINTR; pending there otherwise. */
+static void send_process(int sig)
+{
+	long tid;
+	struct kx_sigstate *st;
+
+	if (ignored(sig))
+		return;
+	tid = kx_thread_for_signal(bit(sig));
+	st = kx_thread_sig_of(tid);
+	st->pending |= bit(sig);
+	if (!(st->blocked & bit(sig)))
+		kx_thread_interrupt(tid);
+	if (st->waitset & bit(sig))
+		kx_unblock(st, 1); /* its sigtimedwait */
+}
+
+/* ---- signals from other pVMs (posix-mon) ---- */
+
+static uint32_t kx_async_pending; /* bit sig: a kx signal came (async_handler) */
+
+/* Entered by the monitor through the kx trampoline, anywhere: a mark only. */
+static void async_handler(int sig)
+{
+	__atomic_or_fetch(&kx_async_pending, 1u << sig, __ATOMIC_SEQ_CST);
+}
+
+void kx_async_signals(void)
+{
+	uint32_t came;
+
+	if (__atomic_load_n(&kx_async_pending, __ATOMIC_RELAXED) == 0)
+		return;
+	came = __atomic_exchange_n(&kx_async_pending, 0, __ATOMIC_SEQ_CST);
+	for (int sig = 1; sig < KX_NSIG; sig++)
+		if (came & (1u << sig))
+			send_process(sig);
+}
+
+/* What the monitor does with sig (1..31) when it comes from outside. */
+static void tell_monitor(int sig)
+{
+	kx_sighandler_t h;
+
+	if (sig >= KX_NSIG || sig == SIGKILL || sig == SIGSTOP || !kx_under_kxd())
+		return;
+	if (actions[sig].handler == SIG_DFL)
+		h = default_ignores(sig) ? KX_SIGH_IGN : KX_SIGH_DFL;
+	else if (actions[sig].handler == SIG_IGN)
+		h = KX_SIGH_IGN;
+	else
+		h = async_handler;
+	kx_signal(sig, h);
+}
+
+/* ---- ITIMER_REAL: alarm, setitimer, getitimer (posix-mon) ---- */
+
+/* The next expiry on CLOCK_MONOTONIC (KX_NO_DEADLINE: disarmed), and the
+ * interval that re-arms it (0: once).  The scheduler wakes for it like a
+ * sleeper's deadline, and the monitor's ticks bring a spinning program to
+ * it (thread.c). */
+static uint64_t alarm_at = KX_NO_DEADLINE, alarm_every;
+
+uint64_t kx_alarm_deadline(void)
+{
+	return alarm_at;
+}
+
+void kx_alarm_check(uint64_t now)
+{
+	if (now < alarm_at)
+		return;
+	if (alarm_every == 0) {
+		alarm_at = KX_NO_DEADLINE;
+	} else { /* missed expiries merge into one signal, as Linux's */
+		uint64_t late = (now - alarm_at) / alarm_every + 1;
+
+		alarm_at += late * alarm_every;
+	}
+	send_process(SIGALRM);
+}
+
+void kx_alarm_forked(void)
+{
+	alarm_at = KX_NO_DEADLINE; /* a child's timers start disarmed */
+	alarm_every = 0;
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
+}
+
+static void ns_tv(uint64_t ns, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ns / 1000000000ull);
+	tv->tv_usec = (suseconds_t)(ns % 1000000000ull / 1000ull);
+}
+
+static void itimer_now(struct itimerval *out)
+{
+	uint64_t now = kx_now_ns(CLOCK_MONOTONIC);
+
+	memset(out, 0, sizeof(*out));
+	ns_tv(alarm_every, &out->it_interval);
+	if (alarm_at != KX_NO_DEADLINE)
+		/* Linux never reports 0 left for an armed timer. */
+		ns_tv(alarm_at > now ? alarm_at - now : 1000, &out->it_value);
+}
+
+KX_SYS(getitimer)
+{
+	if (a[0] != ITIMER_REAL)
+		return a[0] == ITIMER_VIRTUAL || a[0] == ITIMER_PROF ? kx_enosys(SYS_getitimer)
+								    : -EINVAL;
+	itimer_now((struct itimerval *)a[1]);
+	return 0;
+}
+
+KX_SYS(setitimer)
+{
+	const struct itimerval *want = (const struct itimerval *)a[1];
+	struct itimerval old;
+
+	if (a[0] != ITIMER_REAL)
+		return a[0] == ITIMER_VIRTUAL || a[0] == ITIMER_PROF ? kx_enosys(SYS_setitimer)
+								    : -EINVAL;
+	if (want && (want->it_value.tv_sec < 0 || want->it_value.tv_usec < 0 ||
+		     want->it_value.tv_usec >= 1000000 || want->it_interval.tv_sec < 0 ||
+		     want->it_interval.tv_usec < 0 || want->it_interval.tv_usec >= 1000000))
+		return -EINVAL;
+	itimer_now(&old);
+	if (want) {
+		uint64_t value = tv_ns(&want->it_value);
+
+		alarm_every = value ? tv_ns(&want->it_interval) : 0;
+		alarm_at = value ? kx_now_ns(CLOCK_MONOTONIC) + value : KX_NO_DEADLINE;
+		if (value)
+			kx_preempt_ticks(); /* a program that spins gets its SIGALRM too */
+	}
+	if (a[2])
+		*(struct itimerval *)a[2] = old;
+	return 0;
+}
+
+KX_SYS(alarm)
+{
+	struct itimerval want = {.it_value = {.tv_sec = (time_t)(unsigned)a[0]}}, old;
+	long args[3] = {ITIMER_REAL, (long)&want, (long)&old};
+
+	kx_sys_setitimer(args);
+	return (long)old.it_value.tv_sec + (old.it_value.tv_usec != 0);
 }
 
 static int valid(long sig)
@@ -142,10 +306,14 @@ KX_SYS(rt_sigaction)
 	if (old)
 		*old = actions[sig];
 	if (act) {
+		void (*before)(int) = actions[sig].handler;
+
 		actions[sig] = *act;
 		actions[sig].mask &= ~unblockable;
 		if (ignored(sig))
 			kx_threads_discard(bit(sig)); /* pending ones go too (POSIX) */
+		if (act->handler != before)
+			tell_monitor(sig);
 	}
 	return 0;
 }
@@ -211,6 +379,46 @@ KX_SYS(rt_sigsuspend)
 	return -EINTR;
 }
 
+/* posix-mon: sigwait, sigwaitinfo, sigtimedwait.  A signal of the set
+ * pending for the thread is taken (the lowest first) without running a
+ * handler; else the thread waits for one (a process-directed one goes to
+ * it first) until the timeout (-EAGAIN) or another signal (-EINTR). */
+KX_SYS(rt_sigtimedwait)
+{
+	struct kx_sigstate *st = kx_thread_sig();
+	siginfo_t *info = (siginfo_t *)a[1];
+	uint64_t set, deadline, ready;
+	long rc = 0;
+	int sig;
+
+	if (a[3] != sizeof(uint64_t))
+		return -EINVAL;
+	set = *(const uint64_t *)a[0] & ~unblockable;
+	if ((rc = kx_deadline_rel((const struct timespec *)a[2], &deadline)) != 0)
+		return rc;
+	while (!(ready = st->pending & set)) {
+		st->waitset = set;
+		rc = kx_block(st, deadline);
+		st->waitset = 0;
+		kx_async_signals();
+		if (st->pending & set)
+			break;
+		if (rc == -ETIMEDOUT)
+			return -EAGAIN;
+		if (rc == -EINTR || (st->pending & ~st->blocked))
+			return -EINTR; /* another signal: its handler runs on return */
+	}
+	ready = st->pending & set;
+	sig = __builtin_ctzll(ready) + 1;
+	st->pending &= ~bit(sig);
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		info->si_signo = sig;
+		info->si_code = SI_USER;
+	}
+	return sig;
+}
+
 KX_SYS(pause)
 {
 	long set[2] = {(long)&kx_thread_sig()->blocked, sizeof(uint64_t)};
@@ -243,10 +451,22 @@ KX_SYS(kill)
 
 	if (!valid(sig))
 		return -EINVAL;
-	/* One process: itself (by pid, group, or "every process"), nobody else. */
-	if (pid != KX_PID && pid != 0 && pid != -1 && pid != -KX_PID)
+	/* Itself (by pid, group, or "every process" it may signal: itself). */
+	if (pid == kx_pid() || pid == 0 || pid == -1 || pid == -kx_pid())
+		return send(kx_thread_tid(), sig);
+	if (pid < 0)
+		return -ESRCH; /* another process group: there are none */
+	/* Another pVM: a kx signal, if the policy lets this one send it. */
+	switch (kx_kill((uint64_t)pid, sig)) {
+	case 0:
+		return 0;
+	case -KX_EACCES:
+		return -EPERM;
+	case -KX_EINVAL:
+		return -EINVAL;
+	default: /* -KX_ESRCH, or -KX_EPERM: alone, no other pVM exists */
 		return -ESRCH;
-	return send(kx_thread_tid(), sig);
+	}
 }
 
 KX_SYS(tkill)
@@ -264,7 +484,7 @@ KX_SYS(tgkill)
 		return -EINVAL;
 	if (a[0] <= 0 || a[1] <= 0)
 		return -EINVAL;
-	if (a[0] != KX_PID)
+	if (a[0] != kx_pid())
 		return -ESRCH;
 	return send(a[1], (int)a[2]);
 }

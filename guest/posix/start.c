@@ -2,9 +2,10 @@
  * start.c — from the monitor's entry (crt1.S) to musl's
  * __libc_start_main: the syscall layer is set up first (memory, threads,
  * fds 0..2, the file system), then the process's initial block is built
- * as Linux builds it on a new stack — argc's argv, an empty environment,
- * the auxiliary vector — in pages of the heap region, with argv's strings
- * copied so that the program may write them (getopt_long permutes argv).
+ * as Linux builds it on a new stack — argc's argv, the environment the
+ * monitor was given (KX_HC_ENVIRON: kxmon -e, kxctl run -e), the auxiliary
+ * vector — in pages of the heap region, with the strings copied so that
+ * the program may write them (getopt_long permutes argv, putenv edits).
  *
  * The auxiliary vector gives musl what it reads: the page size, the ids,
  * the image's program headers (for PT_TLS: thread-local variables; the
@@ -29,15 +30,22 @@ extern const Elf64_Ehdr __ehdr_start __attribute__((weak, visibility("hidden")))
 
 static char **initial_block(const struct kx_boot_info *boot)
 {
-	char *const *argv = (char *const *)boot->argv;
-	size_t argc = boot->argc, strings = 0, words, bytes;
+	char *const *argv = (char *const *)boot->argv, *const *env;
+	struct kx_hc_environ e = {0};
+	size_t argc = boot->argc, envc, strings = 0, words, bytes;
 	uint64_t aux[2 * AUX_MAX], *p;
 	unsigned char random[16];
 	size_t n = 0;
 	char **block, *s;
 
+	if (kx_hcall(&e.hdr, KX_HC_ENVIRON) != 0 || e.addr == 0)
+		e.count = 0;
+	env = (char *const *)(uintptr_t)e.addr;
+	envc = (size_t)e.count;
 	for (size_t i = 0; i < argc; i++)
 		strings += strlen(argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		strings += strlen(env[i]) + 1;
 #define AUX(k, v) (aux[n++] = (k), aux[n++] = (uint64_t)(v))
 	AUX(AT_PAGESZ, KX_PAGE);
 	AUX(AT_UID, KX_UID);
@@ -57,7 +65,7 @@ static char **initial_block(const struct kx_boot_info *boot)
 		AUX(AT_HWCAP, d); /* as Linux: CPUID.1:EDX */
 	}
 	/* AT_RANDOM and AT_EXECFN point into the block; filled in below. */
-	words = argc + 1 + 1 + n + 2 * 3;
+	words = argc + 1 + envc + 1 + n + 2 * 3;
 	bytes = words * sizeof(uint64_t) + sizeof(random) + strings;
 	block = kx_pages_alloc((bytes + KX_PAGE - 1) / KX_PAGE);
 	if (!block)
@@ -70,9 +78,16 @@ static char **initial_block(const struct kx_boot_info *boot)
 		block[i] = s;
 		s += len;
 	}
-	block[argc] = NULL;	/* end of argv */
-	block[argc + 1] = NULL; /* the environment: empty */
-	p = (uint64_t *)&block[argc + 2];
+	block[argc] = NULL; /* end of argv */
+	for (size_t i = 0; i < envc; i++) {
+		size_t len = strlen(env[i]) + 1;
+
+		memcpy(s, env[i], len);
+		block[argc + 1 + i] = s;
+		s += len;
+	}
+	block[argc + 1 + envc] = NULL; /* end of the environment */
+	p = (uint64_t *)&block[argc + 2 + envc];
 	memcpy(p, aux, n * sizeof(uint64_t));
 	p += n;
 	if (kx_random(random, sizeof(random)) == (long)sizeof(random)) {

@@ -62,6 +62,7 @@ long __kx_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 	rc = kx_posix_implemented(n) ? table[n](a) : kx_enosys(n);
 	if (rc == KX_HOSTPATH)
 		rc = -EOPNOTSUPP; /* posix-fs: a path into a host directory this call cannot take */
+	kx_async_signals();
 	if (kx_thread_sig()->pending)
 		kx_signals_deliver();
 	kx_runtime_leave();

@@ -39,7 +39,11 @@
 	X(getresuid) X(getresgid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid)      \
 	X(setresgid) X(getgroups) X(setgroups) X(getpgid) X(getpgrp) X(getsid) X(setsid)        \
 	X(setpgid) X(wait4) X(waitid) X(uname) X(prlimit64) X(getrlimit) X(setrlimit)           \
-	X(sysinfo) X(getrusage) X(times) X(getrandom) X(arch_prctl)
+	X(sysinfo) X(getrusage) X(times) X(getrandom) X(arch_prctl)                             \
+	/* posix-mon: proc.c (processes are pVMs: fork through kxd) */                          \
+	X(fork) A(vfork, fork)                                                                   \
+	/* posix-mon: signal.c (ITIMER_REAL) */                                                 \
+	X(alarm) X(setitimer) X(getitimer) X(rt_sigtimedwait)
 
 /* Pasted with ##, never expanded: musl #defines pread64, prlimit64, ... */
 #define KX_SYS_DECLARE(name) long kx_sys_##name(const long *a);

@@ -66,7 +66,7 @@ struct thread {
 static struct thread threads[MAX_THREADS];
 static struct thread *cur;
 static long live = 1;
-static long next_tid = KX_PID + 1;
+static long next_tid;
 static uint64_t wait_seq;
 /* A detached thread's stack, unmapped once we are off it (__kx_unmapself). */
 static struct {
@@ -210,7 +210,8 @@ void kx_threads_init(void)
 
 	cur = &threads[0];
 	cur->state = T_RUNNABLE;
-	cur->tid = KX_PID;
+	cur->tid = kx_pid();
+	next_tid = cur->tid + 1;
 	memcpy(cur->name, "main", 5);
 	/* XSAVE keeps the AVX (and later) state too, when the OS side enabled it. */
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
@@ -223,7 +224,8 @@ void kx_threads_init(void)
 	}
 }
 
-/* Ticks while more than one thread exists (turned on at the first clone). */
+/* Ticks once more than one thread exists (turned on at the first clone) or
+ * an alarm is set. */
 static void preempt_on(void)
 {
 	struct kx_hc_preempt r = {
@@ -236,6 +238,22 @@ static void preempt_on(void)
 
 	if (!preempting && kx_hcall(&r.hdr, KX_HC_PREEMPT) == 0)
 		preempting = 1;
+}
+
+void kx_preempt_ticks(void)
+{
+	preempt_on();
+}
+
+long kx_thread_for_signal(uint64_t sigbit)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++) /* sigtimedwait takes it first */
+		if (threads[i].state != T_FREE && (threads[i].sig.waitset & sigbit))
+			return threads[i].tid;
+	for (size_t i = 0; i < MAX_THREADS; i++) /* threads[0] is the main thread */
+		if (threads[i].state != T_FREE && !(threads[i].sig.blocked & sigbit))
+			return threads[i].tid;
+	return cur->tid;
 }
 
 void kx_runtime_enter(void)
@@ -252,6 +270,20 @@ void kx_runtime_leave(void)
 		kx_yield();
 		parea.busy = 0;
 	}
+}
+
+/* In a forked child: only the thread that forked is left (POSIX), and it
+ * is the new process's main thread, its tid the new pid. */
+void kx_threads_forked(void)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		if (&threads[i] != cur)
+			threads[i].state = T_FREE;
+	live = 1;
+	cur->tid = kx_pid();
+	next_tid = cur->tid + 1;
+	cur->sig.pending = 0;
+	unmap_later.base = NULL;
 }
 
 long kx_posix_preemptions(void)
@@ -372,15 +404,24 @@ static void schedule(void)
 	struct thread *next, *prev = cur;
 
 	for (;;) {
-		uint64_t first = earliest_deadline();
+		uint64_t first = earliest_deadline(), alarm = kx_alarm_deadline();
 
-		if (first != KX_NO_DEADLINE)
-			expire(kx_now_ns(CLOCK_MONOTONIC));
+		if (first != KX_NO_DEADLINE || alarm != KX_NO_DEADLINE) {
+			uint64_t now = kx_now_ns(CLOCK_MONOTONIC);
+
+			kx_alarm_check(now); /* may end a wait with EINTR */
+			expire(now);
+		}
+		kx_async_signals(); /* from other pVMs: may end a wait too */
+		if (kx_alarm_deadline() < first)
+			first = kx_alarm_deadline();
 		next = pick();
 		if (next)
 			break;
-		/* Nobody can run: halt until the first deadline passes. */
-		if (first == KX_NO_DEADLINE)
+		/* Nobody can run: halt until the first deadline passes.  With no
+		 * deadline only a signal from another pVM can end the wait (under
+		 * kxd); alone, it is a deadlock. */
+		if (first == KX_NO_DEADLINE && !kx_under_kxd())
 			kx_panic("deadlock: all %ld threads of the pVM wait, none with a deadline",
 				 live);
 		halt_until(first);
@@ -444,6 +485,11 @@ void kx_preempt_enter(uint64_t *frame)
 	frame[17] = parea.rflags;
 	parea.pending = 0;
 	kx_yield();
+	/* Back to this thread: what is due for it runs now, as Linux delivers
+	 * on the way back from its timer interrupt. */
+	kx_async_signals();
+	if (cur->sig.pending)
+		kx_signals_deliver();
 }
 
 void kx_thread_main(void)
@@ -459,8 +505,8 @@ void kx_thread_main(void)
 }
 
 /* musl's __clone for pthread_create: a thread of this pVM (CLONE_VM |
- * CLONE_THREAD); process creation (fork, vfork, posix_spawn) is not a
- * thread and waits for pVM fork (ENOSYS). */
+ * CLONE_THREAD); process creation is not a thread: fork and vfork are pVM
+ * fork (proc.c), posix_spawn's clone(CLONE_VM | CLONE_VFORK) is ENOSYS. */
 static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 			void *tls, int *ctid)
 {
@@ -519,7 +565,7 @@ KX_SYS(clone)
 {
 	(void)a;
 	/* The raw call returns in two places; musl's clone() goes through
-	 * __clone (__kx_clone) instead.  A process copy is pVM fork: later. */
+	 * __clone (__kx_clone) instead, and fork through SYS_fork (proc.c). */
 	return kx_enosys(SYS_clone);
 }
 
@@ -645,7 +691,7 @@ KX_SYS(sched_getaffinity)
 	size_t size = (size_t)a[1];
 	unsigned char *mask = (unsigned char *)a[2];
 
-	if (a[0] != 0 && !find(a[0]) && a[0] != KX_PID)
+	if (a[0] != 0 && !find(a[0]) && a[0] != kx_pid())
 		return -ESRCH;
 	if (size < sizeof(unsigned long) || size % sizeof(unsigned long) != 0)
 		return -EINVAL;
@@ -658,7 +704,7 @@ KX_SYS(sched_setaffinity)
 {
 	const unsigned char *mask = (const unsigned char *)a[2];
 
-	if (a[0] != 0 && !find(a[0]) && a[0] != KX_PID)
+	if (a[0] != 0 && !find(a[0]) && a[0] != kx_pid())
 		return -ESRCH;
 	return a[1] > 0 && (mask[0] & 1) ? 0 : -EINVAL;
 }

@@ -200,7 +200,8 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_waitx);
 	case KX_HC_RECYCLE_WAIT:
 		return sizeof(struct kx_hc_recycle_wait);
-	case KX_HC_TIME_PAGE: /* posix-mon: the POSIX layer's services */
+	/* posix-mon: the POSIX services */
+	case KX_HC_TIME_PAGE:
 		return sizeof(struct kx_hc_time_page);
 	case KX_HC_HALT:
 		return sizeof(struct kx_hc_halt);
@@ -231,6 +232,17 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_net_kick);
 	case KX_HC_NET_WAIT:
 		return sizeof(struct kx_hc_net_wait);
+	case KX_HC_CONSOLE_READ:
+		return sizeof(struct kx_hc_console_read);
+	case KX_HC_CONSOLE_WRITE2:
+		return sizeof(struct kx_hc_console_write2);
+	case KX_HC_SELF:
+		return sizeof(struct kx_hc_self);
+	case KX_HC_ENVIRON:
+		return sizeof(struct kx_hc_environ);
+	case KX_HC_MPROTECT:
+		return sizeof(struct kx_hc_mprotect);
+	/* end posix-mon */
 	default:
 		return 0;
 	}

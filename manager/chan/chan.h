@@ -116,6 +116,14 @@ enum kxmon_msg_type {
 	 * 52..59 stay reserved. */
 	KXMON_MSG_NET_ATTACH = 50, /* kxd -> kxmon: u.net_attach, 2 fds */
 	KXMON_MSG_NET_REPORT = 51, /* kxmon -> kxd: u.net_report */
+	/* posix-mon: the POSIX layer's host half (manager/hv/posix.c).  SELF
+	 * asks for this pVM's ids (getpid, getppid); POSIX_ENOSYS tells kxd a
+	 * system call the guest's layer does not implement, once per number
+	 * (kxctl list shows them).  47..49 and 66..69 stay reserved. */
+	KXMON_MSG_SELF_REQ = 45,     /* kxmon -> kxd: no body */
+	KXMON_MSG_SELF_RESP = 46,    /* kxd -> kxmon: same seq; u.self */
+	KXMON_MSG_POSIX_ENOSYS = 65, /* kxmon -> kxd: u.enosys; no answer */
+	/* end posix-mon */
 };
 
 #define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */
@@ -281,6 +289,19 @@ struct kxmon_net_report {
 	char what[KXMON_NET_WHAT_MAX];
 };
 
+/* posix-mon: SELF_RESP.  pvm_id is never 0; parent_id 0: a family's root. */
+struct kxmon_self {
+	uint64_t pvm_id;
+	uint64_t parent_id;
+};
+
+/* posix-mon: POSIX_ENOSYS.  nr < KXMON_ENOSYS_MAX, reserved 0. */
+#define KXMON_ENOSYS_MAX 512u
+struct kxmon_enosys {
+	uint32_t nr;
+	uint32_t reserved;
+};
+
 struct kxmon_msg {
 	uint32_t type; /* enum kxmon_msg_type */
 	uint32_t size; /* sizeof(struct kxmon_msg), a cheap version check */
@@ -303,6 +324,9 @@ struct kxmon_msg {
 		struct kxmon_fs_mount fs_mount;
 		struct kxmon_net_attach net_attach; /* network */
 		struct kxmon_net_report net_report;
+		/* posix-mon */
+		struct kxmon_self self;
+		struct kxmon_enosys enosys;
 	} u;
 };
 
@@ -323,6 +347,8 @@ _Static_assert(sizeof(struct kxmon_fs_mount_req) == 8, "kxmon_fs_mount_req layou
 _Static_assert(sizeof(struct kxmon_fs_mount) == 648, "kxmon_fs_mount layout");
 _Static_assert(sizeof(struct kxmon_net_attach) == 24, "kxmon_net_attach layout");
 _Static_assert(sizeof(struct kxmon_net_report) == 304, "kxmon_net_report layout");
+_Static_assert(sizeof(struct kxmon_self) == 16, "kxmon_self layout");
+_Static_assert(sizeof(struct kxmon_enosys) == 8, "kxmon_enosys layout");
 _Static_assert(sizeof(struct kxmon_msg) == 664, "kxmon_msg layout");
 
 /* ---- the checks of both directions (check.c) ------------------------------

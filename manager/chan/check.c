@@ -104,6 +104,12 @@ int chan_check_from_kxmon(const void *buf, size_t len, int nfds, char *why, size
 			return kx_bad_msg(why, whylen, "NET_REPORT kind %u or a string without its NUL",
 					  msg.u.net_report.first);
 		return 0;
+	case KXMON_MSG_POSIX_ENOSYS: /* posix-mon */
+		if (msg.u.enosys.nr >= KXMON_ENOSYS_MAX || msg.u.enosys.reserved != 0)
+			return kx_bad_msg(why, whylen, "POSIX_ENOSYS number %u out of range",
+					  msg.u.enosys.nr);
+		return 0;
+	case KXMON_MSG_SELF_REQ: /* posix-mon: no body */
 	case KXMON_MSG_WAIT_CANCEL:
 	case KXMON_MSG_FORK_REQ:
 	case KXMON_MSG_WAIT_REQ: /* the child id is checked against the registry */
@@ -306,6 +312,12 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 		return check_fs_mount(&m, nfds, why, whylen);
 	case KXMON_MSG_NET_ATTACH:
 		return check_net_attach(&m, nfds, why, whylen);
+	case KXMON_MSG_SELF_RESP: /* posix-mon */
+		if (expect_seq == 0 || m.seq != expect_seq)
+			return kx_bad_msg(why, whylen, "an answer with a seq that no request has");
+		if (nfds != 0 || m.u.self.pvm_id == 0 || m.u.self.parent_id == m.u.self.pvm_id)
+			return kx_bad_msg(why, whylen, "SELF_RESP ids out of range");
+		return 0;
 	case KXMON_MSG_LINK_RESP:
 	case KXMON_MSG_FORK_RESP:
 	case KXMON_MSG_KILL_RESP:

@@ -26,26 +26,32 @@ static ssize_t console_write(int fd, const void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-static void hc_console_write(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+void hv_console_out(struct hv_pvm *p, int fd, uint64_t buf_gpa, uint64_t len, int64_t *ret,
+		    struct hv_hcall_result *res)
 {
-	const struct kx_hc_console_write *c = &b->console_write;
 	const void *buf;
 	ssize_t n;
 
-	if (c->len > KX_HC_CONSOLE_MAX) {
+	if (len > KX_HC_CONSOLE_MAX) {
 		hv_bad(res, "console length exceeds KX_HC_CONSOLE_MAX");
 		return;
 	}
-	b->hdr.ret = 0;
-	if (c->len == 0)
+	*ret = 0;
+	if (len == 0)
 		return;
-	buf = hv_guest_ptr(&p->mem, c->buf, c->len, HV_ACCESS_READ);
+	buf = hv_guest_ptr(&p->mem, buf_gpa, len, HV_ACCESS_READ);
 	if (buf == NULL) {
 		hv_bad(res, "console buffer outside readable guest memory");
 		return;
 	}
-	n = console_write(p->console_fd, buf, (size_t)c->len);
-	b->hdr.ret = n < 0 ? -KX_EIO : (int64_t)n;
+	n = console_write(fd, buf, (size_t)len);
+	*ret = n < 0 ? -KX_EIO : (int64_t)n;
+}
+
+static void hc_console_write(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	hv_console_out(p, p->console_fd, b->console_write.buf, b->console_write.len, &b->hdr.ret,
+		       res);
 }
 
 static void hc_exit(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)

@@ -300,33 +300,57 @@ static int check_config(const struct hv_config *cfg, struct kx_error *err)
 		return kx_err(err, -EINVAL, "stack size must be whole pages, 16 KiB..memory/4");
 	if (cfg->argc < 1 || cfg->argv == NULL)
 		return kx_err(err, -EINVAL, "argv[0] (the image name) is required");
+	if (cfg->envc < 0 || (cfg->envc > 0 && cfg->envv == NULL))
+		return kx_err(err, -EINVAL, "a bad environment");
 	return 0;
 }
 
-/* argv pointers then strings, after the boot-info page; read-only to the guest. */
-static int write_args(struct hv_pvm *p, const struct hv_config *cfg, struct kx_error *err)
+/* n strings as a NULL-terminated pointer array at *at, then the strings;
+ * *at advanced past them.  -E2BIG past end. */
+static int put_strings(struct hv_pvm *p, uint64_t *at, uint64_t end, int n, char *const *v,
+		       struct kx_error *err)
 {
-	uint64_t ptrs = LAYOUT_BOOT + KX_PAGE_SIZE, strings, end = LAYOUT_BOOT + LAYOUT_BOOT_SIZE;
+	uint64_t ptrs = (*at + 7) & ~7ull, strings = ptrs + ((uint64_t)n + 1) * 8;
 	uint64_t *slot;
 
-	if ((uint64_t)cfg->argc >= HV_ARGS_MAX / 8)
+	if ((uint64_t)n >= HV_ARGS_MAX / 8 || strings > end)
 		return kx_err(err, -E2BIG, "too many arguments");
-	strings = ptrs + ((uint64_t)cfg->argc + 1) * 8;
-	slot = hv_guest_ptr(&p->mem, ptrs, ((uint64_t)cfg->argc + 1) * 8, HV_ACCESS_MONITOR);
-	for (int i = 0; i < cfg->argc; i++) {
-		size_t n = strlen(cfg->argv[i]) + 1;
+	slot = hv_guest_ptr(&p->mem, ptrs, ((uint64_t)n + 1) * 8, HV_ACCESS_MONITOR);
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(v[i]) + 1;
 		char *dst;
 
-		if (n > end - strings)
+		if (len > end - strings)
 			return kx_err(err, -E2BIG, "arguments exceed %u bytes", HV_ARGS_MAX);
-		dst = hv_guest_ptr(&p->mem, strings, n, HV_ACCESS_MONITOR);
-		memcpy(dst, cfg->argv[i], n);
+		dst = hv_guest_ptr(&p->mem, strings, len, HV_ACCESS_MONITOR);
+		memcpy(dst, v[i], len);
 		slot[i] = strings;
-		strings += n;
+		strings += len;
 	}
-	slot[cfg->argc] = 0;
+	slot[n] = 0;
+	*at = strings;
+	return 0;
+}
+
+/* argv (pointers then strings), then the environment the same way, after
+ * the boot-info page; read-only to the guest. */
+static int write_args(struct hv_pvm *p, const struct hv_config *cfg, struct kx_error *err)
+{
+	uint64_t at = LAYOUT_BOOT + KX_PAGE_SIZE, end = LAYOUT_BOOT + LAYOUT_BOOT_SIZE;
+	int rc;
+
+	p->argv_gpa = at;
+	rc = put_strings(p, &at, end, cfg->argc, cfg->argv, err);
+	if (rc < 0)
+		return rc;
 	p->argc = (uint32_t)cfg->argc;
-	p->argv_gpa = ptrs;
+	if (cfg->envc > 0) {
+		p->envv_gpa = (at + 7) & ~7ull;
+		rc = put_strings(p, &at, end, cfg->envc, cfg->envv, err);
+		if (rc < 0)
+			return rc;
+		p->envc = (uint32_t)cfg->envc;
+	}
 	return hv_protect(p, LAYOUT_BOOT, LAYOUT_BOOT_SIZE, HV_PROT_READ, err);
 }
 
@@ -348,6 +372,8 @@ int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct h
 	p->pool = cfg->pool;
 	p->console_fd = cfg->console_fd;
 	p->log_fd = cfg->log_fd;
+	p->err_fd = cfg->has_stdio ? cfg->err_fd : cfg->console_fd;
+	p->input_fd = cfg->has_stdio ? cfg->input_fd : -1;
 	p->update_fail_step = cfg->update_fail_step;
 	p->kick_signal = cfg->kick_signal;
 	p->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;

@@ -136,6 +136,14 @@ struct hv_config {
 	/* Where the monitor's notices go, one line each (an unimplemented
 	 * system call of the POSIX layer); 0: nowhere. */
 	int log_fd;
+	/* posix-mon: the guest's error stream and console input, when
+	 * has_stdio (else errors go to console_fd and input is at its end). */
+	bool has_stdio;
+	int err_fd, input_fd;
+	/* posix-mon: the guest's environment, "NAME=VALUE" strings (KX_HC_ENVIRON);
+	 * with argv they share HV_ARGS_MAX bytes. */
+	int envc;
+	char *const *envv;
 	/* NULL: a pVM alone — static images only, and linking, fork, IpC and
 	 * signals are -KX_EPERM for the guest. */
 	const struct hv_manager *manager;
@@ -263,6 +271,7 @@ struct hv_posix_stats {
 	uint64_t preemptions;	   /* guest threads interrupted at a tick */
 	uint64_t preempt_deferred; /* ticks the guest could not take then */
 	uint64_t reported;	   /* unimplemented system calls reported */
+	bool used;		   /* the guest used a POSIX service (an SDK program) */
 };
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out);
 

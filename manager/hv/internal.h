@@ -44,6 +44,11 @@ union hv_block {
 	struct kx_hc_preempt preempt;
 	struct kx_hc_entropy entropy;
 	struct kx_hc_posix_report posix_report;
+	struct kx_hc_self self;
+	struct kx_hc_mprotect mprotect;
+	struct kx_hc_console_read console_read;
+	struct kx_hc_console_write2 console_write2;
+	struct kx_hc_environ environ;
 	/* end posix-mon */
 	struct kx_hc_fs fs; /* posix-fs */
 	/* net */
@@ -104,12 +109,15 @@ struct hv_pvm {
 	bool pool;
 	int console_fd;
 	int log_fd; /* monitor notices, a line each; 0: none (posix-mon) */
+	int err_fd, input_fd; /* posix-mon: the guest's stderr, stdin; -1 none */
 	uint64_t hcalls, kicks; /* exits the core served (posix-mon: hv_posix_stats) */
 	const char *update_fail_step;
 	int kick_signal;
 	uint64_t stack_base, stack_size; /* the stack; its guard page is just below */
 	uint32_t argc;
 	uint64_t argv_gpa;
+	uint32_t envc;	   /* posix-mon: the environment's strings ... */
+	uint64_t envv_gpa; /* ... and their pointer array (0: none) */
 	bool load_tried, loaded;
 	bool ran; /* the guest ran: rights changes need a flush */
 	volatile sig_atomic_t pause_requested;
@@ -180,6 +188,12 @@ const struct hv_hcall_desc *hv_core_find_hcall(uint32_t nr);
 void hv_core_fork_child(struct hv_pvm *p);
 
 /* ---- between modules ---------------------------------------------------------- */
+
+/* base.c: a console write hypercall's work — len bytes of guest memory at
+ * buf_gpa to fd; *ret the bytes written or -KX_EIO; a bad length or buffer
+ * ends the pVM (res). */
+void hv_console_out(struct hv_pvm *p, int fd, uint64_t buf_gpa, uint64_t len, int64_t *ret,
+		    struct hv_hcall_result *res);
 
 /* link.c */
 int hv_link_load_image(struct hv_pvm *p, uint64_t guard, const uint8_t *buf, size_t len,

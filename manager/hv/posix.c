@@ -12,6 +12,12 @@
  *                    trampoline runs its scheduler
  *   39 ENTROPY       the host's getrandom
  *   40 POSIX_REPORT  an unimplemented system call, logged once per number
+ *                    (kxmon's log, and kxd: kxctl list)
+ *   41 CONSOLE_READ  the console's input (kxmon's stdin), waiting like HALT
+ *   42 CONSOLE_WRITE2 stdout and stderr kept apart
+ *   43 SELF          the pVM's ids from kxd (getpid, getppid)
+ *   44 ENVIRON       the environment kxmon was given (-e), for environ
+ *   45 MPROTECT      read-only and no-access heap pages (never executable)
  *
  * Everything the guest hands over is untrusted: numbers are range-checked,
  * every address goes through hv_guest_ptr with the right it needs, and the
@@ -19,8 +25,9 @@
  * a forged frame can only do what the guest could do anyway).
  *
  * Host system calls used here (for the seccomp jail): clock_gettime,
- * getrandom, ppoll, write, timer_create, timer_settime, timer_delete, and
- * through the KVM backend's tsc_offset one KVM_GET_MSRS ioctl.
+ * getrandom, ppoll, poll, read, write, timer_create, timer_settime,
+ * timer_delete, and through the KVM backend's tsc_offset one KVM_GET_MSRS
+ * ioctl.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +61,12 @@ struct hv_posix {
 	bool has_timer;
 	/* POSIX_REPORT: numbers already reported */
 	uint64_t reported[KX_POSIX_NR_MAX / 64];
+	/* MPROTECT: the heap range, and its pages lowered from read-write */
+	uint64_t heap_lo, heap_hi;
+	uint8_t *lowered; /* a bit per page of guest memory */
+	/* SELF: kxd's answer, asked once (again in a forked child) */
+	bool self_known;
+	uint64_t pvm_id, parent_id;
 	struct hv_posix_stats stats;
 };
 
@@ -153,6 +166,11 @@ static int posix_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end
 	p->posix = px;
 	*heap_end -= KX_PAGE_SIZE;
 	px->page_gpa = *heap_end;
+	px->heap_lo = heap_start;
+	px->heap_hi = *heap_end;
+	px->lowered = calloc(p->mem.size / KX_PAGE_SIZE / 8 + 1, 1);
+	if (px->lowered == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
 	return hv_protect(p, px->page_gpa, KX_PAGE_SIZE, HV_PROT_READ, err);
 }
 
@@ -256,6 +274,7 @@ static void posix_fork_child(struct hv_pvm *p)
 	if (px->interval_ns != 0 && arm(p, px) != 0)
 		px->interval_ns = 0;
 	memset(px->reported, 0, sizeof(px->reported)); /* once per pVM */
+	px->self_known = false;				 /* a new pVM id */
 	if (px->page_live && time_page_start(p) != 0)
 		hv_stop_channel(p, "posix: cannot keep the clock page in the forked pVM");
 }
@@ -268,6 +287,7 @@ static void posix_destroy(struct hv_pvm *p)
 		return;
 	if (px->has_timer)
 		timer_delete(px->timer);
+	free(px->lowered);
 	free(px);
 	p->posix = NULL;
 }
@@ -333,6 +353,90 @@ static void hc_halt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 		return;
 	}
 	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
+}
+
+/* ---- the console's input and error stream ---- */
+
+/* 1 the input is readable (data or end of file), 0 not yet, -EINTR a guest
+ * signal, -EPIPE the channel broke.  wait: until one of those. */
+static int input_ready(struct hv_pvm *p, bool wait)
+{
+	struct pollfd pfd = {.fd = p->input_fd, .events = POLLIN};
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, rc;
+
+	for (;;) {
+		struct timespec slice = {1, 0};
+
+		if (hv_interrupted(p))
+			return -EINTR;
+		rc = ppoll(&pfd, 1, wait ? &slice : &(struct timespec){0, 0}, NULL);
+		if (rc > 0)
+			return 1;
+		if (rc == 0 && !wait)
+			return 0;
+		/* A kick (kxd pushed something, a tick): take what kxd sent. */
+		if (p->mgr != NULL)
+			while ((rc = hv_mgr_next(p, 0, 0, &m, fds, &nfds)) == 2)
+				;
+		if (p->mgr != NULL && rc < 0)
+			return -EPIPE;
+	}
+}
+
+static void hc_console_read(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_console_read *c = &b->console_read;
+	void *buf = NULL;
+	ssize_t n;
+	int rc;
+
+	if (c->len > KX_HC_CONSOLE_MAX || (c->flags & ~(uint64_t)(KX_CONSOLE_NONBLOCK |
+								    KX_CONSOLE_POLL))) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	if (!(c->flags & KX_CONSOLE_POLL) && c->len > 0 &&
+	    (buf = hv_guest_ptr(&p->mem, c->buf, c->len, HV_ACCESS_WRITE)) == NULL) {
+		hv_bad(res, "console read buffer outside writable guest memory");
+		return;
+	}
+	if (p->input_fd < 0) {
+		b->hdr.ret = (c->flags & KX_CONSOLE_POLL) ? 1 : 0; /* no input: its end */
+		return;
+	}
+	rc = input_ready(p, !(c->flags & (KX_CONSOLE_NONBLOCK | KX_CONSOLE_POLL)));
+	if (rc == -EPIPE) {
+		hv_bad(res, "console read: the channel to the manager broke");
+		return;
+	}
+	if (c->flags & KX_CONSOLE_POLL) {
+		b->hdr.ret = rc > 0;
+		return;
+	}
+	if (rc <= 0) {
+		b->hdr.ret = rc == 0 ? -KX_EAGAIN : -KX_EINTR;
+		return;
+	}
+	if (c->len == 0) {
+		b->hdr.ret = 0;
+		return;
+	}
+	do
+		n = read(p->input_fd, buf, (size_t)c->len);
+	while (n < 0 && errno == EINTR);
+	b->hdr.ret = n >= 0 ? n : errno == EAGAIN ? -KX_EAGAIN : -KX_EIO;
+}
+
+static void hc_console_write2(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_console_write2 *c = &b->console_write2;
+
+	if (c->fd != 1 && c->fd != 2) {
+		b->hdr.ret = -KX_EBADF;
+		return;
+	}
+	hv_console_out(p, c->fd == 2 ? p->err_fd : p->console_fd, c->buf, c->len, &b->hdr.ret, res);
 }
 
 static void hc_preempt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
@@ -428,6 +532,99 @@ static void hc_posix_report(struct hv_pvm *p, union hv_block *b, struct hv_hcall
 			/* a closed log is no reason to stop the guest */
 		}
 	}
+	if (p->mgr != NULL) {
+		struct kxmon_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.type = KXMON_MSG_POSIX_ENOSYS;
+		m.u.enosys.nr = (uint32_t)nr;
+		hv_mgr_send(p, &m); /* a broken channel shows at the next safe point */
+	}
+}
+
+static bool lowered(const struct hv_posix *px, uint64_t page)
+{
+	return (px->lowered[page / 8] >> (page % 8)) & 1;
+}
+
+/* Only the heap's own pages: read-write, or lowered by this call before
+ * (never the clock page, the IpC window, a library's GOT or text). */
+static void hc_mprotect(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	const struct kx_hc_mprotect *m = &b->mprotect;
+	struct hv_posix *px = p->posix;
+	struct kx_error err;
+	unsigned prot;
+	uint64_t end;
+
+	if (px == NULL || (m->prot & ~(uint64_t)(KX_PROT_READ | KX_PROT_WRITE | KX_PROT_EXEC)) ||
+	    m->addr % KX_PAGE_SIZE || m->len == 0 || m->len % KX_PAGE_SIZE ||
+	    __builtin_add_overflow(m->addr, m->len, &end) || m->addr < px->heap_lo ||
+	    end > px->heap_hi) {
+		b->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	if (m->prot & KX_PROT_EXEC) {
+		b->hdr.ret = -KX_EACCES;
+		return;
+	}
+	for (uint64_t pg = m->addr / KX_PAGE_SIZE; pg < end / KX_PAGE_SIZE; pg++) {
+		unsigned now = p->mem.page_prot[pg];
+
+		if (now != (HV_PROT_READ | HV_PROT_WRITE) &&
+		    !(lowered(px, pg) && (now & ~(unsigned)HV_PROT_READ) == 0)) {
+			b->hdr.ret = -KX_EACCES;
+			return;
+		}
+	}
+	prot = (m->prot & KX_PROT_WRITE) ? HV_PROT_READ | HV_PROT_WRITE
+					 : (m->prot & KX_PROT_READ) ? HV_PROT_READ : 0;
+	if (hv_protect(p, m->addr, m->len, prot, &err) != 0 || hv_flush(p, &err) < 0) {
+		hv_bad(res, "mprotect: the backend could not change the rights");
+		return;
+	}
+	for (uint64_t pg = m->addr / KX_PAGE_SIZE; pg < end / KX_PAGE_SIZE; pg++) {
+		if (prot == (HV_PROT_READ | HV_PROT_WRITE))
+			px->lowered[pg / 8] &= (uint8_t) ~(1u << (pg % 8));
+		else
+			px->lowered[pg / 8] |= (uint8_t)(1u << (pg % 8));
+	}
+	b->hdr.ret = 0;
+}
+
+static void hc_environ(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	(void)res;
+	b->environ.addr = p->envv_gpa;
+	b->environ.count = p->envc;
+	b->hdr.ret = 0;
+}
+
+static void hc_self(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct hv_posix *px = p->posix;
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds;
+
+	b->self.pvm_id = b->self.parent_id = 0;
+	if (p->mgr == NULL || px == NULL) {
+		b->hdr.ret = -KX_EPERM;
+		return;
+	}
+	if (!px->self_known) {
+		memset(&m, 0, sizeof(m));
+		m.type = KXMON_MSG_SELF_REQ;
+		if (hv_mgr_call(p, &m, KXMON_MSG_SELF_RESP, fds, &nfds) != 0) {
+			hv_bad(res, "self: the channel to the manager broke");
+			return;
+		}
+		px->pvm_id = m.u.self.pvm_id;
+		px->parent_id = m.u.self.parent_id;
+		px->self_known = true;
+	}
+	b->self.pvm_id = px->pvm_id;
+	b->self.parent_id = px->parent_id;
+	b->hdr.ret = 0;
 }
 
 static const struct hv_hcall_desc hcalls[] = {
@@ -436,13 +633,22 @@ static const struct hv_hcall_desc hcalls[] = {
 	{KX_HC_PREEMPT, sizeof(struct kx_hc_preempt), hc_preempt},
 	{KX_HC_ENTROPY, sizeof(struct kx_hc_entropy), hc_entropy},
 	{KX_HC_POSIX_REPORT, sizeof(struct kx_hc_posix_report), hc_posix_report},
+	{KX_HC_CONSOLE_READ, sizeof(struct kx_hc_console_read), hc_console_read},
+	{KX_HC_CONSOLE_WRITE2, sizeof(struct kx_hc_console_write2), hc_console_write2},
+	{KX_HC_SELF, sizeof(struct kx_hc_self), hc_self},
+	{KX_HC_ENVIRON, sizeof(struct kx_hc_environ), hc_environ},
+	{KX_HC_MPROTECT, sizeof(struct kx_hc_mprotect), hc_mprotect},
 };
 
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (p->posix != NULL)
+	if (p->posix != NULL) {
 		*out = p->posix->stats;
+		out->used = p->posix->page_live || p->posix->stats.halts ||
+			    p->posix->interval_ns || p->posix->stats.reported ||
+			    p->posix->self_known;
+	}
 	out->hcalls = p->hcalls;
 	out->kicks = p->kicks;
 }

@@ -151,6 +151,38 @@ static unsigned long long suppressed(const char *text)
 	return at != NULL && (at == text || at[-1] == '\n') ? strtoull(at + 18, NULL, 10) : 0;
 }
 
+/* posix-mon: the system calls of the row's KXD_LIST_ENOSYS line ("" none). */
+static const char *enosys_of(const char *text)
+{
+	const char *at = strstr(text, KXD_LIST_ENOSYS);
+
+	while (at != NULL && at != text && at[-1] != '\n')
+		at = strstr(at + 1, KXD_LIST_ENOSYS);
+	return at ? at + strlen(KXD_LIST_ENOSYS) : "";
+}
+
+static void print_enosys(const char *nums, bool json)
+{
+	bool first = true;
+
+	if (json)
+		printf(", \"unimplemented\": [");
+	while (*nums && *nums != '\n') {
+		char *end;
+		unsigned long nr = strtoul(nums, &end, 10);
+
+		if (end == nums) {
+			nums++;
+			continue;
+		}
+		printf("%s%lu", json ? (first ? "" : ",") : " ", nr);
+		first = false;
+		nums = end;
+	}
+	if (json)
+		printf("]");
+}
+
 static void print_row(const struct kxd_resp *r, bool json, bool first)
 {
 	char when[32] = "-", app[KXD_APP_MAX + 8];
@@ -179,6 +211,7 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 		printf(", \"network\": ");
 		print_net_json(net_of(r->pvm_id));
 		printf(", \"audit_suppressed\": %llu", suppressed(r->text));
+		print_enosys(enosys_of(r->text), true);
 		if (r->parent_id)
 			printf(", \"parent\": %u}", r->parent_id);
 		else
@@ -210,6 +243,10 @@ static void print_row(const struct kxd_resp *r, bool json, bool first)
 	printf("%s", r->nlibs ? "" : "-");
 	if (suppressed(r->text) > 0)
 		printf(" (audit: %llu requests over its rate refused)", suppressed(r->text));
+	if (*enosys_of(r->text)) {
+		printf("  ENOSYS:");
+		print_enosys(enosys_of(r->text), false);
+	}
 	printf("\n");
 }
 

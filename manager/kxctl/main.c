@@ -21,7 +21,7 @@ static const struct kxctl_cmd cmds[] = {
 	  "  -L, --libdir D  load the DT_NEEDED tree, searching D (repeatable, in order)\n" },
 	{ "run", kxctl_run,
 	  "[--policy P.kxp] [--libdir DIR]... [--admin-key K.pub] [--socket S] [--app NAME] "
-	  "[--recycle] IMAGE|APP_LIB [ARG...]",
+	  "[--env NAME=VALUE]... [--recycle] IMAGE|APP_LIB [ARG...]",
 	  "boot IMAGE in a pVM via kxd, stream its console, exit with its status",
 	  "  --policy P.kxp    the policy a kxd started here loads; a running kxd must\n"
 	  "                    enforce P already (else: kxctl reload P)\n"
@@ -31,10 +31,12 @@ static const struct kxctl_cmd cmds[] = {
 	  "  --app NAME        boot as NAME (default: the name IMAGE is signed with)\n"
 	  "  --kxd PATH        the kxd to start (default: beside kxctl)\n"
 	  "  --recycle         start APP_LIB (a library with app_entry) in a pooled pVM\n"
+	  "  --env NAME=VALUE  in the pVM's environment (an SDK program's environ)\n"
 	  "  exit: the app's status (125/126 from kxmon), 1 boot denied, 2 error\n" },
 	{ "list", kxctl_list, "[--json] [--socket S]",
-	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, parent, libraries; "
-	  "network interfaces with frame and drop counters",
+	  "list kxd's pVMs: id, app, kxmon pid, state, start, status, parent, libraries, "
+	  "system calls their POSIX layer lacked (ENOSYS); network interfaces with frame and "
+	  "drop counters",
 	  "  --json      one JSON array of objects\n"
 	  "  --socket S  kxd's control socket\n" },
 	{ "link", kxctl_link, "[--as REQ_ID] [--socket S] ID LIB",

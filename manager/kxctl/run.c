@@ -24,6 +24,8 @@ struct run_opts {
 	const char *libdirs[MAX_LIBDIRS];
 	size_t nlibdirs;
 	bool recycle; /* --recycle: an app library into a pooled pVM */
+	char *env[KXD_ENVC_MAX]; /* posix-mon: -e NAME=VALUE */
+	int nenv;
 };
 
 /* The kxd beside this kxctl, unless --kxd says otherwise. */
@@ -103,12 +105,13 @@ static int parse(const struct kxctl_cmd *cmd, int argc, char **argv, struct run_
 		{ "app", required_argument, NULL, 'a' },
 		{ "kxd", required_argument, NULL, 'x' },
 		{ "recycle", no_argument, NULL, 'r' },
+		{ "env", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+P:L:k:S:a:x:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+P:L:k:S:a:x:e:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'P': o->policy = optarg; break;
 		case 'k': o->admin_key = optarg; break;
@@ -116,6 +119,14 @@ static int parse(const struct kxctl_cmd *cmd, int argc, char **argv, struct run_
 		case 'a': o->app = optarg; break;
 		case 'x': o->kxd = optarg; break;
 		case 'r': o->recycle = true; break;
+		case 'e': /* posix-mon: the pVM's environment */
+			if (optarg[0] == '=' || !strchr(optarg, '=') || o->nenv == KXD_ENVC_MAX) {
+				fprintf(stderr, "kxctl: -e wants NAME=VALUE (at most %u)\n",
+					KXD_ENVC_MAX);
+				return -1;
+			}
+			o->env[o->nenv++] = optarg;
+			break;
 		case 'L':
 			if (o->nlibdirs == MAX_LIBDIRS) {
 				fprintf(stderr, "kxctl: at most %d --libdir\n", MAX_LIBDIRS);
@@ -133,8 +144,8 @@ static int parse(const struct kxctl_cmd *cmd, int argc, char **argv, struct run_
 	return optind;
 }
 
-/* IMAGE [ARG...] into the request's argument vector. */
-static int pack_args(struct kxd_req *req, int argc, char **argv)
+/* IMAGE [ARG...], then the environment, into the request's argument vector. */
+static int pack_args(struct kxd_req *req, int argc, char **argv, int nenv, char **env)
 {
 	size_t used = 0;
 
@@ -142,14 +153,15 @@ static int pack_args(struct kxd_req *req, int argc, char **argv)
 		fprintf(stderr, "kxctl: at most %d arguments\n", KXD_ARGC_MAX);
 		return -1;
 	}
-	for (int i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]) + 1;
+	for (int i = 0; i < argc + nenv; i++) {
+		const char *s = i < argc ? argv[i] : env[i - argc];
+		size_t n = strlen(s) + 1;
 
 		if (n > sizeof(req->args) - used) {
 			fprintf(stderr, "kxctl: arguments longer than %d bytes\n", KXD_ARGS_MAX);
 			return -1;
 		}
-		memcpy(req->args + used, argv[i], n);
+		memcpy(req->args + used, s, n);
 		used += n;
 	}
 	req->argc = (uint32_t)argc;
@@ -177,7 +189,13 @@ int kxctl_run(const struct kxctl_cmd *cmd, int argc, char **argv)
 		return KXCTL_EXIT_USAGE;
 	}
 	snprintf(req.app, sizeof(req.app), "%s", o.app ? o.app : "");
-	if (pack_args(&req, argc - first, argv + first) != 0)
+	if (o.nenv > 0 && o.recycle) {
+		fprintf(stderr, "kxctl: -e does not go with --recycle (the pool's pVM exists)\n");
+		return KXCTL_EXIT_USAGE;
+	}
+	if (o.nenv > 0)
+		req.flags = KXD_RUN_ENV;
+	if (pack_args(&req, argc - first, argv + first, o.nenv, o.env) != 0)
 		return KXCTL_EXIT_USAGE;
 	fds[0] = open(argv[first], O_RDONLY | O_CLOEXEC);
 	if (fds[0] < 0) {

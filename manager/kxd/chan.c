@@ -200,6 +200,37 @@ static void wait_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 	/* else: answered when the child ends (registry.c) */
 }
 
+/* posix-mon: this pVM's ids, for its getpid and getppid. */
+static void self_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	struct kxmon_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = KXMON_MSG_SELF_RESP;
+	msg.size = sizeof(msg);
+	msg.seq = in->seq;
+	msg.u.self.pvm_id = p->id;
+	msg.u.self.parent_id = p->parent_id;
+	if (kxd_send(p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+		malformed(d, p, "cannot answer on the channel");
+}
+
+/* posix-mon: a system call the pVM needed and its layer lacks, logged and
+ * kept for `kxctl list` once per number (the monitor sends each once; a
+ * monitor that repeats itself changes nothing). */
+static void posix_enosys(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	uint32_t nr = in->u.enosys.nr;
+	uint64_t bit = 1ull << (nr % 64);
+
+	(void)d;
+	if (p->enosys[nr / 64] & bit)
+		return;
+	p->enosys[nr / 64] |= bit;
+	kxd_log("pVM %llu (%s): system call %u is not implemented (ENOSYS)",
+		(unsigned long long)p->id, p->app, nr);
+}
+
 /* A forked pVM's HELLO brings its pid (kxd did not fork it). */
 static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 {
@@ -295,6 +326,12 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		break;
 	case KXMON_MSG_NET_REPORT: /* network (net.c) */
 		kxd_net_report(d, p, &msg);
+		break;
+	case KXMON_MSG_SELF_REQ: /* posix-mon */
+		self_req(d, p, &msg);
+		break;
+	case KXMON_MSG_POSIX_ENOSYS: /* posix-mon */
+		posix_enosys(d, p, &msg);
 		break;
 	case KXMON_MSG_RECYCLE_READY: /* its placeholder waits (pool.c) */
 		if (!p->pooled || p->state != KXD_PVM_RUNNING)

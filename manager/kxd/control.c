@@ -147,6 +147,28 @@ int kxd_reply(struct kxd *d, int ci, enum kxd_resp_type type, const struct kxd_p
 	return rc;
 }
 
+/* posix-mon: the line "enosys: N N ...\n" of a LIST row (kxctl list), when
+ * the pVM needed system calls its layer lacks; bytes used of size. */
+static size_t list_enosys(const struct kxd_pvm *p, char *buf, size_t size)
+{
+	size_t used = 0;
+	int n;
+
+	for (uint32_t nr = 0; nr < KXMON_ENOSYS_MAX; nr++) {
+		if (!(p->enosys[nr / 64] & (1ull << (nr % 64))))
+			continue;
+		n = snprintf(buf + used, size - used, "%s %u", used ? "" : KXD_LIST_ENOSYS, nr);
+		if (n < 0 || (size_t)n >= size - used - 1)
+			break;
+		used += (size_t)n;
+	}
+	if (used > 0 && used < size - 1)
+		buf[used++] = '\n';
+	if (used < size)
+		buf[used] = '\0';
+	return used;
+}
+
 static void do_list(struct kxd *d, int ci)
 {
 	for (int i = 0; i < KXD_MAX_PVMS; i++) {
@@ -168,6 +190,7 @@ static void do_list(struct kxd *d, int ci)
 			used += (size_t)n;
 		}
 		used += kxd_audit_list_note(p, libs + used, sizeof(libs) - used); /* audit.c */
+		used += list_enosys(p, libs + used, sizeof(libs) - used); /* posix-mon */
 		if (kxd_reply(d, ci, KXD_RESP_PVM, p, "%s", libs) != 0)
 			return;
 	}
@@ -176,7 +199,7 @@ static void do_list(struct kxd *d, int ci)
 
 static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 {
-	char *argv[KXD_ARGC_MAX + 1];
+	char *argv[KXD_ARGC_MAX + 1], *env[KXD_ENVC_MAX + 1] = {NULL};
 	char why[KXD_TEXT_MAX] = "";
 	struct kxd_pvm *p = NULL;
 
@@ -189,7 +212,10 @@ static void do_run(struct kxd *d, int ci, struct kxd_req *req, const int *fds)
 			kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");
 		return;
 	}
-	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, &p, why, sizeof(why)) != 0)
+	if (req->flags & KXD_RUN_ENV) /* posix-mon */
+		kxd_split_env(req->args, req->args_len, req->argc, env);
+	if (kxd_pvm_run(d, ci, req->app, fds[0], fds[1], fds[2], argv, env, &p, why,
+			sizeof(why)) != 0)
 		kxd_reply(d, ci, KXD_RESP_ERROR, NULL, "%s", why);
 	else
 		kxd_reply(d, ci, KXD_RESP_STARTED, p, "%s", "");

@@ -86,6 +86,8 @@ struct kxd_pvm {
 	struct timespec audit_refill;     /* CLOCK_MONOTONIC */
 	uint64_t audit_suppressed;        /* refused, not yet in a "suppressed" record */
 	uint64_t audit_suppressed_total;  /* refused over its life (kxctl list) */
+	/* posix-mon: system calls its guest's layer answered ENOSYS (bit nr) */
+	uint64_t enosys[KXMON_ENOSYS_MAX / 64];
 };
 
 /* Answers a client has not read yet (control.c): kxd never blocks on a
@@ -216,10 +218,12 @@ void kxd_policy_close(struct kxd *d);
 /* registry.c */
 struct kxd_pvm *kxd_pvm_find(struct kxd *d, uint64_t id);
 void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out);
-/* Boot image (fd image_fd) as app with argv; the console to out_fd/err_fd.
- * 0 and *out on success; else -errno/-EACCES with why. */
+/* Boot image (fd image_fd) as app with argv (and env, NULL-terminated,
+ * for kxmon -e; posix-mon); the console to out_fd/err_fd.  0 and *out on
+ * success; else -errno/-EACCES with why. */
 int kxd_pvm_run(struct kxd *d, int ci, const char *app, int image_fd, int out_fd, int err_fd,
-		char *const *argv, struct kxd_pvm **out, char *why, size_t whylen);
+		char *const *argv, char *const *env, struct kxd_pvm **out, char *why,
+		size_t whylen);
 void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why);
 /* A fork of parent, allowed by the gate: the child's slot (STARTING, no
  * pid yet) and *child_fd, its end of a new channel (the caller closes it).

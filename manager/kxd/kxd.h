@@ -73,7 +73,8 @@ enum kxd_resp_type {
 	KXD_RESP_ERROR = 2,   /* text: why (a denial names the rule and its file:line) */
 	KXD_RESP_STARTED = 3, /* pvm_id, pid, app */
 	KXD_RESP_EXITED = 4,  /* pvm_id, status (kxmon's), text: its report */
-	KXD_RESP_PVM = 5,     /* one row of LIST */
+	KXD_RESP_PVM = 5,     /* one row of LIST (posix-mon: text may end in a
+			       * KXD_LIST_ENOSYS line) */
 	KXD_RESP_END = 6,     /* end of LIST */
 };
 
@@ -103,6 +104,14 @@ enum kxd_pvm_state {
 /* kxd_req.flags of RUN: start the app library (fds[0]) in a pooled pVM of
  * its app instead of booting an image (docs/recycle.md). */
 #define KXD_RUN_RECYCLE 1u
+/* posix-mon: args holds argc argv strings and then the pVM's environment,
+ * "NAME=VALUE" strings (kxctl run -e), at most KXD_ENVC_MAX. */
+#define KXD_RUN_ENV 2u
+#define KXD_ENVC_MAX 256u
+
+/* posix-mon: a LIST row's last text line "enosys: N N ...": the system
+ * calls the pVM's POSIX layer answered ENOSYS. */
+#define KXD_LIST_ENOSYS "!enosys:" /* a note line: "!" sets notes apart from libraries */
 
 struct kxd_resp {
 	uint32_t type;   /* enum kxd_resp_type */
@@ -139,6 +148,11 @@ int kxd_libname_ok(const char *name);
  * descriptors.  Return 0 when it is well formed, else -EBADMSG with why. */
 int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whylen);
 int kxd_check_resp(const void *buf, size_t len, int nfds, char *why, size_t whylen);
+
+/* posix-mon: the environment of a RUN request with KXD_RUN_ENV that passed
+ * kxd_check_req (the strings after the argc argv ones): into env (room for
+ * KXD_ENVC_MAX + 1, NULL-terminated); their count. */
+uint32_t kxd_split_env(char *args, uint32_t args_len, uint32_t argc, char **env);
 
 /* The argv of a RUN request that passed kxd_check_req: argv[i] points at
  * the i-th NUL-terminated string of args (i < argc), argv[argc] = NULL;

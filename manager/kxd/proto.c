@@ -103,7 +103,8 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 		return kx_bad_msg(why, whylen, "request type %u on behalf of a pVM", type);
 	/* Unused fields must be zero, so a field can gain a meaning later
 	 * without an old kxd silently ignoring it. */
-	if ((req.flags != 0 && !(type == KXD_REQ_RUN && req.flags == KXD_RUN_RECYCLE) &&
+	if ((req.flags != 0 &&
+	     !(type == KXD_REQ_RUN && (req.flags == KXD_RUN_RECYCLE || req.flags == KXD_RUN_ENV)) &&
 	     !(type == KXD_REQ_UPDATE && (req.flags & ~KXD_UPDATE_FLAGS) == 0) &&
 	     !(type == KXD_REQ_RELOAD && req.flags == KXD_RELOAD_ENFORCE)) ||
 	    (req.sig != 0 && type != KXD_REQ_KILL))
@@ -125,10 +126,36 @@ int kxd_check_req(const void *buf, size_t len, int nfds, char *why, size_t whyle
 			return kx_bad_msg(why, whylen, "bad argument vector");
 		for (uint32_t i = 0; i < req.args_len; i++)
 			strings += req.args[i] == '\0';
-		if (strings != req.argc)
+		if (req.flags == KXD_RUN_ENV ? strings <= req.argc || strings - req.argc > KXD_ENVC_MAX
+					     : strings != req.argc)
 			return kx_bad_msg(why, whylen, "argc %u but %u strings", req.argc, strings);
+		/* posix-mon: every environment string is NAME=VALUE, NAME not empty */
+		for (uint32_t i = 0, n = 0, start = 0; req.flags == KXD_RUN_ENV && i < req.args_len;
+		     i++) {
+			if (req.args[i] != '\0')
+				continue;
+			if (n++ >= req.argc && (req.args[start] == '=' ||
+						memchr(req.args + start, '=', i - start) == NULL))
+				return kx_bad_msg(why, whylen, "an environment string is not NAME=VALUE");
+			start = i + 1;
+		}
 	}
 	return 0;
+}
+
+uint32_t kxd_split_env(char *args, uint32_t args_len, uint32_t argc, char **env)
+{
+	uint32_t n = 0, seen = 0, start = 0;
+
+	for (uint32_t i = 0; i < args_len && n < KXD_ENVC_MAX; i++) {
+		if (args[i] != '\0')
+			continue;
+		if (seen++ >= argc)
+			env[n++] = args + start;
+		start = i + 1;
+	}
+	env[n] = NULL;
+	return n;
 }
 
 void kxd_split_args(char *args, uint32_t argc, char **argv)

@@ -160,10 +160,11 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 }
 
 int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int out_fd,
-		int err_fd, char *const *argv, struct kxd_pvm **out, char *why, size_t whylen)
+		int err_fd, char *const *argv, char *const *env, struct kxd_pvm **out, char *why,
+		size_t whylen)
 {
 	struct gate_subject op = { .kind = GATE_SUBJECT_OPERATOR, .uid = d->clients[ci].uid };
-	char *mon_argv[KXD_ARGC_MAX + 16];
+	char *mon_argv[KXD_ARGC_MAX + 2 * KXD_ENVC_MAX + 16];
 	char app[KXD_APP_MAX], mem[32];
 	struct gate_decision dec;
 	struct kxp_app_info info;
@@ -220,6 +221,10 @@ int kxd_pvm_run(struct kxd *d, int ci, const char *asked_app, int image_fd, int 
 	if (d->pvm_timeout) {
 		mon_argv[na++] = (char *)"--timeout";
 		mon_argv[na++] = (char *)d->pvm_timeout;
+	}
+	for (size_t i = 0; env && env[i] && i < KXD_ENVC_MAX; i++) { /* posix-mon */
+		mon_argv[na++] = (char *)"-e";
+		mon_argv[na++] = env[i];
 	}
 	mon_argv[na++] = (char *)"--";
 	for (size_t i = 1; argv[i]; i++)

@@ -39,6 +39,7 @@
 #include "manager/kxmon/kxmon.h"
 
 #define KXMON_VERSION "0.1"
+#define KXMON_ENV_MAX 256 /* posix-mon: -e at most this many times */
 
 /* Exit statuses: 0..EXIT_STATUS_MAX are the guest's own. */
 enum {
@@ -66,6 +67,8 @@ struct options {
 	uint32_t jail_id;       /* 0: from the default range */
 	const char *jail_cgroup; /* NULL: kxmon-<pid> */
 	uint32_t cpu_milli, pids;
+	int envc; /* posix-mon: -e NAME=VALUE, the guest's environment */
+	char *envv[KXMON_ENV_MAX + 1];
 };
 
 /* One table for getopt, --help and the man page's OPTIONS. */
@@ -86,6 +89,8 @@ static const struct option_row {
 	{"channel", 'C', required_argument, "FD", "kxd's channel (kxd starts kxmon this way)"},
 	{"image-fd", 'F', required_argument, "FD", "with --channel: the image, a sealed memfd"},
 	{"image-name", 'N', required_argument, "NAME", "with --channel: the image's name, argv[0]"},
+	{"env", 'e', required_argument, "NAME=VALUE",
+	 "put NAME=VALUE in the guest's environment (an SDK program's environ)"},
 	{"pool", 'P', no_argument, NULL, "with --channel: a pooled pVM, recycled by kxd"},
 	{"jail-id", 'u', required_argument, "ID", "the jail's uid and gid (default: from 0x70000000 up)"},
 	{"jail-cgroup", 'g', required_argument, "NAME", "the jail's cgroup kx/NAME (default kxmon-PID)"},
@@ -217,6 +222,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			if (optarg[0] == '\0' || strlen(optarg) >= KXMON_NAME_MAX)
 				goto bad_value;
 			opt->image_name = optarg;
+			break;
+		case 'e':
+			if (optarg[0] == '=' || strchr(optarg, '=') == NULL ||
+			    opt->envc >= KXMON_ENV_MAX)
+				goto bad_value;
+			opt->envv[opt->envc++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -446,6 +457,8 @@ static void print_posix_stats(const struct hv_pvm *p)
 	struct hv_posix_stats st;
 
 	hv_posix_stats(p, &st);
+	if (!st.used)
+		return; /* not an SDK program: nothing to say */
 	fprintf(stderr,
 		"kxmon: exits: %llu hypercalls, %llu kicks; posix: %llu halts, %llu preemptions "
 		"(%llu deferred), %llu unimplemented system calls\n",
@@ -541,6 +554,11 @@ int main(int argc, char **argv)
 		.argv = guest_argv ? guest_argv : argv + optind,
 		.console_fd = STDOUT_FILENO,
 		.log_fd = STDERR_FILENO,
+		.has_stdio = true,
+		.err_fd = STDERR_FILENO,
+		.input_fd = STDIN_FILENO,
+		.envc = opt.envc,
+		.envv = opt.envv,
 		.manager = opt.channel_fd >= 0 ? &manager : NULL,
 		.pool = opt.channel_fd >= 0 && opt.pool,
 		.kick_signal = SIGIO,

@@ -133,6 +133,35 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform epoll 50
 }
 
+@test "conformance: alarm/setitimer (pause, nanosleep, a spinning loop, blocked SIGALRM)" {
+	conform alarms 15
+}
+
+@test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {
+	local text="first line
+second, longer line
+third"
+	run --separate-stderr bash -c 'printf "%s\n" "$2" | "$1" "$BATS_TEST_TMPDIR"' _ \
+		"$LIBC/native/stdin" "$text"
+	[ "$status" -eq 0 ] || explain "the native run failed"
+	local nout=$output nerr=$stderr
+	run --separate-stderr bash -c '(sleep 0.2; printf "%s\n" "$2") | "$1" "$3" /tmp' _ \
+		"$KXMON" "$text" "$LIBC/kx/stdin.kxe"
+	[ "$status" -eq 0 ] || explain "the pVM run failed"
+	[ "$output" = "$nout" ] || { diff <(echo "$nout") <(echo "$output"); explain "stdout differs"; }
+	[ "$stderr" = "$nerr" ] || { diff <(echo "$nerr") <(echo "$stderr"); explain "stderr differs"; }
+	[[ "$output" == *"3: THIRD"* ]] && [[ "$stderr" == *"stderr: 3 lines"* ]] || explain "3 lines"
+}
+
+@test "kx only: a write to a read-only page, a read of a guard page end the pVM (#PF)" {
+	pvm "$LIBC/kx/kxonly.kxe" rowrite
+	[ "$output" = mapped ] || explain "the mapping worked"
+	expect_end 126 "guest fault #PF page fault .*user write, protection violation.*\\(read-only page\\)"
+	pvm "$LIBC/kx/kxonly.kxe" guard
+	[ "$output" = mapped ] || explain "the mapping worked"
+	expect_end 126 "guest fault #PF page fault .*user read.*\\(unmapped page\\)"
+}
+
 @test "kx only: an unimplemented system call is reported once, by number, on kxmon's log" {
 	pvm "$LIBC/kx/kxonly.kxe"
 	[ "$status" -eq 0 ] || explain "kxonly failed"
@@ -162,6 +191,18 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 argv[3] = Two words
 argv[4] = 
 argc = 5, environ[0] = (null)" ] || explain "unexpected argv"
+}
+
+@test "kx only: kxmon -e puts NAME=VALUE in environ, in order; nothing of kxmon's own" {
+	PATH=/usr/bin:/bin pvm -e GREETING=hello -e "TWO=a b" -e EMPTY= "$LIBC/kx/kxonly.kxe" env
+	[ "$status" -eq 0 ] || explain "want 0"
+	[ "$output" = "env: GREETING=hello
+env: TWO=a b
+env: EMPTY=
+getenv: ADDED=yes EMPTY=(unset) PATH=(unset)" ] || explain "unexpected environment"
+	pvm -e NOEQUALS "$LIBC/kx/kxonly.kxe" env
+	[ "$status" -eq 125 ] && [[ "$stderr" == *"invalid value 'NOEQUALS' for -e"* ]] ||
+		explain "NAME=VALUE only"
 }
 
 @test "kx only: exit() from a second thread ends the pVM with its status" {

@@ -28,9 +28,10 @@ setup() {
 	need_kvm
 }
 
-# pvm [kxmon options] IMAGE ARGS...: stdout in $output, stderr in $stderr.
+# pvm [kxmon options] IMAGE ARGS...: stdout in $output, stderr in $stderr; stdin
+# is /dev/null (the console input of an SDK program).
 pvm() {
-	run --separate-stderr "$KXMON" "$@"
+	run --separate-stderr "$KXMON" "$@" </dev/null
 }
 
 # Fail with the whole picture.

@@ -63,6 +63,31 @@ int main(int argc, char **argv)
 		printf("argc = %d, environ[0] = %s\n", argc, environ[0] ? environ[0] : "(null)");
 		return 0;
 	}
+	if (argc > 1 && (strcmp(argv[1], "rowrite") == 0 || strcmp(argv[1], "guard") == 0)) {
+		int guard = strcmp(argv[1], "guard") == 0;
+		volatile char *q = mmap(NULL, 4096, guard ? PROT_NONE : PROT_READ,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		printf("mapped\n");
+		fflush(stdout);
+		if (guard)
+			printf("read %d\n", q[100]); /* must fault */
+		else
+			q[100] = 1; /* must fault */
+		printf("FAIL the access went through\n");
+		return 1;
+	}
+	if (argc > 1 && strcmp(argv[1], "env") == 0) {
+		/* The environment kxmon -e (kxctl run --env) gave, then edited. */
+		for (char **e = environ; *e; e++)
+			printf("env: %s\n", *e);
+		setenv("ADDED", "yes", 1);
+		unsetenv("EMPTY");
+		printf("getenv: ADDED=%s EMPTY=%s PATH=%s\n", getenv("ADDED"),
+		       getenv("EMPTY") ? getenv("EMPTY") : "(unset)",
+		       getenv("PATH") ? getenv("PATH") : "(unset)");
+		return 0;
+	}
 	if (argc > 2 && strcmp(argv[1], "exit") == 0) {
 		pthread_t t;
 
@@ -88,8 +113,31 @@ int main(int argc, char **argv)
 	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK_ERR(mprotect(p, pg, PROT_READ | PROT_WRITE | PROT_EXEC), EACCES, "mprotect W+X");
 	CHECK_ERR(mprotect(p, pg, PROT_READ | PROT_EXEC), ENOSYS, "mprotect R+X");
-	CHECK_ERR(mprotect(p, pg, PROT_READ), ENOSYS, "mprotect read-only");
-	check(mprotect(p, pg, PROT_READ | PROT_WRITE) == 0, "mprotect read-write (what it is)");
+	/* Read-only and no-access pages: the monitor enforces them
+	 * (`kxonly rowrite` and `kxonly guard` fault on purpose). */
+	memset(p, 'k', pg);
+	check(mprotect(p, pg, PROT_READ) == 0 && p[0] == 'k' && p[pg - 1] == 'k',
+	      "mprotect read-only: still readable");
+	check(mprotect(p, pg, PROT_NONE) == 0 && mprotect(p, pg, PROT_READ | PROT_WRITE) == 0 &&
+		      p[7] == 'k' && (p[7] = 'w') == 'w',
+	      "no access, then read-write again: the bytes kept");
+	{
+		char *r = mmap(NULL, 3 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		check(r != MAP_FAILED && r[0] == 0 && r[3 * pg - 1] == 0, "mmap PROT_READ: zeros");
+		r = mremap(r, 3 * pg, 40 * pg, MREMAP_MAYMOVE);
+		check(r != MAP_FAILED && r[39 * pg] == 0 && mprotect(r, 40 * pg, PROT_WRITE) == 0 &&
+			      (r[39 * pg] = 1) == 1 && munmap(r, 40 * pg) == 0,
+		      "mremap keeps it readable; write-only means read-write");
+	}
+	check(munmap(p, pg) == 0, "munmap");
+	p = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(p != MAP_FAILED && munmap(p, pg) == 0 &&
+		      (p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				0)) != MAP_FAILED && (p[5] = 3) == 3 && p[0] == 0,
+	      "a guard page given back is a fresh zero page for the next mapping");
+	CHECK_ERR(mprotect((void *)kx_boot_info(), pg, PROT_READ), ENOSYS,
+		  "mprotect outside the heap (the monitor's pages)");
 
 	/* RDRAND when the CPU has it, the host's entropy otherwise: either way
 	 * getrandom, AT_RANDOM and /dev/urandom work. */
@@ -148,7 +196,17 @@ int main(int argc, char **argv)
 	      "kx_posix_implemented");
 	CHECK_ERR(syscall(SYS_mount, "a", "b", "c", 0, 0), ENOSYS, "mount");
 	CHECK_ERR(syscall(SYS_mount, "a", "b", "c", 0, 0), ENOSYS, "mount again (reported once)");
-	CHECK_ERR(fork(), ENOSYS, "fork (pVM fork comes later)");
+	{
+		/* A pVM alone has no kxd to fork through; under kxd it forks. */
+		pid_t pid = fork();
+		int st = -1;
+
+		if (pid == 0)
+			_exit(0);
+		check((pid == -1 && errno == ENOSYS) ||
+			      (pid > 0 && waitpid(pid, &st, 0) == pid && st == 0),
+		      "fork: ENOSYS alone, a pVM child under kxd");
+	}
 	CHECK_ERR(wait(NULL), ECHILD, "wait: no children");
 	CHECK_ERR(execve("/bin/sh", argv, NULL), ENOSYS, "execve (a pVM is one image)");
 	n = kx_posix_unimplemented(nrs, 64);

@@ -5,7 +5,7 @@
 
 LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals epoll
 # posix-mon
-LIBC_TESTS += clockloop sleeper spinner
+LIBC_TESTS += clockloop sleeper spinner forker alarms stdin
 LIBC_KX_ONLY := kxonly imagetree hostdirs
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
@@ -31,3 +31,14 @@ $(LIBC_TEST_DIR)/kx/imagetree.kxe: tests/libc/imagetree.c tests/libc/check.h \
 		$(LIBC_TEST_DIR)/kx/imagetree-tree.o $(SDK_STAMP)
 	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $< \
 		$(LIBC_TEST_DIR)/kx/imagetree-tree.o -lm
+# posix-mon: make bench's system-call loop (tests/bench/posix_loop.c), built
+# natively and with kx-cc like the conformance programs; bench_posix runs both.
+BENCHES += bench_posix
+bench_posix_SRCS := tests/bench/bench_posix.c
+$(B)/bench/posix_loop: tests/bench/posix_loop.c
+	$(call say,NATIVE,$@)mkdir -p $(@D) && $(CC) $(LIBC_TEST_CFLAGS) -o $@ $<
+$(B)/bench/posix_loop.kxe: tests/bench/posix_loop.c $(SDK_STAMP)
+	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $<
+ifeq ($(FUZZ),)
+EXTRA_ALL += $(B)/bench/posix_loop $(B)/bench/posix_loop.kxe
+endif

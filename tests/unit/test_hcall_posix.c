@@ -33,6 +33,7 @@
 static char guest_dir[4096];
 
 struct guest {
+	int in[2], out[2]; /* posix-mon console: the guest's stdin, its stdout/stderr */
 	struct hv_pvm *p;
 	struct hv_guest_mem *mem;
 	struct fake_mgr mgr;
@@ -57,7 +58,13 @@ static void guest_new(struct guest *g, bool with_mgr)
 
 	memset(g, 0, sizeof(*g));
 	assert_int_equal(pipe2(g->log, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(pipe2(g->in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(g->out, O_CLOEXEC | O_NONBLOCK), 0);
 	cfg.log_fd = g->log[1];
+	cfg.has_stdio = true;
+	cfg.input_fd = g->in[0];
+	cfg.err_fd = g->log[1]; /* stderr beside the monitor's notices */
+	cfg.console_fd = g->out[1];
 	signal(SIGUSR2, on_kick);
 	if (with_mgr) {
 		g->manager = (struct hv_manager){.ops = &fake_mgr_ops, .ctx = &g->mgr};
@@ -75,6 +82,10 @@ static void guest_free(struct guest *g)
 	hv_destroy(g->p, 0, NULL, "");
 	close(g->log[0]);
 	close(g->log[1]);
+	for (int i = 0; i < 2; i++) {
+		close(g->in[i]);
+		close(g->out[i]);
+	}
 }
 
 /* A block of `size` bytes at the heap's start, number nr, body as given. */
@@ -163,6 +174,51 @@ static void test_time_page_unloaded(void **state)
 	assert_int_equal(t.hdr.ret, -KX_ENOSYS);
 	assert_int_equal(t.addr, 0);
 	hv_destroy(p, 0, NULL, "");
+}
+
+/* ---- ENVIRON ------------------------------------------------------------------------ */
+
+static void test_environ(void **state)
+{
+	static char name[] = "fake", *argv[] = {name, NULL};
+	static char e1[] = "LANG=C", e2[] = "EMPTY=", *env[] = {e1, e2, NULL};
+	struct hv_config cfg = {.mem_size = 16ull << 20, .argc = 1, .argv = argv, .console_fd = -1,
+				.envc = 2, .envv = env};
+	struct kx_hc_environ e = {.hdr = {KX_HCALL_ABI_VERSION, KX_HC_ENVIRON, 0}};
+	struct hv_hcall_result res;
+	struct hv_guest_mem *mem;
+	struct kx_error err;
+	struct hv_pvm *p;
+	const uint64_t *v;
+
+	(void)state;
+	assert_int_equal(hv_create(&hv_fake_backend, &cfg, &p, &err), 0);
+	mem = hv_pvm_mem(p);
+	memset(mem->page_prot + 0x100000 / KX_PAGE_SIZE, HV_PROT_READ | HV_PROT_WRITE, 1);
+	memcpy(mem->host + 0x100000, &e, sizeof(e));
+	hv_hcall_dispatch(p, 0x100000, &res);
+	assert_int_equal(res.outcome, HV_HC_RESUME);
+	memcpy(&e, mem->host + 0x100000, sizeof(e));
+	assert_int_equal(e.hdr.ret, 0);
+	assert_int_equal(e.count, 2);
+	/* Pointers, NULL-terminated, to strings the guest may read, not write. */
+	v = hv_guest_ptr(mem, e.addr, 3 * 8, HV_ACCESS_READ);
+	assert_non_null(v);
+	assert_null(hv_guest_ptr(mem, e.addr, 8, HV_ACCESS_WRITE));
+	assert_string_equal((const char *)hv_guest_ptr(mem, v[0], 7, HV_ACCESS_READ), "LANG=C");
+	assert_string_equal((const char *)hv_guest_ptr(mem, v[1], 7, HV_ACCESS_READ), "EMPTY=");
+	assert_int_equal(v[2], 0);
+	hv_destroy(p, 0, NULL, "");
+	/* Too much for the argument pages: the pVM is not created. */
+	{
+		static char big[40000];
+		static char *bigenv[] = {big, big, NULL};
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[0] = 'B', big[1] = '=';
+		cfg.envv = bigenv;
+		assert_int_equal(hv_create(&hv_fake_backend, &cfg, &p, &err), -E2BIG);
+	}
 }
 
 /* ---- HALT --------------------------------------------------------------------------- */
@@ -403,17 +459,247 @@ static void test_report(void **state)
 	guest_free(&g);
 }
 
+/* ---- CONSOLE_READ, CONSOLE_WRITE2 ------------------------------------------------------- */
+
+static int64_t console_read(struct guest *g, uint64_t len, uint64_t flags)
+{
+	struct kx_hc_console_read r = {.buf = g->heap + KX_PAGE_SIZE, .len = len, .flags = flags};
+	struct kx_hc_console_read *out = block(g, KX_HC_CONSOLE_READ, &r, sizeof(r));
+
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static int64_t console_write2(struct guest *g, uint64_t fd, const char *text)
+{
+	struct kx_hc_console_write2 w = {.fd = fd, .buf = g->heap + KX_PAGE_SIZE, .len = strlen(text)};
+	struct kx_hc_console_write2 *out;
+
+	memcpy(g->mem->host + g->heap + KX_PAGE_SIZE, text, strlen(text));
+	out = block(g, KX_HC_CONSOLE_WRITE2, &w, sizeof(w));
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static void test_console(void **state)
+{
+	char got[64] = "";
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, false);
+	assert_int_equal(console_read(&g, 16, KX_CONSOLE_POLL), 0);
+	assert_int_equal(console_read(&g, 16, KX_CONSOLE_NONBLOCK), -KX_EAGAIN);
+	assert_int_equal(write(g.in[1], "hello\n", 6), 6);
+	assert_int_equal(console_read(&g, 16, KX_CONSOLE_POLL), 1);
+	assert_int_equal(console_read(&g, 3, 0), 3);
+	assert_memory_equal(g.mem->host + g.heap + KX_PAGE_SIZE, "hel", 3);
+	assert_int_equal(console_read(&g, 16, 0), 3);
+	close(g.in[1]);
+	g.in[1] = -1;
+	assert_int_equal(console_read(&g, 16, 0), 0); /* end of file */
+	assert_int_equal(console_read(&g, 16, 8), -KX_EINVAL);
+	assert_int_equal(console_read(&g, KX_HC_CONSOLE_MAX + 1, 0), -KX_EINVAL);
+	/* A buffer the guest may not write ends the pVM. */
+	{
+		struct kx_hc_console_read r = {.buf = exec_page(&g), .len = 4};
+
+		block(&g, KX_HC_CONSOLE_READ, &r, sizeof(r));
+		assert_int_equal(call(&g), HV_HC_BAD);
+	}
+	assert_int_equal(console_write2(&g, 1, "out"), 3);
+	assert_int_equal(console_write2(&g, 2, "err!"), 4);
+	assert_int_equal(console_write2(&g, 0, "x"), -KX_EBADF);
+	assert_int_equal(console_write2(&g, 3, "x"), -KX_EBADF);
+	assert_int_equal(read(g.out[0], got, sizeof(got)), 3);
+	assert_memory_equal(got, "out", 3);
+	assert_int_equal(read(g.log[0], got, sizeof(got)), 4);
+	assert_memory_equal(got, "err!", 4);
+	guest_free(&g);
+}
+
+/* ---- MPROTECT --------------------------------------------------------------------------- */
+
+static int64_t mprotect_call(struct guest *g, uint64_t addr, uint64_t len, uint64_t prot)
+{
+	struct kx_hc_mprotect m = {.addr = addr, .len = len, .prot = prot}, *out;
+
+	out = block(g, KX_HC_MPROTECT, &m, sizeof(m));
+	assert_int_equal(call(g), HV_HC_RESUME);
+	return out->hdr.ret;
+}
+
+static void test_mprotect(void **state)
+{
+	const struct kx_boot_info *boot;
+	struct kx_hc_time_page t = {0}, *tp;
+	struct guest g;
+	uint64_t pg, top;
+	uint8_t *prot;
+
+	(void)state;
+	guest_new(&g, false);
+	boot = (const struct kx_boot_info *)(g.mem->host + LAYOUT_BOOT);
+	prot = g.mem->page_prot;
+	pg = g.heap + 4 * KX_PAGE_SIZE;
+	top = boot->heap_start + boot->heap_size;
+	assert_int_equal(mprotect_call(&g, pg, 2 * KX_PAGE_SIZE, KX_PROT_READ), 0);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], HV_PROT_READ);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE + 1], HV_PROT_READ);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE + 2], HV_PROT_READ | HV_PROT_WRITE);
+	assert_int_equal(mprotect_call(&g, pg, KX_PAGE_SIZE, 0), 0);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], 0);
+	assert_int_equal(mprotect_call(&g, pg, 2 * KX_PAGE_SIZE, KX_PROT_WRITE), 0); /* = RW */
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], HV_PROT_READ | HV_PROT_WRITE);
+	/* Never executable, never a page the heap does not own. */
+	assert_int_equal(mprotect_call(&g, pg, KX_PAGE_SIZE, KX_PROT_READ | KX_PROT_EXEC),
+			 -KX_EACCES);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE], HV_PROT_READ | HV_PROT_WRITE);
+	assert_int_equal(mprotect_call(&g, pg, KX_PAGE_SIZE, 8), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, pg + 1, KX_PAGE_SIZE, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, pg, 100, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, pg, 0, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, exec_page(&g), KX_PAGE_SIZE, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, top, KX_PAGE_SIZE, KX_PROT_READ), -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, top - KX_PAGE_SIZE, 2 * KX_PAGE_SIZE, KX_PROT_READ),
+			 -KX_EINVAL);
+	assert_int_equal(mprotect_call(&g, UINT64_MAX & ~(uint64_t)(KX_PAGE_SIZE - 1),
+				       2 * KX_PAGE_SIZE, KX_PROT_READ),
+			 -KX_EINVAL);
+	/* The clock page lies above the heap: never writable. */
+	tp = block(&g, KX_HC_TIME_PAGE, &t, sizeof(t));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(mprotect_call(&g, tp->addr, KX_PAGE_SIZE, KX_PROT_READ | KX_PROT_WRITE),
+			 -KX_EINVAL);
+	/* A read-only page of the heap range that MPROTECT did not lower (as a
+	 * GOT page would be) stays read-only. */
+	prot[pg / KX_PAGE_SIZE + 3] = HV_PROT_READ;
+	assert_int_equal(mprotect_call(&g, pg, 4 * KX_PAGE_SIZE, KX_PROT_READ | KX_PROT_WRITE),
+			 -KX_EACCES);
+	assert_int_equal(prot[pg / KX_PAGE_SIZE + 3], HV_PROT_READ);
+	guest_free(&g);
+}
+
+/* ---- the channel messages (manager/chan/check.c) ----------------------------------- */
+
+static int from_kxmon(const struct kxmon_msg *m)
+{
+	char why[128];
+
+	return chan_check_from_kxmon(m, sizeof(*m), 0, why, sizeof(why));
+}
+
+static int from_kxd(const struct kxmon_msg *m, int nfds, uint64_t seq)
+{
+	char why[128];
+
+	return chan_check_from_kxd(m, sizeof(*m), nfds, seq, NULL, why, sizeof(why));
+}
+
+static void test_chan_messages(void **state)
+{
+	struct kxmon_msg m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.type = KXMON_MSG_SELF_REQ;
+	assert_int_equal(from_kxmon(&m), 0);
+	m.type = KXMON_MSG_POSIX_ENOSYS;
+	m.u.enosys.nr = KXMON_ENOSYS_MAX - 1;
+	assert_int_equal(from_kxmon(&m), 0);
+	m.u.enosys.nr = KXMON_ENOSYS_MAX;
+	assert_int_equal(from_kxmon(&m), -EBADMSG);
+	m.u.enosys.nr = 1;
+	m.u.enosys.reserved = 1;
+	assert_int_equal(from_kxmon(&m), -EBADMSG);
+	/* SELF_RESP: only to the request in flight, a real id, not its own parent. */
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.type = KXMON_MSG_SELF_RESP;
+	m.seq = 9;
+	m.u.self.pvm_id = 4;
+	m.u.self.parent_id = 2;
+	assert_int_equal(from_kxd(&m, 0, 9), 0);
+	assert_int_equal(from_kxd(&m, 0, 8), -EBADMSG);
+	assert_int_equal(from_kxd(&m, 0, 0), -EBADMSG);
+	assert_int_equal(from_kxd(&m, 1, 9), -EBADMSG);
+	m.u.self.parent_id = 4;
+	assert_int_equal(from_kxd(&m, 0, 9), -EBADMSG);
+	m.u.self.pvm_id = 0;
+	m.u.self.parent_id = 0;
+	assert_int_equal(from_kxd(&m, 0, 9), -EBADMSG);
+	/* Neither side takes the other's messages. */
+	m.u.self.pvm_id = 4;
+	assert_int_equal(from_kxmon(&m), -EBADMSG);
+	m.type = KXMON_MSG_POSIX_ENOSYS;
+	assert_int_equal(from_kxd(&m, 0, 9), -EBADMSG);
+}
+
+/* SELF asks kxd once; a pVM alone gets -KX_EPERM. */
+static int self_answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_type, int *fds,
+		       int *nfds)
+{
+	(void)f, (void)fds, (void)nfds;
+	assert_int_equal(m->type, KXMON_MSG_SELF_REQ);
+	assert_int_equal(resp_type, KXMON_MSG_SELF_RESP);
+	memset(&m->u, 0, sizeof(m->u));
+	m->type = KXMON_MSG_SELF_RESP;
+	m->u.self.pvm_id = 7;
+	m->u.self.parent_id = 3;
+	return 0;
+}
+
+static void test_self(void **state)
+{
+	struct kx_hc_self s = {0}, *out;
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, false);
+	out = block(&g, KX_HC_SELF, &s, sizeof(s));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EPERM);
+	guest_free(&g);
+	guest_new(&g, true);
+	g.mgr.answer = self_answer;
+	for (int i = 0; i < 2; i++) {
+		out = block(&g, KX_HC_SELF, &s, sizeof(s));
+		assert_int_equal(call(&g), HV_HC_RESUME);
+		assert_int_equal(out->hdr.ret, 0);
+		assert_int_equal(out->pvm_id, 7);
+		assert_int_equal(out->parent_id, 3);
+	}
+	assert_int_equal(g.mgr.calls, 1); /* asked once */
+	/* A report goes to kxd as well, once. */
+	for (int i = 0; i < 2; i++) {
+		struct kx_hc_posix_report r = {.nr = 59};
+
+		block(&g, KX_HC_POSIX_REPORT, &r, sizeof(r));
+		assert_int_equal(call(&g), HV_HC_RESUME);
+	}
+	assert_int_equal(g.mgr.sends, 1);
+	assert_int_equal(g.mgr.last_sent.type, KXMON_MSG_POSIX_ENOSYS);
+	assert_int_equal(g.mgr.last_sent.u.enosys.nr, 59);
+	guest_free(&g);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_page),
 		cmocka_unit_test(test_time_page_unloaded),
+		cmocka_unit_test(test_environ),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_halt_signal),
 		cmocka_unit_test(test_preempt_refusals),
 		cmocka_unit_test(test_preempt_tick),
 		cmocka_unit_test(test_entropy),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_console),
+		cmocka_unit_test(test_mprotect),
+		cmocka_unit_test(test_chan_messages),
+		cmocka_unit_test(test_self),
 	};
 	char self[4096];
 

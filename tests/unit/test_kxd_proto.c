@@ -342,6 +342,36 @@ static void test_split_args(void **state)
 	assert_null(argv[3]);
 }
 
+/* posix-mon: RUN with KXD_RUN_ENV carries argc argv strings, then 1..256
+ * NAME=VALUE strings; without the flag extra strings are refused. */
+static void test_run_env(void **state)
+{
+	struct kxd_req r = run_req("img\0a\0X=1\0EMPTY=\0", 17, 2);
+	char *env[KXD_ENVC_MAX + 1];
+
+	(void)state;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r.flags = KXD_RUN_ENV;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), 0);
+	assert_int_equal(kxd_split_env(r.args, r.args_len, r.argc, env), 2);
+	assert_string_equal(env[0], "X=1");
+	assert_string_equal(env[1], "EMPTY=");
+	assert_null(env[2]);
+	r.flags = KXD_RUN_ENV | KXD_RUN_RECYCLE;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0a\0NOEQUALS\0", 15, 2);
+	r.flags = KXD_RUN_ENV;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0=x\0", 7, 1);
+	r.flags = KXD_RUN_ENV;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0a\0", 6, 2); /* the flag, but no environment */
+	r.flags = KXD_RUN_ENV;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), -EBADMSG);
+	r = run_req("img\0a=b\0", 8, 2); /* an argument may hold '=' */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 3, why, sizeof(why)), 0);
+}
+
 static void test_libname(void **state)
 {
 	(void)state;
@@ -394,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_io),        cmocka_unit_test(test_chan_link_done_result),
 		cmocka_unit_test(test_split_args),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_run_env),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_fs_mount),

@@ -106,7 +106,7 @@ static void test_corpus_names_are_verdicts(void **state)
 static void test_answers_need_their_request(void **state)
 {
 	static const char *const answers[] = {"link-resp-allow", "fork-resp-allow", "wait-resp",
-					      "kill-resp", "ipc-resp-map"};
+					      "kill-resp", "ipc-resp-map", "self-resp"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
