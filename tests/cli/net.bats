@@ -29,7 +29,13 @@ setup_file() {
 			"$KX_BUILD/guest/netraw.kxe" >/dev/null
 	done
 	sed -i '/^network:/,$d' "$fx/netnone.yaml" # no rule, no interface
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" >/dev/null
+	# lwIP's test pVM (tests/guest/tcpserve.c): TCP 7 (echo) and 8080 (HTTP)
+	sed -e "s|@APP@|nettcp|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.2|g" \
+		-e "s|listen: \[udp/7\]|listen: [7, 8080]|" "$NETDATA/netraw.yaml.in" > "$fx/nettcp.yaml"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name nettcp --version 1.0 -o "$fx/nettcp.kxe" \
+		"$KX_BUILD/guest/tcpserve.kxe" >/dev/null
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
+		"$fx/nettcp.yaml" >/dev/null
 	kvm_probe
 }
 
@@ -186,6 +192,23 @@ wait_report() {
 	row=$(net_row 1)
 	read -r _ _ _ _ tx _ <<<"$row"
 	[ $((tx + $(drops 1 tap-busy))) -ge 30000 ] || explain "every frame forwarded or counted: $row"
+}
+
+@test "net: lwIP in a pVM serves HTTP and a TCP echo to the host, and talks to itself" {
+	start_pvm nettcp 60
+	wait_for grep -q "net: serving" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "serving"; }
+	grep -qx "loopback: ok" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "127.0.0.1 inside"; }
+	in_ns curl -sS -m 10 http://10.77.2.2:8080/index.html
+	[ "$status" -eq 0 ] && [ "$output" = "hello from a pVM" ] || explain "the page"
+	in_ns python3 "$PEER" tcpecho 10.77.2.2 7 1048576 20
+	[ "$output" = "1048576 intact" ] || explain "1 MiB echoed intact"
+	in_ns python3 "$PEER" tcp 10.77.2.2 22 10
+	[ "$output" = "refused" ] || explain "a port it does not listen on"
+	in_ns python3 "$PEER" tcpecho 10.77.2.2 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	# 1 MiB + "quit" + the loopback's "loop"
+	grep -q "^net: served 1 pages, echoed 1048584 bytes" <<<"$output" || explain "what it served"
 }
 
 @test "net: no network rule, no interface" {
