@@ -3,21 +3,27 @@
  * (sys_now, the random numbers) and the netif whose link is the rings.
  */
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "guest/net/kxnet.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+/* The syscall layer's clocks and entropy (guest/posix/): kxnet runs
+ * inside it, so it calls them directly, never through musl. */
+void kx_timespec_now(clockid_t clock, struct timespec *ts);
+long kx_random(void *buf, size_t len);
+
+/* A coarse reading (milliseconds, no exit): lwIP's timers need no more. */
 uint64_t kx_net_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	kx_timespec_now(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -31,7 +37,7 @@ uint32_t kx_net_rand(void)
 	static uint32_t x;
 	uint32_t r;
 
-	if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+	if (kx_random(&r, sizeof(r)) == (long)sizeof(r))
 		return r;
 	/* No entropy source (no RDRAND, no host entropy yet): a xorshift of
 	 * the clock.  Only ports and initial sequence numbers use it. */
@@ -82,6 +88,18 @@ static err_t netif_setup(struct netif *netif)
 	return ERR_OK;
 }
 
+static int lwip_started;
+
+int kx_net_up_loopback(struct kx_net *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (!lwip_started) {
+		lwip_init();
+		lwip_started = 1;
+	}
+	return 0;
+}
+
 int kx_net_up(struct kx_net *n)
 {
 	ip4_addr_t addr, mask, gw;
@@ -91,7 +109,11 @@ int kx_net_up(struct kx_net *n)
 	rc = kx_netdev_open(&n->dev, 0);
 	if (rc != 0)
 		return rc;
-	lwip_init();
+	if (!lwip_started) {
+		lwip_init();
+		lwip_started = 1;
+	}
+	n->has_dev = 1;
 	addr.addr = lwip_htonl(n->dev.info.addr);
 	mask.addr = lwip_htonl(n->dev.info.prefix ? ~0u << (32 - n->dev.info.prefix) : 0);
 	gw.addr = lwip_htonl(n->dev.info.gateway);
@@ -106,7 +128,7 @@ int kx_net_poll(struct kx_net *n, uint64_t deadline_ns)
 {
 	int frames = 0;
 
-	for (;;) {
+	for (; n->has_dev;) {
 		struct pbuf *p;
 		uint8_t frame[KX_NET_FRAME_MAX];
 		long len = kx_netdev_recv(&n->dev, frame, sizeof(frame));
@@ -124,7 +146,7 @@ int kx_net_poll(struct kx_net *n, uint64_t deadline_ns)
 	n->frames_in += (uint64_t)frames;
 	sys_check_timeouts();
 	netif_poll_all();
-	if (frames == 0) {
+	if (frames == 0 && n->has_dev) {
 		u32_t sleep_ms = sys_timeouts_sleeptime();
 		uint64_t until = sleep_ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE
 					 ? deadline_ns

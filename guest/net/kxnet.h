@@ -24,10 +24,13 @@ struct kx_net {
 	struct kx_netdev dev;
 	struct netif netif;
 	uint64_t frames_in, frames_out;
+	int has_dev; /* 0: loopback only */
 };
 
 /* 0, or the NET_INFO error (-KX_ENODEV: no interface). */
 int kx_net_up(struct kx_net *n);
+/* lwIP without the packet device: loopback only.  0. */
+int kx_net_up_loopback(struct kx_net *n);
 /* Take every frame waiting, run lwIP's timers and the loopback; if there
  * was nothing, halt until a frame, the next timer, or deadline_ns
  * (CLOCK_MONOTONIC).  Returns the frames taken. */

@@ -2,12 +2,15 @@
  * lwipopts.h — lwIP's configuration for pVMs (guest/net/; docs/network.md).
  *
  * NO_SYS: lwIP runs in the caller's thread, driven by kx_net_poll
- * (kxnet.c), never on threads of its own; the raw (callback) API only for
- * now.  IPv4, ARP, TCP, UDP, a loopback interface inside the pVM.  Memory
- * from musl's malloc (the pVM's heap).
+ * (kxnet.c), never on threads of its own; the raw (callback) API, under
+ * the syscall layer's BSD sockets (guest/posix/socket.c).  IPv4, ARP,
+ * TCP, UDP, a loopback interface inside the pVM.  Memory from the syscall
+ * layer's allocator (the pVM's heap).
  */
 #ifndef KX_LWIPOPTS_H
 #define KX_LWIPOPTS_H
+
+#include <stddef.h>
 
 #define NO_SYS			1
 #define LWIP_SOCKET		0
@@ -32,7 +35,12 @@
 #define IP_REASSEMBLY		0 /* the monitor drops fragments */
 #define IP_FRAG			0
 
-#define MEM_LIBC_MALLOC		1
+#define MEM_LIBC_MALLOC		1 /* from the syscall layer's allocator (zeroed) */
+void *kx_kalloc(size_t n);
+void kx_kfree(void *p);
+#define mem_clib_malloc		kx_kalloc
+#define mem_clib_free		kx_kfree
+#define mem_clib_calloc(n, s)	kx_kalloc((n) * (s))
 #define MEMP_MEM_MALLOC		1
 #define MEM_ALIGNMENT		8
 #define PBUF_POOL_SIZE		256

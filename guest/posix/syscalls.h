@@ -32,6 +32,10 @@
 	X(sigaltstack) X(kill) X(tkill) X(tgkill) X(rt_sigreturn)                               \
 	/* pipe.c, poll.c */                                                                    \
 	X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6)                                 \
+	/* socket.c (network) */                                                                \
+	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto) X(recvfrom)       \
+	X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(setsockopt)           \
+	X(getsockopt)                                                                           \
 	/* proc.c */                                                                            \
 	X(getpid) X(getppid) X(getuid) A(geteuid, getuid) X(getgid) A(getegid, getgid)          \
 	X(getresuid) X(getresgid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid)      \

@@ -188,6 +188,17 @@ static void expire(uint64_t now)
 	}
 }
 
+/* The earliest deadline of a blocked thread (KX_NO_DEADLINE: none). */
+static uint64_t earliest_deadline(void)
+{
+	uint64_t d = KX_NO_DEADLINE;
+
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		if (threads[i].state == T_BLOCKED && threads[i].deadline < d)
+			d = threads[i].deadline;
+	return d;
+}
+
 static int any_deadline(void)
 {
 	for (size_t i = 0; i < MAX_THREADS; i++)
@@ -233,7 +244,13 @@ static void schedule(void)
 		next = pick();
 		if (next)
 			break;
-		/* Nobody can run: poll the clock until a deadline passes. */
+		/* Nobody can run.  With the network up (socket.c), a frame may
+		 * wake someone: halt until one comes or the next deadline; else
+		 * poll the clock until a deadline passes. */
+		if (kx_net_active()) {
+			kx_net_idle(earliest_deadline());
+			continue;
+		}
 		if (!timed)
 			kx_panic("deadlock: all %ld threads of the pVM wait, none with a deadline",
 				 live);

@@ -4,20 +4,17 @@
 #ifndef KX_LWIP_ARCH_CC_H
 #define KX_LWIP_ARCH_CC_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 
+/* lwIP runs inside the syscall layer (guest/posix/socket.c): no stdio, no
+ * malloc there.  Diagnostics are off; a failed assertion ends the pVM. */
+void kx_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 #define LWIP_PLATFORM_DIAG(x) \
 	do {                  \
-		printf x;     \
 	} while (0)
-#define LWIP_PLATFORM_ASSERT(x)                                                 \
-	do {                                                                    \
-		fprintf(stderr, "lwip: assertion \"%s\" failed at %s:%d\n", x,  \
-			__FILE__, __LINE__);                                    \
-		abort();                                                        \
-	} while (0)
+#define LWIP_PLATFORM_ASSERT(x) kx_panic("lwip: assertion \"%s\" failed at %s:%d", x, \
+					 __FILE__, __LINE__)
 
 /* Ports and initial sequence numbers: the pVM's entropy (getrandom). */
 uint32_t kx_net_rand(void);
