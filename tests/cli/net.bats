@@ -34,8 +34,14 @@ setup_file() {
 		-e "s|listen: \[udp/7\]|listen: [7, 8080]|" "$NETDATA/netraw.yaml.in" > "$fx/nettcp.yaml"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name nettcp --version 1.0 -o "$fx/nettcp.kxe" \
 		"$KX_BUILD/guest/tcpserve.kxe" >/dev/null
+	# BSD sockets (tests/guest/sockserve.c): TCP 7, 8080 and UDP 7
+	sed -e "s|@APP@|netsock|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.3|g" \
+		-e "s|listen: \[udp/7\]|listen: [7, 8080, udp/7]|" "$NETDATA/netraw.yaml.in" \
+		> "$fx/netsock.yaml"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name netsock --version 1.0 -o "$fx/netsock.kxe" \
+		"$KX_BUILD/guest/sockserve.kxe" >/dev/null
 	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
-		"$fx/nettcp.yaml" >/dev/null
+		"$fx/nettcp.yaml" "$fx/netsock.yaml" >/dev/null
 	kvm_probe
 }
 
@@ -209,6 +215,31 @@ wait_report() {
 	[ "$status" -eq 0 ] || explain "the pVM exited 0"
 	# 1 MiB + "quit" + the loopback's "loop"
 	grep -q "^net: served 1 pages, echoed 1048584 bytes" <<<"$output" || explain "what it served"
+}
+
+@test "net: an ordinary POSIX server on BSD sockets: poll, TCP, UDP, loopback, a datagram out" {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen 5 9 >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+	start_pvm netsock 60 10.77.3.1
+	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
+	in_ns curl -sS -m 10 http://10.77.3.2:8080/
+	[ "$status" -eq 0 ] && [ "$output" = "hello from a socket" ] || explain "the page"
+	in_ns python3 "$PEER" udp 10.77.3.2 7 over-udp 10
+	[ "$output" = "over-udp" ] || explain "UDP echo"
+	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 1048576 20
+	[ "$output" = "1048576 intact" ] || explain "1 MiB echoed intact"
+	in_ns python3 "$PEER" tcp 10.77.3.2 23 10
+	[ "$output" = "refused" ] || explain "a port it does not listen on"
+	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	grep -qx "loopback: ok" <<<"$output" || explain "a thread talked to the server over 127.0.0.1"
+	grep -qx "served 1 pages, echoed 1048584 bytes, 1 datagrams" <<<"$output" ||
+		explain "what it served (1 MiB + quit + the loopback's 4 bytes)"
+	wait "$lpid"
+	grep -qx "9 via sockets" "$lst" || { output=$(cat "$lst"); explain "the datagram to the host"; }
 }
 
 @test "net: no network rule, no interface" {

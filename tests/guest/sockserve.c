@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 			}
 			if (got > 0 && kind[i] == 4) {
 				static const char page[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-							   "Content-Length: 22\r\n\r\nhello from a socket\r\n\r\n";
+							   "Content-Length: 20\r\n\r\nhello from a socket\n";
 
 				if (write(p[i].fd, page, sizeof(page) - 1) == sizeof(page) - 1)
 					pages++;
