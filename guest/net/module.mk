@@ -56,3 +56,13 @@ $(B)/guest/sockserve.kxe: tests/guest/sockserve.c $(SDK_STAMP)
 ifeq ($(FUZZ),)
 EXTRA_ALL += $(B)/guest/sockserve.kxe
 endif
+
+# make bench: a TCP round trip to sockserve in a pVM behind its TAP beside
+# the same program as a Linux process behind a veth (tests/bench/bench_net.c).
+BENCHES += bench_net
+bench_net_SRCS := tests/bench/bench_net.c
+ifeq ($(FUZZ),)
+$(B)/bench/sockserve_linux: tests/guest/sockserve.c
+	$(call say,LD,$@)mkdir -p $(@D) && $(CC) -std=gnu11 -O2 -D_GNU_SOURCE -pthread -o $@ $<
+EXTRA_ALL += $(B)/bench/sockserve_linux
+endif
