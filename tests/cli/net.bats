@@ -96,6 +96,20 @@ drops() {
 	echo "${n:-0}"
 }
 
+# serves_tcp ADDR PAGE: the page on 8080, 1 MiB echoed intact on 7, port 22
+# refused; then "quit" on 7 and the pVM's end ($status, $output)
+serves_tcp() {
+	in_ns curl -sS -m 10 "http://$1:8080/index.html"
+	[ "$status" -eq 0 ] && [ "$output" = "$2" ] || explain "the page"
+	in_ns python3 "$PEER" tcpecho "$1" 7 1048576 20
+	[ "$output" = "1048576 intact" ] || explain "1 MiB echoed intact"
+	in_ns python3 "$PEER" tcp "$1" 22 10
+	[ "$output" = "refused" ] || explain "a port it does not listen on"
+	in_ns python3 "$PEER" tcpecho "$1" 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+}
+
 # wait_report ID KIND N: until kxctl list shows at least N drops of KIND
 wait_report() {
 	wait_for test "$(drops "$1" "$2")" -ge "$3"
@@ -204,15 +218,7 @@ wait_report() {
 	start_pvm nettcp 60
 	wait_for grep -q "net: serving" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "serving"; }
 	grep -qx "loopback: ok" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "127.0.0.1 inside"; }
-	in_ns curl -sS -m 10 http://10.77.2.2:8080/index.html
-	[ "$status" -eq 0 ] && [ "$output" = "hello from a pVM" ] || explain "the page"
-	in_ns python3 "$PEER" tcpecho 10.77.2.2 7 1048576 20
-	[ "$output" = "1048576 intact" ] || explain "1 MiB echoed intact"
-	in_ns python3 "$PEER" tcp 10.77.2.2 22 10
-	[ "$output" = "refused" ] || explain "a port it does not listen on"
-	in_ns python3 "$PEER" tcpecho 10.77.2.2 7 quit 5
-	finish_pvm
-	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	serves_tcp 10.77.2.2 "hello from a pVM"
 	# 1 MiB + "quit" + the loopback's "loop"
 	grep -q "^net: served 1 pages, echoed 1048584 bytes" <<<"$output" || explain "what it served"
 }
@@ -224,17 +230,9 @@ wait_report() {
 	wait_for grep -q ready "$lst"
 	start_pvm netsock 60 10.77.3.1
 	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
-	in_ns curl -sS -m 10 http://10.77.3.2:8080/
-	[ "$status" -eq 0 ] && [ "$output" = "hello from a socket" ] || explain "the page"
 	in_ns python3 "$PEER" udp 10.77.3.2 7 over-udp 10
 	[ "$output" = "over-udp" ] || explain "UDP echo"
-	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 1048576 20
-	[ "$output" = "1048576 intact" ] || explain "1 MiB echoed intact"
-	in_ns python3 "$PEER" tcp 10.77.3.2 23 10
-	[ "$output" = "refused" ] || explain "a port it does not listen on"
-	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 quit 5
-	finish_pvm
-	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	serves_tcp 10.77.3.2 "hello from a socket"
 	grep -qx "loopback: ok" <<<"$output" || explain "a thread talked to the server over 127.0.0.1"
 	grep -qx "served 1 pages, echoed 1048584 bytes, 1 datagrams" <<<"$output" ||
 		explain "what it served (1 MiB + quit + the loopback's 4 bytes)"
