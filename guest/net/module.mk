@@ -21,7 +21,7 @@ LWIP_INC := -Iguest/net -I$(LWIP_DIR)/include
 LWIP_INPUTS := .ci/debsrc.pins .ci/debsrc.sh guest/net/module.mk guest/net/lwipopts.h \
 	guest/net/arch/cc.h
 LWIP_OBJS := $(patsubst %.c,$(POSIX_OBJ)/lwip/%.o,$(LWIP_SRCS))
-NET_POSIX_SRCS := guest/posix/socket.c guest/net/kxnet.c guest/net/netdev.c
+NET_POSIX_SRCS := guest/posix/socket.c guest/posix/sockcall.c guest/net/kxnet.c guest/net/netdev.c
 
 $(LWIP_STAMP): $(LWIP_INPUTS)
 	$(call say,LWIP,$(LWIP_DIR))set -e; \
