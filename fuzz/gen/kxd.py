@@ -178,6 +178,13 @@ SEEDS = {
     "bad-req-reload-fd": (1, req(11)),
     "bad-req-policy-args": (0, req(10, argv=(b"/a.kxp",))),
     "bad-req-reserved-8": (0, req(8)),
+    # network (docs/network.md): NET_REPORT (first = kind + 1, query, proto,
+    # port, addr, iface, counters, what), the NET control request
+    "chan-net-report": (0, chan(51, 0, struct.pack("<IBBHII", 3, 2, 6, 80, 0x0a000001, 0) +
+                                field(b"net0", 16) + bytes(16 + 8 * 12) +
+                                field(b"out tcp 10.0.0.2:1 -> 10.0.0.1:80", 160))),
+    "bad-chan-net-report-kind": (0, chan(51, 0, struct.pack("<IBBHII", 13, 0, 0, 0, 0, 0))),
+    "req-net": (0, req(20)),
 }
 
 

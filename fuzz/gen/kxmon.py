@@ -87,6 +87,13 @@ SEEDS = {
     "bad-recycle-console-fds": (1, chan(31, 0, b"")),
     "bad-hello-wrong-way": (0, chan(1, 0, struct.pack("<II", 1, 42))),
     "bad-short": (0, b"\3\0\0\0"),
+    # network (docs/network.md): NET_ATTACH with the TAP and rules, or "none"
+    "net-attach": (2, chan(50, 1, field(b"net0", 16) + bytes([2, 0x6b, 0x78, 0, 0, 1, 0, 0]))),
+    "net-attach-none": (0, chan(50, 1, b"")),
+    "bad-net-attach-multicast": (2, chan(50, 1, field(b"net0", 16) +
+                                        bytes([3, 0x6b, 0x78, 0, 0, 1, 0, 0]))),
+    "bad-net-attach-no-fds": (0, chan(50, 1, field(b"net0", 16) +
+                                     bytes([2, 0x6b, 0x78, 0, 0, 1, 0, 0]))),
 }
 
 

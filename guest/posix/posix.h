@@ -148,6 +148,12 @@ void kx_threads_discard(uint64_t sigs);
 /* Thread tid is blocked: end its wait with -EINTR. */
 void kx_thread_interrupt(long tid);
 
+/* ---- sockets (socket.c) ---- */
+/* The network stack runs (a socket was made): the scheduler, when every
+ * thread waits, lets it halt the vCPU until a frame or deadline_ns. */
+int kx_net_active(void);
+void kx_net_idle(uint64_t deadline_ns);
+
 /* ---- time (time.c) ---- */
 void kx_time_init(void);
 uint64_t kx_now_ns(clockid_t clock); /* CLOCK_MONOTONIC or CLOCK_REALTIME: one exit */

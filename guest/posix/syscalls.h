@@ -34,6 +34,10 @@
 	X(pipe) X(pipe2) X(poll) X(ppoll) X(select) X(pselect6)                                 \
 	/* epoll.c (posix-fs) */                                                                \
 	X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)              \
+	/* socket.c (network) */                                                                \
+	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto) X(recvfrom)       \
+	X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(setsockopt)           \
+	X(getsockopt)                                                                           \
 	/* proc.c */                                                                            \
 	X(getpid) X(getppid) X(getuid) A(geteuid, getuid) X(getgid) A(getegid, getgid)          \
 	X(getresuid) X(getresgid) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid)      \

@@ -418,6 +418,12 @@ static void schedule(void)
 		next = pick();
 		if (next)
 			break;
+		/* Nobody can run.  With the network up (socket.c), a frame may
+		 * wake someone: halt until one comes or the next deadline. */
+		if (kx_net_active()) {
+			kx_net_idle(first);
+			continue;
+		}
 		/* Nobody can run: halt until the first deadline passes.  With no
 		 * deadline only a signal from another pVM can end the wait (under
 		 * kxd); alone, it is a deadlock. */

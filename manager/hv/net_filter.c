@@ -161,7 +161,15 @@ static int drop(struct net_verdict *v, int kind, const char *fmt, const struct l
 	return kind;
 }
 
-/* An IPv4 frame's addresses, protocol and ports: NET_PASS or a drop kind. */
+/* An ARP packet for Ethernet and IPv4 (a points past the Ethernet header). */
+static bool arp_ok(const uint8_t *a, size_t frame_len)
+{
+	return frame_len >= ETH_HDR + ARP_LEN && be16(a) == 1 && be16(a + 2) == ETH_IPV4 &&
+	       a[4] == 6 && a[5] == 4;
+}
+
+/* An IPv4 frame's addresses, protocol and ports: NET_PASS or a drop kind
+ * (another ethertype than IPv4 is `proto`). */
 static int parse_ipv4(const uint8_t *fr, size_t len, struct l4 *x, struct net_verdict *v,
 		      const char *dir)
 {
@@ -169,6 +177,8 @@ static int parse_ipv4(const uint8_t *fr, size_t len, struct l4 *x, struct net_ve
 	size_t room = len - ETH_HDR, ihl, total;
 	const uint8_t *l4;
 
+	if (be16(fr + 12) != ETH_IPV4)
+		return drop(v, NET_DROP_PROTO, "ethertype neither ARP nor IPv4", NULL, dir);
 	if (room < IP_MIN || ip[0] >> 4 != 4)
 		return drop(v, NET_DROP_MALFORMED, "short IPv4 header or not version 4", NULL,
 			    dir);
@@ -230,18 +240,13 @@ void net_filter_out(struct net_filter *f, const uint8_t *fr, size_t len, struct 
 	if (type == ETH_ARP) {
 		const uint8_t *a = fr + ETH_HDR;
 
-		if (len < ETH_HDR + ARP_LEN || be16(a) != 1 || be16(a + 2) != ETH_IPV4 ||
-		    a[4] != 6 || a[5] != 4)
+		if (!arp_ok(a, len))
 			drop(v, NET_DROP_MALFORMED, "not an Ethernet/IPv4 ARP packet", NULL, "out");
 		else if (memcmp(a + 8, f->mac, 6) != 0)
 			drop(v, NET_DROP_SPOOF_MAC, "ARP sender MAC is not the pVM's", NULL, "out");
 		else if (be32(a + 14) != r->addr)
 			drop(v, NET_DROP_SPOOF_IP, "ARP sender address is not the pVM's", NULL,
 			     "out");
-		return;
-	}
-	if (type != ETH_IPV4) {
-		drop(v, NET_DROP_PROTO, "ethertype neither ARP nor IPv4", NULL, "out");
 		return;
 	}
 	if (parse_ipv4(fr, len, &x, v, "out") != NET_PASS)
@@ -312,18 +317,13 @@ void net_filter_in(struct net_filter *f, const uint8_t *fr, size_t len, struct n
 	if (type == ETH_ARP) {
 		const uint8_t *a = fr + ETH_HDR;
 
-		if (len < ETH_HDR + ARP_LEN || be16(a) != 1 || be16(a + 2) != ETH_IPV4 ||
-		    a[4] != 6 || a[5] != 4)
+		if (!arp_ok(a, len))
 			drop(v, NET_DROP_MALFORMED, "not an Ethernet/IPv4 ARP packet", NULL, "in");
 		else if (be32(a + 24) != r->addr)
 			drop(v, NET_DROP_NOT_MINE, "ARP for another address", NULL, "in");
 		return;
 	}
-	if (type != ETH_IPV4) {
-		drop(v, NET_DROP_PROTO, "ethertype neither ARP nor IPv4", NULL, "in");
-		return;
-	}
-	if (to_bcast) {
+	if (type == ETH_IPV4 && to_bcast) {
 		drop(v, NET_DROP_NOT_MINE, "IPv4 to the broadcast MAC", NULL, "in");
 		return;
 	}

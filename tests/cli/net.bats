@@ -29,7 +29,19 @@ setup_file() {
 			"$KX_BUILD/guest/netraw.kxe" >/dev/null
 	done
 	sed -i '/^network:/,$d' "$fx/netnone.yaml" # no rule, no interface
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" >/dev/null
+	# lwIP's test pVM (tests/guest/tcpserve.c): TCP 7 (echo) and 8080 (HTTP)
+	sed -e "s|@APP@|nettcp|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.2|g" \
+		-e "s|listen: \[udp/7\]|listen: [7, 8080]|" "$NETDATA/netraw.yaml.in" > "$fx/nettcp.yaml"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name nettcp --version 1.0 -o "$fx/nettcp.kxe" \
+		"$KX_BUILD/guest/tcpserve.kxe" >/dev/null
+	# BSD sockets (tests/guest/sockserve.c): TCP 7, 8080 and UDP 7
+	sed -e "s|@APP@|netsock|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.3|g" \
+		-e "s|listen: \[udp/7\]|listen: [7, 8080, udp/7]|" "$NETDATA/netraw.yaml.in" \
+		> "$fx/netsock.yaml"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name netsock --version 1.0 -o "$fx/netsock.kxe" \
+		"$KX_BUILD/guest/sockserve.kxe" >/dev/null
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
+		"$fx/nettcp.yaml" "$fx/netsock.yaml" >/dev/null
 	kvm_probe
 }
 
@@ -82,6 +94,20 @@ drops() {
 	local n
 	n=$(net_row "$1" | grep -o "$2=[0-9]*" | cut -d= -f2)
 	echo "${n:-0}"
+}
+
+# serves_tcp ADDR PAGE: the page on 8080, 1 MiB echoed intact on 7, port 22
+# refused; then "quit" on 7 and the pVM's end ($status, $output)
+serves_tcp() {
+	in_ns curl -sS -m 10 "http://$1:8080/index.html"
+	[ "$status" -eq 0 ] && [ "$output" = "$2" ] || explain "the page"
+	in_ns python3 "$PEER" tcpecho "$1" 7 1048576 20
+	[ "$output" = "1048576 intact" ] || explain "1 MiB echoed intact"
+	in_ns python3 "$PEER" tcp "$1" 22 10
+	[ "$output" = "refused" ] || explain "a port it does not listen on"
+	in_ns python3 "$PEER" tcpecho "$1" 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
 }
 
 # wait_report ID KIND N: until kxctl list shows at least N drops of KIND
@@ -186,6 +212,32 @@ wait_report() {
 	row=$(net_row 1)
 	read -r _ _ _ _ tx _ <<<"$row"
 	[ $((tx + $(drops 1 tap-busy))) -ge 30000 ] || explain "every frame forwarded or counted: $row"
+}
+
+@test "net: lwIP in a pVM serves HTTP and a TCP echo to the host, and talks to itself" {
+	start_pvm nettcp 60
+	wait_for grep -q "net: serving" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "serving"; }
+	grep -qx "loopback: ok" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "127.0.0.1 inside"; }
+	serves_tcp 10.77.2.2 "hello from a pVM"
+	# 1 MiB + "quit" + the loopback's "loop"
+	grep -q "^net: served 1 pages, echoed 1048584 bytes" <<<"$output" || explain "what it served"
+}
+
+@test "net: an ordinary POSIX server on BSD sockets: poll, TCP, UDP, loopback, a datagram out" {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen 5 9 >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+	start_pvm netsock 60 10.77.3.1
+	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
+	in_ns python3 "$PEER" udp 10.77.3.2 7 over-udp 10
+	[ "$output" = "over-udp" ] || explain "UDP echo"
+	serves_tcp 10.77.3.2 "hello from a socket"
+	grep -qx "loopback: ok" <<<"$output" || explain "a thread talked to the server over 127.0.0.1"
+	grep -qx "served 1 pages, echoed 1048584 bytes, 1 datagrams" <<<"$output" ||
+		explain "what it served (1 MiB + quit + the loopback's 4 bytes)"
+	wait "$lpid"
+	grep -qx "9 via sockets" "$lst" || { output=$(cat "$lst"); explain "the datagram to the host"; }
 }
 
 @test "net: no network rule, no interface" {

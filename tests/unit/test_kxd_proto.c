@@ -325,6 +325,68 @@ static void test_fs_mount(void **state)
 	assert_int_equal(from_kxd(&m, 0), -EBADMSG);
 }
 
+/* Network (docs/network.md): NET_ATTACH from kxd (2 fds, or "none" with
+ * none), NET_REPORT from kxmon, and the NET control request. */
+static int from_kxd_unasked(const struct kxmon_msg *m, int nfds)
+{
+	return chan_check_from_kxd(m, sizeof(*m), nfds, 0, NULL, why, sizeof(why));
+}
+
+static void test_net(void **state)
+{
+	static const uint8_t mac[6] = {0x02, 0x6b, 0x78, 0, 0, 1};
+	struct kxmon_msg m = chan_msg(KXMON_MSG_NET_ATTACH);
+	struct kxd_req r;
+
+	(void)state;
+	assert_int_equal(from_kxd_unasked(&m, 0), 0); /* none */
+	assert_int_equal(from_kxd_unasked(&m, 2), -EBADMSG); /* fds without an interface */
+	strcpy(m.u.net_attach.iface, "net0");
+	memcpy(m.u.net_attach.mac, mac, 6);
+	assert_int_equal(from_kxd_unasked(&m, 2), 0);
+	assert_int_equal(from_kxd_unasked(&m, 0), -EBADMSG); /* an interface without its fds */
+	assert_int_equal(from_kxd_unasked(&m, 1), -EBADMSG);
+	m.u.net_attach.mac[0] = 0x03; /* multicast */
+	assert_int_equal(from_kxd_unasked(&m, 2), -EBADMSG);
+	m.u.net_attach.mac[0] = 0x02;
+	m.u.net_attach.index = 1;
+	assert_int_equal(from_kxd_unasked(&m, 2), -EBADMSG);
+	m.u.net_attach.index = 0;
+	memset(m.u.net_attach.iface, 'a', sizeof(m.u.net_attach.iface)); /* no NUL */
+	assert_int_equal(from_kxd_unasked(&m, 2), -EBADMSG);
+	m = chan_msg(KXMON_MSG_NET_ATTACH);
+	m.u.net_attach.mac[5] = 1; /* "none" carries nothing else */
+	assert_int_equal(from_kxd_unasked(&m, 0), -EBADMSG);
+
+	m = chan_msg(KXMON_MSG_NET_REPORT);
+	assert_int_equal(chan_check(&m, 0), 0);
+	m.u.net_report.first = 3;
+	m.u.net_report.query = 2;
+	m.u.net_report.proto = 6;
+	assert_int_equal(chan_check(&m, 0), 0);
+	assert_int_equal(chan_check(&m, 1), -EBADMSG);
+	m.u.net_report.first = KXMON_NET_KINDS + 1;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m.u.net_report.first = 1;
+	m.u.net_report.query = 3;
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m.u.net_report.query = 1;
+	m.u.net_report.proto = 1; /* ICMP is never a policy question */
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+	m.u.net_report.proto = 17;
+	memset(m.u.net_report.what, 'x', sizeof(m.u.net_report.what));
+	assert_int_equal(chan_check(&m, 0), -EBADMSG);
+
+	memset(&r, 0, sizeof(r));
+	r.type = KXD_REQ_NET;
+	r.size = sizeof(r);
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), 0);
+	r.type = 19; /* reserved, not (yet) a request */
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+	r.type = 8;
+	assert_int_equal(kxd_check_req(&r, sizeof(r), 0, why, sizeof(why)), -EBADMSG);
+}
+
 /* kxd's argv for kxmon comes from kxd_split_args over a checked request. */
 static void test_split_args(void **state)
 {
@@ -428,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_fs_mount),
+		cmocka_unit_test(test_net),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,10 +3,12 @@
 network namespace.
     peer.py udp HOST PORT TEXT SECS    send TEXT, print the answer or "timeout"
     peer.py tcp HOST PORT SECS         connect: "connected", "refused" or "timeout"
+    peer.py tcpecho HOST PORT N SECS   send N bytes (or the word quit), print
+                                       "N intact" when all came back unchanged
     peer.py listen SECS PORT...        print "PORT TEXT" for each datagram that
                                        arrives within SECS (first line: "ready")
 SECS bounds how long it waits for something that must not come."""
-import select, socket, sys
+import select, socket, sys, threading
 
 
 def main():
@@ -31,6 +33,26 @@ def main():
             print("refused")
         except socket.timeout:
             print("timeout")
+    elif mode == "tcpecho":
+        host, port, what, secs = sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+        data = b"quit" if what == "quit" else bytes(range(256)) * (int(what) // 256)
+        s = socket.create_connection((host, port), timeout=secs)
+        got = bytearray()
+
+        def reader():
+            try:
+                while len(got) < len(data):
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    got.extend(b)
+            except socket.timeout:
+                pass
+        t = threading.Thread(target=reader)
+        t.start()
+        s.sendall(data)
+        t.join()
+        print("%d %s" % (len(got), "intact" if bytes(got) == data else "damaged"))
     elif mode == "listen":
         secs = float(sys.argv[2])
         socks = {}
