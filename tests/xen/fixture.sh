@@ -18,3 +18,4 @@ sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
 sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
 cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"
+sign_as acme libacme-log 3.3 "$out/lib/libacme-log.so" "$b/guest/libacme-log.so"

@@ -93,6 +93,25 @@ n_link=$(grep '"op":"link","backend":"xen"' "$OUT" | grep '"lib":"libkvmath"' |
 [ "$n_link" = 2 ] && ok "kxd xen: 2 link records of libkvmath, ALLOW, naming backend xen" ||
 	{ not_ok "kxd xen: $n_link link ALLOW records, want 2"; show; }
 
+# kx_dlopen: a library mapped into the running pVM (its pages a copy of the
+# sealed file, rights set in the domain's page tables after boot, the
+# guest's TLB flushed after its next kx call)
+ctl run $FX/linkt.kxe dlopen libacme-log.so
+if [ "$RC" = 0 ] && has "$OUT" "dlopen libacme-log.so: 0" && has "$OUT" "dlsym acme_log: found" &&
+	has "$OUT" "[acme-log 3.3.0 #1] linkt: answer = 42"; then
+	ok "kxd xen: kx_dlopen links a signed library into the running pVM, its function runs"
+else
+	not_ok "kxd xen: dlopen: status $RC"
+	show
+fi
+ctl run $FX/linkt.kxe textwrite
+if [ "$RC" = 126 ] && ! has "$OUT" "survived"; then
+	ok "kxd xen: the library's text is read-only to the guest (a write faults, 126)"
+else
+	not_ok "kxd xen: textwrite: status $RC"
+	show
+fi
+
 ctl list --json
 [ "$(cat "$OUT")" = "[]" ] || grep -q '"state": "exited"' "$OUT" &&
 	ok "kxd xen: no pVM left running" || { not_ok "kxd xen: list"; show; }
