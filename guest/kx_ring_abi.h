@@ -92,7 +92,11 @@ struct kx_ring_boot {
 	uint32_t reserved0;   /* 0 */
 	uint64_t ring;	      /* guest address of the kx ring page (read-write) */
 	uint64_t shared_info; /* guest address of the domain's shared_info (read-write) */
-	uint64_t reserved[4]; /* 0 */
+	/* Bumped by the monitor each time it changed the guest's page tables
+	 * while the guest ran; after each kx call the guest flushes its TLB
+	 * when it changed (the monitor cannot flush another domain's). */
+	uint64_t flush_seq;
+	uint64_t reserved[3]; /* 0 */
 };
 
 /* Written by the monitor before the guest's first instruction. */

@@ -29,17 +29,19 @@ $(GUEST_XEN_RT_LIB): $(call guest_obj_of,$(GUEST_XEN_RT_SRCS))
 # dynamic image of that name, guest/dyn.ld, the Xen entry and runtime.  Only
 # a kx monitor boots them (it builds the domain: xen.c's start_monitored),
 # so the symbols of xen.ld that only the `xl create` path reads are 0 here.
-GUEST_XEN_DYN_APPS := linkt
+GUEST_XEN_DYN_APPS := linkt updt
 
+# The KVM image of the same name is a prerequisite: it builds the objects
+# and libraries, which the recipe names when it runs (an app's
+# NAME_GUEST_SRCS may be set by a module.mk read after this one).
 define guest_xen_dyn_app
-$(B)/guest/xen/$(1).kxe: $(GUEST_XEN_ENTRY) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
-		$(GUEST_XEN_RT_LIB) $(foreach l,$($(1)_GUEST_SOLIBS),$(B)/guest/lib$(l).so) guest/dyn.ld
-	$$(call say,GUEST-LD,$$@)mkdir -p $$(@D) && $$(GUEST_CC) -no-pie $(GUEST_DYN_LDFLAGS) \
-		-Wl,--no-dynamic-linker -Wl,--export-dynamic -Wl,--defsym=kx_dyn_base=$(KX_IMAGE_MIN) \
+$(B)/guest/xen/$(1).kxe: $(B)/guest/$(1).kxe $(GUEST_XEN_ENTRY) $(GUEST_XEN_RT_LIB) guest/dyn.ld
+	$$(call say,GUEST-LD,$$@)mkdir -p $$(@D) && $$(GUEST_CC) -no-pie $$(GUEST_DYN_LDFLAGS) \
+		-Wl,--no-dynamic-linker -Wl,--export-dynamic -Wl,--defsym=kx_dyn_base=$$(KX_IMAGE_MIN) \
 		-Wl,--defsym=kx_text_end=0 -Wl,--defsym=kx_rodata_end=0 -Wl,--defsym=kx_image_end=0 \
-		-Wl,-T,guest/dyn.ld -o $$@ $(GUEST_XEN_ENTRY) $(call guest_obj_of,$($(1)_GUEST_SRCS)) \
+		-Wl,-T,guest/dyn.ld -o $$@ $(GUEST_XEN_ENTRY) $$(call guest_obj_of,$$($(1)_GUEST_SRCS)) \
 		-Wl,--whole-archive $(GUEST_XEN_RT_LIB) -Wl,--no-whole-archive \
-		$(foreach l,$($(1)_GUEST_SOLIBS),$(B)/guest/lib$(l).so) -lgcc
+		$$(foreach l,$$($(1)_GUEST_SOLIBS),$(B)/guest/lib$$(l).so) -lgcc
 endef
 
 define guest_xen_app

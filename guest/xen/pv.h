@@ -6,6 +6,7 @@
 
 #include "guest/xen/xen_public.h"
 
+#include "guest/kx_ring_abi.h"
 #include "guest/xen/boot.h"
 
 /* Page-table entry bits (x86-64). */
@@ -24,6 +25,8 @@ struct kx_xen {
 	uint32_t cons_port;
 	uint64_t nx; /* PTE_NX when the CPU and Xen use it, else 0 */
 	int monitored; /* a kx monitor built the domain (struct kx_ring_boot) */
+	const volatile struct kx_ring_boot *boot; /* then its boot page: flush_seq */
+	uint64_t flush_seen;
 	struct kx_xen_layout layout;
 };
 extern struct kx_xen kx_xen;

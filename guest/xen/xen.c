@@ -237,6 +237,14 @@ int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 	}
 	if (rc != 0)
 		ring_broken(why);
+	/* The monitor changed our page tables while we waited: its rights
+	 * apply from here (it cannot flush another domain's TLB). */
+	if (kx_xen.boot != NULL && kx_xen.boot->flush_seq != kx_xen.flush_seen) {
+		struct mmuext_op flush = {.cmd = MMUEXT_TLB_FLUSH_LOCAL};
+
+		kx_xen.flush_seen = kx_xen.boot->flush_seq;
+		xen_mmuext_op(&flush, 1);
+	}
 	return hdr->ret;
 }
 
@@ -324,6 +332,8 @@ static KX_NORETURN void start_monitored(const struct kx_ring_boot *bp,
 	const char *why = "";
 
 	kx_xen.monitored = 1;
+	kx_xen.boot = bp;
+	kx_xen.flush_seen = bp->flush_seq;
 	kx_xen.shared = (shared_info_t *)(uintptr_t)bp->shared_info;
 	kx_xen.shared->vcpu_info[0].evtchn_upcall_mask = 1; /* we poll; no upcalls */
 	/* Nothing to report with until the ring is up: a crash Xen records. */

@@ -34,9 +34,22 @@ static const struct hv_hcall_desc *lookup(const struct kx_hc_hdr *hdr,
 	return desc;
 }
 
-void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_result *res)
+/* The call on a private copy of the block at where (desc->size bytes),
+ * written back there only when the guest resumes. */
+static void call(struct hv_pvm *p, const struct hv_hcall_desc *desc, void *where,
+		 struct hv_hcall_result *res)
 {
 	union hv_block block;
+
+	memcpy(&block, where, desc->size);
+	desc->handle(p, &block, res);
+	if (res->outcome == HV_HC_RESUME)
+		memcpy(where, &block, desc->size);
+}
+
+void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_result *res)
+{
+	struct kx_hc_hdr hdr;
 	const struct hv_hcall_desc *desc;
 	void *guest_block;
 
@@ -47,13 +60,13 @@ void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_res
 		return;
 	}
 	/* Blocks must be writable: ret goes back into them. */
-	guest_block = hv_guest_ptr(&p->mem, block_gpa, sizeof(block.hdr), HV_ACCESS_WRITE);
+	guest_block = hv_guest_ptr(&p->mem, block_gpa, sizeof(hdr), HV_ACCESS_WRITE);
 	if (guest_block == NULL) {
 		hv_bad(res, "argument block outside writable guest memory");
 		return;
 	}
-	memcpy(&block.hdr, guest_block, sizeof(block.hdr));
-	desc = lookup(&block.hdr, res);
+	memcpy(&hdr, guest_block, sizeof(hdr));
+	desc = lookup(&hdr, res);
 	if (desc == NULL)
 		return;
 	guest_block = hv_guest_ptr(&p->mem, block_gpa, desc->size, HV_ACCESS_WRITE);
@@ -61,34 +74,28 @@ void hv_hcall_dispatch(struct hv_pvm *p, uint64_t block_gpa, struct hv_hcall_res
 		hv_bad(res, "argument block outside writable guest memory");
 		return;
 	}
-	memcpy(&block, guest_block, desc->size);
-	desc->handle(p, &block, res);
-	if (res->outcome == HV_HC_RESUME)
-		memcpy(guest_block, &block, desc->size);
+	call(p, desc, guest_block, res);
 }
 
 void hv_hcall_dispatch_copy(struct hv_pvm *p, void *buf, size_t len,
 			    struct hv_hcall_result *res)
 {
-	union hv_block block;
+	struct kx_hc_hdr hdr;
 	const struct hv_hcall_desc *desc;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome = HV_HC_RESUME;
-	if (buf == NULL || len < sizeof(block.hdr)) {
+	if (buf == NULL || len < sizeof(hdr)) {
 		hv_bad(res, "argument block shorter than its header");
 		return;
 	}
-	memcpy(&block.hdr, buf, sizeof(block.hdr));
-	desc = lookup(&block.hdr, res);
+	memcpy(&hdr, buf, sizeof(hdr));
+	desc = lookup(&hdr, res);
 	if (desc == NULL)
 		return;
 	if (len < desc->size) {
 		hv_bad(res, "argument block shorter than its call's");
 		return;
 	}
-	memcpy(&block, buf, desc->size);
-	desc->handle(p, &block, res);
-	if (res->outcome == HV_HC_RESUME)
-		memcpy(buf, &block, desc->size);
+	call(p, desc, buf, res);
 }

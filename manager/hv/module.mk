@@ -22,7 +22,7 @@ kxhv_SRCS += manager/hv/skeleton/skeleton.c
 # program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
 kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/reaper.c manager/hv/xen/serve.c \
 	guest/xen/ring.c
-kxhv_LIB_LDLIBS := -lxenctrl -lxenforeignmemory -lxenevtchn -lxentoollog
+kxhv_LIB_LDLIBS := -lxenctrl -lxencall -lxenforeignmemory -lxenevtchn -lxentoollog
 
 FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c tests/hv/hv_fake.c

@@ -10,7 +10,11 @@ mkdir -p "$out/lib" "$out/badlib"
 for m in xhello xlinkt; do
 	sed -e "s|@KEYS@|$root/manifests/keys|g" "tests/xen/kxd/$m.yaml.in" > "$out/$m.yaml"
 done
-"$b/bin/kxpolicy" compile -o "$out/kx.kxp" "$out/xhello.yaml" "$out/xlinkt.yaml" >/dev/null
+# updt: KVM's online-update manifest as it is (no rollback, nothing revoked)
+sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@ROLLBACK@|deny|" \
+	-e "s|@REVOKED@|$(printf '0%.0s' $(seq 64))|" tests/data/kxd/upd.yaml.in > "$out/updt.yaml"
+"$b/bin/kxpolicy" compile -o "$out/kx.kxp" "$out/xhello.yaml" "$out/xlinkt.yaml" \
+	"$out/updt.yaml" >/dev/null
 sign_as acme xhello 1.0 "$out/xhello.kxe" "$b/guest/xen/xhello.kxe"
 sign_as webco xhello 1.0 "$out/wrongkey.kxe" "$b/guest/xen/xhello.kxe"
 cp "$b/guest/xen/xhello.kxe" "$out/unsigned.kxe"
@@ -18,3 +22,8 @@ sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
 sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
 cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"
+sign_as acme libacme-log 3.3 "$out/lib/libacme-log.so" "$b/guest/libacme-log.so"
+# online update: updt boots with libupd 1.16 and gets 1.18 under load
+sign_as acme updt 1.0 "$out/updt.kxe" "$b/guest/xen/updt.kxe"
+sign_as libc-team libupd 1.16 "$out/lib/libupd.so" "$b/guest/upd/libupd-116.so"
+sign_as libc-team libupd 1.18 "$out/libupd-1.18.so" "$b/guest/upd/libupd-118.so"

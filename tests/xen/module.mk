@@ -26,8 +26,8 @@ $(XEN_RINGPEER): $(XEN_RINGPEER_SRCS) guest/xen/ring.h guest/kx_ring_abi.h tests
 # and kxctl (dom0/kxd.sh, with tests/xen/fixture.sh's policy and images).
 XEN_KX_BINS := $(B)/bin/kxmon $(B)/bin/kxd $(B)/bin/kxctl
 
-.PHONY: test-xen
-test-xen: deps
+.PHONY: test-xen bench-xen xen-payload
+xen-payload: deps
 	$(Q)$(MAKE) --no-print-directory $(XEN_TEST_IMAGES) $(XEN_RINGPEER) $(XEN_KX_BINS)
 	$(Q)rm -rf $(XEN_PAYLOAD) && mkdir -p $(XEN_PAYLOAD)/guest $(XEN_PAYLOAD)/dom0 \
 		$(XEN_PAYLOAD)/bin
@@ -35,4 +35,13 @@ test-xen: deps
 	$(Q)cp $(XEN_RINGPEER) $(XEN_KX_BINS) $(XEN_PAYLOAD)/bin/
 	$(Q)sh tests/xen/fixture.sh $(B) $(XEN_PAYLOAD)/kxd
 	$(Q)cp tests/xen/dom0/*.sh $(XEN_PAYLOAD)/dom0/
+
+test-xen: xen-payload
 	$(Q)sh tests/xen/run.sh -c $(KX_XEN_CACHE) -w $(B)/xen -n kx $(XEN_PAYLOAD) dom0/all.sh
+
+# make bench-xen: boot to exit through kxmon --backend xen beside xl create of
+# the same image, and the kx ring's round trip, in one TCG boot (ratios only:
+# every figure is emulated).  The figures are the log's "bench:" lines.
+bench-xen: xen-payload
+	$(Q)sh tests/xen/run.sh -c $(KX_XEN_CACHE) -w $(B)/xen -n bench $(XEN_PAYLOAD) \
+		dom0/bench.sh; rc=$$?; grep '^bench:' $(B)/xen/bench.serial.log; exit $$rc

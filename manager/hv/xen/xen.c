@@ -9,18 +9,20 @@
  *   LAYOUT_MONITOR_END stay the backend's and are not in it); the event
  *   channel to the guest and the kx ring page (serve.c) are set up before
  *   the guest can run.
- * protect, unmap: before boot, entries of the page tables the backend
- *   builds (guest address == pfn * 4096, the core's layout); after boot a
- *   PV guest owns its page tables, so changing rights then is refused
- *   (-EOPNOTSUPP, docs/xen-backend.md).
+ * protect, unmap, map_fd: entries of the page tables the backend builds
+ *   (guest address == pfn * 4096, the core's layout); after boot, written
+ *   into the domain's L1 tables with mmu_update, and flush asks the guest
+ *   to flush its TLB after its next kx call (struct kx_ring_boot's
+ *   flush_seq): a PV guest owns its page tables, so these rights are the
+ *   guest's own protection (docs/xen-backend.md).  map_fd copies a
+ *   write-sealed file's bytes into the domain's frames (no host file can
+ *   back them) and refuses any other file (-EOPNOTSUPP).
  * boot: the page tables written into the backend's frames and pinned, the
  *   vCPU context (entry, stack, %rdi = the core's argument, %rsi = the boot
  *   page, struct kx_ring_boot) set; the domain is unpaused by run.
  * run: answer the last request, take the next from the ring, sleep on the
  *   event channel; kick and pause write a self-pipe (async-signal-safe) and
  *   the loop pauses the domain; the domain's shutdown ends the pVM.
- * map_fd: before boot a copy into the domain's frames (no host file can
- *   back a domain's frames), refused after boot like protect.
  * set_vcpu, fork: not supported on Xen PV (-EOPNOTSUPP, "not supported on
  *   xen"): a running PV vCPU's context cannot be replaced, and a monitor's
  *   fork() does not fork a domain.
@@ -37,6 +39,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <xencall.h>
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
@@ -58,6 +61,7 @@
 
 struct hv_vm {
 	xc_interface *xch;
+	xencall_handle *xcall; /* mmu_update on the domain's page tables after boot */
 	xenforeignmemory_handle *fmem;
 	xenevtchn_handle *xce;
 	uint32_t domid;
@@ -66,10 +70,12 @@ struct hv_vm {
 	xen_pfn_t *p2m;	  /* pfn -> machine frame */
 	uint8_t *host;	  /* mem_size bytes: anonymous below the monitor end, then the frames */
 	void *frames;	  /* the foreign mapping inside host */
-	uint64_t *l1;	  /* the leaf entry of every pfn, until boot writes them */
+	uint64_t *l1;	  /* the leaf entry of every pfn (after boot: as last written) */
 	bool nx;	  /* the guest's CPUID view has NX: no-execute leaves */
 	bool booted;
 	struct kx_ring_page *ring;
+	volatile struct kx_ring_boot *bootpg; /* flush_seq */
+	bool dirty; /* leaves changed since the guest last flushed */
 	evtchn_port_t local;
 	struct xen_serve serve;
 	struct xen_reaper reaper;
@@ -265,6 +271,7 @@ static int setup_transport(struct hv_vm *vm, struct kx_error *err)
 	vm->ring = map_frame(vm, vm->p2m[XEN_PFN_RING], PROT_READ | PROT_WRITE);
 	bp = map_frame(vm, vm->p2m[XEN_PFN_BOOT], PROT_READ | PROT_WRITE);
 	si = map_frame(vm, info.shared_info_frame, PROT_READ | PROT_WRITE);
+	vm->bootpg = bp;
 	if (vm->ring == NULL || bp == NULL || si == NULL) {
 		rc = kx_err(err, -errno, "d%u: cannot map its ring, boot page or shared_info: %s",
 			    vm->domid, strerror(errno));
@@ -285,8 +292,6 @@ static int setup_transport(struct hv_vm *vm, struct kx_error *err)
 	vm->l1[XEN_VA_SHARED_INFO / XEN_PAGE] =
 		leaf(vm, info.shared_info_frame, HV_PROT_READ | HV_PROT_WRITE);
 out:
-	if (bp != NULL)
-		xenforeignmemory_unmap(vm->fmem, bp, 1);
 	if (si != NULL)
 		xenforeignmemory_unmap(vm->fmem, si, 1);
 	return rc;
@@ -322,9 +327,10 @@ static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 		goto out;
 	}
 	vm->xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
+	vm->xcall = xencall_open(&xen_quiet_logger, 0);
 	vm->fmem = xenforeignmemory_open(&xen_quiet_logger, 0);
 	vm->xce = xenevtchn_open(&xen_quiet_logger, 0);
-	if (vm->xch == NULL || vm->fmem == NULL || vm->xce == NULL) {
+	if (vm->xch == NULL || vm->xcall == NULL || vm->fmem == NULL || vm->xce == NULL) {
 		rc = kx_err(err, errno ? -errno : -ENODEV,
 			    "cannot open Xen's interfaces (kx runs Xen pVMs from dom0): %s",
 			    strerror(errno));
@@ -357,32 +363,70 @@ out:
 
 /* ---- rights ------------------------------------------------------------------------ */
 
+#define MMU_BATCH 512u
+
+/*
+ * The leaves of [gpa, gpa + size) to leaf(prot).  Before boot only the
+ * backend's copy; after boot also the domain's L1 tables, which the guest
+ * owns: dom0 writes them through mmu_update naming the domain as the owner
+ * of both the page tables and the pages (Xen checks each entry), and the
+ * guest flushes its TLB after its next kx call (flush, flush_seq).
+ */
+static int set_leaves(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
+		      struct kx_error *err)
+{
+	struct mmu_update *req = NULL;
+	uint64_t first = gpa / XEN_PAGE, n = size / XEN_PAGE;
+	int rc = 0;
+
+	for (uint64_t i = first; i < first + n; i++)
+		vm->l1[i] = leaf(vm, vm->p2m[i], prot);
+	if (!vm->booted || n == 0)
+		return 0;
+	req = xencall_alloc_buffer(vm->xcall, MMU_BATCH * sizeof(*req));
+	if (req == NULL)
+		return kx_err(err, -ENOMEM, "out of hypercall memory");
+	for (uint64_t i = first; i < first + n && rc == 0;) {
+		unsigned k = 0;
+
+		for (; k < MMU_BATCH && i < first + n; k++, i++) {
+			req[k].ptr = ((uint64_t)vm->p2m[PFN_L1 + i / 512] << 12) + (i % 512) * 8 +
+				     MMU_NORMAL_PT_UPDATE;
+			req[k].val = vm->l1[i];
+		}
+		/* foreigndom: (page-table owner + 1) << 16 | page owner */
+		if (xencall4(vm->xcall, __HYPERVISOR_mmu_update, (uint64_t)(uintptr_t)req, k, 0,
+			     ((uint64_t)(vm->domid + 1) << 16) | vm->domid) != 0)
+			rc = kx_err(err, -errno, "d%u: Xen refused a page-table update: %s",
+				    vm->domid, strerror(errno));
+	}
+	xencall_free_buffer(vm->xcall, req);
+	vm->dirty = true;
+	return rc;
+}
+
 static int xen_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
 		       struct kx_error *err)
 {
-	if (vm->booted)
-		return unsupported(err, "changing page rights after boot",
-				   "a PV guest owns its page tables");
-	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
-		vm->l1[a / XEN_PAGE] = leaf(vm, vm->p2m[a / XEN_PAGE], prot);
-	return 0;
+	return set_leaves(vm, gpa, size, prot, err);
 }
 
 /*
- * Before boot a library's text is copied into the domain's own frames and
- * mapped with the rights asked for: one copy per pVM, not one per library,
- * and read-only only through the page tables the guest owns (Xen PV has no
- * way to back a domain's frames with a host file; docs/xen-backend.md).
- * After boot (kx_dlopen, a pushed link) it is refused.
+ * A file's pages become a copy in the domain's own frames, with the rights
+ * asked for: no host file can back a PV domain's frames.  A copy is the
+ * same thing only for a file that can never change, so only a memfd sealed
+ * against writing is taken (a library's text); anything else (an IpC
+ * object, shared and written) is refused.
  */
 static int xen_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
 		      unsigned prot, struct kx_error *err)
 {
 	uint64_t done = 0;
+	int seals = fcntl(fd, F_GET_SEALS);
 
-	if (vm->booted)
-		return unsupported(err, "mapping a file into a running pVM",
-				   "a PV guest owns its page tables");
+	if (seals < 0 || !(seals & F_SEAL_WRITE))
+		return unsupported(err, "mapping a file that can change",
+				   "a domain's frames cannot be a host file's pages");
 	while (done < size) {
 		ssize_t n = pread(fd, vm->host + gpa + done, size - done, (off_t)(offset + done));
 
@@ -393,26 +437,26 @@ static int xen_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, u
 				      n < 0 ? strerror(errno) : "it is shorter than the range");
 		done += (uint64_t)n;
 	}
-	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
-		vm->l1[a / XEN_PAGE] = leaf(vm, vm->p2m[a / XEN_PAGE], prot);
-	return 0;
+	return set_leaves(vm, gpa, size, prot, err);
 }
 
 static int xen_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
 {
-	if (vm->booted)
-		return unsupported(err, "unmapping pages after boot",
-				   "a PV guest owns its page tables");
-	for (uint64_t a = gpa; a < gpa + size; a += XEN_PAGE)
-		vm->l1[a / XEN_PAGE] = 0;
-	memset(vm->host + gpa, 0, size);
-	return 0;
+	int rc = set_leaves(vm, gpa, size, 0, err);
+
+	if (rc == 0)
+		memset(vm->host + gpa, 0, size);
+	return rc;
 }
 
 static int xen_flush(struct hv_vm *vm, struct kx_error *err)
 {
-	(void)vm, (void)err;
-	return 0; /* rights never change once the guest runs: nothing cached is stale */
+	(void)err;
+	if (!vm->booted || !vm->dirty)
+		return 0;
+	vm->dirty = false;
+	vm->bootpg->flush_seq++;
+	return 1;
 }
 
 /* ---- boot ---------------------------------------------------------------------------- */
@@ -484,8 +528,6 @@ static int xen_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg
 	if (xc_vcpu_setcontext(vm->xch, vm->domid, 0, &ctx) != 0)
 		return kx_err(err, -errno, "d%u: cannot set its vCPU: %s", vm->domid,
 			      strerror(errno));
-	free(vm->l1);
-	vm->l1 = NULL;
 	vm->booted = true;
 	return 0;
 }
@@ -679,6 +721,8 @@ static void xen_destroy(struct hv_vm *vm)
 		return;
 	if (vm->ring != NULL)
 		xenforeignmemory_unmap(vm->fmem, vm->ring, 1);
+	if (vm->bootpg != NULL)
+		xenforeignmemory_unmap(vm->fmem, (void *)vm->bootpg, 1);
 	if (vm->frames != NULL)
 		xenforeignmemory_unmap(vm->fmem, vm->frames, vm->npages - XEN_MONITOR_PAGES);
 	if (vm->host != NULL)
@@ -692,6 +736,8 @@ static void xen_destroy(struct hv_vm *vm)
 		xenforeignmemory_close(vm->fmem);
 	if (vm->xch != NULL)
 		xc_interface_close(vm->xch);
+	if (vm->xcall != NULL)
+		xencall_close(vm->xcall);
 	for (int i = 0; i < 2; i++)
 		if (vm->wake[i] >= 0)
 			close(vm->wake[i]);

@@ -93,6 +93,25 @@ n_link=$(grep '"op":"link","backend":"xen"' "$OUT" | grep '"lib":"libkvmath"' |
 [ "$n_link" = 2 ] && ok "kxd xen: 2 link records of libkvmath, ALLOW, naming backend xen" ||
 	{ not_ok "kxd xen: $n_link link ALLOW records, want 2"; show; }
 
+# kx_dlopen: a library mapped into the running pVM (its pages a copy of the
+# sealed file, rights set in the domain's page tables after boot, the
+# guest's TLB flushed after its next kx call)
+ctl run $FX/linkt.kxe dlopen libacme-log.so
+if [ "$RC" = 0 ] && has "$OUT" "dlopen libacme-log.so: 0" && has "$OUT" "dlsym acme_log: found" &&
+	has "$OUT" "[acme-log 3.3.0 #1] linkt: answer = 42"; then
+	ok "kxd xen: kx_dlopen links a signed library into the running pVM, its function runs"
+else
+	not_ok "kxd xen: dlopen: status $RC"
+	show
+fi
+ctl run $FX/linkt.kxe textwrite
+if [ "$RC" = 126 ] && ! has "$OUT" "survived"; then
+	ok "kxd xen: the library's text is read-only to the guest (a write faults, 126)"
+else
+	not_ok "kxd xen: textwrite: status $RC"
+	show
+fi
+
 ctl list --json
 [ "$(cat "$OUT")" = "[]" ] || grep -q '"state": "exited"' "$OUT" &&
 	ok "kxd xen: no pVM left running" || { not_ok "kxd xen: list"; show; }
@@ -120,4 +139,37 @@ else
 fi
 ctl stop
 [ "$(xl list | tail -n +2 | wc -l)" = 1 ] && ok "kxd xen: only dom0 is left" ||
+	not_ok "kxd xen: domains left: $(xl list)"
+
+# online update: libupd 1.16 -> 1.18 under a running updt (its state checked
+# every round), the new text mapped and the rights changed in the running
+# domain; a fresh kxd, so updt is pVM 1
+kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen \
+	--libdir $FX/lib > /tmp/kxd.log 2>&1 || not_ok "kxd xen: restart: $(cat /tmp/kxd.log)"
+kxctl run --socket $SOCK $FX/updt.kxe until 118 > /tmp/updt.out 2>&1 &
+run_pid=$!
+i=0
+while ! grep -q "updt: ready" /tmp/updt.out && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(up)
+ctl update 1 $FX/libupd-1.18.so libupd
+echo "timing: kxctl update (kxd --backend xen) libupd 1.16 -> 1.18: $(ms "$t0" "$(up)") ms"
+[ "$RC" = 0 ] && ok "kxd xen: kxctl update of libupd 1.16 -> 1.18 in a running pVM" ||
+	{ not_ok "kxd xen: update: status $RC"; show; }
+wait $run_pid
+rc=$?
+if [ "$rc" = 0 ] && grep -q "updt: now version 118, state kept (106 variables" /tmp/updt.out; then
+	ok "kxd xen: updt runs on with 1.18, its state kept"
+else
+	not_ok "kxd xen: updt: status $rc"
+	cat /tmp/updt.out
+fi
+ctl audit --json
+if grep '"op":"update","backend":"xen"' "$OUT" | grep -q '"decision":"allow"'; then
+	ok "kxd xen: the update is audited, naming backend xen"
+else
+	not_ok "kxd xen: no update record"
+	show
+fi
+ctl stop
+[ "$(xl list | tail -n +2 | wc -l)" = 1 ] && ok "kxd xen: only dom0 is left at the end" ||
 	not_ok "kxd xen: domains left: $(xl list)"

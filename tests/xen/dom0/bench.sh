@@ -1,0 +1,39 @@
+# bench.sh — make bench-xen: kx's Xen backend beside plain Xen in one TCG
+# boot.  Every figure is emulated (QEMU/TCG on a shared machine): only the
+# ratios between figures of this run mean anything.  Prints one "bench:"
+# line per figure and per ratio; the median of N runs each.
+. /kx/dom0/lib.sh
+G=/kx/guest
+N=${KX_BENCH_N:-5}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# kxmon --backend xen: create, populate + map, load, page tables, boot, run to exit, destroy
+: > /tmp/b-kx
+for i in $(seq "$N"); do
+	t0=$(up)
+	/kx/bin/kxmon --backend xen -m 32M $G/xhello.kxe > /dev/null 2>&1 || not_ok "bench: kxmon run $i"
+	echo "$(ms "$t0" "$(up)")" >> /tmp/b-kx
+done
+# xl create of the same image (libxl, XenStore, a console), created -> shut down -> destroyed
+: > /tmp/b-xl
+for i in $(seq "$N"); do
+	t0=$(up)
+	boot_pvm bxl $G/xhello.kxe > /dev/null 2>&1
+	end_pvm bxl
+	echo "$(ms "$t0" "$(up)")" >> /tmp/b-xl
+done
+kx=$(median < /tmp/b-kx)
+xl=$(median < /tmp/b-xl)
+echo "bench: boot to exit, kxmon --backend xen: $kx ms (median of $N)"
+echo "bench: boot to exit, xl create + destroy: $xl ms (median of $N)"
+awk -v a="$kx" -v b="$xl" 'BEGIN { printf "bench: ratio kx / xl create: %.2f\n", b ? a / b : 0 }'
+
+# one kx hypercall over the ring, answered by the core (200 in a row, timed in the guest)
+/kx/bin/kxmon --backend xen -m 32M $G/xhello.kxe calls 200 > /tmp/b-calls 2>&1
+echo "bench: kx call round trip (kxmon --backend xen): $(sed -n 's/^calls: //p' /tmp/b-calls)"
+# the same calls answered by a plain function in the guest (no monitor: -KX_EPERM)
+boot_pvm bcalls $G/xhello.kxe calls 200 > /dev/null 2>&1
+echo "bench: the same without a monitor (a function call): $(sed -n 's/^calls: //p' "$CONSOLE")"
+end_pvm bcalls
+ok "bench-xen: figures printed"
