@@ -85,6 +85,9 @@ SEEDS = {
     "chan-exit": (0, chan(6, 0, struct.pack("<iIQ", 0, 1, 0) + field(b"exit 0", MON_TEXT))),
     "chan-fork-req": (0, chan(7, 2, b"")),
     "chan-wait-req": (0, chan(9, 3, struct.pack("<QiI", 2, 0, 0))),
+    # posix-fs: a host mount asked for while the image loads
+    "chan-fs-mount-req": (0, chan(40, 4, struct.pack("<II", 0, 0))),
+    "bad-chan-fs-mount-req-reserved": (0, chan(40, 4, struct.pack("<II", 0, 1))),
     # invalid ones
     "bad-chan-fork-fd": (1, chan(7, 2, b"")),
     "bad-chan-fork-resp": (0, chan(8, 2, b"")),
