@@ -157,6 +157,7 @@ static void after_chan(const uint8_t *buf, int nfds)
 	case KXMON_MSG_FORK_REQ: /* no body */
 	case KXMON_MSG_WAIT_REQ: /* kxd looks the child id up in its registry */
 	case KXMON_MSG_RECYCLE_READY: /* no body */
+	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: kxd looks the index up in the policy */
 		break;
 	case KXMON_MSG_IPC_REQ: /* kxd (ipc.c) relies on these ranges */
 		if (msg.u.ipc_req.op < KXMON_IPC_GET || msg.u.ipc_req.op > KXMON_IPC_RM ||

@@ -122,6 +122,17 @@ static void after(const struct kxmon_msg *m, int nfds, uint64_t expect_seq, cons
 		need(nfds == 0 && expect_seq != 0 && m->seq == expect_seq);
 		need(m->u.self.pvm_id != 0 && m->u.self.parent_id != m->u.self.pvm_id);
 		break;
+	case KXMON_MSG_FS_MOUNT_RESP: /* posix-fs: hv/fs.c takes the fd as a mount's root */
+		need(expect_seq != 0 && m->seq == expect_seq);
+		need(nfds == (m->u.fs_mount.result == 0 ? 1 : 0));
+		read_str(m->u.fs_mount.guest, sizeof(m->u.fs_mount.guest));
+		read_str(m->u.fs_mount.reason, sizeof(m->u.fs_mount.reason));
+		if (m->u.fs_mount.result == 0) {
+			need(m->u.fs_mount.guest[0] == '/' && m->u.fs_mount.guest[1] != '\0');
+			need(strstr(m->u.fs_mount.guest, "/../") == NULL);
+			need(!m->u.fs_mount.writable || m->u.fs_mount.max != 0);
+		}
+		break;
 	default: /* HELLO, LINK_REQ, EXIT ... go the other way */
 		abort();
 	}

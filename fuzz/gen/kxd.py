@@ -94,6 +94,9 @@ SEEDS = {
     "bad-chan-posix-enosys-range": (0, chan(65, 0, struct.pack("<II", 512, 0))),
     "bad-chan-posix-enosys-reserved": (0, chan(65, 0, struct.pack("<II", 57, 1))),
     "bad-chan-self-resp": (0, chan(46, 12, struct.pack("<QQ", 3, 1))),
+    # posix-fs: a host mount asked for while the image loads
+    "chan-fs-mount-req": (0, chan(40, 4, struct.pack("<II", 0, 0))),
+    "bad-chan-fs-mount-req-reserved": (0, chan(40, 4, struct.pack("<II", 0, 1))),
     # invalid ones
     "bad-chan-fork-fd": (1, chan(7, 2, b"")),
     "bad-chan-fork-resp": (0, chan(8, 2, b"")),

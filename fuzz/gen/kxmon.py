@@ -94,6 +94,18 @@ SEEDS = {
                                         bytes([3, 0x6b, 0x78, 0, 0, 1, 0, 0]))),
     "bad-net-attach-no-fds": (0, chan(50, 1, field(b"net0", 16) +
                                      bytes([2, 0x6b, 0x78, 0, 0, 1, 0, 0]))),
+    # posix-fs: host mounts (struct kxmon_fs_mount: result, writable, max, guest[120], reason)
+    "fs-mount-granted": (1 | INFLIGHT, chan(41, 4, struct.pack("<iIQ", 0, 1, 1 << 20)
+                                          + field(b"/data", 120))),
+    "fs-mount-none": (INFLIGHT, chan(41, 4, struct.pack("<iIQ", -2, 0, 0))),
+    "fs-mount-denied": (INFLIGHT, chan(41, 4, struct.pack("<iIQ", -13, 0, 0) + field(b"", 120)
+                                       + field(b"files: not granted", MON_TEXT))),
+    "bad-fs-mount-dotdot": (1 | INFLIGHT, chan(41, 4, struct.pack("<iIQ", 0, 0, 0)
+                                             + field(b"/data/../etc", 120))),
+    "bad-fs-mount-no-fd": (INFLIGHT, chan(41, 4, struct.pack("<iIQ", 0, 0, 0)
+                                        + field(b"/data", 120))),
+    "bad-fs-mount-no-cap": (1 | INFLIGHT, chan(41, 4, struct.pack("<iIQ", 0, 1, 0)
+                                             + field(b"/data", 120))),
 }
 
 
