@@ -72,7 +72,7 @@ static void after_req(const uint8_t *msg, int nfds)
 	memcpy(&req, msg, sizeof(req));
 	if (req.type < KXD_REQ_PING || (req.type > KXD_REQ_UPDATE && req.type != KXD_REQ_POLICY &&
 					  req.type != KXD_REQ_RELOAD &&
-					  req.type != KXD_REQ_AUDIT_ROTATE) ||
+					  req.type != KXD_REQ_AUDIT_ROTATE && req.type != KXD_REQ_NET) ||
 	    nfds != (req.type == KXD_REQ_RUN ? 3 : req.type == KXD_REQ_UPDATE ? 1 : 0))
 		abort();
 	/* kxd opens a RELOAD's path: one absolute path, NUL inside the length */
@@ -165,6 +165,14 @@ static void after_chan(const uint8_t *buf, int nfds)
 		     (msg.u.ipc_req.kind < KX_IPC_KIND_PIPE || msg.u.ipc_req.kind > KX_IPC_KIND_SHM)) ||
 		    (msg.u.ipc_req.flags & ~(uint32_t)(KX_IPC_CREAT | KX_IPC_EXCL)) != 0 ||
 		    (msg.u.ipc_req.ends & ~(uint32_t)(KX_IPC_END_READ | KX_IPC_END_WRITE)) != 0)
+			abort();
+		break;
+	case KXMON_MSG_NET_REPORT: /* kxd (net.c) shifts by first - 1, names the kind */
+		read_str(msg.u.net_report.what, sizeof(msg.u.net_report.what));
+		read_str(msg.u.net_report.iface, sizeof(msg.u.net_report.iface));
+		if (msg.u.net_report.first > KXMON_NET_KINDS || msg.u.net_report.query > 2 ||
+		    (msg.u.net_report.proto != 0 && msg.u.net_report.proto != 6 &&
+		     msg.u.net_report.proto != 17))
 			abort();
 		break;
 	default: /* LINK_RESP, LINK_PUSH, FORK_RESP, WAIT_RESP go the other way */

@@ -133,6 +133,12 @@ static void after(const struct kxmon_msg *m, int nfds, uint64_t expect_seq, cons
 			need(!m->u.fs_mount.writable || m->u.fs_mount.max != 0);
 		}
 		break;
+	case KXMON_MSG_NET_ATTACH: /* the module reads 2 fds only with an interface */
+		read_str(m->u.net_attach.iface, sizeof(m->u.net_attach.iface));
+		need(m->u.net_attach.index == 0);
+		need(nfds == (m->u.net_attach.iface[0] != '\0' ? 2 : 0));
+		need(nfds == 0 || (m->u.net_attach.mac[0] & 1) == 0);
+		break;
 	default: /* HELLO, LINK_REQ, EXIT ... go the other way */
 		abort();
 	}
