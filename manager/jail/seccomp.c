@@ -29,7 +29,8 @@ enum arg_rule {
 	ARGS_ANY,    /* every argument allowed */
 	ARGS_IOCTL,  /* arg1 one of the backend's request codes */
 	ARGS_NOEXEC, /* mmap: PROT_EXEC clear in arg2 */
-	ARGS_FORK,   /* clone: exactly the flags of hv's fork wrapper */
+	ARGS_FORK,   /* clone: exactly the flags of hv's fork wrapper, or of a
+		      * glibc thread (net.c's network thread) */
 	ARGS_FCNTL,  /* arg1 one of fcntl_cmds */
 	ARGS_FUTEX,  /* arg1 one of futex_ops */
 	ARGS_SOCKOPT, /* getsockopt(fd, SOL_SOCKET, SO_TYPE, ...) */
@@ -85,21 +86,56 @@ static const struct row rows[] = {
 	{SYS_getpid, T_VCPU, ARGS_ANY},
 	{SYS_getppid, T_VCPU, ARGS_ANY}, /* a forked monitor checks kxd is its parent */
 	{SYS_exit_group, T_VCPU, ARGS_ANY},
+	/* The POSIX layer's host half (hv/posix.c): HALT sleeps in ppoll, host
+	 * entropy, the console's input. */
+	{SYS_ppoll, T_VCPU, ARGS_ANY},
+	{SYS_getrandom, T_VCPU, ARGS_ANY},
+	{SYS_read, T_VCPU, ARGS_ANY},
+	/* Host directories (hv/fs.c): every path resolved by openat2 beneath a
+	 * granted directory fd (there is no other path: the root is empty). */
+	{SYS_openat2, T_VCPU, ARGS_ANY},
+	{SYS_fstat, T_VCPU, ARGS_ANY},
+	{SYS_pread64, T_VCPU, ARGS_ANY},
+	{SYS_pwrite64, T_VCPU, ARGS_ANY},
+	{SYS_lseek, T_VCPU, ARGS_ANY},
+	{SYS_getdents64, T_VCPU, ARGS_ANY},
+	{SYS_mkdirat, T_VCPU, ARGS_ANY},
+	{SYS_unlinkat, T_VCPU, ARGS_ANY},
+	{SYS_renameat, T_VCPU, ARGS_ANY},
+	{SYS_renameat2, T_VCPU, ARGS_ANY},
+	{SYS_ftruncate, T_VCPU, ARGS_ANY},
+	{SYS_fsync, T_VCPU, ARGS_ANY},
+	{SYS_fdatasync, T_VCPU, ARGS_ANY},
+	/* The packet device (hv/net.c): its network thread, started after the
+	 * jail with this filter (clone with glibc's thread flags, a stack
+	 * never executable), waits in poll on the TAP and an eventfd. */
+	{SYS_eventfd2, T_VCPU, ARGS_ANY},
+	{SYS_mprotect, T_VCPU, ARGS_NOEXEC},
+	{SYS_madvise, T_VCPU, ARGS_ANY}, /* a thread's stack given back at its end */
+	{SYS_set_robust_list, T_VCPU, ARGS_ANY},
+	{SYS_rseq, T_VCPU, ARGS_ANY},
+	{SYS_exit, T_VCPU, ARGS_ANY},
 #if JAIL_SANITIZED
 	/* make SANITIZE=1 builds only: the ASan allocator gives pages back;
 	 * its runtime takes down its signal stack at exit. */
-	{SYS_madvise, T_VCPU, ARGS_ANY},
 	{SYS_sigaltstack, T_VCPU, ARGS_ANY},
 #endif
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
-static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_SETOWN, F_GET_SEALS, F_DUPFD_CLOEXEC};
+static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_SETOWN, F_GET_SEALS, F_DUPFD_CLOEXEC,
+				 F_SETFD /* fdopendir (hv/fs.c) */};
 static const int futex_ops[] = {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The flags of hv's fork (proc.c: a new process, kxd its parent). */
 #define FORK_FLAGS (CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
+/* The flags of glibc's pthread_create (a thread: no new namespace, no new
+ * process); clone3, which glibc tries first, is ENOSYS so it falls back to
+ * clone, whose flags a filter can see. */
+#define THREAD_FLAGS                                                                        \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_SIGHAND | CLONE_THREAD |   \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
 size_t jail_allowlist(enum jail_thread thread, int *nrs, size_t max)
 {
@@ -148,9 +184,11 @@ static int add_row(scmp_filter_ctx ctx, const struct row *r, const unsigned long
 	case ARGS_NOEXEC:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	case ARGS_FORK:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, FORK_FLAGS));
+	case ARGS_FORK: {
+		static const unsigned long flags[] = {FORK_FLAGS, THREAD_FLAGS};
+
+		return add_values(ctx, r->nr, 0, flags, N_OF(flags));
+	}
 	case ARGS_FCNTL:
 		return add_ints(ctx, r->nr, 1, fcntl_cmds, N_OF(fcntl_cmds));
 	case ARGS_FUTEX:
@@ -188,6 +226,8 @@ int jail_seccomp_load(enum jail_thread thread, const unsigned long *ioctls, size
 			kx_err(err, rc, "seccomp: rule for syscall %d: %s", rows[i].nr,
 			       strerror(-rc));
 	}
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (rc == 0) {
 		rc = seccomp_load(ctx);
 		if (rc != 0)

@@ -304,6 +304,9 @@ hostdirs_setup() {
 	ln -s /etc "$top/data/etc"
 	ln -s /etc/passwd "$top/data/abs"
 	ln -s .. "$top/data/up"
+	# The jailed monitor works on the directory as its jail's uid
+	# (docs/jail.md): a writable mount must be writable by it.
+	chmod 0777 "$top/data"
 	"$KX_BIN/kxsign" keygen -p me.pub -s me.sec --no-passphrase >/dev/null
 	cat > hostdirs.yaml <<-EOF
 	kx-manifest: 1
