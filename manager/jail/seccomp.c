@@ -115,6 +115,8 @@ static const struct row rows[] = {
 	{SYS_set_robust_list, T_VCPU, ARGS_ANY},
 	{SYS_rseq, T_VCPU, ARGS_ANY},
 	{SYS_exit, T_VCPU, ARGS_ANY},
+	{SYS_rt_sigaction, T_VCPU, ARGS_ANY}, /* glibc's first pthread_create */
+	{SYS_sched_yield, T_VCPU, ARGS_ANY},  /* the network thread between polls */
 #if JAIL_SANITIZED
 	/* make SANITIZE=1 builds only: the ASan allocator gives pages back;
 	 * its runtime takes down its signal stack at exit. */
@@ -125,7 +127,12 @@ static const struct row rows[] = {
 
 static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_SETOWN, F_GET_SEALS, F_DUPFD_CLOEXEC,
 				 F_SETFD /* fdopendir (hv/fs.c) */};
-static const int futex_ops[] = {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE};
+static const int futex_ops[] = {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE,
+				/* glibc: pthread_join (shared, the kernel clears the tid),
+				 * its timed waits */
+				FUTEX_WAIT_BITSET, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME,
+				FUTEX_WAIT_BITSET_PRIVATE,
+				FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The flags of hv's fork (proc.c: a new process, kxd its parent). */
