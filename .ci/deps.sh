@@ -10,6 +10,9 @@ python3 python3-cryptography graphviz dpkg-dev xz-utils qemu-system-x86 cpio"
 # posix-fs: tclsh makes SQLite's amalgamation (tests/sqlite/)
 PACKAGES="$PACKAGES tcl"
 
+# redis: redis-cli and redis-benchmark on the host side (tests/cli/redis.bats)
+PACKAGES="$PACKAGES redis-tools"
+
 # jail (manager/jail): the monitor's seccomp allowlists.
 PACKAGES="$PACKAGES libseccomp-dev"
 

@@ -195,6 +195,7 @@ include guest/sdk/module.mk
 include guest/net/module.mk
 include tests/libc/module.mk
 include tests/sqlite/module.mk # posix-fs: SQLite's shell, unmodified
+include tests/redis/module.mk # redis: redis-server, unmodified
 
 # The Xen PV platform layer, its images and its host-side tests.
 include guest/xen/module.mk

@@ -1,0 +1,50 @@
+# tests/redis/: redis-server, from Debian's own `redis` source package
+# (pinned in .ci/debsrc.pins, cached in $(KX_SRC_CACHE)), built without a
+# change to its source by its own Makefile with CC=kx-cc (issue 14;
+# tests/cli/redis.bats, docs/redis.md).  Only redis-server is built, and
+# only for the tests: Redis builds in its tree, so the tree is copied out of
+# the shared cache first.
+#
+# The make flags, and why each is needed (none touches a source file):
+#   MALLOC=libc USE_SYSTEMD=no BUILD_TLS=no   musl's malloc; no systemd, no OpenSSL
+#   FINAL_LDFLAGS=   Redis links with -rdynamic on Linux (for backtrace()
+#                    symbols, which musl has not); to kx-cc -rdynamic means a
+#                    dynamic image that exports its C library.  A static
+#                    image is what we want.
+#   FINAL_LIBS=-lm   -ldl -lrt -pthread are parts of musl's libc.a.
+#
+# Guest code is the same in every build variant: built once, in
+# $(OUT)build/redis; each variant copies the image.
+
+REDIS_DIR := $(OUT)build/redis
+REDIS_KX_TREE := $(REDIS_DIR)/kx
+REDIS_NATIVE_TREE := $(REDIS_DIR)/native
+REDIS_MAKEFLAGS := MALLOC=libc USE_SYSTEMD=no BUILD_TLS=no FINAL_LDFLAGS= FINAL_LIBS=-lm V=1
+REDIS_TEST_DIR := $(B)/tests/redis
+
+# $(call redis_tree,DIR): DIR/ is a fresh copy of the pinned source tree
+redis_tree = src=$$(KX_SRC_CACHE='$(KX_SRC_CACHE)' sh .ci/debsrc.sh redis); \
+	rm -rf '$(1)'; mkdir -p '$(REDIS_DIR)'; cp -R "$$src" '$(1)'
+
+$(REDIS_KX_TREE)/src/redis-server: MAKEOVERRIDES :=
+$(REDIS_KX_TREE)/src/redis-server: .ci/debsrc.pins .ci/debsrc.sh tests/redis/module.mk \
+		$(SDK_STAMP)
+	$(call say,REDIS,$@)set -e; $(call redis_tree,$(REDIS_KX_TREE)); \
+	$(MAKE) --no-print-directory -C '$(REDIS_KX_TREE)/src' redis-server \
+		CC='$(abspath $(SDK_CC))' $(REDIS_MAKEFLAGS) > '$(REDIS_DIR)/kx.log' 2>&1 || \
+		{ tail -30 '$(REDIS_DIR)/kx.log' >&2; exit 1; }
+
+# The same source built natively with the same flags (make bench's baseline).
+$(REDIS_NATIVE_TREE)/src/redis-server: MAKEOVERRIDES :=
+$(REDIS_NATIVE_TREE)/src/redis-server: .ci/debsrc.pins .ci/debsrc.sh tests/redis/module.mk
+	$(call say,REDIS,$@)set -e; $(call redis_tree,$(REDIS_NATIVE_TREE)); \
+	$(MAKE) --no-print-directory -C '$(REDIS_NATIVE_TREE)/src' redis-server \
+		CC='$(GUEST_CC)' $(REDIS_MAKEFLAGS) > '$(REDIS_DIR)/native.log' 2>&1 || \
+		{ tail -30 '$(REDIS_DIR)/native.log' >&2; exit 1; }
+
+$(REDIS_TEST_DIR)/redis-server.kxe: $(REDIS_KX_TREE)/src/redis-server
+	$(call say,CP,$@)mkdir -p $(@D) && cp $< $@
+
+ifeq ($(FUZZ),)
+EXTRA_ALL += $(REDIS_TEST_DIR)/redis-server.kxe
+endif
