@@ -413,11 +413,15 @@ void kx_sock_free(struct sock *s)
 {
 	if (s->tcp != NULL) {
 		tcp_arg(s->tcp, NULL);
-		tcp_recv(s->tcp, NULL);
-		tcp_sent(s->tcp, NULL);
-		tcp_err(s->tcp, NULL);
-		if (s->listening)
+		/* A listening pcb is lwIP's smaller tcp_pcb_listen: it has no
+		 * recv, sent or err callbacks to clear (lwIP asserts it). */
+		if (s->listening) {
 			tcp_accept(s->tcp, NULL);
+		} else {
+			tcp_recv(s->tcp, NULL);
+			tcp_sent(s->tcp, NULL);
+			tcp_err(s->tcp, NULL);
+		}
 		if (tcp_close(s->tcp) != ERR_OK)
 			tcp_abort(s->tcp);
 	}

@@ -5,6 +5,7 @@
  *   TCP 7     echo
  *   TCP 8080  an HTTP-ish page
  *   UDP 7     echo
+ * A listener on 8080 is made and closed before the one that serves.
  * Before serving, a second thread talks to the first over 127.0.0.1 with
  * blocking calls ("loopback: ok"), and a datagram goes to the host's port
  * 9 when argv[2] names the host ("sent to HOST:9").
@@ -86,6 +87,12 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
 	p[0] = (struct pollfd){.fd = listener(SOCK_STREAM, 7), .events = POLLIN};
+	/* A listening socket closed (as Redis's BGSAVE child closes its
+	 * listeners) frees its port: 8080 is taken again at once. */
+	if (close(listener(SOCK_STREAM, 8080)) != 0) {
+		perror("close a listener");
+		return 3;
+	}
 	p[1] = (struct pollfd){.fd = listener(SOCK_STREAM, 8080), .events = POLLIN};
 	p[2] = (struct pollfd){.fd = listener(SOCK_DGRAM, 7), .events = POLLIN};
 	kind[0] = 0, kind[1] = 1, kind[2] = 2;
