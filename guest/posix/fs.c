@@ -386,36 +386,104 @@ KX_SYS(truncate)
 	return rc;
 }
 
-static void set_cwd(struct tmpfs_node *n)
+/* The cwd becomes directory n (and, at a host mount's point, host below
+ * the mount's root: already normalised). */
+static void set_cwd(struct tmpfs_node *n, const char *host)
 {
 	struct tmpfs_node *old = tmpfs_cwd;
 
 	n->opens++;
 	tmpfs_cwd = n;
+	strcpy(tmpfs_cwd_host, n->hostmnt ? host : "");
 	old->opens--;
 	tmpfs_maybe_free(old);
 }
 
+/* rest (below a host mount's root) without "", "." and ".." components, in
+ * out[PATH_MAX]: the monitor already refused a ".." above the root. */
+static long host_normalise(const char *rest, char *out)
+{
+	size_t len = 0;
+
+	for (const char *p = rest; *p;) {
+		const char *start;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - start);
+		if (n == 0 || (n == 1 && start[0] == '.'))
+			continue;
+		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--; /* the '/' before the dropped component */
+			continue;
+		}
+		if (len + (len > 0) + n >= PATH_MAX)
+			return -ENAMETOOLONG;
+		if (len > 0)
+			out[len++] = '/';
+		memcpy(out + len, start, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+/* chdir into host mount `mount`, to directory rest below its root. */
+static long chdir_host(int mount, const char *rest)
+{
+	struct tmpfs_node *point = hostfs_mount_node(mount);
+	struct tmpfs_where w = {.host = mount};
+	char norm[PATH_MAX];
+	struct stat st;
+	long rc;
+
+	if (!point)
+		return -ENOENT;
+	if ((rc = host_normalise(rest, norm)) != 0)
+		return rc;
+	strcpy(w.rest, norm);
+	if ((rc = hostfs_stat(&w, 0, &st)) != 0)
+		return rc;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	set_cwd(point, norm);
+	return 0;
+}
+
 KX_SYS(chdir)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
-	long rc = tmpfs_lookup(AT_FDCWD, (const char *)a[0], &n);
+	long rc = tmpfs_lookup_at(AT_FDCWD, (const char *)a[0], &n, &w);
 
+	if (rc == KX_HOSTPATH)
+		return chdir_host(w.host, w.rest);
 	if (rc != 0)
 		return rc;
 	if (!S_ISDIR(n->mode))
 		return -ENOTDIR;
-	set_cwd(n);
+	set_cwd(n, "");
 	return 0;
 }
 
 KX_SYS(fchdir)
 {
+	const char *hpath;
+	int hmount;
 	void *d;
-	long rc = kx_tmpfs_fd_dir(a[0], &d);
+	long rc;
 
-	if (rc == 0)
-		set_cwd(d);
+	if (hostfs_fd_dir(a[0], &hmount, &hpath) == 0)
+		return chdir_host(hmount, hpath);
+	if ((rc = kx_tmpfs_fd_dir(a[0], &d)) == 0)
+		set_cwd(d, "");
 	return rc;
 }
 
@@ -431,6 +499,15 @@ KX_SYS(getcwd)
 	if (d->nlink == 0)
 		return -ENOENT; /* the cwd was removed */
 	path[--at] = '\0';
+	if (tmpfs_cwd_host[0]) { /* a directory below a host mount's root */
+		size_t len = strlen(tmpfs_cwd_host);
+
+		if (len + 1 > at)
+			return -ENAMETOOLONG;
+		at -= len;
+		memcpy(path + at, tmpfs_cwd_host, len);
+		path[--at] = '/';
+	}
 	while (d != tmpfs_root) {
 		struct tmpfs_node *up = d->parent;
 		struct tmpfs_entry *e;

@@ -17,7 +17,11 @@
  * getdents64 one hypercall each.  Paths given to *at calls relative to a
  * host directory fd continue below that directory.
  *
- * Not followed into host directories (EOPNOTSUPP): chdir, link, symlink,
+ * chdir and fchdir may enter a host directory: the cwd is then the mount's
+ * point plus a path below the mount's root (tmpfs_cwd_host), and relative
+ * paths go on from there (tmpfs.c).
+ *
+ * Not followed into host directories (EOPNOTSUPP): link, symlink,
  * readlink, chmod/chown/utimensat on paths, statfs, O_TMPFILE.  ".." out of
  * a mount's root is EXDEV (the monitor's answer), not the parent directory.
  */
@@ -37,6 +41,7 @@ struct hostfs_obj {
 };
 
 static const struct kx_file_ops file_ops, dir_ops;
+static struct tmpfs_node *mount_nodes[KX_FS_MOUNTS_MAX];
 
 static long fs_call(uint32_t nr, struct kx_hc_fs *c)
 {
@@ -67,6 +72,7 @@ void kx_hostfs_init(void)
 		if (!n)
 			kx_panic("posix: cannot mount a host directory at %s", guest);
 		n->hostmnt = (unsigned short)(i + 1);
+		mount_nodes[i] = n;
 	}
 }
 
@@ -221,6 +227,11 @@ long hostfs_fd_dir(long fd, int *mount, const char **path)
 	*mount = (int)obj(f)->mount;
 	*path = obj(f)->path;
 	return 0;
+}
+
+struct tmpfs_node *hostfs_mount_node(int mount)
+{
+	return mount >= 0 && (unsigned)mount < KX_FS_MOUNTS_MAX ? mount_nodes[mount] : NULL;
 }
 
 long hostfs_open(const struct tmpfs_where *w, int flags, mode_t mode)

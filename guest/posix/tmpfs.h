@@ -55,6 +55,9 @@ struct tmpfs_where {
 };
 
 extern struct tmpfs_node *tmpfs_root, *tmpfs_cwd;
+/* When tmpfs_cwd is a host mount's point (hostmnt): the cwd is this
+ * directory below the mount's root, normalised ("" is the root). */
+extern char tmpfs_cwd_host[PATH_MAX];
 extern mode_t tmpfs_umask;
 
 /* 0, -errno, or KX_HOSTPATH (w->host, w->rest): the path enters a host mount. */
@@ -113,6 +116,8 @@ long hostfs_rename(const struct tmpfs_where *from, const struct tmpfs_where *to,
 long hostfs_truncate(const struct tmpfs_where *w, off_t len);
 /* The host directory fd names: its mount and path (0), or -ENOTDIR. */
 long hostfs_fd_dir(long fd, int *mount, const char **path);
+/* The tmpfs node host mount `mount` is mounted on (NULL: no such mount). */
+struct tmpfs_node *hostfs_mount_node(int mount);
 #define TOUCH_M 1 /* contents changed: mtime and ctime */
 #define TOUCH_C 2 /* attributes changed: ctime */
 
