@@ -400,7 +400,8 @@ static void set_cwd(struct tmpfs_node *n, const char *host)
 }
 
 /* rest (below a host mount's root) without "", "." and ".." components, in
- * out[PATH_MAX]: the monitor already refused a ".." above the root. */
+ * out[PATH_MAX]; a ".." above the root is EXDEV.  Lexical: a host symlink
+ * followed by ".." is undone as a name (the cwd is kept as a path). */
 static long host_normalise(const char *rest, char *out)
 {
 	size_t len = 0;
@@ -418,6 +419,8 @@ static long host_normalise(const char *rest, char *out)
 		if (n == 0 || (n == 1 && start[0] == '.'))
 			continue;
 		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			if (len == 0)
+				return -EXDEV; /* out of the mount's root, as the monitor says */
 			while (len > 0 && out[len - 1] != '/')
 				len--;
 			if (len > 0)

@@ -4,7 +4,7 @@
  * /etc/passwd and a relative one climbing out, made by the test), /conf
  * its conf/ (ro, holding app.conf).  Files work as files; every escape
  * fails (EXDEV), the read-only mount refuses changes (EROFS), the cap
- * holds (ENOSPC).  The host checks what reached it afterwards. */
+ * holds (ENOSPC); chdir enters a host directory.  The host checks what reached it afterwards. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -93,5 +93,27 @@ int main(void)
 	check(fd >= 0 && write(fd, big, sizeof(big)) == (ssize_t)sizeof(big), "room again");
 	close(fd);
 	CHECK_OK(unlink("/data/fill2"), "and clean up");
+
+	/* the cwd in a host directory (Redis's `dir`): relative paths go on there */
+	CHECK_OK(chdir("/data/sub"), "chdir into a host directory");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/data/sub") == 0, "getcwd names it");
+	f = fopen("moved.txt", "r");
+	check(f && fgets(buf, sizeof(buf), f) && strcmp(buf, "writ") == 0,
+	      "a relative open reads the host's file");
+	if (f)
+		fclose(f);
+	CHECK_OK(chdir("./../sub/.."), "chdir with . and .. inside the mount");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/data") == 0, "at the mount's root");
+	CHECK_ERR(chdir(".."), EXDEV, "chdir .. out of the mount's root");
+	CHECK_ERR(chdir("sub/moved.txt"), ENOTDIR, "chdir to a host file");
+	CHECK_ERR(chdir("nowhere"), ENOENT, "chdir to nothing");
+	fd = open("sub", O_RDONLY | O_DIRECTORY);
+	check(fd >= 0 && fchdir(fd) == 0, "fchdir to a host directory fd");
+	close(fd);
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/data/sub") == 0, "getcwd after fchdir");
+	check(access("moved.txt", F_OK) == 0, "relative paths from there");
+	CHECK_OK(chdir("/tmp"), "back to tmpfs");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/tmp") == 0 && access("moved.txt", F_OK) != 0,
+	      "relative paths are tmpfs's again");
 	return summary();
 }
