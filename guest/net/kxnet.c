@@ -55,6 +55,8 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
 	u16_t len = p->tot_len;
 	int rc;
 
+	if (!n->has_dev)
+		return ERR_IF; /* a forked child: the device stayed with the parent */
 	if (len > sizeof(frame))
 		return ERR_BUF;
 	pbuf_copy_partial(p, frame, len, 0);
@@ -122,6 +124,15 @@ int kx_net_up(struct kx_net *n)
 	netif_set_default(&n->netif);
 	netif_set_up(&n->netif);
 	return 0;
+}
+
+void kx_net_forked(struct kx_net *n)
+{
+	if (!n->has_dev)
+		return;
+	n->has_dev = 0;
+	netif_set_link_down(&n->netif);
+	netif_set_down(&n->netif);
 }
 
 int kx_net_poll(struct kx_net *n, uint64_t deadline_ns)

@@ -31,6 +31,10 @@ struct kx_net {
 int kx_net_up(struct kx_net *n);
 /* lwIP without the packet device: loopback only.  0. */
 int kx_net_up_loopback(struct kx_net *n);
+/* In a forked child: the packet device is not there (the monitor took its
+ * area from the copy), so nothing is sent or received on it again; lwIP
+ * keeps the loopback. */
+void kx_net_forked(struct kx_net *n);
 /* Take every frame waiting, run lwIP's timers and the loopback; if there
  * was nothing, halt until a frame, the next timer, or deadline_ns
  * (CLOCK_MONOTONIC).  Returns the frames taken. */

@@ -151,6 +151,8 @@ void kx_thread_interrupt(long tid);
 /* ---- sockets (socket.c) ---- */
 /* The network stack runs (a socket was made): the scheduler, when every
  * thread waits, lets it halt the vCPU until a frame or deadline_ns. */
+/* In a forked child (proc.c): the network device stayed with the parent. */
+void kx_sock_forked(void);
 int kx_net_active(void);
 void kx_net_idle(uint64_t deadline_ns);
 

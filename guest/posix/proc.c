@@ -218,6 +218,7 @@ KX_SYS(fork)
 		kx_ids_forked();
 		kx_threads_forked();
 		kx_alarm_forked();
+		kx_sock_forked();
 		return 0;
 	}
 	return rc;

@@ -50,6 +50,12 @@ long kx_sock_start(void)
 	return 0;
 }
 
+void kx_sock_forked(void)
+{
+	if (net != NULL)
+		kx_net_forked(net);
+}
+
 /* Let lwIP take what arrived (no wait). */
 void kx_sock_service(void)
 {

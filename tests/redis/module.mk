@@ -14,7 +14,8 @@
 #   FINAL_LIBS=-lm   -ldl -lrt -pthread are parts of musl's libc.a.
 #
 # Guest code is the same in every build variant: built once, in
-# $(OUT)build/redis; each variant copies the image.
+# $(OUT)build/redis; each variant copies the image.  Git must not find the
+# kx repository around the copy: Redis would stamp its version with our commit.
 
 REDIS_DIR := $(OUT)build/redis
 REDIS_KX_TREE := $(REDIS_DIR)/kx
@@ -30,6 +31,7 @@ $(REDIS_KX_TREE)/src/redis-server: MAKEOVERRIDES :=
 $(REDIS_KX_TREE)/src/redis-server: .ci/debsrc.pins .ci/debsrc.sh tests/redis/module.mk \
 		$(SDK_STAMP)
 	$(call say,REDIS,$@)set -e; $(call redis_tree,$(REDIS_KX_TREE)); \
+	GIT_CEILING_DIRECTORIES='$(abspath $(REDIS_DIR))' \
 	$(MAKE) --no-print-directory -C '$(REDIS_KX_TREE)/src' redis-server \
 		CC='$(abspath $(SDK_CC))' $(REDIS_MAKEFLAGS) > '$(REDIS_DIR)/kx.log' 2>&1 || \
 		{ tail -30 '$(REDIS_DIR)/kx.log' >&2; exit 1; }
@@ -38,6 +40,7 @@ $(REDIS_KX_TREE)/src/redis-server: .ci/debsrc.pins .ci/debsrc.sh tests/redis/mod
 $(REDIS_NATIVE_TREE)/src/redis-server: MAKEOVERRIDES :=
 $(REDIS_NATIVE_TREE)/src/redis-server: .ci/debsrc.pins .ci/debsrc.sh tests/redis/module.mk
 	$(call say,REDIS,$@)set -e; $(call redis_tree,$(REDIS_NATIVE_TREE)); \
+	GIT_CEILING_DIRECTORIES='$(abspath $(REDIS_DIR))' \
 	$(MAKE) --no-print-directory -C '$(REDIS_NATIVE_TREE)/src' redis-server \
 		CC='$(GUEST_CC)' $(REDIS_MAKEFLAGS) > '$(REDIS_DIR)/native.log' 2>&1 || \
 		{ tail -30 '$(REDIS_DIR)/native.log' >&2; exit 1; }

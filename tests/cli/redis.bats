@@ -1,0 +1,195 @@
+#!/usr/bin/env bats
+# redis: Debian's redis-server, built from its source package without a
+# change (tests/redis/module.mk), in a pVM under kxd (issue 14,
+# docs/redis.md).  The manifest gives it a network rule (TCP 6379 only) and
+# a writable host directory for its RDB; the host's redis-cli (Debian's
+# redis-tools) talks to it from the test's network namespace.  Checked:
+# SET/GET from the host; a port Redis listens on but the manifest does not
+# list stays closed; BGSAVE forks a child pVM that writes dump.rdb into the
+# granted directory while the parent serves, and a new Redis pVM started on
+# that directory loads the snapshot (and not what came after the fork).
+# Needs /dev/kvm, root (network namespaces, TAPs), redis-cli and python3.
+
+bats_require_minimum_version 1.5.0
+
+load "$KX_ROOT/tests/data/kxd/helpers"
+
+KXE=$KX_BUILD/tests/redis/redis-server.kxe
+PEER=$KX_ROOT/tests/data/net/peer.py
+ADDR=10.77.14.2
+
+setup_file() {
+	local fx=$BATS_FILE_TMPDIR/fx
+	mkdir -p "$fx/lib" "$fx/data"
+	# The jailed monitor writes the directory as its jail's uid (docs/jail.md).
+	chmod 0777 "$fx/data"
+	cat > "$fx/redis.yaml" <<-EOF
+	kx-manifest: 1
+	app: redis
+	image: redis.kxe
+	memory: 128M
+	keys:
+	  acme: $KX_ROOT/manifests/keys/acme.pub
+	family:
+	  fork: { max-children: 1, max-depth: 1, max-members: 2 }
+	  ipc: [pipe]
+	files:
+	  - { guest: /data, host: $fx/data, mode: rw, max: 16M }
+	network:
+	  - iface: net0
+	    address: $ADDR/24
+	    gateway: 10.77.14.1
+	    listen: [6379]
+	EOF
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name redis --version 7.0.15 -o "$fx/redis.kxe" \
+		"$KXE" >/dev/null
+	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/redis.yaml" >/dev/null
+	kvm_probe
+}
+
+setup() {
+	need_kvm
+	[ "$(id -u)" = 0 ] || skip "needs root: network namespaces and TAP devices"
+	command -v redis-cli >/dev/null || skip "needs redis-cli (Debian's redis-tools)"
+	command -v python3 >/dev/null || skip "needs python3 for the host side"
+	rm -f "$FX/data"/*
+	NS=kxredis-$$-$BATS_TEST_NUMBER
+	ip netns add "$NS" || skip "cannot create a network namespace"
+	ip netns exec "$NS" ip link set lo up
+	start_kxd --net-netns "$NS"
+	RUNPID=
+}
+
+teardown() {
+	stop_kxd
+	[ -z "${RUNPID:-}" ] || wait "$RUNPID" 2>/dev/null || true
+	[ -z "${NS:-}" ] || ip netns del "$NS" 2>/dev/null || true
+}
+
+# cli ARGS...: redis-cli against the pVM from the namespace ($output, $status)
+cli() {
+	run ip netns exec "$NS" timeout 20 redis-cli -h "$ADDR" "$@"
+}
+
+# start_redis ARGS...: a Redis pVM in the background, serving /data; output
+# in $RUNOUT; returns once it accepts connections
+start_redis() {
+	RUNOUT=$BATS_TEST_TMPDIR/run.$1.out
+	shift
+	"$KXCTL" run --socket "$SOCK" "$FX/redis.kxe" --bind 0.0.0.0 --protected-mode no \
+		--dir /data --save "" "$@" >"$RUNOUT" 2>&1 &
+	RUNPID=$!
+	wait_for grep -q "Ready to accept connections" "$RUNOUT" ||
+		{ output=$(cat "$RUNOUT"); explain "Redis is ready"; }
+}
+
+# stop_redis ID: SIGTERM (Redis shuts down cleanly, without saving: no
+# save points); the pVM exits 0
+stop_redis() {
+	"$KXCTL" kill --socket "$SOCK" --signal 15 "$1"
+	status=0
+	wait "$RUNPID" || status=$?
+	RUNPID=
+	[ "$status" -eq 0 ] || { output=$(cat "$RUNOUT"); explain "Redis exited 0"; }
+}
+
+# port_drops: pVM 1's count of port drops (kxctl list)
+port_drops() {
+	local n
+	n=$("$KXCTL" list --socket "$SOCK" | grep -o "port=[0-9]*" | head -1 | cut -d= -f2)
+	echo "${n:-0}"
+}
+
+# info_field NAME: the field of INFO persistence
+info_field() {
+	ip netns exec "$NS" timeout 20 redis-cli -h "$ADDR" info persistence |
+		tr -d '\r' | sed -n "s/^$1://p"
+}
+
+@test "redis: the server is Debian's 7.0.15 built unmodified, and its image holds no syscall" {
+	[ -f "$KXE" ] || explain "redis-server.kxe is built"
+	run "$KX_BUILD/sdk/bin/kx-nosyscall" "$KXE"
+	[ "$status" -eq 0 ] || explain "no system call instruction in the image"
+	run "$KX_BIN/kxmon" -m 64M "$KXE" --version
+	[ "$status" -eq 0 ] || explain "--version"
+	[[ "$output" == "Redis server v=7.0.15 "*"malloc=libc bits=64"* ]] || explain "the version"
+}
+
+@test "redis: redis-cli on the host SETs and GETs keys in the pVM" {
+	start_redis a
+	cli set greeting "hello from a pVM"
+	[ "$output" = "OK" ] || explain "SET"
+	cli get greeting
+	[ "$output" = "hello from a pVM" ] || explain "GET"
+	cli incrby counter 41
+	cli incr counter
+	[ "$output" = "42" ] || explain "INCR"
+	cli rpush list a b c
+	cli lrange list 0 -1
+	[ "$output" = "$(printf 'a\nb\nc')" ] || explain "a list"
+	cli dbsize
+	[ "$output" = "3" ] || explain "three keys"
+	ctl list --json
+	[[ "$output" == *'"app": "redis"'*'"unimplemented": []'* ]] ||
+		explain "Redis met no system call the layer lacks"
+	stop_redis 1
+	grep -q "Redis is now ready to exit, bye bye" "$RUNOUT" ||
+		{ output=$(cat "$RUNOUT"); explain "a clean shutdown"; }
+}
+
+@test "redis: a port Redis listens on but the manifest does not list stays closed" {
+	start_redis b --port 6380
+	in_ns_peer() { run ip netns exec "$NS" python3 "$PEER" tcp "$ADDR" "$1" 10; }
+	in_ns_peer 6380
+	[ "$output" = "refused" ] || explain "TCP 6380: refused by the monitor"
+	cli -p 6380 ping
+	[ "$status" -ne 0 ] && [[ "$output" == *"refused"* ]] || explain "redis-cli cannot reach it"
+	in_ns_peer 6379
+	[ "$output" = "refused" ] || explain "6379: nothing listens"
+	# (the monitor reports its counters at most once a second)
+	wait_for test "$(port_drops)" -ge 2 || { ctl list; explain "both SYNs to 6380 counted"; }
+	ctl audit
+	grep -q "DENY .*the monitor dropped port: in tcp 10.77.14.1:[0-9]* -> $ADDR:6380" <<<"$output" ||
+		explain "the first drop is audited"
+	stop_redis 1
+}
+
+@test "redis: BGSAVE forks a child pVM that writes dump.rdb while the parent serves; a new Redis loads it" {
+	# Each key takes the child 1 s to save (a Redis test setting), so the
+	# save is still running while the parent answers below.
+	start_redis c --rdb-key-save-delay 1000000
+	for k in k1 k2 k3; do
+		cli set "$k" "value of $k"
+		[ "$output" = "OK" ] || explain "SET $k"
+	done
+	cli bgsave
+	[ "$output" = "Background saving started" ] || explain "BGSAVE"
+	[ "$(info_field rdb_bgsave_in_progress)" = 1 ] || explain "the save runs"
+	# The parent serves while its child saves: reads, and a write the
+	# snapshot (taken at the fork) does not hold.
+	cli get k2
+	[ "$output" = "value of k2" ] || explain "GET during the save"
+	cli set during "after the fork"
+	[ "$output" = "OK" ] || explain "SET during the save"
+	ctl list
+	row=$(awk '$2 == "redis" && $7 == "1"' <<<"$output")
+	[ -n "$row" ] || explain "a child pVM of pVM 1 (kxctl list)"
+	# (wait_for tries for 10 s; the save takes about 3)
+	wait_for test "$(info_field rdb_bgsave_in_progress)" = 0 ||
+		wait_for test "$(info_field rdb_bgsave_in_progress)" = 0 || explain "the save ends"
+	[ "$(info_field rdb_last_bgsave_status)" = ok ] ||
+		{ output=$(cat "$RUNOUT"); explain "the save succeeded"; }
+	[ -s "$FX/data/dump.rdb" ] || explain "dump.rdb is in the granted host directory"
+	[ "$(head -c 9 "$FX/data/dump.rdb")" = "REDIS0010" ] || explain "an RDB version 10 file"
+	[ -z "$(ls "$FX/data" | grep -v '^dump.rdb$')" ] || explain "no temporary file left"
+	grep -q "Background saving terminated with success" "$RUNOUT" || explain "the parent reaped it"
+	stop_redis 1
+	# A new Redis pVM on the same directory loads the snapshot.
+	start_redis d
+	grep -q "DB loaded from disk" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "loaded"; }
+	cli mget k1 k2 k3 during
+	[ "$output" = "$(printf 'value of k1\nvalue of k2\nvalue of k3')" ] || explain "the three keys"
+	cli exists during
+	[ "$output" = "0" ] || explain "not the key set after the fork"
+	stop_redis 3
+}
