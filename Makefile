@@ -189,9 +189,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/demo.sh $(B)
 
+# BENCH_SCRIPTS: benchmarks that are shell scripts (run with the build
+# directory); BENCH_DEPS: what only they need built.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)sh tests/bench.sh $(B) $(BENCHES)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_DEPS)
+	$(Q)sh tests/bench.sh $(B) $(BENCHES) $(BENCH_SCRIPTS)
 
 # make test-xen: Xen 4.17 + dom0 under QEMU/TCG, kx's Xen tests inside (tests/xen/).
 include tests/xen/module.mk

@@ -50,4 +50,7 @@ $(REDIS_TEST_DIR)/redis-server.kxe: $(REDIS_KX_TREE)/src/redis-server
 
 ifeq ($(FUZZ),)
 EXTRA_ALL += $(REDIS_TEST_DIR)/redis-server.kxe
+# make bench: redis-benchmark, pVM vs native (tests/bench/bench_redis.sh)
+BENCH_DEPS += $(REDIS_NATIVE_TREE)/src/redis-server
+BENCH_SCRIPTS += tests/bench/bench_redis.sh
 endif

@@ -1,0 +1,73 @@
+#!/bin/sh
+# bench_redis.sh BUILD: redis-benchmark (Debian's redis-tools) against
+# Redis in a pVM and against the same source built natively with the same
+# flags (tests/redis/module.mk), as requests per second and their ratio.
+# Set up as tests/bench/bench_net.sh: the client namespace holds the pVM's
+# TAP (kxd's routed setup, the pVM 10.77.15.2); the native server runs in a
+# second namespace behind a veth pair (10.78.15.1 <-> 10.78.15.2), so both
+# are one hop from the client.  Needs root and redis-benchmark.
+set -u
+build=$(cd "$1" && pwd)
+root=$(pwd)
+native=$(dirname "$build")/build/redis/native/src/redis-server
+n=${KX_BENCH_REDIS_N:-20000}
+if [ "$(id -u)" -ne 0 ] || ! command -v redis-benchmark >/dev/null || [ ! -x "$native" ]; then
+	echo "bench_redis: needs root, redis-benchmark and $native: skipped"
+	exit 0
+fi
+tmp=$(mktemp -d /tmp/kxbrXXXXXX)
+c=kxrc-$(basename "$tmp"); l=kxrl-$(basename "$tmp")
+ctl() { v=$1; shift; "$build/bin/kxctl" "$v" --socket "$tmp/s" "$@"; }
+cleanup() {
+	[ -S "$tmp/s" ] && ctl stop >/dev/null 2>&1
+	[ -f "$tmp/native.pid" ] && kill "$(cat "$tmp/native.pid")" 2>/dev/null
+	ip netns del "$c" 2>/dev/null; ip netns del "$l" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ip netns add "$c" && ip netns add "$l" || exit 1
+ip netns exec "$c" ip link set lo up; ip netns exec "$l" ip link set lo up
+ip link add kxrv0 netns "$c" type veth peer name kxrv1 netns "$l"
+ip netns exec "$c" ip addr add 10.78.15.1/24 dev kxrv0
+ip netns exec "$l" ip addr add 10.78.15.2/24 dev kxrv1
+ip netns exec "$c" ip link set kxrv0 up; ip netns exec "$l" ip link set kxrv1 up
+cat > "$tmp/redis.yaml" <<EOT
+kx-manifest: 1
+app: redis
+image: redis.kxe
+memory: 128M
+keys:
+  acme: $root/manifests/keys/acme.pub
+network:
+  - { iface: net0, address: 10.77.15.2/24, gateway: 10.77.15.1, listen: [6379] }
+EOT
+"$build/bin/kxsign" sign -s "$root/tests/data/keys/acme.sec" --name redis --version 7.0.15 \
+	-o "$tmp/redis.kxe" "$build/tests/redis/redis-server.kxe" >/dev/null
+"$build/bin/kxpolicy" compile -o "$tmp/kx.kxp" "$tmp/redis.yaml" >/dev/null
+"$build/bin/kxd" --policy "$tmp/kx.kxp" --socket "$tmp/s" --audit-log "$tmp/audit" \
+	--net-netns "$c" 2>/dev/null || exit 1
+ctl run "$tmp/redis.kxe" --bind 0.0.0.0 --protected-mode no --save "" >"$tmp/pvm.out" 2>&1 &
+(cd "$tmp" && exec ip netns exec "$l" "$native" --bind 0.0.0.0 --protected-mode no --save "" \
+	>"$tmp/native.out" 2>&1) &
+echo $! > "$tmp/native.pid"
+for i in $(seq 100); do
+	grep -q "Ready to accept" "$tmp/pvm.out" && grep -q "Ready to accept" "$tmp/native.out" &&
+		break
+	sleep 0.1
+done
+# rps HOST TEST: redis-benchmark's requests per second for TEST (50 clients)
+rps() {
+	ip netns exec "$c" redis-benchmark -h "$1" -n "$n" -t "$2" --csv 2>/dev/null |
+		awk -F'"' 'NR == 2 { print $4 }'
+}
+status=0
+for t in set get; do
+	p=$(rps 10.77.15.2 $t); q=$(rps 10.78.15.2 $t)
+	if [ -z "$p" ] || [ -z "$q" ]; then
+		echo "bench_redis: $t: a server did not answer"; status=1; continue
+	fi
+	awk -v t="$t" -v p="$p" -v q="$q" -v n="$n" 'BEGIN {
+		printf "redis-benchmark %s (%d requests, 50 clients): pVM %.0f req/s, native %.0f req/s, ratio %.2f\n",
+			toupper(t), n, p, q, p / q }'
+done
+exit $status
