@@ -65,6 +65,7 @@ SEEDS = {
     "update-push": (1, chan(25, 11, update(b"libupd"))),
     "recycle-console": (2, chan(31, 0, b"")),
     "recycle-app": (1, chan(32, 0, recycle(b"kvcount", (b"libkvcount.so", b"apple")))),
+    "jail-ready": (INFLIGHT, chan(60, 1, b"")),
     # invalid ones
     "bad-link-resp-no-request": (1, chan(3, 5, link(1, b"libkvmath.so"))),
     "bad-link-resp-other-lib": (1 | INFLIGHT | NAMED, chan(3, 5, link(1, b"libother.so"))),
@@ -80,6 +81,8 @@ SEEDS = {
     "bad-recycle-args-len": (1, chan(32, 0, recycle(b"kvcount", (b"a",), args_len=ARGS_MAX + 1))),
     "bad-recycle-console-fds": (1, chan(31, 0, b"")),
     "bad-hello-wrong-way": (0, chan(1, 0, struct.pack("<II", 1, 42))),
+    "bad-jail-ready-no-request": (0, chan(60, 1, b"")),
+    "bad-jail-ready-fd": (1 | INFLIGHT, chan(60, 1, b"")),
     "bad-short": (0, b"\3\0\0\0"),
 }
 
