@@ -27,6 +27,8 @@ static long node_at(long dirfd, const char *path, int flags, struct tmpfs_node *
 {
 	*f = NULL;
 	if ((flags & AT_EMPTY_PATH) && path[0] == '\0') {
+		if (dirfd == AT_FDCWD && hostfs_cwd_mount >= 0)
+			return tmpfs_resolve(AT_FDCWD, ".", w); /* KX_HOSTPATH: the host cwd */
 		if (dirfd == AT_FDCWD) {
 			*n = tmpfs_cwd;
 			return 0;
@@ -392,15 +394,19 @@ static void set_cwd(struct tmpfs_node *n)
 
 	n->opens++;
 	tmpfs_cwd = n;
+	hostfs_cwd_mount = -1; /* back in tmpfs */
 	old->opens--;
 	tmpfs_maybe_free(old);
 }
 
 KX_SYS(chdir)
 {
+	struct tmpfs_where w;
 	struct tmpfs_node *n;
-	long rc = tmpfs_lookup(AT_FDCWD, (const char *)a[0], &n);
+	long rc = tmpfs_lookup_at(AT_FDCWD, (const char *)a[0], &n, &w);
 
+	if (rc == KX_HOSTPATH)
+		return hostfs_chdir(&w);
 	if (rc != 0)
 		return rc;
 	if (!S_ISDIR(n->mode))
@@ -412,7 +418,13 @@ KX_SYS(chdir)
 KX_SYS(fchdir)
 {
 	void *d;
-	long rc = kx_tmpfs_fd_dir(a[0], &d);
+	const char *hpath;
+	int hmount;
+	long rc;
+
+	if (hostfs_fd_dir(a[0], &hmount, &hpath) == 0)
+		return hostfs_chdir_to(hmount, hpath);
+	rc = kx_tmpfs_fd_dir(a[0], &d);
 
 	if (rc == 0)
 		set_cwd(d);
@@ -428,6 +440,8 @@ KX_SYS(getcwd)
 	size_t at = sizeof(path);
 	struct tmpfs_node *d = tmpfs_cwd;
 
+	if (hostfs_cwd_mount >= 0)
+		return hostfs_getcwd(buf, size);
 	if (d->nlink == 0)
 		return -ENOENT; /* the cwd was removed */
 	path[--at] = '\0';

@@ -234,6 +234,8 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 	if (*p == '/') {
 		cur = tmpfs_root;
 	} else if (dirfd == AT_FDCWD) {
+		if (hostfs_cwd_mount >= 0)
+			return to_host(w, hostfs_cwd_mount, hostfs_cwd_path, path);
 		cur = tmpfs_cwd;
 	} else {
 		void *d;

@@ -113,6 +113,15 @@ long hostfs_rename(const struct tmpfs_where *from, const struct tmpfs_where *to,
 long hostfs_truncate(const struct tmpfs_where *w, off_t len);
 /* The host directory fd names: its mount and path (0), or -ENOTDIR. */
 long hostfs_fd_dir(long fd, int *mount, const char **path);
+/* The cwd when it is in a host directory (mount >= 0; path relative to the
+ * mount, normalised); tmpfs_cwd is the cwd otherwise. */
+extern int hostfs_cwd_mount;
+extern char hostfs_cwd_path[PATH_MAX];
+/* chdir into w (a host directory), fchdir to (mount, path): 0 or -errno. */
+long hostfs_chdir(const struct tmpfs_where *w);
+long hostfs_chdir_to(int mount, const char *path);
+/* getcwd when the cwd is a host directory: the length with its NUL. */
+long hostfs_getcwd(char *buf, size_t size);
 #define TOUCH_M 1 /* contents changed: mtime and ctime */
 #define TOUCH_C 2 /* attributes changed: ctime */
 

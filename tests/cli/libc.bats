@@ -332,7 +332,7 @@ hostdirs_setup() {
 	[ "$status" -eq 0 ] || explain "hostdirs failed"
 	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
 	n=$(sed -n 's/^\([0-9]*\) checks, 0 failed$/\1/p' <<<"$output")
-	[ -n "$n" ] && [ "$n" -ge 34 ] || explain "want at least 34 passing checks"
+	[ -n "$n" ] && [ "$n" -ge 47 ] || explain "want at least 47 passing checks"
 	# What reached the host: the file, nothing outside, the ro mount intact.
 	[ "$(cat "$top/data/sub/moved.txt")" = "writ" ] || explain "the file on the host"
 	[ ! -e "$top/escaped" ] && [ ! -e "$top/evil" ] && [ ! -e "$top/moved.txt" ] ||
