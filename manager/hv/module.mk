@@ -20,7 +20,8 @@ kxhv_SRCS += manager/hv/skeleton/skeleton.c
 # Xen: serve.c (the kx ring as hypercall exits) needs no Xen library; xen.c
 # builds and runs PV domains through libxen-dev's libraries, which every
 # program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
-kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/reaper.c manager/hv/xen/serve.c \
+kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/pages.c manager/hv/xen/reaper.c \
+	manager/hv/xen/serve.c \
 	guest/xen/ring.c
 kxhv_LIB_LDLIBS := -lxenctrl -lxencall -lxenforeignmemory -lxenevtchn -lxentoollog
 
