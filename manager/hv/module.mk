@@ -25,6 +25,12 @@ kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/pages.c manager/hv/xen/reaper.c
 	guest/xen/ring.c
 kxhv_LIB_LDLIBS := -lxenctrl -lxencall -lxenforeignmemory -lxenevtchn -lxentoollog
 
+# The Xen backend's serving end with the core behind it, a hostile ring page
+# (seeds: fuzz/gen/xenserve.py).
+FUZZERS += fuzz_xenserve
+fuzz_xenserve_SRCS := fuzz/fuzz_xenserve.c tests/hv/hv_fake.c
+fuzz_xenserve_LIBS := kxhv kxchan kxelf
+
 FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c tests/hv/hv_fake.c
 fuzz_hcall_LIBS := kxhv kxchan kxelf
