@@ -13,11 +13,16 @@
  *                 bits 3-4 = how the stand-in
  *                 answers: 0 it grants what it can, 1 it denies everything,
  *                 2 the channel is broken, 3 odd answers (an unsealed library,
- *                 an IpC object of the wrong size), bit 5 = the block arrives
+ *                 an IpC object of the wrong size, a mount that is no
+ *                 directory), bit 5 = the block arrives
  *                 already copied (a ring transport: hv_hcall_dispatch_copy)
  *                 as the top byte of the address bytes says how many bytes
  *                 of guest memory at the address's low 16 bits, so nothing
- *                 but a recycled app's argv buffer may change in memory
+ *                 but a recycled app's argv buffer may change in memory,
+ *                 bit 6 = with bit 2: the pVM is no pool
+ *                 member and has host directories (posix-fs: the stand-in
+ *                 grants a writable one capped at 64 KiB and a read-only
+ *                 one, fresh directories of the harness under /tmp)
  *   bytes 1..4    block address, little-endian
  *   bytes 5..20   guest rights of pages 0..15 (HV_PROT_* in the low 3 bits)
  *   bytes 21..    guest memory from address 0 (64 KiB)
@@ -29,7 +34,8 @@
  * message is NUL-terminated; library names reach kxd NUL-terminated,
  * 1..KX_HC_NAME_MAX bytes; a call that needed the channel never resumes
  * the guest once the channel is broken; a resolved address lies in guest
- * memory.  The stand-in never allows a fork (that would fork the fuzzer).
+ * memory; a host-directory call writes only its own buffer, and nothing
+ * ever appears outside the harness's directories.  The stand-in never allows a fork (that would fork the fuzzer).
  * KX_HC_HALT runs with the pVM paused (as kxmon's timeout would): it must
  * come back at once instead of sleeping to a fuzzed deadline; a call that
  * fills a buffer (KX_HC_ENTROPY) may write exactly that buffer, and only
@@ -45,6 +51,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "manager/hv/backend.h"
@@ -53,7 +62,7 @@
 #define FUZZ_PAGES  16u
 #define FUZZ_MEM    (FUZZ_PAGES * KX_PAGE_SIZE)
 #define HEADER_SIZE (1 + 4 + FUZZ_PAGES)
-#define MAX_BLOCK   64u /* larger than every argument block */
+#define MAX_BLOCK   96u /* larger than every argument block (kx_hc_fs: 88) */
 #define PVM_MEM	    (16ull << 20)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -68,6 +77,9 @@ static char guest_dir[4096];
 static uint8_t *image;
 static size_t image_len;
 static int console_rd = -1, console_wr = -1, console_dead = -1;
+/* posix-fs: the host directories the stand-in grants (top/rw, top/ro). */
+static char fs_top[64], fs_rw[96], fs_ro[96];
+static void fs_cleanup(void);
 
 static void need(int cond)
 {
@@ -110,6 +122,23 @@ static int answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_type, i
 		m->u.self.pvm_id = 6;
 		m->u.self.parent_id = 1;
 		return 0;
+	case KXMON_MSG_FS_MOUNT_RESP: { /* posix-fs */
+		uint32_t index = f->last_call.u.fs_mount_req.index;
+
+		if (index >= 2 || mode == DENY) {
+			m->u.fs_mount.result = index >= 2 ? -ENOENT : -EACCES;
+			return 0;
+		}
+		fds[0] = mode == ODD ? open("/dev/null", O_RDONLY | O_CLOEXEC)
+				     : open(index == 0 ? fs_rw : fs_ro, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		need(fds[0] >= 0);
+		*nfds = 1;
+		m->u.fs_mount.writable = index == 0;
+		m->u.fs_mount.max = index == 0 ? 65536 : 0;
+		snprintf(m->u.fs_mount.guest, sizeof(m->u.fs_mount.guest), "%s",
+			 index == 0 ? "/data" : "/conf");
+		return 0;
+	}
 	case KXMON_MSG_IPC_RESP:
 		if (mode == ODD && f->last_call.u.ipc_req.op == KXMON_IPC_GET) {
 			m->u.ipc_resp.map = 1;
@@ -192,7 +221,73 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	close(fds[0]); /* writes to console_dead fail: EPIPE */
 	console_dead = fds[1];
+	/* posix-fs: two host directories; what the fuzzer writes stays there */
+	snprintf(fs_top, sizeof(fs_top), "/tmp/fuzz_hcall.XXXXXX");
+	if (mkdtemp(fs_top) == NULL)
+		abort();
+	snprintf(fs_rw, sizeof(fs_rw), "%s/rw", fs_top);
+	snprintf(fs_ro, sizeof(fs_ro), "%s/ro", fs_top);
+	if (mkdir(fs_rw, 0700) != 0 || mkdir(fs_ro, 0700) != 0)
+		abort();
+	{
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/file", fs_ro);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, "read-only\n", 10) != 10)
+			abort();
+		close(fd);
+		snprintf(path, sizeof(path), "%s/escape", fs_rw);
+		if (symlink("..", path) != 0)
+			abort();
+	}
+	atexit(fs_cleanup);
 	return 0;
+}
+
+/* posix-fs: nothing but rw/ and ro/ ever appears in the top directory (the
+ * symlink rw/escape points there: a path that left the mount would land
+ * here); removed at exit. */
+static void fs_top_intact(void)
+{
+	DIR *d = opendir(fs_top);
+	struct dirent *e;
+	int n = 0;
+
+	need(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			need(++n <= 2 && (strcmp(e->d_name, "rw") == 0 || strcmp(e->d_name, "ro") == 0));
+	closedir(d);
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path);
+}
+
+static void fs_cleanup(void)
+{
+	nftw(fs_top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* posix-fs: a host-directory call that resumed may have written its own
+ * buffer [buf, buf + len) (read, stat, getdents, the mount's path). */
+static void fs_buf(uint32_t nr, const uint8_t *block, uint64_t *lo, uint64_t *hi)
+{
+	struct kx_hc_fs c;
+
+	*lo = *hi = 0;
+	if (nr != KX_HC_FS_MOUNT && nr != KX_HC_FS_PREAD && nr != KX_HC_FS_FSTAT &&
+	    nr != KX_HC_FS_STAT && nr != KX_HC_FS_GETDENTS)
+		return;
+	memcpy(&c, block, sizeof(c)); /* guest memory, or a transport's copy */
+	if (!__builtin_add_overflow(c.buf, c.len, hi))
+		*lo = c.buf;
+	else
+		*hi = 0;
 }
 
 /* The argv buffer of a KX_HC_RECYCLE_WAIT block at value (as the guest
@@ -264,6 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kx_error err;
 	uint8_t *before = NULL, *copy = NULL, *block;
 	uint64_t value, argv_lo = 0, argv_hi = 0, copy_len = 0, block_lo, block_hi;
+	uint64_t fs_lo = 0, fs_hi = 0;
 	uint32_t value32, nr = 0;
 	uint8_t flags;
 	enum mode mode;
@@ -278,7 +374,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.console_fd = (flags & 2) ? console_dead : console_wr;
 	if (flags & 4) {
 		cfg.manager = &manager;
-		cfg.pool = true;
+		cfg.pool = !(flags & 0x40);
+		mgr.answer_mounts = (flags & 0x40) != 0;
 	}
 	if (hv_create(&hv_fake_backend, &cfg, &p, &err) != 0)
 		abort();
@@ -357,13 +454,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		recycle_buf(before, value, &argv_lo, &argv_hi);
 	if (res.outcome == HV_HC_RESUME && res.nr == KX_HC_ENTROPY)
 		entropy_buf(mem, before, value, block, &argv_lo, &argv_hi);
+	if (res.outcome == HV_HC_RESUME)
+		fs_buf(res.nr, block, &fs_lo, &fs_hi);
 	for (uint64_t a = 0; a < FUZZ_MEM; a++) {
 		int allowed = res.outcome == HV_HC_RESUME &&
-			      ((a >= block_lo && a < block_hi) || (a >= argv_lo && a < argv_hi));
+			      ((a >= block_lo && a < block_hi) || (a >= argv_lo && a < argv_hi) ||
+			       (a >= fs_lo && a < fs_hi));
 
 		if (!allowed && mem->host[a] != before[a])
 			abort();
 	}
+	if (flags & 0x40)
+		fs_top_intact();
 	/* Whatever the console got: gone before the next input. */
 	while (read(console_rd, before, FUZZ_MEM) > 0)
 		;

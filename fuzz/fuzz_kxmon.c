@@ -111,6 +111,9 @@ static void after(const struct kxmon_msg *m, int nfds, uint64_t expect_seq, cons
 	case KXMON_MSG_RECYCLE_CONSOLE:
 		need(nfds == 2);
 		break;
+	case KXMON_MSG_JAIL_READY: /* the answer to a forked child's HELLO */
+		need(expect_seq != 0 && m->seq == expect_seq && nfds == 0);
+		break;
 	case KXMON_MSG_RECYCLE_APP:
 		need(nfds == 1);
 		read_str(m->u.recycle.name, sizeof(m->u.recycle.name));

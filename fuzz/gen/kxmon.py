@@ -71,6 +71,7 @@ SEEDS = {
     "bad-self-resp-own-parent": (INFLIGHT, chan(46, 12, struct.pack("<QQ", 3, 3))),
     "bad-self-resp-no-request": (0, chan(46, 12, struct.pack("<QQ", 3, 1))),
     "bad-posix-enosys-wrong-way": (0, chan(65, 0, struct.pack("<II", 57, 0))),
+    "jail-ready": (INFLIGHT, chan(60, 1, b"")),
     # invalid ones
     "bad-link-resp-no-request": (1, chan(3, 5, link(1, b"libkvmath.so"))),
     "bad-link-resp-other-lib": (1 | INFLIGHT | NAMED, chan(3, 5, link(1, b"libother.so"))),
@@ -86,6 +87,8 @@ SEEDS = {
     "bad-recycle-args-len": (1, chan(32, 0, recycle(b"kvcount", (b"a",), args_len=ARGS_MAX + 1))),
     "bad-recycle-console-fds": (1, chan(31, 0, b"")),
     "bad-hello-wrong-way": (0, chan(1, 0, struct.pack("<II", 1, 42))),
+    "bad-jail-ready-no-request": (0, chan(60, 1, b"")),
+    "bad-jail-ready-fd": (1 | INFLIGHT, chan(60, 1, b"")),
     "bad-short": (0, b"\3\0\0\0"),
     # network (docs/network.md): NET_ATTACH with the TAP and rules, or "none"
     "net-attach": (2, chan(50, 1, field(b"net0", 16) + bytes([2, 0x6b, 0x78, 0, 0, 1, 0, 0]))),

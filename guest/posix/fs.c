@@ -27,6 +27,8 @@ static long node_at(long dirfd, const char *path, int flags, struct tmpfs_node *
 {
 	*f = NULL;
 	if ((flags & AT_EMPTY_PATH) && path[0] == '\0') {
+		if (dirfd == AT_FDCWD && hostfs_cwd_mount >= 0)
+			return tmpfs_resolve(AT_FDCWD, ".", w); /* KX_HOSTPATH: the host cwd */
 		if (dirfd == AT_FDCWD) {
 			*n = tmpfs_cwd;
 			return 0;
@@ -386,78 +388,15 @@ KX_SYS(truncate)
 	return rc;
 }
 
-/* The cwd becomes directory n (and, at a host mount's point, host below
- * the mount's root: already normalised). */
-static void set_cwd(struct tmpfs_node *n, const char *host)
+static void set_cwd(struct tmpfs_node *n)
 {
 	struct tmpfs_node *old = tmpfs_cwd;
 
 	n->opens++;
 	tmpfs_cwd = n;
-	strcpy(tmpfs_cwd_host, n->hostmnt ? host : "");
+	hostfs_cwd_mount = -1; /* back in tmpfs */
 	old->opens--;
 	tmpfs_maybe_free(old);
-}
-
-/* rest (below a host mount's root) without "", "." and ".." components, in
- * out[PATH_MAX]; a ".." above the root is EXDEV.  Lexical: a host symlink
- * followed by ".." is undone as a name (the cwd is kept as a path). */
-static long host_normalise(const char *rest, char *out)
-{
-	size_t len = 0;
-
-	for (const char *p = rest; *p;) {
-		const char *start;
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		start = p;
-		while (*p && *p != '/')
-			p++;
-		n = (size_t)(p - start);
-		if (n == 0 || (n == 1 && start[0] == '.'))
-			continue;
-		if (n == 2 && start[0] == '.' && start[1] == '.') {
-			if (len == 0)
-				return -EXDEV; /* out of the mount's root, as the monitor says */
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--; /* the '/' before the dropped component */
-			continue;
-		}
-		if (len + (len > 0) + n >= PATH_MAX)
-			return -ENAMETOOLONG;
-		if (len > 0)
-			out[len++] = '/';
-		memcpy(out + len, start, n);
-		len += n;
-	}
-	out[len] = '\0';
-	return 0;
-}
-
-/* chdir into host mount `mount`, to directory rest below its root. */
-static long chdir_host(int mount, const char *rest)
-{
-	struct tmpfs_node *point = hostfs_mount_node(mount);
-	struct tmpfs_where w = {.host = mount};
-	char norm[PATH_MAX];
-	struct stat st;
-	long rc;
-
-	if (!point)
-		return -ENOENT;
-	if ((rc = host_normalise(rest, norm)) != 0)
-		return rc;
-	strcpy(w.rest, norm);
-	if ((rc = hostfs_stat(&w, 0, &st)) != 0)
-		return rc;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	set_cwd(point, norm);
-	return 0;
 }
 
 KX_SYS(chdir)
@@ -467,26 +406,28 @@ KX_SYS(chdir)
 	long rc = tmpfs_lookup_at(AT_FDCWD, (const char *)a[0], &n, &w);
 
 	if (rc == KX_HOSTPATH)
-		return chdir_host(w.host, w.rest);
+		return hostfs_chdir(&w);
 	if (rc != 0)
 		return rc;
 	if (!S_ISDIR(n->mode))
 		return -ENOTDIR;
-	set_cwd(n, "");
+	set_cwd(n);
 	return 0;
 }
 
 KX_SYS(fchdir)
 {
+	void *d;
 	const char *hpath;
 	int hmount;
-	void *d;
 	long rc;
 
 	if (hostfs_fd_dir(a[0], &hmount, &hpath) == 0)
-		return chdir_host(hmount, hpath);
-	if ((rc = kx_tmpfs_fd_dir(a[0], &d)) == 0)
-		set_cwd(d, "");
+		return hostfs_chdir_to(hmount, hpath);
+	rc = kx_tmpfs_fd_dir(a[0], &d);
+
+	if (rc == 0)
+		set_cwd(d);
 	return rc;
 }
 
@@ -499,18 +440,11 @@ KX_SYS(getcwd)
 	size_t at = sizeof(path);
 	struct tmpfs_node *d = tmpfs_cwd;
 
+	if (hostfs_cwd_mount >= 0)
+		return hostfs_getcwd(buf, size);
 	if (d->nlink == 0)
 		return -ENOENT; /* the cwd was removed */
 	path[--at] = '\0';
-	if (tmpfs_cwd_host[0]) { /* a directory below a host mount's root */
-		size_t len = strlen(tmpfs_cwd_host);
-
-		if (len + 1 > at)
-			return -ENAMETOOLONG;
-		at -= len;
-		memcpy(path + at, tmpfs_cwd_host, len);
-		path[--at] = '/';
-	}
 	while (d != tmpfs_root) {
 		struct tmpfs_node *up = d->parent;
 		struct tmpfs_entry *e;

@@ -17,10 +17,6 @@
  * getdents64 one hypercall each.  Paths given to *at calls relative to a
  * host directory fd continue below that directory.
  *
- * chdir and fchdir may enter a host directory: the cwd is then the mount's
- * point plus a path below the mount's root (tmpfs_cwd_host), and relative
- * paths go on from there (tmpfs.c).
- *
  * Not followed into host directories (EOPNOTSUPP): link, symlink,
  * readlink, chmod/chown/utimensat on paths, statfs, O_TMPFILE.  ".." out of
  * a mount's root is EXDEV (the monitor's answer), not the parent directory.
@@ -34,6 +30,12 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
+/* Where each mount is in the guest (for getcwd). */
+static char mount_at[KX_FS_MOUNTS_MAX][128];
+
+int hostfs_cwd_mount = -1;
+char hostfs_cwd_path[PATH_MAX];
+
 struct hostfs_obj {
 	uint32_t mount;
 	uint64_t handle;
@@ -41,7 +43,6 @@ struct hostfs_obj {
 };
 
 static const struct kx_file_ops file_ops, dir_ops;
-static struct tmpfs_node *mount_nodes[KX_FS_MOUNTS_MAX];
 
 static long fs_call(uint32_t nr, struct kx_hc_fs *c)
 {
@@ -69,10 +70,10 @@ void kx_hostfs_init(void)
 		if (rc != 0)
 			kx_panic("posix: host mount %u: error %ld", i, -rc);
 		n = tmpfs_mount_point(guest, strlen(guest), 0755);
-		if (!n)
+		if (!n || strlen(guest) >= sizeof(mount_at[i]))
 			kx_panic("posix: cannot mount a host directory at %s", guest);
+		memcpy(mount_at[i], guest, strlen(guest) + 1);
 		n->hostmnt = (unsigned short)(i + 1);
-		mount_nodes[i] = n;
 	}
 }
 
@@ -229,11 +230,6 @@ long hostfs_fd_dir(long fd, int *mount, const char **path)
 	return 0;
 }
 
-struct tmpfs_node *hostfs_mount_node(int mount)
-{
-	return mount >= 0 && (unsigned)mount < KX_FS_MOUNTS_MAX ? mount_nodes[mount] : NULL;
-}
-
 long hostfs_open(const struct tmpfs_where *w, int flags, mode_t mode)
 {
 	int acc = flags & O_ACCMODE;
@@ -339,4 +335,92 @@ long hostfs_truncate(const struct tmpfs_where *w, off_t len)
 	rc = f->ops == &file_ops ? h_truncate(f, len) : -EISDIR;
 	kx_fd_close(fd);
 	return rc;
+}
+
+/* ---- the cwd in a host directory ---- */
+
+/* path with "." and empty components dropped and "x/.." folded (the
+ * monitor has already resolved it beneath the mount: no ".." is left at
+ * the front); -ENAMETOOLONG. */
+static long normalise(const char *path, char *out, size_t size)
+{
+	size_t at = 0;
+	const char *p = path;
+
+	out[0] = '\0';
+	while (*p) {
+		const char *start;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - start);
+		if (n == 0 || (n == 1 && start[0] == '.'))
+			continue;
+		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			while (at > 0 && out[at - 1] != '/')
+				at--;
+			if (at > 0)
+				at--; /* the '/' before it */
+			out[at] = '\0';
+			continue;
+		}
+		if (at + (at > 0) + n + 1 > size)
+			return -ENAMETOOLONG;
+		if (at > 0)
+			out[at++] = '/';
+		memcpy(out + at, start, n);
+		at += n;
+		out[at] = '\0';
+	}
+	return 0;
+}
+
+long hostfs_chdir_to(int mount, const char *path)
+{
+	char norm[PATH_MAX];
+	struct tmpfs_where w;
+	struct stat st;
+	long rc;
+
+	if (strlen(path) >= sizeof(w.rest))
+		return -ENAMETOOLONG;
+	w.host = mount;
+	memcpy(w.rest, path, strlen(path) + 1);
+	if ((rc = hostfs_stat(&w, 0, &st)) != 0)
+		return rc; /* EXDEV for a path that leaves the mount */
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if ((rc = normalise(path, norm, sizeof(norm))) != 0)
+		return rc;
+	memcpy(hostfs_cwd_path, norm, strlen(norm) + 1);
+	hostfs_cwd_mount = mount;
+	return 0;
+}
+
+long hostfs_chdir(const struct tmpfs_where *w)
+{
+	return hostfs_chdir_to(w->host, w->rest);
+}
+
+long hostfs_getcwd(char *buf, size_t size)
+{
+	const char *at = mount_at[hostfs_cwd_mount];
+	size_t alen = strlen(at), plen = strlen(hostfs_cwd_path);
+	size_t len = alen + (plen ? 1 + plen : 0) + 1;
+
+	if (len > PATH_MAX)
+		return -ENAMETOOLONG;
+	if (size < len)
+		return -ERANGE;
+	memcpy(buf, at, alen);
+	if (plen) {
+		buf[alen] = '/';
+		memcpy(buf + alen + 1, hostfs_cwd_path, plen);
+	}
+	buf[len - 1] = '\0';
+	return (long)len;
 }

@@ -127,6 +127,10 @@ void kx_yield(void);
  * preemption in between; leaving, the thread yields if a tick came. */
 void kx_runtime_enter(void);
 void kx_runtime_leave(void);
+/* Around a signal handler: out of the layer (returns the depth to give
+ * back), and back in. */
+uint32_t kx_runtime_suspend(void);
+void kx_runtime_resume(uint32_t depth);
 /* The calling thread's id (the main thread's is the pid). */
 long kx_thread_tid(void);
 /* The FS base of the calling thread changed (arch_prctl). */

@@ -67,6 +67,8 @@ static void run_handler(int sig, struct kx_sigstate *st)
 {
 	struct ksigaction act = actions[sig];
 	uint64_t saved = st->blocked;
+	uint32_t depth; /* the handler is the program's code: preemptible, and it
+			 * may siglongjmp out of the layer for good */
 
 	if (act.flags & SA_RESETHAND)
 		actions[sig].handler = SIG_DFL;
@@ -84,11 +86,15 @@ static void run_handler(int sig, struct kx_sigstate *st)
 		si.si_uid = KX_UID;
 		memcpy(&uc.uc_sigmask, &saved, sizeof(saved));
 		uc.uc_stack = altstack;
+		depth = kx_runtime_suspend();
 		((void (*)(int, siginfo_t *, void *))(void (*)(void))act.handler)(sig, &si, &uc);
+		kx_runtime_resume(depth);
 		memcpy(&st->blocked, &uc.uc_sigmask, sizeof(st->blocked)); /* as sigreturn */
 		st->blocked &= ~unblockable;
 	} else {
+		depth = kx_runtime_suspend();
 		act.handler(sig);
+		kx_runtime_resume(depth);
 		st->blocked = saved;
 	}
 }

@@ -286,6 +286,19 @@ void kx_threads_forked(void)
 	unmap_later.base = NULL;
 }
 
+uint32_t kx_runtime_suspend(void)
+{
+	uint32_t depth = parea.busy;
+
+	parea.busy = 0;
+	return depth;
+}
+
+void kx_runtime_resume(uint32_t depth)
+{
+	parea.busy = depth;
+}
+
 long kx_posix_preemptions(void)
 {
 	return (long)parea.ticks;

@@ -20,7 +20,6 @@
 #include "guest/posix/tmpfs.h"
 
 struct tmpfs_node *tmpfs_root, *tmpfs_cwd;
-char tmpfs_cwd_host[PATH_MAX];
 mode_t tmpfs_umask = 022;
 static ino_t next_ino = 1;
 
@@ -235,9 +234,8 @@ long tmpfs_resolve(long dirfd, const char *path, struct tmpfs_where *w)
 	if (*p == '/') {
 		cur = tmpfs_root;
 	} else if (dirfd == AT_FDCWD) {
-		/* A cwd in a host directory: the path goes on below it there. */
-		if (tmpfs_cwd->hostmnt)
-			return to_host(w, tmpfs_cwd->hostmnt - 1, tmpfs_cwd_host, path);
+		if (hostfs_cwd_mount >= 0)
+			return to_host(w, hostfs_cwd_mount, hostfs_cwd_path, path);
 		cur = tmpfs_cwd;
 	} else {
 		void *d;

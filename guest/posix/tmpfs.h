@@ -55,9 +55,6 @@ struct tmpfs_where {
 };
 
 extern struct tmpfs_node *tmpfs_root, *tmpfs_cwd;
-/* When tmpfs_cwd is a host mount's point (hostmnt): the cwd is this
- * directory below the mount's root, normalised ("" is the root). */
-extern char tmpfs_cwd_host[PATH_MAX];
 extern mode_t tmpfs_umask;
 
 /* 0, -errno, or KX_HOSTPATH (w->host, w->rest): the path enters a host mount. */
@@ -116,8 +113,15 @@ long hostfs_rename(const struct tmpfs_where *from, const struct tmpfs_where *to,
 long hostfs_truncate(const struct tmpfs_where *w, off_t len);
 /* The host directory fd names: its mount and path (0), or -ENOTDIR. */
 long hostfs_fd_dir(long fd, int *mount, const char **path);
-/* The tmpfs node host mount `mount` is mounted on (NULL: no such mount). */
-struct tmpfs_node *hostfs_mount_node(int mount);
+/* The cwd when it is in a host directory (mount >= 0; path relative to the
+ * mount, normalised); tmpfs_cwd is the cwd otherwise. */
+extern int hostfs_cwd_mount;
+extern char hostfs_cwd_path[PATH_MAX];
+/* chdir into w (a host directory), fchdir to (mount, path): 0 or -errno. */
+long hostfs_chdir(const struct tmpfs_where *w);
+long hostfs_chdir_to(int mount, const char *path);
+/* getcwd when the cwd is a host directory: the length with its NUL. */
+long hostfs_getcwd(char *buf, size_t size);
 #define TOUCH_M 1 /* contents changed: mtime and ctime */
 #define TOUCH_C 2 /* attributes changed: ctime */
 

@@ -30,7 +30,8 @@
  *          point and answers LINK_DONE.
  *   fork   guest kx_fork: kxmon -> FORK_REQ, kxd: gate_fork with the
  *          family's counts -> FORK_RESP (+ the child's channel end on
- *          ALLOW); kxmon forks, the child says HELLO on its own channel.
+ *          ALLOW); kxmon forks, the child says HELLO on its own channel
+ *          and waits for JAIL_READY (its own cgroup, docs/jail.md).
  *   wait   guest kx_wait(id): kxmon -> WAIT_REQ, kxd -> WAIT_RESP once
  *          that child (of the pVM on this channel) has ended.
  *   recycle  a pooled kxmon (--pool) -> RECYCLE_READY once its placeholder
@@ -124,6 +125,10 @@ enum kxmon_msg_type {
 	KXMON_MSG_SELF_RESP = 46,    /* kxd -> kxmon: same seq; u.self */
 	KXMON_MSG_POSIX_ENOSYS = 65, /* kxmon -> kxd: u.enosys; no answer */
 	/* end posix-mon */
+	/* The jail (60..64; docs/jail.md): a forked kxmon's HELLO carries a
+	 * seq and waits for JAIL_READY (same seq) before its guest runs on:
+	 * kxd has moved it into its own cgroup. */
+	KXMON_MSG_JAIL_READY = 60,      /* kxd -> a forked kxmon: no body */
 };
 
 #define KXMON_RECYCLE_ARGS_MAX 512 /* argv strings of a recycled app, NULs included */

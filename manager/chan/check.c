@@ -322,12 +322,15 @@ int chan_check_from_kxd(const void *buf, size_t len, int nfds, uint64_t expect_s
 	case KXMON_MSG_FORK_RESP:
 	case KXMON_MSG_KILL_RESP:
 	case KXMON_MSG_WAIT_RESP:
+	case KXMON_MSG_JAIL_READY:
 		/* An answer: to the request in flight, and of its kind (the caller) */
 		if (expect_seq == 0 || m.seq != expect_seq)
 			return kx_bad_msg(why, whylen, "%s",
 					  m.type == KXMON_MSG_LINK_RESP
 						  ? "LINK_RESP with a seq that no LINK_REQ has"
 						  : "an answer with a seq that no request has");
+		if (m.type == KXMON_MSG_JAIL_READY)
+			return nfds == 0 ? 0 : kx_bad_msg(why, whylen, "JAIL_READY with fds");
 		return m.type == KXMON_MSG_LINK_RESP ? check_link(&m, nfds, name, why, whylen)
 						     : check_proc(&m, nfds, why, whylen);
 	default:

@@ -520,7 +520,7 @@ int hv_run(struct hv_pvm *p, struct hv_end *end, struct kx_error *err)
 		return kx_err(err, -EINVAL, "no image loaded");
 	p->ran = true;
 	for (;;) {
-		memset(&x, 0, sizeof(x));
+		x.block_buf = NULL; /* only a backend with a block in hand sets it */
 		rc = p->be->run(p->vm, &x, err);
 		if (rc != 0)
 			return rc;

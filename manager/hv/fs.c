@@ -26,10 +26,12 @@
  * O_NOCTTY | O_NONBLOCK | O_CLOEXEC, so no open can block or take a tty.
  *
  * Host system calls this file makes (for the jail's seccomp allowlist):
- *   openat2, openat (O_PATH re-opens via openat2 only), close, fstat,
- *   newfstatat (fstatat AT_EMPTY_PATH), pread64, pwrite64, lseek,
- *   getdents64, mkdirat, unlinkat, renameat2, ftruncate, fsync, fdatasync,
- *   fcntl (F_DUPFD_CLOEXEC).
+ *   openat2 (every open: RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), close,
+ *   fstat / newfstatat (fstatat, also AT_EMPTY_PATH on O_PATH fds),
+ *   pread64, pwrite64, lseek, getdents64 (also through fdopendir/readdir
+ *   when the cap is counted at boot, with fcntl F_GETFL), mkdirat,
+ *   unlinkat, renameat2, ftruncate, fsync, fdatasync; and the channel's
+ *   recvmsg for the directory fds kxd passes (kxmon/client.c).
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -20,9 +20,16 @@ kxhv_SRCS += manager/hv/skeleton/skeleton.c
 # Xen: serve.c (the kx ring as hypercall exits) needs no Xen library; xen.c
 # builds and runs PV domains through libxen-dev's libraries, which every
 # program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
-kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/reaper.c manager/hv/xen/serve.c \
+kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/pages.c manager/hv/xen/reaper.c \
+	manager/hv/xen/serve.c \
 	guest/xen/ring.c
 kxhv_LIB_LDLIBS := -lxenctrl -lxencall -lxenforeignmemory -lxenevtchn -lxentoollog
+
+# The Xen backend's serving end with the core behind it, a hostile ring page
+# (seeds: fuzz/gen/xenserve.py).
+FUZZERS += fuzz_xenserve
+fuzz_xenserve_SRCS := fuzz/fuzz_xenserve.c tests/hv/hv_fake.c
+fuzz_xenserve_LIBS := kxhv kxchan kxelf
 
 FUZZERS += fuzz_hcall
 fuzz_hcall_SRCS := fuzz/fuzz_hcall.c tests/hv/hv_fake.c

@@ -118,9 +118,11 @@ static const struct row rows[] = {
 	{SYS_rt_sigaction, T_VCPU, ARGS_ANY}, /* glibc's first pthread_create */
 	{SYS_sched_yield, T_VCPU, ARGS_ANY},  /* the network thread between polls */
 #if JAIL_SANITIZED
-	/* make SANITIZE=1 builds only: the ASan allocator gives pages back;
-	 * its runtime takes down its signal stack at exit. */
+	/* make SANITIZE=1 builds only: the runtime takes down its signal stack
+	 * at exit, and registers a new thread (the network thread) by its tid. */
 	{SYS_sigaltstack, T_VCPU, ARGS_ANY},
+	{SYS_gettid, T_VCPU, ARGS_ANY},
+	{SYS_sched_getaffinity, T_VCPU, ARGS_ANY},
 #endif
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))

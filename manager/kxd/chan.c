@@ -235,6 +235,7 @@ static void posix_enosys(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ms
 static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 {
 	struct kxd_pvm *parent;
+	struct kxmon_msg ready;
 	char why[KXMON_TEXT_MAX];
 
 	if (p->state != KXD_PVM_STARTING) {
@@ -256,6 +257,14 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		if (kxd_jail_child(d, p, why, sizeof(why)) != 0) {
 			p->state = KXD_PVM_RUNNING;
 			kxd_pvm_end(d, p, why);
+			return;
+		}
+		memset(&ready, 0, sizeof(ready)); /* its guest may run on */
+		ready.type = KXMON_MSG_JAIL_READY;
+		ready.size = sizeof(ready);
+		ready.seq = in->seq;
+		if (kxd_send(p->chan, &ready, sizeof(ready), NULL, 0) != 0) {
+			malformed(d, p, "cannot answer on the channel");
 			return;
 		}
 	}

@@ -130,14 +130,19 @@ bad:
 
 /* The first message on a channel: this process's pid (kxd learns a forked
  * child's pid from it). */
+static void hello_msg(struct kxmon_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = KXMON_MSG_HELLO;
+	m->u.hello.chan_version = KXMON_CHAN_VERSION;
+	m->u.hello.pid = (uint32_t)getpid();
+}
+
 static int send_hello(struct kxmon_client *c)
 {
 	struct kxmon_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.type = KXMON_MSG_HELLO;
-	m.u.hello.chan_version = KXMON_CHAN_VERSION;
-	m.u.hello.pid = (uint32_t)getpid();
+	hello_msg(&m);
 	return send_msg(c, &m);
 }
 
@@ -284,7 +289,8 @@ static uint64_t mgr_seq(void *ctx)
 static int mgr_child(void *ctx, int chan)
 {
 	struct kxmon_client *c = ctx;
-	int fl;
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, fl;
 
 	close(c->fd);
 	c->fd = chan;
@@ -301,7 +307,10 @@ static int mgr_child(void *ctx, int chan)
 		broken(c, "cannot watch the new channel", errno);
 		return -EPIPE;
 	}
-	return send_hello(c);
+	/* A forked child: its guest runs on only once kxd has moved it into
+	 * its own cgroup (JAIL_READY, docs/jail.md). */
+	hello_msg(&m);
+	return mgr_call(c, &m, KXMON_MSG_JAIL_READY, fds, &nfds);
 }
 
 /* The client's console becomes this process's stdout and stderr. */

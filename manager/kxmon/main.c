@@ -337,8 +337,16 @@ static int enter_jail(const struct options *opt, const struct hv_backend *be,
 	char name[JAIL_CGROUP_NAME_MAX];
 	uint32_t id = opt->jail_id;
 	struct jail_config cfg;
+	const unsigned long *ioctls;
+	size_t nioctls;
 	int rc;
 
+	ioctls = hv_backend_ioctls(be, &nioctls);
+	if (nioctls == 0) /* no allowlist: a jail would kill its first ioctl */
+		return kx_err(err, -EOPNOTSUPP,
+			      "the %s backend has no jail profile yet (docs/jail.md): run it with "
+			      "--no-jail, knowing the monitor is then not confined",
+			      hv_backend_name(be));
 	if (id == 0)
 		id = JAIL_IDS_DEFAULT_LO +
 		     (uint32_t)getpid() % (JAIL_IDS_DEFAULT_HI - JAIL_IDS_DEFAULT_LO + 1);
@@ -353,8 +361,9 @@ static int enter_jail(const struct options *opt, const struct hv_backend *be,
 		.limits = {.memory = opt->mem_size + JAIL_MEMORY_OVERHEAD,
 			   .cpu_milli = opt->cpu_milli,
 			   .pids = opt->pids ? opt->pids : JAIL_PIDS_DEFAULT},
+		.ioctls = ioctls,
+		.nioctls = nioctls,
 	};
-	cfg.ioctls = hv_backend_ioctls(be, &cfg.nioctls);
 	rc = jail_enter(&cfg, err);
 	if (rc == -EPERM || rc == -EACCES)
 		kx_err_wrap(err, rc, "kxmon must be root to jail itself (--no-jail: debugging only)");

@@ -134,7 +134,7 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 }
 
 @test "conformance: alarm/setitimer (pause, nanosleep, a spinning loop, blocked SIGALRM)" {
-	conform alarms 15
+	conform alarms 17
 }
 
 @test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {

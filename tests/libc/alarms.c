@@ -2,7 +2,10 @@
  * a program that waits in pause() or nanosleep, one that blocks it for a
  * while, and one that only spins (no system call: in a pVM the monitor's
  * ticks bring the signal, as the timer interrupt does on Linux). */
+#include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -14,6 +17,22 @@ static void on_alarm(int sig)
 {
 	(void)sig;
 	fired++;
+}
+
+static sigjmp_buf out;
+static atomic_int flag;
+
+static void jump_out(int sig)
+{
+	(void)sig;
+	siglongjmp(out, 1);
+}
+
+static void *set_flag(void *arg)
+{
+	(void)arg;
+	atomic_store(&flag, 1);
+	return NULL;
 }
 
 static struct itimerval ms(long first, long every)
@@ -98,5 +117,25 @@ int main(int argc, char **argv)
 		      "sigtimedwait: the alarm, taken without its handler");
 	}
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
+
+	/* A handler may siglongjmp out of an endless loop (a timeout)... */
+	sa.sa_handler = jump_out;
+	sigaction(SIGALRM, &sa, NULL);
+	it = ms(30, 0);
+	if (sigsetjmp(out, 1) == 0) {
+		setitimer(ITIMER_REAL, &it, NULL);
+		for (;;) /* only the alarm ends this */
+			;
+	}
+	check(1, "siglongjmp out of a SIGALRM handler ends a spinning loop");
+	/* ... and afterwards threads are still preempted. */
+	{
+		pthread_t t;
+
+		pthread_create(&t, NULL, set_flag, NULL);
+		while (!atomic_load(&flag))
+			;
+		check(pthread_join(t, NULL) == 0, "after it, a spinning main still lets a thread run");
+	}
 	return summary();
 }

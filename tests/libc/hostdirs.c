@@ -59,6 +59,25 @@ int main(void)
 	if (f)
 		fclose(f);
 
+	/* the cwd in a host directory */
+	CHECK_OK(chdir("/data/sub"), "chdir into a host directory");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/data/sub") == 0, "getcwd there");
+	fd = open("moved.txt", O_RDONLY);
+	check(fd >= 0 && read(fd, buf, sizeof(buf)) == 4, "a relative open from it");
+	close(fd);
+	check(stat(".", &st) == 0 && S_ISDIR(st.st_mode), "stat(\".\")");
+	CHECK_OK(chdir(".."), "chdir .. to the mount's root");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/data") == 0, "getcwd: /data");
+	CHECK_ERR(chdir(".."), EXDEV, "chdir .. above the mount's root");
+	CHECK_ERR(chdir("sub/moved.txt"), ENOTDIR, "chdir to a file");
+	fd = open("/data/sub", O_RDONLY | O_DIRECTORY);
+	CHECK_OK(chdir("/tmp"), "chdir back to tmpfs");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/tmp") == 0, "getcwd: /tmp");
+	CHECK_OK(fchdir(fd), "fchdir to a host directory fd");
+	check(getcwd(buf, sizeof(buf)) && strcmp(buf, "/data/sub") == 0, "getcwd after fchdir");
+	close(fd);
+	CHECK_OK(chdir("/"), "chdir /");
+
 	/* escapes */
 	CHECK_ERR(open("/data/../../../../etc/passwd", O_RDONLY), EXDEV, ".. out of the mount");
 	CHECK_ERR(open("/data/etc/passwd", O_RDONLY), EXDEV, "a symlink to /etc");

@@ -44,45 +44,10 @@
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 
-#include "manager/hv/xen/xen.h"
+#include "manager/hv/xen/domain.h"
 
-#define PTE_P	(1ull << 0)
-#define PTE_RW	(1ull << 1)
-#define PTE_U	(1ull << 2)
-#define PTE_A	(1ull << 5)
-#define PTE_D	(1ull << 6)
-#define PTE_NX	(1ull << 63)
-#define PTE_DIR (PTE_P | PTE_RW | PTE_U | PTE_A) /* upper levels: the leaves decide */
-
-#define PFN_L3	    (XEN_PFN_L4 + 1)
-#define PFN_L2	    (XEN_PFN_L4 + 2)
-#define PFN_L1	    (XEN_PFN_L4 + 3)
 #define POPULATE_BATCH 4096u
 
-struct hv_vm {
-	xc_interface *xch;
-	xencall_handle *xcall; /* mmu_update on the domain's page tables after boot */
-	xenforeignmemory_handle *fmem;
-	xenevtchn_handle *xce;
-	uint32_t domid;
-	bool have_domain;
-	uint64_t mem_size, npages;
-	xen_pfn_t *p2m;	  /* pfn -> machine frame */
-	uint8_t *host;	  /* mem_size bytes: anonymous below the monitor end, then the frames */
-	void *frames;	  /* the foreign mapping inside host */
-	uint64_t *l1;	  /* the leaf entry of every pfn (after boot: as last written) */
-	bool nx;	  /* the guest's CPUID view has NX: no-execute leaves */
-	bool booted;
-	struct kx_ring_page *ring;
-	volatile struct kx_ring_boot *bootpg; /* flush_seq */
-	bool dirty; /* leaves changed since the guest last flushed */
-	evtchn_port_t local;
-	struct xen_serve serve;
-	struct xen_reaper reaper;
-	int wake[2]; /* kick, pause, resume -> the run loop */
-	volatile sig_atomic_t kick_req, pause_req;
-	bool paused; /* by the loop (kick, pause), or not yet unpaused since boot */
-};
 
 static int unsupported(struct kx_error *err, const char *what, const char *why)
 {
@@ -150,20 +115,6 @@ static void *map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot)
 		p = NULL;
 	}
 	return p;
-}
-
-static uint64_t leaf(const struct hv_vm *vm, xen_pfn_t mfn, unsigned prot)
-{
-	uint64_t e;
-
-	if (prot == 0)
-		return 0;
-	e = (uint64_t)mfn << 12 | PTE_P | PTE_U | PTE_A;
-	if (prot & HV_PROT_WRITE)
-		e |= PTE_RW | PTE_D;
-	if (!(prot & HV_PROT_EXEC) && vm->nx)
-		e |= PTE_NX;
-	return e;
 }
 
 static void xen_destroy(struct hv_vm *vm);
@@ -287,10 +238,10 @@ static int setup_transport(struct hv_vm *vm, struct kx_error *err)
 		.ring = XEN_PFN_RING * XEN_PAGE,
 		.shared_info = XEN_VA_SHARED_INFO,
 	};
-	vm->l1[XEN_PFN_BOOT] = leaf(vm, vm->p2m[XEN_PFN_BOOT], HV_PROT_READ);
-	vm->l1[XEN_PFN_RING] = leaf(vm, vm->p2m[XEN_PFN_RING], HV_PROT_READ | HV_PROT_WRITE);
+	vm->l1[XEN_PFN_BOOT] = xen_leaf(vm, vm->p2m[XEN_PFN_BOOT], HV_PROT_READ);
+	vm->l1[XEN_PFN_RING] = xen_leaf(vm, vm->p2m[XEN_PFN_RING], HV_PROT_READ | HV_PROT_WRITE);
 	vm->l1[XEN_VA_SHARED_INFO / XEN_PAGE] =
-		leaf(vm, info.shared_info_frame, HV_PROT_READ | HV_PROT_WRITE);
+		xen_leaf(vm, info.shared_info_frame, HV_PROT_READ | HV_PROT_WRITE);
 out:
 	if (si != NULL)
 		xenforeignmemory_unmap(vm->fmem, si, 1);
@@ -363,52 +314,10 @@ out:
 
 /* ---- rights ------------------------------------------------------------------------ */
 
-#define MMU_BATCH 512u
-
-/*
- * The leaves of [gpa, gpa + size) to leaf(prot).  Before boot only the
- * backend's copy; after boot also the domain's L1 tables, which the guest
- * owns: dom0 writes them through mmu_update naming the domain as the owner
- * of both the page tables and the pages (Xen checks each entry), and the
- * guest flushes its TLB after its next kx call (flush, flush_seq).
- */
-static int set_leaves(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
-		      struct kx_error *err)
-{
-	struct mmu_update *req = NULL;
-	uint64_t first = gpa / XEN_PAGE, n = size / XEN_PAGE;
-	int rc = 0;
-
-	for (uint64_t i = first; i < first + n; i++)
-		vm->l1[i] = leaf(vm, vm->p2m[i], prot);
-	if (!vm->booted || n == 0)
-		return 0;
-	req = xencall_alloc_buffer(vm->xcall, MMU_BATCH * sizeof(*req));
-	if (req == NULL)
-		return kx_err(err, -ENOMEM, "out of hypercall memory");
-	for (uint64_t i = first; i < first + n && rc == 0;) {
-		unsigned k = 0;
-
-		for (; k < MMU_BATCH && i < first + n; k++, i++) {
-			req[k].ptr = ((uint64_t)vm->p2m[PFN_L1 + i / 512] << 12) + (i % 512) * 8 +
-				     MMU_NORMAL_PT_UPDATE;
-			req[k].val = vm->l1[i];
-		}
-		/* foreigndom: (page-table owner + 1) << 16 | page owner */
-		if (xencall4(vm->xcall, __HYPERVISOR_mmu_update, (uint64_t)(uintptr_t)req, k, 0,
-			     ((uint64_t)(vm->domid + 1) << 16) | vm->domid) != 0)
-			rc = kx_err(err, -errno, "d%u: Xen refused a page-table update: %s",
-				    vm->domid, strerror(errno));
-	}
-	xencall_free_buffer(vm->xcall, req);
-	vm->dirty = true;
-	return rc;
-}
-
 static int xen_protect(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
 		       struct kx_error *err)
 {
-	return set_leaves(vm, gpa, size, prot, err);
+	return xen_set_leaves(vm, gpa, size, prot, err);
 }
 
 /*
@@ -437,12 +346,12 @@ static int xen_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, u
 				      n < 0 ? strerror(errno) : "it is shorter than the range");
 		done += (uint64_t)n;
 	}
-	return set_leaves(vm, gpa, size, prot, err);
+	return xen_set_leaves(vm, gpa, size, prot, err);
 }
 
 static int xen_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
 {
-	int rc = set_leaves(vm, gpa, size, 0, err);
+	int rc = xen_set_leaves(vm, gpa, size, 0, err);
 
 	if (rc == 0)
 		memset(vm->host + gpa, 0, size);
@@ -461,45 +370,6 @@ static int xen_flush(struct hv_vm *vm, struct kx_error *err)
 
 /* ---- boot ---------------------------------------------------------------------------- */
 
-/* The page tables into the backend's frames, then pinned (Xen checks them). */
-static int write_page_tables(struct hv_vm *vm, struct kx_error *err)
-{
-	uint64_t nl1 = (vm->npages + 511) / 512, nframes = 3 + nl1;
-	xen_pfn_t mfns[3 + 512];
-	int errs[3 + 512];
-	uint64_t *t;
-	struct mmuext_op pin = {.cmd = MMUEXT_PIN_L4_TABLE};
-
-	if (PFN_L1 + nl1 > XEN_PFN_BOOT || nl1 > 512)
-		return kx_err(err, -E2BIG, "xen: too much memory for the page-table frames");
-	for (uint64_t i = 0; i < nframes; i++)
-		mfns[i] = vm->p2m[XEN_PFN_L4 + i];
-	t = xenforeignmemory_map(vm->fmem, vm->domid, PROT_READ | PROT_WRITE, nframes, mfns,
-				 errs);
-	if (t == NULL)
-		return kx_err(err, -errno, "d%u: cannot map its page-table frames: %s", vm->domid,
-			      strerror(errno));
-	for (uint64_t i = 0; i < nframes; i++)
-		if (errs[i] != 0) {
-			xenforeignmemory_unmap(vm->fmem, t, nframes);
-			return kx_err(err, errs[i], "d%u: cannot map a page-table frame",
-				      vm->domid);
-		}
-	memset(t, 0, nframes * XEN_PAGE);
-	t[0] = (uint64_t)vm->p2m[PFN_L3] << 12 | PTE_DIR;		 /* L4[0] */
-	t[512] = (uint64_t)vm->p2m[PFN_L2] << 12 | PTE_DIR;		 /* L3[0] */
-	for (uint64_t i = 0; i < nl1; i++)				 /* L2[i] */
-		t[1024 + i] = (uint64_t)vm->p2m[PFN_L1 + i] << 12 | PTE_DIR;
-	memcpy(t + 1536, vm->l1, vm->npages * sizeof(uint64_t)); /* the L1s */
-	/* No writable mapping of a page table may exist when Xen validates it. */
-	xenforeignmemory_unmap(vm->fmem, t, nframes);
-	pin.arg1.mfn = vm->p2m[XEN_PFN_L4];
-	if (xc_mmuext_op(vm->xch, &pin, 1, vm->domid) != 0)
-		return kx_err(err, -errno, "d%u: Xen refused its page tables: %s", vm->domid,
-			      strerror(errno));
-	return 0;
-}
-
 static int xen_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg,
 		    struct kx_error *err)
 {
@@ -508,7 +378,7 @@ static int xen_boot(struct hv_vm *vm, uint64_t entry, uint64_t rsp, uint64_t arg
 
 	if (vm->booted)
 		return kx_err(err, -EBUSY, "xen: already booted");
-	rc = write_page_tables(vm, err);
+	rc = xen_write_page_tables(vm, err);
 	if (rc != 0)
 		return rc;
 	memset(&ctx, 0, sizeof(ctx));

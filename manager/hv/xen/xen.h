@@ -2,7 +2,8 @@
  * xen.h — private to the Xen backend (manager/hv/xen/): the monitor's end
  * of the kx ring as the core's hypercall exits (serve.c, no Xen library:
  * unit-tested and fuzzed on any host), and the domain's layout in the
- * backend's region below the core's monitor end (domain.c).
+ * backend's region below the core's monitor end (xen.c, pages.c; the
+ * domain's state is domain.h's).
  *
  * A pVM is a 64-bit PV domain whose pseudo-physical frame N is guest
  * address N * 4096, exactly the core's guest-physical layout: the backend

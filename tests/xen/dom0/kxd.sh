@@ -16,7 +16,7 @@ has() { grep -F -q -- "$2" "$1"; }
 show() { echo "----- stdout"; cat "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
 
 mkdir -p /tmp/kxd
-if kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen \
+if kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
 	--libdir $FX/lib > /tmp/kxd.log 2>&1; then
 	ok "kxd --backend xen: started"
 else
@@ -119,7 +119,7 @@ ctl stop
 [ "$RC" = 0 ] && ok "kxd xen: stop" || { not_ok "kxd xen: stop: $RC"; show; }
 
 # the same library unsigned: the link is refused, the pVM never runs, audited
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen \
+kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
 	--libdir $FX/badlib > /tmp/kxd.log 2>&1 || not_ok "kxd xen: restart: $(cat /tmp/kxd.log)"
 ctl run $FX/linkt.kxe calls 5
 if [ "$RC" = 125 ] && has "$ERR" "link of libkvmath.so into pVM 1 (xlinkt) denied: signature unsigned" &&
@@ -144,7 +144,7 @@ ctl stop
 # online update: libupd 1.16 -> 1.18 under a running updt (its state checked
 # every round), the new text mapped and the rights changed in the running
 # domain; a fresh kxd, so updt is pVM 1
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen \
+kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
 	--libdir $FX/lib > /tmp/kxd.log 2>&1 || not_ok "kxd xen: restart: $(cat /tmp/kxd.log)"
 kxctl run --socket $SOCK $FX/updt.kxe until 118 > /tmp/updt.out 2>&1 &
 run_pid=$!

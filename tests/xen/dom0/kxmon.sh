@@ -4,7 +4,9 @@
 # over the kx ring.  Images in /kx/guest/, kxmon in /kx/bin/.
 . /kx/dom0/lib.sh
 G=/kx/guest
-KXMON=/kx/bin/kxmon
+# The Xen backend has no jail profile yet (docs/jail.md): kxmon refuses to
+# run it jailed, so these tests say --no-jail.
+KXMON="/kx/bin/kxmon --no-jail"
 
 domains() { xl list 2>/dev/null | tail -n +2 | wc -l; }
 
