@@ -146,8 +146,9 @@ info_field() {
 	[ "$status" -ne 0 ] && [[ "$output" == *"refused"* ]] || explain "redis-cli cannot reach it"
 	in_ns_peer 6379
 	[ "$output" = "refused" ] || explain "6379: nothing listens"
-	# (the monitor reports its counters at most once a second)
-	wait_for test "$(port_drops)" -ge 2 || { ctl list; explain "both SYNs to 6380 counted"; }
+	# The first drop is reported at once; later counts ride on the
+	# monitor's next report, which an idle pVM may not make soon.
+	wait_for test "$(port_drops)" -ge 1 || { ctl list; explain "the SYNs to 6380 counted"; }
 	ctl audit
 	grep -q "DENY .*the monitor dropped port: in tcp 10.77.14.1:[0-9]* -> $ADDR:6380" <<<"$output" ||
 		explain "the first drop is audited"
