@@ -248,5 +248,45 @@ part_recycle() {
 }
 part_recycle
 
+# An ordinary C program (docs/posix.md, docs/sdk.md): SQLite's shell from
+# Debian's source package, built unmodified with kx-cc, runs a SQL script
+# (packed into its signed image) against a database in a host directory
+# that a files rule grants; kxd decides the mount and audits it.
+part_posix() {
+	ssock=$scratch/kxd-posix.sock
+	printf '\n#### An ordinary program: SQLite, unmodified, with a host directory under policy\n'
+
+	say "sign SQLite's shell (built by make with kx-cc); its manifest grants one host directory"
+	expect 0 "$kxsign" sign -s acme.sec --name sqlite --version 3.40.1 -o sqlite.kxe \
+		"$build/tests/sqlite/sqlite3.kxe"
+	# the jailed monitor writes as its jail's uid (docs/jail.md)
+	mkdir -m 0777 sqldata
+	cat > sqlite.yaml <<-EOF
+	kx-manifest: 1
+	app: sqlite
+	image: sqlite.kxe
+	memory: 128M
+	keys:
+	  acme: $scratch/policy/keys/acme.pub
+	files:
+	  - { guest: /data, host: $scratch/sqldata, mode: rw, max: 16M }
+	EOF
+	expect 0 "$bin/kxpolicy" compile -o sqlite.kxp sqlite.yaml
+
+	say "run the shell in a pVM: the script it ships creates and queries /data/demo.db"
+	"$bin/kxd" --policy sqlite.kxp --socket "$ssock" --audit-log sqlite-audit.log ||
+		{ echo "demo: FAILED: kxd"; exit 1; }
+	expect 0 "$bin/kxctl" run --socket "$ssock" sqlite.kxe -init /dev/null /data/demo.db \
+		".read /sql/script.sql"
+
+	say "the database is an ordinary file on the host: the native shell reads it back"
+	expect 0 "$build/sqlite/sqlite3-native" sqldata/demo.db "PRAGMA integrity_check;"
+
+	say "the mount was a decision of the gate, audited with its rule"
+	expect 0 "$bin/kxctl" audit --socket "$ssock"
+	"$bin/kxctl" stop --socket "$ssock" >/dev/null 2>&1
+}
+part_posix
+
 printf '\ndemo: all steps behaved as expected\n'
 exit 0
