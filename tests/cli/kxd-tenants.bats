@@ -190,7 +190,10 @@ except OSError as e:
 n = 0
 s.settimeout(30)
 while True:
-    d = s.recv(2000)
+    try:
+        d = s.recv(2000)
+    except ConnectionResetError:  # kxd closed with our requests unread
+        break
     if not d:
         break
     n += 1
