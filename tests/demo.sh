@@ -22,6 +22,8 @@ cleanup() {
 	[ -S "$scratch/kxd-upd.sock" ] && "$bin/kxctl" stop --socket "$scratch/kxd-upd.sock" >/dev/null 2>&1
 	[ -S "$scratch/kxd-recycle.sock" ] &&
 		"$bin/kxctl" stop --socket "$scratch/kxd-recycle.sock" >/dev/null 2>&1
+	[ -S "$scratch/kxd-posix.sock" ] &&
+		"$bin/kxctl" stop --socket "$scratch/kxd-posix.sock" >/dev/null 2>&1
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -280,7 +282,9 @@ part_posix() {
 		".read /sql/script.sql"
 
 	say "the database is an ordinary file on the host: the native shell reads it back"
-	expect 0 "$build/sqlite/sqlite3-native" sqldata/demo.db "PRAGMA integrity_check;"
+	# (the native shell is built once, in build/sqlite beside every variant's tree)
+	expect 0 "$(dirname "$build")/build/sqlite/sqlite3-native" sqldata/demo.db \
+		"PRAGMA integrity_check;"
 
 	say "the mount was a decision of the gate, audited with its rule"
 	expect 0 "$bin/kxctl" audit --socket "$ssock"
