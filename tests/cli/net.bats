@@ -49,17 +49,11 @@ setup() {
 	need_kvm
 	[ "$(id -u)" = 0 ] || skip "needs root: network namespaces and TAP devices"
 	command -v python3 >/dev/null || skip "needs python3 for the host side"
-	NS=kxtest-$$-$BATS_TEST_NUMBER
-	ip netns add "$NS" || skip "cannot create a network namespace"
-	ip netns exec "$NS" ip link set lo up
-	start_kxd --net-netns "$NS"
-	RUNPID=
+	netns_start kxtest
 }
 
 teardown() {
-	stop_kxd
-	[ -z "${RUNPID:-}" ] || wait "$RUNPID" 2>/dev/null || true
-	[ -z "${NS:-}" ] || ip netns del "$NS" 2>/dev/null || true
+	netns_stop
 }
 
 # in_ns CMD...: run CMD in the test's namespace ($output, $status)

@@ -53,17 +53,11 @@ setup() {
 	command -v redis-cli >/dev/null || skip "needs redis-cli (Debian's redis-tools)"
 	command -v python3 >/dev/null || skip "needs python3 for the host side"
 	rm -f "$FX/data"/*
-	NS=kxredis-$$-$BATS_TEST_NUMBER
-	ip netns add "$NS" || skip "cannot create a network namespace"
-	ip netns exec "$NS" ip link set lo up
-	start_kxd --net-netns "$NS"
-	RUNPID=
+	netns_start kxredis
 }
 
 teardown() {
-	stop_kxd
-	[ -z "${RUNPID:-}" ] || wait "$RUNPID" 2>/dev/null || true
-	[ -z "${NS:-}" ] || ip netns del "$NS" 2>/dev/null || true
+	netns_stop
 }
 
 # cli ARGS...: redis-cli against the pVM from the namespace ($output, $status)

@@ -167,3 +167,22 @@ ipc_fixture() {
 	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/ipc*.yaml "$KX_ROOT/manifests/workers.yaml" \
 		>/dev/null
 }
+
+# netns_start PREFIX [KXD ARGS...]: a network namespace of the test's own
+# (PREFIX-pid-test) and a kxd that makes its pVMs' TAPs there ($NS).
+netns_start() {
+	local prefix=$1
+	shift
+	NS=$prefix-$$-$BATS_TEST_NUMBER
+	ip netns add "$NS" || skip "cannot create a network namespace"
+	ip netns exec "$NS" ip link set lo up
+	start_kxd --net-netns "$NS" "$@"
+	RUNPID=
+}
+
+# netns_stop: kxd, the pVM run in the background ($RUNPID), the namespace.
+netns_stop() {
+	stop_kxd
+	[ -z "${RUNPID:-}" ] || wait "$RUNPID" 2>/dev/null || true
+	[ -z "${NS:-}" ] || ip netns del "$NS" 2>/dev/null || true
+}
