@@ -21,7 +21,7 @@ setup_file() {
 	echo "resources: { cpu: 0.5, pids: 16 }" >> "$fx/jailt.yaml"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name jailt --version 1.0 -o "$fx/jailt.kxe" \
 		"$KX_BUILD/guest/forkt.kxe" >/dev/null
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/jailt.yaml" >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/jailt.yaml" >/dev/null
 	kvm_probe
 }
 

@@ -19,7 +19,7 @@ recycle_fixture() {
 		BEGIN { f = dir "/m0.yaml" }
 		/^---8<---$/ { f = dir "/m" (++n) ".yaml"; next }
 		{ gsub("@KEYS@", keys); print > f }' "$DATA/recycle.yaml.in"
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/m/*.yaml >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx"/m/*.yaml >/dev/null
 	sign_as() { "$KXSIGN" sign -s "$SECS/$1.sec" --name "$2" --version "$3" -o "$4" "$5" >/dev/null; }
 	sign_as acme kxpool 1.0 "$fx/kxpool.kxe" "$g/kxpool.kxe"
 	sign_as libc-team libkvmath 1.16.2 "$fx/lib/libkvmath.so" "$g/libkvmath.so"

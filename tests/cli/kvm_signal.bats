@@ -23,7 +23,7 @@ setup_file() {
 		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$app" --version 1.0 -o "$fx/$app.kxe" \
 			"$KX_BUILD/guest/sigt.kxe" >/dev/null
 	done
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/sig?.yaml >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx"/sig?.yaml >/dev/null
 	kvm_probe
 }
 
@@ -191,7 +191,7 @@ listed() {
 	local fx=$BATS_TEST_TMPDIR/snap
 	mkdir -p "$fx"
 	stop_kxd
-	"$KX_BIN/kxpolicy" compile -o "$fx/snap.kxp" "$KX_ROOT/manifests/snapshot.yaml" >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/snap.kxp" "$KX_ROOT/manifests/snapshot.yaml" >/dev/null
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name snapshot --version 1.0 -o "$fx/snapshot.kxe" \
 		"$KX_BUILD/guest/snapshot.kxe" >/dev/null
 	SOCK=$BATS_TEST_TMPDIR/kxd.sock

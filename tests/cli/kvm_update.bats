@@ -31,7 +31,7 @@ upd_fixture() {
 	policy() { # NAME ROLLBACK REVOKED-DIGEST
 		sed -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@ROLLBACK@|$2|" -e "s|@REVOKED@|$3|" \
 			"$DATA/upd.yaml.in" > "$fx/$1.yaml"
-		"$KX_BIN/kxpolicy" compile -o "$fx/$1.kxp" "$fx/$1.yaml" 2>/dev/null >&2
+		"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/$1.kxp" "$fx/$1.yaml" 2>/dev/null >&2
 	}
 	zero=$(printf '0%.0s' $(seq 64))
 	policy upd deny "$zero"

@@ -321,7 +321,7 @@ hostdirs_setup() {
 	EOF
 	"$KX_BIN/kxsign" sign -s me.sec --name hostdirs --version 1.0 -o hostdirs.kxe \
 		"$LIBC/kx/hostdirs.kxe" >/dev/null
-	"$KX_BIN/kxpolicy" compile -o hostdirs.kxp hostdirs.yaml >/dev/null ||
+	"$KX_BIN/kxpolicy" compile --serial 1 -o hostdirs.kxp hostdirs.yaml >/dev/null ||
 		explain "the manifest compiles"
 	SOCK=$BATS_TEST_TMPDIR/kxd.sock
 }
@@ -444,7 +444,7 @@ hostdirs_setup() {
 	mkdir libs
 	"$KX_BIN/kxsign" sign -s me.sec --name libgreet --version 1.0 -o libs/libgreet.so libgreet.so >/dev/null
 	"$KX_BIN/kxsign" sign -s me.sec --name greeter --version 1.0 -o greeter.kxe app.kxe >/dev/null
-	"$KX_BIN/kxpolicy" compile -o greeter.kxp greeter.yaml >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o greeter.kxp greeter.yaml >/dev/null
 	SOCK=$BATS_TEST_TMPDIR/kxd.sock
 	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" --policy greeter.kxp --libdir libs \
 		greeter.kxe pVMs

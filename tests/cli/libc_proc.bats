@@ -20,7 +20,7 @@ setup_file() {
 		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$app" --version 1.0 -o "$fx/$app.kxe" \
 			"$LIBC/kx/$app.kxe" >/dev/null
 	done
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/*.yaml >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx"/*.yaml >/dev/null
 	kvm_probe
 }
 

@@ -40,7 +40,7 @@ setup_file() {
 		> "$fx/netsock.yaml"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name netsock --version 1.0 -o "$fx/netsock.kxe" \
 		"$KX_BUILD/guest/sockserve.kxe" >/dev/null
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
 		"$fx/nettcp.yaml" "$fx/netsock.yaml" >/dev/null
 	kvm_probe
 }

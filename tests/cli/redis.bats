@@ -43,7 +43,7 @@ setup_file() {
 	EOF
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name redis --version 7.0.15 -o "$fx/redis.kxe" \
 		"$KXE" >/dev/null
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/redis.yaml" >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/redis.yaml" >/dev/null
 	kvm_probe
 }
 

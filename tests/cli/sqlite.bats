@@ -66,7 +66,7 @@ native_output() {
 	  - { guest: /data, host: $BATS_TEST_TMPDIR/data, mode: rw, max: 16M }
 	EOF
 	"$KX_BIN/kxsign" sign -s me.sec --name sqlite --version 3.40.1 -o sqlite.kxe "$KXE" >/dev/null
-	"$KX_BIN/kxpolicy" compile -o sqlite.kxp sqlite.yaml >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o sqlite.kxp sqlite.yaml >/dev/null
 	SOCK=$BATS_TEST_TMPDIR/kxd.sock
 	run --separate-stderr "$KX_BIN/kxctl" run --socket "$SOCK" --policy sqlite.kxp sqlite.kxe \
 		-init /dev/null /data/test.db ".read /sql/script.sql"

@@ -36,7 +36,10 @@ kxd_fixture() {
 		sed -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@REVOKED@|$digest|g" \
 			"$DATA/$m.yaml.in" > "$fx/$m.yaml"
 	done
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx/hello.yaml" "$fx/exit.yaml" >/dev/null
+	# Fixtures carry one fixed serial: the default (the compile time) made a
+	# test that starts kxd on two fixtures compiled a second apart refuse the
+	# older one as a replay.  The serial tests (kxd-reload.bats) set their own.
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/hello.yaml" "$fx/exit.yaml" >/dev/null
 	for g in hello exit fault spin; do
 		sign_as acme hello 1.0 "$fx/$g.kxe" "$KX_BUILD/guest/$g.kxe"
 	done
@@ -109,7 +112,7 @@ kxd_link_fixture() {
 		sed -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@REVOKED@|$2|g" \
 			-e "/name: libacme-log/,/bind:/s|loader: any .*|loader: ${3:-any}|" \
 			"$DATA/kvlink.yaml.in" > "$fx/$1.yaml"
-		"$KX_BIN/kxpolicy" compile -o "$fx/$1.kxp" "$fx/$1.yaml" >/dev/null
+		"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/$1.kxp" "$fx/$1.yaml" >/dev/null
 	}
 	policy kv "$(printf '0%.0s' $(seq 64))"
 	policy kv-revoked "$("$KXSIGN" digest "$g/libkvmath.so" | cut -d' ' -f1)"
@@ -138,7 +141,7 @@ fork_fixture() {
 	fork_app forkd 8 2 16
 	fork_app forkm 8 8 3
 	fork_app forkw 8 8 16
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/fork?.yaml >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx"/fork?.yaml >/dev/null
 }
 
 # ipc_fixture (setup_file of kvm_ipc.bats): in $BATS_FILE_TMPDIR/fx, apps
@@ -164,7 +167,7 @@ ipc_fixture() {
 	ipc_app ipclone "msgq, shm"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name workers --version 1.0 -o "$fx/workers.kxe" \
 		"$KX_BUILD/guest/workers.kxe" >/dev/null
-	"$KX_BIN/kxpolicy" compile -o "$fx/kx.kxp" "$fx"/ipc*.yaml "$KX_ROOT/manifests/workers.yaml" \
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx"/ipc*.yaml "$KX_ROOT/manifests/workers.yaml" \
 		>/dev/null
 }
 
