@@ -38,10 +38,13 @@
 
 #define ANSWER_WAIT_MS 30000 /* the longest wait for kxd's answer to a cancel */
 
+/* Why the backend could not build the child's VM (hc_fork's report). */
+static struct kx_error fork_err;
+
 /* In the new child process: its own VM, its own channel, kxd its parent. */
 static int become_child(struct hv_pvm *p, int chan)
 {
-	struct kx_error err;
+	struct kx_error *err = &fork_err;
 	sigset_t all, before;
 	int rc;
 
@@ -49,7 +52,7 @@ static int become_child(struct hv_pvm *p, int chan)
 	 * every signal waits until there is. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &before);
-	rc = p->be->fork_child(p->vm, &err) == 0 ? 0 : -EIO;
+	rc = p->be->fork_child(p->vm, err) == 0 ? 0 : -EIO;
 	hv_core_fork_child(p);
 	memset(&p->stats, 0, sizeof(p->stats));
 	if (rc == 0 && p->mgr->ops->child(p->mgr->ctx, chan) != 0)
@@ -90,14 +93,11 @@ static pid_t fork_sibling(void)
 static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
 {
 	struct kxmon_msg m;
-	struct kx_error err;
 	struct itimerval timeout_left;
 	int fds[KXMON_MAX_FDS], nfds, chan;
 	pid_t child;
 
 	*child_id = 0;
-	if (p->be->fork_prepare(p->vm, &err) != 0)
-		return -EIO;
 	memset(&m, 0, sizeof(m));
 	m.type = KXMON_MSG_FORK_REQ;
 	if (hv_mgr_call(p, &m, KXMON_MSG_FORK_RESP, fds, &nfds) != 0)
@@ -107,6 +107,12 @@ static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
 		return m.u.fork.error;
 	}
 	chan = fds[0];
+	/* Only once the gate allowed it: on Xen this builds the child's
+	 * domain (a copy of all memory), which a denied fork must not cost. */
+	if (p->be->fork_prepare(p->vm, &fork_err) != 0) {
+		close(chan);
+		return -EIO;
+	}
 	/* The time left of the monitor's timeout: a new process has no timers. */
 	getitimer(ITIMER_REAL, &timeout_left);
 	child = fork_sibling();
@@ -133,8 +139,11 @@ static void hc_fork(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 	}
 	rc = proc_fork(p, &child_id);
 	if (rc == -EPIPE || rc == -EIO) {
-		hv_bad(res, rc == -EPIPE ? "kx_fork: the channel to the manager broke"
-					 : "kx_fork: the child's VM could not be built");
+		static char why[KX_ERR_MAX + 64];
+
+		snprintf(why, sizeof(why), "kx_fork: the child's VM could not be built: %s",
+			 fork_err.msg);
+		hv_bad(res, rc == -EPIPE ? "kx_fork: the channel to the manager broke" : why);
 		return;
 	}
 	b->hdr.ret = rc == 0 ? (int64_t)child_id : hv_guest_errno(rc);

@@ -9,6 +9,9 @@
  *   forkt zombie     ended children not yet waited for count toward
  *                    max-children (2 with the forkc app)
  *   forkt spinwait   wait for a child that never ends (kxd --pvm-timeout)
+ *   forkt time N     N times: fork a child that exits at once, wait for it;
+ *                    prints the median fork + exit + wait in microseconds
+ *                    (make bench-xen)
  */
 #include "guest/kxguest.h"
 
@@ -134,6 +137,37 @@ static int zombie(void)
 	return 0;
 }
 
+static int timed(int n)
+{
+	uint64_t t[64];
+
+	if (n < 1 || n > 64)
+		n = 5;
+	for (int i = 0; i < n; i++) {
+		int status = -1;
+		uint64_t t0 = kx_clock_monotonic_ns();
+		long id = kx_fork();
+
+		if (id == 0)
+			return 0;
+		if (id < 0 || kx_wait((uint64_t)id, &status) != 0 || status != 0) {
+			printf("fork %d: %ld status %d\n", i, id, status);
+			return 1;
+		}
+		t[i] = kx_clock_monotonic_ns() - t0;
+	}
+	for (int i = 1; i < n; i++) /* insertion sort: n is small */
+		for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+			uint64_t x = t[j];
+
+			t[j] = t[j - 1];
+			t[j - 1] = x;
+		}
+	printf("fork+exit+wait: %llu us (median of %d)\n",
+	       (unsigned long long)(t[n / 2] / 1000), n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "cow";
@@ -142,6 +176,8 @@ int main(int argc, char **argv)
 		return wide(argc > 2 ? atoi(argv[2]) : 1);
 	if (strcmp(mode, "deep") == 0)
 		return deep();
+	if (strcmp(mode, "time") == 0)
+		return timed(argc > 2 ? atoi(argv[2]) : 5);
 	if (strcmp(mode, "fault") == 0)
 		return fault();
 	if (strcmp(mode, "orphan") == 0) {

@@ -13,12 +13,16 @@ done
 # updt: KVM's online-update manifest as it is (no rollback, nothing revoked)
 sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@ROLLBACK@|deny|" \
 	-e "s|@REVOKED@|$(printf '0%.0s' $(seq 64))|" tests/data/kxd/upd.yaml.in > "$out/updt.yaml"
+# xforkd: KVM's fork manifest with max-depth 2 (children 8, members 16)
+sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xforkd|" -e "s|@CHILDREN@|8|" \
+	-e "s|@DEPTH@|2|" -e "s|@MEMBERS@|16|" tests/data/kxd/fork.yaml.in > "$out/xforkd.yaml"
 "$b/bin/kxpolicy" compile -o "$out/kx.kxp" "$out/xhello.yaml" "$out/xlinkt.yaml" \
-	"$out/updt.yaml" >/dev/null
+	"$out/updt.yaml" "$out/xforkd.yaml" >/dev/null
 sign_as acme xhello 1.0 "$out/xhello.kxe" "$b/guest/xen/xhello.kxe"
 sign_as webco xhello 1.0 "$out/wrongkey.kxe" "$b/guest/xen/xhello.kxe"
 cp "$b/guest/xen/xhello.kxe" "$out/unsigned.kxe"
 sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
+sign_as acme xforkd 1.0 "$out/forkt.kxe" "$b/guest/xen/forkt.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
 sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
 cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"

@@ -3,7 +3,8 @@
 # payload, runs dom0/all.sh inside (guest.sh: images under plain xl create;
 # ring.sh: the same images served over the kx ring by tests/xen/ringpeer;
 # kxmon.sh: kxmon --backend xen, the real backend on the core; kxd.sh: kxd
-# --backend xen, signed and refused boots, the audit log),
+# --backend xen, signed and refused boots, the audit log; fork.sh: kx_fork
+# through kxd --backend xen, decided by gate_fork),
 # and ends with one line
 #     xen (kx, Ns): N passed, N failed
 # Downloads (pinned .debs, tests/xen/packages.lock) are cached in

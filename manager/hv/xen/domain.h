@@ -31,13 +31,34 @@ struct hv_vm {
 	struct kx_ring_page *ring;
 	volatile struct kx_ring_boot *bootpg; /* flush_seq */
 	bool dirty; /* leaves changed since the guest last flushed */
-	evtchn_port_t local;
+	evtchn_port_t local;  /* dom0's end of the event channel */
+	evtchn_port_t remote; /* the guest's end (its ring ident names it) */
 	struct xen_serve serve;
 	struct xen_reaper reaper;
 	int wake[2]; /* kick, pause, resume -> the run loop */
 	volatile sig_atomic_t kick_req, pause_req;
 	bool paused; /* by the loop (kick, pause), or not yet unpaused since boot */
+	/* fork.c: the child's domain, built by fork_prepare in this process;
+	 * fork_child (in the new process) adopts it, and this process lets
+	 * its copies of the child's handles go at its next run or destroy. */
+	struct hv_vm *fork_pending;
 };
+
+/* xen.c, for fork.c */
+int xen_open_handles(struct hv_vm *vm, struct kx_error *err);
+void xen_close_handles(struct hv_vm *vm);
+/* A new paused PV domain of vm->npages frames (vm->p2m filled), its reaper
+ * started, vm->fmem restricted to it. */
+int xen_new_domain(struct hv_vm *vm, struct kx_error *err);
+void *xen_map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot);
+int xen_set_paused(struct hv_vm *vm, bool paused, struct kx_error *err);
+
+/* fork.c */
+int xen_fork_prepare(struct hv_vm *vm, struct kx_error *err);
+int xen_fork_child(struct hv_vm *vm, struct kx_error *err);
+/* The parent lets go of a child domain fork_prepare built (the child
+ * process holds its own copies; with none, the reaper destroys it). */
+void xen_fork_release(struct hv_vm *vm);
 
 /* pages.c: the domain's page tables (guest address == pfn * 4096). */
 

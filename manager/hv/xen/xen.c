@@ -23,9 +23,9 @@
  * run: answer the last request, take the next from the ring, sleep on the
  *   event channel; kick and pause write a self-pipe (async-signal-safe) and
  *   the loop pauses the domain; the domain's shutdown ends the pVM.
- * set_vcpu, fork: not supported on Xen PV (-EOPNOTSUPP, "not supported on
- *   xen"): a running PV vCPU's context cannot be replaced, and a monitor's
- *   fork() does not fork a domain.
+ * fork: a new domain whose memory starts as a copy of the parent's (fork.c).
+ * set_vcpu: not supported on Xen PV (-EOPNOTSUPP, "not supported on xen"):
+ *   a running PV vCPU's context cannot be replaced.
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -104,7 +104,7 @@ static bool cpu_has_nx(void)
 }
 
 /* One machine frame mapped for the backend (not restricted to a range). */
-static void *map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot)
+void *xen_map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot)
 {
 	int e = 0;
 	void *p = xenforeignmemory_map(vm->fmem, vm->domid, prot, 1, &mfn, &e);
@@ -119,7 +119,37 @@ static void *map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot)
 
 static void xen_destroy(struct hv_vm *vm);
 
-static int new_domain(struct hv_vm *vm, struct kx_error *err)
+int xen_open_handles(struct hv_vm *vm, struct kx_error *err)
+{
+	vm->xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
+	vm->xcall = xencall_open(&xen_quiet_logger, 0);
+	vm->fmem = xenforeignmemory_open(&xen_quiet_logger, 0);
+	vm->xce = xenevtchn_open(&xen_quiet_logger, 0);
+	if (vm->xch == NULL || vm->xcall == NULL || vm->fmem == NULL || vm->xce == NULL)
+		return kx_err(err, errno ? -errno : -ENODEV,
+			      "cannot open Xen's interfaces (kx runs Xen pVMs from dom0): %s",
+			      strerror(errno));
+	return 0;
+}
+
+void xen_close_handles(struct hv_vm *vm)
+{
+	if (vm->xce != NULL)
+		xenevtchn_close(vm->xce);
+	if (vm->fmem != NULL)
+		xenforeignmemory_close(vm->fmem);
+	if (vm->xch != NULL)
+		xc_interface_close(vm->xch);
+	if (vm->xcall != NULL)
+		xencall_close(vm->xcall);
+	vm->xce = NULL;
+	vm->fmem = NULL;
+	vm->xch = NULL;
+	vm->xcall = NULL;
+}
+
+
+int xen_new_domain(struct hv_vm *vm, struct kx_error *err)
 {
 	struct xen_domctl_createdomain cfg = {
 		.flags = 0, /* PV */
@@ -160,6 +190,10 @@ static int new_domain(struct hv_vm *vm, struct kx_error *err)
 			return kx_err(err, -errno, "d%u: cannot populate %llu MiB: %s", domid,
 				      (unsigned long long)(vm->mem_size >> 20), strerror(errno));
 	}
+	/* What a jailed monitor keeps: this handle maps this domain's frames only. */
+	if (xenforeignmemory_restrict(vm->fmem, (domid_t)domid) != 0)
+		return kx_err(err, -errno, "d%u: cannot restrict the mapping handle: %s", domid,
+			      strerror(errno));
 	return 0;
 }
 
@@ -218,10 +252,11 @@ static int setup_transport(struct hv_vm *vm, struct kx_error *err)
 		return kx_err(err, -errno, "d%u: cannot bind its event channel: %s", vm->domid,
 			      strerror(errno));
 	vm->local = (evtchn_port_t)rc;
+	vm->remote = (evtchn_port_t)port;
 	rc = 0;
-	vm->ring = map_frame(vm, vm->p2m[XEN_PFN_RING], PROT_READ | PROT_WRITE);
-	bp = map_frame(vm, vm->p2m[XEN_PFN_BOOT], PROT_READ | PROT_WRITE);
-	si = map_frame(vm, info.shared_info_frame, PROT_READ | PROT_WRITE);
+	vm->ring = xen_map_frame(vm, vm->p2m[XEN_PFN_RING], PROT_READ | PROT_WRITE);
+	bp = xen_map_frame(vm, vm->p2m[XEN_PFN_BOOT], PROT_READ | PROT_WRITE);
+	si = xen_map_frame(vm, info.shared_info_frame, PROT_READ | PROT_WRITE);
 	vm->bootpg = bp;
 	if (vm->ring == NULL || bp == NULL || si == NULL) {
 		rc = kx_err(err, -errno, "d%u: cannot map its ring, boot page or shared_info: %s",
@@ -277,25 +312,11 @@ static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 		rc = kx_err(err, -errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	vm->xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
-	vm->xcall = xencall_open(&xen_quiet_logger, 0);
-	vm->fmem = xenforeignmemory_open(&xen_quiet_logger, 0);
-	vm->xce = xenevtchn_open(&xen_quiet_logger, 0);
-	if (vm->xch == NULL || vm->xcall == NULL || vm->fmem == NULL || vm->xce == NULL) {
-		rc = kx_err(err, errno ? -errno : -ENODEV,
-			    "cannot open Xen's interfaces (kx runs Xen pVMs from dom0): %s",
-			    strerror(errno));
-		goto out;
-	}
-	rc = new_domain(vm, err);
+	rc = xen_open_handles(vm, err);
+	if (rc == 0)
+		rc = xen_new_domain(vm, err);
 	if (rc != 0)
 		goto out;
-	/* What a jailed monitor keeps: this handle maps this domain's frames only. */
-	if (xenforeignmemory_restrict(vm->fmem, (domid_t)vm->domid) != 0) {
-		rc = kx_err(err, -errno, "d%u: cannot restrict the mapping handle: %s", vm->domid,
-			    strerror(errno));
-		goto out;
-	}
 	rc = map_memory(vm, err);
 	if (rc == 0)
 		rc = setup_transport(vm, err);
@@ -423,7 +444,7 @@ static void wake(struct hv_vm *vm)
 	errno = saved;
 }
 
-static int set_paused(struct hv_vm *vm, bool paused, struct kx_error *err)
+int xen_set_paused(struct hv_vm *vm, bool paused, struct kx_error *err)
 {
 	if (vm->paused == paused)
 		return 0;
@@ -476,6 +497,8 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 
 	if (!vm->booted)
 		return kx_err(err, -EINVAL, "xen: not booted");
+	/* After a fork the child process holds the child's domain alone. */
+	xen_fork_release(vm);
 	xen_serve_answer(&vm->serve, &notify);
 	if (notify && xenevtchn_notify(vm->xce, vm->local) != 0)
 		return kx_err(err, -errno, "d%u: cannot notify: %s", vm->domid, strerror(errno));
@@ -485,7 +508,7 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 
 		drain(vm->wake[0]);
 		if (vm->pause_req || vm->kick_req) {
-			rc = set_paused(vm, true, err);
+			rc = xen_set_paused(vm, true, err);
 			if (rc != 0)
 				return rc;
 			memset(exit, 0, sizeof(*exit));
@@ -496,7 +519,7 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 		}
 		if (xen_serve_next(&vm->serve, exit))
 			return 0;
-		rc = set_paused(vm, false, err);
+		rc = xen_set_paused(vm, false, err);
 		if (rc != 0)
 			return rc;
 		/* A domain that ended sends nothing: look when a wait timed out. */
@@ -573,22 +596,11 @@ static int xen_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned par
 			   "Xen replaces a PV vCPU's context only before it first runs");
 }
 
-static int xen_fork_prepare(struct hv_vm *vm, struct kx_error *err)
-{
-	(void)vm;
-	return unsupported(err, "fork", "a monitor's fork() does not fork a domain");
-}
-
-static int xen_fork_child(struct hv_vm *vm, struct kx_error *err)
-{
-	(void)vm;
-	return unsupported(err, "fork", "a monitor's fork() does not fork a domain");
-}
-
 static void xen_destroy(struct hv_vm *vm)
 {
 	if (vm == NULL)
 		return;
+	xen_fork_release(vm);
 	if (vm->ring != NULL)
 		xenforeignmemory_unmap(vm->fmem, vm->ring, 1);
 	if (vm->bootpg != NULL)
@@ -600,14 +612,7 @@ static void xen_destroy(struct hv_vm *vm)
 	if (vm->have_domain)
 		xc_domain_destroy(vm->xch, vm->domid);
 	xen_reaper_stop(&vm->reaper);
-	if (vm->xce != NULL)
-		xenevtchn_close(vm->xce);
-	if (vm->fmem != NULL)
-		xenforeignmemory_close(vm->fmem);
-	if (vm->xch != NULL)
-		xc_interface_close(vm->xch);
-	if (vm->xcall != NULL)
-		xencall_close(vm->xcall);
+	xen_close_handles(vm);
 	for (int i = 0; i < 2; i++)
 		if (vm->wake[i] >= 0)
 			close(vm->wake[i]);

@@ -36,4 +36,24 @@ echo "bench: kx call round trip (kxmon --backend xen): $(sed -n 's/^calls: //p' 
 boot_pvm bcalls $G/xhello.kxe calls 200 > /dev/null 2>&1
 echo "bench: the same without a monitor (a function call): $(sed -n 's/^calls: //p' "$CONSOLE")"
 end_pvm bcalls
+# fork through kxd --backend xen: a child domain built from a copy of the
+# parent's memory (no copy-on-write on PV), the child exits, the parent waits;
+# timed in the guest, beside fork + exit + wait of a process in dom0
+mkdir -p /tmp/kxdb
+if kxd --policy /kx/kxd/kx.kxp --socket /tmp/kxdb/kxd.sock --audit-log /tmp/kxdb/audit.log \
+	--backend xen --no-jail --libdir /kx/kxd/lib > /tmp/kxdb.log 2>&1; then
+	kxctl run --socket /tmp/kxdb/kxd.sock /kx/kxd/forkt.kxe time "$N" > /tmp/b-fork 2>&1 ||
+		not_ok "bench: forkt time: $(cat /tmp/b-fork)"
+	kxctl stop --socket /tmp/kxdb/kxd.sock > /dev/null 2>&1
+else
+	not_ok "bench: kxd did not start: $(cat /tmp/kxdb.log)"
+fi
+fork_us=$(sed -n 's/^fork+exit+wait: \([0-9]*\) us.*/\1/p' /tmp/b-fork)
+echo "bench: fork + exit + wait, kx on xen (16 MiB pVM, timed in the guest): ${fork_us:-?} us (median of $N)"
+# /proc/uptime ticks in 10 ms: 50 in a row, the mean
+t0=$(up)
+for i in $(seq 50); do /bin/busybox true; done
+dfork=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.2f", (b - a) * 1000 / 50 }')
+echo "bench: fork + exec + exit + wait of a dom0 process (busybox true): $dfork ms (mean of 50)"
+awk -v a="${fork_us:-0}" -v b="$dfork" 'BEGIN { printf "bench: ratio kx fork / dom0 process: %.1f\n", b ? a / 1000 / b : 0 }'
 ok "bench-xen: figures printed"
