@@ -11,6 +11,7 @@
 #   make fuzz            time-boxed AFL++ campaign (FUZZ_TIME=seconds, FUZZ_TARGET=name)
 #   make fuzz-report     every harness to 10 M executions or 30 min under
 #                        ASan+UBSan; the table of docs/fuzzing.md
+#                        (FUZZ_TARGET=name: that harness's row only)
 #   make bench           performance figures beside their Linux equivalents
 #   make test-xen        boot Xen + dom0 under QEMU/TCG and run tests/xen/ inside
 #   O=DIR                put every build directory under DIR (parallel work trees)

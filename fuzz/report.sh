@@ -10,8 +10,12 @@
 # kept for the next run and for `make fuzz`), crash-*, leak-*, timeout-*
 # (findings: copy each one into fuzz/regress/NAME/ once fixed) and log.
 # The table goes to fuzz/out/report/table.md and, atomically, into
-# docs/fuzzing.md between its two marker lines.  Exit 1 when any harness
-# found something, 2 on a setup error.
+# docs/fuzzing.md between its two marker lines.  A harness not run this
+# time (not named, or its binary missing) keeps its row from the table
+# already there, date and all, so `make fuzz-report FUZZ_TARGET=fuzz_x`
+# updates fuzz_x's row only; rows keep their order and a harness new to
+# the table is added at its end.  Exit 1 when any harness found something,
+# 2 on a setup error.
 set -u
 build=$1; execs=$2; secs=$3; shift 3
 out=fuzz/out/report
@@ -21,10 +25,7 @@ end='<!-- fuzz-report: end -->'
 status=0
 mkdir -p "$out"
 date=$(date -u +%Y-%m-%d)
-{
-	echo "| harness | execs | time (s) | execs/s | coverage (edges / features) | corpus | findings | date |"
-	echo "|---|---:|---:|---:|---|---:|---:|---|"
-} > "$out/table.md.tmp"
+: > "$out/rows.new"
 for h in "$@"; do
 	name=${h#fuzz_}
 	dir=$out/$name
@@ -55,10 +56,31 @@ for h in "$@"; do
 	[ "$findings" -eq 0 ] || status=1
 	[ -n "$done_execs" ] || { tail -20 "$dir/log"; status=2; }
 	echo "| $h | ${done_execs:-?} | $elapsed | $rate | ${cov:-?} | ${corp:-?} | $findings | $date |" \
-		>> "$out/table.md.tmp"
+		>> "$out/rows.new"
 	echo "   ${done_execs:-?} execs in $elapsed s, cov ${cov:-?}, $findings findings"
 done
+
+# The rows before this run: the table in docs/fuzzing.md (between its
+# markers), else the last table.md.  Only "| fuzz_..." lines are rows.
+if [ -f "$doc" ] && grep -qF "$begin" "$doc" && grep -qF "$end" "$doc"; then
+	awk -v b="$begin" -v e="$end" '$0 == b { on = 1; next } $0 == e { on = 0 } on' "$doc"
+elif [ -f "$out/table.md" ]; then
+	cat "$out/table.md"
+fi | grep '^| fuzz_' > "$out/rows.old" || :
+{
+	echo "| harness | execs | time (s) | execs/s | coverage (edges / features) | corpus | findings | date |"
+	echo "|---|---:|---:|---:|---|---:|---:|---|"
+	# This run's row replaces a harness's old one in place; other old rows
+	# stay; harnesses new to the table follow, in the order they ran.
+	awk 'function name(row,  f) { split(row, f, "|"); gsub(/ /, "", f[2]); return f[2] }
+		FILENAME == ARGV[1] { n = name($0); if (!(n in fresh)) order[++count] = n
+			fresh[n] = $0; next }
+		{ n = name($0); if (n in fresh) { print fresh[n]; done[n] = 1 } else print }
+		END { for (i = 1; i <= count; i++) if (!(order[i] in done)) print fresh[order[i]] }' \
+		"$out/rows.new" "$out/rows.old"
+} > "$out/table.md.tmp"
 mv "$out/table.md.tmp" "$out/table.md"
+rm -f "$out/rows.new" "$out/rows.old"
 
 # docs/fuzzing.md: the table replaces what lies between the markers.
 if [ -f "$doc" ] && grep -qF "$begin" "$doc" && grep -qF "$end" "$doc"; then

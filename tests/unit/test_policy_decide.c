@@ -442,6 +442,42 @@ static void lookups_outside_the_pvm(void **state)
 	kxp_close(p);
 }
 
+/* bad = good spoiled the k-th way a received table can be wrong: 1, or 0
+ * past the last way. */
+static int spoil(struct kxp_net_rules *bad, const struct kxp_net_rules *good, int k)
+{
+	*bad = *good;
+	switch (k) {
+	case 0:
+		bad->nlisten = KXP_NET_LISTEN_MAX + 1;
+		break;
+	case 1:
+		bad->npeers = KXP_NET_PEERS_MAX + 1;
+		break;
+	case 2:
+		memset(bad->iface, 'x', sizeof(bad->iface)); /* no NUL */
+		break;
+	case 3:
+		bad->prefix = 33;
+		break;
+	case 4:
+		bad->gateway = 0x0b000001; /* outside 10.0.0.0/24 */
+		break;
+	case 5:
+		bad->listen[0].port = 0;
+		break;
+	case 6:
+		bad->peers[0].addr |= 1; /* bits beyond /24 */
+		break;
+	case 7:
+		bad->peers[2].proto = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 /* The plain-data table the monitor gets: its checks of a received table and
  * its per-frame questions, table-driven. */
 static void net_rules_as_plain_data(void **state)
@@ -484,31 +520,12 @@ static void net_rules_as_plain_data(void **state)
 		if (got != q[i].want)
 			fail_msg("question %zu: entry %d, expected %d", i, got, q[i].want);
 	}
-	/* a table that came over a channel is checked before use */
-	bad = nr;
-	bad.nlisten = KXP_NET_LISTEN_MAX + 1;
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	bad.npeers = KXP_NET_PEERS_MAX + 1;
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	memset(bad.iface, 'x', sizeof(bad.iface));
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	bad.prefix = 33;
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	bad.gateway = 0x0b000001;
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	bad.listen[0].port = 0;
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	bad.peers[0].addr |= 1; /* bits beyond /24 */
-	assert_false(kxp_net_rules_ok(&bad));
-	bad = nr;
-	bad.peers[2].proto = 1;
-	assert_false(kxp_net_rules_ok(&bad));
+	/* a table that came over a channel is checked before use: each way of
+	 * spoiling the good one alone is refused */
+	assert_true(kxp_net_rules_ok(&nr));
+	for (int k = 0; spoil(&bad, &nr, k); k++)
+		if (kxp_net_rules_ok(&bad))
+			fail_msg("spoiled table %d accepted", k);
 	kxp_close(p);
 }
 
