@@ -4,7 +4,8 @@
 # ring.sh: the same images served over the kx ring by tests/xen/ringpeer;
 # kxmon.sh: kxmon --backend xen, the real backend on the core; kxd.sh: kxd
 # --backend xen, signed and refused boots, the audit log; fork.sh: kx_fork
-# through kxd --backend xen, decided by gate_fork),
+# through kxd --backend xen, decided by gate_fork; pipe.sh: a pipe between
+# parent and child),
 # and ends with one line
 #     xen (kx, Ns): N passed, N failed
 # Downloads (pinned .debs, tests/xen/packages.lock) are cached in
