@@ -13,10 +13,9 @@
  *   - under rlimits (files, no locked memory, no core),
  *   - an unprivileged uid/gid of its own with no supplementary groups and
  *     no capabilities, PR_SET_NO_NEW_PRIVS,
- *   - under seccomp filters that kill the process on any syscall outside
- *     its thread's allowlist (seccomp.c, one table, a list per thread
- *     kind), ioctl limited to the request codes the backend issues
- *     (struct hv_backend's ioctls) and to the vCPU thread.
+ *   - under a seccomp filter that kills the process on any syscall outside
+ *     its thread's allowlist (seccomp.c, one table), ioctl limited to the
+ *     request codes the backend issues (struct hv_backend's ioctls).
  * Every step must succeed or jail_enter fails: the caller then exits, it
  * never runs a guest half-jailed.
  *
@@ -29,8 +28,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-#include <linux/filter.h>
 
 #include "common/kxerr.h"
 
@@ -61,18 +58,11 @@
 #define JAIL_SANITIZED 0
 #endif
 
-/* The filters, one per thread kind (docs/jail.md).  Filters stack: a
- * thread runs under every filter loaded on it and on the thread that
- * started it, the stricter winning.  So jail_enter loads the entry filter,
- * every row, on kxmon's one thread; then each thread narrows itself with
- * its own list: the network thread first thing, the vCPU thread once it
- * will start no more threads (what it starts inherits its filter, so until
- * then the entry filter must hold the new thread's calls). */
+/* Who runs the filter: each thread of a monitor loads its own allowlist
+ * (a thread started after jail_enter inherits the vCPU thread's filter and
+ * may only narrow it: docs/jail.md).  One row per thread kind. */
 enum jail_thread {
-	JAIL_THREAD_ENTRY, /* the union, and starting a thread: jail_enter */
-	JAIL_THREAD_VCPU,  /* kxmon's vCPU thread, also its main and event
-			    * thread: the run loop, the channel, fork */
-	JAIL_THREAD_NET,   /* the packet device's network thread (hv/net.c) */
+	JAIL_THREAD_VCPU, /* kxmon's one thread: the run loop, the channel, fork */
 	JAIL_THREAD_COUNT
 };
 
@@ -126,20 +116,5 @@ size_t jail_allowlist(enum jail_thread thread, int *nrs, size_t max);
  * 0 or -errno. */
 int jail_seccomp_load(enum jail_thread thread, const unsigned long *ioctls, size_t nioctls,
 		      struct kx_error *err);
-/* A filter compiled before the jail, loaded later by a thread on itself
- * with the one call the entry filter leaves for that. */
-struct jail_bpf {
-	struct sock_fprog prog; /* filter: malloc'd; NULL: none */
-};
-int jail_seccomp_compile(enum jail_thread thread, const unsigned long *ioctls, size_t nioctls,
-			 struct jail_bpf *out, struct kx_error *err);
-int jail_seccomp_install(const struct jail_bpf *bpf, struct kx_error *err);
-/* Narrow the calling thread of a jailed process to its own list (kxmon
- * calls it through struct hv_config's jail_thread): JAIL_THREAD_NET first
- * thing on the network thread, JAIL_THREAD_VCPU on the vCPU thread once it
- * starts no more threads.  1: the filter was loaded now; 0: nothing to do
- * (the process is not jailed, or the vCPU filter is already there, as in
- * a forked child, which inherits it); -errno on failure. */
-int jail_thread_enter(enum jail_thread thread, struct kx_error *err);
 
 #endif /* KX_MANAGER_JAIL_H */
