@@ -480,11 +480,34 @@ static void check_resources(struct pm_check *c, const struct pm_node *n, struct 
 		app->resources.pids = (uint32_t)pids;
 }
 
+/* ---- audit ------------------------------------------------------------------------- */
+
+/* audit: {rate: N, burst: M}: kxd refuses (and counts) the audited requests
+ * of a pVM that had more than M refusals at once, refilled at N a second;
+ * burst defaults to rate. */
+static void check_audit(struct pm_check *c, const struct pm_node *n, struct pm_app *app)
+{
+	static const struct pm_field fields[] = {{"rate", true}, {"burst", false}};
+	const struct pm_node *v[2];
+	uint64_t rate = 0, burst = 0;
+
+	pm_set_src(c, n, &app->audit.src);
+	if (!pm_get_map(c, n, "'audit'", fields, 2, v))
+		return;
+	if (v[0] == NULL || !pm_get_uint(c, v[0], "'audit.rate'", 1, PM_AUDIT_RATE_MAX, &rate))
+		return;
+	burst = rate;
+	if (v[1] != NULL && !pm_get_uint(c, v[1], "'audit.burst'", 1, PM_AUDIT_RATE_MAX, &burst))
+		return;
+	app->audit.rate = (uint32_t)rate;
+	app->audit.burst = (uint32_t)burst;
+}
+
 /* ---- the manifest ----------------------------------------------------------------- */
 
 enum {
 	F_VERSION, F_APP, F_IMAGE, F_MEMORY, F_KEYS, F_LIBRARIES, F_FAMILY, F_RECYCLE,
-	F_REVOKED, F_FILES, F_NETWORK, F_RESOURCES, F_COUNT
+	F_REVOKED, F_FILES, F_NETWORK, F_RESOURCES, F_AUDIT, F_COUNT
 };
 
 void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app *app)
@@ -496,6 +519,7 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 		[F_FAMILY] = {"family", false},      [F_RECYCLE] = {"recycle", false},
 		[F_REVOKED] = {"revoked", false},    [F_FILES] = {"files", false},
 		[F_NETWORK] = {"network", false},    [F_RESOURCES] = {"resources", false},
+		[F_AUDIT] = {"audit", false},
 	};
 	const struct pm_node *v[F_COUNT];
 	uint64_t version;
@@ -504,6 +528,7 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 	app->fork.max_members = 1; /* defaults: no fork, no IpC, no recycling */
 	pm_set_src(c, root, &app->src);
 	app->fork.src = app->ipc_src = app->recycle.src = app->resources.src = app->src;
+	app->audit.src = app->src;
 	if (!pm_get_map(c, root, "the manifest", fields, F_COUNT, v))
 		return;
 	if (v[F_VERSION] != NULL &&
@@ -534,4 +559,6 @@ void pm_check_app(struct pm_check *c, const struct pm_node *root, struct pm_app 
 		pm_check_network(c, v[F_NETWORK], app);
 	if (v[F_RESOURCES] != NULL)
 		check_resources(c, v[F_RESOURCES], app);
+	if (v[F_AUDIT] != NULL)
+		check_audit(c, v[F_AUDIT], app);
 }

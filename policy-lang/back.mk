@@ -48,7 +48,7 @@ kxp-corpus: $(B)/bin/kxpolicy
 	$(Q)$(B)/bin/kxpolicy compile --serial 1796659917 -o $(KXP_CORPUS)/examples-signed.kxp \
 		-s tests/data/keys/acme.sec manifests/*.yaml
 	$(Q)cp manifests/keys/webco.pub $(B)/kxp-corpus/k.pub
-	$(Q)printf 'kx-manifest: 1\napp: tiny\nimage: tiny.kxe\nmemory: 1M\nkeys: {k: k.pub}\n' \
+	$(Q)printf 'kx-manifest: 1\napp: tiny\nimage: tiny.kxe\nmemory: 1M\nkeys: {k: k.pub}\naudit: {rate: 10, burst: 50}\n' \
 		> $(B)/kxp-corpus/tiny.yaml
 	$(Q)cd $(B)/kxp-corpus && $(abspath $(B)/bin/kxpolicy) compile --serial 18446744073709551615 -o tiny.kxp tiny.yaml
 	$(Q)cp $(B)/kxp-corpus/tiny.kxp $(KXP_CORPUS)/tiny.kxp

@@ -216,6 +216,9 @@ static void io_facts(struct facts *f, const struct kxp_policy *p, uint32_t a)
 		fact(f, "app %s: resources pids %u", name, p->resources[a].pids);
 	else
 		fact(f, "app %s: resources pids default", name);
+	if (p->resources[a].audit_rate != 0)
+		fact(f, "app %s: audit rate %u, burst %u", name, p->resources[a].audit_rate,
+		     p->resources[a].audit_burst);
 	for (uint32_t i = app->files.first; i < app->files.first + app->files.count; i++) {
 		const struct kxp_abi_file *r = &p->files[i];
 		const char *guest = kxp_str(p, r->guest);

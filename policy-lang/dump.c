@@ -75,6 +75,12 @@ static void text_io(FILE *out, const struct kxp_policy *p, uint32_t a)
 	limit_text(out, "cpu", p->resources[a].cpu_milli, true);
 	limit_text(out, ", pids", p->resources[a].pids, false);
 	at(out, p, p->resources[a].prov);
+	/* only when the manifest sets it: the manager's default otherwise */
+	if (p->resources[a].audit_rate != 0) {
+		fprintf(out, "  audit rate %u a second, burst %u", p->resources[a].audit_rate,
+			p->resources[a].audit_burst);
+		at(out, p, app->prov);
+	}
 	for (uint32_t i = app->files.first; i < app->files.first + app->files.count; i++) {
 		const struct kxp_abi_file *f = &p->files[i];
 
@@ -278,6 +284,9 @@ static void json_io(FILE *out, const struct kxp_policy *p, uint32_t a)
 	fprintf(out, ",\n   \"resources\": {\"cpu_milli\": %u, \"pids\": %u, ",
 		p->resources[a].cpu_milli, p->resources[a].pids);
 	json_src(out, p, p->resources[a].prov);
+	/* 0: not given, kxd's --audit-rate applies */
+	fprintf(out, "},\n   \"audit\": {\"rate\": %u, \"burst\": %u",
+		p->resources[a].audit_rate, p->resources[a].audit_burst);
 	fprintf(out, "},\n   \"files\": [");
 	for (uint32_t i = 0; i < app->files.count; i++) {
 		const struct kxp_abi_file *f = &p->files[app->files.first + i];

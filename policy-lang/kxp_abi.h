@@ -242,8 +242,15 @@ struct kxp_abi_resources {
 	uint32_t cpu_milli; /* CPU time, in thousandths of one CPU */
 	uint32_t pids;      /* processes and threads */
 	uint32_t prov;      /* `resources`, or the manifest when absent */
-	uint32_t reserved;
+	/* The rate limit of the refusals kxd records for each pVM of the app
+	 * (`audit: {rate, burst}`): audit_rate a second, at most audit_burst
+	 * at once, each 1..KXP_ABI_AUDIT_RATE_MAX; both 0: not given (the
+	 * manager's default).  Were the reserved field (always 0): a policy
+	 * without the key is byte-for-byte what it was. */
+	uint16_t audit_rate;
+	uint16_t audit_burst;
 };
+#define KXP_ABI_AUDIT_RATE_MAX 65535u
 
 /* A file tree a pVM of the app may mount at `guest`: a host directory, or the
  * read-only tree packed into the signed image.  Paths are absolute and

@@ -265,6 +265,21 @@ static int cmd_graph(const struct opts *o)
 	return print_policy(o, true);
 }
 
+/* The app's audit rate (docs/policy-format.md): how fast kxd lets its
+ * pVMs' refusals be recorded. */
+static void audit_rate_print(const struct kxp_policy *p, const char *app)
+{
+	struct kxp_app_info info;
+
+	if (app == NULL || kxp_app_lookup(p, app, &info) != 0)
+		return;
+	if (info.audit_rate != 0)
+		printf("audit: %s's pVMs: %u refusals a second, %u at once (at most kxd's "
+		       "--audit-rate)\n", app, info.audit_rate, info.audit_burst);
+	else
+		printf("audit: %s's pVMs: kxd's --audit-rate (the manifest sets no 'audit')\n", app);
+}
+
 static int cmd_explain(const struct opts *o)
 {
 	struct kxp_policy *p = NULL;
@@ -290,6 +305,8 @@ static int cmd_explain(const struct opts *o)
 		goto out;
 	}
 	kxp_decision_print(stdout, &req, &d, o->json);
+	if (!o->json)
+		audit_rate_print(p, req.app);
 	rc = d.verdict == KXP_ALLOW ? EXIT_OK : EXIT_NO;
 out:
 	kxp_close(p);

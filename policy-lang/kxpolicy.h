@@ -211,6 +211,9 @@ struct kxp_app_info {
 	uint32_t recycle_pool;
 	uint32_t cpu_milli; /* resources.cpu in thousandths of a CPU; 0: not given */
 	uint32_t pids;      /* resources.pids; 0: not given */
+	/* audit: {rate, burst}: each pVM's audited refusals, rate a second, at
+	 * most burst at once; 0: not given (the manager's default) */
+	uint32_t audit_rate, audit_burst;
 	uint32_t ipc_objects; /* IpC objects its pVMs may have at once (the default,
 			       * KXP_IPC_OBJECTS_DEFAULT, filled in) */
 	bool ipc_persist;     /* its keyed objects outlive its last running pVM */

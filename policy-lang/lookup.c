@@ -190,6 +190,8 @@ int kxp_app_lookup(const struct kxp_policy *policy, const char *app, struct kxp_
 		.recycle_pool = policy->recycle[a].pool,
 		.cpu_milli = policy->resources[a].cpu_milli,
 		.pids = policy->resources[a].pids,
+		.audit_rate = policy->resources[a].audit_rate,
+		.audit_burst = policy->resources[a].audit_burst,
 		.ipc_objects = e->ipc_objects ? e->ipc_objects : KXP_ABI_IPC_OBJECTS_DEFAULT,
 		.ipc_persist = (e->ipc_flags & KXP_ABI_IPC_PERSIST) != 0,
 		.nkeys = e->keys.count,

@@ -130,6 +130,14 @@ struct pm_resources {
 	struct pm_src src;
 };
 
+/* The rate limit of each pVM's audited refusals (`audit`): rate a second,
+ * at most burst at once, 1..PM_AUDIT_RATE_MAX; both 0: not given. */
+#define PM_AUDIT_RATE_MAX 65535u
+struct pm_audit {
+	uint32_t rate, burst;
+	struct pm_src src;
+};
+
 /* A `files` rule: a host directory (host != NULL) or the image's own
  * read-only tree (host == NULL) mounted at guest.  Paths are absolute and
  * normalised (pm_path_check). */
@@ -188,6 +196,7 @@ struct pm_app {
 	struct pm_recycle recycle;
 	struct pm_revoked revoked;
 	struct pm_resources resources;
+	struct pm_audit audit;
 	struct pm_file_rule *files; /* sorted by guest path */
 	size_t nfiles;
 	struct pm_iface *ifaces;    /* sorted by name */

@@ -24,10 +24,14 @@ static int check_resources(struct kxp_check *c, uint32_t a)
 
 	if (rc < 0)
 		return rc;
-	if (r->reserved != 0 || (r->cpu_milli != 0 && r->cpu_milli < 10) ||
-	    r->cpu_milli > CPU_MILLI_MAX || r->pids > PIDS_MAX)
-		return kxp_check_bad(c, KXP_T_RESOURCES, a, "cpu %u, pids %u or a reserved field "
-				     "out of range", r->cpu_milli, r->pids);
+	if ((r->cpu_milli != 0 && r->cpu_milli < 10) || r->cpu_milli > CPU_MILLI_MAX ||
+	    r->pids > PIDS_MAX)
+		return kxp_check_bad(c, KXP_T_RESOURCES, a, "cpu %u or pids %u out of range",
+				     r->cpu_milli, r->pids);
+	/* both given (1..KXP_ABI_AUDIT_RATE_MAX: the type's range) or neither */
+	if ((r->audit_rate == 0) != (r->audit_burst == 0))
+		return kxp_check_bad(c, KXP_T_RESOURCES, a, "audit rate %u with burst %u: both "
+				     "or neither", r->audit_rate, r->audit_burst);
 	return 0;
 }
 

@@ -427,6 +427,13 @@ static int write_app(struct writer *w, struct cursors *cur, uint32_t a)
 		return rc;
 	res->cpu_milli = app->resources.cpu_milli;
 	res->pids = app->resources.pids;
+	_Static_assert(PM_AUDIT_RATE_MAX == KXP_ABI_AUDIT_RATE_MAX, "one audit rate limit");
+	if (app->audit.rate > KXP_ABI_AUDIT_RATE_MAX || app->audit.burst > KXP_ABI_AUDIT_RATE_MAX ||
+	    (app->audit.rate == 0) != (app->audit.burst == 0))
+		return kx_err(w->err, -EINVAL, "app %s: audit rate %u, burst %u", app->name,
+			      app->audit.rate, app->audit.burst);
+	res->audit_rate = (uint16_t)app->audit.rate;
+	res->audit_burst = (uint16_t)app->audit.burst;
 	e->memory = app->memory;
 	e->ipc_kinds = app->ipc_kinds;
 	_Static_assert(PM_IPC_OBJECTS_MAX == KXP_ABI_IPC_OBJECTS_MAX, "one IpC object cap");

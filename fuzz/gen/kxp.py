@@ -75,6 +75,8 @@ def main():
         "version-nparts.kxp": lambda b: put(b, "B", entry(b, INTERVALS, 0) + 16, 200),
         "key-validity.kxp": lambda b: put(b, "qq", entry(b, KEYS, 0) + 56, 2, 1),
         "resources-cpu.kxp": lambda b: put(b, "I", entry(b, RESOURCES, 0), 1),
+        # an audit rate without a burst (both or neither)
+        "resources-audit-half.kxp": lambda b: put(b, "HH", entry(b, RESOURCES, 0) + 12, 5, 0),
         # files
         "files-run-overflow.kxp": lambda b: put(b, "I", entry(b, APPS, webcache) + 60,
                                                 0xffffffff),

@@ -18,7 +18,7 @@ GUEST_XEN_RT_SRCS := $(GUEST_XEN_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_XEN_ENTRY := $(GUEST_OBJ)/guest/xen/entry.o
 GUEST_XEN_RT_LIB := $(B)/guest/lib/libkxguest-xen.a
 
-GUEST_XEN_APPS := hello exit rt fault xhello spin forkt
+GUEST_XEN_APPS := hello exit rt fault xhello spin forkt ipct sigt
 xhello_GUEST_SRCS := tests/guest/xhello.c
 
 $(GUEST_XEN_RT_LIB): $(call guest_obj_of,$(GUEST_XEN_RT_SRCS))

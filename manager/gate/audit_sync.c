@@ -131,6 +131,8 @@ void gate_mark_durable(struct gate *g)
 	g->durable.seq = g->seq;
 	g->durable.unsealed = g->unsealed;
 	memcpy(g->durable.chain, g->chain, sizeof(g->chain));
+	g->held_decisions = 0;
+	g->held_reported = 0;
 	pthread_cond_broadcast(&g->synced);
 }
 
@@ -154,6 +156,8 @@ static void flush_once(struct gate *g, bool cut_on_failure)
 	g->flush_errno = -rc;
 	if (rc == 0 && target.size >= g->durable.size) {
 		g->durable = target;
+		if (g->log_size == target.size)
+			g->held_decisions = g->held_reported = 0;
 	} else if (rc != 0 && cut_on_failure && g->log_size > g->durable.size) {
 		g->log_size = g->durable.size;
 		g->seq = g->durable.seq;
@@ -176,6 +180,45 @@ int gate_group_sync(struct gate *g, off_t end, uint64_t epoch)
 			flush_once(g, true);
 	}
 	return g->epoch == epoch ? 0 : -(g->flush_errno ? g->flush_errno : EIO);
+}
+
+void gate_audit_hold(struct gate *g, bool hold)
+{
+	pthread_mutex_lock(&g->lock);
+	g->held = hold && g->sync_mode == GATE_SYNC_GROUP;
+	pthread_mutex_unlock(&g->lock);
+}
+
+bool gate_audit_pending(struct gate *g)
+{
+	bool pending;
+
+	pthread_mutex_lock(&g->lock);
+	pending = g->sync_mode == GATE_SYNC_GROUP && g->log_size > g->durable.size;
+	pthread_mutex_unlock(&g->lock);
+	return pending;
+}
+
+/* The held decisions' flush: one fdatasync() for all of them.  On failure
+ * they are cut off (flush_once) and counted unlogged, with what their
+ * "unlogged" records had reported. */
+int gate_audit_commit(struct gate *g)
+{
+	uint64_t epoch, decisions, reported;
+	int rc;
+
+	pthread_mutex_lock(&g->lock);
+	decisions = g->held_decisions;
+	reported = g->held_reported;
+	epoch = g->epoch;
+	rc = gate_group_sync(g, g->log_size, epoch);
+	if (rc != 0) {
+		g->unlogged += decisions + reported;
+		g->unlogged_errno = -rc;
+		g->held_decisions = g->held_reported = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return rc;
 }
 
 /* interval=MS: a thread flushes what was written every MS ms. */

@@ -424,10 +424,14 @@ int gate_audit_append(struct gate *g, const struct gate_req *r, struct gate_deci
 		g->seq = seq;
 		memcpy(g->chain, chain, sizeof(chain));
 		g->unlogged = 0;
-		if (g->sync_mode == GATE_SYNC_ALWAYS)
+		if (g->sync_mode == GATE_SYNC_ALWAYS) {
 			gate_mark_durable(g);
-		else if (g->sync_mode == GATE_SYNC_GROUP)
+		} else if (g->sync_mode == GATE_SYNC_GROUP && g->held) {
+			g->held_decisions++; /* the caller commits before answering */
+			g->held_reported += reported;
+		} else if (g->sync_mode == GATE_SYNC_GROUP) {
 			rc = gate_group_sync(g, g->log_size, epoch);
+		}
 		if (rc != 0)
 			g->unlogged += reported; /* that record was cut off too */
 	}

@@ -304,6 +304,19 @@ struct gate_audit_stats {
 	uint64_t records, flushes, unflushed_bytes, unsealed, unlogged, denials;
 };
 void gate_audit_stats(struct gate *gate, struct gate_audit_stats *out);
+/* Group commit across the requests of one thread (kxd's event loop:
+ * docs/audit-log.md section 3).  While held (GATE_SYNC_GROUP only; the
+ * other modes ignore it), a decision's record is written but not flushed
+ * and the decision is returned before its record is durable: the caller
+ * must neither act on it nor answer it until gate_audit_commit() returned
+ * 0.  gate_audit_commit() makes every record written so far durable with
+ * one fdatasync(): 0, or -errno when that failed, and then every record
+ * not yet durable is cut off again and its decision counted unlogged (the
+ * caller must then answer none of them: they may have been ALLOWs).
+ * gate_audit_pending(): records written but not yet durable. */
+void gate_audit_hold(struct gate *gate, bool hold);
+int gate_audit_commit(struct gate *gate);
+bool gate_audit_pending(struct gate *gate);
 /* Decisions denied because their record could not be written, not yet
  * reported in the log (reported by the first record that can be written). */
 uint64_t gate_unlogged(struct gate *gate);

@@ -75,6 +75,11 @@ struct gate {
 	int flush_errno;            /* of the last flush, 0 when it worked */
 	uint64_t epoch;             /* moves on when records not yet durable are cut off */
 	uint64_t flushes;           /* fdatasync() calls on the log */
+	/* gate_audit_hold(): group mode answers before the flush; the
+	 * caller commits (one flush for every decision since) */
+	bool held;
+	uint64_t held_decisions;    /* written while held, not yet durable */
+	uint64_t held_reported;     /* unlogged counts their "unlogged" records reported */
 	pthread_cond_t synced;      /* a flush ended */
 	pthread_cond_t flusher_wake;
 	pthread_t flusher;

@@ -21,7 +21,7 @@ kxhv_SRCS += manager/hv/skeleton/skeleton.c
 # builds and runs PV domains through libxen-dev's libraries, which every
 # program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
 kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/pages.c manager/hv/xen/reaper.c \
-	manager/hv/xen/serve.c manager/hv/xen/fork.c \
+	manager/hv/xen/serve.c manager/hv/xen/fork.c manager/hv/xen/share.c \
 	guest/xen/ring.c
 kxhv_LIB_LDLIBS := -lxenctrl -lxencall -lxenforeignmemory -lxenevtchn -lxentoollog
 

@@ -17,7 +17,8 @@
 
 #include "manager/kxd/internal.h"
 
-void kxd_client_accept(struct kxd *d)
+/* One waiting connection: false when there was none. */
+static bool accept_one(struct kxd *d)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t clen = sizeof(cred);
@@ -25,12 +26,12 @@ void kxd_client_accept(struct kxd *d)
 
 	fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
-		return;
+		return false;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
 	    (cred.uid != d->owner && cred.uid != 0)) {
 		kxd_log("refused a client (uid %d)", (int)cred.uid);
 		close(fd);
-		return;
+		return true;
 	}
 	for (int i = 0; i < KXD_MAX_CLIENTS; i++)
 		if (d->clients[i].fd < 0) {
@@ -40,9 +41,19 @@ void kxd_client_accept(struct kxd *d)
 	if (slot < 0) {
 		kxd_log("too many clients");
 		close(fd);
-		return;
+		return true;
 	}
 	d->clients[slot] = (struct kxd_client){ .fd = fd, .uid = cred.uid };
+	return true;
+}
+
+/* Every connection waiting (at most a table's worth): their requests are
+ * read in the same round of the loop, and their decisions share a flush
+ * (audit_commit.c). */
+void kxd_client_accept(struct kxd *d)
+{
+	for (int i = 0; i < KXD_MAX_CLIENTS && accept_one(d); i++)
+		;
 }
 
 void kxd_client_close(struct kxd *d, int ci)
@@ -91,7 +102,9 @@ void kxd_client_writable(struct kxd *d, int ci)
 static int send_or_queue(struct kxd *d, int ci, const struct kxd_resp *r)
 {
 	struct kxd_client *c = &d->clients[ci];
-	int rc = c->qlen > 0 ? -EAGAIN : kxd_send(c->fd, r, sizeof(*r), NULL, 0);
+	/* held: queued until the records it may depend on are durable */
+	bool hold = kxd_audit_holding(d);
+	int rc = c->qlen > 0 || hold ? -EAGAIN : kxd_send(c->fd, r, sizeof(*r), NULL, 0);
 
 	if (rc != -EAGAIN)
 		return rc;
@@ -104,6 +117,7 @@ static int send_or_queue(struct kxd *d, int ci, const struct kxd_resp *r)
 	}
 	c->queue[(c->qhead + c->qlen) % KXD_CLIENT_QUEUE_MAX] = *r;
 	c->qlen++;
+	c->held = c->held || hold;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  *   libstore.c  libraries: lookup in the libdirs, sealed memfds by digest
  *   policy.c    the policy: serial (anti-replay), reload
  *   audit.c     the audit log: kxd's seal key, seals, rotation
+ *   audit_commit.c  group commit: one flush per round of the loop, answers after it
  *   jail.c      the monitors' jail: ids, cgroups, a jail's kill reported
  */
 #ifndef KX_MANAGER_KXD_INTERNAL_H
@@ -98,6 +99,7 @@ struct kxd_pvm {
 struct kxd_client {
 	int fd;          /* -1: free slot; non-blocking */
 	uid_t uid;
+	bool held;       /* answers queued behind a record not yet durable (audit_commit.c) */
 	struct kxd_resp *queue; /* KXD_CLIENT_QUEUE_MAX answers, allocated when first needed */
 	size_t qhead, qlen;
 };
@@ -158,6 +160,9 @@ struct kxd {
 	unsigned audit_rate, audit_burst; /* --audit-rate R/B: per pVM */
 	uint64_t denials_before;          /* the gate's DENY count before a guest request */
 	struct timespec suppress_flushed; /* the last write of suppressed counts */
+	/* Group commit (audit_commit.c): channel messages waiting for the flush */
+	struct kxd_held_msg *held;
+	size_t held_len, held_cap;
 };
 
 /* kxd's log lines (stderr): "kxd: ..." */
@@ -182,6 +187,9 @@ void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL g
 #define KXD_AUDIT_SUPPRESS_MS 10000L /* a flooding pVM's count is written this often */
 #define KXD_AUDIT_LOCK_TRIES 100     /* 10 s for a stopping kxd to let go of the log */
 int kxd_audit_rate_parse(const char *arg, struct kxd *d); /* "R" or "R/B"; 0 or -EINVAL */
+/* p's rate and burst: its app's from the policy, at most --audit-rate's */
+void kxd_audit_rate_of(const struct kxd *d, const struct kxd_pvm *p, unsigned *rate,
+		       unsigned *burst);
 /* A guest request the gate would decide and record, from a pVM with no
  * token left: refused here (an error for the guest, counted), true; else
  * false, and kxd_audit_charge() after handling it takes a token for each
@@ -191,6 +199,18 @@ void kxd_audit_charge(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *
 /* "!audit-suppressed N\n" for a LIST row when the pVM was ever limited;
  * the bytes written. */
 size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size);
+
+/* audit_commit.c: group commit in the loop.  Whether an answer sent now
+ * would go out before a record it depends on is durable; a message on a
+ * pVM's channel, sent now or queued until the flush (0 or -errno; a
+ * queued one that cannot be sent ends the pVM); flush what was written and
+ * send what waited (before each round, and before kxd starts a monitor);
+ * at stop. */
+bool kxd_audit_holding(struct kxd *d);
+int kxd_chan_send(struct kxd *d, int chan, const void *msg, size_t len, const int *fds,
+		  int nfds);
+int kxd_audit_durable(struct kxd *d); /* 0, or -errno of the failed flush */
+void kxd_audit_commit_close(struct kxd *d);
 
 /* control.c */
 void kxd_client_accept(struct kxd *d);

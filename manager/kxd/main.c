@@ -384,6 +384,10 @@ static void serve(struct kxd *d)
 	while (!d->stopping) {
 		nfds_t n = SLOT_FIRST;
 
+		/* audit_commit.c: one flush for the decisions of the round
+		 * before, then their answers */
+		kxd_audit_durable(d);
+
 		pfd[SLOT_LISTEN] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
 		pfd[SLOT_SIGNAL] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
 		for (int i = 0; i < KXD_MAX_CLIENTS; i++)
@@ -430,6 +434,7 @@ static void serve(struct kxd *d)
 		if (pfd[SLOT_LISTEN].revents && !d->stopping)
 			kxd_client_accept(d);
 	}
+	kxd_audit_durable(d); /* the last round's answers (a STOP's) */
 }
 
 static void shutdown_all(struct kxd *d)

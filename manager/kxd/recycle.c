@@ -67,8 +67,8 @@ static int pack_args(char *const *argv, struct kxmon_recycle_app *a)
 }
 
 /* CONSOLE then APP on the pooled pVM's channel.  0 or -errno. */
-static int hand_over(struct kxd_pvm *p, struct kxmon_msg *app_msg, int memfd, int out_fd,
-		     int err_fd)
+static int hand_over(struct kxd *d, struct kxd_pvm *p, struct kxmon_msg *app_msg, int memfd,
+		     int out_fd, int err_fd)
 {
 	struct kxmon_msg console;
 	int fds[2] = { out_fd, err_fd }, rc;
@@ -76,9 +76,9 @@ static int hand_over(struct kxd_pvm *p, struct kxmon_msg *app_msg, int memfd, in
 	memset(&console, 0, sizeof(console));
 	console.type = KXMON_MSG_RECYCLE_CONSOLE;
 	console.size = sizeof(console);
-	rc = kxd_send(p->chan, &console, sizeof(console), fds, 2);
+	rc = kxd_chan_send(d, p->chan, &console, sizeof(console), fds, 2);
 	if (rc == 0)
-		rc = kxd_send(p->chan, app_msg, sizeof(*app_msg), &memfd, 1);
+		rc = kxd_chan_send(d, p->chan, app_msg, sizeof(*app_msg), &memfd, 1);
 	return rc;
 }
 
@@ -155,7 +155,7 @@ int kxd_recycle_run(struct kxd *d, int ci, const char *asked_app, int lib_fd, in
 	snprintf(p->libs[0].version, sizeof(p->libs[0].version), "%s", dec.meta.version);
 	memcpy(p->libs[0].digest, dec.meta.digest, sizeof(p->libs[0].digest));
 	p->nlibs = 1;
-	rc = hand_over(p, &msg, memfd, out_fd, err_fd);
+	rc = hand_over(d, p, &msg, memfd, out_fd, err_fd);
 	if (rc != 0) {
 		snprintf(why, whylen, "pVM %llu: cannot hand %s over: %s", (unsigned long long)p->id,
 			 app, strerror(-rc));

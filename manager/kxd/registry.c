@@ -132,6 +132,15 @@ int kxd_pvm_spawn(struct kxd *d, struct kxd_pvm *p, const char *app, int ci, int
 		return rc;
 	}
 	kxd_net_spawn(d, d->next_id, app, sp[0], &net); /* network: the first message */
+	/* the boot's record (and the network's) durable before the pVM runs */
+	rc = kxd_audit_durable(d);
+	if (rc != 0) {
+		close(sp[0]);
+		close(sp[1]);
+		snprintf(why, whylen, "its audit record could not be made durable: %s",
+			 strerror(-rc));
+		return rc;
+	}
 	pid = fork();
 	if (pid == 0)
 		exec_monitor(d, out_fd, err_fd, img_fd, sp[1], jail.argv);

@@ -210,3 +210,127 @@ verify() {
 	verify "$AUDIT"
 	[ "$status" -eq 0 ] || explain "the chain is whole"
 }
+
+# burst MODE N: N denied boots (unsigned images) sent while kxd is stopped,
+# so that all of them are waiting when it goes on; every client's request
+# is in its socket (ss: Send-Q, bytes sent and not yet read) before kxd is
+# let go.  kxd runs in the foreground here: its pid, and its log in
+# $BATS_TEST_TMPDIR/kxd.err.
+burst() {
+	local mode=$1 n=$2 pids=() i p
+	SOCK=$BATS_TEST_TMPDIR/kxd.sock
+	AUDIT=$BATS_TEST_TMPDIR/audit.log
+	"$KXD" --foreground --policy "$FX/kx.kxp" --socket "$SOCK" --audit-log "$AUDIT" \
+		--libdir "$FX/lib" --monitor "$FAKE" --audit-sync "$mode" \
+		2> "$BATS_TEST_TMPDIR/kxd.err" &
+	KXD_PID=$!
+	wait_for test -S "$SOCK"
+	wait_for "$KXCTL" list --socket "$SOCK" >/dev/null 2>&1
+	kill -STOP "$KXD_PID"
+	for i in $(seq "$n"); do
+		"$KXCTL" run --socket "$SOCK" --app hello "$FX/unsigned.kxe" \
+			> "$BATS_TEST_TMPDIR/run.$i" 2>&1 &
+		pids+=($!)
+	done
+	sent() {
+		local p
+		for p in "${pids[@]}"; do
+			ss -xapH | grep "pid=$p," | awk '$4 > 0 { found = 1 } END { exit !found }' ||
+				return 1
+		done
+	}
+	wait_for sent || { kill -CONT "$KXD_PID"; explain "the clients did not send"; }
+	kill -CONT "$KXD_PID"
+	for p in "${pids[@]}"; do
+		wait "$p" || true
+	done
+	"$KXCTL" stop --socket "$SOCK"
+	wait "$KXD_PID"
+}
+
+# flushes: M of kxd's "audit log PATH: N records, M flushes" at its stop
+flushes() {
+	sed -n 's/.*audit log .*: [0-9]* records, \([0-9]*\) flushes$/\1/p' "$BATS_TEST_TMPDIR/kxd.err"
+}
+
+@test "group commit: decisions that arrive together share one fdatasync, each answered after it" {
+	burst group 6
+	for i in $(seq 6); do
+		grep -q "denied" "$BATS_TEST_TMPDIR/run.$i" || explain "client $i got its refusal"
+	done
+	[ "$(grep -c '"op":"boot".*"decision":"deny"' "$AUDIT")" -eq 6 ] ||
+		explain "six boot records"
+	# the open record's flush, then one for the six
+	[ "$(flushes)" = 2 ] || { cat "$BATS_TEST_TMPDIR/kxd.err"; explain "flushes: $(flushes)"; }
+	verify "$AUDIT"
+	[ "$status" -eq 0 ] || explain "the chain is whole"
+}
+
+@test "group commit: always still flushes once per decision (the same burst)" {
+	burst always 6
+	[ "$(grep -c '"op":"boot".*"decision":"deny"' "$AUDIT")" -eq 6 ] ||
+		explain "six boot records"
+	[ "$(flushes)" = 7 ] || { cat "$BATS_TEST_TMPDIR/kxd.err"; explain "flushes: $(flushes)"; }
+}
+
+# policy_with_audit RATE BURST: $BATS_TEST_TMPDIR/kx.kxp, the fixture's
+# policy with hello's manifest given `audit: {rate: RATE, burst: BURST}`
+policy_with_audit() {
+	{ cat "$FX/hello.yaml"; printf 'audit: {rate: %s, burst: %s}\n' "$1" "$2"; } \
+		> "$BATS_TEST_TMPDIR/hello.yaml"
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$BATS_TEST_TMPDIR/kx.kxp" \
+		"$BATS_TEST_TMPDIR/hello.yaml" "$FX/exit.yaml" >/dev/null
+}
+
+# start_kxd_on NAME [kxd options]: a kxd on the test's kx.kxp, its own socket and log
+start_kxd_on() {
+	SOCK=$BATS_TEST_TMPDIR/$1.sock
+	AUDIT=$BATS_TEST_TMPDIR/$1.log
+	shift
+	"$KXD" --policy "$BATS_TEST_TMPDIR/kx.kxp" --socket "$SOCK" --audit-log "$AUDIT" \
+		--libdir "$FX/lib" --monitor "$FAKE" "$@"
+}
+
+# flood: hello asks for 40 libraries that do not exist (a refusal each)
+flood() {
+	ctl run "$FX/hello.kxe" dlopen $(for i in $(seq 40); do printf 'nothere.so '; done)
+	[ "$status" -eq 0 ] || explain "want 0"
+	refused=$(grep -c "over the pVM's audit rate" <<<"$output" || true)
+	recorded=$(grep -c "not found in any --libdir" <<<"$output" || true)
+	[ "$((refused + recorded))" -eq 40 ] || explain "every request answered"
+}
+
+@test "audit rate from the policy: a manifest's low rate suppresses a flooder sooner than kxd's default" {
+	# kxd's default (20 a second, 100 at once): forty refusals are all recorded
+	start_kxd --monitor "$FAKE"
+	flood
+	[ "$refused" -eq 0 ] && [ "$recorded" -eq 40 ] || explain "default: none suppressed"
+	stop_kxd
+	# the same kxd defaults, hello's manifest says 1 a second, 5 at once
+	policy_with_audit 1 5
+	run "$KX_BIN/kxpolicy" dump "$BATS_TEST_TMPDIR/kx.kxp"
+	[[ "$output" == *"  audit rate 1 a second, burst 5  @ "*"hello.yaml:"* ]] || explain "dump shows it"
+	run "$KX_BIN/kxpolicy" dump --json "$BATS_TEST_TMPDIR/kx.kxp"
+	[[ "$output" == *'"audit": {"rate": 1, "burst": 5}'* ]] || explain "dump --json shows it"
+	run "$KX_BIN/kxpolicy" explain "$BATS_TEST_TMPDIR/kx.kxp" boot app=hello
+	[[ "$output" == *"audit: hello's pVMs: 1 refusals a second, 5 at once"* ]] ||
+		explain "explain shows it"
+	run "$KX_BIN/kxpolicy" explain "$BATS_TEST_TMPDIR/kx.kxp" boot app=exit
+	[[ "$output" == *"audit: exit's pVMs: kxd's --audit-rate"* ]] || explain "exit sets none"
+	start_kxd_on low
+	flood
+	[ "$recorded" -ge 5 ] && [ "$refused" -ge 1 ] || explain "the manifest's burst of 5, then refusals"
+	stop_kxd
+	grep -q '"event":"suppressed".*"reason":"[^"]*pVM 1 was over its audit rate (1 a second, at most 5)"' "$AUDIT" ||
+		explain "the suppressed record names the manifest's rate"
+}
+
+@test "audit rate from the policy: kxd's --audit-rate is the ceiling" {
+	policy_with_audit 1000 1000
+	start_kxd_on ceiling --audit-rate 1/10
+	flood
+	[ "$recorded" -ge 10 ] && [ "$refused" -ge 1 ] || explain "the flag's burst of 10, then refusals"
+	stop_kxd
+	grep -q "over its audit rate (1 a second, at most 10)" "$AUDIT" ||
+		explain "the flag's rate and burst, not the manifest's"
+}

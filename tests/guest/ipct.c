@@ -2,6 +2,8 @@
  * ipct — IpC objects in a pVM (tests/cli/kvm_ipc.bats, make bench).
  *   ipct pipe N      fork; the parent writes N bytes, the child reads them
  *                    back (checksummed), EOF once the writer closed
+ *   ipct pipeup N    fork; the child writes N bytes and exits, the parent
+ *                    reads them (checked) until end of file
  *   ipct epipe       the child closes its read end and exits: -KX_EPIPE
  *   ipct msgq        fork; 200 messages of 0..KX_IPC_MSG_MAX bytes, in order
  *   ipct shm         a segment written both ways across a fork
@@ -88,6 +90,53 @@ static int pipe_test(uint64_t n)
 	kx_close(fd[1]);
 	printf("parent wrote %llu bytes sum %llu\n", (unsigned long long)n,
 	       (unsigned long long)sum);
+	printf("child status %d\n", wait_child(id));
+	return 0;
+}
+
+static int pipeup_test(uint64_t n)
+{
+	uint64_t sum = 0, got = 0;
+	int fd[2];
+	long id, rc;
+
+	rc = kx_pipe(fd);
+	if (rc != 0) {
+		printf("pipe: %ld\n", rc);
+		return 1;
+	}
+	id = kx_fork();
+	if (id < 0) {
+		printf("fork: %ld\n", id);
+		return 1;
+	}
+	if (id == 0) {
+		kx_close(fd[0]);
+		for (uint64_t off = 0; off < n;) {
+			uint64_t chunk = n - off < 100000 ? n - off : 100000;
+
+			for (uint64_t i = 0; i < chunk; i++)
+				big[i] = pattern(off + i);
+			rc = kx_write(fd[1], big, chunk);
+			if (rc != (long)chunk) {
+				printf("child write: %ld\n", rc);
+				return 1;
+			}
+			off += chunk;
+		}
+		return 0; /* its end closes with it */
+	}
+	kx_close(fd[1]);
+	while ((rc = kx_read(fd[0], big, sizeof(big))) > 0) {
+		for (long i = 0; i < rc; i++)
+			if (big[i] != pattern(got + (uint64_t)i))
+				kx_panic("byte %llu is wrong", (unsigned long long)(got + i));
+		for (long i = 0; i < rc; i++)
+			sum += big[i];
+		got += (uint64_t)rc;
+	}
+	printf("parent read %llu bytes sum %llu then %ld\n", (unsigned long long)got,
+	       (unsigned long long)sum, rc);
 	printf("child status %d\n", wait_child(id));
 	return 0;
 }
@@ -621,6 +670,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(mode, "pipe") == 0)
 		return pipe_test(arg);
+	if (strcmp(mode, "pipeup") == 0)
+		return pipeup_test(arg);
 	if (strcmp(mode, "epipe") == 0)
 		return epipe_test();
 	if (strcmp(mode, "msgq") == 0)

@@ -685,6 +685,57 @@ static void test_group_threads(void **state)
 	free_lines(&l);
 }
 
+/* Held (kxd's loop): decisions from one thread written without a flush,
+ * then one fdatasync() for all of them; ignored by always. */
+static void test_hold_commit(void **state)
+{
+	struct gx *x = *state;
+	struct gate_opts opts = {.seal_key = x->key[GX_ACME], .sync = GATE_SYNC_GROUP};
+	struct gate_audit_stats st;
+	struct gate_verify_report rep;
+	struct gate_decision d;
+	struct kx_error err;
+	struct lines l;
+
+	gx_reopen(x, &opts);
+	gate_audit_hold(x->gate, true);
+	assert_false(gate_audit_pending(x->gate));
+	assert_int_equal(gate_audit_commit(x->gate), 0); /* nothing to flush */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	assert_int_equal(d.verdict, KXP_ALLOW);
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.records, 6);
+	assert_int_equal(st.flushes, 1); /* the open record's only */
+	assert_true(st.unflushed_bytes > 0);
+	assert_true(gate_audit_pending(x->gate));
+	assert_int_equal(gate_audit_commit(x->gate), 0);
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.flushes, 2); /* one for the five */
+	assert_int_equal(st.unflushed_bytes, 0);
+	assert_false(gate_audit_pending(x->gate));
+	/* released: each decision flushed before it returns again */
+	gate_audit_hold(x->gate, false);
+	assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.flushes, 3);
+	assert_int_equal(gate_seal(x->gate, GATE_SEAL_CLOSE, &err), 0);
+	read_lines(x->log, &l);
+	verify_one(x, &l, 0, &rep);
+	if (!rep.ok)
+		fail_msg("%s", rep.problem);
+	free_lines(&l);
+	/* always ignores the hold: one flush per decision */
+	opts.sync = GATE_SYNC_ALWAYS;
+	gx_reopen(x, &opts);
+	gate_audit_hold(x->gate, true);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(gate_fork(x->gate, &self, &counts, &d), 0);
+	gate_audit_stats(x->gate, &st);
+	assert_int_equal(st.flushes, 4);
+	assert_false(gate_audit_pending(x->gate));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -700,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_sync_parse),
 		cmocka_unit_test_setup_teardown(test_prealloc, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_modes, gx_gate_setup, gx_gate_teardown),
+		cmocka_unit_test_setup_teardown(test_hold_commit, gx_gate_setup, gx_gate_teardown),
 		cmocka_unit_test_setup_teardown(test_group_threads, gx_gate_setup,
 						gx_gate_teardown),
 	};

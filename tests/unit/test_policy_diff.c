@@ -202,6 +202,7 @@ static void dump_is_canonical_with_provenance(void **state)
 		"\"app0\" -- \"app1\" [label=\"trust: msgq\"",
 		"\"app0\" -- \"lib1\" [label=\"loader any\", style=dashed]",
 		"  resources cpu 1.000, pids 64  @ m/kvstore.yaml:48:12\n"
+		"  audit rate 5 a second, burst 10  @ m/kvstore.yaml:1:1\n"
 		"  file /data: host /var/lib/kvstore, rw, max 1073741824  @ m/kvstore.yaml:41:5\n"
 		"  file /etc/kvstore: the image's tree, ro  @ m/kvstore.yaml:40:5\n"
 		"  iface net0 10.0.0.2/24, gateway 10.0.0.1  @ m/kvstore.yaml:43:5\n"

@@ -75,6 +75,7 @@ static void app(struct fx *f, size_t a, const char *name, const char *image, uin
 	e->trust = f->trust[a];
 	e->src = src(f, a, 1, 1);
 	e->resources.src = e->src; /* as the front end: the manifest when absent */
+	e->audit.src = e->src;
 	e->revoked.keyids = f->revoked_keyids[a];
 	e->revoked.keyid_src = f->revoked_keyid_src[a];
 	e->revoked.digests = f->revoked_digests[a];
@@ -130,6 +131,7 @@ static void kvstore_io(struct fx *f, struct pm_app *a)
 	a->ifaces = f->ifaces[0];
 	a->nifaces = 2;
 	a->resources = (struct pm_resources){1000, 64, src(f, 0, 48, 12)};
+	a->audit = (struct pm_audit){5, 10, src(f, 0, 49, 8)};
 }
 
 static void kvstore(struct fx *f)

@@ -87,6 +87,10 @@ static void round_trip(void **state)
 	assert_int_equal(p->peers[2].proto, KXP_ABI_PROTO_UDP);
 	assert_int_equal(p->resources[0].cpu_milli, 1000);
 	assert_int_equal(p->resources[2].pids, 0);
+	assert_int_equal(p->resources[0].audit_rate, 5); /* kvstore's audit: {rate: 5, burst: 10} */
+	assert_int_equal(p->resources[0].audit_burst, 10);
+	assert_int_equal(p->resources[2].audit_rate, 0); /* none: kxd's default */
+	assert_int_equal(p->resources[2].audit_burst, 0);
 	assert_int_equal(p->serial, 0);
 	kxp_signature(p, &sig);
 	assert_false(sig.is_signed);
@@ -312,6 +316,16 @@ static void c_resources(uint8_t *b, size_t *l)
 	(void)l;
 	((struct kxp_abi_resources *)tab(b, KXP_T_RESOURCES))[0].cpu_milli = 5;
 }
+static void c_audit_rate(uint8_t *b, size_t *l)
+{
+	(void)l;
+	((struct kxp_abi_resources *)tab(b, KXP_T_RESOURCES))[0].audit_burst = 0; /* rate 5 */
+}
+static void c_audit_burst(uint8_t *b, size_t *l)
+{
+	(void)l;
+	((struct kxp_abi_resources *)tab(b, KXP_T_RESOURCES))[2].audit_burst = 7; /* no rate */
+}
 static void c_file_guest(uint8_t *b, size_t *l) { (void)l; pool_find(b, "/data")[4] = '/'; }
 static void c_file_image_host(uint8_t *b, size_t *l)
 {
@@ -358,6 +372,10 @@ static const struct corruption corruptions[] = {
 	{"meta", c_meta, true, "table 'meta' entry 0: 1 entries (one expected) or a reserved"},
 	{"key validity", c_key_validity, true, "table 'keys' entry 0: validity from 100 until 50"},
 	{"resources", c_resources, true, "table 'resources' entry 0: cpu 5"},
+	{"audit rate alone", c_audit_rate, true,
+	 "table 'resources' entry 0: audit rate 5 with burst 0: both or neither"},
+	{"audit burst alone", c_audit_burst, true,
+	 "table 'resources' entry 2: audit rate 0 with burst 7: both or neither"},
 	{"file guest", c_file_guest, true, "table 'files' entry 0: guest: not an absolute"},
 	{"image with a host", c_file_image_host, true, "table 'files' entry 1: host: not"},
 	{"file max", c_file_max, true, "table 'files' entry 0: mode 1 with max 0"},

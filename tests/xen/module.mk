@@ -4,12 +4,14 @@
 # ring.sh: the same images served over the kx ring by tests/xen/ringpeer;
 # kxmon.sh: kxmon --backend xen, the real backend on the core; kxd.sh: kxd
 # --backend xen, signed and refused boots, the audit log; fork.sh: kx_fork
-# through kxd --backend xen, decided by gate_fork),
+# through kxd --backend xen, decided by gate_fork; pipe.sh: a pipe between
+# parent and child),
 # and ends with one line
 #     xen (kx, Ns): N passed, N failed
 # Downloads (pinned .debs, tests/xen/packages.lock) are cached in
-# $(KX_XEN_CACHE), by default $(B)/xen/cache.  KX_XEN_TIMEOUT (seconds, 480)
-# bounds the whole boot (480: a loaded machine took 180 s).
+# $(KX_XEN_CACHE), by default $(B)/xen/cache.  KX_XEN_TIMEOUT (seconds, 600)
+# bounds the whole boot (600: a loaded machine took 180 s, a very loaded one
+# 447 s with fork and pipe).
 
 KX_XEN_CACHE ?= $(B)/xen/cache
 XEN_PAYLOAD := $(B)/xen/payload

@@ -13,7 +13,7 @@
 #                the toolstack is up (xenstored, xenconsoled; `xl` works)
 #   -c CACHE     downloaded packages ($KX_XEN_CACHE, else WORK/cache)
 #   -w WORK      initramfs, logs (default: ./build/xen)
-#   -t SECONDS   wall-clock limit for the whole boot ($KX_XEN_TIMEOUT, else 480)
+#   -t SECONDS   wall-clock limit for the whole boot ($KX_XEN_TIMEOUT, else 600)
 #   -n NAME      a label for the verdict line (default: the script's name)
 #
 # Protocol on the serial console: the script prints `KXT ok NAME` or
@@ -28,7 +28,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=./build/xen
 cache=${KX_XEN_CACHE:-}
-limit=${KX_XEN_TIMEOUT:-480}
+limit=${KX_XEN_TIMEOUT:-600}
 name=
 while getopts c:w:t:n: opt; do
 	case $opt in

@@ -14,6 +14,15 @@
 
 #include "manager/hv/xen/xen.h"
 
+/* share.c: a range of an IpC object in the pVM. */
+#define XEN_SHARED_MAX 96u /* two ranges per object the core maps */
+struct xen_shared {
+	uint64_t gpa, size;
+	uint32_t owner;	 /* shared frames: the domain they belong to */
+	int fd;		 /* >= 0: a copy refreshed from this file (a dup) at offset */
+	uint64_t offset;
+};
+
 struct hv_vm {
 	xc_interface *xch;
 	xencall_handle *xcall; /* mmu_update on the domain's page tables after boot */
@@ -42,6 +51,9 @@ struct hv_vm {
 	 * fork_child (in the new process) adopts it, and this process lets
 	 * its copies of the child's handles go at its next run or destroy. */
 	struct hv_vm *fork_pending;
+	/* share.c: IpC objects mapped with map_fd */
+	struct xen_shared shared[XEN_SHARED_MAX];
+	unsigned nshared;
 };
 
 /* xen.c, for fork.c */
@@ -52,6 +64,26 @@ void xen_close_handles(struct hv_vm *vm);
 int xen_new_domain(struct hv_vm *vm, struct kx_error *err);
 void *xen_map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot);
 int xen_set_paused(struct hv_vm *vm, bool paused, struct kx_error *err);
+
+/* pages.c: one leaf of the domain's (after boot) naming a frame of pg_owner. */
+int xen_put_leaf(struct hv_vm *vm, uint64_t pfn, uint64_t entry, uint32_t pg_owner,
+		 struct kx_error *err);
+
+/* share.c */
+/* map_fd of a file that is not write-sealed: an IpC object's control page
+ * (a copy refreshed from the file) or data area (this domain's frames,
+ * shared with forked children); -EOPNOTSUPP for anything else. */
+int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+		  unsigned prot, struct kx_error *err);
+/* After the leaves of [gpa, gpa + size) were cleared: the ranges there
+ * forgotten, and the frames zeroed — or, if they were shared frames of
+ * this domain's that forked children may still map, replaced by new ones. */
+int xen_share_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err);
+/* Control pages copied again from their files. */
+void xen_share_refresh(struct hv_vm *vm);
+/* The shared data range pfn lies in, or NULL. */
+const struct xen_shared *xen_share_frames(const struct hv_vm *vm, uint64_t pfn);
+void xen_share_close(struct hv_vm *vm);
 
 /* fork.c */
 int xen_fork_prepare(struct hv_vm *vm, struct kx_error *err);

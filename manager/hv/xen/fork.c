@@ -150,8 +150,8 @@ static int build_child(struct hv_vm *vm, struct hv_vm *c, struct kx_error *err)
 	for (uint64_t i = 0; i < vm->npages; i++) {
 		uint64_t e = vm->l1[i];
 
-		if (e == 0)
-			c->l1[i] = 0;
+		if (e == 0 || xen_share_frames(vm, i) != NULL)
+			c->l1[i] = 0; /* shared frames: named after the pin (below) */
 		else if (i == si_index)
 			c->l1[i] = xen_leaf(c, info.shared_info_frame,
 					    HV_PROT_READ | HV_PROT_WRITE);
@@ -159,6 +159,16 @@ static int build_child(struct hv_vm *vm, struct hv_vm *c, struct kx_error *err)
 			c->l1[i] = (e & ~PTE_MFN_MASK) | (uint64_t)c->p2m[i] << 12;
 	}
 	rc = xen_write_page_tables(c, err);
+	if (rc != 0)
+		return rc;
+	/* An IpC object's data area: the very frames the parent maps, which
+	 * belong to the domain that mapped the object first. */
+	for (uint64_t i = 0; i < vm->npages && rc == 0; i++) {
+		const struct xen_shared *s = xen_share_frames(vm, i);
+
+		if (s != NULL && vm->l1[i] != 0)
+			rc = xen_put_leaf(c, i, vm->l1[i], s->owner, err);
+	}
 	if (rc != 0)
 		return rc;
 	port = xc_evtchn_alloc_unbound(c->xch, c->domid, 0);

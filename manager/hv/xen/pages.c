@@ -26,9 +26,6 @@
 #define PFN_L3	    (XEN_PFN_L4 + 1)
 #define PFN_L2	    (XEN_PFN_L4 + 2)
 #define PFN_L1	    (XEN_PFN_L4 + 3)
-#define PFN_L3 (XEN_PFN_L4 + 1)
-#define PFN_L2 (XEN_PFN_L4 + 2)
-#define PFN_L1 (XEN_PFN_L4 + 3)
 
 uint64_t xen_leaf(const struct hv_vm *vm, xen_pfn_t mfn, unsigned prot)
 {
@@ -83,6 +80,29 @@ int xen_set_leaves(struct hv_vm *vm, uint64_t gpa, uint64_t size, unsigned prot,
 	}
 	xencall_free_buffer(vm->xcall, req);
 	vm->dirty = true;
+	return rc;
+}
+
+/* One leaf naming a frame of pg_owner (this domain or another): Xen checks
+ * that the frame is pg_owner's and takes a reference for the mapping. */
+int xen_put_leaf(struct hv_vm *vm, uint64_t pfn, uint64_t entry, uint32_t pg_owner,
+		 struct kx_error *err)
+{
+	struct mmu_update *req = xencall_alloc_buffer(vm->xcall, sizeof(*req));
+	int rc = 0;
+
+	if (req == NULL)
+		return kx_err(err, -ENOMEM, "out of hypercall memory");
+	req->ptr = ((uint64_t)vm->p2m[PFN_L1 + pfn / 512] << 12) + (pfn % 512) * 8 +
+		   MMU_NORMAL_PT_UPDATE;
+	req->val = entry;
+	if (xencall4(vm->xcall, __HYPERVISOR_mmu_update, (uint64_t)(uintptr_t)req, 1, 0,
+		     ((uint64_t)(vm->domid + 1) << 16) | pg_owner) != 0)
+		rc = kx_err(err, -errno, "d%u: Xen refused a leaf naming d%u's frame: %s",
+			    vm->domid, pg_owner, strerror(errno));
+	xencall_free_buffer(vm->xcall, req);
+	if (rc == 0)
+		vm->l1[pfn] = entry;
 	return rc;
 }
 

@@ -355,8 +355,7 @@ static int xen_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, u
 	int seals = fcntl(fd, F_GET_SEALS);
 
 	if (seals < 0 || !(seals & F_SEAL_WRITE))
-		return unsupported(err, "mapping a file that can change",
-				   "a domain's frames cannot be a host file's pages");
+		return xen_share_map(vm, gpa, fd, offset, size, prot, err);
 	while (done < size) {
 		ssize_t n = pread(fd, vm->host + gpa + done, size - done, (off_t)(offset + done));
 
@@ -375,7 +374,7 @@ static int xen_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_er
 	int rc = xen_set_leaves(vm, gpa, size, 0, err);
 
 	if (rc == 0)
-		memset(vm->host + gpa, 0, size);
+		rc = xen_share_unmap(vm, gpa, size, err);
 	return rc;
 }
 
@@ -507,6 +506,7 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 					{.fd = vm->wake[0], .events = POLLIN}};
 
 		drain(vm->wake[0]);
+		xen_share_refresh(vm); /* kxd's control pages, before the guest looks */
 		if (vm->pause_req || vm->kick_req) {
 			rc = xen_set_paused(vm, true, err);
 			if (rc != 0)
@@ -613,6 +613,7 @@ static void xen_destroy(struct hv_vm *vm)
 		xc_domain_destroy(vm->xch, vm->domid);
 	xen_reaper_stop(&vm->reaper);
 	xen_close_handles(vm);
+	xen_share_close(vm);
 	for (int i = 0; i < 2; i++)
 		if (vm->wake[i] >= 0)
 			close(vm->wake[i]);

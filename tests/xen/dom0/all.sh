@@ -4,3 +4,5 @@ sh /kx/dom0/ring.sh
 sh /kx/dom0/kxmon.sh
 sh /kx/dom0/kxd.sh
 sh /kx/dom0/fork.sh
+sh /kx/dom0/pipe.sh
+sh /kx/dom0/signal.sh

@@ -1,0 +1,178 @@
+/*
+ * share.c — IpC objects on Xen PV: the pages a pVM shares with its forked
+ * children.
+ *
+ * On KVM an IpC object is a memfd kxd owns, mapped into every holder's
+ * guest memory.  A PV domain's page tables can only name machine frames
+ * of a domain, never a dom0 process's file pages (dom0 could grant pages
+ * with gntalloc, but only the guest itself can map a grant, with a
+ * GNTTABOP_map_grant_ref kx's runtime does not make).  What dom0 can do
+ * is write an entry naming another domain's frame into a domain's page
+ * tables (mmu_update, page owner != page-table owner: Xen checks that the
+ * frame is that domain's and takes a reference).  So:
+ *
+ *   - the data area of an object (read-write) becomes frames of the domain
+ *     that mapped it first, its bytes copied from the file once; a child
+ *     forked later maps the same frames (share_fork), so parent and
+ *     children read and write one ring, with the same atomics as on KVM;
+ *   - the control page (read-only, written by kxd only) stays a copy in
+ *     the pVM's own frame that the monitor refreshes from the file
+ *     whenever the run loop turns (after each kx call, at least every
+ *     100 ms): the reader and writer counts, end of file, removal;
+ *   - an object another pVM already holds (opened by key, not inherited):
+ *     its data lives in that pVM's domain, which this monitor cannot name
+ *     — refused, "not supported on xen", never a silent copy.
+ *
+ * What kxd writes into a data area (a sequence bump, a dead holder's
+ * lock released) reaches the file, not the frames: a lock a pVM died
+ * holding stays held (docs/xen-backend.md).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest/kx_hcall_abi.h"
+#include "manager/hv/xen/domain.h"
+
+static int unsupported(struct kx_error *err, const char *what, const char *why)
+{
+	return kx_err(err, -EOPNOTSUPP, "%s: not supported on xen (%s)", what, why);
+}
+
+static int read_all(int fd, void *buf, uint64_t size, uint64_t offset)
+{
+	uint64_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(fd, (uint8_t *)buf + done, size - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
+		  unsigned prot, struct kx_error *err)
+{
+	struct kx_ipc_ctl ctl;
+	struct xen_shared *s;
+	int rc;
+
+	if (read_all(fd, &ctl, sizeof(ctl), 0) != 0 || ctl.magic != KX_IPC_CTL_MAGIC)
+		return unsupported(err, "mapping a file that can change",
+				   "a domain's frames cannot be a host file's pages");
+	if (ctl.holders > 1)
+		return unsupported(err, "an IpC object another pVM already holds",
+				   "its pages are that pVM's domain's; only a pVM's forked "
+				   "children share its objects");
+	if (vm->nshared >= XEN_SHARED_MAX)
+		return kx_err(err, -ENOSPC, "xen: more than %u shared ranges", XEN_SHARED_MAX);
+	rc = read_all(fd, vm->host + gpa, size, offset);
+	if (rc != 0)
+		return kx_err(err, rc, "map_fd: cannot read the file: %s", strerror(-rc));
+	rc = xen_set_leaves(vm, gpa, size, prot, err);
+	if (rc != 0)
+		return rc;
+	s = &vm->shared[vm->nshared];
+	*s = (struct xen_shared){.gpa = gpa, .size = size, .owner = vm->domid, .fd = -1,
+				 .offset = offset};
+	if (!(prot & HV_PROT_WRITE)) {
+		s->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (s->fd < 0)
+			return kx_err(err, -errno, "dup: %s", strerror(errno));
+	}
+	vm->nshared++;
+	return 0;
+}
+
+/* New frames for [gpa, gpa + size): the old ones go when the last domain
+ * mapping them lets go (a child may still use them). */
+static int replace_frames(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
+{
+	uint64_t first = gpa / XEN_PAGE, n = size / XEN_PAGE;
+	int *errs = NULL;
+	void *p;
+	int rc = 0;
+
+	if (xc_domain_decrease_reservation_exact(vm->xch, vm->domid, n, 0, vm->p2m + first) != 0)
+		return kx_err(err, -errno, "d%u: cannot give back shared frames: %s", vm->domid,
+			      strerror(errno));
+	for (uint64_t i = 0; i < n; i++)
+		vm->p2m[first + i] = first + i;
+	if (xc_domain_populate_physmap_exact(vm->xch, vm->domid, n, 0, 0, vm->p2m + first) != 0)
+		return kx_err(err, -errno, "d%u: cannot populate new frames: %s", vm->domid,
+			      strerror(errno));
+	errs = calloc(n, sizeof(*errs));
+	if (errs == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
+	p = xenforeignmemory_map2(vm->fmem, vm->domid, vm->host + gpa, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_FIXED, n, vm->p2m + first, errs);
+	if (p != vm->host + gpa)
+		rc = kx_err(err, p == NULL ? -errno : -EIO, "d%u: cannot map its new frames",
+			    vm->domid);
+	for (uint64_t i = 0; rc == 0 && i < n; i++)
+		if (errs[i] != 0)
+			rc = kx_err(err, errs[i], "d%u: cannot map a new frame", vm->domid);
+	free(errs);
+	return rc;
+}
+
+int xen_share_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
+{
+	bool owned = false;
+
+	for (unsigned i = 0; i < vm->nshared;) {
+		struct xen_shared *s = &vm->shared[i];
+
+		if (s->gpa < gpa + size && gpa < s->gpa + s->size) {
+			owned |= s->fd < 0 && s->owner == vm->domid;
+			if (s->fd >= 0)
+				close(s->fd);
+			*s = vm->shared[--vm->nshared];
+			continue;
+		}
+		i++;
+	}
+	if (owned)
+		return replace_frames(vm, gpa, size, err);
+	memset(vm->host + gpa, 0, size);
+	return 0;
+}
+
+void xen_share_refresh(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nshared; i++) {
+		const struct xen_shared *s = &vm->shared[i];
+
+		if (s->fd >= 0 && read_all(s->fd, vm->host + s->gpa, s->size, s->offset) != 0) {
+			/* The file cannot shrink (sealed by kxd): keep the last copy. */
+		}
+	}
+}
+
+const struct xen_shared *xen_share_frames(const struct hv_vm *vm, uint64_t pfn)
+{
+	for (unsigned i = 0; i < vm->nshared; i++) {
+		const struct xen_shared *s = &vm->shared[i];
+
+		if (s->fd < 0 && pfn >= s->gpa / XEN_PAGE && pfn < (s->gpa + s->size) / XEN_PAGE)
+			return s;
+	}
+	return NULL;
+}
+
+void xen_share_close(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nshared; i++)
+		if (vm->shared[i].fd >= 0)
+			close(vm->shared[i].fd);
+	vm->nshared = 0;
+}
