@@ -76,21 +76,20 @@ static void lib_signers(FILE *out, const struct kxp_policy *p, const struct kxp_
 /* A trusted key's period: each end only when the manifest gave it. */
 static void key_dates(FILE *out, const struct kxp_abi_key *k, bool json)
 {
+	const struct {
+		const char *name;
+		int64_t at; /* 0: not given */
+	} ends[] = {{"from", k->from}, {"until", k->until}};
 	char date[PM_DATE_TEXT_MAX];
 
-	if (k->from != 0) {
-		pm_date_format(k->from, date);
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		if (ends[i].at == 0)
+			continue;
+		pm_date_format(ends[i].at, date);
 		if (json)
-			fprintf(out, ", \"from\": \"%s\"", date);
+			fprintf(out, ", \"%s\": \"%s\"", ends[i].name, date);
 		else
-			fprintf(out, " from %s", date);
-	}
-	if (k->until != 0) {
-		pm_date_format(k->until, date);
-		if (json)
-			fprintf(out, ", \"until\": \"%s\"", date);
-		else
-			fprintf(out, " until %s", date);
+			fprintf(out, " %s %s", ends[i].name, date);
 	}
 }
 
