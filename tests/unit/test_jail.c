@@ -161,6 +161,63 @@ static void test_filter(void **state)
 	assert_killed(run_probe(P_THREAD_CLONE));
 }
 
+/* The Xen monitor's profile: its own ioctl codes (privcmd, evtchn), none of
+ * KVM's; the KVM monitor's calls and wait4; in a forked child, a privcmd
+ * hypercall code goes through and KVM_RUN's kills. */
+static void test_xen_profile(void **state)
+{
+	const unsigned long *codes;
+	enum jail_thread thread;
+	int kvm[128], xen[128];
+	size_t n, nk, nx;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(jail_backend_profile("kvm", &thread, &codes, &n), -ENOENT);
+	assert_int_equal(jail_backend_profile("skeleton", &thread, &codes, &n), -ENOENT);
+	assert_int_equal(jail_backend_profile(NULL, &thread, &codes, &n), -ENOENT);
+	assert_int_equal(jail_backend_profile("xen", &thread, &codes, &n), 0);
+	assert_int_equal(thread, JAIL_THREAD_XEN);
+	assert_true(n >= 1 && n <= 4);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(codes[i], 0xae80ul); /* KVM_RUN */
+	/* the KVM monitor's calls, and wait4 for the domain's reaper */
+	nk = jail_allowlist(JAIL_THREAD_VCPU, kvm, 128);
+	nx = jail_allowlist(JAIL_THREAD_XEN, xen, 128);
+	assert_int_equal(nx, nk + 1);
+	for (size_t i = 0, j = 0; i < nx; i++) {
+		if (xen[i] == SYS_wait4)
+			continue;
+		assert_int_equal(xen[i], kvm[j++]);
+	}
+	for (size_t i = 0; i < nk; i++)
+		assert_int_not_equal(kvm[i], SYS_wait4);
+	for (int probe = 0; probe < 2; probe++) {
+		pid = fork();
+		if (pid == 0) {
+#if JAIL_SANITIZED
+			__lsan_do_leak_check();
+#endif
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+			    jail_seccomp_load(thread, codes, n, NULL) != 0)
+				_exit(100);
+			ioctl(-1, codes[0], 0); /* EBADF, but let through */
+			if (probe == 1)
+				ioctl(-1, 0xae80ul, 0); /* KVM_RUN: not Xen's */
+			_exit(7);
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (probe == 0) {
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 7);
+		} else {
+			assert_killed(status);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_names),
 		cmocka_unit_test(test_allowlist_size),
 		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_xen_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
