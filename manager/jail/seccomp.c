@@ -31,6 +31,7 @@ enum arg_rule {
 	ARGS_NOEXEC, /* mmap: PROT_EXEC clear in arg2 */
 	ARGS_FORK,   /* clone: exactly the flags of hv's fork wrapper, or of a
 		      * glibc thread (net.c's network thread) */
+	ARGS_THREAD, /* clone: exactly the flags of a glibc thread */
 	ARGS_FCNTL,  /* arg1 one of fcntl_cmds */
 	ARGS_FUTEX,  /* arg1 one of futex_ops */
 	ARGS_SOCKOPT, /* getsockopt(fd, SOL_SOCKET, SO_TYPE, ...) */
@@ -39,8 +40,10 @@ enum arg_rule {
 
 #define T_VCPU (1u << JAIL_THREAD_VCPU)
 #define T_XEN  (1u << JAIL_THREAD_XEN)
-/* The KVM monitor's thread and the Xen backend's: the same calls, the
- * ioctl codes differing (each backend's own, jail_backend_profile). */
+/* The KVM monitor's thread and the Xen backend's: mostly the same calls,
+ * the ioctl codes differing (each backend's own, jail_backend_profile);
+ * Xen has no fork (hv's fork stops at the backend's fork_prepare), so the
+ * rows only a fork or a forked child needs are the KVM monitor's. */
 #define T_MON (T_VCPU | T_XEN)
 
 struct row {
@@ -58,7 +61,7 @@ static const struct row rows[] = {
 	{SYS_munmap, T_MON, ARGS_ANY},
 	{SYS_mremap, T_MON, ARGS_ANY},
 	{SYS_brk, T_MON, ARGS_ANY},
-	{SYS_fallocate, T_MON, ARGS_ANY}, /* punch out guest pages given back */
+	{SYS_fallocate, T_VCPU, ARGS_ANY}, /* punch out guest pages given back (KVM) */
 	/* File descriptors the monitor holds: console, channel, memfds. */
 	{SYS_write, T_MON, ARGS_ANY},
 	{SYS_close, T_MON, ARGS_ANY},
@@ -68,7 +71,7 @@ static const struct row rows[] = {
 	/* The channel to kxd. */
 	{SYS_recvmsg, T_MON, ARGS_ANY},
 	{SYS_sendto, T_MON, ARGS_ANY},
-	{SYS_getsockopt, T_MON, ARGS_SOCKOPT},
+	{SYS_getsockopt, T_VCPU, ARGS_SOCKOPT}, /* a forked child (no fork on Xen) */
 	{SYS_poll, T_MON, ARGS_ANY},
 	/* IpC: futex wait/wake on shared words. */
 	{SYS_futex, T_MON, ARGS_FUTEX},
@@ -77,7 +80,7 @@ static const struct row rows[] = {
 	{SYS_rt_sigreturn, T_MON, ARGS_ANY},
 	{SYS_restart_syscall, T_MON, ARGS_ANY},
 	{SYS_setitimer, T_MON, ARGS_ANY},
-	{SYS_getitimer, T_MON, ARGS_ANY},
+	{SYS_getitimer, T_VCPU, ARGS_ANY}, /* before a fork (none on Xen) */
 	{SYS_timer_create, T_MON, ARGS_ANY},
 	{SYS_timer_settime, T_MON, ARGS_ANY},
 	{SYS_timer_delete, T_MON, ARGS_ANY},
@@ -85,10 +88,11 @@ static const struct row rows[] = {
 	{SYS_clock_gettime, T_MON, ARGS_ANY},
 	{SYS_sysinfo, T_MON, ARGS_ANY}, /* glibc qsort sizes its buffer by the RAM (update) */
 	/* Process: pVM fork (clone), its pid for kxd, the end. */
-	{SYS_clone, T_MON, ARGS_FORK},
-	{SYS_prctl, T_MON, ARGS_DEATHSIG}, /* a forked monitor dies with kxd */
+	{SYS_clone, T_VCPU, ARGS_FORK},
+	{SYS_clone, T_XEN, ARGS_THREAD}, /* Xen: no fork, the network thread only */
+	{SYS_prctl, T_VCPU, ARGS_DEATHSIG}, /* a forked monitor dies with kxd */
 	{SYS_getpid, T_MON, ARGS_ANY},
-	{SYS_getppid, T_MON, ARGS_ANY}, /* a forked monitor checks kxd is its parent */
+	{SYS_getppid, T_VCPU, ARGS_ANY}, /* a forked monitor checks kxd is its parent */
 	{SYS_exit_group, T_MON, ARGS_ANY},
 	{SYS_wait4, T_XEN, ARGS_ANY}, /* Xen: its domain's reaper, reaped at the end */
 	/* The POSIX layer's host half (hv/posix.c): HALT sleeps in ppoll, host
@@ -203,6 +207,9 @@ static int add_row(scmp_filter_ctx ctx, const struct row *r, const unsigned long
 
 		return add_values(ctx, r->nr, 0, flags, N_OF(flags));
 	}
+	case ARGS_THREAD:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, THREAD_FLAGS));
 	case ARGS_FCNTL:
 		return add_ints(ctx, r->nr, 1, fcntl_cmds, N_OF(fcntl_cmds));
 	case ARGS_FUTEX:
