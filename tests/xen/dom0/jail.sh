@@ -18,6 +18,8 @@ field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 if ! grep -q ' /sys/fs/cgroup ' /proc/mounts; then
 	mount -t cgroup2 none /sys/fs/cgroup ||
 		not_ok "jail xen: cannot mount cgroup2 on /sys/fs/cgroup"
+fi
+if [ -f /sys/fs/cgroup/cgroup.subtree_control ]; then
 	echo "+memory +cpu +pids" > /sys/fs/cgroup/cgroup.subtree_control ||
 		not_ok "jail xen: cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 fi
