@@ -9,7 +9,8 @@
  *   - in new mount, ipc, net and uts namespaces (no pid namespace: a pVM
  *     fork makes the child kxd's child with its host pid; docs/jail.md),
  *   - rooted in an empty read-only tmpfs it cannot leave (pivot_root, the
- *     old root detached),
+ *     old root detached; over an initramfs root, which cannot be pivoted,
+ *     moved onto it and chrooted into),
  *   - under rlimits (files, no locked memory, no core),
  *   - an unprivileged uid/gid of its own with no supplementary groups and
  *     no capabilities, PR_SET_NO_NEW_PRIVS,
