@@ -23,7 +23,7 @@ static void sig_line(FILE *out, const struct kxp_policy *p)
 		p->sig.verified ? "signature verified" : "signature not checked");
 }
 
-/* ---- text --------------------------------------------------------------- */
+/* ---- what text and JSON share: one walk of each list, two spellings ---- */
 
 static void at(FILE *out, const struct kxp_policy *p, uint32_t prov)
 {
@@ -31,25 +31,107 @@ static void at(FILE *out, const struct kxp_policy *p, uint32_t prov)
 		p->prov[prov].col);
 }
 
-static void text_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib)
+static void json_src(FILE *out, const struct kxp_policy *p, uint32_t prov)
+{
+	fprintf(out, "\"source\": {\"file\": ");
+	kxp_json_str(out, kxp_str(p, p->prov[prov].file));
+	fprintf(out, ", \"line\": %u, \"col\": %u}", p->prov[prov].line, p->prov[prov].col);
+}
+
+/* A library's version intervals: "[1, 2) U [3, +inf)", or JSON strings. */
+static void lib_intervals(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib,
+			  bool json)
 {
 	char buf[2 * PM_VERSION_TEXT_MAX + 8];
 
+	for (uint32_t i = 0; i < lib->intervals.count; i++) {
+		kxp_interval_format(&p->intervals[lib->intervals.first + i], buf, sizeof(buf));
+		if (json)
+			fprintf(out, "%s\"%s\"", i ? ", " : "", buf);
+		else
+			fprintf(out, "%s %s", i ? " U" : "", buf);
+	}
+}
+
+/* The keys a library must be signed with: "name (keyid)", or JSON objects. */
+static void lib_signers(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib,
+			bool json)
+{
+	char id[2 * KXSIG_KEYID_BYTES + 1];
+
+	for (uint32_t s = 0; s < lib->signers.count; s++) {
+		const struct kxp_abi_key *k = &p->keys[p->lib_signers[lib->signers.first + s]];
+
+		kxsig_keyid_hex(k->keyid, id);
+		if (!json) {
+			fprintf(out, "%s %s (%s)", s ? "," : "", kxp_str(p, k->name), id);
+			continue;
+		}
+		fprintf(out, "%s{\"name\": ", s ? ", " : "");
+		kxp_json_str(out, kxp_str(p, k->name));
+		fprintf(out, ", \"keyid\": \"%s\"}", id);
+	}
+}
+
+/* A trusted key's period: each end only when the manifest gave it. */
+static void key_dates(FILE *out, const struct kxp_abi_key *k, bool json)
+{
+	const struct {
+		const char *name;
+		int64_t at; /* 0: not given */
+	} ends[] = {{"from", k->from}, {"until", k->until}};
+	char date[PM_DATE_TEXT_MAX];
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		if (ends[i].at == 0)
+			continue;
+		pm_date_format(ends[i].at, date);
+		if (json)
+			fprintf(out, ", \"%s\": \"%s\"", ends[i].name, date);
+		else
+			fprintf(out, " %s %s", ends[i].name, date);
+	}
+}
+
+/* An app's revoked signing keys, or (digests) image digests: a line each,
+ * or the items of a JSON array. */
+static void revoked(FILE *out, const struct kxp_policy *p, const struct kxp_abi_app *app,
+		    bool digests, bool json)
+{
+	const struct kxp_abi_range *r = digests ? &app->revoked_digests : &app->revoked_keys;
+	char id[2 * KXSIG_DIGEST_BYTES + 1];
+
+	for (uint32_t i = 0; i < r->count; i++) {
+		uint32_t prov;
+
+		if (digests) {
+			kxsig_digest_hex(p->revoked_digests[r->first + i].digest, id);
+			prov = p->revoked_digests[r->first + i].prov;
+		} else {
+			kxsig_keyid_hex(p->revoked_keys[r->first + i].keyid, id);
+			prov = p->revoked_keys[r->first + i].prov;
+		}
+		if (!json) {
+			fprintf(out, "  revoked %s %s", digests ? "digest" : "key", id);
+			at(out, p, prov);
+			continue;
+		}
+		fprintf(out, "%s{\"%s\": \"%s\", ", i ? ", " : "", digests ? "digest" : "keyid", id);
+		json_src(out, p, prov);
+		fputc('}', out);
+	}
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static void text_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib)
+{
 	fprintf(out, "  library %s", kxp_str(p, lib->name));
 	at(out, p, lib->prov);
 	fprintf(out, "    version '%s' =", kxp_str(p, lib->version_text));
-	for (uint32_t i = 0; i < lib->intervals.count; i++) {
-		kxp_interval_format(&p->intervals[lib->intervals.first + i], buf, sizeof(buf));
-		fprintf(out, "%s %s", i ? " U" : "", buf);
-	}
+	lib_intervals(out, p, lib, false);
 	fprintf(out, "\n    signed-by");
-	for (uint32_t s = 0; s < lib->signers.count; s++) {
-		const struct kxp_abi_key *k = &p->keys[p->lib_signers[lib->signers.first + s]];
-		char id[2 * KXSIG_KEYID_BYTES + 1];
-
-		kxsig_keyid_hex(k->keyid, id);
-		fprintf(out, "%s %s (%s)", s ? "," : "", kxp_str(p, k->name), id);
-	}
+	lib_signers(out, p, lib, false);
 	fprintf(out, "\n    loader %s, update %s, rollback %s, bind %s\n",
 		kxp_loader_names[lib->loader], lib->update ? "allow" : "deny",
 		lib->allow_downgrade ? "allow" : "deny", kxp_bind_names[lib->bind]);
@@ -121,7 +203,7 @@ static void text_io(FILE *out, const struct kxp_policy *p, uint32_t a)
 static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
-	char id[2 * KXSIG_DIGEST_BYTES + 1], kinds[KXP_KINDS_TEXT_MAX], date[PM_DATE_TEXT_MAX];
+	char id[2 * KXSIG_KEYID_BYTES + 1], kinds[KXP_KINDS_TEXT_MAX];
 
 	fprintf(out, "app %s", kxp_str(p, app->name));
 	at(out, p, app->prov);
@@ -131,14 +213,7 @@ static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		kxsig_keyid_hex(p->keys[k].keyid, id);
 		fprintf(out, "  key %s %s %s", kxp_str(p, p->keys[k].name), id,
 			kxp_str(p, p->keys[k].path));
-		if (p->keys[k].from != 0) {
-			pm_date_format(p->keys[k].from, date);
-			fprintf(out, " from %s", date);
-		}
-		if (p->keys[k].until != 0) {
-			pm_date_format(p->keys[k].until, date);
-			fprintf(out, " until %s", date);
-		}
+		key_dates(out, &p->keys[k], false);
 		at(out, p, p->keys[k].prov);
 	}
 	for (uint32_t l = app->libs.first; l < app->libs.first + app->libs.count; l++)
@@ -161,32 +236,12 @@ static void text_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 	fprintf(out, "  recycle %s, pool %u", p->recycle[a].allow ? "allow" : "deny",
 		p->recycle[a].pool);
 	at(out, p, p->recycle[a].prov);
-	for (uint32_t r = 0; r < app->revoked_keys.count; r++) {
-		const struct kxp_abi_revoked_key *e = &p->revoked_keys[app->revoked_keys.first + r];
-
-		kxsig_keyid_hex(e->keyid, id);
-		fprintf(out, "  revoked key %s", id);
-		at(out, p, e->prov);
-	}
-	for (uint32_t r = 0; r < app->revoked_digests.count; r++) {
-		const struct kxp_abi_revoked_digest *e =
-			&p->revoked_digests[app->revoked_digests.first + r];
-
-		kxsig_digest_hex(e->digest, id);
-		fprintf(out, "  revoked digest %s", id);
-		at(out, p, e->prov);
-	}
+	revoked(out, p, app, false, false);
+	revoked(out, p, app, true, false);
 	text_io(out, p, a);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
-
-static void json_src(FILE *out, const struct kxp_policy *p, uint32_t prov)
-{
-	fprintf(out, "\"source\": {\"file\": ");
-	kxp_json_str(out, kxp_str(p, p->prov[prov].file));
-	fprintf(out, ", \"line\": %u, \"col\": %u}", p->prov[prov].line, p->prov[prov].col);
-}
 
 static void json_kinds(FILE *out, uint32_t kinds)
 {
@@ -201,26 +256,14 @@ static void json_kinds(FILE *out, uint32_t kinds)
 
 static void json_lib(FILE *out, const struct kxp_policy *p, const struct kxp_abi_lib *lib)
 {
-	char buf[2 * PM_VERSION_TEXT_MAX + 8], id[2 * KXSIG_KEYID_BYTES + 1];
-
 	fprintf(out, "{\"name\": ");
 	kxp_json_str(out, kxp_str(p, lib->name));
 	fprintf(out, ", \"version\": ");
 	kxp_json_str(out, kxp_str(p, lib->version_text));
 	fprintf(out, ", \"intervals\": [");
-	for (uint32_t i = 0; i < lib->intervals.count; i++) {
-		kxp_interval_format(&p->intervals[lib->intervals.first + i], buf, sizeof(buf));
-		fprintf(out, "%s\"%s\"", i ? ", " : "", buf);
-	}
+	lib_intervals(out, p, lib, true);
 	fprintf(out, "], \"signed_by\": [");
-	for (uint32_t s = 0; s < lib->signers.count; s++) {
-		const struct kxp_abi_key *k = &p->keys[p->lib_signers[lib->signers.first + s]];
-
-		kxsig_keyid_hex(k->keyid, id);
-		fprintf(out, "%s{\"name\": ", s ? ", " : "");
-		kxp_json_str(out, kxp_str(p, k->name));
-		fprintf(out, ", \"keyid\": \"%s\"}", id);
-	}
+	lib_signers(out, p, lib, true);
 	fprintf(out, "], \"loader\": \"%s\", \"update\": %s, \"allow_downgrade\": %s, "
 		"\"bind\": \"%s\", ", kxp_loader_names[lib->loader],
 		lib->update ? "true" : "false", lib->allow_downgrade ? "true" : "false",
@@ -315,7 +358,7 @@ static void json_io(FILE *out, const struct kxp_policy *p, uint32_t a)
 static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 {
 	const struct kxp_abi_app *app = &p->apps[a];
-	char id[2 * KXSIG_DIGEST_BYTES + 1], date[PM_DATE_TEXT_MAX];
+	char id[2 * KXSIG_KEYID_BYTES + 1];
 
 	fprintf(out, "{\"name\": ");
 	kxp_json_str(out, kxp_str(p, app->name));
@@ -332,14 +375,7 @@ static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		kxp_json_str(out, kxp_str(p, key->name));
 		fprintf(out, ", \"keyid\": \"%s\", \"path\": ", id);
 		kxp_json_str(out, kxp_str(p, key->path));
-		if (key->from != 0) {
-			pm_date_format(key->from, date);
-			fprintf(out, ", \"from\": \"%s\"", date);
-		}
-		if (key->until != 0) {
-			pm_date_format(key->until, date);
-			fprintf(out, ", \"until\": \"%s\"", date);
-		}
+		key_dates(out, key, true);
 		fprintf(out, ", ");
 		json_src(out, p, key->prov);
 		fputc('}', out);
@@ -375,24 +411,9 @@ static void json_app(FILE *out, const struct kxp_policy *p, uint32_t a)
 		p->recycle[a].allow ? "true" : "false", p->recycle[a].pool);
 	json_src(out, p, p->recycle[a].prov);
 	fprintf(out, "},\n   \"revoked\": {\"keys\": [");
-	for (uint32_t r = 0; r < app->revoked_keys.count; r++) {
-		const struct kxp_abi_revoked_key *e = &p->revoked_keys[app->revoked_keys.first + r];
-
-		kxsig_keyid_hex(e->keyid, id);
-		fprintf(out, "%s{\"keyid\": \"%s\", ", r ? ", " : "", id);
-		json_src(out, p, e->prov);
-		fputc('}', out);
-	}
+	revoked(out, p, app, false, true);
 	fprintf(out, "], \"digests\": [");
-	for (uint32_t r = 0; r < app->revoked_digests.count; r++) {
-		const struct kxp_abi_revoked_digest *e =
-			&p->revoked_digests[app->revoked_digests.first + r];
-
-		kxsig_digest_hex(e->digest, id);
-		fprintf(out, "%s{\"digest\": \"%s\", ", r ? ", " : "", id);
-		json_src(out, p, e->prov);
-		fputc('}', out);
-	}
+	revoked(out, p, app, true, true);
 	fprintf(out, "]}");
 	json_io(out, p, a);
 	fputc('}', out);

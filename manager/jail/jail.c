@@ -57,10 +57,22 @@ static int empty_root(struct kx_error *err)
 		return kx_err(err, -errno, "chdir " NEW_ROOT ": %s", strerror(errno));
 	/* pivot_root(".", "."): the old root is stacked under the new one,
 	 * then detached from it. */
-	if (syscall(SYS_pivot_root, ".", ".") != 0)
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) != 0)
+			return kx_err(err, -errno, "detaching the old root: %s", strerror(errno));
+	} else if (errno == EINVAL) {
+		/* The root is the initial ramfs (a host, such as a Xen dom0,
+		 * running from its initramfs), which cannot be pivoted away:
+		 * the new root is moved over it and becomes the root (chroot).
+		 * The initramfs stays below, covered: no path reaches it. */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) != 0)
+			return kx_err(err, -errno, "moving the new root over the initramfs: %s",
+				      strerror(errno));
+		if (chroot(".") != 0)
+			return kx_err(err, -errno, "chroot: %s", strerror(errno));
+	} else {
 		return kx_err(err, -errno, "pivot_root: %s", strerror(errno));
-	if (umount2(".", MNT_DETACH) != 0)
-		return kx_err(err, -errno, "detaching the old root: %s", strerror(errno));
+	}
 	if (chdir("/") != 0)
 		return kx_err(err, -errno, "chdir /: %s", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
@@ -142,6 +154,6 @@ int jail_enter(const struct jail_config *cfg, struct kx_error *err)
 	if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		rc = kx_err(err, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	if (rc == 0)
-		rc = jail_seccomp_load(JAIL_THREAD_VCPU, cfg->ioctls, cfg->nioctls, err);
+		rc = jail_seccomp_load(cfg->thread, cfg->ioctls, cfg->nioctls, err);
 	return rc == 0 ? 0 : kx_err_wrap(err, rc, "jail");
 }

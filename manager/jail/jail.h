@@ -9,7 +9,8 @@
  *   - in new mount, ipc, net and uts namespaces (no pid namespace: a pVM
  *     fork makes the child kxd's child with its host pid; docs/jail.md),
  *   - rooted in an empty read-only tmpfs it cannot leave (pivot_root, the
- *     old root detached),
+ *     old root detached; over an initramfs root, which cannot be pivoted,
+ *     moved onto it and chrooted into),
  *   - under rlimits (files, no locked memory, no core),
  *   - an unprivileged uid/gid of its own with no supplementary groups and
  *     no capabilities, PR_SET_NO_NEW_PRIVS,
@@ -63,6 +64,7 @@
  * may only narrow it: docs/jail.md).  One row per thread kind. */
 enum jail_thread {
 	JAIL_THREAD_VCPU, /* kxmon's one thread: the run loop, the channel, fork */
+	JAIL_THREAD_XEN,  /* the same for the Xen backend's monitor in dom0 */
 	JAIL_THREAD_COUNT
 };
 
@@ -81,11 +83,19 @@ struct jail_config {
 	 * through (by number, any fd). */
 	const unsigned long *ioctls;
 	size_t nioctls;
+	enum jail_thread thread; /* whose allowlist (0: the KVM monitor's) */
 };
 
 /* Enter the jail (root needed: the caller is kxmon, started by kxd or by
  * hand as root).  0, or -errno with the step that failed in err. */
 int jail_enter(const struct jail_config *cfg, struct kx_error *err);
+
+/* The jail profile of a backend whose monitor has no ioctl list of its own
+ * (struct hv_backend's ioctls empty): "xen" (xen.c: the privcmd and
+ * evtchn codes libxenctrl, libxencall, libxenforeignmemory and
+ * libxenevtchn issue after the jail).  0, or -ENOENT: none. */
+int jail_backend_profile(const char *backend, enum jail_thread *thread,
+			 const unsigned long **ioctls, size_t *nioctls);
 
 /* "LO-HI" (decimal, 1 <= LO <= HI < 2^32 - 1).  0 or -EINVAL. */
 int jail_ids_parse(const char *text, uint32_t *lo, uint32_t *hi);

@@ -2,7 +2,8 @@
 # namespaces, an empty root, ids, rlimits, a cgroup per pVM (kxd makes a
 # forked monitor's) and the seccomp allowlists (libseccomp).
 LIBS += kxjail
-kxjail_SRCS := manager/jail/jail.c manager/jail/cgroup.c manager/jail/seccomp.c
+kxjail_SRCS := manager/jail/jail.c manager/jail/cgroup.c manager/jail/seccomp.c \
+	manager/jail/xen.c
 JAIL_LDLIBS := -lseccomp
 
 # The parts that need no root: the id ranges, cgroup names, the allowlist's

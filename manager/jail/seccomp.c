@@ -31,6 +31,7 @@ enum arg_rule {
 	ARGS_NOEXEC, /* mmap: PROT_EXEC clear in arg2 */
 	ARGS_FORK,   /* clone: exactly the flags of hv's fork wrapper, or of a
 		      * glibc thread (net.c's network thread) */
+	ARGS_THREAD, /* clone: exactly the flags of a glibc thread */
 	ARGS_FCNTL,  /* arg1 one of fcntl_cmds */
 	ARGS_FUTEX,  /* arg1 one of futex_ops */
 	ARGS_SOCKOPT, /* getsockopt(fd, SOL_SOCKET, SO_TYPE, ...) */
@@ -38,6 +39,12 @@ enum arg_rule {
 };
 
 #define T_VCPU (1u << JAIL_THREAD_VCPU)
+#define T_XEN  (1u << JAIL_THREAD_XEN)
+/* The KVM monitor's thread and the Xen backend's: mostly the same calls,
+ * the ioctl codes differing (each backend's own, jail_backend_profile);
+ * Xen has no fork (hv's fork stops at the backend's fork_prepare), so the
+ * rows only a fork or a forked child needs are the KVM monitor's. */
+#define T_MON (T_VCPU | T_XEN)
 
 struct row {
 	int nr;
@@ -48,81 +55,83 @@ struct row {
 /* The one table.  Keep it sorted by what the monitor uses it for. */
 static const struct row rows[] = {
 	/* The vCPU and the VM: KVM_RUN and the rest, by request code. */
-	{SYS_ioctl, T_VCPU, ARGS_IOCTL},
+	{SYS_ioctl, T_MON, ARGS_IOCTL},
 	/* Memory: guest memory, library and IpC memfds from kxd, malloc. */
-	{SYS_mmap, T_VCPU, ARGS_NOEXEC},
-	{SYS_munmap, T_VCPU, ARGS_ANY},
-	{SYS_mremap, T_VCPU, ARGS_ANY},
-	{SYS_brk, T_VCPU, ARGS_ANY},
-	{SYS_fallocate, T_VCPU, ARGS_ANY}, /* punch out guest pages given back */
+	{SYS_mmap, T_MON, ARGS_NOEXEC},
+	{SYS_munmap, T_MON, ARGS_ANY},
+	{SYS_mremap, T_MON, ARGS_ANY},
+	{SYS_brk, T_MON, ARGS_ANY},
+	{SYS_fallocate, T_VCPU, ARGS_ANY}, /* punch out guest pages given back (KVM) */
 	/* File descriptors the monitor holds: console, channel, memfds. */
-	{SYS_write, T_VCPU, ARGS_ANY},
-	{SYS_close, T_VCPU, ARGS_ANY},
-	{SYS_dup2, T_VCPU, ARGS_ANY}, /* a recycled pVM's console */
-	{SYS_fcntl, T_VCPU, ARGS_FCNTL},
-	{SYS_newfstatat, T_VCPU, ARGS_ANY}, /* fstat of a memfd (no path: an empty root) */
+	{SYS_write, T_MON, ARGS_ANY},
+	{SYS_close, T_MON, ARGS_ANY},
+	{SYS_dup2, T_MON, ARGS_ANY}, /* a recycled pVM's console */
+	{SYS_fcntl, T_MON, ARGS_FCNTL},
+	{SYS_newfstatat, T_MON, ARGS_ANY}, /* fstat of a memfd (no path: an empty root) */
 	/* The channel to kxd. */
-	{SYS_recvmsg, T_VCPU, ARGS_ANY},
-	{SYS_sendto, T_VCPU, ARGS_ANY},
-	{SYS_getsockopt, T_VCPU, ARGS_SOCKOPT},
-	{SYS_poll, T_VCPU, ARGS_ANY},
+	{SYS_recvmsg, T_MON, ARGS_ANY},
+	{SYS_sendto, T_MON, ARGS_ANY},
+	{SYS_getsockopt, T_VCPU, ARGS_SOCKOPT}, /* a forked child (no fork on Xen) */
+	{SYS_poll, T_MON, ARGS_ANY},
 	/* IpC: futex wait/wake on shared words. */
-	{SYS_futex, T_VCPU, ARGS_FUTEX},
+	{SYS_futex, T_MON, ARGS_FUTEX},
 	/* Signals: kicks (SIGIO), the timeout (SIGALRM), update retries. */
-	{SYS_rt_sigprocmask, T_VCPU, ARGS_ANY},
-	{SYS_rt_sigreturn, T_VCPU, ARGS_ANY},
-	{SYS_restart_syscall, T_VCPU, ARGS_ANY},
-	{SYS_setitimer, T_VCPU, ARGS_ANY},
-	{SYS_getitimer, T_VCPU, ARGS_ANY},
-	{SYS_timer_create, T_VCPU, ARGS_ANY},
-	{SYS_timer_settime, T_VCPU, ARGS_ANY},
-	{SYS_timer_delete, T_VCPU, ARGS_ANY},
+	{SYS_rt_sigprocmask, T_MON, ARGS_ANY},
+	{SYS_rt_sigreturn, T_MON, ARGS_ANY},
+	{SYS_restart_syscall, T_MON, ARGS_ANY},
+	{SYS_setitimer, T_MON, ARGS_ANY},
+	{SYS_getitimer, T_VCPU, ARGS_ANY}, /* before a fork (none on Xen) */
+	{SYS_timer_create, T_MON, ARGS_ANY},
+	{SYS_timer_settime, T_MON, ARGS_ANY},
+	{SYS_timer_delete, T_MON, ARGS_ANY},
 	/* Time and waiting. */
-	{SYS_clock_gettime, T_VCPU, ARGS_ANY},
-	{SYS_sysinfo, T_VCPU, ARGS_ANY}, /* glibc qsort sizes its buffer by the RAM (update) */
+	{SYS_clock_gettime, T_MON, ARGS_ANY},
+	{SYS_sysinfo, T_MON, ARGS_ANY}, /* glibc qsort sizes its buffer by the RAM (update) */
 	/* Process: pVM fork (clone), its pid for kxd, the end. */
 	{SYS_clone, T_VCPU, ARGS_FORK},
+	{SYS_clone, T_XEN, ARGS_THREAD}, /* Xen: no fork, the network thread only */
 	{SYS_prctl, T_VCPU, ARGS_DEATHSIG}, /* a forked monitor dies with kxd */
-	{SYS_getpid, T_VCPU, ARGS_ANY},
+	{SYS_getpid, T_MON, ARGS_ANY},
 	{SYS_getppid, T_VCPU, ARGS_ANY}, /* a forked monitor checks kxd is its parent */
-	{SYS_exit_group, T_VCPU, ARGS_ANY},
+	{SYS_exit_group, T_MON, ARGS_ANY},
+	{SYS_wait4, T_XEN, ARGS_ANY}, /* Xen: its domain's reaper, reaped at the end */
 	/* The POSIX layer's host half (hv/posix.c): HALT sleeps in ppoll, host
 	 * entropy, the console's input. */
-	{SYS_ppoll, T_VCPU, ARGS_ANY},
-	{SYS_getrandom, T_VCPU, ARGS_ANY},
-	{SYS_read, T_VCPU, ARGS_ANY},
+	{SYS_ppoll, T_MON, ARGS_ANY},
+	{SYS_getrandom, T_MON, ARGS_ANY},
+	{SYS_read, T_MON, ARGS_ANY},
 	/* Host directories (hv/fs.c): every path resolved by openat2 beneath a
 	 * granted directory fd (there is no other path: the root is empty). */
-	{SYS_openat2, T_VCPU, ARGS_ANY},
-	{SYS_fstat, T_VCPU, ARGS_ANY},
-	{SYS_pread64, T_VCPU, ARGS_ANY},
-	{SYS_pwrite64, T_VCPU, ARGS_ANY},
-	{SYS_lseek, T_VCPU, ARGS_ANY},
-	{SYS_getdents64, T_VCPU, ARGS_ANY},
-	{SYS_mkdirat, T_VCPU, ARGS_ANY},
-	{SYS_unlinkat, T_VCPU, ARGS_ANY},
-	{SYS_renameat, T_VCPU, ARGS_ANY},
-	{SYS_renameat2, T_VCPU, ARGS_ANY},
-	{SYS_ftruncate, T_VCPU, ARGS_ANY},
-	{SYS_fsync, T_VCPU, ARGS_ANY},
-	{SYS_fdatasync, T_VCPU, ARGS_ANY},
+	{SYS_openat2, T_MON, ARGS_ANY},
+	{SYS_fstat, T_MON, ARGS_ANY},
+	{SYS_pread64, T_MON, ARGS_ANY},
+	{SYS_pwrite64, T_MON, ARGS_ANY},
+	{SYS_lseek, T_MON, ARGS_ANY},
+	{SYS_getdents64, T_MON, ARGS_ANY},
+	{SYS_mkdirat, T_MON, ARGS_ANY},
+	{SYS_unlinkat, T_MON, ARGS_ANY},
+	{SYS_renameat, T_MON, ARGS_ANY},
+	{SYS_renameat2, T_MON, ARGS_ANY},
+	{SYS_ftruncate, T_MON, ARGS_ANY},
+	{SYS_fsync, T_MON, ARGS_ANY},
+	{SYS_fdatasync, T_MON, ARGS_ANY},
 	/* The packet device (hv/net.c): its network thread, started after the
 	 * jail with this filter (clone with glibc's thread flags, a stack
 	 * never executable), waits in poll on the TAP and an eventfd. */
-	{SYS_eventfd2, T_VCPU, ARGS_ANY},
-	{SYS_mprotect, T_VCPU, ARGS_NOEXEC},
-	{SYS_madvise, T_VCPU, ARGS_ANY}, /* a thread's stack given back at its end */
-	{SYS_set_robust_list, T_VCPU, ARGS_ANY},
-	{SYS_rseq, T_VCPU, ARGS_ANY},
-	{SYS_exit, T_VCPU, ARGS_ANY},
-	{SYS_rt_sigaction, T_VCPU, ARGS_ANY}, /* glibc's first pthread_create */
-	{SYS_sched_yield, T_VCPU, ARGS_ANY},  /* the network thread between polls */
+	{SYS_eventfd2, T_MON, ARGS_ANY},
+	{SYS_mprotect, T_MON, ARGS_NOEXEC},
+	{SYS_madvise, T_MON, ARGS_ANY}, /* a thread's stack given back at its end */
+	{SYS_set_robust_list, T_MON, ARGS_ANY},
+	{SYS_rseq, T_MON, ARGS_ANY},
+	{SYS_exit, T_MON, ARGS_ANY},
+	{SYS_rt_sigaction, T_MON, ARGS_ANY}, /* glibc's first pthread_create */
+	{SYS_sched_yield, T_MON, ARGS_ANY},  /* the network thread between polls */
 #if JAIL_SANITIZED
 	/* make SANITIZE=1 builds only: the runtime takes down its signal stack
 	 * at exit, and registers a new thread (the network thread) by its tid. */
-	{SYS_sigaltstack, T_VCPU, ARGS_ANY},
-	{SYS_gettid, T_VCPU, ARGS_ANY},
-	{SYS_sched_getaffinity, T_VCPU, ARGS_ANY},
+	{SYS_sigaltstack, T_MON, ARGS_ANY},
+	{SYS_gettid, T_MON, ARGS_ANY},
+	{SYS_sched_getaffinity, T_MON, ARGS_ANY},
 #endif
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
@@ -198,6 +207,9 @@ static int add_row(scmp_filter_ctx ctx, const struct row *r, const unsigned long
 
 		return add_values(ctx, r->nr, 0, flags, N_OF(flags));
 	}
+	case ARGS_THREAD:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					SCMP_A0(SCMP_CMP_EQ, THREAD_FLAGS));
 	case ARGS_FCNTL:
 		return add_ints(ctx, r->nr, 1, fcntl_cmds, N_OF(fcntl_cmds));
 	case ARGS_FUTEX:

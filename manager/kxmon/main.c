@@ -337,12 +337,16 @@ static int enter_jail(const struct options *opt, const struct hv_backend *be,
 	char name[JAIL_CGROUP_NAME_MAX];
 	uint32_t id = opt->jail_id;
 	struct jail_config cfg;
+	enum jail_thread thread = JAIL_THREAD_VCPU;
 	const unsigned long *ioctls;
 	size_t nioctls;
 	int rc;
 
 	ioctls = hv_backend_ioctls(be, &nioctls);
-	if (nioctls == 0) /* no allowlist: a jail would kill its first ioctl */
+	/* A backend with no list of its own may have a profile in the jail
+	 * (Xen's); else a jail would kill its first ioctl. */
+	if (nioctls == 0 &&
+	    jail_backend_profile(hv_backend_name(be), &thread, &ioctls, &nioctls) != 0)
 		return kx_err(err, -EOPNOTSUPP,
 			      "the %s backend has no jail profile yet (docs/jail.md): run it with "
 			      "--no-jail, knowing the monitor is then not confined",
@@ -363,6 +367,7 @@ static int enter_jail(const struct options *opt, const struct hv_backend *be,
 			   .pids = opt->pids ? opt->pids : JAIL_PIDS_DEFAULT},
 		.ioctls = ioctls,
 		.nioctls = nioctls,
+		.thread = thread,
 	};
 	rc = jail_enter(&cfg, err);
 	if (rc == -EPERM || rc == -EACCES)

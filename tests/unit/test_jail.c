@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +68,14 @@ static void test_cgroup_names(void **state)
 	}
 	assert_int_equal(jail_cgroup_file("kxd-1-2", "pids", "pids.max", path, sizeof(path)), 0);
 	assert_non_null(strstr(path, "/kx/kxd-1-2/pids.max"));
+}
+
+static bool listed(const int *nrs, size_t n, int nr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nrs[i] == nr)
+			return true;
+	return false;
 }
 
 static void test_allowlist_size(void **state)
@@ -161,6 +170,69 @@ static void test_filter(void **state)
 	assert_killed(run_probe(P_THREAD_CLONE));
 }
 
+/* The Xen monitor's profile: its own ioctl codes (privcmd, evtchn), none of
+ * KVM's; the KVM monitor's calls and wait4; in a forked child, a privcmd
+ * hypercall code goes through and KVM_RUN's kills. */
+static void test_xen_profile(void **state)
+{
+	const unsigned long *codes;
+	enum jail_thread thread;
+	int kvm[128], xen[128];
+	size_t n, nk, nx;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(jail_backend_profile("kvm", &thread, &codes, &n), -ENOENT);
+	assert_int_equal(jail_backend_profile("skeleton", &thread, &codes, &n), -ENOENT);
+	assert_int_equal(jail_backend_profile(NULL, &thread, &codes, &n), -ENOENT);
+	assert_int_equal(jail_backend_profile("xen", &thread, &codes, &n), 0);
+	assert_int_equal(thread, JAIL_THREAD_XEN);
+	assert_true(n >= 1 && n <= 4);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(codes[i], 0xae80ul); /* KVM_RUN */
+	/* the KVM monitor's calls but those of a fork (none on Xen), and
+	 * wait4 for the domain's reaper */
+	nk = jail_allowlist(JAIL_THREAD_VCPU, kvm, 128);
+	nx = jail_allowlist(JAIL_THREAD_XEN, xen, 128);
+	const int fork_only[] = {SYS_fallocate, SYS_getsockopt, SYS_getitimer, SYS_prctl,
+				 SYS_getppid};
+	assert_int_equal(nx, nk - 5 + 1);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(listed(kvm, nk, fork_only[i]));
+		assert_false(listed(xen, nx, fork_only[i]));
+	}
+	assert_true(listed(xen, nx, SYS_wait4));
+	assert_false(listed(kvm, nk, SYS_wait4));
+	for (size_t i = 0; i < nx; i++)
+		assert_true(xen[i] == SYS_wait4 || listed(kvm, nk, xen[i]));
+	for (int probe = 0; probe < 3; probe++) {
+		pid = fork();
+		if (pid == 0) {
+#if JAIL_SANITIZED
+			__lsan_do_leak_check();
+#endif
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+			    jail_seccomp_load(thread, codes, n, NULL) != 0)
+				_exit(100);
+			ioctl(-1, codes[0], 0); /* EBADF, but let through */
+			if (probe == 1)
+				ioctl(-1, 0xae80ul, 0); /* KVM_RUN: not Xen's */
+			if (probe == 2)
+				syscall(SYS_getppid); /* a forked monitor's: not Xen's */
+			_exit(7);
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (probe == 0) {
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 7);
+		} else {
+			assert_killed(status);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_names),
 		cmocka_unit_test(test_allowlist_size),
 		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_xen_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
