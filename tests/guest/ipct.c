@@ -18,6 +18,7 @@
  *   ipct lockdeath   fork a child that dies holding a queue's lock mid-message
  *   ipct corrupt     fork a child that breaks the queue's indices; the
  *                    parent's msgrcv is -KX_EIO and it keeps running
+ *   ipct rttpipe N   round trips over a pipe pair with a child only (ns)
  *   ipct rtt N [MS]  round trips over pipe, msgq and shm (ns per round trip),
  *                    pausing MS ms after each fork
  *   ipct mkq KEY     create queue KEY and exit (it stays)
@@ -672,6 +673,10 @@ int main(int argc, char **argv)
 		return pipe_test(arg);
 	if (strcmp(mode, "pipeup") == 0)
 		return pipeup_test(arg);
+	if (strcmp(mode, "rttpipe") == 0) {
+		printf("rtt pipe %llu\n", (unsigned long long)rtt_pipe(arg > 0 ? (int)arg : 100));
+		return 0;
+	}
 	if (strcmp(mode, "epipe") == 0)
 		return epipe_test();
 	if (strcmp(mode, "msgq") == 0)

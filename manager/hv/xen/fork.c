@@ -325,7 +325,9 @@ int xen_fork_child(struct hv_vm *vm, struct kx_error *err)
 	vm->xch = xc_interface_open(&xen_quiet_logger, &xen_quiet_logger, 0);
 	vm->xcall = xencall_open(&xen_quiet_logger, 0);
 	vm->domid = c->domid;
-	vm->have_domain = true;
+	/* Without a control handle the reaper destroys the domain when this
+	 * process ends: destroy must not use the missing handle. */
+	vm->have_domain = vm->xch != NULL;
 	free(vm->p2m);
 	free(vm->l1);
 	vm->p2m = c->p2m;

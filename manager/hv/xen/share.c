@@ -59,10 +59,25 @@ static int read_all(int fd, void *buf, uint64_t size, uint64_t offset)
 	return 0;
 }
 
+/*
+ * Once a domain owns an object's data area, the file's copy of it is dead
+ * (nobody reads it on Xen but a later opener).  Its last 16 bytes then say
+ * so, for every later opener — also after the owner ended, or detached,
+ * when no holder count tells: a copy of the dead bytes would be a silent
+ * difference (a message or a segment's contents lost).
+ */
+#define OWNED_MAGIC 0x6e774f6e6558784bull /* "KxXenOwn" */
+
+struct owned_mark {
+	uint64_t magic;
+	uint64_t domid;
+};
+
 int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
 		  unsigned prot, struct kx_error *err)
 {
 	struct kx_ipc_ctl ctl;
+	struct owned_mark mark;
 	struct xen_shared *s;
 	int rc;
 
@@ -73,6 +88,14 @@ int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint6
 		return unsupported(err, "an IpC object another pVM already holds",
 				   "its pages are that pVM's domain's; only a pVM's forked "
 				   "children share its objects");
+	if ((prot & HV_PROT_WRITE) && size >= sizeof(mark) &&
+	    read_all(fd, &mark, sizeof(mark), offset + size - sizeof(mark)) == 0 &&
+	    mark.magic == OWNED_MAGIC)
+		return kx_err(err, -EOPNOTSUPP,
+			      "an IpC object whose data area another pVM mapped first: not "
+			      "supported on xen (its pages are d%llu's; only a pVM's forked "
+			      "children share its objects)",
+			      (unsigned long long)mark.domid);
 	if (vm->nshared >= XEN_SHARED_MAX)
 		return kx_err(err, -ENOSPC, "xen: more than %u shared ranges", XEN_SHARED_MAX);
 	rc = read_all(fd, vm->host + gpa, size, offset);
@@ -81,6 +104,13 @@ int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint6
 	rc = xen_set_leaves(vm, gpa, size, prot, err);
 	if (rc != 0)
 		return rc;
+	if ((prot & HV_PROT_WRITE) && size >= sizeof(mark)) {
+		mark = (struct owned_mark){.magic = OWNED_MAGIC, .domid = vm->domid};
+		if (pwrite(fd, &mark, sizeof(mark), (off_t)(offset + size - sizeof(mark))) !=
+		    (ssize_t)sizeof(mark))
+			return kx_err(err, -errno, "map_fd: cannot mark the object as owned: %s",
+				      strerror(errno));
+	}
 	s = &vm->shared[vm->nshared];
 	*s = (struct xen_shared){.gpa = gpa, .size = size, .owner = vm->domid, .fd = -1,
 				 .offset = offset};
