@@ -60,6 +60,19 @@ const unsigned long *hv_backend_ioctls(const struct hv_backend *be, size_t *n)
 	return be->ioctls;
 }
 
+/* One monitor process, one jail: set once, before the guest runs. */
+static bool monitor_jailed;
+
+void hv_set_jailed(void)
+{
+	monitor_jailed = true;
+}
+
+bool hv_jailed(void)
+{
+	return monitor_jailed;
+}
+
 /* ---- helpers ------------------------------------------------------------------ */
 
 void hv_bad(struct hv_hcall_result *res, const char *reason)

@@ -126,6 +126,10 @@ int hv_probe(const struct hv_backend *be, struct kx_error *err);
 /* The ioctl request codes the backend issues once its VM exists (*n of
  * them): what the monitor's jail lets through (docs/jail.md). */
 const unsigned long *hv_backend_ioctls(const struct hv_backend *be, size_t *n);
+/* kxmon says when it has entered its jail; a backend whose fork needs what
+ * the jail took away (Xen's child monitor opens privcmd) refuses it then. */
+void hv_set_jailed(void);
+bool hv_jailed(void);
 
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */

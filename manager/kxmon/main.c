@@ -594,6 +594,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kxmon: %s\n", report);
 		goto out;
 	}
+	if (!opt.no_jail)
+		hv_set_jailed();
 	rc = hv_load(pvm, image, image_len, &err);
 	if (rc != 0) {
 		/* A denial names the library and the rule: kxd's reason in full. */

@@ -226,6 +226,13 @@ int xen_fork_prepare(struct hv_vm *vm, struct kx_error *err)
 	int rc;
 
 	xen_fork_release(vm); /* an earlier prepare that kxd refused */
+	/* The child's monitor opens its own privcmd handle (a handle does not
+	 * survive the process fork), and the jail's root holds no device. */
+	if (hv_jailed())
+		return kx_err(err, -EOPNOTSUPP,
+			      "fork is not supported on xen in a jailed monitor: the child's monitor "
+			      "must open /dev/xen/privcmd, which the jail's empty root does not hold "
+			      "(kxd --no-jail: docs/xen-backend.md)");
 	if (!vm->booted)
 		return kx_err(err, -EINVAL, "xen: fork before boot");
 	rc = xen_set_paused(vm, true, err);
