@@ -7,7 +7,9 @@
 # bytes, status and headers; 404 for a missing file; several requests on one
 # kept-alive connection; a port lighttpd listens on but the manifest does
 # not list stays closed.  Needs /dev/kvm, root (network namespaces, TAPs),
-# curl and python3.
+# curl and python3.  Without KVM: the image's checks, and lighttpd-probe
+# (the image's objects run natively, tests/web/syscall-probe.c) serving and
+# making only system calls the layer implements.
 
 bats_require_minimum_version 1.5.0
 
@@ -114,6 +116,50 @@ fetch() {
 	local m
 	for m in mod_staticfile mod_indexfile mod_dirlisting mod_access; do
 		grep -q "${m}_plugin_init" <(nm "$KXE") || explain "$m is compiled in"
+	done
+}
+
+# implemented_nrs: the numbers of the system calls the POSIX layer
+# implements, from its own list (guest/posix/syscalls.h), one a line
+implemented_nrs() {
+	printf '%s\n' '#include <sys/syscall.h>' '#include "guest/posix/syscalls.h"' \
+		'#define NR(n) SYS_##n' '#define NRA(nr, fn) SYS_##nr' 'kx_list: KX_SYSCALLS(NR, NRA)' |
+		cc -E -P -I"$KX_ROOT" -x c - | sed -n 's/^kx_list: //p' | tr -s ' ' '\n' | grep .
+}
+
+@test "web: lighttpd's objects with kx's musl, run natively, serve and make only calls the layer implements" {
+	# tests/web/syscall-probe.c: the image's objects linked with a
+	# __kx_syscall that makes each call on the host and reports its number.
+	local probe=$KX_BUILD/tests/web/lighttpd-probe dir=$BATS_TEST_TMPDIR/probe
+	local port=$((20000 + $$ % 20000)) u nrs nr pid
+	[ -x "$probe" ] || explain "lighttpd-probe is built"
+	mkdir -p "$dir"
+	sed -e "s|/srv/htdocs|$FX/srv/htdocs|" -e 's|"0.0.0.0"|"127.0.0.1"|' -e "s|8080|$port|" \
+		-e '/8081/d' "$FX/srv/lighttpd.conf" > "$dir/lighttpd.conf"
+	"$probe" -D -f "$dir/lighttpd.conf" 99>"$dir/nrs" 2>"$dir/log" &
+	pid=$!
+	wait_for grep -q "server started (lighttpd/1.4.69)" "$dir/log" ||
+		{ kill -9 $pid; output=$(cat "$dir/log"); explain "the probe started"; }
+	u=http://127.0.0.1:$port
+	run curl -sS -w '%{http_code} %{num_connects} %{size_download}\n' -o /dev/null "$u/" \
+		-o /dev/null "$u/blob.bin" -o /dev/null "$u/missing" -o /dev/null "$u/sub/hello.txt"
+	local got=$output
+	run curl -sS "$u/blob.bin" -o "$dir/blob"
+	run curl -sS -r 6-9 "$u/sub/hello.txt"
+	local range=$output
+	kill -9 $pid
+	wait $pid || true
+	[ "$(cut -d' ' -f1,2 <<<"$got")" = "$(printf '200 1\n200 0\n404 0\n200 0')" ] ||
+		{ output=$got; explain "four answers on one connection"; }
+	cmp "$FX/srv/htdocs/blob.bin" "$dir/blob" || explain "blob.bin's exact bytes"
+	[ "$range" = "text" ] || explain "a byte range"
+	nrs=$(sed -n 's/^nr //p' "$dir/nrs")
+	[ -n "$nrs" ] && grep -qx 40 <<<"$nrs" || { output=$nrs; explain "the probe saw the calls (sendfile is 40)"; }
+	local have
+	have=$(implemented_nrs)
+	[ "$(wc -l <<<"$have")" -gt 100 ] || { output=$have; explain "the layer's list"; }
+	for nr in $nrs; do
+		grep -qx "$nr" <<<"$have" || { output=$nrs; explain "system call $nr: not in the layer"; }
 	done
 }
 

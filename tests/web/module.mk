@@ -74,8 +74,20 @@ $(WEB_NATIVE_TREE)/src/lighttpd: .ci/debsrc.pins .ci/debsrc.sh tests/web/module.
 $(WEB_TEST_DIR)/lighttpd.kxe: $(WEB_KX_TREE)/src/lighttpd
 	$(call say,CP,$@)mkdir -p $(@D) && cp $< $@
 
+# The probe: the very objects of lighttpd.kxe, with kx's musl, linked with
+# tests/web/syscall-probe.c instead of the POSIX layer: a native program
+# that reports every system call number it makes (tests/cli/web.bats checks
+# each against the layer's table, no /dev/kvm needed).
+$(WEB_TEST_DIR)/lighttpd-probe: $(WEB_KX_TREE)/src/lighttpd tests/web/syscall-probe.c $(LIBC_A)
+	$(call say,LD,$@)mkdir -p $(@D) && \
+	$(GUEST_CC) -O2 -c -o $(WEB_DIR)/syscall-probe.o tests/web/syscall-probe.c && \
+	$(GUEST_CC) -static -nostdlib -no-pie -o $@ $(LIBC_SYSROOT)/lib/crt1.o \
+		$(LIBC_SYSROOT)/lib/crti.o $(WEB_KX_TREE)/src/lighttpd-*.o \
+		$(WEB_KX_TREE)/src/ls-hpack/lighttpd-*.o $(WEB_DIR)/syscall-probe.o $(LIBC_A) \
+		$$($(GUEST_CC) -print-libgcc-file-name) $(LIBC_SYSROOT)/lib/crtn.o
+
 ifeq ($(FUZZ),)
-EXTRA_ALL += $(WEB_TEST_DIR)/lighttpd.kxe
+EXTRA_ALL += $(WEB_TEST_DIR)/lighttpd.kxe $(WEB_TEST_DIR)/lighttpd-probe
 # make bench: wrk, lighttpd in a pVM vs native (tests/bench/bench_web.sh)
 BENCH_DEPS += $(WEB_NATIVE_TREE)/src/lighttpd
 BENCH_SCRIPTS += tests/bench/bench_web.sh
