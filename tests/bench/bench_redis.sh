@@ -86,7 +86,7 @@ done
 keys=${KX_BENCH_REDIS_KEYS:-100000}
 fork_usec() {
 	cli() { h=$1; shift; ip netns exec "$c" timeout 60 redis-cli -h "$h" "$@"; }
-	field() { cli "$1" info persistence | tr -d '\r' | sed -n "s/^$2://p"; }
+	field() { cli "$1" info | tr -d '\r' | sed -n "s/^$2://p"; }
 	cli "$1" flushall >/dev/null && cli "$1" debug populate "$keys" >/dev/null &&
 		[ "$(cli "$1" bgsave)" = "Background saving started" ] || return 1
 	for i in $(seq 300); do
