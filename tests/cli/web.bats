@@ -119,6 +119,29 @@ fetch() {
 	done
 }
 
+@test "web: the build tree's sources are the pinned Debian package's, unchanged" {
+	# The variant-neutral build tree and the source cache (tests/web/module.mk)
+	local shared cache src tree f
+	shared=$(dirname "$KX_BUILD")/build
+	cache=${KX_SRC_CACHE:-$shared/src-cache}
+	tree=$shared/lighttpd/kx
+	[ -d "$cache/dl" ] || skip "no source cache at $cache (built with another KX_SRC_CACHE)"
+	run --separate-stderr env KX_SRC_CACHE="$cache" KX_SRC_OFFLINE=1 \
+		sh "$KX_ROOT/.ci/debsrc.sh" lighttpd
+	[ "$status" -eq 0 ] && [ -d "$output/src" ] || explain "the pinned lighttpd source"
+	src=$output
+	for f in "$src"/src/*.[chy] "$src"/src/ls-hpack/*.[ch]; do
+		f=${f#"$src"/src/}
+		# lemon writes the parser beside its grammar (configparser.y, compared)
+		case $f in configparser.[ch]) continue ;; esac
+		cmp -s "$src/src/$f" "$tree/src/$f" || explain "src/$f differs from Debian's"
+	done
+	# The one file the static build mode asks the builder to write
+	[ "$(cat "$tree/src/plugin-static.h")" = "$(printf 'PLUGIN_INIT(%s)\n' mod_access \
+		mod_accesslog mod_alias mod_dirlisting mod_expire mod_indexfile mod_setenv \
+		mod_staticfile)" ] || explain "plugin-static.h lists the modules"
+}
+
 # implemented_nrs: the numbers of the system calls the POSIX layer
 # implements, from its own list (guest/posix/syscalls.h), one a line
 implemented_nrs() {
