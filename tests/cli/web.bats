@@ -7,7 +7,8 @@
 # bytes, status and headers; 404 for a missing file; several requests on one
 # kept-alive connection; a port lighttpd listens on but the manifest does
 # not list stays closed.  Needs /dev/kvm, root (network namespaces, TAPs),
-# curl and python3.  Without KVM: the image's checks, and lighttpd-probe
+# curl and python3.  Without KVM: the image's and the build tree's checks,
+# and lighttpd-probe
 # (the image's objects run natively, tests/web/syscall-probe.c) serving and
 # making only system calls the layer implements.
 
