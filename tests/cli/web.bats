@@ -8,9 +8,9 @@
 # kept-alive connection; a port lighttpd listens on but the manifest does
 # not list stays closed.  Needs /dev/kvm, root (network namespaces, TAPs),
 # curl and python3.  Without KVM: the image's and the build tree's checks,
-# and lighttpd-probe
-# (the image's objects run natively, tests/web/syscall-probe.c) serving and
-# making only system calls the layer implements.
+# and lighttpd-probe (the image's objects run natively,
+# tests/web/syscall-probe.c) serving and making only system calls the layer
+# implements.
 
 bats_require_minimum_version 1.5.0
 
