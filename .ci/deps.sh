@@ -13,6 +13,10 @@ PACKAGES="$PACKAGES tcl"
 # redis: redis-cli and redis-benchmark on the host side (tests/cli/redis.bats)
 PACKAGES="$PACKAGES redis-tools"
 
+# web: curl fetches from lighttpd in a pVM (tests/cli/web.bats); wrk is make
+# bench's HTTP load generator (tests/bench/bench_web.sh)
+PACKAGES="$PACKAGES curl wrk"
+
 # jail (manager/jail): the monitor's seccomp allowlists.
 PACKAGES="$PACKAGES libseccomp-dev"
 

@@ -196,6 +196,7 @@ include guest/net/module.mk
 include tests/libc/module.mk
 include tests/sqlite/module.mk # posix-fs: SQLite's shell, unmodified
 include tests/redis/module.mk # redis: redis-server, unmodified
+include tests/web/module.mk # web: lighttpd, unmodified
 
 # The Xen PV platform layer, its images and its host-side tests.
 include guest/xen/module.mk

@@ -13,6 +13,8 @@
 	X(read) X(write) X(pread64) X(pwrite64) X(readv) X(writev) X(preadv) X(pwritev)         \
 	X(lseek) X(close) X(dup) X(dup2) X(dup3) X(fcntl) X(ioctl) X(fstat) X(ftruncate)        \
 	X(getdents64) X(fsync) A(fdatasync, fsync) X(flock)                                     \
+	/* sendfile.c */                                                                        \
+	X(sendfile)                                                                             \
 	/* tmpfs.c, fs.c */                                                                     \
 	X(open) X(openat) X(creat) X(memfd_create) X(stat) X(lstat) X(newfstatat) X(access)     \
 	X(faccessat) X(faccessat2) X(mkdir) X(mkdirat) X(unlink) X(unlinkat) X(rmdir)           \

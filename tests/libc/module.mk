@@ -6,6 +6,8 @@
 LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals epoll
 # posix-mon
 LIBC_TESTS += clockloop sleeper spinner forker alarms stdin
+# web: sendfile (lighttpd sends files with it)
+LIBC_TESTS += sendfile
 LIBC_KX_ONLY := kxonly imagetree hostdirs
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
