@@ -75,10 +75,6 @@ conform() {
 	conform fdops 25
 }
 
-@test "conformance: sendfile (file to file and to a pipe, offsets, a full pipe, errors)" {
-	conform sendfile 21
-}
-
 @test "conformance: threads (producer/consumer over mutex + condvar, TLS, once, detached, rwlock)" {
 	conform threads 15
 }
