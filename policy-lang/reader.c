@@ -350,6 +350,47 @@ static int check_intervals(struct kxp_check *c, const struct kxp_abi_range *r)
 
 /* ---- per-app contents ----------------------------------------------------- */
 
+/* Two entries of one app with the same key id: the compiler refuses them
+ * ("are the same key"), and the decision would rely on whichever comes
+ * first, its dates and name, whatever the other says.  Sorted copies of
+ * the ids, so a huge list costs n log n, not n^2. */
+struct key_slot {
+	uint8_t keyid[KXP_ABI_KEYID_BYTES];
+	uint32_t index;
+};
+
+static int key_slot_cmp(const void *a, const void *b)
+{
+	const struct key_slot *x = a, *y = b;
+	int cmp = memcmp(x->keyid, y->keyid, sizeof(x->keyid));
+
+	return cmp != 0 ? cmp : (x->index > y->index) - (x->index < y->index);
+}
+
+static int check_key_ids_unique(struct kxp_check *c, const struct kxp_abi_app *app)
+{
+	struct key_slot *slots;
+	int rc = 0;
+
+	if (app->keys.count < 2)
+		return 0;
+	slots = calloc(app->keys.count, sizeof(*slots));
+	if (slots == NULL)
+		return kxp_check_bad(c, KXP_T_KEYS, app->keys.first, "out of memory checking key ids");
+	for (uint32_t i = 0; i < app->keys.count; i++) {
+		memcpy(slots[i].keyid, c->p->keys[app->keys.first + i].keyid, sizeof(slots[i].keyid));
+		slots[i].index = app->keys.first + i;
+	}
+	qsort(slots, app->keys.count, sizeof(*slots), key_slot_cmp);
+	for (uint32_t i = 1; i < app->keys.count && rc == 0; i++)
+		if (memcmp(slots[i - 1].keyid, slots[i].keyid, sizeof(slots[i].keyid)) == 0)
+			rc = kxp_check_bad(c, KXP_T_KEYS, slots[i].index,
+					   "key id also that of entry %u of the same app (one key "
+					   "listed twice)", slots[i - 1].index);
+	free(slots);
+	return rc;
+}
+
 static int check_keys(struct kxp_check *c, const struct kxp_abi_app *app)
 {
 	for (uint32_t k = app->keys.first; k < app->keys.first + app->keys.count; k++) {
@@ -372,7 +413,7 @@ static int check_keys(struct kxp_check *c, const struct kxp_abi_app *app)
 			return kxp_check_bad(c, KXP_T_KEYS, k,
 					     "keys not sorted by name (or duplicated)");
 	}
-	return 0;
+	return check_key_ids_unique(c, app);
 }
 
 static int check_lib(struct kxp_check *c, const struct kxp_abi_app *app, uint32_t l,

@@ -311,6 +311,21 @@ static void c_key_validity(uint8_t *b, size_t *l)
 	k[0].from = 100;
 	k[0].until = 50;
 }
+/* the fuzz_kxp finding: an app's second key with its first key's id */
+static void c_key_twice(uint8_t *b, size_t *l)
+{
+	struct kxp_abi_key *k = tab(b, KXP_T_KEYS);
+	struct kxp_abi_app *a = APPS(b);
+
+	(void)l;
+	for (uint32_t i = 0; i < dir(b, KXP_T_APPS)->count; i++)
+		if (a[i].keys.count >= 2) {
+			memcpy(k[a[i].keys.first + 1].keyid, k[a[i].keys.first].keyid,
+			       sizeof(k[0].keyid));
+			return;
+		}
+	fail_msg("the fixture has no app with two keys");
+}
 static void c_resources(uint8_t *b, size_t *l)
 {
 	(void)l;
@@ -371,6 +386,7 @@ static void c_peer_order(uint8_t *b, size_t *l)
 static const struct corruption corruptions[] = {
 	{"meta", c_meta, true, "table 'meta' entry 0: 1 entries (one expected) or a reserved"},
 	{"key validity", c_key_validity, true, "table 'keys' entry 0: validity from 100 until 50"},
+	{"key twice", c_key_twice, true, "of the same app (one key listed twice)"},
 	{"resources", c_resources, true, "table 'resources' entry 0: cpu 5"},
 	{"audit rate alone", c_audit_rate, true,
 	 "table 'resources' entry 0: audit rate 5 with burst 0: both or neither"},
