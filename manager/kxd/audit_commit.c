@@ -48,6 +48,12 @@ static struct kxd_pvm *pvm_of_chan(struct kxd *d, int chan)
 	return NULL;
 }
 
+static void close_fds(struct kxd_held_msg *h)
+{
+	while (h->nfds > 0)
+		close(h->fds[--h->nfds]);
+}
+
 int kxd_chan_send(struct kxd *d, int chan, const void *msg, size_t len, const int *fds,
 		  int nfds)
 {
@@ -78,19 +84,12 @@ int kxd_chan_send(struct kxd *d, int chan, const void *msg, size_t len, const in
 		if (h->fds[h->nfds] < 0) {
 			int rc = -errno;
 
-			while (h->nfds > 0)
-				close(h->fds[--h->nfds]);
+			close_fds(h);
 			return rc;
 		}
 	}
 	d->held_len++;
 	return 0;
-}
-
-static void close_fds(struct kxd_held_msg *h)
-{
-	while (h->nfds > 0)
-		close(h->fds[--h->nfds]);
 }
 
 /* After the flush: send what waited, in order; or, when it failed, end
