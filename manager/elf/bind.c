@@ -164,13 +164,19 @@ static int copy_reloc(struct bind_ctx *c, const struct kxelf_reloc *r, const str
 	return 0;
 }
 
-/* Lazy JUMP_SLOT: the initial GOT value (the stub's push) plus the bias. */
-static uint64_t lazy_target(const struct kxelf_module *mod, const struct kxelf_reloc *r)
+/* Lazy JUMP_SLOT: the initial GOT value (the stub's push) plus the bias.
+ * plt0_locate checked the slots of DT_JMPREL only; a JUMP_SLOT elsewhere
+ * (DT_RELA) is checked here: its GOT slot must be file bytes of the image
+ * (a fuzz_elf finding: an unchecked offset read outside the file). */
+static int lazy_target(struct bind_ctx *c, const struct kxelf_reloc *r, uint64_t *target)
 {
 	uint64_t off;
 
-	img_file_off(mod->img, r->offset, 8, &off); /* checked by plt0_locate */
-	return rd64(img_at(mod->img, off, 8)) + mod->bias;
+	if (img_file_off(c->mod->img, r->offset, 8, &off) != 0)
+		return fail(c, -ERANGE, "lazy JUMP_SLOT at %#llx: its GOT slot is not in the file",
+			    (unsigned long long)r->offset);
+	*target = rd64(img_at(c->mod->img, off, 8)) + c->mod->bias;
+	return 0;
 }
 
 static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint64_t *written)
@@ -189,7 +195,9 @@ static int apply(struct bind_ctx *c, const struct kxelf_reloc *r, size_t i, uint
 		return 0;
 	if (r->type == R_X86_64_JUMP_SLOT && c->lazy) {
 		c->mod->stats.lazy++;
-		return put(c, P, 8, *written = lazy_target(c->mod, r));
+		if ((rc = lazy_target(c, r, written)) != 0)
+			return rc;
+		return put(c, P, 8, *written);
 	}
 	if (r->sym && (rc = resolve(c, r->sym, r->type == R_X86_64_COPY, &b)) != 0)
 		return rc;

@@ -315,11 +315,22 @@ CASES = {
         first_rela(e, 8), offset=e.ph(e.phdrs(PT_DYNAMIC)[0], "vaddr") + 8)),
     "reloc-over-got-reserved.so": ("libkxtest.so", lambda e: e.set_rela(
         first_rela(e, 8), offset=e.dyn_get("PLTGOT")[2] + 8)),
+    "lazy-slot-outside-file.so": ("libkxtest.so", lambda e: lazy_slot_outside_file(e)),
     "relr-bitmap-first.so": ("libkxrelr.so", lambda e: e.put(
         "Q", e.v2o(e.dyn_get("RELR")[2]), 0x0f)),
     "relr-target-readonly.so": ("libkxrelr.so", lambda e: e.put(
         "Q", e.v2o(e.dyn_get("RELR")[2]), text_vaddr(e) & ~7)),
 }
+
+
+def lazy_slot_outside_file(e):
+    """A JUMP_SLOT in .rela.dyn rather than DT_JMPREL (whose slots plt0_locate
+    checks), its GOT slot in the writable segment's memory but past its file
+    bytes: bound lazily, its initial value would be read from outside the file."""
+    rw = e.load_index(PF_W)
+    last = e.relas()[-1]
+    e.set_rela(last, rtype=7)
+    e.ph(rw, "filesz", e.u("Q", last) - e.ph(rw, "vaddr"))
 
 
 def copy_outside(e, ptype):
