@@ -392,7 +392,7 @@ static void refuse(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		msg.u.sig.result = -EACCES;
 		break;
 	}
-	if (kxd_chan_send(d, p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+	if (kxd_chan_send(d, p, &msg, sizeof(msg), NULL, 0) != 0)
 		kxd_pvm_end(d, p, "ended by kxd: cannot answer on its channel");
 }
 

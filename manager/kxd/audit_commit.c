@@ -40,30 +40,20 @@ bool kxd_audit_holding(struct kxd *d)
 	return d->held_len > 0 || (d->gate != NULL && gate_audit_pending(d->gate));
 }
 
-static struct kxd_pvm *pvm_of_chan(struct kxd *d, int chan)
-{
-	for (int i = 0; i < KXD_MAX_PVMS; i++)
-		if (d->pvms[i].used && d->pvms[i].chan == chan)
-			return &d->pvms[i];
-	return NULL;
-}
-
 static void close_fds(struct kxd_held_msg *h)
 {
 	while (h->nfds > 0)
 		close(h->fds[--h->nfds]);
 }
 
-int kxd_chan_send(struct kxd *d, int chan, const void *msg, size_t len, const int *fds,
-		  int nfds)
+int kxd_chan_send(struct kxd *d, const struct kxd_pvm *p, const void *msg, size_t len,
+		  const int *fds, int nfds)
 {
 	struct kxd_held_msg *h;
-	struct kxd_pvm *p;
 
 	if (!kxd_audit_holding(d))
-		return kxd_send(chan, msg, len, fds, nfds);
-	p = pvm_of_chan(d, chan);
-	if (p == NULL || len > sizeof(h->bytes) || nfds < 0 || nfds > KXD_MAX_FDS)
+		return kxd_send(p->chan, msg, len, fds, nfds);
+	if (p->chan < 0 || len > sizeof(h->bytes) || nfds < 0 || nfds > KXD_MAX_FDS)
 		return -EINVAL;
 	if (d->held_len == d->held_cap) {
 		size_t cap = d->held_cap ? 2 * d->held_cap : 16;
@@ -76,7 +66,7 @@ int kxd_chan_send(struct kxd *d, int chan, const void *msg, size_t len, const in
 	}
 	h = &d->held[d->held_len];
 	h->pvm_id = p->id;
-	h->chan = chan;
+	h->chan = p->chan;
 	h->len = len;
 	memcpy(h->bytes, msg, len);
 	for (h->nfds = 0; h->nfds < nfds; h->nfds++) {

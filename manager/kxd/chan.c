@@ -89,7 +89,7 @@ static void link_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 		kxd_log("pVM %llu (%s): link %s: %s", (unsigned long long)p->id, p->app, name,
 			msg.u.link.reason);
 	}
-	rc = kxd_chan_send(d, p->chan, &msg, sizeof(msg), &memfd, memfd >= 0 ? 1 : 0);
+	rc = kxd_chan_send(d, p, &msg, sizeof(msg), &memfd, memfd >= 0 ? 1 : 0);
 	if (rc != 0)
 		malformed(d, p, "cannot answer on the channel");
 }
@@ -150,7 +150,7 @@ static void fork_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 		snprintf(msg.u.fork.reason, sizeof(msg.u.fork.reason), "%s", why);
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, why);
 	}
-	rc = kxd_chan_send(d, p->chan, &msg, sizeof(msg), &child_fd, child_fd >= 0 ? 1 : 0);
+	rc = kxd_chan_send(d, p, &msg, sizeof(msg), &child_fd, child_fd >= 0 ? 1 : 0);
 	if (child_fd >= 0)
 		close(child_fd); /* only the child keeps its end */
 	if (rc != 0)
@@ -174,7 +174,7 @@ void kxd_wait_answer(struct kxd *d, struct kxd_pvm *p, struct kxd_pvm *c)
 		c->waited = true;
 	p->wait_seq = 0;
 	p->wait_child = 0;
-	if (p->chan >= 0 && kxd_chan_send(d, p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+	if (p->chan >= 0 && kxd_chan_send(d, p, &msg, sizeof(msg), NULL, 0) != 0)
 		malformed(d, p, "cannot answer on the channel");
 }
 
@@ -211,7 +211,7 @@ static void self_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *i
 	msg.seq = in->seq;
 	msg.u.self.pvm_id = p->id;
 	msg.u.self.parent_id = p->parent_id;
-	if (kxd_chan_send(d, p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+	if (kxd_chan_send(d, p, &msg, sizeof(msg), NULL, 0) != 0)
 		malformed(d, p, "cannot answer on the channel");
 }
 
@@ -263,7 +263,7 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		ready.type = KXMON_MSG_JAIL_READY;
 		ready.size = sizeof(ready);
 		ready.seq = in->seq;
-		if (kxd_chan_send(d, p->chan, &ready, sizeof(ready), NULL, 0) != 0) {
+		if (kxd_chan_send(d, p, &ready, sizeof(ready), NULL, 0) != 0) {
 			malformed(d, p, "cannot answer on the channel");
 			return;
 		}
@@ -384,7 +384,7 @@ int kxd_link_push(struct kxd *d, int ci, struct kxd_pvm *p, const struct kxd_pvm
 	msg.size = sizeof(msg);
 	msg.seq = d->next_seq++;
 	fill_link(d, p, lib, &dec, "", &msg.u.link);
-	rc = kxd_chan_send(d, p->chan, &msg, sizeof(msg), &memfd, 1);
+	rc = kxd_chan_send(d, p, &msg, sizeof(msg), &memfd, 1);
 	if (rc != 0) {
 		snprintf(why, whylen, "pVM %llu: %s", (unsigned long long)p->id, strerror(-rc));
 		return rc;

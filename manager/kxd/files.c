@@ -102,7 +102,7 @@ void kxd_fs_mount_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *
 send:
 	if (r->result == -EACCES)
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, r->reason);
-	rc = kxd_chan_send(d, p->chan, &msg, sizeof(msg), &fd, r->result == 0 ? 1 : 0);
+	rc = kxd_chan_send(d, p, &msg, sizeof(msg), &fd, r->result == 0 ? 1 : 0);
 	if (fd >= 0)
 		close(fd);
 	if (rc != 0)

@@ -207,8 +207,8 @@ size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size);
  * send what waited (before each round, and before kxd starts a monitor);
  * at stop. */
 bool kxd_audit_holding(struct kxd *d);
-int kxd_chan_send(struct kxd *d, int chan, const void *msg, size_t len, const int *fds,
-		  int nfds);
+int kxd_chan_send(struct kxd *d, const struct kxd_pvm *p, const void *msg, size_t len,
+		  const int *fds, int nfds);
 int kxd_audit_durable(struct kxd *d); /* 0, or -errno of the failed flush */
 void kxd_audit_commit_close(struct kxd *d);
 

@@ -431,7 +431,7 @@ void kxd_ipc_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, r->reason);
 	}
 	r->result = rc;
-	rc = kxd_chan_send(d, p->chan, &msg, sizeof(msg), o && map ? &o->memfd : NULL, o && map ? 1 : 0);
+	rc = kxd_chan_send(d, p, &msg, sizeof(msg), o && map ? &o->memfd : NULL, o && map ? 1 : 0);
 	if (o != NULL)
 		maybe_free(d->ipc, o);
 	if (rc != 0) {

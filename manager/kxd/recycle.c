@@ -76,9 +76,9 @@ static int hand_over(struct kxd *d, struct kxd_pvm *p, struct kxmon_msg *app_msg
 	memset(&console, 0, sizeof(console));
 	console.type = KXMON_MSG_RECYCLE_CONSOLE;
 	console.size = sizeof(console);
-	rc = kxd_chan_send(d, p->chan, &console, sizeof(console), fds, 2);
+	rc = kxd_chan_send(d, p, &console, sizeof(console), fds, 2);
 	if (rc == 0)
-		rc = kxd_chan_send(d, p->chan, app_msg, sizeof(*app_msg), &memfd, 1);
+		rc = kxd_chan_send(d, p, app_msg, sizeof(*app_msg), &memfd, 1);
 	return rc;
 }
 

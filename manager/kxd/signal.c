@@ -63,7 +63,7 @@ static int deliver(struct kxd *d, struct kxd_pvm *target, uint32_t sig, uint64_t
 	msg.size = sizeof(msg);
 	msg.u.sig.sig = sig;
 	msg.u.sig.pvm_id = from;
-	return kxd_chan_send(d, target->chan, &msg, sizeof(msg), NULL, 0);
+	return kxd_chan_send(d, target, &msg, sizeof(msg), NULL, 0);
 }
 
 static struct kxd_pvm *running(struct kxd *d, uint64_t id)
@@ -114,7 +114,7 @@ void kxd_sig_kill_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *
 	msg.seq = in->seq;
 	msg.u.sig = in->u.sig;
 	msg.u.sig.result = result;
-	if (p->chan >= 0 && kxd_chan_send(d, p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+	if (p->chan >= 0 && kxd_chan_send(d, p, &msg, sizeof(msg), NULL, 0) != 0)
 		kxd_pvm_end(d, p, "ended by kxd: cannot answer on its channel");
 }
 
@@ -153,7 +153,7 @@ void kxd_sig_wait_cancel(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ms
 	msg.u.wait.result = -EINTR;
 	p->wait_seq = 0;
 	p->wait_child = 0;
-	if (p->chan >= 0 && kxd_chan_send(d, p->chan, &msg, sizeof(msg), NULL, 0) != 0)
+	if (p->chan >= 0 && kxd_chan_send(d, p, &msg, sizeof(msg), NULL, 0) != 0)
 		kxd_pvm_end(d, p, "ended by kxd: cannot answer on its channel");
 }
 

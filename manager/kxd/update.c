@@ -89,7 +89,7 @@ static int decide_and_push(struct kxd *d, int ci, struct kxd_pvm *p, const struc
 	snprintf(msg.u.update.old_name, sizeof(msg.u.update.old_name), "%s", lib->name);
 	snprintf(msg.u.update.version, sizeof(msg.u.update.version), "%s", dec.meta.version);
 	memcpy(msg.u.update.digest, dec.meta.digest, sizeof(msg.u.update.digest));
-	rc = kxd_chan_send(d, p->chan, &msg, sizeof(msg), &memfd, 1);
+	rc = kxd_chan_send(d, p, &msg, sizeof(msg), &memfd, 1);
 	if (rc != 0) {
 		snprintf(why, whylen, "pVM %llu: %s", (unsigned long long)p->id, strerror(-rc));
 		goto out;
