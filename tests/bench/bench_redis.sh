@@ -18,22 +18,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v redis-benchmark >/dev/null || [ ! -x "$n
 	echo "bench_redis: needs root, redis-benchmark and $native: skipped"
 	exit 0
 fi
-tmp=$(mktemp -d /tmp/kxbrXXXXXX)
-c=kxrc-$(basename "$tmp"); l=kxrl-$(basename "$tmp")
-ctl() { v=$1; shift; "$build/bin/kxctl" "$v" --socket "$tmp/s" "$@"; }
-cleanup() {
-	[ -S "$tmp/s" ] && ctl stop >/dev/null 2>&1
-	[ -f "$tmp/native.pid" ] && kill "$(cat "$tmp/native.pid")" 2>/dev/null
-	ip netns del "$c" 2>/dev/null; ip netns del "$l" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$c" && ip netns add "$l" || exit 1
-ip netns exec "$c" ip link set lo up; ip netns exec "$l" ip link set lo up
-ip link add kxrv0 netns "$c" type veth peer name kxrv1 netns "$l"
-ip netns exec "$c" ip addr add 10.78.15.1/24 dev kxrv0
-ip netns exec "$l" ip addr add 10.78.15.2/24 dev kxrv1
-ip netns exec "$c" ip link set kxrv0 up; ip netns exec "$l" ip link set kxrv1 up
+. "$root/tests/bench/netpair.sh"
+netpair r 10.78.15
 cat > "$tmp/redis.yaml" <<EOT
 kx-manifest: 1
 app: redis

@@ -2,7 +2,7 @@
 # bench_web.sh BUILD: wrk (Debian's wrk) against lighttpd in a pVM and
 # against the same source built natively with the same flags
 # (tests/web/module.mk), as requests per second and their ratio, for a
-# small page and a 64 KiB file.  Set up as tests/bench/bench_redis.sh: the
+# small page and a 64 KiB file.  Set up as tests/bench/bench_redis.sh (netpair.sh): the
 # client namespace holds the pVM's TAP (kxd's routed setup, the pVM
 # 10.77.17.2); the native server runs in a second namespace behind a veth
 # pair (10.78.17.1 <-> 10.78.17.2), so both are one hop from the client.
@@ -17,22 +17,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v wrk >/dev/null || [ ! -x "$native" ]; th
 	echo "bench_web: needs root, wrk and $native: skipped"
 	exit 0
 fi
-tmp=$(mktemp -d /tmp/kxbwXXXXXX)
-c=kxwc-$(basename "$tmp"); l=kxwl-$(basename "$tmp")
-ctl() { v=$1; shift; "$build/bin/kxctl" "$v" --socket "$tmp/s" "$@"; }
-cleanup() {
-	[ -S "$tmp/s" ] && ctl stop >/dev/null 2>&1
-	[ -f "$tmp/native.pid" ] && kill "$(cat "$tmp/native.pid")" 2>/dev/null
-	ip netns del "$c" 2>/dev/null; ip netns del "$l" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$c" && ip netns add "$l" || exit 1
-ip netns exec "$c" ip link set lo up; ip netns exec "$l" ip link set lo up
-ip link add kxwv0 netns "$c" type veth peer name kxwv1 netns "$l"
-ip netns exec "$c" ip addr add 10.78.17.1/24 dev kxwv0
-ip netns exec "$l" ip addr add 10.78.17.2/24 dev kxwv1
-ip netns exec "$c" ip link set kxwv0 up; ip netns exec "$l" ip link set kxwv1 up
+. "$root/tests/bench/netpair.sh"
+netpair w 10.78.17
 mkdir -p "$tmp/srv/htdocs"
 printf '<!doctype html>\n<title>kx</title>\n<p>lighttpd in a pVM</p>\n' > "$tmp/srv/htdocs/index.html"
 head -c 65536 /dev/urandom > "$tmp/srv/htdocs/64k.bin"
