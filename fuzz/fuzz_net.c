@@ -16,7 +16,9 @@
  * taken has a length in KX_NET_FRAME_MIN..MAX and is what the slot held;
  * after -EPROTO the rings are not used again; rx never holds more than a
  * ring; a reset is 54 bytes with valid IPv4 and TCP checksums; a verdict
- * is NET_PASS or a drop kind, with text for a drop.
+ * is NET_PASS or a drop kind, with text for a drop.  At the end, the resets
+ * for the pVM's open connections (as when it ends): at most one per flow,
+ * each from the pVM's MAC and address, a bare RST with valid checksums.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -78,6 +80,24 @@ static void check_verdict(const struct net_verdict *v)
 
 		if (v->rst_len != 54 || v->drop != NET_DROP_PORT || net_csum(ip, 20, 0) != 0 ||
 		    net_csum(t, 20, sum) != 0 || memcmp(v->rst + 6, my_mac, 6) != 0)
+			abort();
+	}
+}
+
+static void check_aborts(const struct net_filter *f, const struct kxp_net_rules *r)
+{
+	uint8_t e[NET_RST_LEN];
+	size_t cursor = 0, len, n = 0;
+
+	while ((len = net_filter_next_abort(f, &cursor, e)) > 0) {
+		const uint8_t *ip = e + 14, *t = ip + 20;
+		uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | ip[14] << 8 | ip[15];
+		uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | ip[18] << 8 | ip[19];
+		uint32_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + 20;
+
+		if (len != NET_RST_LEN || ++n > NET_CONN_MAX || src != r->addr ||
+		    memcmp(e + 6, my_mac, 6) != 0 || t[13] != 0x04 || net_csum(ip, 20, 0) != 0 ||
+		    net_csum(t, 20, sum) != 0)
 			abort();
 	}
 }
@@ -183,5 +203,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
+	check_aborts(&filter, &r);
 	return 0;
 }

@@ -27,6 +27,9 @@
  * takes: counters are atomics, the first-drop lines are written once
  * before their bit is published.
  *
+ * When the pVM ends, the connections its stack left open are reset from
+ * here (net_filter_next_abort), so its peers do not wait for a timeout.
+ *
  * A forked child gets no interface (its copy of the area is taken away);
  * Redis's BGSAVE child needs none.  One interface per pVM today.
  */
@@ -603,10 +606,27 @@ static void net_fork_child(struct hv_pvm *p)
 	n->area = 0;
 }
 
+/* The pVM's TCP stack ended with it: reset each connection it left open,
+ * so that its peers learn it at once instead of after their own timeouts
+ * (a client of a pVM that crashed would otherwise hang).  The thread has
+ * stopped: the filter is the caller's alone. */
+static void reset_open_connections(struct hv_net *n)
+{
+	uint8_t frame[NET_RST_LEN];
+	size_t cursor = 0, len;
+
+	while ((len = net_filter_next_abort(&n->filter, &cursor, frame)) > 0) {
+		if (write(n->tap, frame, len) != (ssize_t)len)
+			break; /* the TAP is closed next anyway: the peers time out */
+		__atomic_add_fetch(&n->tx_frames, 1, __ATOMIC_RELAXED);
+	}
+}
+
 static void net_finish(struct hv_pvm *p)
 {
 	if (p->net != NULL && p->net->attached) {
 		stop_thread(p->net);
+		reset_open_connections(p->net);
 		report(p, -1);
 	}
 }

@@ -81,13 +81,24 @@ const char *net_drop_name(unsigned kind);
 
 #define NET_CONN_MAX 256u
 
-/* A flow the policy let through once: replies travel back on it. */
+/* A flow the policy let through once: replies travel back on it.  Of a
+ * TCP flow the filter also follows what the pVM's end sent, so that the
+ * monitor can reset the connection for it when the pVM ends (its stack is
+ * gone with it: nobody else would tell the peer). */
 struct net_conn {
 	uint32_t peer;
 	uint16_t peer_port, local_port;
-	uint8_t proto; /* 0: free */
-	uint64_t used; /* the filter's clock at last use: the oldest is evicted */
+	uint8_t proto;	  /* 0: free */
+	uint8_t tcp;	  /* NET_TCP_* */
+	uint8_t peer_mac[6]; /* the next hop towards the peer, as last seen */
+	uint32_t snd_nxt; /* after the pVM's furthest segment (with NET_TCP_SENT) */
+	uint64_t used;	  /* the filter's clock at last use: the oldest is evicted */
 };
+
+#define NET_TCP_SENT	1u /* the pVM's end sent on this connection: snd_nxt is known */
+#define NET_TCP_FIN_OUT 2u /* the pVM's end sent its FIN */
+#define NET_TCP_FIN_IN	4u /* the peer sent its FIN */
+#define NET_TCP_RESET	8u /* a reset went either way: the connection is over */
 
 struct net_filter {
 	struct kxp_net_rules rules; /* checked with kxp_net_rules_ok */
@@ -95,6 +106,8 @@ struct net_filter {
 	uint64_t clock;
 	struct net_conn conn[NET_CONN_MAX];
 };
+
+#define NET_RST_LEN 54u /* Ethernet + IPv4 + TCP headers, no options */
 
 /* The verdict on one frame: NET_PASS or a drop kind, a line about the
  * frame for the audit record, and for a refused TCP connection the reset
@@ -108,7 +121,7 @@ struct net_verdict {
 	uint8_t query, proto;
 	uint16_t port;
 	uint32_t addr;
-	uint8_t rst[54];
+	uint8_t rst[NET_RST_LEN];
 	size_t rst_len;
 };
 
@@ -121,6 +134,14 @@ void net_filter_out(struct net_filter *f, const uint8_t *frame, size_t len,
 /* From the TAP to the pVM. */
 void net_filter_in(struct net_filter *f, const uint8_t *frame, size_t len,
 		   struct net_verdict *v);
+
+/* When the pVM ended: a reset for each of its TCP connections still open
+ * (not reset, not closed both ways) whose sequence the pVM's end made
+ * known — SEQ = where its last segment ended, which a peer that received
+ * everything accepts (RFC 9293 3.10.7.4).  One frame per call into frame,
+ * from *cursor on (start at 0): its length, or 0 when none is left. */
+size_t net_filter_next_abort(const struct net_filter *f, size_t *cursor,
+			     uint8_t frame[NET_RST_LEN]);
 
 /* The Internet checksum of len bytes, folded onto sum (host order). */
 uint16_t net_csum(const void *data, size_t len, uint32_t sum);

@@ -15,6 +15,11 @@
  *                     answered with a reset, so the peer sees "connection
  *                     refused" at once.
  *
+ * Of each TCP connection it lets through, the filter follows the flags and
+ * how far the pVM's end sent, so that when the pVM ends the monitor can
+ * reset the connections still open (net_filter_next_abort): a peer learns
+ * at once that the pVM is gone instead of waiting for its own timeout.
+ *
  * Everything else is dropped: IPv6, ICMP, IP fragments, other ethertypes.
  * Frames are hostile bytes: every header is checked against the frame's
  * length before it is read.  Pure: fuzz/fuzz_net.c drives it.
@@ -110,13 +115,14 @@ static struct net_conn *conn_find(struct net_filter *f, uint8_t proto, uint32_t 
 	return NULL;
 }
 
-static void conn_add(struct net_filter *f, uint8_t proto, uint32_t peer, uint16_t peer_port,
-		     uint16_t local_port)
+static struct net_conn *conn_add(struct net_filter *f, uint8_t proto, uint32_t peer,
+				 uint16_t peer_port, uint16_t local_port)
 {
-	struct net_conn *victim = &f->conn[0];
+	struct net_conn *victim = conn_find(f, proto, peer, peer_port, local_port);
 
-	if (conn_find(f, proto, peer, peer_port, local_port) != NULL)
-		return;
+	if (victim != NULL)
+		return victim;
+	victim = &f->conn[0];
 	for (size_t i = 0; i < NET_CONN_MAX; i++) {
 		if (f->conn[i].proto == 0) {
 			victim = &f->conn[i];
@@ -128,6 +134,7 @@ static void conn_add(struct net_filter *f, uint8_t proto, uint32_t peer, uint16_
 	*victim = (struct net_conn){.peer = peer, .peer_port = peer_port,
 				    .local_port = local_port, .proto = proto,
 				    .used = ++f->clock};
+	return victim;
 }
 
 /* ---- parsing ------------------------------------------------------------------ */
@@ -215,6 +222,44 @@ static int parse_ipv4(const uint8_t *fr, size_t len, struct l4 *x, struct net_ve
 	return NET_PASS;
 }
 
+/* ---- following TCP connections (for the resets at the pVM's end) ------------ */
+
+/* A bare SYN opens a connection anew on its four numbers: what an earlier
+ * one on them did no longer counts. */
+static void track_flags(struct net_conn *c, const struct l4 *x, unsigned fin_bit)
+{
+	if ((x->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		c->tcp = 0;
+	if (x->tcp_flags & TCP_FIN)
+		c->tcp |= (uint8_t)fin_bit;
+	if (x->tcp_flags & TCP_RST)
+		c->tcp |= NET_TCP_RESET;
+}
+
+/* A segment the pVM sent: where it ends in sequence space (SYN and FIN
+ * count one each) moves snd_nxt forward, never back (a retransmission). */
+static void track_out(struct net_conn *c, const uint8_t *fr, const struct l4 *x)
+{
+	uint32_t end = x->seq + (uint32_t)x->payload + ((x->tcp_flags & TCP_SYN) ? 1u : 0u) +
+		       ((x->tcp_flags & TCP_FIN) ? 1u : 0u);
+
+	if (x->proto != KXP_NET_PROTO_TCP)
+		return;
+	track_flags(c, x, NET_TCP_FIN_OUT);
+	memcpy(c->peer_mac, fr, 6);
+	if (!(c->tcp & NET_TCP_SENT) || (int32_t)(end - c->snd_nxt) > 0)
+		c->snd_nxt = end;
+	c->tcp |= NET_TCP_SENT;
+}
+
+static void track_in(struct net_conn *c, const uint8_t *fr, const struct l4 *x)
+{
+	if (x->proto != KXP_NET_PROTO_TCP)
+		return;
+	track_flags(c, x, NET_TCP_FIN_IN);
+	memcpy(c->peer_mac, fr + 6, 6);
+}
+
 static void verdict_reset(struct net_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -224,6 +269,7 @@ static void verdict_reset(struct net_verdict *v)
 void net_filter_out(struct net_filter *f, const uint8_t *fr, size_t len, struct net_verdict *v)
 {
 	const struct kxp_net_rules *r = &f->rules;
+	struct net_conn *c;
 	struct l4 x = {0};
 	uint16_t type;
 
@@ -255,25 +301,27 @@ void net_filter_out(struct net_filter *f, const uint8_t *fr, size_t len, struct 
 		drop(v, NET_DROP_SPOOF_IP, "source address is not the pVM's", &x, "out");
 		return;
 	}
-	if (conn_find(f, x.proto, x.dst, x.dport, x.sport) != NULL)
-		return;
-	if (kxp_net_connect_match(r, x.proto, x.dst, x.dport) < 0) {
+	c = conn_find(f, x.proto, x.dst, x.dport, x.sport);
+	if (c == NULL && kxp_net_connect_match(r, x.proto, x.dst, x.dport) < 0) {
 		drop(v, NET_DROP_PEER, "no connect rule allows the peer", &x, "out");
 		return;
 	}
-	conn_add(f, x.proto, x.dst, x.dport, x.sport);
+	if (c == NULL)
+		c = conn_add(f, x.proto, x.dst, x.dport, x.sport);
+	track_out(c, fr, &x);
 }
 
-/* The reset the pVM's side would send to a SYN on a closed port (RFC 9293
- * 3.10.7.1: SEQ 0, ACK = SYN's SEQ + its length, RST|ACK). */
-static void make_rst(const struct net_filter *f, const uint8_t *fr, const struct l4 *x,
-		     struct net_verdict *v)
+/* A TCP segment without data or options from the pVM's address and MAC,
+ * to dst (at dst_mac), into e (NET_RST_LEN bytes). */
+static void put_tcp(const struct net_filter *f, const uint8_t dst_mac[6], uint32_t dst,
+		    uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+		    uint8_t *e)
 {
-	uint8_t *e = v->rst, *ip = e + ETH_HDR, *t = ip + IP_MIN;
+	uint8_t *ip = e + ETH_HDR, *t = ip + IP_MIN;
 	uint32_t sum;
 
-	memset(v->rst, 0, sizeof(v->rst));
-	memcpy(e, fr + 6, 6);
+	memset(e, 0, NET_RST_LEN);
+	memcpy(e, dst_mac, 6);
 	memcpy(e + 6, f->mac, 6);
 	put16(e + 12, ETH_IPV4);
 	ip[0] = 0x45;
@@ -282,23 +330,52 @@ static void make_rst(const struct net_filter *f, const uint8_t *fr, const struct
 	ip[8] = 64;
 	ip[9] = KXP_NET_PROTO_TCP;
 	put32(ip + 12, f->rules.addr);
-	put32(ip + 16, x->src);
+	put32(ip + 16, dst);
 	put16(ip + 10, net_csum(ip, IP_MIN, 0));
-	put16(t, x->dport);
-	put16(t + 2, x->sport);
-	put32(t + 8, x->seq + 1 + (uint32_t)x->payload + ((x->tcp_flags & TCP_FIN) ? 1 : 0));
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
 	t[12] = 5 << 4;
-	t[13] = TCP_RST | TCP_ACK;
-	sum = (f->rules.addr >> 16) + (f->rules.addr & 0xffff) + (x->src >> 16) +
-	      (x->src & 0xffff) + KXP_NET_PROTO_TCP + TCP_MIN;
+	t[13] = flags;
+	sum = (f->rules.addr >> 16) + (f->rules.addr & 0xffff) + (dst >> 16) + (dst & 0xffff) +
+	      KXP_NET_PROTO_TCP + TCP_MIN;
 	put16(t + 16, net_csum(t, TCP_MIN, sum));
-	v->rst_len = ETH_HDR + IP_MIN + TCP_MIN;
+}
+
+/* The reset the pVM's side would send to a SYN on a closed port (RFC 9293
+ * 3.10.7.1: SEQ 0, ACK = SYN's SEQ + its length, RST|ACK). */
+static void make_rst(const struct net_filter *f, const uint8_t *fr, const struct l4 *x,
+		     struct net_verdict *v)
+{
+	put_tcp(f, fr + 6, x->src, x->dport, x->sport, 0,
+		x->seq + 1 + (uint32_t)x->payload + ((x->tcp_flags & TCP_FIN) ? 1 : 0),
+		TCP_RST | TCP_ACK, v->rst);
+	v->rst_len = NET_RST_LEN;
+}
+
+size_t net_filter_next_abort(const struct net_filter *f, size_t *cursor,
+			     uint8_t frame[NET_RST_LEN])
+{
+	while (*cursor < NET_CONN_MAX) {
+		const struct net_conn *c = &f->conn[(*cursor)++];
+		const unsigned closed = NET_TCP_FIN_OUT | NET_TCP_FIN_IN;
+
+		if (c->proto != KXP_NET_PROTO_TCP || !(c->tcp & NET_TCP_SENT) ||
+		    (c->tcp & NET_TCP_RESET) || (c->tcp & closed) == closed)
+			continue;
+		put_tcp(f, c->peer_mac, c->peer, c->local_port, c->peer_port, c->snd_nxt, 0,
+			TCP_RST, frame);
+		return NET_RST_LEN;
+	}
+	return 0;
 }
 
 void net_filter_in(struct net_filter *f, const uint8_t *fr, size_t len, struct net_verdict *v)
 {
 	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	const struct kxp_net_rules *r = &f->rules;
+	struct net_conn *c;
 	struct l4 x = {0};
 	bool to_bcast;
 	uint16_t type;
@@ -333,10 +410,11 @@ void net_filter_in(struct net_filter *f, const uint8_t *fr, size_t len, struct n
 		drop(v, NET_DROP_NOT_MINE, "for another address", &x, "in");
 		return;
 	}
-	if (conn_find(f, x.proto, x.src, x.sport, x.dport) != NULL)
-		return;
-	if (kxp_net_listen_match(r, x.proto, x.dport) >= 0) {
-		conn_add(f, x.proto, x.src, x.sport, x.dport);
+	c = conn_find(f, x.proto, x.src, x.sport, x.dport);
+	if (c == NULL && kxp_net_listen_match(r, x.proto, x.dport) >= 0)
+		c = conn_add(f, x.proto, x.src, x.sport, x.dport);
+	if (c != NULL) {
+		track_in(c, fr, &x);
 		return;
 	}
 	drop(v, NET_DROP_PORT, "the pVM does not listen on the port", &x, "in");

@@ -7,7 +7,8 @@
  * in, allowed peers out, replies on remembered flows both ways and nothing
  * else, the reset for a refused SYN (fields and checksums), frames for
  * others, what is not carried (IPv6, ICMP, fragments), malformed headers,
- * and the flow table's eviction of the least recently used flow.
+ * the flow table's eviction of the least recently used flow, and the
+ * resets that end the pVM's open TCP connections when it ends.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +287,112 @@ static void test_flow_table_evicts_least_recent(void **state)
 	assert_int_equal(in(&f, NULL), NET_PASS);
 }
 
+/* A TCP segment with flags, seq and payload length, either way. */
+static struct fr_ip seg(struct fr_ip f, uint8_t flags, uint32_t seq, size_t payload)
+{
+	f.tcp_flags = flags;
+	f.seq = seq;
+	f.payload = payload;
+	return f;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Collects the resets for the pVM's end into frames[]; how many. */
+static size_t aborts(uint8_t frames[][NET_RST_LEN], size_t max)
+{
+	size_t cursor = 0, n = 0, len;
+	uint8_t frame[NET_RST_LEN];
+
+	while ((len = net_filter_next_abort(&filter, &cursor, frame)) > 0) {
+		assert_int_equal(len, NET_RST_LEN);
+		assert_true(n < max);
+		memcpy(frames[n++], frame, len);
+	}
+	return n;
+}
+
+/* The reset for peer:pport from the pVM's lport at seq: its fields and
+ * checksums. */
+static void assert_abort(const uint8_t *e, uint32_t peer, uint16_t pport, uint16_t lport,
+			 uint32_t seq)
+{
+	const uint8_t *ip = e + 14, *t = ip + 20;
+	uint32_t sum = (ME >> 16) + (ME & 0xffff) + (peer >> 16) + (peer & 0xffff) + 6 + 20;
+
+	assert_memory_equal(e, host_mac, 6);
+	assert_memory_equal(e + 6, my_mac, 6);
+	assert_int_equal(fr_csum(ip, 20, 0), 0);
+	assert_int_equal(rd32(ip + 12), ME);
+	assert_int_equal(rd32(ip + 16), peer);
+	assert_int_equal(t[0] << 8 | t[1], lport);
+	assert_int_equal(t[2] << 8 | t[3], pport);
+	assert_int_equal(rd32(t + 4), seq);
+	assert_int_equal(t[13], 0x04); /* RST alone: the peer accepts it at exactly SEQ */
+	assert_int_equal(fr_csum(t, 20, sum), 0);
+}
+
+static void test_pvm_end_resets_open_connections(void **state)
+{
+	uint8_t frames[8][NET_RST_LEN];
+	struct fr_ip f;
+
+	(void)state;
+	assert_int_equal(aborts(frames, 8), 0);
+	/* The pVM connects to HOST:80 and sends 100 bytes; a retransmission of
+	 * 50 of them does not move where its end is. */
+	f = from_me(FR_TCP, HOST, 40000, 80);
+	assert_int_equal(out(&f), NET_PASS);
+	f = seg(from_me(FR_TCP, HOST, 40000, 80), 0x10, 0, 100);
+	f.seq = 5001;
+	assert_int_equal(out(&f), NET_PASS);
+	f = seg(from_me(FR_TCP, HOST, 40000, 80), 0x10, 5001, 50);
+	assert_int_equal(out(&f), NET_PASS);
+	/* A peer connects to the pVM's 8080; the pVM answers SYN|ACK. */
+	f = to_me(FR_TCP, PEER, 50000, 8080);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	f = seg(from_me(FR_TCP, PEER, 8080, 50000), 0x12, 7000, 0);
+	assert_int_equal(out(&f), NET_PASS);
+	/* Closed both ways: nothing to end. */
+	f = to_me(FR_TCP, PEER, 50001, 8080);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	f = seg(from_me(FR_TCP, PEER, 8080, 50001), 0x11, 9000, 0);
+	assert_int_equal(out(&f), NET_PASS);
+	f = seg(to_me(FR_TCP, PEER, 50001, 8080), 0x11, 1001, 0);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	/* Reset by the peer: nothing to end. */
+	f = to_me(FR_TCP, PEER, 50002, 8080);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	f = seg(from_me(FR_TCP, PEER, 8080, 50002), 0x12, 3000, 0);
+	assert_int_equal(out(&f), NET_PASS);
+	f = seg(to_me(FR_TCP, PEER, 50002, 8080), 0x04, 1001, 0);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	/* The pVM never answered: its sequence is unknown, no reset. */
+	f = to_me(FR_TCP, PEER, 50003, 8080);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	/* UDP flows have nothing to reset. */
+	f = from_me(FR_UDP, HOST, 5000, 53);
+	assert_int_equal(out(&f), NET_PASS);
+
+	assert_int_equal(aborts(frames, 8), 2);
+	assert_abort(frames[0], HOST, 80, 40000, 5001 + 100);
+	assert_abort(frames[1], PEER, 50000, 8080, 7001);
+
+	/* A new connection on the four numbers of the closed one counts
+	 * again; the pVM's FIN alone (half closed) still needs the reset. */
+	f = to_me(FR_TCP, PEER, 50001, 8080);
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	f = seg(from_me(FR_TCP, PEER, 8080, 50001), 0x12, 0xfffffff0u, 0);
+	assert_int_equal(out(&f), NET_PASS);
+	f = seg(from_me(FR_TCP, PEER, 8080, 50001), 0x11, 0xfffffff1u, 0x20);
+	assert_int_equal(out(&f), NET_PASS);
+	assert_int_equal(aborts(frames, 8), 3);
+	assert_abort(frames[2], PEER, 50001, 8080, 0xfffffff1u + 0x20 + 1); /* wraps to 0x10 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup(test_not_mine_and_not_carried, setup),
 		cmocka_unit_test_setup(test_malformed, setup),
 		cmocka_unit_test_setup(test_flow_table_evicts_least_recent, setup),
+		cmocka_unit_test_setup(test_pvm_end_resets_open_connections, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
