@@ -18,7 +18,9 @@
  * asks.  A writable mount has a size cap: the bytes of regular files below
  * it, counted at mount time and kept up to date by every write, truncate,
  * unlink and rename made through this pVM (changes made on the host behind
- * its back are not seen until the next boot).  A write that would pass the
+ * its back are not seen until the next boot).  Bytes leave the count only
+ * when they leave the disk: a removed file this pVM holds open at its last
+ * close.  A write that would pass the
  * cap is cut short, or fails with ENOSPC when nothing fits.
  *
  * Only regular files and directories are opened: anything else (a device,
@@ -306,6 +308,34 @@ static void hc_mount(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result
 	b->hdr.ret = 0;
 }
 
+static void uncount(struct fs_mount *m, uint64_t bytes)
+{
+	m->used -= bytes <= m->used ? bytes : m->used;
+}
+
+/* Whether a handle of this pVM other than skip holds the inode of st: its
+ * bytes stay on disk while it is open, so they stay counted until the last
+ * such handle closes (hc_close), not when the name goes (a review finding:
+ * unlink with the file held open gave the cap back up to 1024 times). */
+static bool held_open_except(const struct hv_pvm *p, const struct stat *st,
+			     const struct fs_handle *skip)
+{
+	for (uint32_t i = 0; i < KX_FS_HANDLES_MAX; i++) {
+		const struct fs_handle *h = &p->fs->handles[i];
+		struct stat hs;
+
+		if (h->fd >= 0 && h != skip && fstat(h->fd, &hs) == 0 && hs.st_dev == st->st_dev &&
+		    hs.st_ino == st->st_ino)
+			return true;
+	}
+	return false;
+}
+
+static bool held_open(const struct hv_pvm *p, const struct stat *st)
+{
+	return held_open_except(p, st, NULL);
+}
+
 #define OPEN_FLAGS                                                                            \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_DIRECTORY | O_NOFOLLOW | O_APPEND |       \
 	 O_NONBLOCK | O_CLOEXEC | O_NOATIME | O_SYNC | O_DSYNC | O_LARGEFILE)
@@ -317,6 +347,7 @@ static void hc_open(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 	int flags = (int)c->flags, acc = flags & O_ACCMODE, fd, rc, slot = -1;
 	char path[PATH_MAX];
 	struct stat st;
+	bool trunc;
 
 	if ((rc = guest_path(p, c->path, c->path_len, path)) > 0) {
 		hv_bad(res, "FS_OPEN: path too long or outside readable guest memory");
@@ -340,17 +371,12 @@ static void hc_open(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 	/* O_APPEND is the guest's business (it writes at the end it asks for):
 	 * on Linux pwrite with O_APPEND ignores the offset. */
 	flags &= ~(O_APPEND | O_NONBLOCK | O_CLOEXEC);
-	if ((flags & O_TRUNC) && m->writable && acc != O_RDONLY) {
-		/* The bytes truncated leave the count: stat first. */
-		int old = sys_openat2(m->root, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-
-		if (old >= 0) {
-			if (fstat(old, &st) == 0 && S_ISREG(st.st_mode))
-				m->used -= (uint64_t)st.st_size <= m->used ? (uint64_t)st.st_size
-									    : m->used;
-			close(old);
-		}
-	}
+	/* O_TRUNC is done here, after the open succeeded and on the file it
+	 * opened: counting the bytes back before an open that then fails
+	 * (O_EXCL on an existing file, O_DIRECTORY, EACCES) reset the cap for
+	 * nothing (a review finding). */
+	trunc = (flags & O_TRUNC) && acc != O_RDONLY;
+	flags &= ~O_TRUNC;
 	/* openat2 wants a mode only with O_CREAT. */
 	fd = sys_openat2(m->root, path, flags | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
 			 (flags & O_CREAT) ? (mode_t)(c->off & 0777) : 0);
@@ -363,8 +389,29 @@ static void hc_open(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 		b->hdr.ret = -KX_ENXIO;
 		return;
 	}
+	if (trunc && S_ISREG(st.st_mode)) {
+		if (ftruncate(fd, 0) != 0) {
+			rc = -errno;
+			close(fd);
+			set_ret(b, rc);
+			return;
+		}
+		uncount(m, (uint64_t)st.st_size); /* freed, whoever holds it open */
+	}
 	p->fs->handles[slot] = (struct fs_handle){.fd = fd, .mount = c->mount};
 	b->hdr.ret = slot;
+}
+
+/* h is about to close: when it was the last holder of a file whose names
+ * are all gone, its bytes leave the disk now, and the count. */
+static void give_back_if_last(struct hv_pvm *p, const struct fs_handle *h)
+{
+	struct fs_mount *m = &p->fs->mounts[h->mount];
+	struct stat st;
+
+	if (m->writable && fstat(h->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0 &&
+	    !held_open_except(p, &st, h))
+		uncount(m, (uint64_t)st.st_size);
 }
 
 static void hc_close(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
@@ -376,6 +423,7 @@ static void hc_close(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result
 		b->hdr.ret = -KX_EBADF;
 		return;
 	}
+	give_back_if_last(p, h);
 	close(h->fd);
 	h->fd = -1;
 	b->hdr.ret = 0;
@@ -570,9 +618,12 @@ static void hc_getdents(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 	b->hdr.ret = n;
 }
 
-/* The size of the regular file name in dir (0 for anything else, or for
- * the inode `same`, when not NULL: a rename onto another name of itself). */
-static uint64_t file_size_at(int dir, const char *name, const struct stat *same)
+/* The bytes that removing the name `name` in dir frees: the size of a
+ * regular file with no other link, not held open by this pVM (its last
+ * close gives them back) and not the inode `same`, when not NULL (a rename
+ * onto another name of itself); else 0. */
+static uint64_t freed_by_removing(const struct hv_pvm *p, int dir, const char *name,
+				  const struct stat *same)
 {
 	struct stat st;
 
@@ -581,12 +632,9 @@ static uint64_t file_size_at(int dir, const char *name, const struct stat *same)
 		return 0;
 	if (same != NULL && same->st_dev == st.st_dev && same->st_ino == st.st_ino)
 		return 0;
+	if (held_open(p, &st))
+		return 0;
 	return (uint64_t)st.st_size;
-}
-
-static void uncount(struct fs_mount *m, uint64_t bytes)
-{
-	m->used -= bytes <= m->used ? bytes : m->used;
 }
 
 /* MKDIR, UNLINK and RENAME: a writable mount and checked names. */
@@ -643,7 +691,7 @@ static void hc_unlink(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 		return;
 	}
 	if ((rc = parent_of(m, path, &dir, &name)) == 0) {
-		size = file_size_at(dir, name, NULL);
+		size = freed_by_removing(p, dir, name, NULL);
 		rc = unlinkat(dir, name, (b->fs.flags & KX_FS_REMOVEDIR) ? AT_REMOVEDIR : 0) != 0
 			     ? -errno
 			     : 0;
@@ -679,7 +727,7 @@ static void hc_rename(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 
 		if (fstatat(from_dir, from_name, &from_st, AT_SYMLINK_NOFOLLOW) != 0)
 			memset(&from_st, 0, sizeof(from_st));
-		replaced = file_size_at(to_dir, to_name, &from_st);
+		replaced = freed_by_removing(p, to_dir, to_name, &from_st);
 		rc = renameat2(from_dir, from_name, to_dir, to_name,
 			       (c->flags & KX_FS_NOREPLACE) ? RENAME_NOREPLACE : 0) != 0
 			     ? -errno

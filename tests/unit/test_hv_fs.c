@@ -207,6 +207,13 @@ static int64_t fs_path_call(struct guest *g, uint32_t nr, uint32_t mount, const 
 	return fs_call(g, nr, &c, path, path2);
 }
 
+static int64_t fs_close(struct guest *g, int64_t h)
+{
+	struct kx_hc_fs c = {.handle = (uint64_t)h};
+
+	return fs_call(g, KX_HC_FS_CLOSE, &c, NULL, NULL);
+}
+
 static bool host_exists(const struct guest *g, const char *rel)
 {
 	char path[600];
@@ -387,10 +394,11 @@ static void test_size_cap(void **state)
 	assert_int_equal(fs_write(g, h2, 0, 1), -KX_ENOSPC);
 	c = (struct kx_hc_fs){.handle = (uint64_t)h2, .off = 100};
 	assert_int_equal(fs_call(g, KX_HC_FS_TRUNCATE, &c, NULL, NULL), -KX_ENOSPC);
-	/* shrinking gives room back, then unlink gives the rest */
+	/* shrinking gives room back, then unlink gives the rest (once closed) */
 	c = (struct kx_hc_fs){.handle = (uint64_t)h, .off = 1000};
 	assert_int_equal(fs_call(g, KX_HC_FS_TRUNCATE, &c, NULL, NULL), 0);
 	assert_int_equal(fs_write(g, h2, 0, 2000), 2000);
+	assert_int_equal(fs_close(g, h), 0);
 	assert_int_equal(fs_path_call(g, KX_HC_FS_UNLINK, 0, "big", NULL, 0), 0);
 	assert_int_equal(fs_write(g, h2, 2000, CAP - 10 - 2000), CAP - 10 - 2000);
 	assert_int_equal(fs_write(g, h2, CAP, 1), -KX_ENOSPC);
@@ -401,6 +409,68 @@ static void test_size_cap(void **state)
 	h = fs_open(g, 0, "more", O_RDWR | O_TRUNC);
 	assert_true(h >= 0);
 	assert_int_equal(fs_write(g, h, 0, 30000), 30000);
+	guest_free(g);
+}
+
+/* An open with O_TRUNC that fails truncates nothing and gives nothing back
+ * (before: the file's size left the count first, so O_EXCL on an existing
+ * file reset the cap and a pVM could write without bound). */
+static void test_failed_truncating_open_keeps_the_count(void **state)
+{
+	struct guest *g = guest_new(false);
+	int64_t h, h2;
+
+	(void)state;
+	h = fs_open(g, 0, "big", O_CREAT | O_RDWR);
+	assert_true(h >= 0);
+	assert_int_equal(fs_write(g, h, 0, CAP - 10), CAP - 10); /* the cap is full */
+	h2 = fs_open(g, 0, "big2", O_CREAT | O_RDWR);
+	assert_true(h2 >= 0);
+	assert_int_equal(fs_write(g, h2, 0, 1), -KX_ENOSPC);
+	assert_int_equal(fs_open(g, 0, "big", O_CREAT | O_EXCL | O_TRUNC | O_RDWR), -KX_EEXIST);
+	assert_int_equal(fs_open(g, 0, "big", O_DIRECTORY | O_TRUNC | O_RDWR), -KX_ENOTDIR);
+	assert_int_equal(fs_write(g, h2, 0, 30000), -KX_ENOSPC);
+	/* a truncating open that succeeds does give the bytes back */
+	assert_int_equal(fs_close(g, h), 0);
+	h = fs_open(g, 0, "big", O_TRUNC | O_WRONLY);
+	assert_true(h >= 0);
+	assert_int_equal(fs_write(g, h2, 0, 30000), 30000);
+	guest_free(g);
+}
+
+/* Removing the name of a file this pVM holds open frees nothing while it
+ * is open (before: unlink gave the bytes back at once, so holding files
+ * open multiplied the cap); the last close gives them back. */
+static void test_removed_but_open_file_stays_counted(void **state)
+{
+	struct guest *g = guest_new(false);
+	int64_t h, h_again, h2;
+
+	(void)state;
+	h = fs_open(g, 0, "held", O_CREAT | O_RDWR);
+	assert_true(h >= 0);
+	h_again = fs_open(g, 0, "held", O_RDONLY);
+	assert_true(h_again >= 0);
+	assert_int_equal(fs_write(g, h, 0, CAP - 10), CAP - 10);
+	assert_int_equal(fs_path_call(g, KX_HC_FS_UNLINK, 0, "held", NULL, 0), 0);
+	h2 = fs_open(g, 0, "next", O_CREAT | O_RDWR);
+	assert_true(h2 >= 0);
+	assert_int_equal(fs_write(g, h2, 0, 1), -KX_ENOSPC);
+	/* the removed file still grows within the cap only */
+	assert_int_equal(fs_write(g, h, CAP - 10, 1), -KX_ENOSPC);
+	/* the same through a rename onto it */
+	assert_int_equal(fs_close(g, h2), 0);
+	assert_int_equal(fs_close(g, h_again), 0);
+	assert_int_equal(fs_write(g, h2 = fs_open(g, 0, "next", O_RDWR), 0, 1), -KX_ENOSPC);
+	assert_int_equal(fs_close(g, h), 0); /* the last holder: the bytes are free */
+	assert_int_equal(fs_write(g, h2, 0, 20000), 20000);
+	h = fs_open(g, 0, "target", O_CREAT | O_RDWR);
+	assert_true(h >= 0);
+	assert_int_equal(fs_write(g, h, 0, CAP - 10 - 20000), CAP - 10 - 20000);
+	assert_int_equal(fs_path_call(g, KX_HC_FS_RENAME, 0, "next", "target", 0), 0);
+	assert_int_equal(fs_write(g, h2, 20000, 1), -KX_ENOSPC); /* target still held */
+	assert_int_equal(fs_close(g, h), 0);
+	assert_int_equal(fs_write(g, h2, 20000, 1000), 1000);
 	guest_free(g);
 }
 
@@ -459,6 +529,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_escapes_fail),
 		cmocka_unit_test(test_read_only_mount),
 		cmocka_unit_test(test_size_cap),
+		cmocka_unit_test(test_failed_truncating_open_keeps_the_count),
+		cmocka_unit_test(test_removed_but_open_file_stays_counted),
 		cmocka_unit_test(test_malformed_blocks_end_the_pvm),
 		cmocka_unit_test(test_denied_mount_fails_the_boot),
 	};
