@@ -62,15 +62,22 @@ const unsigned long *hv_backend_ioctls(const struct hv_backend *be, size_t *n)
 
 /* One monitor process, one jail: set once, before the guest runs. */
 static bool monitor_jailed;
+static hv_confine_fn monitor_confine;
 
-void hv_set_jailed(void)
+void hv_set_jailed(hv_confine_fn confine_dirs)
 {
 	monitor_jailed = true;
+	monitor_confine = confine_dirs;
 }
 
 bool hv_jailed(void)
 {
 	return monitor_jailed;
+}
+
+hv_confine_fn hv_jail_confine(void)
+{
+	return monitor_confine;
 }
 
 /* ---- helpers ------------------------------------------------------------------ */

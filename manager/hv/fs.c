@@ -140,6 +140,28 @@ static void fs_destroy(struct hv_pvm *p)
 	p->fs = NULL;
 }
 
+/* A jailed monitor's path walks are confined to the granted directories
+ * from here on (docs/jail.md "Host directories"): the kernel then enforces
+ * what openat2(RESOLVE_BENEATH) does here, also for a monitor its guest took
+ * over.  A kernel without the means (Landlock ABI 2) leaves the monitor's
+ * own discipline only: said in SECURITY.md, the boot goes on. */
+static int confine(struct hv_fs *fs, struct kx_error *err)
+{
+	hv_confine_fn confine_dirs = hv_jail_confine();
+	int fds[KX_FS_MOUNTS_MAX];
+	bool writable[KX_FS_MOUNTS_MAX];
+	int rc;
+
+	if (confine_dirs == NULL || fs->nmounts == 0)
+		return 0; /* not jailed, or no directory fd to climb from */
+	for (uint32_t i = 0; i < fs->nmounts; i++) {
+		fds[i] = fs->mounts[i].root;
+		writable[i] = fs->mounts[i].writable;
+	}
+	rc = confine_dirs(fds, writable, fs->nmounts, err);
+	return rc == -EOPNOTSUPP ? 0 : rc;
+}
+
 /* Ask kxd for every mount of the app: all granted, or the boot fails. */
 static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		    struct kx_error *err)
@@ -168,7 +190,7 @@ static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 			return kx_err(err, rc, "files: no answer from kxd for mount %u: %s", i,
 				      hv_mgr_reason(p));
 		if (r->result == -ENOENT)
-			return 0;
+			return confine(fs, err);
 		if (r->result != 0)
 			return kx_err(err, -EACCES, "files: mount %u denied: %s", i, r->reason);
 		if (i >= KX_FS_MOUNTS_MAX) {

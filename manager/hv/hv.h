@@ -127,9 +127,16 @@ int hv_probe(const struct hv_backend *be, struct kx_error *err);
  * them): what the monitor's jail lets through (docs/jail.md). */
 const unsigned long *hv_backend_ioctls(const struct hv_backend *be, size_t *n);
 /* kxmon says when it has entered its jail; a backend whose fork needs what
- * the jail took away (Xen's child monitor opens privcmd) refuses it then. */
-void hv_set_jailed(void);
+ * the jail took away (Xen's child monitor opens privcmd) refuses it then.
+ * confine_dirs, when not NULL, is the jail's wall around host directories
+ * (jail_confine_beneath): the fs module calls it once kxd granted the
+ * pVM's mounts, with their directory fds and whether each is writable;
+ * its -EOPNOTSUPP (no such wall on this kernel) lets the boot go on. */
+typedef int (*hv_confine_fn)(const int *dirfds, const bool *writable, size_t n,
+			     struct kx_error *err);
+void hv_set_jailed(hv_confine_fn confine_dirs);
 bool hv_jailed(void);
+hv_confine_fn hv_jail_confine(void);
 
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */

@@ -213,8 +213,8 @@ test_hcall_posix_LDLIBS := -lcmocka
 # cap and malformed blocks, over the fake backend and a scripted kxd.
 UNIT_TESTS += test_hv_fs
 test_hv_fs_SRCS := tests/unit/test_hv_fs.c tests/hv/hv_fake.c
-test_hv_fs_LIBS := kxhv kxchan kxelf
-test_hv_fs_LDLIBS := -lcmocka
+test_hv_fs_LIBS := kxhv kxchan kxelf kxjail
+test_hv_fs_LDLIBS := -lseccomp -lcmocka
 # The packet device (docs/network.md): the per-frame policy, the rings,
 # and the module through the core with a socketpair for a TAP.
 UNIT_TESTS += test_net_filter test_net_ring test_hcall_net

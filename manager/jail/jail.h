@@ -16,7 +16,9 @@
  *     no capabilities, PR_SET_NO_NEW_PRIVS,
  *   - under a seccomp filter that kills the process on any syscall outside
  *     its thread's allowlist (seccomp.c, one table), ioctl limited to the
- *     request codes the backend issues (struct hv_backend's ioctls).
+ *     request codes the backend issues (struct hv_backend's ioctls);
+ *   - and, once the pVM's host directories are known (while its image
+ *     loads), under Landlock: files only beneath them (landlock.c).
  * Every step must succeed or jail_enter fails: the caller then exits, it
  * never runs a guest half-jailed.
  *
@@ -26,6 +28,7 @@
 #ifndef KX_MANAGER_JAIL_H
 #define KX_MANAGER_JAIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -118,6 +121,17 @@ void jail_cgroup_sweep(void);
  * "pids"; v2: ignored), for tests and `kxctl` to read.  0 or -errno. */
 int jail_cgroup_file(const char *name, const char *controller, const char *file, char *out,
 		     size_t size);
+
+/* Landlock (landlock.c): from now on the calling thread and all it starts
+ * reach files only beneath dirfds[0..n) (O_PATH directory fds are fine),
+ * reading there, and where writable[i] also making, writing, truncating,
+ * removing and renaming files and directories — nothing else anywhere
+ * (n = 0: no file at all).  After no_new_privs.  0; -EOPNOTSUPP when the
+ * kernel's Landlock is missing or older than ABI 2 (nothing changed);
+ * else -errno.  jail_landlock_abi: the kernel's ABI version, 0 for none. */
+int jail_confine_beneath(const int *dirfds, const bool *writable, size_t n,
+			 struct kx_error *err);
+int jail_landlock_abi(void);
 
 /* The allowlist of a thread kind, for docs and tests: the syscall numbers
  * (at most max written), their count returned. */

@@ -3,7 +3,7 @@
 # forked monitor's) and the seccomp allowlists (libseccomp).
 LIBS += kxjail
 kxjail_SRCS := manager/jail/jail.c manager/jail/cgroup.c manager/jail/seccomp.c \
-	manager/jail/xen.c
+	manager/jail/xen.c manager/jail/landlock.c
 JAIL_LDLIBS := -lseccomp
 
 # The parts that need no root: the id ranges, cgroup names, the allowlist's

@@ -115,6 +115,11 @@ static const struct row rows[] = {
 	{SYS_ftruncate, T_MON, ARGS_ANY},
 	{SYS_fsync, T_MON, ARGS_ANY},
 	{SYS_fdatasync, T_MON, ARGS_ANY},
+	/* ... and confined beneath those directories by Landlock once they are
+	 * known (landlock.c): calls that can only take rights away. */
+	{SYS_landlock_create_ruleset, T_MON, ARGS_ANY},
+	{SYS_landlock_add_rule, T_MON, ARGS_ANY},
+	{SYS_landlock_restrict_self, T_MON, ARGS_ANY},
 	/* The packet device (hv/net.c): its network thread, started after the
 	 * jail with this filter (clone with glibc's thread flags, a stack
 	 * never executable), waits in poll on the TAP and an eventfd. */

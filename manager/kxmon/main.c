@@ -595,7 +595,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!opt.no_jail)
-		hv_set_jailed();
+		hv_set_jailed(jail_confine_beneath);
 	rc = hv_load(pvm, image, image_len, &err);
 	if (rc != 0) {
 		/* A denial names the library and the rule: kxd's reason in full. */

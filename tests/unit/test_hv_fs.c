@@ -12,7 +12,9 @@
  *   - the size cap: counted from what is there at boot, a write cut short
  *     then ENOSPC, space given back by unlink and truncate;
  *   - only files and directories open (a FIFO is ENXIO);
- *   - a malformed block ends the pVM; a denied mount fails the boot.
+ *   - a malformed block ends the pVM; a denied mount fails the boot;
+ *   - all of it again in a monitor confined beneath its mounts (Landlock),
+ *     as a jailed kxmon is.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -26,12 +28,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "manager/hv/internal.h"
+#include "manager/jail/jail.h"
 #include "tests/hv/hv_fake.h"
 
 static char guest_dir[4096];
@@ -243,16 +248,14 @@ static void test_mounts_described(void **state)
 	guest_free(g);
 }
 
-static void test_files_work(void **state)
+static void files_work(struct guest *g)
 {
-	struct guest *g = guest_new(false);
 	struct kx_hc_fs c;
 	struct kx_fs_stat *st;
 	int64_t h, n;
 	char path[400], text[16] = "";
 	FILE *f;
 
-	(void)state;
 	h = fs_open(g, 0, "new.txt", O_CREAT | O_RDWR | O_EXCL);
 	assert_true(h >= 0);
 	memcpy(g->mem->host + g->buf, "hello", 5);
@@ -301,15 +304,21 @@ static void test_files_work(void **state)
 	c = (struct kx_hc_fs){.mount = 0, .buf = g->buf, .len = sizeof(*st), .flags = KX_FS_NOFOLLOW};
 	assert_int_equal(fs_call(g, KX_HC_FS_STAT, &c, "inside", NULL), 0);
 	assert_true(S_ISLNK(st->mode));
+}
+
+static void test_files_work(void **state)
+{
+	struct guest *g = guest_new(false);
+
+	(void)state;
+	files_work(g);
 	guest_free(g);
 }
 
-static void test_escapes_fail(void **state)
+static void escapes_fail(struct guest *g)
 {
-	struct guest *g = guest_new(false);
 	struct kx_hc_fs c;
 
-	(void)state;
 	assert_int_equal(fs_open(g, 0, "../victim", O_RDONLY), -KX_EXDEV);
 	assert_int_equal(fs_open(g, 0, "/etc/passwd", O_RDONLY), -KX_EXDEV);
 	assert_int_equal(fs_open(g, 0, "abs", O_RDONLY), -KX_EXDEV);
@@ -345,6 +354,14 @@ static void test_escapes_fail(void **state)
 	assert_true(access("/etc/passwd", F_OK) == 0);
 	/* only files and directories open */
 	assert_int_equal(fs_open(g, 0, "fifo", O_RDONLY), -KX_ENXIO);
+}
+
+static void test_escapes_fail(void **state)
+{
+	struct guest *g = guest_new(false);
+
+	(void)state;
+	escapes_fail(g);
 	guest_free(g);
 }
 
@@ -521,6 +538,48 @@ static void test_denied_mount_fails_the_boot(void **state)
 	guest_free(g);
 }
 
+/* As in a jailed kxmon: the monitor is confined beneath its mounts once
+ * kxd granted them (jail_confine_beneath, Landlock), and every host-
+ * directory call still works — and fails — as above.  In a child (the
+ * wall cannot be taken down); the last test, so that a failure in the
+ * child ends its copy of the run. */
+static void test_confined_monitor_works(void **state)
+{
+	char top[sizeof(((struct guest *)0)->top)] = "", cmd[600];
+	int link[2], status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(link), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct guest *g;
+
+		close(link[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+			_exit(2);
+		hv_set_jailed(jail_confine_beneath);
+		g = guest_new(false);
+		if (write(link[1], g->top, sizeof(g->top)) != (ssize_t)sizeof(g->top))
+			_exit(3);
+		/* confined now, where the kernel offers it */
+		if (jail_landlock_abi() >= 2 && open("/etc/hostname", O_RDONLY) >= 0)
+			_exit(4);
+		files_work(g);
+		escapes_fail(g);
+		_exit(0); /* no guest_free: the wall keeps rm from running */
+	}
+	close(link[1]);
+	assert_true(pid > 0);
+	assert_int_equal(read(link[0], top, sizeof(top)), (ssize_t)sizeof(top));
+	close(link[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	assert_int_equal(system(cmd), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +592,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_removed_but_open_file_stays_counted),
 		cmocka_unit_test(test_malformed_blocks_end_the_pvm),
 		cmocka_unit_test(test_denied_mount_fails_the_boot),
+		cmocka_unit_test(test_confined_monitor_works),
 	};
 	char self[4096];
 
