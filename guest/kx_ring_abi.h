@@ -50,7 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_RING_ABI_VERSION 1u
+#define KX_RING_ABI_VERSION 2u /* 2: kx_ring_boot carries signals */
 #define KX_RING_MAGIC	    0x31676e6952584bull /* "KXRing1" */
 
 #define KX_RING_PAGE_SIZE 4096u
@@ -96,7 +96,14 @@ struct kx_ring_boot {
 	 * while the guest ran; after each kx call the guest flushes its TLB
 	 * when it changed (the monitor cannot flush another domain's). */
 	uint64_t flush_seq;
-	uint64_t reserved[3]; /* 0 */
+	/* A signal handler to run (docs/xen-backend.md "Signals"): the monitor
+	 * writes sig and handler, then bumps sig_seq (release), only while no
+	 * handler runs.  After taking each answer the guest compares sig_seq
+	 * with the last it saw; when it changed it calls handler(sig) and
+	 * then KX_HC_SIGRETURN, which resumes the code that made the call. */
+	uint64_t sig_seq;
+	uint64_t sig;
+	uint64_t sig_handler;
 };
 
 /* Written by the monitor before the guest's first instruction. */

@@ -104,6 +104,14 @@ struct hv_backend {
 			struct kx_error *err);
 	int (*set_vcpu)(struct hv_vm *vm, const struct hv_vcpu *st, unsigned parts,
 			struct kx_error *err);
+	/* Optional, for a backend that cannot redirect a running vCPU (Xen
+	 * PV: a hypercall is a ring request the guest itself waits for): hand
+	 * signal sig and its handler to the guest, which runs the handler after
+	 * it took the answer to its current or next hypercall and then asks
+	 * KX_HC_SIGRETURN, which on success resumes the code that made that
+	 * call.  NULL: the core enters handlers with set_vcpu. */
+	int (*signal_mark)(struct hv_vm *vm, uint32_t sig, uint64_t handler,
+			   struct kx_error *err);
 	/* Fork, in two steps around the monitor process's fork(): prepare in
 	 * the parent before it, child in the new process after it (the VM then
 	 * runs there over the inherited, copy-on-write memory, in the state

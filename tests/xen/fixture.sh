@@ -31,6 +31,7 @@ sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
 sign_as acme xforkd 1.0 "$out/forkt.kxe" "$b/guest/xen/forkt.kxe"
 sign_as acme xipc 1.0 "$out/ipct.kxe" "$b/guest/xen/ipct.kxe"
 sign_as acme xsig 1.0 "$out/sigt.kxe" "$b/guest/xen/sigt.kxe"
+sign_as acme xsig 1.0 "$out/sigx.kxe" "$b/guest/xen/sigx.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
 sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
 cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"
