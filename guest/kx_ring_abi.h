@@ -104,6 +104,13 @@ struct kx_ring_boot {
 	uint64_t sig_seq;
 	uint64_t sig;
 	uint64_t sig_handler;
+	/* For tests and benchmarks (the runtime ignores them): this pVM's
+	 * KX_HC_NOTIFY_WAITs on an IpC word that ended because another holder
+	 * woke it (or had woken it since the guest looked), and those that
+	 * ended at their time limit. */
+	uint64_t ipc_waits_woken;
+	uint64_t ipc_waits_timed_out;
+	uint64_t reserved[6]; /* 0 */
 };
 
 /* Written by the monitor before the guest's first instruction. */
@@ -150,7 +157,7 @@ struct kx_ring_page {
 _Static_assert(sizeof(struct kx_ring_ident) == 64, "kx_ring_ident layout");
 _Static_assert(sizeof(struct kx_ring_front) == 64, "kx_ring_front layout");
 _Static_assert(sizeof(struct kx_ring_back) == 64, "kx_ring_back layout");
-_Static_assert(sizeof(struct kx_ring_boot) == 64, "kx_ring_boot layout");
+_Static_assert(sizeof(struct kx_ring_boot) == 128, "kx_ring_boot layout");
 _Static_assert(sizeof(struct kx_ring_slot) == KX_RING_SLOT_SIZE, "kx_ring_slot layout");
 _Static_assert(offsetof(struct kx_ring_slot, block) == 16, "kx_ring_slot.block");
 _Static_assert(offsetof(struct kx_ring_page, front) == 64, "kx_ring_page.front");

@@ -50,6 +50,10 @@ uint64_t kx_xen_pfn_to_mfn(uint64_t pfn);
 void kx_xen_sig_enter(uint64_t sig, uint64_t handler);
 __attribute__((noreturn)) void kx_xen_sig_resume(void);
 
+/* The boot page of the monitor that built this domain, or NULL (xl create):
+ * for tests that read its counters (tests/xen/pipex.c). */
+const volatile struct kx_ring_boot *kx_xen_boot_page(void);
+
 /* trap.c: register the exception handlers. */
 int kx_xen_traps_init(void);
 

@@ -203,6 +203,11 @@ static KX_NORETURN void ring_broken(const char *why)
 	kx_xen_shutdown(SHUTDOWN_crash);
 }
 
+const volatile struct kx_ring_boot *kx_xen_boot_page(void)
+{
+	return kx_xen.boot;
+}
+
 /* A handler is running (kx_xen_sig_enter): its own kx calls deliver nothing
  * (the monitor marks no other signal until KX_HC_SIGRETURN anyway). */
 static int sig_running;

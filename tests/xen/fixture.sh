@@ -16,8 +16,8 @@ sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@ROLLBACK@|deny|" \
 # xforkd: KVM's fork manifest with max-depth 2 (children 8, members 16)
 sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xforkd|" -e "s|@CHILDREN@|8|" \
 	-e "s|@DEPTH@|2|" -e "s|@MEMBERS@|16|" tests/data/kxd/fork.yaml.in > "$out/xforkd.yaml"
-# xipc: KVM's IpC manifest with pipes in the family
-sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xipc|" -e "s|@KINDS@|pipe|" \
+# xipc: KVM's IpC manifest with pipes, queues and segments in the family
+sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xipc|" -e "s|@KINDS@|pipe, msgq, shm|" \
 	tests/data/kxd/ipc.yaml.in > "$out/xipc.yaml"
 # xsig: KVM's signal manifest (signals in the family, no trust)
 sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xsig|" -e "s|@TRUST@||" \
@@ -30,6 +30,7 @@ cp "$b/guest/xen/xhello.kxe" "$out/unsigned.kxe"
 sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
 sign_as acme xforkd 1.0 "$out/forkt.kxe" "$b/guest/xen/forkt.kxe"
 sign_as acme xipc 1.0 "$out/ipct.kxe" "$b/guest/xen/ipct.kxe"
+sign_as acme xipc 1.0 "$out/pipex.kxe" "$b/guest/xen/pipex.kxe"
 sign_as acme xsig 1.0 "$out/sigt.kxe" "$b/guest/xen/sigt.kxe"
 sign_as acme xsig 1.0 "$out/sigx.kxe" "$b/guest/xen/sigx.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned

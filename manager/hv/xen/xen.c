@@ -500,6 +500,10 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 		return kx_err(err, -EINVAL, "xen: not booted");
 	/* After a fork the child process holds the child's domain alone. */
 	xen_fork_release(vm);
+	/* Before an answer lets the guest look at a word again (not at a
+	 * kick: the guest may have looked already). */
+	if (vm->serve.serving)
+		xen_share_sample(vm);
 	xen_serve_answer(&vm->serve, &notify);
 	if (notify && xenevtchn_notify(vm->xce, vm->local) != 0)
 		return kx_err(err, -errno, "d%u: cannot notify: %s", vm->domid, strerror(errno));
@@ -657,6 +661,8 @@ const struct hv_backend hv_xen_backend = {
 	.get_vcpu = xen_get_vcpu,
 	.set_vcpu = xen_set_vcpu,
 	.signal_mark = xen_signal_mark,
+	.ipc_wait = xen_share_wait,
+	.ipc_wake = xen_share_wake,
 	.fork_prepare = xen_fork_prepare,
 	.fork_child = xen_fork_child,
 	.destroy = xen_destroy,
