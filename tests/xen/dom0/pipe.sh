@@ -4,21 +4,7 @@
 # monitor refreshes from kxd's file.  The image is tests/guest/ipct.c
 # (Xen build) and tests/xen/pipex.c, app xipc (family ipc: [pipe, msgq, shm]).
 . /kx/dom0/lib.sh
-FX=/kx/kxd
-SOCK=/tmp/kxdp/kxd.sock
-ctl() { # kxctl VERB ARGS...: sets RC, OUT, ERR
-	verb=$1
-	shift
-	kxctl "$verb" --socket "$SOCK" "$@" > /tmp/pctl.out 2> /tmp/pctl.err
-	RC=$?
-	OUT=/tmp/pctl.out ERR=/tmp/pctl.err
-}
-has() { grep -F -q -x -- "$2" "$1"; }
-show() { echo "----- stdout"; cat "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
-
-mkdir -p /tmp/kxdp
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log /tmp/kxdp/audit.log --backend xen --no-jail \
-	--libdir $FX/lib > /tmp/kxdp.log 2>&1 || not_ok "kxd xen pipe: did not start: $(cat /tmp/kxdp.log)"
+kxd_start /tmp/kxdp || not_ok "kxd xen pipe: did not start: $(kxd_log)"
 
 # child writes, parent reads (each byte checked by the guest), end of file
 # once the child ended: kxd's writer count reaches the parent's control page

@@ -5,21 +5,7 @@
 # (tests/cli/kvm_signal.bats).  The images are tests/guest/sigt.c and
 # tests/xen/sigx.c (Xen builds), both app xsig.
 . /kx/dom0/lib.sh
-FX=/kx/kxd
-SOCK=/tmp/kxds/kxd.sock
-ctl() { # kxctl VERB ARGS...: sets RC, OUT, ERR
-	verb=$1
-	shift
-	kxctl "$verb" --socket "$SOCK" "$@" > /tmp/sctl.out 2> /tmp/sctl.err
-	RC=$?
-	OUT=/tmp/sctl.out ERR=/tmp/sctl.err
-}
-has() { grep -F -q -x -- "$2" "$1"; }
-show() { echo "----- stdout"; cat "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
-
-mkdir -p /tmp/kxds
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log /tmp/kxds/audit.log --backend xen --no-jail \
-	--libdir $FX/lib > /tmp/kxds.log 2>&1 || not_ok "kxd xen signal: did not start: $(cat /tmp/kxds.log)"
+kxd_start /tmp/kxds || not_ok "kxd xen signal: did not start: $(kxd_log)"
 
 ctl run $FX/sigt.kxe default 15
 if [ "$RC" = 0 ] && has "$OUT" "kill: 0" && has "$OUT" "child status 143" &&
