@@ -201,7 +201,9 @@ static int attach(struct hv_pvm *p, const struct kxmon_ipc_resp *g, int fd,
 		rc = map_object(p, a, fd, &err);
 		if (rc != 0) {
 			unmap_object(p, a);
-			rc = -ENOSPC;
+			/* What the backend cannot map at all (Xen: an object
+			 * another pVM's domain holds) is no lack of room. */
+			rc = rc == -EOPNOTSUPP ? rc : -ENOSPC;
 		}
 	}
 	close(fd);
