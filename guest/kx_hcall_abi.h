@@ -132,6 +132,7 @@ enum kx_hcall_nr {
 #define KX_ENOSYS    38
 #define KX_EIDRM     43
 #define KX_ETIMEDOUT 110
+#define KX_EOPNOTSUPP 95 /* the backend cannot do it (docs/xen-backend.md) */
 /* posix-fs: what the host-directory calls pass on (Linux's meanings). */
 #define KX_ENXIO	 6  /* not a regular file or directory (a device, FIFO, socket) */
 #define KX_EBUSY	 16

@@ -50,7 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_RING_ABI_VERSION 1u
+#define KX_RING_ABI_VERSION 2u /* 2: kx_ring_boot carries signals */
 #define KX_RING_MAGIC	    0x31676e6952584bull /* "KXRing1" */
 
 #define KX_RING_PAGE_SIZE 4096u
@@ -96,7 +96,21 @@ struct kx_ring_boot {
 	 * while the guest ran; after each kx call the guest flushes its TLB
 	 * when it changed (the monitor cannot flush another domain's). */
 	uint64_t flush_seq;
-	uint64_t reserved[3]; /* 0 */
+	/* A signal handler to run (docs/xen-backend.md "Signals"): the monitor
+	 * writes sig and handler, then bumps sig_seq (release), only while no
+	 * handler runs.  After taking each answer the guest compares sig_seq
+	 * with the last it saw; when it changed it calls handler(sig) and
+	 * then KX_HC_SIGRETURN, which resumes the code that made the call. */
+	uint64_t sig_seq;
+	uint64_t sig;
+	uint64_t sig_handler;
+	/* For tests and benchmarks (the runtime ignores them): this pVM's
+	 * KX_HC_NOTIFY_WAITs on an IpC word that ended because another holder
+	 * woke it (or had woken it since the guest looked), and those that
+	 * ended at their time limit. */
+	uint64_t ipc_waits_woken;
+	uint64_t ipc_waits_timed_out;
+	uint64_t reserved[6]; /* 0 */
 };
 
 /* Written by the monitor before the guest's first instruction. */
@@ -143,7 +157,7 @@ struct kx_ring_page {
 _Static_assert(sizeof(struct kx_ring_ident) == 64, "kx_ring_ident layout");
 _Static_assert(sizeof(struct kx_ring_front) == 64, "kx_ring_front layout");
 _Static_assert(sizeof(struct kx_ring_back) == 64, "kx_ring_back layout");
-_Static_assert(sizeof(struct kx_ring_boot) == 64, "kx_ring_boot layout");
+_Static_assert(sizeof(struct kx_ring_boot) == 128, "kx_ring_boot layout");
 _Static_assert(sizeof(struct kx_ring_slot) == KX_RING_SLOT_SIZE, "kx_ring_slot layout");
 _Static_assert(offsetof(struct kx_ring_slot, block) == 16, "kx_ring_slot.block");
 _Static_assert(offsetof(struct kx_ring_page, front) == 64, "kx_ring_page.front");

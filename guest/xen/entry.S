@@ -93,6 +93,49 @@ kx_sig_trampoline:
 	.size kx_sig_trampoline, . - kx_sig_trampoline
 
 /*
+ * kx_xen_sig_enter(sig, handler) (pv.h): a signal delivery on Xen, entered
+ * by the runtime itself after a kx call's answer (xen.c).  Keeps the
+ * callee-saved registers and the stack pointer, calls handler(sig) on an
+ * aligned stack, then asks KX_HC_SIGRETURN as the trampoline does; a
+ * successful SIGRETURN — this one or one the handler made itself — comes
+ * back through kx_xen_sig_resume, which unwinds whatever the handler left
+ * on the stack, as KVM's kept state does.
+ */
+	.globl kx_xen_sig_enter
+	.type kx_xen_sig_enter, @function
+kx_xen_sig_enter:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	sub $8, %rsp			/* 16-byte aligned for the call */
+	mov %rsp, sig_saved_rsp(%rip)
+	call *%rsi			/* %rdi = the signal */
+	sub $16, %rsp			/* struct kx_hc_sigreturn */
+	mov %rsp, %rdi
+	mov $22, %esi			/* KX_HC_SIGRETURN */
+	call kx_hcall			/* resumes below unless it failed */
+	.globl kx_xen_sig_resume
+	.type kx_xen_sig_resume, @function
+kx_xen_sig_resume:
+	mov sig_saved_rsp(%rip), %rsp
+	add $8, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+	.size kx_xen_sig_resume, . - kx_xen_sig_resume
+	.size kx_xen_sig_enter, . - kx_xen_sig_enter
+
+	.local sig_saved_rsp
+	.comm sig_saved_rsp, 8, 8
+
+/*
  * Exception stubs.  Xen's frame: %rcx, %r11 (its SYSRET leftovers), the
  * error code for vectors that have one, then %rip, %cs, %rflags, %rsp, %ss.
  * Each stub drops %rcx/%r11, pushes a 0 error code where the CPU gives

@@ -18,8 +18,12 @@ GUEST_XEN_RT_SRCS := $(GUEST_XEN_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_XEN_ENTRY := $(GUEST_OBJ)/guest/xen/entry.o
 GUEST_XEN_RT_LIB := $(B)/guest/lib/libkxguest-xen.a
 
-GUEST_XEN_APPS := hello exit rt fault xhello spin forkt ipct sigt
+GUEST_XEN_APPS := hello exit rt fault xhello spin forkt ipct sigt sigx pipex
 xhello_GUEST_SRCS := tests/guest/xhello.c
+# sigx: signal handlers on Xen (tests/xen/dom0/signal.sh), a Xen-only image
+sigx_GUEST_SRCS := tests/xen/sigx.c
+# pipex: cross-domain wakeups on a pipe (tests/xen/dom0/pipe.sh)
+pipex_GUEST_SRCS := tests/xen/pipex.c
 
 $(GUEST_XEN_RT_LIB): $(call guest_obj_of,$(GUEST_XEN_RT_SRCS))
 	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^

@@ -27,6 +27,7 @@ struct kx_xen {
 	int monitored; /* a kx monitor built the domain (struct kx_ring_boot) */
 	const volatile struct kx_ring_boot *boot; /* then its boot page: flush_seq */
 	uint64_t flush_seen;
+	uint64_t sig_seen; /* the boot page's sig_seq last acted on */
 	struct kx_xen_layout layout;
 };
 extern struct kx_xen kx_xen;
@@ -41,6 +42,17 @@ int kx_xen_map_frame(void *va, uint64_t mfn, int writable);
 
 /* The machine frame behind pseudo-physical frame pfn (start_info's list). */
 uint64_t kx_xen_pfn_to_mfn(uint64_t pfn);
+
+/* entry.S: run handler(sig) as a signal delivery; it returns when the
+ * handler returned or asked KX_HC_SIGRETURN (then through
+ * kx_xen_sig_resume, with the callee-saved registers and the stack of the
+ * kx_xen_sig_enter call). */
+void kx_xen_sig_enter(uint64_t sig, uint64_t handler);
+__attribute__((noreturn)) void kx_xen_sig_resume(void);
+
+/* The boot page of the monitor that built this domain, or NULL (xl create):
+ * for tests that read its counters (tests/xen/pipex.c). */
+const volatile struct kx_ring_boot *kx_xen_boot_page(void);
 
 /* trap.c: register the exception handlers. */
 int kx_xen_traps_init(void);

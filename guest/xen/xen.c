@@ -203,6 +203,36 @@ static KX_NORETURN void ring_broken(const char *why)
 	kx_xen_shutdown(SHUTDOWN_crash);
 }
 
+const volatile struct kx_ring_boot *kx_xen_boot_page(void)
+{
+	return kx_xen.boot;
+}
+
+/* A handler is running (kx_xen_sig_enter): its own kx calls deliver nothing
+ * (the monitor marks no other signal until KX_HC_SIGRETURN anyway). */
+static int sig_running;
+
+/*
+ * Signals (docs/xen-backend.md "Signals"): the monitor cannot redirect a
+ * PV vCPU, so it names the handler on the boot page and the guest enters
+ * it here, after the answer to a kx call was taken — the ring is idle, so
+ * the handler's own kx calls work — on the stack of that call, which keeps
+ * the interrupted state as any call does.  Another signal marked at the
+ * handler's KX_HC_SIGRETURN runs next.
+ */
+static void run_signals(void)
+{
+	uint64_t seq;
+
+	while (kx_xen.boot != NULL &&
+	       (seq = __atomic_load_n(&kx_xen.boot->sig_seq, __ATOMIC_ACQUIRE)) != kx_xen.sig_seen) {
+		kx_xen.sig_seen = seq;
+		sig_running = 1;
+		kx_xen_sig_enter(kx_xen.boot->sig, kx_xen.boot->sig_handler);
+		sig_running = 0;
+	}
+}
+
 int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 {
 	/* A number the ring does not know carries the header alone: the monitor
@@ -210,6 +240,7 @@ int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 	uint32_t len = kx_xen_block_size(nr) ? kx_xen_block_size(nr) : sizeof(struct kx_hc_hdr);
 	const char *why = "";
 	uint64_t id;
+	int64_t ret;
 	int notify, rc;
 
 	hdr->abi_version = KX_HCALL_ABI_VERSION;
@@ -245,7 +276,12 @@ int64_t kx_hcall(struct kx_hc_hdr *hdr, uint32_t nr)
 		kx_xen.flush_seen = kx_xen.boot->flush_seq;
 		xen_mmuext_op(&flush, 1);
 	}
-	return hdr->ret;
+	ret = hdr->ret;
+	if (sig_running && nr == KX_HC_SIGRETURN && ret == 0)
+		kx_xen_sig_resume(); /* the handler ends here, wherever it called from */
+	if (!sig_running)
+		run_signals();
+	return ret;
 }
 
 /* ---- the platform interface ---------------------------------------------------- */
@@ -334,6 +370,7 @@ static KX_NORETURN void start_monitored(const struct kx_ring_boot *bp,
 	kx_xen.monitored = 1;
 	kx_xen.boot = bp;
 	kx_xen.flush_seen = bp->flush_seq;
+	kx_xen.sig_seen = bp->sig_seq;
 	kx_xen.shared = (shared_info_t *)(uintptr_t)bp->shared_info;
 	kx_xen.shared->vcpu_info[0].evtchn_upcall_mask = 1; /* we poll; no upcalls */
 	/* Nothing to report with until the ring is up: a crash Xen records. */

@@ -104,6 +104,23 @@ struct hv_backend {
 			struct kx_error *err);
 	int (*set_vcpu)(struct hv_vm *vm, const struct hv_vcpu *st, unsigned parts,
 			struct kx_error *err);
+	/* Optional, for a backend that cannot redirect a running vCPU (Xen
+	 * PV: a hypercall is a ring request the guest itself waits for): hand
+	 * signal sig and its handler to the guest, which runs the handler after
+	 * it took the answer to its current or next hypercall and then asks
+	 * KX_HC_SIGRETURN, which on success resumes the code that made that
+	 * call.  NULL: the core enters handlers with set_vcpu. */
+	int (*signal_mark)(struct hv_vm *vm, uint32_t sig, uint64_t handler,
+			   struct kx_error *err);
+	/* Optional, for a backend whose host view of an IpC data area is not
+	 * the other holders' pages (Xen PV: each monitor maps its own domain's
+	 * frames, where a host futex wakes nobody): KX_HC_NOTIFY_WAIT and
+	 * _WAKE on the word at gpa, which the core checked lies in a data area
+	 * the pVM maps.  ipc_wait: 0 (woken, or look again), -ETIMEDOUT,
+	 * -EINTR; ipc_wake: how many were woken (or 0).  NULL: the core's host
+	 * futex on its view of guest memory. */
+	int (*ipc_wait)(struct hv_vm *vm, uint64_t gpa, uint32_t value, uint64_t timeout_ns);
+	int (*ipc_wake)(struct hv_vm *vm, uint64_t gpa, uint32_t count);
 	/* Fork, in two steps around the monitor process's fork(): prepare in
 	 * the parent before it, child in the new process after it (the VM then
 	 * runs there over the inherited, copy-on-write memory, in the state

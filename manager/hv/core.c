@@ -103,6 +103,7 @@ int64_t hv_guest_errno(int rc)
 		ENXIO, EBUSY, EXDEV, ENOTDIR, EISDIR, EFBIG, EROFS, EMLINK, ENAMETOOLONG,
 		ENOTEMPTY, ELOOP, EOVERFLOW,
 		ENODEV, /* net */
+		EOPNOTSUPP, /* what a backend cannot do (an IpC object on Xen) */
 	};
 
 	_Static_assert(KX_EPERM == EPERM && KX_ENOENT == ENOENT && KX_ESRCH == ESRCH &&
@@ -111,7 +112,8 @@ int64_t hv_guest_errno(int rc)
 			       KX_ENOMEM == ENOMEM && KX_EACCES == EACCES && KX_EEXIST == EEXIST &&
 			       KX_EINVAL == EINVAL && KX_ENOSPC == ENOSPC && KX_EPIPE == EPIPE &&
 			       KX_ENOSYS == ENOSYS && KX_EIDRM == EIDRM &&
-			       KX_ETIMEDOUT == ETIMEDOUT && KX_ENODEV == ENODEV,
+			       KX_ETIMEDOUT == ETIMEDOUT && KX_ENODEV == ENODEV &&
+			       KX_EOPNOTSUPP == EOPNOTSUPP,
 		       "the ABI's errno values are Linux's");
 	_Static_assert(KX_ENXIO == ENXIO && KX_EBUSY == EBUSY && KX_EXDEV == EXDEV &&
 			       KX_ENOTDIR == ENOTDIR && KX_EISDIR == EISDIR && KX_EFBIG == EFBIG &&

@@ -201,7 +201,9 @@ static int attach(struct hv_pvm *p, const struct kxmon_ipc_resp *g, int fd,
 		rc = map_object(p, a, fd, &err);
 		if (rc != 0) {
 			unmap_object(p, a);
-			rc = -ENOSPC;
+			/* What the backend cannot map at all (Xen: an object
+			 * another pVM's domain holds) is no lack of room. */
+			rc = rc == -EOPNOTSUPP ? rc : -ENOSPC;
 		}
 	}
 	close(fd);
@@ -300,6 +302,8 @@ static int ipc_wait(struct hv_pvm *p, uint64_t addr, uint32_t value, uint64_t ti
 
 	if (w == NULL)
 		return -EINVAL;
+	if (p->be->ipc_wait != NULL)
+		return p->be->ipc_wait(p->vm, addr, value, timeout_ns);
 	/* Not FUTEX_PRIVATE: the other holders are other processes. */
 	if (syscall(SYS_futex, w, FUTEX_WAIT, value, &ts, NULL, 0) == 0 || errno == EAGAIN)
 		return 0;
@@ -313,6 +317,8 @@ static int ipc_wake(struct hv_pvm *p, uint64_t addr, uint32_t count)
 
 	if (w == NULL)
 		return -EINVAL;
+	if (p->be->ipc_wake != NULL)
+		return p->be->ipc_wake(p->vm, addr, count);
 	n = syscall(SYS_futex, w, FUTEX_WAKE, count > INT32_MAX ? INT32_MAX : (int)count, NULL,
 		    NULL, 0);
 	return n < 0 ? 0 : (int)n;

@@ -189,6 +189,12 @@ UNIT_TESTS += test_xen_serve
 test_xen_serve_SRCS := tests/unit/test_xen_serve.c
 test_xen_serve_LIBS := kxhv kxchan kxelf
 test_xen_serve_LDLIBS := -lcmocka
+# Signals through a backend that cannot redirect the vCPU (signal_mark, as
+# Xen's): the core on the fake backend, a scripted kxd.
+UNIT_TESTS += test_xen_signal
+test_xen_signal_SRCS := tests/unit/test_xen_signal.c tests/hv/hv_fake.c
+test_xen_signal_LIBS := kxhv kxchan kxelf
+test_xen_signal_LDLIBS := -lcmocka
 
 # The core over the skeleton backend: found by name, "not implemented" cleanly.
 UNIT_TESTS += test_hv_skeleton

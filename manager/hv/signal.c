@@ -12,6 +12,11 @@
  * KX_HC_SIGRETURN restores exactly that.  Nothing is read back from guest
  * memory, so a handler cannot forge a frame (its own RFLAGS, another RIP):
  * the worst it can do is run on, which it could anyway.
+ *
+ * A backend that cannot redirect the vCPU (be->signal_mark: Xen PV) hands
+ * the handler to the guest instead, which runs it after the answer to a
+ * hypercall and keeps the interrupted state itself, as an ordinary call
+ * does: then KX_HC_SIGRETURN only ends the handler for the monitor.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +38,7 @@ struct hv_signals {
 	uint64_t from[KX_NSIG];	   /* the sender of each pending signal */
 	int handled;		   /* a handler ran since kx_pause last returned */
 	bool in_handler;	   /* a handler runs: the state it interrupted is kept */
+	bool guest_frame;	   /* ... by the guest (signal_mark), not in frame */
 	struct hv_vcpu frame;
 };
 
@@ -62,7 +68,7 @@ bool hv_signal_deliverable(const struct hv_pvm *p)
 
 bool hv_signal_interrupted_state(const struct hv_pvm *p, uint64_t *rip, uint64_t *rbp)
 {
-	if (p->sig == NULL || !p->sig->in_handler)
+	if (p->sig == NULL || !p->sig->in_handler || p->sig->guest_frame)
 		return false;
 	*rip = p->sig->frame.rip;
 	*rbp = p->sig->frame.gpr[5];
@@ -80,6 +86,12 @@ static int enter_handler(struct hv_pvm *p, uint32_t sig, struct kx_error *err)
 
 	if (s->in_handler)
 		return kx_err(err, -EBUSY, "a signal handler is running");
+	if (p->be->signal_mark != NULL) {
+		rc = p->be->signal_mark(p->vm, sig, s->handler[sig], err);
+		s->in_handler = rc == 0;
+		s->guest_frame = rc == 0;
+		return rc;
+	}
 	/* A kick can stop the vCPU inside a backend's own code (the ring-0
 	 * fault stubs of a backend), on its way to report a fault: entering the
 	 * handler there would run guest code in the monitor's ring.  Only
@@ -120,6 +132,10 @@ static int leave_handler(struct hv_pvm *p)
 	if (s == NULL || !s->in_handler)
 		return -EINVAL;
 	s->in_handler = false;
+	if (s->guest_frame) {
+		s->guest_frame = false;
+		return 0;
+	}
 	return hv_set_vcpu(p, &s->frame, HV_VCPU_FPU | HV_VCPU_REGS, &err) != 0 ? -EIO : 0;
 }
 

@@ -52,6 +52,8 @@ static const struct {
 	{-ENOTDIR, -KX_ENOTDIR}, {-EISDIR, -KX_EISDIR}, {-EFBIG, -KX_EFBIG},
 	{-EROFS, -KX_EROFS},   {-EMLINK, -KX_EMLINK}, {-ENAMETOOLONG, -KX_ENAMETOOLONG},
 	{-ENOTEMPTY, -KX_ENOTEMPTY}, {-ELOOP, -KX_ELOOP}, {-EOVERFLOW, -KX_EOVERFLOW},
+	/* what a backend cannot do (Xen: an IpC object another domain holds) */
+	{-EOPNOTSUPP, -KX_EOPNOTSUPP},
 };
 
 static void test_map_names(void **state)
@@ -70,7 +72,7 @@ static void test_map_names(void **state)
 /* An errno the ABI has no name for is -KX_EINVAL, never passed through. */
 static void test_map_unnamed(void **state)
 {
-	const int unnamed[] = {-ENOTSUP, -EBADMSG, -ENOEXEC, -EDQUOT, -ESTALE, -ENOKEY, -4095};
+	const int unnamed[] = {-EPROTO, -EBADMSG, -ENOEXEC, -EDQUOT, -ESTALE, -ENOKEY, -4095};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(unnamed) / sizeof(unnamed[0]); i++)
@@ -88,6 +90,9 @@ static int ok_fork_prepare(struct hv_vm *vm, struct kx_error *err)
 	(void)vm, (void)err;
 	return 0;
 }
+
+static int refusing_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset,
+			   uint64_t size, unsigned prot, struct kx_error *err);
 
 struct guest {
 	struct fake_mgr mgr;
@@ -186,6 +191,7 @@ static struct guest *guest_new(void)
 	assert_non_null(g);
 	backend = hv_fake_backend;
 	backend.fork_prepare = ok_fork_prepare;
+	backend.map_fd = refusing_map_fd;
 	g->mgr.answer = answer;
 	g->mgr.next = next;
 	g->mgr.ctx = g;
@@ -305,6 +311,41 @@ static void test_no_room_per_call(void **state)
 	guest_free(g);
 }
 
+/* A data area the backend refuses to map: the guest reads why. */
+static int map_refusal; /* map_fd of a writable range fails with it; 0: fake's */
+
+static int refusing_map_fd(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset,
+			   uint64_t size, unsigned prot, struct kx_error *err)
+{
+	if (map_refusal != 0 && (prot & HV_PROT_WRITE))
+		return kx_err(err, map_refusal, "refused by the test");
+	return hv_fake_backend.map_fd(vm, gpa, fd, offset, size, prot, err);
+}
+
+/*
+ * IPC_GET whose mapping the backend refuses: -EOPNOTSUPP ("not supported on
+ * xen": an object another pVM's domain holds) reaches the guest as
+ * -KX_EOPNOTSUPP, not as a lack of room; any other failed mapping stays
+ * -KX_ENOSPC.  Either way kxd is told to forget the object.
+ */
+static void test_refused_mapping(void **state)
+{
+	struct kx_hc_ipc_get get = {.kind = KX_IPC_KIND_SHM, .key = 7, .size = KX_PAGE_SIZE};
+	struct guest *g = guest_new();
+
+	(void)state;
+	g->rc = 0;
+	map_refusal = -EOPNOTSUPP;
+	assert_int_equal(call(g, KX_HC_IPC_GET, &get, sizeof(get)), -KX_EOPNOTSUPP);
+	assert_int_equal(g->detaches, 1);
+	map_refusal = -ENOMEM;
+	assert_int_equal(call(g, KX_HC_IPC_GET, &get, sizeof(get)), -KX_ENOSPC);
+	assert_int_equal(g->detaches, 2);
+	map_refusal = 0;
+	assert_int_equal(call(g, KX_HC_IPC_GET, &get, sizeof(get)), 0);
+	guest_free(g);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +353,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_map_unnamed),
 		cmocka_unit_test(test_every_call_agrees),
 		cmocka_unit_test(test_no_room_per_call),
+		cmocka_unit_test(test_refused_mapping),
 	};
 	char self[4096];
 

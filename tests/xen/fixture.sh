@@ -16,21 +16,33 @@ sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@ROLLBACK@|deny|" \
 # xforkd: KVM's fork manifest with max-depth 2 (children 8, members 16)
 sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xforkd|" -e "s|@CHILDREN@|8|" \
 	-e "s|@DEPTH@|2|" -e "s|@MEMBERS@|16|" tests/data/kxd/fork.yaml.in > "$out/xforkd.yaml"
-# xipc: KVM's IpC manifest with pipes in the family
-sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xipc|" -e "s|@KINDS@|pipe|" \
+# xipc: KVM's IpC manifest with pipes, queues and segments in the family
+sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xipc|" -e "s|@KINDS@|pipe, msgq, shm|" \
 	tests/data/kxd/ipc.yaml.in > "$out/xipc.yaml"
+# xsrv, xcli: two apps trusting each other for message queues (KVM's IpC
+# manifest + ipc-trust.yaml.in), for an object another pVM's domain holds
+for pair in xsrv:xcli xcli:xsrv; do
+	a=${pair%%:*} peer=${pair#*:}
+	sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|$a|" -e "s|@KINDS@|msgq|" \
+		tests/data/kxd/ipc.yaml.in > "$out/$a.yaml"
+	sed -e "/^#/d" -e "s|@PEER@|$peer|" tests/data/kxd/ipc-trust.yaml.in >> "$out/$a.yaml"
+done
 # xsig: KVM's signal manifest (signals in the family, no trust)
 sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xsig|" -e "s|@TRUST@||" \
 	tests/data/kxd/sig.yaml.in > "$out/xsig.yaml"
 "$b/bin/kxpolicy" compile -o "$out/kx.kxp" "$out/xhello.yaml" "$out/xlinkt.yaml" \
-	"$out/updt.yaml" "$out/xforkd.yaml" "$out/xipc.yaml" "$out/xsig.yaml" >/dev/null
+	"$out/updt.yaml" "$out/xforkd.yaml" "$out/xipc.yaml" "$out/xsig.yaml" "$out/xsrv.yaml" "$out/xcli.yaml" >/dev/null
 sign_as acme xhello 1.0 "$out/xhello.kxe" "$b/guest/xen/xhello.kxe"
 sign_as webco xhello 1.0 "$out/wrongkey.kxe" "$b/guest/xen/xhello.kxe"
 cp "$b/guest/xen/xhello.kxe" "$out/unsigned.kxe"
 sign_as acme xlinkt 1.0 "$out/linkt.kxe" "$b/guest/xen/linkt.kxe"
 sign_as acme xforkd 1.0 "$out/forkt.kxe" "$b/guest/xen/forkt.kxe"
 sign_as acme xipc 1.0 "$out/ipct.kxe" "$b/guest/xen/ipct.kxe"
+sign_as acme xipc 1.0 "$out/pipex.kxe" "$b/guest/xen/pipex.kxe"
+sign_as acme xsrv 1.0 "$out/xsrv.kxe" "$b/guest/xen/ipct.kxe"
+sign_as acme xcli 1.0 "$out/xcli.kxe" "$b/guest/xen/ipct.kxe"
 sign_as acme xsig 1.0 "$out/sigt.kxe" "$b/guest/xen/sigt.kxe"
+sign_as acme xsig 1.0 "$out/sigx.kxe" "$b/guest/xen/sigx.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
 sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
 cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"

@@ -21,6 +21,12 @@ struct xen_shared {
 	uint32_t owner;	 /* shared frames: the domain they belong to */
 	int fd;		 /* >= 0: a copy refreshed from this file (a dup) at offset */
 	uint64_t offset;
+	/* A data area's doorbell: a word of the object's file that every
+	 * holder's monitor maps (inherited across the monitor's fork), the
+	 * host futex of its NOTIFY_WAIT/_WAKE; NULL: none (bell_page too). */
+	uint32_t *bell;
+	void *bell_page;
+	uint32_t bell_seen; /* its value when the guest last got an answer */
 };
 
 struct hv_vm {
@@ -81,6 +87,12 @@ int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint6
 int xen_share_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err);
 /* Control pages copied again from their files. */
 void xen_share_refresh(struct hv_vm *vm);
+/* Before an answer reaches the guest: each doorbell's value, which a
+ * NOTIFY_WAIT made after the guest looked at its word waits to change. */
+void xen_share_sample(struct hv_vm *vm);
+/* NOTIFY_WAIT / _WAKE on the word at gpa (backend.h's ipc_wait, ipc_wake). */
+int xen_share_wait(struct hv_vm *vm, uint64_t gpa, uint32_t value, uint64_t timeout_ns);
+int xen_share_wake(struct hv_vm *vm, uint64_t gpa, uint32_t count);
 /* The shared data range pfn lies in, or NULL. */
 const struct xen_shared *xen_share_frames(const struct hv_vm *vm, uint64_t pfn);
 void xen_share_close(struct hv_vm *vm);

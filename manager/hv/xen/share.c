@@ -26,13 +26,28 @@
  * What kxd writes into a data area (a sequence bump, a dead holder's
  * lock released) reaches the file, not the frames: a lock a pVM died
  * holding stays held (docs/xen-backend.md).
+ *
+ * Waits and wakes (KX_HC_NOTIFY_*) cannot use a futex on the guest's word:
+ * each monitor sees it through a foreign mapping of its own domain (a
+ * VM_PFNMAP range, where the kernel keys no futex, and in a child not even
+ * the shared frame).  Each data area gets a doorbell instead: a word of
+ * the object's file (dead bytes on Xen, next to the owner's mark) that
+ * every holder's monitor maps shared.  A wake bumps it and wakes its
+ * futex; a wait sleeps until it differs from its value when the guest got
+ * its last answer — taken before the guest read the word it waits on, so
+ * a wake after that read is never lost (the runtime makes no kx call
+ * between reading the word and waiting on it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guest/kx_hcall_abi.h"
@@ -72,6 +87,35 @@ struct owned_mark {
 	uint64_t magic;
 	uint64_t domid;
 };
+
+/* The doorbell: the 8 bytes before the mark, in the data area's last page. */
+#define BELL_FROM_END (sizeof(struct owned_mark) + 8u)
+
+/* Map the doorbell of a data area at offset, size of fd (page-aligned, as
+ * kxd lays objects out); a range that is not gets none and falls back to
+ * the bounded wait. */
+static void bell_map(struct xen_shared *s, int fd)
+{
+	void *pg;
+
+	if (s->size < XEN_PAGE || s->offset % XEN_PAGE != 0 || s->size % XEN_PAGE != 0)
+		return;
+	pg = mmap(NULL, XEN_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		  (off_t)(s->offset + s->size - XEN_PAGE));
+	if (pg == MAP_FAILED)
+		return;
+	s->bell_page = pg;
+	s->bell = (uint32_t *)(void *)((uint8_t *)pg + XEN_PAGE - BELL_FROM_END);
+	s->bell_seen = __atomic_load_n(s->bell, __ATOMIC_SEQ_CST);
+}
+
+static void bell_unmap(struct xen_shared *s)
+{
+	if (s->bell_page != NULL)
+		munmap(s->bell_page, XEN_PAGE);
+	s->bell_page = NULL;
+	s->bell = NULL;
+}
 
 int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint64_t size,
 		  unsigned prot, struct kx_error *err)
@@ -118,6 +162,8 @@ int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint6
 		s->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (s->fd < 0)
 			return kx_err(err, -errno, "dup: %s", strerror(errno));
+	} else {
+		bell_map(s, fd);
 	}
 	vm->nshared++;
 	return 0;
@@ -166,6 +212,7 @@ int xen_share_unmap(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_err
 			owned |= s->fd < 0 && s->owner == vm->domid;
 			if (s->fd >= 0)
 				close(s->fd);
+			bell_unmap(s);
 			*s = vm->shared[--vm->nshared];
 			continue;
 		}
@@ -188,6 +235,73 @@ void xen_share_refresh(struct hv_vm *vm)
 	}
 }
 
+void xen_share_sample(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nshared; i++)
+		if (vm->shared[i].bell != NULL)
+			vm->shared[i].bell_seen =
+				__atomic_load_n(vm->shared[i].bell, __ATOMIC_SEQ_CST);
+}
+
+/* The data range holding the word at gpa (the core checked it lies in one). */
+static struct xen_shared *data_range(struct hv_vm *vm, uint64_t gpa)
+{
+	for (unsigned i = 0; i < vm->nshared; i++) {
+		struct xen_shared *s = &vm->shared[i];
+
+		if (s->fd < 0 && gpa >= s->gpa && gpa + 4 <= s->gpa + s->size)
+			return s;
+	}
+	return NULL;
+}
+
+static void count(struct hv_vm *vm, bool woken)
+{
+	if (vm->bootpg == NULL)
+		return;
+	if (woken)
+		vm->bootpg->ipc_waits_woken++;
+	else
+		vm->bootpg->ipc_waits_timed_out++;
+}
+
+int xen_share_wait(struct hv_vm *vm, uint64_t gpa, uint32_t value, uint64_t timeout_ns)
+{
+	struct xen_shared *s = data_range(vm, gpa);
+	struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000ull),
+			      .tv_nsec = (long)(timeout_ns % 1000000000ull)};
+	uint32_t *w;
+	uint32_t expect;
+
+	/* Without a doorbell: the word in this monitor's view, and a futex
+	 * the kernel may refuse there — the guest then simply looks again. */
+	w = s != NULL && s->bell != NULL ? s->bell : (uint32_t *)(void *)(vm->host + gpa);
+	expect = s != NULL && s->bell != NULL ? s->bell_seen : value;
+	if (syscall(SYS_futex, w, FUTEX_WAIT, expect, &ts, NULL, 0) == 0 || errno == EAGAIN) {
+		count(vm, true);
+		return 0;
+	}
+	if (errno == ETIMEDOUT) {
+		count(vm, false);
+		return -ETIMEDOUT;
+	}
+	return errno == EINTR ? -EINTR : 0;
+}
+
+int xen_share_wake(struct hv_vm *vm, uint64_t gpa, uint32_t count_max)
+{
+	struct xen_shared *s = data_range(vm, gpa);
+	long n;
+
+	if (s == NULL || s->bell == NULL)
+		return 0; /* nobody can sleep on it but at their time limit */
+	__atomic_add_fetch(s->bell, 1, __ATOMIC_SEQ_CST);
+	/* Every sleeper: each waits on the whole area, not on this word. */
+	(void)count_max;
+	n = syscall(SYS_futex, s->bell, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	return n < 0 ? 0 : (int)(n > INT_MAX ? INT_MAX : n);
+}
+
 const struct xen_shared *xen_share_frames(const struct hv_vm *vm, uint64_t pfn)
 {
 	for (unsigned i = 0; i < vm->nshared; i++) {
@@ -201,8 +315,10 @@ const struct xen_shared *xen_share_frames(const struct hv_vm *vm, uint64_t pfn)
 
 void xen_share_close(struct hv_vm *vm)
 {
-	for (unsigned i = 0; i < vm->nshared; i++)
+	for (unsigned i = 0; i < vm->nshared; i++) {
 		if (vm->shared[i].fd >= 0)
 			close(vm->shared[i].fd);
+		bell_unmap(&vm->shared[i]);
+	}
 	vm->nshared = 0;
 }

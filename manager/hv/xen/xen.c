@@ -25,7 +25,9 @@
  *   the loop pauses the domain; the domain's shutdown ends the pVM.
  * fork: a new domain whose memory starts as a copy of the parent's (fork.c).
  * set_vcpu: not supported on Xen PV (-EOPNOTSUPP, "not supported on xen"):
- *   a running PV vCPU's context cannot be replaced.
+ *   a running PV vCPU's context cannot be replaced.  Signal handlers go
+ *   through signal_mark instead: the boot page names the handler and the
+ *   guest enters it after its next answer.
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -498,6 +500,10 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 		return kx_err(err, -EINVAL, "xen: not booted");
 	/* After a fork the child process holds the child's domain alone. */
 	xen_fork_release(vm);
+	/* Before an answer lets the guest look at a word again (not at a
+	 * kick: the guest may have looked already). */
+	if (vm->serve.serving)
+		xen_share_sample(vm);
 	xen_serve_answer(&vm->serve, &notify);
 	if (notify && xenevtchn_notify(vm->xce, vm->local) != 0)
 		return kx_err(err, -errno, "d%u: cannot notify: %s", vm->domid, strerror(errno));
@@ -596,6 +602,22 @@ static int xen_set_vcpu(struct hv_vm *vm, const struct hv_vcpu *st, unsigned par
 			   "Xen replaces a PV vCPU's context only before it first runs");
 }
 
+/* The guest runs the handler itself (guest/xen/xen.c): after the answer it
+ * takes next, it sees sig_seq move.  The core marks one signal at a time
+ * (never while a handler runs), so the guest never reads a half-written
+ * mark; sig_seq is written last. */
+static int xen_signal_mark(struct hv_vm *vm, uint32_t sig, uint64_t handler,
+			   struct kx_error *err)
+{
+	if (vm->bootpg == NULL)
+		return kx_err(err, -EINVAL, "d%u: no boot page to mark signal %u on", vm->domid,
+			      sig);
+	vm->bootpg->sig = sig;
+	vm->bootpg->sig_handler = handler;
+	__atomic_store_n(&vm->bootpg->sig_seq, vm->bootpg->sig_seq + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 static void xen_destroy(struct hv_vm *vm)
 {
 	if (vm == NULL)
@@ -638,6 +660,9 @@ const struct hv_backend hv_xen_backend = {
 	.resume = xen_resume,
 	.get_vcpu = xen_get_vcpu,
 	.set_vcpu = xen_set_vcpu,
+	.signal_mark = xen_signal_mark,
+	.ipc_wait = xen_share_wait,
+	.ipc_wake = xen_share_wake,
 	.fork_prepare = xen_fork_prepare,
 	.fork_child = xen_fork_child,
 	.destroy = xen_destroy,

@@ -3,22 +3,7 @@
 # as on KVM (tests/cli/kvm_fork.bats has the same cases on KVM).  The image
 # is tests/guest/forkt.c (Xen build), app xforkd: max-depth 2.
 . /kx/dom0/lib.sh
-FX=/kx/kxd
-SOCK=/tmp/kxdf/kxd.sock
-AUDIT=/tmp/kxdf/audit.log
-ctl() { # kxctl VERB ARGS...: sets RC, OUT, ERR
-	verb=$1
-	shift
-	kxctl "$verb" --socket "$SOCK" "$@" > /tmp/fctl.out 2> /tmp/fctl.err
-	RC=$?
-	OUT=/tmp/fctl.out ERR=/tmp/fctl.err
-}
-has() { grep -F -q -x -- "$2" "$1"; }
-show() { echo "----- stdout"; cat "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
-
-mkdir -p /tmp/kxdf
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
-	--libdir $FX/lib > /tmp/kxdf.log 2>&1 || not_ok "kxd xen fork: did not start: $(cat /tmp/kxdf.log)"
+kxd_start /tmp/kxdf || not_ok "kxd xen fork: did not start: $(kxd_log)"
 
 # copy at the fork, then each side's writes its own
 t0=$(up)

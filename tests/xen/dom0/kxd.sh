@@ -2,31 +2,16 @@
 # shared with KVM, each pVM a kxmon --backend xen.  The fixture (policy,
 # signed images) is tests/xen/fixture.sh's, in /kx/kxd.
 . /kx/dom0/lib.sh
-FX=/kx/kxd
-SOCK=/tmp/kxd/kxd.sock
-AUDIT=/tmp/kxd/audit.log
-ctl() { # kxctl VERB ARGS...: sets RC, OUT, ERR
-	verb=$1
-	shift
-	kxctl "$verb" --socket "$SOCK" "$@" > /tmp/ctl.out 2> /tmp/ctl.err
-	RC=$?
-	OUT=/tmp/ctl.out ERR=/tmp/ctl.err
-}
-has() { grep -F -q -- "$2" "$1"; }
-show() { echo "----- stdout"; cat "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
-
-mkdir -p /tmp/kxd
-if kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
-	--libdir $FX/lib > /tmp/kxd.log 2>&1; then
+if kxd_start /tmp/kxd; then
 	ok "kxd --backend xen: started"
 else
-	not_ok "kxd --backend xen: did not start: $(cat /tmp/kxd.log)"
+	not_ok "kxd --backend xen: did not start: $(kxd_log)"
 fi
 
 t0=$(up)
 ctl run $FX/xhello.kxe one two
 echo "timing: kxctl run (kxd --backend xen) xhello: $(ms "$t0" "$(up)") ms"
-if [ "$RC" = 0 ] && has "$OUT" "hello from a pVM on xen" && has "$OUT" "argv[2] = two"; then
+if [ "$RC" = 0 ] && has_text "$OUT" "hello from a pVM on xen" && has_text "$OUT" "argv[2] = two"; then
 	ok "kxd xen: a signed pVM boots, its console on kxctl's stdout, status 0"
 else
 	not_ok "kxd xen: signed boot: status $RC"
@@ -38,14 +23,14 @@ ctl run $FX/xhello.kxe fail
 	{ not_ok "kxd xen: status $RC, want 7"; show; }
 
 ctl run --app xhello $FX/unsigned.kxe
-if [ "$RC" = 1 ] && has "$ERR" "boot of xhello denied: signature unsigned"; then
+if [ "$RC" = 1 ] && has_text "$ERR" "boot of xhello denied: signature unsigned"; then
 	ok "kxd xen: an unsigned image is refused, saying why"
 else
 	not_ok "kxd xen: unsigned: status $RC"
 	show
 fi
 ctl run $FX/wrongkey.kxe
-if [ "$RC" = 1 ] && has "$ERR" "boot of xhello denied"; then
+if [ "$RC" = 1 ] && has_text "$ERR" "boot of xhello denied"; then
 	ok "kxd xen: an image signed by a key the policy does not trust is refused"
 else
 	not_ok "kxd xen: wrong key: status $RC"
@@ -57,14 +42,14 @@ fi
 t0=$(up)
 ctl run $FX/linkt.kxe calls 500
 echo "timing: kxctl run (kxd --backend xen) linkt calls 500: $(ms "$t0" "$(up)") ms"
-if [ "$RC" = 0 ] && has "$OUT" "sum 500, libkvmath 1.16.2, 500 calls"; then
+if [ "$RC" = 0 ] && has_text "$OUT" "sum 500, libkvmath 1.16.2, 500 calls"; then
 	ok "kxd xen: a signed library linked at boot, bound lazily: 500 calls"
 else
 	not_ok "kxd xen: linkt calls 500: status $RC"
 	show
 fi
 ctl run $FX/linkt.kxe gotwrite
-if [ "$RC" = 126 ] && has "$OUT" "writing the GOT" && ! has "$OUT" "survived"; then
+if [ "$RC" = 126 ] && has_text "$OUT" "writing the GOT" && ! has_text "$OUT" "survived"; then
 	ok "kxd xen: the GOT is read-only to the guest (a write faults, 126)"
 else
 	not_ok "kxd xen: gotwrite: status $RC"
@@ -97,15 +82,15 @@ n_link=$(grep '"op":"link","backend":"xen"' "$OUT" | grep '"lib":"libkvmath"' |
 # sealed file, rights set in the domain's page tables after boot, the
 # guest's TLB flushed after its next kx call)
 ctl run $FX/linkt.kxe dlopen libacme-log.so
-if [ "$RC" = 0 ] && has "$OUT" "dlopen libacme-log.so: 0" && has "$OUT" "dlsym acme_log: found" &&
-	has "$OUT" "[acme-log 3.3.0 #1] linkt: answer = 42"; then
+if [ "$RC" = 0 ] && has_text "$OUT" "dlopen libacme-log.so: 0" && has_text "$OUT" "dlsym acme_log: found" &&
+	has_text "$OUT" "[acme-log 3.3.0 #1] linkt: answer = 42"; then
 	ok "kxd xen: kx_dlopen links a signed library into the running pVM, its function runs"
 else
 	not_ok "kxd xen: dlopen: status $RC"
 	show
 fi
 ctl run $FX/linkt.kxe textwrite
-if [ "$RC" = 126 ] && ! has "$OUT" "survived"; then
+if [ "$RC" = 126 ] && ! has_text "$OUT" "survived"; then
 	ok "kxd xen: the library's text is read-only to the guest (a write faults, 126)"
 else
 	not_ok "kxd xen: textwrite: status $RC"
@@ -119,11 +104,10 @@ ctl stop
 [ "$RC" = 0 ] && ok "kxd xen: stop" || { not_ok "kxd xen: stop: $RC"; show; }
 
 # the same library unsigned: the link is refused, the pVM never runs, audited
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
-	--libdir $FX/badlib > /tmp/kxd.log 2>&1 || not_ok "kxd xen: restart: $(cat /tmp/kxd.log)"
+kxd_start /tmp/kxd $FX/badlib || not_ok "kxd xen: restart: $(kxd_log)"
 ctl run $FX/linkt.kxe calls 5
-if [ "$RC" = 125 ] && has "$ERR" "link of libkvmath.so into pVM 1 (xlinkt) denied: signature unsigned" &&
-	! has "$OUT" "sum"; then
+if [ "$RC" = 125 ] && has_text "$ERR" "link of libkvmath.so into pVM 1 (xlinkt) denied: signature unsigned" &&
+	! has_text "$OUT" "sum"; then
 	ok "kxd xen: an unsigned library is refused, the pVM never runs (125)"
 else
 	not_ok "kxd xen: unsigned library: status $RC"
@@ -144,8 +128,7 @@ ctl stop
 # online update: libupd 1.16 -> 1.18 under a running updt (its state checked
 # every round), the new text mapped and the rights changed in the running
 # domain; a fresh kxd, so updt is pVM 1
-kxd --policy $FX/kx.kxp --socket $SOCK --audit-log $AUDIT --backend xen --no-jail \
-	--libdir $FX/lib > /tmp/kxd.log 2>&1 || not_ok "kxd xen: restart: $(cat /tmp/kxd.log)"
+kxd_start /tmp/kxd || not_ok "kxd xen: restart: $(kxd_log)"
 kxctl run --socket $SOCK $FX/updt.kxe until 118 > /tmp/updt.out 2>&1 &
 run_pid=$!
 i=0

@@ -72,3 +72,36 @@ expect_console() {
 		echo "-----"
 	fi
 }
+
+# ---- kxd --backend xen with tests/xen/fixture.sh's policy and images (/kx/kxd)
+
+FX=/kx/kxd
+
+# kxd_start DIR [LIBDIR]: start kxd --backend xen (unjailed monitors: fork
+# needs them) with its socket, audit log and log in DIR, libraries from
+# LIBDIR (default $FX/lib); sets SOCK and AUDIT for ctl.  kxd's status: 0
+# once it listens (it daemonizes).
+kxd_start() {
+	KXD_DIR=$1
+	mkdir -p "$KXD_DIR"
+	SOCK=$KXD_DIR/kxd.sock AUDIT=$KXD_DIR/audit.log
+	kxd --policy $FX/kx.kxp --socket "$SOCK" --audit-log "$AUDIT" --backend xen --no-jail \
+		--libdir "${2:-$FX/lib}" > "$KXD_DIR/kxd.log" 2>&1
+}
+
+# The log of the last kxd_start, for a failure message.
+kxd_log() { cat "$KXD_DIR/kxd.log"; }
+
+# ctl VERB ARGS...: kxctl VERB --socket $SOCK ARGS; sets RC, OUT, ERR (files).
+ctl() {
+	verb=$1
+	shift
+	kxctl "$verb" --socket "$SOCK" "$@" > "$KXD_DIR/ctl.out" 2> "$KXD_DIR/ctl.err"
+	RC=$?
+	OUT=$KXD_DIR/ctl.out ERR=$KXD_DIR/ctl.err
+}
+
+# has FILE LINE: FILE holds LINE (whole line, fixed string); has_text: anywhere.
+has() { grep -F -q -x -- "$2" "$1"; }
+has_text() { grep -F -q -- "$2" "$1"; }
+show() { echo "----- stdout"; cat "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
