@@ -34,8 +34,9 @@ $(XEN_RINGPEER): $(XEN_RINGPEER_SRCS) guest/xen/ring.h guest/kx_ring_abi.h tests
 # what the native build prints on this host (fresh scratch directory, stdin
 # empty, no fd above 2 open, as tests/cli/libc.bats runs it).
 XEN_POSIX_TESTS := stdio memory files timing
-# spinner: no native output; its threads need preemption, which xen refuses.
-XEN_POSIX_IMAGES := $(foreach t,$(XEN_POSIX_TESTS) spinner,$(LIBC_TEST_DIR)/xen/$(t).kxe)
+# No native output: spinner (its threads need preemption, which xen
+# refuses) and hostdirs (signed by fixture.sh; files granted through kxd).
+XEN_POSIX_IMAGES := $(foreach t,$(XEN_POSIX_TESTS) spinner hostdirs,$(LIBC_TEST_DIR)/xen/$(t).kxe)
 XEN_POSIX_NATIVE := $(foreach t,$(XEN_POSIX_TESTS),$(LIBC_TEST_DIR)/native/$(t))
 $(LIBC_TEST_DIR)/xen/%.kxe: tests/libc/%.c tests/libc/check.h $(SDK_STAMP)
 	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) --backend xen $(LIBC_TEST_CFLAGS) -o $@ $< -lm

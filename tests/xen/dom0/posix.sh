@@ -60,3 +60,63 @@ if [ "$rc" = 125 ] && grep -q "cannot preempt the guest: .*not supported on xen"
 else
 	not_ok "xen posix spinner: kxmon exit $rc, want 125 and \"not supported on xen\": $(head -c 300 "$err")"
 fi
+
+# Through kxd --backend xen: the policy's gate, signed SDK images
+# (tests/xen/fixture.sh: xposix is stdio, xhostdirs is hostdirs).
+FX=/kx/kxd
+SOCK=/tmp/kxdp/kxd.sock
+ctl() { # kxctl VERB ARGS...: sets RC, OUT, ERR
+	verb=$1
+	shift
+	kxctl "$verb" --socket "$SOCK" "$@" > /tmp/pctl.out 2> /tmp/pctl.err
+	RC=$?
+	OUT=/tmp/pctl.out ERR=/tmp/pctl.err
+}
+show() { echo "----- stdout"; head -40 "$OUT"; echo "----- stderr"; cat "$ERR"; echo "-----"; }
+
+mkdir -p /tmp/kxdp
+kxd --policy $FX/kx.kxp --socket $SOCK --audit-log /tmp/kxdp/audit.log --backend xen --no-jail \
+	--libdir $FX/lib > /tmp/kxdp.log 2>&1 || not_ok "kxd xen posix: did not start: $(cat /tmp/kxdp.log)"
+
+ctl run $FX/xposix.kxe /tmp
+if [ "$RC" = 0 ] && cmp -s "$P/stdio.native" "$OUT"; then
+	ok "kxd xen posix: a signed SDK image (stdio) runs, its output the native run's, status 0"
+else
+	not_ok "kxd xen posix: stdio through kxd: status $RC"
+	diff -u "$P/stdio.native" "$OUT" | head -20
+	show
+fi
+
+# Host directories (files rules), the dom0 side as tests/cli/libc.bats makes it.
+top=/tmp/xhost
+mkdir -p $top/data $top/conf
+echo 'mode = ro' > $top/conf/app.conf
+echo 'outside every mount' > $top/secret
+ln -s /etc $top/data/etc
+ln -s /etc/passwd $top/data/abs
+ln -s .. $top/data/up
+chmod 0777 $top/data
+ctl run $FX/xhostdirs.kxe
+n=$(sed -n 's/^\([0-9]*\) checks, 0 failed$/\1/p' "$OUT")
+if [ "$RC" = 0 ] && [ -n "$n" ] && [ "$n" -ge 47 ] && ! grep -q '^FAIL' "$OUT"; then
+	ok "kxd xen posix: host directories (files rules): $n checks passed (at least 47)"
+else
+	not_ok "kxd xen posix: hostdirs: status $RC, $(grep -E '^(FAIL|[0-9]+ checks)' "$OUT" | head -5 | tr '\n' ' ')"
+	show
+fi
+if [ "$(cat $top/data/sub/moved.txt 2>/dev/null)" = "writ" ] && [ ! -e $top/escaped ] &&
+	[ ! -e $top/evil ] && [ ! -e $top/moved.txt ] &&
+	[ "$(cat $top/secret)" = "outside every mount" ] &&
+	[ "$(cat $top/conf/app.conf)" = "mode = ro" ] && [ ! -e $top/conf/new ] &&
+	[ ! -e $top/data/fill ] && [ ! -e $top/data/fill2 ]; then
+	ok "kxd xen posix: hostdirs: the file reached dom0, nothing outside the mounts, ro intact"
+else
+	not_ok "kxd xen posix: hostdirs: dom0's side: $(find $top | head -20 | tr '\n' ' ')"
+fi
+ctl audit
+if grep -q "file .*/conf.*ALLOW .*xhostdirs.yaml" "$OUT" && grep -q "file .*/data.*ALLOW .*xhostdirs.yaml" "$OUT"; then
+	ok "kxd xen posix: hostdirs: both mounts audited"
+else
+	not_ok "kxd xen posix: hostdirs: no file ALLOW records: $(grep xhostdirs "$OUT" | head -5)"
+fi
+ctl stop
