@@ -41,7 +41,8 @@ guest_obj_of = $(patsubst %.S,$(GUEST_OBJ)/%.o,$(patsubst %.c,$(GUEST_OBJ)/%.o,$
 GUEST_CORE_COMMON_SRCS := guest/boot.c guest/hcall.c guest/signal.c guest/ipc.c \
 	guest/ipc_ring.c
 # KVM (the default backend): the port-I/O transport, crt0 and du_resolve.
-GUEST_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/kvm/hcall.c guest/kvm/du_resolve.S
+GUEST_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/kvm/hcall.c guest/kvm/du_resolve.S \
+	guest/kvm/segbase.c
 GUEST_MINI_SRCS := guest/start.c guest/printf.c guest/string.c guest/malloc.c
 GUEST_RT_SRCS := $(GUEST_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_CRT0 := $(GUEST_OBJ)/guest/kvm/crt0.o

@@ -43,6 +43,22 @@ __attribute__((noreturn)) void kx_plat_panic(const char *msg, size_t len);
 void kx_sig_trampoline(void);
 
 /*
+ * The segment bases musl's thread-local storage needs: FS is the thread
+ * pointer (guest/posix/: arch_prctl, the thread switch); GS only because
+ * arch_prctl offers it.  The platform decides how, as no exit is wanted:
+ *   KVM      wrfsbase/rdfsbase at CPL3, when the monitor enabled
+ *            CR4.FSGSBASE (kx_boot_info.features & KX_BOOT_FSGSBASE)
+ *   Xen PV   HYPERVISOR_set_segment_base (a guest-kernel-mode call, no
+ *            monitor involved); the last value set is kept for the reads
+ * 0, -KX_ENOSYS when the platform cannot (KVM without FSGSBASE), -KX_EINVAL
+ * for a base the CPU refuses (Xen: not canonical; seg unknown).
+ */
+#define KX_SEG_FS 0u
+#define KX_SEG_GS 1u
+int kx_plat_set_segbase(unsigned seg, uint64_t base);
+int kx_plat_get_segbase(unsigned seg, uint64_t *base);
+
+/*
  * Also the platform's, declared in kxguest.h because apps call them:
  * kx_console_write, kx_exit, kx_clock_monotonic_ns, kx_clock_realtime_ns.
  */

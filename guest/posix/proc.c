@@ -485,29 +485,27 @@ KX_SYS(getrandom)
 
 KX_SYS(arch_prctl)
 {
+	unsigned seg = ((int)a[0] == ARCH_SET_FS || (int)a[0] == ARCH_GET_FS) ? KX_SEG_FS : KX_SEG_GS;
 	uint64_t v;
+	int rc;
 
 	switch ((int)a[0]) {
 	case ARCH_SET_FS:
 	case ARCH_SET_GS:
-		/* No exit, no privilege: the monitor enabled CR4.FSGSBASE. */
-		if (!(kx_boot_info()->features & KX_BOOT_FSGSBASE))
+		/* No exit: the platform sets it (guest/platform.h). */
+		rc = kx_plat_set_segbase(seg, (uint64_t)a[1]);
+		if (rc == -KX_ENOSYS)
 			return kx_enosys(SYS_arch_prctl);
-		if ((int)a[0] == ARCH_SET_FS) {
-			__asm__ volatile("wrfsbase %0" : : "r"((uint64_t)a[1]) : "memory");
+		if (rc != 0)
+			return -EPERM; /* Linux's answer to a base it cannot load */
+		if (seg == KX_SEG_FS)
 			kx_thread_set_fs((uint64_t)a[1]);
-		} else {
-			__asm__ volatile("wrgsbase %0" : : "r"((uint64_t)a[1]) : "memory");
-		}
 		return 0;
 	case ARCH_GET_FS:
 	case ARCH_GET_GS:
-		if (!(kx_boot_info()->features & KX_BOOT_FSGSBASE))
+		rc = kx_plat_get_segbase(seg, &v);
+		if (rc != 0)
 			return kx_enosys(SYS_arch_prctl);
-		if ((int)a[0] == ARCH_GET_FS)
-			__asm__ volatile("rdfsbase %0" : "=r"(v));
-		else
-			__asm__ volatile("rdgsbase %0" : "=r"(v));
 		*(uint64_t *)a[1] = v;
 		return 0;
 	default:

@@ -110,11 +110,13 @@ static char **initial_block(const struct kx_boot_info *boot)
 void kx_posix_start(const struct kx_boot_info *boot, int (*main)(int, char **, char **))
 {
 	char **argv;
+	uint64_t fs;
 
 	kx_boot_init(boot);
-	/* musl keeps each thread's state at the FS base; without FSGSBASE only
-	 * a hypercall could set it (number 36, phase 2). */
-	if (!(boot->features & KX_BOOT_FSGSBASE))
+	/* musl keeps each thread's state at the FS base, which the platform
+	 * sets (guest/platform.h: on KVM wrfsbase, allowed only when the host
+	 * CPU has FSGSBASE; on Xen a hypercall). */
+	if (kx_plat_get_segbase(KX_SEG_FS, &fs) != 0)
 		kx_panic("posix: the host CPU has no FSGSBASE, and musl's TLS needs it "
 			 "(the monitor's TLS hypercall is not there yet)");
 	kx_mem_init(boot);

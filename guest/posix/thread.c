@@ -20,7 +20,8 @@
  *
  * Switching saves the callee-saved registers, MXCSR and the x87 control
  * word on the outgoing stack and loads the incoming thread's FS base (its
- * TLS) with wrfsbase; start.c has made sure the CPU allows it.
+ * TLS) through the platform (wrfsbase on KVM, a hypercall on Xen); start.c
+ * has made sure it can.
  */
 #include <limits.h>
 #include <sched.h>
@@ -201,7 +202,9 @@ _Static_assert(offsetof(struct kx_preempt_area, busy) == 0, "the trampoline clea
 
 static void set_fs(uint64_t base)
 {
-	__asm__ volatile("wrfsbase %0" : : "r"(base) : "memory");
+	/* Cannot fail: start.c checked that the platform sets the FS base,
+	 * and every base here is one arch_prctl accepted. */
+	(void)kx_plat_set_segbase(KX_SEG_FS, base);
 }
 
 void kx_threads_init(void)

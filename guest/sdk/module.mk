@@ -5,7 +5,9 @@
 #   bin/kx-cc, bin/kx-nosyscall, bin/kx-pack
 #   lib/kx/kx.specs, lib/kx/include/ (musl's, and kx/kxrt.h, kx/posix.h,
 #          kx/kx_hcall_abi.h), lib/kx/lib/ (libc.a and musl's empty libm.a
-#          ..., libkxposix.a, libkxrt.a, kxcrt1.o, kx.ld, kx-dyn.ld)
+#          ..., libkxposix.a, libkxrt.a, kxcrt1.o, kx.ld, kx-dyn.ld, and
+#          for `kx-cc --backend xen` libkxrt-xen.a, kxcrt1-xen.o),
+#          lib/kx/kx-xen.specs (kx.specs with the Xen start file and runtime)
 #   lib/kx/kxpool.kxe (the pool placeholder image, unsigned: kxd --pool-image)
 #   lib/pkgconfig/kx.pc
 #
@@ -22,7 +24,11 @@ SDK_STAMP := $(SDK)/.stamp
 # become SDK paths.
 SDK_KX_HEADERS := guest/kxrt.h guest/kx_hcall_abi.h guest/posix/kxposix.h
 
-$(SDK_STAMP): $(LIBC_A) $(POSIX_LIB) $(POSIX_CRT) $(GUEST_CORE_LIB) $(SDK_KX_HEADERS) \
+# The Xen flavour of the runtime and the start file (guest/xen/module.mk,
+# read after this file, builds them).
+SDK_XEN_LIBS := $(B)/guest/lib/libkxrt-xen.a $(B)/guest/lib/kxcrt1-xen.o
+
+$(SDK_STAMP): $(LIBC_A) $(POSIX_LIB) $(POSIX_CRT) $(GUEST_CORE_LIB) $(SDK_XEN_LIBS) $(SDK_KX_HEADERS) \
 		guest/sdk/kx-cc guest/sdk/kx-nosyscall guest/sdk/kx.specs guest/sdk/kx.ld \
 		guest/dyn.ld guest/sdk/kx.pc.in guest/sdk/module.mk $(B)/bin/kx-pack \
 		$(B)/guest/kxpool.kxe
@@ -30,6 +36,11 @@ $(SDK_STAMP): $(LIBC_A) $(POSIX_LIB) $(POSIX_CRT) $(GUEST_CORE_LIB) $(SDK_KX_HEA
 	mkdir -p '$(SDK)/bin' '$(SDK_LIBDIR)/lib' '$(SDK_LIBDIR)/include/kx' '$(SDK)/lib/pkgconfig'; \
 	cp guest/sdk/kx-cc guest/sdk/kx-nosyscall $(B)/bin/kx-pack '$(SDK)/bin/'; \
 	cp guest/sdk/kx.specs '$(SDK_LIBDIR)/'; \
+	sed -e 's|/lib/kxcrt1.o|/lib/kxcrt1-xen.o|' -e 's|-lkxrt |-lkxrt-xen |' \
+		guest/sdk/kx.specs > '$(SDK_LIBDIR)/kx-xen.specs'; \
+	cmp -s guest/sdk/kx.specs '$(SDK_LIBDIR)/kx-xen.specs' && \
+		{ echo "sdk: kx-xen.specs: kx.specs changed shape" >&2; exit 1; }; \
+	cp $(SDK_XEN_LIBS) '$(SDK_LIBDIR)/lib/'; \
 	cp -R '$(LIBC_SYSROOT)/include/.' '$(SDK_LIBDIR)/include/'; \
 	cp '$(LIBC_SYSROOT)'/lib/*.a '$(SDK_LIBDIR)/lib/'; \
 	cp $(POSIX_LIB) $(GUEST_CORE_LIB) '$(SDK_LIBDIR)/lib/'; \

@@ -2,9 +2,11 @@
 # and pVM images built with it, from the same app objects as the KVM ones.
 #
 #   $(B)/guest/lib/libkxguest-xen.a  the runtime core over guest/xen/ and kx's
-#                                    mini libc, du_resolve over the kx ring (no
-#                                    SDK images yet: guest/posix/crt1.S is
-#                                    KVM's entry)
+#                                    mini libc, du_resolve over the kx ring
+#   $(B)/guest/lib/libkxrt-xen.a     the same core without the mini libc, and
+#   $(B)/guest/lib/kxcrt1-xen.o      the Xen entry + posix_start.c: what
+#                                    `kx-cc --backend xen` links instead of
+#                                    libkxrt.a and kxcrt1.o (guest/sdk/)
 #   $(B)/guest/xen/NAME.kxe          a 64-bit PV kernel image: Xen ELF notes,
 #                                    linked by guest/xen/xen.ld; `xl create`
 #                                    boots it (tests/xen/)
@@ -13,7 +15,8 @@
 # the same list its KVM image uses.
 
 GUEST_XEN_CORE_SRCS := $(GUEST_CORE_COMMON_SRCS) guest/xen/xen.c guest/xen/mm.c \
-	guest/xen/trap.c guest/xen/boot.c guest/xen/ring.c guest/xen/du_resolve.S
+	guest/xen/trap.c guest/xen/boot.c guest/xen/ring.c guest/xen/du_resolve.S \
+	guest/xen/segbase.c
 GUEST_XEN_RT_SRCS := $(GUEST_XEN_CORE_SRCS) $(GUEST_MINI_SRCS)
 GUEST_XEN_ENTRY := $(GUEST_OBJ)/guest/xen/entry.o
 GUEST_XEN_RT_LIB := $(B)/guest/lib/libkxguest-xen.a
@@ -27,6 +30,17 @@ pipex_GUEST_SRCS := tests/xen/pipex.c
 
 $(GUEST_XEN_RT_LIB): $(call guest_obj_of,$(GUEST_XEN_RT_SRCS))
 	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+# The SDK's Xen flavour (guest/sdk/module.mk copies both into the SDK).
+# An SDK image boots only under kx's monitor (kxmon/kxd --backend xen),
+# which builds the domain itself: kx.ld drops the Xen notes, and the
+# symbols of xen.ld only the `xl create` path reads are kx.ld's.
+GUEST_XEN_SDK_LIB := $(B)/guest/lib/libkxrt-xen.a
+GUEST_XEN_SDK_CRT := $(B)/guest/lib/kxcrt1-xen.o
+$(GUEST_XEN_SDK_LIB): $(call guest_obj_of,$(GUEST_XEN_CORE_SRCS))
+	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+$(GUEST_XEN_SDK_CRT): $(GUEST_XEN_ENTRY) $(call guest_obj_of,guest/xen/posix_start.c)
+	$(call say,LD,$@)mkdir -p $(@D) && ld -r -o $@ $^
 
 # Dynamic Xen images (kxd --backend xen links their libraries at boot, lazy
 # binding over the kx ring): the same objects and libraries as the KVM
@@ -60,7 +74,7 @@ ifeq ($(FUZZ),)
 $(foreach a,$(GUEST_XEN_APPS),$(eval $(call guest_xen_app,$(a))))
 $(foreach a,$(GUEST_XEN_DYN_APPS),$(eval $(call guest_xen_dyn_app,$(a))))
 EXTRA_ALL += $(GUEST_XEN_RT_LIB) $(foreach a,$(GUEST_XEN_APPS) $(GUEST_XEN_DYN_APPS),$(B)/guest/xen/$(a).kxe)
-GUEST_XEN_OBJS := $(GUEST_XEN_ENTRY) $(call guest_obj_of,$(GUEST_XEN_RT_SRCS)) \
+GUEST_XEN_OBJS := $(GUEST_XEN_ENTRY) $(call guest_obj_of,$(GUEST_XEN_RT_SRCS) guest/xen/posix_start.c) \
 	$(foreach a,$(GUEST_XEN_APPS),$(call guest_obj_of,$($(a)_GUEST_SRCS)))
 -include $(GUEST_XEN_OBJS:.o=.d)
 endif

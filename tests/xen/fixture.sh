@@ -7,7 +7,7 @@ b=$1 out=$2 root=$(pwd)
 sign_as() { "$b/bin/kxsign" sign -s "tests/data/keys/$1.sec" --name "$2" --version "$3" \
 	-o "$4" "$5" >/dev/null; }
 mkdir -p "$out/lib" "$out/badlib"
-for m in xhello xlinkt; do
+for m in xhello xlinkt xposix xhostdirs; do
 	sed -e "s|@KEYS@|$root/manifests/keys|g" "tests/xen/kxd/$m.yaml.in" > "$out/$m.yaml"
 done
 # updt: KVM's online-update manifest as it is (no rollback, nothing revoked)
@@ -31,7 +31,8 @@ done
 sed -e "s|@KEYS@|$root/manifests/keys|g" -e "s|@APP@|xsig|" -e "s|@TRUST@||" \
 	tests/data/kxd/sig.yaml.in > "$out/xsig.yaml"
 "$b/bin/kxpolicy" compile -o "$out/kx.kxp" "$out/xhello.yaml" "$out/xlinkt.yaml" \
-	"$out/updt.yaml" "$out/xforkd.yaml" "$out/xipc.yaml" "$out/xsig.yaml" "$out/xsrv.yaml" "$out/xcli.yaml" >/dev/null
+	"$out/updt.yaml" "$out/xforkd.yaml" "$out/xipc.yaml" "$out/xsig.yaml" "$out/xsrv.yaml" \
+	"$out/xcli.yaml" "$out/xposix.yaml" "$out/xhostdirs.yaml" >/dev/null
 sign_as acme xhello 1.0 "$out/xhello.kxe" "$b/guest/xen/xhello.kxe"
 sign_as webco xhello 1.0 "$out/wrongkey.kxe" "$b/guest/xen/xhello.kxe"
 cp "$b/guest/xen/xhello.kxe" "$out/unsigned.kxe"
@@ -43,6 +44,9 @@ sign_as acme xsrv 1.0 "$out/xsrv.kxe" "$b/guest/xen/ipct.kxe"
 sign_as acme xcli 1.0 "$out/xcli.kxe" "$b/guest/xen/ipct.kxe"
 sign_as acme xsig 1.0 "$out/sigt.kxe" "$b/guest/xen/sigt.kxe"
 sign_as acme xsig 1.0 "$out/sigx.kxe" "$b/guest/xen/sigx.kxe"
+# SDK programs built with kx-cc --backend xen (dom0/posix.sh)
+sign_as acme xposix 1.0 "$out/xposix.kxe" "$b/tests/libc/xen/stdio.kxe"
+sign_as acme xhostdirs 1.0 "$out/xhostdirs.kxe" "$b/tests/libc/xen/hostdirs.kxe"
 # lib/: the library signed as the policy wants; badlib/: the same bytes unsigned
 sign_as libc-team libkvmath 1.16.2 "$out/lib/libkvmath.so" "$b/guest/libkvmath.so"
 cp "$b/guest/libkvmath.so" "$out/badlib/libkvmath.so"

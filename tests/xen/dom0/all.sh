@@ -6,3 +6,4 @@ sh /kx/dom0/kxd.sh
 sh /kx/dom0/fork.sh
 sh /kx/dom0/pipe.sh
 sh /kx/dom0/signal.sh
+sh /kx/dom0/posix.sh
