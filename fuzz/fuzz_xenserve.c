@@ -15,8 +15,11 @@
  * Besides ASan/UBSan the harness checks what serve.c promises: a request
  * handed to the core has a length in 16..KX_RING_BLOCK_MAX, a multiple of
  * 8; an end carries a reason; once the ring broke, every later step ends
- * the pVM again without reading the page.
+ * the pVM again without reading the page.  A KX_HC_HALT is served with
+ * the pVM paused (as kxmon's timeout would leave it), so that it comes back
+ * at once instead of sleeping to a fuzzed deadline (a libFuzzer timeout).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int step = 0; step < STEPS; step++) {
 		struct hv_hcall_result res;
 		struct hv_exit x;
+		uint32_t nr;
 		int notify;
 
 		if (pos + 10 <= size) {
@@ -73,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		need(x.kind == HV_EXIT_HCALL && x.block_buf != NULL);
 		need(x.block_len >= 16 && x.block_len <= KX_RING_BLOCK_MAX && x.block_len % 8 == 0);
+		memcpy(&nr, (const uint8_t *)x.block_buf + offsetof(struct kx_hc_hdr, nr), sizeof(nr));
+		if (nr == KX_HC_HALT)
+			hv_pause(p);
 		hv_hcall_dispatch_copy(p, x.block_buf, x.block_len, &res);
 		if (res.outcome == HV_HC_BAD)
 			need(res.reason != NULL);
