@@ -264,18 +264,22 @@ void kxd_audit_close(struct kxd *d)
 /*
  * A guest that loops on a refused kx_dlopen would otherwise write a record
  * per call until the disk is full, and then every decision on the host is
- * refused.  Each pVM gets a token bucket (--audit-rate R/B: R tokens a
- * second, at most B; the app's `audit: {rate, burst}` in the policy lowers
- * them for its pVMs: kxd_audit_rate_of).  Every refusal the gate gives to a guest request of
- * the pVM (link, fork, IpC object, signal: a DENY record) costs one token;
- * allowed requests cost none (a pVM making thousands of IpC objects it may
- * make is no flood).  With no token left, the pVM's audited requests are
- * refused at once, without the gate, with an error for the guest, and
- * counted; the count goes into one "suppressed" record when the pVM has a
- * token again, every KXD_AUDIT_SUPPRESS_MS while it floods, and when kxd
- * stops.  `kxctl list` shows the total.  Links of the image's own
- * DT_NEEDED tree at boot are neither charged nor refused: the signed image
- * bounds them.
+ * refused.  Each family gets a token bucket, kept on its root (--audit-rate
+ * R/B: R tokens a second, at most B; the app's `audit: {rate, burst}` in
+ * the policy lowers them: kxd_audit_rate_of).  Every refusal the gate gives
+ * to a guest request of one of its pVMs (link, fork, IpC object, signal: a
+ * DENY record) costs one token, every allowed one a tenth
+ * (KXD_AUDIT_ALLOW_COST): a pVM may make ten times as many objects as it
+ * may be refused, but a loop of allowed requests (pipe and close, signals
+ * to two pVMs in turn) no longer writes a record per turn forever — a
+ * review finding, as was a bucket per pVM, which a parent multiplied by
+ * forking children that arrived full.  With no token left, the family's
+ * audited requests are refused at once, without the gate, with an error for
+ * the guest, and counted per pVM; the count goes into one "suppressed"
+ * record when there are tokens again, every KXD_AUDIT_SUPPRESS_MS while it
+ * floods, and when kxd stops.  `kxctl list` shows the total.  Links of the
+ * image's own DT_NEEDED tree at boot are neither charged nor refused: the
+ * signed image bounds them.
  */
 
 int kxd_audit_rate_parse(const char *arg, struct kxd *d)
@@ -396,23 +400,36 @@ static void refuse(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 		kxd_pvm_end(d, p, "ended by kxd: cannot answer on its channel");
 }
 
-static uint64_t denials(struct kxd *d)
+/* Whose bucket p's requests draw on: its family's root's (alive as long as
+ * any member: no pVM outlives its parent), p's own when it is the root. */
+static struct kxd_pvm *bucket_of(struct kxd *d, struct kxd_pvm *p)
+{
+	struct kxd_pvm *root = p->family_id != p->id ? kxd_pvm_find(d, p->family_id) : NULL;
+
+	return root != NULL ? root : p;
+}
+
+static void audit_counts(struct kxd *d, uint64_t *records, uint64_t *denied)
 {
 	struct gate_audit_stats st = { 0 };
 
 	if (d->gate != NULL)
 		gate_audit_stats(d->gate, &st);
-	return st.denials;
+	*records = st.records;
+	*denied = st.denials;
 }
 
 bool kxd_audit_limited(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 {
+	struct kxd_pvm *b;
+
 	if (!audited_request(in))
 		return false;
-	refill(d, p);
-	if (p->audit_tokens >= 1.0) {
+	b = bucket_of(d, p);
+	refill(d, b);
+	if (b->audit_tokens >= 1.0) {
 		flush_suppressed(d, p); /* the flood is over: say how big it was */
-		d->denials_before = denials(d);
+		audit_counts(d, &d->records_before, &d->denials_before);
 		return false;
 	}
 	if (p->audit_suppressed_total++ == 0 || p->audit_suppressed == 0)
@@ -444,15 +461,19 @@ static bool any_suppressed(const struct kxd *d)
 
 void kxd_audit_charge(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 {
-	uint64_t now;
+	struct kxd_pvm *b;
+	uint64_t records, denied, refusals, allows;
 
 	if (!audited_request(in))
 		return;
-	now = denials(d);
-	if (now > d->denials_before)
-		p->audit_tokens -= (double)(now - d->denials_before);
-	if (p->audit_tokens < 0)
-		p->audit_tokens = 0;
+	b = bucket_of(d, p);
+	audit_counts(d, &records, &denied);
+	refusals = denied > d->denials_before ? denied - d->denials_before : 0;
+	records = records > d->records_before ? records - d->records_before : 0;
+	allows = records > refusals ? records - refusals : 0;
+	b->audit_tokens -= (double)refusals + (double)allows * KXD_AUDIT_ALLOW_COST;
+	if (b->audit_tokens < 0)
+		b->audit_tokens = 0;
 }
 
 size_t kxd_audit_list_note(const struct kxd_pvm *p, char *buf, size_t size)

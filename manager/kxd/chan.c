@@ -349,7 +349,7 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 			p->state = KXD_PVM_POOLED;
 		break;
 	}
-	kxd_audit_charge(d, p, &msg); /* audit.c: its refusals cost tokens */
+	kxd_audit_charge(d, p, &msg); /* audit.c: its requests cost tokens */
 	return 1;
 }
 

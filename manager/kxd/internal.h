@@ -159,6 +159,7 @@ struct kxd {
 	struct timespec sealed_at;  /* CLOCK_MONOTONIC */
 	unsigned audit_rate, audit_burst; /* --audit-rate R/B: per pVM */
 	uint64_t denials_before;          /* the gate's DENY count before a guest request */
+	uint64_t records_before;          /* and its record count */
 	struct timespec suppress_flushed; /* the last write of suppressed counts */
 	/* Group commit (audit_commit.c): channel messages waiting for the flush */
 	struct kxd_held_msg *held;
@@ -184,6 +185,7 @@ void kxd_audit_rotate(struct kxd *d, int ci);        /* KXD_REQ_AUDIT_ROTATE */
 void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL gate fine */
 #define KXD_AUDIT_RATE 20            /* --audit-rate default: 20 refusals a second per pVM... */
 #define KXD_AUDIT_BURST 100          /* ...at most 100 at once */
+#define KXD_AUDIT_ALLOW_COST 0.1     /* an allowed request: a tenth of a token */
 #define KXD_AUDIT_SUPPRESS_MS 10000L /* a flooding pVM's count is written this often */
 #define KXD_AUDIT_LOCK_TRIES 100     /* 10 s for a stopping kxd to let go of the log */
 int kxd_audit_rate_parse(const char *arg, struct kxd *d); /* "R" or "R/B"; 0 or -EINVAL */

@@ -42,7 +42,7 @@ static const struct option_row {
 	{ "audit-key", 'K', "PATH", "seal key, made at first start (default: audit-seal.key beside the log)" },
 	{ "audit-seal", 'E', "SECS", "seal the log's chain every SECS s when written (default 60)" },
 	{ "audit-sync", 'Y', "MODE", "always, group (default) or interval=MS: see kxd(8)" },
-	{ "audit-rate", 'R', "R[/B]", "per pVM, R refused guest requests a second, B at once (20/100)" },
+	{ "audit-rate", 'R', "R[/B]", "per family, R refused guest requests a second (allowed: 10R), B at once (20/100)" },
 	{ "monitor", 'm', "PATH", "the kxmon to run (default: kxmon beside kxd)" },
 	{ "backend", 'b', "NAME", "the hypervisor every pVM runs on: kvm (default), xen" },
 	{ "foreground", 'f', NULL, "stay in the foreground, log to stderr" },

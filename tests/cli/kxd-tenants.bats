@@ -170,6 +170,23 @@ teardown() {
 	[[ "${lines[0]}" == "IPC get,pipe,0,c: 0 id="* ]] || explain "other's pipe"
 }
 
+@test "audit rate: allowed requests cost too, so a pipe loop cannot fill the log with ALLOW records" {
+	# A tenth of a token each: with a burst of 2, about a dozen pipes go
+	# through (plus the refill), the rest are refused and counted.  Before,
+	# only refusals cost and all 50 were decided and recorded.
+	start_kxd --monitor "$FAKE" --policy "$FX/tenants.kxp" --audit-rate 1/2
+	ctl run "$FX/t-big.kxe" ipc $(for i in $(seq 50); do printf 'get,pipe,0,c '; done)
+	made=$(grep -c ': 0 id=' <<<"$output" || true)
+	refused=$(grep -c "over the pVM's audit rate" <<<"$output" || true)
+	[ "$((made + refused))" -eq 50 ] || explain "every request answered"
+	[ "$made" -ge 10 ] && [ "$made" -le 30 ] && [ "$refused" -ge 20 ] ||
+		explain "a dozen or so made ($made), the rest refused ($refused)"
+	stop_kxd
+	[ "$(grep -c '"op":"ipc"' "$AUDIT")" -eq "$made" ] || explain "one record per pipe made"
+	grep -q "\"event\":\"suppressed\",.*\"count\":$refused," "$AUDIT" ||
+		explain "the refusals in one suppressed record"
+}
+
 @test "control: a client that stops reading is dropped; kxd keeps serving the others" {
 	start_kxd --monitor "$FAKE"
 	# send LIST requests and never read: each has an answer kxd cannot deliver
