@@ -90,7 +90,15 @@ static int flush(struct kxd_client *c)
 
 void kxd_client_writable(struct kxd *d, int ci)
 {
-	int rc = flush(&d->clients[ci]);
+	int rc;
+
+	/* An answer queued this round may wait for this round's records: the
+	 * flush after the commit sends it (release), not the socket's POLLOUT
+	 * (a review finding: an earlier slot of the same round could queue a
+	 * held answer that POLLOUT then sent before its record was durable). */
+	if (d->clients[ci].held && kxd_audit_holding(d))
+		return;
+	rc = flush(&d->clients[ci]);
 
 	if (rc != 0 && rc != -EAGAIN)
 		kxd_client_close(d, ci);
