@@ -29,11 +29,11 @@ $(XEN_RINGPEER): $(XEN_RINGPEER_SRCS) guest/xen/ring.h guest/kx_ring_abi.h tests
 		$(XEN_RINGPEER_SRCS) -lxenctrl -lxenforeignmemory -lxenevtchn -lxentoollog
 
 # SDK programs on Xen (dom0/posix.sh): tests/libc's conformance programs
-# that need no threads and no signals, linked by `kx-cc --backend xen` from
+# that need no threads and no signal handlers, linked by `kx-cc --backend xen` from
 # the same source and flags as their KVM images; beside each, NAME.native:
 # what the native build prints on this host (fresh scratch directory, stdin
 # empty, no fd above 2 open, as tests/cli/libc.bats runs it).
-XEN_POSIX_TESTS := stdio memory files timing
+XEN_POSIX_TESTS := stdio memory files timing dirs fdops pipes
 # No native output: spinner (its threads need preemption, which xen
 # refuses) and hostdirs (signed by fixture.sh; files granted through kxd).
 XEN_POSIX_IMAGES := $(foreach t,$(XEN_POSIX_TESTS) spinner hostdirs,$(LIBC_TEST_DIR)/xen/$(t).kxe)

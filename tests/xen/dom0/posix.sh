@@ -48,6 +48,9 @@ conform stdio 30
 conform memory 30
 conform files 55
 conform timing 18
+conform dirs 40
+conform fdops 25
+conform pipes 30
 
 # Preemption is not supported on xen (docs/xen-backend.md): a program with a
 # second thread is ended at its first tick with a clear reason, never run
