@@ -34,6 +34,9 @@ static int rtt(int n)
 	char c = 0;
 	long id;
 
+	/* Sleep at once when the byte is not there: no spinning that could
+	 * hide whether the other side's write wakes us. */
+	kx_ipc_spin(0);
 	if (kx_pipe(ab) != 0 || kx_pipe(ba) != 0) {
 		printf("pipe failed\n");
 		return 1;
