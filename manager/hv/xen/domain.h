@@ -70,6 +70,9 @@ void xen_close_handles(struct hv_vm *vm);
 int xen_new_domain(struct hv_vm *vm, struct kx_error *err);
 void *xen_map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot);
 int xen_set_paused(struct hv_vm *vm, bool paused, struct kx_error *err);
+/* Zero frames [first, first + n) of vm->p2m (fresh frames may hold what a
+ * live domain gave back: Xen did not scrub them). */
+int xen_zero_frames(struct hv_vm *vm, uint64_t first, uint64_t n, struct kx_error *err);
 
 /* pages.c: one leaf of the domain's (after boot) naming a frame of pg_owner. */
 int xen_put_leaf(struct hv_vm *vm, uint64_t pfn, uint64_t entry, uint32_t pg_owner,
