@@ -17,6 +17,9 @@
  *                 "ready", then wait to be killed
  *   pipex zeroheap  every byte of the untouched half of the heap is 0 (a
  *                 fresh pVM's memory, as on KVM), the marker nowhere
+ *   pipex forks N   N rounds of fork, the child's exit and wait, print
+ *                 "forked N", then wait to be killed (the script counts
+ *                 zombie processes meanwhile)
  */
 #include "guest/kxguest.h"
 #include "guest/runtime.h"
@@ -172,6 +175,24 @@ static int zeroheap(void)
 	return 0;
 }
 
+static int forks(int n)
+{
+	for (int i = 0; i < n; i++) {
+		int status = -1;
+		long id = kx_fork();
+
+		if (id == 0)
+			kx_exit(0);
+		if (id < 0 || kx_wait((uint64_t)id, &status) != 0 || status != 0) {
+			printf("fork round %d failed: %ld\n", i, id);
+			return 1;
+		}
+	}
+	printf("forked %d, pvm %llu\n", n, self_id());
+	for (;;)
+		kx_pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && strcmp(argv[1], "rtt") == 0)
@@ -182,6 +203,8 @@ int main(int argc, char **argv)
 		return leak();
 	if (argc > 1 && strcmp(argv[1], "zeroheap") == 0)
 		return zeroheap();
+	if (argc > 2 && strcmp(argv[1], "forks") == 0)
+		return forks(atoi(argv[2]));
 	printf("usage: pipex rtt N | msgq N\n");
 	return 2;
 }

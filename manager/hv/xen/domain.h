@@ -57,6 +57,11 @@ struct hv_vm {
 	 * fork_child (in the new process) adopts it, and this process lets
 	 * its copies of the child's handles go at its next run or destroy. */
 	struct hv_vm *fork_pending;
+	/* fork.c: reapers of children's domains that this process forked
+	 * (xen_new_domain in fork_prepare) and let go of: its children, which
+	 * it must wait for once they end, or they stay zombies. */
+	pid_t *released;
+	unsigned nreleased;
 	/* share.c: IpC objects mapped with map_fd */
 	struct xen_shared shared[XEN_SHARED_MAX];
 	unsigned nshared;
@@ -106,6 +111,8 @@ int xen_fork_child(struct hv_vm *vm, struct kx_error *err);
 /* The parent lets go of a child domain fork_prepare built (the child
  * process holds its own copies; with none, the reaper destroys it). */
 void xen_fork_release(struct hv_vm *vm);
+/* Wait for the released reapers that ended (never blocks). */
+void xen_fork_reap(struct hv_vm *vm);
 
 /* pages.c: the domain's page tables (guest address == pfn * 4096). */
 

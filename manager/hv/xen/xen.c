@@ -549,6 +549,7 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 					{.fd = vm->wake[0], .events = POLLIN}};
 
 		drain(vm->wake[0]);
+		xen_fork_reap(vm);
 		xen_share_refresh(vm); /* kxd's control pages, before the guest looks */
 		if (vm->pause_req || vm->kick_req) {
 			rc = xen_set_paused(vm, true, err);
@@ -660,6 +661,8 @@ static void xen_destroy(struct hv_vm *vm)
 	if (vm == NULL)
 		return;
 	xen_fork_release(vm);
+	xen_fork_reap(vm); /* those still running end with their children */
+	free(vm->released);
 	if (vm->ring != NULL)
 		xenforeignmemory_unmap(vm->fmem, vm->ring, 1);
 	if (vm->bootpg != NULL)
