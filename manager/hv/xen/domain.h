@@ -57,6 +57,11 @@ struct hv_vm {
 	 * fork_child (in the new process) adopts it, and this process lets
 	 * its copies of the child's handles go at its next run or destroy. */
 	struct hv_vm *fork_pending;
+	/* fork.c: reapers of children's domains that this process forked
+	 * (xen_new_domain in fork_prepare) and let go of: its children, which
+	 * it must wait for once they end, or they stay zombies. */
+	pid_t *released;
+	unsigned nreleased;
 	/* share.c: IpC objects mapped with map_fd */
 	struct xen_shared shared[XEN_SHARED_MAX];
 	unsigned nshared;
@@ -70,6 +75,9 @@ void xen_close_handles(struct hv_vm *vm);
 int xen_new_domain(struct hv_vm *vm, struct kx_error *err);
 void *xen_map_frame(struct hv_vm *vm, xen_pfn_t mfn, int prot);
 int xen_set_paused(struct hv_vm *vm, bool paused, struct kx_error *err);
+/* Zero frames [first, first + n) of vm->p2m (fresh frames may hold what a
+ * live domain gave back: Xen did not scrub them). */
+int xen_zero_frames(struct hv_vm *vm, uint64_t first, uint64_t n, struct kx_error *err);
 
 /* pages.c: one leaf of the domain's (after boot) naming a frame of pg_owner. */
 int xen_put_leaf(struct hv_vm *vm, uint64_t pfn, uint64_t entry, uint32_t pg_owner,
@@ -103,6 +111,8 @@ int xen_fork_child(struct hv_vm *vm, struct kx_error *err);
 /* The parent lets go of a child domain fork_prepare built (the child
  * process holds its own copies; with none, the reaper destroys it). */
 void xen_fork_release(struct hv_vm *vm);
+/* Wait for the released reapers that ended (never blocks). */
+void xen_fork_reap(struct hv_vm *vm);
 
 /* pages.c: the domain's page tables (guest address == pfn * 4096). */
 

@@ -67,10 +67,32 @@ void xen_fork_release(struct hv_vm *vm)
 	vm->fork_pending = NULL;
 	if (c->reaper.fd >= 0)
 		close(c->reaper.fd);
-	/* The reaper is this process's child: collect it if it already ended. */
-	if (c->reaper.pid > 0)
-		waitpid(c->reaper.pid, NULL, WNOHANG);
+	/* The reaper is this process's child and ends when the child's monitor
+	 * does, long after this: keep its pid and wait for it then
+	 * (xen_fork_reap), or every fork leaves a zombie in dom0. */
+	if (c->reaper.pid > 0 && waitpid(c->reaper.pid, NULL, WNOHANG) == 0) {
+		pid_t *more = realloc(vm->released, (vm->nreleased + 1) * sizeof(*more));
+
+		if (more != NULL) {
+			vm->released = more;
+			vm->released[vm->nreleased++] = c->reaper.pid;
+		}
+	}
 	free_child(c);
+}
+
+void xen_fork_reap(struct hv_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nreleased;) {
+		pid_t r = waitpid(vm->released[i], NULL, WNOHANG);
+
+		/* ECHILD: not ours (a forked monitor inherits the list). */
+		if (r == vm->released[i] || (r < 0 && errno != EINTR)) {
+			vm->released[i] = vm->released[--vm->nreleased];
+			continue;
+		}
+		i++;
+	}
 }
 
 /* The pfn whose frame is mfn in the parent, the same pfn's frame in the child. */
@@ -311,6 +333,10 @@ int xen_fork_child(struct hv_vm *vm, struct kx_error *err)
 	if (c == NULL)
 		return kx_err(err, -EINVAL, "xen: fork_child without fork_prepare");
 	vm->fork_pending = NULL;
+	/* The parent's released reapers are not this process's children. */
+	free(vm->released);
+	vm->released = NULL;
+	vm->nreleased = 0;
 	/* The parent's domain stays the parent's: no handle of it here, and
 	 * its reaper pipe only in the parent process. */
 	xen_close_handles(vm);

@@ -169,8 +169,11 @@ int xen_share_map(struct hv_vm *vm, uint64_t gpa, int fd, uint64_t offset, uint6
 	return 0;
 }
 
-/* New frames for [gpa, gpa + size): the old ones go when the last domain
- * mapping them lets go (a child may still use them). */
+/* New frames for [gpa, gpa + size), zeroed: the old ones go when the last
+ * domain mapping them lets go (a child may still use them), unzeroed, since
+ * this monitor cannot tell when that is — Xen does not scrub them while this
+ * domain lives, so every kx domain zeroes the frames it is given
+ * (xen_zero_frames); a non-kx domain on the host could still get them. */
 static int replace_frames(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct kx_error *err)
 {
 	uint64_t first = gpa / XEN_PAGE, n = size / XEN_PAGE;
@@ -197,6 +200,9 @@ static int replace_frames(struct hv_vm *vm, uint64_t gpa, uint64_t size, struct 
 	for (uint64_t i = 0; rc == 0 && i < n; i++)
 		if (errs[i] != 0)
 			rc = kx_err(err, errs[i], "d%u: cannot map a new frame", vm->domid);
+	/* Fresh frames may hold what another live domain gave back. */
+	if (rc == 0)
+		memset(vm->host + gpa, 0, size);
 	free(errs);
 	return rc;
 }

@@ -196,7 +196,44 @@ int xen_new_domain(struct hv_vm *vm, struct kx_error *err)
 	if (xenforeignmemory_restrict(vm->fmem, (domid_t)domid) != 0)
 		return kx_err(err, -errno, "d%u: cannot restrict the mapping handle: %s", domid,
 			      strerror(errno));
-	return 0;
+	return xen_zero_frames(vm, 0, vm->npages, err);
+}
+
+/*
+ * Xen scrubs a freed frame only when its domain is dying: one a live
+ * domain gave back (XENMEM_decrease_reservation: share.c's replace_frames,
+ * or a guest ballooning) returns to the heap with its bytes, and the next
+ * populate may hand it to this domain.  A PV guest can map any frame it
+ * owns (it writes its own page tables), so every frame is zeroed here,
+ * the monitor region's too — as KVM's anonymous memory is zero.
+ */
+int xen_zero_frames(struct hv_vm *vm, uint64_t first, uint64_t n, struct kx_error *err)
+{
+	int *errs = calloc(POPULATE_BATCH, sizeof(*errs));
+	int rc = 0;
+
+	if (errs == NULL)
+		return kx_err(err, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; rc == 0 && i < n; i += POPULATE_BATCH) {
+		uint64_t k = n - i < POPULATE_BATCH ? n - i : POPULATE_BATCH;
+		void *p = xenforeignmemory_map(vm->fmem, vm->domid, PROT_READ | PROT_WRITE, k,
+					       vm->p2m + first + i, errs);
+
+		if (p == NULL) {
+			rc = kx_err(err, -errno, "d%u: cannot map its frames to zero them: %s",
+				    vm->domid, strerror(errno));
+			break;
+		}
+		for (uint64_t j = 0; j < k && rc == 0; j++)
+			if (errs[j] != 0)
+				rc = kx_err(err, errs[j], "d%u: cannot map a frame to zero it",
+					    vm->domid);
+		if (rc == 0)
+			memset(p, 0, k * XEN_PAGE);
+		xenforeignmemory_unmap(vm->fmem, p, k);
+	}
+	free(errs);
+	return rc;
 }
 
 /* The core's view: anonymous pages below the monitor end, the domain's frames above. */
@@ -512,6 +549,7 @@ static int xen_run(struct hv_vm *vm, struct hv_exit *exit, struct kx_error *err)
 					{.fd = vm->wake[0], .events = POLLIN}};
 
 		drain(vm->wake[0]);
+		xen_fork_reap(vm);
 		xen_share_refresh(vm); /* kxd's control pages, before the guest looks */
 		if (vm->pause_req || vm->kick_req) {
 			rc = xen_set_paused(vm, true, err);
@@ -623,6 +661,8 @@ static void xen_destroy(struct hv_vm *vm)
 	if (vm == NULL)
 		return;
 	xen_fork_release(vm);
+	xen_fork_reap(vm); /* those still running end with their children */
+	free(vm->released);
 	if (vm->ring != NULL)
 		xenforeignmemory_unmap(vm->fmem, vm->ring, 1);
 	if (vm->bootpg != NULL)

@@ -51,7 +51,7 @@ for who in parent child; do
 	woken=$((woken + ${w:-0}))
 	timed=$((timed + ${t:-20}))
 done
-if [ "$RC" = 0 ] && has "$OUT" "child status 0" && [ "$woken" -gt 0 ] && [ "$timed" -lt 20 ]; then
+if [ "$RC" = 0 ] && has "$OUT" "child status 0" && [ "$woken" -ge 10 ] && [ "$timed" -lt 20 ]; then
 	ok "xen pipe: 20 round trips, sleepers woken across domains ($woken woken, $timed at the time limit)"
 else
 	not_ok "xen pipe: rtt: status $RC, $woken woken, $timed at the time limit"
@@ -75,6 +75,26 @@ else
 	not_ok "xen shm: status $RC"
 	show
 fi
+# a fresh pVM's memory is zero, as on KVM, even while frames another live
+# pVM gave back unscrubbed are in Xen's heap: pipex leak fills a segment
+# with a marker, detaches it while its child holds it (the frames go back
+# when the child ends) and stays alive; pipex zeroheap then scans its heap
+kxctl run --socket "$SOCK" $FX/pipex.kxe leak > "$KXD_DIR/leak.out" 2>&1 &
+i=0
+while ! grep -q "^ready " "$KXD_DIR/leak.out" && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ctl run $FX/pipex.kxe zeroheap
+if [ "$RC" = 0 ] && grep -q "^shmdt: 0$" "$KXD_DIR/leak.out" &&
+	grep -q "^heap: [1-9][0-9]* KiB scanned, 0 nonzero words, 0 marker words$" "$OUT"; then
+	ok "xen memory: a new pVM's heap is all zero after another pVM gave frames back"
+else
+	not_ok "xen memory: zeroheap: status $RC"
+	cat "$KXD_DIR/leak.out"
+	show
+fi
+ctl kill "$(sed -n 's/^ready //p' "$KXD_DIR/leak.out")"
 # a queue another pVM's domain holds (xsrv made it, xcli opens it by key, as
 # their policies allow): Xen cannot map it, and the guest reads why
 kxctl run --socket "$SOCK" $FX/xsrv.kxe serve 4242 > "$KXD_DIR/srv.out" 2>&1 &
