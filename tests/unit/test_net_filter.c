@@ -335,6 +335,16 @@ static void assert_abort(const uint8_t *e, uint32_t peer, uint16_t pport, uint16
 	assert_int_equal(fr_csum(t, 20, sum), 0);
 }
 
+/* PEER connects from pport to the pVM's 8080, which answers SYN|ACK at isn. */
+static void accepted(uint16_t pport, uint32_t isn)
+{
+	struct fr_ip f = to_me(FR_TCP, PEER, pport, 8080);
+
+	assert_int_equal(in(&f, NULL), NET_PASS);
+	f = seg(from_me(FR_TCP, PEER, 8080, pport), 0x12, isn, 0);
+	assert_int_equal(out(&f), NET_PASS);
+}
+
 static void test_pvm_end_resets_open_connections(void **state)
 {
 	uint8_t frames[8][NET_RST_LEN];
@@ -352,22 +362,15 @@ static void test_pvm_end_resets_open_connections(void **state)
 	f = seg(from_me(FR_TCP, HOST, 40000, 80), 0x10, 5001, 50);
 	assert_int_equal(out(&f), NET_PASS);
 	/* A peer connects to the pVM's 8080; the pVM answers SYN|ACK. */
-	f = to_me(FR_TCP, PEER, 50000, 8080);
-	assert_int_equal(in(&f, NULL), NET_PASS);
-	f = seg(from_me(FR_TCP, PEER, 8080, 50000), 0x12, 7000, 0);
-	assert_int_equal(out(&f), NET_PASS);
+	accepted(50000, 7000);
 	/* Closed both ways: nothing to end. */
-	f = to_me(FR_TCP, PEER, 50001, 8080);
-	assert_int_equal(in(&f, NULL), NET_PASS);
+	accepted(50001, 8999);
 	f = seg(from_me(FR_TCP, PEER, 8080, 50001), 0x11, 9000, 0);
 	assert_int_equal(out(&f), NET_PASS);
 	f = seg(to_me(FR_TCP, PEER, 50001, 8080), 0x11, 1001, 0);
 	assert_int_equal(in(&f, NULL), NET_PASS);
 	/* Reset by the peer: nothing to end. */
-	f = to_me(FR_TCP, PEER, 50002, 8080);
-	assert_int_equal(in(&f, NULL), NET_PASS);
-	f = seg(from_me(FR_TCP, PEER, 8080, 50002), 0x12, 3000, 0);
-	assert_int_equal(out(&f), NET_PASS);
+	accepted(50002, 3000);
 	f = seg(to_me(FR_TCP, PEER, 50002, 8080), 0x04, 1001, 0);
 	assert_int_equal(in(&f, NULL), NET_PASS);
 	/* The pVM never answered: its sequence is unknown, no reset. */
@@ -383,10 +386,7 @@ static void test_pvm_end_resets_open_connections(void **state)
 
 	/* A new connection on the four numbers of the closed one counts
 	 * again; the pVM's FIN alone (half closed) still needs the reset. */
-	f = to_me(FR_TCP, PEER, 50001, 8080);
-	assert_int_equal(in(&f, NULL), NET_PASS);
-	f = seg(from_me(FR_TCP, PEER, 8080, 50001), 0x12, 0xfffffff0u, 0);
-	assert_int_equal(out(&f), NET_PASS);
+	accepted(50001, 0xfffffff0u);
 	f = seg(from_me(FR_TCP, PEER, 8080, 50001), 0x11, 0xfffffff1u, 0x20);
 	assert_int_equal(out(&f), NET_PASS);
 	assert_int_equal(aborts(frames, 8), 3);
