@@ -389,6 +389,41 @@ hostdirs_setup() {
 	[ "$status" -eq 2 ] || explain "an unreadable (non-ELF) file is an error, not a pass"
 }
 
+@test "no syscall: -a allows the Xen platform's own hypercalls, never an app's; kx-cc --backend xen" {
+	cd "$BATS_TEST_TMPDIR"
+	xenrt=$SDK/lib/kx/lib/libkxrt-xen.a
+	# kx-cc --backend xen: an image with Xen's platform, whose hypercalls
+	# are syscall instructions: found without -a, allowed with it.
+	printf 'int main(void) { return 0; }\n' > m.c
+	run "$SDK/bin/kx-cc" --backend xen -o m.kxe m.c
+	[ "$status" -eq 0 ] && [ -f m.kxe ] || explain "--backend xen links"
+	nm m.kxe | grep -q ' kx_plat_set_segbase$' || explain "the platform's TLS hook is in it"
+	run "$SDK/bin/kx-nosyscall" -q m.kxe
+	[ "$status" -eq 1 ] || explain "the platform's syscalls are found without -a"
+	run "$SDK/bin/kx-nosyscall" -a "$xenrt" m.kxe
+	[ "$status" -eq 0 ] || explain "-a allows the functions the platform defines"
+	# an app function doing the same is still refused
+	printf '.text\n.globl raw_getpid\nraw_getpid: mov $39, %%eax\n syscall\n ret\n' > bad.s
+	as -o bad.o bad.s
+	run "$SDK/bin/kx-nosyscall" -a "$xenrt" bad.o
+	[ "$status" -eq 1 ] && [[ "$output" == *"bad.o: syscall in raw_getpid"* ]] ||
+		explain "an app's syscall is refused whatever -a says"
+	run "$SDK/bin/kx-nosyscall" -a /nonexistent bad.o
+	[ "$status" -eq 2 ] || explain "-a without a readable file is a usage error"
+	# what is not supported yet is refused with exit 2 and nothing left behind
+	run "$SDK/bin/kx-cc" --backend xen -rdynamic -o dyn.kxe m.c
+	[ "$status" -eq 2 ] && [[ "$output" == *"dynamic images"*"not supported yet"* ]] ||
+		explain "a dynamic Xen image is refused"
+	[ ! -e dyn.kxe ] || explain "no image left"
+	run "$SDK/bin/kx-cc" --backend bogus -o b.kxe m.c
+	[ "$status" -eq 2 ] && [[ "$output" == *"unknown backend 'bogus'"* ]] || explain "bogus"
+	printf '.text\n.globl main\nmain: mov $60, %%eax\n syscall\n ret\n' > rawmain.s
+	as -o rawmain.o rawmain.s
+	run "$SDK/bin/kx-cc" --backend xen -o raw.kxe rawmain.o
+	[ "$status" -eq 1 ] && [[ "$output" == *"syscall in main"* ]] && [ ! -e raw.kxe ] ||
+		explain "a Xen image whose app makes a syscall is refused"
+}
+
 @test "sdk: kx-cc --help is a manual page; -c, -shared and an image that names a library" {
 	run "$SDK/bin/kx-cc" --help
 	[ "$status" -eq 0 ] || explain "want 0"
