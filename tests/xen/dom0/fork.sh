@@ -55,31 +55,6 @@ else
 	not_ok "xen fork: fault: status $RC"
 	show
 fi
-# every fork's child domain has a reaper, a process of the parent's monitor:
-# once the child ended, the monitor must wait for it, or each fork leaves a
-# zombie in dom0 (pipex forks: N rounds, then it waits to be killed).
-# Counted as the zombies it adds: earlier ones (an orphan /init did not
-# collect) are not its doing.  At most one: the parent's monitor waits for
-# a reaper at a turn of its run loop, and once the guest blocks in
-# kx_pause, the last child's reaper may still be destroying its domain
-# (without the wait: one per fork).
-kxmon_zombies() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(kxmon)" && $3 == "Z"' | wc -l; }
-z0=$(kxmon_zombies)
-kxctl run --socket "$SOCK" $FX/pipex.kxe forks 12 > "$KXD_DIR/forks.out" 2>&1 &
-i=0
-while ! grep -q "^forked 12, pvm " "$KXD_DIR/forks.out" && [ $i -lt 900 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-sleep 1 # the last child's reaper ends, the run loop turns (every 100 ms)
-zombies=$(($(kxmon_zombies) - z0))
-if grep -q "^forked 12, pvm " "$KXD_DIR/forks.out" && [ "$zombies" -le 1 ]; then
-	ok "xen fork: 12 forks leave no zombie reapers behind in dom0 ($zombies pending)"
-else
-	not_ok "xen fork: $zombies zombie kxmon processes after 12 forks"
-	cat "$KXD_DIR/forks.out"
-fi
-ctl kill "$(sed -n 's/^forked 12, pvm //p' "$KXD_DIR/forks.out")"
 ctl stop
 sleep 1
 [ "$(xl list | tail -n +2 | wc -l)" = 1 ] && ok "xen fork: no domain left but dom0" ||

@@ -75,42 +75,6 @@ else
 	not_ok "xen shm: status $RC"
 	show
 fi
-# a fresh pVM's memory is zero, as on KVM, even while frames another live
-# pVM gave back unscrubbed are in Xen's heap: pipex leak fills a segment
-# with a marker, detaches it while its child holds it (the frames go back
-# when the child ends) and stays alive; pipex zeroheap then scans its heap
-kxctl run --socket "$SOCK" $FX/pipex.kxe leak > "$KXD_DIR/leak.out" 2>&1 &
-i=0
-while ! grep -q "^ready " "$KXD_DIR/leak.out" && [ $i -lt 600 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-ctl run $FX/pipex.kxe zeroheap
-if [ "$RC" = 0 ] && grep -q "^shmdt: 0$" "$KXD_DIR/leak.out" &&
-	grep -q "^heap: [1-9][0-9]* KiB scanned, 0 nonzero words, 0 marker words$" "$OUT"; then
-	ok "xen memory: a new pVM's heap is all zero after another pVM gave frames back"
-else
-	not_ok "xen memory: zeroheap: status $RC"
-	cat "$KXD_DIR/leak.out"
-	show
-fi
-ctl kill "$(sed -n 's/^ready //p' "$KXD_DIR/leak.out")"
-# a queue another pVM's domain holds (xsrv made it, xcli opens it by key, as
-# their policies allow): Xen cannot map it, and the guest reads why
-kxctl run --socket "$SOCK" $FX/xsrv.kxe serve 4242 > "$KXD_DIR/srv.out" 2>&1 &
-i=0
-while ! grep -q "serving: ok" "$KXD_DIR/srv.out" && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-ctl run $FX/xcli.kxe ask 4242
-if [ "$RC" = 0 ] && has "$OUT" "msgget: -95"; then
-	ok "xen msgq: opening a queue another pVM holds is -KX_EOPNOTSUPP (95), not -KX_ENOSPC"
-else
-	not_ok "xen msgq: open by key: status $RC"
-	cat "$KXD_DIR/srv.out"
-	show
-fi
 ctl audit --json
 n_pipe=$(grep '"op":"ipc"' "$OUT" | grep '"backend":"xen"' | grep -c '"decision":"allow"')
 [ "$n_pipe" -ge 3 ] && ok "xen pipe: $n_pipe IpC records naming backend xen, ALLOW" ||
