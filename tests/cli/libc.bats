@@ -15,6 +15,16 @@ SDK=$KX_BUILD/sdk
 # The variant-neutral build tree: musl and the source cache live there.
 SHARED=$(dirname "$KX_BUILD")/build
 
+# The checks of the build itself (no syscall instruction, kx-cc's and
+# kx-pack's refusals, the source cache) run on every machine; the rest
+# runs pVMs and needs KVM.
+setup() {
+	case $BATS_TEST_DESCRIPTION in
+	"no syscall:"* | "sdk: kx-cc --help"* | "image tree: kx-pack refuses"* | "debsrc:"*) ;;
+	*) need_kvm ;;
+	esac
+}
+
 teardown() {
 	if [ -n "${SOCK:-}" ] && [ -S "$SOCK" ]; then
 		"$KX_BIN/kxctl" stop --socket "$SOCK" || true
