@@ -353,11 +353,6 @@ static bool held_open_except(const struct hv_pvm *p, const struct stat *st,
 	return false;
 }
 
-static bool held_open(const struct hv_pvm *p, const struct stat *st)
-{
-	return held_open_except(p, st, NULL);
-}
-
 #define OPEN_FLAGS                                                                            \
 	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_DIRECTORY | O_NOFOLLOW | O_APPEND |       \
 	 O_NONBLOCK | O_CLOEXEC | O_NOATIME | O_SYNC | O_DSYNC | O_LARGEFILE)
@@ -654,7 +649,7 @@ static uint64_t freed_by_removing(const struct hv_pvm *p, int dir, const char *n
 		return 0;
 	if (same != NULL && same->st_dev == st.st_dev && same->st_ino == st.st_ino)
 		return 0;
-	if (held_open(p, &st))
+	if (held_open_except(p, &st, NULL))
 		return 0;
 	return (uint64_t)st.st_size;
 }

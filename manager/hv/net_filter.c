@@ -236,15 +236,23 @@ static void track_flags(struct net_conn *c, const struct l4 *x, unsigned fin_bit
 		c->tcp |= NET_TCP_RESET;
 }
 
-/* A segment the pVM sent: where it ends in sequence space (SYN and FIN
- * count one each) moves snd_nxt forward, never back (a retransmission). */
+/* Where a TCP segment ends in sequence space: its data, and SYN and FIN
+ * one each. */
+static uint32_t seq_end(const struct l4 *x)
+{
+	return x->seq + (uint32_t)x->payload + ((x->tcp_flags & TCP_SYN) ? 1u : 0u) +
+	       ((x->tcp_flags & TCP_FIN) ? 1u : 0u);
+}
+
+/* A segment the pVM sent: where it ends moves snd_nxt forward, never back
+ * (a retransmission). */
 static void track_out(struct net_conn *c, const uint8_t *fr, const struct l4 *x)
 {
-	uint32_t end = x->seq + (uint32_t)x->payload + ((x->tcp_flags & TCP_SYN) ? 1u : 0u) +
-		       ((x->tcp_flags & TCP_FIN) ? 1u : 0u);
+	uint32_t end;
 
 	if (x->proto != KXP_NET_PROTO_TCP)
 		return;
+	end = seq_end(x);
 	track_flags(c, x, NET_TCP_FIN_OUT);
 	memcpy(c->peer_mac, fr, 6);
 	if (!(c->tcp & NET_TCP_SENT) || (int32_t)(end - c->snd_nxt) > 0)
@@ -348,9 +356,7 @@ static void put_tcp(const struct net_filter *f, const uint8_t dst_mac[6], uint32
 static void make_rst(const struct net_filter *f, const uint8_t *fr, const struct l4 *x,
 		     struct net_verdict *v)
 {
-	put_tcp(f, fr + 6, x->src, x->dport, x->sport, 0,
-		x->seq + 1 + (uint32_t)x->payload + ((x->tcp_flags & TCP_FIN) ? 1 : 0),
-		TCP_RST | TCP_ACK, v->rst);
+	put_tcp(f, fr + 6, x->src, x->dport, x->sport, 0, seq_end(x), TCP_RST | TCP_ACK, v->rst);
 	v->rst_len = NET_RST_LEN;
 }
 
