@@ -445,6 +445,10 @@ hostdirs_setup() {
 	printf 'int greet(const char *);\nint main(void) { return greet("x") == 5 ? 0 : 1; }\n' > app.c
 	run "$SDK/bin/kx-cc" -c -o app.o app.c
 	[ "$status" -eq 0 ] && [ -f app.o ] || explain "-c"
+	# docs/sdk.md: programs test __kx__ (when compiling, not only with -E)
+	printf '#ifndef __kx__\n#error no __kx__\n#endif\nint kx_only;\n' > kxonly.c
+	run "$SDK/bin/kx-cc" -c -o kxonly.o kxonly.c
+	[ "$status" -eq 0 ] || explain "__kx__ is defined when compiling"
 	run "$SDK/bin/kx-cc" -shared -o libgreet.so lib.c
 	[ "$status" -eq 0 ] || explain "-shared"
 	run readelf -dW libgreet.so
