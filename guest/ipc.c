@@ -348,6 +348,23 @@ long kx_pipe_ready(int fd, uint64_t *bytes)
 	return rc;
 }
 
+long kx_pipe_arm(int fd, uint32_t **word, uint32_t *value, uint64_t *bytes)
+{
+	struct object *o = pipe_end(fd, KX_IPC_END_READ);
+	int writing = o == NULL;
+
+	if (o == NULL && (o = pipe_end(fd, KX_IPC_END_WRITE)) == NULL)
+		return -KX_EBADF;
+	/* As block(): the sequence word first, then the flag, then look again,
+	 * so a peer that publishes after our look both changes the word and
+	 * sees the flag. */
+	*word = writing ? &o->ring->space_seq : &o->ring->data_seq;
+	*value = __atomic_load_n(*word, __ATOMIC_SEQ_CST);
+	__atomic_store_n(writing ? &o->ring->wr_waiting : &o->ring->rd_waiting, 1,
+			 __ATOMIC_SEQ_CST);
+	return kx_pipe_ready(fd, bytes);
+}
+
 long kx_read(int fd, void *buf, size_t len)
 {
 	struct object *o = pipe_end(fd, KX_IPC_END_READ);

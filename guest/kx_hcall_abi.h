@@ -103,6 +103,9 @@ enum kx_hcall_nr {
 	KX_HC_NET_INFO = 80, /* struct kx_hc_net_info: the interface, its address and rings */
 	KX_HC_NET_KICK = 81, /* struct kx_hc_net_kick: frames wait in tx, the monitor sleeps */
 	KX_HC_NET_WAIT = 82, /* struct kx_hc_net_wait: halt until a frame or the deadline */
+	/* bench13 (#13): 97 stays reserved. */
+	KX_HC_HALT_WATCH = 95,	 /* struct kx_hc_halt_watch: HALT, also woken by IpC words */
+	KX_HC_POSIX_STATS = 96,	 /* struct kx_hc_posix_stats: the monitor's counters */
 };
 
 /* Limits on lengths carried by hypercalls; a longer one ends the pVM. */
@@ -467,6 +470,39 @@ struct kx_hc_halt {
 	uint64_t flags;
 };
 
+/* HALT_WATCH: HALT, and also woken when one of nwords 32-bit words in IpC
+ * data areas this pVM maps no longer holds the value the guest saw there
+ * (a peer in another pVM published into a shared pipe or queue and woke
+ * the word's futex).  words is the guest address of nwords struct
+ * kx_halt_word, read once.  ret as HALT (0 also when a word changed);
+ * -KX_EINVAL when nwords is 0 or above KX_HALT_WATCH_MAX, flags is not 0,
+ * or a word is not 4-byte aligned inside a data area this pVM maps. */
+#define KX_HALT_WATCH_MAX 64u
+
+struct kx_halt_word {
+	uint64_t addr;
+	uint32_t value;
+	uint32_t reserved; /* 0 */
+};
+
+struct kx_hc_halt_watch {
+	struct kx_hc_hdr hdr;
+	uint64_t deadline_ns;
+	uint64_t words; /* guest address of the struct kx_halt_word array */
+	uint32_t nwords;
+	uint32_t flags;
+};
+
+/* POSIX_STATS: the monitor's counters for this pVM, running totals (take
+ * differences): what make bench reports as exits per call.  ret = 0. */
+struct kx_hc_posix_stats {
+	struct kx_hc_hdr hdr;
+	uint64_t hcalls;      /* out: hypercall exits served */
+	uint64_t kicks;	      /* out: kick exits (timer ticks, kxd's pushes) */
+	uint64_t halts;	      /* out: HALT and HALT_WATCH calls */
+	uint64_t watch_wakes; /* out: HALT_WATCH calls a watched word ended */
+};
+
 /*
  * PREEMPT: preemptive threads.  Every interval_ns (KX_PREEMPT_MIN_NS..
  * KX_PREEMPT_MAX_NS; 0 turns the ticks off) the monitor's timer stops the
@@ -771,6 +807,9 @@ _Static_assert(sizeof(struct kx_hc_recycle_wait) == 56, "kx_hc_recycle_wait layo
 _Static_assert(sizeof(struct kx_time_page) == 64, "kx_time_page layout");
 _Static_assert(sizeof(struct kx_hc_time_page) == 24, "kx_hc_time_page layout");
 _Static_assert(sizeof(struct kx_hc_halt) == 32, "kx_hc_halt layout");
+_Static_assert(sizeof(struct kx_halt_word) == 16, "kx_halt_word layout");
+_Static_assert(sizeof(struct kx_hc_halt_watch) == 40, "kx_hc_halt_watch layout");
+_Static_assert(sizeof(struct kx_hc_posix_stats) == 48, "kx_hc_posix_stats layout");
 _Static_assert(sizeof(struct kx_preempt_area) == 160, "kx_preempt_area layout");
 _Static_assert(sizeof(struct kx_hc_preempt) == 56, "kx_hc_preempt layout");
 _Static_assert(sizeof(struct kx_hc_entropy) == 32, "kx_hc_entropy layout");

@@ -96,6 +96,13 @@ long kx_close(int fd);
  * file (2); the write end has room (1, *bytes of it); 0 not yet;
  * -KX_EPIPE (no reader left), -KX_EBADF, -KX_EIO, -KX_EIDRM. */
 long kx_pipe_ready(int fd, uint64_t *bytes);
+/* Announce a sleep on the pipe end fd without sleeping: what
+ * kx_pipe_ready answers (and *bytes), looked at after the peer was told
+ * to wake *word (a futex word in the ring; *value what it held before)
+ * when it changes.  0 means sleep: a KX_HC_HALT_WATCH on (*word, *value)
+ * ends once the other side has published or consumed (the POSIX layer's
+ * scheduler halts so when several threads wait). */
+long kx_pipe_arm(int fd, uint32_t **word, uint32_t *value, uint64_t *bytes);
 /* A key from a path string and projid (no file is consulted). */
 uint64_t kx_ftok(const char *path, int projid);
 /* The queue of key (KX_IPC_PRIVATE: a new one), flags KX_IPC_CREAT,

@@ -227,6 +227,20 @@ KX_SYS(epoll_ctl)
 	return 0;
 }
 
+struct wait_args {
+	struct ep *ep;
+	struct epoll_event *out;
+	int max;
+};
+
+/* kx_io_wait's second look, collecting the words of shared pipes. */
+static long scan_again(void *arg)
+{
+	struct wait_args *wa = arg;
+
+	return scan(wa->ep, wa->out, wa->max, 1);
+}
+
 static long do_wait(long epfd, struct epoll_event *out, int max, int timeout)
 {
 	uint64_t deadline = KX_NO_DEADLINE;
@@ -240,11 +254,16 @@ static long do_wait(long epfd, struct epoll_event *out, int max, int timeout)
 	if (timeout > 0)
 		deadline = kx_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout * 1000000ull;
 	for (;;) {
-		long n = scan(ep, out, max, 1);
+		struct wait_args wa = {ep, out, max};
+		long n;
 
+		kx_io_recheck = 0;
+		n = scan(ep, out, max, 1);
 		if (n > 0 || timeout == 0)
 			return n;
-		rc = kx_block(&kx_io_changed, deadline);
+		rc = kx_io_wait(deadline, scan_again, &wa);
+		if (rc > 0)
+			return rc;
 		if (rc == -ETIMEDOUT)
 			return scan(ep, out, max, 1);
 		if (rc != 0)

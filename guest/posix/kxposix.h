@@ -24,4 +24,18 @@ long kx_posix_host_entropy(void *buf, unsigned long len);
  * (threads are preemptive once a second one exists; docs/posix.md). */
 long kx_posix_preemptions(void);
 
+/* The monitor's counters for this pVM, running totals since it booted
+ * (take differences around what you measure). */
+struct kx_posix_monitor_stats {
+	unsigned long long exits;	    /* every exit to the monitor: hypercalls and kicks */
+	unsigned long long hcalls;	    /* hypercall exits */
+	unsigned long long halts;	    /* times the vCPU halted in the monitor */
+	unsigned long long watch_wakes;	    /* halts ended by another pVM's write to a shared
+					     * pipe (a watched word) */
+	unsigned long long scheduler_halts; /* halts of the thread scheduler (this layer's
+					     * count: nothing else to run) */
+};
+/* Fill *out: 0; -ENOSYS from a monitor without the call. */
+int kx_posix_monitor_stats(struct kx_posix_monitor_stats *out);
+
 #endif /* KX_POSIX_PUBLIC_H */

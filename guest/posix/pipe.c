@@ -14,8 +14,10 @@
  * write the same pipe, and a read end sees end of file once no pVM holds
  * its write end.  Pipes made after the fork stay the pVM's own until the
  * next one.  A wait on a shared pipe sleeps in the monitor when it is the
- * only thread; with others it looks again every millisecond, letting them
- * run (poll and select too).  A pVM alone (no kxd) or one whose policy
+ * only thread; with others it blocks on the ring's sequence word, which
+ * the scheduler watches (and the monitor, when the vCPU halts), letting
+ * them run.  poll, select and epoll_wait over a shared pipe watch the same
+ * word (kx_io_watch).  A pVM alone (no kxd) or one whose policy
  * refuses IpC pipes forks with private copies of its pipes.
  */
 #include <fcntl.h>
@@ -43,8 +45,6 @@ struct pipe {
 static ino_t next_ino = 1;
 static struct pipe *all_pipes;
 
-#define SHARED_RECHECK_NS 1000000ull
-
 static void changed(struct pipe *p)
 {
 	kx_unblock(p, LONG_MAX);
@@ -58,12 +58,16 @@ static long ipc_errno(long rc)
 	return rc == -KX_EINTR ? -EINTR : rc == -KX_EPIPE ? -EPIPE : -EIO;
 }
 
-/* Wait for an IpC end: in the monitor when nothing else can run, else
- * for a millisecond at a time so the other threads run meanwhile. */
+/* Wait for an IpC end: the only thread sleeps in kx_read / kx_write
+ * (NOTIFY_WAIT); with others, it blocks watching the ring's sequence word,
+ * so they run meanwhile and, when none can, the vCPU halts until the other
+ * pVM's wake (HALT_WATCH) — no polling. */
 static long shared_wait(struct pipe *p, int end, uint64_t *bytes, int nonblock)
 {
 	for (;;) {
 		long r = kx_pipe_ready(p->kfd[end], bytes), rc;
+		struct kx_halt_word watch = {0};
+		uint32_t *word;
 
 		if (r != 0)
 			return r;
@@ -71,8 +75,12 @@ static long shared_wait(struct pipe *p, int end, uint64_t *bytes, int nonblock)
 			return 0;
 		if (kx_thread_count() == 1)
 			return 3; /* block in kx_read / kx_write */
-		rc = kx_block(p, kx_now_ns(CLOCK_MONOTONIC) + SHARED_RECHECK_NS);
-		if (rc != -ETIMEDOUT && rc != 0)
+		r = kx_pipe_arm(p->kfd[end], &word, &watch.value, bytes);
+		if (r != 0)
+			continue; /* ready (or an error) meanwhile: look again */
+		watch.addr = (uint64_t)(uintptr_t)word;
+		rc = kx_block_watch(p, KX_NO_DEADLINE, &watch, 1);
+		if (rc != 0)
 			return rc == -EINTR ? -KX_EINTR : -KX_EIO;
 	}
 }
@@ -239,9 +247,14 @@ static unsigned read_poll(struct kx_file *f)
 	uint64_t bytes;
 
 	if (p->shared) {
-		long r = kx_pipe_ready(p->kfd[0], &bytes);
+		uint32_t *word = NULL, value = 0;
+		long r = kx_io_watching ? kx_pipe_arm(p->kfd[0], &word, &value, &bytes)
+					: kx_pipe_ready(p->kfd[0], &bytes);
 
-		kx_io_recheck |= r == 0; /* another pVM's write wakes nobody here */
+		/* Another pVM's write wakes nobody here: the wait watches the
+		 * ring's word instead. */
+		if (r == 0)
+			kx_io_watch(word, value);
 		return r == 1 ? POLLIN : r == 2 ? POLLHUP : r < 0 ? POLLERR : 0;
 	}
 	return (p->len > 0 ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0);
@@ -253,9 +266,12 @@ static unsigned write_poll(struct kx_file *f)
 	uint64_t room;
 
 	if (p->shared) {
-		long r = kx_pipe_ready(p->kfd[1], &room);
+		uint32_t *word = NULL, value = 0;
+		long r = kx_io_watching ? kx_pipe_arm(p->kfd[1], &word, &value, &room)
+					: kx_pipe_ready(p->kfd[1], &room);
 
-		kx_io_recheck |= r == 0 || (r == 1 && room < PIPE_BUF);
+		if (r == 0 || (r == 1 && room < PIPE_BUF))
+			kx_io_watch(word, value);
 		return r < 0 ? POLLOUT | POLLERR : r == 1 && room >= PIPE_BUF ? POLLOUT : 0;
 	}
 	if (p->readers == 0)

@@ -2,7 +2,9 @@
  * poll.c — poll, ppoll, select and pselect6 over every kind of fd: each
  * kind says what holds now (kx_file_ops.poll); a call with nothing ready
  * waits on kx_io_changed, which every change of readiness wakes (pipes
- * today; sockets later), or until its timeout.
+ * today; sockets later), or until its timeout.  What another pVM changes
+ * (a shared pipe) wakes nobody here: the wait also watches its futex word
+ * (kx_io_wait), so the peer's write ends it at once.
  *
  * Linux details kept: a negative fd in poll is skipped, a closed one gives
  * POLLNVAL, POLLHUP and POLLERR are reported whatever was asked; select
@@ -50,10 +52,66 @@ static long scan(struct pollfd *fds, unsigned long n)
 }
 
 int kx_io_recheck;
+struct kx_io_watchset *kx_io_watching;
+
+#define RECHECK_NS 1000000ull
+
+void kx_io_watch(const uint32_t *word, uint32_t value)
+{
+	struct kx_io_watchset *ws = kx_io_watching;
+
+	if (ws == NULL || ws->nwords == KX_IO_WATCH_MAX) {
+		kx_io_recheck = 1;
+		return;
+	}
+	ws->words[ws->nwords++] =
+		(struct kx_halt_word){.addr = (uint64_t)(uintptr_t)word, .value = value};
+}
+
+long kx_io_wait(uint64_t deadline, long (*scan_again)(void *arg), void *arg)
+{
+	struct kx_io_watchset ws = {.nwords = 0};
+	uint64_t soon;
+	long count, rc;
+
+	if (!kx_io_recheck)
+		return kx_block(&kx_io_changed, deadline);
+	/* Objects another pVM changes: look once more, arming their words
+	 * (the peer is told to wake them before we look), then sleep on
+	 * them. */
+	kx_io_recheck = 0;
+	kx_io_watching = &ws;
+	count = scan_again(arg);
+	kx_io_watching = NULL;
+	if (count != 0)
+		return count;
+	if (!kx_io_recheck)
+		return kx_block_watch(&kx_io_changed, deadline, ws.words, ws.nwords);
+	/* Something no word wakes (the console's input): a millisecond. */
+	soon = kx_now_ns(CLOCK_MONOTONIC) + RECHECK_NS;
+	if (soon >= deadline)
+		return kx_block_watch(&kx_io_changed, deadline, ws.words, ws.nwords);
+	rc = kx_block_watch(&kx_io_changed, soon, ws.words, ws.nwords);
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+struct poll_args {
+	struct pollfd *fds;
+	unsigned long n;
+};
+
+static long scan_poll(void *arg)
+{
+	struct poll_args *pa = arg;
+
+	return scan(pa->fds, pa->n);
+}
 
 /* Wait until one fd is ready or the deadline passes (0: do not wait). */
 static long do_poll(struct pollfd *fds, unsigned long n, uint64_t deadline, int wait)
 {
+	struct poll_args pa = {fds, n};
+
 	if (n > KX_FD_MAX)
 		return -EINVAL;
 	for (;;) {
@@ -63,17 +121,9 @@ static long do_poll(struct pollfd *fds, unsigned long n, uint64_t deadline, int 
 		count = scan(fds, n);
 		if (count > 0 || !wait)
 			return count;
-		/* posix-mon: objects that change without a local wake-up (shared
-		 * pipes, console input): look again every millisecond. */
-		if (kx_io_recheck) {
-			uint64_t soon = kx_now_ns(CLOCK_MONOTONIC) + 1000000ull;
-
-			rc = kx_block(&kx_io_changed, soon < deadline ? soon : deadline);
-			if (rc == -ETIMEDOUT && soon < deadline)
-				continue;
-		} else {
-			rc = kx_block(&kx_io_changed, deadline);
-		}
+		rc = kx_io_wait(deadline, scan_poll, &pa);
+		if (rc > 0)
+			return rc;
 		if (rc == -ETIMEDOUT)
 			return scan(fds, n);
 		if (rc != 0)

@@ -93,9 +93,28 @@ extern const struct kx_file_ops kx_null_ops, kx_zero_ops, kx_urandom_ops;
  * (shared with the child). */
 void kx_pipes_share(void);
 /* posix-mon (poll.c): set by an ops.poll that said "not ready" for an
- * object whose change wakes nobody here (a shared pipe, the console's
- * input): a poll then looks again every millisecond while it waits. */
+ * object whose change wakes nobody here (the console's input, a shared
+ * pipe the wait does not watch): a wait then looks again every
+ * millisecond. */
 extern int kx_io_recheck;
+/* While a wait collects them (kx_io_watching set), an ops.poll that said
+ * "not ready" for an object another pVM changes adds the futex word that
+ * change wakes (with the value it read before it looked, as kx_pipe_arm):
+ * the wait ends when the word moves, at once, with no polling (the
+ * vCPU halts in KX_HC_HALT_WATCH).  Outside such a wait, or past
+ * KX_IO_WATCH_MAX words, it only sets kx_io_recheck. */
+#define KX_IO_WATCH_MAX KX_HALT_WATCH_MAX
+struct kx_io_watchset {
+	struct kx_halt_word words[KX_IO_WATCH_MAX];
+	uint32_t nwords;
+};
+extern struct kx_io_watchset *kx_io_watching;
+void kx_io_watch(const uint32_t *word, uint32_t value);
+/* A scan found nothing ready (kx_io_recheck as it left it): wait for
+ * kx_io_changed, the deadline or a watched word.  When kx_io_recheck is
+ * set, scan(arg) runs again first, collecting the words: its count when
+ * it finds something (> 0).  Else 0 (look again), -ETIMEDOUT, -EINTR. */
+long kx_io_wait(uint64_t deadline, long (*scan)(void *arg), void *arg);
 
 /* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);
@@ -116,10 +135,17 @@ unsigned kx_file_ready(struct kx_file *f);
 #define KX_NO_DEADLINE UINT64_MAX
 /* Block the calling thread until kx_unblock(q) or the monotonic clock passes
  * deadline_ns (then -ETIMEDOUT); -EINTR when a signal for it arrives.  With
- * no other thread able to run, the pVM spins on the clock until the
+ * no other thread able to run, the vCPU halts in the monitor until the
  * earliest deadline; a wait no one can end (every thread blocked, none with
  * a deadline) ends the pVM with a panic: a deadlock. */
 long kx_block(const void *q, uint64_t deadline_ns);
+/* kx_block, and also woken (0) once one of the nwords 32-bit words no
+ * longer holds its value: futex words of IpC objects another pVM changes
+ * (kx_pipe_arm; .addr the word's address).  When nothing can run the vCPU
+ * halts with KX_HC_HALT_WATCH on every such word, so the other pVM's wake
+ * ends the halt at once.  words must stay alive until it returns. */
+long kx_block_watch(const void *q, uint64_t deadline_ns, const struct kx_halt_word *words,
+		    uint32_t nwords);
 /* Wake up to n threads blocked on q; how many were woken. */
 long kx_unblock(const void *q, long n);
 void kx_yield(void);

@@ -57,6 +57,11 @@ struct thread {
 	uint64_t deadline;   /* T_BLOCKED: monotonic ns, or KX_NO_DEADLINE */
 	uint64_t wait_seq;   /* wakes go oldest first */
 	long wake_rc;	     /* 0 woken, -ETIMEDOUT, -EINTR */
+	/* T_BLOCKED on another pVM (kx_block_watch): woken once one of the
+	 * nwatch words no longer holds its value (the list is the blocked
+	 * caller's, alive while it waits). */
+	const struct kx_halt_word *watch;
+	uint32_t nwatch;
 	int *clear_tid;	     /* CLONE_CHILD_CLEARTID / set_tid_address */
 	int (*fn)(void *);   /* a new thread starts in fn(arg) */
 	void *arg;
@@ -69,6 +74,10 @@ static struct thread *cur;
 static long live = 1;
 static long next_tid;
 static uint64_t wait_seq;
+static uint64_t halts; /* the scheduler's HALT / HALT_WATCH calls */
+/* Watched words the monitor cannot sleep on (no HALT_WATCH, or more than
+ * KX_HALT_WATCH_MAX of them) are looked at again this often. */
+#define WATCH_RECHECK_NS 1000000ull
 /* A detached thread's stack, unmapped once we are off it (__kx_unmapself). */
 static struct {
 	void *base;
@@ -307,6 +316,21 @@ long kx_posix_preemptions(void)
 	return (long)parea.ticks;
 }
 
+int kx_posix_monitor_stats(struct kx_posix_monitor_stats *out)
+{
+	struct kx_hc_posix_stats s = {0};
+	long rc = (long)kx_hcall(&s.hdr, KX_HC_POSIX_STATS);
+
+	if (rc != 0)
+		return rc == -KX_ENOSYS ? -ENOSYS : -EIO;
+	out->exits = s.hcalls + s.kicks;
+	out->hcalls = s.hcalls;
+	out->halts = s.halts;
+	out->watch_wakes = s.watch_wakes;
+	out->scheduler_halts = halts;
+	return 0;
+}
+
 long kx_thread_tid(void)
 {
 	return cur->tid;
@@ -371,6 +395,34 @@ static void expire(uint64_t now)
 	}
 }
 
+/* 1 when one of the n words no longer holds its value. */
+static int word_changed(const struct kx_halt_word *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (__atomic_load_n((const uint32_t *)(uintptr_t)w[i].addr, __ATOMIC_ACQUIRE) !=
+		    w[i].value)
+			return 1;
+	return 0;
+}
+
+/* Wake every blocked thread whose watched word (another pVM's side of a
+ * shared pipe) changed; how many were woken. */
+static long watched(void)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < MAX_THREADS; i++) {
+		struct thread *t = &threads[i];
+
+		if (t->state == T_BLOCKED && t->nwatch != 0 && word_changed(t->watch, t->nwatch)) {
+			t->wake_rc = 0;
+			t->state = T_RUNNABLE;
+			n++;
+		}
+	}
+	return n;
+}
+
 /* The earliest deadline of a blocked thread, or KX_NO_DEADLINE. */
 static uint64_t earliest_deadline(void)
 {
@@ -382,11 +434,42 @@ static uint64_t earliest_deadline(void)
 	return first;
 }
 
-/* Nobody can run before deadline: the vCPU sleeps in the monitor. */
+/* Nobody can run before deadline: the vCPU sleeps in the monitor, until
+ * then or (HALT_WATCH) until another pVM changes a word a blocked thread
+ * watches: a peer's write to a shared pipe wakes the pVM at once. */
 static void halt_until(uint64_t deadline)
 {
+	static struct kx_halt_word words[KX_HALT_WATCH_MAX];
+	struct kx_hc_halt_watch hw = {.deadline_ns = deadline, .words = (uint64_t)(uintptr_t)words};
 	struct kx_hc_halt h = {.deadline_ns = deadline};
+	uint64_t now;
+	long rc;
+	int all = 1; /* every watched word fits in the one call */
 
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		for (uint32_t j = 0; threads[i].state == T_BLOCKED && j < threads[i].nwatch; j++) {
+			if (hw.nwords == KX_HALT_WATCH_MAX) {
+				all = 0;
+				break;
+			}
+			words[hw.nwords++] = threads[i].watch[j];
+		}
+	halts++;
+	now = kx_now_ns(CLOCK_MONOTONIC);
+	if (!all && deadline > now + WATCH_RECHECK_NS)
+		hw.deadline_ns = now + WATCH_RECHECK_NS; /* the rest: looked at again soon */
+	if (hw.nwords == 0) {
+		kx_hcall(&h.hdr, KX_HC_HALT);
+		return;
+	}
+	rc = (long)kx_hcall(&hw.hdr, KX_HC_HALT_WATCH);
+	if (rc != -KX_ENOSYS && rc != -KX_EINVAL)
+		return;
+	/* A monitor that cannot sleep on the words (Xen, an older one; a word
+	 * whose pipe went meanwhile): halt a millisecond at a time and look at
+	 * them again. */
+	if (deadline > now + WATCH_RECHECK_NS)
+		h.deadline_ns = now + WATCH_RECHECK_NS;
 	kx_hcall(&h.hdr, KX_HC_HALT);
 }
 
@@ -429,6 +512,7 @@ static void schedule(void)
 			expire(now);
 		}
 		kx_async_signals(); /* from other pVMs: may end a wait too */
+		watched();
 		if (kx_alarm_deadline() < first)
 			first = kx_alarm_deadline();
 		next = pick();
@@ -461,12 +545,21 @@ static void schedule(void)
 
 long kx_block(const void *q, uint64_t deadline_ns)
 {
+	return kx_block_watch(q, deadline_ns, NULL, 0);
+}
+
+long kx_block_watch(const void *q, uint64_t deadline_ns, const struct kx_halt_word *words,
+		    uint32_t nwords)
+{
 	cur->state = T_BLOCKED;
 	cur->wait_on = q;
 	cur->deadline = deadline_ns;
 	cur->wait_seq = ++wait_seq;
 	cur->wake_rc = 0;
+	cur->watch = words;
+	cur->nwatch = nwords;
 	schedule();
+	cur->nwatch = 0;
 	return cur->wake_rc;
 }
 

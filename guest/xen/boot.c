@@ -242,6 +242,10 @@ uint32_t kx_xen_block_size(uint32_t nr)
 		return sizeof(struct kx_hc_environ);
 	case KX_HC_MPROTECT:
 		return sizeof(struct kx_hc_mprotect);
+	case KX_HC_HALT_WATCH: /* bench13 */
+		return sizeof(struct kx_hc_halt_watch);
+	case KX_HC_POSIX_STATS:
+		return sizeof(struct kx_hc_posix_stats);
 	/* end posix-mon */
 	default:
 		return 0;

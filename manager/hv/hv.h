@@ -278,7 +278,8 @@ void hv_link_stats(const struct hv_pvm *p, struct hv_link_stats *out);
 struct hv_posix_stats {
 	uint64_t hcalls;	   /* hypercall exits served */
 	uint64_t kicks;		   /* kick exits (timer ticks, kxd's pushes) */
-	uint64_t halts;		   /* KX_HC_HALT calls */
+	uint64_t halts;		   /* KX_HC_HALT and KX_HC_HALT_WATCH calls */
+	uint64_t watch_wakes;	   /* KX_HC_HALT_WATCH calls a watched IpC word ended */
 	uint64_t preemptions;	   /* guest threads interrupted at a tick */
 	uint64_t preempt_deferred; /* ticks the guest could not take then */
 	uint64_t reported;	   /* unimplemented system calls reported */

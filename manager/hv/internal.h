@@ -49,6 +49,8 @@ union hv_block {
 	struct kx_hc_console_read console_read;
 	struct kx_hc_console_write2 console_write2;
 	struct kx_hc_environ environ;
+	struct kx_hc_halt_watch halt_watch;   /* bench13 */
+	struct kx_hc_posix_stats posix_stats; /* bench13 */
 	/* end posix-mon */
 	struct kx_hc_fs fs; /* posix-fs */
 	/* net */
@@ -202,6 +204,10 @@ int hv_link_dlsym(struct hv_pvm *p, uint64_t handle, const char *name, uint64_t 
 
 /* signal.c */
 bool hv_signal_deliverable(const struct hv_pvm *p);
+/* ipc.c: the host address of the 4-byte-aligned word at guest address addr
+ * inside an IpC data area this pVM maps (a futex word other holders wake),
+ * or NULL.  posix.c's HALT_WATCH sleeps on such words. */
+uint32_t *hv_ipc_word(struct hv_pvm *p, uint64_t addr);
 /* The state a running handler interrupted, kept by the monitor: its RIP and
  * RBP (the update's quiescence walk counts them); false when none runs. */
 bool hv_signal_interrupted_state(const struct hv_pvm *p, uint64_t *rip, uint64_t *rbp);

@@ -324,6 +324,11 @@ static int ipc_wake(struct hv_pvm *p, uint64_t addr, uint32_t count)
 	return n < 0 ? 0 : (int)n;
 }
 
+uint32_t *hv_ipc_word(struct hv_pvm *p, uint64_t addr)
+{
+	return addr % 4 == 0 ? word(p, addr) : NULL;
+}
+
 /* ---- hypercalls ----------------------------------------------------------------- */
 
 static int notify(struct hv_pvm *p, const struct kx_hc_notify *n, uint32_t nr)

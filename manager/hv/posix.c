@@ -18,6 +18,9 @@
  *   43 SELF          the pVM's ids from kxd (getpid, getppid)
  *   44 ENVIRON       the environment kxmon was given (-e), for environ
  *   45 MPROTECT      read-only and no-access heap pages (never executable)
+ *   95 HALT_WATCH    HALT that a peer's wake of an IpC futex word also ends
+ *                    (a thread waits on a pipe another pVM writes)
+ *   96 POSIX_STATS   the counters below, for make bench's exits per call
  *
  * Everything the guest hands over is untrusted: numbers are range-checked,
  * every address goes through hv_guest_ptr with the right it needs, and the
@@ -26,17 +29,19 @@
  *
  * Host system calls used here (for the seccomp jail): clock_gettime,
  * getrandom, ppoll, poll, read, write, timer_create, timer_settime,
- * timer_delete, and through the KVM backend's tsc_offset one KVM_GET_MSRS
- * ioctl.
+ * timer_delete, futex_waitv (HALT_WATCH, on shared words only), and
+ * through the KVM backend's tsc_offset one KVM_GET_MSRS ioctl.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -355,6 +360,112 @@ static void hc_halt(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 	b->hdr.ret = rc == 0 ? 0 : hv_guest_errno(rc);
 }
 
+/* ---- HALT_WATCH: halting with threads that wait on another pVM ---- */
+
+/* 1 when a watched word no longer holds what the guest saw. */
+static int watched_changed(const struct futex_waitv *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (__atomic_load_n((const uint32_t *)(uintptr_t)w[i].uaddr, __ATOMIC_ACQUIRE) !=
+		    (uint32_t)w[i].val)
+			return 1;
+	return 0;
+}
+
+/* Like halt(), but the vCPU sleeps in futex_waitv on the words, so a peer's
+ * FUTEX_WAKE (its monitor's KX_HC_NOTIFY_WAKE, kxd) ends it at once.  A
+ * push from kxd raises SIGIO (kxmon's kick), which interrupts the wait;
+ * one that lands just before it waits is seen within a slice, as for
+ * NOTIFY_WAIT.  Each slice also compares the words itself, so a wake a
+ * hostile peer withholds costs latency, never a hang. */
+static int halt_watch(struct hv_pvm *p, uint64_t deadline, struct futex_waitv *w, uint32_t n)
+{
+	struct kxmon_msg m;
+	int fds[KXMON_MAX_FDS], nfds, rc;
+
+	for (;;) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC), until;
+		struct timespec ts;
+
+		if (hv_interrupted(p))
+			return -EINTR;
+		if (watched_changed(w, n))
+			return 1;
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (p->mgr != NULL) {
+			rc = hv_mgr_next(p, 0, 0, &m, fds, &nfds);
+			if (rc < 0)
+				return -EPIPE;
+			if (rc == 2)
+				return hv_interrupted(p) ? -EINTR : 0;
+		}
+		until = deadline - now < KX_IPC_WAIT_MAX_NS ? deadline : now + KX_IPC_WAIT_MAX_NS;
+		ts.tv_sec = (time_t)(until / NS_PER_S);
+		ts.tv_nsec = (long)(until % NS_PER_S);
+		/* Not private: the words are pages other processes map too.  The
+		 * timeout is absolute, on CLOCK_MONOTONIC. */
+		syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+	}
+}
+
+static void hc_halt_watch(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct kx_hc_halt_watch *h = &b->halt_watch;
+	struct futex_waitv w[KX_HALT_WATCH_MAX];
+	const struct kx_halt_word *g;
+	int rc;
+
+	/* A backend with its own IpC wait (Xen: event channels) wakes no host
+	 * futex: the guest halts briefly and looks again instead. */
+	if (p->be->ipc_wait != NULL) {
+		h->hdr.ret = -KX_ENOSYS;
+		return;
+	}
+	if (h->flags != 0 || h->nwords == 0 || h->nwords > KX_HALT_WATCH_MAX ||
+	    (g = hv_guest_ptr(&p->mem, h->words, (uint64_t)h->nwords * sizeof(*g),
+			      HV_ACCESS_READ)) == NULL) {
+		h->hdr.ret = -KX_EINVAL;
+		return;
+	}
+	/* One copy of the guest's list: it cannot change under the checks. */
+	for (uint32_t i = 0; i < h->nwords; i++) {
+		struct kx_halt_word one;
+		uint32_t *host;
+
+		memcpy(&one, &g[i], sizeof(one));
+		host = hv_ipc_word(p, one.addr);
+		if (host == NULL || one.reserved != 0) {
+			h->hdr.ret = -KX_EINVAL;
+			return;
+		}
+		w[i] = (struct futex_waitv){.val = one.value, .uaddr = (uint64_t)(uintptr_t)host,
+					    .flags = FUTEX_32};
+	}
+	if (p->posix != NULL)
+		p->posix->stats.halts++;
+	rc = halt_watch(p, h->deadline_ns, w, h->nwords);
+	if (rc == -EPIPE) {
+		hv_bad(res, "halt: the channel to the manager broke");
+		return;
+	}
+	if (rc == 1 && p->posix != NULL)
+		p->posix->stats.watch_wakes++;
+	h->hdr.ret = rc >= 0 ? 0 : hv_guest_errno(rc);
+}
+
+static void hc_posix_stats(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
+{
+	struct kx_hc_posix_stats *s = &b->posix_stats;
+
+	(void)res;
+	s->hcalls = p->hcalls;
+	s->kicks = p->kicks;
+	s->halts = p->posix != NULL ? p->posix->stats.halts : 0;
+	s->watch_wakes = p->posix != NULL ? p->posix->stats.watch_wakes : 0;
+	s->hdr.ret = 0;
+}
+
 /* ---- the console's input and error stream ---- */
 
 /* 1 the input is readable (data or end of file), 0 not yet, -EINTR a guest
@@ -638,6 +749,8 @@ static const struct hv_hcall_desc hcalls[] = {
 	{KX_HC_SELF, sizeof(struct kx_hc_self), hc_self},
 	{KX_HC_ENVIRON, sizeof(struct kx_hc_environ), hc_environ},
 	{KX_HC_MPROTECT, sizeof(struct kx_hc_mprotect), hc_mprotect},
+	{KX_HC_HALT_WATCH, sizeof(struct kx_hc_halt_watch), hc_halt_watch},
+	{KX_HC_POSIX_STATS, sizeof(struct kx_hc_posix_stats), hc_posix_stats},
 };
 
 void hv_posix_stats(const struct hv_pvm *p, struct hv_posix_stats *out)

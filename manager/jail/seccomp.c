@@ -98,6 +98,7 @@ static const struct row rows[] = {
 	/* The POSIX layer's host half (hv/posix.c): HALT sleeps in ppoll, host
 	 * entropy, the console's input. */
 	{SYS_ppoll, T_MON, ARGS_ANY},
+	{SYS_futex_waitv, T_VCPU, ARGS_ANY}, /* HALT_WATCH (KVM; on Xen it is ENOSYS) */
 	{SYS_getrandom, T_MON, ARGS_ANY},
 	{SYS_read, T_MON, ARGS_ANY},
 	/* Host directories (hv/fs.c): every path resolved by openat2 beneath a

@@ -14,7 +14,7 @@ LIBC=$KX_BUILD/tests/libc
 setup_file() {
 	local fx=$BATS_FILE_TMPDIR/fx app
 	mkdir -p "$fx/lib"
-	for app in forker kxonly; do
+	for app in forker kxonly pipewake; do
 		sed -e "s|@APP@|$app|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" \
 			"$DATA/libc.yaml.in" > "$fx/$app.yaml"
 		"$KXSIGN" sign -s "$SECS/acme.sec" --name "$app" --version 1.0 -o "$fx/$app.kxe" \
@@ -74,4 +74,14 @@ getenv: ADDED=yes EMPTY=(unset) PATH=(unset)" ] || explain "unexpected environme
 	[[ "$output" == *'"unimplemented": ['*'165'*']'* ]] || explain "json"
 	[ "$(grep -c 'system call 165 is not implemented' "$SOCK.log")" -eq 1 ] ||
 		explain "kxd logs it once"
+}
+
+@test "halt: a pVM whose threads all wait is woken by another pVM's pipe write through the futex word, not by polling" {
+	ctl run "$FX/pipewake.kxe"
+	[ "$status" -eq 0 ] || explain "the pVM run failed"
+	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
+	grep -q '^ok the reader got the child.s bytes$' <<<"$output" || explain "the bytes"
+	grep -q '^ok woken by the write, not by polling' <<<"$output" || explain "polled"
+	grep -q '^ok a halt ended by the pipe.s watched word$' <<<"$output" || explain "no watch wake"
+	grep -qx "11 checks, 0 failed" <<<"$output" || explain "want 11 checks"
 }

@@ -9,6 +9,8 @@ LIBC_TESTS += clockloop sleeper spinner forker alarms stdin
 # web: sendfile (lighttpd sends files with it)
 LIBC_TESTS += sendfile
 LIBC_KX_ONLY := kxonly imagetree hostdirs
+# bench13
+LIBC_KX_ONLY += pipewake
 LIBC_TEST_DIR := $(B)/tests/libc
 LIBC_TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-result -D_GNU_SOURCE \
 	-pthread
@@ -43,4 +45,14 @@ $(B)/bench/posix_loop.kxe: tests/bench/posix_loop.c $(SDK_STAMP)
 	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $<
 ifeq ($(FUZZ),)
 EXTRA_ALL += $(B)/bench/posix_loop $(B)/bench/posix_loop.kxe
+endif
+# bench13: the calls that need kxd (a granted host directory, pipes shared
+# between pVMs), tests/bench/posix_kxd_loop.c, run by bench_posix_kxd.sh.
+BENCH_SCRIPTS += tests/bench/bench_posix_kxd.sh
+$(B)/bench/posix_kxd_loop: tests/bench/posix_kxd_loop.c
+	$(call say,NATIVE,$@)mkdir -p $(@D) && $(CC) $(LIBC_TEST_CFLAGS) -o $@ $<
+$(B)/bench/posix_kxd_loop.kxe: tests/bench/posix_kxd_loop.c $(SDK_STAMP)
+	$(call say,KX-CC,$@)mkdir -p $(@D) && $(SDK_CC) $(LIBC_TEST_CFLAGS) -o $@ $<
+ifeq ($(FUZZ),)
+EXTRA_ALL += $(B)/bench/posix_kxd_loop $(B)/bench/posix_kxd_loop.kxe
 endif

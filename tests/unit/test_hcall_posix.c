@@ -269,6 +269,53 @@ static void test_halt_signal(void **state)
 	guest_free(&g);
 }
 
+/* HALT_WATCH (bench13): every malformed list is refused before any sleep,
+ * and a word outside the IpC data areas (this pVM maps none) is never
+ * slept on; POSIX_STATS counts the halts that went ahead. */
+static void test_halt_watch_refusals(void **state)
+{
+	struct kx_hc_halt_watch h = {0}, *out;
+	struct kx_hc_posix_stats s = {0}, *so;
+	struct kx_halt_word *words;
+	struct guest g;
+
+	(void)state;
+	guest_new(&g, false);
+	/* The word list lives one page above the block. */
+	words = (struct kx_halt_word *)(void *)(g.mem->host + g.heap + KX_PAGE_SIZE);
+	words[0] = (struct kx_halt_word){.addr = g.heap + 2 * KX_PAGE_SIZE, .value = 0};
+	h.deadline_ns = 1;
+	h.words = g.heap + KX_PAGE_SIZE;
+	const struct {
+		uint32_t nwords, flags;
+		uint64_t words;
+	} bad[] = {
+		{1, 1, h.words},			 /* flags */
+		{0, 0, h.words},			 /* no word */
+		{KX_HALT_WATCH_MAX + 1, 0, h.words},	 /* too many */
+		{1, 0, g.mem->size},			 /* the list outside guest memory */
+		{1, 0, h.words},			 /* a heap word: no IpC area */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		h.nwords = bad[i].nwords;
+		h.flags = bad[i].flags;
+		h.words = bad[i].words;
+		out = block(&g, KX_HC_HALT_WATCH, &h, sizeof(h));
+		assert_int_equal(call(&g), HV_HC_RESUME);
+		assert_int_equal(out->hdr.ret, -KX_EINVAL);
+	}
+	/* A plain HALT past its deadline counts; the refusals did not. */
+	struct kx_hc_halt plain = {.deadline_ns = 1};
+	block(&g, KX_HC_HALT, &plain, sizeof(plain));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	so = block(&g, KX_HC_POSIX_STATS, &s, sizeof(s));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(so->hdr.ret, 0);
+	assert_int_equal(so->halts, 1);
+	assert_int_equal(so->watch_wakes, 0);
+	guest_free(&g);
+}
+
 /* ---- PREEMPT ------------------------------------------------------------------------ */
 
 static uint64_t exec_page(const struct guest *g)
@@ -692,6 +739,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_environ),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_halt_signal),
+		cmocka_unit_test(test_halt_watch_refusals),
 		cmocka_unit_test(test_preempt_refusals),
 		cmocka_unit_test(test_preempt_tick),
 		cmocka_unit_test(test_entropy),

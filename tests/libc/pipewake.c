@@ -1,0 +1,74 @@
+/*
+ * pipewake (bench13; kx only: fork needs kxd, tests/cli/libc_proc.bats) —
+ * a pVM whose threads all wait must be woken by another pVM's write to a
+ * shared pipe through the pipe's futex word, not by polling.
+ *
+ * The parent forks a child that pauses, then writes to a pipe they share.
+ * Meanwhile the parent has two threads and both wait: a reader on the pipe
+ * and main in pthread_join, with no deadline.  So the vCPU halts in the
+ * monitor (KX_HC_HALT_WATCH on the ring's sequence word) and only the
+ * child's wake can end it.  Checked with the monitor's counters
+ * (kx_posix_monitor_stats): the bytes arrive after a few halts (one when
+ * nothing else happens; polling every millisecond took hundreds), and a
+ * watched word ended at least one of them.  No wall-clock threshold: the
+ * child's pause only makes a polling waiter halt many times.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <kx/posix.h>
+
+#include "check.h"
+
+#define MSG "wake up"
+#define PAUSE_NS 300000000L /* the child's pause: 300 polls' worth */
+#define MAX_HALTS 4	    /* the wake, kxd's pushes (the child's end) */
+
+static int rd = -1;
+static char got[32];
+static long got_len = -1;
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	got_len = read(rd, got, sizeof(got) - 1);
+	return NULL;
+}
+
+int main(void)
+{
+	struct kx_posix_monitor_stats before, after;
+	int fds[2], status = -1;
+	pthread_t t;
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	check(pipe(fds) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		struct timespec pause = {0, PAUSE_NS};
+
+		close(fds[0]);
+		nanosleep(&pause, NULL);
+		_exit(write(fds[1], MSG, strlen(MSG)) == (ssize_t)strlen(MSG) ? 0 : 1);
+	}
+	check(pid > 0, "fork");
+	close(fds[1]);
+	rd = fds[0];
+	check(kx_posix_monitor_stats(&before) == 0, "the monitor's counters");
+	check(pthread_create(&t, NULL, reader, NULL) == 0, "pthread_create");
+	check(pthread_join(t, NULL) == 0, "pthread_join");
+	check(kx_posix_monitor_stats(&after) == 0, "the monitor's counters again");
+	check(got_len == (long)strlen(MSG) && memcmp(got, MSG, strlen(MSG)) == 0,
+	      "the reader got the child's bytes");
+	check(after.halts - before.halts >= 1, "the pVM halted while both threads waited");
+	check(after.halts - before.halts <= MAX_HALTS,
+	      "woken by the write, not by polling (%llu halts)", after.halts - before.halts);
+	check(after.watch_wakes - before.watch_wakes >= 1,
+	      "a halt ended by the pipe's watched word");
+	check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the child wrote and exited 0");
+	return summary();
+}
