@@ -76,12 +76,14 @@ getenv: ADDED=yes EMPTY=(unset) PATH=(unset)" ] || explain "unexpected environme
 		explain "kxd logs it once"
 }
 
-@test "halt: a pVM whose threads all wait is woken by another pVM's pipe write through the futex word, not by polling" {
+@test "halt: a pVM whose threads all wait, or that polls or epolls, is woken by another pVM's pipe write through the futex word, not by polling" {
 	ctl run "$FX/pipewake.kxe"
 	[ "$status" -eq 0 ] || explain "the pVM run failed"
 	! grep -q '^FAIL' <<<"$output" || explain "a check failed"
 	grep -q '^ok the reader got the child.s bytes$' <<<"$output" || explain "the bytes"
 	grep -q '^ok woken by the write, not by polling' <<<"$output" || explain "polled"
 	grep -q '^ok a halt ended by the pipe.s watched word$' <<<"$output" || explain "no watch wake"
-	grep -qx "11 checks, 0 failed" <<<"$output" || explain "want 11 checks"
+	grep -q '^ok poll: woken by the write, not by polling' <<<"$output" || explain "poll polled"
+	grep -q '^ok epoll: woken by the write, not by polling' <<<"$output" || explain "epoll polled"
+	grep -qx "22 checks, 0 failed" <<<"$output" || explain "want 22 checks"
 }

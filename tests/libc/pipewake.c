@@ -12,8 +12,14 @@
  * nothing else happens; polling every millisecond took hundreds), and a
  * watched word ended at least one of them.  No wall-clock threshold: the
  * child's pause only makes a polling waiter halt many times.
+ *
+ * Then the same for the pVM's only thread waiting in poll and in
+ * epoll_wait on the pipe (both looked again every millisecond, or, for
+ * epoll, not at all, before they watched the word: kx_io_wait).
  */
+#include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,7 +58,13 @@ int main(void)
 
 		close(fds[0]);
 		nanosleep(&pause, NULL);
-		_exit(write(fds[1], MSG, strlen(MSG)) == (ssize_t)strlen(MSG) ? 0 : 1);
+		if (write(fds[1], MSG, strlen(MSG)) != (ssize_t)strlen(MSG))
+			_exit(1);
+		nanosleep(&pause, NULL); /* the parent polls */
+		if (write(fds[1], "p", 1) != 1)
+			_exit(1);
+		nanosleep(&pause, NULL); /* the parent is in epoll_wait */
+		_exit(write(fds[1], "e", 1) == 1 ? 0 : 1);
 	}
 	check(pid > 0, "fork");
 	close(fds[1]);
@@ -68,6 +80,32 @@ int main(void)
 	      "woken by the write, not by polling (%llu halts)", after.halts - before.halts);
 	check(after.watch_wakes - before.watch_wakes >= 1,
 	      "a halt ended by the pipe's watched word");
+
+	struct pollfd pfd = {.fd = rd, .events = POLLIN};
+	struct epoll_event ev = {.events = EPOLLIN}, got_ev;
+	int ep;
+	char c = 0;
+
+	check(kx_posix_monitor_stats(&before) == 0, "poll: the counters");
+	check(poll(&pfd, 1, -1) == 1 && pfd.revents == POLLIN, "poll: the pipe is readable");
+	check(kx_posix_monitor_stats(&after) == 0 && read(rd, &c, 1) == 1 && c == 'p',
+	      "poll: the child's byte");
+	check(after.halts - before.halts >= 1 && after.halts - before.halts <= MAX_HALTS,
+	      "poll: woken by the write, not by polling (%llu halts)",
+	      after.halts - before.halts);
+	check(after.watch_wakes - before.watch_wakes >= 1, "poll: a halt ended by the word");
+
+	ep = epoll_create1(0);
+	check(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, rd, &ev) == 0, "epoll: the pipe in a set");
+	check(kx_posix_monitor_stats(&before) == 0, "epoll: the counters");
+	check(epoll_wait(ep, &got_ev, 1, -1) == 1 && got_ev.events == EPOLLIN,
+	      "epoll: the pipe is readable");
+	check(kx_posix_monitor_stats(&after) == 0 && read(rd, &c, 1) == 1 && c == 'e',
+	      "epoll: the child's byte");
+	check(after.halts - before.halts >= 1 && after.halts - before.halts <= MAX_HALTS,
+	      "epoll: woken by the write, not by polling (%llu halts)",
+	      after.halts - before.halts);
+	check(after.watch_wakes - before.watch_wakes >= 1, "epoll: a halt ended by the word");
 	check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "the child wrote and exited 0");
 	return summary();
