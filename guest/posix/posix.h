@@ -169,6 +169,11 @@ struct kx_sigstate {
 	uint64_t blocked; /* bit sig-1 */
 	uint64_t pending;
 	uint64_t waitset; /* posix-mon: sigtimedwait waits for these (blocked) */
+	/* sigaltstack, per thread as Linux keeps it (a new thread has none):
+	 * [alt_sp, alt_sp + alt_size); alt_size 0: none.  alt_autodisarm:
+	 * SS_AUTODISARM (a handler entered on it disables it until it ends). */
+	uint64_t alt_sp, alt_size;
+	uint32_t alt_autodisarm;
 };
 struct kx_sigstate *kx_thread_sig(void);
 /* Thread tid's signals (NULL: no such thread). */

@@ -9,7 +9,9 @@
  * write to a pipe without a reader, unblocking with sigprocmask), or on the
  * way back from a preemption tick (thread.c; SIGALRM of a spinning loop).  A thread blocked in a wait is interrupted
  * (-EINTR) by a signal for it, as by Linux.  A handler runs on the thread's
- * own stack with the signal (and sa_mask) blocked; with SA_SIGINFO it gets a
+ * own stack, or with SA_ONSTACK on its sigaltstack (per thread; not while
+ * already on it; SS_AUTODISARM), with the signal (and sa_mask) blocked;
+ * with SA_SIGINFO it gets a
  * siginfo_t and a ucontext_t whose uc_sigmask becomes the mask afterwards,
  * as after sigreturn (the machine context is not filled in).  Default
  * actions: ignore (SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals:
@@ -41,7 +43,11 @@ struct ksigaction {
 };
 
 static struct ksigaction actions[NSIG_KX + 1];
-static stack_t altstack = {.ss_flags = SS_DISABLE};
+
+/* Linux's flag (<linux/signal.h>; glibc's headers lack it). */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
 
 static uint64_t bit(int sig)
 {
@@ -63,38 +69,115 @@ static int ignored(int sig)
 	return h == SIG_IGN || (h == SIG_DFL && default_ignores(sig));
 }
 
+/* call_on_stack(top, fn, arg): fn(arg) with %rsp = top (16-byte aligned),
+ * back on the caller's stack after; %rbp (callee-saved) keeps the way
+ * back, so a handler that ends by siglongjmp leaves the alternate stack
+ * as it would leave any frame. */
+void kx_call_on_stack(uintptr_t top, void (*fn)(void *), void *arg);
+__asm__(".text\n"
+	".globl kx_call_on_stack\n"
+	".type kx_call_on_stack, @function\n"
+	"kx_call_on_stack:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	mov %rdi, %rsp\n"
+	"	mov %rdx, %rdi\n"
+	"	call *%rsi\n"
+	"	mov %rbp, %rsp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size kx_call_on_stack, . - kx_call_on_stack\n");
+
+/* 1 when sp lies on the thread's alternate stack, as Linux's on_sig_stack. */
+static int on_altstack(const struct kx_sigstate *st, uintptr_t sp)
+{
+	return st->alt_size != 0 && sp > st->alt_sp && sp - st->alt_sp <= st->alt_size;
+}
+
+static uintptr_t stack_pointer(void)
+{
+	return (uintptr_t)__builtin_frame_address(0);
+}
+
+/* What sigaltstack reports and a handler's uc_stack holds. */
+static stack_t altstack_of(const struct kx_sigstate *st, uintptr_t sp)
+{
+	stack_t ss = {.ss_sp = (void *)(uintptr_t)st->alt_sp, .ss_size = st->alt_size};
+
+	if (st->alt_size == 0)
+		ss.ss_flags = SS_DISABLE;
+	else
+		ss.ss_flags = (on_altstack(st, sp) ? SS_ONSTACK : 0) |
+			      (st->alt_autodisarm ? (int)SS_AUTODISARM : 0);
+	return ss;
+}
+
+/* One handler call, on whichever stack run_handler chose. */
+struct invocation {
+	struct ksigaction act;
+	int sig;
+	siginfo_t *si;
+	ucontext_t *uc;
+};
+
+static void invoke(void *arg)
+{
+	struct invocation *in = arg;
+	uint32_t depth = kx_runtime_suspend(); /* the handler is the program's code:
+						* preemptible, and it may siglongjmp
+						* out of the layer for good */
+
+	if (in->act.flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))(void (*)(void))in->act.handler)(in->sig, in->si,
+										      in->uc);
+	else
+		in->act.handler(in->sig);
+	kx_runtime_resume(depth);
+}
+
 static void run_handler(int sig, struct kx_sigstate *st)
 {
 	struct ksigaction act = actions[sig];
 	uint64_t saved = st->blocked;
-	uint32_t depth; /* the handler is the program's code: preemptible, and it
-			 * may siglongjmp out of the layer for good */
+	uintptr_t sp = stack_pointer();
+	struct invocation in = {.act = act, .sig = sig};
+	siginfo_t si;
+	ucontext_t uc;
+	/* SA_ONSTACK: on the alternate stack, unless already on it (a nested
+	 * handler goes on below the one it interrupted, as on Linux). */
+	int switch_stack = (act.flags & SA_ONSTACK) && st->alt_size != 0 && !on_altstack(st, sp);
+	uint64_t alt_sp = st->alt_sp, alt_size = st->alt_size;
+	uint32_t autodisarm = st->alt_autodisarm;
 
 	if (act.flags & SA_RESETHAND)
 		actions[sig].handler = SIG_DFL;
 	st->blocked |= act.mask | ((act.flags & SA_NODEFER) ? 0 : bit(sig));
 	st->blocked &= ~unblockable;
+	memset(&si, 0, sizeof(si));
+	memset(&uc, 0, sizeof(uc));
+	si.si_signo = sig;
+	si.si_code = SI_TKILL;
+	si.si_pid = (pid_t)kx_pid();
+	si.si_uid = KX_UID;
+	memcpy(&uc.uc_sigmask, &saved, sizeof(saved));
+	uc.uc_stack = altstack_of(st, sp);
+	in.si = &si;
+	in.uc = &uc;
+	if (switch_stack) {
+		if (autodisarm)
+			st->alt_size = st->alt_sp = 0;
+		kx_call_on_stack((uintptr_t)(alt_sp + alt_size) & ~(uintptr_t)15, invoke, &in);
+		if (autodisarm) { /* as sigreturn restores it from uc_stack */
+			st->alt_sp = alt_sp;
+			st->alt_size = alt_size;
+		}
+	} else {
+		invoke(&in);
+	}
 	if (act.flags & SA_SIGINFO) {
-		siginfo_t si;
-		ucontext_t uc;
-
-		memset(&si, 0, sizeof(si));
-		memset(&uc, 0, sizeof(uc));
-		si.si_signo = sig;
-		si.si_code = SI_TKILL;
-		si.si_pid = (pid_t)kx_pid();
-		si.si_uid = KX_UID;
-		memcpy(&uc.uc_sigmask, &saved, sizeof(saved));
-		uc.uc_stack = altstack;
-		depth = kx_runtime_suspend();
-		((void (*)(int, siginfo_t *, void *))(void (*)(void))act.handler)(sig, &si, &uc);
-		kx_runtime_resume(depth);
 		memcpy(&st->blocked, &uc.uc_sigmask, sizeof(st->blocked)); /* as sigreturn */
 		st->blocked &= ~unblockable;
 	} else {
-		depth = kx_runtime_suspend();
-		act.handler(sig);
-		kx_runtime_resume(depth);
 		st->blocked = saved;
 	}
 }
@@ -433,20 +516,34 @@ KX_SYS(pause)
 	return kx_sys_rt_sigsuspend(set);
 }
 
+/* Linux's rules: EPERM while on the stack, EINVAL for another mode,
+ * ENOMEM below MINSIGSTKSZ; SS_DISABLE forgets the stack. */
 KX_SYS(sigaltstack)
 {
 	const stack_t *ss = (const stack_t *)a[0];
 	stack_t *old = (stack_t *)a[1];
+	struct kx_sigstate *st = kx_thread_sig();
+	uintptr_t sp = stack_pointer();
 
-	if (old)
-		*old = altstack;
 	if (ss) {
-		if (ss->ss_flags & ~SS_DISABLE)
+		stack_t want = *ss;
+		int mode = want.ss_flags & ~(int)SS_AUTODISARM;
+
+		if (on_altstack(st, sp))
+			return -EPERM;
+		if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
 			return -EINVAL;
-		if (!(ss->ss_flags & SS_DISABLE) && ss->ss_size < MINSIGSTKSZ)
+		if (mode != SS_DISABLE && want.ss_size < MINSIGSTKSZ)
 			return -ENOMEM;
-		altstack = *ss;
+		if (old)
+			*old = altstack_of(st, sp);
+		old = NULL;
+		st->alt_sp = mode == SS_DISABLE ? 0 : (uint64_t)(uintptr_t)want.ss_sp;
+		st->alt_size = mode == SS_DISABLE ? 0 : want.ss_size;
+		st->alt_autodisarm = mode != SS_DISABLE && (want.ss_flags & (int)SS_AUTODISARM);
 	}
+	if (old)
+		*old = altstack_of(st, sp);
 	return 0;
 }
 

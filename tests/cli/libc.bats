@@ -151,6 +151,10 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform sendfile 21
 }
 
+@test "conformance: sigaltstack (SA_ONSTACK, nested, per thread, EPERM on it, SS_AUTODISARM, siglongjmp out)" {
+	conform altstack 29
+}
+
 @test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {
 	local text="first line
 second, longer line

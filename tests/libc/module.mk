@@ -8,6 +8,8 @@ LIBC_TESTS := stdio memory files dirs pipes fdops threads timing signals epoll
 LIBC_TESTS += clockloop sleeper spinner forker alarms stdin
 # web: sendfile (lighttpd sends files with it)
 LIBC_TESTS += sendfile
+# issue 13: sigaltstack and SA_ONSTACK
+LIBC_TESTS += altstack
 LIBC_KX_ONLY := kxonly imagetree hostdirs
 # bench13
 LIBC_KX_ONLY += pipewake
