@@ -68,14 +68,28 @@ void kx_io_watch(const uint32_t *word, uint32_t value)
 		(struct kx_halt_word){.addr = (uint64_t)(uintptr_t)word, .value = value};
 }
 
+/* kx_block_watch until deadline, but no later than until (then 0: look
+ * again, before the caller's deadline). */
+static long block_until(uint64_t deadline, uint64_t until, const struct kx_halt_word *words,
+			uint32_t nwords)
+{
+	long rc;
+
+	if (until >= deadline)
+		return kx_block_watch(&kx_io_changed, deadline, words, nwords);
+	rc = kx_block_watch(&kx_io_changed, until, words, nwords);
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
 long kx_io_wait(uint64_t deadline, long (*scan_again)(void *arg), void *arg)
 {
 	struct kx_io_watchset ws = {.nwords = 0};
-	uint64_t soon;
-	long count, rc;
+	/* A timerfd's expiry makes it readable with no wake-up: look then. */
+	uint64_t until = kx_timerfd_next();
+	long count;
 
 	if (!kx_io_recheck)
-		return kx_block(&kx_io_changed, deadline);
+		return block_until(deadline, until, NULL, 0);
 	/* Objects another pVM changes: look once more, arming their words
 	 * (the peer is told to wake them before we look), then sleep on
 	 * them. */
@@ -85,14 +99,14 @@ long kx_io_wait(uint64_t deadline, long (*scan_again)(void *arg), void *arg)
 	kx_io_watching = NULL;
 	if (count != 0)
 		return count;
-	if (!kx_io_recheck)
-		return kx_block_watch(&kx_io_changed, deadline, ws.words, ws.nwords);
-	/* Something no word wakes (the console's input): a millisecond. */
-	soon = kx_now_ns(CLOCK_MONOTONIC) + RECHECK_NS;
-	if (soon >= deadline)
-		return kx_block_watch(&kx_io_changed, deadline, ws.words, ws.nwords);
-	rc = kx_block_watch(&kx_io_changed, soon, ws.words, ws.nwords);
-	return rc == -ETIMEDOUT ? 0 : rc;
+	if (kx_io_recheck) {
+		/* Something no word wakes (the console's input): a millisecond. */
+		uint64_t soon = kx_now_ns(CLOCK_MONOTONIC) + RECHECK_NS;
+
+		if (soon < until)
+			until = soon;
+	}
+	return block_until(deadline, until, ws.words, ws.nwords);
 }
 
 struct poll_args {

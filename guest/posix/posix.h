@@ -115,6 +115,9 @@ void kx_io_watch(const uint32_t *word, uint32_t value);
  * set, scan(arg) runs again first, collecting the words: its count when
  * it finds something (> 0).  Else 0 (look again), -ETIMEDOUT, -EINTR. */
 long kx_io_wait(uint64_t deadline, long (*scan)(void *arg), void *arg);
+/* timerfd.c: the earliest expiry (monotonic ns) of a timer with nothing
+ * to read yet, or KX_NO_DEADLINE; the waits of poll.c end there. */
+uint64_t kx_timerfd_next(void);
 
 /* tmpfs (tmpfs.c): the file system of a pVM today. */
 void kx_tmpfs_init(void);

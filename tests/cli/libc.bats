@@ -155,6 +155,10 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform altstack 29
 }
 
+@test "conformance: eventfd and timerfd (counter rules, semaphore, limits, readiness, threads, one-shot/periodic/absolute timers in poll, epoll, select)" {
+	conform fdevents 46
+}
+
 @test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {
 	local text="first line
 second, longer line

@@ -10,6 +10,8 @@ LIBC_TESTS += clockloop sleeper spinner forker alarms stdin
 LIBC_TESTS += sendfile
 # issue 13: sigaltstack and SA_ONSTACK
 LIBC_TESTS += altstack
+# issue 13: eventfd and timerfd
+LIBC_TESTS += fdevents
 LIBC_KX_ONLY := kxonly imagetree hostdirs
 # bench13
 LIBC_KX_ONLY += pipewake
