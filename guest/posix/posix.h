@@ -232,6 +232,9 @@ void kx_signal_self(int sig);
 uint64_t kx_alarm_deadline(void);
 /* posix-mon: signals other pVMs sent since, made the process's (signal.c). */
 void kx_async_signals(void);
+/* signalfd.c: a signal became pending (signal.c): wake the signalfd
+ * reads and poll/select/epoll. */
+void kx_signalfd_changed(void);
 void kx_alarm_check(uint64_t now);
 void kx_alarm_forked(void);
 /* thread.c: a thread that does not block sigbit (the main one first), for a

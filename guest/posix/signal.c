@@ -214,6 +214,7 @@ static long send(long tid, int sig)
 		kx_thread_interrupt(tid);
 	if (st->waitset & bit(sig))
 		kx_unblock(st, 1); /* its sigtimedwait */
+	kx_signalfd_changed();
 	return 0;
 }
 
@@ -238,6 +239,7 @@ static void send_process(int sig)
 		kx_thread_interrupt(tid);
 	if (st->waitset & bit(sig))
 		kx_unblock(st, 1); /* its sigtimedwait */
+	kx_signalfd_changed();
 }
 
 /* ---- signals from other pVMs (posix-mon) ---- */

@@ -38,6 +38,8 @@
 	X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait)              \
 	/* eventfd.c, timerfd.c (issue 13) */                                                   \
 	X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) X(timerfd_gettime)          \
+	/* signalfd.c (issue 13) */                                                             \
+	X(signalfd) X(signalfd4)                                                                \
 	/* socket.c (network) */                                                                \
 	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) X(sendto) X(recvfrom)       \
 	X(sendmsg) X(recvmsg) X(shutdown) X(getsockname) X(getpeername) X(setsockopt)           \

@@ -159,6 +159,10 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform fdevents 46
 }
 
+@test "conformance: signalfd (mask and its update, several in one read, EAGAIN, poll/epoll, a thread's pthread_kill, errors)" {
+	conform sigfd 25
+}
+
 @test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {
 	local text="first line
 second, longer line

@@ -12,6 +12,8 @@ LIBC_TESTS += sendfile
 LIBC_TESTS += altstack
 # issue 13: eventfd and timerfd
 LIBC_TESTS += fdevents
+# issue 13: signalfd
+LIBC_TESTS += sigfd
 LIBC_KX_ONLY := kxonly imagetree hostdirs
 # bench13
 LIBC_KX_ONLY += pipewake
