@@ -405,6 +405,15 @@ static int word_changed(const struct kx_halt_word *w, uint32_t n)
 	return 0;
 }
 
+/* 1 when a blocked thread watches a word. */
+static int watching(void)
+{
+	for (size_t i = 0; i < MAX_THREADS; i++)
+		if (threads[i].state == T_BLOCKED && threads[i].nwatch != 0)
+			return 1;
+	return 0;
+}
+
 /* Wake every blocked thread whose watched word (another pVM's side of a
  * shared pipe) changed; how many were woken. */
 static long watched(void)
@@ -521,6 +530,14 @@ static void schedule(void)
 		/* Nobody can run.  With the network up (socket.c), a frame may
 		 * wake someone: halt until one comes or the next deadline. */
 		if (kx_net_active()) {
+			/* NET_WAIT sleeps on frames, not on watched words: look
+			 * at those again every millisecond meanwhile. */
+			if (watching()) {
+				uint64_t soon = kx_now_ns(CLOCK_MONOTONIC) + WATCH_RECHECK_NS;
+
+				if (soon < first)
+					first = soon;
+			}
 			kx_net_idle(first);
 			continue;
 		}
