@@ -149,6 +149,9 @@ long kx_block(const void *q, uint64_t deadline_ns);
  * ends the halt at once.  words must stay alive until it returns. */
 long kx_block_watch(const void *q, uint64_t deadline_ns, const struct kx_halt_word *words,
 		    uint32_t nwords);
+/* Only blocked threads' words are read (watched(), the halt): a close that
+ * unmaps a ring wakes its waiters (pipe.c's changed(): the pipe and
+ * kx_io_changed) before the scheduler runs again, so none is read after. */
 /* Wake up to n threads blocked on q; how many were woken. */
 long kx_unblock(const void *q, long n);
 void kx_yield(void);

@@ -85,5 +85,6 @@ getenv: ADDED=yes EMPTY=(unset) PATH=(unset)" ] || explain "unexpected environme
 	grep -q '^ok a halt ended by the pipe.s watched word$' <<<"$output" || explain "no watch wake"
 	grep -q '^ok poll: woken by the write, not by polling' <<<"$output" || explain "poll polled"
 	grep -q '^ok epoll: woken by the write, not by polling' <<<"$output" || explain "epoll polled"
-	grep -qx "22 checks, 0 failed" <<<"$output" || explain "want 22 checks"
+	grep -q '^ok the poll ends with POLLNVAL, the pVM lives$' <<<"$output" || explain "close"
+	grep -qx "28 checks, 0 failed" <<<"$output" || explain "want 28 checks"
 }

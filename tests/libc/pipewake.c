@@ -16,6 +16,11 @@
  * Then the same for the pVM's only thread waiting in poll and in
  * epoll_wait on the pipe (both looked again every millisecond, or, for
  * epoll, not at all, before they watched the word: kx_io_wait).
+ *
+ * Last, a thread polls a shared pipe whose read end main then closes: the
+ * ring is unmapped with it, and the close wakes the poller before anyone
+ * reads its watched word again — its poll ends (POLLNVAL; Linux would go
+ * on waiting) and the pVM does not fault on the unmapped word.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -35,6 +40,19 @@
 static int rd = -1;
 static char got[32];
 static long got_len = -1;
+
+static int closing_fd = -1;
+static short close_revents;
+
+static void *poller(void *arg)
+{
+	struct pollfd pfd = {.fd = closing_fd, .events = POLLIN};
+
+	(void)arg;
+	if (poll(&pfd, 1, -1) == 1)
+		close_revents = pfd.revents;
+	return NULL;
+}
 
 static void *reader(void *arg)
 {
@@ -106,6 +124,31 @@ int main(void)
 	      "epoll: woken by the write, not by polling (%llu halts)",
 	      after.halts - before.halts);
 	check(after.watch_wakes - before.watch_wakes >= 1, "epoll: a halt ended by the word");
+
+	int second[2];
+	pid_t holder;
+	struct timespec settle = {0, 50000000L};
+
+	check(pipe(second) == 0, "a second pipe");
+	holder = fork();
+	if (holder == 0) { /* holds the write end a while, writes nothing */
+		struct timespec hold = {0, PAUSE_NS};
+
+		close(second[0]);
+		nanosleep(&hold, NULL);
+		_exit(0);
+	}
+	check(holder > 0, "fork a holder of its write end");
+	close(second[1]);
+	closing_fd = second[0];
+	check(pthread_create(&t, NULL, poller, NULL) == 0, "a thread polls its read end");
+	nanosleep(&settle, NULL);
+	check(close(second[0]) == 0, "main closes that read end");
+	check(pthread_join(t, NULL) == 0 && close_revents == POLLNVAL,
+	      "the poll ends with POLLNVAL, the pVM lives");
+	check(waitpid(holder, &status, 0) == holder && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0,
+	      "the holder exited 0");
 	check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "the child wrote and exited 0");
 	return summary();
