@@ -78,6 +78,20 @@ verify() {
 	[ "$status" -eq 2 ] && [[ "$stderr" == *"pass --key"* ]] || explain "no key beside the log"
 }
 
+@test "stop: kxctl stop returns only once the closing seal is written" {
+	# kxd used to close its clients first and seal after, so a script's
+	# `kxctl stop; kxctl audit verify` could find the log unsealed.  Read
+	# with a builtin (no fork) at once, several times, to meet the window.
+	for i in 1 2 3 4 5 6 7 8; do
+		start_kxd --monitor "$FAKE"
+		ctl run "$FX/hello.kxe" exit 0
+		"$KXCTL" stop --socket "$SOCK"
+		mapfile -t log < "$AUDIT"
+		[[ "${log[-1]}" == *'"event":"close"'* ]] ||
+			explain "round $i: the last record when kxctl stop returned: ${log[-1]}"
+	done
+}
+
 @test "rotate: the operator moves the log away, kxd seals it and goes on in a new file" {
 	start_kxd --monitor "$FAKE" --audit-seal 1
 	ctl run "$FX/hello.kxe" exit 0
