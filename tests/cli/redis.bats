@@ -176,7 +176,8 @@ info_field() {
 	[ "$output" = "refused" ] || explain "6379: nothing listens"
 	# The first drop is reported at once; later counts ride on the
 	# monitor's next report, which an idle pVM may not make soon.
-	wait_for test "$(port_drops)" -ge 1 || { ctl list; explain "the SYNs to 6380 counted"; }
+	drops_counted() { [ "$(port_drops)" -ge 1 ]; }
+	wait_for drops_counted || { ctl list; explain "the SYNs to 6380 counted"; }
 	ctl audit
 	grep -q "DENY .*the monitor dropped port: in tcp 10.77.14.1:[0-9]* -> $ADDR:6380" <<<"$output" ||
 		explain "the first drop is audited"
@@ -203,9 +204,10 @@ info_field() {
 	ctl list
 	row=$(awk '$2 == "redis" && $7 == "1"' <<<"$output")
 	[ -n "$row" ] || explain "a child pVM of pVM 1 (kxctl list)"
-	# (wait_for tries for 10 s; the save takes about 3)
-	wait_for test "$(info_field rdb_bgsave_in_progress)" = 0 ||
-		wait_for test "$(info_field rdb_bgsave_in_progress)" = 0 || explain "the save ends"
+	# (wait_for tries for 10 s; the save takes about 3.  A function:
+	# wait_for's arguments are expanded once, before it starts.)
+	save_ended() { [ "$(info_field rdb_bgsave_in_progress)" = 0 ]; }
+	wait_for save_ended || wait_for save_ended || explain "the save ends"
 	[ "$(info_field rdb_last_bgsave_status)" = ok ] ||
 		{ output=$(cat "$RUNOUT"); explain "the save succeeded"; }
 	[ -s "$FX/data/dump.rdb" ] || explain "dump.rdb is in the granted host directory"

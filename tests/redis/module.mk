@@ -59,19 +59,23 @@ $(REDIS_TEST_DIR)/redis-server.kxe: $(REDIS_KX_TREE)/src/redis-server
 # make variables only: REDIS_SERVER_OBJ without siphash.o, and the library
 # on FINAL_LIBS (to kx-cc a *.so input makes a dynamic image: DT_NEEDED
 # libredis-siphash.so, linked by kxd through the gate).
+# Like the tree, the libraries are guest code: built once, in $(REDIS_DIR).
 REDIS_DYN_TREE := $(REDIS_DIR)/kx-dyn
+REDIS_SIPHASH := $(REDIS_DIR)/siphash
 REDIS_SIPHASH_CFLAGS := -std=c99 -g -fno-omit-frame-pointer
 
-$(REDIS_TEST_DIR)/v1/libredis-siphash.so: $(REDIS_KX_TREE)/src/redis-server
+$(REDIS_SIPHASH)/v1/libredis-siphash.so: $(REDIS_KX_TREE)/src/redis-server
 	$(call say,KXCC,$@)mkdir -p $(@D) && \
 	$(abspath $(SDK_CC)) -shared -O2 $(REDIS_SIPHASH_CFLAGS) -o $@ $(REDIS_KX_TREE)/src/siphash.c
-$(REDIS_TEST_DIR)/v2/libredis-siphash.so: $(REDIS_KX_TREE)/src/redis-server
+$(REDIS_SIPHASH)/v2/libredis-siphash.so: $(REDIS_KX_TREE)/src/redis-server
 	$(call say,KXCC,$@)mkdir -p $(@D) && \
 	$(abspath $(SDK_CC)) -shared -O1 $(REDIS_SIPHASH_CFLAGS) -o $@ $(REDIS_KX_TREE)/src/siphash.c
+$(REDIS_TEST_DIR)/v%/libredis-siphash.so: $(REDIS_SIPHASH)/v%/libredis-siphash.so
+	$(call say,CP,$@)mkdir -p $(@D) && cp $< $@
 
 $(REDIS_DYN_TREE)/src/redis-server: MAKEOVERRIDES :=
 $(REDIS_DYN_TREE)/src/redis-server: $(REDIS_KX_TREE)/src/redis-server \
-		$(REDIS_TEST_DIR)/v1/libredis-siphash.so
+		$(REDIS_SIPHASH)/v1/libredis-siphash.so
 	$(call say,REDIS,$@)set -e; rm -rf '$(REDIS_DYN_TREE)'; \
 	cp -a '$(REDIS_KX_TREE)' '$(REDIS_DYN_TREE)'; rm -f '$@'; \
 	objs=$$(sed -n 's/^REDIS_SERVER_OBJ=//p' '$(REDIS_DYN_TREE)/src/Makefile' | \
@@ -80,7 +84,7 @@ $(REDIS_DYN_TREE)/src/redis-server: $(REDIS_KX_TREE)/src/redis-server \
 	GIT_CEILING_DIRECTORIES='$(abspath $(REDIS_DIR))' \
 	$(MAKE) --no-print-directory -C '$(REDIS_DYN_TREE)/src' redis-server \
 		CC='$(abspath $(SDK_CC))' $(REDIS_MAKEFLAGS) REDIS_SERVER_OBJ="$$objs" \
-		FINAL_LIBS='-lm $(abspath $(REDIS_TEST_DIR)/v1/libredis-siphash.so)' \
+		FINAL_LIBS='-lm $(abspath $(REDIS_SIPHASH)/v1/libredis-siphash.so)' \
 		> '$(REDIS_DIR)/kx-dyn.log' 2>&1 || \
 		{ tail -30 '$(REDIS_DIR)/kx-dyn.log' >&2; exit 1; }
 
@@ -89,7 +93,7 @@ $(REDIS_TEST_DIR)/redis-server-dyn.kxe: $(REDIS_DYN_TREE)/src/redis-server
 
 ifeq ($(FUZZ),)
 EXTRA_ALL += $(REDIS_TEST_DIR)/redis-server.kxe $(REDIS_TEST_DIR)/redis-server-dyn.kxe \
-	$(REDIS_TEST_DIR)/v2/libredis-siphash.so
+	$(REDIS_TEST_DIR)/v1/libredis-siphash.so $(REDIS_TEST_DIR)/v2/libredis-siphash.so
 # make bench: redis-benchmark, pVM vs native (tests/bench/bench_redis.sh)
 BENCH_DEPS += $(REDIS_NATIVE_TREE)/src/redis-server
 BENCH_SCRIPTS += tests/bench/bench_redis.sh
