@@ -25,6 +25,24 @@ static void malformed(struct kxd *d, struct kxd_pvm *p, const char *why)
 	p->chan = -1;
 }
 
+/*
+ * Is in the mount request kxd expects?  Only a monitor booting its app's
+ * image asks, mount 0, 1, ... in order, until kxd answers "no more" or
+ * denies one (files.c): each is one audited gate decision, so the signed
+ * policy's rules bound them and they are not charged to the audit rate.
+ * Anything else is refused as malformed: a request after the boot (its
+ * Landlock wall is raised over the directories it had then, docs/jail.md),
+ * one by a forked child (it inherits its parent's mounts and wall) or by a
+ * pool pVM (recycled or not: it gets no mounts and no wall) — each a way
+ * for a monitor its guest took over to get a directory fd outside its
+ * wall, or to flood the audit log with decisions.
+ */
+static bool mount_expected(const struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	return !p->forked && p->pool_app[0] == '\0' && !p->mounts_settled &&
+	       in->u.fs_mount_req.index == p->mounts_next;
+}
+
 static void record_lib(struct kxd_pvm *p, const struct kxd_linked *lib)
 {
 	for (size_t i = 0; i < p->nlibs; i++)
@@ -331,7 +349,11 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		kxd_sig_exit_msg(d, p, &msg); /* signal.c */
 		break;
 	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: files.c */
-		kxd_fs_mount_req(d, p, &msg);
+		if (!mount_expected(p, &msg))
+			malformed(d, p, "FS_MOUNT_REQ out of order, or after the pVM's mounts were "
+					"settled at boot");
+		else
+			kxd_fs_mount_req(d, p, &msg);
 		break;
 	case KXMON_MSG_NET_REPORT: /* network (net.c) */
 		kxd_net_report(d, p, &msg);

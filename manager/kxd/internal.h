@@ -81,6 +81,11 @@ struct kxd_pvm {
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
 	struct kxd_pvm_net net; /* network (net.c) */
+	/* Host directories (files.c): the booting monitor asks mount 0, 1, ...
+	 * in order until kxd's "no more" or a denial; then they are settled
+	 * and any later FS_MOUNT_REQ is malformed (chan.c). */
+	uint32_t mounts_next;
+	bool mounts_settled;
 	/* The audit rate (audit.c): a token bucket of guest requests the gate
 	 * would record; refill time 0: not started (full). */
 	double audit_tokens;

@@ -11,6 +11,22 @@ load "$KX_ROOT/tests/data/kxd/helpers"
 
 setup_file() {
 	kxd_fixture
+	# mnt: an app with one host directory, for the mount requests' test
+	mkdir -p "$FX/share"
+	cat > "$FX/mnt.yaml" <<-EOF
+		kx-manifest: 1
+		app: mnt
+		image: mnt.kxe
+		memory: 16M
+		keys:
+		  acme: $KX_ROOT/manifests/keys/acme.pub
+		files:
+		  - { guest: /share, host: $FX/share, mode: rw, max: 1M }
+	EOF
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$FX/kx.kxp" "$FX/hello.yaml" "$FX/exit.yaml" \
+		"$FX/mnt.yaml" >/dev/null
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name mnt --version 1.0 -o "$FX/mnt.kxe" \
+		"$KX_BUILD/guest/hello.kxe" >/dev/null
 }
 
 setup() {
@@ -347,4 +363,38 @@ flood() {
 	stop_kxd
 	grep -q "over its audit rate (1 a second, at most 10)" "$AUDIT" ||
 		explain "the flag's rate and burst, not the manifest's"
+}
+
+# A monitor asks its host directories once, at boot, in order, until kxd's
+# "no more" (files.c); each is an audited decision the policy's rules bound,
+# so they are not charged to the audit rate.  A request after that (a
+# monitor its guest took over, asking for a directory fd outside its
+# Landlock wall, or flooding the log with decisions) is malformed: the pVM
+# ends and nothing is decided or audited.
+@test "host directories: mounts are asked once, in order, at boot; a later request ends the pVM unaudited" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/mnt.kxe" mount 0 1
+	[ "$status" -eq 0 ] || explain "the boot's requests"
+	[ "${lines[0]}" = "MOUNT 0: 0 /share rw=1 fds=1" ] && [ "${lines[1]}" = "MOUNT 1: -2 " ] ||
+		explain "granted, then no more"
+	[ "$(grep -c '"op":"file"' "$AUDIT")" -eq 1 ] || explain "one decision audited"
+	# again after "no more": the boot is over
+	ctl run "$FX/mnt.kxe" mount 0 1 0
+	[ "$status" -eq 137 ] && [[ "$stderr" == *"FS_MOUNT_REQ out of order, or after the pVM's mounts were settled"* ]] ||
+		explain "a request after the mounts were settled ends the pVM"
+	[ "${lines[0]}" = "MOUNT 0: 0 /share rw=1 fds=1" ] && [ "${#lines[@]}" -eq 2 ] ||
+		explain "answered up to the refused one"
+	# out of order: the first, or the one granted asked again
+	ctl run "$FX/mnt.kxe" mount 1
+	[ "$status" -eq 137 ] && [ "${#lines[@]}" -eq 0 ] || explain "mount 1 first"
+	ctl run "$FX/mnt.kxe" mount 0 0
+	[ "$status" -eq 137 ] && [ "${#lines[@]}" -eq 1 ] || explain "mount 0 twice"
+	# an app without host directories: "no more" at once, then nothing
+	ctl run "$FX/hello.kxe" mount 0 0
+	[ "$status" -eq 137 ] && [ "${lines[0]}" = "MOUNT 0: -2 " ] || explain "hello"
+	[ "$(grep -c '"op":"file"' "$AUDIT")" -eq 3 ] || explain "only the expected requests decided"
+	[ "$(grep -c 'malformed message on its channel: FS_MOUNT_REQ' "$SOCK.log")" -eq 4 ] ||
+		explain "each refusal logged"
+	ctl run "$FX/mnt.kxe" mount 0 1
+	[ "$status" -eq 0 ] || explain "kxd still serves"
 }
