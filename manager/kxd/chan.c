@@ -43,6 +43,21 @@ static bool mount_expected(const struct kxd_pvm *p, const struct kxmon_msg *in)
 	       in->u.fs_mount_req.index == p->mounts_next;
 }
 
+/*
+ * Is an at_boot LINK_REQ one kxd expects?  Links of the image's DT_NEEDED
+ * tree are neither charged to the audit rate nor refused by it (the signed
+ * image bounds them), but the at_boot flag is the monitor's word: one its
+ * guest took over could mark every request so and flood the audit log
+ * uncharged.  The monitor links the tree before its modules' setup asks for
+ * the mounts (manager/hv/core.c hv_load), so a boot link comes before the
+ * mounts are settled, never from a forked child (it links nothing at boot),
+ * and at most KXD_BOOT_LINKS_MAX of them; anything else is malformed.
+ */
+static bool boot_link_expected(const struct kxd_pvm *p)
+{
+	return !p->forked && !p->mounts_settled && p->boot_links < KXD_BOOT_LINKS_MAX;
+}
+
 static void record_lib(struct kxd_pvm *p, const struct kxd_linked *lib)
 {
 	for (size_t i = 0; i < p->nlibs; i++)
@@ -326,6 +341,12 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		wait_req(d, p, &msg);
 		break;
 	case KXMON_MSG_LINK_REQ:
+		if (msg.u.link_req.at_boot && !boot_link_expected(p)) {
+			malformed(d, p, "LINK_REQ at boot after the boot (the mounts settled, a "
+					"forked pVM, or more than a pVM's modules)");
+			break;
+		}
+		p->boot_links += msg.u.link_req.at_boot ? 1 : 0;
 		link_req(d, p, &msg);
 		break;
 	case KXMON_MSG_LINK_DONE:

@@ -398,3 +398,25 @@ flood() {
 	ctl run "$FX/mnt.kxe" mount 0 1
 	[ "$status" -eq 0 ] || explain "kxd still serves"
 }
+
+# Boot links (the image's DT_NEEDED tree) are not charged to the audit rate:
+# the signed image bounds them.  But "at boot" is the monitor's word, so kxd
+# takes such a request only before the mounts are settled (the monitor links
+# first, then asks for its mounts) and at most 64 of them (a pVM's modules);
+# a monitor its guest took over could otherwise write uncharged records
+# without end.  Before: every such request was decided and audited.
+@test "boot links: only before the mounts are settled, at most 64; more ends the pVM" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/mnt.kxe" mount link:nothere.so 0 1 link:nothere.so
+	[ "$status" -eq 137 ] || explain "a boot link after the mounts ends the pVM"
+	[[ "${lines[0]}" == "DENY nothere.so: "* ]] && [ "${lines[1]}" = "MOUNT 0: 0 /share rw=1 fds=1" ] &&
+		[ "${#lines[@]}" -eq 3 ] || explain "the first boot link answered, the last not"
+	[ "$(grep -c 'nothere.so' "$AUDIT")" -eq 1 ] || explain "one link decided"
+	names=$(for i in $(seq 65); do printf 'nothere.so '; done)
+	ctl run "$FX/hello.kxe" link $names
+	[ "$status" -eq 137 ] && [ "${#lines[@]}" -eq 64 ] || explain "64 answered, the 65th ends it"
+	[ "$(grep -c 'malformed message on its channel: LINK_REQ at boot' "$SOCK.log")" -eq 2 ] ||
+		explain "each refusal logged"
+	ctl run "$FX/hello.kxe" link nothere.so
+	[ "$status" -eq 0 ] || explain "kxd still serves"
+}
