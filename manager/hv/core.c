@@ -398,6 +398,7 @@ int hv_create(const struct hv_backend *be, const struct hv_config *cfg, struct h
 	p->input_fd = cfg->has_stdio ? cfg->input_fd : -1;
 	p->update_fail_step = cfg->update_fail_step;
 	p->kick_signal = cfg->kick_signal;
+	p->jail_thread = cfg->jail_thread;
 	p->stack_size = cfg->stack_size ? cfg->stack_size : HV_STACK_DEFAULT;
 	rc = be->create(cfg->mem_size, &p->mem, &p->features, &p->vm, err);
 	if (rc != 0)

@@ -21,7 +21,12 @@
  * its back are not seen until the next boot).  Bytes leave the count only
  * when they leave the disk: a removed file this pVM holds open at its last
  * close.  A write that would pass the
- * cap is cut short, or fails with ENOSPC when nothing fits.
+ * cap is cut short, or fails with ENOSPC when nothing fits.  The counts
+ * live in a shared page, so a forked pVM's monitor (a copy of this process)
+ * and its parent draw on one cap: before, each child started with its own
+ * copy, and fork-write-exit wrote a cap per child (a review finding).
+ * Monitors update them atomically: bytes are reserved before a write and
+ * what was not written is given back.
  *
  * Only regular files and directories are opened: anything else (a device,
  * FIFO or socket a host user left there) is ENXIO.  Opens always add
@@ -44,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -53,7 +59,8 @@
 struct fs_mount {
 	int root; /* O_PATH|O_DIRECTORY, from kxd */
 	bool writable;
-	uint64_t max, used; /* writable: the cap and the bytes counted */
+	uint64_t max;  /* writable: the cap... */
+	uint64_t *used; /* ...and the bytes counted, in hv_fs's shared page */
 	char guest[KXMON_FS_GUEST_MAX];
 };
 
@@ -63,6 +70,7 @@ struct fs_handle {
 };
 
 struct hv_fs {
+	uint64_t *used; /* MAP_SHARED: one count per mount for the whole family */
 	uint32_t nmounts;
 	struct fs_mount mounts[KX_FS_MOUNTS_MAX];
 	struct fs_handle handles[KX_FS_HANDLES_MAX];
@@ -136,6 +144,8 @@ static void fs_destroy(struct hv_pvm *p)
 	if (p->fs == NULL)
 		return;
 	fs_close_all(p->fs);
+	if (p->fs->used != NULL)
+		munmap(p->fs->used, sizeof(uint64_t) * KX_FS_MOUNTS_MAX);
 	free(p->fs);
 	p->fs = NULL;
 }
@@ -177,6 +187,12 @@ static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 	for (uint32_t i = 0; i < KX_FS_HANDLES_MAX; i++)
 		fs->handles[i].fd = -1;
 	p->fs = fs;
+	fs->used = mmap(NULL, sizeof(uint64_t) * KX_FS_MOUNTS_MAX, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (fs->used == MAP_FAILED) {
+		fs->used = NULL;
+		return kx_err(err, -errno, "files: the shared size counts: %s", strerror(errno));
+	}
 	for (uint32_t i = 0;; i++) {
 		struct kxmon_msg m = {.type = KXMON_MSG_FS_MOUNT_REQ, .size = sizeof(m)};
 		const struct kxmon_fs_mount *r = &m.u.fs_mount;
@@ -202,7 +218,8 @@ static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 			return kx_err(err, -ENOTDIR, "files: %s: kxd's fd is not a directory",
 				      r->guest);
 		}
-		mt = &fs->mounts[fs->nmounts++];
+		mt = &fs->mounts[fs->nmounts];
+		mt->used = &fs->used[fs->nmounts++];
 		mt->root = fds[0];
 		mt->writable = r->writable != 0;
 		mt->max = r->max;
@@ -210,7 +227,7 @@ static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		if (mt->writable) {
 			int dir = sys_openat2(mt->root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 
-			mt->used = dir >= 0 ? usage(dir, 0) : 0;
+			*mt->used = dir >= 0 ? usage(dir, 0) : 0;
 		}
 	}
 }
@@ -330,9 +347,36 @@ static void hc_mount(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result
 	b->hdr.ret = 0;
 }
 
+/* ---- the shared count: reserve, add, give back ------------------------------- */
+
+/* Up to want bytes of the cap, taken at once (0: none left). */
+static uint64_t reserve(struct fs_mount *m, uint64_t want)
+{
+	uint64_t used = __atomic_load_n(m->used, __ATOMIC_RELAXED);
+
+	for (;;) {
+		uint64_t room = m->max > used ? m->max - used : 0;
+		uint64_t grant = room < want ? room : want;
+
+		/* a failed exchange reloads used: another monitor wrote */
+		if (grant == 0 || __atomic_compare_exchange_n(m->used, &used, used + grant, false,
+							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return grant;
+	}
+}
+
+static void count(struct fs_mount *m, uint64_t bytes)
+{
+	__atomic_fetch_add(m->used, bytes, __ATOMIC_RELAXED);
+}
+
 static void uncount(struct fs_mount *m, uint64_t bytes)
 {
-	m->used -= bytes <= m->used ? bytes : m->used;
+	uint64_t used = __atomic_load_n(m->used, __ATOMIC_RELAXED);
+
+	while (!__atomic_compare_exchange_n(m->used, &used, bytes <= used ? used - bytes : 0,
+					    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 /* Whether a handle of this pVM other than skip holds the inode of st: its
@@ -481,7 +525,7 @@ static void hc_pwrite(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 	struct kx_hc_fs *c = &b->fs;
 	struct fs_handle *h = handle_of(p, c->handle);
 	struct fs_mount *m;
-	uint64_t len = c->len, end, grow = 0;
+	uint64_t len = c->len, end, grow = 0, grown;
 	const void *buf;
 	struct stat st;
 	ssize_t n;
@@ -514,28 +558,34 @@ static void hc_pwrite(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 	}
 	end = c->off + len;
 	if (end > (uint64_t)st.st_size) {
-		uint64_t room = m->max > m->used ? m->max - m->used : 0;
+		uint64_t want = end - (uint64_t)st.st_size;
 
-		grow = end - (uint64_t)st.st_size;
-		if (grow > room) {
+		grow = reserve(m, want);
+		if (grow < want) {
 			/* Cut short to what fits; nothing fits: ENOSPC. */
-			if ((uint64_t)st.st_size + room <= c->off) {
+			if ((uint64_t)st.st_size + grow <= c->off) {
+				uncount(m, grow);
 				b->hdr.ret = -KX_ENOSPC;
 				return;
 			}
-			len = (uint64_t)st.st_size + room - c->off;
-			grow = room;
+			len = (uint64_t)st.st_size + grow - c->off;
 		}
 	}
 	do
 		n = pwrite(h->fd, buf, (size_t)len, (off_t)c->off);
 	while (n < 0 && errno == EINTR);
+	/* What the file grew by, against what was reserved for it. */
+	grown = n < 0 || c->off + (uint64_t)n <= (uint64_t)st.st_size
+			? 0
+			: c->off + (uint64_t)n - (uint64_t)st.st_size;
+	if (grown < grow)
+		uncount(m, grow - grown);
+	else
+		count(m, grown - grow);
 	if (n < 0) {
 		set_ret(b, -errno);
 		return;
 	}
-	if (c->off + (uint64_t)n > (uint64_t)st.st_size)
-		m->used += c->off + (uint64_t)n - (uint64_t)st.st_size;
 	b->hdr.ret = n;
 }
 
@@ -784,18 +834,22 @@ static void hc_truncate(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 		set_ret(b, -errno);
 		return;
 	}
-	if (c->off > (uint64_t)st.st_size &&
-	    c->off - (uint64_t)st.st_size > (m->max > m->used ? m->max - m->used : 0)) {
-		b->hdr.ret = -KX_ENOSPC; /* a sparse file still counts by its size */
-		return;
+	if (c->off > (uint64_t)st.st_size) {
+		uint64_t want = c->off - (uint64_t)st.st_size, grow = reserve(m, want);
+
+		if (grow < want) {
+			uncount(m, grow);
+			b->hdr.ret = -KX_ENOSPC; /* a sparse file still counts by its size */
+			return;
+		}
 	}
 	if (ftruncate(h->fd, (off_t)c->off) != 0) {
+		if (c->off > (uint64_t)st.st_size)
+			uncount(m, c->off - (uint64_t)st.st_size);
 		set_ret(b, -errno);
 		return;
 	}
-	if (c->off > (uint64_t)st.st_size)
-		m->used += c->off - (uint64_t)st.st_size;
-	else
+	if (c->off < (uint64_t)st.st_size)
 		uncount(m, (uint64_t)st.st_size - c->off);
 	b->hdr.ret = 0;
 }

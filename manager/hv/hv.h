@@ -138,6 +138,12 @@ void hv_set_jailed(hv_confine_fn confine_dirs);
 bool hv_jailed(void);
 hv_confine_fn hv_jail_confine(void);
 
+/* The threads of a monitor, for its jail (hv_config.jail_thread). */
+enum hv_thread {
+	HV_THREAD_VCPU, /* the thread that runs hv_run: it starts no more threads */
+	HV_THREAD_NET,	/* the packet device's network thread, at its start */
+};
+
 struct hv_config {
 	uint64_t mem_size;   /* bytes of guest memory (HV_MEM_MIN..HV_MEM_MAX) */
 	uint64_t stack_size; /* bytes; 0 = HV_STACK_DEFAULT */
@@ -163,6 +169,12 @@ struct hv_config {
 	 * with it to come back to a safe point (an update waiting for the
 	 * guest to leave the old library). */
 	int kick_signal;
+	/* The monitor's jail (kxmon, docs/jail.md), NULL: none.  Called first
+	 * thing on a thread the core starts (HV_THREAD_NET), and on the vCPU
+	 * thread once it will start no more (HV_THREAD_VCPU: the network
+	 * question is settled), maybe more than once.  Nonzero: that thread
+	 * must not go on (the device breaks; the pVM ends). */
+	int (*jail_thread)(enum hv_thread thread);
 	/* TEST ONLY (kxmon: KXMON_TEST_FAIL_UPDATE): fail the first update at
 	 * the step of this name (hv_update_phase_name), NULL: never. */
 	const char *update_fail_step;

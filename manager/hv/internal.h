@@ -115,6 +115,7 @@ struct hv_pvm {
 	uint64_t hcalls, kicks; /* exits the core served (posix-mon: hv_posix_stats) */
 	const char *update_fail_step;
 	int kick_signal;
+	int (*jail_thread)(enum hv_thread thread); /* hv_config's */
 	uint64_t stack_base, stack_size; /* the stack; its guard page is just below */
 	uint32_t argc;
 	uint64_t argv_gpa;

@@ -21,7 +21,7 @@ kxhv_SRCS += manager/hv/skeleton/skeleton.c
 # builds and runs PV domains through libxen-dev's libraries, which every
 # program linking libkxhv.a then links (kxhv_LIB_LDLIBS).
 kxhv_SRCS += manager/hv/xen/xen.c manager/hv/xen/pages.c manager/hv/xen/reaper.c \
-	manager/hv/xen/serve.c manager/hv/xen/fork.c manager/hv/xen/share.c \
+	manager/hv/xen/serve.c manager/hv/xen/fork.c manager/hv/xen/share.c manager/hv/xen/cmdline.c \
 	guest/xen/ring.c
 kxhv_LIB_LDLIBS := -lxenctrl -lxencall -lxenforeignmemory -lxenevtchn -lxentoollog
 
@@ -191,6 +191,11 @@ test_xen_serve_LIBS := kxhv kxchan kxelf
 test_xen_serve_LDLIBS := -lcmocka
 # Signals through a backend that cannot redirect the vCPU (signal_mark, as
 # Xen's): the core on the fake backend, a scripted kxd.
+UNIT_TESTS += test_xen_cmdline
+test_xen_cmdline_SRCS := tests/unit/test_xen_cmdline.c
+test_xen_cmdline_LIBS := kxhv kxchan kxelf
+test_xen_cmdline_LDLIBS := -lcmocka
+
 UNIT_TESTS += test_xen_signal
 test_xen_signal_SRCS := tests/unit/test_xen_signal.c tests/hv/hv_fake.c
 test_xen_signal_LIBS := kxhv kxchan kxelf

@@ -73,6 +73,7 @@ struct hv_net {
 	int tap, wake; /* the TAP; an eventfd: kicks and stop */
 	pthread_t thread;
 	bool thread_running;
+	int (*jail_thread)(enum hv_thread thread); /* the pVM's, for the thread */
 	struct net_rings rings;
 	struct net_filter filter;
 	char iface[KXP_NET_IFNAME_MAX];
@@ -224,6 +225,11 @@ static void *net_thread(void *arg)
 	struct hv_net *n = arg;
 	uint64_t idle_since = 0;
 
+	/* Its own, narrower filter before it reads a byte of the guest's. */
+	if (n->jail_thread != NULL && n->jail_thread(HV_THREAD_NET) < 0) {
+		set_broken(n, "the network thread could not enter its jail");
+		return NULL;
+	}
 	while (!n->stop) {
 		int t = pump_tx(n), r = t < 0 ? -1 : pump_rx(n);
 		struct pollfd pfd[2] = {{.fd = n->tap, .events = POLLIN},
@@ -285,6 +291,14 @@ static struct hv_net *net_state(struct hv_pvm *p)
 
 static int attach(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds);
 
+/* The network question is settled (an interface and its thread, or none):
+ * the vCPU thread will start no more threads and narrows its jail. */
+static void vcpu_settled(struct hv_pvm *p)
+{
+	if (p->jail_thread != NULL && p->jail_thread(HV_THREAD_VCPU) < 0)
+		hv_stop_channel(p, "the vCPU thread could not narrow its jail");
+}
+
 static int net_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		     struct kx_error *err)
 {
@@ -292,8 +306,10 @@ static int net_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 	uint64_t area;
 	int rc;
 
-	if (p->mgr == NULL)
+	if (p->mgr == NULL) {
+		vcpu_settled(p); /* no kxd, no interface */
 		return 0;
+	}
 	n = net_state(p);
 	if (n == NULL)
 		return kx_err(err, -ENOMEM, "out of memory");
@@ -309,7 +325,9 @@ static int net_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 	} /* else no room: NET_INFO says -KX_ENOSPC */
 	if (n->has_pending) {
 		n->has_pending = false;
-		if (attach(p, &n->pending, n->pending_fds, 2) != 0)
+		rc = attach(p, &n->pending, n->pending_fds, 2);
+		vcpu_settled(p);
+		if (rc != 0)
 			return kx_err(err, -EPROTO, "net: kxd's NET_ATTACH could not be applied");
 	}
 	return 0;
@@ -347,10 +365,19 @@ static int grant_area(struct hv_pvm *p, struct kx_error *err)
 static int net_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)
 {
 	struct hv_net *n = net_state(p);
+	int rc;
 
 	if (n != NULL && nfds == 0 && !n->decided && m->u.net_attach.iface[0] == '\0') {
 		n->decided = true; /* no interface */
+		vcpu_settled(p);
 		return 0;
+	}
+	if (n != NULL && n->decided && !n->attached && nfds == 2) {
+		/* One answer per pVM (kxd's first message): after "none" the
+		 * vCPU thread's jail no longer lets it start a thread. */
+		close(fds[0]);
+		close(fds[1]);
+		return -EPROTO;
 	}
 	if (n != NULL)
 		n->decided = true;
@@ -361,7 +388,10 @@ static int net_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds,
 		n->has_pending = true;
 		return 0;
 	}
-	return attach(p, m, fds, nfds);
+	rc = attach(p, m, fds, nfds);
+	if (n != NULL)
+		vcpu_settled(p);
+	return rc;
 }
 
 static int attach(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)
@@ -387,6 +417,7 @@ static int attach(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, i
 	memcpy(n->iface, rules.iface, sizeof(n->iface));
 	net_rings_init(&n->rings, host);
 	net_filter_init(&n->filter, &rules, m->u.net_attach.mac);
+	n->jail_thread = p->jail_thread;
 	/* The thread takes no signal: kicks and the timeout are the vCPU's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &before);
@@ -595,6 +626,7 @@ static void net_fork_child(struct hv_pvm *p)
 		return;
 	n->thread_running = false; /* it stayed in the parent */
 	n->decided = true;	   /* no interface in a child */
+	vcpu_settled(p);
 	if (n->tap >= 0)
 		close(n->tap);
 	if (n->wake >= 0)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -117,6 +118,33 @@ static int drop_ids(uid_t uid, gid_t gid, struct kx_error *err)
 	return 0;
 }
 
+/* What jail_thread_enter needs after jail_enter: the process is jailed,
+ * with these ioctl codes; whether the vCPU thread has narrowed itself
+ * (copied into a forked child with the rest of the memory, as the filter
+ * itself is). */
+static struct {
+	bool entered;
+	bool vcpu_narrowed;
+	struct jail_bpf vcpu, net; /* compiled before the jail */
+} jailed;
+
+int jail_thread_enter(enum jail_thread thread, struct kx_error *err)
+{
+	int rc;
+
+	if (!jailed.entered || (thread != JAIL_THREAD_VCPU && thread != JAIL_THREAD_NET))
+		return 0;
+	if (thread == JAIL_THREAD_VCPU && jailed.vcpu_narrowed)
+		return 0;
+	rc = jail_seccomp_install(thread == JAIL_THREAD_VCPU ? &jailed.vcpu : &jailed.net, err);
+	if (rc != 0)
+		return kx_err_wrap(err, rc, "jail: the %s thread's filter",
+				   thread == JAIL_THREAD_VCPU ? "vCPU" : "network");
+	if (thread == JAIL_THREAD_VCPU)
+		jailed.vcpu_narrowed = true;
+	return 1;
+}
+
 #if JAIL_SANITIZED
 /* LeakSanitizer: check now, and not again at exit (where it would need
  * ptrace and /proc, and be killed by the filter). */
@@ -153,7 +181,22 @@ int jail_enter(const struct jail_config *cfg, struct kx_error *err)
 		rc = drop_ids(cfg->uid, cfg->gid, err);
 	if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		rc = kx_err(err, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	if (rc == 0)
+	if (rc == 0 && cfg->thread != JAIL_THREAD_VCPU) {
+		/* Xen's monitor: its one filter, for good. */
 		rc = jail_seccomp_load(cfg->thread, cfg->ioctls, cfg->nioctls, err);
-	return rc == 0 ? 0 : kx_err_wrap(err, rc, "jail");
+		return rc == 0 ? 0 : kx_err_wrap(err, rc, "jail");
+	}
+	/* The KVM monitor's threads' own filters, compiled while libseccomp
+	 * may still allocate and probe; loaded by each thread later. */
+	if (rc == 0)
+		rc = jail_seccomp_compile(JAIL_THREAD_VCPU, cfg->ioctls, cfg->nioctls, &jailed.vcpu,
+					  err);
+	if (rc == 0)
+		rc = jail_seccomp_compile(JAIL_THREAD_NET, NULL, 0, &jailed.net, err);
+	if (rc == 0)
+		rc = jail_seccomp_load(JAIL_THREAD_ENTRY, cfg->ioctls, cfg->nioctls, err);
+	if (rc != 0)
+		return kx_err_wrap(err, rc, "jail");
+	jailed.entered = true;
+	return 0;
 }

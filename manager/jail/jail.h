@@ -14,9 +14,10 @@
  *   - under rlimits (files, no locked memory, no core),
  *   - an unprivileged uid/gid of its own with no supplementary groups and
  *     no capabilities, PR_SET_NO_NEW_PRIVS,
- *   - under a seccomp filter that kills the process on any syscall outside
- *     its thread's allowlist (seccomp.c, one table), ioctl limited to the
- *     request codes the backend issues (struct hv_backend's ioctls);
+ *   - under seccomp filters that kill the process on any syscall outside
+ *     its thread's allowlist (seccomp.c, one table, a list per thread
+ *     kind), ioctl limited to the request codes the backend issues
+ *     (struct hv_backend's ioctls) and, on KVM, to the vCPU thread;
  *   - and, once the pVM's host directories are known (while its image
  *     loads), under Landlock: files only beneath them (landlock.c).
  * Every step must succeed or jail_enter fails: the caller then exits, it
@@ -32,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <linux/filter.h>
 
 #include "common/kxerr.h"
 
@@ -62,12 +65,22 @@
 #define JAIL_SANITIZED 0
 #endif
 
-/* Who runs the filter: each thread of a monitor loads its own allowlist
- * (a thread started after jail_enter inherits the vCPU thread's filter and
- * may only narrow it: docs/jail.md).  One row per thread kind. */
+/* The filters, one per thread kind (docs/jail.md).  Filters stack: a
+ * thread runs under every filter loaded on it and on the thread that
+ * started it, the stricter winning.  So for the KVM monitor jail_enter
+ * loads the entry filter, every KVM row, on kxmon's one thread; then each
+ * thread narrows itself with
+ * its own list: the network thread first thing, the vCPU thread once it
+ * will start no more threads (what it starts inherits its filter, so until
+ * then the entry filter must hold the new thread's calls). */
 enum jail_thread {
-	JAIL_THREAD_VCPU, /* kxmon's one thread: the run loop, the channel, fork */
-	JAIL_THREAD_XEN,  /* the same for the Xen backend's monitor in dom0 */
+	JAIL_THREAD_ENTRY, /* the KVM monitor's union, and starting a thread:
+			    * what jail_enter loads for JAIL_THREAD_VCPU */
+	JAIL_THREAD_VCPU,  /* kxmon's vCPU thread, also its main and event
+			    * thread: the run loop, the channel, fork */
+	JAIL_THREAD_NET,   /* the packet device's network thread (hv/net.c) */
+	JAIL_THREAD_XEN,   /* the Xen backend's monitor in dom0: one filter
+			    * for all its threads, loaded by jail_enter */
 	JAIL_THREAD_COUNT
 };
 
@@ -86,7 +99,10 @@ struct jail_config {
 	 * through (by number, any fd). */
 	const unsigned long *ioctls;
 	size_t nioctls;
-	enum jail_thread thread; /* whose allowlist (0: the KVM monitor's) */
+	/* Whose allowlist: JAIL_THREAD_VCPU, the KVM monitor's (the entry
+	 * filter now, each thread's own later: jail_thread_enter), or
+	 * JAIL_THREAD_XEN (that filter, for good). */
+	enum jail_thread thread;
 };
 
 /* Enter the jail (root needed: the caller is kxmon, started by kxd or by
@@ -140,5 +156,21 @@ size_t jail_allowlist(enum jail_thread thread, int *nrs, size_t max);
  * 0 or -errno. */
 int jail_seccomp_load(enum jail_thread thread, const unsigned long *ioctls, size_t nioctls,
 		      struct kx_error *err);
+/* A filter compiled before the jail, loaded later by a thread on itself
+ * with the one call the entry filter leaves for that. */
+struct jail_bpf {
+	struct sock_fprog prog; /* filter: malloc'd; NULL: none */
+};
+int jail_seccomp_compile(enum jail_thread thread, const unsigned long *ioctls, size_t nioctls,
+			 struct jail_bpf *out, struct kx_error *err);
+int jail_seccomp_install(const struct jail_bpf *bpf, struct kx_error *err);
+/* Narrow the calling thread of a jailed process to its own list (kxmon
+ * calls it through struct hv_config's jail_thread): JAIL_THREAD_NET first
+ * thing on the network thread, JAIL_THREAD_VCPU on the vCPU thread once it
+ * starts no more threads.  1: the filter was loaded now; 0: nothing to do
+ * (the process is not jailed, or the vCPU filter is already there, as in
+ * a forked child, which inherits it, or the Xen monitor, whose one filter
+ * is for good); -errno on failure. */
+int jail_thread_enter(enum jail_thread thread, struct kx_error *err);
 
 #endif /* KX_MANAGER_JAIL_H */

@@ -85,7 +85,9 @@ static const struct kxctl_cmd cmds[] = {
 	  "  exit: 0 loaded, 1 refused (unreadable, bad signature, older serial: the old\n"
 	  "        policy stays), 2 usage or I/O error\n" },
 	{ "stop", kxctl_stop, "[--socket S]", "end every pVM and stop kxd",
-	  "  --socket S  kxd's control socket\n" },
+	  "  --socket S  kxd's control socket\n"
+	  "  exit: 0 once kxd has ended every pVM and written its closing audit records\n"
+	  "        (suppressed counts, the closing seal); 2 usage, I/O error or no kxd\n" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -279,7 +279,11 @@ void kxd_audit_close(struct kxd *d)
  * record when there are tokens again, every KXD_AUDIT_SUPPRESS_MS while it
  * floods, and when kxd stops.  `kxctl list` shows the total.  Links of the
  * image's own DT_NEEDED tree at boot are neither charged nor refused: the
- * signed image bounds them.
+ * signed image bounds them (and kxd takes a request marked "at boot" only
+ * before the mounts, at most KXD_BOOT_LINKS_MAX: chan.c's
+ * boot_link_expected).  Nor are host-directory mounts (files.c): kxd
+ * takes them only while the pVM boots, in order, once each (chan.c's
+ * mount_expected), so the policy's rules bound them.
  */
 
 int kxd_audit_rate_parse(const char *arg, struct kxd *d)

@@ -25,6 +25,39 @@ static void malformed(struct kxd *d, struct kxd_pvm *p, const char *why)
 	p->chan = -1;
 }
 
+/*
+ * Is in the mount request kxd expects?  Only a monitor booting its app's
+ * image asks, mount 0, 1, ... in order, until kxd answers "no more" or
+ * denies one (files.c): each is one audited gate decision, so the signed
+ * policy's rules bound them and they are not charged to the audit rate.
+ * Anything else is refused as malformed: a request after the boot (its
+ * Landlock wall is raised over the directories it had then, docs/jail.md),
+ * one by a forked child (it inherits its parent's mounts and wall) or by a
+ * pool pVM (recycled or not: it gets no mounts and no wall) — each a way
+ * for a monitor its guest took over to get a directory fd outside its
+ * wall, or to flood the audit log with decisions.
+ */
+static bool mount_expected(const struct kxd_pvm *p, const struct kxmon_msg *in)
+{
+	return !p->forked && p->pool_app[0] == '\0' && !p->mounts_settled &&
+	       in->u.fs_mount_req.index == p->mounts_next;
+}
+
+/*
+ * Is an at_boot LINK_REQ one kxd expects?  Links of the image's DT_NEEDED
+ * tree are neither charged to the audit rate nor refused by it (the signed
+ * image bounds them), but the at_boot flag is the monitor's word: one its
+ * guest took over could mark every request so and flood the audit log
+ * uncharged.  The monitor links the tree before its modules' setup asks for
+ * the mounts (manager/hv/core.c hv_load), so a boot link comes before the
+ * mounts are settled, never from a forked child (it links nothing at boot),
+ * and at most KXD_BOOT_LINKS_MAX of them; anything else is malformed.
+ */
+static bool boot_link_expected(const struct kxd_pvm *p)
+{
+	return !p->forked && !p->mounts_settled && p->boot_links < KXD_BOOT_LINKS_MAX;
+}
+
 static void record_lib(struct kxd_pvm *p, const struct kxd_linked *lib)
 {
 	for (size_t i = 0; i < p->nlibs; i++)
@@ -308,6 +341,12 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		wait_req(d, p, &msg);
 		break;
 	case KXMON_MSG_LINK_REQ:
+		if (msg.u.link_req.at_boot && !boot_link_expected(p)) {
+			malformed(d, p, "LINK_REQ at boot after the boot (the mounts settled, a "
+					"forked pVM, or more than a pVM's modules)");
+			break;
+		}
+		p->boot_links += msg.u.link_req.at_boot ? 1 : 0;
 		link_req(d, p, &msg);
 		break;
 	case KXMON_MSG_LINK_DONE:
@@ -331,7 +370,11 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		kxd_sig_exit_msg(d, p, &msg); /* signal.c */
 		break;
 	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: files.c */
-		kxd_fs_mount_req(d, p, &msg);
+		if (!mount_expected(p, &msg))
+			malformed(d, p, "FS_MOUNT_REQ out of order, or after the pVM's mounts were "
+					"settled at boot");
+		else
+			kxd_fs_mount_req(d, p, &msg);
 		break;
 	case KXMON_MSG_NET_REPORT: /* network (net.c) */
 		kxd_net_report(d, p, &msg);

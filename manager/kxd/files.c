@@ -100,6 +100,12 @@ void kxd_fs_mount_req(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *
 	r->max = r->writable ? info.max : 0;
 	snprintf(r->guest, sizeof(r->guest), "%s", info.guest);
 send:
+	/* The boot asks the next one after a grant; "no more" or a denial
+	 * (which fails the boot) settles them (chan.c refuses any later). */
+	if (r->result == 0)
+		p->mounts_next++;
+	else
+		p->mounts_settled = true;
 	if (r->result == -EACCES)
 		kxd_log("pVM %llu (%s): %s", (unsigned long long)p->id, p->app, r->reason);
 	rc = kxd_chan_send(d, p, &msg, sizeof(msg), &fd, r->result == 0 ? 1 : 0);

@@ -81,6 +81,12 @@ struct kxd_pvm {
 	bool pooled;        /* in a pool: not (yet) recycled */
 	char pool_app[KXD_APP_MAX];
 	struct kxd_pvm_net net; /* network (net.c) */
+	/* Host directories (files.c): the booting monitor asks mount 0, 1, ...
+	 * in order until kxd's "no more" or a denial; then they are settled
+	 * and any later FS_MOUNT_REQ is malformed (chan.c). */
+	uint32_t mounts_next;
+	bool mounts_settled;
+	uint32_t boot_links; /* LINK_REQs marked at_boot: chan.c boot_link_expected */
 	/* The audit rate (audit.c): a token bucket of guest requests the gate
 	 * would record; refill time 0: not started (full). */
 	double audit_tokens;
@@ -183,6 +189,7 @@ int kxd_audit_timeout(struct kxd *d, int other);     /* poll timeout: ms to the 
 void kxd_audit_tick(struct kxd *d);                  /* seal when due */
 void kxd_audit_rotate(struct kxd *d, int ci);        /* KXD_REQ_AUDIT_ROTATE */
 void kxd_audit_close(struct kxd *d);                 /* the closing seal; NULL gate fine */
+#define KXD_BOOT_LINKS_MAX 64       /* a pVM holds at most 64 modules (manager/hv/link.c) */
 #define KXD_AUDIT_RATE 20            /* --audit-rate default: 20 refusals a second per pVM... */
 #define KXD_AUDIT_BURST 100          /* ...at most 100 at once */
 #define KXD_AUDIT_ALLOW_COST 0.1     /* an allowed request: a tenth of a token */

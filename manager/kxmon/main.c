@@ -377,6 +377,30 @@ static int enter_jail(const struct options *opt, const struct hv_backend *be,
 	return rc;
 }
 
+/*
+ * Each thread's own filter (docs/jail.md): the core calls this on the
+ * network thread first thing, and on the vCPU thread once it starts no
+ * more threads.  KXMON_TEST_JAIL_THREAD is a test-only hook
+ * (tests/cli/kvm_jail.bats): "net" makes the network thread, once
+ * narrowed, call getpid (the vCPU thread's), "vcpu" makes the vCPU thread
+ * call sched_yield (the network thread's); either must kill kxmon.
+ */
+static int jail_thread(enum hv_thread thread)
+{
+	enum jail_thread kind = thread == HV_THREAD_NET ? JAIL_THREAD_NET : JAIL_THREAD_VCPU;
+	const char *hook = getenv("KXMON_TEST_JAIL_THREAD");
+	struct kx_error err;
+	int rc = jail_thread_enter(kind, &err);
+
+	if (rc < 0) {
+		fprintf(stderr, "kxmon: %s\n", err.msg);
+		return rc;
+	}
+	if (rc == 1 && hook != NULL && strcmp(hook, kind == JAIL_THREAD_NET ? "net" : "vcpu") == 0)
+		syscall(kind == JAIL_THREAD_NET ? SYS_getpid : SYS_sched_yield); /* killed here */
+	return 0;
+}
+
 /* The timeout: SIGALRM pauses the vCPU and makes blocking hypercalls give
  * up; hv_run then returns HV_END_PAUSED. */
 static struct hv_pvm *signal_pvm;
@@ -577,6 +601,7 @@ int main(int argc, char **argv)
 		.pool = opt.channel_fd >= 0 && opt.pool,
 		.kick_signal = SIGIO,
 		.update_fail_step = getenv("KXMON_TEST_FAIL_UPDATE"),
+		.jail_thread = opt.no_jail ? NULL : jail_thread,
 	};
 	rc = hv_create(be, &cfg, &pvm, &err);
 	if (rc != 0) {

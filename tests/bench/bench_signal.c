@@ -72,7 +72,14 @@ static uint64_t pvm_pingpong(struct kxd_bench *b, int child_cpu, int rounds)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "ready: child %llu", &child) == 1) {
-			child_pid = kxd_bench_pid(b, child, &parent);
+			/* kxd learns a forked child's monitor pid just after the
+			 * parent's kx_fork returns: pid 0 until then */
+			for (int tries = 0; tries < 500; tries++) {
+				child_pid = kxd_bench_pid(b, child, &parent);
+				if (child_pid != 0)
+					break;
+				usleep(10000);
+			}
 			parent_pid = parent ? kxd_bench_pid(b, parent, &grandparent) : -1;
 			snprintf(args, sizeof(args), "--signal 12 %llu", (unsigned long long)parent);
 			if (child_pid <= 0 || parent_pid <= 0 || bench_pin(parent_pid, 0) != 0 ||

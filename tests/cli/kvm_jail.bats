@@ -6,6 +6,9 @@
 # in the cgroup's files (the manifest's memory and resources), a forked
 # monitor's own cgroup, and a forbidden system call (the test-only hook
 # KXMON_TEST_JAIL_FORBIDDEN) killing kxmon with SIGSYS, reported by kxd.
+# Per thread: every thread of a kxmon (the vCPU thread, the network
+# thread of a pVM with an interface) has the entry filter and its own, and
+# a call of the other thread's list (KXMON_TEST_JAIL_THREAD) kills.
 # Needs root (namespaces, cgroups, setuid): CI runs as root; elsewhere the
 # tests are skipped with the reason, as they are without /dev/kvm.
 
@@ -21,7 +24,13 @@ setup_file() {
 	echo "resources: { cpu: 0.5, pids: 16 }" >> "$fx/jailt.yaml"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name jailt --version 1.0 -o "$fx/jailt.kxe" \
 		"$KX_BUILD/guest/forkt.kxe" >/dev/null
-	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/jailt.yaml" >/dev/null
+	# a pVM with an interface (tests/cli/net.bats' netraw): the network thread
+	sed -e "s|@APP@|jailnet|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.9|g" \
+		"$KX_ROOT/tests/data/net/netraw.yaml.in" > "$fx/jailnet.yaml"
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name jailnet --version 1.0 -o "$fx/jailnet.kxe" \
+		"$KX_BUILD/guest/netraw.kxe" >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/jailt.yaml" "$fx/jailnet.yaml" \
+		>/dev/null
 	kvm_probe
 }
 
@@ -34,6 +43,20 @@ setup() {
 teardown() {
 	[ -z "${RUNNER:-}" ] || kill "$RUNNER" 2>/dev/null || true
 	stop_kxd
+	[ -z "${NS:-}" ] || netns_stop
+}
+
+# net_kxd: kxd again, making its pVMs' TAPs in a namespace of the test's
+# (the environment of this call is kxd's and its monitors')
+net_kxd() {
+	command -v python3 >/dev/null || skip "needs python3 for the host side"
+	stop_kxd
+	netns_start kxjail
+}
+
+# peer ARGS...: tests/data/net/peer.py in the test's namespace
+peer() {
+	run ip netns exec "$NS" python3 "$KX_ROOT/tests/data/net/peer.py" "$@"
 }
 
 # pid_of ID: pVM ID's kxmon pid (kxctl list --json)
@@ -84,6 +107,27 @@ jailed() {
 	grep -Eq "^Max open files +1024 +1024 " "/proc/$pid/limits" || { echo "files"; return 1; }
 }
 
+# own_filters PID N: PID has N threads of its own, each under the entry
+# filter and one of its own (Seccomp_filters counts the filters a thread
+# runs under).  The kernel's workers inside the process (PF_USER_WORKER,
+# 0x4000 in stat's flags: KVM's kvm-nx-lpage-recovery since Linux 6.13)
+# never run user code and are not counted.
+own_filters() {
+	local t n=0 flags
+	for t in /proc/$1/task/*; do
+		flags=$(sed 's/.*) //' "$t/stat" | awk '{ print $7 }')
+		if (( flags & 0x4000 )); then
+			continue
+		fi
+		[ "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$t/status")" = 2 ] ||
+			{ echo "thread ${t##*/}: no filter"; return 1; }
+		[ "$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' "$t/status")" = 2 ] ||
+			{ echo "thread ${t##*/}: $(grep Seccomp_filters "$t/status"), want 2"; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" -eq "$2" ] || { echo "$n threads, want $2"; return 1; }
+}
+
 # start_spin: pVM 1 runs forkt spinwait (it forks pVM 2, which spins, and
 # waits for it) in the background; waits until both run.
 start_spin() {
@@ -98,6 +142,8 @@ start_spin() {
 @test "jail: a kxmon kxd started runs jailed (seccomp, no_new_privs, own ids, namespaces, empty root)" {
 	start_spin
 	msg=$(jailed "$P1") || explain "pVM 1: $msg"
+	# no interface: one thread, the vCPU's, narrowed to its own list
+	msg=$(own_filters "$P1" 1) || explain "pVM 1: $msg"
 	# the ids come from kxd's default range, never an existing user's
 	uid=$(status_field "$P1" Uid | awk '{ print $1 }')
 	[ "$uid" -ge 1879048192 ] && [ "$uid" -le 1879113727 ] || explain "uid $uid off the range"
@@ -134,7 +180,9 @@ start_spin() {
 @test "jail: a forked monitor is jailed too, in a cgroup of its own that kxd made" {
 	start_spin
 	msg=$(jailed "$P2") || explain "pVM 2: $msg"
-	# the filter is the parent's, inherited; the ids the family's
+	# the filters are the parent's, inherited (none loaded again); the ids
+	# the family's
+	msg=$(own_filters "$P2" 1) || explain "pVM 2: $msg"
 	[ "$(status_field "$P2" Uid)" = "$(status_field "$P1" Uid)" ] || explain "family ids"
 	f=$(cg_file "$P2" pids pids.max)
 	[[ "$f" == */kx/kxd-*-2/pids.max ]] || explain "pVM 2's group: $f"
@@ -161,6 +209,58 @@ start_spin() {
 	grep -q "pVM 1 (jailt): killed by its jail" "$SOCK.log" || explain "kxd's log"
 }
 
+@test "jail: the vCPU thread and the network thread each run under their own filter" {
+	net_kxd
+	"$KXCTL" run --socket "$SOCK" "$FX/jailnet.kxe" echo 30 > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	RUNNER=$!
+	wait_for grep -q "echo ready" "$BATS_TEST_TMPDIR/out" ||
+		{ output=$(cat "$BATS_TEST_TMPDIR/out"); explain "ready"; }
+	P1=$(pid_of 1)
+	[ -n "$P1" ] || explain "no pid"
+	msg=$(jailed "$P1") || explain "$msg"
+	msg=$(own_filters "$P1" 2) || explain "$msg"
+	# the network thread serves under its 8 calls: frames both ways
+	peer udp 10.77.9.2 7 ping 10
+	[ "$output" = ping ] || explain "echoed through the network thread"
+	peer udp 10.77.9.2 7 quit 1
+	status=0
+	wait "$RUNNER" || status=$?
+	RUNNER=
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	[ "$status" -eq 0 ] || explain "the pVM exited 0 (the network thread ended inside its list)"
+	! grep -q "killed by its jail" "$SOCK.log" || explain "no kill"
+}
+
+@test "jail: the network thread may not make the vCPU thread's calls; kxd reports the kill" {
+	export KXMON_TEST_JAIL_THREAD=net
+	net_kxd
+	unset KXMON_TEST_JAIL_THREAD
+	ctl run "$FX/jailnet.kxe" echo 30
+	[ "$status" -eq 159 ] || explain "want 159 (128 + SIGSYS)"
+	[[ "$stderr" == *"killed by its jail: a system call outside kxmon's allowlist (SIGSYS)"* ]] ||
+		explain "kxctl run says why"
+	grep -q "pVM 1 (jailnet): killed by its jail" "$SOCK.log" || explain "kxd's log"
+}
+
+@test "jail: the vCPU thread, narrowed, may not make the network thread's calls" {
+	stop_kxd
+	export KXMON_TEST_JAIL_THREAD=vcpu
+	start_kxd
+	unset KXMON_TEST_JAIL_THREAD
+	ctl run "$FX/jailt.kxe" cow
+	[ "$status" -eq 159 ] || explain "want 159 (128 + SIGSYS)"
+	grep -q "pVM 1 (jailt): killed by its jail" "$SOCK.log" || explain "kxd's log"
+	# the hook fires only on the narrowed thread: the net hook on a pVM
+	# with no network thread changes nothing
+	stop_kxd
+	export KXMON_TEST_JAIL_THREAD=net
+	start_kxd
+	unset KXMON_TEST_JAIL_THREAD
+	ctl run "$FX/jailt.kxe" cow
+	[ "$status" -eq 0 ] && [[ "$output" == *"child status 7"* ]] ||
+		explain "no network thread, no kill: the fork ran"
+}
+
 @test "jail: kxmon run by hand jails itself the same way" {
 	"$KX_BIN/kxmon" --timeout 20 "$KX_BUILD/guest/spin.kxe" > /dev/null 2>&1 &
 	RUNNER=$!
@@ -176,10 +276,15 @@ start_spin() {
 	RUNNER=
 	run -159 env KXMON_TEST_JAIL_FORBIDDEN=1 "$KX_BIN/kxmon" "$KX_BUILD/guest/hello.kxe"
 	[ -z "$output" ] || explain "killed before the guest ran"
+	# no kxd, no interface: the vCPU thread narrows at once, before the guest
+	run -159 env KXMON_TEST_JAIL_THREAD=vcpu "$KX_BIN/kxmon" "$KX_BUILD/guest/hello.kxe"
+	[ -z "$output" ] || explain "narrowed before the guest ran"
 }
 
 @test "jail: kxmon --no-jail (debugging only) runs unfiltered" {
 	run -0 "$KX_BIN/kxmon" --no-jail "$KX_BUILD/guest/hello.kxe"
 	run -0 env KXMON_TEST_JAIL_FORBIDDEN=1 "$KX_BIN/kxmon" --no-jail "$KX_BUILD/guest/hello.kxe"
 	[ "${lines[0]}" = "hello from a pVM" ] || explain "the hook only fires in the jail"
+	run -0 env KXMON_TEST_JAIL_THREAD=vcpu "$KX_BIN/kxmon" --no-jail "$KX_BUILD/guest/hello.kxe"
+	[ "${lines[0]}" = "hello from a pVM" ] || explain "the thread hook only fires in the jail"
 }

@@ -11,6 +11,22 @@ load "$KX_ROOT/tests/data/kxd/helpers"
 
 setup_file() {
 	kxd_fixture
+	# mnt: an app with one host directory, for the mount requests' test
+	mkdir -p "$FX/share"
+	cat > "$FX/mnt.yaml" <<-EOF
+		kx-manifest: 1
+		app: mnt
+		image: mnt.kxe
+		memory: 16M
+		keys:
+		  acme: $KX_ROOT/manifests/keys/acme.pub
+		files:
+		  - { guest: /share, host: $FX/share, mode: rw, max: 1M }
+	EOF
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$FX/kx.kxp" "$FX/hello.yaml" "$FX/exit.yaml" \
+		"$FX/mnt.yaml" >/dev/null
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name mnt --version 1.0 -o "$FX/mnt.kxe" \
+		"$KX_BUILD/guest/hello.kxe" >/dev/null
 }
 
 setup() {
@@ -76,6 +92,20 @@ verify() {
 	[ "$status" -eq 1 ] && [[ "$stderr" == *"not a key given"* ]] || explain "another key"
 	verify "$BATS_TEST_TMPDIR/nonexistent/audit.log"
 	[ "$status" -eq 2 ] && [[ "$stderr" == *"pass --key"* ]] || explain "no key beside the log"
+}
+
+@test "stop: kxctl stop returns only once the closing seal is written" {
+	# kxd used to close its clients first and seal after, so a script's
+	# `kxctl stop; kxctl audit verify` could find the log unsealed.  Read
+	# with a builtin (no fork) at once, several times, to meet the window.
+	for i in 1 2 3 4 5 6 7 8; do
+		start_kxd --monitor "$FAKE"
+		ctl run "$FX/hello.kxe" exit 0
+		"$KXCTL" stop --socket "$SOCK"
+		mapfile -t log < "$AUDIT"
+		[[ "${log[-1]}" == *'"event":"close"'* ]] ||
+			explain "round $i: the last record when kxctl stop returned: ${log[-1]}"
+	done
 }
 
 @test "rotate: the operator moves the log away, kxd seals it and goes on in a new file" {
@@ -333,4 +363,60 @@ flood() {
 	stop_kxd
 	grep -q "over its audit rate (1 a second, at most 10)" "$AUDIT" ||
 		explain "the flag's rate and burst, not the manifest's"
+}
+
+# A monitor asks its host directories once, at boot, in order, until kxd's
+# "no more" (files.c); each is an audited decision the policy's rules bound,
+# so they are not charged to the audit rate.  A request after that (a
+# monitor its guest took over, asking for a directory fd outside its
+# Landlock wall, or flooding the log with decisions) is malformed: the pVM
+# ends and nothing is decided or audited.
+@test "host directories: mounts are asked once, in order, at boot; a later request ends the pVM unaudited" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/mnt.kxe" mount 0 1
+	[ "$status" -eq 0 ] || explain "the boot's requests"
+	[ "${lines[0]}" = "MOUNT 0: 0 /share rw=1 fds=1" ] && [ "${lines[1]}" = "MOUNT 1: -2 " ] ||
+		explain "granted, then no more"
+	[ "$(grep -c '"op":"file"' "$AUDIT")" -eq 1 ] || explain "one decision audited"
+	# again after "no more": the boot is over
+	ctl run "$FX/mnt.kxe" mount 0 1 0
+	[ "$status" -eq 137 ] && [[ "$stderr" == *"FS_MOUNT_REQ out of order, or after the pVM's mounts were settled"* ]] ||
+		explain "a request after the mounts were settled ends the pVM"
+	[ "${lines[0]}" = "MOUNT 0: 0 /share rw=1 fds=1" ] && [ "${#lines[@]}" -eq 2 ] ||
+		explain "answered up to the refused one"
+	# out of order: the first, or the one granted asked again
+	ctl run "$FX/mnt.kxe" mount 1
+	[ "$status" -eq 137 ] && [ "${#lines[@]}" -eq 0 ] || explain "mount 1 first"
+	ctl run "$FX/mnt.kxe" mount 0 0
+	[ "$status" -eq 137 ] && [ "${#lines[@]}" -eq 1 ] || explain "mount 0 twice"
+	# an app without host directories: "no more" at once, then nothing
+	ctl run "$FX/hello.kxe" mount 0 0
+	[ "$status" -eq 137 ] && [ "${lines[0]}" = "MOUNT 0: -2 " ] || explain "hello"
+	[ "$(grep -c '"op":"file"' "$AUDIT")" -eq 3 ] || explain "only the expected requests decided"
+	[ "$(grep -c 'malformed message on its channel: FS_MOUNT_REQ' "$SOCK.log")" -eq 4 ] ||
+		explain "each refusal logged"
+	ctl run "$FX/mnt.kxe" mount 0 1
+	[ "$status" -eq 0 ] || explain "kxd still serves"
+}
+
+# Boot links (the image's DT_NEEDED tree) are not charged to the audit rate:
+# the signed image bounds them.  But "at boot" is the monitor's word, so kxd
+# takes such a request only before the mounts are settled (the monitor links
+# first, then asks for its mounts) and at most 64 of them (a pVM's modules);
+# a monitor its guest took over could otherwise write uncharged records
+# without end.  Before: every such request was decided and audited.
+@test "boot links: only before the mounts are settled, at most 64; more ends the pVM" {
+	start_kxd --monitor "$FAKE"
+	ctl run "$FX/mnt.kxe" mount link:nothere.so 0 1 link:nothere.so
+	[ "$status" -eq 137 ] || explain "a boot link after the mounts ends the pVM"
+	[[ "${lines[0]}" == "DENY nothere.so: "* ]] && [ "${lines[1]}" = "MOUNT 0: 0 /share rw=1 fds=1" ] &&
+		[ "${#lines[@]}" -eq 3 ] || explain "the first boot link answered, the last not"
+	[ "$(grep -c 'nothere.so' "$AUDIT")" -eq 1 ] || explain "one link decided"
+	names=$(for i in $(seq 65); do printf 'nothere.so '; done)
+	ctl run "$FX/hello.kxe" link $names
+	[ "$status" -eq 137 ] && [ "${#lines[@]}" -eq 64 ] || explain "64 answered, the 65th ends it"
+	[ "$(grep -c 'malformed message on its channel: LINK_REQ at boot' "$SOCK.log")" -eq 2 ] ||
+		explain "each refusal logged"
+	ctl run "$FX/hello.kxe" link nothere.so
+	[ "$status" -eq 0 ] || explain "kxd still serves"
 }

@@ -15,6 +15,8 @@ bats_require_minimum_version 1.5.0
 load "$KX_ROOT/tests/data/kxd/helpers"
 
 KXE=$KX_BUILD/tests/redis/redis-server.kxe
+KXE_DYN=$KX_BUILD/tests/redis/redis-server-dyn.kxe
+SIPHASH=$KX_BUILD/tests/redis
 PEER=$KX_ROOT/tests/data/net/peer.py
 ADDR=10.77.14.2
 
@@ -43,7 +45,40 @@ setup_file() {
 	EOF
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name redis --version 7.0.15 -o "$fx/redis.kxe" \
 		"$KXE" >/dev/null
-	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/redis.yaml" >/dev/null
+	# The dynamic variant: Redis's siphash.c as a signed pVM library that
+	# an operator may replace online (docs/redis.md).
+	cat > "$fx/redis-dyn.yaml" <<-EOF
+	kx-manifest: 1
+	app: redis-dyn
+	image: redis-dyn.kxe
+	memory: 128M
+	keys:
+	  acme: $KX_ROOT/manifests/keys/acme.pub
+	libraries:
+	  - name: libredis-siphash
+	    signed-by: [acme]
+	    version: ">= 1.0 && < 2"
+	    loader: self
+	    update: allow
+	    bind: lazy
+	files:
+	  - { guest: /data, host: $fx/data, mode: rw, max: 16M }
+	network:
+	  - iface: net0
+	    address: $ADDR/24
+	    gateway: 10.77.14.1
+	    listen: [6379]
+	EOF
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name redis-dyn --version 7.0.15 -o "$fx/redis-dyn.kxe" \
+		"$KXE_DYN" >/dev/null
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name libredis-siphash --version 1.0 \
+		-o "$fx/lib/libredis-siphash.so" "$SIPHASH/v1/libredis-siphash.so" >/dev/null
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name libredis-siphash --version 1.1 \
+		-o "$fx/libredis-siphash-1.1.so" "$SIPHASH/v2/libredis-siphash.so" >/dev/null
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name libredis-siphash --version 1.2 \
+		-o "$fx/libredis-siphash-1.2.so" "$SIPHASH/v1/libredis-siphash.so" >/dev/null
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/redis.yaml" "$fx/redis-dyn.yaml" \
+		>/dev/null
 	kvm_probe
 }
 
@@ -65,12 +100,13 @@ cli() {
 	run ip netns exec "$NS" timeout 20 redis-cli -h "$ADDR" "$@"
 }
 
-# start_redis ARGS...: a Redis pVM in the background, serving /data; output
-# in $RUNOUT; returns once it accepts connections
+# start_redis NAME ARGS...: a Redis pVM in the background, serving /data
+# (the image $IMAGE: redis.kxe unless a test says otherwise); output in
+# $RUNOUT; returns once it accepts connections
 start_redis() {
 	RUNOUT=$BATS_TEST_TMPDIR/run.$1.out
 	shift
-	"$KXCTL" run --socket "$SOCK" "$FX/redis.kxe" --bind 0.0.0.0 --protected-mode no \
+	"$KXCTL" run --socket "$SOCK" "$FX/${IMAGE:-redis.kxe}" --bind 0.0.0.0 --protected-mode no \
 		--dir /data --save "" "$@" >"$RUNOUT" 2>&1 &
 	RUNPID=$!
 	wait_for grep -q "Ready to accept connections" "$RUNOUT" ||
@@ -142,7 +178,8 @@ info_field() {
 	[ "$output" = "refused" ] || explain "6379: nothing listens"
 	# The first drop is reported at once; later counts ride on the
 	# monitor's next report, which an idle pVM may not make soon.
-	wait_for test "$(port_drops)" -ge 1 || { ctl list; explain "the SYNs to 6380 counted"; }
+	drops_counted() { [ "$(port_drops)" -ge 1 ]; }
+	wait_for drops_counted || { ctl list; explain "the SYNs to 6380 counted"; }
 	ctl audit
 	grep -q "DENY .*the monitor dropped port: in tcp 10.77.14.1:[0-9]* -> $ADDR:6380" <<<"$output" ||
 		explain "the first drop is audited"
@@ -169,9 +206,10 @@ info_field() {
 	ctl list
 	row=$(awk '$2 == "redis" && $7 == "1"' <<<"$output")
 	[ -n "$row" ] || explain "a child pVM of pVM 1 (kxctl list)"
-	# (wait_for tries for 10 s; the save takes about 3)
-	wait_for test "$(info_field rdb_bgsave_in_progress)" = 0 ||
-		wait_for test "$(info_field rdb_bgsave_in_progress)" = 0 || explain "the save ends"
+	# (wait_for tries for 10 s; the save takes about 3.  A function:
+	# wait_for's arguments are expanded once, before it starts.)
+	save_ended() { [ "$(info_field rdb_bgsave_in_progress)" = 0 ]; }
+	wait_for save_ended || wait_for save_ended || explain "the save ends"
 	[ "$(info_field rdb_last_bgsave_status)" = ok ] ||
 		{ output=$(cat "$RUNOUT"); explain "the save succeeded"; }
 	[ -s "$FX/data/dump.rdb" ] || explain "dump.rdb is in the granted host directory"
@@ -187,4 +225,122 @@ info_field() {
 	cli exists during
 	[ "$output" = "0" ] || explain "not the key set after the fork"
 	stop_redis 3
+}
+
+# info_stat NAME: a field of INFO stats
+info_stat() {
+	ip netns exec "$NS" timeout 20 redis-cli -h "$ADDR" info stats |
+		tr -d '\r' | sed -n "s/^$1://p"
+}
+
+# served_beyond N: Redis has processed more than N commands
+served_beyond() { [ "$(info_stat total_commands_processed)" -gt "$1" ]; }
+
+# bench_start: redis-benchmark from the host in the background (20
+# clients, 200000 SETs then 200000 GETs over 100000 keys; $BENCH_PID, its
+# output in $BENCH); returns once Redis has served 20000 of its commands.
+bench_start() {
+	local before
+	BENCH=$BATS_TEST_TMPDIR/bench.out
+	before=$(info_stat total_commands_processed)
+	ip netns exec "$NS" redis-benchmark -h "$ADDR" -t set,get -n 200000 -c 20 -r 100000 \
+		--csv >"$BENCH" 2>&1 3>&- &
+	BENCH_PID=$!
+	wait_for served_beyond $((before + 20000)) ||
+		{ output=$(cat "$BENCH"); explain "the benchmark runs"; }
+}
+
+# bench_finish: redis-benchmark exits 1 at the first error reply or broken
+# connection (redis-benchmark.c, readHandler): its status 0, with both
+# results printed, is "no failed request".  Redis counted no error either.
+bench_finish() {
+	status=0
+	wait "$BENCH_PID" || status=$?
+	output=$(cat "$BENCH")
+	[ "$status" -eq 0 ] || explain "redis-benchmark: no failed request"
+	grep -q '^"SET","[0-9.]*"' <<<"$output" && grep -q '^"GET","[0-9.]*"' <<<"$output" ||
+		explain "both tests ran to the end"
+	echo "# $(tr '\n' ' ' <<<"$output")" >&3
+	[ "$(info_stat total_error_replies)" = 0 ] || explain "Redis answered no error"
+}
+
+# update_under_load FROM TO FILE [OPTIONS]: kxctl update of pVM 1's
+# libredis-siphash FROM -> TO while the benchmark runs: applied, said so,
+# and the benchmark still running when it returns.
+update_under_load() {
+	ctl update "${@:4}" 1 "$3" libredis-siphash
+	local update_status=$status update_out=$output
+	kill -0 "$BENCH_PID" 2>/dev/null || { output=$(cat "$BENCH"); explain "the update came under load"; }
+	status=$update_status output=$update_out
+	[ "$status" -eq 0 ] || explain "the update is applied"
+	[[ "$output" == "updated libredis-siphash $1 -> $2 in pVM 1: "*" GOT entries "*"; quiesce "* ]] ||
+		explain "says what it did"
+	echo "# $output" >&3
+}
+
+@test "redis (dynamic): redis-server links Redis's own siphash.c as a pVM library" {
+	[ -f "$KXE_DYN" ] || explain "redis-server-dyn.kxe is built"
+	run readelf -dW "$KXE_DYN"
+	[[ "$output" == *"(NEEDED)"*"Shared library: [libredis-siphash.so]"* ]] ||
+		explain "DT_NEEDED libredis-siphash.so"
+	run readelf -sW --dyn-syms "$KXE_DYN"
+	grep -Eq " UND siphash$" <<<"$output" || explain "siphash comes from the library"
+	! grep -Eq "FUNC +GLOBAL +DEFAULT +[0-9]+ siphash$" <<<"$output" ||
+		explain "the image has no siphash of its own"
+	run "$KX_BUILD/sdk/bin/kx-nosyscall" "$KXE_DYN"
+	[ "$status" -eq 0 ] || explain "no system call instruction in the image"
+	run cmp -s "$SIPHASH/v1/libredis-siphash.so" "$SIPHASH/v2/libredis-siphash.so"
+	[ "$status" -eq 1 ] || explain "the two versions differ"
+}
+
+@test "redis (dynamic): libredis-siphash is updated online under redis-benchmark, no request fails" {
+	IMAGE=redis-dyn.kxe start_redis e --enable-debug-command yes
+	ctl list
+	[[ "$output" == *"libredis-siphash 1.0 "* ]] || explain "linked at boot: 1.0"
+	# Keys hashed by 1.0 before the update; found through 1.1 after it.
+	cli debug populate 10000 key
+	[ "$output" = "OK" ] || explain "DEBUG POPULATE"
+	cli set greeting "hashed by 1.0"
+	[ "$output" = "OK" ] || explain "SET"
+	bench_start
+	update_under_load 1.0 1.1 "$FX/libredis-siphash-1.1.so"
+	bench_finish
+	cli get greeting
+	[ "$output" = "hashed by 1.0" ] || explain "a key set before the update"
+	cli mget key:0 key:4999 key:9999
+	[ "$output" = "$(printf 'value:0\nvalue:4999\nvalue:9999')" ] || explain "populated keys"
+	cli set after "hashed by 1.1"
+	cli get after
+	[ "$output" = "hashed by 1.1" ] || explain "a key set after the update"
+	ctl list
+	[[ "$output" == *"libredis-siphash 1.1 "* ]] || explain "the registry names 1.1"
+	ctl audit
+	grep -q " update  operator .* lib libredis-siphash 1.0 -> 1.1 ALLOW " <<<"$output" ||
+		explain "the update is audited"
+	stop_redis 1
+}
+
+@test "redis (dynamic): two updates under one benchmark, the first --lazy (resolved on the next calls)" {
+	IMAGE=redis-dyn.kxe start_redis f
+	cli set greeting "hashed by 1.0"
+	bench_start
+	update_under_load 1.0 1.1 "$FX/libredis-siphash-1.1.so" --lazy
+	[[ "$output" =~ " GOT entries ("[1-9][0-9]*" back to lazy)" ]] || explain "entries back to lazy"
+	# Every command calls both (siphash_nocase looks the command up,
+	# siphash the key): after some, both slots are bound again, lazily,
+	# into 1.1 -- which the next update finds and moves.
+	wait_for served_beyond $(($(info_stat total_commands_processed) + 1000)) ||
+		explain "Redis serves after a lazy update"
+	# 1.2 is 1.0's code again: forward in version, back in code
+	update_under_load 1.1 1.2 "$FX/libredis-siphash-1.2.so"
+	[[ "$output" == *": 2 GOT entries (0 back to lazy)"* ]] || explain "both slots bound into 1.1"
+	bench_finish
+	cli get greeting
+	[ "$output" = "hashed by 1.0" ] || explain "a key set before both updates"
+	ctl list
+	[[ "$output" == *"libredis-siphash 1.2 "* ]] || explain "the registry names 1.2"
+	ctl audit
+	[ "$(grep -c " update  operator .* lib libredis-siphash .* ALLOW " <<<"$output")" -eq 2 ] ||
+		explain "both updates audited"
+	stop_redis 1
 }

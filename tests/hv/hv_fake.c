@@ -391,7 +391,8 @@ int fake_serve_answer(struct fake_mgr *f, struct kxmon_msg *m, uint32_t resp_typ
 	m->type = KXMON_MSG_LINK_RESP;
 	snprintf(m->u.link.name, sizeof(m->u.link.name), "%s", name);
 	snprintf(path, sizeof(path), "%s/%s", serve->dir, name);
-	if (serve->shared_name != NULL && strcmp(name, serve->shared_name) == 0)
+	if (serve->shared_name != NULL && serve->shared_fd >= 0 &&
+	    strcmp(name, serve->shared_name) == 0)
 		fds[0] = fcntl(serve->shared_fd, F_DUPFD_CLOEXEC, 3);
 	else
 		fds[0] = fake_sealed_file(path, NULL, NULL);

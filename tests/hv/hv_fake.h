@@ -71,8 +71,9 @@ int fake_sealed_file(const char *path, uint8_t **bytes, size_t *len);
 
 /* A fake_mgr answer standing in for kxd: LINK_REQ for NAME is granted (bind
  * lazy) with a sealed memfd of DIR/NAME, or denied when it cannot be read;
- * shared_name, when set, is granted as dups of shared_fd (one memfd for
- * every pVM, as kxd keeps it).  f->ctx: a struct fake_serve. */
+ * shared_name, when set and shared_fd is open, is granted as dups of
+ * shared_fd (one memfd for every pVM, as kxd keeps it); before that, from
+ * the file as any other.  f->ctx: a struct fake_serve. */
 struct fake_serve {
 	const char *dir;
 	const char *shared_name;

@@ -491,6 +491,44 @@ static void test_removed_but_open_file_stays_counted(void **state)
 	guest_free(g);
 }
 
+/* A forked pVM's monitor is a copy of this process: parent and children
+ * draw on one cap (before, each child started from a copy of the count and
+ * fork, write, exit wrote a whole cap per child: a review finding). */
+static void test_forked_monitors_share_the_cap(void **state)
+{
+	struct guest *g = guest_new(false);
+	int64_t total = 0, h;
+	int link[2];
+
+	(void)state;
+	assert_int_equal(pipe(link), 0);
+	for (int i = 0; i < 5; i++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char name[16];
+			int64_t n;
+
+			snprintf(name, sizeof(name), "child%d", i);
+			h = fs_open(g, 0, name, O_CREAT | O_RDWR);
+			n = h < 0 ? h : fs_write(g, h, 0, CAP - 10);
+			_exit(write(link[1], &n, sizeof(n)) == (ssize_t)sizeof(n) ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+	}
+	close(link[1]);
+	for (int64_t n; read(link[0], &n, sizeof(n)) == (ssize_t)sizeof(n);)
+		total += n > 0 ? n : 0;
+	close(link[0]);
+	assert_int_equal(total, CAP - 10); /* the first child took it all */
+	/* and the parent sees what its children wrote */
+	h = fs_open(g, 0, "parent", O_CREAT | O_RDWR);
+	assert_true(h >= 0);
+	assert_int_equal(fs_write(g, h, 0, 1), -KX_ENOSPC);
+	guest_free(g);
+}
+
 static void test_malformed_blocks_end_the_pvm(void **state)
 {
 	struct guest *g = guest_new(false);
@@ -590,6 +628,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_failed_truncating_open_keeps_the_count),
 		cmocka_unit_test(test_removed_but_open_file_stays_counted),
+		cmocka_unit_test(test_forked_monitors_share_the_cap),
 		cmocka_unit_test(test_malformed_blocks_end_the_pvm),
 		cmocka_unit_test(test_denied_mount_fails_the_boot),
 		cmocka_unit_test(test_confined_monitor_works),

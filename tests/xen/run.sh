@@ -139,7 +139,7 @@ timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu qemu64,+svm,+rdrand -m "$QEMU_MEM" -smp "$QEMU_SMP" \
 	-display none -no-reboot -monitor none -serial "file:$log" \
 	-kernel "$cache/xen" \
-	-append "console=com1 com1=115200 dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=$QEMU_SMP console_timestamps=boot guest_loglvl=all noreboot" \
+	-append "console=com1 com1=115200 scrub-domheap dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=$QEMU_SMP console_timestamps=boot guest_loglvl=all noreboot" \
 	-initrd "$cache/vmlinux console=hvc0 earlyprintk=xen rdinit=/init quiet loglevel=3 cryptomgr.notests,$work/$name.initrd" \
 	< /dev/null > "$work/$name.qemu.log" 2>&1
 qrc=$?

@@ -322,6 +322,24 @@ out:
 	return rc;
 }
 
+/* A Xen that hands out unscrubbed frames lets a pVM read what others left
+ * in theirs (cmdline.c): refused, with the option that fixes it. */
+static int check_scrubbing(struct hv_vm *vm, struct kx_error *err)
+{
+	xen_commandline_t cmdline;
+
+	memset(cmdline, 0, sizeof(cmdline));
+	if (xc_version(vm->xch, XENVER_commandline, &cmdline) < 0)
+		return kx_err(err, -errno ? -errno : -EIO, "xc_version(commandline): %s",
+			      strerror(errno));
+	if (!xen_cmdline_scrubs_domheap(cmdline, sizeof(cmdline)))
+		return kx_err(err, -EPERM,
+			      "this Xen does not scrub the frames a domain gives back: boot Xen "
+			      "with scrub-domheap (docs/xen-backend.md, \"Memory\"), or a pVM "
+			      "can read what other pVMs left in theirs");
+	return 0;
+}
+
 static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *features,
 		      struct hv_vm **out, struct kx_error *err)
 {
@@ -352,6 +370,8 @@ static int xen_create(uint64_t mem_size, struct hv_guest_mem *mem, uint64_t *fea
 		goto out;
 	}
 	rc = xen_open_handles(vm, err);
+	if (rc == 0)
+		rc = check_scrubbing(vm, err);
 	if (rc == 0)
 		rc = xen_new_domain(vm, err);
 	if (rc != 0)

@@ -22,6 +22,12 @@
 #include "guest/xen/ring.h"
 #include "manager/hv/backend.h"
 
+/* ---- cmdline.c --------------------------------------------------------------- */
+
+/* Whether Xen's command line (size bytes at most, NUL-terminated or not)
+ * turns on scrub-domheap: Xen then zeroes every frame a domain frees. */
+bool xen_cmdline_scrubs_domheap(const char *cmdline, size_t size);
+
 /* ---- serve.c ---------------------------------------------------------------- */
 
 struct xen_serve {

@@ -75,8 +75,10 @@ check "jail xen: a guest fault is reported jailed (126)" 126 ""
 [ "$(domains)" = "$before" ] && ok "jail xen: every domain is gone after its jailed monitor" ||
 	not_ok "jail xen: domains left: $(xl list)"
 
-# A running jailed monitor, as /proc sees it.
-$KXMON --backend xen -m 32M -t 60 $G/spin.kxe > /tmp/jail-spin.out 2>&1 &
+# A running jailed monitor, as /proc sees it; its cgroup is a cgroup v2
+# group (the KVM tests run on v1 hosts: this is where v2 runs).
+$KXMON --backend xen -m 32M -t 60 --jail-cpu 500 --jail-pids 20 $G/spin.kxe \
+	> /tmp/jail-spin.out 2>&1 &
 pid=$!
 i=0
 while kill -0 $pid 2>/dev/null && [ "$(field $pid Seccomp 2>/dev/null)" != 2 ] &&
@@ -93,6 +95,15 @@ if [ "$(field $pid Seccomp)" = 2 ] && [ "$(field $pid NoNewPrivs)" = 1 ] &&
 else
 	not_ok "jail xen: /proc/$pid/status: $(grep -E '^(Uid|Seccomp|NoNewPrivs|CapEff)' /proc/$pid/status | tr '\n' ' ')"
 	cat /tmp/jail-spin.out
+fi
+cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/$pid/cgroup)
+mem=$(cat "$cg/memory.max" 2>/dev/null) cpu=$(cat "$cg/cpu.max" 2>/dev/null)
+pids=$(cat "$cg/pids.max" 2>/dev/null)
+if [ "$cg" = /sys/fs/cgroup/kx/kxmon-$pid ] && [ "$mem" = $(((32 + 64) << 20)) ] &&
+	[ "$cpu" = "50000 100000" ] && [ "$pids" = 20 ]; then
+	ok "jail xen: cgroup v2: the monitor is in kx/kxmon-$pid with memory.max, cpu.max, pids.max"
+else
+	not_ok "jail xen: cgroup v2: group '$cg', memory.max '$mem' (want 32 MiB + 64), cpu.max '$cpu', pids.max '$pids'"
 fi
 i=0
 while kill -0 $pid 2>/dev/null && [ "$(domains)" = "$before" ] && [ $i -lt 100 ]; do
