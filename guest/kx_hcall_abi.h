@@ -476,7 +476,8 @@ struct kx_hc_halt {
  * the word's futex).  words is the guest address of nwords struct
  * kx_halt_word, read once.  ret as HALT (0 also when a word changed);
  * -KX_EINVAL when nwords is 0 or above KX_HALT_WATCH_MAX, flags is not 0,
- * or a word is not 4-byte aligned inside a data area this pVM maps. */
+ * or a word is not 4-byte aligned inside a data area this pVM maps;
+ * -KX_ENOSYS on a backend whose IpC words are no host futexes (Xen). */
 #define KX_HALT_WATCH_MAX 64u
 
 struct kx_halt_word {
