@@ -13,7 +13,7 @@ POSIX_CFLAGS := -std=gnu11 -O2 -g -nostdinc -isystem $(LIBC_SYSROOT)/include \
 POSIX_SRCS := guest/posix/syscall.c guest/posix/start.c guest/posix/mem.c \
 	guest/posix/kalloc.c guest/posix/fd.c guest/posix/console.c guest/posix/tmpfs.c \
 	guest/posix/fs.c guest/posix/imagefs.c guest/posix/hostfs.c guest/posix/epoll.c guest/kx_pack.c guest/posix/pipe.c guest/posix/poll.c guest/posix/time.c \
-	guest/posix/thread.c guest/posix/signal.c guest/posix/proc.c guest/posix/sendfile.c \
+	guest/posix/thread.c guest/posix/futex.c guest/posix/signal.c guest/posix/proc.c guest/posix/sendfile.c \
 	guest/posix/eventfd.c guest/posix/timerfd.c guest/posix/signalfd.c
 POSIX_OBJ := $(B)/guest/posix-obj
 posix_obj_of = $(patsubst %.S,$(POSIX_OBJ)/%.o,$(patsubst %.c,$(POSIX_OBJ)/%.o,$(1)))

@@ -152,6 +152,9 @@ long kx_block_watch(const void *q, uint64_t deadline_ns, const struct kx_halt_wo
 /* Only blocked threads' words are read (watched(), the halt): a close that
  * unmaps a ring wakes its waiters (pipe.c's changed(): the pipe and
  * kx_io_changed) before the scheduler runs again, so none is read after. */
+/* Move up to n threads blocked on from to wait on to (FUTEX_REQUEUE);
+ * how many moved. */
+long kx_requeue(const void *from, const void *to, long n);
 /* Wake up to n threads blocked on q; how many were woken. */
 long kx_unblock(const void *q, long n);
 void kx_yield(void);

@@ -26,7 +26,7 @@
 	/* time.c */                                                                            \
 	X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep)                   \
 	X(clock_nanosleep)                                                                      \
-	/* thread.c */                                                                          \
+	/* thread.c, futex.c */                                                                 \
 	X(clone) X(exit) X(exit_group) X(set_tid_address) X(gettid) X(set_robust_list)          \
 	X(sched_yield) X(futex) X(sched_getaffinity) X(sched_setaffinity) X(getcpu) X(prctl)    \
 	/* signal.c */                                                                          \
