@@ -507,7 +507,7 @@ static void test_forked_monitors_share_the_cap(void **state)
 
 		assert_true(pid >= 0);
 		if (pid == 0) {
-			char name[16];
+			char name[24];
 			int64_t n;
 
 			snprintf(name, sizeof(name), "child%d", i);
