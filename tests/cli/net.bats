@@ -9,7 +9,9 @@
 # the rule; a peer the manifest does not allow is never reached (counted,
 # audited); spoofed source addresses and MACs never leave (counted); a
 # guest flooding its ring does not stall its monitor or kxd; an app with no
-# network rule has no interface.  Needs /dev/kvm, root (network
+# network rule has no interface; a host client connected to a pVM server
+# sees ECONNRESET when the server exits, is killed (kxctl kill) or ended by
+# SIGTERM (the monitor's resets, manager/hv/net.c).  Needs /dev/kvm, root (network
 # namespaces, TAPs) and python3; skipped with the reason otherwise.
 
 bats_require_minimum_version 1.5.0
@@ -240,4 +242,52 @@ wait_report() {
 	grep -qx "net: no interface: -19" <<<"$output" || explain "-KX_ENODEV"
 	in_ns ip -o link
 	! grep -q kxp <<<"$output" || explain "no TAP was made"
+}
+
+# hold_connection ADDR: a host client in the namespace (peer.py hold) that
+# has an open TCP connection to the pVM's echo port and waits up to 20 s for
+# what comes next; its output in $HOLDOUT, its pid in $HOLDPID
+hold_connection() {
+	HOLDOUT=$BATS_TEST_TMPDIR/hold.out
+	ip netns exec "$NS" python3 "$PEER" hold "$1" 7 20 >"$HOLDOUT" 2>&1 &
+	HOLDPID=$!
+	wait_for grep -q ready "$HOLDOUT" || { output=$(cat "$HOLDOUT" "$RUNOUT"); explain "connected"; }
+}
+
+# held_connection_reset: the held client saw ECONNRESET (not the end of its
+# 20 s wait: without the monitor's reset it would still be waiting)
+held_connection_reset() {
+	wait "$HOLDPID" || true
+	output=$(cat "$HOLDOUT")
+	[ "$output" = "$(printf 'ready\nreset')" ] || explain "the client's recv raised ECONNRESET"
+}
+
+@test "net: a host client of a pVM server that exits sees its connection reset" {
+	start_pvm netsock 60
+	hold_connection 10.77.3.2
+	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	held_connection_reset
+}
+
+@test "net: a host client of a pVM server killed by the operator sees its connection reset" {
+	start_pvm netsock 60
+	hold_connection 10.77.3.2
+	ctl kill 1
+	[ "$status" -eq 0 ] || explain "kxctl kill"
+	finish_pvm
+	[ "$status" -eq 137 ] || explain "kxctl run's status: a kill's, as without a network"
+	grep -q "killed by the operator" <<<"$output" || explain "kxd's report says why"
+	held_connection_reset
+}
+
+@test "net: a host client of a pVM server ended by SIGTERM sees its connection reset" {
+	start_pvm netsock 60
+	hold_connection 10.77.3.2
+	ctl kill --signal 15 1
+	[ "$status" -eq 0 ] || explain "kxctl kill --signal 15"
+	finish_pvm
+	[[ "$output" == *SIGTERM* ]] || explain "the pVM ended by SIGTERM's default action"
+	held_connection_reset
 }

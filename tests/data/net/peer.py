@@ -7,8 +7,13 @@ network namespace.
                                        "N intact" when all came back unchanged
     peer.py listen SECS PORT...        print "PORT TEXT" for each datagram that
                                        arrives within SECS (first line: "ready")
+    peer.py hold HOST PORT SECS        connect to an echo server (retrying while
+                                       refused), see "hold" echoed, print
+                                       "ready", then wait SECS for more: print
+                                       "reset" (ECONNRESET), "eof", "timeout"
+                                       or "data"
 SECS bounds how long it waits for something that must not come."""
-import select, socket, sys, threading
+import select, socket, sys, threading, time
 
 
 def main():
@@ -53,6 +58,34 @@ def main():
         s.sendall(data)
         t.join()
         print("%d %s" % (len(got), "intact" if bytes(got) == data else "damaged"))
+    elif mode == "hold":
+        host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        for _ in range(100):
+            try:
+                s = socket.create_connection((host, port), timeout=secs)
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+        else:
+            print("refused")
+            return
+        s.sendall(b"hold")
+        got = b""
+        while len(got) < 4:
+            b = s.recv(4 - len(got))
+            if not b:
+                break
+            got += b
+        if got != b"hold":
+            print("no echo: %r" % got)
+            return
+        print("ready", flush=True)
+        try:
+            print("eof" if s.recv(4096) == b"" else "data")
+        except ConnectionResetError:
+            print("reset")
+        except socket.timeout:
+            print("timeout")
     elif mode == "listen":
         secs = float(sys.argv[2])
         socks = {}
