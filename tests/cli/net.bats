@@ -11,7 +11,9 @@
 # guest flooding its ring does not stall its monitor or kxd; an app with no
 # network rule has no interface; a host client connected to a pVM server
 # sees ECONNRESET when the server exits, is killed (kxctl kill) or ended by
-# SIGTERM (the monitor's resets, manager/hv/net.c).  Needs /dev/kvm, root (network
+# SIGTERM (the monitor's resets, manager/hv/net.c); a forked child pVM has
+# no interface: nothing it sends leaves, and the parent's connection it
+# inherited and closed stays open.  Needs /dev/kvm, root (network
 # namespaces, TAPs) and python3; skipped with the reason otherwise.
 
 bats_require_minimum_version 1.5.0
@@ -40,6 +42,9 @@ setup_file() {
 	sed -e "s|@APP@|netsock|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.3|g" \
 		-e "s|listen: \[udp/7\]|listen: [7, 8080, udp/7]|" "$NETDATA/netraw.yaml.in" \
 		> "$fx/netsock.yaml"
+	# its "fork" (a child pVM, which gets no interface)
+	printf 'family:\n  fork: { max-children: 1, max-depth: 1, max-members: 2 }\n' \
+		>> "$fx/netsock.yaml"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name netsock --version 1.0 -o "$fx/netsock.kxe" \
 		"$KX_BUILD/guest/sockserve.kxe" >/dev/null
 	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
@@ -290,4 +295,30 @@ held_connection_reset() {
 	finish_pvm
 	[[ "$output" == *SIGTERM* ]] || explain "the pVM ended by SIGTERM's default action"
 	held_connection_reset
+}
+
+@test "net: a forked child pVM has no interface: nothing it sends leaves, the parent's connection stays" {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen 5 9 >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+	start_pvm netsock 60 10.77.3.1
+	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
+	# The child writes "from the child" on the inherited connection: the
+	# host sees only the parent's answer, then its echo on the same one.
+	in_ns python3 "$PEER" fork 10.77.3.2 7 10
+	[ "$output" = "$(printf 'forked 0\nafter')" ] ||
+		{ output="$output $(cat "$RUNOUT")"; explain "the parent's answer alone, the connection kept"; }
+	# In the child the write is taken by its stack, which has no device to
+	# send on (the socket layer's kx_net_forked); a datagram has no route.
+	grep -qx "child: write 14 (-), sendto -1 (Host is unreachable)" "$RUNOUT" ||
+		{ output=$(cat "$RUNOUT"); explain "the child's calls"; }
+	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the parent exited 0"
+	wait "$lpid"
+	[ "$(cat "$lst")" = "$(printf 'ready\n9 via sockets')" ] ||
+		{ output=$(cat "$lst"); explain "only the parent's datagram reached the host"; }
+	ctl list
+	grep -Eq "^2 +netsock .* exited .* 0 +1 " <<<"$output" || explain "the child, pVM 2, exited 0"
 }

@@ -12,6 +12,9 @@ network namespace.
                                        "ready", then wait SECS for more: print
                                        "reset" (ECONNRESET), "eof", "timeout"
                                        or "data"
+    peer.py fork HOST PORT SECS        send "fork" to sockserve's echo port, print
+                                       the line that comes back, then see "after"
+                                       echoed on the same connection
 SECS bounds how long it waits for something that must not come."""
 import select, socket, sys, threading, time
 
@@ -86,6 +89,28 @@ def main():
             print("reset")
         except socket.timeout:
             print("timeout")
+    elif mode == "fork":
+        host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        s = socket.create_connection((host, port), timeout=secs)
+        s.sendall(b"fork")
+        got = b""
+        try:
+            while not got.endswith(b"\n"):
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+            print(got.decode(errors="replace").rstrip("\n"))
+            s.sendall(b"after")
+            got = b""
+            while len(got) < 5:
+                b = s.recv(5 - len(got))
+                if not b:
+                    break
+                got += b
+            print(got.decode(errors="replace"))
+        except (socket.timeout, ConnectionResetError) as e:
+            print("%s after %r" % (type(e).__name__, got))
     elif mode == "listen":
         secs = float(sys.argv[2])
         socks = {}
