@@ -6,7 +6,8 @@
 # fetches from the test's network namespace.  Checked: a static file's exact
 # bytes, status and headers; 404 for a missing file; several requests on one
 # kept-alive connection; a port lighttpd listens on but the manifest does
-# not list stays closed.  Needs /dev/kvm, root (network namespaces, TAPs),
+# not list stays closed; a client connected when the operator kills the pVM
+# sees ECONNRESET at once.  Needs /dev/kvm, root (network namespaces, TAPs),
 # curl and python3.  Without KVM: the image's and the build tree's checks,
 # and lighttpd-probe (the image's objects run natively,
 # tests/web/syscall-probe.c) serving and making only system calls the layer
@@ -253,4 +254,22 @@ implemented_nrs() {
 	ctl audit
 	grep -q "DENY .*the monitor dropped port: in tcp 10.77.16.1:[0-9]* -> $ADDR:8081" <<<"$output" ||
 		explain "the first drop is audited"
+}
+
+@test "web: a client connected to lighttpd sees its connection reset when the operator kills the pVM" {
+	serve
+	local out=$BATS_TEST_TMPDIR/idle.out pid
+	ip netns exec "$NS" python3 "$PEER" idle "$ADDR" 8080 20 >"$out" 2>&1 &
+	pid=$!
+	wait_for grep -q ready "$out" || { output=$(cat "$out"); explain "connected"; }
+	ctl kill 1
+	[ "$status" -eq 0 ] || explain "kxctl kill"
+	status=0
+	wait "$RUNPID" || status=$?
+	RUNPID=
+	[ "$status" -eq 137 ] || { output=$(cat "$RUNOUT"); explain "kxctl run: a kill's 137"; }
+	wait "$pid" || true
+	# Without the monitor's reset (network.md) it would sit out its 20 s.
+	[ "$(cat "$out")" = "$(printf 'ready\nreset')" ] ||
+		{ output=$(cat "$out"); explain "the client's recv raised ECONNRESET"; }
 }

@@ -12,6 +12,8 @@ network namespace.
                                        "ready", then wait SECS for more: print
                                        "reset" (ECONNRESET), "eof", "timeout"
                                        or "data"
+    peer.py idle HOST PORT SECS        connect, print "ready", send nothing and
+                                       wait SECS: "reset", "eof", "timeout", "data"
     peer.py fork HOST PORT SECS        send "fork" to sockserve's echo port, print
                                        the line that comes back, then see "after"
                                        echoed on the same connection
@@ -61,7 +63,7 @@ def main():
         s.sendall(data)
         t.join()
         print("%d %s" % (len(got), "intact" if bytes(got) == data else "damaged"))
-    elif mode == "hold":
+    elif mode in ("hold", "idle"):
         host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
         for _ in range(100):
             try:
@@ -72,16 +74,17 @@ def main():
         else:
             print("refused")
             return
-        s.sendall(b"hold")
-        got = b""
-        while len(got) < 4:
-            b = s.recv(4 - len(got))
-            if not b:
-                break
-            got += b
-        if got != b"hold":
-            print("no echo: %r" % got)
-            return
+        if mode == "hold":
+            s.sendall(b"hold")
+            got = b""
+            while len(got) < 4:
+                b = s.recv(4 - len(got))
+                if not b:
+                    break
+                got += b
+            if got != b"hold":
+                print("no echo: %r" % got)
+                return
         print("ready", flush=True)
         try:
             print("eof" if s.recv(4096) == b"" else "data")
