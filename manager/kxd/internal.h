@@ -90,6 +90,7 @@ struct kxd_pvm {
 	/* kxd_pvm_end of a networked pVM: its kxmon was asked (SIGTERM) to end
 	 * it and reset its TCP peers; SIGKILL if it has not by then. */
 	bool ending;
+	bool ending_killed;           /* ... and past its grace: SIGKILL sent */
 	struct timespec ending_since; /* CLOCK_MONOTONIC */
 	/* The audit rate (audit.c): a token bucket of guest requests the gate
 	 * would record; refill time 0: not started (full). */

@@ -267,7 +267,7 @@ void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why)
 {
 	if (p->state == KXD_PVM_EXITED || p->pid <= 0)
 		return;
-	if (p->net.attached && !p->ending && !d->stopping) {
+	if (p->net.attached && !p->ending && !d->stopping) { /* a second end: at once */
 		if (!p->report[0])
 			snprintf(p->report, sizeof(p->report), "%s", why);
 		clock_gettime(CLOCK_MONOTONIC, &p->ending_since);
@@ -297,7 +297,8 @@ int kxd_pvm_end_timeout(struct kxd *d, int other)
 		const struct kxd_pvm *p = &d->pvms[i];
 		long left;
 
-		if (!p->used || !p->ending || p->state == KXD_PVM_EXITED || p->pid <= 0)
+		if (!p->used || !p->ending || p->ending_killed || p->state == KXD_PVM_EXITED ||
+		    p->pid <= 0)
 			continue;
 		left = ending_left_ms(p, &now);
 		if (soonest < 0 || left < soonest)
@@ -314,12 +315,12 @@ void kxd_pvm_end_tick(struct kxd *d)
 	for (int i = 0; i < KXD_MAX_PVMS; i++) {
 		struct kxd_pvm *p = &d->pvms[i];
 
-		if (p->used && p->ending && p->state != KXD_PVM_EXITED && p->pid > 0 &&
-		    ending_left_ms(p, &now) == 0) {
+		if (p->used && p->ending && !p->ending_killed && p->state != KXD_PVM_EXITED &&
+		    p->pid > 0 && ending_left_ms(p, &now) == 0) {
 			kxd_log("pVM %llu (%s): its kxmon did not end it in %ld ms; killed",
 				(unsigned long long)p->id, p->app, KXD_PVM_END_GRACE_MS);
 			kill(p->pid, SIGKILL);
-			p->ending = false; /* once */
+			p->ending_killed = true; /* once */
 		}
 	}
 }
@@ -360,7 +361,7 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 	p->state = KXD_PVM_EXITED;
 	if (p->ending) /* kxd_pvm_end: a kill, however its kxmon ended */
 		wstatus = SIGKILL;
-	p->ending = false;
+	p->ending = p->ending_killed = false;
 	p->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	if (p->push_client >= 0)
 		kxd_reply(d, p->push_client, KXD_RESP_ERROR, p, "pVM %llu ended during the link",

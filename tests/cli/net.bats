@@ -249,12 +249,13 @@ wait_report() {
 	! grep -q kxp <<<"$output" || explain "no TAP was made"
 }
 
-# hold_connection ADDR: a host client in the namespace (peer.py hold) that
-# has an open TCP connection to the pVM's echo port and waits up to 20 s for
-# what comes next; its output in $HOLDOUT, its pid in $HOLDPID
+# hold_connection ADDR [SECS]: a host client in the namespace (peer.py
+# hold) that has an open TCP connection to the pVM's echo port and waits up
+# to SECS (20) s for what comes next; its output in $HOLDOUT, its pid in
+# $HOLDPID
 hold_connection() {
 	HOLDOUT=$BATS_TEST_TMPDIR/hold.out
-	ip netns exec "$NS" python3 "$PEER" hold "$1" 7 20 >"$HOLDOUT" 2>&1 &
+	ip netns exec "$NS" python3 "$PEER" hold "$1" 7 "${2:-20}" >"$HOLDOUT" 2>&1 &
 	HOLDPID=$!
 	wait_for grep -q ready "$HOLDOUT" || { output=$(cat "$HOLDOUT" "$RUNOUT"); explain "connected"; }
 }
@@ -285,6 +286,25 @@ held_connection_reset() {
 	[ "$status" -eq 137 ] || explain "kxctl run's status: a kill's, as without a network"
 	grep -q "killed by the operator" <<<"$output" || explain "kxd's report says why"
 	held_connection_reset
+}
+
+@test "net: a kxmon that does not end its pVM when kxd asks is killed after the grace" {
+	# KXMON_TEST_IGNORE_SIGTERM (kxd passes its environment to kxmon)
+	stop_kxd
+	KXMON_TEST_IGNORE_SIGTERM=1 start_kxd --net-netns "$NS"
+	start_pvm netsock 60
+	hold_connection 10.77.3.2 5
+	ctl kill 1
+	[ "$status" -eq 0 ] || explain "kxctl kill"
+	finish_pvm
+	[ "$status" -eq 137 ] || explain "kxctl run's status: a kill's"
+	grep -q "killed by the operator" <<<"$output" || explain "kxd's report says why"
+	grep -q "pVM 1 (netsock): its kxmon did not end it in 2000 ms; killed" "$SOCK.log" ||
+		{ output=$(cat "$SOCK.log"); explain "kxd's log says it killed it"; }
+	# Killed outright, the monitor could not reset the connection.
+	wait "$HOLDPID" || true
+	[ "$(cat "$HOLDOUT")" = "$(printf 'ready\ntimeout')" ] ||
+		{ output=$(cat "$HOLDOUT"); explain "the client was left to its own timeout"; }
 }
 
 @test "net: a host client of a pVM server ended by SIGTERM sees its connection reset" {
