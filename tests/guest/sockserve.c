@@ -10,9 +10,10 @@
  * blocking calls ("loopback: ok"), and a datagram goes to the host's port
  * 9 when argv[2] names the host ("sent to HOST:9").
  * "fork" on TCP 7 forks a child pVM, which has no interface
- * (docs/network.md): it writes on the connection it inherited and sends a
- * datagram to HOST:9, says on the console what those calls returned, and
- * exits; neither may reach the host.  The parent, once it has reaped it,
+ * (docs/network.md): it waits 1.5 s for a connection on its copy of the
+ * echo listener (the host makes one meanwhile), writes on the connection
+ * it inherited and sends a datagram to HOST:9, says on the console what
+ * those calls returned, and exits; nothing it sends may reach the host.  The parent, once it has reaped it,
  * answers "forked STATUS\n" on the connection, which stays open.
  *
  *   sockserve SECS [HOST]    serve until SECS pass or "quit" comes on TCP 7
@@ -69,8 +70,9 @@ static void *loop_client(void *arg)
 	return (void *)(long)(got == 4 && memcmp(buf, "loop", 4) == 0 ? 0 : 1);
 }
 
-/* "fork" on echo connection conn (see the top); host: argv[2] or NULL */
-static void fork_on(int conn, const char *host)
+/* "fork" on echo connection conn (see the top); lst: the echo listener;
+ * host: argv[2] or NULL */
+static void fork_on(int conn, int lst, const char *host)
 {
 	char answer[32];
 	int st = 0, len;
@@ -78,6 +80,8 @@ static void fork_on(int conn, const char *host)
 
 	if (pid == 0) {
 		struct sockaddr_in h = {.sin_family = AF_INET, .sin_port = htons(9)};
+		struct pollfd lp = {.fd = lst, .events = POLLIN};
+		int polled = poll(&lp, 1, 1500);
 		ssize_t w = write(conn, "from the child", 14), s = -1;
 		int werr = errno, serr = 0, u = socket(AF_INET, SOCK_DGRAM, 0);
 
@@ -85,8 +89,8 @@ static void fork_on(int conn, const char *host)
 			s = sendto(u, "from the child", 14, 0, (struct sockaddr *)&h, sizeof(h));
 			serr = errno;
 		}
-		printf("child: write %zd (%s), sendto %zd (%s)\n", w, w < 0 ? strerror(werr) : "-", s,
-		       s < 0 ? strerror(serr) : "-");
+		printf("child: listener poll %d, write %zd (%s), sendto %zd (%s)\n", polled, w,
+		       w < 0 ? strerror(werr) : "-", s, s < 0 ? strerror(serr) : "-");
 		close(conn); /* its copy only: the parent's connection stays */
 		_exit(0);
 	}
@@ -178,7 +182,7 @@ int main(int argc, char **argv)
 			}
 			got = read(p[i].fd, buf, sizeof(buf));
 			if (got == 4 && kind[i] == 3 && memcmp(buf, "fork", 4) == 0) {
-				fork_on(p[i].fd, argc > 2 ? argv[2] : NULL);
+				fork_on(p[i].fd, p[0].fd, argc > 2 ? argv[2] : NULL);
 				continue;
 			}
 			if (got > 0 && kind[i] == 3) {

@@ -14,9 +14,11 @@ network namespace.
                                        or "data"
     peer.py idle HOST PORT SECS        connect, print "ready", send nothing and
                                        wait SECS: "reset", "eof", "timeout", "data"
-    peer.py fork HOST PORT SECS        send "fork" to sockserve's echo port, print
-                                       the line that comes back, then see "after"
-                                       echoed on the same connection
+    peer.py fork HOST PORT SECS        send "fork" to sockserve's echo port and
+                                       connect a second time meanwhile; print the
+                                       line that comes back, then see "after"
+                                       echoed on the first connection and
+                                       "second" on the second
 SECS bounds how long it waits for something that must not come."""
 import select, socket, sys, threading, time
 
@@ -96,6 +98,10 @@ def main():
         host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
         s = socket.create_connection((host, port), timeout=secs)
         s.sendall(b"fork")
+        time.sleep(0.3)  # the child is waiting on its listener now
+        second = socket.socket()
+        second.settimeout(secs)
+        second.connect_ex((host, port))  # completes once the parent serves again
         got = b""
         try:
             while not got.endswith(b"\n"):
@@ -112,7 +118,15 @@ def main():
                     break
                 got += b
             print(got.decode(errors="replace"))
-        except (socket.timeout, ConnectionResetError) as e:
+            second.sendall(b"second")
+            got = b""
+            while len(got) < 6:
+                b = second.recv(6 - len(got))
+                if not b:
+                    break
+                got += b
+            print(got.decode(errors="replace"))
+        except (socket.timeout, ConnectionResetError, BrokenPipeError) as e:
             print("%s after %r" % (type(e).__name__, got))
     elif mode == "listen":
         secs = float(sys.argv[2])
