@@ -366,7 +366,8 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		kxd_sig_wait_cancel(d, p, &msg);
 		break;
 	case KXMON_MSG_EXIT:
-		snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
+		if (!p->ending) /* else kxd's why (kxd_pvm_end) */
+			snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
 		kxd_sig_exit_msg(d, p, &msg); /* signal.c */
 		break;
 	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: files.c */

@@ -147,6 +147,10 @@ sys.stderr.write(r.stderr)' "$KXMON" -v "$LIBC/kx/sleeper.kxe" /tmp
 	conform alarms 17
 }
 
+@test "conformance: sendfile (file to file, to a full non-blocking pipe, offsets, errors)" {
+	conform sendfile 21
+}
+
 @test "conformance: stdin from kxmon's stdin, stderr apart from stdout" {
 	local text="first line
 second, longer line
