@@ -112,8 +112,10 @@ serves_tcp() {
 }
 
 # wait_report ID KIND N: until kxctl list shows at least N drops of KIND
+# (re-read every try: wait_for runs its command again, not its arguments)
+drops_at_least() { [ "$(drops "$1" "$2")" -ge "$3" ]; }
 wait_report() {
-	wait_for test "$(drops "$1" "$2")" -ge "$3"
+	wait_for drops_at_least "$1" "$2" "$3"
 }
 
 @test "net: UDP from the host is echoed by the pVM and counted" {
