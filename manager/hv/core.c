@@ -255,6 +255,17 @@ bool hv_interrupted(struct hv_pvm *p)
 	return p->pause_requested || hv_signal_deliverable(p);
 }
 
+/* A wait that halts the vCPU asks first: a handler entered since the last
+ * such wait may have left a mark the guest checked for just before it
+ * called, so the wait ends at once (-EINTR) and the guest looks again. */
+bool hv_handler_entered(struct hv_pvm *p)
+{
+	bool entered = p->handler_entered;
+
+	p->handler_entered = false;
+	return entered;
+}
+
 /* ---- pushes and safe points -------------------------------------------------- */
 
 int hv_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)

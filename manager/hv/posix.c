@@ -315,6 +315,8 @@ static int halt(struct hv_pvm *p, uint64_t deadline)
 	struct kxmon_msg m;
 	int fds[KXMON_MAX_FDS], nfds, rc;
 
+	if (hv_handler_entered(p))
+		return -EINTR;
 	for (;;) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), left;
 
