@@ -457,6 +457,15 @@ int kxd_pvm_fork(struct kxd *d, struct kxd_pvm *parent, struct kxd_pvm **child, 
 	snprintf(p->app, sizeof(p->app), "%s", parent->app);
 	p->chan = sp[0];
 	fcntl(p->chan, F_SETFL, O_NONBLOCK);
+	/* kxd did not fork this monitor: the kernel names the process that
+	 * says HELLO on this channel (chan.c hello), not the message */
+	if (setsockopt(p->chan, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) != 0) {
+		snprintf(why, whylen, "SO_PASSCRED: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		memset(p, 0, sizeof(*p));
+		return -EAGAIN;
+	}
 	p->state = KXD_PVM_STARTING;
 	p->started = time(NULL);
 	p->status = -1;
