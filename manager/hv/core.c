@@ -645,6 +645,15 @@ struct hv_guest_mem *hv_pvm_mem(struct hv_pvm *p)
 	return &p->mem;
 }
 
+/* Run the parent's module hooks before its monitor is copied, or undo them
+ * when the copy failed (proc.c). */
+void hv_core_fork_parent(struct hv_pvm *p, bool undo)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i]->fork_parent != NULL)
+			modules[i]->fork_parent(p, undo);
+}
+
 /* Run a forked child's module hooks (proc.c). */
 void hv_core_fork_child(struct hv_pvm *p)
 {

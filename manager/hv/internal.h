@@ -79,6 +79,8 @@ struct hv_module {
 	int (*setup)(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		     struct kx_error *err);
 	void (*safe_point)(struct hv_pvm *p);
+	/* in the parent, just before the monitor is copied (undo: the copy failed) */
+	void (*fork_parent)(struct hv_pvm *p, bool undo);
 	void (*fork_child)(struct hv_pvm *p); /* in the child: drop the parent's work */
 	void (*finish)(struct hv_pvm *p);     /* the pVM ended: answer what waits */
 	void (*destroy)(struct hv_pvm *p);
@@ -193,6 +195,7 @@ bool hv_handler_entered(struct hv_pvm *p);
 /* The hypercall of number nr, from the modules' tables; NULL if none. */
 const struct hv_hcall_desc *hv_core_find_hcall(uint32_t nr);
 /* In a forked child process: every module drops what was the parent's. */
+void hv_core_fork_parent(struct hv_pvm *p, bool undo);
 void hv_core_fork_child(struct hv_pvm *p);
 
 /* ---- between modules ---------------------------------------------------------- */
