@@ -138,7 +138,9 @@ enum kxmon_bind { KXMON_BIND_LAZY = 0, KXMON_BIND_NOW = 1 };
 
 struct kxmon_hello {
 	uint32_t chan_version; /* KXMON_CHAN_VERSION */
-	uint32_t pid;          /* kxmon's pid, for logs (kxd trusts its own fork) */
+	uint32_t pid;          /* kxmon's pid; a forked child's must be the pid the
+				* kernel names as the sender (SO_PASSCRED), or kxd
+				* refuses it (kxd/chan.c hello) */
 };
 
 struct kxmon_link_req {

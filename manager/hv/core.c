@@ -255,6 +255,17 @@ bool hv_interrupted(struct hv_pvm *p)
 	return p->pause_requested || hv_signal_deliverable(p);
 }
 
+/* A wait that halts the vCPU asks first: a handler entered since the last
+ * such wait may have left a mark the guest checked for just before it
+ * called, so the wait ends at once (-EINTR) and the guest looks again. */
+bool hv_handler_entered(struct hv_pvm *p)
+{
+	bool entered = p->handler_entered;
+
+	p->handler_entered = false;
+	return entered;
+}
+
 /* ---- pushes and safe points -------------------------------------------------- */
 
 int hv_push(struct hv_pvm *p, const struct kxmon_msg *m, const int *fds, int nfds)
@@ -632,6 +643,15 @@ void hv_link_stats(const struct hv_pvm *p, struct hv_link_stats *out)
 struct hv_guest_mem *hv_pvm_mem(struct hv_pvm *p)
 {
 	return &p->mem;
+}
+
+/* Run the parent's module hooks before its monitor is copied, or undo them
+ * when the copy failed (proc.c). */
+void hv_core_fork_parent(struct hv_pvm *p, bool undo)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		if (modules[i]->fork_parent != NULL)
+			modules[i]->fork_parent(p, undo);
 }
 
 /* Run a forked child's module hooks (proc.c). */

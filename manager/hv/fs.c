@@ -56,11 +56,29 @@
 
 #include "manager/hv/internal.h"
 
+/*
+ * One page shared by a pVM's monitor and every monitor forked from it
+ * (MAP_SHARED survives the fork): the counts, and how many monitors hold
+ * the mounts.  Whether a removed file's bytes left the disk depends on
+ * every holder, and a monitor sees only its own handles: while others may
+ * hold copies, nothing removed or truncated is given back (the count only
+ * errs high) and the mount is marked stale; once one monitor is left and a
+ * write does not fit, it counts the mount again (recount).  Before, a file
+ * held by parent and child was given back once per monitor (a review
+ * finding: the disk filled past the cap).
+ */
+struct fs_shared {
+	uint64_t used[KX_FS_MOUNTS_MAX];
+	uint32_t stale[KX_FS_MOUNTS_MAX];
+	uint32_t monitors;
+};
+
 struct fs_mount {
 	int root; /* O_PATH|O_DIRECTORY, from kxd */
 	bool writable;
 	uint64_t max;  /* writable: the cap... */
-	uint64_t *used; /* ...and the bytes counted, in hv_fs's shared page */
+	uint64_t *used; /* ...and the bytes counted, in the shared page */
+	uint32_t *stale; /* a give-back was held back there */
 	char guest[KXMON_FS_GUEST_MAX];
 };
 
@@ -70,7 +88,7 @@ struct fs_handle {
 };
 
 struct hv_fs {
-	uint64_t *used; /* MAP_SHARED: one count per mount for the whole family */
+	struct fs_shared *shared; /* MAP_SHARED: the family's counts */
 	uint32_t nmounts;
 	struct fs_mount mounts[KX_FS_MOUNTS_MAX];
 	struct fs_handle handles[KX_FS_HANDLES_MAX];
@@ -144,8 +162,10 @@ static void fs_destroy(struct hv_pvm *p)
 	if (p->fs == NULL)
 		return;
 	fs_close_all(p->fs);
-	if (p->fs->used != NULL)
-		munmap(p->fs->used, sizeof(uint64_t) * KX_FS_MOUNTS_MAX);
+	if (p->fs->shared != NULL) {
+		__atomic_fetch_sub(&p->fs->shared->monitors, 1, __ATOMIC_SEQ_CST);
+		munmap(p->fs->shared, sizeof(*p->fs->shared));
+	}
 	free(p->fs);
 	p->fs = NULL;
 }
@@ -187,12 +207,13 @@ static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 	for (uint32_t i = 0; i < KX_FS_HANDLES_MAX; i++)
 		fs->handles[i].fd = -1;
 	p->fs = fs;
-	fs->used = mmap(NULL, sizeof(uint64_t) * KX_FS_MOUNTS_MAX, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (fs->used == MAP_FAILED) {
-		fs->used = NULL;
+	fs->shared = mmap(NULL, sizeof(*fs->shared), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (fs->shared == MAP_FAILED) {
+		fs->shared = NULL;
 		return kx_err(err, -errno, "files: the shared size counts: %s", strerror(errno));
 	}
+	fs->shared->monitors = 1;
 	for (uint32_t i = 0;; i++) {
 		struct kxmon_msg m = {.type = KXMON_MSG_FS_MOUNT_REQ, .size = sizeof(m)};
 		const struct kxmon_fs_mount *r = &m.u.fs_mount;
@@ -219,7 +240,8 @@ static int fs_setup(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 				      r->guest);
 		}
 		mt = &fs->mounts[fs->nmounts];
-		mt->used = &fs->used[fs->nmounts++];
+		mt->used = &fs->shared->used[fs->nmounts];
+		mt->stale = &fs->shared->stale[fs->nmounts++];
 		mt->root = fds[0];
 		mt->writable = r->writable != 0;
 		mt->max = r->max;
@@ -370,6 +392,21 @@ static void count(struct fs_mount *m, uint64_t bytes)
 	__atomic_fetch_add(m->used, bytes, __ATOMIC_RELAXED);
 }
 
+static void uncount(struct fs_mount *m, uint64_t bytes);
+
+/* Bytes that left the disk, if this monitor can know it: alone (see
+ * struct fs_shared), else held back and the mount marked stale. */
+static void give_back(const struct hv_pvm *p, struct fs_mount *m, uint64_t bytes)
+{
+	if (bytes == 0)
+		return;
+	if (__atomic_load_n(&p->fs->shared->monitors, __ATOMIC_SEQ_CST) > 1) {
+		__atomic_store_n(m->stale, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+	uncount(m, bytes);
+}
+
 static void uncount(struct fs_mount *m, uint64_t bytes)
 {
 	uint64_t used = __atomic_load_n(m->used, __ATOMIC_RELAXED);
@@ -377,6 +414,58 @@ static void uncount(struct fs_mount *m, uint64_t bytes)
 	while (!__atomic_compare_exchange_n(m->used, &used, bytes <= used ? used - bytes : 0,
 					    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+/* Count a stale mount again, as at boot, plus the removed files this
+ * monitor (the only one left) still holds open: they are on disk too. */
+static void recount(struct hv_pvm *p, struct fs_mount *m)
+{
+	int dir = sys_openat2(m->root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	uint64_t total = dir >= 0 ? usage(dir, 0) : 0;
+
+	for (uint32_t i = 0; i < KX_FS_HANDLES_MAX; i++) {
+		const struct fs_handle *h = &p->fs->handles[i];
+		struct stat st;
+
+		if (h->fd >= 0 && &p->fs->mounts[h->mount] == m && fstat(h->fd, &st) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_nlink == 0) {
+			bool first = true; /* count each inode once */
+
+			for (uint32_t k = 0; k < i && first; k++) {
+				const struct fs_handle *o = &p->fs->handles[k];
+				struct stat os;
+
+				first = !(o->fd >= 0 && fstat(o->fd, &os) == 0 &&
+					  os.st_dev == st.st_dev && os.st_ino == st.st_ino);
+			}
+			total += first ? (uint64_t)st.st_size : 0;
+		}
+	}
+	__atomic_store_n(m->used, total, __ATOMIC_SEQ_CST);
+	__atomic_store_n(m->stale, 0, __ATOMIC_SEQ_CST);
+}
+
+/* reserve, but when it falls short on a stale mount that only this monitor
+ * holds now, count the mount again first (struct fs_shared). */
+static uint64_t reserve_counted(struct hv_pvm *p, struct fs_mount *m, uint64_t want)
+{
+	uint64_t grant = reserve(m, want);
+
+	if (grant < want && __atomic_load_n(m->stale, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&p->fs->shared->monitors, __ATOMIC_SEQ_CST) == 1) {
+		uncount(m, grant);
+		recount(p, m);
+		grant = reserve(m, want);
+	}
+	return grant;
+}
+
+/* A forked monitor will hold copies of every handle: count it in before
+ * the copy is made (undo: the fork failed). */
+static void fs_fork_parent(struct hv_pvm *p, bool undo)
+{
+	if (p->fs != NULL && p->fs->shared != NULL)
+		__atomic_fetch_add(&p->fs->shared->monitors, undo ? -1 : 1, __ATOMIC_SEQ_CST);
 }
 
 /* Whether a handle of this pVM other than skip holds the inode of st: its
@@ -457,7 +546,7 @@ static void hc_open(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result 
 			set_ret(b, rc);
 			return;
 		}
-		uncount(m, (uint64_t)st.st_size); /* freed, whoever holds it open */
+		give_back(p, m, (uint64_t)st.st_size); /* freed, whoever holds it open */
 	}
 	p->fs->handles[slot] = (struct fs_handle){.fd = fd, .mount = c->mount};
 	b->hdr.ret = slot;
@@ -472,7 +561,7 @@ static void give_back_if_last(struct hv_pvm *p, const struct fs_handle *h)
 
 	if (m->writable && fstat(h->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0 &&
 	    !held_open_except(p, &st, h))
-		uncount(m, (uint64_t)st.st_size);
+		give_back(p, m, (uint64_t)st.st_size);
 }
 
 static void hc_close(struct hv_pvm *p, union hv_block *b, struct hv_hcall_result *res)
@@ -560,7 +649,7 @@ static void hc_pwrite(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 	if (end > (uint64_t)st.st_size) {
 		uint64_t want = end - (uint64_t)st.st_size;
 
-		grow = reserve(m, want);
+		grow = reserve_counted(p, m, want);
 		if (grow < want) {
 			/* Cut short to what fits; nothing fits: ENOSPC. */
 			if ((uint64_t)st.st_size + grow <= c->off) {
@@ -763,7 +852,7 @@ static void hc_unlink(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 			     ? -errno
 			     : 0;
 		if (rc == 0)
-			uncount(m, size);
+			give_back(p, m, size);
 		close(dir);
 	}
 	set_ret(b, rc);
@@ -800,7 +889,7 @@ static void hc_rename(struct hv_pvm *p, union hv_block *b, struct hv_hcall_resul
 			     ? -errno
 			     : 0;
 		if (rc == 0)
-			uncount(m, replaced);
+			give_back(p, m, replaced);
 	}
 	if (from_dir >= 0)
 		close(from_dir);
@@ -835,7 +924,7 @@ static void hc_truncate(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 		return;
 	}
 	if (c->off > (uint64_t)st.st_size) {
-		uint64_t want = c->off - (uint64_t)st.st_size, grow = reserve(m, want);
+		uint64_t want = c->off - (uint64_t)st.st_size, grow = reserve_counted(p, m, want);
 
 		if (grow < want) {
 			uncount(m, grow);
@@ -850,7 +939,7 @@ static void hc_truncate(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 		return;
 	}
 	if (c->off < (uint64_t)st.st_size)
-		uncount(m, (uint64_t)st.st_size - c->off);
+		give_back(p, m, (uint64_t)st.st_size - c->off);
 	b->hdr.ret = 0;
 }
 
@@ -889,5 +978,6 @@ const struct hv_module hv_mod_fs = {
 	.hcalls = hcalls,
 	.nhcalls = sizeof(hcalls) / sizeof(hcalls[0]),
 	.setup = fs_setup,
+	.fork_parent = fs_fork_parent,
 	.destroy = fs_destroy,
 };

@@ -81,6 +81,8 @@ struct hv_module {
 	int (*setup)(struct hv_pvm *p, uint64_t heap_start, uint64_t *heap_end,
 		     struct kx_error *err);
 	void (*safe_point)(struct hv_pvm *p);
+	/* in the parent, just before the monitor is copied (undo: the copy failed) */
+	void (*fork_parent)(struct hv_pvm *p, bool undo);
 	void (*fork_child)(struct hv_pvm *p); /* in the child: drop the parent's work */
 	void (*finish)(struct hv_pvm *p);     /* the pVM ended: answer what waits */
 	void (*destroy)(struct hv_pvm *p);
@@ -124,6 +126,11 @@ struct hv_pvm {
 	bool load_tried, loaded;
 	bool ran; /* the guest ran: rights changes need a flush */
 	volatile sig_atomic_t pause_requested;
+	/* A kx handler was entered since the guest's last halt (signal.c): its
+	 * next halt ends at once.  The guest checks for marks its handlers left
+	 * and then halts; a handler entered between the two would otherwise
+	 * leave it halted with the mark unseen (a lost wake-up, posix.c). */
+	bool handler_entered;
 	/* Why the core paused the pVM itself (a broken channel, a signal's
 	 * default action): hv_run reports it instead of HV_END_PAUSED. */
 	struct hv_end stop;
@@ -184,10 +191,13 @@ const char *hv_mgr_reason(const struct hv_pvm *p);
 /* Should a blocking call give up now (-EINTR)?  The monitor's timeout, or a
  * signal for the guest that will do something (signal.c). */
 bool hv_interrupted(struct hv_pvm *p);
+/* A handler was entered since the last halting wait (and is forgotten now). */
+bool hv_handler_entered(struct hv_pvm *p);
 
 /* The hypercall of number nr, from the modules' tables; NULL if none. */
 const struct hv_hcall_desc *hv_core_find_hcall(uint32_t nr);
 /* In a forked child process: every module drops what was the parent's. */
+void hv_core_fork_parent(struct hv_pvm *p, bool undo);
 void hv_core_fork_child(struct hv_pvm *p);
 
 /* ---- between modules ---------------------------------------------------------- */

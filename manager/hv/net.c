@@ -566,6 +566,10 @@ static void hc_net_wait(struct hv_pvm *p, union hv_block *b, struct hv_hcall_res
 		w->hdr.ret = hv_guest_errno(rc);
 		return;
 	}
+	if (hv_handler_entered(p)) {
+		w->hdr.ret = -KX_EINTR;
+		return;
+	}
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&n->rx_seq, __ATOMIC_ACQUIRE);
 		uint64_t t = now_ns(), until = w->deadline_ns < cap ? w->deadline_ns : cap;

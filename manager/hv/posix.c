@@ -320,6 +320,8 @@ static int halt(struct hv_pvm *p, uint64_t deadline)
 	struct kxmon_msg m;
 	int fds[KXMON_MAX_FDS], nfds, rc;
 
+	if (hv_handler_entered(p))
+		return -EINTR;
 	for (;;) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), left;
 
@@ -383,6 +385,8 @@ static int halt_watch(struct hv_pvm *p, uint64_t deadline, struct futex_waitv *w
 	struct kxmon_msg m;
 	int fds[KXMON_MAX_FDS], nfds, rc;
 
+	if (hv_handler_entered(p)) /* as halt(): a mark the guest looked for too early */
+		return -EINTR;
 	for (;;) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), until;
 		struct timespec ts;

@@ -115,14 +115,17 @@ static int proc_fork(struct hv_pvm *p, uint64_t *child_id)
 	}
 	/* The time left of the monitor's timeout: a new process has no timers. */
 	getitimer(ITIMER_REAL, &timeout_left);
+	hv_core_fork_parent(p, false);
 	child = fork_sibling();
 	if (child == 0) {
 		setitimer(ITIMER_REAL, &timeout_left, NULL); /* its parent's deadline */
 		return become_child(p, chan);
 	}
 	close(chan); /* kxd sees the child's channel close if it never started */
-	if (child < 0)
+	if (child < 0) {
+		hv_core_fork_parent(p, true);
 		return -EAGAIN;
+	}
 	*child_id = m.u.fork.child_id;
 	return 0;
 }

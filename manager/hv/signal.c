@@ -90,6 +90,7 @@ static int enter_handler(struct hv_pvm *p, uint32_t sig, struct kx_error *err)
 		rc = p->be->signal_mark(p->vm, sig, s->handler[sig], err);
 		s->in_handler = rc == 0;
 		s->guest_frame = rc == 0;
+		p->handler_entered |= rc == 0;
 		return rc;
 	}
 	/* A kick can stop the vCPU inside a backend's own code (the ring-0
@@ -108,7 +109,7 @@ static int enter_handler(struct hv_pvm *p, uint32_t sig, struct kx_error *err)
 	st.gpr[4] = (st.gpr[4] - SIG_RED_ZONE) & ~15ull;
 	rc = hv_set_vcpu(p, &st, HV_VCPU_REGS, err);
 	if (rc == 0)
-		s->in_handler = true;
+		s->in_handler = p->handler_entered = true;
 	return rc;
 }
 

@@ -264,8 +264,16 @@ static void posix_enosys(struct kxd *d, struct kxd_pvm *p, const struct kxmon_ms
 		(unsigned long long)p->id, p->app, nr);
 }
 
-/* A forked pVM's HELLO brings its pid (kxd did not fork it). */
-static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
+/*
+ * A forked pVM's HELLO: kxd did not fork its monitor, so the pid is the one
+ * the kernel names as the sender (SO_PASSCRED on the channel, registry.c),
+ * never the number in the message.  kxd moves that process into the
+ * child's cgroup and kills it when the child ends: a monitor its guest took
+ * over used to name any pid — an unrelated process, kxd itself — and have
+ * root kxd move and kill it (a review finding).  The message's pid must
+ * agree; a sender the kernel does not name is refused.
+ */
+static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in, pid_t sender)
 {
 	struct kxd_pvm *parent;
 	struct kxmon_msg ready;
@@ -280,7 +288,11 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in)
 			malformed(d, p, "HELLO with an impossible pid");
 			return;
 		}
-		p->pid = (pid_t)in->u.hello.pid;
+		if (sender <= 1 || (pid_t)in->u.hello.pid != sender) {
+			malformed(d, p, "HELLO's pid is not its sender's");
+			return;
+		}
+		p->pid = sender;
 		parent = kxd_pvm_find(d, p->parent_id);
 		if (!parent || parent->state == KXD_PVM_EXITED) {
 			p->state = KXD_PVM_RUNNING;
@@ -309,9 +321,10 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 	struct kxmon_msg msg;
 	char why[KXD_TEXT_MAX];
 	int fds[KXD_MAX_FDS], nfds = 0, rc;
+	pid_t sender;
 	size_t len;
 
-	rc = kxd_recv(p->chan, &msg, sizeof(msg), &len, fds, &nfds);
+	rc = kxd_recv_from(p->chan, &msg, sizeof(msg), &len, fds, &nfds, &sender);
 	if (rc == -EAGAIN)
 		return 0;
 	for (int i = 0; i < nfds; i++)
@@ -332,7 +345,7 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		return 1;
 	switch (msg.type) {
 	case KXMON_MSG_HELLO:
-		hello(d, p, &msg);
+		hello(d, p, &msg, sender);
 		break;
 	case KXMON_MSG_FORK_REQ:
 		fork_req(d, p, &msg);
@@ -366,7 +379,8 @@ int kxd_chan_readable(struct kxd *d, struct kxd_pvm *p)
 		kxd_sig_wait_cancel(d, p, &msg);
 		break;
 	case KXMON_MSG_EXIT:
-		snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
+		if (!p->ending) /* else kxd's why (kxd_pvm_end) */
+			snprintf(p->report, sizeof(p->report), "%s", msg.u.exit.report);
 		kxd_sig_exit_msg(d, p, &msg); /* signal.c */
 		break;
 	case KXMON_MSG_FS_MOUNT_REQ: /* posix-fs: files.c */

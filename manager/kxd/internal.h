@@ -87,6 +87,11 @@ struct kxd_pvm {
 	uint32_t mounts_next;
 	bool mounts_settled;
 	uint32_t boot_links; /* LINK_REQs marked at_boot: chan.c boot_link_expected */
+	/* kxd_pvm_end of a networked pVM: its kxmon was asked (SIGTERM) to end
+	 * it and reset its TCP peers; SIGKILL if it has not by then. */
+	bool ending;
+	bool ending_killed;           /* ... and past its grace: SIGKILL sent */
+	struct timespec ending_since; /* CLOCK_MONOTONIC */
 	/* The audit rate (audit.c): a token bucket of guest requests the gate
 	 * would record; refill time 0: not started (full). */
 	double audit_tokens;
@@ -253,7 +258,18 @@ void kxd_pvm_subject(const struct kxd_pvm *p, struct gate_subject *out);
 int kxd_pvm_run(struct kxd *d, int ci, const char *app, int image_fd, int out_fd, int err_fd,
 		char *const *argv, char *const *env, struct kxd_pvm **out, char *why,
 		size_t whylen);
+/* End pVM p (why: its report).  A pVM with a network interface gets
+ * KXD_PVM_END_GRACE_MS to end through its kxmon (which resets its open TCP
+ * connections, docs/network.md); every other one, or one asked twice, is
+ * killed at once.  kxd_pvm_end_now: at once, whatever it is (kxd stopping). */
+#define KXD_PVM_END_GRACE_MS 2000L
 void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why);
+void kxd_pvm_end_now(struct kxd *d, struct kxd_pvm *p, const char *why);
+/* The poll timeout of kxd's loop (ms, -1: none) for the pVMs ending
+ * through their kxmon, given the other timeouts' other; and the kill of
+ * those past their grace (called each round). */
+int kxd_pvm_end_timeout(struct kxd *d, int other);
+void kxd_pvm_end_tick(struct kxd *d);
 /* A fork of parent, allowed by the gate: the child's slot (STARTING, no
  * pid yet) and *child_fd, its end of a new channel (the caller closes it).
  * 0, or -errno with why. */

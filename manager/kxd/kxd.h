@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "manager/chan/chan.h"
 
@@ -167,6 +168,10 @@ int kxd_send(int sock, const void *msg, size_t len, const int *fds, int nfds);
  * count.  A datagram longer than size, or with more fds, is -EMSGSIZE (any
  * fds received are closed).  0 or -errno. */
 int kxd_recv(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds);
+/* The same; *sender: the sending process's pid as the kernel reports it
+ * (sock needs SO_PASSCRED), 0 when it reports none. */
+int kxd_recv_from(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds,
+		  pid_t *sender);
 
 /* Connect to the control socket at path.  The fd, or -errno. */
 int kxd_connect(const char *path);

@@ -403,9 +403,11 @@ static void serve(struct kxd *d)
 				pfd[n++] = (struct pollfd){ .fd = d->pvms[i].chan, .events = POLLIN };
 			}
 		/* pool.c refills when idle; audit.c seals when due */
-		int ready = poll(pfd, n, kxd_audit_timeout(d, kxd_pool_timeout(d)));
+		int ready = poll(pfd, n,
+				 kxd_audit_timeout(d, kxd_pvm_end_timeout(d, kxd_pool_timeout(d))));
 
 		kxd_audit_tick(d); /* audit.c: a seal when due */
+		kxd_pvm_end_tick(d); /* registry.c: a kxmon that did not end its pVM */
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -441,7 +443,7 @@ static void shutdown_all(struct kxd *d)
 {
 	for (int i = 0; i < KXD_MAX_PVMS; i++)
 		if (d->pvms[i].used && d->pvms[i].pid > 0) {
-			kxd_pvm_end(d, &d->pvms[i], "kxd stopped");
+			kxd_pvm_end_now(d, &d->pvms[i], "kxd stopped");
 			while (waitpid(d->pvms[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
 			kxd_jail_gone(d, &d->pvms[i]); /* its cgroup */

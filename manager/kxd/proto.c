@@ -3,6 +3,7 @@
  * Every check takes (buf, len) of a datagram that came from a peer: its
  * input is untrusted.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -219,8 +220,14 @@ int kxd_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
 
 int kxd_recv(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds)
 {
+	return kxd_recv_from(sock, buf, size, len, fds, nfds, NULL);
+}
+
+int kxd_recv_from(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds,
+		  pid_t *sender)
+{
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * KXD_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * KXD_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
@@ -231,6 +238,8 @@ int kxd_recv(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds)
 
 	*nfds = 0;
 	*len = 0;
+	if (sender != NULL)
+		*sender = 0;
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -239,6 +248,15 @@ int kxd_recv(int sock, void *buf, size_t size, size_t *len, int *fds, int *nfds)
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		size_t count;
 
+		/* the kernel's word on who sent it (SO_PASSCRED on sock) */
+		if (sender != NULL && c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred cred;
+
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			*sender = cred.pid;
+			continue;
+		}
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
 		    c->cmsg_len < CMSG_LEN(0))
 			continue;

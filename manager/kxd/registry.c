@@ -249,7 +249,7 @@ out:
 	return rc;
 }
 
-void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why)
+void kxd_pvm_end_now(struct kxd *d, struct kxd_pvm *p, const char *why)
 {
 	(void)d;
 	if (p->state == KXD_PVM_EXITED || p->pid <= 0)
@@ -257,6 +257,72 @@ void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why)
 	if (!p->report[0])
 		snprintf(p->report, sizeof(p->report), "%s", why);
 	kill(p->pid, SIGKILL);
+}
+
+/* A networked pVM's TCP stack is in its guest: killed outright, its
+ * clients would wait for their own timeouts.  Its kxmon ends it on SIGTERM
+ * as on its timeout, resetting what was open (manager/hv/net.c), then
+ * sends EXIT; kxd keeps this report and the status of a kill (137). */
+void kxd_pvm_end(struct kxd *d, struct kxd_pvm *p, const char *why)
+{
+	if (p->state == KXD_PVM_EXITED || p->pid <= 0)
+		return;
+	if (p->net.attached && !p->ending && !d->stopping) { /* a second end: at once */
+		if (!p->report[0])
+			snprintf(p->report, sizeof(p->report), "%s", why);
+		clock_gettime(CLOCK_MONOTONIC, &p->ending_since);
+		if (kill(p->pid, SIGTERM) == 0) {
+			p->ending = true;
+			return;
+		}
+	}
+	kxd_pvm_end_now(d, p, why);
+}
+
+static long ending_left_ms(const struct kxd_pvm *p, const struct timespec *now)
+{
+	long waited_ms = (now->tv_sec - p->ending_since.tv_sec) * 1000 +
+			 (now->tv_nsec - p->ending_since.tv_nsec) / 1000000;
+
+	return waited_ms >= KXD_PVM_END_GRACE_MS ? 0 : KXD_PVM_END_GRACE_MS - waited_ms;
+}
+
+int kxd_pvm_end_timeout(struct kxd *d, int other)
+{
+	struct timespec now;
+	long soonest = other;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		const struct kxd_pvm *p = &d->pvms[i];
+		long left;
+
+		if (!p->used || !p->ending || p->ending_killed || p->state == KXD_PVM_EXITED ||
+		    p->pid <= 0)
+			continue;
+		left = ending_left_ms(p, &now);
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
+	return (int)soonest;
+}
+
+void kxd_pvm_end_tick(struct kxd *d)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (int i = 0; i < KXD_MAX_PVMS; i++) {
+		struct kxd_pvm *p = &d->pvms[i];
+
+		if (p->used && p->ending && !p->ending_killed && p->state != KXD_PVM_EXITED &&
+		    p->pid > 0 && ending_left_ms(p, &now) == 0) {
+			kxd_log("pVM %llu (%s): its kxmon did not end it in %ld ms; killed",
+				(unsigned long long)p->id, p->app, KXD_PVM_END_GRACE_MS);
+			kill(p->pid, SIGKILL);
+			p->ending_killed = true; /* once */
+		}
+	}
 }
 
 /* The orphan rule (docs/kxd.md): a pVM's descendants do not outlive it. */
@@ -293,6 +359,9 @@ static void ended(struct kxd *d, struct kxd_pvm *p, int wstatus)
 		p->chan = -1;
 	}
 	p->state = KXD_PVM_EXITED;
+	if (p->ending) /* kxd_pvm_end: a kill, however its kxmon ended */
+		wstatus = SIGKILL;
+	p->ending = p->ending_killed = false;
 	p->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	if (p->push_client >= 0)
 		kxd_reply(d, p->push_client, KXD_RESP_ERROR, p, "pVM %llu ended during the link",
@@ -388,6 +457,15 @@ int kxd_pvm_fork(struct kxd *d, struct kxd_pvm *parent, struct kxd_pvm **child, 
 	snprintf(p->app, sizeof(p->app), "%s", parent->app);
 	p->chan = sp[0];
 	fcntl(p->chan, F_SETFL, O_NONBLOCK);
+	/* kxd did not fork this monitor: the kernel names the process that
+	 * says HELLO on this channel (chan.c hello), not the message */
+	if (setsockopt(p->chan, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) != 0) {
+		snprintf(why, whylen, "SO_PASSCRED: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		memset(p, 0, sizeof(*p));
+		return -EAGAIN;
+	}
 	p->state = KXD_PVM_STARTING;
 	p->started = time(NULL);
 	p->status = -1;

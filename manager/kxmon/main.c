@@ -412,6 +412,20 @@ static void on_alarm(int sig)
 		hv_pause(signal_pvm);
 }
 
+/* SIGTERM (kxd's kxd_pvm_end, or an operator): end the pVM as on the
+ * timeout, so that its module's finish steps run — the network's resets
+ * its open TCP connections (manager/hv/net.c) — instead of the process
+ * just dying with the guest's TCP stack in it. */
+static volatile sig_atomic_t term_requested;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_requested = 1;
+	if (signal_pvm != NULL)
+		hv_pause(signal_pvm);
+}
+
 /* A message from kxd (a LINK_PUSH, a SIGNAL...) kicks the vCPU out to a
  * safe point, so a guest that makes no hypercalls still gets it: SIGIO on
  * the channel (and the core's retry timers). */
@@ -460,6 +474,11 @@ static int report_end(const struct hv_end *end, const struct options *opt, char 
 			fprintf(stderr, "pVM %d: %s\n", pid, line);
 		return (int)end->exit_status;
 	case HV_END_PAUSED:
+		if (term_requested) {
+			snprintf(line, size, "ended by SIGTERM to its monitor");
+			fprintf(stderr, "pVM %d: %s\n", pid, line);
+			return 128 + SIGTERM;
+		}
 		fprintf(stderr, "pVM %d: timed out after %u s, %s\n", pid, opt->timeout, line);
 		return EXIT_TIMEOUT;
 	case HV_END_CHANNEL:
@@ -610,7 +629,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal_pvm = pvm;
-	if (handle(SIGIO, on_kick) != 0 || handle(SIGALRM, on_alarm) != 0) {
+	/* KXMON_TEST_IGNORE_SIGTERM: a monitor that does not end its pVM when
+	 * asked, for kxd's grace (tests/cli/net.bats) */
+	if (handle(SIGIO, on_kick) != 0 || handle(SIGALRM, on_alarm) != 0 ||
+	    (getenv("KXMON_TEST_IGNORE_SIGTERM") != NULL ? signal(SIGTERM, SIG_IGN) == SIG_ERR
+							 : handle(SIGTERM, on_term) != 0)) {
 		fprintf(stderr, "kxmon: cannot handle signals: %s\n", strerror(errno));
 		goto out;
 	}

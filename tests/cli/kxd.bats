@@ -268,3 +268,31 @@ pvm_running() {
 	run "$KXCTL" kill --help
 	[ "$status" -eq 0 ] && [[ "$output" == "usage: kxctl kill [--socket S] [--signal N] ID"* ]] || explain "help"
 }
+
+# A forked pVM's HELLO comes from a monitor kxd did not fork.  kxd moves
+# that process into the child's cgroup and kills it when the child ends, so
+# the pid is the one the kernel names as the sender (SO_PASSCRED), never the
+# message's: a monitor its guest took over used to name any pid — here an
+# unrelated process, then kxd itself — and have root kxd move and kill it.
+@test "fork: a child's HELLO naming a pid other than its sender's is refused; the process named lives" {
+	fx=$BATS_TEST_TMPDIR
+	sed -e "s|@APP@|forkfake|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|" -e "s|@CHILDREN@|4|" \
+		-e "s|@DEPTH@|2|" -e "s|@MEMBERS@|8|" "$KX_ROOT/tests/data/kxd/fork.yaml.in" \
+		| sed "s|image: forkt.kxe|image: forkfake.kxe|" > "$fx/forkfake.yaml"
+	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/fork.kxp" "$fx/forkfake.yaml" >/dev/null
+	"$KXSIGN" sign -s "$SECS/acme.sec" --name forkfake --version 1.0 -o "$fx/forkfake.kxe" \
+		"$KX_BUILD/guest/hello.kxe" >/dev/null
+	start_kxd --monitor "$FAKE" --policy "$fx/fork.kxp"
+	setsid sleep 600 &
+	victim=$!
+	ctl run "$fx/forkfake.kxe" forkpid "$victim"
+	[ "$output" = "child: channel closed" ] || explain "no JAIL_READY for a forged pid"
+	kill -0 "$victim" || explain "kxd killed the process the HELLO named"
+	kill "$victim"
+	grep -q "malformed message on its channel: HELLO's pid is not its sender's" "$SOCK.log" ||
+		explain "the refusal logged"
+	kxd_pid=$(pgrep -o -f -- "--socket $SOCK")
+	ctl run "$fx/forkfake.kxe" forkpid "$kxd_pid"
+	ctl list
+	[ "$status" -eq 0 ] || explain "kxd still serves after a HELLO that named kxd"
+}

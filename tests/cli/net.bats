@@ -9,7 +9,11 @@
 # the rule; a peer the manifest does not allow is never reached (counted,
 # audited); spoofed source addresses and MACs never leave (counted); a
 # guest flooding its ring does not stall its monitor or kxd; an app with no
-# network rule has no interface.  Needs /dev/kvm, root (network
+# network rule has no interface; a host client connected to a pVM server
+# sees ECONNRESET when the server exits, is killed (kxctl kill) or ended by
+# SIGTERM (the monitor's resets, manager/hv/net.c); a forked child pVM has
+# no interface: nothing it sends leaves, and the parent's connection it
+# inherited and closed stays open.  Needs /dev/kvm, root (network
 # namespaces, TAPs) and python3; skipped with the reason otherwise.
 
 bats_require_minimum_version 1.5.0
@@ -38,6 +42,9 @@ setup_file() {
 	sed -e "s|@APP@|netsock|" -e "s|@KEYS@|$KX_ROOT/manifests/keys|g" -e "s|@NET@|10.77.3|g" \
 		-e "s|listen: \[udp/7\]|listen: [7, 8080, udp/7]|" "$NETDATA/netraw.yaml.in" \
 		> "$fx/netsock.yaml"
+	# its "fork" (a child pVM, which gets no interface)
+	printf 'family:\n  fork: { max-children: 1, max-depth: 1, max-members: 2 }\n' \
+		>> "$fx/netsock.yaml"
 	"$KXSIGN" sign -s "$SECS/acme.sec" --name netsock --version 1.0 -o "$fx/netsock.kxe" \
 		"$KX_BUILD/guest/sockserve.kxe" >/dev/null
 	"$KX_BIN/kxpolicy" compile --serial 1 -o "$fx/kx.kxp" "$fx/netraw.yaml" "$fx/netnone.yaml" \
@@ -105,8 +112,10 @@ serves_tcp() {
 }
 
 # wait_report ID KIND N: until kxctl list shows at least N drops of KIND
+# (re-read every try: wait_for runs its command again, not its arguments)
+drops_at_least() { [ "$(drops "$1" "$2")" -ge "$3" ]; }
 wait_report() {
-	wait_for test "$(drops "$1" "$2")" -ge "$3"
+	wait_for drops_at_least "$1" "$2" "$3"
 }
 
 @test "net: UDP from the host is echoed by the pVM and counted" {
@@ -240,4 +249,101 @@ wait_report() {
 	grep -qx "net: no interface: -19" <<<"$output" || explain "-KX_ENODEV"
 	in_ns ip -o link
 	! grep -q kxp <<<"$output" || explain "no TAP was made"
+}
+
+# hold_connection ADDR [SECS]: a host client in the namespace (peer.py
+# hold) that has an open TCP connection to the pVM's echo port and waits up
+# to SECS (20) s for what comes next; its output in $HOLDOUT, its pid in
+# $HOLDPID
+hold_connection() {
+	HOLDOUT=$BATS_TEST_TMPDIR/hold.out
+	ip netns exec "$NS" python3 "$PEER" hold "$1" 7 "${2:-20}" >"$HOLDOUT" 2>&1 &
+	HOLDPID=$!
+	wait_for grep -q ready "$HOLDOUT" || { output=$(cat "$HOLDOUT" "$RUNOUT"); explain "connected"; }
+}
+
+# held_connection_reset: the held client saw ECONNRESET (not the end of its
+# 20 s wait: without the monitor's reset it would still be waiting)
+held_connection_reset() {
+	wait "$HOLDPID" || true
+	output=$(cat "$HOLDOUT")
+	[ "$output" = "$(printf 'ready\nreset')" ] || explain "the client's recv raised ECONNRESET"
+}
+
+@test "net: a host client of a pVM server that exits sees its connection reset" {
+	start_pvm netsock 60
+	hold_connection 10.77.3.2
+	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the pVM exited 0"
+	held_connection_reset
+}
+
+@test "net: a host client of a pVM server killed by the operator sees its connection reset" {
+	start_pvm netsock 60
+	hold_connection 10.77.3.2
+	ctl kill 1
+	[ "$status" -eq 0 ] || explain "kxctl kill"
+	finish_pvm
+	[ "$status" -eq 137 ] || explain "kxctl run's status: a kill's, as without a network"
+	grep -q "killed by the operator" <<<"$output" || explain "kxd's report says why"
+	held_connection_reset
+}
+
+@test "net: a kxmon that does not end its pVM when kxd asks is killed after the grace" {
+	# KXMON_TEST_IGNORE_SIGTERM (kxd passes its environment to kxmon)
+	stop_kxd
+	KXMON_TEST_IGNORE_SIGTERM=1 start_kxd --net-netns "$NS"
+	start_pvm netsock 60
+	hold_connection 10.77.3.2 5
+	ctl kill 1
+	[ "$status" -eq 0 ] || explain "kxctl kill"
+	finish_pvm
+	[ "$status" -eq 137 ] || explain "kxctl run's status: a kill's"
+	grep -q "killed by the operator" <<<"$output" || explain "kxd's report says why"
+	grep -q "pVM 1 (netsock): its kxmon did not end it in 2000 ms; killed" "$SOCK.log" ||
+		{ output=$(cat "$SOCK.log"); explain "kxd's log says it killed it"; }
+	# Killed outright, the monitor could not reset the connection.
+	wait "$HOLDPID" || true
+	[ "$(cat "$HOLDOUT")" = "$(printf 'ready\ntimeout')" ] ||
+		{ output=$(cat "$HOLDOUT"); explain "the client was left to its own timeout"; }
+}
+
+@test "net: a host client of a pVM server ended by SIGTERM sees its connection reset" {
+	start_pvm netsock 60
+	hold_connection 10.77.3.2
+	ctl kill --signal 15 1
+	[ "$status" -eq 0 ] || explain "kxctl kill --signal 15"
+	finish_pvm
+	[[ "$output" == *SIGTERM* ]] || explain "the pVM ended by SIGTERM's default action"
+	held_connection_reset
+}
+
+@test "net: a forked child pVM has no interface: nothing it sends leaves, the parent's connection stays" {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen 5 9 >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+	start_pvm netsock 60 10.77.3.1
+	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
+	# The child writes "from the child" on the inherited connection: the
+	# host sees only the parent's answer, then its echo on the same one;
+	# a second connection made while the child waits on its copy of the
+	# listener is the parent's, once it serves again.
+	in_ns python3 "$PEER" fork 10.77.3.2 7 10
+	[ "$output" = "$(printf 'forked 0\nafter\nsecond')" ] ||
+		{ output="$output $(cat "$RUNOUT")"; explain "the parent's answer alone, the connections kept"; }
+	# In the child the listener never sees a connection (no pre-forking
+	# server), the write is taken by its stack, which has no device to send
+	# on (the socket layer's kx_net_forked), and a datagram has no route.
+	grep -qx "child: listener poll 0, write 14 (-), sendto -1 (Host is unreachable)" "$RUNOUT" ||
+		{ output=$(cat "$RUNOUT"); explain "the child's calls"; }
+	in_ns python3 "$PEER" tcpecho 10.77.3.2 7 quit 5
+	finish_pvm
+	[ "$status" -eq 0 ] || explain "the parent exited 0"
+	wait "$lpid"
+	[ "$(cat "$lst")" = "$(printf 'ready\n9 via sockets')" ] ||
+		{ output=$(cat "$lst"); explain "only the parent's datagram reached the host"; }
+	ctl list
+	grep -Eq "^2 +netsock .* exited .* 0 +1 " <<<"$output" || explain "the child, pVM 2, exited 0"
 }

@@ -9,6 +9,12 @@
  * Before serving, a second thread talks to the first over 127.0.0.1 with
  * blocking calls ("loopback: ok"), and a datagram goes to the host's port
  * 9 when argv[2] names the host ("sent to HOST:9").
+ * "fork" on TCP 7 forks a child pVM, which has no interface
+ * (docs/network.md): it waits 1.5 s for a connection on its copy of the
+ * echo listener (the host makes one meanwhile), writes on the connection
+ * it inherited and sends a datagram to HOST:9, says on the console what
+ * those calls returned, and exits; nothing it sends may reach the host.  The parent, once it has reaped it,
+ * answers "forked STATUS\n" on the connection, which stays open.
  *
  *   sockserve SECS [HOST]    serve until SECS pass or "quit" comes on TCP 7
  */
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +68,37 @@ static void *loop_client(void *arg)
 		got += n;
 	close(fd);
 	return (void *)(long)(got == 4 && memcmp(buf, "loop", 4) == 0 ? 0 : 1);
+}
+
+/* "fork" on echo connection conn (see the top); lst: the echo listener;
+ * host: argv[2] or NULL */
+static void fork_on(int conn, int lst, const char *host)
+{
+	char answer[32];
+	int st = 0, len;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sockaddr_in h = {.sin_family = AF_INET, .sin_port = htons(9)};
+		struct pollfd lp = {.fd = lst, .events = POLLIN};
+		int polled = poll(&lp, 1, 1500);
+		ssize_t w = write(conn, "from the child", 14), s = -1;
+		int werr = errno, serr = 0, u = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (host != NULL && u >= 0 && inet_pton(AF_INET, host, &h.sin_addr) == 1) {
+			s = sendto(u, "from the child", 14, 0, (struct sockaddr *)&h, sizeof(h));
+			serr = errno;
+		}
+		printf("child: listener poll %d, write %zd (%s), sendto %zd (%s)\n", polled, w,
+		       w < 0 ? strerror(werr) : "-", s, s < 0 ? strerror(serr) : "-");
+		close(conn); /* its copy only: the parent's connection stays */
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		st = -1;
+	len = snprintf(answer, sizeof(answer), "forked %d\n", pid < 0 ? -errno : st);
+	if (write(conn, answer, (size_t)len) != len)
+		perror("answer the fork");
 }
 
 static double now(void)
@@ -143,6 +181,10 @@ int main(int argc, char **argv)
 				continue;
 			}
 			got = read(p[i].fd, buf, sizeof(buf));
+			if (got == 4 && kind[i] == 3 && memcmp(buf, "fork", 4) == 0) {
+				fork_on(p[i].fd, p[0].fd, argc > 2 ? argv[2] : NULL);
+				continue;
+			}
 			if (got > 0 && kind[i] == 3) {
 				ssize_t off = 0;
 

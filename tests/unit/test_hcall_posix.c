@@ -361,6 +361,33 @@ static uint64_t exec_page(const struct guest *g)
 	return 0;
 }
 
+/* A handler entered just before a halt ends that halt at once: the guest
+ * checked for the marks its handlers leave, then a kx signal's handler ran
+ * (a kick), then it halted — before, without a deadline, for good (a
+ * pause() in tests/libc/forker.c hung so under ASan). */
+static void test_halt_after_handler(void **state)
+{
+	struct kx_hc_halt h = {0}, *out;
+	struct kx_error err;
+	struct guest g;
+	uint64_t text;
+
+	(void)state;
+	guest_new(&g, true);
+	text = exec_page(&g);
+	assert_int_equal(hv_test_signal_enter(g.p, KX_SIGUSR1, text, text, &err), 0);
+	h.deadline_ns = mono_ns() + 60ull * 1000000000ull;
+	out = block(&g, KX_HC_HALT, &h, sizeof(h));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_EINTR); /* not a minute's sleep */
+	/* once: the next halt sleeps to its deadline */
+	h.deadline_ns = mono_ns() + 20000000;
+	out = block(&g, KX_HC_HALT, &h, sizeof(h));
+	assert_int_equal(call(&g), HV_HC_RESUME);
+	assert_int_equal(out->hdr.ret, -KX_ETIMEDOUT);
+	guest_free(&g);
+}
+
 static int64_t preempt_call(struct guest *g, uint64_t tramp, uint64_t area, uint64_t interval)
 {
 	struct kx_hc_preempt r = {.trampoline = tramp, .area = area, .interval_ns = interval,
@@ -775,6 +802,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_halt_signal),
 		cmocka_unit_test(test_halt_watch_refusals),
 		cmocka_unit_test(test_halt_watch_own_ipc_wait),
+		cmocka_unit_test(test_halt_after_handler),
 		cmocka_unit_test(test_preempt_refusals),
 		cmocka_unit_test(test_preempt_tick),
 		cmocka_unit_test(test_entropy),

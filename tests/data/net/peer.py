@@ -7,8 +7,20 @@ network namespace.
                                        "N intact" when all came back unchanged
     peer.py listen SECS PORT...        print "PORT TEXT" for each datagram that
                                        arrives within SECS (first line: "ready")
+    peer.py hold HOST PORT SECS        connect to an echo server (retrying while
+                                       refused), see "hold" echoed, print
+                                       "ready", then wait SECS for more: print
+                                       "reset" (ECONNRESET), "eof", "timeout"
+                                       or "data"
+    peer.py idle HOST PORT SECS        connect, print "ready", send nothing and
+                                       wait SECS: "reset", "eof", "timeout", "data"
+    peer.py fork HOST PORT SECS        send "fork" to sockserve's echo port and
+                                       connect a second time meanwhile; print the
+                                       line that comes back, then see "after"
+                                       echoed on the first connection and
+                                       "second" on the second
 SECS bounds how long it waits for something that must not come."""
-import select, socket, sys, threading
+import select, socket, sys, threading, time
 
 
 def main():
@@ -53,6 +65,69 @@ def main():
         s.sendall(data)
         t.join()
         print("%d %s" % (len(got), "intact" if bytes(got) == data else "damaged"))
+    elif mode in ("hold", "idle"):
+        host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        for _ in range(100):
+            try:
+                s = socket.create_connection((host, port), timeout=secs)
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+        else:
+            print("refused")
+            return
+        if mode == "hold":
+            s.sendall(b"hold")
+            got = b""
+            while len(got) < 4:
+                b = s.recv(4 - len(got))
+                if not b:
+                    break
+                got += b
+            if got != b"hold":
+                print("no echo: %r" % got)
+                return
+        print("ready", flush=True)
+        try:
+            print("eof" if s.recv(4096) == b"" else "data")
+        except ConnectionResetError:
+            print("reset")
+        except socket.timeout:
+            print("timeout")
+    elif mode == "fork":
+        host, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        s = socket.create_connection((host, port), timeout=secs)
+        s.sendall(b"fork")
+        time.sleep(0.3)  # the child is waiting on its listener now
+        second = socket.socket()
+        second.settimeout(secs)
+        second.connect_ex((host, port))  # completes once the parent serves again
+        got = b""
+        try:
+            while not got.endswith(b"\n"):
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+            print(got.decode(errors="replace").rstrip("\n"))
+            s.sendall(b"after")
+            got = b""
+            while len(got) < 5:
+                b = s.recv(5 - len(got))
+                if not b:
+                    break
+                got += b
+            print(got.decode(errors="replace"))
+            second.sendall(b"second")
+            got = b""
+            while len(got) < 6:
+                b = second.recv(6 - len(got))
+                if not b:
+                    break
+                got += b
+            print(got.decode(errors="replace"))
+        except (socket.timeout, ConnectionResetError, BrokenPipeError) as e:
+            print("%s after %r" % (type(e).__name__, got))
     elif mode == "listen":
         secs = float(sys.argv[2])
         socks = {}
