@@ -86,28 +86,13 @@ static unsigned efd_poll(struct kx_file *f)
 	return (e->count > 0 ? POLLIN : 0) | (e->count < COUNTER_MAX ? POLLOUT : 0);
 }
 
-static long efd_stat(struct kx_file *f, struct stat *st)
-{
-	(void)f;
-	st->st_mode = 0600; /* Linux's anonymous inode: no file type bits */
-	st->st_uid = KX_UID;
-	st->st_gid = KX_GID;
-	st->st_blksize = 4096;
-	return 0;
-}
-
-static void efd_release(struct kx_file *f)
-{
-	kx_kfree(f->obj);
-}
-
 static const struct kx_file_ops eventfd_ops = {
 	.kind = "eventfd",
 	.read = efd_read,
 	.write = efd_write,
-	.stat = efd_stat,
+	.stat = kx_anon_stat,
 	.poll = efd_poll,
-	.release = efd_release,
+	.release = kx_obj_release,
 };
 
 KX_SYS(eventfd2)

@@ -488,3 +488,18 @@ KX_SYS(flock)
 		return -EBADF;
 	return op == LOCK_SH || op == LOCK_EX || op == LOCK_UN ? 0 : -EINVAL;
 }
+
+long kx_anon_stat(struct kx_file *f, struct stat *st)
+{
+	(void)f;
+	st->st_mode = 0600; /* Linux's anonymous inode: no file type bits */
+	st->st_uid = KX_UID;
+	st->st_gid = KX_GID;
+	st->st_blksize = 4096;
+	return 0;
+}
+
+void kx_obj_release(struct kx_file *f)
+{
+	kx_kfree(f->obj);
+}

@@ -62,6 +62,11 @@ struct kx_file_ops {
 	long (*fsync)(struct kx_file *f);
 };
 
+/* For the anonymous-inode kinds (eventfd, signalfd, timerfd): stat as Linux
+ * answers for them, and release that frees obj (fd.c). */
+long kx_anon_stat(struct kx_file *f, struct stat *st);
+void kx_obj_release(struct kx_file *f);
+
 /* An open file description (dup'ed fds share one). */
 struct kx_file {
 	const struct kx_file_ops *ops;

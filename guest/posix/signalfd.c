@@ -75,27 +75,12 @@ static unsigned sfd_poll(struct kx_file *f)
 	return (kx_thread_sig()->pending & s->mask) ? POLLIN : 0;
 }
 
-static long sfd_stat(struct kx_file *f, struct stat *st)
-{
-	(void)f;
-	st->st_mode = 0600; /* Linux's anonymous inode: no file type bits */
-	st->st_uid = KX_UID;
-	st->st_gid = KX_GID;
-	st->st_blksize = 4096;
-	return 0;
-}
-
-static void sfd_release(struct kx_file *f)
-{
-	kx_kfree(f->obj);
-}
-
 static const struct kx_file_ops signalfd_ops = {
 	.kind = "signalfd",
 	.read = sfd_read,
-	.stat = sfd_stat,
+	.stat = kx_anon_stat,
 	.poll = sfd_poll,
-	.release = sfd_release,
+	.release = kx_obj_release,
 };
 
 KX_SYS(signalfd4)

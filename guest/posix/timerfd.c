@@ -98,16 +98,6 @@ static unsigned tfd_poll(struct kx_file *f)
 	return t->ticks != 0 ? POLLIN : 0;
 }
 
-static long tfd_stat(struct kx_file *f, struct stat *st)
-{
-	(void)f;
-	st->st_mode = 0600; /* Linux's anonymous inode: no file type bits */
-	st->st_uid = KX_UID;
-	st->st_gid = KX_GID;
-	st->st_blksize = 4096;
-	return 0;
-}
-
 static void tfd_release(struct kx_file *f)
 {
 	struct timerfd *t = f->obj;
@@ -123,7 +113,7 @@ static void tfd_release(struct kx_file *f)
 static const struct kx_file_ops timerfd_ops = {
 	.kind = "timerfd",
 	.read = tfd_read,
-	.stat = tfd_stat,
+	.stat = kx_anon_stat,
 	.poll = tfd_poll,
 	.release = tfd_release,
 };
