@@ -111,6 +111,16 @@ serves_tcp() {
 	[ "$status" -eq 0 ] || explain "the pVM exited 0"
 }
 
+# host_listener ARGS...: peer.py's listener (ARGS as its listen mode takes
+# them) in the namespace, in the background and ready; its output in $lst,
+# its pid in $lpid
+host_listener() {
+	lst=$BATS_TEST_TMPDIR/listen.out
+	ip netns exec "$NS" python3 "$PEER" listen "$@" >"$lst" &
+	lpid=$!
+	wait_for grep -q ready "$lst"
+}
+
 # wait_report ID KIND N: until kxctl list shows at least N drops of KIND
 # (re-read every try: wait_for runs its command again, not its arguments)
 drops_at_least() { [ "$(drops "$1" "$2")" -ge "$3" ]; }
@@ -166,10 +176,7 @@ wait_report() {
 }
 
 @test "net: a pVM cannot reach a peer the manifest does not allow" {
-	lst=$BATS_TEST_TMPDIR/listen.out
-	ip netns exec "$NS" python3 "$PEER" listen 3 9 10 >"$lst" &
-	lpid=$!
-	wait_for grep -q ready "$lst"
+	host_listener 3 9 10
 	"$KXCTL" run --socket "$SOCK" "$FX/netraw.kxe" send 10.77.1.1 10 denied >/dev/null 2>&1
 	"$KXCTL" run --socket "$SOCK" "$FX/netraw.kxe" send 10.77.1.1 9 allowed >/dev/null 2>&1
 	wait "$lpid"
@@ -184,10 +191,7 @@ wait_report() {
 }
 
 @test "net: spoofed source addresses and MACs are dropped and counted" {
-	lst=$BATS_TEST_TMPDIR/listen.out
-	ip netns exec "$NS" python3 "$PEER" listen 3 9 >"$lst" &
-	lpid=$!
-	wait_for grep -q ready "$lst"
+	host_listener 3 9
 	run "$KXCTL" run --socket "$SOCK" "$FX/netraw.kxe" spoof 10.77.1.1 9 legit
 	[ "$status" -eq 0 ] || explain "the pVM exited 0"
 	wait "$lpid"
@@ -227,10 +231,7 @@ wait_report() {
 }
 
 @test "net: an ordinary POSIX server on BSD sockets: poll, TCP, UDP, loopback, a datagram out" {
-	lst=$BATS_TEST_TMPDIR/listen.out
-	ip netns exec "$NS" python3 "$PEER" listen 5 9 >"$lst" &
-	lpid=$!
-	wait_for grep -q ready "$lst"
+	host_listener 5 9
 	start_pvm netsock 60 10.77.3.1
 	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
 	in_ns python3 "$PEER" udp 10.77.3.2 7 over-udp 10
@@ -320,10 +321,7 @@ held_connection_reset() {
 }
 
 @test "net: a forked child pVM has no interface: nothing it sends leaves, the parent's connection stays" {
-	lst=$BATS_TEST_TMPDIR/listen.out
-	ip netns exec "$NS" python3 "$PEER" listen 5 9 >"$lst" &
-	lpid=$!
-	wait_for grep -q ready "$lst"
+	host_listener 5 9
 	start_pvm netsock 60 10.77.3.1
 	wait_for grep -q "sent to 10.77.3.1:9" "$RUNOUT" || { output=$(cat "$RUNOUT"); explain "sent"; }
 	# The child writes "from the child" on the inherited connection: the
