@@ -284,11 +284,7 @@ static void hello(struct kxd *d, struct kxd_pvm *p, const struct kxmon_msg *in, 
 		return;
 	}
 	if (p->forked) {
-		if (in->u.hello.pid <= 1 || in->u.hello.pid > INT32_MAX) {
-			malformed(d, p, "HELLO with an impossible pid");
-			return;
-		}
-		if (sender <= 1 || (pid_t)in->u.hello.pid != sender) {
+		if (sender <= 1 || in->u.hello.pid != (uint32_t)sender) {
 			malformed(d, p, "HELLO's pid is not its sender's");
 			return;
 		}
